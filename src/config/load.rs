@@ -1,0 +1,2 @@
+//! Reading a module directory's `.tf` files into a [`super::Module`].
+//! (To be written: see issue 3.)

@@ -1,0 +1,266 @@
+//! Configuration: a directory of `.tf` files decoded into a [`Module`], and the tree of modules
+//! it calls ([`ModuleTree`]).
+//!
+//! Decoding checks structure (block types, argument names, meta-arguments) and keeps every
+//! expression unevaluated, with its source file, for the evaluator ([`crate::lang`]). Variable
+//! values from files, flags and the environment are gathered in [`variables`].
+//!
+//! Architecture invariant: nothing here evaluates an expression that refers to anything; the
+//! only values decoded here are literal ones (variable defaults, type constraints).
+
+pub mod load;
+pub mod variables;
+
+use crate::addrs::Resource;
+use crate::diagnostics::{SourceFile, Span};
+use crate::value::{AttrPath, Type, Value};
+use indexmap::IndexMap;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// An unevaluated expression and the file it came from.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub file: Arc<SourceFile>,
+    pub expr: hcl_edit::expr::Expression,
+}
+
+impl Expr {
+    /// Where the expression is.
+    pub fn span(&self) -> Option<Span> {
+        use hcl_edit::Span as _;
+        self.expr.span().map(|range| self.file.span(range))
+    }
+}
+
+/// An unevaluated block body (attributes and nested blocks, meta-arguments removed).
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub file: Arc<SourceFile>,
+    pub body: hcl_edit::structure::Body,
+}
+
+/// A `condition` + `error_message` pair (validation, precondition, postcondition, assert).
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub condition: Expr,
+    pub error_message: Expr,
+    pub span: Span,
+}
+
+/// One module directory.
+#[derive(Clone, Debug, Default)]
+pub struct Module {
+    pub dir: PathBuf,
+    pub terraform: TerraformSettings,
+    pub providers: Vec<ProviderConfig>,
+    pub variables: IndexMap<String, Variable>,
+    pub locals: IndexMap<String, Local>,
+    /// Managed resources and data sources, in declaration order.
+    pub resources: IndexMap<Resource, ResourceConfig>,
+    pub outputs: IndexMap<String, Output>,
+    pub module_calls: IndexMap<String, ModuleCall>,
+    pub moved: Vec<Moved>,
+    pub imports: Vec<Import>,
+    pub removed: Vec<Removed>,
+    pub checks: Vec<Check>,
+}
+
+/// The `terraform` block.
+#[derive(Clone, Debug, Default)]
+pub struct TerraformSettings {
+    pub required_version: Option<String>,
+    /// Local name → requirement.
+    pub required_providers: BTreeMap<String, ProviderRequirement>,
+    pub backend: Option<BackendConfig>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProviderRequirement {
+    /// `hashicorp/aws`, as written (normalised to `registry.terraform.io/hashicorp/aws` by users).
+    pub source: Option<String>,
+    pub version: Option<String>,
+}
+
+/// `backend "s3" { ... }`: its type and literal settings.
+#[derive(Clone, Debug)]
+pub struct BackendConfig {
+    pub backend_type: String,
+    /// The literal settings (backends take no references).
+    pub settings: BTreeMap<String, Value>,
+    pub span: Span,
+}
+
+/// A `provider "aws" { ... }` block.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub alias: Option<String>,
+    pub body: Body,
+    pub span: Span,
+}
+
+/// Which provider configuration a resource uses: `aws` or `aws.west`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProviderRef {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+impl std::fmt::Display for ProviderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.alias {
+            Some(alias) => write!(f, "{}.{}", self.name, alias),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// A `variable` block.
+#[derive(Clone, Debug)]
+pub struct Variable {
+    pub name: String,
+    /// The type constraint; `None` means `any`.
+    pub ty: Option<Type>,
+    /// The default, converted to the type. `None`: the variable is required.
+    pub default: Option<Value>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub nullable: bool,
+    pub validations: Vec<Condition>,
+    pub span: Span,
+}
+
+/// One entry of a `locals` block.
+#[derive(Clone, Debug)]
+pub struct Local {
+    pub name: String,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+/// `ignore_changes` in a `lifecycle` block.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum IgnoreChanges {
+    #[default]
+    None,
+    /// `ignore_changes = all`
+    All,
+    Paths(Vec<AttrPath>),
+}
+
+/// A resource's `lifecycle` block.
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+    pub ignore_changes: IgnoreChanges,
+    pub replace_triggered_by: Vec<Expr>,
+    pub preconditions: Vec<Condition>,
+    pub postconditions: Vec<Condition>,
+}
+
+/// A `resource` or `data` block.
+#[derive(Clone, Debug)]
+pub struct ResourceConfig {
+    pub addr: Resource,
+    /// The provider configuration, from `provider = aws.west` or implied by the type's prefix.
+    pub provider: ProviderRef,
+    /// Whether `provider` was set explicitly.
+    pub provider_explicit: bool,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    /// `depends_on` entries, as written (references to resources or modules).
+    pub depends_on: Vec<Expr>,
+    pub lifecycle: Lifecycle,
+    /// `timeouts { create = "30m" ... }`: operation → duration text expression.
+    pub timeouts: BTreeMap<String, Expr>,
+    /// Everything else: the resource's own arguments and nested blocks (including `dynamic`).
+    pub body: Body,
+    /// The block header (`resource "aws_vpc" "main"`).
+    pub span: Span,
+}
+
+/// An `output` block.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub name: String,
+    pub expr: Expr,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub depends_on: Vec<Expr>,
+    pub preconditions: Vec<Condition>,
+    pub span: Span,
+}
+
+/// A `module "name" { source = "./..." ... }` block.
+#[derive(Clone, Debug)]
+pub struct ModuleCall {
+    pub name: String,
+    /// The `source` as written (a local path, `./` or `../`).
+    pub source: String,
+    /// The source resolved against the calling module's directory.
+    pub source_dir: PathBuf,
+    pub inputs: IndexMap<String, Expr>,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<Expr>,
+    /// `providers = { aws = aws.west }`: child's name → caller's configuration.
+    pub providers: BTreeMap<String, ProviderRef>,
+    pub span: Span,
+}
+
+/// A `moved { from = ..., to = ... }` block (addresses as written).
+#[derive(Clone, Debug)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
+}
+
+/// An `import { to = ..., id = ... }` block.
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub to: String,
+    pub id: Expr,
+    pub provider: Option<ProviderRef>,
+    pub span: Span,
+}
+
+/// A `removed { from = ... lifecycle { destroy = false } }` block.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    pub from: String,
+    pub destroy: bool,
+    pub span: Span,
+}
+
+/// A `check "name" { data ... assert { ... } }` block.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub name: String,
+    /// A scoped data source, if any.
+    pub data: Option<ResourceConfig>,
+    pub asserts: Vec<Condition>,
+    pub span: Span,
+}
+
+/// A module and every module it calls, recursively.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleTree {
+    pub module: Module,
+    /// Child module call name → its tree.
+    pub children: BTreeMap<String, ModuleTree>,
+}
+
+impl ModuleTree {
+    /// The module at a path of call names (`["vpc"]`), if it exists.
+    pub fn descendant(&self, path: &[String]) -> Option<&ModuleTree> {
+        let mut current = self;
+        for name in path {
+            current = current.children.get(name)?;
+        }
+        Some(current)
+    }
+}

@@ -1,0 +1,279 @@
+//! The `fake` provider, for engine tests and benchmarks.
+//!
+//! Its "remote system" is a directory (the provider's `store` argument, else the
+//! `STRATA_FAKE_STORE` environment variable, else `.fake-store` in the working directory) with
+//! one JSON file per object, so objects outlive a process and a test can look at, change
+//! (drift) or delete them behind Strata's back. Resources can be told to take time
+//! (`latency_ms`), to fail (`fail = "create"`), or to outlast their `timeouts`.
+//!
+//! Resource `fake_resource`: `name`, `value`, `replace_on` (forces replacement), `secret`
+//! (sensitive), `tags`, `latency_ms`, `fail`, nested `rule` blocks; computed `id` and `computed`.
+//! Data source `fake_data`: `name` in, `value` (`"data-<name>"`) out.
+
+use super::schema::{Attribute, Block, Nesting, ProviderSchema, ResourceSchema};
+use super::{ApplyRequest, Provider, ProviderError};
+use crate::value::{value_from_json, value_to_json, Type, Value};
+use async_trait::async_trait;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// The `fake` provider.
+pub struct FakeProvider {
+    schema: Arc<ProviderSchema>,
+    store: OnceLock<PathBuf>,
+    default_latency: OnceLock<Duration>,
+}
+
+impl Default for FakeProvider {
+    fn default() -> Self {
+        FakeProvider::new()
+    }
+}
+
+fn resource_block() -> Block {
+    Block::new()
+        .attr("id", Attribute::computed(Type::String))
+        .attr("name", Attribute::optional(Type::String))
+        .attr("value", Attribute::optional(Type::String))
+        .attr("replace_on", Attribute::optional(Type::String).force_new())
+        .attr("secret", Attribute::optional(Type::String).sensitive())
+        .attr("tags", Attribute::optional(Type::map(Type::String)))
+        .attr("latency_ms", Attribute::optional(Type::Number))
+        .attr("fail", Attribute::optional(Type::String))
+        .attr("computed", Attribute::computed(Type::String))
+        .block(
+            "rule",
+            Nesting::List,
+            Block::new()
+                .attr("port", Attribute::required(Type::Number))
+                .attr("protocol", Attribute::optional(Type::String).with_default("tcp")),
+        )
+}
+
+impl FakeProvider {
+    pub fn new() -> FakeProvider {
+        let mut schema = ProviderSchema {
+            provider: Block::new()
+                .attr("store", Attribute::optional(Type::String))
+                .attr("latency_ms", Attribute::optional(Type::Number)),
+            ..ProviderSchema::default()
+        };
+        schema.resources.insert(
+            "fake_resource".into(),
+            ResourceSchema {
+                version: 0,
+                block: resource_block(),
+            },
+        );
+        schema.data_sources.insert(
+            "fake_data".into(),
+            ResourceSchema {
+                version: 0,
+                block: Block::new()
+                    .attr("name", Attribute::required(Type::String))
+                    .attr("value", Attribute::computed(Type::String)),
+            },
+        );
+        FakeProvider {
+            schema: Arc::new(schema),
+            store: OnceLock::new(),
+            default_latency: OnceLock::new(),
+        }
+    }
+
+    fn store(&self) -> PathBuf {
+        self.store.get().cloned().unwrap_or_else(default_store)
+    }
+
+    fn object_path(&self, id: &str) -> PathBuf {
+        self.store().join(format!("{id}.json"))
+    }
+
+    fn token_path(&self, token: &str) -> PathBuf {
+        self.store().join("tokens").join(token)
+    }
+
+    fn latency(&self, config: &Value) -> Duration {
+        config
+            .get_attr("latency_ms")
+            .and_then(Value::as_number)
+            .and_then(|n| u64::try_from(n.to_i64().unwrap_or(0)).ok())
+            .map(Duration::from_millis)
+            .or_else(|| self.default_latency.get().copied())
+            .unwrap_or_default()
+    }
+
+    fn write_object(&self, id: &str, value: &Value) -> Result<(), ProviderError> {
+        let (plain, _) = value.clone().deep_unmark();
+        let json = value_to_json(&plain).map_err(|e| ProviderError::new("writing fake object", e.to_string()))?;
+        let text = serde_json::to_string_pretty(&json).map_err(|e| ProviderError::new("writing fake object", e.to_string()))?;
+        std::fs::create_dir_all(self.store().join("tokens")).map_err(io_error)?;
+        let path = self.object_path(id);
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text).map_err(io_error)?;
+        std::fs::rename(&temporary, &path).map_err(io_error)?;
+        Ok(())
+    }
+
+    fn read_object(&self, id: &str) -> Result<Option<Value>, ProviderError> {
+        let path = self.object_path(id);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(e)),
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| ProviderError::new("reading fake object", e.to_string()))?;
+        let value = value_from_json(&json, Some(&resource_block().value_type()))
+            .map_err(|e| ProviderError::new("reading fake object", e.to_string()))?;
+        Ok(Some(mark_secret(value)))
+    }
+}
+
+fn default_store() -> PathBuf {
+    std::env::var_os("STRATA_FAKE_STORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(".fake-store"))
+}
+
+fn io_error(e: std::io::Error) -> ProviderError {
+    ProviderError::new("fake store I/O", e.to_string())
+}
+
+fn mark_secret(mut value: Value) -> Value {
+    if let Some(secret) = value.get_attr("secret").cloned() {
+        if !secret.is_null() {
+            value.set_at_path(&[crate::value::PathStep::Attr("secret".into())], secret.mark_sensitive());
+        }
+    }
+    value
+}
+
+fn fails_on(config: &Value, operation: &str) -> bool {
+    config.get_attr("fail").and_then(Value::as_str) == Some(operation)
+}
+
+#[async_trait]
+impl Provider for FakeProvider {
+    fn schema(&self) -> Arc<ProviderSchema> {
+        self.schema.clone()
+    }
+
+    async fn configure(&self, config: &Value) -> Result<(), ProviderError> {
+        if let Some(store) = config.get_attr("store").and_then(Value::as_str) {
+            let _ = self.store.set(PathBuf::from(store));
+        }
+        if let Some(ms) = config.get_attr("latency_ms").and_then(Value::as_number).and_then(|n| n.to_i64()) {
+            let _ = self.default_latency.set(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+        }
+        Ok(())
+    }
+
+    async fn apply_resource(&self, request: ApplyRequest) -> Result<Option<Value>, ProviderError> {
+        if request.type_name != "fake_resource" {
+            return Err(ProviderError::new(format!("unsupported resource type `{}`", request.type_name), ""));
+        }
+        let operation = match (&request.prior, &request.planned) {
+            (None, Some(_)) => "create",
+            (Some(_), Some(_)) => "update",
+            (_, None) => "delete",
+        };
+        let settings = if operation == "delete" {
+            request.prior.clone().unwrap_or(Value::Null)
+        } else {
+            request.config.clone()
+        };
+        let latency = self.latency(&settings);
+        if let Some(timeout) = request.timeout {
+            if latency > timeout {
+                tokio::time::sleep(timeout).await;
+                return Err(ProviderError::new(
+                    format!("timeout while waiting for fake_resource to {operation}"),
+                    format!("the operation takes {latency:?}, more than the {timeout:?} allowed by `timeouts`"),
+                ));
+            }
+        }
+        tokio::time::sleep(latency).await;
+        if fails_on(&settings, operation) {
+            return Err(ProviderError::new(
+                format!("fake_resource {operation} failed"),
+                "the resource was told to fail (`fail` argument)",
+            ));
+        }
+        match operation {
+            "delete" => {
+                if let Some(id) = request.prior.as_ref().and_then(|p| p.get_attr("id")).and_then(Value::as_str) {
+                    match std::fs::remove_file(self.object_path(id)) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_error(e)),
+                    }
+                }
+                Ok(None)
+            }
+            _ => {
+                let mut state = request.planned.clone().unwrap_or(Value::Null);
+                let id = match (operation, state.get_attr("id").and_then(Value::as_str)) {
+                    ("update", Some(id)) => id.to_string(),
+                    _ => {
+                        // A retried create with the same token finds the object it made.
+                        if let Ok(existing) = std::fs::read_to_string(self.token_path(&request.idempotency_token)) {
+                            existing.trim().to_string()
+                        } else {
+                            format!("fake-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+                        }
+                    }
+                };
+                // Fill in what the plan left unknown, from the (now known) configuration.
+                let (config, _) = request.config.clone().deep_unmark();
+                if let Value::Object(attrs) = &mut state {
+                    for (name, value) in attrs.iter_mut() {
+                        if value.is_unknown() || !value.is_wholly_known() {
+                            *value = config.get_attr(name).cloned().unwrap_or(Value::Null);
+                        }
+                    }
+                    attrs.insert("id".into(), Value::String(id.clone()));
+                    attrs.insert("computed".into(), Value::String(format!("computed-{id}")));
+                }
+                let state = mark_secret(state.deep_unmark().0);
+                if operation == "create" {
+                    std::fs::create_dir_all(self.store().join("tokens")).map_err(io_error)?;
+                    std::fs::write(self.token_path(&request.idempotency_token), &id).map_err(io_error)?;
+                }
+                self.write_object(&id, &state)?;
+                Ok(Some(state))
+            }
+        }
+    }
+
+    async fn read_resource(&self, type_name: &str, current: &Value) -> Result<Option<Value>, ProviderError> {
+        if fails_on(current, "read") {
+            return Err(ProviderError::new(format!("{type_name} read failed"), "the resource was told to fail (`fail` argument)"));
+        }
+        match current.get_attr("id").and_then(Value::as_str) {
+            Some(id) => self.read_object(id),
+            None => Ok(None),
+        }
+    }
+
+    async fn import_resource(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        self.read_object(id)?.ok_or_else(|| {
+            ProviderError::new(
+                format!("cannot import non-existent remote object"),
+                format!("no {type_name} with id `{id}` exists in the fake store"),
+            )
+        })
+    }
+
+    async fn read_data_source(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+        if type_name != "fake_data" {
+            return Err(ProviderError::new(format!("unsupported data source `{type_name}`"), ""));
+        }
+        let name = config.get_attr("name").and_then(Value::as_str).unwrap_or_default();
+        Ok(Value::object([
+            ("name", Value::from(name)),
+            ("value", Value::String(format!("data-{name}"))),
+        ]))
+    }
+}

@@ -1,0 +1,205 @@
+//! Provider schemas: which attributes and nested blocks a resource type has, and for each
+//! attribute whether it is required, optional or computed, sensitive, and whether changing it
+//! forces replacement. The engine derives a resource's default plan from its schema.
+
+use crate::value::{ObjectType, Type, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One attribute of a block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attribute {
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub required: bool,
+    pub optional: bool,
+    /// Set by the provider when the configuration leaves it unset (`id`, `arn`, defaults).
+    pub computed: bool,
+    pub sensitive: bool,
+    /// A change to it cannot be made in place: the resource is replaced.
+    pub force_new: bool,
+    /// The value the provider uses when the configuration leaves it unset and it is not computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl Attribute {
+    fn base(ty: Type) -> Attribute {
+        Attribute {
+            ty,
+            required: false,
+            optional: false,
+            computed: false,
+            sensitive: false,
+            force_new: false,
+            default: None,
+            description: String::new(),
+        }
+    }
+
+    /// Set only by the configuration.
+    pub fn required(ty: Type) -> Attribute {
+        Attribute {
+            required: true,
+            ..Attribute::base(ty)
+        }
+    }
+
+    pub fn optional(ty: Type) -> Attribute {
+        Attribute {
+            optional: true,
+            ..Attribute::base(ty)
+        }
+    }
+
+    /// Set only by the provider (`id`, `arn`).
+    pub fn computed(ty: Type) -> Attribute {
+        Attribute {
+            computed: true,
+            ..Attribute::base(ty)
+        }
+    }
+
+    /// Set by the configuration, or by the provider when left unset.
+    pub fn optional_computed(ty: Type) -> Attribute {
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::base(ty)
+        }
+    }
+
+    pub fn force_new(mut self) -> Attribute {
+        self.force_new = true;
+        self
+    }
+
+    pub fn sensitive(mut self) -> Attribute {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn with_default(mut self, default: impl Into<Value>) -> Attribute {
+        self.default = Some(default.into());
+        self
+    }
+
+    pub fn describe(mut self, description: impl Into<String>) -> Attribute {
+        self.description = description.into();
+        self
+    }
+}
+
+/// How a nested block repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nesting {
+    /// At most one, seen as an object (or null).
+    Single,
+    /// Any number, in order, seen as a list of objects (`scaling_config[0]`).
+    List,
+    /// Any number, unordered, seen as a set of objects (`ingress`).
+    Set,
+}
+
+/// A nested block type (`vpc_config { ... }`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NestedBlock {
+    pub nesting: Nesting,
+    pub block: Block,
+    #[serde(default)]
+    pub min_items: usize,
+    /// 0 means no limit.
+    #[serde(default)]
+    pub max_items: usize,
+    /// Any change inside forces replacement.
+    #[serde(default)]
+    pub force_new: bool,
+    /// The provider fills the block in when the configuration leaves it out.
+    #[serde(default)]
+    pub computed: bool,
+}
+
+/// A block's attributes and nested block types.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    pub attributes: BTreeMap<String, Attribute>,
+    pub blocks: BTreeMap<String, NestedBlock>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl Block {
+    pub fn new() -> Block {
+        Block::default()
+    }
+
+    pub fn attr(mut self, name: &str, attribute: Attribute) -> Block {
+        self.attributes.insert(name.to_string(), attribute);
+        self
+    }
+
+    pub fn block(mut self, name: &str, nesting: Nesting, block: Block) -> Block {
+        self.blocks.insert(
+            name.to_string(),
+            NestedBlock {
+                nesting,
+                block,
+                min_items: 0,
+                max_items: 0,
+                force_new: false,
+                computed: false,
+            },
+        );
+        self
+    }
+
+    pub fn nested(mut self, name: &str, nested: NestedBlock) -> Block {
+        self.blocks.insert(name.to_string(), nested);
+        self
+    }
+
+    /// The object type of a value of this block: attributes, and nested blocks as lists, sets
+    /// or objects.
+    pub fn value_type(&self) -> Type {
+        let mut attributes: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|(k, a)| (k.clone(), a.ty.clone()))
+            .collect();
+        for (name, nested) in &self.blocks {
+            let inner = nested.block.value_type();
+            attributes.insert(
+                name.clone(),
+                match nested.nesting {
+                    Nesting::Single => inner,
+                    Nesting::List => Type::list(inner),
+                    Nesting::Set => Type::set(inner),
+                },
+            );
+        }
+        Type::Object(ObjectType {
+            attributes,
+            optional: BTreeMap::new(),
+        })
+    }
+}
+
+/// The schema of one resource type or data source.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSchema {
+    /// Bumped when the stored form of the resource changes (`schema_version` in state).
+    pub version: u64,
+    pub block: Block,
+}
+
+/// Everything a provider declares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProviderSchema {
+    /// The provider's own configuration block.
+    pub provider: Block,
+    pub resources: BTreeMap<String, ResourceSchema>,
+    pub data_sources: BTreeMap<String, ResourceSchema>,
+}

@@ -1,0 +1,1 @@
+//! Terraform's state file format, version 4. (To be written: see issue 4.)

@@ -1,0 +1,122 @@
+//! State: what exists, as last recorded. The in-memory model ([`State`]), Terraform's state file
+//! format version 4 ([`format`]), and the backends that store it per workspace ([`backend`]):
+//! the local file backend (default) and S3.
+//!
+//! Durability: during an apply, every resource operation is appended to a journal
+//! ([`StateWriter::record`]) and synced before the next one starts, so the cost per operation is
+//! independent of the state's size (Terraform rewrites the whole file each time). The full state
+//! is written once at the end (and whenever the journal outgrows it); loading replays a journal
+//! left by an interrupted run.
+//!
+//! Architecture invariant: only this module reads or writes state files and lock files.
+
+pub mod backend;
+pub mod format;
+
+use crate::addrs::{AbsResource, ResourceInstance};
+use crate::value::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Whether an object is usable or must be replaced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectStatus {
+    #[default]
+    Ready,
+    /// Created, but its creation did not finish cleanly: the next plan replaces it.
+    Tainted,
+}
+
+/// The recorded state of one resource instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstanceObject {
+    /// The attributes, with sensitive marks where `sensitive_attributes` says.
+    pub value: Value,
+    /// The provider configuration address as state files write it:
+    /// `provider["registry.terraform.io/hashicorp/aws"]` or `...aws"].west`.
+    pub provider: String,
+    pub schema_version: u64,
+    /// Resources this one depended on when last applied (direct dependencies only).
+    pub dependencies: Vec<AbsResource>,
+    pub create_before_destroy: bool,
+    pub status: ObjectStatus,
+}
+
+/// A root module output value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputValue {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+/// Everything recorded for one workspace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Increases by one with every write that changes anything.
+    pub serial: u64,
+    /// Fixed when a state is first created: a state with another lineage is another state.
+    pub lineage: String,
+    /// The version of the tool that last wrote it.
+    pub terraform_version: String,
+    pub outputs: BTreeMap<String, OutputValue>,
+    /// Every resource instance, sorted by address.
+    pub resources: BTreeMap<ResourceInstance, InstanceObject>,
+}
+
+impl State {
+    /// An empty state with a fresh lineage.
+    pub fn new() -> State {
+        State {
+            serial: 0,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            terraform_version: crate::TERRAFORM_VERSION_COMPAT.to_string(),
+            outputs: BTreeMap::new(),
+            resources: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty() && self.outputs.is_empty()
+    }
+
+    /// Applies one journal entry.
+    pub fn apply_change(&mut self, change: &StateChange) {
+        match change {
+            StateChange::Put { address, object } => {
+                self.resources.insert(address.clone(), object.clone());
+            }
+            StateChange::Remove { address } => {
+                self.resources.remove(address);
+            }
+            StateChange::Outputs { outputs } => {
+                self.outputs = outputs.clone();
+            }
+        }
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// One change to a state: what the journal records after each operation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum StateChange {
+    /// An instance was created, updated, refreshed or imported.
+    Put {
+        address: ResourceInstance,
+        object: InstanceObject,
+    },
+    /// An instance was deleted (or forgotten).
+    Remove { address: ResourceInstance },
+    /// The root outputs were recomputed.
+    Outputs {
+        outputs: BTreeMap<String, OutputValue>,
+    },
+}
+
+pub use backend::{Backend, LockInfo, StateError, StateWriter};
