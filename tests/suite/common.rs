@@ -1,8 +1,12 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: paths, and the AWS API emulator.
 
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -12,4 +16,93 @@ pub fn repo_root() -> PathBuf {
 /// `tests/fixtures/<area>`.
 pub fn fixtures(area: &str) -> PathBuf {
     repo_root().join("tests").join("fixtures").join(area)
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A moto server (the AWS API emulator) on a free loopback port, installed on first use into
+/// `.cache/venv` by `scripts/ensure-moto.sh`, and stopped when dropped.
+///
+/// It starts with AWS-managed IAM policies loaded and with moto's invented EKS node group
+/// `remoteAccess` default switched off (see `shared/AWS-RESOURCES.md`).
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let output = Command::new("bash")
+            .arg(repo_root().join("scripts/ensure-moto.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/ensure-moto.sh");
+        assert!(output.status.success(), "installing moto failed");
+        let venv = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let port = free_port();
+        let child = Command::new(format!("{venv}/bin/python"))
+            .arg("-c")
+            .arg("import sys, moto.eks.models as m; m.DEFAULT_REMOTE_ACCESS = None; from moto.server import main; main(sys.argv[1:])")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto server");
+        let moto = Moto {
+            child,
+            port,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while moto.request("GET", "/moto-api/").is_none() {
+            assert!(Instant::now() < deadline, "moto server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// Clears every resource in the emulator.
+    pub fn reset(&self) {
+        self.request("POST", "/moto-api/reset").expect("reset moto");
+    }
+
+    /// Environment variables that point the AWS SDK (and Strata's AWS provider) at this server.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ]
+    }
+
+    /// A raw HTTP request to the server; the response text, or `None` when it does not answer.
+    pub fn request(&self, method: &str, path: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        response.starts_with("HTTP/1.").then_some(response)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
