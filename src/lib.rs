@@ -28,6 +28,7 @@ pub mod lang;
 pub mod plan;
 pub mod providers;
 pub mod state;
+pub mod ui;
 pub mod value;
 
 /// The Terraform version Strata's files claim compatibility with (`terraform_version` in state
