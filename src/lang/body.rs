@@ -21,7 +21,9 @@ struct Collection {
 }
 
 fn error(summary: &str, detail: impl Into<String>, span: Option<Span>) -> Diagnostic {
-    Diagnostic::error(summary).with_detail(detail).with_span_opt(span)
+    Diagnostic::error(summary)
+        .with_detail(detail)
+        .with_span_opt(span)
 }
 
 pub(crate) fn body_value(
@@ -65,14 +67,19 @@ pub(crate) fn body_value(
                             key_span,
                         );
                         match suggest(name, schema.attributes.keys().map(String::as_str)) {
-                            Some(close) => diagnostic.with_help(format!("Did you mean \"{close}\"?")),
+                            Some(close) => {
+                                diagnostic.with_help(format!("Did you mean \"{close}\"?"))
+                            }
                             None => diagnostic,
                         }
                     };
                     errors.push(diagnostic);
                     continue;
                 };
-                if attribute_schema.computed && !attribute_schema.optional && !attribute_schema.required {
+                if attribute_schema.computed
+                    && !attribute_schema.optional
+                    && !attribute_schema.required
+                {
                     errors.push(error(
                         "Value for unconfigurable attribute",
                         format!("Can't configure a value for \"{name}\": its value will be decided automatically based on the result of applying this configuration."),
@@ -113,7 +120,11 @@ pub(crate) fn body_value(
                     ));
                 }
                 let value = body_value(evaluator, &block.body, &nested.block, span.clone(), errors);
-                collections.entry(type_name).or_default().items.push((value, span));
+                collections
+                    .entry(type_name)
+                    .or_default()
+                    .items
+                    .push((value, span));
             }
         }
     }
@@ -141,7 +152,10 @@ pub(crate) fn body_value(
             if count < nested.min_items {
                 errors.push(error(
                     &format!("Insufficient {name} blocks"),
-                    format!("At least {} \"{name}\" blocks are required.", nested.min_items),
+                    format!(
+                        "At least {} \"{name}\" blocks are required.",
+                        nested.min_items
+                    ),
                     block_span.clone(),
                 ));
             }
@@ -154,23 +168,40 @@ pub(crate) fn body_value(
                             &format!("Duplicate {name} block"),
                             format!(
                                 "Only one {name} block is allowed. Another was defined at {}.",
-                                first_span.as_ref().map(ToString::to_string).unwrap_or_default()
+                                first_span
+                                    .as_ref()
+                                    .map(ToString::to_string)
+                                    .unwrap_or_default()
                             ),
                             second_span.clone(),
                         ));
                     }
-                    collection.items.into_iter().next().map_or(Value::Null, |(value, _)| value)
+                    collection
+                        .items
+                        .into_iter()
+                        .next()
+                        .map_or(Value::Null, |(value, _)| value)
                 }
                 Nesting::List | Nesting::Set => {
                     if nested.max_items > 0 && count > nested.max_items {
-                        let extra_span = collection.items.get(nested.max_items).and_then(|(_, span)| span.clone());
+                        let extra_span = collection
+                            .items
+                            .get(nested.max_items)
+                            .and_then(|(_, span)| span.clone());
                         errors.push(error(
                             &format!("Too many {name} blocks"),
-                            format!("No more than {} \"{name}\" blocks are allowed.", nested.max_items),
+                            format!(
+                                "No more than {} \"{name}\" blocks are allowed.",
+                                nested.max_items
+                            ),
                             extra_span,
                         ));
                     }
-                    let items: Vec<Value> = collection.items.into_iter().map(|(value, _)| value).collect();
+                    let items: Vec<Value> = collection
+                        .items
+                        .into_iter()
+                        .map(|(value, _)| value)
+                        .collect();
                     if nested.nesting == Nesting::List {
                         Value::List(items)
                     } else {
@@ -286,7 +317,11 @@ fn dynamic_block<'b>(
         return;
     };
     let Some(content) = content else {
-        errors.push(error("Missing content block", "A content block is required.", block_span));
+        errors.push(error(
+            "Missing content block",
+            "A content block is required.",
+            block_span,
+        ));
         return;
     };
     let collection_value = match evaluator.eval(for_each) {
@@ -313,15 +348,17 @@ fn dynamic_block<'b>(
             ));
             return;
         }
-        value @ (Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Map(_) | Value::Object(_)) => {
-            match evaluator.iteration_pairs(value, for_each_span) {
-                Ok(pairs) => pairs,
-                Err(diags) => {
-                    errors.extend(diags);
-                    return;
-                }
+        value @ (Value::List(_)
+        | Value::Tuple(_)
+        | Value::Set(_)
+        | Value::Map(_)
+        | Value::Object(_)) => match evaluator.iteration_pairs(value, for_each_span) {
+            Ok(pairs) => pairs,
+            Err(diags) => {
+                errors.extend(diags);
+                return;
             }
-        }
+        },
         other => {
             errors.push(error(
                 "Invalid dynamic for_each value",
@@ -340,7 +377,9 @@ fn dynamic_block<'b>(
         let errors_before = errors.len();
         if let Some(labels_expr) = labels {
             match evaluator.eval(labels_expr) {
-                Ok(labels_value) if labels_value.as_seq().is_some_and(|items| !items.is_empty()) => {
+                Ok(labels_value)
+                    if labels_value.as_seq().is_some_and(|items| !items.is_empty()) =>
+                {
                     errors.push(error(
                         &format!("Extraneous label for {type_name}"),
                         format!("No labels are expected for {type_name} blocks."),
@@ -351,7 +390,13 @@ fn dynamic_block<'b>(
                 Err(diags) => errors.extend(diags),
             }
         }
-        let item = body_value(evaluator, &content.body, &nested.block, content_span.clone(), errors);
+        let item = body_value(
+            evaluator,
+            &content.body,
+            &nested.block,
+            content_span.clone(),
+            errors,
+        );
         evaluator.unbind(1);
         collections
             .entry(type_key.as_str())

@@ -21,7 +21,11 @@ impl Evaluator<'_> {
         }
         name.push_str(call.name.name.as_str());
         if self.mode == Mode::Literal {
-            return Err(self.error("Function calls not allowed", "Functions may not be called here.", span));
+            return Err(self.error(
+                "Function calls not allowed",
+                "Functions may not be called here.",
+                span,
+            ));
         }
         let args: Vec<&Expression> = call.args.iter().collect();
         match name.as_str() {
@@ -66,17 +70,27 @@ impl Evaluator<'_> {
             }
         }
         let context = self.function_context();
-        functions::call(&name, values, &context).map_err(|error| self.function_error(&name, error, &args, span))
+        functions::call(&name, values, &context)
+            .map_err(|error| self.function_error(&name, error, &args, span))
     }
 
     fn function_context(&self) -> FunctionContext {
         FunctionContext {
-            module_dir: self.ctx.map(|ctx| ctx.module_dir.clone()).unwrap_or_else(|| PathBuf::from(".")),
+            module_dir: self
+                .ctx
+                .map(|ctx| ctx.module_dir.clone())
+                .unwrap_or_else(|| PathBuf::from(".")),
             plan_mode: self.ctx.is_some_and(|ctx| ctx.plan_mode),
         }
     }
 
-    fn function_error(&self, name: &str, error: FunctionError, args: &[&Expression], span: Option<Span>) -> Diagnostics {
+    fn function_error(
+        &self,
+        name: &str,
+        error: FunctionError,
+        args: &[&Expression],
+        span: Option<Span>,
+    ) -> Diagnostics {
         let detail = error.to_string();
         let diagnostic = match &error {
             FunctionError::UnknownFunction { suggestion, .. } => {
@@ -86,7 +100,9 @@ impl Evaluator<'_> {
                     None => diagnostic,
                 }
             }
-            FunctionError::Arity { expected, given, .. } => {
+            FunctionError::Arity {
+                expected, given, ..
+            } => {
                 let wanted: usize = expected
                     .split(|c: char| !c.is_ascii_digit())
                     .find(|part| !part.is_empty())
@@ -126,17 +142,25 @@ impl Evaluator<'_> {
         let mut collector = TraversalCollector::new();
         collector.expr(expr);
         collector.traversals.iter().any(|traversal| {
-            if let Some(bound) = self.bindings.iter().rev().find(|(name, _)| name == traversal.root) {
+            if let Some(bound) = self
+                .bindings
+                .iter()
+                .rev()
+                .find(|(name, _)| name == traversal.root)
+            {
                 return walk_is_unknown(&bound.1, &traversal.steps);
             }
             let (Mode::Normal, Some(ctx)) = (self.mode, self.ctx) else {
                 return false;
             };
-            let Ok((subject, used)) = root_reference(traversal.root, &traversal.leading_attrs()) else {
+            let Ok((subject, used)) = root_reference(traversal.root, &traversal.leading_attrs())
+            else {
                 return false;
             };
             match ctx.scope.resolve(&subject, None) {
-                Ok(value) => walk_is_unknown(&value, traversal.steps.get(used..).unwrap_or_default()),
+                Ok(value) => {
+                    walk_is_unknown(&value, traversal.steps.get(used..).unwrap_or_default())
+                }
                 Err(_) => false,
             }
         })
@@ -158,10 +182,18 @@ impl Evaluator<'_> {
                 Err(diags) => failures.extend(diags),
             }
         }
-        let mut detail = String::from("Call to function \"try\" failed: no expression succeeded:\n");
+        let mut detail =
+            String::from("Call to function \"try\" failed: no expression succeeded:\n");
         for failure in failures.iter() {
-            let at = failure.span.as_ref().map(|s| format!(" (at {s})")).unwrap_or_default();
-            detail.push_str(&format!("- {}{at}\n  {}\n", failure.summary, failure.detail));
+            let at = failure
+                .span
+                .as_ref()
+                .map(|s| format!(" (at {s})"))
+                .unwrap_or_default();
+            detail.push_str(&format!(
+                "- {}{at}\n  {}\n",
+                failure.summary, failure.detail
+            ));
         }
         detail.push_str("\nAt least one expression must produce a successful result.");
         Err(self.error("Error in function call", detail, span))
@@ -207,7 +239,9 @@ impl Evaluator<'_> {
         };
         let invalid = |parameter: &str, message: String, at: &Expression| {
             Diagnostic::error("Invalid function argument")
-                .with_detail(format!("Invalid value for \"{parameter}\" parameter: {message}."))
+                .with_detail(format!(
+                    "Invalid value for \"{parameter}\" parameter: {message}."
+                ))
                 .with_span_opt(self.span(at))
                 .with_span_opt(span.clone())
         };
@@ -216,7 +250,9 @@ impl Evaluator<'_> {
         let sensitive = path_sensitive || vars_sensitive;
         let path = match path {
             Value::Unknown(_) => return Ok(Value::unknown().mark_if(sensitive)),
-            Value::Null => return Err(invalid("path", "argument must not be null".into(), path_expr).into()),
+            Value::Null => {
+                return Err(invalid("path", "argument must not be null".into(), path_expr).into())
+            }
             other => match convert(other, &Type::String) {
                 Ok(Value::String(path)) => path,
                 _ => return Err(invalid("path", "string required".into(), path_expr).into()),
@@ -224,9 +260,18 @@ impl Evaluator<'_> {
         };
         let entries = match vars {
             Value::Unknown(_) => return Ok(Value::unknown().mark_if(sensitive)),
-            Value::Null => return Err(invalid("vars", "argument must not be null".into(), vars_expr).into()),
+            Value::Null => {
+                return Err(invalid("vars", "argument must not be null".into(), vars_expr).into())
+            }
             Value::Map(entries) | Value::Object(entries) => entries,
-            _ => return Err(invalid("vars", "invalid vars value: must be a map".into(), vars_expr).into()),
+            _ => {
+                return Err(invalid(
+                    "vars",
+                    "invalid vars value: must be a map".into(),
+                    vars_expr,
+                )
+                .into())
+            }
         };
         for name in entries.keys() {
             if !is_identifier(name) {

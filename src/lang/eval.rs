@@ -44,7 +44,11 @@ pub(crate) struct Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
-    pub fn new(ctx: Option<&'a EvalContext<'a>>, file: Arc<SourceFile>, mode: Mode) -> Evaluator<'a> {
+    pub fn new(
+        ctx: Option<&'a EvalContext<'a>>,
+        file: Arc<SourceFile>,
+        mode: Mode,
+    ) -> Evaluator<'a> {
         Evaluator {
             ctx,
             file,
@@ -58,7 +62,12 @@ impl<'a> Evaluator<'a> {
         node.span().map(|range| self.file.span(range))
     }
 
-    pub fn error(&self, summary: &str, detail: impl Into<String>, span: Option<Span>) -> Diagnostics {
+    pub fn error(
+        &self,
+        summary: &str,
+        detail: impl Into<String>,
+        span: Option<Span>,
+    ) -> Diagnostics {
         Diagnostic::error(summary)
             .with_detail(detail)
             .with_span_opt(span)
@@ -151,7 +160,13 @@ impl<'a> Evaluator<'a> {
             .and_then(|range| self.file.text.get(range))
             .map(str::to_string)
             .unwrap_or_else(|| number.value().to_string());
-        let invalid = || self.error("Invalid number literal", format!("\"{source}\" is not a number this tool can represent."), self.span(number));
+        let invalid = || {
+            self.error(
+                "Invalid number literal",
+                format!("\"{source}\" is not a number this tool can represent."),
+                self.span(number),
+            )
+        };
         if let Some(exponent) = source.find(['e', 'E']).and_then(|at| source.get(at + 1..)) {
             // An absurd exponent would make printing the number allocate without bound.
             match exponent.trim_start_matches(['+', '-']).parse::<u32>() {
@@ -174,7 +189,9 @@ impl<'a> Evaluator<'a> {
             let key_name = match key {
                 ObjectKey::Ident(ident) => Some(ident.as_str().to_string()),
                 // `{ name = 1 }` may come through as a variable expression: it is a name here.
-                ObjectKey::Expression(Expression::Variable(ident)) => Some(ident.as_str().to_string()),
+                ObjectKey::Expression(Expression::Variable(ident)) => {
+                    Some(ident.as_str().to_string())
+                }
                 ObjectKey::Expression(key_expr) => match self.eval(key_expr) {
                     Err(diags) => {
                         errors.extend(diags);
@@ -230,7 +247,9 @@ impl<'a> Evaluator<'a> {
 
     fn traversal_expr(&mut self, traversal: &Traversal) -> EvalResult {
         match &traversal.expr {
-            Expression::Variable(name) => self.traversal(name, &traversal.operators, traversal.span()),
+            Expression::Variable(name) => {
+                self.traversal(name, &traversal.operators, traversal.span())
+            }
             other => {
                 let keys = self.index_keys(&traversal.operators)?;
                 let value = self.eval(other)?;
@@ -242,7 +261,10 @@ impl<'a> Evaluator<'a> {
 
     /// Evaluates the keys of the index steps first: they do not depend on the traversed value
     /// (a splat binds nothing), and having them lets the traversal borrow bound values.
-    fn index_keys(&mut self, operators: &[Decorated<TraversalOperator>]) -> EvalResult<Vec<Option<Value>>> {
+    fn index_keys(
+        &mut self,
+        operators: &[Decorated<TraversalOperator>],
+    ) -> EvalResult<Vec<Option<Value>>> {
         let mut keys = Vec::with_capacity(operators.len());
         let mut errors = Diagnostics::new();
         for operator in operators {
@@ -270,10 +292,17 @@ impl<'a> Evaluator<'a> {
         let whole_span = whole.map(|range| self.file.span(range));
         let name = root.as_str();
         if self.mode == Mode::Literal {
-            return Err(self.error("Variables not allowed", "Variables may not be used here.", whole_span));
+            return Err(self.error(
+                "Variables not allowed",
+                "Variables may not be used here.",
+                whole_span,
+            ));
         }
         if self.binding(name).is_some() {
-            let value = self.binding(name).map(Cow::Borrowed).unwrap_or(Cow::Owned(Value::Null));
+            let value = self
+                .binding(name)
+                .map(Cow::Borrowed)
+                .unwrap_or(Cow::Owned(Value::Null));
             return self.apply(value, operators, &keys).map(Cow::into_owned);
         }
         if self.mode == Mode::TemplateOnly {
@@ -299,7 +328,11 @@ impl<'a> Evaluator<'a> {
             }
         };
         let Some(ctx) = self.ctx else {
-            return Err(self.error("Variables not allowed", "Variables may not be used here.", whole_span));
+            return Err(self.error(
+                "Variables not allowed",
+                "Variables may not be used here.",
+                whole_span,
+            ));
         };
         let value = match ctx.scope.resolve(&subject, whole_span.as_ref()) {
             Ok(value) => value,
@@ -332,7 +365,11 @@ impl<'a> Evaluator<'a> {
                     sensitive |= marked;
                 }
                 TraversalOperator::Index(_) => {
-                    let key = keys.get(index).and_then(Option::as_ref).cloned().unwrap_or(Value::Null);
+                    let key = keys
+                        .get(index)
+                        .and_then(Option::as_ref)
+                        .cloned()
+                        .unwrap_or(Value::Null);
                     let (next, marked) = self.index(current, &key, span)?;
                     current = next;
                     sensitive |= marked;
@@ -353,11 +390,16 @@ impl<'a> Evaluator<'a> {
                         operators[index + 1..]
                             .iter()
                             .position(|op| {
-                                !matches!(op.value(), TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_))
+                                !matches!(
+                                    op.value(),
+                                    TraversalOperator::GetAttr(_)
+                                        | TraversalOperator::LegacyIndex(_)
+                                )
                             })
                             .map_or(operators.len(), |offset| index + 1 + offset)
                     };
-                    let result = self.splat(current, &operators[index + 1..end], &keys[index + 1..end])?;
+                    let result =
+                        self.splat(current, &operators[index + 1..end], &keys[index + 1..end])?;
                     current = Cow::Owned(result);
                     index = end;
                     continue;
@@ -379,20 +421,30 @@ impl<'a> Evaluator<'a> {
         keys: &[Option<Value>],
     ) -> EvalResult {
         let (value, sensitive) = unmark_cow(value);
-        let each = |item: &Value| self.apply(Cow::Borrowed(item), operators, keys).map(Cow::into_owned);
+        let each = |item: &Value| {
+            self.apply(Cow::Borrowed(item), operators, keys)
+                .map(Cow::into_owned)
+        };
         let result = match value.as_ref() {
             Value::Null => Value::Tuple(Vec::new()),
             Value::Unknown(_) => Value::unknown(),
             Value::List(items) | Value::Set(items) => {
                 Value::List(items.iter().map(each).collect::<EvalResult<Vec<_>>>()?)
             }
-            Value::Tuple(items) => Value::Tuple(items.iter().map(each).collect::<EvalResult<Vec<_>>>()?),
+            Value::Tuple(items) => {
+                Value::Tuple(items.iter().map(each).collect::<EvalResult<Vec<_>>>()?)
+            }
             other => Value::Tuple(vec![each(other)?]),
         };
         Ok(result.mark_if(sensitive))
     }
 
-    fn get_attr<'v>(&self, value: Cow<'v, Value>, name: &str, span: Option<Span>) -> EvalResult<(Cow<'v, Value>, bool)> {
+    fn get_attr<'v>(
+        &self,
+        value: Cow<'v, Value>,
+        name: &str,
+        span: Option<Span>,
+    ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
         let found = match value.as_ref() {
             Value::Null => {
@@ -448,17 +500,25 @@ impl<'a> Evaluator<'a> {
             }
         };
         debug_assert!(found);
-        let projected = project(value, |v| v.as_entries().and_then(|entries| entries.get(name)));
+        let projected = project(value, |v| {
+            v.as_entries().and_then(|entries| entries.get(name))
+        });
         Ok((projected.unwrap_or(Cow::Owned(Value::Null)), sensitive))
     }
 
-    fn index<'v>(&self, value: Cow<'v, Value>, key: &Value, span: Option<Span>) -> EvalResult<(Cow<'v, Value>, bool)> {
+    fn index<'v>(
+        &self,
+        value: Cow<'v, Value>,
+        key: &Value,
+        span: Option<Span>,
+    ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
         let key_sensitive = matches!(key, Value::Sensitive(_));
         let sensitive = sensitive || key_sensitive;
         let key = key.unmarked();
         let invalid = |detail: &str| self.error("Invalid index", detail, span.clone());
-        const NOT_FOUND: &str = "The given key does not identify an element in this collection value.";
+        const NOT_FOUND: &str =
+            "The given key does not identify an element in this collection value.";
         if key.is_null() {
             return Err(invalid("Can't use a null value as an indexing key."));
         }
@@ -488,12 +548,20 @@ impl<'a> Evaluator<'a> {
                     _ => return Err(invalid(&format!("{NOT_FOUND}: a number is required."))),
                 };
                 if !position.is_integer() {
-                    return Err(invalid(&format!("{NOT_FOUND}: indexing a sequence requires a whole number.")));
+                    return Err(invalid(&format!(
+                        "{NOT_FOUND}: indexing a sequence requires a whole number."
+                    )));
                 }
                 if position < Number::from(0) {
-                    return Err(invalid(&format!("{NOT_FOUND}: a negative number is not a valid index for a sequence.")));
+                    return Err(invalid(&format!(
+                        "{NOT_FOUND}: a negative number is not a valid index for a sequence."
+                    )));
                 }
-                let Some(at) = position.to_i64().and_then(|i| usize::try_from(i).ok()).filter(|i| *i < items.len()) else {
+                let Some(at) = position
+                    .to_i64()
+                    .and_then(|i| usize::try_from(i).ok())
+                    .filter(|i| *i < items.len())
+                else {
                     return Err(invalid(NOT_FOUND));
                 };
                 let projected = project(value, |v| v.as_seq().and_then(|items| items.get(at)));
@@ -505,13 +573,17 @@ impl<'a> Evaluator<'a> {
                     _ => return Err(invalid(&format!("{NOT_FOUND}: string required."))),
                 };
                 if !entries.contains_key(&name) {
-                    let mut diagnostic = Diagnostic::error("Invalid index").with_detail(NOT_FOUND).with_span_opt(span);
+                    let mut diagnostic = Diagnostic::error("Invalid index")
+                        .with_detail(NOT_FOUND)
+                        .with_span_opt(span);
                     if let Some(close) = suggest(&name, entries.keys().map(String::as_str)) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
                     return Err(diagnostic.into());
                 }
-                let projected = project(value, |v| v.as_entries().and_then(|entries| entries.get(&name)));
+                let projected = project(value, |v| {
+                    v.as_entries().and_then(|entries| entries.get(&name))
+                });
                 Ok((projected.unwrap_or(Cow::Owned(Value::Null)), sensitive))
             }
             _ => Err(invalid("This value does not have any indices.")),
@@ -522,7 +594,11 @@ impl<'a> Evaluator<'a> {
 
     /// A template's value. A quoted template that is one interpolation and nothing else gives
     /// that interpolation's value unchanged, as Terraform does.
-    pub fn template_value(&mut self, template: &Template, sole_interpolation_passes: bool) -> EvalResult {
+    pub fn template_value(
+        &mut self,
+        template: &Template,
+        sole_interpolation_passes: bool,
+    ) -> EvalResult {
         if sole_interpolation_passes && template.len() == 1 {
             if let Some(Element::Interpolation(interpolation)) = template.iter().next() {
                 return self.eval(&interpolation.expr);
@@ -538,7 +614,13 @@ impl<'a> Evaluator<'a> {
         Ok(value.mark_if(out.sensitive))
     }
 
-    fn render(&mut self, template: &Template, strip_first: bool, strip_last: bool, out: &mut TemplateOutput) -> EvalResult<()> {
+    fn render(
+        &mut self,
+        template: &Template,
+        strip_first: bool,
+        strip_last: bool,
+        out: &mut TemplateOutput,
+    ) -> EvalResult<()> {
         let elements: Vec<&Element> = template.iter().collect();
         for (position, element) in elements.iter().enumerate() {
             match element {
@@ -600,9 +682,19 @@ impl<'a> Evaluator<'a> {
                                 Some(else_expr) => else_expr.strip.strip_start(),
                                 None => endif_strip,
                             };
-                            self.render(&if_directive.if_expr.template, if_directive.if_expr.strip.strip_end(), last, out)?;
+                            self.render(
+                                &if_directive.if_expr.template,
+                                if_directive.if_expr.strip.strip_end(),
+                                last,
+                                out,
+                            )?;
                         } else if let Some(else_expr) = &if_directive.else_expr {
-                            self.render(&else_expr.template, else_expr.strip.strip_end(), endif_strip, out)?;
+                            self.render(
+                                &else_expr.template,
+                                else_expr.strip.strip_end(),
+                                endif_strip,
+                                out,
+                            )?;
                         }
                     }
                     Directive::For(for_directive) => {
@@ -614,7 +706,8 @@ impl<'a> Evaluator<'a> {
                             out.unknown = true;
                             continue;
                         }
-                        let pairs = self.iteration_pairs(collection, self.span(&intro.collection_expr))?;
+                        let pairs =
+                            self.iteration_pairs(collection, self.span(&intro.collection_expr))?;
                         for (key, item) in pairs {
                             let mut bound = 1;
                             if let Some(key_var) = &intro.key_var {
@@ -678,7 +771,11 @@ impl<'a> Evaluator<'a> {
 
     /// The key/value pairs a `for` iterates over: index and element of a sequence, element
     /// and element of a set, key and element of a map or object.
-    pub fn iteration_pairs(&self, collection: Value, span: Option<Span>) -> EvalResult<Vec<(Value, Value)>> {
+    pub fn iteration_pairs(
+        &self,
+        collection: Value,
+        span: Option<Span>,
+    ) -> EvalResult<Vec<(Value, Value)>> {
         match collection {
             Value::List(items) | Value::Tuple(items) => Ok(items
                 .into_iter()
@@ -686,9 +783,10 @@ impl<'a> Evaluator<'a> {
                 .map(|(i, item)| (Value::Number(Number::from(i)), item))
                 .collect()),
             Value::Set(items) => Ok(items.into_iter().map(|item| (item.clone(), item)).collect()),
-            Value::Map(entries) | Value::Object(entries) => {
-                Ok(entries.into_iter().map(|(k, v)| (Value::String(k), v)).collect())
-            }
+            Value::Map(entries) | Value::Object(entries) => Ok(entries
+                .into_iter()
+                .map(|(k, v)| (Value::String(k), v))
+                .collect()),
             Value::Null => Err(self.error(
                 "Iteration over null value",
                 "A null value cannot be used as the collection in a 'for' expression.",
@@ -730,7 +828,11 @@ impl<'a> Evaluator<'a> {
             match step? {
                 ForStep::Skip => {}
                 ForStep::Unknown => unknown = true,
-                ForStep::Element { key, value, sensitive: marked } => {
+                ForStep::Element {
+                    key,
+                    value,
+                    sensitive: marked,
+                } => {
                     sensitive |= marked;
                     match key {
                         None => tuple.push(value),
@@ -762,7 +864,12 @@ impl<'a> Evaluator<'a> {
         let result = if !object_result {
             Value::Tuple(tuple)
         } else if for_expr.grouping {
-            Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Tuple(v))).collect())
+            Value::Object(
+                groups
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::Tuple(v)))
+                    .collect(),
+            )
         } else {
             Value::Object(object)
         };
@@ -797,36 +904,39 @@ impl<'a> Evaluator<'a> {
                 },
             }
         }
-        let key = match &for_expr.key_expr {
-            None => None,
-            Some(key_expr) => {
-                let key = self.eval(key_expr)?;
-                let (key, marked) = key.unmark();
-                sensitive |= marked;
-                match key {
-                    Value::Unknown(_) => return Ok(ForStep::Unknown),
-                    Value::Null => {
-                        return Err(self.error(
-                            "Invalid object key",
-                            "Key expression in 'for' expression must not produce a null value.",
-                            self.span(key_expr),
-                        ))
-                    }
-                    other => match convert(other, &Type::String) {
-                        Ok(Value::String(name)) => Some((name, self.span(key_expr))),
-                        _ => {
+        let key =
+            match &for_expr.key_expr {
+                None => None,
+                Some(key_expr) => {
+                    let key = self.eval(key_expr)?;
+                    let (key, marked) = key.unmark();
+                    sensitive |= marked;
+                    match key {
+                        Value::Unknown(_) => return Ok(ForStep::Unknown),
+                        Value::Null => {
                             return Err(self.error(
                                 "Invalid object key",
-                                "The key expression produced an invalid result: string required.",
+                                "Key expression in 'for' expression must not produce a null value.",
                                 self.span(key_expr),
                             ))
                         }
-                    },
+                        other => match convert(other, &Type::String) {
+                            Ok(Value::String(name)) => Some((name, self.span(key_expr))),
+                            _ => return Err(self.error(
+                                "Invalid object key",
+                                "The key expression produced an invalid result: string required.",
+                                self.span(key_expr),
+                            )),
+                        },
+                    }
                 }
-            }
-        };
+            };
         let value = self.eval(&for_expr.value_expr)?;
-        Ok(ForStep::Element { key, value, sensitive })
+        Ok(ForStep::Element {
+            key,
+            value,
+            sensitive,
+        })
     }
 }
 
@@ -855,8 +965,14 @@ fn element_strip(element: &Element) -> Strip {
         Element::Interpolation(interpolation) => interpolation.strip,
         Element::Directive(directive) => {
             let (start, end) = match directive.as_ref() {
-                Directive::If(d) => (d.if_expr.strip.strip_start(), d.endif_expr.strip.strip_end()),
-                Directive::For(d) => (d.for_expr.strip.strip_start(), d.endfor_expr.strip.strip_end()),
+                Directive::If(d) => (
+                    d.if_expr.strip.strip_start(),
+                    d.endif_expr.strip.strip_end(),
+                ),
+                Directive::For(d) => (
+                    d.for_expr.strip.strip_start(),
+                    d.endfor_expr.strip.strip_end(),
+                ),
             };
             Strip::from((start, end))
         }
@@ -873,7 +989,10 @@ pub(crate) fn unmark_cow(value: Cow<'_, Value>) -> (Cow<'_, Value>, bool) {
 }
 
 /// A part of a possibly borrowed value: borrowed stays borrowed; owned clones only the part.
-fn project<'v>(value: Cow<'v, Value>, part: impl Fn(&Value) -> Option<&Value>) -> Option<Cow<'v, Value>> {
+fn project<'v>(
+    value: Cow<'v, Value>,
+    part: impl Fn(&Value) -> Option<&Value>,
+) -> Option<Cow<'v, Value>> {
     match value {
         Cow::Borrowed(borrowed) => part(borrowed).map(Cow::Borrowed),
         Cow::Owned(owned) => part(&owned).cloned().map(Cow::Owned),
@@ -898,7 +1017,10 @@ fn element_type(ty: &Type) -> Type {
 }
 
 /// The candidate closest to `name`, if one is close enough to be a likely typo.
-pub(crate) fn suggest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+pub(crate) fn suggest<'c>(
+    name: &str,
+    candidates: impl Iterator<Item = &'c str>,
+) -> Option<&'c str> {
     candidates
         .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
         .filter(|(distance, _)| *distance < 3)

@@ -101,7 +101,9 @@ pub fn eval_condition(expr: &Expr, ctx: &EvalContext<'_>) -> Result<Option<bool>
     };
     match value.unmarked() {
         Value::Unknown(_) => Ok(None),
-        Value::Null => Err(invalid("Condition expression must return either true or false, not null.")),
+        Value::Null => Err(invalid(
+            "Condition expression must return either true or false, not null.",
+        )),
         other => match crate::value::convert(other.clone(), &crate::value::Type::Bool) {
             Ok(Value::Bool(b)) => Ok(Some(b)),
             _ => Err(invalid("The condition expression must be of type bool.")),

@@ -46,10 +46,18 @@ fn operand(
 }
 
 fn number_of(value: &Value) -> Number {
-    value.as_number().cloned().unwrap_or_else(|| Number::from(0))
+    value
+        .as_number()
+        .cloned()
+        .unwrap_or_else(|| Number::from(0))
 }
 
-pub(crate) fn unary(evaluator: &Evaluator<'_>, operator: UnaryOperator, value: Value, span: Option<Span>) -> EvalResult {
+pub(crate) fn unary(
+    evaluator: &Evaluator<'_>,
+    operator: UnaryOperator,
+    value: Value,
+    span: Option<Span>,
+) -> EvalResult {
     let ty = match operator {
         UnaryOperator::Neg => Type::Number,
         UnaryOperator::Not => Type::Bool,
@@ -57,7 +65,9 @@ pub(crate) fn unary(evaluator: &Evaluator<'_>, operator: UnaryOperator, value: V
     let (value, sensitive) = operand(evaluator, value, &ty, "the", &span)?;
     let result = match (operator, value) {
         (_, Operand::Unknown) => Value::Unknown(ty),
-        (UnaryOperator::Neg, Operand::Known(v)) => Value::Number(Number::from_big(-number_of(&v).big().clone())),
+        (UnaryOperator::Neg, Operand::Known(v)) => {
+            Value::Number(Number::from_big(-number_of(&v).big().clone()))
+        }
         (UnaryOperator::Not, Operand::Known(v)) => Value::Bool(!v.as_bool().unwrap_or(false)),
     };
     Ok(result.mark_if(sensitive))
@@ -173,7 +183,8 @@ pub(crate) fn conditional(
             ))
         }
         Value::Unknown(_) => {
-            let ty = unify_loose(&type_of(&true_result), &type_of(&false_result)).unwrap_or(Type::Any);
+            let ty =
+                unify_loose(&type_of(&true_result), &type_of(&false_result)).unwrap_or(Type::Any);
             let branch_sensitive = [&true_result, &false_result]
                 .iter()
                 .any(|r| r.as_ref().is_ok_and(Value::contains_sensitive));
@@ -226,7 +237,8 @@ pub fn unify_loose(a: &Type, b: &Type) -> Option<Type> {
         (Type::Map(x), Type::Map(y)) => unify_loose(x, y).map(Type::map),
         (Type::Tuple(x), Type::Tuple(y)) => {
             if x.len() == y.len() {
-                let elementwise: Option<Vec<Type>> = x.iter().zip(y).map(|(p, q)| unify_loose(p, q)).collect();
+                let elementwise: Option<Vec<Type>> =
+                    x.iter().zip(y).map(|(p, q)| unify_loose(p, q)).collect();
                 if let Some(types) = elementwise {
                     return Some(Type::Tuple(types));
                 }
@@ -251,7 +263,8 @@ pub fn unify_loose(a: &Type, b: &Type) -> Option<Type> {
             unify_all(x.attributes.values().chain(y.attributes.values())).map(Type::map)
         }
         (Type::Map(element), Type::Object(object)) | (Type::Object(object), Type::Map(element)) => {
-            unify_all(std::iter::once(element.as_ref()).chain(object.attributes.values())).map(Type::map)
+            unify_all(std::iter::once(element.as_ref()).chain(object.attributes.values()))
+                .map(Type::map)
         }
         _ => None,
     }

@@ -49,7 +49,10 @@ pub(crate) type InvalidReference = (String, String);
 
 /// What a traversal starting at `root` followed by attribute names `attrs` refers to, and how
 /// many of those attribute steps the reference itself uses.
-pub(crate) fn root_reference(root: &str, attrs: &[&str]) -> Result<(Referenceable, usize), InvalidReference> {
+pub(crate) fn root_reference(
+    root: &str,
+    attrs: &[&str],
+) -> Result<(Referenceable, usize), InvalidReference> {
     let first = attrs.first().copied();
     let invalid = |detail: String| ("Invalid reference".to_string(), detail);
     match root {
@@ -152,7 +155,10 @@ impl<'a> TraversalCollector<'a> {
 
     pub fn expr(&mut self, expr: &'a Expression) {
         match expr {
-            Expression::Null(_) | Expression::Bool(_) | Expression::Number(_) | Expression::String(_) => {}
+            Expression::Null(_)
+            | Expression::Bool(_)
+            | Expression::Number(_)
+            | Expression::String(_) => {}
             Expression::Array(array) => array.iter().for_each(|item| self.expr(item)),
             Expression::Object(object) => {
                 for (key, value) in object.iter() {
@@ -273,10 +279,13 @@ impl<'a> TraversalCollector<'a> {
                     let iterator = dynamic_iterator_name(block);
                     for inner in block.body.iter() {
                         match inner {
-                            Structure::Attribute(attribute) if attribute.key.as_str() == "for_each" => {
+                            Structure::Attribute(attribute)
+                                if attribute.key.as_str() == "for_each" =>
+                            {
                                 self.expr(&attribute.value)
                             }
-                            Structure::Attribute(attribute) if attribute.key.as_str() == "iterator" => {}
+                            Structure::Attribute(attribute)
+                                if attribute.key.as_str() == "iterator" => {}
                             Structure::Attribute(attribute) => {
                                 self.bind_opt(iterator);
                                 self.expr(&attribute.value);
@@ -327,7 +336,9 @@ pub(crate) fn dynamic_iterator_name(block: &hcl_edit::structure::Block) -> Optio
 fn static_step(operator: &TraversalOperator) -> Option<StaticStep<'_>> {
     match operator {
         TraversalOperator::GetAttr(name) => Some(StaticStep::Attr(name.as_str())),
-        TraversalOperator::LegacyIndex(index) => Some(StaticStep::Index(Value::Number(Number::from(**index)))),
+        TraversalOperator::LegacyIndex(index) => {
+            Some(StaticStep::Index(Value::Number(Number::from(**index))))
+        }
         TraversalOperator::Index(Expression::Number(number)) => {
             Number::parse(&number.to_string()).map(|n| StaticStep::Index(Value::Number(n)))
         }
