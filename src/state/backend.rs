@@ -193,8 +193,12 @@ pub trait StateWriter: Send {
     /// Records one change durably before returning. Its cost does not depend on the state's
     /// size (amortised: now and then the whole state is written and the journal emptied).
     async fn record(&mut self, change: &StateChange) -> Result<(), StateError>;
-    /// Writes the full state and clears the journal. Returns the serial written.
-    async fn finish(&mut self, state: &State) -> Result<u64, StateError>;
+    /// Writes the full state and clears the journal.
+    async fn finish(&mut self, state: &State) -> Result<(), StateError>;
+    /// The serial of the last full write ([`StateWriter::finish`] or a compaction), if any.
+    fn written_serial(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Releases one held lock; implemented per backend.

@@ -285,6 +285,7 @@ impl Backend for LocalBackend {
             state: base.clone(),
             journal: None,
             threshold: state_bytes.max(MIN_COMPACTION_BYTES),
+            written: None,
         }))
     }
 
@@ -341,12 +342,15 @@ struct LocalWriter {
     /// The journal size at which the state is rewritten and the journal emptied: the size of
     /// the state file (so the rewriting costs no more than the appending did).
     threshold: u64,
+    /// The serial of the last full write.
+    written: Option<u64>,
 }
 
 impl LocalWriter {
     fn compact(&mut self) -> Result<(), StateError> {
         let (serial, size) = self.backend.store(&self.workspace, &self.state, None)?;
         self.state.serial = serial;
+        self.written = Some(serial);
         self.threshold = size.max(MIN_COMPACTION_BYTES);
         if let Some(journal) = &mut self.journal {
             journal.reset(&JournalHeader {
@@ -379,7 +383,7 @@ impl StateWriter for LocalWriter {
         Ok(())
     }
 
-    async fn finish(&mut self, state: &State) -> Result<u64, StateError> {
+    async fn finish(&mut self, state: &State) -> Result<(), StateError> {
         let (serial, size) = self.backend.store(&self.workspace, state, None)?;
         if let Some(journal) = self.journal.take() {
             journal.remove()?;
@@ -389,6 +393,11 @@ impl StateWriter for LocalWriter {
             ..state.clone()
         };
         self.threshold = size.max(MIN_COMPACTION_BYTES);
-        Ok(serial)
+        self.written = Some(serial);
+        Ok(())
+    }
+
+    fn written_serial(&self) -> Option<u64> {
+        self.written
     }
 }
