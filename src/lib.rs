@@ -22,6 +22,7 @@
 pub mod addrs;
 pub mod config;
 pub mod diagnostics;
+pub mod fmt;
 pub mod lang;
 pub mod providers;
 pub mod state;
