@@ -22,8 +22,11 @@
 pub mod addrs;
 pub mod config;
 pub mod diagnostics;
+pub mod engine;
 pub mod fmt;
+pub mod graph;
 pub mod lang;
+pub mod plan;
 pub mod providers;
 pub mod state;
 pub mod value;

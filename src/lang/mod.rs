@@ -78,7 +78,11 @@ pub fn eval_expr(_expr: &Expr, _ctx: &EvalContext<'_>) -> Result<Value, Diagnost
 /// result (null when unset), nested blocks (including `dynamic` ones) as the schema's nesting
 /// says. Arguments or blocks the schema does not have are errors at their location; required
 /// arguments left unset are errors at the block.
-pub fn eval_body(_body: &Body, _schema: &Block, _ctx: &EvalContext<'_>) -> Result<Value, Diagnostics> {
+pub fn eval_body(
+    _body: &Body,
+    _schema: &Block,
+    _ctx: &EvalContext<'_>,
+) -> Result<Value, Diagnostics> {
     Err(Diagnostic::error("body evaluation is not written yet").into())
 }
 
