@@ -23,6 +23,7 @@ pub mod addrs;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;
+pub mod fmt;
 pub mod graph;
 pub mod lang;
 pub mod plan;
