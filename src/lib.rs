@@ -20,6 +20,7 @@
 //! The binary (`src/main.rs`, [`cli`]) only parses flags into settings and calls these modules.
 
 pub mod addrs;
+pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;

@@ -30,7 +30,12 @@ pub fn normalize(args: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "strata", version, about = "Strata: infrastructure as code, in the Terraform language", disable_help_subcommand = true)]
+#[command(
+    name = "strata",
+    version,
+    about = "Strata: infrastructure as code, in the Terraform language",
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     /// Switch to a different working directory before running the command.
     #[arg(long, global = true, value_name = "DIR")]
@@ -264,8 +269,12 @@ pub enum StateCommand {
 pub enum WorkspaceCommand {
     List,
     Show,
-    New { name: String },
-    Select { name: String },
+    New {
+        name: String,
+    },
+    Select {
+        name: String,
+    },
     Delete {
         #[arg(long)]
         force: bool,
@@ -279,14 +288,46 @@ mod tests {
 
     #[test]
     fn single_dash_flags_become_long() {
-        let args = normalize(["strata", "plan", "-var=a=1", "-auto-approve", "-", "-h", "x"].map(String::from));
-        assert_eq!(args, vec!["strata", "plan", "--var=a=1", "--auto-approve", "-", "-h", "x"]);
+        let args = normalize(
+            [
+                "strata",
+                "plan",
+                "-var=a=1",
+                "-auto-approve",
+                "-",
+                "-h",
+                "x",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            args,
+            vec![
+                "strata",
+                "plan",
+                "--var=a=1",
+                "--auto-approve",
+                "-",
+                "-h",
+                "x"
+            ]
+        );
     }
 
     #[test]
     fn parses_terraform_style_flags() {
         let cli = Cli::try_parse_from(normalize(
-            ["strata", "plan", "-var", "a=1", "-refresh=false", "-target=aws_vpc.main", "-out=p.plan", "-no-color"].map(String::from),
+            [
+                "strata",
+                "plan",
+                "-var",
+                "a=1",
+                "-refresh=false",
+                "-target=aws_vpc.main",
+                "-out=p.plan",
+                "-no-color",
+            ]
+            .map(String::from),
         ))
         .unwrap();
         assert!(cli.no_color);

@@ -26,7 +26,9 @@ pub fn settings_file(dir: &Path) -> PathBuf {
 pub fn read_settings(dir: &Path) -> anyhow::Result<Option<BackendSettings>> {
     let path = settings_file(dir);
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?)),
+        Ok(text) => Ok(Some(
+            serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(anyhow!("reading {}: {e}", path.display())),
     }
@@ -41,14 +43,23 @@ pub fn write_settings(dir: &Path, settings: &BackendSettings) -> anyhow::Result<
 
 /// The settings the configuration declares (local when it declares none), merged with
 /// `-backend-config` values.
-pub fn configured_settings(tree: &ModuleTree, overrides: &[String], dir: &Path) -> anyhow::Result<BackendSettings> {
+pub fn configured_settings(
+    tree: &ModuleTree,
+    overrides: &[String],
+    dir: &Path,
+) -> anyhow::Result<BackendSettings> {
     let (backend_type, mut settings) = match &tree.module.terraform.backend {
         Some(backend) => (
             backend.backend_type.clone(),
             backend
                 .settings
                 .iter()
-                .map(|(k, v)| Ok((k.clone(), value_to_json(v).map_err(|e| anyhow!("backend setting `{k}`: {e}"))?)))
+                .map(|(k, v)| {
+                    Ok((
+                        k.clone(),
+                        value_to_json(v).map_err(|e| anyhow!("backend setting `{k}`: {e}"))?,
+                    ))
+                })
                 .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
         ),
         None => ("local".to_string(), BTreeMap::new()),
@@ -59,7 +70,8 @@ pub fn configured_settings(tree: &ModuleTree, overrides: &[String], dir: &Path) 
         } else {
             // A file of `key = value` lines, as Terraform's backend config files.
             let path = dir.join(item);
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading backend config file {}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading backend config file {}", path.display()))?;
             for (number, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
@@ -72,7 +84,10 @@ pub fn configured_settings(tree: &ModuleTree, overrides: &[String], dir: &Path) 
             }
         }
     }
-    Ok(BackendSettings { backend_type, settings })
+    Ok(BackendSettings {
+        backend_type,
+        settings,
+    })
 }
 
 fn parse_setting(text: &str) -> serde_json::Value {
@@ -82,16 +97,28 @@ fn parse_setting(text: &str) -> serde_json::Value {
     match text {
         "true" => serde_json::Value::Bool(true),
         "false" => serde_json::Value::Bool(false),
-        _ => text.parse::<i64>().map(serde_json::Value::from).unwrap_or_else(|_| serde_json::Value::String(text.to_string())),
+        _ => text
+            .parse::<i64>()
+            .map(serde_json::Value::from)
+            .unwrap_or_else(|_| serde_json::Value::String(text.to_string())),
     }
 }
 
 /// The backend for this working directory. A non-local backend must have been initialised.
-pub async fn open(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Result<Box<dyn Backend>> {
+pub async fn open(
+    context: &Context,
+    tree: Option<&ModuleTree>,
+) -> anyhow::Result<Box<dyn Backend>> {
     let recorded = read_settings(&context.dir)?;
     let settings = match (recorded, tree) {
         (Some(recorded), Some(tree)) => {
-            let configured = tree.module.terraform.backend.as_ref().map(|b| b.backend_type.clone()).unwrap_or_else(|| "local".into());
+            let configured = tree
+                .module
+                .terraform
+                .backend
+                .as_ref()
+                .map(|b| b.backend_type.clone())
+                .unwrap_or_else(|| "local".into());
             if configured != recorded.backend_type {
                 bail!(
                     "Backend configuration changed: the configuration declares backend \"{configured}\" but this directory was initialised with \"{}\".\nRun `strata init -migrate-state` to copy the state to the new backend, or `strata init -reconfigure` to start over.",
@@ -108,26 +135,38 @@ pub async fn open(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Resul
             }
             configured
         }
-        (None, None) => BackendSettings { backend_type: "local".into(), settings: BTreeMap::new() },
+        (None, None) => BackendSettings {
+            backend_type: "local".into(),
+            settings: BTreeMap::new(),
+        },
     };
     open_settings(context, &settings).await
 }
 
 /// The backend described by `settings`.
-pub async fn open_settings(context: &Context, settings: &BackendSettings) -> anyhow::Result<Box<dyn Backend>> {
+pub async fn open_settings(
+    context: &Context,
+    settings: &BackendSettings,
+) -> anyhow::Result<Box<dyn Backend>> {
     match settings.backend_type.as_str() {
         "local" => {
             let mut backend = LocalBackend::new(context.dir.clone());
             if let Some(path) = settings.settings.get("path").and_then(|v| v.as_str()) {
                 backend = backend.with_path(path);
             }
-            if let Some(dir) = settings.settings.get("workspace_dir").and_then(|v| v.as_str()) {
+            if let Some(dir) = settings
+                .settings
+                .get("workspace_dir")
+                .and_then(|v| v.as_str())
+            {
                 backend = backend.with_workspace_dir(dir);
             }
             Ok(Box::new(backend))
         }
         "s3" => open_s3(settings).await,
-        other => bail!("Unsupported backend type \"{other}\": Strata supports \"local\" and \"s3\"."),
+        other => {
+            bail!("Unsupported backend type \"{other}\": Strata supports \"local\" and \"s3\".")
+        }
     }
 }
 
@@ -138,7 +177,9 @@ async fn open_s3(settings: &BackendSettings) -> anyhow::Result<Box<dyn Backend>>
         .iter()
         .map(|(k, v)| (k.clone(), value_from_json(v, None).unwrap_or(Value::Null)))
         .collect();
-    let backend = crate::state::s3::S3Backend::from_settings(&values).await.map_err(|e| anyhow!("{e}"))?;
+    let backend = crate::state::s3::S3Backend::from_settings(&values)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     Ok(Box::new(backend))
 }
 

@@ -36,12 +36,20 @@ pub fn load_config(context: &Context, sources: &mut SourceMap) -> anyhow::Result
 }
 
 fn env_vars() -> Vec<(String, String)> {
-    std::env::vars().filter(|(k, _)| k.starts_with("TF_VAR_") || k.starts_with("STRATA_VAR_")).collect()
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("TF_VAR_") || k.starts_with("STRATA_VAR_"))
+        .collect()
 }
 
 /// The root variable values from files, flags and the environment (prompting for missing
 /// required ones on a terminal).
-pub fn load_variables(context: &Context, tree: &ModuleTree, sources: &mut SourceMap, vars: &VarArgs, input: bool) -> anyhow::Result<BTreeMap<String, Value>> {
+pub fn load_variables(
+    context: &Context,
+    tree: &ModuleTree,
+    sources: &mut SourceMap,
+    vars: &VarArgs,
+    input: bool,
+) -> anyhow::Result<BTreeMap<String, Value>> {
     let mut cli: Vec<VarSource> = Vec::new();
     // Terraform applies -var and -var-file in command-line order; clap keeps each list's order,
     // and recovering the interleaving needs the raw argv.
@@ -71,7 +79,13 @@ pub fn load_variables(context: &Context, tree: &ModuleTree, sources: &mut Source
     if input && context.interactive {
         prompt_missing(tree, &mut cli);
     }
-    match resolve_root_variables_with_warnings(&tree.module, &context.dir, &cli, &env_vars(), sources) {
+    match resolve_root_variables_with_warnings(
+        &tree.module,
+        &context.dir,
+        &cli,
+        &env_vars(),
+        sources,
+    ) {
         Ok((values, warnings)) => {
             context.print_diagnostics(&warnings, sources);
             Ok(values)
@@ -91,8 +105,11 @@ fn prompt_missing(tree: &ModuleTree, cli: &mut Vec<VarSource>) {
             continue;
         }
         let given_by_flag = cli.iter().any(|s| matches!(s, VarSource::Flag(f) if f.split_once('=').is_some_and(|(n, _)| n.trim() == name)));
-        let given_by_env = env.iter().any(|(k, _)| k == &format!("TF_VAR_{name}") || k == &format!("STRATA_VAR_{name}"));
-        let in_files = !cli.iter().all(|s| matches!(s, VarSource::Flag(_))) || has_tfvars(&tree.module.dir);
+        let given_by_env = env
+            .iter()
+            .any(|(k, _)| k == &format!("TF_VAR_{name}") || k == &format!("STRATA_VAR_{name}"));
+        let in_files =
+            !cli.iter().all(|s| matches!(s, VarSource::Flag(_))) || has_tfvars(&tree.module.dir);
         if given_by_flag || given_by_env || in_files {
             continue;
         }
@@ -104,7 +121,10 @@ fn prompt_missing(tree: &ModuleTree, cli: &mut Vec<VarSource>) {
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         if std::io::stdin().read_line(&mut line).is_ok() {
-            cli.push(VarSource::Flag(format!("{name}={}", line.trim_end_matches(['\n', '\r']))));
+            cli.push(VarSource::Flag(format!(
+                "{name}={}",
+                line.trim_end_matches(['\n', '\r'])
+            )));
         }
         eprintln!();
     }
@@ -115,7 +135,10 @@ fn has_tfvars(dir: &Path) -> bool {
         .map(|entries| {
             entries.flatten().any(|e| {
                 let name = e.file_name().to_string_lossy().to_string();
-                name == "terraform.tfvars" || name == "terraform.tfvars.json" || name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json")
+                name == "terraform.tfvars"
+                    || name == "terraform.tfvars.json"
+                    || name.ends_with(".auto.tfvars")
+                    || name.ends_with(".auto.tfvars.json")
             })
         })
         .unwrap_or(false)
@@ -125,11 +148,22 @@ fn parse_lock_timeout(lock: &LockArgs) -> anyhow::Result<Duration> {
     if lock.lock_timeout == "0" {
         return Ok(Duration::ZERO);
     }
-    crate::engine::parse_duration(&lock.lock_timeout).ok_or_else(|| anyhow!("invalid -lock-timeout `{}`: use a duration such as 30s or 5m", lock.lock_timeout))
+    crate::engine::parse_duration(&lock.lock_timeout).ok_or_else(|| {
+        anyhow!(
+            "invalid -lock-timeout `{}`: use a duration such as 30s or 5m",
+            lock.lock_timeout
+        )
+    })
 }
 
 /// Takes the workspace's lock (unless `-lock=false`), telling the user while it waits.
-pub async fn take_lock(context: &Context, backend: &dyn Backend, workspace: &str, operation: &str, lock: &LockArgs) -> anyhow::Result<Option<LockGuard>> {
+pub async fn take_lock(
+    context: &Context,
+    backend: &dyn Backend,
+    workspace: &str,
+    operation: &str,
+    lock: &LockArgs,
+) -> anyhow::Result<Option<LockGuard>> {
     if !lock.lock {
         return Ok(None);
     }
@@ -151,7 +185,10 @@ pub async fn take_lock(context: &Context, backend: &dyn Backend, workspace: &str
     match backend.lock(workspace, operation, timeout, &on_wait).await {
         Ok(guard) => Ok(Some(guard)),
         Err(error) => {
-            eprintln!("{}", context.style.red("Error: Error acquiring the state lock"));
+            eprintln!(
+                "{}",
+                context.style.red("Error: Error acquiring the state lock")
+            );
             eprintln!("\n{error}\n\nStrata acquires a state lock to protect the state from being written by\nmultiple users at the same time. Wait for the other run to finish, retry with\n-lock-timeout=DURATION to wait for it, or, if the holder is gone, remove the lock\nwith `strata force-unlock ID`.");
             Err(Reported.into())
         }
@@ -170,8 +207,17 @@ pub async fn current_workspace(context: &Context) -> anyhow::Result<String> {
     crate::state::workspace::current_workspace(&context.dir).map_err(|e| anyhow!("{e}"))
 }
 
-fn run_options(context: &Context, args: &PlanArgs, workspace: &str, mode: PlanMode) -> anyhow::Result<RunOptions> {
-    let targets = args.targets.iter().map(|t| Target::parse(t).map_err(|e| anyhow!("Invalid target address: {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
+fn run_options(
+    context: &Context,
+    args: &PlanArgs,
+    workspace: &str,
+    mode: PlanMode,
+) -> anyhow::Result<RunOptions> {
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| Target::parse(t).map_err(|e| anyhow!("Invalid target address: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let replace = args
         .replace
         .iter()
@@ -183,14 +229,27 @@ fn run_options(context: &Context, args: &PlanArgs, workspace: &str, mode: PlanMo
         refresh: args.refresh,
         targets,
         replace,
-        mode: if args.refresh_only { PlanMode::RefreshOnly } else { mode },
+        mode: if args.refresh_only {
+            PlanMode::RefreshOnly
+        } else {
+            mode
+        },
         cwd: std::env::current_dir().unwrap_or_else(|_| context.dir.clone()),
     })
 }
 
-fn engine(context: &Context, tree: ModuleTree, sources: &SourceMap, options: RunOptions, variables: BTreeMap<String, Value>) -> anyhow::Result<Engine> {
+fn engine(
+    context: &Context,
+    tree: ModuleTree,
+    sources: &SourceMap,
+    options: RunOptions,
+    variables: BTreeMap<String, Value>,
+) -> anyhow::Result<Engine> {
     match Engine::new(tree, Registry::builtin(), options, variables) {
-        Ok(engine) => Ok(engine.with_events(Arc::new(ProgressPrinter::new(context.style, Box::new(std::io::stdout()))))),
+        Ok(engine) => Ok(engine.with_events(Arc::new(ProgressPrinter::new(
+            context.style,
+            Box::new(std::io::stdout()),
+        )))),
         Err(diagnostics) => {
             context.print_diagnostics(&diagnostics, sources);
             Err(Reported.into())
@@ -220,7 +279,12 @@ fn handle_interrupts(cancelled: Arc<std::sync::atomic::AtomicBool>) -> tokio::ta
     })
 }
 
-pub async fn init(context: &Context, backend_config: &[String], migrate_state: bool, reconfigure: bool) -> anyhow::Result<u8> {
+pub async fn init(
+    context: &Context,
+    backend_config: &[String],
+    migrate_state: bool,
+    reconfigure: bool,
+) -> anyhow::Result<u8> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     let settings = backend::configured_settings(&tree, backend_config, &context.dir)?;
@@ -232,11 +296,24 @@ pub async fn init(context: &Context, backend_config: &[String], migrate_state: b
             let to = backend::open_settings(context, &settings).await?;
             for workspace in from.workspaces().await.map_err(|e| anyhow!("{e}"))? {
                 if let Some(text) = from.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {
-                    if workspace != "default" && !to.workspaces().await.map_err(|e| anyhow!("{e}"))?.contains(&workspace) {
-                        to.create_workspace(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+                    if workspace != "default"
+                        && !to
+                            .workspaces()
+                            .await
+                            .map_err(|e| anyhow!("{e}"))?
+                            .contains(&workspace)
+                    {
+                        to.create_workspace(&workspace)
+                            .await
+                            .map_err(|e| anyhow!("{e}"))?;
                     }
-                    to.push(&workspace, &text, false).await.map_err(|e| anyhow!("migrating workspace {workspace}: {e}"))?;
-                    println!("Copied the state of workspace \"{workspace}\" from \"{}\" to \"{}\".", previous.backend_type, settings.backend_type);
+                    to.push(&workspace, &text, false)
+                        .await
+                        .map_err(|e| anyhow!("migrating workspace {workspace}: {e}"))?;
+                    println!(
+                        "Copied the state of workspace \"{workspace}\" from \"{}\" to \"{}\".",
+                        previous.backend_type, settings.backend_type
+                    );
                 }
             }
         } else if !reconfigure {
@@ -245,9 +322,17 @@ pub async fn init(context: &Context, backend_config: &[String], migrate_state: b
     }
     // Check the backend answers before recording it.
     let backend = backend::open_settings(context, &settings).await?;
-    backend.workspaces().await.map_err(|e| anyhow!("the {} backend is not reachable: {e}", settings.backend_type))?;
+    backend.workspaces().await.map_err(|e| {
+        anyhow!(
+            "the {} backend is not reachable: {e}",
+            settings.backend_type
+        )
+    })?;
     backend::write_settings(&context.dir, &settings)?;
-    println!("Successfully configured the backend \"{}\"!\n", settings.backend_type);
+    println!(
+        "Successfully configured the backend \"{}\"!\n",
+        settings.backend_type
+    );
     println!("{}", context.style.bold("Initializing provider plugins..."));
     let registry = Registry::builtin();
     let mut names: Vec<String> = Vec::new();
@@ -257,16 +342,31 @@ pub async fn init(context: &Context, backend_config: &[String], migrate_state: b
     for name in &names {
         match registry.get(name) {
             Some(provider) => println!("- Using built-in provider {name} ({})", provider.source),
-            None => bail!("Provider \"{name}\" is not available: Strata has these built in: {}.", registry.names().collect::<Vec<_>>().join(", ")),
+            None => bail!(
+                "Provider \"{name}\" is not available: Strata has these built in: {}.",
+                registry.names().collect::<Vec<_>>().join(", ")
+            ),
         }
     }
-    println!("\n{}", context.style.green(&context.style.bold("Strata has been successfully initialized!")));
+    println!(
+        "\n{}",
+        context.style.green(
+            &context
+                .style
+                .bold("Strata has been successfully initialized!")
+        )
+    );
     Ok(0)
 }
 
 fn collect_providers(tree: &ModuleTree, names: &mut Vec<String>) {
     names.extend(tree.module.providers.iter().map(|p| p.name.clone()));
-    names.extend(tree.module.resources.values().map(|r| r.provider.name.clone()));
+    names.extend(
+        tree.module
+            .resources
+            .values()
+            .map(|r| r.provider.name.clone()),
+    );
     names.extend(tree.module.terraform.required_providers.keys().cloned());
     for child in tree.children.values() {
         collect_providers(child, names);
@@ -278,7 +378,12 @@ pub async fn validate(context: &Context, json: bool) -> anyhow::Result<u8> {
     let result = crate::config::load::load_tree(&context.dir, &mut sources);
     let diagnostics = match result {
         Err(diagnostics) => diagnostics,
-        Ok(tree) => match Engine::new(tree, Registry::builtin(), RunOptions::default(), BTreeMap::new()) {
+        Ok(tree) => match Engine::new(
+            tree,
+            Registry::builtin(),
+            RunOptions::default(),
+            BTreeMap::new(),
+        ) {
             Err(diagnostics) => diagnostics,
             Ok(engine) => engine.validate().await,
         },
@@ -295,23 +400,69 @@ pub async fn validate(context: &Context, json: bool) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else if errors == 0 {
         context.print_diagnostics(&diagnostics, &sources);
-        println!("{}", context.style.green(&context.style.bold("Success! The configuration is valid.")));
+        println!(
+            "{}",
+            context
+                .style
+                .green(&context.style.bold("Success! The configuration is valid."))
+        );
     } else {
         context.print_diagnostics(&diagnostics, &sources);
     }
     Ok(if errors == 0 { 0 } else { 1 })
 }
 
-pub fn fmt(context: &Context, check: bool, diff: bool, recursive: bool, list: bool, write: bool, paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let paths: Vec<PathBuf> = if paths.is_empty() { vec![context.dir.clone()] } else { paths.to_vec() };
-    let options = crate::fmt::FmtOptions { check, diff, recursive, list, write: write && !check };
-    let report = crate::fmt::format_paths(&paths, &options).map_err(|e| anyhow!("{e}"))?;
+pub fn fmt(
+    context: &Context,
+    check: bool,
+    diff: bool,
+    recursive: bool,
+    list: bool,
+    write: bool,
+    paths: &[PathBuf],
+) -> anyhow::Result<u8> {
+    let paths: Vec<PathBuf> = if paths.is_empty() {
+        vec![context.dir.clone()]
+    } else {
+        paths.to_vec()
+    };
+    let options = crate::fmt::FmtOptions {
+        check,
+        diff,
+        recursive,
+        list,
+        write: write && !check,
+    };
+    let report = crate::fmt::format_paths(&paths, options).map_err(|e| anyhow!("{e}"))?;
     print!("{}", report.output);
-    Ok(if check && report.changed_any() { 3 } else { 0 })
+    for error in &report.errors {
+        eprintln!("{}", context.style.red(&format!("Error: {error}")));
+    }
+    if !report.errors.is_empty() {
+        return Ok(1);
+    }
+    Ok(if check && !report.changed.is_empty() {
+        3
+    } else {
+        0
+    })
 }
 
 /// Loads everything a plan needs and makes it.
-async fn make_plan(context: &Context, args: &PlanArgs, mode: PlanMode, operation: &str) -> anyhow::Result<(Engine, SourceMap, Box<dyn Backend>, String, Option<LockGuard>, crate::engine::PlanOutcome, State)> {
+async fn make_plan(
+    context: &Context,
+    args: &PlanArgs,
+    mode: PlanMode,
+    operation: &str,
+) -> anyhow::Result<(
+    Engine,
+    SourceMap,
+    Box<dyn Backend>,
+    String,
+    Option<LockGuard>,
+    crate::engine::PlanOutcome,
+    State,
+)> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     let variables = load_variables(context, &tree, &mut sources, &args.vars, args.input)?;
@@ -340,18 +491,34 @@ async fn make_plan(context: &Context, args: &PlanArgs, mode: PlanMode, operation
     }
 }
 
-pub async fn plan(context: &Context, args: &PlanArgs, out: Option<&Path>, destroy: bool, detailed_exitcode: bool, markdown: Option<&Path>) -> anyhow::Result<u8> {
-    let mode = if destroy { PlanMode::Destroy } else { PlanMode::Normal };
-    let (engine, _sources, _backend, _workspace, lock, outcome, _state) = make_plan(context, args, mode, "OperationTypePlan").await?;
+pub async fn plan(
+    context: &Context,
+    args: &PlanArgs,
+    out: Option<&Path>,
+    destroy: bool,
+    detailed_exitcode: bool,
+    markdown: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let mode = if destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Normal
+    };
+    let (engine, _sources, _backend, _workspace, lock, outcome, _state) =
+        make_plan(context, args, mode, "OperationTypePlan").await?;
     release(lock).await;
     let plan = &outcome.plan;
     if args.json {
-        println!("{}", serde_json::to_string(&crate::plan::json::plan_json(plan, &outcome.refreshed))?);
+        println!(
+            "{}",
+            serde_json::to_string(&crate::plan::json::plan_json(plan, &outcome.refreshed))?
+        );
     } else {
         print!("{}", ui::render_plan(plan, context.style));
     }
     if let Some(path) = markdown {
-        std::fs::write(path, ui::render_markdown_summary(plan)).map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+        std::fs::write(path, ui::render_markdown_summary(plan))
+            .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
     }
     if let Some(path) = out {
         let dirs = module_dirs(&engine.tree);
@@ -368,7 +535,11 @@ pub async fn plan(context: &Context, args: &PlanArgs, out: Option<&Path>, destro
     } else if !args.json && plan.has_changes() {
         println!("\nNote: You didn't use the -out option to save this plan, so Strata can't\nguarantee to take exactly these actions if you run \"strata apply\" now.");
     }
-    Ok(if detailed_exitcode && plan.has_changes() { 2 } else { 0 })
+    Ok(if detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
 }
 
 fn confirm(context: &Context, destroy: bool) -> anyhow::Result<bool> {
@@ -388,10 +559,24 @@ fn confirm(context: &Context, destroy: bool) -> anyhow::Result<bool> {
     Ok(line.trim() == "yes")
 }
 
-pub async fn apply(context: &Context, args: &PlanArgs, auto_approve: bool, destroy: bool) -> anyhow::Result<u8> {
-    let mode = if destroy { PlanMode::Destroy } else { PlanMode::Normal };
-    let operation = if destroy { "OperationTypeDestroy" } else { "OperationTypeApply" };
-    let (engine, sources, backend, workspace, lock, outcome, state) = make_plan(context, args, mode, operation).await?;
+pub async fn apply(
+    context: &Context,
+    args: &PlanArgs,
+    auto_approve: bool,
+    destroy: bool,
+) -> anyhow::Result<u8> {
+    let mode = if destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Normal
+    };
+    let operation = if destroy {
+        "OperationTypeDestroy"
+    } else {
+        "OperationTypeApply"
+    };
+    let (engine, sources, backend, workspace, lock, outcome, state) =
+        make_plan(context, args, mode, operation).await?;
     let plan = outcome.plan.clone();
     print!("{}", ui::render_plan(&plan, context.style));
     if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly {
@@ -400,17 +585,46 @@ pub async fn apply(context: &Context, args: &PlanArgs, auto_approve: bool, destr
     }
     if !auto_approve && !confirm(context, destroy)? {
         release(lock).await;
-        println!("{}", if destroy { "Destroy cancelled." } else { "Apply cancelled." });
+        println!(
+            "{}",
+            if destroy {
+                "Destroy cancelled."
+            } else {
+                "Apply cancelled."
+            }
+        );
         return Ok(1);
     }
-    let code = run_apply(context, &engine, &sources, backend.as_ref(), &workspace, &plan, outcome.refreshed, &state).await;
+    let code = run_apply(
+        context,
+        &engine,
+        &sources,
+        backend.as_ref(),
+        &workspace,
+        &plan,
+        outcome.refreshed,
+        &state,
+    )
+    .await;
     release(lock).await;
     code
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn run_apply(context: &Context, engine: &Engine, sources: &SourceMap, backend: &dyn Backend, workspace: &str, plan: &Plan, refreshed: State, base: &State) -> anyhow::Result<u8> {
-    let writer = backend.writer(workspace, base).await.map_err(|e| anyhow!("{e}"))?;
+async fn run_apply(
+    context: &Context,
+    engine: &Engine,
+    sources: &SourceMap,
+    backend: &dyn Backend,
+    workspace: &str,
+    plan: &Plan,
+    refreshed: State,
+    base: &State,
+) -> anyhow::Result<u8> {
+    let writer = backend
+        .writer(workspace, base)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let interrupts = handle_interrupts(engine.cancelled.clone());
     let outcome = engine.apply(plan, refreshed, writer).await;
     interrupts.abort();
@@ -441,12 +655,33 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
     if workspace != file.plan.workspace {
-        bail!("Saved plan is for workspace \"{}\", but the current workspace is \"{workspace}\".", file.plan.workspace);
+        bail!(
+            "Saved plan is for workspace \"{}\", but the current workspace is \"{workspace}\".",
+            file.plan.workspace
+        );
     }
     let mut options = run_options(context, args, &workspace, file.plan.mode)?;
-    options.targets = file.plan.targets.iter().filter_map(|t| Target::parse(t).ok()).collect();
-    let engine = engine(context, tree, &sources, options, file.plan.variables.clone())?;
-    let lock = take_lock(context, backend.as_ref(), &workspace, "OperationTypeApply", &args.lock).await?;
+    options.targets = file
+        .plan
+        .targets
+        .iter()
+        .filter_map(|t| Target::parse(t).ok())
+        .collect();
+    let engine = engine(
+        context,
+        tree,
+        &sources,
+        options,
+        file.plan.variables.clone(),
+    )?;
+    let lock = take_lock(
+        context,
+        backend.as_ref(),
+        &workspace,
+        "OperationTypeApply",
+        &args.lock,
+    )
+    .await?;
     let state = match backend.load(&workspace).await {
         Ok(state) => state,
         Err(error) => {
@@ -464,8 +699,19 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
             state.lineage
         );
     }
-    let refreshed = read_state(&file.prior_state, &path.display().to_string()).map_err(|e| anyhow!("{e}"))?;
-    let code = run_apply(context, &engine, &sources, backend.as_ref(), &workspace, &file.plan, refreshed, &state).await;
+    let refreshed =
+        read_state(&file.prior_state, &path.display().to_string()).map_err(|e| anyhow!("{e}"))?;
+    let code = run_apply(
+        context,
+        &engine,
+        &sources,
+        backend.as_ref(),
+        &workspace,
+        &file.plan,
+        refreshed,
+        &state,
+    )
+    .await;
     release(lock).await;
     code
 }
@@ -474,8 +720,12 @@ pub async fn show(context: &Context, json: bool, path: Option<&Path>) -> anyhow:
     if let Some(path) = path {
         let file = PlanFile::read(path)?;
         if json {
-            let prior = read_state(&file.prior_state, &path.display().to_string()).map_err(|e| anyhow!("{e}"))?;
-            println!("{}", serde_json::to_string(&crate::plan::json::plan_json(&file.plan, &prior))?);
+            let prior = read_state(&file.prior_state, &path.display().to_string())
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                serde_json::to_string(&crate::plan::json::plan_json(&file.plan, &prior))?
+            );
         } else {
             print!("{}", ui::render_plan(&file.plan, context.style));
         }
@@ -485,7 +735,10 @@ pub async fn show(context: &Context, json: bool, path: Option<&Path>) -> anyhow:
     let workspace = current_workspace(context).await?;
     let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
     if json {
-        println!("{}", serde_json::to_string(&crate::plan::json::state_json(&state))?);
+        println!(
+            "{}",
+            serde_json::to_string(&crate::plan::json::state_json(&state))?
+        );
         return Ok(0);
     }
     if state.resources.is_empty() && state.outputs.is_empty() {
@@ -496,7 +749,12 @@ pub async fn show(context: &Context, json: bool, path: Option<&Path>) -> anyhow:
     Ok(0)
 }
 
-pub async fn output(context: &Context, json: bool, raw: bool, name: Option<&str>) -> anyhow::Result<u8> {
+pub async fn output(
+    context: &Context,
+    json: bool,
+    raw: bool,
+    name: Option<&str>,
+) -> anyhow::Result<u8> {
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
     let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
@@ -509,14 +767,19 @@ pub async fn output(context: &Context, json: bool, raw: bool, name: Option<&str>
             if raw {
                 match &plain {
                     Value::String(s) => print!("{s}"),
-                    Value::Number(_) | Value::Bool(_) => print!("{}", ui::render_value(&plain, 0)),
+                    Value::Number(_) | Value::Bool(_) => print!("{}", ui::render_plain(&plain, 0)),
                     _ => bail!("Unsupported value for raw output: the -raw option only supports strings, numbers and bools; use -json for \"{name}\"."),
                 }
             } else if json {
-                println!("{}", serde_json::to_string_pretty(&crate::value::value_to_json(&plain).map_err(|e| anyhow!("{e}"))?)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &crate::value::value_to_json(&plain).map_err(|e| anyhow!("{e}"))?
+                    )?
+                );
             } else {
                 // Naming an output prints it even when sensitive, as Terraform does.
-                println!("{}", ui::render_value(&plain, 0));
+                println!("{}", ui::render_plain(&plain, 0));
             }
         }
         None if json => {
@@ -532,7 +795,10 @@ pub async fn output(context: &Context, json: bool, raw: bool, name: Option<&str>
                     }),
                 );
             }
-            println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(map))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::Value::Object(map))?
+            );
         }
         None => {
             if state.outputs.is_empty() {
@@ -560,7 +826,13 @@ pub async fn graph(context: &Context) -> anyhow::Result<u8> {
     }
 }
 
-pub async fn import(context: &Context, vars: &VarArgs, lock: &LockArgs, address: &str, id: &str) -> anyhow::Result<u8> {
+pub async fn import(
+    context: &Context,
+    vars: &VarArgs,
+    lock: &LockArgs,
+    address: &str,
+    id: &str,
+) -> anyhow::Result<u8> {
     let address = ResourceInstance::parse(address).map_err(|e| anyhow!("{e}"))?;
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
@@ -572,7 +844,14 @@ pub async fn import(context: &Context, vars: &VarArgs, lock: &LockArgs, address:
         ..RunOptions::default()
     };
     let engine = engine(context, tree, &sources, options, variables)?;
-    let guard = take_lock(context, backend.as_ref(), &workspace, "OperationTypeImport", lock).await?;
+    let guard = take_lock(
+        context,
+        backend.as_ref(),
+        &workspace,
+        "OperationTypeImport",
+        lock,
+    )
+    .await?;
     let result = async {
         let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
         if state.resources.contains_key(&address) {
@@ -600,4 +879,3 @@ pub async fn import(context: &Context, vars: &VarArgs, lock: &LockArgs, address:
     release(guard).await;
     result
 }
-

@@ -56,7 +56,10 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("Error: cannot start the async runtime: {error}");
@@ -88,37 +91,87 @@ fn init_tracing() {
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let dir = match &cli.chdir {
         Some(dir) => {
-            std::env::set_current_dir(dir).map_err(|e| anyhow::anyhow!("cannot change to directory `{}`: {e}", dir.display()))?;
+            std::env::set_current_dir(dir).map_err(|e| {
+                anyhow::anyhow!("cannot change to directory `{}`: {e}", dir.display())
+            })?;
             PathBuf::from(".")
         }
         None => PathBuf::from("."),
     };
-    let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let color =
+        !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     let context = Context {
         dir,
         style: Style { color },
         interactive: std::io::stdin().is_terminal(),
     };
     match cli.command {
-        Command::Init { backend_config, migrate_state, reconfigure, .. } => commands::init(&context, &backend_config, migrate_state, reconfigure).await,
+        Command::Init {
+            backend_config,
+            migrate_state,
+            reconfigure,
+            ..
+        } => commands::init(&context, &backend_config, migrate_state, reconfigure).await,
         Command::Validate { json } => commands::validate(&context, json).await,
-        Command::Fmt { check, diff, recursive, list, write, paths } => commands::fmt(&context, check, diff, recursive, list, write, &paths),
-        Command::Plan { args, out, destroy, detailed_exitcode, markdown } => commands::plan(&context, &args, out.as_deref(), destroy, detailed_exitcode, markdown.as_deref()).await,
-        Command::Apply { args, auto_approve, destroy, plan_file } => match plan_file {
+        Command::Fmt {
+            check,
+            diff,
+            recursive,
+            list,
+            write,
+            paths,
+        } => commands::fmt(&context, check, diff, recursive, list, write, &paths),
+        Command::Plan {
+            args,
+            out,
+            destroy,
+            detailed_exitcode,
+            markdown,
+        } => {
+            commands::plan(
+                &context,
+                &args,
+                out.as_deref(),
+                destroy,
+                detailed_exitcode,
+                markdown.as_deref(),
+            )
+            .await
+        }
+        Command::Apply {
+            args,
+            auto_approve,
+            destroy,
+            plan_file,
+        } => match plan_file {
             Some(file) => commands::apply_saved(&context, &args, &file).await,
             None => commands::apply(&context, &args, auto_approve, destroy).await,
         },
-        Command::Destroy { args, auto_approve } => commands::apply(&context, &args, auto_approve, true).await,
+        Command::Destroy { args, auto_approve } => {
+            commands::apply(&context, &args, auto_approve, true).await
+        }
         Command::Show { json, path } => commands::show(&context, json, path.as_deref()).await,
-        Command::Output { json, raw, name } => commands::output(&context, json, raw, name.as_deref()).await,
+        Command::Output { json, raw, name } => {
+            commands::output(&context, json, raw, name.as_deref()).await
+        }
         Command::Graph { .. } => commands::graph(&context).await,
         Command::State { command } => state_commands::state(&context, command).await,
         Command::Workspace { command } => state_commands::workspace(&context, command).await,
-        Command::ForceUnlock { force, lock_id } => state_commands::force_unlock(&context, force, &lock_id).await,
-        Command::Import { vars, lock, address, id } => commands::import(&context, &vars, &lock, &address, &id).await,
+        Command::ForceUnlock { force, lock_id } => {
+            state_commands::force_unlock(&context, force, &lock_id).await
+        }
+        Command::Import {
+            vars,
+            lock,
+            address,
+            id,
+        } => commands::import(&context, &vars, &lock, &address, &id).await,
         Command::Version { json } => {
             if json {
-                println!("{}", serde_json::json!({"strata_version": env!("CARGO_PKG_VERSION"), "platform": platform(), "terraform_compatible_version": crate::TERRAFORM_VERSION_COMPAT}));
+                println!(
+                    "{}",
+                    serde_json::json!({"strata_version": env!("CARGO_PKG_VERSION"), "platform": platform(), "terraform_compatible_version": crate::TERRAFORM_VERSION_COMPAT})
+                );
             } else {
                 println!("Strata v{}\non {}", env!("CARGO_PKG_VERSION"), platform());
             }

@@ -5,7 +5,7 @@ use super::commands::{current_workspace, take_lock};
 use super::{backend, Context};
 use crate::addrs::{ResourceInstance, Target};
 use crate::state::{State, StateChange};
-use crate::ui::render_value;
+use crate::ui::render_plain;
 use anyhow::{anyhow, bail};
 use std::io::Write;
 
@@ -17,11 +17,22 @@ pub fn render_state(state: &State) -> String {
             crate::addrs::ResourceMode::Managed => "resource",
             crate::addrs::ResourceMode::Data => "data",
         };
-        out.push_str(&format!("# {address}:\n{kind} \"{}\" \"{}\" {{\n", address.resource.type_name, address.resource.name));
+        out.push_str(&format!(
+            "# {address}:\n{kind} \"{}\" \"{}\" {{\n",
+            address.resource.type_name, address.resource.name
+        ));
         if let Some(entries) = object.value.as_entries() {
-            let width = entries.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.len()).max().unwrap_or(0);
+            let width = entries
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or(0);
             for (name, value) in entries.iter().filter(|(_, v)| !v.is_null()) {
-                out.push_str(&format!("    {name:<width$} = {}\n", render_value(value, 2)));
+                out.push_str(&format!(
+                    "    {name:<width$} = {}\n",
+                    render_plain(value, 4)
+                ));
             }
         }
         out.push_str("}\n\n");
@@ -39,7 +50,10 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
     match command {
         StateCommand::List { addresses } => {
             let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
-            let filters = addresses.iter().map(|a| Target::parse(a).map_err(|e| anyhow!("{e}"))).collect::<anyhow::Result<Vec<_>>>()?;
+            let filters = addresses
+                .iter()
+                .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             for address in state.resources.keys() {
                 if filters.is_empty() || filters.iter().any(|f| f.contains(address)) {
                     println!("{address}");
@@ -59,20 +73,43 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             Ok(0)
         }
         StateCommand::Rm { lock, addresses } => {
-            let guard = take_lock(context, backend.as_ref(), &workspace, "OperationTypeInvalid", &lock).await?;
+            let guard = take_lock(
+                context,
+                backend.as_ref(),
+                &workspace,
+                "OperationTypeInvalid",
+                &lock,
+            )
+            .await?;
             let result = async {
                 let mut state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
-                let filters = addresses.iter().map(|a| Target::parse(a).map_err(|e| anyhow!("{e}"))).collect::<anyhow::Result<Vec<_>>>()?;
-                let doomed: Vec<ResourceInstance> = state.resources.keys().filter(|a| filters.iter().any(|f| f.contains(a))).cloned().collect();
+                let filters = addresses
+                    .iter()
+                    .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let doomed: Vec<ResourceInstance> = state
+                    .resources
+                    .keys()
+                    .filter(|a| filters.iter().any(|f| f.contains(a)))
+                    .cloned()
+                    .collect();
                 if doomed.is_empty() {
                     bail!("Invalid target address: no matching objects found in the state.");
                 }
                 for address in &doomed {
-                    state.apply_change(&StateChange::Remove { address: address.clone() });
+                    state.apply_change(&StateChange::Remove {
+                        address: address.clone(),
+                    });
                     println!("Removed {address}");
                 }
-                backend.write(&workspace, &state).await.map_err(|e| anyhow!("{e}"))?;
-                println!("Successfully removed {} resource instance(s).", doomed.len());
+                backend
+                    .write(&workspace, &state)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                println!(
+                    "Successfully removed {} resource instance(s).",
+                    doomed.len()
+                );
                 Ok(0)
             }
             .await;
@@ -81,13 +118,24 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             }
             result
         }
-        StateCommand::Mv { lock, source, destination } => {
+        StateCommand::Mv {
+            lock,
+            source,
+            destination,
+        } => {
             let source = ResourceInstance::parse(&source).map_err(|e| anyhow!("{e}"))?;
             let destination = ResourceInstance::parse(&destination).map_err(|e| anyhow!("{e}"))?;
             if source.resource.type_name != destination.resource.type_name {
                 bail!("Invalid state move request: cannot move {source} to {destination}: resource types don't match.");
             }
-            let guard = take_lock(context, backend.as_ref(), &workspace, "OperationTypeInvalid", &lock).await?;
+            let guard = take_lock(
+                context,
+                backend.as_ref(),
+                &workspace,
+                "OperationTypeInvalid",
+                &lock,
+            )
+            .await?;
             let result = async {
                 let mut state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
                 if state.resources.contains_key(&destination) {
@@ -97,7 +145,10 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                     bail!("Invalid state move request: {source} is not in the state.");
                 };
                 state.resources.insert(destination.clone(), object);
-                backend.write(&workspace, &state).await.map_err(|e| anyhow!("{e}"))?;
+                backend
+                    .write(&workspace, &state)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
                 println!("Move \"{source}\" to \"{destination}\"\nSuccessfully moved 1 object(s).");
                 Ok(0)
             }
@@ -122,9 +173,13 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
                 text
             } else {
-                std::fs::read_to_string(&path).map_err(|e| anyhow!("reading {}: {e}", path.display()))?
+                std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow!("reading {}: {e}", path.display()))?
             };
-            let serial = backend.push(&workspace, &text, force).await.map_err(|e| anyhow!("{e}"))?;
+            let serial = backend
+                .push(&workspace, &text, force)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
             println!("State pushed (serial {serial}).");
             Ok(0)
         }
@@ -148,19 +203,40 @@ pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::
             Ok(0)
         }
         WorkspaceCommand::New { name } => {
-            ws::new_workspace(backend.as_ref(), &context.dir, &name).await.map_err(|e| anyhow!("{e}"))?;
-            println!("{}", context.style.green(&format!("Created and switched to workspace \"{name}\"!")));
+            ws::new_workspace(backend.as_ref(), &context.dir, &name)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                context
+                    .style
+                    .green(&format!("Created and switched to workspace \"{name}\"!"))
+            );
             println!("\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"strata plan\" Strata will not see any existing state\nfor this configuration.");
             Ok(0)
         }
         WorkspaceCommand::Select { name } => {
-            ws::select_workspace(backend.as_ref(), &context.dir, &name).await.map_err(|e| anyhow!("{e}"))?;
-            println!("{}", context.style.green(&format!("Switched to workspace \"{name}\".")));
+            ws::select_workspace(backend.as_ref(), &context.dir, &name)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                context
+                    .style
+                    .green(&format!("Switched to workspace \"{name}\"."))
+            );
             Ok(0)
         }
         WorkspaceCommand::Delete { force, name } => {
-            ws::delete_workspace(backend.as_ref(), &context.dir, &name, force).await.map_err(|e| anyhow!("{e}"))?;
-            println!("{}", context.style.green(&format!("Deleted workspace \"{name}\"!")));
+            ws::delete_workspace(backend.as_ref(), &context.dir, &name, force)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                context
+                    .style
+                    .green(&format!("Deleted workspace \"{name}\"!"))
+            );
             Ok(0)
         }
     }
@@ -183,7 +259,15 @@ pub async fn force_unlock(context: &Context, force: bool, lock_id: &str) -> anyh
             return Ok(1);
         }
     }
-    backend.force_unlock(&workspace, lock_id).await.map_err(|e| anyhow!("{e}"))?;
-    println!("{}", context.style.green("Strata state has been successfully unlocked!"));
+    backend
+        .force_unlock(&workspace, lock_id)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "{}",
+        context
+            .style
+            .green("Strata state has been successfully unlocked!")
+    );
     Ok(0)
 }

@@ -44,7 +44,10 @@ impl PlanFile {
         if file.kind != PlanFile::KIND || file.plan.format_version != Plan::FORMAT_VERSION {
             return Err(PlanFileError::Invalid {
                 path: path.display().to_string(),
-                message: format!("unsupported kind `{}` or format version {}", file.kind, file.plan.format_version),
+                message: format!(
+                    "unsupported kind `{}` or format version {}",
+                    file.kind, file.plan.format_version
+                ),
             });
         }
         Ok(file)
@@ -57,13 +60,17 @@ impl PlanFile {
             message: e.to_string(),
         };
         let text = serde_json::to_string(self).map_err(|e| error(&e))?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(|e| error(&e))?;
         std::io::Write::write_all(&mut temporary, text.as_bytes()).map_err(|e| error(&e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o600)).map_err(|e| error(&e))?;
+            std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| error(&e))?;
         }
         temporary.persist(path).map_err(|e| error(&e))?;
         Ok(())
@@ -92,5 +99,9 @@ pub fn config_fingerprint<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Strin
         hasher.update(std::fs::read(&file).unwrap_or_default());
         hasher.update([0]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

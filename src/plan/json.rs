@@ -28,7 +28,11 @@ pub fn split_value(value: &Value) -> (Json, Json, Json) {
                 unknown.push(u);
                 sensitive.push(s);
             }
-            (Json::Array(plain), Json::Array(unknown), Json::Array(sensitive))
+            (
+                Json::Array(plain),
+                Json::Array(unknown),
+                Json::Array(sensitive),
+            )
         }
         Value::Map(items) | Value::Object(items) => {
             let mut plain = Map::new();
@@ -44,9 +48,17 @@ pub fn split_value(value: &Value) -> (Json, Json, Json) {
                     sensitive.insert(k.clone(), s);
                 }
             }
-            (Json::Object(plain), Json::Object(unknown), Json::Object(sensitive))
+            (
+                Json::Object(plain),
+                Json::Object(unknown),
+                Json::Object(sensitive),
+            )
         }
-        other => (crate::value::value_to_json(other).unwrap_or(Json::Null), Json::Bool(false), Json::Bool(false)),
+        other => (
+            crate::value::value_to_json(other).unwrap_or(Json::Null),
+            Json::Bool(false),
+            Json::Bool(false),
+        ),
     }
 }
 
@@ -66,7 +78,12 @@ fn mode_str(mode: ResourceMode) -> &'static str {
     mode.as_state_str()
 }
 
-fn resource_entry(address: &ResourceInstance, provider: &str, schema_version: u64, value: &Value) -> Json {
+fn resource_entry(
+    address: &ResourceInstance,
+    provider: &str,
+    schema_version: u64,
+    value: &Value,
+) -> Json {
     let (values, _, sensitive) = split_value(value);
     let mut entry = json!({
         "address": address.to_string(),
@@ -125,14 +142,27 @@ pub fn state_values(state: &State) -> Json {
     let entries = state
         .resources
         .iter()
-        .map(|(address, object)| (address.module.clone(), resource_entry(address, &object.provider, object.schema_version, &object.value)))
+        .map(|(address, object)| {
+            (
+                address.module.clone(),
+                resource_entry(
+                    address,
+                    &object.provider,
+                    object.schema_version,
+                    &object.value,
+                ),
+            )
+        })
         .collect();
     let outputs: Map<String, Json> = state
         .outputs
         .iter()
         .map(|(name, output)| {
             let (value, _, _) = split_value(&output.value);
-            (name.clone(), json!({ "sensitive": output.sensitive, "value": value }))
+            (
+                name.clone(),
+                json!({ "sensitive": output.sensitive, "value": value }),
+            )
         })
         .collect();
     json!({ "outputs": outputs, "root_module": module_tree(entries) })
@@ -168,7 +198,12 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
         .resources
         .iter()
         .filter(|(a, _)| a.resource.mode == ResourceMode::Managed)
-        .map(|(a, o)| (a.clone(), (o.provider.clone(), o.schema_version, o.value.clone())))
+        .map(|(a, o)| {
+            (
+                a.clone(),
+                (o.provider.clone(), o.schema_version, o.value.clone()),
+            )
+        })
         .collect();
     let mut resource_changes = Vec::new();
     for change in &plan.changes {
@@ -177,12 +212,27 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
                 planned.remove(&change.address);
             }
             (Some(after), _) => {
-                planned.insert(change.address.clone(), (change.provider.clone(), change.schema_version, after.clone()));
+                planned.insert(
+                    change.address.clone(),
+                    (
+                        change.provider.clone(),
+                        change.schema_version,
+                        after.clone(),
+                    ),
+                );
             }
             _ => {}
         }
-        let (before, _, before_sensitive) = change.before.as_ref().map(split_value).unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
-        let (after, after_unknown, after_sensitive) = change.after.as_ref().map(split_value).unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
+        let (before, _, before_sensitive) = change.before.as_ref().map(split_value).unwrap_or((
+            Json::Null,
+            Json::Bool(false),
+            Json::Bool(false),
+        ));
+        let (after, after_unknown, after_sensitive) = change
+            .after
+            .as_ref()
+            .map(split_value)
+            .unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
         let mut entry = json!({
             "address": change.address.to_string(),
             "mode": mode_str(change.address.resource.mode),
@@ -213,7 +263,8 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
                         Json::Array(
                             p.0.iter()
                                 .map(|s| match s {
-                                    crate::value::PathStep::Attr(a) | crate::value::PathStep::Key(a) => Json::String(a.clone()),
+                                    crate::value::PathStep::Attr(a)
+                                    | crate::value::PathStep::Key(a) => Json::String(a.clone()),
                                     crate::value::PathStep::Index(i) => Json::from(*i),
                                 })
                                 .collect(),
@@ -229,17 +280,32 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
     }
     let planned_entries = planned
         .iter()
-        .map(|(address, (provider, version, value))| (address.module.clone(), resource_entry(address, provider, *version, value)))
+        .map(|(address, (provider, version, value))| {
+            (
+                address.module.clone(),
+                resource_entry(address, provider, *version, value),
+            )
+        })
         .collect();
     let mut planned_outputs = Map::new();
     let mut output_changes = Map::new();
     for (name, change) in &plan.output_changes {
         let after_value = change.after.clone().map(|v| v.mark_if(change.sensitive));
         let before_value = change.before.clone().map(|v| v.mark_if(change.sensitive));
-        let (after, after_unknown, after_sensitive) = after_value.as_ref().map(split_value).unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
-        let (before, _, before_sensitive) = before_value.as_ref().map(split_value).unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
+        let (after, after_unknown, after_sensitive) = after_value
+            .as_ref()
+            .map(split_value)
+            .unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
+        let (before, _, before_sensitive) = before_value.as_ref().map(split_value).unwrap_or((
+            Json::Null,
+            Json::Bool(false),
+            Json::Bool(false),
+        ));
         if change.after.is_some() && after_unknown != Json::Bool(true) {
-            planned_outputs.insert(name.clone(), json!({ "sensitive": change.sensitive, "value": after.clone() }));
+            planned_outputs.insert(
+                name.clone(),
+                json!({ "sensitive": change.sensitive, "value": after.clone() }),
+            );
         }
         output_changes.insert(
             name.clone(),

@@ -13,7 +13,9 @@ pub fn render_markdown_summary(plan: &Plan) -> String {
         out.push_str("**No changes.** The infrastructure matches the configuration.\n");
         return out;
     }
-    out.push_str(&format!("**Plan:** {add} to add, {change} to change, {destroy} to destroy.\n\n"));
+    out.push_str(&format!(
+        "**Plan:** {add} to add, {change} to change, {destroy} to destroy.\n\n"
+    ));
     out.push_str("| Action | Resource | Forced by |\n|---|---|---|\n");
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         let action = match c.action {
@@ -25,8 +27,16 @@ pub fn render_markdown_summary(plan: &Plan) -> String {
             Action::Read => "read",
             Action::NoOp => "no-op",
         };
-        let forced: Vec<String> = c.requires_replace.iter().map(|p| format!("`{p}`")).collect();
-        out.push_str(&format!("| {action} | `{}` | {} |\n", c.address, forced.join(", ")));
+        let forced: Vec<String> = c
+            .requires_replace
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect();
+        out.push_str(&format!(
+            "| {action} | `{}` | {} |\n",
+            c.address,
+            forced.join(", ")
+        ));
     }
     out.push_str("\n<details><summary>Full plan</summary>\n\n```\n");
     out.push_str(render_plan(plan, Style { color: false }).trim());

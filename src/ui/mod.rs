@@ -10,7 +10,7 @@ mod values;
 
 pub use markdown::render_markdown_summary;
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};
-pub use values::render_value;
+pub use values::{render_plain, render_value};
 
 use crate::engine::{Event, Events};
 use crate::plan::Action;
@@ -73,15 +73,26 @@ pub struct ProgressPrinter {
 
 impl ProgressPrinter {
     pub fn new(style: Style, out: Box<dyn Write + Send>) -> ProgressPrinter {
-        ProgressPrinter { style, out: Mutex::new(out) }
+        ProgressPrinter {
+            style,
+            out: Mutex::new(out),
+        }
     }
 }
 
 fn verbs(action: Action) -> (&'static str, &'static str, &'static str) {
     match action {
         Action::Create => ("Creating...", "Still creating...", "Creation complete"),
-        Action::Update => ("Modifying...", "Still modifying...", "Modifications complete"),
-        Action::Delete => ("Destroying...", "Still destroying...", "Destruction complete"),
+        Action::Update => (
+            "Modifying...",
+            "Still modifying...",
+            "Modifications complete",
+        ),
+        Action::Delete => (
+            "Destroying...",
+            "Still destroying...",
+            "Destruction complete",
+        ),
         Action::Read => ("Reading...", "Still reading...", "Read complete"),
         _ => ("Applying...", "Still applying...", "Complete"),
     }
@@ -101,19 +112,42 @@ impl Events for ProgressPrinter {
     fn event(&self, event: Event) {
         let line = match event {
             Event::Refreshing { address, id } => match id {
-                Some(id) => format!("{}: Refreshing state... [id={id}]", self.style.bold(&address.to_string())),
-                None => format!("{}: Refreshing state...", self.style.bold(&address.to_string())),
+                Some(id) => format!(
+                    "{}: Refreshing state... [id={id}]",
+                    self.style.bold(&address.to_string())
+                ),
+                None => format!(
+                    "{}: Refreshing state...",
+                    self.style.bold(&address.to_string())
+                ),
             },
-            Event::Reading { address } => format!("{}: Reading...", self.style.bold(&address.to_string())),
-            Event::ApplyStarting { address, action } => format!("{}: {}", self.style.bold(&address.to_string()), verbs(action).0),
-            Event::StillApplying { address, action, elapsed } => format!(
+            Event::Reading { address } => {
+                format!("{}: Reading...", self.style.bold(&address.to_string()))
+            }
+            Event::ApplyStarting { address, action } => format!(
+                "{}: {}",
+                self.style.bold(&address.to_string()),
+                verbs(action).0
+            ),
+            Event::StillApplying {
+                address,
+                action,
+                elapsed,
+            } => format!(
                 "{}: {} [{} elapsed]",
                 self.style.bold(&address.to_string()),
                 verbs(action).1,
                 format_elapsed(elapsed)
             ),
-            Event::Message { address, message } => format!("{}: {message}", self.style.bold(&address.to_string())),
-            Event::ApplyDone { address, action, elapsed, id } => format!(
+            Event::Message { address, message } => {
+                format!("{}: {message}", self.style.bold(&address.to_string()))
+            }
+            Event::ApplyDone {
+                address,
+                action,
+                elapsed,
+                id,
+            } => format!(
                 "{}: {} after {}{}",
                 self.style.bold(&address.to_string()),
                 verbs(action).2,
@@ -121,7 +155,14 @@ impl Events for ProgressPrinter {
                 id.map(|id| format!(" [id={id}]")).unwrap_or_default()
             ),
             Event::ApplyFailed { address, action } => {
-                format!("{}: {}", self.style.bold(&address.to_string()), self.style.red(&format!("{} failed", verbs(action).0.trim_end_matches("..."))))
+                format!(
+                    "{}: {}",
+                    self.style.bold(&address.to_string()),
+                    self.style.red(&format!(
+                        "{} failed",
+                        verbs(action).0.trim_end_matches("...")
+                    ))
+                )
             }
         };
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());

@@ -23,19 +23,34 @@ fn header(change: &ResourceChange) -> String {
         Action::Read => format!("# {address} will be read during apply"),
         Action::Update => format!("# {address} will be updated in-place"),
         Action::DeleteThenCreate | Action::CreateThenDelete => match change.reason {
-            Some(ActionReason::ReplaceByRequest) => format!("# {address} will be replaced, as requested"),
-            Some(ActionReason::ReplaceBecauseTainted) => format!("# {address} is tainted, so must be replaced"),
-            Some(ActionReason::ReplaceByTriggers) => format!("# {address} will be replaced due to changes in replace_triggered_by"),
+            Some(ActionReason::ReplaceByRequest) => {
+                format!("# {address} will be replaced, as requested")
+            }
+            Some(ActionReason::ReplaceBecauseTainted) => {
+                format!("# {address} is tainted, so must be replaced")
+            }
+            Some(ActionReason::ReplaceByTriggers) => {
+                format!("# {address} will be replaced due to changes in replace_triggered_by")
+            }
             _ => format!("# {address} must be replaced"),
         },
         Action::Delete => format!("# {address} will be destroyed"),
         Action::NoOp => format!("# {address}"),
     };
     let because = match (&change.reason, &change.address.key) {
-        (Some(ActionReason::DeleteBecauseNoResourceConfig), _) => Some(format!("(because {} is not in configuration)", change.address)),
-        (Some(ActionReason::DeleteBecauseCountIndex), key) => Some(format!("(because index {key} is out of range for count)")),
-        (Some(ActionReason::DeleteBecauseEachKey), key) => Some(format!("(because key {key} is not in for_each map)")),
-        (Some(ActionReason::DeleteBecauseNoRepetitionKey), _) => Some("(because the resource no longer has this instance key)".into()),
+        (Some(ActionReason::DeleteBecauseNoResourceConfig), _) => Some(format!(
+            "(because {} is not in configuration)",
+            change.address
+        )),
+        (Some(ActionReason::DeleteBecauseCountIndex), key) => {
+            Some(format!("(because index {key} is out of range for count)"))
+        }
+        (Some(ActionReason::DeleteBecauseEachKey), key) => {
+            Some(format!("(because key {key} is not in for_each map)"))
+        }
+        (Some(ActionReason::DeleteBecauseNoRepetitionKey), _) => {
+            Some("(because the resource no longer has this instance key)".into())
+        }
         _ => None,
     };
     if let Some(because) = because {
@@ -60,20 +75,44 @@ pub fn render_change(change: &ResourceChange, style: Style) -> String {
     let symbol = change.action.symbol();
     let prefix = format!("{:>3}", symbol);
     let painted = style.action_symbol(change.action);
-    let _ = writeln!(out, "{}{} {} {{", " ".repeat(prefix.len().saturating_sub(symbol.len())), painted, resource_line(change));
+    let _ = writeln!(
+        out,
+        "{}{} {} {{",
+        " ".repeat(prefix.len().saturating_sub(symbol.len())),
+        painted,
+        resource_line(change)
+    );
     let replace_paths: BTreeSet<AttrPath> = change.requires_replace.iter().cloned().collect();
     let mut lines = Vec::new();
     let mut hidden = 0;
     let empty = Value::Object(BTreeMap::new());
     let before = change.before.as_ref().unwrap_or(&empty);
     let after = change.after.as_ref().unwrap_or(&empty);
-    diff_object(before, after, change.action, &mut Vec::new(), &replace_paths, 6, style, &mut lines, &mut hidden);
+    diff_object(
+        before,
+        after,
+        change.action,
+        &mut Vec::new(),
+        &replace_paths,
+        6,
+        style,
+        &mut lines,
+        &mut hidden,
+    );
     for line in lines {
         let _ = writeln!(out, "{line}");
     }
     if hidden > 0 {
-        let noun = if hidden == 1 { "attribute" } else { "attributes" };
-        let _ = writeln!(out, "        {}", style.dim(&format!("# ({hidden} unchanged {noun} hidden)")));
+        let noun = if hidden == 1 {
+            "attribute"
+        } else {
+            "attributes"
+        };
+        let _ = writeln!(
+            out,
+            "        {}",
+            style.dim(&format!("# ({hidden} unchanged {noun} hidden)"))
+        );
     }
     let _ = writeln!(out, "    }}");
     out
@@ -121,14 +160,27 @@ fn diff_object(
             continue;
         }
         path.push(PathStep::Attr(key.clone()));
-        let forces = if replace.contains(&AttrPath(path.clone())) { style.red(" # forces replacement") } else { String::new() };
+        let forces = if replace.contains(&AttrPath(path.clone())) {
+            style.red(" # forces replacement")
+        } else {
+            String::new()
+        };
         let name = format!("{:<width$}", key_text(key, false));
         let pad = " ".repeat(indent);
         match action {
-            Action::Create | Action::Read => lines.push(format!("{pad}{} {name} = {}", sign(style, Action::Create), render_value(a, indent))),
-            Action::Delete => lines.push(format!("{pad}{} {name} = {} -> null", sign(style, Action::Delete), render_value(b, indent))),
+            Action::Create | Action::Read => lines.push(format!(
+                "{pad}{} {name} = {}",
+                sign(style, Action::Create),
+                render_value(a, indent)
+            )),
+            Action::Delete => lines.push(format!(
+                "{pad}{} {name} = {} -> null",
+                sign(style, Action::Delete),
+                render_value(b, indent)
+            )),
             _ => {
-                let same = b.equals(a) == Some(true) && b.contains_sensitive() == a.contains_sensitive();
+                let same =
+                    b.equals(a) == Some(true) && b.contains_sensitive() == a.contains_sensitive();
                 if same {
                     if key == "id" || key == "name" {
                         lines.push(format!("{pad}  {name} = {}", render_value(a, indent)));
@@ -136,20 +188,48 @@ fn diff_object(
                         *hidden += 1;
                     }
                 } else if b.is_null() {
-                    lines.push(format!("{pad}{} {name} = {}{forces}", sign(style, Action::Create), render_value(a, indent)));
+                    lines.push(format!(
+                        "{pad}{} {name} = {}{forces}",
+                        sign(style, Action::Create),
+                        render_value(a, indent)
+                    ));
                 } else if a.is_null() {
-                    lines.push(format!("{pad}{} {name} = {} -> null{forces}", sign(style, Action::Delete), render_value(b, indent)));
+                    lines.push(format!(
+                        "{pad}{} {name} = {} -> null{forces}",
+                        sign(style, Action::Delete),
+                        render_value(b, indent)
+                    ));
                 } else if nested_diffable(b, a) {
-                    let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_)) { ("{", "}") } else { ("[", "]") };
-                    lines.push(format!("{pad}{} {name} = {open}{forces}", sign(style, Action::Update)));
+                    let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_))
+                    {
+                        ("{", "}")
+                    } else {
+                        ("[", "]")
+                    };
+                    lines.push(format!(
+                        "{pad}{} {name} = {open}{forces}",
+                        sign(style, Action::Update)
+                    ));
                     let mut inner_hidden = 0;
                     if open == "{" {
-                        diff_entries(b, a, path, replace, indent + 4, style, lines, &mut inner_hidden);
+                        diff_entries(
+                            b,
+                            a,
+                            path,
+                            replace,
+                            indent + 4,
+                            style,
+                            lines,
+                            &mut inner_hidden,
+                        );
                     } else {
                         diff_sequence(b, a, indent + 4, style, lines, &mut inner_hidden);
                     }
                     if inner_hidden > 0 {
-                        lines.push(format!("{pad}      {}", style.dim(&format!("# ({inner_hidden} unchanged elements hidden)"))));
+                        lines.push(format!(
+                            "{pad}      {}",
+                            style.dim(&format!("# ({inner_hidden} unchanged elements hidden)"))
+                        ));
                     }
                     lines.push(format!("{pad}    {close}"));
                 } else {
@@ -171,7 +251,8 @@ fn nested_diffable(before: &Value, after: &Value) -> bool {
     let plain = |v: &Value| !matches!(v, Value::Sensitive(_) | Value::Unknown(_));
     plain(before)
         && plain(after)
-        && ((before.as_entries().is_some() && after.as_entries().is_some()) || (before.as_seq().is_some() && after.as_seq().is_some()))
+        && ((before.as_entries().is_some() && after.as_entries().is_some())
+            || (before.as_seq().is_some() && after.as_seq().is_some()))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -190,7 +271,11 @@ fn diff_entries(
     let b = before.as_entries().unwrap_or(&empty);
     let a = after.as_entries().unwrap_or(&empty);
     let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
-    let width = keys.iter().map(|k| key_text(k, quoted).len()).max().unwrap_or(0);
+    let width = keys
+        .iter()
+        .map(|k| key_text(k, quoted).len())
+        .max()
+        .unwrap_or(0);
     let pad = " ".repeat(indent);
     for key in keys {
         let name = format!("{:<width$}", key_text(key, quoted));
@@ -205,17 +290,37 @@ fn diff_entries(
                     lines.push(format!("{pad}    }}"));
                     path.pop();
                 } else {
-                    lines.push(format!("{pad}{} {name} = {} -> {}", sign(style, Action::Update), render_value(x, indent), render_value(y, indent)));
+                    lines.push(format!(
+                        "{pad}{} {name} = {} -> {}",
+                        sign(style, Action::Update),
+                        render_value(x, indent),
+                        render_value(y, indent)
+                    ));
                 }
             }
-            (None, Some(y)) => lines.push(format!("{pad}{} {name} = {}", sign(style, Action::Create), render_value(y, indent))),
-            (Some(x), None) => lines.push(format!("{pad}{} {name} = {} -> null", sign(style, Action::Delete), render_value(x, indent))),
+            (None, Some(y)) => lines.push(format!(
+                "{pad}{} {name} = {}",
+                sign(style, Action::Create),
+                render_value(y, indent)
+            )),
+            (Some(x), None) => lines.push(format!(
+                "{pad}{} {name} = {} -> null",
+                sign(style, Action::Delete),
+                render_value(x, indent)
+            )),
             (None, None) => {}
         }
     }
 }
 
-fn diff_sequence(before: &Value, after: &Value, indent: usize, style: Style, lines: &mut Vec<String>, hidden: &mut usize) {
+fn diff_sequence(
+    before: &Value,
+    after: &Value,
+    indent: usize,
+    style: Style,
+    lines: &mut Vec<String>,
+    hidden: &mut usize,
+) {
     let b = before.as_seq().unwrap_or(&[]);
     let a = after.as_seq().unwrap_or(&[]);
     let pad = " ".repeat(indent);
@@ -224,12 +329,20 @@ fn diff_sequence(before: &Value, after: &Value, indent: usize, style: Style, lin
         if a.iter().any(|y| y.equals(x) == Some(true)) {
             *hidden += 1;
         } else {
-            lines.push(format!("{pad}{} {},", sign(style, Action::Delete), render_value(x, indent)));
+            lines.push(format!(
+                "{pad}{} {},",
+                sign(style, Action::Delete),
+                render_value(x, indent)
+            ));
         }
     }
     for y in a {
         if !b.iter().any(|x| x.equals(y) == Some(true)) {
-            lines.push(format!("{pad}{} {},", sign(style, Action::Create), render_value(y, indent)));
+            lines.push(format!(
+                "{pad}{} {},",
+                sign(style, Action::Create),
+                render_value(y, indent)
+            ));
         }
     }
 }
@@ -241,8 +354,14 @@ fn legend(plan: &Plan, style: Style) -> String {
         (Action::Create, "create"),
         (Action::Update, "update in-place"),
         (Action::Delete, "destroy"),
-        (Action::DeleteThenCreate, "destroy and then create replacement"),
-        (Action::CreateThenDelete, "create replacement and then destroy"),
+        (
+            Action::DeleteThenCreate,
+            "destroy and then create replacement",
+        ),
+        (
+            Action::CreateThenDelete,
+            "create replacement and then destroy",
+        ),
         (Action::Read, "read (data resources)"),
     ] {
         if actions.contains(&action) {
@@ -257,7 +376,8 @@ fn legend(plan: &Plan, style: Style) -> String {
 /// The whole plan as `strata plan` prints it.
 pub fn render_plan(plan: &Plan, style: Style) -> String {
     let mut out = String::new();
-    if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || plan.has_resource_changes()) {
+    if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || plan.has_resource_changes())
+    {
         out.push_str(&style.bold("\nNote: Objects have changed outside of Strata\n\n"));
         out.push_str("Strata detected the following changes made outside of Strata since the\nlast \"strata apply\" which may have affected this plan:\n\n");
         for drift in &plan.drift {
@@ -284,8 +404,17 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         return out;
     }
-    let changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
-    if changes.is_empty() && !plan.output_changes.values().any(|o| o.action != Action::NoOp) {
+    let changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if changes.is_empty()
+        && !plan
+            .output_changes
+            .values()
+            .any(|o| o.action != Action::NoOp)
+    {
         if plan.mode == PlanMode::Destroy {
             out.push_str("\nNo changes. No objects need to be destroyed.\n\nEither you have not created any objects yet or the existing objects were\nalready deleted outside of Strata.\n");
         } else {
@@ -303,7 +432,9 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
     }
     let (add, change, destroy) = plan.counts();
-    out.push_str(&style.bold(&format!("Plan: {add} to add, {change} to change, {destroy} to destroy.")));
+    out.push_str(&style.bold(&format!(
+        "Plan: {add} to add, {change} to change, {destroy} to destroy."
+    )));
     out.push('\n');
     let output_lines = render_output_changes(&plan.output_changes, style);
     if !output_lines.is_empty() {
@@ -314,15 +445,33 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
 }
 
 fn render_output_changes(changes: &BTreeMap<String, OutputChange>, style: Style) -> String {
-    let visible: Vec<(&String, &OutputChange)> = changes.iter().filter(|(_, c)| c.action != Action::NoOp).collect();
+    let visible: Vec<(&String, &OutputChange)> = changes
+        .iter()
+        .filter(|(_, c)| c.action != Action::NoOp)
+        .collect();
     let width = visible.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (name, change) in visible {
-        let show = |v: &Value| if change.sensitive { "(sensitive value)".to_string() } else { render_value(v, 2) };
+        let show = |v: &Value| {
+            if change.sensitive {
+                "(sensitive value)".to_string()
+            } else {
+                render_value(v, 2)
+            }
+        };
         let line = match (change.action, &change.before, &change.after) {
-            (Action::Create, _, Some(a)) => format!("  {} {name:<width$} = {}", style.green("+"), show(a)),
-            (Action::Delete, Some(b), _) => format!("  {} {name:<width$} = {} -> null", style.red("-"), show(b)),
-            (_, Some(b), Some(a)) => format!("  {} {name:<width$} = {} -> {}", style.yellow("~"), show(b), show(a)),
+            (Action::Create, _, Some(a)) => {
+                format!("  {} {name:<width$} = {}", style.green("+"), show(a))
+            }
+            (Action::Delete, Some(b), _) => {
+                format!("  {} {name:<width$} = {} -> null", style.red("-"), show(b))
+            }
+            (_, Some(b), Some(a)) => format!(
+                "  {} {name:<width$} = {} -> {}",
+                style.yellow("~"),
+                show(b),
+                show(a)
+            ),
             _ => continue,
         };
         out.push_str(&line);
@@ -335,16 +484,24 @@ fn render_output_changes(changes: &BTreeMap<String, OutputChange>, style: Style)
 pub fn render_apply_summary(plan: &Plan, style: Style) -> String {
     let (add, change, destroy) = plan.counts();
     if plan.mode == PlanMode::Destroy {
-        return style.green(&style.bold(&format!("Destroy complete! Resources: {destroy} destroyed.")));
+        return style.green(&style.bold(&format!(
+            "Destroy complete! Resources: {destroy} destroyed."
+        )));
     }
-    style.green(&style.bold(&format!("Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed.")))
+    style.green(&style.bold(&format!(
+        "Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+    )))
 }
 
 /// The `Outputs:` block after an apply, and `strata output`.
 pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
     let mut out = String::new();
     for (name, output) in outputs {
-        let value = if output.sensitive { "<sensitive>".to_string() } else { render_value(&output.value, 0) };
+        let value = if output.sensitive {
+            "<sensitive>".to_string()
+        } else {
+            super::values::render_plain(&output.value, 0)
+        };
         out.push_str(&format!("{name} = {value}\n"));
     }
     out
