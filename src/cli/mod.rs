@@ -36,7 +36,17 @@ impl Context {
         let style = Style {
             color: self.style.color && std::io::stderr().is_terminal(),
         };
-        eprintln!("{}", diagnostics.render(sources, style.color).trim_end());
+        // Concurrent evaluation finds errors in any order: print them by location.
+        let mut sorted = diagnostics.clone();
+        sorted.0.sort_by(|a, b| {
+            let key = |d: &crate::diagnostics::Diagnostic| {
+                d.span
+                    .as_ref()
+                    .map(|s| (s.file.to_string(), s.start.line, s.start.column))
+            };
+            key(a).cmp(&key(b))
+        });
+        eprintln!("{}", sorted.render(sources, style.color).trim_end());
     }
 }
 
