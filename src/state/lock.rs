@@ -33,7 +33,7 @@ pub(crate) fn held_by_this_process(id: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn set_held(id: &str, held: bool) {
+pub(crate) fn set_held(id: &str, held: bool) {
     if let Ok(mut guard) = HELD.lock() {
         let set = guard.get_or_insert_with(HashSet::new);
         if held {

@@ -718,3 +718,356 @@ async fn push_refuses_other_lineages_and_older_serials_unless_forced() {
 }
 
 fn _assert_object_safe(_: &dyn Backend, _: &Path) {}
+
+// ---------------------------------------------------------------------------------------------
+// S3 (against the emulator)
+
+#[cfg(feature = "aws")]
+mod s3 {
+    use super::*;
+    use std::collections::BTreeMap;
+    use strata::state::s3::{S3Backend, S3Settings};
+
+    async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .load()
+            .await;
+        let config = aws_sdk_s3::config::Builder::from(&shared)
+            .endpoint_url(&moto.endpoint)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    async fn backend(
+        moto: &common::Moto,
+        bucket: &str,
+        extra: &[(&str, Value)],
+        dir: &Path,
+    ) -> S3Backend {
+        s3_client(moto)
+            .await
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .ok();
+        let mut settings: BTreeMap<String, Value> = [
+            ("bucket", Value::string(bucket)),
+            ("key", Value::string("network/terraform.tfstate")),
+            ("region", Value::string("us-east-1")),
+            ("use_path_style", Value::Bool(true)),
+            ("access_key", Value::string("test")),
+            ("secret_key", Value::string("test")),
+            (
+                "endpoints",
+                Value::object([
+                    ("s3", Value::string(&moto.endpoint)),
+                    ("dynamodb", Value::string(&moto.endpoint)),
+                ]),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (key, value) in extra {
+            settings.insert(key.to_string(), value.clone());
+        }
+        let settings = S3Settings::from_settings(&settings).expect("settings");
+        S3Backend::new(settings, dir).await.expect("backend")
+    }
+
+    fn lockfile() -> (&'static str, Value) {
+        ("use_lockfile", Value::Bool(true))
+    }
+
+    #[test]
+    fn settings_are_read_with_defaults_and_aliases() {
+        let settings: BTreeMap<String, Value> = [
+            ("bucket", Value::string("b")),
+            ("key", Value::string("k.tfstate")),
+            ("force_path_style", Value::Bool(true)),
+            ("endpoint", Value::string("http://old")),
+            ("encrypt", Value::Bool(true)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let parsed = S3Settings::from_settings(&settings).unwrap();
+        assert_eq!(parsed.workspace_key_prefix, "env:");
+        assert!(parsed.use_path_style && parsed.encrypt && !parsed.use_lockfile);
+        assert_eq!(parsed.endpoint.as_deref(), Some("http://old"));
+        let mut missing = settings.clone();
+        missing.remove("key");
+        let error = S3Settings::from_settings(&missing).unwrap_err().to_string();
+        assert!(error.contains("`key` is required"), "{error}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn s3_backend_against_the_emulator() {
+        let moto = common::Moto::start();
+        let dir = tempfile::tempdir().unwrap();
+
+        // State round trip per workspace, at Terraform's keys.
+        let store = backend(
+            &moto,
+            "states",
+            &[lockfile(), ("encrypt", Value::Bool(true))],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(store.workspaces().await.unwrap(), vec!["default"]);
+        let mut default_state = store.load("default").await.unwrap();
+        default_state
+            .resources
+            .insert(address("terraform_data.a"), object("a", "default"));
+        assert_eq!(store.write("default", &default_state).await.unwrap(), 1);
+        store.create_workspace("dev").await.unwrap();
+        assert!(matches!(
+            store.create_workspace("dev").await,
+            Err(StateError::WorkspaceExists(_))
+        ));
+        let mut dev_state = store.load("dev").await.unwrap();
+        dev_state
+            .resources
+            .insert(address("terraform_data.b"), object("b", "dev"));
+        store.write("dev", &dev_state).await.unwrap();
+        assert_eq!(store.workspaces().await.unwrap(), vec!["default", "dev"]);
+        let client = s3_client(&moto).await;
+        let head = client
+            .head_object()
+            .bucket("states")
+            .key("env:/dev/network/terraform.tfstate")
+            .send()
+            .await
+            .expect("the dev state is at env:/dev/<key>");
+        assert_eq!(
+            head.server_side_encryption(),
+            Some(&aws_sdk_s3::types::ServerSideEncryption::Aes256)
+        );
+        assert_eq!(
+            store.load("default").await.unwrap().resources,
+            default_state.resources
+        );
+        assert_eq!(
+            store.load("dev").await.unwrap().resources,
+            dev_state.resources
+        );
+        let pulled = store.pull("dev").await.unwrap().unwrap();
+        assert_eq!(
+            read_state(&pulled, "pulled").unwrap().resources,
+            dev_state.resources
+        );
+        let foreign = write_state(&State::new()).unwrap();
+        assert!(matches!(
+            store.push("dev", &foreign, false).await,
+            Err(StateError::LineageMismatch { .. })
+        ));
+        assert!(matches!(
+            store.delete_workspace("dev", false).await,
+            Err(StateError::WorkspaceNotEmpty { .. })
+        ));
+
+        // The journal: records go to a local file; finish uploads.
+        let base = store.load("default").await.unwrap();
+        let mut writer = store.writer("default", &base).await.unwrap();
+        for index in 0..20 {
+            writer.record(&put(index, "journal")).await.unwrap();
+        }
+        assert!(store.journal_file("default").exists());
+        drop(writer);
+        let replayed = store.load("default").await.unwrap();
+        assert_eq!(
+            replayed.resources.len(),
+            21,
+            "load replays the local journal"
+        );
+        assert!(!store.journal_file("default").exists(), "and uploads it");
+        let uploaded = store.pull("default").await.unwrap().unwrap();
+        assert_eq!(
+            read_state(&uploaded, "uploaded").unwrap().resources.len(),
+            21
+        );
+
+        // A held lock with timeout 0 fails fast with the holder's details.
+        let guard = store
+            .lock("default", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        let lock_object = client
+            .get_object()
+            .bucket("states")
+            .key("network/terraform.tfstate.tflock")
+            .send()
+            .await
+            .expect("the lock object exists");
+        let lock_text = lock_object.body.collect().await.unwrap().into_bytes();
+        assert!(String::from_utf8_lossy(&lock_text).contains(&guard.info().id));
+        match store.lock("default", "plan", Duration::ZERO, &|_| {}).await {
+            Err(StateError::Locked {
+                id,
+                holder,
+                operation,
+                created,
+            }) => {
+                assert_eq!(id, guard.info().id);
+                assert_eq!(holder, guard.info().who);
+                assert_eq!(operation, "apply");
+                assert_eq!(created, guard.info().created);
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        // Different workspaces lock independently.
+        let dev_guard = store
+            .lock("dev", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        dev_guard.release().await.unwrap();
+        assert!(store.force_unlock("default", "not-the-id").await.is_err());
+        guard.release().await.unwrap();
+
+        // Two writers at the same moment: both succeed, one after the other, nothing lost.
+        let told = Arc::new(Mutex::new(0));
+        let mut tasks = Vec::new();
+        let before = store.load("default").await.unwrap().serial;
+        for writer_index in 0..2 {
+            let store = store.clone();
+            let told = told.clone();
+            tasks.push(tokio::spawn(async move {
+                let on_wait = move |_: &strata::state::LockInfo| *told.lock().unwrap() += 1;
+                let guard = store
+                    .lock("default", "apply", Duration::from_secs(60), &on_wait)
+                    .await
+                    .unwrap();
+                let mut state = store.load("default").await.unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                state.resources.insert(
+                    address(&format!("terraform_data.writer[{writer_index}]")),
+                    object("w", "w"),
+                );
+                store.write("default", &state).await.unwrap();
+                guard.release().await.unwrap();
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let after = store.load("default").await.unwrap();
+        assert_eq!(
+            after.serial,
+            before + 2,
+            "the final serial counts both writes"
+        );
+        assert!(after
+            .resources
+            .contains_key(&address("terraform_data.writer[0]")));
+        assert!(after
+            .resources
+            .contains_key(&address("terraform_data.writer[1]")));
+        assert_eq!(
+            *told.lock().unwrap(),
+            1,
+            "the second writer was told who holds the lock"
+        );
+
+        // DynamoDB locking for existing setups.
+        let dynamodb = {
+            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "test", "test", None, None, "test",
+                ))
+                .load()
+                .await;
+            aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(&shared)
+                    .endpoint_url(&moto.endpoint)
+                    .build(),
+            )
+        };
+        dynamodb
+            .create_table()
+            .table_name("locks")
+            .attribute_definitions(
+                aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                    .attribute_name("LockID")
+                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                    .attribute_name("LockID")
+                    .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap();
+        let legacy = backend(
+            &moto,
+            "legacy",
+            &[("dynamodb_table", Value::string("locks"))],
+            dir.path(),
+        )
+        .await;
+        let guard = legacy
+            .lock("default", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        let item = dynamodb
+            .get_item()
+            .table_name("locks")
+            .key(
+                "LockID",
+                aws_sdk_dynamodb::types::AttributeValue::S(
+                    "legacy/network/terraform.tfstate".into(),
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            item.item().is_some(),
+            "the lock item is keyed <bucket>/<key>"
+        );
+        assert!(matches!(
+            legacy.lock("default", "plan", Duration::ZERO, &|_| {}).await,
+            Err(StateError::Locked { ref operation, .. }) if operation == "apply"
+        ));
+        let mut state = legacy.load("default").await.unwrap();
+        state
+            .resources
+            .insert(address("terraform_data.a"), object("a", "1"));
+        legacy.write("default", &state).await.unwrap();
+        let digest = dynamodb
+            .get_item()
+            .table_name("locks")
+            .key(
+                "LockID",
+                aws_sdk_dynamodb::types::AttributeValue::S(
+                    "legacy/network/terraform.tfstate-md5".into(),
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(digest
+            .item()
+            .is_some_and(|item| item.contains_key("Digest")));
+        guard.release().await.unwrap();
+        legacy
+            .lock("default", "plan", Duration::ZERO, &|_| {})
+            .await
+            .unwrap()
+            .release()
+            .await
+            .unwrap();
+    }
+}
