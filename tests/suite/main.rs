@@ -3,3 +3,5 @@
 
 mod common;
 mod config;
+mod state;
+mod fmt;
