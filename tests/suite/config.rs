@@ -724,3 +724,261 @@ fn mutated_inputs_do_not_panic() {
     }
     assert!(variants > 100, "too few variants ({variants})");
 }
+
+// --- Differential test against HashiCorp's own parser ---------------------------------------
+
+/// Terraform's JSON syntax of a body as hcl2json writes it: attributes by name, blocks by
+/// type then labels, each an array of bodies; literal values as JSON, and every other
+/// expression as `"${<source text>}"`.
+fn body_to_terraform_json(
+    body: &hcl_edit::structure::Body,
+    file: &std::sync::Arc<strata::diagnostics::SourceFile>,
+) -> serde_json::Value {
+    use hcl_edit::structure::Structure;
+    let mut out = serde_json::Map::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attribute) => {
+                out.insert(
+                    attribute.key.as_str().to_string(),
+                    expression_to_terraform_json(&attribute.value, file),
+                );
+            }
+            Structure::Block(block) => {
+                let mut slot = out
+                    .entry(block.ident.as_str().to_string())
+                    .or_insert_with(|| {
+                        if block.labels.is_empty() {
+                            serde_json::json!([])
+                        } else {
+                            serde_json::json!({})
+                        }
+                    });
+                for label in &block.labels {
+                    let next = slot
+                        .as_object_mut()
+                        .expect("labelled blocks nest in objects");
+                    let is_last = std::ptr::eq(label, block.labels.last().unwrap());
+                    slot = next.entry(label.as_str().to_string()).or_insert_with(|| {
+                        if is_last {
+                            serde_json::json!([])
+                        } else {
+                            serde_json::json!({})
+                        }
+                    });
+                }
+                slot.as_array_mut()
+                    .expect("block bodies are in arrays")
+                    .push(body_to_terraform_json(&block.body, file));
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+fn expression_to_terraform_json(
+    expression: &hcl_edit::expr::Expression,
+    file: &std::sync::Arc<strata::diagnostics::SourceFile>,
+) -> serde_json::Value {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    use hcl_edit::Span as _;
+    let source = || {
+        let text = expression
+            .span()
+            .and_then(|range| file.text.get(range))
+            .unwrap_or("?");
+        serde_json::Value::String(format!("${{{}}}", text.trim()))
+    };
+    match expression {
+        Expression::Array(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .map(|item| expression_to_terraform_json(item, file))
+                .collect(),
+        ),
+        Expression::Object(object) => {
+            let mut out = serde_json::Map::new();
+            for (key, value) in object.iter() {
+                let name = match key {
+                    ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                    // A bare traversal as a key (`aws.replica = aws`) is written as its text.
+                    ObjectKey::Expression(key_expression @ Expression::Traversal(_)) => {
+                        key_expression
+                            .span()
+                            .and_then(|range| file.text.get(range))
+                            .unwrap_or("?")
+                            .trim()
+                            .to_string()
+                    }
+                    ObjectKey::Expression(key_expression) => {
+                        match expression_to_terraform_json(key_expression, file) {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        }
+                    }
+                };
+                out.insert(name, expression_to_terraform_json(value.expr(), file));
+            }
+            serde_json::Value::Object(out)
+        }
+        _ => match strata::config::literal::literal_value(expression, file) {
+            Ok(value) => escape_templates(value_to_json(&value).expect("a literal is known")),
+            // A quoted template is written as its text between the quotes (JSON strings are
+            // templates too), unless it is one interpolation alone (`"${var.x}"`).
+            Err(_) => match expression {
+                Expression::StringTemplate(_) => {
+                    let text = expression
+                        .span()
+                        .and_then(|range| file.text.get(range))
+                        .unwrap_or("\"?\"")
+                        .trim();
+                    let inner = text
+                        .strip_prefix('"')
+                        .and_then(|t| t.strip_suffix('"'))
+                        .unwrap_or(text);
+                    serde_json::Value::String(inner.to_string())
+                }
+                _ => source(),
+            },
+        },
+    }
+}
+
+/// In Terraform's JSON syntax a string is a template: a literal `${` or `%{` is written `$${`
+/// or `%%{`.
+fn escape_templates(json: serde_json::Value) -> serde_json::Value {
+    match json {
+        serde_json::Value::String(s) => {
+            serde_json::Value::String(s.replace("${", "$${").replace("%{", "%%{"))
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(escape_templates).collect())
+        }
+        serde_json::Value::Object(entries) => serde_json::Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, escape_templates(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Compares hcl2json's output (`theirs`) with ours: the same block structure and attribute
+/// names everywhere; the same value wherever theirs is a literal. Where theirs is an
+/// expression (`"${...}"`) ours may be an expression or a literal it could fold (`(1)`).
+fn compare_terraform_json(
+    theirs: &serde_json::Value,
+    ours: &serde_json::Value,
+    path: &str,
+    problems: &mut Vec<String>,
+) {
+    use serde_json::Value as J;
+    match (theirs, ours) {
+        (J::String(s), _) if s.starts_with("${") => {}
+        (J::Object(a), J::Object(b)) => {
+            let keys_a: std::collections::BTreeSet<&String> = a.keys().collect();
+            let keys_b: std::collections::BTreeSet<&String> = b.keys().collect();
+            if keys_a != keys_b {
+                problems.push(format!(
+                    "{path}: names differ: hcl2json {keys_a:?}, strata {keys_b:?}"
+                ));
+                return;
+            }
+            for (key, value) in a {
+                compare_terraform_json(value, &b[key], &format!("{path}.{key}"), problems);
+            }
+        }
+        (J::Array(a), J::Array(b)) => {
+            if a.len() != b.len() {
+                problems.push(format!(
+                    "{path}: {} elements in hcl2json, {} in strata",
+                    a.len(),
+                    b.len()
+                ));
+                return;
+            }
+            for (index, (x, y)) in a.iter().zip(b).enumerate() {
+                compare_terraform_json(x, y, &format!("{path}[{index}]"), problems);
+            }
+        }
+        // hcl2json's numbers went through a JavaScript double; ours are exact.
+        (J::Number(x), J::Number(y)) => {
+            let (x, y) = (
+                x.to_string().parse::<f64>().unwrap_or(f64::NAN),
+                y.to_string().parse::<f64>().unwrap_or(f64::NAN),
+            );
+            if x != y {
+                problems.push(format!("{path}: number {x} in hcl2json, {y} in strata"));
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => problems.push(format!("{path}: hcl2json {a}, strata {b}")),
+    }
+}
+
+#[test]
+fn hcl2json_agrees_on_structure_and_literals() {
+    let output = std::process::Command::new("bash")
+        .arg(crate::common::repo_root().join("scripts/ensure-hcl2json.sh"))
+        .stderr(std::process::Stdio::inherit())
+        .output();
+    let node_modules = match output {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).trim().to_string(),
+        Ok(output) => panic!(
+            "scripts/ensure-hcl2json.sh failed ({}): node, npm and the npm registry are needed to install @cdktf/hcl2json for this test",
+            output.status
+        ),
+        Err(error) => panic!("cannot run scripts/ensure-hcl2json.sh: {error}"),
+    };
+    // Every .tf fixture that is expected to parse: no `# ERROR:` on any of its lines.
+    let files: Vec<PathBuf> = files_below(&fixtures("config"))
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|e| e == "tf"))
+        .filter(|path| {
+            !std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .contains("# ERROR:")
+        })
+        .collect();
+    assert!(files.len() >= 8, "too few fixtures: {files:?}");
+    let output = std::process::Command::new("node")
+        .arg(crate::common::repo_root().join("scripts/hcl2json.js"))
+        .arg(&node_modules)
+        .args(&files)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run node (needed for this test): {error}"));
+    assert!(
+        output.status.success(),
+        "node scripts/hcl2json.js failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let parsed: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("hcl2json output is JSON");
+    let mut problems = Vec::new();
+    for path in &files {
+        let theirs = &parsed[&path.display().to_string()];
+        assert!(
+            theirs.get("error").is_none(),
+            "hcl2json cannot parse {}: {}",
+            path.display(),
+            theirs["error"]
+        );
+        let text = std::fs::read_to_string(path).expect("readable");
+        let mut sources = SourceMap::new();
+        let (file, body) =
+            strata::config::load::parse_file(&path.display().to_string(), &text, &mut sources)
+                .unwrap_or_else(|error| panic!("strata cannot parse {}: {error}", path.display()));
+        let ours = body_to_terraform_json(&body, &file);
+        let before = problems.len();
+        compare_terraform_json(theirs, &ours, &path.display().to_string(), &mut problems);
+        if problems.len() > before {
+            problems.push(format!("  hcl2json: {theirs}\n  strata:   {ours}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "hcl2json and strata disagree:\n{}",
+        problems.join("\n")
+    );
+}
