@@ -278,25 +278,26 @@ fn run_case(case: &serde_json::Value) -> Result<Outcome, String> {
         .get("plan")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
-    let result = call(&function, args, &context(plan));
+    // Errors are compared as a diagnostic shows them (Terraform's wording for a failed call).
+    let result = call(&function, args, &context(plan)).map_err(|error| match error {
+        FunctionError::Failed(message) => {
+            format!("Call to function \"{function}\" failed: {message}.")
+        }
+        other => other.to_string(),
+    });
     if let Some(expected) = case.get("error") {
         let expected = expected.as_str().ok_or("\"error\" must be a string")?;
         let excluded = case
             .get("error_excludes")
             .and_then(serde_json::Value::as_str);
         return match result {
-            Err(error) if excluded.is_some_and(|secret| error.to_string().contains(secret)) => {
-                Err(format!(
-                    "error {:?} shows {:?}",
-                    error.to_string(),
-                    excluded.unwrap_or_default()
-                ))
-            }
-            Err(error) if error.to_string().contains(expected) => Ok(Outcome::Error(function)),
-            Err(error) => Err(format!(
-                "error {:?} does not contain {expected:?}",
-                error.to_string()
+            Err(error) if excluded.is_some_and(|secret| error.contains(secret)) => Err(format!(
+                "error {:?} shows {:?}",
+                error,
+                excluded.unwrap_or_default()
             )),
+            Err(error) if error.contains(expected) => Ok(Outcome::Error(function)),
+            Err(error) => Err(format!("error {:?} does not contain {expected:?}", error)),
             Ok(value) => Err(format!(
                 "expected an error containing {expected:?}, got {value:?}"
             )),

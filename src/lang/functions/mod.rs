@@ -73,8 +73,8 @@ pub enum FunctionError {
         param: String,
         message: String,
     },
-    /// The call failed for another reason. The message is complete
-    /// (`Call to function "cidrsubnet" failed: ...`).
+    /// The call failed for another reason. The message has no trailing period; a diagnostic
+    /// says `Call to function "cidrsubnet" failed: {message}.`, as Terraform does.
     #[error("{0}")]
     Failed(String),
 }
@@ -337,8 +337,7 @@ impl FunctionSpec {
         })
     }
 
-    /// Fills in the parameter name, prefixes plain failures with the function name, and
-    /// scrubs sensitive text.
+    /// Fills in the parameter name and scrubs sensitive text.
     fn finish_error(&self, error: FunctionError, secrets: &[String]) -> FunctionError {
         match error {
             FunctionError::Argument {
@@ -354,14 +353,9 @@ impl FunctionSpec {
                 },
                 message: redact(message, secrets),
             },
-            FunctionError::Failed(message) => FunctionError::Failed(redact(
-                format!(
-                    "Call to function \"{}\" failed: {}.",
-                    self.name,
-                    message.trim_end_matches('.')
-                ),
-                secrets,
-            )),
+            FunctionError::Failed(message) => {
+                FunctionError::Failed(redact(message.trim_end_matches('.').to_string(), secrets))
+            }
             other => other,
         }
     }
@@ -401,7 +395,7 @@ pub(crate) fn arg_error(index: usize, message: impl Into<String>) -> FunctionErr
     }
 }
 
-/// A failure not tied to one argument; [`call`] prefixes `Call to function "name" failed:`.
+/// A failure not tied to one argument (shown as `Call to function "name" failed: ...`).
 pub(crate) fn failed(message: impl Into<String>) -> FunctionError {
     FunctionError::Failed(message.into())
 }
