@@ -110,7 +110,11 @@ impl<'a> Evaluator<'a> {
             }
             Expression::Object(object) => self.object(object),
             Expression::StringTemplate(template) => self.template_value(template, true),
-            Expression::HeredocTemplate(heredoc) => self.template_value(&heredoc.template, false),
+            Expression::HeredocTemplate(heredoc) => self.template_value_dedented(
+                &heredoc.template,
+                false,
+                heredoc.indent().unwrap_or(0),
+            ),
             Expression::Parenthesis(inner) => self.eval(inner.inner()),
             Expression::Variable(name) => self.traversal(name, &[], expr.span()),
             Expression::Traversal(traversal) => self.traversal_expr(traversal),
@@ -599,13 +603,24 @@ impl<'a> Evaluator<'a> {
         template: &Template,
         sole_interpolation_passes: bool,
     ) -> EvalResult {
+        self.template_value_dedented(template, sole_interpolation_passes, 0)
+    }
+
+    /// A template's value; `dedent` is the indent a `<<-` heredoc strips, which the parser
+    /// removed from the template's own literals but not from those inside its directives.
+    fn template_value_dedented(
+        &mut self,
+        template: &Template,
+        sole_interpolation_passes: bool,
+        dedent: usize,
+    ) -> EvalResult {
         if sole_interpolation_passes && template.len() == 1 {
             if let Some(Element::Interpolation(interpolation)) = template.iter().next() {
                 return self.eval(&interpolation.expr);
             }
         }
         let mut out = TemplateOutput::default();
-        self.render(template, false, false, &mut out)?;
+        self.render(template, (false, false), (0, dedent), &mut out)?;
         let value = if out.unknown {
             Value::Unknown(Type::String)
         } else {
@@ -614,11 +629,15 @@ impl<'a> Evaluator<'a> {
         Ok(value.mark_if(out.sensitive))
     }
 
+    /// Renders `template` into `out`. `strip` says whether the first literal's leading and the
+    /// last literal's trailing whitespace go (strip markers of the enclosing directive);
+    /// `dedent` is the heredoc indent to remove from this template's literals and from those
+    /// of nested directives.
     fn render(
         &mut self,
         template: &Template,
-        strip_first: bool,
-        strip_last: bool,
+        (strip_first, strip_last): (bool, bool),
+        (own_dedent, nested_dedent): (usize, usize),
         out: &mut TemplateOutput,
     ) -> EvalResult<()> {
         let elements: Vec<&Element> = template.iter().collect();
@@ -634,7 +653,8 @@ impl<'a> Evaluator<'a> {
                         None => strip_last,
                         Some(next) => element_strip(next).strip_start(),
                     };
-                    let mut text: &str = literal.value();
+                    let dedented = dedent_lines(literal.value(), own_dedent);
+                    let mut text: &str = &dedented;
                     if strip_start {
                         text = text.trim_start();
                     }
@@ -684,15 +704,15 @@ impl<'a> Evaluator<'a> {
                             };
                             self.render(
                                 &if_directive.if_expr.template,
-                                if_directive.if_expr.strip.strip_end(),
-                                last,
+                                (if_directive.if_expr.strip.strip_end(), last),
+                                (nested_dedent, nested_dedent),
                                 out,
                             )?;
                         } else if let Some(else_expr) = &if_directive.else_expr {
                             self.render(
                                 &else_expr.template,
-                                else_expr.strip.strip_end(),
-                                endif_strip,
+                                (else_expr.strip.strip_end(), endif_strip),
+                                (nested_dedent, nested_dedent),
                                 out,
                             )?;
                         }
@@ -717,8 +737,11 @@ impl<'a> Evaluator<'a> {
                             self.bind(intro.value_var.as_str(), item);
                             let rendered = self.render(
                                 &intro.template,
-                                intro.strip.strip_end(),
-                                for_directive.endfor_expr.strip.strip_start(),
+                                (
+                                    intro.strip.strip_end(),
+                                    for_directive.endfor_expr.strip.strip_start(),
+                                ),
+                                (nested_dedent, nested_dedent),
                                 out,
                             );
                             self.unbind(bound);
@@ -977,6 +1000,29 @@ fn element_strip(element: &Element) -> Strip {
             Strip::from((start, end))
         }
     }
+}
+
+/// Removes up to `indent` whitespace characters after each line break of a literal inside a
+/// template directive (its first line never starts a line: a directive or interpolation is
+/// before it).
+fn dedent_lines(text: &str, indent: usize) -> Cow<'_, str> {
+    if indent == 0 || !text.contains('\n') {
+        return Cow::Borrowed(text);
+    }
+    let mut result = String::with_capacity(text.len());
+    let mut lines = text.split('\n');
+    result.push_str(lines.next().unwrap_or_default());
+    for line in lines {
+        result.push('\n');
+        let skip: usize = line
+            .chars()
+            .take(indent)
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .map(char::len_utf8)
+            .sum();
+        result.push_str(&line[skip..]);
+    }
+    Cow::Owned(result)
 }
 
 /// Removes the top-level sensitive mark of a possibly borrowed value.

@@ -2,3 +2,4 @@
 //! Each area has its own module (and its data under `tests/fixtures/<area>/`).
 
 mod common;
+mod lang;
