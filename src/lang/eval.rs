@@ -17,6 +17,7 @@ use hcl_edit::template::{Directive, Element, Strip, Template};
 use hcl_edit::{Decorated, Span as _};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 pub(crate) type EvalResult<T = Value> = Result<T, Diagnostics>;
@@ -59,7 +60,13 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn span(&self, node: &impl hcl_edit::Span) -> Option<Span> {
-        node.span().map(|range| self.file.span(range))
+        self.at(node.span())
+    }
+
+    /// The location of a byte range of the evaluated file. Computed only when a diagnostic
+    /// needs it: finding line and column costs more than the evaluation step itself.
+    pub fn at(&self, range: Option<Range<usize>>) -> Option<Span> {
+        range.map(|range| self.file.span(range))
     }
 
     pub fn error(
@@ -128,16 +135,16 @@ impl<'a> Evaluator<'a> {
                     true_result,
                     false_result,
                     [
-                        self.span(&conditional.cond_expr),
-                        self.span(&conditional.true_expr),
-                        self.span(&conditional.false_expr),
+                        conditional.cond_expr.span(),
+                        conditional.true_expr.span(),
+                        conditional.false_expr.span(),
                     ],
                 )
             }
             Expression::FuncCall(call) => self.call(call),
             Expression::UnaryOp(op) => {
                 let operand = self.eval(&op.expr)?;
-                operators::unary(self, *op.operator.value(), operand, self.span(op.as_ref()))
+                operators::unary(self, *op.operator.value(), operand, op.span())
             }
             Expression::BinaryOp(op) => {
                 let lhs = self.eval(&op.lhs_expr);
@@ -151,7 +158,7 @@ impl<'a> Evaluator<'a> {
                         return Err(errors);
                     }
                 };
-                operators::binary(self, *op.operator.value(), lhs, rhs, self.span(op.as_ref()))
+                operators::binary(self, *op.operator.value(), lhs, rhs, op.span())
             }
             Expression::ForExpr(for_expr) => self.for_expr(for_expr),
         }
@@ -290,7 +297,7 @@ impl<'a> Evaluator<'a> {
         &mut self,
         root: &Decorated<hcl_edit::Ident>,
         operators: &[Decorated<TraversalOperator>],
-        whole: Option<std::ops::Range<usize>>,
+        whole: Option<Range<usize>>,
     ) -> EvalResult {
         let keys = self.index_keys(operators)?;
         let whole_span = whole.map(|range| self.file.span(range));
@@ -361,7 +368,7 @@ impl<'a> Evaluator<'a> {
         let mut index = 0;
         while index < operators.len() {
             let operator = &operators[index];
-            let span = self.span(operator);
+            let span = operator.span();
             match operator.value() {
                 TraversalOperator::GetAttr(name) => {
                     let (next, marked) = self.get_attr(current, name.as_str(), span)?;
@@ -447,7 +454,7 @@ impl<'a> Evaluator<'a> {
         &self,
         value: Cow<'v, Value>,
         name: &str,
-        span: Option<Span>,
+        range: Option<Range<usize>>,
     ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
         let found = match value.as_ref() {
@@ -455,7 +462,7 @@ impl<'a> Evaluator<'a> {
                 return Err(self.error(
                     "Attempt to get attribute from null value",
                     "This value is null, so it does not have any attributes.",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             Value::Unknown(ty) => return Ok((Cow::Owned(Value::Unknown(attribute_type(ty, name))), sensitive)),
@@ -463,7 +470,7 @@ impl<'a> Evaluator<'a> {
                 if !entries.contains_key(name) {
                     let mut diagnostic = Diagnostic::error("Unsupported attribute")
                         .with_detail(format!("This object does not have an attribute named \"{name}\"."))
-                        .with_span_opt(span);
+                        .with_span_opt(self.at(range.clone()));
                     if let Some(close) = suggest(name, entries.keys().map(String::as_str)) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
@@ -476,7 +483,7 @@ impl<'a> Evaluator<'a> {
                     return Err(self.error(
                         "Missing map element",
                         format!("This map does not have an element with the key \"{name}\"."),
-                        span,
+                        self.at(range.clone()),
                     ));
                 }
                 true
@@ -485,21 +492,21 @@ impl<'a> Evaluator<'a> {
                 return Err(self.error(
                     "Unsupported attribute",
                     "Can't access attributes on a list of objects. Did you mean to access an attribute for a specific element of the list, or across all elements of the list?",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             Value::Set(_) => {
                 return Err(self.error(
                     "Unsupported attribute",
                     "Can't access attributes on a set of objects. Did you mean to access an attribute across all elements of the set?",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             other => {
                 return Err(self.error(
                     "Unsupported attribute",
                     format!("Can't access attributes on a primitive-typed value ({}).", other.friendly_type_name()),
-                    span,
+                    self.at(range.clone()),
                 ))
             }
         };
@@ -514,13 +521,13 @@ impl<'a> Evaluator<'a> {
         &self,
         value: Cow<'v, Value>,
         key: &Value,
-        span: Option<Span>,
+        range: Option<Range<usize>>,
     ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
         let key_sensitive = matches!(key, Value::Sensitive(_));
         let sensitive = sensitive || key_sensitive;
         let key = key.unmarked();
-        let invalid = |detail: &str| self.error("Invalid index", detail, span.clone());
+        let invalid = |detail: &str| self.error("Invalid index", detail, self.at(range.clone()));
         const NOT_FOUND: &str =
             "The given key does not identify an element in this collection value.";
         if key.is_null() {
@@ -531,7 +538,7 @@ impl<'a> Evaluator<'a> {
                 return Err(self.error(
                     "Attempt to index null value",
                     "This value is null, so it does not have any indices.",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             Value::Unknown(ty) => return Ok((Cow::Owned(Value::Unknown(element_type(ty))), sensitive)),
@@ -579,7 +586,7 @@ impl<'a> Evaluator<'a> {
                 if !entries.contains_key(&name) {
                     let mut diagnostic = Diagnostic::error("Invalid index")
                         .with_detail(NOT_FOUND)
-                        .with_span_opt(span);
+                        .with_span_opt(self.at(range.clone()));
                     if let Some(close) = suggest(&name, entries.keys().map(String::as_str)) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
@@ -665,7 +672,7 @@ impl<'a> Evaluator<'a> {
                 }
                 Element::Interpolation(interpolation) => {
                     let value = self.eval(&interpolation.expr)?;
-                    self.append(value, self.span(&interpolation.expr), out)?;
+                    self.append(value, interpolation.expr.span(), out)?;
                 }
                 Element::Directive(directive) => match directive.as_ref() {
                     Directive::If(if_directive) => {
@@ -727,7 +734,7 @@ impl<'a> Evaluator<'a> {
                             continue;
                         }
                         let pairs =
-                            self.iteration_pairs(collection, self.span(&intro.collection_expr))?;
+                            self.iteration_pairs(collection, intro.collection_expr.span())?;
                         for (key, item) in pairs {
                             let mut bound = 1;
                             if let Some(key_var) = &intro.key_var {
@@ -754,14 +761,19 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    fn append(&self, value: Value, span: Option<Span>, out: &mut TemplateOutput) -> EvalResult<()> {
+    fn append(
+        &self,
+        value: Value,
+        range: Option<Range<usize>>,
+        out: &mut TemplateOutput,
+    ) -> EvalResult<()> {
         let (value, sensitive) = value.unmark();
         out.sensitive |= sensitive || value.contains_sensitive();
         match value {
             Value::Null => Err(self.error(
                 "Invalid template interpolation value",
                 "The expression result is null. Cannot include a null value in a string template.",
-                span,
+                self.at(range.clone()),
             )),
             Value::Unknown(_) => {
                 out.unknown = true;
@@ -785,7 +797,7 @@ impl<'a> Evaluator<'a> {
                     "Cannot include the given value in a string template: string required, but have {}.",
                     other.friendly_type_name()
                 ),
-                span,
+                self.at(range.clone()),
             )),
         }
     }
@@ -797,7 +809,7 @@ impl<'a> Evaluator<'a> {
     pub fn iteration_pairs(
         &self,
         collection: Value,
-        span: Option<Span>,
+        range: Option<Range<usize>>,
     ) -> EvalResult<Vec<(Value, Value)>> {
         match collection {
             Value::List(items) | Value::Tuple(items) => Ok(items
@@ -813,7 +825,7 @@ impl<'a> Evaluator<'a> {
             Value::Null => Err(self.error(
                 "Iteration over null value",
                 "A null value cannot be used as the collection in a 'for' expression.",
-                span,
+                self.at(range.clone()),
             )),
             other => Err(self.error(
                 "Iteration over non-iterable value",
@@ -821,7 +833,7 @@ impl<'a> Evaluator<'a> {
                     "A value of type {} cannot be used as the collection in a 'for' expression.",
                     other.friendly_type_name()
                 ),
-                span,
+                self.at(range.clone()),
             )),
         }
     }
@@ -833,7 +845,7 @@ impl<'a> Evaluator<'a> {
         if collection.is_unknown() {
             return Ok(Value::unknown().mark_if(sensitive));
         }
-        let pairs = self.iteration_pairs(collection, self.span(&intro.collection_expr))?;
+        let pairs = self.iteration_pairs(collection, intro.collection_expr.span())?;
         let object_result = for_expr.key_expr.is_some();
         let mut tuple = Vec::new();
         let mut object: BTreeMap<String, Value> = BTreeMap::new();
@@ -869,7 +881,7 @@ impl<'a> Evaluator<'a> {
                                     return Err(self.error(
                                         "Duplicate object key",
                                         format!("Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.", occupied.key()),
-                                        key_span,
+                                        self.at(key_span),
                                     ));
                                 }
                                 std::collections::btree_map::Entry::Vacant(vacant) => {
@@ -944,7 +956,7 @@ impl<'a> Evaluator<'a> {
                             ))
                         }
                         other => match convert(other, &Type::String) {
-                            Ok(Value::String(name)) => Some((name, self.span(key_expr))),
+                            Ok(Value::String(name)) => Some((name, key_expr.span())),
                             _ => return Err(self.error(
                                 "Invalid object key",
                                 "The key expression produced an invalid result: string required.",
@@ -967,7 +979,7 @@ enum ForStep {
     Skip,
     Unknown,
     Element {
-        key: Option<(String, Option<Span>)>,
+        key: Option<(String, Option<Range<usize>>)>,
         value: Value,
         sensitive: bool,
     },
