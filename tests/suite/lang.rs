@@ -379,15 +379,27 @@ fn check_fixture(folder: &str, path: &Path, how: Evaluation) -> Vec<String> {
                     continue;
                 }
             };
-            let message = format!("{}: {}", diagnostic.summary, diagnostic.detail);
-            let matched = expected
+            let message = format!(
+                "{}: {} {}",
+                diagnostic.summary,
+                diagnostic.detail,
+                diagnostic.help.as_deref().unwrap_or_default()
+            );
+            let matched: Vec<usize> = expected
                 .get(&line)
-                .and_then(|wanted| wanted.iter().position(|w| message.contains(w.as_str())));
-            match matched {
-                Some(index) => {
-                    met.insert((line, index), true);
+                .map(|wanted| {
+                    (0..wanted.len())
+                        .filter(|i| message.contains(wanted[*i].as_str()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match matched.is_empty().then_some(()) {
+                None => {
+                    for index in matched {
+                        met.insert((line, index), true);
+                    }
                 }
-                None => failures.push(format!(
+                Some(()) => failures.push(format!(
                     "{}:{line}: case {}: unexpected diagnostic: {message}",
                     path.display(),
                     case.name
