@@ -68,6 +68,12 @@ pub struct State {
     pub outputs: BTreeMap<String, OutputValue>,
     /// Every resource instance, sorted by address.
     pub resources: BTreeMap<ResourceInstance, InstanceObject>,
+    /// Creates that were started but whose outcome was never recorded (the run was killed
+    /// while the provider worked): address → the operation's client token. The next create of
+    /// that address reuses the token, so the provider returns the object it made instead of
+    /// making a second one. Written to state files as `strata_pending_creates`.
+    #[serde(default)]
+    pub pending_creates: BTreeMap<ResourceInstance, String>,
 }
 
 impl State {
@@ -79,6 +85,7 @@ impl State {
             terraform_version: crate::TERRAFORM_VERSION_COMPAT.to_string(),
             outputs: BTreeMap::new(),
             resources: BTreeMap::new(),
+            pending_creates: BTreeMap::new(),
         }
     }
 
@@ -90,10 +97,18 @@ impl State {
     pub fn apply_change(&mut self, change: &StateChange) {
         match change {
             StateChange::Put { address, object } => {
+                self.pending_creates.remove(address);
                 self.resources.insert(address.clone(), object.clone());
             }
             StateChange::Remove { address } => {
+                self.pending_creates.remove(address);
                 self.resources.remove(address);
+            }
+            StateChange::CreateStarted { address, token } => {
+                self.pending_creates.insert(address.clone(), token.clone());
+            }
+            StateChange::CreateAbandoned { address } => {
+                self.pending_creates.remove(address);
             }
             StateChange::Outputs { outputs } => {
                 self.outputs = outputs.clone();
@@ -123,6 +138,14 @@ pub enum StateChange {
     Outputs {
         outputs: BTreeMap<String, OutputValue>,
     },
+    /// A create is about to be sent to the provider with this client token (the intent,
+    /// recorded first so that a crash during the call cannot lose the object it makes).
+    CreateStarted {
+        address: ResourceInstance,
+        token: String,
+    },
+    /// A started create failed without making anything.
+    CreateAbandoned { address: ResourceInstance },
 }
 
 pub use backend::{Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter};
