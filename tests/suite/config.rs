@@ -652,21 +652,7 @@ fn run_variables_case(case: &Path) {
 #[test]
 fn variables_cases() {
     for case in cases("variables") {
-        if case_name(&case).starts_with("validation") {
-            continue;
-        }
         run_variables_case(&case);
-    }
-}
-
-/// Validation rules need the expression evaluator (`crate::lang::eval_expr`).
-#[test]
-#[ignore = "needs the evaluator"]
-fn variables_validation_cases() {
-    for case in cases("variables") {
-        if case_name(&case).starts_with("validation") {
-            run_variables_case(&case);
-        }
     }
 }
 
