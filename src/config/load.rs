@@ -129,29 +129,54 @@ pub fn parse_file(
     }
 }
 
-/// The `.tf` files of a directory, sorted by name.
-fn tf_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+/// The `.tf` files of a directory, sorted by name, and errors for the configuration files
+/// Strata does not read (`*.tf.json`, override files), which would otherwise be silently left
+/// out or reported as duplicates.
+fn tf_files(dir: &Path) -> Result<(Vec<PathBuf>, Diagnostics), Diagnostic> {
     let entries = std::fs::read_dir(dir).map_err(|error| {
         Diagnostic::error("Failed to read module directory").with_detail(format!(
             "Cannot read the directory `{}`: {error}.",
             display_path(dir)
         ))
     })?;
-    let mut files: Vec<PathBuf> = entries
+    let mut files = Vec::new();
+    let mut diagnostics = Diagnostics::new();
+    let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "tf"))
-        .filter(|path| {
-            // Editor backup and hidden files are not part of the configuration (as in Terraform).
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            !name.starts_with('.') && !name.starts_with('#') && !name.ends_with('~')
-        })
         .collect();
-    files.sort();
-    Ok(files)
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        // Editor backup and hidden files are not part of the configuration (as in Terraform).
+        if !path.is_file() || name.starts_with('.') || name.starts_with('#') || name.ends_with('~')
+        {
+            continue;
+        }
+        if name.ends_with(".tf.json") {
+            diagnostics.push(
+                Diagnostic::error("JSON configuration files are not supported").with_detail(format!(
+                    "`{}` is in Terraform's JSON syntax, which Strata does not read; write it in the native syntax (a .tf file).",
+                    display_path(&path)
+                )),
+            );
+        } else if name.ends_with(".tf") {
+            if name == "override.tf" || name.ends_with("_override.tf") {
+                diagnostics.push(
+                    Diagnostic::error("Override files are not supported").with_detail(format!(
+                        "`{}` is an override file, which Strata does not merge; move its settings into the blocks they override.",
+                        display_path(&path)
+                    )),
+                );
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    Ok((files, diagnostics))
 }
 
 /// Reads every `*.tf` file of `dir` (in name order) into one [`Module`].
@@ -176,7 +201,10 @@ fn load_module_partial(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnost
         ..Module::default()
     };
     let files = match tf_files(dir) {
-        Ok(files) => files,
+        Ok((files, file_diagnostics)) => {
+            diagnostics.extend(file_diagnostics);
+            files
+        }
         Err(error) => return (module, error.into()),
     };
     for path in files {
@@ -725,7 +753,9 @@ impl Decoder<'_> {
                             "configuration_aliases" => {
                                 if let Expression::Array(items) = value.expr() {
                                     for item in items.iter() {
-                                        self.provider_ref(item);
+                                        if let Some(alias) = self.provider_ref(item) {
+                                            requirement.configuration_aliases.push(alias);
+                                        }
                                     }
                                 } else {
                                     self.error(

@@ -90,6 +90,9 @@ pub struct ProviderRequirement {
     /// `hashicorp/aws`, as written (normalised to `registry.terraform.io/hashicorp/aws` by users).
     pub source: Option<String>,
     pub version: Option<String>,
+    /// `configuration_aliases = [aws.west]`: aliased configurations a child module expects its
+    /// caller to pass in `providers`.
+    pub configuration_aliases: Vec<ProviderRef>,
 }
 
 /// `backend "s3" { ... }`: its type and literal settings.

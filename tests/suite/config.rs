@@ -321,8 +321,15 @@ fn summarize(module: &Module) -> String {
     for (name, requirement) in &terraform.required_providers {
         let _ = writeln!(
             out,
-            "required_provider {name}: source={:?} version={:?}",
-            requirement.source, requirement.version
+            "required_provider {name}: source={:?} version={:?} configuration_aliases=[{}]",
+            requirement.source,
+            requirement.version,
+            requirement
+                .configuration_aliases
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if let Some(backend) = &terraform.backend {
@@ -480,21 +487,22 @@ fn load_cases() {
     for case in cases("load") {
         let mut sources = SourceMap::new();
         let result = load_module(&case, &mut sources);
-        if has_expected_errors(&case) {
+        let spec = case_spec(&case);
+        if has_expected_errors(&case) || !spec.errors.is_empty() {
             match result {
                 Ok(module) => panic!(
                     "case {} loaded but errors were expected:\n{}",
                     case_name(&case),
                     summarize(&module)
                 ),
-                Err(diagnostics) => check_diagnostics(&case, &diagnostics, &[]),
+                Err(diagnostics) => check_diagnostics(&case, &diagnostics, &spec.unlocated()),
             }
         } else {
             let module = match result {
                 Ok(module) => module,
                 Err(diagnostics) => panic!("case {} failed:\n{diagnostics}", case_name(&case)),
             };
-            check_diagnostics(&case, &module.warnings, &[]);
+            check_diagnostics(&case, &module.warnings, &spec.unlocated());
             insta::assert_snapshot!(format!("load_{}", case_name(&case)), summarize(&module));
         }
     }
@@ -552,10 +560,10 @@ fn tree_cases() {
     }
 }
 
-/// `case.json` of a variables case.
+/// `case.json` of a case (optional): what cannot be written inline in the fixture files.
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct VariablesCase {
+struct CaseSpec {
     /// Environment variables, in order.
     #[serde(default)]
     env: Vec<(String, String)>,
@@ -576,11 +584,29 @@ struct VariablesCase {
     never_shown: Vec<String>,
 }
 
-fn run_variables_case(case: &Path) {
-    let spec: VariablesCase = match std::fs::read_to_string(case.join("case.json")) {
+fn case_spec(case: &Path) -> CaseSpec {
+    match std::fs::read_to_string(case.join("case.json")) {
         Ok(text) => serde_json::from_str(&text).expect("valid case.json"),
-        Err(_) => VariablesCase::default(),
-    };
+        Err(_) => CaseSpec::default(),
+    }
+}
+
+impl CaseSpec {
+    fn unlocated(&self) -> Vec<(Severity, String)> {
+        self.errors
+            .iter()
+            .map(|text| (Severity::Error, text.clone()))
+            .chain(
+                self.warnings
+                    .iter()
+                    .map(|text| (Severity::Warning, text.clone())),
+            )
+            .collect()
+    }
+}
+
+fn run_variables_case(case: &Path) {
+    let spec = case_spec(case);
     let cli: Vec<VarSource> = spec
         .cli
         .iter()
@@ -614,16 +640,7 @@ fn run_variables_case(case: &Path) {
             }
         }
     }
-    let unlocated: Vec<(Severity, String)> = spec
-        .errors
-        .iter()
-        .map(|text| (Severity::Error, text.clone()))
-        .chain(
-            spec.warnings
-                .iter()
-                .map(|text| (Severity::Warning, text.clone())),
-        )
-        .collect();
+    let unlocated = spec.unlocated();
     if has_expected_errors(case) || !spec.errors.is_empty() {
         match result {
             Ok((values, _)) => panic!(
