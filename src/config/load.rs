@@ -1072,10 +1072,21 @@ impl Decoder<'_> {
         }
     }
 
+    fn quoted_reference_warning(&mut self, expression: &Expression) {
+        self.warning(
+            "Quoted references are deprecated",
+            "In this context, references are expected literally rather than in quotes. Terraform 0.11 and earlier required quotes; remove them.",
+            expression.span(),
+        );
+    }
+
     /// A bare provider reference, `aws` or `aws.west` (or the legacy quoted `"aws.west"`).
     fn provider_ref(&mut self, expression: &Expression) -> Option<ProviderRef> {
         let text = match expression {
-            Expression::String(s) => Some(s.value().clone()),
+            Expression::String(s) => {
+                self.quoted_reference_warning(expression);
+                Some(s.value().clone())
+            }
             _ => traversal_names(expression).map(|names| names.join(".")),
         };
         let parsed = text.as_deref().and_then(|text| {
@@ -1198,6 +1209,7 @@ impl Decoder<'_> {
                     let path = match item {
                         // The Terraform 0.11 quoted form `"tags"`.
                         Expression::String(s) => {
+                            self.quoted_reference_warning(item);
                             AttrPath::parse(s.value()).filter(|p| !p.is_root())
                         }
                         other => attr_path(other, &self.file),
