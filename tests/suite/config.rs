@@ -867,9 +867,29 @@ fn escape_templates(json: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Whether a string of Terraform's JSON syntax is a template that still has interpolations or
+/// directives (hcl2json writes non-constant templates as their text): `$${` and `%%{` are
+/// escapes, not markers.
+fn is_template(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while index + 1 < bytes.len() {
+        if (bytes[index] == b'$' || bytes[index] == b'%') && bytes[index + 1] == bytes[index] {
+            index += 2;
+            continue;
+        }
+        if (bytes[index] == b'$' || bytes[index] == b'%') && bytes[index + 1] == b'{' {
+            return true;
+        }
+        index += 1;
+    }
+    false
+}
+
 /// Compares hcl2json's output (`theirs`) with ours: the same block structure and attribute
 /// names everywhere; the same value wherever theirs is a literal. Where theirs is an
-/// expression (`"${...}"`) ours may be an expression or a literal it could fold (`(1)`).
+/// expression (`"${...}"`, or a template with interpolations or directives) ours may be an
+/// expression or a constant it could fold (`(1)`, `60 * 60`).
 fn compare_terraform_json(
     theirs: &serde_json::Value,
     ours: &serde_json::Value,
@@ -878,7 +898,7 @@ fn compare_terraform_json(
 ) {
     use serde_json::Value as J;
     match (theirs, ours) {
-        (J::String(s), _) if s.starts_with("${") => {}
+        (J::String(s), _) if is_template(s) => {}
         (J::Object(a), J::Object(b)) => {
             let keys_a: std::collections::BTreeSet<&String> = a.keys().collect();
             let keys_b: std::collections::BTreeSet<&String> = b.keys().collect();
