@@ -549,6 +549,15 @@ fn tree_cases() {
             }
         } else {
             let tree = result.unwrap_or_else(|d| panic!("case {} failed:\n{d}", case_name(&case)));
+            check_diagnostics(&case, &tree.warnings(), &[]);
+            // A module called twice (nested: modules/b) has its warnings reported once.
+            let warnings: Vec<String> = tree.warnings().iter().map(describe).collect();
+            let distinct: std::collections::BTreeSet<&String> = warnings.iter().collect();
+            assert_eq!(
+                distinct.len(),
+                warnings.len(),
+                "a warning is repeated: {warnings:?}"
+            );
             let mut out = String::new();
             tree_summary(&mut out, "", &tree, &case);
             assert_eq!(
