@@ -18,7 +18,7 @@ use crate::value::{convert, AttrPath, PathStep, Value};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span as _;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -1813,16 +1813,6 @@ fn attr_path(expression: &Expression, file: &Arc<SourceFile>) -> Option<AttrPath
         }
         _ => None,
     }
-}
-
-/// The names a module declares, for suggestions ("did you mean var.region?").
-pub fn declared_names(module: &Module) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    names.extend(module.variables.keys().map(|n| format!("var.{n}")));
-    names.extend(module.locals.keys().map(|n| format!("local.{n}")));
-    names.extend(module.module_calls.keys().map(|n| format!("module.{n}")));
-    names.extend(module.resources.keys().map(|r| r.to_string()));
-    names
 }
 
 #[cfg(test)]
