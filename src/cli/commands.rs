@@ -27,7 +27,10 @@ use std::time::Duration;
 /// Loads the module tree, printing diagnostics on failure.
 pub fn load_config(context: &Context, sources: &mut SourceMap) -> anyhow::Result<ModuleTree> {
     match crate::config::load::load_tree(&context.dir, sources) {
-        Ok(tree) => Ok(tree),
+        Ok(tree) => {
+            context.print_diagnostics(&tree.warnings(), sources);
+            Ok(tree)
+        }
         Err(diagnostics) => {
             context.print_diagnostics(&diagnostics, sources);
             Err(Reported.into())
