@@ -39,7 +39,10 @@ impl InstanceKey {
 
     pub fn from_json(json: Option<&serde_json::Value>) -> InstanceKey {
         match json {
-            Some(serde_json::Value::Number(n)) => n.as_i64().map(InstanceKey::Int).unwrap_or(InstanceKey::None),
+            Some(serde_json::Value::Number(n)) => n
+                .as_i64()
+                .map(InstanceKey::Int)
+                .unwrap_or(InstanceKey::None),
             Some(serde_json::Value::String(s)) => InstanceKey::Str(s.clone()),
             _ => InstanceKey::None,
         }
@@ -261,7 +264,9 @@ impl Target {
     pub fn contains(&self, instance: &ResourceInstance) -> bool {
         match self {
             Target::Module(module) => module_prefix_matches(module, &instance.module),
-            Target::Resource(resource) => instance.module == resource.module && instance.resource == resource.resource,
+            Target::Resource(resource) => {
+                instance.module == resource.module && instance.resource == resource.resource
+            }
             Target::Instance(target) => target == instance,
         }
     }
@@ -272,7 +277,11 @@ fn module_prefix_matches(target: &ModuleInstance, module: &ModuleInstance) -> bo
     if target.0.len() > module.0.len() {
         return false;
     }
-    target.0.iter().zip(&module.0).all(|(t, m)| t.name == m.name && (t.key == InstanceKey::None || t.key == m.key))
+    target
+        .0
+        .iter()
+        .zip(&module.0)
+        .all(|(t, m)| t.name == m.name && (t.key == InstanceKey::None || t.key == m.key))
 }
 
 impl fmt::Display for Target {
@@ -343,10 +352,14 @@ fn split_steps(text: &str) -> Result<Vec<Step>, AddressError> {
                     i += 1;
                 }
                 let digits: String = chars[start..i].iter().collect();
-                let index = digits
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| error(text, format!("`{digits}` is not a valid index key: use a number or a quoted string")))?;
+                let index = digits.trim().parse::<i64>().map_err(|_| {
+                    error(
+                        text,
+                        format!(
+                            "`{digits}` is not a valid index key: use a number or a quoted string"
+                        ),
+                    )
+                })?;
                 key = Some(InstanceKey::Int(index));
             }
             if i >= chars.len() || chars[i] != ']' {
@@ -368,7 +381,10 @@ fn split_steps(text: &str) -> Result<Vec<Step>, AddressError> {
     Ok(steps)
 }
 
-fn take_modules<'a>(steps: &'a [Step], text: &str) -> Result<(ModuleInstance, &'a [Step]), AddressError> {
+fn take_modules<'a>(
+    steps: &'a [Step],
+    text: &str,
+) -> Result<(ModuleInstance, &'a [Step]), AddressError> {
     let mut module = ModuleInstance::root();
     let mut rest = steps;
     while let Some(first) = rest.first() {
@@ -378,16 +394,26 @@ fn take_modules<'a>(steps: &'a [Step], text: &str) -> Result<(ModuleInstance, &'
         if first.key.is_some() {
             return Err(error(text, "`module` must be followed by a module name"));
         }
-        let name = rest.get(1).ok_or_else(|| error(text, "`module` must be followed by a module name"))?;
-        module = module.child(name.name.clone(), name.key.clone().unwrap_or(InstanceKey::None));
+        let name = rest
+            .get(1)
+            .ok_or_else(|| error(text, "`module` must be followed by a module name"))?;
+        module = module.child(
+            name.name.clone(),
+            name.key.clone().unwrap_or(InstanceKey::None),
+        );
         rest = &rest[2..];
     }
     Ok((module, rest))
 }
 
-fn take_resource(steps: &[Step], text: &str) -> Result<(Resource, Option<InstanceKey>), AddressError> {
+fn take_resource(
+    steps: &[Step],
+    text: &str,
+) -> Result<(Resource, Option<InstanceKey>), AddressError> {
     let (mode, steps) = match steps.first() {
-        Some(step) if step.name == "data" && step.key.is_none() => (ResourceMode::Data, &steps[1..]),
+        Some(step) if step.name == "data" && step.key.is_none() => {
+            (ResourceMode::Data, &steps[1..])
+        }
         _ => (ResourceMode::Managed, steps),
     };
     match steps {
@@ -399,7 +425,10 @@ fn take_resource(steps: &[Step], text: &str) -> Result<(Resource, Option<Instanc
             },
             name_step.key.clone(),
         )),
-        _ => Err(error(text, "expected a resource address such as `aws_vpc.main` or `aws_subnet.private[\"a\"]`")),
+        _ => Err(error(
+            text,
+            "expected a resource address such as `aws_vpc.main` or `aws_subnet.private[\"a\"]`",
+        )),
     }
 }
 
@@ -434,9 +463,15 @@ mod tests {
     fn targets() {
         let instance = ResourceInstance::parse("module.vpc.aws_subnet.private[1]").unwrap();
         assert!(Target::parse("module.vpc").unwrap().contains(&instance));
-        assert!(Target::parse("module.vpc.aws_subnet.private").unwrap().contains(&instance));
-        assert!(!Target::parse("module.vpc.aws_subnet.private[0]").unwrap().contains(&instance));
-        assert!(!Target::parse("aws_subnet.private").unwrap().contains(&instance));
+        assert!(Target::parse("module.vpc.aws_subnet.private")
+            .unwrap()
+            .contains(&instance));
+        assert!(!Target::parse("module.vpc.aws_subnet.private[0]")
+            .unwrap()
+            .contains(&instance));
+        assert!(!Target::parse("aws_subnet.private")
+            .unwrap()
+            .contains(&instance));
     }
 
     #[test]

@@ -1,2 +1,1824 @@
-//! Reading a module directory's `.tf` files into a [`super::Module`].
-//! (To be written: see issue 3.)
+//! Reading a module directory's `.tf` files into a [`Module`], and a root module with every
+//! module it calls into a [`ModuleTree`].
+//!
+//! Decoding checks the structure Terraform checks (block types, labels, argument names,
+//! meta-arguments, duplicates) and keeps every other expression unevaluated. Errors of every
+//! file are collected, so one run reports all of them.
+
+use super::literal::literal_value;
+use super::type_constraint::{is_legacy_quoted, parse_type_constraint};
+use super::{
+    BackendConfig, Body, Check, Condition, Expr, IgnoreChanges, Import, Lifecycle, Local, Module,
+    ModuleCall, ModuleTree, Moved, Output, ProviderConfig, ProviderRef, ProviderRequirement,
+    Removed, ResourceConfig, Variable,
+};
+use crate::addrs::{Resource, ResourceMode};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
+use crate::value::{convert, AttrPath, PathStep, Value};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, Structure};
+use hcl_edit::Span as _;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+const TOP_LEVEL_BLOCKS: &[&str] = &[
+    "check",
+    "data",
+    "import",
+    "locals",
+    "module",
+    "moved",
+    "output",
+    "provider",
+    "removed",
+    "resource",
+    "terraform",
+    "variable",
+];
+
+/// Names a variable may not have: they are meta-arguments of a module call.
+const RESERVED_VARIABLE_NAMES: &[&str] = &[
+    "count",
+    "depends_on",
+    "for_each",
+    "lifecycle",
+    "locals",
+    "providers",
+    "source",
+    "version",
+];
+
+/// The closest of `candidates` to `given`, when it is close enough to be a likely typo (the
+/// rule Terraform uses: an edit distance under 3).
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::levenshtein(given, candidate), candidate))
+        .filter(|(distance, _)| *distance < 3)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// How a path is shown in diagnostics: relative to the current directory when it is inside it.
+pub fn display_path(path: &Path) -> String {
+    if let Ok(current) = std::env::current_dir() {
+        if let Ok(relative) = path.strip_prefix(&current) {
+            return relative.display().to_string();
+        }
+    }
+    path.display().to_string()
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (the path may not exist).
+pub fn normalize_path(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal =
+                    matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// Parses one file's text, registering it in `sources`. A syntax error is a diagnostic at the
+/// position hcl-edit reports.
+pub fn parse_file(
+    name: &str,
+    text: &str,
+    sources: &mut SourceMap,
+) -> Result<(Arc<SourceFile>, hcl_edit::structure::Body), Diagnostic> {
+    let file = Arc::new(SourceFile::new(name, text));
+    sources.add(file.clone());
+    match hcl_edit::parser::parse_body(text) {
+        Ok(body) => Ok((file, body)),
+        Err(error) => {
+            let offset = error.location().offset().min(text.len());
+            let message = error.message().trim();
+            let message = if message.is_empty() {
+                "invalid HCL syntax"
+            } else {
+                message
+            };
+            // hcl-edit rejects an argument set twice in one body as a syntax error.
+            let summary = if message.contains("redefined attribute") {
+                "Attribute redefined"
+            } else {
+                "Invalid HCL syntax"
+            };
+            Err(Diagnostic::error(summary)
+                .with_detail(message.to_string())
+                .with_span(file.span(offset..offset)))
+        }
+    }
+}
+
+/// The `.tf` files of a directory, sorted by name.
+fn tf_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    let entries = std::fs::read_dir(dir).map_err(|error| {
+        Diagnostic::error("Failed to read module directory").with_detail(format!(
+            "Cannot read the directory `{}`: {error}.",
+            display_path(dir)
+        ))
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "tf"))
+        .filter(|path| {
+            // Editor backup and hidden files are not part of the configuration (as in Terraform).
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            !name.starts_with('.') && !name.starts_with('#') && !name.ends_with('~')
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads every `*.tf` file of `dir` (in name order) into one [`Module`].
+///
+/// On success, warnings (deprecated forms) are in [`Module::warnings`]; on failure every
+/// error and warning of every file is returned.
+pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
+    let (mut module, diagnostics) = load_module_partial(dir, sources);
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    module.warnings.extend(diagnostics);
+    Ok(module)
+}
+
+/// What of a module decodes despite errors, and every diagnostic: so that [`load_tree`] can
+/// report errors of called modules too.
+fn load_module_partial(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
+    let files = match tf_files(dir) {
+        Ok(files) => files,
+        Err(error) => return (module, error.into()),
+    };
+    for path in files {
+        let name = display_path(&path);
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    diagnostics.push(
+                        Diagnostic::error("Invalid file encoding")
+                            .with_detail(format!("The file `{name}` is not valid UTF-8.")),
+                    );
+                    continue;
+                }
+            },
+            Err(error) => {
+                diagnostics.push(
+                    Diagnostic::error("Failed to read file")
+                        .with_detail(format!("Cannot read `{name}`: {error}.")),
+                );
+                continue;
+            }
+        };
+        decode_file_text(&mut module, &name, &text, sources, &mut diagnostics);
+    }
+    (module, diagnostics)
+}
+
+/// Decodes one file's text into `module` (used by [`load_module`], and by tests and tools that
+/// have the text in hand).
+pub fn decode_file_text(
+    module: &mut Module,
+    name: &str,
+    text: &str,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) {
+    match parse_file(name, text, sources) {
+        Ok((file, body)) => {
+            let mut decoder = Decoder {
+                file,
+                dir: module.dir.clone(),
+                diagnostics,
+            };
+            decoder.file_body(module, &body);
+        }
+        Err(error) => diagnostics.push(error),
+    }
+}
+
+/// Loads the root module in `root_dir` and every module it calls, recursively.
+pub fn load_tree(root_dir: &Path, sources: &mut SourceMap) -> Result<ModuleTree, Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let mut stack = Vec::new();
+    let tree = load_tree_at(root_dir, sources, &mut stack, &mut diagnostics);
+    match tree {
+        Some(tree) if !diagnostics.has_errors() => Ok(tree),
+        _ => Err(diagnostics),
+    }
+}
+
+fn load_tree_at(
+    dir: &Path,
+    sources: &mut SourceMap,
+    stack: &mut Vec<(PathBuf, String)>,
+    diagnostics: &mut Diagnostics,
+) -> Option<ModuleTree> {
+    let (mut module, module_diagnostics) = load_module_partial(dir, sources);
+    let failed = module_diagnostics.has_errors();
+    if failed {
+        diagnostics.extend(module_diagnostics);
+    } else {
+        module.warnings.extend(module_diagnostics);
+    }
+    let identity = std::fs::canonicalize(dir).unwrap_or_else(|_| normalize_path(dir));
+    stack.push((identity, display_path(dir)));
+    let mut children = BTreeMap::new();
+    for (name, call) in &module.module_calls {
+        let source_span = module
+            .call_source_spans
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| call.span.clone());
+        if !is_local_source(&call.source) {
+            diagnostics.push(
+                Diagnostic::error("Unsupported module source")
+                    .with_detail(format!(
+                        "Module \"{name}\" has source \"{}\": Strata supports only local module paths, which start with \"./\" or \"../\".",
+                        call.source
+                    ))
+                    .with_help("Download the module into a directory of this configuration and refer to it by its relative path.")
+                    .with_span(source_span),
+            );
+            continue;
+        }
+        if !call.source_dir.is_dir() {
+            diagnostics.push(
+                Diagnostic::error("Module not found")
+                    .with_detail(format!(
+                        "The module directory `{}` of module \"{name}\" does not exist.",
+                        display_path(&call.source_dir)
+                    ))
+                    .with_span(source_span),
+            );
+            continue;
+        }
+        let child_identity = std::fs::canonicalize(&call.source_dir)
+            .unwrap_or_else(|_| normalize_path(&call.source_dir));
+        if let Some(position) = stack
+            .iter()
+            .position(|(identity, _)| *identity == child_identity)
+        {
+            let cycle: Vec<String> = stack[position..]
+                .iter()
+                .map(|(_, shown)| shown.clone())
+                .chain(std::iter::once(display_path(&call.source_dir)))
+                .collect();
+            diagnostics.push(
+                Diagnostic::error("Module cycle")
+                    .with_detail(format!(
+                        "Module \"{name}\" calls a module that is already being loaded: {}.",
+                        cycle.join(" → ")
+                    ))
+                    .with_span(source_span),
+            );
+            continue;
+        }
+        if let Some(child) = load_tree_at(&call.source_dir, sources, stack, diagnostics) {
+            children.insert(name.clone(), child);
+        }
+    }
+    stack.pop();
+    (!failed).then_some(ModuleTree { module, children })
+}
+
+/// Whether a module `source` is a local path (the only kind Strata follows).
+pub fn is_local_source(source: &str) -> bool {
+    source.starts_with("./")
+        || source.starts_with("../")
+        || source.starts_with(".\\")
+        || source.starts_with("..\\")
+}
+
+fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) if first.is_alphabetic() || first == '_' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Where something was declared, for "already declared at" details.
+fn location(span: &Span) -> String {
+    format!("{}:{}", span.file, span.start.line)
+}
+
+struct Decoder<'a> {
+    file: Arc<SourceFile>,
+    dir: PathBuf,
+    diagnostics: &'a mut Diagnostics,
+}
+
+/// The arguments and nested blocks a structural block accepts.
+struct Shape<'s> {
+    what: &'s str,
+    attributes: &'s [&'s str],
+    blocks: &'s [&'s str],
+}
+
+impl Decoder<'_> {
+    fn span(&self, range: Option<std::ops::Range<usize>>) -> Option<Span> {
+        range.map(|range| self.file.span(range))
+    }
+
+    fn expr(&self, expression: &Expression) -> Expr {
+        Expr {
+            file: self.file.clone(),
+            expr: expression.clone(),
+        }
+    }
+
+    fn error(
+        &mut self,
+        summary: &str,
+        detail: impl Into<String>,
+        range: Option<std::ops::Range<usize>>,
+    ) {
+        let span = self.span(range);
+        self.diagnostics.push(
+            Diagnostic::error(summary)
+                .with_detail(detail)
+                .with_span_opt(span),
+        );
+    }
+
+    fn warning(
+        &mut self,
+        summary: &str,
+        detail: impl Into<String>,
+        range: Option<std::ops::Range<usize>>,
+    ) {
+        let span = self.span(range);
+        self.diagnostics.push(
+            Diagnostic::warning(summary)
+                .with_detail(detail)
+                .with_span_opt(span),
+        );
+    }
+
+    /// The span of a block's header: its type and labels.
+    fn header_span(&self, block: &Block) -> Span {
+        let start = block
+            .ident
+            .span()
+            .map(|r| r.start)
+            .or(block.span().map(|r| r.start))
+            .unwrap_or(0);
+        let end = block
+            .labels
+            .last()
+            .and_then(|label| label.span())
+            .or(block.ident.span())
+            .map(|r| r.end)
+            .unwrap_or(start);
+        self.file.span(start..end.max(start))
+    }
+
+    fn source_text(&self, expression: &Expression) -> String {
+        expression
+            .span()
+            .and_then(|range| self.file.text.get(range))
+            .map(|text| text.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Reports arguments and blocks the shape does not have, with a suggestion.
+    fn check_shape(&mut self, body: &hcl_edit::structure::Body, shape: &Shape<'_>) {
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attribute) => {
+                    let name = attribute.key.as_str();
+                    if shape.attributes.contains(&name) {
+                        continue;
+                    }
+                    if shape.blocks.contains(&name) {
+                        self.error(
+                            "Unsupported argument",
+                            format!("\"{name}\" is a block in {}, not an argument: write `{name} {{ ... }}`.", shape.what),
+                            attribute.key.span(),
+                        );
+                        continue;
+                    }
+                    let mut diagnostic = Diagnostic::error("Unsupported argument")
+                        .with_detail(format!(
+                            "An argument named \"{name}\" is not expected in {}.",
+                            shape.what
+                        ))
+                        .with_span_opt(self.span(attribute.key.span()));
+                    if let Some(suggestion) = did_you_mean(name, shape.attributes.iter().copied()) {
+                        diagnostic =
+                            diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
+                    }
+                    self.diagnostics.push(diagnostic);
+                }
+                Structure::Block(block) => {
+                    let name = block.ident.as_str();
+                    if shape.blocks.contains(&name) {
+                        continue;
+                    }
+                    if shape.attributes.contains(&name) {
+                        self.error(
+                            "Unsupported block type",
+                            format!("\"{name}\" is an argument in {}, not a block: write `{name} = ...`.", shape.what),
+                            block.ident.span(),
+                        );
+                        continue;
+                    }
+                    let mut diagnostic = Diagnostic::error("Unsupported block type")
+                        .with_detail(format!(
+                            "Blocks of type \"{name}\" are not expected in {}.",
+                            shape.what
+                        ))
+                        .with_span_opt(self.span(block.ident.span()));
+                    if let Some(suggestion) = did_you_mean(name, shape.blocks.iter().copied()) {
+                        diagnostic =
+                            diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
+                    }
+                    self.diagnostics.push(diagnostic);
+                }
+            }
+        }
+    }
+
+    /// Checks a block's labels: `names` says what each is called ("type", "name").
+    fn check_labels(&mut self, block: &Block, names: &[&str]) -> Option<Vec<String>> {
+        let kind = block.ident.as_str();
+        if block.labels.len() < names.len() {
+            let missing = names[block.labels.len()];
+            let header = self.header_span(block);
+            self.diagnostics.push(
+                Diagnostic::error(format!("Missing {missing} for {kind}"))
+                    .with_detail(format!(
+                        "All {kind} blocks must have {} label{} ({}).",
+                        names.len(),
+                        if names.len() == 1 { "" } else { "s" },
+                        names.join(", ")
+                    ))
+                    .with_span(header),
+            );
+            return None;
+        }
+        if block.labels.len() > names.len() {
+            let extra = &block.labels[names.len()];
+            self.error(
+                &format!("Extraneous label for {kind}"),
+                format!(
+                    "Only {} label{} expected for {kind} blocks ({}).",
+                    names.len(),
+                    if names.len() == 1 { " is" } else { "s are" },
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+                extra.span(),
+            );
+            return None;
+        }
+        let labels: Vec<String> = block
+            .labels
+            .iter()
+            .map(|label| label.as_str().to_string())
+            .collect();
+        let mut valid = true;
+        for (label, (name, block_label)) in labels.iter().zip(names.iter().zip(&block.labels)) {
+            if !is_valid_name(label) {
+                self.error(
+                    &format!("Invalid {kind} {name}"),
+                    "A name must start with a letter or underscore and may contain only letters, digits, underscores, and dashes.",
+                    block_label.span(),
+                );
+                valid = false;
+            }
+        }
+        valid.then_some(labels)
+    }
+
+    fn literal(&mut self, expression: &Expression) -> Option<Value> {
+        match literal_value(expression, &self.file) {
+            Ok(value) => Some(value),
+            Err(errors) => {
+                self.diagnostics.extend(errors);
+                None
+            }
+        }
+    }
+
+    fn literal_string(&mut self, attribute: &Attribute) -> Option<String> {
+        let value = self.literal(&attribute.value)?;
+        match value {
+            Value::String(s) => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => {
+                self.error(
+                    "Incorrect attribute value type",
+                    format!(
+                        "Inappropriate value for attribute \"{}\": string required, but got {}.",
+                        attribute.key.as_str(),
+                        other.friendly_type_name()
+                    ),
+                    attribute.value.span(),
+                );
+                None
+            }
+        }
+    }
+
+    fn literal_bool(&mut self, attribute: &Attribute) -> Option<bool> {
+        let value = self.literal(&attribute.value)?;
+        match convert(value, &crate::value::Type::Bool) {
+            Ok(Value::Bool(b)) => Some(b),
+            Ok(_) | Err(_) => {
+                self.error(
+                    "Incorrect attribute value type",
+                    format!(
+                        "Inappropriate value for attribute \"{}\": a bool is required.",
+                        attribute.key.as_str()
+                    ),
+                    attribute.value.span(),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_attribute<'b>(&mut self, block: &'b Block, name: &str) -> Option<&'b Attribute> {
+        let attribute = block.body.get_attribute(name);
+        if attribute.is_none() {
+            let header = self.header_span(block);
+            self.diagnostics.push(
+                Diagnostic::error("Missing required argument")
+                    .with_detail(format!(
+                        "The argument \"{name}\" is required in a {} block, but no definition was found.",
+                        block.ident.as_str()
+                    ))
+                    .with_span(header),
+            );
+        }
+        attribute
+    }
+
+    fn file_body(&mut self, module: &mut Module, body: &hcl_edit::structure::Body) {
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attribute) => {
+                    let name = attribute.key.as_str();
+                    let mut diagnostic = Diagnostic::error("Unsupported argument")
+                        .with_detail(format!(
+                            "An argument named \"{name}\" is not expected here: the top level of a module holds only blocks."
+                        ))
+                        .with_span_opt(self.span(attribute.key.span()));
+                    if let Some(suggestion) = did_you_mean(name, TOP_LEVEL_BLOCKS.iter().copied()) {
+                        diagnostic = diagnostic
+                            .with_help(format!("Did you mean the block \"{suggestion}\"?"));
+                    }
+                    self.diagnostics.push(diagnostic);
+                }
+                Structure::Block(block) => match block.ident.as_str() {
+                    "terraform" => self.terraform_block(module, block),
+                    "provider" => self.provider_block(module, block),
+                    "variable" => self.variable_block(module, block),
+                    "locals" => self.locals_block(module, block),
+                    "resource" => self.resource_block(module, block, ResourceMode::Managed),
+                    "data" => self.resource_block(module, block, ResourceMode::Data),
+                    "output" => self.output_block(module, block),
+                    "module" => self.module_block(module, block),
+                    "moved" => self.moved_block(module, block),
+                    "import" => self.import_block(module, block),
+                    "removed" => self.removed_block(module, block),
+                    "check" => self.check_block(module, block),
+                    other => {
+                        let mut diagnostic = Diagnostic::error("Unsupported block type")
+                            .with_detail(format!(
+                                "Blocks of type \"{other}\" are not expected here."
+                            ))
+                            .with_span_opt(self.span(block.ident.span()));
+                        if let Some(suggestion) =
+                            did_you_mean(other, TOP_LEVEL_BLOCKS.iter().copied())
+                        {
+                            diagnostic =
+                                diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
+                        }
+                        self.diagnostics.push(diagnostic);
+                    }
+                },
+            }
+        }
+    }
+
+    fn terraform_block(&mut self, module: &mut Module, block: &Block) {
+        if self.check_labels(block, &[]).is_none() {
+            return;
+        }
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "a terraform block",
+                attributes: &["required_version", "experiments"],
+                blocks: &["required_providers", "backend", "cloud", "provider_meta"],
+            },
+        );
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attribute) if attribute.key.as_str() == "required_version" => {
+                    if let Some(version) = self.literal_string(attribute) {
+                        module.terraform.required_version = Some(version);
+                    }
+                }
+                Structure::Attribute(attribute) if attribute.key.as_str() == "experiments" => {
+                    self.error(
+                        "Experiments not supported",
+                        "Strata does not implement Terraform's language experiments; remove the \"experiments\" argument.",
+                        attribute.key.span(),
+                    );
+                }
+                Structure::Block(nested) => match nested.ident.as_str() {
+                    "required_providers" => self.required_providers(module, nested),
+                    "backend" => self.backend(module, nested),
+                    "cloud" => self.error(
+                        "Terraform Cloud is not supported",
+                        "Strata cannot use HCP Terraform / Terraform Cloud; configure a `backend` block (for example \"local\" or \"s3\") instead.",
+                        nested.ident.span(),
+                    ),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+
+    fn required_providers(&mut self, module: &mut Module, block: &Block) {
+        if self.check_labels(block, &[]).is_none() {
+            return;
+        }
+        for structure in block.body.iter() {
+            let attribute = match structure {
+                Structure::Attribute(attribute) => attribute,
+                Structure::Block(nested) => {
+                    self.error(
+                        "Unsupported block type",
+                        "required_providers holds arguments only: `aws = { source = \"hashicorp/aws\", version = \"~> 5.0\" }`.",
+                        nested.ident.span(),
+                    );
+                    continue;
+                }
+            };
+            let name = attribute.key.as_str().to_string();
+            let mut requirement = ProviderRequirement::default();
+            match &attribute.value {
+                Expression::Object(object) => {
+                    for (key, value) in object.iter() {
+                        let key_name = match key {
+                            ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                            ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                            ObjectKey::Expression(other) => self.source_text(other),
+                        };
+                        match key_name.as_str() {
+                            "source" | "version" => match self.literal(value.expr()) {
+                                Some(Value::String(text)) => {
+                                    if key_name == "source" {
+                                        requirement.source = Some(text);
+                                    } else {
+                                        requirement.version = Some(text);
+                                    }
+                                }
+                                Some(_) => self.error(
+                                    "Invalid required_providers object",
+                                    format!("The \"{key_name}\" of provider \"{name}\" must be a string."),
+                                    value.expr().span(),
+                                ),
+                                None => {}
+                            },
+                            "configuration_aliases" => {
+                                if let Expression::Array(items) = value.expr() {
+                                    for item in items.iter() {
+                                        self.provider_ref(item);
+                                    }
+                                } else {
+                                    self.error(
+                                        "Invalid required_providers object",
+                                        "configuration_aliases must be a list of provider references, like [aws.west].",
+                                        value.expr().span(),
+                                    );
+                                }
+                            }
+                            other => {
+                                let mut diagnostic = Diagnostic::error("Invalid required_providers object")
+                                    .with_detail(format!(
+                                        "Unexpected attribute \"{other}\": a provider requirement has only source, version and configuration_aliases."
+                                    ))
+                                    .with_span_opt(self.span(key.span()));
+                                if let Some(suggestion) =
+                                    did_you_mean(other, ["source", "version", "configuration_aliases"])
+                                {
+                                    diagnostic = diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
+                                }
+                                self.diagnostics.push(diagnostic);
+                            }
+                        }
+                    }
+                }
+                other => match self.literal(other) {
+                    // The Terraform 0.12 form: `aws = "~> 5.0"`, a version constraint only.
+                    Some(Value::String(version)) => requirement.version = Some(version),
+                    Some(_) => self.error(
+                        "Invalid required_providers object",
+                        "A provider requirement is an object: { source = \"hashicorp/aws\", version = \"~> 5.0\" }.",
+                        other.span(),
+                    ),
+                    None => {}
+                },
+            }
+            module
+                .terraform
+                .required_providers
+                .insert(name, requirement);
+        }
+    }
+
+    fn backend(&mut self, module: &mut Module, block: &Block) {
+        let Some(labels) = self.check_labels(block, &["type"]) else {
+            return;
+        };
+        let span = self.header_span(block);
+        if let Some(first) = &module.terraform.backend {
+            self.diagnostics.push(
+                Diagnostic::error("Duplicate backend configuration")
+                    .with_detail(format!(
+                        "A module may have only one backend configuration. The backend was previously configured at {}.",
+                        location(&first.span)
+                    ))
+                    .with_span(span),
+            );
+            return;
+        }
+        let settings = self.literal_body(&block.body);
+        module.terraform.backend = Some(BackendConfig {
+            backend_type: labels[0].clone(),
+            settings,
+            span,
+        });
+    }
+
+    /// A body of literal arguments (and nested blocks, as objects), as a backend takes.
+    fn literal_body(&mut self, body: &hcl_edit::structure::Body) -> BTreeMap<String, Value> {
+        let mut settings = BTreeMap::new();
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attribute) => {
+                    if let Some(value) = self.literal(&attribute.value) {
+                        settings.insert(attribute.key.as_str().to_string(), value);
+                    }
+                }
+                Structure::Block(nested) => {
+                    let value = Value::Object(self.literal_body(&nested.body));
+                    settings.insert(nested.ident.as_str().to_string(), value);
+                }
+            }
+        }
+        settings
+    }
+
+    fn provider_block(&mut self, module: &mut Module, block: &Block) {
+        let Some(labels) = self.check_labels(block, &["name"]) else {
+            return;
+        };
+        let span = self.header_span(block);
+        let mut body = block.body.clone();
+        let mut alias = None;
+        if let Some(attribute) = body.remove_attribute("alias") {
+            match self.literal_string(&attribute) {
+                Some(name) if is_valid_name(&name) => alias = Some(name),
+                Some(_) => self.error(
+                    "Invalid provider configuration alias",
+                    "An alias must be a valid name: a letter or underscore, then letters, digits, underscores and dashes.",
+                    attribute.value.span(),
+                ),
+                None => {}
+            }
+        }
+        if let Some(attribute) = body.remove_attribute("version") {
+            self.warning(
+                "Version constraints inside provider configuration blocks are deprecated",
+                "Move the version constraint into the required_providers block of the terraform block.",
+                attribute.key.span(),
+            );
+        }
+        let name = labels[0].clone();
+        if let Some(first) = module
+            .providers
+            .iter()
+            .find(|existing| existing.name == name && existing.alias == alias)
+        {
+            let shown = ProviderRef {
+                name: name.clone(),
+                alias: alias.clone(),
+            };
+            let first = location(&first.span);
+            self.diagnostics.push(
+                Diagnostic::error("Duplicate provider configuration")
+                    .with_detail(format!(
+                        "A configuration for provider \"{shown}\" was already given at {first}. Each configuration for the same provider must have a distinct alias."
+                    ))
+                    .with_span(span),
+            );
+            return;
+        }
+        module.providers.push(ProviderConfig {
+            name,
+            alias,
+            body: Body {
+                file: self.file.clone(),
+                body,
+            },
+            span,
+        });
+    }
+
+    fn variable_block(&mut self, module: &mut Module, block: &Block) {
+        let Some(labels) = self.check_labels(block, &["name"]) else {
+            return;
+        };
+        let name = labels[0].clone();
+        let span = self.header_span(block);
+        if RESERVED_VARIABLE_NAMES.contains(&name.as_str()) {
+            self.error(
+                "Invalid variable name",
+                format!("The variable name \"{name}\" is reserved: it is a meta-argument of module blocks."),
+                block.labels.first().and_then(|l| l.span()),
+            );
+            return;
+        }
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "a variable block",
+                attributes: &[
+                    "type",
+                    "default",
+                    "description",
+                    "sensitive",
+                    "nullable",
+                    "ephemeral",
+                ],
+                blocks: &["validation"],
+            },
+        );
+        let mut variable = Variable {
+            name: name.clone(),
+            ty: None,
+            default: None,
+            description: None,
+            sensitive: false,
+            nullable: true,
+            validations: Vec::new(),
+            span: span.clone(),
+        };
+        if let Some(attribute) = block.body.get_attribute("type") {
+            let expr = self.expr(&attribute.value);
+            match parse_type_constraint(&expr) {
+                Ok(ty) => {
+                    if is_legacy_quoted(&expr) {
+                        self.warning(
+                            "Quoted type constraints are deprecated",
+                            "Terraform 0.11 and earlier required type constraints in quotes; remove the quotes.",
+                            attribute.value.span(),
+                        );
+                    }
+                    variable.ty = Some(ty);
+                }
+                Err(error) => self.diagnostics.push(error),
+            }
+        }
+        if let Some(attribute) = block.body.get_attribute("description") {
+            variable.description = self.literal_string(attribute);
+        }
+        if let Some(attribute) = block.body.get_attribute("sensitive") {
+            variable.sensitive = self.literal_bool(attribute).unwrap_or(false);
+        }
+        if let Some(attribute) = block.body.get_attribute("nullable") {
+            variable.nullable = self.literal_bool(attribute).unwrap_or(true);
+        }
+        if let Some(attribute) = block.body.get_attribute("ephemeral") {
+            self.literal_bool(attribute);
+        }
+        if let Some(attribute) = block.body.get_attribute("default") {
+            if let Some(value) = self.literal(&attribute.value) {
+                let converted = match &variable.ty {
+                    Some(ty) => convert(value, ty).map_err(|error| {
+                        format!(
+                            "This default value is not compatible with the variable's type constraint: {error} (expected {}, got {}).",
+                            ty.expression(),
+                            literal_type_name(&attribute.value, &self.file)
+                        )
+                    }),
+                    None => Ok(value),
+                };
+                match converted {
+                    Ok(Value::Null) if !variable.nullable => self.error(
+                        "Invalid default value for variable",
+                        "A null default value is not valid when nullable = false.",
+                        attribute.value.span(),
+                    ),
+                    Ok(value) => variable.default = Some(value),
+                    Err(detail) => self.error(
+                        "Invalid default value for variable",
+                        detail,
+                        attribute.value.span(),
+                    ),
+                }
+            }
+        }
+        for nested in block.body.get_blocks("validation") {
+            if let Some(condition) = self.condition_block(nested, "a validation block") {
+                variable.validations.push(condition);
+            }
+        }
+        if let Some(first) = module.variables.get(&name) {
+            let first = location(&first.span);
+            self.diagnostics.push(
+                Diagnostic::error("Duplicate variable declaration")
+                    .with_detail(format!(
+                        "A variable named \"{name}\" was already declared at {first}. Variable names must be unique within a module."
+                    ))
+                    .with_span(span),
+            );
+            return;
+        }
+        module.variables.insert(name, variable);
+    }
+
+    /// `condition` + `error_message` (validation, precondition, postcondition, assert).
+    fn condition_block(&mut self, block: &Block, what: &str) -> Option<Condition> {
+        self.check_labels(block, &[])?;
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what,
+                attributes: &["condition", "error_message"],
+                blocks: &[],
+            },
+        );
+        let condition = self.required_attribute(block, "condition");
+        let error_message = self.required_attribute(block, "error_message");
+        let (condition, error_message) = (condition?, error_message?);
+        Some(Condition {
+            condition: self.expr(&condition.value),
+            error_message: self.expr(&error_message.value),
+            span: self.header_span(block),
+        })
+    }
+
+    fn locals_block(&mut self, module: &mut Module, block: &Block) {
+        if self.check_labels(block, &[]).is_none() {
+            return;
+        }
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attribute) => {
+                    let name = attribute.key.as_str().to_string();
+                    let span = self
+                        .span(attribute.key.span())
+                        .unwrap_or_else(|| self.header_span(block));
+                    if let Some(first) = module.locals.get(&name) {
+                        let first = location(&first.span);
+                        self.diagnostics.push(
+                            Diagnostic::error("Duplicate local value definition")
+                                .with_detail(format!(
+                                    "A local value named \"{name}\" was already defined at {first}. Local value names must be unique within a module."
+                                ))
+                                .with_span(span),
+                        );
+                        continue;
+                    }
+                    module.locals.insert(
+                        name.clone(),
+                        Local {
+                            name,
+                            expr: self.expr(&attribute.value),
+                            span,
+                        },
+                    );
+                }
+                Structure::Block(nested) => self.error(
+                    "Unsupported block type",
+                    "A locals block holds only arguments (`name = expression`).",
+                    nested.ident.span(),
+                ),
+            }
+        }
+    }
+
+    /// A bare provider reference, `aws` or `aws.west` (or the legacy quoted `"aws.west"`).
+    fn provider_ref(&mut self, expression: &Expression) -> Option<ProviderRef> {
+        let text = match expression {
+            Expression::String(s) => Some(s.value().clone()),
+            _ => traversal_names(expression).map(|names| names.join(".")),
+        };
+        let parsed = text.as_deref().and_then(|text| {
+            let mut parts = text.split('.');
+            let name = parts.next()?.to_string();
+            let alias = parts.next().map(str::to_string);
+            (parts.next().is_none()
+                && is_valid_name(&name)
+                && alias.as_deref().is_none_or(is_valid_name))
+            .then_some(ProviderRef { name, alias })
+        });
+        if parsed.is_none() {
+            self.error(
+                "Invalid provider reference",
+                "A provider reference is a provider name, optionally followed by a dot and an alias: aws or aws.west.",
+                expression.span(),
+            );
+        }
+        parsed
+    }
+
+    /// `depends_on = [aws_vpc.main, module.network]`: each a static reference.
+    fn depends_on(&mut self, attribute: &Attribute) -> Vec<Expr> {
+        let Expression::Array(items) = &attribute.value else {
+            self.error(
+                "Invalid depends_on",
+                "depends_on must be a list of references, like [aws_vpc.main].",
+                attribute.value.span(),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            if traversal_names(item).is_some() || matches!(item, Expression::Traversal(_)) {
+                out.push(self.expr(item));
+            } else {
+                self.error(
+                    "Invalid depends_on reference",
+                    "A single static reference to a resource, data source or module is required, like aws_vpc.main.",
+                    item.span(),
+                );
+            }
+        }
+        out
+    }
+
+    fn lifecycle(&mut self, block: &Block, mode: ResourceMode) -> Lifecycle {
+        let mut lifecycle = Lifecycle::default();
+        if self.check_labels(block, &[]).is_none() {
+            return lifecycle;
+        }
+        let (attributes, what): (&[&str], &str) = match mode {
+            ResourceMode::Managed => (
+                &[
+                    "create_before_destroy",
+                    "prevent_destroy",
+                    "ignore_changes",
+                    "replace_triggered_by",
+                ],
+                "a resource's lifecycle block",
+            ),
+            ResourceMode::Data => (&[], "a data source's lifecycle block"),
+        };
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what,
+                attributes,
+                blocks: &["precondition", "postcondition"],
+            },
+        );
+        if mode == ResourceMode::Managed {
+            if let Some(attribute) = block.body.get_attribute("create_before_destroy") {
+                lifecycle.create_before_destroy = self.literal_bool(attribute).unwrap_or(false);
+            }
+            if let Some(attribute) = block.body.get_attribute("prevent_destroy") {
+                lifecycle.prevent_destroy = self.literal_bool(attribute).unwrap_or(false);
+            }
+            if let Some(attribute) = block.body.get_attribute("ignore_changes") {
+                lifecycle.ignore_changes = self.ignore_changes(&attribute.value);
+            }
+            if let Some(attribute) = block.body.get_attribute("replace_triggered_by") {
+                if let Expression::Array(items) = &attribute.value {
+                    lifecycle.replace_triggered_by =
+                        items.iter().map(|item| self.expr(item)).collect();
+                } else {
+                    self.error(
+                        "Invalid replace_triggered_by",
+                        "replace_triggered_by must be a list of references, like [aws_instance.web.id].",
+                        attribute.value.span(),
+                    );
+                }
+            }
+        }
+        for nested in block.body.iter().filter_map(Structure::as_block) {
+            match nested.ident.as_str() {
+                "precondition" => {
+                    if let Some(condition) = self.condition_block(nested, "a precondition block") {
+                        lifecycle.preconditions.push(condition);
+                    }
+                }
+                "postcondition" => {
+                    if let Some(condition) = self.condition_block(nested, "a postcondition block") {
+                        lifecycle.postconditions.push(condition);
+                    }
+                }
+                _ => {}
+            }
+        }
+        lifecycle
+    }
+
+    fn ignore_changes(&mut self, expression: &Expression) -> IgnoreChanges {
+        match expression {
+            Expression::Variable(name) if name.as_str() == "all" => IgnoreChanges::All,
+            Expression::String(s) if s.value() == "all" => IgnoreChanges::All,
+            Expression::Array(items) => {
+                let mut paths = Vec::new();
+                for item in items.iter() {
+                    let path = match item {
+                        // The Terraform 0.11 quoted form `"tags"`.
+                        Expression::String(s) => {
+                            AttrPath::parse(s.value()).filter(|p| !p.is_root())
+                        }
+                        other => attr_path(other, &self.file),
+                    };
+                    match path {
+                        Some(path) => paths.push(path),
+                        None => self.error(
+                            "Invalid ignore_changes",
+                            "Each entry of ignore_changes is an attribute path of this resource, like tags or scaling_config[0].desired_size.",
+                            item.span(),
+                        ),
+                    }
+                }
+                IgnoreChanges::Paths(paths)
+            }
+            other => {
+                self.error(
+                    "Invalid ignore_changes",
+                    "ignore_changes is either the keyword all or a list of attribute paths, like [tags].",
+                    other.span(),
+                );
+                IgnoreChanges::None
+            }
+        }
+    }
+
+    fn timeouts(&mut self, block: &Block) -> BTreeMap<String, Expr> {
+        let mut timeouts = BTreeMap::new();
+        if self.check_labels(block, &[]).is_none() {
+            return timeouts;
+        }
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "a timeouts block",
+                attributes: &["create", "read", "update", "delete"],
+                blocks: &[],
+            },
+        );
+        for attribute in block.body.attributes() {
+            timeouts.insert(
+                attribute.key.as_str().to_string(),
+                self.expr(&attribute.value),
+            );
+        }
+        timeouts
+    }
+
+    /// A `resource` or `data` block (also the data source scoped in a `check` block).
+    fn resource_config(&mut self, block: &Block, mode: ResourceMode) -> Option<ResourceConfig> {
+        let labels = self.check_labels(block, &["type", "name"])?;
+        let addr = match mode {
+            ResourceMode::Managed => Resource::managed(&labels[0], &labels[1]),
+            ResourceMode::Data => Resource::data(&labels[0], &labels[1]),
+        };
+        let span = self.header_span(block);
+        let mut body = block.body.clone();
+        let count = body.remove_attribute("count").map(|a| self.expr(&a.value));
+        let for_each = body.remove_attribute("for_each");
+        if let (Some(_), Some(for_each)) = (&count, &for_each) {
+            self.error(
+                "Invalid combination of \"count\" and \"for_each\"",
+                "The \"count\" and \"for_each\" meta-arguments are mutually exclusive: only one may be used to be explicit about the number of resources to be created.",
+                for_each.key.span(),
+            );
+        }
+        let for_each = for_each.map(|a| self.expr(&a.value));
+        let depends_on = body
+            .remove_attribute("depends_on")
+            .map(|a| self.depends_on(&a))
+            .unwrap_or_default();
+        let explicit_provider = body
+            .remove_attribute("provider")
+            .and_then(|a| self.provider_ref(&a.value));
+        let mut lifecycle = Lifecycle::default();
+        let mut lifecycle_seen: Option<Span> = None;
+        for nested in body.remove_blocks("lifecycle") {
+            let nested_span = self.header_span(&nested);
+            if let Some(first) = &lifecycle_seen {
+                self.diagnostics.push(
+                    Diagnostic::error("Duplicate lifecycle block")
+                        .with_detail(format!(
+                            "A lifecycle block was already given at {}; only one is allowed per resource.",
+                            location(first)
+                        ))
+                        .with_span(nested_span),
+                );
+                continue;
+            }
+            lifecycle_seen = Some(nested_span);
+            lifecycle = self.lifecycle(&nested, mode);
+        }
+        let mut timeouts = BTreeMap::new();
+        for nested in body.remove_blocks("timeouts") {
+            timeouts.extend(self.timeouts(&nested));
+        }
+        for meta in ["provisioner", "connection"] {
+            for nested in body.remove_blocks(meta) {
+                self.error(
+                    &format!("{} blocks are not supported", capitalize(meta)),
+                    "Strata does not run provisioners; use a terraform_data resource or do the work outside the configuration.",
+                    nested.ident.span(),
+                );
+            }
+        }
+        let provider = explicit_provider.clone().unwrap_or_else(|| ProviderRef {
+            name: addr.implied_provider().to_string(),
+            alias: None,
+        });
+        Some(ResourceConfig {
+            addr,
+            provider,
+            provider_explicit: explicit_provider.is_some(),
+            count,
+            for_each,
+            depends_on,
+            lifecycle,
+            timeouts,
+            body: Body {
+                file: self.file.clone(),
+                body,
+            },
+            span,
+        })
+    }
+
+    fn resource_block(&mut self, module: &mut Module, block: &Block, mode: ResourceMode) {
+        let Some(config) = self.resource_config(block, mode) else {
+            return;
+        };
+        if let Some(first) = module.resources.get(&config.addr) {
+            let first = location(&first.span);
+            let (kind, what) = match mode {
+                ResourceMode::Managed => ("resource", "Duplicate resource configuration"),
+                ResourceMode::Data => ("data source", "Duplicate data resource configuration"),
+            };
+            self.diagnostics.push(
+                Diagnostic::error(what)
+                    .with_detail(format!(
+                        "A {kind} named \"{}\" was already declared at {first}. Resource names must be unique per type in each module.",
+                        config.addr
+                    ))
+                    .with_span(config.span.clone()),
+            );
+            return;
+        }
+        module.resources.insert(config.addr.clone(), config);
+    }
+
+    fn output_block(&mut self, module: &mut Module, block: &Block) {
+        let Some(labels) = self.check_labels(block, &["name"]) else {
+            return;
+        };
+        let name = labels[0].clone();
+        let span = self.header_span(block);
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "an output block",
+                attributes: &[
+                    "value",
+                    "description",
+                    "sensitive",
+                    "depends_on",
+                    "ephemeral",
+                ],
+                blocks: &["precondition"],
+            },
+        );
+        let value = self
+            .required_attribute(block, "value")
+            .map(|a| self.expr(&a.value));
+        let description = block
+            .body
+            .get_attribute("description")
+            .and_then(|a| self.literal_string(a));
+        let sensitive = block
+            .body
+            .get_attribute("sensitive")
+            .and_then(|a| self.literal_bool(a))
+            .unwrap_or(false);
+        if let Some(attribute) = block.body.get_attribute("ephemeral") {
+            self.literal_bool(attribute);
+        }
+        let depends_on = block
+            .body
+            .get_attribute("depends_on")
+            .map(|a| self.depends_on(a))
+            .unwrap_or_default();
+        let mut preconditions = Vec::new();
+        for nested in block.body.get_blocks("precondition") {
+            if let Some(condition) = self.condition_block(nested, "a precondition block") {
+                preconditions.push(condition);
+            }
+        }
+        if let Some(first) = module.outputs.get(&name) {
+            let first = location(&first.span);
+            self.diagnostics.push(
+                Diagnostic::error("Duplicate output definition")
+                    .with_detail(format!(
+                        "An output named \"{name}\" was already defined at {first}. Output names must be unique within a module."
+                    ))
+                    .with_span(span),
+            );
+            return;
+        }
+        let Some(expr) = value else {
+            return;
+        };
+        module.outputs.insert(
+            name.clone(),
+            Output {
+                name,
+                expr,
+                description,
+                sensitive,
+                depends_on,
+                preconditions,
+                span,
+            },
+        );
+    }
+
+    fn module_block(&mut self, module: &mut Module, block: &Block) {
+        let Some(labels) = self.check_labels(block, &["name"]) else {
+            return;
+        };
+        let name = labels[0].clone();
+        let span = self.header_span(block);
+        let mut source = None;
+        let mut inputs = indexmap::IndexMap::new();
+        let mut count = None;
+        let mut for_each = None;
+        let mut depends_on = Vec::new();
+        let mut providers = BTreeMap::new();
+        for structure in block.body.iter() {
+            let attribute = match structure {
+                Structure::Attribute(attribute) => attribute,
+                Structure::Block(nested) => {
+                    self.error(
+                        "Unsupported block type",
+                        format!(
+                            "Blocks of type \"{}\" are not expected in a module block: module inputs are arguments (`name = value`).",
+                            nested.ident.as_str()
+                        ),
+                        nested.ident.span(),
+                    );
+                    continue;
+                }
+            };
+            match attribute.key.as_str() {
+                "source" => {
+                    if let Some(text) = self.literal_string(attribute) {
+                        let source_span = self.span(attribute.value.span()).unwrap_or_else(|| span.clone());
+                        module.call_source_spans.insert(name.clone(), source_span);
+                        source = Some(text);
+                    }
+                }
+                "version" => self.error(
+                    "Module version not supported",
+                    "The \"version\" argument selects a registry module version; Strata uses only local module paths, which have no version.",
+                    attribute.key.span(),
+                ),
+                "count" => count = Some((self.expr(&attribute.value), attribute.key.span())),
+                "for_each" => for_each = Some((self.expr(&attribute.value), attribute.key.span())),
+                "depends_on" => depends_on = self.depends_on(attribute),
+                "providers" => providers = self.providers_map(&attribute.value),
+                "lifecycle" => self.error(
+                    "Reserved argument name in module block",
+                    "The name \"lifecycle\" is reserved for use in a future version of Terraform.",
+                    attribute.key.span(),
+                ),
+                input => {
+                    inputs.insert(input.to_string(), self.expr(&attribute.value));
+                }
+            }
+        }
+        if let (Some(_), Some((_, for_each_span))) = (&count, &for_each) {
+            self.error(
+                "Invalid combination of \"count\" and \"for_each\"",
+                "The \"count\" and \"for_each\" meta-arguments are mutually exclusive: only one may be used to be explicit about the number of module instances to be created.",
+                for_each_span.clone(),
+            );
+        }
+        let Some(source) = source else {
+            if block.body.get_attribute("source").is_none() {
+                self.diagnostics.push(
+                    Diagnostic::error("Missing required argument")
+                        .with_detail("The argument \"source\" is required in a module block, but no definition was found.")
+                        .with_span(span),
+                );
+            }
+            return;
+        };
+        if let Some(first) = module.module_calls.get(&name) {
+            let first = location(&first.span);
+            self.diagnostics.push(
+                Diagnostic::error("Duplicate module call")
+                    .with_detail(format!(
+                        "A module call named \"{name}\" was already defined at {first}. Module calls must have unique names within a module."
+                    ))
+                    .with_span(span),
+            );
+            return;
+        }
+        let source_dir = normalize_path(&self.dir.join(&source));
+        module.module_calls.insert(
+            name.clone(),
+            ModuleCall {
+                name,
+                source,
+                source_dir,
+                inputs,
+                count: count.map(|(expr, _)| expr),
+                for_each: for_each.map(|(expr, _)| expr),
+                depends_on,
+                providers,
+                span,
+            },
+        );
+    }
+
+    /// `providers = { aws = aws.west, aws.child = aws }`.
+    fn providers_map(&mut self, expression: &Expression) -> BTreeMap<String, ProviderRef> {
+        let mut out = BTreeMap::new();
+        let Expression::Object(object) = expression else {
+            self.error(
+                "Invalid providers argument",
+                "providers must be a map from the module's provider names to this module's configurations, like { aws = aws.west }.",
+                expression.span(),
+            );
+            return out;
+        };
+        for (key, value) in object.iter() {
+            let child = match key {
+                ObjectKey::Ident(ident) => Some(ident.as_str().to_string()),
+                ObjectKey::Expression(key_expr) => {
+                    self.provider_ref(key_expr).map(|r| r.to_string())
+                }
+            };
+            let parent = self.provider_ref(value.expr());
+            if let (Some(child), Some(parent)) = (child, parent) {
+                out.insert(child, parent);
+            }
+        }
+        out
+    }
+
+    fn moved_block(&mut self, module: &mut Module, block: &Block) {
+        if self.check_labels(block, &[]).is_none() {
+            return;
+        }
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "a moved block",
+                attributes: &["from", "to"],
+                blocks: &[],
+            },
+        );
+        let from = self
+            .required_attribute(block, "from")
+            .map(|a| self.address(&a.value));
+        let to = self
+            .required_attribute(block, "to")
+            .map(|a| self.address(&a.value));
+        if let (Some(Some(from)), Some(Some(to))) = (from, to) {
+            module.moved.push(Moved {
+                from,
+                to,
+                span: self.header_span(block),
+            });
+        }
+    }
+
+    /// An address written as a bare traversal (`aws_instance.a[0]`, `module.x`).
+    fn address(&mut self, expression: &Expression) -> Option<String> {
+        let valid = match expression {
+            Expression::Variable(_) => true,
+            Expression::Traversal(traversal) => {
+                matches!(traversal.expr, Expression::Variable(_))
+                    && traversal.operators.iter().all(|op| match op.value() {
+                        TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_) => true,
+                        TraversalOperator::Index(index) => {
+                            matches!(index, Expression::Number(_) | Expression::String(_))
+                        }
+                        _ => false,
+                    })
+            }
+            _ => false,
+        };
+        if !valid {
+            self.error(
+                "Invalid address",
+                "An address of a resource or module is required here, like aws_instance.web or module.network.",
+                expression.span(),
+            );
+            return None;
+        }
+        Some(self.source_text(expression))
+    }
+
+    fn import_block(&mut self, module: &mut Module, block: &Block) {
+        if self.check_labels(block, &[]).is_none() {
+            return;
+        }
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "an import block",
+                attributes: &["to", "id", "provider"],
+                blocks: &[],
+            },
+        );
+        let to = self
+            .required_attribute(block, "to")
+            .map(|a| self.address(&a.value));
+        let id = self
+            .required_attribute(block, "id")
+            .map(|a| self.expr(&a.value));
+        let provider = block
+            .body
+            .get_attribute("provider")
+            .and_then(|a| self.provider_ref(&a.value));
+        if let (Some(Some(to)), Some(id)) = (to, id) {
+            module.imports.push(Import {
+                to,
+                id,
+                provider,
+                span: self.header_span(block),
+            });
+        }
+    }
+
+    fn removed_block(&mut self, module: &mut Module, block: &Block) {
+        if self.check_labels(block, &[]).is_none() {
+            return;
+        }
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "a removed block",
+                attributes: &["from"],
+                blocks: &["lifecycle"],
+            },
+        );
+        let from = self
+            .required_attribute(block, "from")
+            .map(|a| self.address(&a.value));
+        let mut destroy = true;
+        for nested in block.body.get_blocks("lifecycle") {
+            self.check_shape(
+                &nested.body,
+                &Shape {
+                    what: "a removed block's lifecycle block",
+                    attributes: &["destroy"],
+                    blocks: &[],
+                },
+            );
+            if let Some(attribute) = nested.body.get_attribute("destroy") {
+                destroy = self.literal_bool(attribute).unwrap_or(true);
+            }
+        }
+        if let Some(Some(from)) = from {
+            module.removed.push(Removed {
+                from,
+                destroy,
+                span: self.header_span(block),
+            });
+        }
+    }
+
+    fn check_block(&mut self, module: &mut Module, block: &Block) {
+        let Some(labels) = self.check_labels(block, &["name"]) else {
+            return;
+        };
+        let name = labels[0].clone();
+        let span = self.header_span(block);
+        self.check_shape(
+            &block.body,
+            &Shape {
+                what: "a check block",
+                attributes: &[],
+                blocks: &["data", "assert"],
+            },
+        );
+        let mut data: Option<ResourceConfig> = None;
+        let mut asserts = Vec::new();
+        for nested in block.body.iter().filter_map(Structure::as_block) {
+            match nested.ident.as_str() {
+                "data" => {
+                    let Some(config) = self.resource_config(nested, ResourceMode::Data) else {
+                        continue;
+                    };
+                    if let Some(first) = &data {
+                        let first = location(&first.span);
+                        self.diagnostics.push(
+                            Diagnostic::error("Multiple data resource blocks")
+                                .with_detail(format!(
+                                    "A check block may have at most one scoped data source; one was already given at {first}."
+                                ))
+                                .with_span(config.span.clone()),
+                        );
+                        continue;
+                    }
+                    data = Some(config);
+                }
+                "assert" => {
+                    if let Some(condition) = self.condition_block(nested, "an assert block") {
+                        asserts.push(condition);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if asserts.is_empty() && !block.body.has_blocks("assert") {
+            self.diagnostics.push(
+                Diagnostic::error("Missing assert block")
+                    .with_detail("A check block must have at least one assert block.")
+                    .with_span(span.clone()),
+            );
+        }
+        if let Some(first) = module.checks.iter().find(|check| check.name == name) {
+            let first = location(&first.span);
+            self.diagnostics.push(
+                Diagnostic::error("Duplicate check block")
+                    .with_detail(format!(
+                        "A check block named \"{name}\" was already defined at {first}. Check names must be unique within a module."
+                    ))
+                    .with_span(span),
+            );
+            return;
+        }
+        module.checks.push(Check {
+            name,
+            data,
+            asserts,
+            span,
+        });
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The type name of a literal expression's value, for "expected …, got …" messages.
+fn literal_type_name(expression: &Expression, file: &Arc<SourceFile>) -> String {
+    literal_value(expression, file)
+        .map(|value| value.friendly_type_name())
+        .unwrap_or_else(|_| "an expression".into())
+}
+
+/// `a.b.c` as names, when the expression is a plain dotted traversal.
+fn traversal_names(expression: &Expression) -> Option<Vec<String>> {
+    match expression {
+        Expression::Variable(name) => Some(vec![name.as_str().to_string()]),
+        Expression::Traversal(traversal) => {
+            let mut names = traversal_names(&traversal.expr)?;
+            for operator in &traversal.operators {
+                match operator.value() {
+                    TraversalOperator::GetAttr(name) => names.push(name.as_str().to_string()),
+                    _ => return None,
+                }
+            }
+            Some(names)
+        }
+        _ => None,
+    }
+}
+
+/// An attribute path written as a traversal: `tags`, `scaling_config[0].desired_size`,
+/// `tags["Name"]`.
+fn attr_path(expression: &Expression, file: &Arc<SourceFile>) -> Option<AttrPath> {
+    match expression {
+        Expression::Variable(name) => Some(AttrPath::attr(name.as_str())),
+        Expression::Traversal(traversal) => {
+            let mut path = attr_path(&traversal.expr, file)?;
+            for operator in &traversal.operators {
+                let step = match operator.value() {
+                    TraversalOperator::GetAttr(name) => PathStep::Attr(name.as_str().to_string()),
+                    TraversalOperator::LegacyIndex(index) => {
+                        PathStep::Index(i64::try_from(*index.value()).ok()?)
+                    }
+                    TraversalOperator::Index(index) => match literal_value(index, file).ok()? {
+                        Value::Number(n) => PathStep::Index(n.to_i64()?),
+                        Value::String(key) => PathStep::Key(key),
+                        _ => return None,
+                    },
+                    TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                        return None
+                    }
+                };
+                path.0.push(step);
+            }
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+/// The names a module declares, for suggestions ("did you mean var.region?").
+pub fn declared_names(module: &Module) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    names.extend(module.variables.keys().map(|n| format!("var.{n}")));
+    names.extend(module.locals.keys().map(|n| format!("local.{n}")));
+    names.extend(module.module_calls.keys().map(|n| format!("module.{n}")));
+    names.extend(module.resources.keys().map(|r| r.to_string()));
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("resouce", TOP_LEVEL_BLOCKS.iter().copied()),
+            Some("resource")
+        );
+        assert_eq!(
+            did_you_mean("zzzzzz", TOP_LEVEL_BLOCKS.iter().copied()),
+            None
+        );
+    }
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(
+            normalize_path(Path::new("a/./b/../c")),
+            PathBuf::from("a/c")
+        );
+        assert_eq!(normalize_path(Path::new("./../x")), PathBuf::from("../x"));
+    }
+
+    #[test]
+    fn parse_errors_have_a_position() {
+        let mut sources = SourceMap::new();
+        let error = parse_file(
+            "bad.tf",
+            "resource \"a\" \"b\" {\n  x = \n}\n",
+            &mut sources,
+        )
+        .unwrap_err();
+        let span = error.span.expect("located");
+        assert_eq!(&*span.file, "bad.tf");
+        assert!(span.start.line >= 2, "{span}");
+    }
+}

@@ -8,8 +8,13 @@
 //! Architecture invariant: nothing here evaluates an expression that refers to anything; the
 //! only values decoded here are literal ones (variable defaults, type constraints).
 
+pub mod literal;
 pub mod load;
+pub mod type_constraint;
 pub mod variables;
+
+pub use load::{load_module, load_tree};
+pub use type_constraint::parse_type_constraint;
 
 use crate::addrs::Resource;
 use crate::diagnostics::{SourceFile, Span};
@@ -65,6 +70,10 @@ pub struct Module {
     pub imports: Vec<Import>,
     pub removed: Vec<Removed>,
     pub checks: Vec<Check>,
+    /// Where each module call's `source` is written (for errors about the source).
+    pub call_source_spans: BTreeMap<String, Span>,
+    /// Warnings found while loading (deprecated forms); errors make loading fail instead.
+    pub warnings: crate::diagnostics::Diagnostics,
 }
 
 /// The `terraform` block.

@@ -19,7 +19,10 @@ impl Diagnostic {
         }
         if let Some(span) = &self.span {
             let _ = writeln!(out, "  --> {span}");
-            if let Some(line) = sources.get(&span.file).and_then(|f| f.line_text(span.start.line)) {
+            if let Some(line) = sources
+                .get(&span.file)
+                .and_then(|f| f.line_text(span.start.line))
+            {
                 let number = span.start.line.to_string();
                 let gutter = " ".repeat(number.len());
                 let _ = writeln!(out, " {gutter} |");

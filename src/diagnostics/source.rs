@@ -6,7 +6,9 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A position: 1-based line and column (in characters), 0-based byte offset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,
@@ -120,8 +122,22 @@ mod tests {
     #[test]
     fn positions() {
         let file = SourceFile::new("main.tf", "a = 1\nbé = 2\n");
-        assert_eq!(file.pos(0), Pos { line: 1, column: 1, byte: 0 });
-        assert_eq!(file.pos(6), Pos { line: 2, column: 1, byte: 6 });
+        assert_eq!(
+            file.pos(0),
+            Pos {
+                line: 1,
+                column: 1,
+                byte: 0
+            }
+        );
+        assert_eq!(
+            file.pos(6),
+            Pos {
+                line: 2,
+                column: 1,
+                byte: 6
+            }
+        );
         // 'é' is two bytes but one column.
         assert_eq!(file.pos(9).column, 3);
         assert_eq!(file.line_text(2), Some("bé = 2"));

@@ -47,7 +47,10 @@ fn resource_block() -> Block {
             Nesting::List,
             Block::new()
                 .attr("port", Attribute::required(Type::Number))
-                .attr("protocol", Attribute::optional(Type::String).with_default("tcp")),
+                .attr(
+                    "protocol",
+                    Attribute::optional(Type::String).with_default("tcp"),
+                ),
         )
 }
 
@@ -106,8 +109,10 @@ impl FakeProvider {
 
     fn write_object(&self, id: &str, value: &Value) -> Result<(), ProviderError> {
         let (plain, _) = value.clone().deep_unmark();
-        let json = value_to_json(&plain).map_err(|e| ProviderError::new("writing fake object", e.to_string()))?;
-        let text = serde_json::to_string_pretty(&json).map_err(|e| ProviderError::new("writing fake object", e.to_string()))?;
+        let json = value_to_json(&plain)
+            .map_err(|e| ProviderError::new("writing fake object", e.to_string()))?;
+        let text = serde_json::to_string_pretty(&json)
+            .map_err(|e| ProviderError::new("writing fake object", e.to_string()))?;
         std::fs::create_dir_all(self.store().join("tokens")).map_err(io_error)?;
         let path = self.object_path(id);
         let temporary = path.with_extension("json.tmp");
@@ -123,8 +128,8 @@ impl FakeProvider {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_error(e)),
         };
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| ProviderError::new("reading fake object", e.to_string()))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| ProviderError::new("reading fake object", e.to_string()))?;
         let value = value_from_json(&json, Some(&resource_block().value_type()))
             .map_err(|e| ProviderError::new("reading fake object", e.to_string()))?;
         Ok(Some(mark_secret(value)))
@@ -144,7 +149,10 @@ fn io_error(e: std::io::Error) -> ProviderError {
 fn mark_secret(mut value: Value) -> Value {
     if let Some(secret) = value.get_attr("secret").cloned() {
         if !secret.is_null() {
-            value.set_at_path(&[crate::value::PathStep::Attr("secret".into())], secret.mark_sensitive());
+            value.set_at_path(
+                &[crate::value::PathStep::Attr("secret".into())],
+                secret.mark_sensitive(),
+            );
         }
     }
     value
@@ -164,15 +172,24 @@ impl Provider for FakeProvider {
         if let Some(store) = config.get_attr("store").and_then(Value::as_str) {
             let _ = self.store.set(PathBuf::from(store));
         }
-        if let Some(ms) = config.get_attr("latency_ms").and_then(Value::as_number).and_then(|n| n.to_i64()) {
-            let _ = self.default_latency.set(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+        if let Some(ms) = config
+            .get_attr("latency_ms")
+            .and_then(Value::as_number)
+            .and_then(|n| n.to_i64())
+        {
+            let _ = self
+                .default_latency
+                .set(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
         }
         Ok(())
     }
 
     async fn apply_resource(&self, request: ApplyRequest) -> Result<Option<Value>, ProviderError> {
         if request.type_name != "fake_resource" {
-            return Err(ProviderError::new(format!("unsupported resource type `{}`", request.type_name), ""));
+            return Err(ProviderError::new(
+                format!("unsupported resource type `{}`", request.type_name),
+                "",
+            ));
         }
         let operation = match (&request.prior, &request.planned) {
             (None, Some(_)) => "create",
@@ -203,7 +220,12 @@ impl Provider for FakeProvider {
         }
         match operation {
             "delete" => {
-                if let Some(id) = request.prior.as_ref().and_then(|p| p.get_attr("id")).and_then(Value::as_str) {
+                if let Some(id) = request
+                    .prior
+                    .as_ref()
+                    .and_then(|p| p.get_attr("id"))
+                    .and_then(Value::as_str)
+                {
                     match std::fs::remove_file(self.object_path(id)) {
                         Ok(()) => {}
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -218,7 +240,9 @@ impl Provider for FakeProvider {
                     ("update", Some(id)) => id.to_string(),
                     _ => {
                         // A retried create with the same token finds the object it made.
-                        if let Ok(existing) = std::fs::read_to_string(self.token_path(&request.idempotency_token)) {
+                        if let Ok(existing) =
+                            std::fs::read_to_string(self.token_path(&request.idempotency_token))
+                        {
                             existing.trim().to_string()
                         } else {
                             format!("fake-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
@@ -239,7 +263,8 @@ impl Provider for FakeProvider {
                 let state = mark_secret(state.deep_unmark().0);
                 if operation == "create" {
                     std::fs::create_dir_all(self.store().join("tokens")).map_err(io_error)?;
-                    std::fs::write(self.token_path(&request.idempotency_token), &id).map_err(io_error)?;
+                    std::fs::write(self.token_path(&request.idempotency_token), &id)
+                        .map_err(io_error)?;
                 }
                 self.write_object(&id, &state)?;
                 Ok(Some(state))
@@ -247,9 +272,16 @@ impl Provider for FakeProvider {
         }
     }
 
-    async fn read_resource(&self, type_name: &str, current: &Value) -> Result<Option<Value>, ProviderError> {
+    async fn read_resource(
+        &self,
+        type_name: &str,
+        current: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
         if fails_on(current, "read") {
-            return Err(ProviderError::new(format!("{type_name} read failed"), "the resource was told to fail (`fail` argument)"));
+            return Err(ProviderError::new(
+                format!("{type_name} read failed"),
+                "the resource was told to fail (`fail` argument)",
+            ));
         }
         match current.get_attr("id").and_then(Value::as_str) {
             Some(id) => self.read_object(id),
@@ -266,11 +298,21 @@ impl Provider for FakeProvider {
         })
     }
 
-    async fn read_data_source(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError> {
+    async fn read_data_source(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<Value, ProviderError> {
         if type_name != "fake_data" {
-            return Err(ProviderError::new(format!("unsupported data source `{type_name}`"), ""));
+            return Err(ProviderError::new(
+                format!("unsupported data source `{type_name}`"),
+                "",
+            ));
         }
-        let name = config.get_attr("name").and_then(Value::as_str).unwrap_or_default();
+        let name = config
+            .get_attr("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         Ok(Value::object([
             ("name", Value::from(name)),
             ("value", Value::String(format!("data-{name}"))),

@@ -136,7 +136,10 @@ pub trait Provider: Send + Sync {
     }
 
     /// Plans a change. The default derives the plan from the schema ([`default_plan`]).
-    async fn plan_resource(&self, request: PlanRequest<'_>) -> Result<PlannedChange, ProviderError> {
+    async fn plan_resource(
+        &self,
+        request: PlanRequest<'_>,
+    ) -> Result<PlannedChange, ProviderError> {
         let schema = self.schema();
         let resource = schema.resources.get(request.type_name).ok_or_else(|| {
             ProviderError::new(
@@ -151,7 +154,11 @@ pub trait Provider: Send + Sync {
     async fn apply_resource(&self, request: ApplyRequest) -> Result<Option<Value>, ProviderError>;
 
     /// Reads the current state of one instance; `None` when it no longer exists.
-    async fn read_resource(&self, type_name: &str, current: &Value) -> Result<Option<Value>, ProviderError>;
+    async fn read_resource(
+        &self,
+        type_name: &str,
+        current: &Value,
+    ) -> Result<Option<Value>, ProviderError>;
 
     /// Reads many instances of one type. Providers whose API can describe many objects in one
     /// call override this so refreshing N resources of k types takes about k calls.
@@ -171,7 +178,11 @@ pub trait Provider: Send + Sync {
     async fn import_resource(&self, type_name: &str, id: &str) -> Result<Value, ProviderError>;
 
     /// Reads a data source.
-    async fn read_data_source(&self, type_name: &str, config: &Value) -> Result<Value, ProviderError>;
+    async fn read_data_source(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<Value, ProviderError>;
 }
 
 /// Makes a fresh, unconfigured provider instance.

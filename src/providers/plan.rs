@@ -14,11 +14,22 @@ use std::collections::BTreeMap;
 pub fn default_plan(block: &Block, prior: Option<&Value>, config: &Value) -> PlannedChange {
     let mut requires_replace = Vec::new();
     let mut path = Vec::new();
-    let planned = plan_block(block, prior, config, false, &mut path, &mut requires_replace);
+    let planned = plan_block(
+        block,
+        prior,
+        config,
+        false,
+        &mut path,
+        &mut requires_replace,
+    );
     if requires_replace.is_empty() || prior.is_none() {
         return PlannedChange {
             planned,
-            requires_replace: if prior.is_none() { Vec::new() } else { requires_replace },
+            requires_replace: if prior.is_none() {
+                Vec::new()
+            } else {
+                requires_replace
+            },
         };
     }
     // A replacement: computed attributes will be new, so they are unknown again.
@@ -56,7 +67,11 @@ fn plan_block(
         };
         if attribute.force_new {
             if let Some(prior_value) = prior_value {
-                if value.equals(prior_value) != Some(true) && !(value.is_unknown() && attribute.computed && configured_is_null(config, name)) {
+                if value.equals(prior_value) != Some(true)
+                    && !(value.is_unknown()
+                        && attribute.computed
+                        && configured_is_null(config, name))
+                {
                     requires_replace.push(AttrPath(path.clone()));
                 }
             }
@@ -77,11 +92,21 @@ fn plan_block(
                         Value::Null
                     }
                 } else {
-                    plan_block(&nested.block, prior_value.filter(|v| !v.is_null()), &configured, replacing, path, requires_replace)
+                    plan_block(
+                        &nested.block,
+                        prior_value.filter(|v| !v.is_null()),
+                        &configured,
+                        replacing,
+                        path,
+                        requires_replace,
+                    )
                 }
             }
             Nesting::List => {
-                let items = configured.as_seq().map(<[Value]>::to_vec).unwrap_or_default();
+                let items = configured
+                    .as_seq()
+                    .map(<[Value]>::to_vec)
+                    .unwrap_or_default();
                 if items.is_empty() && nested.computed && !configured.is_unknown() {
                     prior_value.cloned().unwrap_or(Value::List(Vec::new()))
                 } else if configured.is_unknown() {
@@ -93,7 +118,14 @@ fn plan_block(
                         .enumerate()
                         .map(|(i, item)| {
                             path.push(PathStep::Index(i as i64));
-                            let v = plan_block(&nested.block, prior_items.get(i), item, replacing, path, requires_replace);
+                            let v = plan_block(
+                                &nested.block,
+                                prior_items.get(i),
+                                item,
+                                replacing,
+                                path,
+                                requires_replace,
+                            );
                             path.pop();
                             v
                         })
@@ -105,7 +137,10 @@ fn plan_block(
                 if configured.is_unknown() {
                     configured.clone()
                 } else {
-                    let items = configured.as_seq().map(<[Value]>::to_vec).unwrap_or_default();
+                    let items = configured
+                        .as_seq()
+                        .map(<[Value]>::to_vec)
+                        .unwrap_or_default();
                     if items.is_empty() && nested.computed {
                         prior_value.cloned().unwrap_or(Value::Set(Vec::new()))
                     } else {
@@ -115,9 +150,18 @@ fn plan_block(
                         let planned = items
                             .iter()
                             .map(|item| {
-                                let matching = prior_items.iter().find(|p| agrees_on_configured(&nested.block, p, item));
+                                let matching = prior_items
+                                    .iter()
+                                    .find(|p| agrees_on_configured(&nested.block, p, item));
                                 let mut ignored = Vec::new();
-                                plan_block(&nested.block, matching, item, replacing, &mut Vec::new(), &mut ignored)
+                                plan_block(
+                                    &nested.block,
+                                    matching,
+                                    item,
+                                    replacing,
+                                    &mut Vec::new(),
+                                    &mut ignored,
+                                )
                             })
                             .collect();
                         Value::set(planned)
@@ -145,7 +189,8 @@ fn configured_is_null(config: &Value, name: &str) -> bool {
 fn agrees_on_configured(block: &Block, prior: &Value, config: &Value) -> bool {
     block.attributes.keys().all(|name| {
         let configured = config.get_attr(name).unwrap_or(&Value::Null);
-        configured.is_null() || prior.get_attr(name).and_then(|p| p.equals(configured)) == Some(true)
+        configured.is_null()
+            || prior.get_attr(name).and_then(|p| p.equals(configured)) == Some(true)
     })
 }
 
@@ -159,7 +204,10 @@ mod tests {
         Block::new()
             .attr("id", Attribute::computed(Type::String))
             .attr("cidr_block", Attribute::required(Type::String).force_new())
-            .attr("enable_dns_support", Attribute::optional(Type::Bool).with_default(true))
+            .attr(
+                "enable_dns_support",
+                Attribute::optional(Type::Bool).with_default(true),
+            )
             .attr("tags", Attribute::optional(Type::map(Type::String)))
     }
 
@@ -167,8 +215,14 @@ mod tests {
     fn create_leaves_computed_unknown() {
         let config = Value::object([("cidr_block", Value::from("10.0.0.0/16"))]);
         let plan = default_plan(&vpc_schema(), None, &config);
-        assert_eq!(plan.planned.get_attr("id"), Some(&Value::Unknown(Type::String)));
-        assert_eq!(plan.planned.get_attr("enable_dns_support"), Some(&Value::Bool(true)));
+        assert_eq!(
+            plan.planned.get_attr("id"),
+            Some(&Value::Unknown(Type::String))
+        );
+        assert_eq!(
+            plan.planned.get_attr("enable_dns_support"),
+            Some(&Value::Bool(true))
+        );
         assert!(plan.requires_replace.is_empty());
     }
 
@@ -180,10 +234,18 @@ mod tests {
             ("enable_dns_support", Value::Bool(true)),
             ("tags", Value::Null),
         ]);
-        let same = default_plan(&vpc_schema(), Some(&prior), &Value::object([("cidr_block", Value::from("10.0.0.0/16"))]));
+        let same = default_plan(
+            &vpc_schema(),
+            Some(&prior),
+            &Value::object([("cidr_block", Value::from("10.0.0.0/16"))]),
+        );
         assert_eq!(same.planned, prior);
         assert!(same.requires_replace.is_empty());
-        let changed = default_plan(&vpc_schema(), Some(&prior), &Value::object([("cidr_block", Value::from("10.1.0.0/16"))]));
+        let changed = default_plan(
+            &vpc_schema(),
+            Some(&prior),
+            &Value::object([("cidr_block", Value::from("10.1.0.0/16"))]),
+        );
         assert_eq!(changed.requires_replace, vec![AttrPath::attr("cidr_block")]);
         assert!(changed.planned.get_attr("id").unwrap().is_unknown());
     }

@@ -58,12 +58,23 @@ impl Provider for TerraformProvider {
         Ok(())
     }
 
-    async fn plan_resource(&self, request: PlanRequest<'_>) -> Result<PlannedChange, ProviderError> {
+    async fn plan_resource(
+        &self,
+        request: PlanRequest<'_>,
+    ) -> Result<PlannedChange, ProviderError> {
         if request.type_name != "terraform_data" {
             return Err(unsupported(request.type_name));
         }
-        let input = request.config.get_attr("input").cloned().unwrap_or(Value::Null);
-        let triggers = request.config.get_attr("triggers_replace").cloned().unwrap_or(Value::Null);
+        let input = request
+            .config
+            .get_attr("input")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let triggers = request
+            .config
+            .get_attr("triggers_replace")
+            .cloned()
+            .unwrap_or(Value::Null);
         let mut requires_replace = Vec::new();
         let (id, output) = match request.prior {
             None => (Value::Unknown(Type::String), unknown_like(&input)),
@@ -73,13 +84,17 @@ impl Provider for TerraformProvider {
                     requires_replace.push(AttrPath::attr("triggers_replace"));
                 }
                 let prior_input = prior.get_attr("input").unwrap_or(&Value::Null);
-                let output = if input.equals(prior_input) == Some(true) && requires_replace.is_empty() {
-                    prior.get_attr("output").cloned().unwrap_or(Value::Null)
-                } else {
-                    unknown_like(&input)
-                };
+                let output =
+                    if input.equals(prior_input) == Some(true) && requires_replace.is_empty() {
+                        prior.get_attr("output").cloned().unwrap_or(Value::Null)
+                    } else {
+                        unknown_like(&input)
+                    };
                 let id = if requires_replace.is_empty() {
-                    prior.get_attr("id").cloned().unwrap_or(Value::Unknown(Type::String))
+                    prior
+                        .get_attr("id")
+                        .cloned()
+                        .unwrap_or(Value::Unknown(Type::String))
                 } else {
                     Value::Unknown(Type::String)
                 };
@@ -104,7 +119,11 @@ impl Provider for TerraformProvider {
         let Some(planned) = request.planned else {
             return Ok(None);
         };
-        let input = request.config.get_attr("input").cloned().unwrap_or(Value::Null);
+        let input = request
+            .config
+            .get_attr("input")
+            .cloned()
+            .unwrap_or(Value::Null);
         let id = match planned.get_attr("id") {
             Some(Value::String(id)) => id.clone(),
             _ => uuid::Uuid::new_v4().to_string(),
@@ -115,12 +134,20 @@ impl Provider for TerraformProvider {
             ("output", input),
             (
                 "triggers_replace",
-                request.config.get_attr("triggers_replace").cloned().unwrap_or(Value::Null),
+                request
+                    .config
+                    .get_attr("triggers_replace")
+                    .cloned()
+                    .unwrap_or(Value::Null),
             ),
         ])))
     }
 
-    async fn read_resource(&self, _type_name: &str, current: &Value) -> Result<Option<Value>, ProviderError> {
+    async fn read_resource(
+        &self,
+        _type_name: &str,
+        current: &Value,
+    ) -> Result<Option<Value>, ProviderError> {
         Ok(Some(current.clone()))
     }
 
@@ -136,7 +163,11 @@ impl Provider for TerraformProvider {
         ]))
     }
 
-    async fn read_data_source(&self, type_name: &str, _config: &Value) -> Result<Value, ProviderError> {
+    async fn read_data_source(
+        &self,
+        type_name: &str,
+        _config: &Value,
+    ) -> Result<Value, ProviderError> {
         Err(ProviderError::new(
             format!("unsupported data source `{type_name}`"),
             "the terraform provider has no data sources (use `terraform_remote_state` later)",

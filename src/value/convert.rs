@@ -158,7 +158,11 @@ fn convert_at(value: Value, ty: &Type, path: &mut Vec<PathStep>) -> Result<Value
     }
 }
 
-fn convert_elements(items: Vec<Value>, element: &Type, path: &mut Vec<PathStep>) -> Result<Vec<Value>, ConversionError> {
+fn convert_elements(
+    items: Vec<Value>,
+    element: &Type,
+    path: &mut Vec<PathStep>,
+) -> Result<Vec<Value>, ConversionError> {
     let target = element_target(items.iter(), element)
         .ok_or_else(|| ConversionError::new(path, "all list elements must have the same type"))?;
     let mut out = Vec::with_capacity(items.len());

@@ -21,9 +21,9 @@ pub fn value_to_json(value: &Value) -> Result<serde_json::Value, JsonValueError>
         Value::Bool(b) => serde_json::Value::Bool(*b),
         Value::Number(n) => number_to_json(n),
         Value::String(s) => serde_json::Value::String(s.clone()),
-        Value::List(items) | Value::Tuple(items) | Value::Set(items) => serde_json::Value::Array(
-            items.iter().map(value_to_json).collect::<Result<_, _>>()?,
-        ),
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+            serde_json::Value::Array(items.iter().map(value_to_json).collect::<Result<_, _>>()?)
+        }
         Value::Map(items) | Value::Object(items) => serde_json::Value::Object(
             items
                 .iter()
@@ -40,7 +40,10 @@ fn number_to_json(n: &Number) -> serde_json::Value {
 
 /// Reads JSON as a value. Without a type, arrays become tuples and objects become objects (as
 /// `jsondecode` does); with one, the result is converted to it.
-pub fn value_from_json(json: &serde_json::Value, ty: Option<&Type>) -> Result<Value, JsonValueError> {
+pub fn value_from_json(
+    json: &serde_json::Value,
+    ty: Option<&Type>,
+) -> Result<Value, JsonValueError> {
     let raw = raw_from_json(json);
     match ty {
         None | Some(Type::Any) => Ok(raw),

@@ -269,7 +269,10 @@ impl Value {
         match (a, b) {
             (Value::Unknown(_), _) | (_, Value::Unknown(_)) => None,
             (Value::Number(x), Value::Number(y)) => Some(x == y),
-            (Value::List(x) | Value::Tuple(x) | Value::Set(x), Value::List(y) | Value::Tuple(y) | Value::Set(y)) => {
+            (
+                Value::List(x) | Value::Tuple(x) | Value::Set(x),
+                Value::List(y) | Value::Tuple(y) | Value::Set(y),
+            ) => {
                 if x.len() != y.len() {
                     return Some(false);
                 }
@@ -345,7 +348,10 @@ pub fn set_order(a: &Value, b: &Value) -> std::cmp::Ordering {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Number(x), Value::Number(y)) => x.cmp(y),
         (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::List(x) | Value::Tuple(x) | Value::Set(x), Value::List(y) | Value::Tuple(y) | Value::Set(y)) => {
+        (
+            Value::List(x) | Value::Tuple(x) | Value::Set(x),
+            Value::List(y) | Value::Tuple(y) | Value::Set(y),
+        ) => {
             for (p, q) in x.iter().zip(y) {
                 let o = set_order(p, q);
                 if o != Ordering::Equal {
@@ -439,7 +445,11 @@ fn mark_at(value: Value, path: &[PathStep]) -> Value {
     let Some((first, rest)) = path.split_first() else {
         return value.mark_sensitive();
     };
-    fn mark_entry(mut items: BTreeMap<String, Value>, first: &PathStep, rest: &[PathStep]) -> BTreeMap<String, Value> {
+    fn mark_entry(
+        mut items: BTreeMap<String, Value>,
+        first: &PathStep,
+        rest: &[PathStep],
+    ) -> BTreeMap<String, Value> {
         if let PathStep::Attr(name) | PathStep::Key(name) = first {
             if let Some(item) = items.remove(name) {
                 items.insert(name.clone(), mark_at(item, rest));

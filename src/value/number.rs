@@ -96,7 +96,8 @@ impl Serialize for Number {
 impl<'de> Deserialize<'de> for Number {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Number::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a number: `{text}`")))
+        Number::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a number: `{text}`")))
     }
 }
 
@@ -111,7 +112,9 @@ mod tests {
         assert_eq!(Number::parse("1.50").unwrap().to_string(), "1.5");
         assert_eq!(Number::parse("-0.25").unwrap().to_string(), "-0.25");
         assert_eq!(
-            Number::parse("12345678901234567890123").unwrap().to_string(),
+            Number::parse("12345678901234567890123")
+                .unwrap()
+                .to_string(),
             "12345678901234567890123"
         );
         assert_eq!(Number::from_f64(0.1).unwrap().to_string(), "0.1");

@@ -109,7 +109,10 @@ mod tests {
             ]
         );
         assert_eq!(path.to_string(), "scaling_config[0].desired_size");
-        assert_eq!(AttrPath::parse("tags[\"Name\"]").unwrap().to_string(), "tags[\"Name\"]");
+        assert_eq!(
+            AttrPath::parse("tags[\"Name\"]").unwrap().to_string(),
+            "tags[\"Name\"]"
+        );
         assert!(AttrPath::parse("a..b").is_none());
     }
 }

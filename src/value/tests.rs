@@ -5,7 +5,13 @@ fn sensitive_marks_round_trip_through_paths() {
     let value = Value::object([
         ("name", Value::string("db")),
         ("password", Value::string("hunter2").mark_sensitive()),
-        ("list", Value::List(vec![Value::string("a"), Value::string("b").mark_sensitive()])),
+        (
+            "list",
+            Value::List(vec![
+                Value::string("a"),
+                Value::string("b").mark_sensitive(),
+            ]),
+        ),
     ]);
     let (plain, paths) = value.clone().deep_unmark();
     assert!(!plain.contains_sensitive());
@@ -18,16 +24,37 @@ fn sensitive_marks_round_trip_through_paths() {
 
 #[test]
 fn converts_like_terraform() {
-    let list = convert(Value::Tuple(vec![Value::from(1), Value::from("a")]), &Type::list(Type::Any)).unwrap();
+    let list = convert(
+        Value::Tuple(vec![Value::from(1), Value::from("a")]),
+        &Type::list(Type::Any),
+    )
+    .unwrap();
     assert_eq!(list, Value::List(vec![Value::from("1"), Value::from("a")]));
-    assert_eq!(convert(Value::from("12"), &Type::Number).unwrap(), Value::from(12));
+    assert_eq!(
+        convert(Value::from("12"), &Type::Number).unwrap(),
+        Value::from(12)
+    );
     let err = convert(Value::from("x"), &Type::Number).unwrap_err();
     assert!(err.message.contains("a number is required"), "{err}");
-    let mut object = ObjectType::new([("a".to_string(), Type::String), ("b".to_string(), Type::Number)]);
+    let mut object = ObjectType::new([
+        ("a".to_string(), Type::String),
+        ("b".to_string(), Type::Number),
+    ]);
     object.optional.insert("b".into(), Some(Value::from(5)));
-    let converted = convert(Value::object([("a", Value::from("x"))]), &Type::Object(object.clone())).unwrap();
-    assert_eq!(converted, Value::object([("a", Value::from("x")), ("b", Value::from(5))]));
-    let err = convert(Value::object([("b", Value::from(1))]), &Type::Object(object)).unwrap_err();
+    let converted = convert(
+        Value::object([("a", Value::from("x"))]),
+        &Type::Object(object.clone()),
+    )
+    .unwrap();
+    assert_eq!(
+        converted,
+        Value::object([("a", Value::from("x")), ("b", Value::from(5))])
+    );
+    let err = convert(
+        Value::object([("b", Value::from(1))]),
+        &Type::Object(object),
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "attribute \"a\" is required");
 }
 
@@ -36,7 +63,8 @@ fn unknown_equality_is_unknown() {
     assert_eq!(Value::unknown().equals(&Value::from(1)), None);
     assert_eq!(Value::from(1).equals(&Value::from(1)), Some(true));
     assert_eq!(
-        Value::List(vec![Value::from(1)]).equals(&Value::Tuple(vec![Value::from(2), Value::unknown()])),
+        Value::List(vec![Value::from(1)])
+            .equals(&Value::Tuple(vec![Value::from(2), Value::unknown()])),
         Some(false)
     );
 }
@@ -49,7 +77,8 @@ fn sets_sort_and_dedupe() {
 
 #[test]
 fn json_round_trip_keeps_big_integers() {
-    let json: serde_json::Value = serde_json::from_str(r#"{"n": 12345678901234567890123, "l": [1, "a"]}"#).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(r#"{"n": 12345678901234567890123, "l": [1, "a"]}"#).unwrap();
     let value = value_from_json(&json, None).unwrap();
     assert_eq!(value_to_json(&value).unwrap(), json);
 }

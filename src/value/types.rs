@@ -98,7 +98,11 @@ impl Type {
             Type::Map(e) => format!("map({})", e.expression()),
             Type::Tuple(items) => format!(
                 "tuple([{}])",
-                items.iter().map(Type::expression).collect::<Vec<_>>().join(", ")
+                items
+                    .iter()
+                    .map(Type::expression)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Type::Object(o) => format!(
                 "object({{{}}})",

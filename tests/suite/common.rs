@@ -61,7 +61,10 @@ impl Moto {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while moto.request("GET", "/moto-api/").is_none() {
-            assert!(Instant::now() < deadline, "moto server did not start on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "moto server did not start on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         moto
@@ -87,7 +90,9 @@ impl Moto {
     /// A raw HTTP request to the server; the response text, or `None` when it does not answer.
     pub fn request(&self, method: &str, path: &str) -> Option<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .ok()?;
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",

@@ -3,4 +3,11 @@
 
 #[cfg(feature = "aws")]
 mod aws;
+mod cli;
 mod common;
+mod config;
+mod crash;
+mod fmt;
+mod functions;
+mod lang;
+mod state;

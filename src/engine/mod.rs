@@ -1,0 +1,613 @@
+//! The engine: walks the dependency graph to plan, apply and destroy.
+//!
+//! A plan walk visits every node of the [`crate::graph`] concurrently in dependency order:
+//! providers are configured (and refresh the instances they own, batched per resource type),
+//! module calls are expanded, variables, locals and outputs are evaluated, and each resource
+//! node expands its `count`/`for_each` and plans every instance through its provider. The
+//! result is a [`Plan`] plus the refreshed state.
+//!
+//! An apply walk visits the same graph again with the plan in hand: each changing instance is
+//! re-evaluated (upstream values are now known), re-planned, checked against the plan, and
+//! applied; deletions are extra nodes ordered in reverse dependency order. Every operation is
+//! recorded through the [`StateWriter`] before the next node that depends on it starts.
+//!
+//! Architecture invariants: only the engine calls providers; the engine never prints (it
+//! reports [`Event`]s to the UI); provider calls never exceed `parallelism` at once.
+
+mod apply;
+mod plan;
+mod store;
+pub mod walk;
+
+pub use store::{Expansion, Repetition};
+
+use crate::addrs::{AbsResource, ModuleInstance, ResourceInstance, Target};
+use crate::config::{Expr, ModuleTree, ProviderRef};
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::graph::{self, Graph, ModulePath};
+use crate::lang::{self, EvalContext};
+use crate::plan::{Action, Plan, PlanMode};
+use crate::providers::{Provider, Registry};
+use crate::state::{State, StateWriter};
+use crate::value::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use store::{InstanceScope, Store};
+
+/// Settings of one run, resolved from flags before any work starts.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub workspace: String,
+    /// Provider operations at once (`-parallelism`, default 10).
+    pub parallelism: usize,
+    /// Read every managed resource before planning (`-refresh=false` turns it off).
+    pub refresh: bool,
+    pub targets: Vec<Target>,
+    pub replace: Vec<ResourceInstance>,
+    pub mode: PlanMode,
+    /// The working directory, for `path.cwd` and relative paths.
+    pub cwd: PathBuf,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            workspace: "default".into(),
+            parallelism: 10,
+            refresh: true,
+            targets: Vec::new(),
+            replace: Vec::new(),
+            mode: PlanMode::Normal,
+            cwd: PathBuf::from("."),
+        }
+    }
+}
+
+/// Something the UI may want to show while the engine works.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Refreshing {
+        address: ResourceInstance,
+        id: Option<String>,
+    },
+    Reading {
+        address: ResourceInstance,
+    },
+    ApplyStarting {
+        address: ResourceInstance,
+        action: Action,
+    },
+    /// Every ten seconds while an operation runs.
+    StillApplying {
+        address: ResourceInstance,
+        action: Action,
+        elapsed: Duration,
+    },
+    /// A provider's progress message.
+    Message {
+        address: ResourceInstance,
+        message: String,
+    },
+    ApplyDone {
+        address: ResourceInstance,
+        action: Action,
+        elapsed: Duration,
+        id: Option<String>,
+    },
+    ApplyFailed {
+        address: ResourceInstance,
+        action: Action,
+    },
+}
+
+/// Receives [`Event`]s.
+pub trait Events: Send + Sync {
+    fn event(&self, event: Event);
+}
+
+/// Drops every event.
+pub struct NoEvents;
+
+impl Events for NoEvents {
+    fn event(&self, _event: Event) {}
+}
+
+/// A plan and the state it was made from (after refresh).
+#[derive(Debug)]
+pub struct PlanOutcome {
+    pub plan: Plan,
+    pub refreshed: State,
+    pub warnings: Diagnostics,
+}
+
+/// How an apply ended: the state as it now is, and every error.
+pub struct ApplyOutcome {
+    pub state: State,
+    pub diagnostics: Diagnostics,
+    pub writer: Box<dyn StateWriter>,
+}
+
+/// Plans and applies one configuration.
+pub struct Engine {
+    pub tree: Arc<ModuleTree>,
+    pub graph: Arc<Graph>,
+    pub registry: Registry,
+    pub options: RunOptions,
+    /// Root variable values, converted and validated.
+    pub variables: BTreeMap<String, Value>,
+    pub events: Arc<dyn Events>,
+    /// Set (by Ctrl-C) to start nothing new.
+    pub cancelled: Arc<AtomicBool>,
+}
+
+impl Engine {
+    /// Builds the graph; errors are configuration errors (undeclared references, cycles).
+    pub fn new(
+        tree: ModuleTree,
+        registry: Registry,
+        options: RunOptions,
+        variables: BTreeMap<String, Value>,
+    ) -> Result<Engine, Diagnostics> {
+        let graph = graph::build(&tree)?;
+        Ok(Engine {
+            tree: Arc::new(tree),
+            graph: Arc::new(graph),
+            registry,
+            options,
+            variables,
+            events: Arc::new(NoEvents),
+            cancelled: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    pub fn with_events(mut self, events: Arc<dyn Events>) -> Engine {
+        self.events = events;
+        self
+    }
+
+    fn run(&self, prior: State, phase: Phase) -> Result<Arc<Run>, Diagnostics> {
+        let mut providers = HashMap::new();
+        let mut diagnostics = Diagnostics::new();
+        let mut wanted: Vec<ProviderRef> = self
+            .graph
+            .index
+            .keys()
+            .filter_map(|node| match node {
+                graph::Node::Provider { provider } => Some(provider.clone()),
+                _ => None,
+            })
+            .collect();
+        for object in prior.resources.values() {
+            if let Some(provider) = parse_provider_address(&self.registry, &object.provider) {
+                wanted.push(provider);
+            }
+        }
+        wanted.sort();
+        wanted.dedup();
+        for provider in wanted {
+            match self.registry.get(&provider.name) {
+                Some(registered) => {
+                    providers.insert(provider.clone(), (registered.factory)());
+                }
+                None => {
+                    let names: Vec<&str> = self.registry.names().collect();
+                    let mut diagnostic = Diagnostic::error(format!(
+                        "Provider \"{}\" is not available",
+                        provider.name
+                    ))
+                    .with_detail(format!(
+                        "Strata has these providers built in: {}.",
+                        names.join(", ")
+                    ));
+                    if let Some(best) = graph::closest(&provider.name, names.iter().copied()) {
+                        diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
+                    }
+                    if let Some(span) = provider_span(&self.tree, &provider) {
+                        diagnostic = diagnostic.with_span(span);
+                    }
+                    diagnostics.push(diagnostic);
+                }
+            }
+        }
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        let root_dir = PathBuf::from(".");
+        Ok(Arc::new(Run {
+            tree: self.tree.clone(),
+            graph: self.graph.clone(),
+            registry: self.registry.clone(),
+            options: self.options.clone(),
+            variables: self.variables.clone(),
+            providers,
+            configured: Mutex::new(HashMap::new()),
+            store: RwLock::new(Store::new()),
+            state: Mutex::new(prior),
+            changes: Mutex::new(Vec::new()),
+            drift: Mutex::new(Vec::new()),
+            diagnostics: Mutex::new(Diagnostics::new()),
+            semaphore: tokio::sync::Semaphore::new(self.options.parallelism.max(1)),
+            events: self.events.clone(),
+            cancelled: self.cancelled.clone(),
+            phase,
+            writer: tokio::sync::Mutex::new(None),
+            root_dir,
+            targeted: Mutex::new(None),
+        }))
+    }
+
+    /// Plans: refreshes, evaluates and diffs. Nothing outside is changed.
+    pub async fn plan(&self, state: &State) -> Result<PlanOutcome, Diagnostics> {
+        let run = self.run(state.clone(), Phase::Plan)?;
+        plan::plan(run).await
+    }
+
+    /// Applies `plan` on top of `refreshed` (the state the plan was made from), recording every
+    /// operation through `writer` as it happens.
+    pub async fn apply(
+        &self,
+        plan: &Plan,
+        refreshed: State,
+        writer: Box<dyn StateWriter>,
+    ) -> ApplyOutcome {
+        let run = match self.run(refreshed.clone(), Phase::Apply(Box::new(plan.clone()))) {
+            Ok(run) => run,
+            Err(diagnostics) => {
+                return ApplyOutcome {
+                    state: refreshed,
+                    diagnostics,
+                    writer,
+                }
+            }
+        };
+        *run.writer.lock().await = Some(writer);
+        apply::apply(run).await
+    }
+
+    /// Checks the configuration without touching anything: every expression evaluated with
+    /// unknown values for everything not yet known.
+    pub async fn validate(&self) -> Diagnostics {
+        match self.run(State::new(), Phase::Validate) {
+            Ok(run) => plan::validate(run).await,
+            Err(diagnostics) => diagnostics,
+        }
+    }
+}
+
+/// Which walk a [`Run`] is doing.
+enum Phase {
+    Validate,
+    Plan,
+    Apply(Box<Plan>),
+}
+
+/// The shared context of one walk.
+struct Run {
+    tree: Arc<ModuleTree>,
+    graph: Arc<Graph>,
+    registry: Registry,
+    options: RunOptions,
+    variables: BTreeMap<String, Value>,
+    providers: HashMap<ProviderRef, Arc<dyn Provider>>,
+    /// Providers whose configuration succeeded.
+    configured: Mutex<HashMap<ProviderRef, bool>>,
+    store: RwLock<Store>,
+    /// The working state: refreshed during plan, updated by every operation during apply.
+    state: Mutex<State>,
+    changes: Mutex<Vec<crate::plan::ResourceChange>>,
+    drift: Mutex<Vec<crate::plan::ResourceChange>>,
+    diagnostics: Mutex<Diagnostics>,
+    semaphore: tokio::sync::Semaphore,
+    events: Arc<dyn Events>,
+    cancelled: Arc<AtomicBool>,
+    phase: Phase,
+    writer: tokio::sync::Mutex<Option<Box<dyn StateWriter>>>,
+    root_dir: PathBuf,
+    /// The resource nodes a `-target` selects (with their dependencies); `None` without targets.
+    targeted: Mutex<Option<std::collections::HashSet<graph::Node>>>,
+}
+
+impl Run {
+    fn plan_mode(&self) -> bool {
+        !matches!(self.phase, Phase::Apply(_))
+    }
+
+    fn lenient(&self) -> bool {
+        matches!(self.phase, Phase::Validate)
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    fn error(&self, diagnostics: Diagnostics) {
+        self.diagnostics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(diagnostics);
+    }
+
+    fn module_dir(&self, path: &ModulePath) -> PathBuf {
+        let dir = self
+            .tree
+            .descendant(path)
+            .map(|t| t.module.dir.clone())
+            .unwrap_or_default();
+        relative_to(&dir, &self.options.cwd)
+    }
+
+    /// Evaluates `expr` in a module instance.
+    fn eval(
+        &self,
+        expr: &Expr,
+        module: &ModuleInstance,
+        repetition: &Repetition,
+        self_value: Option<Value>,
+    ) -> Result<Value, Diagnostics> {
+        let path = module.module_path();
+        let tree = self.tree.descendant(&path).unwrap_or(&self.tree);
+        let module_dir = self.module_dir(&path);
+        let scope = self.scope(module, repetition, tree, module_dir.clone(), self_value);
+        lang::eval_expr(
+            expr,
+            &EvalContext {
+                scope: &scope,
+                module_dir,
+                plan_mode: self.plan_mode(),
+            },
+        )
+    }
+
+    fn eval_body(
+        &self,
+        body: &crate::config::Body,
+        schema: &crate::providers::Block,
+        module: &ModuleInstance,
+        repetition: &Repetition,
+    ) -> Result<Value, Diagnostics> {
+        let path = module.module_path();
+        let tree = self.tree.descendant(&path).unwrap_or(&self.tree);
+        let module_dir = self.module_dir(&path);
+        let scope = self.scope(module, repetition, tree, module_dir.clone(), None);
+        lang::eval_body(
+            body,
+            schema,
+            &EvalContext {
+                scope: &scope,
+                module_dir,
+                plan_mode: self.plan_mode(),
+            },
+        )
+    }
+
+    fn scope<'a>(
+        &'a self,
+        module: &'a ModuleInstance,
+        repetition: &'a Repetition,
+        tree: &'a ModuleTree,
+        module_dir: PathBuf,
+        self_value: Option<Value>,
+    ) -> InstanceScope<'a> {
+        InstanceScope {
+            store: &self.store,
+            module,
+            repetition,
+            repetition_unknown: self.lenient(),
+            module_dir,
+            root_dir: self.root_dir.clone(),
+            cwd: PathBuf::from(self.options.cwd.to_string_lossy().as_ref()),
+            workspace: &self.options.workspace,
+            module_tree: tree,
+            lenient: self.lenient(),
+            self_value,
+        }
+    }
+
+    /// The state address of a provider configuration.
+    fn provider_address(&self, provider: &ProviderRef) -> String {
+        provider_address(&self.registry, provider)
+    }
+
+    fn provider(&self, provider: &ProviderRef) -> Option<Arc<dyn Provider>> {
+        self.providers.get(provider).cloned()
+    }
+
+    fn is_targeted(&self, node: &graph::Node) -> bool {
+        match &*self.targeted.lock().unwrap_or_else(|e| e.into_inner()) {
+            None => true,
+            Some(set) => set.contains(node),
+        }
+    }
+}
+
+/// `provider["registry.terraform.io/hashicorp/aws"]`, with `.alias` when aliased.
+pub fn provider_address(registry: &Registry, provider: &ProviderRef) -> String {
+    let source = registry
+        .get(&provider.name)
+        .map(|r| r.source.clone())
+        .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{}", provider.name));
+    match &provider.alias {
+        Some(alias) => format!("provider[\"{source}\"].{alias}"),
+        None => format!("provider[\"{source}\"]"),
+    }
+}
+
+/// The provider configuration a state's provider address names.
+pub fn parse_provider_address(registry: &Registry, address: &str) -> Option<ProviderRef> {
+    let rest = address.strip_prefix("provider[\"")?;
+    let (source, rest) = rest.split_once("\"]")?;
+    let alias = rest.strip_prefix('.').map(str::to_string);
+    let name = registry
+        .names()
+        .find(|name| registry.get(name).is_some_and(|r| r.source == source))
+        .map(str::to_string)
+        .unwrap_or_else(|| source.rsplit('/').next().unwrap_or(source).to_string());
+    Some(ProviderRef { name, alias })
+}
+
+fn provider_span(tree: &ModuleTree, provider: &ProviderRef) -> Option<Span> {
+    if let Some(block) = tree
+        .module
+        .providers
+        .iter()
+        .find(|p| p.name == provider.name && p.alias == provider.alias)
+    {
+        return Some(block.span.clone());
+    }
+    let mut stack = vec![tree];
+    while let Some(t) = stack.pop() {
+        if let Some(r) = t
+            .module
+            .resources
+            .values()
+            .find(|r| r.provider == *provider)
+        {
+            return Some(r.span.clone());
+        }
+        stack.extend(t.children.values());
+    }
+    None
+}
+
+/// `path` relative to `base` when it lies below it ("." for `base` itself).
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (path_c, base_c) = (canonical(path), canonical(base));
+    match path_c.strip_prefix(&base_c) {
+        Ok(rest) if rest.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rest) => rest.to_path_buf(),
+        Err(_) => path_c,
+    }
+}
+
+/// The resources an instance's configuration depends on, directly or through locals, variables
+/// and module outputs: recorded in state as `dependencies`, and used to order deletions.
+fn resource_dependencies(graph: &Graph, node: &graph::Node) -> Vec<graph::Node> {
+    let Some(&start) = graph.index.get(node) else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![start];
+    let mut found = Vec::new();
+    while let Some(current) = stack.pop() {
+        for dep in graph
+            .graph
+            .neighbors_directed(current, petgraph::Direction::Incoming)
+        {
+            if !seen.insert(dep) {
+                continue;
+            }
+            match &graph.graph[dep] {
+                n @ graph::Node::Resource { resource, .. }
+                    if resource.mode == crate::addrs::ResourceMode::Managed =>
+                {
+                    found.push(n.clone());
+                }
+                graph::Node::Provider { .. } => {}
+                _ => stack.push(dep),
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The abs resources (per module instance) for dependency nodes.
+fn dependency_addresses(store: &Store, nodes: &[graph::Node]) -> Vec<AbsResource> {
+    let mut out = Vec::new();
+    for node in nodes {
+        if let graph::Node::Resource { module, resource } = node {
+            for info in store.instances_of(module) {
+                out.push(AbsResource {
+                    module: info.instance.clone(),
+                    resource: resource.clone(),
+                });
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+pub use apply::parse_duration;
+
+impl Engine {
+    /// Imports an existing object as `address` (which the configuration must declare): the
+    /// provider is configured (evaluating what its configuration needs) and asked to read the
+    /// object by `id`.
+    pub async fn import(
+        &self,
+        address: &ResourceInstance,
+        id: &str,
+    ) -> Result<crate::state::InstanceObject, Diagnostics> {
+        let run = self.run(State::new(), Phase::Plan)?;
+        let path = address.module.module_path();
+        let Some(config) = plan::resource_config(&self.tree, &path, &address.resource) else {
+            return Err(Diagnostic::error("Configuration for import target does not exist")
+                .with_detail(format!("The configuration for the given import target {address} does not exist. All target instances must have an associated configuration to be imported."))
+                .with_help(format!("Add a resource block for {} first.", address.abs_resource()))
+                .into());
+        };
+        let (provider_ref, schema) = plan::schema_for(&run, config, &path)?;
+        let provider_node = graph::Node::Provider {
+            provider: provider_ref.clone(),
+        };
+        let Some(&target) = self.graph.index.get(&provider_node) else {
+            return Err(Diagnostic::error("Provider configuration not found").into());
+        };
+        // Everything the provider configuration depends on, in dependency order.
+        let order = petgraph::algo::toposort(&self.graph.graph, None)
+            .map_err(|_| Diagnostics::from(Diagnostic::error("Cycle in configuration")))?;
+        let mut needed = std::collections::HashSet::new();
+        let mut stack = vec![target];
+        while let Some(node) = stack.pop() {
+            if needed.insert(node) {
+                stack.extend(
+                    self.graph
+                        .graph
+                        .neighbors_directed(node, petgraph::Direction::Incoming),
+                );
+            }
+        }
+        for node in order.into_iter().filter(|n| needed.contains(n)) {
+            if !plan::visit_node(run.clone(), node.index()).await {
+                let diagnostics = run
+                    .diagnostics
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                return Err(diagnostics);
+            }
+        }
+        let Some(provider) = run.provider(&provider_ref) else {
+            return Err(Diagnostic::error(format!(
+                "Provider \"{}\" is not available",
+                provider_ref.name
+            ))
+            .into());
+        };
+        let value = provider
+            .import_resource(&address.resource.type_name, id)
+            .await
+            .map_err(|error| {
+                Diagnostics::from(
+                    Diagnostic::error(format!("{address}: {}", error.summary))
+                        .with_detail(error.detail)
+                        .with_span(config.span.clone()),
+                )
+            })?;
+        let value = plan::mark_schema_sensitive(&run, address, value);
+        Ok(crate::state::InstanceObject {
+            value,
+            provider: run.provider_address(&provider_ref),
+            schema_version: schema.version,
+            dependencies: Vec::new(),
+            create_before_destroy: config.lifecycle.create_before_destroy,
+            status: crate::state::ObjectStatus::Ready,
+        })
+    }
+}

@@ -1,0 +1,587 @@
+//! The dependency graph of a configuration.
+//!
+//! Nodes are configuration objects per module *path* (not yet per instance): variables, locals,
+//! resources and data sources, outputs, module expansions and provider configurations. Each node
+//! stands for all the instances `count`/`for_each` will give it; the engine expands them when it
+//! visits the node. Edges come from references and `depends_on`: an edge `a → b` means `b` needs
+//! `a` first.
+//!
+//! The graph is built by a short list of steps ([`build`]): add nodes for every module, add edges
+//! for every reference, add the implicit edges (a module's objects need its expansion; a resource
+//! needs its provider), then check for cycles. A reference to something that does not exist is a
+//! diagnostic at the reference, with the closest existing name.
+
+use crate::addrs::{Resource, ResourceMode};
+use crate::config::{Expr, ModuleTree, ProviderRef};
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::lang::{self, Reference, Referenceable};
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// A module path: the names of the module calls from the root (`["vpc"]`); empty for the root.
+pub type ModulePath = Vec<String>;
+
+/// What a graph node stands for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// The instances of a module call (`count`/`for_each` evaluated in the caller).
+    ModuleExpand {
+        module: ModulePath,
+    },
+    /// An input variable of a module (for the root: from the run's variable values).
+    Variable {
+        module: ModulePath,
+        name: String,
+    },
+    Local {
+        module: ModulePath,
+        name: String,
+    },
+    /// A resource or data source, all its instances.
+    Resource {
+        module: ModulePath,
+        resource: Resource,
+    },
+    Output {
+        module: ModulePath,
+        name: String,
+    },
+    /// A root provider configuration.
+    Provider {
+        provider: ProviderRef,
+    },
+}
+
+fn module_prefix(module: &ModulePath) -> String {
+    module.iter().map(|m| format!("module.{m}.")).collect()
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::ModuleExpand { module } => {
+                let prefix = module_prefix(module);
+                write!(f, "{} (expand)", prefix.trim_end_matches('.'))
+            }
+            Node::Variable { module, name } => write!(f, "{}var.{name}", module_prefix(module)),
+            Node::Local { module, name } => write!(f, "{}local.{name}", module_prefix(module)),
+            Node::Resource { module, resource } => write!(f, "{}{resource}", module_prefix(module)),
+            Node::Output { module, name } => write!(f, "{}output.{name}", module_prefix(module)),
+            Node::Provider { provider } => write!(f, "provider[\"{provider}\"]"),
+        }
+    }
+}
+
+/// Why one node depends on another: the reference that made the edge, if any.
+#[derive(Clone, Debug, Default)]
+pub struct Edge {
+    pub span: Option<Span>,
+}
+
+/// The graph, and the index of each node.
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub graph: DiGraph<Node, Edge>,
+    pub index: HashMap<Node, NodeIndex>,
+}
+
+impl Graph {
+    fn add(&mut self, node: Node) -> NodeIndex {
+        if let Some(&i) = self.index.get(&node) {
+            return i;
+        }
+        let i = self.graph.add_node(node.clone());
+        self.index.insert(node, i);
+        i
+    }
+
+    fn edge(&mut self, from: &Node, to: NodeIndex, span: Option<Span>) {
+        if let Some(&f) = self.index.get(from) {
+            if f != to && self.graph.find_edge(f, to).is_none() {
+                self.graph.add_edge(f, to, Edge { span });
+            }
+        }
+    }
+
+    pub fn node(&self, i: NodeIndex) -> &Node {
+        &self.graph[i]
+    }
+
+    /// The graph in Graphviz DOT, nodes and edges sorted for a stable output.
+    pub fn to_dot(&self) -> String {
+        let mut lines = Vec::new();
+        for edge in self.graph.edge_indices() {
+            if let Some((a, b)) = self.graph.edge_endpoints(edge) {
+                lines.push(format!("  \"{}\" -> \"{}\"", self.graph[b], self.graph[a]));
+            }
+        }
+        lines.sort();
+        let mut nodes: Vec<String> = self
+            .graph
+            .node_indices()
+            .map(|i| format!("  \"{}\"", self.graph[i]))
+            .collect();
+        nodes.sort();
+        format!(
+            "digraph {{\n  compound = \"true\"\n  newrank = \"true\"\n{}\n{}\n}}\n",
+            nodes.join("\n"),
+            lines.join("\n")
+        )
+    }
+}
+
+/// Builds the graph of a module tree. Errors: references to undeclared objects, and cycles.
+pub fn build(tree: &ModuleTree) -> Result<Graph, Diagnostics> {
+    let mut graph = Graph::default();
+    let mut diagnostics = Diagnostics::new();
+    add_nodes(&mut graph, tree, &Vec::new());
+    add_edges(&mut graph, tree, tree, &Vec::new(), &mut diagnostics);
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    check_cycles(&graph)?;
+    Ok(graph)
+}
+
+fn add_nodes(graph: &mut Graph, tree: &ModuleTree, path: &ModulePath) {
+    let module = &tree.module;
+    if path.is_empty() {
+        for provider in &module.providers {
+            graph.add(Node::Provider {
+                provider: ProviderRef {
+                    name: provider.name.clone(),
+                    alias: provider.alias.clone(),
+                },
+            });
+        }
+    } else {
+        graph.add(Node::ModuleExpand {
+            module: path.clone(),
+        });
+    }
+    for name in module.variables.keys() {
+        graph.add(Node::Variable {
+            module: path.clone(),
+            name: name.clone(),
+        });
+    }
+    for name in module.locals.keys() {
+        graph.add(Node::Local {
+            module: path.clone(),
+            name: name.clone(),
+        });
+    }
+    for resource in module.resources.keys() {
+        graph.add(Node::Resource {
+            module: path.clone(),
+            resource: resource.clone(),
+        });
+    }
+    for name in module.outputs.keys() {
+        graph.add(Node::Output {
+            module: path.clone(),
+            name: name.clone(),
+        });
+    }
+    for (name, child) in &tree.children {
+        let mut child_path = path.clone();
+        child_path.push(name.clone());
+        add_nodes(graph, child, &child_path);
+    }
+}
+
+/// The root provider configuration a resource in `path` uses: its own `provider` argument, mapped
+/// through each module call's `providers` map, defaulting to the same name.
+pub fn resolve_provider(
+    root: &ModuleTree,
+    path: &ModulePath,
+    provider: &ProviderRef,
+) -> ProviderRef {
+    let mut current = provider.clone();
+    for depth in (0..path.len()).rev() {
+        let Some(parent) = root.descendant(&path[..depth]) else {
+            break;
+        };
+        let Some(call) = parent.module.module_calls.get(&path[depth]) else {
+            break;
+        };
+        let key = current.to_string();
+        if let Some(mapped) = call.providers.get(&key) {
+            current = mapped.clone();
+        }
+    }
+    current
+}
+
+fn add_edges(
+    graph: &mut Graph,
+    root: &ModuleTree,
+    tree: &ModuleTree,
+    path: &ModulePath,
+    diagnostics: &mut Diagnostics,
+) {
+    let module = &tree.module;
+    let expand = (!path.is_empty()).then(|| Node::ModuleExpand {
+        module: path.clone(),
+    });
+    let link =
+        |graph: &mut Graph, node: &Node, exprs: Vec<&Expr>, diagnostics: &mut Diagnostics| {
+            let to = graph.index[node];
+            if let Some(expand) = &expand {
+                graph.edge(expand, to, None);
+            }
+            for expr in exprs {
+                for reference in lang::references(expr) {
+                    if let Some(target) = reference_target(tree, path, &reference, diagnostics) {
+                        for dep in target {
+                            let span = reference.span.clone();
+                            graph.edge(&dep, to, span);
+                        }
+                    }
+                }
+            }
+        };
+    for name in module.variables.keys() {
+        let node = Node::Variable {
+            module: path.clone(),
+            name: name.clone(),
+        };
+        // A child module's variable takes its value from the call's argument in the parent.
+        if let Some((call_name, parent_path)) = path.split_last() {
+            let parent_path = parent_path.to_vec();
+            if let Some(parent) = root.descendant(&parent_path) {
+                if let Some(call) = parent.module.module_calls.get(call_name) {
+                    if let Some(input) = call.inputs.get(name) {
+                        let to = graph.index[&node];
+                        for reference in lang::references(input) {
+                            if let Some(targets) =
+                                reference_target(parent, &parent_path, &reference, diagnostics)
+                            {
+                                for dep in targets {
+                                    graph.edge(&dep, to, reference.span.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        link(graph, &node, Vec::new(), diagnostics);
+    }
+    for (name, local) in &module.locals {
+        link(
+            graph,
+            &Node::Local {
+                module: path.clone(),
+                name: name.clone(),
+            },
+            vec![&local.expr],
+            diagnostics,
+        );
+    }
+    for (resource, config) in &module.resources {
+        let node = Node::Resource {
+            module: path.clone(),
+            resource: resource.clone(),
+        };
+        let mut exprs: Vec<&Expr> = Vec::new();
+        exprs.extend(config.count.iter());
+        exprs.extend(config.for_each.iter());
+        exprs.extend(config.depends_on.iter());
+        exprs.extend(config.lifecycle.replace_triggered_by.iter());
+        exprs.extend(config.timeouts.values());
+        for condition in config
+            .lifecycle
+            .preconditions
+            .iter()
+            .chain(&config.lifecycle.postconditions)
+        {
+            exprs.push(&condition.condition);
+            exprs.push(&condition.error_message);
+        }
+        link(graph, &node, exprs, diagnostics);
+        let to = graph.index[&node];
+        for reference in lang::body_references(&config.body) {
+            if let Some(targets) = reference_target(tree, path, &reference, diagnostics) {
+                for dep in targets {
+                    if dep != node {
+                        graph.edge(&dep, to, reference.span.clone());
+                    }
+                }
+            }
+        }
+        let provider = resolve_provider(root, path, &config.provider);
+        let provider_node = Node::Provider { provider };
+        // Providers without a `provider` block are configured with an empty configuration.
+        graph.add(provider_node.clone());
+        graph.edge(&provider_node, to, None);
+    }
+    for (name, output) in &module.outputs {
+        let mut exprs = vec![&output.expr];
+        exprs.extend(output.depends_on.iter());
+        for condition in &output.preconditions {
+            exprs.push(&condition.condition);
+            exprs.push(&condition.error_message);
+        }
+        link(
+            graph,
+            &Node::Output {
+                module: path.clone(),
+                name: name.clone(),
+            },
+            exprs,
+            diagnostics,
+        );
+    }
+    if path.is_empty() {
+        for provider in &module.providers {
+            let node = Node::Provider {
+                provider: ProviderRef {
+                    name: provider.name.clone(),
+                    alias: provider.alias.clone(),
+                },
+            };
+            let to = graph.index[&node];
+            for reference in lang::body_references(&provider.body) {
+                if let Some(targets) = reference_target(tree, path, &reference, diagnostics) {
+                    for dep in targets {
+                        graph.edge(&dep, to, reference.span.clone());
+                    }
+                }
+            }
+        }
+    }
+    // A module's expansion needs the call's count/for_each references, evaluated in the parent.
+    for (name, call) in &module.module_calls {
+        let mut child_path = path.clone();
+        child_path.push(name.clone());
+        let node = Node::ModuleExpand {
+            module: child_path.clone(),
+        };
+        let to = graph.index[&node];
+        if let Some(expand) = &expand {
+            graph.edge(expand, to, None);
+        }
+        for expr in call
+            .count
+            .iter()
+            .chain(call.for_each.iter())
+            .chain(call.depends_on.iter())
+        {
+            for reference in lang::references(expr) {
+                if let Some(targets) = reference_target(tree, path, &reference, diagnostics) {
+                    for dep in targets {
+                        graph.edge(&dep, to, reference.span.clone());
+                    }
+                }
+            }
+        }
+    }
+    for (name, child) in &tree.children {
+        let mut child_path = path.clone();
+        child_path.push(name.clone());
+        add_edges(graph, root, child, &child_path, diagnostics);
+    }
+}
+
+/// The nodes a reference in module `path` depends on; `None` (with a diagnostic) when it refers
+/// to something undeclared. References to `count`, `each`, `path`, … need no node.
+fn reference_target(
+    tree: &ModuleTree,
+    path: &ModulePath,
+    reference: &Reference,
+    diagnostics: &mut Diagnostics,
+) -> Option<Vec<Node>> {
+    let module = &tree.module;
+    let undeclared = |kind: &str, what: &str, name: &str, candidates: Vec<&str>| {
+        let mut diagnostic = Diagnostic::error(format!("Reference to undeclared {kind}"))
+            .with_detail(format!(
+                "{what} \"{name}\" has not been declared in {}.",
+                module_description(path)
+            ))
+            .with_span_opt(reference.span.clone());
+        if let Some(best) = closest(name, candidates) {
+            diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
+        }
+        diagnostic
+    };
+    match &reference.subject {
+        Referenceable::Variable(name) => {
+            if module.variables.contains_key(name) {
+                Some(vec![Node::Variable {
+                    module: path.clone(),
+                    name: name.clone(),
+                }])
+            } else {
+                diagnostics.push(undeclared(
+                    "input variable",
+                    "An input variable with the name",
+                    name,
+                    module.variables.keys().map(String::as_str).collect(),
+                ));
+                None
+            }
+        }
+        Referenceable::Local(name) => {
+            if module.locals.contains_key(name) {
+                Some(vec![Node::Local {
+                    module: path.clone(),
+                    name: name.clone(),
+                }])
+            } else {
+                diagnostics.push(undeclared(
+                    "local value",
+                    "A local value with the name",
+                    name,
+                    module.locals.keys().map(String::as_str).collect(),
+                ));
+                None
+            }
+        }
+        Referenceable::Resource(resource) => {
+            if module.resources.contains_key(resource) {
+                Some(vec![Node::Resource {
+                    module: path.clone(),
+                    resource: resource.clone(),
+                }])
+            } else {
+                let kind = if resource.mode == ResourceMode::Data {
+                    "data source"
+                } else {
+                    "resource"
+                };
+                let names: Vec<String> = module
+                    .resources
+                    .keys()
+                    .filter(|r| r.mode == resource.mode)
+                    .map(|r| format!("{}.{}", r.type_name, r.name))
+                    .collect();
+                let wanted = format!("{}.{}", resource.type_name, resource.name);
+                diagnostics.push(undeclared(
+                    kind,
+                    &format!("A {kind}"),
+                    &wanted,
+                    names.iter().map(String::as_str).collect(),
+                ));
+                None
+            }
+        }
+        Referenceable::ModuleCall(name) => {
+            if let Some(child) = tree.children.get(name) {
+                let mut child_path = path.clone();
+                child_path.push(name.clone());
+                let mut nodes: Vec<Node> = child
+                    .module
+                    .outputs
+                    .keys()
+                    .map(|output| Node::Output {
+                        module: child_path.clone(),
+                        name: output.clone(),
+                    })
+                    .collect();
+                nodes.push(Node::ModuleExpand { module: child_path });
+                Some(nodes)
+            } else {
+                diagnostics.push(undeclared(
+                    "module",
+                    "A module call named",
+                    name,
+                    module.module_calls.keys().map(String::as_str).collect(),
+                ));
+                None
+            }
+        }
+        _ => Some(Vec::new()),
+    }
+}
+
+fn module_description(path: &ModulePath) -> String {
+    if path.is_empty() {
+        "the root module".to_string()
+    } else {
+        format!("module.{}", path.join(".module."))
+    }
+}
+
+/// The candidate closest to `name`, if any is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+fn check_cycles(graph: &Graph) -> Result<(), Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    for component in petgraph::algo::tarjan_scc(&graph.graph) {
+        let is_cycle = component.len() > 1
+            || component
+                .first()
+                .is_some_and(|&n| graph.graph.find_edge(n, n).is_some());
+        if !is_cycle {
+            continue;
+        }
+        let mut members: Vec<NodeIndex> = component.clone();
+        members.sort_by_key(|&i| graph.graph[i].to_string());
+        // Walk the cycle from its first member to print it in order, with each reference.
+        let in_cycle: std::collections::HashSet<NodeIndex> = component.iter().copied().collect();
+        let start = members[0];
+        let mut order = vec![start];
+        let mut spans = Vec::new();
+        let mut current = start;
+        loop {
+            let next = graph
+                .graph
+                .neighbors_directed(current, petgraph::Direction::Incoming)
+                .filter(|n| in_cycle.contains(n))
+                .min_by_key(|&n| graph.graph[n].to_string());
+            let Some(next) = next else { break };
+            let edge = graph
+                .graph
+                .find_edge(next, current)
+                .map(|e| graph.graph[e].span.clone())
+                .unwrap_or_default();
+            spans.push(edge);
+            if next == start || order.contains(&next) {
+                order.push(next);
+                break;
+            }
+            order.push(next);
+            current = next;
+        }
+        let chain = order
+            .iter()
+            .map(|&i| graph.graph[i].to_string())
+            .collect::<Vec<_>>()
+            .join(" → ");
+        let mut detail = format!("The configuration has a dependency cycle: {chain}.\n");
+        let mut locations: BTreeMap<String, ()> = BTreeMap::new();
+        for (i, span) in spans.iter().enumerate() {
+            if let Some(span) = span {
+                locations.insert(
+                    format!(
+                        "  {} refers to {} at {span}",
+                        graph.graph[order[i]],
+                        graph.graph[order[i + 1]]
+                    ),
+                    (),
+                );
+            }
+        }
+        for line in locations.keys() {
+            detail.push_str(line);
+            detail.push('\n');
+        }
+        detail.push_str("Break the cycle by removing one of these references.");
+        let first_span = spans.iter().flatten().next().cloned();
+        diagnostics.push(
+            Diagnostic::error("Cycle in configuration")
+                .with_detail(detail)
+                .with_span_opt(first_span),
+        );
+    }
+    diagnostics.into_result(())
+}

@@ -1,0 +1,191 @@
+//! Plans: what an apply will do, as a plain serializable value.
+//!
+//! A [`Plan`] lists one [`ResourceChange`] per resource instance that changes (and the drift
+//! found while refreshing), the changes to root outputs, and what is needed to apply it later
+//! exactly as planned: the variable values, the mode, and the serial and lineage of the state it
+//! was made against (a saved plan is refused if the state moved on since).
+
+pub mod file;
+pub mod json;
+
+use crate::addrs::ResourceInstance;
+use crate::value::{AttrPath, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What happens to one resource instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    /// A data source read during apply (its configuration was not known at plan time).
+    Read,
+    Update,
+    /// Replace: destroy the old object, then create the new one (`-/+`).
+    DeleteThenCreate,
+    /// Replace with `create_before_destroy` (`+/-`).
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+
+    /// The symbol the plan shows.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Read => "<=",
+            Action::Update => "~",
+            Action::DeleteThenCreate => "-/+",
+            Action::CreateThenDelete => "+/-",
+            Action::Delete => "-",
+        }
+    }
+
+    /// Terraform's JSON plan `actions` list.
+    pub fn json_actions(self) -> Vec<&'static str> {
+        match self {
+            Action::NoOp => vec!["no-op"],
+            Action::Create => vec!["create"],
+            Action::Read => vec!["read"],
+            Action::Update => vec!["update"],
+            Action::DeleteThenCreate => vec!["delete", "create"],
+            Action::CreateThenDelete => vec!["create", "delete"],
+            Action::Delete => vec!["delete"],
+        }
+    }
+}
+
+/// Why an instance is being replaced or deleted, beyond its own attributes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionReason {
+    /// `-replace=ADDRESS`
+    ReplaceByRequest,
+    /// The object is tainted (its creation did not finish).
+    ReplaceBecauseTainted,
+    /// `replace_triggered_by`
+    ReplaceByTriggers,
+    /// Attributes that cannot change in place changed.
+    ReplaceBecauseCannotUpdate,
+    /// The resource is no longer in the configuration.
+    DeleteBecauseNoResourceConfig,
+    /// Its `count`/`for_each` no longer has this key.
+    DeleteBecauseNoRepetitionKey,
+    DeleteBecauseCountIndex,
+    DeleteBecauseEachKey,
+    /// `strata destroy`
+    DeleteBecauseDestroyMode,
+}
+
+/// One instance's change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: ResourceInstance,
+    /// The provider configuration address as state files write it.
+    pub provider: String,
+    pub action: Action,
+    /// The current (refreshed) value; `None` for a create.
+    pub before: Option<Value>,
+    /// The planned value (unknowns where not known until apply); `None` for a delete.
+    pub after: Option<Value>,
+    /// For replacements: the attributes that force it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires_replace: Vec<AttrPath>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ActionReason>,
+    /// The provider's schema version of `after`.
+    #[serde(default)]
+    pub schema_version: u64,
+}
+
+/// A root output's change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputChange {
+    pub action: Action,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub sensitive: bool,
+}
+
+/// How the plan was made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMode {
+    #[default]
+    Normal,
+    Destroy,
+    RefreshOnly,
+}
+
+/// A whole plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// This file's format version (of Strata's own saved-plan format).
+    pub format_version: u32,
+    pub mode: PlanMode,
+    pub workspace: String,
+    /// The state this plan was made against.
+    pub prior_lineage: String,
+    pub prior_serial: u64,
+    /// The root variable values the plan was made with (sensitive ones keep their mark and are
+    /// never printed).
+    pub variables: BTreeMap<String, Value>,
+    /// Every instance that changes, sorted by address; no-ops are left out.
+    pub changes: Vec<ResourceChange>,
+    /// Changes made outside Strata, found while refreshing.
+    pub drift: Vec<ResourceChange>,
+    pub output_changes: BTreeMap<String, OutputChange>,
+    /// `-target` addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// `-replace` addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<String>,
+}
+
+impl Plan {
+    pub const FORMAT_VERSION: u32 = 1;
+
+    /// Whether applying would change any resource or output.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+            || self
+                .output_changes
+                .values()
+                .any(|o| o.action != Action::NoOp)
+    }
+
+    pub fn has_resource_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// `(to add, to change, to destroy)`, as the summary line counts them.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut add = 0;
+        let mut change = 0;
+        let mut destroy = 0;
+        for c in &self.changes {
+            match c.action {
+                Action::Create => add += 1,
+                Action::Update => change += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    add += 1;
+                    destroy += 1
+                }
+                Action::Delete => destroy += 1,
+                Action::NoOp | Action::Read => {}
+            }
+        }
+        (add, change, destroy)
+    }
+
+    pub fn change_for(&self, address: &ResourceInstance) -> Option<&ResourceChange> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+}
