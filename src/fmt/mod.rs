@@ -98,7 +98,8 @@ pub fn format_source(text: &str) -> Result<String, FormatError> {
 
 /// `text` (the contents of `file_name`, used in error locations) in the canonical layout.
 pub fn format_named_source(file_name: &str, text: &str) -> Result<String, FormatError> {
-    if let Err(error) = hcl_edit::parser::parse_body(text) {
+    let tokens = lexer::tokenize(text);
+    if let Err(error) = hcl_edit::parser::parse_body(&text_for_validation(text, &tokens)) {
         let location = error.location();
         return Err(FormatError::Syntax {
             file: file_name.to_string(),
@@ -107,10 +108,41 @@ pub fn format_named_source(file_name: &str, text: &str) -> Result<String, Format
             message: error.message().to_string(),
         });
     }
-    let tokens = rewrite::rewrite(lexer::tokenize(text));
-    let mut tokens = tokens;
+    let mut tokens = rewrite::rewrite(tokens);
     layout::format_tokens(&mut tokens);
     Ok(lexer::render(&tokens))
+}
+
+/// The text handed to `hcl-edit` for the syntax check. HCL lets a comment hold a carriage
+/// return that does not end a line; `hcl-edit` does not, so such a character is checked as a
+/// space (same length, so error locations stay right).
+fn text_for_validation<'a>(text: &'a str, tokens: &[lexer::Token]) -> std::borrow::Cow<'a, str> {
+    if !text.contains('\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut checked = String::with_capacity(text.len());
+    let mut offset = 0;
+    for token in tokens {
+        let start = offset + token.spaces_before;
+        let end = start + token.text.len();
+        checked.push_str(text.get(offset..start).unwrap_or(""));
+        let token_text = text.get(start..end).unwrap_or("");
+        if token.kind == lexer::TokenKind::Comment {
+            let line_ending = if token_text.ends_with("\r\n") {
+                2
+            } else {
+                usize::from(token_text.ends_with('\n'))
+            };
+            let body_end = token_text.len() - line_ending;
+            checked.push_str(&token_text[..body_end].replace('\r', " "));
+            checked.push_str(&token_text[body_end..]);
+        } else {
+            checked.push_str(token_text);
+        }
+        offset = end;
+    }
+    checked.push_str(text.get(offset..).unwrap_or(""));
+    std::borrow::Cow::Owned(checked)
 }
 
 /// Formats the given files, and the formattable files of the given directories (with their
