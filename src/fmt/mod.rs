@@ -108,9 +108,14 @@ pub fn format_named_source(file_name: &str, text: &str) -> Result<String, Format
             message: error.message().to_string(),
         });
     }
+    Ok(format_tokens(tokens))
+}
+
+/// The layout of already checked text's tokens.
+fn format_tokens(tokens: Vec<lexer::Token>) -> String {
     let mut tokens = rewrite::rewrite(tokens);
     layout::format_tokens(&mut tokens);
-    Ok(lexer::render(&tokens))
+    lexer::render(&tokens)
 }
 
 /// The text handed to `hcl-edit` for the syntax check. HCL lets a comment hold a carriage
@@ -308,6 +313,29 @@ mod tests {
             matches!(error, FormatError::Syntax { line: 2.., .. }),
             "{error}"
         );
+    }
+
+    /// The layout code must not panic even on input the syntax check would refuse.
+    #[test]
+    fn no_input_makes_the_layout_panic() {
+        const PIECES: [&str; 40] = [
+            "a", "in", "=", "==", " ", "\t", "\n", "\r\n", "\r", "{", "}", "[", "]", "(", ")",
+            "\"", "${", "%{", "~}", "<<EOT\n", "<<-X\n", "EOT\n", "X", "#c\n", "//", "/*", "*/",
+            ",", "...", "-", "!", "?", ":", "1.5", "é", "$${", "\\", "variable", "type", "=>",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let formatted = format_tokens(lexer::tokenize(&text));
+            let _ = format_source(&text);
+            let _ = format_tokens(lexer::tokenize(&formatted));
+        }
     }
 
     #[test]
