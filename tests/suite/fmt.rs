@@ -106,6 +106,11 @@ fn modules_and_environments_are_in_canonical_layout() {
     for directory in ["modules", "environments"] {
         configuration_files(&repo_root().join(directory), &mut files);
     }
+    // 3 modules of 4 files, 3 environments of 6.
+    assert!(
+        files.len() >= 30,
+        "modules and environments not found: {files:?}"
+    );
     let mut failures = Vec::new();
     for file in &files {
         let source = std::fs::read_to_string(file).unwrap();
