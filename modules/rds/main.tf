@@ -95,6 +95,9 @@ resource "aws_db_instance" "protected" {
 }
 
 locals {
-  # Whichever of the two instances exists.
-  instance = one(concat(aws_db_instance.this, aws_db_instance.protected))
+  # The attributes of whichever of the two instances exists. Taken one by one: a function over
+  # the whole instance would mark all of it sensitive, for the password in it.
+  address    = one(concat(aws_db_instance.this[*].address, aws_db_instance.protected[*].address))
+  endpoint   = one(concat(aws_db_instance.this[*].endpoint, aws_db_instance.protected[*].endpoint))
+  identifier = one(concat(aws_db_instance.this[*].identifier, aws_db_instance.protected[*].identifier))
 }

@@ -1,11 +1,11 @@
 output "address" {
   description = "Host name of the database instance."
-  value       = local.instance.address
+  value       = local.address
 }
 
 output "endpoint" {
   description = "Address and port of the database instance (host:port)."
-  value       = local.instance.endpoint
+  value       = local.endpoint
 }
 
 output "port" {
@@ -15,7 +15,7 @@ output "port" {
 
 output "identifier" {
   description = "Identifier of the database instance."
-  value       = local.instance.identifier
+  value       = local.identifier
 }
 
 output "db_name" {
