@@ -20,6 +20,7 @@
 //! The binary (`src/main.rs`, [`cli`]) only parses flags into settings and calls these modules.
 
 pub mod addrs;
+pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;
@@ -29,6 +30,7 @@ pub mod lang;
 pub mod plan;
 pub mod providers;
 pub mod state;
+pub mod ui;
 pub mod value;
 
 /// The Terraform version Strata's files claim compatibility with (`terraform_version` in state

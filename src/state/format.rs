@@ -1,1 +1,826 @@
-//! Terraform's state file format, version 4. (To be written: see issue 4.)
+//! Terraform's state file format, version 4: reading it into a [`State`] and writing a
+//! [`State`] back exactly as Terraform 1.15 writes it (same key order, same two-space indent,
+//! same escaping of `<`, `>` and `&`, trailing newline), so that a state written by one tool can
+//! be read by the other and a round trip changes no byte.
+//!
+//! What the model does not keep: `check_results` (transient; written as `null` as Terraform
+//! writes it after a run), resource `identity` and `private` data (no built-in provider uses
+//! them), deposed objects and the pre-0.12 `attributes_flat` form (both rejected with a clear
+//! error rather than silently dropped, since dropping them would forget real infrastructure).
+//! Output types are not stored in the model: they are written as the value's own type.
+
+use super::{InstanceObject, ObjectStatus, OutputValue, State, StateError};
+use crate::addrs::{
+    AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
+};
+use crate::value::{value_from_json, value_to_json, AttrPath, ObjectType, PathStep, Type, Value};
+use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
+use std::io;
+
+/// The only state format version this module reads and writes.
+pub const STATE_VERSION: u64 = 4;
+
+/// Parses a version-4 state file. `source` names the file in error messages.
+pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
+    let fail = |message: String| StateError::Format {
+        file: source.to_string(),
+        message,
+    };
+    let document: Json =
+        serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
+    let root = document
+        .as_object()
+        .ok_or_else(|| fail("the top level is not a JSON object".into()))?;
+    match root.get("version").and_then(Json::as_u64) {
+        Some(STATE_VERSION) => {}
+        Some(other) => {
+            return Err(fail(format!(
+                "state format version {other} is not supported (only version 4, written by Terraform 0.12 and later)"
+            )))
+        }
+        None => return Err(fail("missing or invalid `version`".into())),
+    }
+    let serial = match root.get("serial") {
+        None => 0,
+        Some(value) => value
+            .as_u64()
+            .ok_or_else(|| fail("`serial` is not a non-negative integer".into()))?,
+    };
+    let lineage = optional_str(root, "lineage")
+        .map_err(&fail)?
+        .unwrap_or_default();
+    let terraform_version = optional_str(root, "terraform_version")
+        .map_err(&fail)?
+        .unwrap_or_default();
+
+    let mut outputs = BTreeMap::new();
+    match root.get("outputs") {
+        None | Some(Json::Null) => {}
+        Some(Json::Object(entries)) => {
+            for (name, entry) in entries {
+                let output =
+                    read_output(entry).map_err(|m| fail(format!("output `{name}`: {m}")))?;
+                outputs.insert(name.clone(), output);
+            }
+        }
+        Some(_) => return Err(fail("`outputs` is not an object".into())),
+    }
+
+    let mut resources = BTreeMap::new();
+    match root.get("resources") {
+        None | Some(Json::Null) => {}
+        Some(Json::Array(items)) => {
+            for (position, item) in items.iter().enumerate() {
+                read_resource(item, &mut resources)
+                    .map_err(|m| fail(format!("resources[{position}]: {m}")))?;
+            }
+        }
+        Some(_) => return Err(fail("`resources` is not a list".into())),
+    }
+
+    Ok(State {
+        serial,
+        lineage,
+        terraform_version,
+        outputs,
+        resources,
+    })
+}
+
+/// Writes a state as Terraform writes `terraform.tfstate`. Fails only if the state holds an
+/// unknown value, which no recorded state may.
+pub fn write_state(state: &State) -> Result<String, StateError> {
+    write_state_as(state, state.serial, &state.terraform_version)
+}
+
+/// [`write_state`] with another serial and tool version (what a backend stores), without
+/// copying the state.
+pub fn write_state_as(
+    state: &State,
+    serial: u64,
+    terraform_version: &str,
+) -> Result<String, StateError> {
+    let mut root = Map::new();
+    root.insert("version".into(), json!(STATE_VERSION));
+    root.insert("terraform_version".into(), json!(terraform_version));
+    root.insert("serial".into(), json!(serial));
+    root.insert("lineage".into(), json!(state.lineage));
+
+    let mut outputs = Map::new();
+    for (name, output) in &state.outputs {
+        let (value, _) = output.value.clone().deep_unmark();
+        let mut entry = Map::new();
+        entry.insert(
+            "value".into(),
+            to_json(&value, &format!("output `{name}`"))?,
+        );
+        entry.insert("type".into(), type_to_json(&value.type_of()));
+        if output.sensitive || output.value.contains_sensitive() {
+            entry.insert("sensitive".into(), Json::Bool(true));
+        }
+        outputs.insert(name.clone(), Json::Object(entry));
+    }
+    root.insert("outputs".into(), Json::Object(outputs));
+
+    let mut resources = Vec::new();
+    for (resource, instances) in group_resources(state) {
+        resources.push(write_resource(&resource, &instances)?);
+    }
+    root.insert("resources".into(), Json::Array(resources));
+    root.insert("check_results".into(), Json::Null);
+
+    let mut text = to_go_json(&Json::Object(root))
+        .map_err(|e| StateError::Other(format!("cannot encode state: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The instances of one resource, grouped and sorted as Terraform's `normalize` sorts them:
+/// resources by module address text, mode text (`data` before `managed`), type and name;
+/// instances by key.
+fn group_resources(state: &State) -> Vec<(AbsResource, Vec<(&InstanceKey, &InstanceObject)>)> {
+    let mut groups: BTreeMap<
+        (String, &'static str, String, String),
+        (AbsResource, Vec<(&InstanceKey, &InstanceObject)>),
+    > = BTreeMap::new();
+    for (address, object) in &state.resources {
+        let sort_key = (
+            address.module.to_string(),
+            address.resource.mode.as_state_str(),
+            address.resource.type_name.clone(),
+            address.resource.name.clone(),
+        );
+        groups
+            .entry(sort_key)
+            .or_insert_with(|| (address.abs_resource(), Vec::new()))
+            .1
+            .push((&address.key, object));
+    }
+    // Within one resource the BTreeMap order already sorts keys (integers numerically, strings
+    // by bytes), as Terraform does.
+    groups.into_values().collect()
+}
+
+fn write_resource(
+    resource: &AbsResource,
+    instances: &[(&InstanceKey, &InstanceObject)],
+) -> Result<Json, StateError> {
+    let mut entry = Map::new();
+    if !resource.module.is_root() {
+        entry.insert("module".into(), json!(resource.module.to_string()));
+    }
+    entry.insert("mode".into(), json!(resource.resource.mode.as_state_str()));
+    entry.insert("type".into(), json!(resource.resource.type_name));
+    entry.insert("name".into(), json!(resource.resource.name));
+    match instances.first().map(|(key, _)| *key) {
+        Some(InstanceKey::Int(_)) => {
+            entry.insert("each".into(), json!("list"));
+        }
+        Some(InstanceKey::Str(_)) => {
+            entry.insert("each".into(), json!("map"));
+        }
+        _ => {}
+    }
+    let provider = instances
+        .first()
+        .map(|(_, object)| object.provider.clone())
+        .unwrap_or_default();
+    entry.insert("provider".into(), json!(provider));
+
+    let mut written = Vec::with_capacity(instances.len());
+    for (key, object) in instances {
+        let address = resource.instance((*key).clone());
+        let mut instance = Map::new();
+        if let Some(index_key) = key.to_json() {
+            instance.insert("index_key".into(), index_key);
+        }
+        if object.status == ObjectStatus::Tainted {
+            instance.insert("status".into(), json!("tainted"));
+        }
+        instance.insert("schema_version".into(), json!(object.schema_version));
+        let (attributes, sensitive_paths) = object.value.clone().deep_unmark();
+        let mut attributes_json = to_json(&attributes, &address.to_string())?;
+        order_dynamic_wrappers(&mut attributes_json);
+        instance.insert("attributes".into(), attributes_json);
+        instance.insert(
+            "sensitive_attributes".into(),
+            Json::Array(
+                sensitive_paths
+                    .iter()
+                    .map(|path| path_to_json(&to_terraform_path(&attributes, &path.0)))
+                    .collect(),
+            ),
+        );
+        instance.insert("identity_schema_version".into(), json!(0));
+        let mut dependencies: Vec<String> = object
+            .dependencies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        dependencies.sort();
+        dependencies.dedup();
+        if !dependencies.is_empty() {
+            instance.insert("dependencies".into(), json!(dependencies));
+        }
+        if object.create_before_destroy {
+            instance.insert("create_before_destroy".into(), Json::Bool(true));
+        }
+        written.push(Json::Object(instance));
+    }
+    entry.insert("instances".into(), Json::Array(written));
+    Ok(Json::Object(entry))
+}
+
+/// Terraform writes a dynamic value's wrapper as `{"value": .., "type": ..}`, value first
+/// (not sorted like an object's attributes); the model keeps it as an object, so restore the
+/// order here.
+fn order_dynamic_wrappers(json: &mut Json) {
+    match json {
+        Json::Object(entries) => {
+            for value in entries.values_mut() {
+                order_dynamic_wrappers(value);
+            }
+            let is_wrapper = entries.len() == 2
+                && entries.contains_key("value")
+                && entries
+                    .get("type")
+                    .is_some_and(|ty| type_from_json(ty).is_ok());
+            if is_wrapper {
+                if let Some(ty) = entries.shift_remove("type") {
+                    entries.insert("type".into(), ty);
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(order_dynamic_wrappers),
+        _ => {}
+    }
+}
+
+fn to_json(value: &Value, what: &str) -> Result<Json, StateError> {
+    value_to_json(value)
+        .map_err(|e| StateError::Other(format!("cannot record {what} in the state: {e}")))
+}
+
+fn optional_str(object: &Map<String, Json>, key: &str) -> Result<Option<String>, String> {
+    match object.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(format!("`{key}` is not a string")),
+    }
+}
+
+fn read_output(entry: &Json) -> Result<OutputValue, String> {
+    let entry = entry.as_object().ok_or("not an object")?;
+    let raw = entry.get("value").ok_or("missing `value`")?;
+    let ty = match entry.get("type") {
+        None | Some(Json::Null) => None,
+        Some(ty) => Some(type_from_json(ty)?),
+    };
+    // A value that does not conform to its declared type is kept as plain JSON rather than
+    // refused: the value itself is what matters to later runs.
+    let value = value_from_json(raw, ty.as_ref())
+        .or_else(|_| value_from_json(raw, None))
+        .map_err(|e| e.to_string())?;
+    let sensitive = entry
+        .get("sensitive")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    Ok(OutputValue {
+        value: value.mark_if(sensitive),
+        sensitive,
+    })
+}
+
+fn read_resource(
+    item: &Json,
+    resources: &mut BTreeMap<ResourceInstance, InstanceObject>,
+) -> Result<(), String> {
+    let item = item.as_object().ok_or("not an object")?;
+    let required = |key: &str| -> Result<String, String> {
+        optional_str(item, key)?.ok_or_else(|| format!("missing `{key}`"))
+    };
+    let module = match optional_str(item, "module")? {
+        None => ModuleInstance::root(),
+        Some(text) if text.is_empty() => ModuleInstance::root(),
+        Some(text) => match Target::parse(&text) {
+            Ok(Target::Module(module)) => module,
+            _ => return Err(format!("invalid module address `{text}`")),
+        },
+    };
+    let mode = match required("mode")?.as_str() {
+        "managed" => ResourceMode::Managed,
+        "data" => ResourceMode::Data,
+        other => {
+            return Err(format!(
+                "invalid mode `{other}` (expected `managed` or `data`)"
+            ))
+        }
+    };
+    let resource = AbsResource {
+        module,
+        resource: Resource {
+            mode,
+            type_name: required("type")?,
+            name: required("name")?,
+        },
+    };
+    let provider = required("provider")?;
+    let instances = match item.get("instances") {
+        None | Some(Json::Null) => return Ok(()),
+        Some(Json::Array(instances)) => instances,
+        Some(_) => return Err(format!("{resource}: `instances` is not a list")),
+    };
+    for instance in instances {
+        let (key, object) =
+            read_instance(instance, &provider).map_err(|m| format!("{resource}: {m}"))?;
+        let address = resource.instance(key);
+        if resources.insert(address.clone(), object).is_some() {
+            return Err(format!("instance {address} appears twice"));
+        }
+    }
+    Ok(())
+}
+
+fn read_instance(instance: &Json, provider: &str) -> Result<(InstanceKey, InstanceObject), String> {
+    let instance = instance.as_object().ok_or("an instance is not an object")?;
+    let key = match instance.get("index_key") {
+        None | Some(Json::Null) => InstanceKey::None,
+        Some(Json::Number(n)) => {
+            InstanceKey::Int(n.as_i64().ok_or_else(|| format!("invalid index_key {n}"))?)
+        }
+        Some(Json::String(s)) => InstanceKey::Str(s.clone()),
+        Some(other) => return Err(format!("invalid index_key {other}")),
+    };
+    if let Some(deposed) = instance.get("deposed").and_then(Json::as_str) {
+        return Err(format!(
+            "instance{key} has a deposed object `{deposed}` (left by an interrupted create_before_destroy replacement), which Strata cannot track; finish or clean it up with Terraform first"
+        ));
+    }
+    if instance.contains_key("attributes_flat") && !instance.contains_key("attributes") {
+        return Err(format!(
+            "instance{key} uses the legacy `attributes_flat` form; run `terraform apply` with Terraform 0.12 or later once to upgrade it"
+        ));
+    }
+    let attributes = instance.get("attributes").cloned().unwrap_or(Json::Null);
+    let mut value =
+        value_from_json(&attributes, None).map_err(|e| format!("instance{key}: {e}"))?;
+    let sensitive_paths = match instance.get("sensitive_attributes") {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Array(paths)) => paths
+            .iter()
+            .map(path_from_json)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| format!("instance{key}: sensitive_attributes: {m}"))?,
+        Some(_) => {
+            return Err(format!(
+                "instance{key}: `sensitive_attributes` is not a list"
+            ))
+        }
+    };
+    let sensitive_paths: Vec<AttrPath> = sensitive_paths
+        .iter()
+        .map(|path| {
+            let mut model_path = Vec::with_capacity(path.0.len());
+            to_model_path(&mut value, &path.0, &mut model_path);
+            AttrPath(model_path)
+        })
+        .collect();
+    let schema_version = instance
+        .get("schema_version")
+        .and_then(Json::as_u64)
+        .unwrap_or(0);
+    let status = match instance.get("status").and_then(Json::as_str) {
+        None | Some("") => ObjectStatus::Ready,
+        Some("tainted") => ObjectStatus::Tainted,
+        Some(other) => return Err(format!("instance{key}: unknown status `{other}`")),
+    };
+    let mut dependencies = Vec::new();
+    if let Some(list) = instance.get("dependencies").and_then(Json::as_array) {
+        for dependency in list {
+            let text = dependency.as_str().ok_or("a dependency is not a string")?;
+            let parsed = ResourceInstance::parse(text)
+                .map_err(|e| format!("instance{key}: invalid dependency `{text}`: {e}"))?;
+            dependencies.push(parsed.abs_resource());
+        }
+    }
+    let create_before_destroy = instance
+        .get("create_before_destroy")
+        .and_then(Json::as_bool)
+        .unwrap_or(false);
+    Ok((
+        key,
+        InstanceObject {
+            value: value.mark_paths(&sensitive_paths),
+            provider: provider.to_string(),
+            schema_version,
+            dependencies,
+            create_before_destroy,
+            status,
+        },
+    ))
+}
+
+/// Whether an object is the JSON encoding of a dynamically typed value (`{"value": ..,
+/// "type": ..}`), which Terraform writes for attributes of type `any` such as
+/// `terraform_data.input`. Without a schema this is a guess, but only paths and key order
+/// depend on it.
+fn is_dynamic_wrapper(entries: &BTreeMap<String, Value>) -> bool {
+    entries.len() == 2
+        && entries.contains_key("value")
+        && entries
+            .get("type")
+            .and_then(|ty| value_to_json(ty).ok())
+            .is_some_and(|ty| type_from_json(&ty).is_ok())
+}
+
+/// Turns a path as Terraform writes it (over values) into a path over the model's JSON-shaped
+/// value: a step through a dynamic value's wrapper gains the `value` step; an object indexed
+/// with a string is a map, and becomes one (so it is written back with the same path).
+fn to_model_path(value: &mut Value, steps: &[PathStep], out: &mut Vec<PathStep>) {
+    let Some((first, rest)) = steps.split_first() else {
+        return;
+    };
+    if let Value::Object(entries) | Value::Map(entries) = &*value {
+        let present = matches!(first, PathStep::Attr(name) | PathStep::Key(name) if entries.contains_key(name));
+        if !present && is_dynamic_wrapper(entries) {
+            out.push(PathStep::Attr("value".into()));
+            if let Value::Object(entries) | Value::Map(entries) = value {
+                if let Some(inner) = entries.get_mut("value") {
+                    to_model_path(inner, steps, out);
+                }
+            }
+            return;
+        }
+    }
+    if let (PathStep::Key(_), Value::Object(_)) = (first, &*value) {
+        if let Value::Object(entries) = std::mem::replace(value, Value::Null) {
+            *value = Value::Map(entries);
+        }
+    }
+    out.push(first.clone());
+    let next = match (first, value) {
+        (
+            PathStep::Attr(name) | PathStep::Key(name),
+            Value::Object(entries) | Value::Map(entries),
+        ) => entries.get_mut(name),
+        (PathStep::Index(index), Value::Tuple(items) | Value::List(items) | Value::Set(items)) => {
+            usize::try_from(*index).ok().and_then(|i| items.get_mut(i))
+        }
+        _ => None,
+    };
+    match next {
+        Some(next) => to_model_path(next, rest, out),
+        None => out.extend(rest.iter().cloned()),
+    }
+}
+
+/// The inverse of [`to_model_path`]: drops the steps into dynamic values' wrappers.
+fn to_terraform_path(value: &Value, steps: &[PathStep]) -> AttrPath {
+    let mut out = Vec::with_capacity(steps.len());
+    let mut current = Some(value);
+    for step in steps {
+        let node = current.map(Value::unmarked);
+        let through_wrapper = matches!(
+            (step, node),
+            (PathStep::Attr(name), Some(Value::Object(entries))) if name == "value" && is_dynamic_wrapper(entries)
+        );
+        if !through_wrapper {
+            out.push(step.clone());
+        }
+        current = node.and_then(|node| match (step, node) {
+            (
+                PathStep::Attr(name) | PathStep::Key(name),
+                Value::Object(entries) | Value::Map(entries),
+            ) => entries.get(name),
+            (
+                PathStep::Index(index),
+                Value::Tuple(items) | Value::List(items) | Value::Set(items),
+            ) => usize::try_from(*index).ok().and_then(|i| items.get(i)),
+            _ => None,
+        });
+    }
+    AttrPath(out)
+}
+
+/// Decodes an attribute of type `any` as read from a state file without a schema (the wrapper
+/// object `{"value": .., "type": ..}`) into its value, converted to its recorded type. `None`
+/// if `value` is not such a wrapper. Sensitive marks inside are kept.
+pub fn decode_dynamic(value: &Value) -> Option<Value> {
+    let (unmarked, sensitive) = value.clone().unmark();
+    let Value::Object(entries) = unmarked else {
+        return None;
+    };
+    if !is_dynamic_wrapper(&entries) {
+        return None;
+    }
+    let ty = type_from_json(&value_to_json(entries.get("type")?).ok()?).ok()?;
+    let inner = entries.get("value")?.clone();
+    let decoded = crate::value::convert(inner.clone(), &ty).unwrap_or(inner);
+    Some(decoded.mark_if(sensitive))
+}
+
+/// Encodes a value of an attribute of type `any` as Terraform stores it: the wrapper object
+/// `{"value": .., "type": ..}`. Null stays null.
+pub fn encode_dynamic(value: &Value) -> Value {
+    if value.is_null() {
+        return value.clone();
+    }
+    let ty = value_from_json(&type_to_json(&value.type_of()), None).unwrap_or(Value::Null);
+    Value::object([("value", value.clone()), ("type", ty)])
+}
+
+/// A path as cty's JSON path encoding writes it: a list of `get_attr` / `index` steps.
+fn path_to_json(path: &AttrPath) -> Json {
+    Json::Array(
+        path.0
+            .iter()
+            .map(|step| match step {
+                PathStep::Attr(name) => json!({"type": "get_attr", "value": name}),
+                PathStep::Index(index) => {
+                    json!({"type": "index", "value": {"value": index, "type": "number"}})
+                }
+                PathStep::Key(key) => {
+                    json!({"type": "index", "value": {"value": key, "type": "string"}})
+                }
+            })
+            .collect(),
+    )
+}
+
+fn path_from_json(path: &Json) -> Result<AttrPath, String> {
+    let steps = path.as_array().ok_or("a path is not a list")?;
+    let mut result = Vec::with_capacity(steps.len());
+    for step in steps {
+        let kind = step.get("type").and_then(Json::as_str).unwrap_or_default();
+        let value = step.get("value").ok_or("a path step has no `value`")?;
+        result.push(match (kind, value) {
+            ("get_attr", Json::String(name)) => PathStep::Attr(name.clone()),
+            ("index", Json::Object(key)) => {
+                match (key.get("type").and_then(Json::as_str), key.get("value")) {
+                    (Some("number"), Some(Json::Number(n))) => {
+                        PathStep::Index(n.as_i64().ok_or_else(|| format!("invalid index {n}"))?)
+                    }
+                    (Some("string"), Some(Json::String(s))) => PathStep::Key(s.clone()),
+                    _ => return Err(format!("invalid index step {step}")),
+                }
+            }
+            _ => return Err(format!("invalid path step {step}")),
+        });
+    }
+    Ok(AttrPath(result))
+}
+
+/// A type in cty's JSON type syntax: `"string"`, `["list","string"]`, `["object",{...}]`.
+pub fn type_to_json(ty: &Type) -> Json {
+    match ty {
+        Type::Any => json!("dynamic"),
+        Type::Bool => json!("bool"),
+        Type::Number => json!("number"),
+        Type::String => json!("string"),
+        Type::List(element) => json!(["list", type_to_json(element)]),
+        Type::Set(element) => json!(["set", type_to_json(element)]),
+        Type::Map(element) => json!(["map", type_to_json(element)]),
+        Type::Tuple(elements) => json!([
+            "tuple",
+            elements.iter().map(type_to_json).collect::<Vec<_>>()
+        ]),
+        Type::Object(object) => {
+            let attributes: Map<String, Json> = object
+                .attributes
+                .iter()
+                .map(|(name, ty)| (name.clone(), type_to_json(ty)))
+                .collect();
+            json!(["object", attributes])
+        }
+    }
+}
+
+/// Reads cty's JSON type syntax.
+pub fn type_from_json(json: &Json) -> Result<Type, String> {
+    let invalid = || format!("invalid type {json}");
+    match json {
+        Json::String(name) => match name.as_str() {
+            "dynamic" => Ok(Type::Any),
+            "bool" => Ok(Type::Bool),
+            "number" => Ok(Type::Number),
+            "string" => Ok(Type::String),
+            _ => Err(invalid()),
+        },
+        Json::Array(parts) => {
+            let kind = parts.first().and_then(Json::as_str).ok_or_else(invalid)?;
+            let argument = parts.get(1).ok_or_else(invalid)?;
+            match kind {
+                "list" => Ok(Type::list(type_from_json(argument)?)),
+                "set" => Ok(Type::set(type_from_json(argument)?)),
+                "map" => Ok(Type::map(type_from_json(argument)?)),
+                "tuple" => Ok(Type::Tuple(
+                    argument
+                        .as_array()
+                        .ok_or_else(invalid)?
+                        .iter()
+                        .map(type_from_json)
+                        .collect::<Result<_, _>>()?,
+                )),
+                "object" => Ok(Type::Object(ObjectType::new(
+                    argument
+                        .as_object()
+                        .ok_or_else(invalid)?
+                        .iter()
+                        .map(|(name, ty)| Ok((name.clone(), type_from_json(ty)?)))
+                        .collect::<Result<Vec<_>, String>>()?,
+                ))),
+                _ => Err(invalid()),
+            }
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// Serializes JSON as Go's `json.MarshalIndent(v, "", "  ")` does: two-space indent, and
+/// `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c` and so on.
+pub fn to_go_json(value: &Json) -> Result<String, serde_json::Error> {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, GoFormatter::default());
+    serde::Serialize::serialize(value, &mut serializer)?;
+    // serde_json only writes valid UTF-8.
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[derive(Default)]
+struct GoFormatter {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+}
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_array(w)
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object_value(w)
+    }
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (position, character) in fragment.char_indices() {
+            let escape = match character {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            w.write_all(&fragment.as_bytes()[start..position])?;
+            w.write_all(escape.as_bytes())?;
+            start = position + character.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance(value: Value) -> InstanceObject {
+        InstanceObject {
+            value,
+            provider: "provider[\"terraform.io/builtin/terraform\"]".into(),
+            schema_version: 0,
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+            status: ObjectStatus::Ready,
+        }
+    }
+
+    #[test]
+    fn escapes_like_go() {
+        let text = to_go_json(&json!({"a": "<b> & \u{2028}\n\"q\""})).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"a\": \"\\u003cb\\u003e \\u0026 \\u2028\\n\\\"q\\\"\"\n}"
+        );
+    }
+
+    #[test]
+    fn types_round_trip() {
+        for text in [
+            r#""string""#,
+            r#"["list","string"]"#,
+            r#"["map",["set","number"]]"#,
+            r#"["tuple",["bool","dynamic"]]"#,
+            r#"["object",{"a":"string","b":["list","number"]}]"#,
+        ] {
+            let json: Json = serde_json::from_str(text).unwrap();
+            let ty = type_from_json(&json).unwrap();
+            assert_eq!(type_to_json(&ty), json, "{text}");
+        }
+        assert!(type_from_json(&json!("strin")).is_err());
+        assert!(type_from_json(&json!(["list"])).is_err());
+    }
+
+    #[test]
+    fn sensitive_paths_survive_a_round_trip() {
+        let mut state = State::new();
+        let value = Value::object([
+            ("id", Value::string("x")),
+            ("password", Value::string("hunter2").mark_sensitive()),
+            (
+                "tags",
+                Value::Map([("k".to_string(), Value::string("v").mark_sensitive())].into()),
+            ),
+            (
+                "list",
+                Value::Tuple(vec![
+                    Value::string("a"),
+                    Value::string("b").mark_sensitive(),
+                ]),
+            ),
+        ]);
+        let address = ResourceInstance::parse("terraform_data.a").unwrap();
+        state
+            .resources
+            .insert(address.clone(), instance(value.clone()));
+        let text = write_state(&state).unwrap();
+        assert!(text.contains(r#""value": "password""#), "{text}");
+        let read = read_state(&text, "test").unwrap();
+        assert_eq!(read.resources[&address].value, value);
+        assert_eq!(write_state(&read).unwrap(), text);
+    }
+
+    #[test]
+    fn rejects_other_versions_and_garbage() {
+        let error = read_state(r#"{"version": 3}"#, "old.tfstate")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("old.tfstate") && error.contains("version 3"),
+            "{error}"
+        );
+        let error = read_state("{", "bad.tfstate").unwrap_err().to_string();
+        assert!(
+            error.contains("bad.tfstate") && error.contains("not valid JSON"),
+            "{error}"
+        );
+        let error = read_state(
+            r#"{"version": 4, "resources": [{"mode": "x"}]}"#,
+            "r.tfstate",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("mode"), "{error}");
+    }
+
+    #[test]
+    fn dynamic_values_encode_and_decode() {
+        let value = Value::object([("a", Value::string("x").mark_sensitive())]);
+        let encoded = encode_dynamic(&value);
+        assert_eq!(decode_dynamic(&encoded), Some(value));
+        assert_eq!(decode_dynamic(&Value::string("x")), None);
+        let json = value_to_json(&encode_dynamic(&Value::Tuple(vec![Value::number(1)]))).unwrap();
+        assert_eq!(json, json!({"type": ["tuple", ["number"]], "value": [1]}));
+    }
+
+    #[test]
+    fn unknown_values_are_refused() {
+        let mut state = State::new();
+        state.resources.insert(
+            ResourceInstance::parse("terraform_data.a").unwrap(),
+            instance(Value::object([("id", Value::unknown())])),
+        );
+        assert!(write_state(&state).is_err());
+    }
+}

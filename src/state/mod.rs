@@ -12,6 +12,12 @@
 
 pub mod backend;
 pub mod format;
+mod journal;
+pub mod local;
+mod lock;
+#[cfg(feature = "aws")]
+pub mod s3;
+pub mod workspace;
 
 use crate::addrs::{AbsResource, ResourceInstance};
 use crate::value::Value;
@@ -119,4 +125,6 @@ pub enum StateChange {
     },
 }
 
-pub use backend::{Backend, LockInfo, StateError, StateWriter};
+pub use backend::{Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter};
+pub use local::LocalBackend;
+pub use workspace::{current_workspace, DEFAULT_WORKSPACE};

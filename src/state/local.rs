@@ -1,0 +1,403 @@
+//! The local backend (the default): state files in the working directory, as Terraform lays
+//! them out.
+//!
+//! - workspace `default`: `terraform.tfstate` (or the configured `path`);
+//! - any other workspace: `terraform.tfstate.d/<workspace>/terraform.tfstate`;
+//! - beside each state file: `.backup` (the previous version), `.journal` (changes recorded by
+//!   an apply in progress, see [`super::journal`]), and the lock `.terraform.tfstate.lock.info`
+//!   with its queue (see [`super::lock`]).
+//!
+//! Writes are atomic (temporary file, fsync, rename, fsync of the directory) and private (mode
+//! 0600).
+
+use super::backend::{
+    next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
+};
+use super::format::{read_state, write_state_as};
+use super::journal::{atomic_write, remove_if_exists, replay, Journal, JournalHeader};
+use super::lock::{held_by_this_process, FileLock};
+use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
+use super::{State, StateChange};
+use async_trait::async_trait;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The journal never triggers a compaction below this size, so that small states are not
+/// rewritten after every few operations.
+const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
+
+/// State files under a working directory.
+#[derive(Clone, Debug)]
+pub struct LocalBackend {
+    root: PathBuf,
+    state_path: PathBuf,
+    workspace_dir: PathBuf,
+}
+
+impl LocalBackend {
+    /// The backend for `working_dir`, with Terraform's default file names.
+    pub fn new(working_dir: impl Into<PathBuf>) -> LocalBackend {
+        LocalBackend {
+            root: working_dir.into(),
+            state_path: PathBuf::from("terraform.tfstate"),
+            workspace_dir: PathBuf::from("terraform.tfstate.d"),
+        }
+    }
+
+    /// The default workspace's state file (`backend "local" { path = ... }`), relative to the
+    /// working directory unless absolute.
+    pub fn with_path(mut self, path: impl Into<PathBuf>) -> LocalBackend {
+        self.state_path = path.into();
+        self
+    }
+
+    /// Where other workspaces live (`workspace_dir`).
+    pub fn with_workspace_dir(mut self, dir: impl Into<PathBuf>) -> LocalBackend {
+        self.workspace_dir = dir.into();
+        self
+    }
+
+    /// The state file of `workspace`.
+    pub fn state_file(&self, workspace: &str) -> PathBuf {
+        if workspace == DEFAULT_WORKSPACE {
+            self.root.join(&self.state_path)
+        } else {
+            self.root
+                .join(&self.workspace_dir)
+                .join(workspace)
+                .join("terraform.tfstate")
+        }
+    }
+
+    fn backup_file(state_file: &Path) -> PathBuf {
+        suffixed(state_file, ".backup")
+    }
+
+    /// The journal of an apply in progress.
+    pub fn journal_file(&self, workspace: &str) -> PathBuf {
+        suffixed(&self.state_file(workspace), ".journal")
+    }
+
+    /// The lock file of `workspace`.
+    pub fn lock_file(&self, workspace: &str) -> PathBuf {
+        self.file_lock(workspace).lock_path
+    }
+
+    fn file_lock(&self, workspace: &str) -> FileLock {
+        FileLock::for_state(&self.state_file(workspace))
+    }
+
+    fn workspace_exists(&self, workspace: &str) -> bool {
+        workspace == DEFAULT_WORKSPACE
+            || self
+                .state_file(workspace)
+                .parent()
+                .is_some_and(Path::is_dir)
+    }
+
+    /// The stored state file, parsed, with its size; `None` when absent or empty.
+    fn read_stored(&self, workspace: &str) -> Result<Option<(State, u64)>, StateError> {
+        let path = self.state_file(workspace);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StateError::io(&path, e)),
+        };
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let state = read_state(&text, &path.display().to_string())?;
+        Ok(Some((state, text.len() as u64)))
+    }
+
+    /// The stored state with any leftover journal replayed onto it, and whether there was one.
+    fn read_current(&self, workspace: &str) -> Result<(Option<State>, bool), StateError> {
+        let stored = self.read_stored(workspace)?.map(|(state, _)| state);
+        let journal_path = self.journal_file(workspace);
+        let bytes = match std::fs::read(&journal_path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((stored, false)),
+            Err(e) => return Err(StateError::io(&journal_path, e)),
+        };
+        let had_stored = stored.is_some();
+        match replay(&journal_path.display().to_string(), &bytes, stored.clone())? {
+            Some(state) => Ok((Some(state), true)),
+            None => Ok((stored, had_stored || !bytes.is_empty())),
+        }
+    }
+
+    /// Whether this process may fold a journal into the state file: nobody else holds the lock
+    /// (another live run may still be appending to it).
+    fn may_settle(&self, workspace: &str) -> Result<bool, StateError> {
+        Ok(match self.file_lock(workspace).holder()? {
+            None => true,
+            Some(holder) => held_by_this_process(&holder.id),
+        })
+    }
+
+    /// Loads, and folds a leftover journal into the state file when that is safe.
+    fn load_sync(&self, workspace: &str) -> Result<State, StateError> {
+        let (state, had_journal) = self.read_current(workspace)?;
+        if had_journal && self.may_settle(workspace)? {
+            if let Some(state) = &state {
+                self.store(workspace, state, None)?;
+            }
+            remove_if_exists(&self.journal_file(workspace))?;
+        }
+        Ok(state.unwrap_or_default())
+    }
+
+    /// Writes `state` under the serial rule; returns the serial stored and the file size.
+    fn store(
+        &self,
+        workspace: &str,
+        state: &State,
+        push_force: Option<bool>,
+    ) -> Result<(u64, u64), StateError> {
+        let path = self.state_file(workspace);
+        let previous = match std::fs::read(&path) {
+            Ok(bytes) if !bytes.iter().all(u8::is_ascii_whitespace) => Some(bytes),
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(StateError::io(&path, e)),
+        };
+        let location = path.display().to_string();
+        let stored = match &previous {
+            Some(bytes) => Some(read_state(&String::from_utf8_lossy(bytes), &location)?),
+            None => None,
+        };
+        let Some(serial) = next_serial(&location, stored.as_ref(), state, push_force)? else {
+            let size = previous.as_ref().map_or(0, |b| b.len() as u64);
+            return Ok((stored.map_or(state.serial, |s| s.serial), size));
+        };
+        let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
+        if let Some(previous) = previous {
+            atomic_write(&Self::backup_file(&path), &previous)?;
+        }
+        atomic_write(&path, text.as_bytes())?;
+        Ok((serial, text.len() as u64))
+    }
+}
+
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut text = path.as_os_str().to_os_string();
+    text.push(suffix);
+    PathBuf::from(text)
+}
+
+#[async_trait]
+impl Backend for LocalBackend {
+    async fn workspaces(&self) -> Result<Vec<String>, StateError> {
+        let mut names = Vec::new();
+        let dir = self.root.join(&self.workspace_dir);
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries {
+                    let entry = entry.map_err(|e| StateError::io(&dir, e))?;
+                    if entry.path().is_dir() {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        if name != DEFAULT_WORKSPACE && validate_workspace_name(&name).is_ok() {
+                            names.push(name);
+                        }
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StateError::io(&dir, e)),
+        }
+        names.sort();
+        names.insert(0, DEFAULT_WORKSPACE.to_string());
+        Ok(names)
+    }
+
+    async fn create_workspace(&self, workspace: &str) -> Result<(), StateError> {
+        validate_workspace_name(workspace)?;
+        if self.workspace_exists(workspace) {
+            return Err(StateError::WorkspaceExists(workspace.to_string()));
+        }
+        let path = self.state_file(workspace);
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))
+    }
+
+    async fn delete_workspace(&self, workspace: &str, force: bool) -> Result<(), StateError> {
+        if workspace == DEFAULT_WORKSPACE {
+            return Err(StateError::WorkspaceUndeletable(
+                workspace.into(),
+                "the default workspace always exists".into(),
+            ));
+        }
+        validate_workspace_name(workspace)?;
+        if !self.workspace_exists(workspace) {
+            return Err(StateError::WorkspaceNotFound(workspace.to_string()));
+        }
+        let guard = self
+            .lock(workspace, "workspace delete", Duration::ZERO, &|_| {})
+            .await?;
+        let (state, _) = self.read_current(workspace)?;
+        let count = state.as_ref().map_or(0, |s| s.resources.len());
+        if count > 0 && !force {
+            return Err(StateError::WorkspaceNotEmpty {
+                name: workspace.to_string(),
+                count,
+            });
+        }
+        drop(guard);
+        let path = self.state_file(workspace);
+        let dir = path.parent().unwrap_or(&self.root);
+        std::fs::remove_dir_all(dir).map_err(|e| StateError::io(dir, e))
+    }
+
+    async fn load(&self, workspace: &str) -> Result<State, StateError> {
+        self.load_sync(workspace)
+    }
+
+    async fn write(&self, workspace: &str, state: &State) -> Result<u64, StateError> {
+        let (serial, _) = self.store(workspace, state, None)?;
+        Ok(serial)
+    }
+
+    async fn writer(
+        &self,
+        workspace: &str,
+        base: &State,
+    ) -> Result<Box<dyn StateWriter>, StateError> {
+        let (stored, had_journal) = self.read_current(workspace)?;
+        if had_journal {
+            if let Some(stored) = &stored {
+                self.store(workspace, stored, None)?;
+            }
+            remove_if_exists(&self.journal_file(workspace))?;
+        }
+        if let Some(stored) = &stored {
+            if stored.lineage != base.lineage {
+                return Err(StateError::LineageMismatch {
+                    location: self.state_file(workspace).display().to_string(),
+                    stored: stored.lineage.clone(),
+                    new: base.lineage.clone(),
+                });
+            }
+        }
+        let state_bytes = std::fs::metadata(self.state_file(workspace)).map_or(0, |m| m.len());
+        Ok(Box::new(LocalWriter {
+            backend: self.clone(),
+            workspace: workspace.to_string(),
+            state: base.clone(),
+            journal: None,
+            threshold: state_bytes.max(MIN_COMPACTION_BYTES),
+            written: None,
+        }))
+    }
+
+    async fn pull(&self, workspace: &str) -> Result<Option<String>, StateError> {
+        let (state, had_journal) = self.read_current(workspace)?;
+        if !had_journal {
+            let path = self.state_file(workspace);
+            return match std::fs::read_to_string(&path) {
+                Ok(text) if !text.trim().is_empty() => Ok(Some(text)),
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StateError::io(&path, e)),
+            };
+        }
+        state.map(|s| super::format::write_state(&s)).transpose()
+    }
+
+    async fn push(&self, workspace: &str, text: &str, force: bool) -> Result<u64, StateError> {
+        let state = read_state(text, "the pushed state")?;
+        let (serial, _) = self.store(workspace, &state, Some(force))?;
+        Ok(serial)
+    }
+
+    async fn lock(
+        &self,
+        workspace: &str,
+        operation: &str,
+        timeout: Duration,
+        on_wait: OnLockWait<'_>,
+    ) -> Result<LockGuard, StateError> {
+        let state_file = self.state_file(workspace);
+        let info = LockInfo::new(operation, &state_file.display().to_string());
+        self.file_lock(workspace)
+            .acquire(info, timeout, on_wait)
+            .await
+    }
+
+    async fn lock_holder(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
+        self.file_lock(workspace).holder()
+    }
+
+    async fn force_unlock(&self, workspace: &str, id: &str) -> Result<(), StateError> {
+        self.file_lock(workspace).force_unlock(id)
+    }
+}
+
+/// Records an apply's changes into the journal beside the state file.
+struct LocalWriter {
+    backend: LocalBackend,
+    workspace: String,
+    /// The state as recorded so far: what a compaction writes.
+    state: State,
+    journal: Option<Journal>,
+    /// The journal size at which the state is rewritten and the journal emptied: the size of
+    /// the state file (so the rewriting costs no more than the appending did).
+    threshold: u64,
+    /// The serial of the last full write.
+    written: Option<u64>,
+}
+
+impl LocalWriter {
+    fn compact(&mut self) -> Result<(), StateError> {
+        let (serial, size) = self.backend.store(&self.workspace, &self.state, None)?;
+        self.state.serial = serial;
+        self.written = Some(serial);
+        self.threshold = size.max(MIN_COMPACTION_BYTES);
+        if let Some(journal) = &mut self.journal {
+            journal.reset(&JournalHeader {
+                lineage: self.state.lineage.clone(),
+                serial,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StateWriter for LocalWriter {
+    async fn record(&mut self, change: &StateChange) -> Result<(), StateError> {
+        self.state.apply_change(change);
+        let journal = match &mut self.journal {
+            Some(journal) => journal,
+            None => self.journal.insert(Journal::create(
+                &self.backend.journal_file(&self.workspace),
+                &JournalHeader {
+                    lineage: self.state.lineage.clone(),
+                    serial: self.state.serial,
+                },
+            )?),
+        };
+        journal.append(change)?;
+        if journal.len() > self.threshold {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self, state: &State) -> Result<(), StateError> {
+        let (serial, size) = self.backend.store(&self.workspace, state, None)?;
+        if let Some(journal) = self.journal.take() {
+            journal.remove()?;
+        }
+        self.state = State {
+            serial,
+            ..state.clone()
+        };
+        self.threshold = size.max(MIN_COMPACTION_BYTES);
+        self.written = Some(serial);
+        Ok(())
+    }
+
+    fn written_serial(&self) -> Option<u64> {
+        self.written
+    }
+}

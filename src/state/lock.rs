@@ -1,0 +1,345 @@
+//! The local state lock: Terraform's `.terraform.tfstate.lock.info` file next to the state file,
+//! plus a queue so that waiting runs get the lock in arrival order.
+//!
+//! The lock file is created atomically with its content (written to a temporary file, then
+//! hard-linked to the lock name, which fails if the name exists), so a reader never sees a
+//! half-written holder record.
+//!
+//! The queue: a waiting run creates a ticket file in `.terraform.tfstate.lock.queue/` named by
+//! its arrival time, and only the oldest live ticket may try to take the lock. A ticket whose
+//! process is gone (same host) or that has not been touched for [`TICKET_STALE`] (another host
+//! sharing the directory) is removed by whoever sees it, so a crashed waiter never blocks the
+//! queue. Waiters touch their ticket every [`TICKET_HEARTBEAT`].
+
+use super::backend::{LockGuard, LockInfo, LockRelease, OnLockWait, StateError};
+use super::journal::remove_if_exists;
+use async_trait::async_trait;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+const POLL: Duration = Duration::from_millis(50);
+const TICKET_HEARTBEAT: Duration = Duration::from_secs(5);
+const TICKET_STALE: Duration = Duration::from_secs(30);
+
+/// Lock IDs this process holds, so that `load` may fold a journal into the state file when the
+/// lock is ours.
+static HELD: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+pub(crate) fn held_by_this_process(id: &str) -> bool {
+    HELD.lock()
+        .map(|held| held.as_ref().is_some_and(|set| set.contains(id)))
+        .unwrap_or(false)
+}
+
+pub(crate) fn set_held(id: &str, held: bool) {
+    if let Ok(mut guard) = HELD.lock() {
+        let set = guard.get_or_insert_with(HashSet::new);
+        if held {
+            set.insert(id.to_string());
+        } else {
+            set.remove(id);
+        }
+    }
+}
+
+/// The files of one lock.
+#[derive(Clone, Debug)]
+pub(crate) struct FileLock {
+    pub lock_path: PathBuf,
+    pub queue_dir: PathBuf,
+}
+
+impl FileLock {
+    /// The lock of the state file at `state_path`: `.NAME.lock.info` beside it, as Terraform
+    /// names it.
+    pub fn for_state(state_path: &Path) -> FileLock {
+        let dir = state_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let name = state_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "terraform.tfstate".to_string());
+        FileLock {
+            lock_path: dir.join(format!(".{name}.lock.info")),
+            queue_dir: dir.join(format!(".{name}.lock.queue")),
+        }
+    }
+
+    /// The current holder, if the lock is held. A lock file that cannot be parsed (written by
+    /// another tool) still counts as held, by an unknown holder.
+    pub fn holder(&self) -> Result<Option<LockInfo>, StateError> {
+        match std::fs::read(&self.lock_path) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                LockInfo {
+                    id: String::new(),
+                    operation: "unknown".into(),
+                    info: String::new(),
+                    who: "an unknown holder".into(),
+                    version: String::new(),
+                    created: "an unknown time".into(),
+                    path: self.lock_path.display().to_string(),
+                    pid: 0,
+                    host: String::new(),
+                }
+            }))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StateError::io(&self.lock_path, e)),
+        }
+    }
+
+    /// Creates the lock file holding `info`; `Ok(false)` if the lock is held.
+    fn try_create(&self, info: &LockInfo) -> Result<bool, StateError> {
+        let dir = self.lock_path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
+        let mut temporary = tempfile::Builder::new()
+            .prefix(".strata-lock-")
+            .tempfile_in(dir)
+            .map_err(|e| StateError::io(dir, e))?;
+        let text = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
+        std::io::Write::write_all(&mut temporary, &text)
+            .map_err(|e| StateError::io(temporary.path(), e))?;
+        temporary
+            .as_file()
+            .sync_all()
+            .map_err(|e| StateError::io(temporary.path(), e))?;
+        match std::fs::hard_link(temporary.path(), &self.lock_path) {
+            Ok(()) => {
+                set_held(&info.id, true);
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(StateError::io(&self.lock_path, e)),
+        }
+    }
+
+    /// Takes the lock (see the module documentation for the queue).
+    pub async fn acquire(
+        &self,
+        info: LockInfo,
+        timeout: Duration,
+        on_wait: OnLockWait<'_>,
+    ) -> Result<LockGuard, StateError> {
+        if timeout.is_zero() {
+            if self.try_create(&info)? {
+                return Ok(self.guard(info));
+            }
+            return Err(self.refusal(None)?);
+        }
+        let ticket = Ticket::take(&self.queue_dir)?;
+        let deadline = Instant::now() + timeout;
+        let mut told = false;
+        let mut last_heartbeat = Instant::now();
+        loop {
+            if ticket.is_first()? && self.try_create(&info)? {
+                return Ok(self.guard(info));
+            }
+            let holder = self.holder()?;
+            if let Some(holder) = &holder {
+                if holder.holder_is_gone() {
+                    return Err(holder.gone_error());
+                }
+                if !told {
+                    on_wait(holder);
+                    told = true;
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(self.refusal(holder)?);
+            }
+            if last_heartbeat.elapsed() >= TICKET_HEARTBEAT {
+                ticket.touch();
+                last_heartbeat = Instant::now();
+            }
+            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+    }
+
+    /// The error for a lock that could not be taken.
+    fn refusal(&self, holder: Option<LockInfo>) -> Result<StateError, StateError> {
+        let holder = match holder {
+            Some(holder) => Some(holder),
+            None => self.holder()?,
+        };
+        Ok(match holder {
+            Some(holder) if holder.holder_is_gone() => holder.gone_error(),
+            Some(holder) => holder.locked_error(),
+            // Free now, but other runs queued ahead of this one.
+            None => StateError::Locked {
+                id: String::new(),
+                holder: "another run queued ahead".into(),
+                operation: "waiting".into(),
+                created: "just now".into(),
+            },
+        })
+    }
+
+    fn guard(&self, info: LockInfo) -> LockGuard {
+        let release = FileLockRelease {
+            lock_path: self.lock_path.clone(),
+            id: info.id.clone(),
+            released: false,
+        };
+        LockGuard::new(info, Box::new(release))
+    }
+
+    /// Removes the lock if its ID is `id`.
+    pub fn force_unlock(&self, id: &str) -> Result<(), StateError> {
+        match self.holder()? {
+            None => Err(StateError::Unlock(format!(
+                "the state is not locked (no {})",
+                self.lock_path.display()
+            ))),
+            Some(holder) if holder.id != id => Err(StateError::Unlock(format!(
+                "the lock ID is `{}`, not `{id}`",
+                holder.id
+            ))),
+            Some(_) => {
+                set_held(id, false);
+                remove_if_exists(&self.lock_path)
+            }
+        }
+    }
+}
+
+struct FileLockRelease {
+    lock_path: PathBuf,
+    id: String,
+    released: bool,
+}
+
+impl FileLockRelease {
+    fn release_sync(&mut self) -> Result<(), StateError> {
+        if self.released {
+            return Ok(());
+        }
+        self.released = true;
+        set_held(&self.id, false);
+        // Only remove the file if it is still ours: after a force-unlock someone else may hold it.
+        let lock = FileLock {
+            lock_path: self.lock_path.clone(),
+            queue_dir: PathBuf::new(),
+        };
+        match lock.holder()? {
+            Some(holder) if holder.id == self.id => remove_if_exists(&self.lock_path),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl LockRelease for FileLockRelease {
+    async fn release(&mut self) -> Result<(), StateError> {
+        self.release_sync()
+    }
+
+    fn release_now(&mut self) {
+        if let Err(error) = self.release_sync() {
+            tracing::warn!("releasing the state lock failed: {error}");
+        }
+    }
+}
+
+/// A waiter's place in the queue; removed when dropped (whether the wait succeeded, failed or
+/// was cancelled).
+struct Ticket {
+    dir: PathBuf,
+    name: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TicketInfo {
+    pid: u32,
+    host: String,
+}
+
+impl Ticket {
+    fn take(dir: &Path) -> Result<Ticket, StateError> {
+        std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let name = format!(
+            "{nanos:024}-{:010}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let info = TicketInfo {
+            pid: std::process::id(),
+            host: super::backend::this_host(),
+        };
+        let text = serde_json::to_vec(&info).map_err(|e| StateError::Other(e.to_string()))?;
+        let path = dir.join(&name);
+        std::fs::write(&path, text).map_err(|e| StateError::io(&path, e))?;
+        Ok(Ticket {
+            dir: dir.to_path_buf(),
+            name,
+        })
+    }
+
+    /// Whether no live ticket is older than this one; removes dead tickets on the way.
+    fn is_first(&self) -> Result<bool, StateError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) => return Err(StateError::io(&self.dir, e)),
+        };
+        let mut older: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .map(|entry| {
+                (
+                    entry.file_name().to_string_lossy().into_owned(),
+                    entry.path(),
+                )
+            })
+            .filter(|(name, _)| name.as_str() < self.name.as_str())
+            .collect();
+        older.sort();
+        for (_, path) in older {
+            if ticket_is_live(&path) {
+                return Ok(false);
+            }
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(true)
+    }
+
+    fn touch(&self) {
+        let path = self.dir.join(&self.name);
+        if let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) {
+            let _ = file.set_modified(SystemTime::now());
+        }
+    }
+}
+
+fn ticket_is_live(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let Ok(info) = serde_json::from_slice::<TicketInfo>(&bytes) else {
+        // Being written right now, or garbage: judge by age.
+        return !is_stale(path);
+    };
+    if info.host == super::backend::this_host() {
+        super::backend::process_is_alive(info.pid)
+    } else {
+        !is_stale(path)
+    }
+}
+
+fn is_stale(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| modified.elapsed().ok())
+        .is_some_and(|age| age > TICKET_STALE)
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join(&self.name));
+    }
+}

@@ -1,0 +1,1091 @@
+//! The S3 backend (`backend "s3" { ... }`), compatible with Terraform's: the same object keys,
+//! the same lock object and DynamoDB lock items, so Terraform and Strata can share a bucket.
+//!
+//! - State: workspace `default` at `key`; any other at `<workspace_key_prefix>/<workspace>/<key>`
+//!   (prefix `env:` by default). Optional server-side encryption (`encrypt = true`: AES256).
+//! - Writes are compare-and-swap: the object is replaced only if its ETag is still the one read
+//!   (`If-Match`), or created only if absent (`If-None-Match: *`), so a concurrent writer that
+//!   skipped the lock makes the write fail instead of being silently overwritten.
+//! - Locks: `use_lockfile = true` writes `<state key>.tflock` with `If-None-Match: *` (as
+//!   Terraform 1.11+ does) and deletes it to release; `dynamodb_table` writes the item
+//!   `LockID = <bucket>/<state key>` with a conditional PutItem (and keeps Terraform's
+//!   `<bucket>/<state key>-md5` digest item up to date). Waiting runs queue in arrival order
+//!   through ticket objects under `<state key>.tflock.queue/`, touched every few seconds; a
+//!   ticket not touched for a minute belongs to a waiter that is gone.
+//! - Durability during apply: rewriting the whole object per resource operation would make an
+//!   apply quadratic, so [`StateWriter::record`] appends to a local journal under
+//!   `.strata/s3/` in the working directory (synced before returning), and the full state is
+//!   uploaded by `finish` and whenever the journal outgrows the state (amortised linear). After
+//!   a crash, the journal is on the machine that ran the apply: the next run there replays and
+//!   uploads it; a run elsewhere sees the state as of the last upload.
+
+use super::backend::{
+    next_serial, Backend, LockGuard, LockInfo, LockRelease, OnLockWait, StateError, StateWriter,
+};
+use super::format::{read_state, write_state, write_state_as};
+use super::journal::{remove_if_exists, replay, Journal, JournalHeader};
+use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
+use super::{State, StateChange};
+use crate::value::Value;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::primitives::ByteStream;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
+const POLL: Duration = Duration::from_millis(200);
+const TICKET_HEARTBEAT: Duration = Duration::from_secs(10);
+const TICKET_STALE: Duration = Duration::from_secs(60);
+
+/// The settings of a `backend "s3"` block (after `-backend-config` merged into them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub key: String,
+    pub region: Option<String>,
+    /// `endpoints { s3 = ... }` (or the older `endpoint`).
+    pub endpoint: Option<String>,
+    /// `endpoints { dynamodb = ... }` (or the older `dynamodb_endpoint`).
+    pub dynamodb_endpoint: Option<String>,
+    /// `use_path_style` (or the older `force_path_style`).
+    pub use_path_style: bool,
+    pub workspace_key_prefix: String,
+    pub encrypt: bool,
+    pub use_lockfile: bool,
+    pub dynamodb_table: Option<String>,
+    pub profile: Option<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+}
+
+impl S3Settings {
+    /// Reads the literal settings of the block. `bucket` and `key` are required.
+    pub fn from_settings(settings: &BTreeMap<String, Value>) -> Result<S3Settings, StateError> {
+        let invalid = |name: &str, expected: &str| {
+            StateError::Other(format!("backend \"s3\": `{name}` must be {expected}"))
+        };
+        let string = |name: &str| -> Result<Option<String>, StateError> {
+            match settings.get(name).map(Value::unmarked) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) => Ok(Some(text.clone())),
+                Some(_) => Err(invalid(name, "a string")),
+            }
+        };
+        let boolean = |name: &str| -> Result<Option<bool>, StateError> {
+            match settings.get(name).map(Value::unmarked) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Bool(value)) => Ok(Some(*value)),
+                Some(Value::String(text)) if text == "true" || text == "false" => {
+                    Ok(Some(text == "true"))
+                }
+                Some(_) => Err(invalid(name, "a bool")),
+            }
+        };
+        let endpoints = match settings.get("endpoints").map(Value::unmarked) {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(entries) | Value::Map(entries)) => entries.clone(),
+            Some(_) => return Err(invalid("endpoints", "an object like `{ s3 = \"...\" }`")),
+        };
+        let endpoint_of = |name: &str| -> Result<Option<String>, StateError> {
+            match endpoints.get(name).map(Value::unmarked) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) => Ok(Some(text.clone())),
+                Some(_) => Err(invalid(&format!("endpoints.{name}"), "a string")),
+            }
+        };
+        let required = |name: &str| -> Result<String, StateError> {
+            string(name)?.filter(|s| !s.is_empty()).ok_or_else(|| {
+                StateError::Other(format!(
+                    "backend \"s3\": `{name}` is required (set it in the block or with -backend-config={name}=...)"
+                ))
+            })
+        };
+        let workspace_key_prefix =
+            string("workspace_key_prefix")?.unwrap_or_else(|| "env:".to_string());
+        let key = required("key")?;
+        if key.starts_with('/') || key.ends_with('/') {
+            return Err(invalid(
+                "key",
+                "an object key that neither starts nor ends with `/`",
+            ));
+        }
+        Ok(S3Settings {
+            bucket: required("bucket")?,
+            key,
+            region: string("region")?,
+            endpoint: endpoint_of("s3")?.or(string("endpoint")?),
+            dynamodb_endpoint: endpoint_of("dynamodb")?.or(string("dynamodb_endpoint")?),
+            use_path_style: boolean("use_path_style")?
+                .or(boolean("force_path_style")?)
+                .unwrap_or(false),
+            workspace_key_prefix,
+            encrypt: boolean("encrypt")?.unwrap_or(false),
+            use_lockfile: boolean("use_lockfile")?.unwrap_or(false),
+            dynamodb_table: string("dynamodb_table")?.filter(|s| !s.is_empty()),
+            profile: string("profile")?,
+            access_key: string("access_key")?,
+            secret_key: string("secret_key")?,
+        })
+    }
+}
+
+/// State in an S3 bucket.
+#[derive(Clone)]
+pub struct S3Backend {
+    settings: S3Settings,
+    s3: aws_sdk_s3::Client,
+    dynamodb: Option<aws_sdk_dynamodb::Client>,
+    working_dir: PathBuf,
+}
+
+impl std::fmt::Debug for S3Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Backend")
+            .field("settings", &self.settings.bucket)
+            .finish()
+    }
+}
+
+impl S3Backend {
+    /// Connects (lazily: no request is made here). `working_dir` holds the local journal.
+    pub async fn new(
+        settings: S3Settings,
+        working_dir: impl Into<PathBuf>,
+    ) -> Result<S3Backend, StateError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &settings.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let (Some(access_key), Some(secret_key)) = (&settings.access_key, &settings.secret_key) {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+                access_key.clone(),
+                secret_key.clone(),
+                None,
+                None,
+                "backend-s3-settings",
+            ));
+        }
+        let shared = loader.load().await;
+        let mut s3_config =
+            aws_sdk_s3::config::Builder::from(&shared).force_path_style(settings.use_path_style);
+        if let Some(endpoint) = &settings.endpoint {
+            s3_config = s3_config.endpoint_url(endpoint);
+        }
+        let s3 = aws_sdk_s3::Client::from_conf(s3_config.build());
+        let dynamodb = settings.dynamodb_table.as_ref().map(|_| {
+            let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
+            if let Some(endpoint) = &settings.dynamodb_endpoint {
+                config = config.endpoint_url(endpoint);
+            }
+            aws_sdk_dynamodb::Client::from_conf(config.build())
+        });
+        Ok(S3Backend {
+            settings,
+            s3,
+            dynamodb,
+            working_dir: working_dir.into(),
+        })
+    }
+
+    pub fn settings(&self) -> &S3Settings {
+        &self.settings
+    }
+
+    /// The object key of a workspace's state.
+    pub fn state_key(&self, workspace: &str) -> String {
+        if workspace == DEFAULT_WORKSPACE {
+            self.settings.key.clone()
+        } else {
+            format!(
+                "{}/{workspace}/{}",
+                self.settings.workspace_key_prefix, self.settings.key
+            )
+        }
+    }
+
+    fn lock_key(&self, workspace: &str) -> String {
+        format!("{}.tflock", self.state_key(workspace))
+    }
+
+    fn queue_prefix(&self, workspace: &str) -> String {
+        format!("{}.tflock.queue/", self.state_key(workspace))
+    }
+
+    fn lock_id(&self, workspace: &str) -> String {
+        format!("{}/{}", self.settings.bucket, self.state_key(workspace))
+    }
+
+    fn location(&self, workspace: &str) -> String {
+        format!(
+            "s3://{}/{}",
+            self.settings.bucket,
+            self.state_key(workspace)
+        )
+    }
+
+    /// The local journal of an apply on `workspace`.
+    pub fn journal_file(&self, workspace: &str) -> PathBuf {
+        let name: String = format!("{}/{}", self.settings.bucket, self.state_key(workspace))
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.working_dir
+            .join(".strata")
+            .join("s3")
+            .join(format!("{name}.journal"))
+    }
+
+    fn failure(&self, what: &str, key: &str, error: impl std::error::Error) -> StateError {
+        StateError::Other(format!(
+            "s3://{}/{key}: {what} failed: {}",
+            self.settings.bucket,
+            aws_sdk_s3::error::DisplayErrorContext(error)
+        ))
+    }
+
+    /// An object's bytes and ETag; `None` when it does not exist.
+    async fn get_object(&self, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
+        match self
+            .s3
+            .get_object()
+            .bucket(&self.settings.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => {
+                let etag = output.e_tag().map(str::to_string);
+                let bytes = output
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| self.failure("reading", key, e))?
+                    .into_bytes()
+                    .to_vec();
+                Ok(Some((bytes, etag)))
+            }
+            Err(error) if http_status(&error) == Some(404) => Ok(None),
+            Err(error) => Err(self.failure("GetObject", key, error)),
+        }
+    }
+
+    /// The stored state with its ETag and size.
+    async fn get_state(
+        &self,
+        workspace: &str,
+    ) -> Result<Option<(State, Option<String>, u64)>, StateError> {
+        let key = self.state_key(workspace);
+        let Some((bytes, etag)) = self.get_object(&key).await? else {
+            return Ok(None);
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        let state = read_state(&String::from_utf8_lossy(&bytes), &self.location(workspace))?;
+        Ok(Some((state, etag, bytes.len() as u64)))
+    }
+
+    /// Uploads `state` under the serial rule, replacing only the version that was read.
+    async fn put_state(
+        &self,
+        workspace: &str,
+        state: &State,
+        push_force: Option<bool>,
+    ) -> Result<(u64, u64), StateError> {
+        let key = self.state_key(workspace);
+        let location = self.location(workspace);
+        let stored = self.get_state(workspace).await?;
+        let Some(serial) = next_serial(
+            &location,
+            stored.as_ref().map(|(s, _, _)| s),
+            state,
+            push_force,
+        )?
+        else {
+            let (stored, _, size) = stored.unwrap_or((State::new(), None, 0));
+            return Ok((stored.serial, size));
+        };
+        let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
+        let mut request = self
+            .s3
+            .put_object()
+            .bucket(&self.settings.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(ByteStream::from(text.clone().into_bytes()));
+        request = match stored.as_ref().and_then(|(_, etag, _)| etag.clone()) {
+            Some(etag) => request.if_match(etag),
+            None if stored.is_none() => request.if_none_match("*"),
+            None => request,
+        };
+        if self.settings.encrypt {
+            request =
+                request.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256);
+        }
+        match request.send().await {
+            Ok(_) => {}
+            Err(error) if matches!(http_status(&error), Some(412) | Some(409)) => {
+                return Err(StateError::Conflict { location });
+            }
+            Err(error) => return Err(self.failure("PutObject", &key, error)),
+        }
+        self.put_digest(workspace, &text).await?;
+        Ok((serial, text.len() as u64))
+    }
+
+    /// Terraform checks the state against an MD5 digest item in the lock table; keep it current
+    /// so that Terraform can keep reading a state Strata wrote.
+    async fn put_digest(&self, workspace: &str, text: &str) -> Result<(), StateError> {
+        let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) else {
+            return Ok(());
+        };
+        use md5::Digest;
+        let digest: String = md5::Md5::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        client
+            .put_item()
+            .table_name(table)
+            .item(
+                "LockID",
+                AttributeValue::S(format!("{}-md5", self.lock_id(workspace))),
+            )
+            .item("Digest", AttributeValue::S(digest))
+            .send()
+            .await
+            .map_err(|e| self.dynamodb_failure("PutItem", e))?;
+        Ok(())
+    }
+
+    fn dynamodb_failure(&self, what: &str, error: impl std::error::Error) -> StateError {
+        StateError::Other(format!(
+            "DynamoDB table `{}`: {what} failed: {}",
+            self.settings.dynamodb_table.as_deref().unwrap_or_default(),
+            aws_sdk_dynamodb::error::DisplayErrorContext(error)
+        ))
+    }
+
+    /// The stored state with the local journal (if any) replayed, and whether there was one.
+    async fn read_current(
+        &self,
+        workspace: &str,
+    ) -> Result<(Option<(State, u64)>, bool), StateError> {
+        let stored = self
+            .get_state(workspace)
+            .await?
+            .map(|(state, _, size)| (state, size));
+        let journal_path = self.journal_file(workspace);
+        let bytes = match std::fs::read(&journal_path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((stored, false)),
+            Err(e) => return Err(StateError::io(&journal_path, e)),
+        };
+        let size = stored.as_ref().map_or(0, |(_, size)| *size);
+        match replay(
+            &journal_path.display().to_string(),
+            &bytes,
+            stored.clone().map(|(s, _)| s),
+        )? {
+            Some(state) => Ok((Some((state, size)), true)),
+            None => Ok((stored, true)),
+        }
+    }
+
+    /// Uploads a replayed journal and deletes it, if no other run holds the lock.
+    async fn settle(&self, workspace: &str, state: Option<&State>) -> Result<(), StateError> {
+        let holder = self.lock_holder(workspace).await?;
+        if holder.is_some_and(|holder| !super::lock::held_by_this_process(&holder.id)) {
+            return Ok(());
+        }
+        if let Some(state) = state {
+            self.put_state(workspace, state, None).await?;
+        }
+        remove_if_exists(&self.journal_file(workspace))
+    }
+
+    // --- locking primitives ---
+
+    async fn try_lock_object(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
+        let key = self.lock_key(workspace);
+        let body = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
+        let mut request = self
+            .s3
+            .put_object()
+            .bucket(&self.settings.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .if_none_match("*")
+            .body(ByteStream::from(body));
+        if self.settings.encrypt {
+            request =
+                request.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256);
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error) if matches!(http_status(&error), Some(412) | Some(409)) => Ok(false),
+            Err(error) => Err(self.failure("PutObject (lock)", &key, error)),
+        }
+    }
+
+    async fn try_lock_item(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
+        let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) else {
+            return Ok(true);
+        };
+        let body = serde_json::to_string(info).map_err(|e| StateError::Other(e.to_string()))?;
+        let result = client
+            .put_item()
+            .table_name(table)
+            .item("LockID", AttributeValue::S(self.lock_id(workspace)))
+            .item("Info", AttributeValue::S(body))
+            .condition_expression("attribute_not_exists(LockID)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(self.dynamodb_failure("PutItem (lock)", error)),
+        }
+    }
+
+    /// Takes every configured lock; `false` (having taken none) if one is held.
+    async fn try_lock(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
+        if self.settings.use_lockfile && !self.try_lock_object(workspace, info).await? {
+            return Ok(false);
+        }
+        if !self.try_lock_item(workspace, info).await? {
+            if self.settings.use_lockfile {
+                self.unlock(workspace, &info.id).await?;
+            }
+            return Ok(false);
+        }
+        super::lock::set_held(&info.id, true);
+        Ok(true)
+    }
+
+    async fn holder_object(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
+        Ok(self
+            .get_object(&self.lock_key(workspace))
+            .await?
+            .map(|(bytes, _)| parse_holder(&bytes, &self.lock_key(workspace))))
+    }
+
+    async fn holder_item(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
+        let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) else {
+            return Ok(None);
+        };
+        let output = client
+            .get_item()
+            .table_name(table)
+            .key("LockID", AttributeValue::S(self.lock_id(workspace)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.dynamodb_failure("GetItem (lock)", e))?;
+        Ok(output.item().map(|item| {
+            let info = item
+                .get("Info")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            parse_holder(info.as_bytes(), &self.lock_id(workspace))
+        }))
+    }
+
+    /// Removes the locks whose ID is `id`; an error if a lock is held under another ID.
+    async fn unlock(&self, workspace: &str, id: &str) -> Result<(), StateError> {
+        let mut found = false;
+        if self.settings.use_lockfile {
+            if let Some(holder) = self.holder_object(workspace).await? {
+                if holder.id != id {
+                    return Err(StateError::Unlock(format!(
+                        "the lock ID is `{}`, not `{id}`",
+                        holder.id
+                    )));
+                }
+                let key = self.lock_key(workspace);
+                self.s3
+                    .delete_object()
+                    .bucket(&self.settings.bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| self.failure("DeleteObject (lock)", &key, e))?;
+                found = true;
+            }
+        }
+        if let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) {
+            if let Some(holder) = self.holder_item(workspace).await? {
+                if holder.id != id {
+                    return Err(StateError::Unlock(format!(
+                        "the lock ID is `{}`, not `{id}`",
+                        holder.id
+                    )));
+                }
+                client
+                    .delete_item()
+                    .table_name(table)
+                    .key("LockID", AttributeValue::S(self.lock_id(workspace)))
+                    .send()
+                    .await
+                    .map_err(|e| self.dynamodb_failure("DeleteItem (lock)", e))?;
+                found = true;
+            }
+        }
+        super::lock::set_held(id, false);
+        if found {
+            Ok(())
+        } else {
+            Err(StateError::Unlock(format!(
+                "{} is not locked",
+                self.location(workspace)
+            )))
+        }
+    }
+
+    // --- the queue ---
+
+    async fn take_ticket(&self, workspace: &str) -> Result<String, StateError> {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let key = format!(
+            "{}{nanos:024}-{}",
+            self.queue_prefix(workspace),
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        self.put_ticket(&key).await?;
+        Ok(key)
+    }
+
+    async fn put_ticket(&self, key: &str) -> Result<(), StateError> {
+        let body =
+            serde_json::json!({"pid": std::process::id(), "host": super::backend::this_host()})
+                .to_string();
+        self.s3
+            .put_object()
+            .bucket(&self.settings.bucket)
+            .key(key)
+            .body(ByteStream::from(body.into_bytes()))
+            .send()
+            .await
+            .map_err(|e| self.failure("PutObject (queue ticket)", key, e))?;
+        Ok(())
+    }
+
+    async fn delete_key(&self, key: &str) {
+        let _ = self
+            .s3
+            .delete_object()
+            .bucket(&self.settings.bucket)
+            .key(key)
+            .send()
+            .await;
+    }
+
+    /// Whether no live ticket precedes `ticket`; deletes the tickets of waiters that are gone.
+    async fn is_first(&self, workspace: &str, ticket: &str) -> Result<bool, StateError> {
+        let prefix = self.queue_prefix(workspace);
+        let listed = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.settings.bucket)
+            .prefix(&prefix)
+            .send()
+            .await
+            .map_err(|e| self.failure("ListObjectsV2 (queue)", &prefix, e))?;
+        let mut older: Vec<(String, Option<SystemTime>)> = listed
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                let key = object.key()?.to_string();
+                let modified = object
+                    .last_modified()
+                    .and_then(|t| SystemTime::try_from(*t).ok());
+                (key.as_str() < ticket).then_some((key, modified))
+            })
+            .collect();
+        older.sort();
+        for (key, modified) in older {
+            let stale = modified
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age > TICKET_STALE);
+            let dead_here = match self.get_object(&key).await? {
+                Some((bytes, _)) => serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .is_some_and(|info| {
+                        info.get("host").and_then(|h| h.as_str())
+                            == Some(super::backend::this_host().as_str())
+                            && info
+                                .get("pid")
+                                .and_then(|p| p.as_u64())
+                                .and_then(|p| u32::try_from(p).ok())
+                                .is_some_and(|pid| !super::backend::process_is_alive(pid))
+                    }),
+                None => continue,
+            };
+            if stale || dead_here {
+                self.delete_key(&key).await;
+                continue;
+            }
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    async fn current_holder(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
+        if self.settings.use_lockfile {
+            if let Some(holder) = self.holder_object(workspace).await? {
+                return Ok(Some(holder));
+            }
+        }
+        self.holder_item(workspace).await
+    }
+
+    async fn wait_in_queue(
+        &self,
+        workspace: &str,
+        info: &LockInfo,
+        ticket: &str,
+        timeout: Duration,
+        on_wait: OnLockWait<'_>,
+    ) -> Result<(), StateError> {
+        let deadline = Instant::now() + timeout;
+        let mut told = false;
+        let mut last_heartbeat = Instant::now();
+        loop {
+            if self.is_first(workspace, ticket).await? && self.try_lock(workspace, info).await? {
+                return Ok(());
+            }
+            let holder = self.current_holder(workspace).await?;
+            if let Some(holder) = &holder {
+                if holder.holder_is_gone() {
+                    return Err(holder.gone_error());
+                }
+                if !told {
+                    on_wait(holder);
+                    told = true;
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(match holder {
+                    Some(holder) => holder.locked_error(),
+                    None => StateError::Locked {
+                        id: String::new(),
+                        holder: "another run queued ahead".into(),
+                        operation: "waiting".into(),
+                        created: "just now".into(),
+                    },
+                });
+            }
+            if last_heartbeat.elapsed() >= TICKET_HEARTBEAT {
+                self.put_ticket(ticket).await?;
+                last_heartbeat = Instant::now();
+            }
+            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+    }
+}
+
+fn parse_holder(bytes: &[u8], path: &str) -> LockInfo {
+    serde_json::from_slice(bytes).unwrap_or_else(|_| LockInfo {
+        id: String::new(),
+        operation: "unknown".into(),
+        info: String::new(),
+        who: "an unknown holder".into(),
+        version: String::new(),
+        created: "an unknown time".into(),
+        path: path.to_string(),
+        pid: 0,
+        host: String::new(),
+    })
+}
+
+fn http_status<E>(
+    error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> Option<u16> {
+    error
+        .raw_response()
+        .map(|response| response.status().as_u16())
+}
+
+/// Deletes a queue ticket when the wait ends, however it ends.
+struct TicketGuard {
+    backend: S3Backend,
+    key: Option<String>,
+}
+
+impl Drop for TicketGuard {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let backend = self.backend.clone();
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move { backend.delete_key(&key).await });
+            }
+        }
+    }
+}
+
+struct S3LockRelease {
+    backend: S3Backend,
+    workspace: String,
+    id: String,
+    released: bool,
+}
+
+#[async_trait]
+impl LockRelease for S3LockRelease {
+    async fn release(&mut self) -> Result<(), StateError> {
+        if self.released {
+            return Ok(());
+        }
+        self.released = true;
+        match self.backend.unlock(&self.workspace, &self.id).await {
+            // Already gone (force-unlocked): nothing to release.
+            Err(StateError::Unlock(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    fn release_now(&mut self) {
+        if self.released {
+            return;
+        }
+        self.released = true;
+        let backend = self.backend.clone();
+        let workspace = self.workspace.clone();
+        let id = self.id.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    if let Err(error) = backend.unlock(&workspace, &id).await {
+                        tracing::warn!("releasing the state lock failed: {error}");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!(
+                "the state lock `{id}` could not be released; run `strata force-unlock {id}`"
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for S3Backend {
+    async fn workspaces(&self) -> Result<Vec<String>, StateError> {
+        let prefix = format!("{}/", self.settings.workspace_key_prefix);
+        let suffix = format!("/{}", self.settings.key);
+        let mut names = Vec::new();
+        let mut pages = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.settings.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.failure("ListObjectsV2", &prefix, e))?;
+            for object in page.contents() {
+                let Some(rest) = object.key().and_then(|key| key.strip_prefix(&prefix)) else {
+                    continue;
+                };
+                if let Some(name) = rest.strip_suffix(&suffix) {
+                    if !name.contains('/')
+                        && name != DEFAULT_WORKSPACE
+                        && validate_workspace_name(name).is_ok()
+                    {
+                        names.push(name.to_string());
+                    }
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names.insert(0, DEFAULT_WORKSPACE.to_string());
+        Ok(names)
+    }
+
+    async fn create_workspace(&self, workspace: &str) -> Result<(), StateError> {
+        validate_workspace_name(workspace)?;
+        if workspace == DEFAULT_WORKSPACE
+            || self.get_object(&self.state_key(workspace)).await?.is_some()
+        {
+            return Err(StateError::WorkspaceExists(workspace.to_string()));
+        }
+        self.put_state(workspace, &State::new(), None)
+            .await
+            .map(|_| ())
+    }
+
+    async fn delete_workspace(&self, workspace: &str, force: bool) -> Result<(), StateError> {
+        if workspace == DEFAULT_WORKSPACE {
+            return Err(StateError::WorkspaceUndeletable(
+                workspace.into(),
+                "the default workspace always exists".into(),
+            ));
+        }
+        validate_workspace_name(workspace)?;
+        let key = self.state_key(workspace);
+        let Some((state, _, _)) = self.get_state(workspace).await? else {
+            if self.get_object(&key).await?.is_none() {
+                return Err(StateError::WorkspaceNotFound(workspace.to_string()));
+            }
+            return self.delete_object(&key).await;
+        };
+        if !state.resources.is_empty() && !force {
+            return Err(StateError::WorkspaceNotEmpty {
+                name: workspace.to_string(),
+                count: state.resources.len(),
+            });
+        }
+        let guard = self
+            .lock(workspace, "workspace delete", Duration::ZERO, &|_| {})
+            .await?;
+        self.delete_object(&key).await?;
+        if let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) {
+            let _ = client
+                .delete_item()
+                .table_name(table)
+                .key(
+                    "LockID",
+                    AttributeValue::S(format!("{}-md5", self.lock_id(workspace))),
+                )
+                .send()
+                .await;
+        }
+        remove_if_exists(&self.journal_file(workspace))?;
+        guard.release().await
+    }
+
+    async fn load(&self, workspace: &str) -> Result<State, StateError> {
+        let (state, had_journal) = self.read_current(workspace).await?;
+        let state = state.map(|(state, _)| state);
+        if had_journal {
+            self.settle(workspace, state.as_ref()).await?;
+        }
+        Ok(state.unwrap_or_default())
+    }
+
+    async fn write(&self, workspace: &str, state: &State) -> Result<u64, StateError> {
+        Ok(self.put_state(workspace, state, None).await?.0)
+    }
+
+    async fn writer(
+        &self,
+        workspace: &str,
+        base: &State,
+    ) -> Result<Box<dyn StateWriter>, StateError> {
+        let (stored, had_journal) = self.read_current(workspace).await?;
+        if had_journal {
+            if let Some((stored, _)) = &stored {
+                self.put_state(workspace, stored, None).await?;
+            }
+            remove_if_exists(&self.journal_file(workspace))?;
+        }
+        if let Some((stored, _)) = &stored {
+            if stored.lineage != base.lineage {
+                return Err(StateError::LineageMismatch {
+                    location: self.location(workspace),
+                    stored: stored.lineage.clone(),
+                    new: base.lineage.clone(),
+                });
+            }
+        }
+        let size = stored.as_ref().map_or(0, |(_, size)| *size);
+        Ok(Box::new(S3Writer {
+            backend: self.clone(),
+            workspace: workspace.to_string(),
+            state: base.clone(),
+            journal: None,
+            threshold: size.max(MIN_COMPACTION_BYTES),
+            written: None,
+        }))
+    }
+
+    async fn pull(&self, workspace: &str) -> Result<Option<String>, StateError> {
+        let (state, had_journal) = self.read_current(workspace).await?;
+        if had_journal {
+            return state.map(|(state, _)| write_state(&state)).transpose();
+        }
+        Ok(self
+            .get_object(&self.state_key(workspace))
+            .await?
+            .map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned())
+            .filter(|text| !text.trim().is_empty()))
+    }
+
+    async fn push(&self, workspace: &str, text: &str, force: bool) -> Result<u64, StateError> {
+        let state = read_state(text, "the pushed state")?;
+        Ok(self.put_state(workspace, &state, Some(force)).await?.0)
+    }
+
+    async fn lock(
+        &self,
+        workspace: &str,
+        operation: &str,
+        timeout: Duration,
+        on_wait: OnLockWait<'_>,
+    ) -> Result<LockGuard, StateError> {
+        if !self.settings.use_lockfile && self.settings.dynamodb_table.is_none() {
+            // No locking configured (Terraform's behaviour): a guard that releases nothing.
+            return Ok(LockGuard::new(
+                LockInfo::new(operation, &self.location(workspace)),
+                Box::new(NoLock),
+            ));
+        }
+        let info = LockInfo::new(operation, &self.location(workspace));
+        if timeout.is_zero() {
+            if !self.try_lock(workspace, &info).await? {
+                let holder = self.current_holder(workspace).await?;
+                return Err(match holder {
+                    Some(holder) if holder.holder_is_gone() => holder.gone_error(),
+                    Some(holder) => holder.locked_error(),
+                    None => StateError::Locked {
+                        id: String::new(),
+                        holder: "another run (released just now)".into(),
+                        operation: "unknown".into(),
+                        created: "just now".into(),
+                    },
+                });
+            }
+        } else {
+            let ticket = self.take_ticket(workspace).await?;
+            let mut guard = TicketGuard {
+                backend: self.clone(),
+                key: Some(ticket.clone()),
+            };
+            let result = self
+                .wait_in_queue(workspace, &info, &ticket, timeout, on_wait)
+                .await;
+            guard.key = None;
+            self.delete_key(&ticket).await;
+            result?;
+        }
+        Ok(LockGuard::new(
+            info.clone(),
+            Box::new(S3LockRelease {
+                backend: self.clone(),
+                workspace: workspace.to_string(),
+                id: info.id,
+                released: false,
+            }),
+        ))
+    }
+
+    async fn lock_holder(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
+        self.current_holder(workspace).await
+    }
+
+    async fn force_unlock(&self, workspace: &str, id: &str) -> Result<(), StateError> {
+        self.unlock(workspace, id).await
+    }
+}
+
+impl S3Backend {
+    async fn delete_object(&self, key: &str) -> Result<(), StateError> {
+        self.s3
+            .delete_object()
+            .bucket(&self.settings.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| self.failure("DeleteObject", key, e))?;
+        Ok(())
+    }
+}
+
+struct NoLock;
+
+#[async_trait]
+impl LockRelease for NoLock {
+    async fn release(&mut self) -> Result<(), StateError> {
+        Ok(())
+    }
+    fn release_now(&mut self) {}
+}
+
+/// Records an apply's changes into the local journal and uploads the full state now and then.
+struct S3Writer {
+    backend: S3Backend,
+    workspace: String,
+    state: State,
+    journal: Option<Journal>,
+    threshold: u64,
+    written: Option<u64>,
+}
+
+#[async_trait]
+impl StateWriter for S3Writer {
+    async fn record(&mut self, change: &StateChange) -> Result<(), StateError> {
+        self.state.apply_change(change);
+        let journal = match &mut self.journal {
+            Some(journal) => journal,
+            None => {
+                let path = self.backend.journal_file(&self.workspace);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
+                }
+                self.journal.insert(Journal::create(
+                    &path,
+                    &JournalHeader {
+                        lineage: self.state.lineage.clone(),
+                        serial: self.state.serial,
+                    },
+                )?)
+            }
+        };
+        journal.append(change)?;
+        if journal.len() > self.threshold {
+            let (serial, size) = self
+                .backend
+                .put_state(&self.workspace, &self.state, None)
+                .await?;
+            self.state.serial = serial;
+            self.written = Some(serial);
+            self.threshold = size.max(MIN_COMPACTION_BYTES);
+            if let Some(journal) = &mut self.journal {
+                journal.reset(&JournalHeader {
+                    lineage: self.state.lineage.clone(),
+                    serial,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self, state: &State) -> Result<(), StateError> {
+        let (serial, size) = self.backend.put_state(&self.workspace, state, None).await?;
+        if let Some(journal) = self.journal.take() {
+            journal.remove()?;
+        }
+        self.state = State {
+            serial,
+            ..state.clone()
+        };
+        self.written = Some(serial);
+        self.threshold = size.max(MIN_COMPACTION_BYTES);
+        Ok(())
+    }
+
+    fn written_serial(&self) -> Option<u64> {
+        self.written
+    }
+}

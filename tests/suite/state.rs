@@ -1,0 +1,1073 @@
+//! State: Terraform's file format, the local backend (atomic writes, serials, lineage, backups),
+//! the apply journal and its crash safety, the lock and its queue, workspaces, pull/push, and
+//! (with the `aws` feature) the S3 backend against the emulator.
+
+use crate::common;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use strata::addrs::ResourceInstance;
+use strata::state::format::{read_state, write_state};
+use strata::state::workspace::{
+    current_workspace_from, delete_workspace, new_workspace, select_workspace,
+};
+use strata::state::{
+    Backend, InstanceObject, LocalBackend, ObjectStatus, OutputValue, State, StateChange,
+    StateError,
+};
+use strata::value::Value;
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(common::fixtures("state").join(name)).expect("read fixture")
+}
+
+fn object(id: &str, payload: &str) -> InstanceObject {
+    InstanceObject {
+        value: Value::object([
+            ("id", Value::string(id)),
+            ("payload", Value::string(payload)),
+            ("password", Value::string("hunter2").mark_sensitive()),
+        ]),
+        provider: "provider[\"terraform.io/builtin/terraform\"]".into(),
+        schema_version: 0,
+        dependencies: Vec::new(),
+        create_before_destroy: false,
+        status: ObjectStatus::Ready,
+    }
+}
+
+fn address(text: &str) -> ResourceInstance {
+    ResourceInstance::parse(text).expect("address")
+}
+
+fn put(index: usize, payload: &str) -> StateChange {
+    StateChange::Put {
+        address: address(&format!("terraform_data.item[{index}]")),
+        object: object(&format!("id-{index}"), payload),
+    }
+}
+
+/// One line per instance: what the reader understood of a state file.
+fn describe(state: &State) -> String {
+    let mut lines = vec![format!(
+        "serial={} lineage={} version={}",
+        state.serial, state.lineage, state.terraform_version
+    )];
+    for (name, output) in &state.outputs {
+        lines.push(format!(
+            "output {name}: sensitive={} type={}",
+            output.sensitive,
+            output.value.type_of().expression()
+        ));
+    }
+    for (address, object) in &state.resources {
+        let (_, sensitive) = object.value.clone().deep_unmark();
+        lines.push(format!(
+            "{address}: provider={} status={:?} cbd={} deps=[{}] sensitive=[{}]",
+            object.provider,
+            object.status,
+            object.create_before_destroy,
+            object
+                .dependencies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            sensitive
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    lines.join("\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format
+
+#[test]
+fn terraform_state_round_trips_byte_for_byte() {
+    let text = fixture("terraform-1.15.tfstate");
+    let state = read_state(&text, "terraform-1.15.tfstate").expect("parse the fixture");
+    insta::assert_snapshot!("terraform_state_model", describe(&state));
+    let written = write_state(&state).expect("write");
+    pretty_assertions::assert_eq!(written, text);
+}
+
+#[test]
+fn sensitive_values_are_marked_on_read() {
+    let state = read_state(&fixture("terraform-1.15.tfstate"), "fixture").unwrap();
+    let credentials = &state.resources[&address("module.vpc.terraform_data.credentials")];
+    let input = credentials
+        .value
+        .get_attr("input")
+        .unwrap()
+        .get_attr("value")
+        .unwrap();
+    assert!(matches!(
+        input.get_attr("password"),
+        Some(Value::Sensitive(_))
+    ));
+    assert!(matches!(input.get_attr("user"), Some(Value::String(_))));
+    assert!(state.outputs["db_password"].sensitive);
+    assert!(state.outputs["db_password"].value.contains_sensitive());
+}
+
+#[test]
+fn malformed_state_files_are_rejected_with_the_file_name() {
+    for (name, expected) in [
+        ("version-3.tfstate", "version 3 is not supported"),
+        ("truncated.tfstate", "not valid JSON"),
+        ("bad-instance.tfstate", "index_key"),
+    ] {
+        let error = read_state(&fixture(name), name).unwrap_err().to_string();
+        assert!(error.starts_with(name), "{name}: {error}");
+        assert!(error.contains(expected), "{name}: {error}");
+    }
+}
+
+#[test]
+fn large_states_load_and_write() {
+    let mut state = State::new();
+    for index in 0..10_000 {
+        if let StateChange::Put { address, object } = put(index, "x") {
+            state.resources.insert(address, object);
+        }
+    }
+    let text = write_state(&state).unwrap();
+    let read = read_state(&text, "large").unwrap();
+    assert_eq!(read.resources.len(), 10_000);
+    assert_eq!(read, state);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local backend
+
+#[tokio::test]
+async fn local_writes_are_atomic_private_and_keep_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let mut state = backend.load("default").await.unwrap();
+    assert!(state.resources.is_empty());
+    state
+        .resources
+        .insert(address("terraform_data.a"), object("a", "1"));
+    assert_eq!(backend.write("default", &state).await.unwrap(), 1);
+    let file = dir.path().join("terraform.tfstate");
+    let first = std::fs::read_to_string(&file).unwrap();
+    assert!(first.contains("\"serial\": 1"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // Same content: no new serial, no rewrite.
+    assert_eq!(backend.write("default", &state).await.unwrap(), 1);
+    assert!(!dir.path().join("terraform.tfstate.backup").exists());
+
+    state
+        .resources
+        .insert(address("terraform_data.b"), object("b", "2"));
+    assert_eq!(backend.write("default", &state).await.unwrap(), 2);
+    let backup = std::fs::read_to_string(dir.path().join("terraform.tfstate.backup")).unwrap();
+    assert_eq!(backup, first);
+    let loaded = backend.load("default").await.unwrap();
+    assert_eq!(loaded.serial, 2);
+    assert_eq!(loaded.resources, state.resources);
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test]
+async fn local_refuses_another_lineage() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let mut state = State::new();
+    state
+        .resources
+        .insert(address("terraform_data.a"), object("a", "1"));
+    backend.write("default", &state).await.unwrap();
+    let mut other = State::new();
+    other
+        .resources
+        .insert(address("terraform_data.b"), object("b", "1"));
+    let error = backend.write("default", &other).await.unwrap_err();
+    assert!(
+        matches!(error, StateError::LineageMismatch { .. }),
+        "{error}"
+    );
+    assert!(backend.writer("default", &other).await.is_err());
+}
+
+#[tokio::test]
+async fn local_path_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path()).with_path("states/main.tfstate");
+    let mut state = State::new();
+    state.outputs.insert(
+        "x".into(),
+        OutputValue {
+            value: Value::string("y"),
+            sensitive: false,
+        },
+    );
+    backend.write("default", &state).await.unwrap();
+    assert!(dir.path().join("states/main.tfstate").exists());
+    assert_eq!(
+        backend.load("default").await.unwrap().outputs,
+        state.outputs
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journal
+
+#[tokio::test]
+async fn journal_records_survive_without_finish_and_are_folded_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let base = backend.load("default").await.unwrap();
+    let mut writer = backend.writer("default", &base).await.unwrap();
+    for index in 0..50 {
+        writer.record(&put(index, "small")).await.unwrap();
+    }
+    writer
+        .record(&StateChange::Remove {
+            address: address("terraform_data.item[3]"),
+        })
+        .await
+        .unwrap();
+    drop(writer); // as if the process died before finish()
+    let journal = backend.journal_file("default");
+    assert!(journal.exists());
+    let pulled = backend
+        .pull("default")
+        .await
+        .unwrap()
+        .expect("pull sees the journal");
+    assert_eq!(read_state(&pulled, "pulled").unwrap().resources.len(), 49);
+
+    let loaded = backend.load("default").await.unwrap();
+    assert_eq!(loaded.resources.len(), 49);
+    assert!(!loaded
+        .resources
+        .contains_key(&address("terraform_data.item[3]")));
+    assert_eq!(loaded.lineage, base.lineage);
+    assert!(
+        loaded.resources[&address("terraform_data.item[7]")]
+            .value
+            .contains_sensitive(),
+        "marks survive the journal"
+    );
+    assert!(
+        !journal.exists(),
+        "load folds the journal into the state file"
+    );
+    let stored = read_state(
+        &std::fs::read_to_string(dir.path().join("terraform.tfstate")).unwrap(),
+        "stored",
+    )
+    .unwrap();
+    assert_eq!(stored.resources, loaded.resources);
+}
+
+#[tokio::test]
+async fn journal_is_compacted_when_it_outgrows_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let base = backend.load("default").await.unwrap();
+    let mut writer = backend.writer("default", &base).await.unwrap();
+    let payload = "p".repeat(4000);
+    let mut largest_journal = 0;
+    // Rewrite the same few instances many times: the state stays small, the journal would not.
+    for round in 0..400 {
+        writer
+            .record(&put(round % 5, &format!("{round}{payload}")))
+            .await
+            .unwrap();
+        let size = std::fs::metadata(backend.journal_file("default"))
+            .unwrap()
+            .len();
+        largest_journal = largest_journal.max(size);
+    }
+    assert!(
+        largest_journal < 300 * 1024,
+        "journal grew to {largest_journal} bytes"
+    );
+    let state_file = dir.path().join("terraform.tfstate");
+    assert!(state_file.exists(), "compaction wrote the state");
+    let mut final_state = base.clone();
+    for index in 0..5 {
+        if let StateChange::Put { address, object } = put(index, &payload) {
+            final_state.resources.insert(address, object);
+        }
+    }
+    writer.finish(&final_state).await.unwrap();
+    let serial = writer.written_serial().unwrap();
+    assert!(
+        serial >= 2,
+        "compactions and finish each wrote a serial: {serial}"
+    );
+    assert!(!backend.journal_file("default").exists());
+    assert_eq!(
+        backend.load("default").await.unwrap().resources,
+        final_state.resources
+    );
+}
+
+/// Not a test on its own: the child process of [`sigkill_during_records_loses_nothing`].
+#[tokio::test]
+#[ignore]
+async fn journal_child_process() {
+    let Ok(dir) = std::env::var("STRATA_JOURNAL_CHILD_DIR") else {
+        return;
+    };
+    let backend = LocalBackend::new(&dir);
+    let base = backend.load("default").await.unwrap();
+    let mut writer = backend.writer("default", &base).await.unwrap();
+    let payload = "q".repeat(2000);
+    let start: usize = std::env::var("STRATA_JOURNAL_CHILD_START")
+        .unwrap()
+        .parse()
+        .unwrap();
+    for index in start.. {
+        writer.record(&put(index, &payload)).await.unwrap();
+        use std::io::Write;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "recorded {index}").unwrap();
+        stdout.flush().unwrap();
+    }
+}
+
+#[test]
+fn sigkill_during_records_loses_nothing() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut confirmed = 0usize;
+    // Several kills at different moments: during appends, compactions and journal folding.
+    for (round, kill_after) in [37usize, 180, 420, 9].into_iter().enumerate() {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "state::journal_child_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("STRATA_JOURNAL_CHILD_DIR", dir.path())
+            .env("STRATA_JOURNAL_CHILD_START", confirmed.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut seen = 0;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(index) = line.strip_prefix("recorded ") {
+                confirmed = index.parse::<usize>().unwrap() + 1;
+                seen += 1;
+                if seen == kill_after {
+                    break;
+                }
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert_eq!(seen, kill_after, "round {round}: the child stopped early");
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = runtime
+            .block_on(LocalBackend::new(dir.path()).load("default"))
+            .unwrap_or_else(|e| panic!("round {round}: the state does not load: {e}"));
+        for index in 0..confirmed {
+            assert!(
+                state
+                    .resources
+                    .contains_key(&address(&format!("terraform_data.item[{index}]"))),
+                "round {round}: item[{index}] was recorded but is missing"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locks
+
+#[tokio::test]
+async fn a_held_lock_fails_fast_with_the_holders_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let guard = backend
+        .lock("default", "apply", Duration::ZERO, &|_| {})
+        .await
+        .unwrap();
+    let info = std::fs::read_to_string(dir.path().join(".terraform.tfstate.lock.info")).unwrap();
+    for key in [
+        "\"ID\"",
+        "\"Operation\":\"apply\"",
+        "\"Who\"",
+        "\"Version\"",
+        "\"Created\"",
+        "\"Path\"",
+        "\"Pid\"",
+    ] {
+        assert!(info.contains(key), "{key} in {info}");
+    }
+    let error = backend
+        .lock("default", "plan", Duration::ZERO, &|_| {})
+        .await
+        .unwrap_err();
+    match &error {
+        StateError::Locked {
+            id,
+            holder,
+            operation,
+            created,
+        } => {
+            assert_eq!(id, &guard.info().id);
+            assert_eq!(holder, &guard.info().who);
+            assert_eq!(operation, "apply");
+            assert_eq!(created, &guard.info().created);
+        }
+        other => panic!("expected Locked, got {other}"),
+    }
+    // Another workspace has its own lock.
+    backend.create_workspace("dev").await.unwrap();
+    let dev = backend
+        .lock("dev", "apply", Duration::ZERO, &|_| {})
+        .await
+        .unwrap();
+    dev.release().await.unwrap();
+    guard.release().await.unwrap();
+    assert!(!dir.path().join(".terraform.tfstate.lock.info").exists());
+    backend
+        .lock("default", "plan", Duration::ZERO, &|_| {})
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn waiters_are_told_who_holds_the_lock_and_get_it_in_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = Arc::new(LocalBackend::new(dir.path()));
+    let first = backend
+        .lock("default", "apply", Duration::ZERO, &|_| {})
+        .await
+        .unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for waiter in 0..4 {
+        let backend = backend.clone();
+        let order = order.clone();
+        let told = told.clone();
+        tasks.push(tokio::spawn(async move {
+            let on_wait = move |holder: &strata::state::LockInfo| {
+                told.lock()
+                    .unwrap()
+                    .push((waiter, holder.operation.clone()));
+            };
+            let guard = backend
+                .lock(
+                    "default",
+                    &format!("apply {waiter}"),
+                    Duration::from_secs(30),
+                    &on_wait,
+                )
+                .await
+                .unwrap();
+            order.lock().unwrap().push(waiter);
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            guard.release().await.unwrap();
+        }));
+        // Arrive one after the other.
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    first.release().await.unwrap();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3]);
+    let told = told.lock().unwrap();
+    assert_eq!(told.len(), 4, "each waiter is told once: {told:?}");
+    assert!(told
+        .iter()
+        .all(|(_, operation)| operation.starts_with("apply")));
+}
+
+#[tokio::test]
+async fn waiting_times_out_with_the_holders_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let _guard = backend
+        .lock("default", "apply", Duration::ZERO, &|_| {})
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = backend
+        .lock("default", "plan", Duration::from_millis(300), &|_| {})
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(
+        matches!(error, StateError::Locked { ref operation, .. } if operation == "apply"),
+        "{error}"
+    );
+    // The timed-out waiter left no ticket behind.
+    let queue = dir.path().join(".terraform.tfstate.lock.queue");
+    assert_eq!(std::fs::read_dir(queue).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_dead_holder_is_detected_and_force_unlock_needs_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = child.id();
+    child.wait().unwrap();
+    let mut info = strata::state::LockInfo::new("apply", "terraform.tfstate");
+    info.pid = dead_pid;
+    std::fs::write(
+        dir.path().join(".terraform.tfstate.lock.info"),
+        serde_json::to_string(&info).unwrap(),
+    )
+    .unwrap();
+    for timeout in [Duration::ZERO, Duration::from_secs(5)] {
+        let error = backend
+            .lock("default", "plan", timeout, &|_| {})
+            .await
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(error, StateError::LockHolderGone { .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("strata force-unlock {}", info.id)),
+            "{message}"
+        );
+    }
+    let holder = backend.lock_holder("default").await.unwrap().unwrap();
+    assert_eq!(holder.id, info.id);
+    assert!(backend.force_unlock("default", "wrong-id").await.is_err());
+    backend.force_unlock("default", &info.id).await.unwrap();
+    assert!(backend.lock_holder("default").await.unwrap().is_none());
+    assert!(backend.force_unlock("default", &info.id).await.is_err());
+}
+
+#[tokio::test]
+async fn a_crashed_waiters_ticket_does_not_block_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let queue = dir.path().join(".terraform.tfstate.lock.queue");
+    std::fs::create_dir_all(&queue).unwrap();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = child.id();
+    child.wait().unwrap();
+    std::fs::write(
+        queue.join(format!("{:024}-{dead_pid:010}-deadbeef", 1)),
+        format!(
+            "{{\"pid\":{dead_pid},\"host\":\"{}\"}}",
+            strata::state::backend::this_host()
+        ),
+    )
+    .unwrap();
+    let guard = backend
+        .lock("default", "apply", Duration::from_secs(5), &|_| {})
+        .await
+        .unwrap();
+    guard.release().await.unwrap();
+    assert_eq!(std::fs::read_dir(queue).unwrap().count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces
+
+#[tokio::test]
+async fn workspaces_are_listed_created_selected_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let backend = LocalBackend::new(root);
+    let no_env = |_: &str| None;
+    assert_eq!(backend.workspaces().await.unwrap(), vec!["default"]);
+    assert_eq!(current_workspace_from(root, &no_env).unwrap(), "default");
+
+    new_workspace(&backend, root, "dev").await.unwrap();
+    backend.create_workspace("prod").await.unwrap();
+    assert!(matches!(
+        backend.create_workspace("dev").await,
+        Err(StateError::WorkspaceExists(_))
+    ));
+    assert!(backend.create_workspace("a/b").await.is_err());
+    assert_eq!(
+        backend.workspaces().await.unwrap(),
+        vec!["default", "dev", "prod"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join(".terraform/environment")).unwrap(),
+        "dev"
+    );
+    assert_eq!(current_workspace_from(root, &no_env).unwrap(), "dev");
+    let env = |name: &str| (name == "TF_WORKSPACE").then(|| "prod".to_string());
+    assert_eq!(current_workspace_from(root, &env).unwrap(), "prod");
+
+    // Per-workspace state files, as Terraform lays them out.
+    let mut state = State::new();
+    state
+        .resources
+        .insert(address("terraform_data.a"), object("a", "1"));
+    backend.write("dev", &state).await.unwrap();
+    assert!(root
+        .join("terraform.tfstate.d/dev/terraform.tfstate")
+        .exists());
+    assert!(backend.load("prod").await.unwrap().resources.is_empty());
+    assert!(backend.load("default").await.unwrap().resources.is_empty());
+
+    assert!(select_workspace(&backend, root, "nope").await.is_err());
+    let error = delete_workspace(&backend, root, "dev", false)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("current workspace"), "{error}");
+    select_workspace(&backend, root, "prod").await.unwrap();
+    let error = delete_workspace(&backend, root, "dev", false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StateError::WorkspaceNotEmpty { count: 1, .. }),
+        "{error}"
+    );
+    assert!(delete_workspace(&backend, root, "default", true)
+        .await
+        .is_err());
+    delete_workspace(&backend, root, "dev", true).await.unwrap();
+    assert_eq!(backend.workspaces().await.unwrap(), vec!["default", "prod"]);
+    select_workspace(&backend, root, "default").await.unwrap();
+    delete_workspace(&backend, root, "prod", false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        delete_workspace(&backend, root, "prod", false).await,
+        Err(StateError::WorkspaceNotFound(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pull and push
+
+#[tokio::test]
+async fn push_refuses_other_lineages_and_older_serials_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    assert_eq!(backend.pull("default").await.unwrap(), None);
+    let text = fixture("terraform-1.15.tfstate");
+    assert_eq!(backend.push("default", &text, false).await.unwrap(), 7);
+    assert_eq!(backend.pull("default").await.unwrap().unwrap(), text);
+
+    let stored = read_state(&text, "fixture").unwrap();
+    let mut older = stored.clone();
+    older.serial = 5;
+    older.resources.clear();
+    let older_text = write_state(&older).unwrap();
+    assert!(matches!(
+        backend.push("default", &older_text, false).await,
+        Err(StateError::SerialBehind {
+            stored: 7,
+            new: 5,
+            ..
+        })
+    ));
+    let mut foreign = State::new();
+    foreign.serial = 99;
+    let foreign_text = write_state(&foreign).unwrap();
+    assert!(matches!(
+        backend.push("default", &foreign_text, false).await,
+        Err(StateError::LineageMismatch { .. })
+    ));
+    let mut newer = stored.clone();
+    newer.serial = 9;
+    newer.resources.pop_first();
+    assert_eq!(
+        backend
+            .push("default", &write_state(&newer).unwrap(), false)
+            .await
+            .unwrap(),
+        9
+    );
+    assert_eq!(
+        backend.push("default", &older_text, true).await.unwrap(),
+        10
+    );
+    assert!(backend.load("default").await.unwrap().resources.is_empty());
+    assert!(backend
+        .push("default", "{\"version\": 4", false)
+        .await
+        .is_err());
+}
+
+fn _assert_object_safe(_: &dyn Backend, _: &Path) {}
+
+// ---------------------------------------------------------------------------------------------
+// S3 (against the emulator)
+
+#[cfg(feature = "aws")]
+mod s3 {
+    use super::*;
+    use std::collections::BTreeMap;
+    use strata::state::s3::{S3Backend, S3Settings};
+
+    async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .load()
+            .await;
+        let config = aws_sdk_s3::config::Builder::from(&shared)
+            .endpoint_url(&moto.endpoint)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    async fn backend(
+        moto: &common::Moto,
+        bucket: &str,
+        extra: &[(&str, Value)],
+        dir: &Path,
+    ) -> S3Backend {
+        s3_client(moto)
+            .await
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .ok();
+        let mut settings: BTreeMap<String, Value> = [
+            ("bucket", Value::string(bucket)),
+            ("key", Value::string("network/terraform.tfstate")),
+            ("region", Value::string("us-east-1")),
+            ("use_path_style", Value::Bool(true)),
+            ("access_key", Value::string("test")),
+            ("secret_key", Value::string("test")),
+            (
+                "endpoints",
+                Value::object([
+                    ("s3", Value::string(&moto.endpoint)),
+                    ("dynamodb", Value::string(&moto.endpoint)),
+                ]),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for (key, value) in extra {
+            settings.insert(key.to_string(), value.clone());
+        }
+        let settings = S3Settings::from_settings(&settings).expect("settings");
+        S3Backend::new(settings, dir).await.expect("backend")
+    }
+
+    fn lockfile() -> (&'static str, Value) {
+        ("use_lockfile", Value::Bool(true))
+    }
+
+    #[test]
+    fn settings_are_read_with_defaults_and_aliases() {
+        let settings: BTreeMap<String, Value> = [
+            ("bucket", Value::string("b")),
+            ("key", Value::string("k.tfstate")),
+            ("force_path_style", Value::Bool(true)),
+            ("endpoint", Value::string("http://old")),
+            ("encrypt", Value::Bool(true)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let parsed = S3Settings::from_settings(&settings).unwrap();
+        assert_eq!(parsed.workspace_key_prefix, "env:");
+        assert!(parsed.use_path_style && parsed.encrypt && !parsed.use_lockfile);
+        assert_eq!(parsed.endpoint.as_deref(), Some("http://old"));
+        let mut missing = settings.clone();
+        missing.remove("key");
+        let error = S3Settings::from_settings(&missing).unwrap_err().to_string();
+        assert!(error.contains("`key` is required"), "{error}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn s3_backend_against_the_emulator() {
+        let moto = common::Moto::start();
+        let dir = tempfile::tempdir().unwrap();
+
+        // State round trip per workspace, at Terraform's keys.
+        let store = backend(
+            &moto,
+            "states",
+            &[lockfile(), ("encrypt", Value::Bool(true))],
+            dir.path(),
+        )
+        .await;
+        assert_eq!(store.workspaces().await.unwrap(), vec!["default"]);
+        let mut default_state = store.load("default").await.unwrap();
+        default_state
+            .resources
+            .insert(address("terraform_data.a"), object("a", "default"));
+        assert_eq!(store.write("default", &default_state).await.unwrap(), 1);
+        store.create_workspace("dev").await.unwrap();
+        assert!(matches!(
+            store.create_workspace("dev").await,
+            Err(StateError::WorkspaceExists(_))
+        ));
+        let mut dev_state = store.load("dev").await.unwrap();
+        dev_state
+            .resources
+            .insert(address("terraform_data.b"), object("b", "dev"));
+        store.write("dev", &dev_state).await.unwrap();
+        assert_eq!(store.workspaces().await.unwrap(), vec!["default", "dev"]);
+        let client = s3_client(&moto).await;
+        let head = client
+            .head_object()
+            .bucket("states")
+            .key("env:/dev/network/terraform.tfstate")
+            .send()
+            .await
+            .expect("the dev state is at env:/dev/<key>");
+        assert_eq!(
+            head.server_side_encryption(),
+            Some(&aws_sdk_s3::types::ServerSideEncryption::Aes256)
+        );
+        assert_eq!(
+            store.load("default").await.unwrap().resources,
+            default_state.resources
+        );
+        assert_eq!(
+            store.load("dev").await.unwrap().resources,
+            dev_state.resources
+        );
+        let pulled = store.pull("dev").await.unwrap().unwrap();
+        assert_eq!(
+            read_state(&pulled, "pulled").unwrap().resources,
+            dev_state.resources
+        );
+        let foreign = write_state(&State::new()).unwrap();
+        assert!(matches!(
+            store.push("dev", &foreign, false).await,
+            Err(StateError::LineageMismatch { .. })
+        ));
+        assert!(matches!(
+            store.delete_workspace("dev", false).await,
+            Err(StateError::WorkspaceNotEmpty { .. })
+        ));
+
+        // The journal: records go to a local file; finish uploads.
+        let base = store.load("default").await.unwrap();
+        let mut writer = store.writer("default", &base).await.unwrap();
+        for index in 0..20 {
+            writer.record(&put(index, "journal")).await.unwrap();
+        }
+        assert!(store.journal_file("default").exists());
+        drop(writer);
+        let replayed = store.load("default").await.unwrap();
+        assert_eq!(
+            replayed.resources.len(),
+            21,
+            "load replays the local journal"
+        );
+        assert!(!store.journal_file("default").exists(), "and uploads it");
+        let uploaded = store.pull("default").await.unwrap().unwrap();
+        assert_eq!(
+            read_state(&uploaded, "uploaded").unwrap().resources.len(),
+            21
+        );
+
+        // A held lock with timeout 0 fails fast with the holder's details.
+        let guard = store
+            .lock("default", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        let lock_object = client
+            .get_object()
+            .bucket("states")
+            .key("network/terraform.tfstate.tflock")
+            .send()
+            .await
+            .expect("the lock object exists");
+        let lock_text = lock_object.body.collect().await.unwrap().into_bytes();
+        assert!(String::from_utf8_lossy(&lock_text).contains(&guard.info().id));
+        match store.lock("default", "plan", Duration::ZERO, &|_| {}).await {
+            Err(StateError::Locked {
+                id,
+                holder,
+                operation,
+                created,
+            }) => {
+                assert_eq!(id, guard.info().id);
+                assert_eq!(holder, guard.info().who);
+                assert_eq!(operation, "apply");
+                assert_eq!(created, guard.info().created);
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        // Different workspaces lock independently.
+        let dev_guard = store
+            .lock("dev", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        dev_guard.release().await.unwrap();
+        assert!(store.force_unlock("default", "not-the-id").await.is_err());
+        guard.release().await.unwrap();
+
+        // Two writers at the same moment: both succeed, one after the other, nothing lost.
+        let told = Arc::new(Mutex::new(0));
+        let mut tasks = Vec::new();
+        let before = store.load("default").await.unwrap().serial;
+        for writer_index in 0..2 {
+            let store = store.clone();
+            let told = told.clone();
+            tasks.push(tokio::spawn(async move {
+                let on_wait = move |_: &strata::state::LockInfo| *told.lock().unwrap() += 1;
+                let guard = store
+                    .lock("default", "apply", Duration::from_secs(60), &on_wait)
+                    .await
+                    .unwrap();
+                let mut state = store.load("default").await.unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                state.resources.insert(
+                    address(&format!("terraform_data.writer[{writer_index}]")),
+                    object("w", "w"),
+                );
+                store.write("default", &state).await.unwrap();
+                guard.release().await.unwrap();
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let after = store.load("default").await.unwrap();
+        assert_eq!(
+            after.serial,
+            before + 2,
+            "the final serial counts both writes"
+        );
+        assert!(after
+            .resources
+            .contains_key(&address("terraform_data.writer[0]")));
+        assert!(after
+            .resources
+            .contains_key(&address("terraform_data.writer[1]")));
+        assert_eq!(
+            *told.lock().unwrap(),
+            1,
+            "the second writer was told who holds the lock"
+        );
+
+        // DynamoDB locking for existing setups.
+        let dynamodb = {
+            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "test", "test", None, None, "test",
+                ))
+                .load()
+                .await;
+            aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(&shared)
+                    .endpoint_url(&moto.endpoint)
+                    .build(),
+            )
+        };
+        dynamodb
+            .create_table()
+            .table_name("locks")
+            .attribute_definitions(
+                aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                    .attribute_name("LockID")
+                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                    .attribute_name("LockID")
+                    .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap();
+        let legacy = backend(
+            &moto,
+            "legacy",
+            &[("dynamodb_table", Value::string("locks"))],
+            dir.path(),
+        )
+        .await;
+        let guard = legacy
+            .lock("default", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        let item = dynamodb
+            .get_item()
+            .table_name("locks")
+            .key(
+                "LockID",
+                aws_sdk_dynamodb::types::AttributeValue::S(
+                    "legacy/network/terraform.tfstate".into(),
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            item.item().is_some(),
+            "the lock item is keyed <bucket>/<key>"
+        );
+        assert!(matches!(
+            legacy.lock("default", "plan", Duration::ZERO, &|_| {}).await,
+            Err(StateError::Locked { ref operation, .. }) if operation == "apply"
+        ));
+        let mut state = legacy.load("default").await.unwrap();
+        state
+            .resources
+            .insert(address("terraform_data.a"), object("a", "1"));
+        legacy.write("default", &state).await.unwrap();
+        let digest = dynamodb
+            .get_item()
+            .table_name("locks")
+            .key(
+                "LockID",
+                aws_sdk_dynamodb::types::AttributeValue::S(
+                    "legacy/network/terraform.tfstate-md5".into(),
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(digest
+            .item()
+            .is_some_and(|item| item.contains_key("Digest")));
+        guard.release().await.unwrap();
+        legacy
+            .lock("default", "plan", Duration::ZERO, &|_| {})
+            .await
+            .unwrap()
+            .release()
+            .await
+            .unwrap();
+    }
+}
