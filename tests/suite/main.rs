@@ -6,4 +6,6 @@ mod common;
 mod config;
 mod crash;
 mod fmt;
+mod functions;
+mod lang;
 mod state;
