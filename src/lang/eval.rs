@@ -103,7 +103,7 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(number) => self.number_literal(number),
-            Expression::String(text) => Ok(Value::String(text.value().clone())),
+            Expression::String(text) => Ok(Value::String(nfc(text.value()).into_owned())),
             Expression::Array(array) => {
                 let mut items = Vec::with_capacity(array.len());
                 let mut errors = Diagnostics::new();
@@ -660,7 +660,8 @@ impl<'a> Evaluator<'a> {
                         None => strip_last,
                         Some(next) => element_strip(next).strip_start(),
                     };
-                    let dedented = dedent_lines(literal.value(), own_dedent);
+                    let normalized = nfc(literal.value());
+                    let dedented = dedent_lines(&normalized, own_dedent);
                     let mut text: &str = &dedented;
                     if strip_start {
                         text = text.trim_start();
@@ -1035,6 +1036,16 @@ fn dedent_lines(text: &str, indent: usize) -> Cow<'_, str> {
         result.push_str(&line[skip..]);
     }
     Cow::Owned(result)
+}
+
+/// A string literal in Unicode normal form C, as HCL normalizes every literal (so `"años"`
+/// written with a combining tilde equals the precomposed one).
+fn nfc(text: &str) -> Cow<'_, str> {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
 }
 
 /// Removes the top-level sensitive mark of a possibly borrowed value.

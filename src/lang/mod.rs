@@ -82,6 +82,21 @@ pub fn eval_expr(expr: &Expr, ctx: &EvalContext<'_>) -> Result<Value, Diagnostic
     Evaluator::new(Some(ctx), expr.file.clone(), Mode::Normal).eval(&expr.expr)
 }
 
+/// Evaluates an expression with extra root names bound, as `for` symbols are: a traversal
+/// starting with one of `symbols` takes its value from there before the scope is asked.
+/// (HCL's own contexts with plain variables, such as its specification suite, need this.)
+pub fn eval_expr_with_symbols(
+    expr: &Expr,
+    ctx: &EvalContext<'_>,
+    symbols: &std::collections::BTreeMap<String, Value>,
+) -> Result<Value, Diagnostics> {
+    let mut evaluator = Evaluator::new(Some(ctx), expr.file.clone(), Mode::Normal);
+    for (name, value) in symbols {
+        evaluator.bind(name, value.clone());
+    }
+    evaluator.eval(&expr.expr)
+}
+
 /// Evaluates an expression in which only literal values are allowed (variable defaults,
 /// backend settings): any reference is an error ("Variables not allowed"), as is any
 /// function call.

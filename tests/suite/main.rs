@@ -7,4 +7,5 @@ mod config;
 mod crash;
 mod fmt;
 mod lang;
+mod lang_specsuite;
 mod state;
