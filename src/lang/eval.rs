@@ -127,8 +127,18 @@ impl<'a> Evaluator<'a> {
             Expression::Traversal(traversal) => self.traversal_expr(traversal),
             Expression::Conditional(conditional) => {
                 let condition = self.eval(&conditional.cond_expr);
+                // Terraform checks references before evaluating: an undeclared one is an error
+                // even in the result that is not chosen.
+                let before = self.reference_errors;
                 let true_result = self.eval(&conditional.true_expr);
+                if self.reference_errors > before && true_result.is_err() {
+                    return true_result;
+                }
+                let before = self.reference_errors;
                 let false_result = self.eval(&conditional.false_expr);
+                if self.reference_errors > before && false_result.is_err() {
+                    return false_result;
+                }
                 operators::conditional(
                     self,
                     condition?,
@@ -471,7 +481,9 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Unsupported attribute")
                         .with_detail(format!("This object does not have an attribute named \"{name}\"."))
                         .with_span_opt(self.at(range.clone()));
-                    if let Some(close) = suggest(name, entries.keys().map(String::as_str)) {
+                    let close = suggest(name, entries.keys().map(String::as_str));
+                    // The names of a sensitive object are as secret as its values.
+                    if let Some(close) = close.filter(|_| !sensitive) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
                     return Err(diagnostic.into());
@@ -587,7 +599,8 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Invalid index")
                         .with_detail(NOT_FOUND)
                         .with_span_opt(self.at(range.clone()));
-                    if let Some(close) = suggest(&name, entries.keys().map(String::as_str)) {
+                    let close = suggest(&name, entries.keys().map(String::as_str));
+                    if let Some(close) = close.filter(|_| !sensitive) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
                     return Err(diagnostic.into());
@@ -739,10 +752,10 @@ impl<'a> Evaluator<'a> {
                         for (key, item) in pairs {
                             let mut bound = 1;
                             if let Some(key_var) = &intro.key_var {
-                                self.bind(key_var.as_str(), key);
+                                self.bind(key_var.as_str(), key.mark_if(sensitive));
                                 bound += 1;
                             }
-                            self.bind(intro.value_var.as_str(), item);
+                            self.bind(intro.value_var.as_str(), item.mark_if(sensitive));
                             let rendered = self.render(
                                 &intro.template,
                                 (
@@ -855,10 +868,12 @@ impl<'a> Evaluator<'a> {
         for (key, item) in pairs {
             let mut bound = 1;
             if let Some(key_var) = &intro.key_var {
-                self.bind(key_var.as_str(), key);
+                // Elements of a sensitive collection stay marked inside the loop, so that
+                // nothing derived from them (an error message included) shows them.
+                self.bind(key_var.as_str(), key.mark_if(sensitive));
                 bound += 1;
             }
-            self.bind(intro.value_var.as_str(), item);
+            self.bind(intro.value_var.as_str(), item.mark_if(sensitive));
             let step = self.for_element(for_expr);
             self.unbind(bound);
             match step? {
@@ -879,9 +894,14 @@ impl<'a> Evaluator<'a> {
                             }
                             match object.entry(name) {
                                 std::collections::btree_map::Entry::Occupied(occupied) => {
+                                    let key_text = if sensitive {
+                                        "(sensitive value)".to_string()
+                                    } else {
+                                        format!("\"{}\"", occupied.key())
+                                    };
                                     return Err(self.error(
                                         "Duplicate object key",
-                                        format!("Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.", occupied.key()),
+                                        format!("Two different items produced the key {key_text} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
                                         self.at(key_span),
                                     ));
                                 }
