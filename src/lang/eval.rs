@@ -1116,3 +1116,28 @@ pub(crate) fn suggest<'c>(
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedents_lines_after_the_first() {
+        assert_eq!(dedent_lines("x\n    a\n  b\n", 4), "x\na\nb\n");
+        assert_eq!(dedent_lines("x\n\tc", 2), "x\nc");
+        assert_eq!(dedent_lines("only line", 4), "only line");
+    }
+
+    #[test]
+    fn normalizes_to_nfc() {
+        assert_eq!(nfc("an\u{303}os"), "años");
+        assert!(matches!(nfc("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["name", "size", "tags"];
+        assert_eq!(suggest("nmae", names.iter().copied()), Some("name"));
+        assert_eq!(suggest("completely_different", names.iter().copied()), None);
+    }
+}
