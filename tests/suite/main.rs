@@ -6,6 +6,7 @@ mod common;
 mod config;
 mod crash;
 mod fmt;
+mod functions;
 mod lang;
 mod lang_specsuite;
 mod state;
