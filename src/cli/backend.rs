@@ -171,7 +171,10 @@ pub async fn open_settings(
 }
 
 #[cfg(feature = "aws")]
-async fn open_s3(context: &Context, settings: &BackendSettings) -> anyhow::Result<Box<dyn Backend>> {
+async fn open_s3(
+    context: &Context,
+    settings: &BackendSettings,
+) -> anyhow::Result<Box<dyn Backend>> {
     let values: BTreeMap<String, Value> = settings
         .settings
         .iter()
@@ -184,7 +187,10 @@ async fn open_s3(context: &Context, settings: &BackendSettings) -> anyhow::Resul
 }
 
 #[cfg(not(feature = "aws"))]
-async fn open_s3(_context: &Context, _settings: &BackendSettings) -> anyhow::Result<Box<dyn Backend>> {
+async fn open_s3(
+    _context: &Context,
+    _settings: &BackendSettings,
+) -> anyhow::Result<Box<dyn Backend>> {
     let _ = value_from_json;
     let _: Option<Value> = None;
     bail!("this build of Strata has no S3 backend (it was built without the `aws` feature)")
