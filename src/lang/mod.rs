@@ -9,6 +9,21 @@
 //!
 //! Architecture invariant: this module never calls a provider or reads state; all it knows of
 //! the world comes through the [`Scope`].
+//!
+//! Inside:
+//! - `eval`: the evaluator over `hcl-edit` syntax: literals (numbers re-read from the source
+//!   text so no digit is lost), templates and heredocs, traversals and splats, `for`
+//!   expressions, and the stack of names `for` / directives / iterators bind.
+//! - `operators`: arithmetic, comparison and logical operators, conditionals, and
+//!   [`unify_loose`] (cty's type unification).
+//! - `calls`: function calls, `...` expansion, and `try`, `can`, `templatefile`.
+//! - `body`: [`eval_body`], a body against a provider schema, `dynamic` blocks included.
+//! - `refs`: [`references`] and [`body_references`], and the root names every traversal
+//!   starts with.
+//!
+//! Diagnostics use Terraform's wording. Locations are computed only for diagnostics (finding a
+//! line and column costs more than most evaluation steps), and a sensitive value never appears
+//! in one.
 
 mod body;
 mod calls;
