@@ -10,4 +10,5 @@ mod crash;
 mod fmt;
 mod functions;
 mod lang;
+mod lang_specsuite;
 mod state;
