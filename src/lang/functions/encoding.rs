@@ -235,7 +235,7 @@ fn yamlencode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionEr
     let mut out = String::new();
     match args[0].unmarked() {
         Value::String(text) => {
-            out.push_str(&yaml_scalar_string(text, 0));
+            out.push_str(&yaml_scalar_string(text, 0, 0));
             out.push('\n');
         }
         Value::List(items) | Value::Tuple(items) | Value::Set(items) if !items.is_empty() => {
@@ -281,8 +281,9 @@ fn is_block(value: &Value) -> bool {
 }
 
 /// A string scalar: a literal block when it has line breaks and can be one, else
-/// double-quoted. `indent` is the indentation of the block's content.
-fn yaml_scalar_string(text: &str, indent: usize) -> String {
+/// double-quoted. `indent` is the indentation of the block's content (and of a folded
+/// double-quoted string's continuation lines); `column` is where the scalar starts.
+fn yaml_scalar_string(text: &str, indent: usize, column: usize) -> String {
     let literal_ok = text.contains('\n')
         && !text.ends_with(' ')
         && !text.contains(" \n")
@@ -290,7 +291,7 @@ fn yaml_scalar_string(text: &str, indent: usize) -> String {
             .chars()
             .all(|ch| ch == '\n' || !(ch.is_control() || ch == '\u{feff}'));
     if !literal_ok {
-        return yaml_double_quoted(text);
+        return yaml_double_quoted_folded(text, indent.max(2), column);
     }
     let trailing_breaks = text.len() - text.trim_end_matches('\n').len();
     let chomping = match trailing_breaks {
@@ -325,30 +326,80 @@ fn yaml_scalar_string(text: &str, indent: usize) -> String {
     out
 }
 
+/// A double-quoted scalar that is never folded (mapping keys).
 fn yaml_double_quoted(text: &str) -> String {
+    yaml_double_quoted_folded(text, 0, None)
+}
+
+/// How the YAML emitter escapes `ch` inside double quotes, if it does.
+fn yaml_escape(ch: char) -> Option<String> {
+    Some(match ch {
+        '"' => "\\\"".to_string(),
+        '\\' => "\\\\".to_string(),
+        '\0' => "\\0".to_string(),
+        '\u{7}' => "\\a".to_string(),
+        '\u{8}' => "\\b".to_string(),
+        '\t' => "\\t".to_string(),
+        '\n' => "\\n".to_string(),
+        '\u{b}' => "\\v".to_string(),
+        '\u{c}' => "\\f".to_string(),
+        '\r' => "\\r".to_string(),
+        '\u{1b}' => "\\e".to_string(),
+        '\u{85}' => "\\N".to_string(),
+        '\u{a0}' => "\\_".to_string(),
+        '\u{2028}' => "\\L".to_string(),
+        '\u{2029}' => "\\P".to_string(),
+        '\u{feff}' => "\\uFEFF".to_string(),
+        ch if (ch as u32) < 0x20 || ch == '\u{7f}' => format!("\\x{:02X}", ch as u32),
+        _ => return None,
+    })
+}
+
+/// The column past which the emitter folds a long double-quoted string at a space (go-yaml's
+/// default best width).
+const YAML_WIDTH: usize = 80;
+
+/// A double-quoted scalar starting at `column` (None: never folded). Like libyaml, a space
+/// past [`YAML_WIDTH`] becomes a line break followed by `indent` spaces (a `\` keeps a second
+/// space from being eaten).
+fn yaml_double_quoted_folded(
+    text: &str,
+    indent: usize,
+    column: impl Into<Option<usize>>,
+) -> String {
+    let start = column.into();
+    let mut column = start.unwrap_or(0) + 1;
     let mut out = String::from("\"");
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\0' => out.push_str("\\0"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{85}' => out.push_str("\\N"),
-            '\u{a0}' => out.push_str("\\_"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            '\u{feff}' => out.push_str("\\uFEFF"),
-            ch if (ch as u32) < 0x20 || ch == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02X}", ch as u32))
+    let chars: Vec<char> = text.chars().collect();
+    let mut after_space = false;
+    for (position, &ch) in chars.iter().enumerate() {
+        if let Some(escape) = yaml_escape(ch) {
+            column += escape.chars().count();
+            out.push_str(&escape);
+            after_space = false;
+        } else if ch == ' ' {
+            let fold = start.is_some()
+                && !after_space
+                && column > YAML_WIDTH
+                && position > 0
+                && position + 1 < chars.len();
+            if fold {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                column = indent;
+                if chars.get(position + 1) == Some(&' ') {
+                    out.push('\\');
+                    column += 1;
+                }
+            } else {
+                out.push(' ');
+                column += 1;
             }
-            ch => out.push(ch),
+            after_space = true;
+        } else {
+            out.push(ch);
+            column += 1;
+            after_space = false;
         }
     }
     out.push('"');
@@ -368,7 +419,8 @@ fn write_yaml_value_after_key(value: &Value, indent: usize, out: &mut String) {
         }
         Value::String(text) => {
             out.push(' ');
-            out.push_str(&yaml_scalar_string(text, indent + 2));
+            let column = current_column(out);
+            out.push_str(&yaml_scalar_string(text, indent + 2, column));
             out.push('\n');
         }
         other => {
@@ -377,6 +429,11 @@ fn write_yaml_value_after_key(value: &Value, indent: usize, out: &mut String) {
             out.push('\n');
         }
     }
+}
+
+/// The column the next character written to `out` lands in.
+fn current_column(out: &str) -> usize {
+    out.chars().rev().take_while(|ch| *ch != '\n').count()
 }
 
 fn write_yaml_mapping(items: &BTreeMap<String, Value>, indent: usize, out: &mut String) {
@@ -408,7 +465,8 @@ fn write_yaml_sequence(items: &[Value], indent: usize, out: &mut String) {
                 _ => {}
             },
             Value::String(text) => {
-                out.push_str(&yaml_scalar_string(text, indent + 2));
+                let column = current_column(out);
+                out.push_str(&yaml_scalar_string(text, indent + 2, column));
                 out.push('\n');
             }
             other => {

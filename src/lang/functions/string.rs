@@ -1,4 +1,4 @@
-//! String functions: chomp, endswith, indent, join, lower, regex, regexall, replace, split,
+//! String functions: chomp, endswith, strcontains, indent, join, lower, regex, regexall, replace, split,
 //! startswith, strrev, substr, title, trim, trimprefix, trimsuffix, trimspace, upper.
 //! (`format` and `formatlist` are in [`super::format`].)
 //!
@@ -26,6 +26,12 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
             vec![string("str"), string("suffix")],
             returns::bool,
             endswith,
+        ),
+        FunctionSpec::new(
+            "strcontains",
+            vec![string("str"), string("substr")],
+            returns::bool,
+            strcontains,
         ),
         FunctionSpec::new(
             "startswith",
@@ -110,6 +116,12 @@ fn chomp(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> 
 fn endswith(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
     Ok(Value::Bool(
         string_value(&args[0]).ends_with(string_value(&args[1])),
+    ))
+}
+
+fn strcontains(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    Ok(Value::Bool(
+        string_value(&args[0]).contains(string_value(&args[1])),
     ))
 }
 
