@@ -1,5 +1,5 @@
-//! Encoding functions: base64decode, base64encode, jsondecode, jsonencode, yamldecode,
-//! yamlencode, urlencode.
+//! Encoding functions: base64decode, base64encode, csvdecode, jsondecode, jsonencode,
+//! yamldecode, yamlencode, urlencode.
 //!
 //! `jsonencode` writes JSON as Terraform does (compact, keys sorted, `<`, `>`, `&`, U+2028 and
 //! U+2029 escaped as Go's encoder escapes them). `yamlencode` writes block-style YAML the way
@@ -44,6 +44,7 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
             yamlencode,
         ),
         FunctionSpec::new("urlencode", vec![string("str")], returns::string, urlencode),
+        FunctionSpec::new("csvdecode", vec![string("str")], returns::any, csvdecode),
     ]
 }
 
@@ -475,4 +476,121 @@ fn write_yaml_sequence(items: &[Value], indent: usize, out: &mut String) {
             }
         }
     }
+}
+
+// --- CSV ---------------------------------------------------------------------------------------
+
+/// `csvdecode`: the first line names the columns; every later line becomes an object of
+/// strings. Parsing follows Go's `encoding/csv` (quoted fields, `""` escapes, blank lines
+/// skipped, every record as long as the header).
+fn csvdecode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    let records = parse_csv(string_value(&args[0])).map_err(failed)?;
+    let mut records = records.into_iter();
+    let Some((_, headers)) = records.next() else {
+        return Err(failed("missing header line"));
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for name in &headers {
+        if !seen.insert(name.as_str()) {
+            return Err(failed(format!("duplicate column name {name:?}")));
+        }
+    }
+    let mut rows = Vec::new();
+    for (line, fields) in records {
+        if fields.len() != headers.len() {
+            return Err(failed(format!(
+                "CSV parse error on line {line}: wrong number of fields"
+            )));
+        }
+        rows.push(Value::Object(
+            headers
+                .iter()
+                .cloned()
+                .zip(fields.into_iter().map(Value::String))
+                .collect(),
+        ));
+    }
+    Ok(Value::List(rows))
+}
+
+/// Records with the line each starts on.
+fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let text = text.replace("\r\n", "\n");
+    let chars: Vec<char> = text.chars().collect();
+    let mut records = Vec::new();
+    let mut position = 0;
+    let mut line = 1;
+    while position < chars.len() {
+        if chars[position] == '\n' {
+            // Blank lines are skipped.
+            position += 1;
+            line += 1;
+            continue;
+        }
+        let start_line = line;
+        let mut fields = Vec::new();
+        loop {
+            let mut field = String::new();
+            if chars.get(position) == Some(&'"') {
+                position += 1;
+                loop {
+                    match chars.get(position) {
+                        None => {
+                            return Err(format!(
+                                "CSV parse error on line {start_line}: extraneous or missing \" in quoted-field"
+                            ))
+                        }
+                        Some('"') if chars.get(position + 1) == Some(&'"') => {
+                            field.push('"');
+                            position += 2;
+                        }
+                        Some('"') => {
+                            position += 1;
+                            break;
+                        }
+                        Some(&ch) => {
+                            if ch == '\n' {
+                                line += 1;
+                            }
+                            field.push(ch);
+                            position += 1;
+                        }
+                    }
+                }
+                match chars.get(position) {
+                    None | Some(',') | Some('\n') => {}
+                    Some(_) => {
+                        return Err(format!(
+                            "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
+                        ))
+                    }
+                }
+            } else {
+                while let Some(&ch) = chars.get(position) {
+                    if ch == ',' || ch == '\n' {
+                        break;
+                    }
+                    if ch == '"' {
+                        return Err(format!(
+                            "CSV parse error on line {line}: bare \" in non-quoted-field"
+                        ));
+                    }
+                    field.push(ch);
+                    position += 1;
+                }
+            }
+            fields.push(field);
+            match chars.get(position) {
+                Some(',') => position += 1,
+                Some('\n') => {
+                    position += 1;
+                    line += 1;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        records.push((start_line, fields));
+    }
+    Ok(records)
 }
