@@ -559,11 +559,9 @@ fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
                 }
                 match chars.get(position) {
                     None | Some(',') | Some('\n') => {}
-                    Some(_) => {
-                        return Err(format!(
-                            "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
-                        ))
-                    }
+                    Some(_) => return Err(format!(
+                        "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
+                    )),
                 }
             } else {
                 while let Some(&ch) = chars.get(position) {
