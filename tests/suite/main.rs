@@ -7,4 +7,5 @@ mod config;
 mod crash;
 mod fmt;
 mod functions;
+mod lang;
 mod state;
