@@ -559,9 +559,11 @@ fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
                 }
                 match chars.get(position) {
                     None | Some(',') | Some('\n') => {}
-                    Some(_) => return Err(format!(
+                    Some(_) => {
+                        return Err(format!(
                         "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
-                    )),
+                    ))
+                    }
                 }
             } else {
                 while let Some(&ch) = chars.get(position) {
