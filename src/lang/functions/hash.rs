@@ -1,10 +1,12 @@
 //! Hash functions: md5, sha1, sha256, sha512 (lowercase hex of the string's UTF-8 bytes),
 //! base64sha256 and base64sha512 (the digest in Base64), their `file*` forms that hash a
-//! file's bytes, and uuid (a random version 4 UUID; unknown during plan, since it changes on
-//! every call).
+//! file's bytes, uuid (a random version 4 UUID; unknown during plan, since it changes on
+//! every call) and uuidv5 (name-based).
 
 use super::filesystem::read_file;
-use super::{returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param};
+use super::{
+    arg_error, returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param,
+};
 use crate::value::{Type, Value};
 use base64::Engine;
 use md5::Md5;
@@ -52,6 +54,15 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
             file_hash(&a, c, base64_sha512)
         }),
         FunctionSpec::new("uuid", vec![], returns::string, uuid_function),
+        FunctionSpec::new(
+            "uuidv5",
+            vec![
+                Param::new("namespace", Type::String),
+                Param::new("name", Type::String),
+            ],
+            returns::string,
+            uuidv5,
+        ),
     ]
 }
 
@@ -101,4 +112,30 @@ fn uuid_function(_: Vec<Value>, ctx: &FunctionContext) -> Result<Value, Function
         return Ok(Value::Unknown(Type::String));
     }
     Ok(Value::from(uuid::Uuid::new_v4().to_string()))
+}
+
+/// A name-based UUID (RFC 4122 version 5). The namespace is `dns`, `url`, `oid`, `x500` or a
+/// UUID.
+fn uuidv5(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    let namespace = match string_value(&args[0]) {
+        "dns" => uuid::Uuid::NAMESPACE_DNS,
+        "url" => uuid::Uuid::NAMESPACE_URL,
+        "oid" => uuid::Uuid::NAMESPACE_OID,
+        "x500" => uuid::Uuid::NAMESPACE_X500,
+        other => uuid::Uuid::parse_str(other).map_err(|error| {
+            arg_error(
+                0,
+                format!("uuidv5() doesn't support namespace {other}: {error}"),
+            )
+        })?,
+    };
+    let mut hasher = Sha1::new();
+    hasher.update(namespace.as_bytes());
+    hasher.update(string_value(&args[1]).as_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    Ok(Value::from(uuid::Uuid::from_bytes(bytes).to_string()))
 }

@@ -175,12 +175,37 @@ fn join(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
     Ok(Value::from(items.join(separator)))
 }
 
+/// Go maps case one character to one character (`upper("ß")` is `ß`, not `SS`); where
+/// Unicode's full mapping gives several, this keeps the single-character mapping Go uses
+/// (the first of them for lower case, the character itself for upper case).
+fn upper_char(ch: char) -> char {
+    let mut mapped = ch.to_uppercase();
+    match (mapped.next(), mapped.next()) {
+        (Some(single), None) => single,
+        _ => ch,
+    }
+}
+
+fn lower_char(ch: char) -> char {
+    ch.to_lowercase().next().unwrap_or(ch)
+}
+
 fn lower(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
-    Ok(Value::from(string_value(&args[0]).to_lowercase()))
+    Ok(Value::from(
+        string_value(&args[0])
+            .chars()
+            .map(lower_char)
+            .collect::<String>(),
+    ))
 }
 
 fn upper(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
-    Ok(Value::from(string_value(&args[0]).to_uppercase()))
+    Ok(Value::from(
+        string_value(&args[0])
+            .chars()
+            .map(upper_char)
+            .collect::<String>(),
+    ))
 }
 
 fn strrev(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
@@ -207,7 +232,7 @@ fn title(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> 
     let mut out = String::new();
     for ch in string_value(&args[0]).chars() {
         if is_separator(previous) {
-            out.extend(ch.to_uppercase());
+            out.push(upper_char(ch));
         } else {
             out.push(ch);
         }

@@ -1,5 +1,5 @@
 //! Time functions: timestamp (the current UTC time in RFC 3339; unknown during plan, since it
-//! changes on every run), timeadd, timecmp and formatdate (Terraform's own format letters, below).
+//! changes on every run), plantimestamp, timeadd, timecmp and formatdate (Terraform's own format letters, below).
 //!
 //! `formatdate` letters: `YYYY YY MMMM MMM MM M DD D EEEE EEE hh h HH H AA aa mm m ss s
 //! ZZZZZ ZZZZ ZZZ Z`; any other letter is an error; text in single quotes is literal and `''`
@@ -14,6 +14,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTim
 pub(super) fn functions() -> Vec<FunctionSpec> {
     vec![
         FunctionSpec::new("timestamp", vec![], returns::string, timestamp),
+        FunctionSpec::new("plantimestamp", vec![], returns::string, plantimestamp),
         FunctionSpec::new(
             "timeadd",
             vec![
@@ -48,6 +49,14 @@ fn timestamp(_: Vec<Value>, ctx: &FunctionContext) -> Result<Value, FunctionErro
     if ctx.plan_mode {
         return Ok(Value::Unknown(Type::String));
     }
+    Ok(Value::from(
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    ))
+}
+
+/// The time of the plan. Terraform records it in the plan and reuses it at apply; without
+/// that here, it is the time of the call (known in both modes, unlike `timestamp`).
+fn plantimestamp(_: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
     Ok(Value::from(
         chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     ))
