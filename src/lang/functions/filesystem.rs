@@ -1,4 +1,4 @@
-//! Filesystem functions: abspath, basename, dirname, file, fileexists.
+//! Filesystem functions: abspath, basename, dirname, file, fileexists, filebase64.
 //!
 //! Paths are handled lexically the way Go's `path/filepath` does on Unix (`Clean`, `Base`,
 //! `Dir`), so results match Terraform's byte for byte. `file` and `fileexists` resolve a
@@ -19,6 +19,7 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
         FunctionSpec::new("dirname", vec![path()], returns::string, dirname),
         FunctionSpec::new("file", vec![path()], returns::string, file),
         FunctionSpec::new("fileexists", vec![path()], returns::bool, fileexists),
+        FunctionSpec::new("filebase64", vec![path()], returns::string, filebase64),
     ]
 }
 
@@ -99,32 +100,45 @@ fn resolve(path: &str, ctx: &FunctionContext) -> PathBuf {
     }
 }
 
+/// Reads a file as `file` and its relatives do, with Terraform's errors.
+pub(super) fn read_file(path: &str, ctx: &FunctionContext) -> Result<Vec<u8>, FunctionError> {
+    let resolved = resolve(path, ctx);
+    match std::fs::read(&resolved) {
+        Ok(bytes) => Ok(bytes),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(arg_error(
+            0,
+            format!(
+                "no file exists at {path:?}; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource"
+            ),
+        )),
+        Err(error) => Err(arg_error(
+            0,
+            format!(
+                "failed to read file: read {}: {}",
+                resolved.display(),
+                io_reason(&error, &resolved)
+            ),
+        )),
+    }
+}
+
 fn file(args: Vec<Value>, ctx: &FunctionContext) -> Result<Value, FunctionError> {
     let path = string_value(&args[0]);
-    let resolved = resolve(path, ctx);
-    let bytes = match std::fs::read(&resolved) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(arg_error(
-                0,
-                format!(
-                    "no file exists at {path:?}; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource"
-                ),
-            ))
-        }
-        Err(error) => {
-            return Err(arg_error(
-                0,
-                format!("failed to read file: read {}: {}", resolved.display(), io_reason(&error, &resolved)),
-            ))
-        }
-    };
+    let bytes = read_file(path, ctx)?;
     let text = String::from_utf8(bytes).map_err(|_| {
         failed(format!(
             "contents of {path:?} are not valid UTF-8; use the filebase64 function to obtain the Base64 encoded contents or the other file functions (e.g. filemd5, filesha256) to obtain file hashing results instead"
         ))
     })?;
     Ok(Value::from(text))
+}
+
+fn filebase64(args: Vec<Value>, ctx: &FunctionContext) -> Result<Value, FunctionError> {
+    use base64::Engine;
+    let bytes = read_file(string_value(&args[0]), ctx)?;
+    Ok(Value::from(
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+    ))
 }
 
 fn io_reason(error: &std::io::Error, path: &Path) -> String {
