@@ -11,6 +11,7 @@
 //! Architecture invariant: only this module reads or writes state files and lock files.
 
 pub mod backend;
+pub mod configure;
 pub mod format;
 mod journal;
 pub mod local;
@@ -126,5 +127,6 @@ pub enum StateChange {
 }
 
 pub use backend::{Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter};
+pub use configure::{migrate_states, open_backend, parse_backend_config_arg};
 pub use local::LocalBackend;
 pub use workspace::{current_workspace, DEFAULT_WORKSPACE};

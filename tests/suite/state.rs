@@ -3,7 +3,6 @@
 //! (with the `aws` feature) the S3 backend against the emulator.
 
 use crate::common;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use strata::addrs::ResourceInstance;
@@ -717,7 +716,51 @@ async fn push_refuses_other_lineages_and_older_serials_unless_forced() {
         .is_err());
 }
 
-fn _assert_object_safe(_: &dyn Backend, _: &Path) {}
+// ---------------------------------------------------------------------------------------------
+// Configuration and migration
+
+#[tokio::test]
+async fn backends_open_from_configuration_and_states_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("backend.hcl"), "path = \"custom.tfstate\"\n").unwrap();
+    let mut extra = strata::state::parse_backend_config_arg("backend.hcl", root).unwrap();
+    assert_eq!(extra["path"], Value::string("custom.tfstate"));
+    extra.extend(strata::state::parse_backend_config_arg("workspace_dir=spaces", root).unwrap());
+    let configured = strata::state::open_backend(None, &extra, root)
+        .await
+        .unwrap();
+    let mut state = State::new();
+    state
+        .resources
+        .insert(address("terraform_data.a"), object("a", "1"));
+    configured.write("default", &state).await.unwrap();
+    configured.create_workspace("dev").await.unwrap();
+    configured.write("dev", &state).await.unwrap();
+    assert!(root.join("custom.tfstate").exists());
+    assert!(root.join("spaces/dev/terraform.tfstate").exists());
+    assert!(strata::state::open_backend(
+        None,
+        &[("nope".to_string(), Value::string("x"))].into(),
+        root
+    )
+    .await
+    .is_err());
+
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = LocalBackend::new(target_dir.path());
+    let copied = strata::state::migrate_states(configured.as_ref(), &target, false)
+        .await
+        .unwrap();
+    assert_eq!(copied, vec!["default", "dev"]);
+    let migrated = target.load("dev").await.unwrap();
+    assert_eq!(migrated.lineage, state.lineage);
+    assert_eq!(migrated.resources, state.resources);
+    // A second migration over the same states changes nothing.
+    strata::state::migrate_states(configured.as_ref(), &target, false)
+        .await
+        .unwrap();
+}
 
 // ---------------------------------------------------------------------------------------------
 // S3 (against the emulator)
@@ -726,6 +769,7 @@ fn _assert_object_safe(_: &dyn Backend, _: &Path) {}
 mod s3 {
     use super::*;
     use std::collections::BTreeMap;
+    use std::path::Path;
     use strata::state::s3::{S3Backend, S3Settings};
 
     async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
