@@ -50,6 +50,16 @@ pub struct InstanceObject {
     pub status: ObjectStatus,
 }
 
+/// What a state file records for an instance that Strata's providers do not use, kept so that
+/// a state Terraform wrote round-trips unchanged: the provider's opaque `private` data (base64,
+/// as written) and the resource identity (Terraform 1.12+).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceExtras {
+    pub private: Option<String>,
+    pub identity: Option<serde_json::Value>,
+    pub identity_schema_version: u64,
+}
+
 /// A root module output value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputValue {
@@ -69,6 +79,10 @@ pub struct State {
     pub outputs: BTreeMap<String, OutputValue>,
     /// Every resource instance, sorted by address.
     pub resources: BTreeMap<ResourceInstance, InstanceObject>,
+    /// Per-instance data read from a state file that the model does not use (see
+    /// [`InstanceExtras`]); dropped when the instance changes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<ResourceInstance, InstanceExtras>,
 }
 
 impl State {
@@ -80,6 +94,7 @@ impl State {
             terraform_version: crate::TERRAFORM_VERSION_COMPAT.to_string(),
             outputs: BTreeMap::new(),
             resources: BTreeMap::new(),
+            extras: BTreeMap::new(),
         }
     }
 
@@ -92,9 +107,11 @@ impl State {
         match change {
             StateChange::Put { address, object } => {
                 self.resources.insert(address.clone(), object.clone());
+                self.extras.remove(address);
             }
             StateChange::Remove { address } => {
                 self.resources.remove(address);
+                self.extras.remove(address);
             }
             StateChange::Outputs { outputs } => {
                 self.outputs = outputs.clone();
