@@ -20,14 +20,17 @@
 //! The binary (`src/main.rs`, [`cli`]) only parses flags into settings and calls these modules.
 
 pub mod addrs;
+pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;
+pub mod fmt;
 pub mod graph;
 pub mod lang;
 pub mod plan;
 pub mod providers;
 pub mod state;
+pub mod ui;
 pub mod value;
 
 /// The Terraform version Strata's files claim compatibility with (`terraform_version` in state

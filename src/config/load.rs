@@ -116,7 +116,13 @@ pub fn parse_file(
             } else {
                 message
             };
-            Err(Diagnostic::error("Invalid HCL syntax")
+            // hcl-edit rejects an argument set twice in one body as a syntax error.
+            let summary = if message.contains("redefined attribute") {
+                "Attribute redefined"
+            } else {
+                "Invalid HCL syntax"
+            };
+            Err(Diagnostic::error(summary)
                 .with_detail(message.to_string())
                 .with_span(file.span(offset..offset)))
         }
@@ -153,12 +159,26 @@ fn tf_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
 /// On success, warnings (deprecated forms) are in [`Module::warnings`]; on failure every
 /// error and warning of every file is returned.
 pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagnostics> {
+    let (mut module, diagnostics) = load_module_partial(dir, sources);
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    module.warnings.extend(diagnostics);
+    Ok(module)
+}
+
+/// What of a module decodes despite errors, and every diagnostic: so that [`load_tree`] can
+/// report errors of called modules too.
+fn load_module_partial(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let mut module = Module {
         dir: dir.to_path_buf(),
         ..Module::default()
     };
-    let files = tf_files(dir).map_err(Diagnostics::from)?;
+    let files = match tf_files(dir) {
+        Ok(files) => files,
+        Err(error) => return (module, error.into()),
+    };
     for path in files {
         let name = display_path(&path);
         let text = match std::fs::read(&path) {
@@ -182,11 +202,7 @@ pub fn load_module(dir: &Path, sources: &mut SourceMap) -> Result<Module, Diagno
         };
         decode_file_text(&mut module, &name, &text, sources, &mut diagnostics);
     }
-    if diagnostics.has_errors() {
-        return Err(diagnostics);
-    }
-    module.warnings.extend(diagnostics);
-    Ok(module)
+    (module, diagnostics)
 }
 
 /// Decodes one file's text into `module` (used by [`load_module`], and by tests and tools that
@@ -205,7 +221,6 @@ pub fn decode_file_text(
                 dir: module.dir.clone(),
                 diagnostics,
             };
-            decoder.check_redefined_attributes(&body);
             decoder.file_body(module, &body);
         }
         Err(error) => diagnostics.push(error),
@@ -229,13 +244,13 @@ fn load_tree_at(
     stack: &mut Vec<(PathBuf, String)>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ModuleTree> {
-    let module = match load_module(dir, sources) {
-        Ok(module) => module,
-        Err(errors) => {
-            diagnostics.extend(errors);
-            return None;
-        }
-    };
+    let (mut module, module_diagnostics) = load_module_partial(dir, sources);
+    let failed = module_diagnostics.has_errors();
+    if failed {
+        diagnostics.extend(module_diagnostics);
+    } else {
+        module.warnings.extend(module_diagnostics);
+    }
     let identity = std::fs::canonicalize(dir).unwrap_or_else(|_| normalize_path(dir));
     stack.push((identity, display_path(dir)));
     let mut children = BTreeMap::new();
@@ -294,7 +309,7 @@ fn load_tree_at(
         }
     }
     stack.pop();
-    Some(ModuleTree { module, children })
+    (!failed).then_some(ModuleTree { module, children })
 }
 
 /// Whether a module `source` is a local path (the only kind Strata follows).
@@ -452,30 +467,6 @@ impl Decoder<'_> {
                     }
                     self.diagnostics.push(diagnostic);
                 }
-            }
-        }
-    }
-
-    /// Every body of the file, recursively: an attribute defined twice in one body is an error.
-    fn check_redefined_attributes(&mut self, body: &hcl_edit::structure::Body) {
-        let mut seen: BTreeMap<&str, Option<Span>> = BTreeMap::new();
-        for structure in body.iter() {
-            match structure {
-                Structure::Attribute(attribute) => {
-                    let name = attribute.key.as_str();
-                    let span = self.span(attribute.key.span());
-                    if let Some(first) = seen.get(name) {
-                        let first = first.as_ref().map(location).unwrap_or_default();
-                        self.error(
-                            "Attribute redefined",
-                            format!("The argument \"{name}\" was already set at {first}. Each argument may be set only once."),
-                            attribute.key.span(),
-                        );
-                    } else {
-                        seen.insert(name, span);
-                    }
-                }
-                Structure::Block(block) => self.check_redefined_attributes(&block.body),
             }
         }
     }

@@ -532,3 +532,82 @@ fn dependency_addresses(store: &Store, nodes: &[graph::Node]) -> Vec<AbsResource
     out.dedup();
     out
 }
+
+pub use apply::parse_duration;
+
+impl Engine {
+    /// Imports an existing object as `address` (which the configuration must declare): the
+    /// provider is configured (evaluating what its configuration needs) and asked to read the
+    /// object by `id`.
+    pub async fn import(
+        &self,
+        address: &ResourceInstance,
+        id: &str,
+    ) -> Result<crate::state::InstanceObject, Diagnostics> {
+        let run = self.run(State::new(), Phase::Plan)?;
+        let path = address.module.module_path();
+        let Some(config) = plan::resource_config(&self.tree, &path, &address.resource) else {
+            return Err(Diagnostic::error("Configuration for import target does not exist")
+                .with_detail(format!("The configuration for the given import target {address} does not exist. All target instances must have an associated configuration to be imported."))
+                .with_help(format!("Add a resource block for {} first.", address.abs_resource()))
+                .into());
+        };
+        let (provider_ref, schema) = plan::schema_for(&run, config, &path)?;
+        let provider_node = graph::Node::Provider {
+            provider: provider_ref.clone(),
+        };
+        let Some(&target) = self.graph.index.get(&provider_node) else {
+            return Err(Diagnostic::error("Provider configuration not found").into());
+        };
+        // Everything the provider configuration depends on, in dependency order.
+        let order = petgraph::algo::toposort(&self.graph.graph, None)
+            .map_err(|_| Diagnostics::from(Diagnostic::error("Cycle in configuration")))?;
+        let mut needed = std::collections::HashSet::new();
+        let mut stack = vec![target];
+        while let Some(node) = stack.pop() {
+            if needed.insert(node) {
+                stack.extend(
+                    self.graph
+                        .graph
+                        .neighbors_directed(node, petgraph::Direction::Incoming),
+                );
+            }
+        }
+        for node in order.into_iter().filter(|n| needed.contains(n)) {
+            if !plan::visit_node(run.clone(), node.index()).await {
+                let diagnostics = run
+                    .diagnostics
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                return Err(diagnostics);
+            }
+        }
+        let Some(provider) = run.provider(&provider_ref) else {
+            return Err(Diagnostic::error(format!(
+                "Provider \"{}\" is not available",
+                provider_ref.name
+            ))
+            .into());
+        };
+        let value = provider
+            .import_resource(&address.resource.type_name, id)
+            .await
+            .map_err(|error| {
+                Diagnostics::from(
+                    Diagnostic::error(format!("{address}: {}", error.summary))
+                        .with_detail(error.detail)
+                        .with_span(config.span.clone()),
+                )
+            })?;
+        let value = plan::mark_schema_sensitive(&run, address, value);
+        Ok(crate::state::InstanceObject {
+            value,
+            provider: run.provider_address(&provider_ref),
+            schema_version: schema.version,
+            dependencies: Vec::new(),
+            create_before_destroy: config.lifecycle.create_before_destroy,
+            status: crate::state::ObjectStatus::Ready,
+        })
+    }
+}

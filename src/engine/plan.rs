@@ -278,7 +278,7 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
 }
 
 /// Puts the schema's sensitive marks on a value read from a provider.
-fn mark_schema_sensitive(run: &Run, address: &ResourceInstance, value: Value) -> Value {
+pub(super) fn mark_schema_sensitive(run: &Run, address: &ResourceInstance, value: Value) -> Value {
     let Some(config) = resource_config(&run.tree, &address.module.module_path(), &address.resource)
     else {
         return value;

@@ -10,13 +10,21 @@
 //! Architecture invariant: this module never calls a provider or reads state; all it knows of
 //! the world comes through the [`Scope`].
 
+mod body;
+mod calls;
+mod eval;
 pub mod functions;
+mod operators;
+mod refs;
+
+pub use operators::unify_loose;
 
 use crate::addrs::Resource;
 use crate::config::{Body, Expr};
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 use crate::providers::schema::Block;
 use crate::value::Value;
+use eval::{Evaluator, Mode};
 use std::path::PathBuf;
 
 /// The root of a reference: what the first one or two names of a traversal denote.
@@ -70,28 +78,67 @@ pub struct EvalContext<'a> {
 }
 
 /// Evaluates one expression.
-pub fn eval_expr(_expr: &Expr, _ctx: &EvalContext<'_>) -> Result<Value, Diagnostics> {
-    Err(Diagnostic::error("expression evaluation is not written yet").into())
+pub fn eval_expr(expr: &Expr, ctx: &EvalContext<'_>) -> Result<Value, Diagnostics> {
+    Evaluator::new(Some(ctx), expr.file.clone(), Mode::Normal).eval(&expr.expr)
+}
+
+/// Evaluates an expression in which only literal values are allowed (variable defaults,
+/// backend settings): any reference is an error ("Variables not allowed"), as is any
+/// function call.
+pub fn eval_literal(expr: &Expr) -> Result<Value, Diagnostics> {
+    Evaluator::new(None, expr.file.clone(), Mode::Literal).eval(&expr.expr)
+}
+
+/// Evaluates a condition (`count`-style checks, preconditions, validation rules): the value
+/// converted to bool; `None` when it is unknown. Null or non-bool values are errors.
+pub fn eval_condition(expr: &Expr, ctx: &EvalContext<'_>) -> Result<Option<bool>, Diagnostics> {
+    let value = eval_expr(expr, ctx)?;
+    let invalid = |detail: &str| -> Diagnostics {
+        Diagnostic::error("Invalid condition result")
+            .with_detail(detail.to_string())
+            .with_span_opt(expr.span())
+            .into()
+    };
+    match value.unmarked() {
+        Value::Unknown(_) => Ok(None),
+        Value::Null => Err(invalid(
+            "Condition expression must return either true or false, not null.",
+        )),
+        other => match crate::value::convert(other.clone(), &crate::value::Type::Bool) {
+            Ok(Value::Bool(b)) => Ok(Some(b)),
+            _ => Err(invalid("The condition expression must be of type bool.")),
+        },
+    }
 }
 
 /// Evaluates a body against a schema block: every attribute of the schema present in the
 /// result (null when unset), nested blocks (including `dynamic` ones) as the schema's nesting
 /// says. Arguments or blocks the schema does not have are errors at their location; required
 /// arguments left unset are errors at the block.
-pub fn eval_body(
-    _body: &Body,
-    _schema: &Block,
-    _ctx: &EvalContext<'_>,
-) -> Result<Value, Diagnostics> {
-    Err(Diagnostic::error("body evaluation is not written yet").into())
+pub fn eval_body(body: &Body, schema: &Block, ctx: &EvalContext<'_>) -> Result<Value, Diagnostics> {
+    use hcl_edit::Span as _;
+    let mut evaluator = Evaluator::new(Some(ctx), body.file.clone(), Mode::Normal);
+    let span = body
+        .body
+        .span()
+        .or_else(|| body.body.iter().next().and_then(|first| first.span()))
+        .map(|range| body.file.span(range));
+    let mut errors = Diagnostics::new();
+    let value = body::body_value(&mut evaluator, &body.body, schema, span, &mut errors);
+    errors.into_result(value)
 }
 
 /// Every reference an expression makes (not counting a `for` expression's own symbols).
-pub fn references(_expr: &Expr) -> Vec<Reference> {
-    Vec::new()
+pub fn references(expr: &Expr) -> Vec<Reference> {
+    let mut collector = refs::TraversalCollector::new();
+    collector.expr(&expr.expr);
+    refs::to_references(&collector.traversals, &expr.file)
 }
 
-/// Every reference a body makes, including inside nested and `dynamic` blocks.
-pub fn body_references(_body: &Body) -> Vec<Reference> {
-    Vec::new()
+/// Every reference a body makes, including inside nested and `dynamic` blocks (not counting
+/// the iterator symbols of `dynamic` blocks).
+pub fn body_references(body: &Body) -> Vec<Reference> {
+    let mut collector = refs::TraversalCollector::new();
+    collector.body(&body.body);
+    refs::to_references(&collector.traversals, &body.file)
 }

@@ -5,6 +5,9 @@
 //! exactly as planned: the variable values, the mode, and the serial and lineage of the state it
 //! was made against (a saved plan is refused if the state moved on since).
 
+pub mod file;
+pub mod json;
+
 use crate::addrs::ResourceInstance;
 use crate::value::{AttrPath, Value};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,9 @@
 //! The integration test suite: one binary, so the crate and its dependencies link once.
 //! Each area has its own module (and its data under `tests/fixtures/<area>/`).
 
+mod cli;
 mod common;
+mod config;
+mod crash;
+mod fmt;
 mod state;

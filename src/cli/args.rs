@@ -1,0 +1,344 @@
+//! The command line, as clap sees it, and the step that lets Terraform's single-dash flags
+//! (`-var=x`, `-auto-approve`) through clap.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Rewrites `-flag` and `-flag=value` as `--flag...`, so users can type flags as they do for
+/// Terraform. `-h`, `-` alone and anything after `--` are left alone.
+pub fn normalize(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut passthrough = false;
+    for (i, arg) in args.into_iter().enumerate() {
+        if i == 0 || passthrough {
+            out.push(arg);
+            continue;
+        }
+        if arg == "--" {
+            passthrough = true;
+            out.push(arg);
+            continue;
+        }
+        let bytes = arg.as_bytes();
+        if bytes.len() > 2 && bytes[0] == b'-' && bytes[1].is_ascii_alphabetic() {
+            out.push(format!("-{arg}"));
+        } else {
+            out.push(arg);
+        }
+    }
+    out
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "strata",
+    version,
+    about = "Strata: infrastructure as code, in the Terraform language",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Switch to a different working directory before running the command.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Plain output: no colours.
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A boolean flag that also takes `=true`/`=false` (`-refresh=false`).
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text {
+        "true" | "1" | "" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => Err(format!("`{other}` is not a boolean: use true or false")),
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VarArgs {
+    /// Set a root variable: `-var 'name=value'`.
+    #[arg(long = "var", value_name = "NAME=VALUE", action = ArgAction::Append)]
+    pub vars: Vec<String>,
+    /// Load variable values from a file.
+    #[arg(long = "var-file", value_name = "FILE", action = ArgAction::Append)]
+    pub var_files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LockArgs {
+    /// Take the state lock (`-lock=false` to skip: dangerous).
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub lock: bool,
+    /// How long to wait for the state lock (`30s`, `5m`); 0 fails at once.
+    #[arg(long = "lock-timeout", value_name = "DURATION", default_value = "0s")]
+    pub lock_timeout: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Only plan these resources (and what they depend on).
+    #[arg(long = "target", value_name = "ADDRESS", action = ArgAction::Append)]
+    pub targets: Vec<String>,
+    /// Plan to replace this instance even if nothing changed.
+    #[arg(long = "replace", value_name = "ADDRESS", action = ArgAction::Append)]
+    pub replace: Vec<String>,
+    /// Read the current state of every resource first (`-refresh=false` to skip).
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub refresh: bool,
+    /// Only refresh: record changes made outside, change nothing.
+    #[arg(long = "refresh-only")]
+    pub refresh_only: bool,
+    /// Operations to run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Ask for input on a terminal (`-input=false` never asks).
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub input: bool,
+    /// Machine-readable output (JSON lines).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Prepare a working directory: backend settings (and state migration between backends).
+    Init {
+        /// Backend setting `key=value`, or a file of them.
+        #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE", action = ArgAction::Append)]
+        backend_config: Vec<String>,
+        /// Copy existing state to the newly configured backend.
+        #[arg(long = "migrate-state")]
+        migrate_state: bool,
+        /// Forget the previous backend settings without migrating.
+        #[arg(long)]
+        reconfigure: bool,
+        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+        input: bool,
+    },
+    /// Check the configuration.
+    Validate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rewrite configuration files in the canonical layout.
+    Fmt {
+        /// Exit with status 3 when a file is not formatted, and change nothing.
+        #[arg(long)]
+        check: bool,
+        /// Print the differences.
+        #[arg(long)]
+        diff: bool,
+        /// Also process subdirectories.
+        #[arg(long)]
+        recursive: bool,
+        /// List the files whose formatting differs.
+        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+        list: bool,
+        /// Write the result back to the files.
+        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+        write: bool,
+        paths: Vec<PathBuf>,
+    },
+    /// Show what apply would change.
+    Plan {
+        #[command(flatten)]
+        args: PlanArgs,
+        /// Save the plan to a file, for `strata apply FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Plan to destroy everything.
+        #[arg(long)]
+        destroy: bool,
+        /// Exit 0 with no changes, 1 on error, 2 with changes.
+        #[arg(long = "detailed-exitcode")]
+        detailed_exitcode: bool,
+        /// Also write a Markdown summary (for pull-request comments) to FILE.
+        #[arg(long = "markdown", value_name = "FILE")]
+        markdown: Option<PathBuf>,
+    },
+    /// Make the changes: plan and apply, or apply a saved plan.
+    Apply {
+        #[command(flatten)]
+        args: PlanArgs,
+        /// Skip the approval prompt.
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        /// Destroy everything (as `strata destroy`).
+        #[arg(long)]
+        destroy: bool,
+        /// A plan saved with `plan -out`.
+        plan_file: Option<PathBuf>,
+    },
+    /// Destroy everything this configuration manages.
+    Destroy {
+        #[command(flatten)]
+        args: PlanArgs,
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+    },
+    /// Show the state, or a saved plan.
+    Show {
+        #[arg(long)]
+        json: bool,
+        path: Option<PathBuf>,
+    },
+    /// Show root module outputs.
+    Output {
+        #[arg(long)]
+        json: bool,
+        /// Print a string output as it is, without quotes.
+        #[arg(long)]
+        raw: bool,
+        name: Option<String>,
+    },
+    /// Print the dependency graph in Graphviz DOT.
+    Graph {
+        #[arg(long = "type", default_value = "plan")]
+        graph_type: String,
+    },
+    /// Inspect and change the state.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+    /// Manage workspaces.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
+    /// Remove a stuck state lock.
+    #[command(name = "force-unlock")]
+    ForceUnlock {
+        #[arg(long)]
+        force: bool,
+        lock_id: String,
+    },
+    /// Bring an existing object under management.
+    Import {
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        address: String,
+        id: String,
+    },
+    /// Print the version.
+    Version {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List the resource instances in the state.
+    List { addresses: Vec<String> },
+    /// Show one instance's attributes.
+    Show { address: String },
+    /// Forget instances (the objects are not destroyed).
+    Rm {
+        #[command(flatten)]
+        lock: LockArgs,
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Rename an instance in the state.
+    Mv {
+        #[command(flatten)]
+        lock: LockArgs,
+        source: String,
+        destination: String,
+    },
+    /// Print the raw state.
+    Pull,
+    /// Replace the stored state with a file's.
+    Push {
+        #[arg(long)]
+        force: bool,
+        path: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    List,
+    Show,
+    New {
+        name: String,
+    },
+    Select {
+        name: String,
+    },
+    Delete {
+        #[arg(long)]
+        force: bool,
+        name: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_dash_flags_become_long() {
+        let args = normalize(
+            [
+                "strata",
+                "plan",
+                "-var=a=1",
+                "-auto-approve",
+                "-",
+                "-h",
+                "x",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            args,
+            vec![
+                "strata",
+                "plan",
+                "--var=a=1",
+                "--auto-approve",
+                "-",
+                "-h",
+                "x"
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_terraform_style_flags() {
+        let cli = Cli::try_parse_from(normalize(
+            [
+                "strata",
+                "plan",
+                "-var",
+                "a=1",
+                "-refresh=false",
+                "-target=aws_vpc.main",
+                "-out=p.plan",
+                "-no-color",
+            ]
+            .map(String::from),
+        ))
+        .unwrap();
+        assert!(cli.no_color);
+        match cli.command {
+            Command::Plan { args, out, .. } => {
+                assert_eq!(args.vars.vars, vec!["a=1"]);
+                assert!(!args.refresh);
+                assert_eq!(args.targets, vec!["aws_vpc.main"]);
+                assert_eq!(out, Some(PathBuf::from("p.plan")));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+}

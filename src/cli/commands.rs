@@ -1,0 +1,881 @@
+//! The commands that read the configuration: init, validate, fmt, plan, apply, destroy, show,
+//! output, graph, import.
+
+use super::args::{LockArgs, PlanArgs, VarArgs};
+use super::{backend, Context, Reported};
+use crate::addrs::{ResourceInstance, Target};
+use crate::config::variables::{resolve_root_variables_with_warnings, VarSource};
+use crate::config::ModuleTree;
+use crate::diagnostics::SourceMap;
+use crate::engine::{Engine, RunOptions};
+use crate::plan::file::{config_fingerprint, PlanFile};
+use crate::plan::{Plan, PlanMode};
+use crate::providers::Registry;
+use crate::state::backend::{Backend, LockGuard, LockInfo};
+use crate::state::format::{read_state, write_state};
+use crate::state::State;
+use crate::ui::{self, ProgressPrinter};
+use crate::value::Value;
+use anyhow::{anyhow, bail};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Loads the module tree, printing diagnostics on failure.
+pub fn load_config(context: &Context, sources: &mut SourceMap) -> anyhow::Result<ModuleTree> {
+    match crate::config::load::load_tree(&context.dir, sources) {
+        Ok(tree) => Ok(tree),
+        Err(diagnostics) => {
+            context.print_diagnostics(&diagnostics, sources);
+            Err(Reported.into())
+        }
+    }
+}
+
+fn env_vars() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("TF_VAR_") || k.starts_with("STRATA_VAR_"))
+        .collect()
+}
+
+/// The root variable values from files, flags and the environment (prompting for missing
+/// required ones on a terminal).
+pub fn load_variables(
+    context: &Context,
+    tree: &ModuleTree,
+    sources: &mut SourceMap,
+    vars: &VarArgs,
+    input: bool,
+) -> anyhow::Result<BTreeMap<String, Value>> {
+    let mut cli: Vec<VarSource> = Vec::new();
+    // Terraform applies -var and -var-file in command-line order; clap keeps each list's order,
+    // and recovering the interleaving needs the raw argv.
+    let argv: Vec<String> = super::args::normalize(std::env::args());
+    let mut files = vars.var_files.iter();
+    let mut flags = vars.vars.iter();
+    let mut iter = argv.iter().peekable();
+    while let Some(arg) = iter.next() {
+        if arg == "--var-file" || arg.starts_with("--var-file=") {
+            if arg == "--var-file" {
+                iter.next();
+            }
+            if let Some(file) = files.next() {
+                cli.push(VarSource::File(file.clone()));
+            }
+        } else if arg == "--var" || arg.starts_with("--var=") {
+            if arg == "--var" {
+                iter.next();
+            }
+            if let Some(flag) = flags.next() {
+                cli.push(VarSource::Flag(flag.clone()));
+            }
+        }
+    }
+    cli.extend(files.map(|f| VarSource::File(f.clone())));
+    cli.extend(flags.map(|f| VarSource::Flag(f.clone())));
+    if input && context.interactive {
+        prompt_missing(tree, &mut cli);
+    }
+    match resolve_root_variables_with_warnings(
+        &tree.module,
+        &context.dir,
+        &cli,
+        &env_vars(),
+        sources,
+    ) {
+        Ok((values, warnings)) => {
+            context.print_diagnostics(&warnings, sources);
+            Ok(values)
+        }
+        Err(diagnostics) => {
+            context.print_diagnostics(&diagnostics, sources);
+            Err(Reported.into())
+        }
+    }
+}
+
+/// Asks on the terminal for required variables that no source sets.
+fn prompt_missing(tree: &ModuleTree, cli: &mut Vec<VarSource>) {
+    let env = env_vars();
+    for (name, variable) in &tree.module.variables {
+        if variable.default.is_some() {
+            continue;
+        }
+        let given_by_flag = cli.iter().any(|s| matches!(s, VarSource::Flag(f) if f.split_once('=').is_some_and(|(n, _)| n.trim() == name)));
+        let given_by_env = env
+            .iter()
+            .any(|(k, _)| k == &format!("TF_VAR_{name}") || k == &format!("STRATA_VAR_{name}"));
+        let in_files =
+            !cli.iter().all(|s| matches!(s, VarSource::Flag(_))) || has_tfvars(&tree.module.dir);
+        if given_by_flag || given_by_env || in_files {
+            continue;
+        }
+        eprintln!("var.{name}");
+        if let Some(description) = &variable.description {
+            eprintln!("  {description}");
+        }
+        eprint!("\n  Enter a value: ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_ok() {
+            cli.push(VarSource::Flag(format!(
+                "{name}={}",
+                line.trim_end_matches(['\n', '\r'])
+            )));
+        }
+        eprintln!();
+    }
+}
+
+fn has_tfvars(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name == "terraform.tfvars"
+                    || name == "terraform.tfvars.json"
+                    || name.ends_with(".auto.tfvars")
+                    || name.ends_with(".auto.tfvars.json")
+            })
+        })
+        .unwrap_or(false)
+}
+
+fn parse_lock_timeout(lock: &LockArgs) -> anyhow::Result<Duration> {
+    if lock.lock_timeout == "0" {
+        return Ok(Duration::ZERO);
+    }
+    crate::engine::parse_duration(&lock.lock_timeout).ok_or_else(|| {
+        anyhow!(
+            "invalid -lock-timeout `{}`: use a duration such as 30s or 5m",
+            lock.lock_timeout
+        )
+    })
+}
+
+/// Takes the workspace's lock (unless `-lock=false`), telling the user while it waits.
+pub async fn take_lock(
+    context: &Context,
+    backend: &dyn Backend,
+    workspace: &str,
+    operation: &str,
+    lock: &LockArgs,
+) -> anyhow::Result<Option<LockGuard>> {
+    if !lock.lock {
+        return Ok(None);
+    }
+    let timeout = parse_lock_timeout(lock)?;
+    let style = context.style;
+    let on_wait = move |holder: &LockInfo| {
+        eprintln!(
+            "{}",
+            style.yellow(&format!(
+                "Acquiring state lock: held by {} ({}, since {}; lock ID {}). Waiting up to {}...",
+                holder.who,
+                holder.operation,
+                holder.created,
+                holder.id,
+                crate::ui::format_elapsed(timeout)
+            ))
+        );
+    };
+    match backend.lock(workspace, operation, timeout, &on_wait).await {
+        Ok(guard) => Ok(Some(guard)),
+        Err(error) => {
+            eprintln!(
+                "{}",
+                context.style.red("Error: Error acquiring the state lock")
+            );
+            eprintln!("\n{error}\n\nStrata acquires a state lock to protect the state from being written by\nmultiple users at the same time. Wait for the other run to finish, retry with\n-lock-timeout=DURATION to wait for it, or, if the holder is gone, remove the lock\nwith `strata force-unlock ID`.");
+            Err(Reported.into())
+        }
+    }
+}
+
+async fn release(lock: Option<LockGuard>) {
+    if let Some(lock) = lock {
+        if let Err(error) = lock.release().await {
+            eprintln!("Error releasing the state lock: {error}");
+        }
+    }
+}
+
+pub async fn current_workspace(context: &Context) -> anyhow::Result<String> {
+    crate::state::workspace::current_workspace(&context.dir).map_err(|e| anyhow!("{e}"))
+}
+
+fn run_options(
+    context: &Context,
+    args: &PlanArgs,
+    workspace: &str,
+    mode: PlanMode,
+) -> anyhow::Result<RunOptions> {
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| Target::parse(t).map_err(|e| anyhow!("Invalid target address: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let replace = args
+        .replace
+        .iter()
+        .map(|t| ResourceInstance::parse(t).map_err(|e| anyhow!("Invalid replace address: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(RunOptions {
+        workspace: workspace.to_string(),
+        parallelism: args.parallelism.max(1),
+        refresh: args.refresh,
+        targets,
+        replace,
+        mode: if args.refresh_only {
+            PlanMode::RefreshOnly
+        } else {
+            mode
+        },
+        cwd: std::env::current_dir().unwrap_or_else(|_| context.dir.clone()),
+    })
+}
+
+fn engine(
+    context: &Context,
+    tree: ModuleTree,
+    sources: &SourceMap,
+    options: RunOptions,
+    variables: BTreeMap<String, Value>,
+) -> anyhow::Result<Engine> {
+    match Engine::new(tree, Registry::builtin(), options, variables) {
+        Ok(engine) => Ok(engine.with_events(Arc::new(ProgressPrinter::new(
+            context.style,
+            Box::new(std::io::stdout()),
+        )))),
+        Err(diagnostics) => {
+            context.print_diagnostics(&diagnostics, sources);
+            Err(Reported.into())
+        }
+    }
+}
+
+fn module_dirs(tree: &ModuleTree) -> Vec<PathBuf> {
+    let mut dirs = vec![tree.module.dir.clone()];
+    for child in tree.children.values() {
+        dirs.extend(module_dirs(child));
+    }
+    dirs
+}
+
+/// Ctrl-C: once, start nothing new and let running operations finish; twice, stop now.
+fn handle_interrupts(cancelled: Arc<std::sync::atomic::AtomicBool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancelled.store(true, Ordering::SeqCst);
+            eprintln!("\nInterrupt received.\nPlease wait for Strata to exit or data loss may occur.\nGracefully shutting down...");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nTwo interrupts received. Exiting immediately. Every operation that finished is recorded in the state journal.");
+                std::process::exit(130);
+            }
+        }
+    })
+}
+
+pub async fn init(
+    context: &Context,
+    backend_config: &[String],
+    migrate_state: bool,
+    reconfigure: bool,
+) -> anyhow::Result<u8> {
+    let mut sources = SourceMap::new();
+    let tree = load_config(context, &mut sources)?;
+    let settings = backend::configured_settings(&tree, backend_config, &context.dir)?;
+    let previous = backend::read_settings(&context.dir)?;
+    println!("{}", context.style.bold("Initializing the backend..."));
+    if let Some(previous) = previous.as_ref().filter(|p| **p != settings) {
+        if migrate_state {
+            let from = backend::open_settings(context, previous).await?;
+            let to = backend::open_settings(context, &settings).await?;
+            for workspace in from.workspaces().await.map_err(|e| anyhow!("{e}"))? {
+                if let Some(text) = from.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {
+                    if workspace != "default"
+                        && !to
+                            .workspaces()
+                            .await
+                            .map_err(|e| anyhow!("{e}"))?
+                            .contains(&workspace)
+                    {
+                        to.create_workspace(&workspace)
+                            .await
+                            .map_err(|e| anyhow!("{e}"))?;
+                    }
+                    to.push(&workspace, &text, false)
+                        .await
+                        .map_err(|e| anyhow!("migrating workspace {workspace}: {e}"))?;
+                    println!(
+                        "Copied the state of workspace \"{workspace}\" from \"{}\" to \"{}\".",
+                        previous.backend_type, settings.backend_type
+                    );
+                }
+            }
+        } else if !reconfigure {
+            bail!("Backend configuration changed. Run `strata init -migrate-state` to copy existing state to the new backend, or `strata init -reconfigure` to use the new settings without copying.");
+        }
+    }
+    // Check the backend answers before recording it.
+    let backend = backend::open_settings(context, &settings).await?;
+    backend.workspaces().await.map_err(|e| {
+        anyhow!(
+            "the {} backend is not reachable: {e}",
+            settings.backend_type
+        )
+    })?;
+    backend::write_settings(&context.dir, &settings)?;
+    println!(
+        "Successfully configured the backend \"{}\"!\n",
+        settings.backend_type
+    );
+    println!("{}", context.style.bold("Initializing provider plugins..."));
+    let registry = Registry::builtin();
+    let mut names: Vec<String> = Vec::new();
+    collect_providers(&tree, &mut names);
+    names.sort();
+    names.dedup();
+    for name in &names {
+        match registry.get(name) {
+            Some(provider) => println!("- Using built-in provider {name} ({})", provider.source),
+            None => bail!(
+                "Provider \"{name}\" is not available: Strata has these built in: {}.",
+                registry.names().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    println!(
+        "\n{}",
+        context.style.green(
+            &context
+                .style
+                .bold("Strata has been successfully initialized!")
+        )
+    );
+    Ok(0)
+}
+
+fn collect_providers(tree: &ModuleTree, names: &mut Vec<String>) {
+    names.extend(tree.module.providers.iter().map(|p| p.name.clone()));
+    names.extend(
+        tree.module
+            .resources
+            .values()
+            .map(|r| r.provider.name.clone()),
+    );
+    names.extend(tree.module.terraform.required_providers.keys().cloned());
+    for child in tree.children.values() {
+        collect_providers(child, names);
+    }
+}
+
+pub async fn validate(context: &Context, json: bool) -> anyhow::Result<u8> {
+    let mut sources = SourceMap::new();
+    let result = crate::config::load::load_tree(&context.dir, &mut sources);
+    let diagnostics = match result {
+        Err(diagnostics) => diagnostics,
+        Ok(tree) => match Engine::new(
+            tree,
+            Registry::builtin(),
+            RunOptions::default(),
+            BTreeMap::new(),
+        ) {
+            Err(diagnostics) => diagnostics,
+            Ok(engine) => engine.validate().await,
+        },
+    };
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if json {
+        let value = serde_json::json!({
+            "format_version": "1.0",
+            "valid": errors == 0,
+            "error_count": errors,
+            "warning_count": diagnostics.len() - errors,
+            "diagnostics": diagnostics,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else if errors == 0 {
+        context.print_diagnostics(&diagnostics, &sources);
+        println!(
+            "{}",
+            context
+                .style
+                .green(&context.style.bold("Success! The configuration is valid."))
+        );
+    } else {
+        context.print_diagnostics(&diagnostics, &sources);
+    }
+    Ok(if errors == 0 { 0 } else { 1 })
+}
+
+pub fn fmt(
+    context: &Context,
+    check: bool,
+    diff: bool,
+    recursive: bool,
+    list: bool,
+    write: bool,
+    paths: &[PathBuf],
+) -> anyhow::Result<u8> {
+    let paths: Vec<PathBuf> = if paths.is_empty() {
+        vec![context.dir.clone()]
+    } else {
+        paths.to_vec()
+    };
+    let options = crate::fmt::FmtOptions {
+        check,
+        diff,
+        recursive,
+        list,
+        write: write && !check,
+    };
+    let report = crate::fmt::format_paths(&paths, options).map_err(|e| anyhow!("{e}"))?;
+    print!("{}", report.output);
+    for error in &report.errors {
+        eprintln!("{}", context.style.red(&format!("Error: {error}")));
+    }
+    if !report.errors.is_empty() {
+        return Ok(1);
+    }
+    Ok(if check && !report.changed.is_empty() {
+        3
+    } else {
+        0
+    })
+}
+
+/// Loads everything a plan needs and makes it.
+async fn make_plan(
+    context: &Context,
+    args: &PlanArgs,
+    mode: PlanMode,
+    operation: &str,
+) -> anyhow::Result<(
+    Engine,
+    SourceMap,
+    Box<dyn Backend>,
+    String,
+    Option<LockGuard>,
+    crate::engine::PlanOutcome,
+    State,
+)> {
+    let mut sources = SourceMap::new();
+    let tree = load_config(context, &mut sources)?;
+    let variables = load_variables(context, &tree, &mut sources, &args.vars, args.input)?;
+    let backend = backend::open(context, Some(&tree)).await?;
+    let workspace = current_workspace(context).await?;
+    let options = run_options(context, args, &workspace, mode)?;
+    let engine = engine(context, tree, &sources, options, variables)?;
+    let lock = take_lock(context, backend.as_ref(), &workspace, operation, &args.lock).await?;
+    let state = match backend.load(&workspace).await {
+        Ok(state) => state,
+        Err(error) => {
+            release(lock).await;
+            bail!("{error}");
+        }
+    };
+    match engine.plan(&state).await {
+        Ok(outcome) => {
+            context.print_diagnostics(&outcome.warnings, &sources);
+            Ok((engine, sources, backend, workspace, lock, outcome, state))
+        }
+        Err(diagnostics) => {
+            release(lock).await;
+            context.print_diagnostics(&diagnostics, &sources);
+            Err(Reported.into())
+        }
+    }
+}
+
+pub async fn plan(
+    context: &Context,
+    args: &PlanArgs,
+    out: Option<&Path>,
+    destroy: bool,
+    detailed_exitcode: bool,
+    markdown: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let mode = if destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Normal
+    };
+    let (engine, _sources, _backend, _workspace, lock, outcome, _state) =
+        make_plan(context, args, mode, "OperationTypePlan").await?;
+    release(lock).await;
+    let plan = &outcome.plan;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&crate::plan::json::plan_json(plan, &outcome.refreshed))?
+        );
+    } else {
+        print!("{}", ui::render_plan(plan, context.style));
+    }
+    if let Some(path) = markdown {
+        std::fs::write(path, ui::render_markdown_summary(plan))
+            .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+    }
+    if let Some(path) = out {
+        let dirs = module_dirs(&engine.tree);
+        let file = PlanFile {
+            kind: PlanFile::KIND.to_string(),
+            plan: plan.clone(),
+            prior_state: write_state(&outcome.refreshed).map_err(|e| anyhow!("{e}"))?,
+            config_fingerprint: config_fingerprint(dirs.iter().map(PathBuf::as_path)),
+        };
+        file.write(path)?;
+        if !args.json {
+            println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    strata apply \"{}\"", path.display(), path.display());
+        }
+    } else if !args.json && plan.has_changes() {
+        println!("\nNote: You didn't use the -out option to save this plan, so Strata can't\nguarantee to take exactly these actions if you run \"strata apply\" now.");
+    }
+    Ok(if detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+fn confirm(context: &Context, destroy: bool) -> anyhow::Result<bool> {
+    if !context.interactive {
+        bail!("Apply needs approval: run with -auto-approve in a non-interactive session, or apply a saved plan.");
+    }
+    if destroy {
+        println!("\n{}\n  Strata will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.\n", context.style.bold("Do you really want to destroy all resources?"));
+    } else {
+        println!("\n{}\n  Strata will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n", context.style.bold("Do you want to perform these actions?"));
+    }
+    print!("  Enter a value: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    println!();
+    Ok(line.trim() == "yes")
+}
+
+pub async fn apply(
+    context: &Context,
+    args: &PlanArgs,
+    auto_approve: bool,
+    destroy: bool,
+) -> anyhow::Result<u8> {
+    let mode = if destroy {
+        PlanMode::Destroy
+    } else {
+        PlanMode::Normal
+    };
+    let operation = if destroy {
+        "OperationTypeDestroy"
+    } else {
+        "OperationTypeApply"
+    };
+    let (engine, sources, backend, workspace, lock, outcome, state) =
+        make_plan(context, args, mode, operation).await?;
+    let plan = outcome.plan.clone();
+    print!("{}", ui::render_plan(&plan, context.style));
+    if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly {
+        release(lock).await;
+        return Ok(0);
+    }
+    if !auto_approve && !confirm(context, destroy)? {
+        release(lock).await;
+        println!(
+            "{}",
+            if destroy {
+                "Destroy cancelled."
+            } else {
+                "Apply cancelled."
+            }
+        );
+        return Ok(1);
+    }
+    let code = run_apply(
+        context,
+        &engine,
+        &sources,
+        backend.as_ref(),
+        &workspace,
+        &plan,
+        outcome.refreshed,
+        &state,
+    )
+    .await;
+    release(lock).await;
+    code
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_apply(
+    context: &Context,
+    engine: &Engine,
+    sources: &SourceMap,
+    backend: &dyn Backend,
+    workspace: &str,
+    plan: &Plan,
+    refreshed: State,
+    base: &State,
+) -> anyhow::Result<u8> {
+    let writer = backend
+        .writer(workspace, base)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let interrupts = handle_interrupts(engine.cancelled.clone());
+    let outcome = engine.apply(plan, refreshed, writer).await;
+    interrupts.abort();
+    context.print_diagnostics(&outcome.diagnostics, sources);
+    if outcome.diagnostics.has_errors() {
+        return Ok(1);
+    }
+    if engine.cancelled.load(Ordering::SeqCst) {
+        eprintln!("Apply interrupted: every operation that finished is saved in the state.");
+        return Ok(1);
+    }
+    println!("\n{}", ui::render_apply_summary(plan, context.style));
+    if !outcome.state.outputs.is_empty() && plan.mode != PlanMode::Destroy {
+        println!("\n{}\n", context.style.bold("Outputs:"));
+        print!("{}", ui::render_outputs(&outcome.state.outputs));
+    }
+    Ok(0)
+}
+
+pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> anyhow::Result<u8> {
+    let file = PlanFile::read(path)?;
+    let mut sources = SourceMap::new();
+    let tree = load_config(context, &mut sources)?;
+    let dirs = module_dirs(&tree);
+    if config_fingerprint(dirs.iter().map(PathBuf::as_path)) != file.config_fingerprint {
+        bail!("Saved plan does not match the configuration: the .tf files changed since the plan was made. Run `strata plan` again.");
+    }
+    let backend = backend::open(context, Some(&tree)).await?;
+    let workspace = current_workspace(context).await?;
+    if workspace != file.plan.workspace {
+        bail!(
+            "Saved plan is for workspace \"{}\", but the current workspace is \"{workspace}\".",
+            file.plan.workspace
+        );
+    }
+    let mut options = run_options(context, args, &workspace, file.plan.mode)?;
+    options.targets = file
+        .plan
+        .targets
+        .iter()
+        .filter_map(|t| Target::parse(t).ok())
+        .collect();
+    let engine = engine(
+        context,
+        tree,
+        &sources,
+        options,
+        file.plan.variables.clone(),
+    )?;
+    let lock = take_lock(
+        context,
+        backend.as_ref(),
+        &workspace,
+        "OperationTypeApply",
+        &args.lock,
+    )
+    .await?;
+    let state = match backend.load(&workspace).await {
+        Ok(state) => state,
+        Err(error) => {
+            release(lock).await;
+            bail!("{error}");
+        }
+    };
+    if state.lineage != file.plan.prior_lineage || state.serial != file.plan.prior_serial {
+        release(lock).await;
+        bail!(
+            "Saved plan is stale: the state changed since this plan was made (it was made against serial {} of lineage {}, the state is now at serial {} of lineage {}). Run `strata plan` again to make a new plan.",
+            file.plan.prior_serial,
+            file.plan.prior_lineage,
+            state.serial,
+            state.lineage
+        );
+    }
+    let refreshed =
+        read_state(&file.prior_state, &path.display().to_string()).map_err(|e| anyhow!("{e}"))?;
+    let code = run_apply(
+        context,
+        &engine,
+        &sources,
+        backend.as_ref(),
+        &workspace,
+        &file.plan,
+        refreshed,
+        &state,
+    )
+    .await;
+    release(lock).await;
+    code
+}
+
+pub async fn show(context: &Context, json: bool, path: Option<&Path>) -> anyhow::Result<u8> {
+    if let Some(path) = path {
+        let file = PlanFile::read(path)?;
+        if json {
+            let prior = read_state(&file.prior_state, &path.display().to_string())
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                serde_json::to_string(&crate::plan::json::plan_json(&file.plan, &prior))?
+            );
+        } else {
+            print!("{}", ui::render_plan(&file.plan, context.style));
+        }
+        return Ok(0);
+    }
+    let backend = backend::open(context, None).await?;
+    let workspace = current_workspace(context).await?;
+    let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&crate::plan::json::state_json(&state))?
+        );
+        return Ok(0);
+    }
+    if state.resources.is_empty() && state.outputs.is_empty() {
+        println!("No state.");
+        return Ok(0);
+    }
+    print!("{}", super::state_commands::render_state(&state));
+    Ok(0)
+}
+
+pub async fn output(
+    context: &Context,
+    json: bool,
+    raw: bool,
+    name: Option<&str>,
+) -> anyhow::Result<u8> {
+    let backend = backend::open(context, None).await?;
+    let workspace = current_workspace(context).await?;
+    let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+    match name {
+        Some(name) => {
+            let Some(output) = state.outputs.get(name) else {
+                bail!("Output \"{name}\" not found: the state has no output of that name. Apply first, or check `strata output` for the names.");
+            };
+            let plain = output.value.clone().deep_unmark().0;
+            if raw {
+                match &plain {
+                    Value::String(s) => print!("{s}"),
+                    Value::Number(_) | Value::Bool(_) => print!("{}", ui::render_plain(&plain, 0)),
+                    _ => bail!("Unsupported value for raw output: the -raw option only supports strings, numbers and bools; use -json for \"{name}\"."),
+                }
+            } else if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &crate::value::value_to_json(&plain).map_err(|e| anyhow!("{e}"))?
+                    )?
+                );
+            } else {
+                // Naming an output prints it even when sensitive, as Terraform does.
+                println!("{}", ui::render_plain(&plain, 0));
+            }
+        }
+        None if json => {
+            let mut map = serde_json::Map::new();
+            for (name, output) in &state.outputs {
+                let plain = output.value.clone().deep_unmark().0;
+                map.insert(
+                    name.clone(),
+                    serde_json::json!({
+                        "sensitive": output.sensitive,
+                        "type": crate::state::format::type_to_json(&plain.type_of()),
+                        "value": crate::value::value_to_json(&plain).map_err(|e| anyhow!("{e}"))?,
+                    }),
+                );
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::Value::Object(map))?
+            );
+        }
+        None => {
+            if state.outputs.is_empty() {
+                eprintln!("{}", context.style.yellow("Warning: No outputs found"));
+                return Ok(0);
+            }
+            print!("{}", ui::render_outputs(&state.outputs));
+        }
+    }
+    Ok(0)
+}
+
+pub async fn graph(context: &Context) -> anyhow::Result<u8> {
+    let mut sources = SourceMap::new();
+    let tree = load_config(context, &mut sources)?;
+    match crate::graph::build(&tree) {
+        Ok(graph) => {
+            print!("{}", graph.to_dot());
+            Ok(0)
+        }
+        Err(diagnostics) => {
+            context.print_diagnostics(&diagnostics, &sources);
+            Err(Reported.into())
+        }
+    }
+}
+
+pub async fn import(
+    context: &Context,
+    vars: &VarArgs,
+    lock: &LockArgs,
+    address: &str,
+    id: &str,
+) -> anyhow::Result<u8> {
+    let address = ResourceInstance::parse(address).map_err(|e| anyhow!("{e}"))?;
+    let mut sources = SourceMap::new();
+    let tree = load_config(context, &mut sources)?;
+    let variables = load_variables(context, &tree, &mut sources, vars, true)?;
+    let backend = backend::open(context, Some(&tree)).await?;
+    let workspace = current_workspace(context).await?;
+    let options = RunOptions {
+        workspace: workspace.clone(),
+        ..RunOptions::default()
+    };
+    let engine = engine(context, tree, &sources, options, variables)?;
+    let guard = take_lock(
+        context,
+        backend.as_ref(),
+        &workspace,
+        "OperationTypeImport",
+        lock,
+    )
+    .await?;
+    let result = async {
+        let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+        if state.resources.contains_key(&address) {
+            bail!("Resource already managed by Strata: {address} is already in the state. Remove it with `strata state rm {address}` first to import it again.");
+        }
+        println!("{}: Importing from ID \"{id}\"...", context.style.bold(&address.to_string()));
+        let object = match engine.import(&address, id).await {
+            Ok(object) => object,
+            Err(diagnostics) => {
+                context.print_diagnostics(&diagnostics, &sources);
+                return Err(Reported.into());
+            }
+        };
+        let mut writer = backend.writer(&workspace, &state).await.map_err(|e| anyhow!("{e}"))?;
+        let change = crate::state::StateChange::Put { address: address.clone(), object };
+        writer.record(&change).await.map_err(|e| anyhow!("{e}"))?;
+        let mut state = state;
+        state.apply_change(&change);
+        writer.finish(&state).await.map_err(|e| anyhow!("{e}"))?;
+        println!("{}: Import prepared!\n\n{}", context.style.bold(&address.to_string()), context.style.green(&context.style.bold("Import successful!")));
+        println!("\nThe resources that were imported are shown above. These resources are now in\nyour Strata state and will henceforth be managed by Strata.");
+        Ok(0)
+    }
+    .await;
+    release(guard).await;
+    result
+}

@@ -1,0 +1,200 @@
+//! The `strata` command: flags become settings ([`args`]), settings drive the library.
+//!
+//! This is the binary's edge: errors are `anyhow`, diagnostics are rendered here, and exit codes
+//! follow Terraform's (0 success, 1 error, 2 = changes present with `-detailed-exitcode`, 3 =
+//! `fmt -check` found unformatted files).
+
+pub mod args;
+mod backend;
+mod commands;
+mod state_commands;
+
+use args::{Cli, Command};
+use clap::Parser;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::diagnostics::{Diagnostics, SourceMap};
+use crate::ui::Style;
+
+/// What every command needs: where it runs and how it prints.
+pub struct Context {
+    /// The working directory (after `-chdir`).
+    pub dir: PathBuf,
+    pub style: Style,
+    /// Whether standard input is a terminal (prompts are allowed).
+    pub interactive: bool,
+}
+
+impl Context {
+    /// Prints diagnostics to standard error.
+    pub fn print_diagnostics(&self, diagnostics: &Diagnostics, sources: &SourceMap) {
+        if diagnostics.is_empty() {
+            return;
+        }
+        let style = Style {
+            color: self.style.color && std::io::stderr().is_terminal(),
+        };
+        // Concurrent evaluation finds errors in any order: print them by location.
+        let mut sorted = diagnostics.clone();
+        sorted.0.sort_by(|a, b| {
+            let key = |d: &crate::diagnostics::Diagnostic| {
+                d.span
+                    .as_ref()
+                    .map(|s| (s.file.to_string(), s.start.line, s.start.column))
+            };
+            key(a).cmp(&key(b))
+        });
+        eprintln!("{}", sorted.render(sources, style.color).trim_end());
+    }
+}
+
+/// An error that has already been reported (diagnostics printed): exit 1 quietly.
+#[derive(Debug, thiserror::Error)]
+#[error("reported")]
+pub struct Reported;
+
+/// Runs the CLI with the process's arguments.
+pub fn main() -> ExitCode {
+    let args = args::normalize(std::env::args());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 1 } else { 0 });
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("Error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            if !error.is::<Reported>() {
+                eprintln!("Error: {error:#}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing() {
+    // STRATA_LOG=debug turns on logs (to stderr). Providers never log sensitive values.
+    if let Ok(filter) = std::env::var("STRATA_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
+/// Runs one parsed command; returns the exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let dir = match &cli.chdir {
+        Some(dir) => {
+            std::env::set_current_dir(dir).map_err(|e| {
+                anyhow::anyhow!("cannot change to directory `{}`: {e}", dir.display())
+            })?;
+            PathBuf::from(".")
+        }
+        None => PathBuf::from("."),
+    };
+    let color =
+        !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let context = Context {
+        dir,
+        style: Style { color },
+        interactive: std::io::stdin().is_terminal(),
+    };
+    match cli.command {
+        Command::Init {
+            backend_config,
+            migrate_state,
+            reconfigure,
+            ..
+        } => commands::init(&context, &backend_config, migrate_state, reconfigure).await,
+        Command::Validate { json } => commands::validate(&context, json).await,
+        Command::Fmt {
+            check,
+            diff,
+            recursive,
+            list,
+            write,
+            paths,
+        } => commands::fmt(&context, check, diff, recursive, list, write, &paths),
+        Command::Plan {
+            args,
+            out,
+            destroy,
+            detailed_exitcode,
+            markdown,
+        } => {
+            commands::plan(
+                &context,
+                &args,
+                out.as_deref(),
+                destroy,
+                detailed_exitcode,
+                markdown.as_deref(),
+            )
+            .await
+        }
+        Command::Apply {
+            args,
+            auto_approve,
+            destroy,
+            plan_file,
+        } => match plan_file {
+            Some(file) => commands::apply_saved(&context, &args, &file).await,
+            None => commands::apply(&context, &args, auto_approve, destroy).await,
+        },
+        Command::Destroy { args, auto_approve } => {
+            commands::apply(&context, &args, auto_approve, true).await
+        }
+        Command::Show { json, path } => commands::show(&context, json, path.as_deref()).await,
+        Command::Output { json, raw, name } => {
+            commands::output(&context, json, raw, name.as_deref()).await
+        }
+        Command::Graph { .. } => commands::graph(&context).await,
+        Command::State { command } => state_commands::state(&context, command).await,
+        Command::Workspace { command } => state_commands::workspace(&context, command).await,
+        Command::ForceUnlock { force, lock_id } => {
+            state_commands::force_unlock(&context, force, &lock_id).await
+        }
+        Command::Import {
+            vars,
+            lock,
+            address,
+            id,
+        } => commands::import(&context, &vars, &lock, &address, &id).await,
+        Command::Version { json } => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"strata_version": env!("CARGO_PKG_VERSION"), "platform": platform(), "terraform_compatible_version": crate::TERRAFORM_VERSION_COMPAT})
+                );
+            } else {
+                println!("Strata v{}\non {}", env!("CARGO_PKG_VERSION"), platform());
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}

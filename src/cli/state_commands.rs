@@ -1,0 +1,273 @@
+//! The commands that work on the state alone: `state …`, `workspace …`, `force-unlock`.
+
+use super::args::{StateCommand, WorkspaceCommand};
+use super::commands::{current_workspace, take_lock};
+use super::{backend, Context};
+use crate::addrs::{ResourceInstance, Target};
+use crate::state::{State, StateChange};
+use crate::ui::render_plain;
+use anyhow::{anyhow, bail};
+use std::io::Write;
+
+/// The state as `strata show` prints it: every instance's attributes, then the outputs.
+pub fn render_state(state: &State) -> String {
+    let mut out = String::new();
+    for (address, object) in &state.resources {
+        let kind = match address.resource.mode {
+            crate::addrs::ResourceMode::Managed => "resource",
+            crate::addrs::ResourceMode::Data => "data",
+        };
+        out.push_str(&format!(
+            "# {address}:\n{kind} \"{}\" \"{}\" {{\n",
+            address.resource.type_name, address.resource.name
+        ));
+        if let Some(entries) = object.value.as_entries() {
+            let width = entries
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or(0);
+            for (name, value) in entries.iter().filter(|(_, v)| !v.is_null()) {
+                out.push_str(&format!(
+                    "    {name:<width$} = {}\n",
+                    render_plain(value, 4)
+                ));
+            }
+        }
+        out.push_str("}\n\n");
+    }
+    if !state.outputs.is_empty() {
+        out.push_str("\nOutputs:\n\n");
+        out.push_str(&crate::ui::render_outputs(&state.outputs));
+    }
+    out
+}
+
+pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u8> {
+    let backend = backend::open(context, None).await?;
+    let workspace = current_workspace(context).await?;
+    match command {
+        StateCommand::List { addresses } => {
+            let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+            let filters = addresses
+                .iter()
+                .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            for address in state.resources.keys() {
+                if filters.is_empty() || filters.iter().any(|f| f.contains(address)) {
+                    println!("{address}");
+                }
+            }
+            Ok(0)
+        }
+        StateCommand::Show { address } => {
+            let address = ResourceInstance::parse(&address).map_err(|e| anyhow!("{e}"))?;
+            let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+            let Some(object) = state.resources.get(&address) else {
+                bail!("No instance found for the given address: {address} is not in the state. `strata state list` shows what is.");
+            };
+            let mut single = State::new();
+            single.resources.insert(address, object.clone());
+            print!("{}", render_state(&single));
+            Ok(0)
+        }
+        StateCommand::Rm { lock, addresses } => {
+            let guard = take_lock(
+                context,
+                backend.as_ref(),
+                &workspace,
+                "OperationTypeInvalid",
+                &lock,
+            )
+            .await?;
+            let result = async {
+                let mut state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+                let filters = addresses
+                    .iter()
+                    .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let doomed: Vec<ResourceInstance> = state
+                    .resources
+                    .keys()
+                    .filter(|a| filters.iter().any(|f| f.contains(a)))
+                    .cloned()
+                    .collect();
+                if doomed.is_empty() {
+                    bail!("Invalid target address: no matching objects found in the state.");
+                }
+                for address in &doomed {
+                    state.apply_change(&StateChange::Remove {
+                        address: address.clone(),
+                    });
+                    println!("Removed {address}");
+                }
+                backend
+                    .write(&workspace, &state)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                println!(
+                    "Successfully removed {} resource instance(s).",
+                    doomed.len()
+                );
+                Ok(0)
+            }
+            .await;
+            if let Some(guard) = guard {
+                let _ = guard.release().await;
+            }
+            result
+        }
+        StateCommand::Mv {
+            lock,
+            source,
+            destination,
+        } => {
+            let source = ResourceInstance::parse(&source).map_err(|e| anyhow!("{e}"))?;
+            let destination = ResourceInstance::parse(&destination).map_err(|e| anyhow!("{e}"))?;
+            if source.resource.type_name != destination.resource.type_name {
+                bail!("Invalid state move request: cannot move {source} to {destination}: resource types don't match.");
+            }
+            let guard = take_lock(
+                context,
+                backend.as_ref(),
+                &workspace,
+                "OperationTypeInvalid",
+                &lock,
+            )
+            .await?;
+            let result = async {
+                let mut state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+                if state.resources.contains_key(&destination) {
+                    bail!("Invalid state move request: {destination} already exists in the state.");
+                }
+                let Some(object) = state.resources.remove(&source) else {
+                    bail!("Invalid state move request: {source} is not in the state.");
+                };
+                state.resources.insert(destination.clone(), object);
+                backend
+                    .write(&workspace, &state)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                println!("Move \"{source}\" to \"{destination}\"\nSuccessfully moved 1 object(s).");
+                Ok(0)
+            }
+            .await;
+            if let Some(guard) = guard {
+                let _ = guard.release().await;
+            }
+            result
+        }
+        StateCommand::Pull => {
+            if let Some(text) = backend.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {
+                print!("{text}");
+                if !text.ends_with('\n') {
+                    println!();
+                }
+            }
+            Ok(0)
+        }
+        StateCommand::Push { force, path } => {
+            let text = if path.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                text
+            } else {
+                std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow!("reading {}: {e}", path.display()))?
+            };
+            let serial = backend
+                .push(&workspace, &text, force)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!("State pushed (serial {serial}).");
+            Ok(0)
+        }
+    }
+}
+
+pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::Result<u8> {
+    use crate::state::workspace as ws;
+    let backend = backend::open(context, None).await?;
+    match command {
+        WorkspaceCommand::List => {
+            let current = current_workspace(context).await?;
+            for name in backend.workspaces().await.map_err(|e| anyhow!("{e}"))? {
+                let marker = if name == current { "*" } else { " " };
+                println!("{marker} {name}");
+            }
+            Ok(0)
+        }
+        WorkspaceCommand::Show => {
+            println!("{}", current_workspace(context).await?);
+            Ok(0)
+        }
+        WorkspaceCommand::New { name } => {
+            ws::new_workspace(backend.as_ref(), &context.dir, &name)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                context
+                    .style
+                    .green(&format!("Created and switched to workspace \"{name}\"!"))
+            );
+            println!("\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"strata plan\" Strata will not see any existing state\nfor this configuration.");
+            Ok(0)
+        }
+        WorkspaceCommand::Select { name } => {
+            ws::select_workspace(backend.as_ref(), &context.dir, &name)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                context
+                    .style
+                    .green(&format!("Switched to workspace \"{name}\"."))
+            );
+            Ok(0)
+        }
+        WorkspaceCommand::Delete { force, name } => {
+            ws::delete_workspace(backend.as_ref(), &context.dir, &name, force)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{}",
+                context
+                    .style
+                    .green(&format!("Deleted workspace \"{name}\"!"))
+            );
+            Ok(0)
+        }
+    }
+}
+
+pub async fn force_unlock(context: &Context, force: bool, lock_id: &str) -> anyhow::Result<u8> {
+    let backend = backend::open(context, None).await?;
+    let workspace = current_workspace(context).await?;
+    if !force {
+        if !context.interactive {
+            bail!("force-unlock needs confirmation: run with -force in a non-interactive session.");
+        }
+        println!("Do you really want to force-unlock?\n  Strata will remove the lock on the remote state.\n  This will allow local Strata commands to modify this state, even though it\n  may still be in use. Only 'yes' will be accepted to confirm.\n");
+        print!("  Enter a value: ");
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        if line.trim() != "yes" {
+            println!("force-unlock cancelled.");
+            return Ok(1);
+        }
+    }
+    backend
+        .force_unlock(&workspace, lock_id)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "{}",
+        context
+            .style
+            .green("Strata state has been successfully unlocked!")
+    );
+    Ok(0)
+}

@@ -1,0 +1,411 @@
+//! Evaluating a block body against a provider schema block: every schema attribute present in
+//! the result (null when unset) and converted to its type, nested blocks gathered as the
+//! schema's nesting says, `dynamic` blocks expanded (nested ones too). Every error of the body
+//! is reported, not only the first.
+
+use super::eval::{suggest, Evaluator};
+use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::providers::schema::{Block, Nesting};
+use crate::value::{convert, Type, Value};
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Body, Structure};
+use std::collections::BTreeMap;
+
+/// The blocks of one nested block type found in a body.
+#[derive(Default)]
+struct Collection {
+    items: Vec<(Value, Option<Span>)>,
+    /// A `dynamic` block's `for_each` was unknown: the whole collection is.
+    unknown: bool,
+    sensitive: bool,
+}
+
+fn error(summary: &str, detail: impl Into<String>, span: Option<Span>) -> Diagnostic {
+    Diagnostic::error(summary)
+        .with_detail(detail)
+        .with_span_opt(span)
+}
+
+pub(crate) fn body_value(
+    evaluator: &mut Evaluator<'_>,
+    body: &Body,
+    schema: &Block,
+    block_span: Option<Span>,
+    errors: &mut Diagnostics,
+) -> Value {
+    let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, Option<Span>> = BTreeMap::new();
+    let mut collections: BTreeMap<&str, Collection> = BTreeMap::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(attribute) => {
+                let name = attribute.key.as_str();
+                let key_span = evaluator.span(&attribute.key);
+                if let Some(previous) = seen.get(name) {
+                    errors.push(error(
+                        "Duplicate argument",
+                        format!(
+                            "The argument \"{name}\" was already set at {}. Each argument may be set only once.",
+                            previous.as_ref().map(ToString::to_string).unwrap_or_default()
+                        ),
+                        key_span,
+                    ));
+                    continue;
+                }
+                seen.insert(name, key_span.clone());
+                let Some(attribute_schema) = schema.attributes.get(name) else {
+                    let diagnostic = if schema.blocks.contains_key(name) {
+                        error(
+                            "Unsupported argument",
+                            format!("An argument named \"{name}\" is not expected here. Did you mean to define a block of type \"{name}\"?"),
+                            key_span,
+                        )
+                    } else {
+                        let diagnostic = error(
+                            "Unsupported argument",
+                            format!("An argument named \"{name}\" is not expected here."),
+                            key_span,
+                        );
+                        match suggest(name, schema.attributes.keys().map(String::as_str)) {
+                            Some(close) => {
+                                diagnostic.with_help(format!("Did you mean \"{close}\"?"))
+                            }
+                            None => diagnostic,
+                        }
+                    };
+                    errors.push(diagnostic);
+                    continue;
+                };
+                if attribute_schema.computed
+                    && !attribute_schema.optional
+                    && !attribute_schema.required
+                {
+                    errors.push(error(
+                        "Value for unconfigurable attribute",
+                        format!("Can't configure a value for \"{name}\": its value will be decided automatically based on the result of applying this configuration."),
+                        key_span,
+                    ));
+                    continue;
+                }
+                match evaluator.eval(&attribute.value) {
+                    Err(diags) => errors.extend(diags),
+                    Ok(value) => match convert(value, &attribute_schema.ty) {
+                        Ok(converted) => {
+                            attributes.insert(name.to_string(), converted);
+                        }
+                        Err(conversion) => errors.push(error(
+                            "Incorrect attribute value type",
+                            format!("Inappropriate value for attribute \"{name}\": {conversion}."),
+                            evaluator.span(&attribute.value),
+                        )),
+                    },
+                }
+            }
+            Structure::Block(block) => {
+                let type_name = block.ident.as_str();
+                let span = evaluator.span(&block.ident);
+                if type_name == "dynamic" {
+                    dynamic_block(evaluator, block, schema, &mut collections, errors);
+                    continue;
+                }
+                let Some(nested) = schema.blocks.get(type_name) else {
+                    errors.push(unsupported_block(type_name, schema, span));
+                    continue;
+                };
+                if !block.labels.is_empty() {
+                    errors.push(error(
+                        &format!("Extraneous label for {type_name}"),
+                        format!("No labels are expected for {type_name} blocks."),
+                        evaluator.span(&block.labels[0]),
+                    ));
+                }
+                let value = body_value(evaluator, &block.body, &nested.block, span.clone(), errors);
+                collections
+                    .entry(type_name)
+                    .or_default()
+                    .items
+                    .push((value, span));
+            }
+        }
+    }
+    for (name, attribute_schema) in &schema.attributes {
+        if attribute_schema.required && !seen.contains_key(name.as_str()) {
+            errors.push(error(
+                "Missing required argument",
+                format!("The argument \"{name}\" is required, but no definition was found."),
+                block_span.clone(),
+            ));
+        }
+        attributes.entry(name.clone()).or_insert(Value::Null);
+    }
+    for (name, nested) in &schema.blocks {
+        let collection = collections.remove(name.as_str()).unwrap_or_default();
+        let block_type = nested.block.value_type();
+        let value = if collection.unknown {
+            Value::Unknown(match nested.nesting {
+                Nesting::Single => block_type,
+                Nesting::List => Type::list(block_type),
+                Nesting::Set => Type::set(block_type),
+            })
+        } else {
+            let count = collection.items.len();
+            if count < nested.min_items {
+                errors.push(error(
+                    &format!("Insufficient {name} blocks"),
+                    format!(
+                        "At least {} \"{name}\" blocks are required.",
+                        nested.min_items
+                    ),
+                    block_span.clone(),
+                ));
+            }
+            match nested.nesting {
+                Nesting::Single => {
+                    if let (Some((_, first_span)), Some((_, second_span))) =
+                        (collection.items.first(), collection.items.get(1))
+                    {
+                        errors.push(error(
+                            &format!("Duplicate {name} block"),
+                            format!(
+                                "Only one {name} block is allowed. Another was defined at {}.",
+                                first_span
+                                    .as_ref()
+                                    .map(ToString::to_string)
+                                    .unwrap_or_default()
+                            ),
+                            second_span.clone(),
+                        ));
+                    }
+                    collection
+                        .items
+                        .into_iter()
+                        .next()
+                        .map_or(Value::Null, |(value, _)| value)
+                }
+                Nesting::List | Nesting::Set => {
+                    if nested.max_items > 0 && count > nested.max_items {
+                        let extra_span = collection
+                            .items
+                            .get(nested.max_items)
+                            .and_then(|(_, span)| span.clone());
+                        errors.push(error(
+                            &format!("Too many {name} blocks"),
+                            format!(
+                                "No more than {} \"{name}\" blocks are allowed.",
+                                nested.max_items
+                            ),
+                            extra_span,
+                        ));
+                    }
+                    let items: Vec<Value> = collection
+                        .items
+                        .into_iter()
+                        .map(|(value, _)| value)
+                        .collect();
+                    if nested.nesting == Nesting::List {
+                        Value::List(items)
+                    } else {
+                        Value::set(items)
+                    }
+                }
+            }
+        };
+        attributes.insert(name.clone(), value.mark_if(collection.sensitive));
+    }
+    Value::Object(attributes)
+}
+
+fn unsupported_block(type_name: &str, schema: &Block, span: Option<Span>) -> Diagnostic {
+    if schema.attributes.contains_key(type_name) {
+        return error(
+            "Unsupported block type",
+            format!("Blocks of type \"{type_name}\" are not expected here. Did you mean to define argument \"{type_name}\"? If so, use the equals sign to assign it a value."),
+            span,
+        );
+    }
+    let diagnostic = error(
+        "Unsupported block type",
+        format!("Blocks of type \"{type_name}\" are not expected here."),
+        span,
+    );
+    match suggest(type_name, schema.blocks.keys().map(String::as_str)) {
+        Some(close) => diagnostic.with_help(format!("Did you mean \"{close}\"?")),
+        None => diagnostic,
+    }
+}
+
+/// Expands `dynamic "NAME" { for_each = ..., iterator = it, content { ... } }` into blocks of
+/// type NAME, each evaluated with the iterator (`it.key`, `it.value`) in scope.
+fn dynamic_block<'b>(
+    evaluator: &mut Evaluator<'_>,
+    block: &'b hcl_edit::structure::Block,
+    schema: &'b Block,
+    collections: &mut BTreeMap<&'b str, Collection>,
+    errors: &mut Diagnostics,
+) {
+    let block_span = evaluator.span(&block.ident);
+    let Some(label) = block.labels.first() else {
+        errors.push(error(
+            "Missing name for dynamic",
+            "All dynamic blocks must have 1 labels (name).",
+            block_span,
+        ));
+        return;
+    };
+    if let Some(extra) = block.labels.get(1) {
+        errors.push(error(
+            "Extraneous label for dynamic",
+            "Only 1 labels (name) are expected for dynamic blocks.",
+            evaluator.span(extra),
+        ));
+    }
+    let type_name = label.as_str();
+    let Some((type_key, nested)) = schema.blocks.get_key_value(type_name) else {
+        errors.push(unsupported_block(type_name, schema, evaluator.span(label)));
+        return;
+    };
+    let mut for_each = None;
+    let mut iterator = type_name;
+    let mut labels = None;
+    let mut content: Option<&hcl_edit::structure::Block> = None;
+    for structure in block.body.iter() {
+        match structure {
+            Structure::Attribute(attribute) => match attribute.key.as_str() {
+                "for_each" => for_each = Some(&attribute.value),
+                "labels" => labels = Some(&attribute.value),
+                "iterator" => match &attribute.value {
+                    Expression::Variable(name) => iterator = name.as_str(),
+                    other => errors.push(error(
+                        "Invalid expression",
+                        "A single static variable reference is required: only attribute access and indexing with constant keys. No calculations, function calls, template expressions, etc are allowed here.",
+                        evaluator.span(other),
+                    )),
+                },
+                name => errors.push(error(
+                    "Unsupported argument",
+                    format!("An argument named \"{name}\" is not expected here."),
+                    evaluator.span(&attribute.key),
+                )),
+            },
+            Structure::Block(inner) if inner.ident.as_str() == "content" => {
+                if let Some(first) = content {
+                    errors.push(error(
+                        "Duplicate content block",
+                        format!(
+                            "Only one content block is allowed. Another was defined at {}.",
+                            evaluator.span(&first.ident).map(|s| s.to_string()).unwrap_or_default()
+                        ),
+                        evaluator.span(&inner.ident),
+                    ));
+                } else {
+                    content = Some(inner);
+                }
+            }
+            Structure::Block(inner) => errors.push(error(
+                "Unsupported block type",
+                format!("Blocks of type \"{}\" are not expected here.", inner.ident.as_str()),
+                evaluator.span(&inner.ident),
+            )),
+        }
+    }
+    let Some(for_each) = for_each else {
+        errors.push(error(
+            "Missing required argument",
+            "The argument \"for_each\" is required, but no definition was found.",
+            block_span,
+        ));
+        return;
+    };
+    let Some(content) = content else {
+        errors.push(error(
+            "Missing content block",
+            "A content block is required.",
+            block_span,
+        ));
+        return;
+    };
+    let collection_value = match evaluator.eval(for_each) {
+        Ok(value) => value,
+        Err(diags) => {
+            errors.extend(diags);
+            return;
+        }
+    };
+    let collection = collections.entry(type_key.as_str()).or_default();
+    let (collection_value, sensitive) = collection_value.unmark();
+    collection.sensitive |= sensitive;
+    let for_each_span = evaluator.span(for_each);
+    let pairs = match collection_value {
+        Value::Unknown(_) => {
+            collection.unknown = true;
+            return;
+        }
+        Value::Null => {
+            errors.push(error(
+                "Invalid dynamic for_each value",
+                "Cannot use a null value in for_each.",
+                for_each_span,
+            ));
+            return;
+        }
+        value @ (Value::List(_)
+        | Value::Tuple(_)
+        | Value::Set(_)
+        | Value::Map(_)
+        | Value::Object(_)) => match evaluator.iteration_pairs(value, for_each_span) {
+            Ok(pairs) => pairs,
+            Err(diags) => {
+                errors.extend(diags);
+                return;
+            }
+        },
+        other => {
+            errors.push(error(
+                "Invalid dynamic for_each value",
+                format!(
+                    "Cannot use a {} value in for_each. An iterable collection is required.",
+                    other.friendly_type_name()
+                ),
+                for_each_span,
+            ));
+            return;
+        }
+    };
+    let content_span = evaluator.span(&content.ident);
+    for (key, value) in pairs {
+        evaluator.bind(iterator, Value::object([("key", key), ("value", value)]));
+        let errors_before = errors.len();
+        if let Some(labels_expr) = labels {
+            match evaluator.eval(labels_expr) {
+                Ok(labels_value)
+                    if labels_value.as_seq().is_some_and(|items| !items.is_empty()) =>
+                {
+                    errors.push(error(
+                        &format!("Extraneous label for {type_name}"),
+                        format!("No labels are expected for {type_name} blocks."),
+                        evaluator.span(labels_expr),
+                    ));
+                }
+                Ok(_) => {}
+                Err(diags) => errors.extend(diags),
+            }
+        }
+        let item = body_value(
+            evaluator,
+            &content.body,
+            &nested.block,
+            content_span.clone(),
+            errors,
+        );
+        evaluator.unbind(1);
+        collections
+            .entry(type_key.as_str())
+            .or_default()
+            .items
+            .push((item, block_span.clone()));
+        // The same mistake would repeat for every element: report it once.
+        if errors.len() > errors_before {
+            break;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Everything Strata prints: plans, apply progress, outputs, diagnostics, in colour on a terminal
+//! and plain otherwise. Rendering functions return strings; [`Printer`] decides where they go.
+//!
+//! Architecture invariant: only this module (and the CLI's top level) writes to the terminal,
+//! and nothing here prints a sensitive value: they render as `(sensitive value)`.
+
+mod markdown;
+mod plan;
+mod values;
+
+pub use markdown::render_markdown_summary;
+pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};
+pub use values::{render_plain, render_value};
+
+use crate::engine::{Event, Events};
+use crate::plan::Action;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// ANSI styling, or none.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    pub fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    pub fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    pub fn cyan(&self, text: &str) -> String {
+        self.paint("36", text)
+    }
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    /// The symbol of an action, coloured.
+    pub fn action_symbol(&self, action: Action) -> String {
+        let symbol = action.symbol();
+        match action {
+            Action::Create => self.green(symbol),
+            Action::Update => self.yellow(symbol),
+            Action::Delete => self.red(symbol),
+            Action::DeleteThenCreate | Action::CreateThenDelete => self.red(symbol),
+            Action::Read => self.cyan(symbol),
+            Action::NoOp => symbol.to_string(),
+        }
+    }
+}
+
+/// Prints apply progress as the engine reports it, one line per event.
+pub struct ProgressPrinter {
+    style: Style,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl ProgressPrinter {
+    pub fn new(style: Style, out: Box<dyn Write + Send>) -> ProgressPrinter {
+        ProgressPrinter {
+            style,
+            out: Mutex::new(out),
+        }
+    }
+}
+
+fn verbs(action: Action) -> (&'static str, &'static str, &'static str) {
+    match action {
+        Action::Create => ("Creating...", "Still creating...", "Creation complete"),
+        Action::Update => (
+            "Modifying...",
+            "Still modifying...",
+            "Modifications complete",
+        ),
+        Action::Delete => (
+            "Destroying...",
+            "Still destroying...",
+            "Destruction complete",
+        ),
+        Action::Read => ("Reading...", "Still reading...", "Read complete"),
+        _ => ("Applying...", "Still applying...", "Complete"),
+    }
+}
+
+/// `1m20s`, as Terraform prints elapsed times.
+pub fn format_elapsed(elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs();
+    if seconds >= 60 {
+        format!("{}m{}s", seconds / 60, seconds % 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+impl Events for ProgressPrinter {
+    fn event(&self, event: Event) {
+        let line = match event {
+            Event::Refreshing { address, id } => match id {
+                Some(id) => format!(
+                    "{}: Refreshing state... [id={id}]",
+                    self.style.bold(&address.to_string())
+                ),
+                None => format!(
+                    "{}: Refreshing state...",
+                    self.style.bold(&address.to_string())
+                ),
+            },
+            Event::Reading { address } => {
+                format!("{}: Reading...", self.style.bold(&address.to_string()))
+            }
+            Event::ApplyStarting { address, action } => format!(
+                "{}: {}",
+                self.style.bold(&address.to_string()),
+                verbs(action).0
+            ),
+            Event::StillApplying {
+                address,
+                action,
+                elapsed,
+            } => format!(
+                "{}: {} [{} elapsed]",
+                self.style.bold(&address.to_string()),
+                verbs(action).1,
+                format_elapsed(elapsed)
+            ),
+            Event::Message { address, message } => {
+                format!("{}: {message}", self.style.bold(&address.to_string()))
+            }
+            Event::ApplyDone {
+                address,
+                action,
+                elapsed,
+                id,
+            } => format!(
+                "{}: {} after {}{}",
+                self.style.bold(&address.to_string()),
+                verbs(action).2,
+                format_elapsed(elapsed),
+                id.map(|id| format!(" [id={id}]")).unwrap_or_default()
+            ),
+            Event::ApplyFailed { address, action } => {
+                format!(
+                    "{}: {}",
+                    self.style.bold(&address.to_string()),
+                    self.style.red(&format!(
+                        "{} failed",
+                        verbs(action).0.trim_end_matches("...")
+                    ))
+                )
+            }
+        };
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}

@@ -1,0 +1,108 @@
+//! Values as plans print them: HCL-like literals, `(known after apply)` for unknowns and
+//! `(sensitive value)` for anything sensitive.
+
+use crate::value::Value;
+
+/// Renders a value as a plan line shows it, at an indentation (in spaces) for the lines after
+/// the first: nested lines leave room for the `+`/`~` column.
+pub fn render_value(value: &Value, indent: usize) -> String {
+    render_with(value, indent, 4, 2)
+}
+
+/// Renders a value as `strata output` shows it: nested lines two spaces in.
+pub fn render_plain(value: &Value, indent: usize) -> String {
+    render_with(value, indent, 2, 0)
+}
+
+fn render_with(value: &Value, indent: usize, item_offset: usize, close_offset: usize) -> String {
+    let render_value = |v: &Value, i: usize| render_with(v, i, item_offset, close_offset);
+    match value {
+        Value::Sensitive(_) => "(sensitive value)".into(),
+        Value::Unknown(_) => "(known after apply)".into(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => render_string(s, indent, item_offset, close_offset),
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+            if items.is_empty() {
+                return "[]".into();
+            }
+            let pad = " ".repeat(indent + item_offset);
+            let mut out = String::from("[\n");
+            for item in items {
+                out.push_str(&format!(
+                    "{pad}{},\n",
+                    render_value(item, indent + item_offset)
+                ));
+            }
+            out.push_str(&format!("{}]", " ".repeat(indent + close_offset)));
+            out
+        }
+        Value::Map(items) | Value::Object(items) => {
+            if items.is_empty() {
+                return "{}".into();
+            }
+            let width = items
+                .keys()
+                .map(|k| key_text(k, matches!(value, Value::Map(_))).len())
+                .max()
+                .unwrap_or(0);
+            let pad = " ".repeat(indent + item_offset);
+            let mut out = String::from("{\n");
+            for (k, v) in items {
+                let key = key_text(k, matches!(value, Value::Map(_)));
+                out.push_str(&format!(
+                    "{pad}{key:<width$} = {}\n",
+                    render_value(v, indent + item_offset)
+                ));
+            }
+            out.push_str(&format!("{}}}", " ".repeat(indent + close_offset)));
+            out
+        }
+    }
+}
+
+/// Map keys are quoted, object attributes are bare (when they are identifiers).
+pub fn key_text(key: &str, quoted: bool) -> String {
+    let identifier = !key.is_empty()
+        && key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if quoted || !identifier {
+        serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""))
+    } else {
+        key.to_string()
+    }
+}
+
+fn render_string(s: &str, indent: usize, item_offset: usize, close_offset: usize) -> String {
+    if s.contains('\n') && !s.trim_end_matches('\n').is_empty() {
+        let pad = " ".repeat(indent + item_offset);
+        let mut out = String::from("<<-EOT\n");
+        for line in s.trim_end_matches('\n').lines() {
+            out.push_str(&format!("{pad}{line}\n"));
+        }
+        out.push_str(&format!("{}EOT", " ".repeat(indent + close_offset)));
+        return out;
+    }
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_render_as_placeholders() {
+        assert_eq!(
+            render_value(&Value::from("x").mark_sensitive(), 0),
+            "(sensitive value)"
+        );
+        assert_eq!(render_value(&Value::unknown(), 0), "(known after apply)");
+        assert_eq!(render_value(&Value::from("a\"b"), 0), "\"a\\\"b\"");
+    }
+}

@@ -1,0 +1,219 @@
+//! End-to-end CLI scenarios: each folder under `tests/fixtures/scenarios/` has a `script` of
+//! steps (switch configuration, run a strata command, change the fake provider's objects behind
+//! Strata's back) and the transcript of the whole run is compared with an `insta` snapshot.
+//!
+//! Script lines:
+//! - `config DIR` — make the working directory's `.tf` files those of `DIR` (in the scenario).
+//! - `run ARGS...` — run `strata ARGS...`; its output and exit code go into the transcript.
+//! - `run-ordered ARGS...` — the same, keeping the order of progress lines (for scenarios whose
+//!   operations are ordered by dependencies, to show that order).
+//! - `drift ADDRESS ATTRIBUTE VALUE` — change an attribute of the fake object behind ADDRESS.
+//! - `vanish ADDRESS` — delete the fake object behind ADDRESS.
+//! - `remote-count` — record how many objects the fake provider holds.
+//!
+//! Transcripts are made deterministic: ids become `<id>`, elapsed times `<t>`, and the lines
+//! of concurrent operations (progress, refresh) are sorted within their block.
+
+use crate::common::fixtures;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn strata() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_strata"))
+}
+
+fn copy_config(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(to).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "tf" || e == "tfvars") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    copy_tree(from, to);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn state_id(work: &Path, address: &str) -> String {
+    let output = Command::new(strata())
+        .args(["state", "show", address])
+        .current_dir(work)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|line| {
+            let line = line.trim();
+            line.strip_prefix("id").map(|rest| {
+                rest.trim_start()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+        })
+        .unwrap_or_else(|| panic!("no id for {address} in state:\n{text}"))
+}
+
+fn is_concurrent_line(line: &str) -> bool {
+    [
+        ": Creating...",
+        ": Modifying...",
+        ": Destroying...",
+        ": Refreshing state...",
+        ": Reading...",
+        "complete after",
+        ": Still ",
+        " failed",
+    ]
+    .iter()
+    .any(|p| line.contains(p))
+}
+
+/// Makes a command's output deterministic.
+pub fn normalize(text: &str, work: &Path, sort_concurrent: bool) -> String {
+    let uuid =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let fake = regex::Regex::new(r"fake-[0-9a-f]{12}").unwrap();
+    let elapsed = regex::Regex::new(r"after \d+s").unwrap();
+    let text = uuid.replace_all(text, "<id>");
+    let text = fake.replace_all(&text, "<id>");
+    let text = elapsed.replace_all(&text, "after <t>");
+    let text = text.replace(&work.display().to_string(), "<work>");
+    let mut out: Vec<String> = Vec::new();
+    let mut block: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if sort_concurrent && is_concurrent_line(line) {
+            block.push(line.to_string());
+            continue;
+        }
+        block.sort();
+        out.append(&mut block);
+        out.push(line.to_string());
+    }
+    block.sort();
+    out.append(&mut block);
+    out.join("\n")
+}
+
+fn run_scenario(name: &str) -> String {
+    let dir = fixtures("scenarios").join(name);
+    let script = std::fs::read_to_string(dir.join("script")).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    let store = temp.path().join("store");
+    std::fs::create_dir_all(&work).unwrap();
+    let mut transcript = String::new();
+    for line in script.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words[0] {
+            "config" => {
+                copy_config(&dir.join(words[1]), &work);
+                transcript.push_str(&format!("## config {}\n", words[1]));
+            }
+            "run" | "run-ordered" => {
+                let ordered = words[0] == "run-ordered";
+                let output = Command::new(strata())
+                    .args(&words[1..])
+                    .current_dir(&work)
+                    .env("STRATA_FAKE_STORE", &store)
+                    .env("NO_COLOR", "1")
+                    .env_remove("TF_WORKSPACE")
+                    .env_remove("STRATA_WORKSPACE")
+                    .output()
+                    .unwrap();
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                transcript.push_str(&format!("## strata {}\n", words[1..].join(" ")));
+                transcript.push_str(&normalize(&stdout, &work, !ordered));
+                if !stderr.trim().is_empty() {
+                    transcript.push_str("\n-- stderr --\n");
+                    transcript.push_str(&normalize(&stderr, &work, !ordered));
+                }
+                transcript.push_str(&format!(
+                    "\n-- exit {} --\n\n",
+                    output.status.code().unwrap_or(-1)
+                ));
+            }
+            "drift" => {
+                let id = state_id(&work, words[1]);
+                let path = store.join(format!("{id}.json"));
+                let mut object: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                object[words[2]] = serde_json::Value::String(words[3..].join(" "));
+                std::fs::write(&path, serde_json::to_string(&object).unwrap()).unwrap();
+                transcript.push_str(&format!(
+                    "## drift {} {} = {}\n",
+                    words[1],
+                    words[2],
+                    words[3..].join(" ")
+                ));
+            }
+            "vanish" => {
+                let id = state_id(&work, words[1]);
+                std::fs::remove_file(store.join(format!("{id}.json"))).unwrap();
+                transcript.push_str(&format!("## vanish {}\n", words[1]));
+            }
+            "remote-count" => {
+                let count = std::fs::read_dir(&store)
+                    .map(|d| {
+                        d.flatten()
+                            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                            .count()
+                    })
+                    .unwrap_or(0);
+                transcript.push_str(&format!("## remote objects: {count}\n"));
+            }
+            other => panic!("unknown script command `{other}` in {name}"),
+        }
+    }
+    transcript
+}
+
+fn scenario_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures("scenarios"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("script").exists())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn scenarios() {
+    let names = scenario_names();
+    assert!(!names.is_empty(), "no scenarios found");
+    let mut failures = Vec::new();
+    for name in names {
+        let transcript = run_scenario(&name);
+        let result = std::panic::catch_unwind(|| {
+            insta::with_settings!({ snapshot_suffix => name.clone(), prepend_module_to_snapshot => false }, {
+                insta::assert_snapshot!("scenario", transcript);
+            });
+        });
+        if result.is_err() {
+            failures.push(name);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "scenario snapshots differ: {failures:?}"
+    );
+}

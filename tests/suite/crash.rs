@@ -1,0 +1,145 @@
+//! Crash safety: a `strata apply` killed with SIGKILL in the middle leaves a state that loads and
+//! records every object the provider reports as created; the next apply finishes the job.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn strata() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_strata"))
+}
+
+/// The addresses of the objects the fake provider holds, from their `name` (`n-<index>`).
+fn remote_addresses(store: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Ok(entries) = std::fs::read_dir(store) {
+        for entry in entries.flatten() {
+            if entry.path().extension().is_some_and(|e| e == "json") {
+                let object: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+                let name = object["name"].as_str().unwrap().to_string();
+                let index = name.trim_start_matches("n-");
+                out.insert(format!("fake_resource.n[{index}]"));
+            }
+        }
+    }
+    out
+}
+
+fn state_list(work: &Path, store: &Path) -> BTreeSet<String> {
+    let output = Command::new(strata())
+        .args(["state", "list"])
+        .current_dir(work)
+        .env("STRATA_FAKE_STORE", store)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "state list failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn sigkill_during_apply_loses_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    let store = temp.path().join("store");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        "resource \"fake_resource\" \"n\" {\n  count      = 40\n  name       = \"n-${count.index}\"\n  latency_ms = 150\n}\n",
+    )
+    .unwrap();
+    let mut child = Command::new(strata())
+        .args(["apply", "-auto-approve", "-parallelism=4"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", &store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until some objects exist, then kill without warning.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while remote_addresses(&store).len() < 8 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the apply finished before it was killed; the test proves nothing"
+    );
+
+    let remote = remote_addresses(&store);
+    let recorded = state_list(&work, &store);
+    assert!(
+        remote.len() < 40,
+        "every object was created before the kill"
+    );
+    let missing: Vec<&String> = remote.difference(&recorded).collect();
+    assert!(
+        missing.is_empty(),
+        "objects exist but the state does not record them: {missing:?}"
+    );
+
+    // The killed run's lock is left behind; the next run says its holder is gone and how to
+    // recover, and the user does so.
+    let output = Command::new(strata())
+        .args(["plan"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", &store)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        !output.status.success() && stderr.contains("is gone"),
+        "stale lock not reported: {stderr}"
+    );
+    let lock_id = stderr
+        .split("strata force-unlock ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| c == '`' || c.is_whitespace()).next())
+        .expect("the error names the lock ID")
+        .to_string();
+    let unlock = Command::new(strata())
+        .args(["force-unlock", "-force", &lock_id])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(
+        unlock.status.success(),
+        "force-unlock failed: {}",
+        String::from_utf8_lossy(&unlock.stderr)
+    );
+
+    // The next apply creates the rest, and nothing twice.
+    let output = Command::new(strata())
+        .args(["apply", "-auto-approve"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", &store)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "second apply failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(remote_addresses(&store).len(), 40);
+    assert_eq!(state_list(&work, &store).len(), 40);
+    let files = std::fs::read_dir(&store)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .count();
+    assert_eq!(files, 40, "an object was created twice");
+}
