@@ -192,6 +192,15 @@ impl S3Backend {
         })
     }
 
+    /// The backend for a `backend "s3"` block's settings, keeping its journal under the current
+    /// directory (the working directory, after `-chdir`).
+    pub async fn from_settings(
+        settings: &BTreeMap<String, Value>,
+    ) -> Result<S3Backend, StateError> {
+        let working_dir = std::env::current_dir().map_err(|e| StateError::io(".", e))?;
+        S3Backend::new(S3Settings::from_settings(settings)?, working_dir).await
+    }
+
     pub fn settings(&self) -> &S3Settings {
         &self.settings
     }
@@ -1040,9 +1049,6 @@ impl StateWriter for S3Writer {
             Some(journal) => journal,
             None => {
                 let path = self.backend.journal_file(&self.workspace);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
-                }
                 self.journal.insert(Journal::create(
                     &path,
                     &JournalHeader {

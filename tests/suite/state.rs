@@ -1049,6 +1049,60 @@ mod s3 {
             "the second writer was told who holds the lock"
         );
 
+        // Waiters take the lock in arrival order.
+        let holder = store
+            .lock("dev", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for waiter in 0..3 {
+            let store = store.clone();
+            let order = order.clone();
+            waiters.push(tokio::spawn(async move {
+                let guard = store
+                    .lock("dev", "plan", Duration::from_secs(60), &|_| {})
+                    .await
+                    .unwrap();
+                order.lock().unwrap().push(waiter);
+                guard.release().await.unwrap();
+            }));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        holder.release().await.unwrap();
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+
+        // A holder that is gone (a dead process on this host) is reported with the way out.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        let mut dead =
+            strata::state::LockInfo::new("apply", "s3://states/network/terraform.tfstate");
+        dead.pid = dead_pid;
+        client
+            .put_object()
+            .bucket("states")
+            .key("network/terraform.tfstate.tflock")
+            .body(serde_json::to_vec(&dead).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+        let error = store
+            .lock("default", "plan", Duration::from_secs(5), &|_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("strata force-unlock {}", dead.id)),
+            "{error}"
+        );
+        store.force_unlock("default", &dead.id).await.unwrap();
+        assert!(store.lock_holder("default").await.unwrap().is_none());
+
         // DynamoDB locking for existing setups.
         let dynamodb = {
             let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
