@@ -1,6 +1,15 @@
 //! State: what exists, as last recorded. The in-memory model ([`State`]), Terraform's state file
-//! format version 4 ([`format`]), and the backends that store it per workspace ([`backend`]):
-//! the local file backend (default) and S3.
+//! format version 4 ([`mod@format`]), and the backends that store it per workspace ([`backend`]):
+//! the local file backend (default, [`local`]) and S3 (`s3`, with the `aws` feature).
+//!
+//! - [`mod@format`]: read and write `terraform.tfstate` exactly as Terraform 1.15 does;
+//! - [`backend`]: the [`Backend`] and [`StateWriter`] traits the engine and CLI call, locks
+//!   ([`LockGuard`], [`LockInfo`]) and errors ([`StateError`]);
+//! - [`local`], `s3`: the backends; [`configure`]: a backend from the configuration's
+//!   `backend` block and `-backend-config`, and state migration between backends;
+//! - [`workspace`]: the current workspace (`.terraform/environment`, `TF_WORKSPACE`), select,
+//!   new, delete;
+//! - `journal`, `lock`: the apply journal and the lock queue, shared by the backends.
 //!
 //! Durability: during an apply, every resource operation is appended to a journal
 //! ([`StateWriter::record`]) and synced before the next one starts, so the cost per operation is
