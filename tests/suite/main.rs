@@ -9,3 +9,4 @@ mod fmt;
 mod functions;
 mod lang;
 mod state;
+mod environments;
