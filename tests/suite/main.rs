@@ -12,3 +12,4 @@ mod functions;
 mod lang;
 mod lang_specsuite;
 mod state;
+mod environments;
