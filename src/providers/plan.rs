@@ -54,7 +54,10 @@ fn plan_block(
         path.push(PathStep::Attr(name.clone()));
         let configured = config.get_attr(name).cloned().unwrap_or(Value::Null);
         let prior_value = prior.and_then(|p| p.get_attr(name));
-        let value = if empty_or_null(&configured) && prior_value.is_some_and(empty_or_null) && !configured.is_unknown() {
+        let value = if empty_or_null(&configured)
+            && prior_value.is_some_and(empty_or_null)
+            && !configured.is_unknown()
+        {
             // As the AWS provider (plugin SDK v2) has it, an empty collection and null are the
             // same: neither shows as a change to the other.
             prior_value.cloned().unwrap_or(Value::Null)

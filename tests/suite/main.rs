@@ -7,9 +7,11 @@ mod cli;
 mod common;
 mod config;
 mod crash;
+mod environments;
+#[cfg(feature = "aws")]
+mod environments_e2e;
 mod fmt;
 mod functions;
 mod lang;
 mod lang_specsuite;
 mod state;
-mod environments;
