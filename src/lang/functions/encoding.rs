@@ -4,12 +4,12 @@
 //! `jsonencode` writes JSON as Terraform does (compact, keys sorted, `<`, `>`, `&`, U+2028 and
 //! U+2029 escaped as Go's encoder escapes them). `yamlencode` writes block-style YAML the way
 //! Terraform's go-cty-yaml does: every string and key double-quoted, multi-line strings as
-//! literal blocks, sequences under a key not indented. `yamldecode` reads with `serde_yaml_ng`.
+//! literal blocks, sequences under a key not indented. `yamldecode` is in [`super::yaml`].
 
 use super::{
     arg_error, failed, returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param,
 };
-use crate::value::{value_from_json, Number, Type, Value};
+use crate::value::{value_from_json, Type, Value};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -180,53 +180,7 @@ fn write_json_string(text: &str, out: &mut String) {
 // --- YAML --------------------------------------------------------------------------------------
 
 fn yamldecode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
-    let text = string_value(&args[0]);
-    let document: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
-        .map_err(|error| failed(format!("on line {}", yaml_error_text(&error))))?;
-    yaml_to_value(document, 0).map_err(failed)
-}
-
-fn yaml_error_text(error: &serde_yaml_ng::Error) -> String {
-    match error.location() {
-        Some(location) => format!("{}, column {}: {error}", location.line(), location.column()),
-        None => format!("0, column 0: {error}"),
-    }
-}
-
-fn yaml_to_value(document: serde_yaml_ng::Value, depth: usize) -> Result<Value, String> {
-    use serde_yaml_ng::Value as Yaml;
-    if depth > 256 {
-        return Err("the document is nested too deeply".to_string());
-    }
-    Ok(match document {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => Value::Bool(b),
-        Yaml::Number(n) => Number::parse(&n.to_string())
-            .map(Value::Number)
-            .ok_or_else(|| format!("cannot represent {n} as a number"))?,
-        Yaml::String(s) => Value::String(s),
-        Yaml::Sequence(items) => Value::Tuple(
-            items
-                .into_iter()
-                .map(|item| yaml_to_value(item, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Yaml::Mapping(entries) => {
-            let mut object = BTreeMap::new();
-            for (key, item) in entries {
-                let key = match key {
-                    Yaml::String(s) => s,
-                    Yaml::Bool(b) => b.to_string(),
-                    Yaml::Number(n) => n.to_string(),
-                    Yaml::Null => "null".to_string(),
-                    _ => return Err("only scalar values are allowed as mapping keys".to_string()),
-                };
-                object.insert(key, yaml_to_value(item, depth + 1)?);
-            }
-            Value::Object(object)
-        }
-        Yaml::Tagged(tagged) => yaml_to_value(tagged.value, depth + 1)?,
-    })
+    super::yaml::decode(string_value(&args[0])).map_err(failed)
 }
 
 fn yamlencode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {

@@ -44,6 +44,7 @@ mod string;
 mod text;
 mod time;
 mod types;
+mod yaml;
 
 use crate::value::{convert, Number, Type, Value};
 use bigdecimal::{BigDecimal, ToPrimitive};
