@@ -1,9 +1,9 @@
 //! Filesystem functions: abspath, basename, dirname, file, fileexists, filebase64.
 //!
 //! Paths are handled lexically the way Go's `path/filepath` does on Unix (`Clean`, `Base`,
-//! `Dir`), so results match Terraform's byte for byte. `file` and `fileexists` resolve a
-//! relative path against the calling module's directory and expand a leading `~`; `abspath`
-//! resolves against the working directory, as Terraform's does.
+//! `Dir`), so results match Terraform's byte for byte. The file-reading functions expand a
+//! leading `~` and resolve a relative path as described at [`resolve`]; `abspath` resolves
+//! against the working directory, as Terraform's does.
 
 use super::{
     arg_error, failed, returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param,
@@ -82,7 +82,14 @@ fn dirname(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError
     Ok(Value::from(clean(directory)))
 }
 
-/// Expands `~` and makes a relative path relative to the module directory.
+/// Expands `~` and decides what a relative path is relative to.
+///
+/// Terraform resolves relative paths against the working directory, and configurations rely
+/// on it: `file("${path.module}/x.txt")` in a child module is `modules/app/x.txt`, already
+/// relative to the working directory. So when `module_dir` is itself relative (it is
+/// `path.module`, relative to the working directory), a relative path is used as it is;
+/// joining it to `module_dir` would say `modules/app/modules/app/x.txt`. When `module_dir` is
+/// absolute, relative paths resolve against it.
 fn resolve(path: &str, ctx: &FunctionContext) -> PathBuf {
     let expanded = if path == "~" || path.starts_with("~/") {
         match std::env::var_os("HOME") {
@@ -92,7 +99,7 @@ fn resolve(path: &str, ctx: &FunctionContext) -> PathBuf {
     } else {
         path.to_string()
     };
-    if expanded.starts_with('/') {
+    if expanded.starts_with('/') || ctx.module_dir.is_relative() {
         PathBuf::from(clean(&expanded))
     } else {
         let base = ctx.module_dir.to_string_lossy();
@@ -178,7 +185,33 @@ fn fileexists(args: Vec<Value>, ctx: &FunctionContext) -> Result<Value, Function
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{clean, resolve, FunctionContext};
+    use std::path::PathBuf;
+
+    #[test]
+    fn relative_paths_resolve_like_terraform() {
+        let child = FunctionContext {
+            module_dir: PathBuf::from("modules/app"),
+            plan_mode: false,
+        };
+        assert_eq!(
+            resolve("modules/app/x.txt", &child),
+            PathBuf::from("modules/app/x.txt")
+        );
+        assert_eq!(resolve("./a/../b", &child), PathBuf::from("b"));
+        let absolute = FunctionContext {
+            module_dir: PathBuf::from("/srv/config"),
+            plan_mode: false,
+        };
+        assert_eq!(
+            resolve("x.txt", &absolute),
+            PathBuf::from("/srv/config/x.txt")
+        );
+        assert_eq!(
+            resolve("/etc/hosts", &absolute),
+            PathBuf::from("/etc/hosts")
+        );
+    }
 
     #[test]
     fn cleans_like_go() {
