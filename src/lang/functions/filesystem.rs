@@ -189,45 +189,6 @@ fn fileexists(args: Vec<Value>, ctx: &FunctionContext) -> Result<Value, Function
     Err(arg_error(0, message))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{clean, resolve, FunctionContext};
-    use std::path::PathBuf;
-
-    #[test]
-    fn relative_paths_resolve_like_terraform() {
-        let child = FunctionContext {
-            module_dir: PathBuf::from("modules/app"),
-            plan_mode: false,
-        };
-        assert_eq!(
-            resolve("modules/app/x.txt", &child),
-            PathBuf::from("modules/app/x.txt")
-        );
-        assert_eq!(resolve("./a/../b", &child), PathBuf::from("b"));
-        let absolute = FunctionContext {
-            module_dir: PathBuf::from("/srv/config"),
-            plan_mode: false,
-        };
-        assert_eq!(
-            resolve("x.txt", &absolute),
-            PathBuf::from("/srv/config/x.txt")
-        );
-        assert_eq!(
-            resolve("/etc/hosts", &absolute),
-            PathBuf::from("/etc/hosts")
-        );
-    }
-
-    #[test]
-    fn cleans_like_go() {
-        assert_eq!(clean(""), ".");
-        assert_eq!(clean("a/b/../c/"), "a/c");
-        assert_eq!(clean("/../a"), "/a");
-        assert_eq!(clean("../../a"), "../../a");
-        assert_eq!(clean("//a//b/./"), "/a/b");
-    }
-}
 
 /// `fileset(path, pattern)`: the regular files under `path` whose path relative to it matches
 /// `pattern`, as a set of `/`-separated relative paths. Patterns are doublestar globs: `*`
@@ -489,4 +450,44 @@ fn match_memo(
         *entry = Some(result);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{clean, resolve, FunctionContext};
+    use std::path::PathBuf;
+
+    #[test]
+    fn relative_paths_resolve_like_terraform() {
+        let child = FunctionContext {
+            module_dir: PathBuf::from("modules/app"),
+            plan_mode: false,
+        };
+        assert_eq!(
+            resolve("modules/app/x.txt", &child),
+            PathBuf::from("modules/app/x.txt")
+        );
+        assert_eq!(resolve("./a/../b", &child), PathBuf::from("b"));
+        let absolute = FunctionContext {
+            module_dir: PathBuf::from("/srv/config"),
+            plan_mode: false,
+        };
+        assert_eq!(
+            resolve("x.txt", &absolute),
+            PathBuf::from("/srv/config/x.txt")
+        );
+        assert_eq!(
+            resolve("/etc/hosts", &absolute),
+            PathBuf::from("/etc/hosts")
+        );
+    }
+
+    #[test]
+    fn cleans_like_go() {
+        assert_eq!(clean(""), ".");
+        assert_eq!(clean("a/b/../c/"), "a/c");
+        assert_eq!(clean("/../a"), "/a");
+        assert_eq!(clean("../../a"), "../../a");
+        assert_eq!(clean("//a//b/./"), "/a/b");
+    }
 }
