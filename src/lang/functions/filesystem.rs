@@ -189,7 +189,6 @@ fn fileexists(args: Vec<Value>, ctx: &FunctionContext) -> Result<Value, Function
     Err(arg_error(0, message))
 }
 
-
 /// `fileset(path, pattern)`: the regular files under `path` whose path relative to it matches
 /// `pattern`, as a set of `/`-separated relative paths. Patterns are doublestar globs: `*`
 /// and `?` within one path segment, `**` across segments, `[abc]`, `[^a-z]` and
