@@ -92,16 +92,29 @@ pub(crate) fn body_value(
                 }
                 match evaluator.eval(&attribute.value) {
                     Err(diags) => errors.extend(diags),
-                    Ok(value) => match convert(value, &attribute_schema.ty) {
-                        Ok(converted) => {
-                            attributes.insert(name.to_string(), converted);
+                    Ok(value) => {
+                        let sensitive = value.contains_sensitive();
+                        match convert(value, &attribute_schema.ty) {
+                            Ok(converted) => {
+                                attributes.insert(name.to_string(), converted);
+                            }
+                            Err(conversion) => {
+                                // A conversion error quotes the value: not when it is secret.
+                                let reason = if sensitive {
+                                    format!("{} required", attribute_schema.ty.friendly_name())
+                                } else {
+                                    conversion.to_string()
+                                };
+                                errors.push(error(
+                                    "Incorrect attribute value type",
+                                    format!(
+                                        "Inappropriate value for attribute \"{name}\": {reason}."
+                                    ),
+                                    evaluator.span(&attribute.value),
+                                ))
+                            }
                         }
-                        Err(conversion) => errors.push(error(
-                            "Incorrect attribute value type",
-                            format!("Inappropriate value for attribute \"{name}\": {conversion}."),
-                            evaluator.span(&attribute.value),
-                        )),
-                    },
+                    }
                 }
             }
             Structure::Block(block) => {
@@ -379,7 +392,10 @@ fn dynamic_block<'b>(
     };
     let content_span = evaluator.span(&content.ident);
     for (key, value) in pairs {
-        evaluator.bind(iterator, Value::object([("key", key), ("value", value)]));
+        evaluator.bind(
+            iterator,
+            Value::object([("key", key), ("value", value)]).mark_if(sensitive),
+        );
         let errors_before = errors.len();
         if let Some(labels_expr) = labels {
             match evaluator.eval(labels_expr) {

@@ -103,7 +103,7 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(number) => self.number_literal(number),
-            Expression::String(text) => Ok(Value::String(text.value().clone())),
+            Expression::String(text) => Ok(Value::String(nfc(text.value()).into_owned())),
             Expression::Array(array) => {
                 let mut items = Vec::with_capacity(array.len());
                 let mut errors = Diagnostics::new();
@@ -127,8 +127,18 @@ impl<'a> Evaluator<'a> {
             Expression::Traversal(traversal) => self.traversal_expr(traversal),
             Expression::Conditional(conditional) => {
                 let condition = self.eval(&conditional.cond_expr);
+                // Terraform checks references before evaluating: an undeclared one is an error
+                // even in the result that is not chosen.
+                let before = self.reference_errors;
                 let true_result = self.eval(&conditional.true_expr);
+                if self.reference_errors > before && true_result.is_err() {
+                    return true_result;
+                }
+                let before = self.reference_errors;
                 let false_result = self.eval(&conditional.false_expr);
+                if self.reference_errors > before && false_result.is_err() {
+                    return false_result;
+                }
                 operators::conditional(
                     self,
                     condition?,
@@ -471,7 +481,9 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Unsupported attribute")
                         .with_detail(format!("This object does not have an attribute named \"{name}\"."))
                         .with_span_opt(self.at(range.clone()));
-                    if let Some(close) = suggest(name, entries.keys().map(String::as_str)) {
+                    let close = suggest(name, entries.keys().map(String::as_str));
+                    // The names of a sensitive object are as secret as its values.
+                    if let Some(close) = close.filter(|_| !sensitive) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
                     return Err(diagnostic.into());
@@ -587,7 +599,8 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Invalid index")
                         .with_detail(NOT_FOUND)
                         .with_span_opt(self.at(range.clone()));
-                    if let Some(close) = suggest(&name, entries.keys().map(String::as_str)) {
+                    let close = suggest(&name, entries.keys().map(String::as_str));
+                    if let Some(close) = close.filter(|_| !sensitive) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
                     return Err(diagnostic.into());
@@ -660,7 +673,8 @@ impl<'a> Evaluator<'a> {
                         None => strip_last,
                         Some(next) => element_strip(next).strip_start(),
                     };
-                    let dedented = dedent_lines(literal.value(), own_dedent);
+                    let normalized = nfc(literal.value());
+                    let dedented = dedent_lines(&normalized, own_dedent);
                     let mut text: &str = &dedented;
                     if strip_start {
                         text = text.trim_start();
@@ -738,10 +752,10 @@ impl<'a> Evaluator<'a> {
                         for (key, item) in pairs {
                             let mut bound = 1;
                             if let Some(key_var) = &intro.key_var {
-                                self.bind(key_var.as_str(), key);
+                                self.bind(key_var.as_str(), key.mark_if(sensitive));
                                 bound += 1;
                             }
-                            self.bind(intro.value_var.as_str(), item);
+                            self.bind(intro.value_var.as_str(), item.mark_if(sensitive));
                             let rendered = self.render(
                                 &intro.template,
                                 (
@@ -854,10 +868,12 @@ impl<'a> Evaluator<'a> {
         for (key, item) in pairs {
             let mut bound = 1;
             if let Some(key_var) = &intro.key_var {
-                self.bind(key_var.as_str(), key);
+                // Elements of a sensitive collection stay marked inside the loop, so that
+                // nothing derived from them (an error message included) shows them.
+                self.bind(key_var.as_str(), key.mark_if(sensitive));
                 bound += 1;
             }
-            self.bind(intro.value_var.as_str(), item);
+            self.bind(intro.value_var.as_str(), item.mark_if(sensitive));
             let step = self.for_element(for_expr);
             self.unbind(bound);
             match step? {
@@ -878,9 +894,14 @@ impl<'a> Evaluator<'a> {
                             }
                             match object.entry(name) {
                                 std::collections::btree_map::Entry::Occupied(occupied) => {
+                                    let key_text = if sensitive {
+                                        "(sensitive value)".to_string()
+                                    } else {
+                                        format!("\"{}\"", occupied.key())
+                                    };
                                     return Err(self.error(
                                         "Duplicate object key",
-                                        format!("Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.", occupied.key()),
+                                        format!("Two different items produced the key {key_text} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
                                         self.at(key_span),
                                     ));
                                 }
@@ -1037,6 +1058,16 @@ fn dedent_lines(text: &str, indent: usize) -> Cow<'_, str> {
     Cow::Owned(result)
 }
 
+/// A string literal in Unicode normal form C, as HCL normalizes every literal (so `"años"`
+/// written with a combining tilde equals the precomposed one).
+fn nfc(text: &str) -> Cow<'_, str> {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
+}
+
 /// Removes the top-level sensitive mark of a possibly borrowed value.
 pub(crate) fn unmark_cow(value: Cow<'_, Value>) -> (Cow<'_, Value>, bool) {
     match value {
@@ -1084,4 +1115,29 @@ pub(crate) fn suggest<'c>(
         .filter(|(distance, _)| *distance < 3)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedents_lines_after_the_first() {
+        assert_eq!(dedent_lines("x\n    a\n  b\n", 4), "x\na\nb\n");
+        assert_eq!(dedent_lines("x\n\tc", 2), "x\nc");
+        assert_eq!(dedent_lines("only line", 4), "only line");
+    }
+
+    #[test]
+    fn normalizes_to_nfc() {
+        assert_eq!(nfc("an\u{303}os"), "años");
+        assert!(matches!(nfc("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["name", "size", "tags"];
+        assert_eq!(suggest("nmae", names.iter().copied()), Some("name"));
+        assert_eq!(suggest("completely_different", names.iter().copied()), None);
+    }
 }

@@ -278,3 +278,35 @@ fn unify_all<'t>(types: impl Iterator<Item = &'t Type>) -> Option<Type> {
     }
     Some(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unifies_like_cty() {
+        let tuple = |items: Vec<Type>| Type::Tuple(items);
+        assert_eq!(
+            unify_loose(&Type::Number, &Type::String),
+            Some(Type::String)
+        );
+        assert_eq!(unify_loose(&Type::Any, &Type::Bool), Some(Type::Bool));
+        assert_eq!(
+            unify_loose(&tuple(vec![]), &tuple(vec![Type::String])),
+            Some(Type::list(Type::String))
+        );
+        assert_eq!(
+            unify_loose(&tuple(vec![Type::Number]), &tuple(vec![Type::String])),
+            Some(tuple(vec![Type::String]))
+        );
+        let object = |name: &str, ty: Type| Type::Object(ObjectType::new([(name.to_string(), ty)]));
+        assert_eq!(
+            unify_loose(&object("a", Type::String), &object("b", Type::String)),
+            Some(Type::map(Type::String))
+        );
+        assert_eq!(
+            unify_loose(&object("a", Type::String), &Type::list(Type::String)),
+            None
+        );
+    }
+}

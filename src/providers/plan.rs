@@ -57,9 +57,10 @@ fn plan_block(
         let value = if !configured.is_null() {
             configured
         } else if attribute.computed {
+            // As Terraform's proposed new state: a computed attribute the configuration leaves
+            // unset keeps its prior value (even null) unless the object is new.
             match prior_value {
-                Some(v) if !replacing && !v.is_null() => v.clone(),
-                Some(v) if !replacing && attribute.optional => v.clone(),
+                Some(v) if !replacing => v.clone(),
                 _ => Value::Unknown(attribute.ty.clone()),
             }
         } else {

@@ -385,6 +385,15 @@ fn check_fixture(folder: &str, path: &Path, how: Evaluation) -> Vec<String> {
                 diagnostic.detail,
                 diagnostic.help.as_deref().unwrap_or_default()
             );
+            // The scope's secrets (and the names inside a secret object) never show.
+            for secret in ["hunter2", "passw0rd"] {
+                if message.contains(secret) {
+                    failures.push(format!(
+                        "{}:{line}: a diagnostic shows a sensitive value: {message}",
+                        path.display()
+                    ));
+                }
+            }
             let matched: Vec<usize> = expected
                 .get(&line)
                 .map(|wanted| {

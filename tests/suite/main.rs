@@ -1,6 +1,8 @@
 //! The integration test suite: one binary, so the crate and its dependencies link once.
 //! Each area has its own module (and its data under `tests/fixtures/<area>/`).
 
+#[cfg(feature = "aws")]
+mod aws;
 mod cli;
 mod common;
 mod config;
@@ -8,4 +10,6 @@ mod crash;
 mod fmt;
 mod functions;
 mod lang;
+mod lang_specsuite;
 mod state;
+mod environments;
