@@ -244,14 +244,15 @@ fn yaml_scalar_string(text: &str, indent: usize, column: usize) -> String {
         && !text.contains(" \n")
         && text
             .chars()
-            .all(|ch| ch == '\n' || !(ch.is_control() || ch == '\u{feff}'));
+            .all(|ch| yaml_printable(ch) && !matches!(ch, '\u{2028}' | '\u{2029}'));
     if !literal_ok {
         return yaml_double_quoted_folded(text, indent.max(2), column);
     }
     let trailing_breaks = text.len() - text.trim_end_matches('\n').len();
     let chomping = match trailing_breaks {
         0 => "-",
-        1 => "",
+        // A text that is only a line break keeps it, as libyaml decides.
+        1 if text.len() > 1 => "",
         _ => "+",
     };
     let indicator = if text.starts_with(' ') || text.starts_with('\n') {
@@ -301,13 +302,21 @@ fn yaml_escape(ch: char) -> Option<String> {
         '\r' => "\\r".to_string(),
         '\u{1b}' => "\\e".to_string(),
         '\u{85}' => "\\N".to_string(),
-        '\u{a0}' => "\\_".to_string(),
         '\u{2028}' => "\\L".to_string(),
         '\u{2029}' => "\\P".to_string(),
-        '\u{feff}' => "\\uFEFF".to_string(),
-        ch if (ch as u32) < 0x20 || ch == '\u{7f}' => format!("\\x{:02X}", ch as u32),
-        _ => return None,
+        ch if yaml_printable(ch) && ch != '\u{feff}' => return None,
+        ch if (ch as u32) <= 0xFF => format!("\\x{:02X}", ch as u32),
+        ch if (ch as u32) <= 0xFFFF => format!("\\u{:04X}", ch as u32),
+        ch => format!("\\U{:08X}", ch as u32),
     })
+}
+
+/// libyaml's "printable": what it writes as is. Notably everything outside the Basic
+/// Multilingual Plane (emoji) is not, so it is escaped as `\UXXXXXXXX`, as Terraform does.
+fn yaml_printable(ch: char) -> bool {
+    matches!(ch as u32,
+        0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD)
+        && ch != '\u{feff}'
 }
 
 /// The column past which the emitter folds a long double-quoted string at a space (go-yaml's
