@@ -220,10 +220,10 @@ fn add_deletions(
             set
         })
         .collect();
-    for i in 0..deletions.len() {
+    for (i, depends_on) in depends.iter().enumerate() {
         for (j, b) in deletions.iter().enumerate() {
             if i != j
-                && depends[i]
+                && depends_on
                     .contains(&(b.address.module.module_path(), b.address.resource.clone()))
             {
                 // a depends on b: destroy a first.

@@ -1,7 +1,7 @@
 //! The human-readable plan, as Terraform prints it: a legend, one block per changing instance
 //! with attribute-level diffs, the summary line and the output changes.
 
-use super::values::{key_text, render_value};
+use super::values::{key_text, render_value, render_value_signed};
 use super::Style;
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::state::OutputValue;
@@ -168,15 +168,22 @@ fn diff_object(
         let name = format!("{:<width$}", key_text(key, false));
         let pad = " ".repeat(indent);
         match action {
-            Action::Create | Action::Read => lines.push(format!(
-                "{pad}{} {name} = {}",
-                sign(style, Action::Create),
-                render_value(a, indent)
-            )),
+            Action::Create | Action::Read => {
+                // Empty nested blocks are not worth a line, as Terraform has it.
+                if a.as_seq().is_some_and(<[Value]>::is_empty) {
+                    path.pop();
+                    continue;
+                }
+                lines.push(format!(
+                    "{pad}{} {name} = {}",
+                    sign(style, Action::Create),
+                    render_value_signed(a, indent, &sign(style, Action::Create))
+                ))
+            }
             Action::Delete => lines.push(format!(
                 "{pad}{} {name} = {} -> null",
                 sign(style, Action::Delete),
-                render_value(b, indent)
+                render_value_signed(b, indent, &sign(style, Action::Delete))
             )),
             _ => {
                 let same =
@@ -212,16 +219,7 @@ fn diff_object(
                     ));
                     let mut inner_hidden = 0;
                     if open == "{" {
-                        diff_entries(
-                            b,
-                            a,
-                            path,
-                            replace,
-                            indent + 4,
-                            style,
-                            lines,
-                            &mut inner_hidden,
-                        );
+                        diff_entries(b, a, path, indent + 4, style, lines, &mut inner_hidden);
                     } else {
                         diff_sequence(b, a, indent + 4, style, lines, &mut inner_hidden);
                     }
@@ -260,7 +258,6 @@ fn diff_entries(
     before: &Value,
     after: &Value,
     path: &mut Vec<PathStep>,
-    replace: &BTreeSet<AttrPath>,
     indent: usize,
     style: Style,
     lines: &mut Vec<String>,
@@ -286,7 +283,7 @@ fn diff_entries(
                     path.push(PathStep::Attr(key.clone()));
                     lines.push(format!("{pad}{} {name} = {{", sign(style, Action::Update)));
                     let mut inner = 0;
-                    diff_entries(x, y, path, replace, indent + 4, style, lines, &mut inner);
+                    diff_entries(x, y, path, indent + 4, style, lines, &mut inner);
                     lines.push(format!("{pad}    }}"));
                     path.pop();
                 } else {
