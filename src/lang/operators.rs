@@ -84,8 +84,13 @@ pub(crate) fn binary(
     use BinaryOperator::*;
     if let Eq | NotEq = operator {
         let sensitive = lhs.contains_sensitive() || rhs.contains_sensitive();
+        // As in cty, values of different types are never equal: a list is not equal to a
+        // tuple with the same elements (`var.list == []` is false).
         let result = match lhs.equals(&rhs) {
-            Some(equal) => Value::Bool(equal == matches!(operator, Eq)),
+            Some(equal) => {
+                let equal = equal && lhs.type_of() == rhs.type_of();
+                Value::Bool(equal == matches!(operator, Eq))
+            }
             None => Value::Unknown(Type::Bool),
         };
         return Ok(result.mark_if(sensitive));
