@@ -1141,3 +1141,35 @@ mod tests {
         assert_eq!(suggest("completely_different", names.iter().copied()), None);
     }
 }
+
+/// Deeply nested input either fails to parse (hcl-edit limits nesting) or evaluates; it never
+/// overflows the stack (which would abort, worse than a panic).
+#[cfg(test)]
+mod depth {
+    #[test]
+    fn deep_nesting_never_overflows() {
+        let mut evaluated = 0;
+        for depth in [50usize, 1000, 20000] {
+            for text in [
+                format!("{}1{}", "[".repeat(depth), "]".repeat(depth)),
+                format!("1{}", " + 1".repeat(depth)),
+                format!("{}true", "!".repeat(depth)),
+                format!("{}1", "true ? 1 : ".repeat(depth)),
+                format!("{{a=1}}{}", ".a".repeat(depth)),
+                format!("{}x{}", "\"${".repeat(depth), "}\"".repeat(depth)),
+            ] {
+                if let Ok(expr) = hcl_edit::parser::parse_expr(&text) {
+                    let file = std::sync::Arc::new(crate::diagnostics::SourceFile::new(
+                        "deep.tf",
+                        text.clone(),
+                    ));
+                    let _ = super::Evaluator::new(None, file, super::Mode::Literal).eval(&expr);
+                    let mut collector = crate::lang::refs::TraversalCollector::new();
+                    collector.expr(&expr);
+                    evaluated += 1;
+                }
+            }
+        }
+        assert!(evaluated >= 5, "the shallow cases must parse: {evaluated}");
+    }
+}
