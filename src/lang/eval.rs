@@ -319,12 +319,11 @@ impl<'a> Evaluator<'a> {
                 whole_span,
             ));
         }
-        if self.binding(name).is_some() {
-            let value = self
-                .binding(name)
-                .map(Cow::Borrowed)
-                .unwrap_or(Cow::Owned(Value::Null));
-            return self.apply(value, operators, &keys).map(Cow::into_owned);
+        if let Some(bound) = self.binding(name) {
+            // Borrowed: only the part the traversal reaches is copied.
+            return self
+                .apply(Cow::Borrowed(bound), operators, &keys)
+                .map(Cow::into_owned);
         }
         if self.mode == Mode::TemplateOnly {
             return Err(self.error(
@@ -467,7 +466,8 @@ impl<'a> Evaluator<'a> {
         range: Option<Range<usize>>,
     ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
-        let found = match value.as_ref() {
+        // First the errors; then the attribute, borrowed when the value is.
+        match value.as_ref() {
             Value::Null => {
                 return Err(self.error(
                     "Attempt to get attribute from null value",
@@ -488,7 +488,6 @@ impl<'a> Evaluator<'a> {
                     }
                     return Err(diagnostic.into());
                 }
-                true
             }
             Value::Map(entries) => {
                 if !entries.contains_key(name) {
@@ -498,7 +497,6 @@ impl<'a> Evaluator<'a> {
                         self.at(range.clone()),
                     ));
                 }
-                true
             }
             Value::List(_) | Value::Tuple(_) => {
                 return Err(self.error(
@@ -521,8 +519,7 @@ impl<'a> Evaluator<'a> {
                     self.at(range.clone()),
                 ))
             }
-        };
-        debug_assert!(found);
+        }
         let projected = project(value, |v| {
             v.as_entries().and_then(|entries| entries.get(name))
         });
