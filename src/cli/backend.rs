@@ -180,7 +180,9 @@ async fn open_s3(
         .iter()
         .map(|(k, v)| (k.clone(), value_from_json(v, None).unwrap_or(Value::Null)))
         .collect();
-    let backend = crate::state::s3::S3Backend::from_settings(&values)
+    let settings =
+        crate::state::s3::S3Settings::from_settings(&values).map_err(|e| anyhow!("{e}"))?;
+    let backend = crate::state::s3::S3Backend::new(settings, context.dir.clone())
         .await
         .map_err(|e| anyhow!("{e}"))?;
     Ok(Box::new(backend))

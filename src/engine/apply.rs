@@ -70,6 +70,10 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     };
     let config_count = config_plan.dependencies.len();
     let walk_plan = add_deletions(&run, config_plan, &deletions, destroy_mode);
+    if destroy_mode {
+        let diagnostics = super::plan::configure_providers(&run).await;
+        run.error(diagnostics);
+    }
     if plan.mode != PlanMode::RefreshOnly {
         let run2 = run.clone();
         let deletions = Arc::new(deletions);
@@ -85,6 +89,28 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
             }
         })
         .await;
+    }
+    // A destroy leaves no data sources behind either.
+    if destroy_mode
+        && !run.cancelled()
+        && !run
+            .diagnostics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .has_errors()
+    {
+        let data: Vec<ResourceInstance> = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resources
+            .keys()
+            .filter(|a| a.resource.mode == ResourceMode::Data)
+            .cloned()
+            .collect();
+        for address in data {
+            record(&run, StateChange::Remove { address }).await;
+        }
     }
     // Root outputs, from what the walk evaluated.
     let outputs: BTreeMap<String, OutputValue> = if destroy_mode {
@@ -659,6 +685,29 @@ async fn apply_instance(
         },
         &address.module,
     );
+    // A create is recorded as intended before the provider is called, with its client token; a
+    // create interrupted earlier reuses that token, so the provider hands back what it made.
+    let idempotency_token = if operation == Action::Create {
+        let pending = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pending_creates
+            .get(address)
+            .cloned();
+        let token = pending.unwrap_or_else(|| token(the_plan(run), address, change.action));
+        record(
+            run,
+            StateChange::CreateStarted {
+                address: address.clone(),
+                token: token.clone(),
+            },
+        )
+        .await;
+        token
+    } else {
+        token(the_plan(run), address, change.action)
+    };
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: operation,
@@ -670,7 +719,7 @@ async fn apply_instance(
         planned: Some(final_plan.planned.clone()),
         config: config_value,
         timeout,
-        idempotency_token: token(the_plan(run), address, change.action),
+        idempotency_token,
         progress: progress_for(run, address),
     };
     let result = with_progress(run, address, operation, provider.apply_resource(request)).await;
@@ -740,6 +789,14 @@ async fn apply_instance(
                     StateChange::Put {
                         address: address.clone(),
                         object: object(remark(schema, partial), status),
+                    },
+                )
+                .await;
+            } else if operation == Action::Create {
+                record(
+                    run,
+                    StateChange::CreateAbandoned {
+                        address: address.clone(),
                     },
                 )
                 .await;

@@ -4,8 +4,8 @@
 //! - workspace `default`: `terraform.tfstate` (or the configured `path`);
 //! - any other workspace: `terraform.tfstate.d/<workspace>/terraform.tfstate`;
 //! - beside each state file: `.backup` (the previous version), `.journal` (changes recorded by
-//!   an apply in progress, see [`super::journal`]), and the lock `.terraform.tfstate.lock.info`
-//!   with its queue (see [`super::lock`]).
+//!   an apply in progress, see the `journal` module), and the lock `.terraform.tfstate.lock.info`
+//!   with its queue (see the `lock` module).
 //!
 //! Writes are atomic (temporary file, fsync, rename, fsync of the directory) and private (mode
 //! 0600).

@@ -494,3 +494,80 @@ impl TypeParser<'_> {
         })
     }
 }
+
+/// Every function, called with every combination of up to three awkward arguments (nulls,
+/// unknowns, sensitive values, empty and nested collections, fractions, huge and negative
+/// numbers, odd strings), returns a value or an error and never panics; and no error shows a
+/// sensitive value.
+#[test]
+fn no_input_panics() {
+    use strata::lang::functions::names;
+    let pool = vec![
+        Value::Null,
+        Value::Unknown(Type::Any),
+        Value::Unknown(Type::list(Type::String)),
+        Value::from("").mark_sensitive(),
+        Value::from("10.0.0.0/8"),
+        Value::from("%[9]d %v %"),
+        Value::from("é\u{301}🤔'YYYY"),
+        Value::Number(Number::parse("-1.5").unwrap_or_else(|| Number::from(0))),
+        Value::Number(
+            Number::parse("123456789012345678901234567890").unwrap_or_else(|| Number::from(0)),
+        ),
+        Value::from(3),
+        Value::Bool(true),
+        Value::Tuple(vec![Value::from("a"), Value::from(1), Value::Null]),
+        Value::List(vec![
+            Value::List(vec![Value::from("x")]),
+            Value::List(vec![]),
+        ]),
+        Value::set(vec![Value::from(2), Value::from(1)]),
+        Value::object([("a", Value::from("b")), ("c", Value::Unknown(Type::Number))]),
+        Value::Map(BTreeMap::new()),
+        Value::from("S3CR3T-TOKEN").mark_sensitive(),
+        Value::List(vec![Value::from(424242).mark_sensitive()]),
+    ];
+    let ctx = context(false);
+    let mut panics = Vec::new();
+    let mut leaks = Vec::new();
+    let mut calls = 0usize;
+    for name in names() {
+        let mut arg_lists: Vec<Vec<Value>> = vec![Vec::new()];
+        for a in &pool {
+            arg_lists.push(vec![a.clone()]);
+            for b in &pool {
+                arg_lists.push(vec![a.clone(), b.clone()]);
+                for c in &pool {
+                    arg_lists.push(vec![a.clone(), b.clone(), c.clone()]);
+                }
+            }
+        }
+        for args in arg_lists {
+            calls += 1;
+            let shown = format!("{name}({args:?})");
+            match std::panic::catch_unwind(|| call(name, args, &ctx)) {
+                Err(_) => panics.push(shown),
+                Ok(Err(error)) => {
+                    let text = error.to_string();
+                    if text.contains("S3CR3T") || text.contains("424242") {
+                        leaks.push(format!("{shown}: {text}"));
+                    }
+                }
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+    assert!(calls > 100_000, "only {calls} calls made");
+    assert!(
+        panics.is_empty(),
+        "{} calls panicked:\n{}",
+        panics.len(),
+        panics.join("\n")
+    );
+    assert!(
+        leaks.is_empty(),
+        "{} errors show a secret:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
+}

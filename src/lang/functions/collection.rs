@@ -188,6 +188,14 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
             values_type,
             values,
         ),
+        FunctionSpec::new("list", vec![], returns::any, |_, _| {
+            Err(failed("the \"list\" function was deprecated in Terraform v0.12 and is no longer available; use tolist([ ... ]) syntax to write a literal list"))
+        })
+        .variadic(Param::any("vals").allow_null().allow_unknown()),
+        FunctionSpec::new("map", vec![], returns::any, |_, _| {
+            Err(failed("the \"map\" function was deprecated in Terraform v0.12 and is no longer available; use tomap({ ... }) syntax to write a literal map"))
+        })
+        .variadic(Param::any("vals").allow_null().allow_unknown()),
         FunctionSpec::new(
             "zipmap",
             vec![
@@ -1065,27 +1073,36 @@ fn setproduct(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionEr
     }
     let mut all_lists = true;
     let mut columns: Vec<Vec<Value>> = Vec::new();
-    let mut element_types = Vec::new();
     for (position, arg) in args.iter().enumerate() {
         match arg {
             Value::Set(items) => {
                 all_lists = false;
-                element_types.push(element_type_of(arg));
                 columns.push(items.clone());
             }
             Value::List(items) => {
-                element_types.push(element_type_of(arg));
                 columns.push(items.clone());
             }
             Value::Tuple(items) => {
                 let unified = unified_list(items.clone())
                     .map_err(|_| arg_error(position, "all elements must be of the same type"))?;
-                element_types.push(element_type_of(&unified));
                 columns.push(elements(&unified).to_vec());
             }
             Value::Unknown(_) => return Ok(Value::Unknown(Type::Any)),
             _ => return Err(arg_error(position, "a set or a list is required")),
         }
+    }
+    // Refuse before allocating: a product of a few large sets is astronomically large.
+    let total = columns
+        .iter()
+        .try_fold(1usize, |total, column| total.checked_mul(column.len()))
+        .filter(|total| *total <= 1_000_000)
+        .ok_or_else(|| failed("the product has more than 1000000 elements"))?;
+    if total == 0 {
+        return Ok(if all_lists {
+            Value::List(Vec::new())
+        } else {
+            Value::Set(Vec::new())
+        });
     }
     let mut product: Vec<Vec<Value>> = vec![Vec::new()];
     for column in &columns {
@@ -1097,12 +1114,9 @@ fn setproduct(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionEr
                 next.push(row);
             }
         }
-        if next.len() > 1_000_000 {
-            return Err(failed("the product has more than 1000000 elements"));
-        }
         product = next;
     }
-    let _ = element_types;
+    debug_assert_eq!(product.len(), total);
     let rows: Vec<Value> = product.into_iter().map(Value::Tuple).collect();
     Ok(if all_lists {
         Value::List(rows)

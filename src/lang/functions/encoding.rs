@@ -1,15 +1,15 @@
-//! Encoding functions: base64decode, base64encode, jsondecode, jsonencode, yamldecode,
-//! yamlencode, urlencode.
+//! Encoding functions: base64decode, base64encode, csvdecode, jsondecode, jsonencode,
+//! yamldecode, yamlencode, urlencode.
 //!
 //! `jsonencode` writes JSON as Terraform does (compact, keys sorted, `<`, `>`, `&`, U+2028 and
 //! U+2029 escaped as Go's encoder escapes them). `yamlencode` writes block-style YAML the way
 //! Terraform's go-cty-yaml does: every string and key double-quoted, multi-line strings as
-//! literal blocks, sequences under a key not indented. `yamldecode` reads with `serde_yaml_ng`.
+//! literal blocks, sequences under a key not indented. `yamldecode` is in [`super::yaml`].
 
 use super::{
     arg_error, failed, returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param,
 };
-use crate::value::{value_from_json, Number, Type, Value};
+use crate::value::{value_from_json, Type, Value};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -44,6 +44,7 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
             yamlencode,
         ),
         FunctionSpec::new("urlencode", vec![string("str")], returns::string, urlencode),
+        FunctionSpec::new("csvdecode", vec![string("str")], returns::any, csvdecode),
     ]
 }
 
@@ -179,53 +180,7 @@ fn write_json_string(text: &str, out: &mut String) {
 // --- YAML --------------------------------------------------------------------------------------
 
 fn yamldecode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
-    let text = string_value(&args[0]);
-    let document: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
-        .map_err(|error| failed(format!("on line {}", yaml_error_text(&error))))?;
-    yaml_to_value(document, 0).map_err(failed)
-}
-
-fn yaml_error_text(error: &serde_yaml_ng::Error) -> String {
-    match error.location() {
-        Some(location) => format!("{}, column {}: {error}", location.line(), location.column()),
-        None => format!("0, column 0: {error}"),
-    }
-}
-
-fn yaml_to_value(document: serde_yaml_ng::Value, depth: usize) -> Result<Value, String> {
-    use serde_yaml_ng::Value as Yaml;
-    if depth > 256 {
-        return Err("the document is nested too deeply".to_string());
-    }
-    Ok(match document {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => Value::Bool(b),
-        Yaml::Number(n) => Number::parse(&n.to_string())
-            .map(Value::Number)
-            .ok_or_else(|| format!("cannot represent {n} as a number"))?,
-        Yaml::String(s) => Value::String(s),
-        Yaml::Sequence(items) => Value::Tuple(
-            items
-                .into_iter()
-                .map(|item| yaml_to_value(item, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Yaml::Mapping(entries) => {
-            let mut object = BTreeMap::new();
-            for (key, item) in entries {
-                let key = match key {
-                    Yaml::String(s) => s,
-                    Yaml::Bool(b) => b.to_string(),
-                    Yaml::Number(n) => n.to_string(),
-                    Yaml::Null => "null".to_string(),
-                    _ => return Err("only scalar values are allowed as mapping keys".to_string()),
-                };
-                object.insert(key, yaml_to_value(item, depth + 1)?);
-            }
-            Value::Object(object)
-        }
-        Yaml::Tagged(tagged) => yaml_to_value(tagged.value, depth + 1)?,
-    })
+    super::yaml::decode(string_value(&args[0])).map_err(failed)
 }
 
 fn yamlencode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
@@ -235,7 +190,7 @@ fn yamlencode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionEr
     let mut out = String::new();
     match args[0].unmarked() {
         Value::String(text) => {
-            out.push_str(&yaml_scalar_string(text, 0));
+            out.push_str(&yaml_scalar_string(text, 0, 0));
             out.push('\n');
         }
         Value::List(items) | Value::Tuple(items) | Value::Set(items) if !items.is_empty() => {
@@ -281,21 +236,23 @@ fn is_block(value: &Value) -> bool {
 }
 
 /// A string scalar: a literal block when it has line breaks and can be one, else
-/// double-quoted. `indent` is the indentation of the block's content.
-fn yaml_scalar_string(text: &str, indent: usize) -> String {
+/// double-quoted. `indent` is the indentation of the block's content (and of a folded
+/// double-quoted string's continuation lines); `column` is where the scalar starts.
+fn yaml_scalar_string(text: &str, indent: usize, column: usize) -> String {
     let literal_ok = text.contains('\n')
         && !text.ends_with(' ')
         && !text.contains(" \n")
         && text
             .chars()
-            .all(|ch| ch == '\n' || !(ch.is_control() || ch == '\u{feff}'));
+            .all(|ch| yaml_printable(ch) && !matches!(ch, '\u{2028}' | '\u{2029}'));
     if !literal_ok {
-        return yaml_double_quoted(text);
+        return yaml_double_quoted_folded(text, indent.max(2), column);
     }
     let trailing_breaks = text.len() - text.trim_end_matches('\n').len();
     let chomping = match trailing_breaks {
         0 => "-",
-        1 => "",
+        // A text that is only a line break keeps it, as libyaml decides.
+        1 if text.len() > 1 => "",
         _ => "+",
     };
     let indicator = if text.starts_with(' ') || text.starts_with('\n') {
@@ -325,30 +282,88 @@ fn yaml_scalar_string(text: &str, indent: usize) -> String {
     out
 }
 
+/// A double-quoted scalar that is never folded (mapping keys).
 fn yaml_double_quoted(text: &str) -> String {
+    yaml_double_quoted_folded(text, 0, None)
+}
+
+/// How the YAML emitter escapes `ch` inside double quotes, if it does.
+fn yaml_escape(ch: char) -> Option<String> {
+    Some(match ch {
+        '"' => "\\\"".to_string(),
+        '\\' => "\\\\".to_string(),
+        '\0' => "\\0".to_string(),
+        '\u{7}' => "\\a".to_string(),
+        '\u{8}' => "\\b".to_string(),
+        '\t' => "\\t".to_string(),
+        '\n' => "\\n".to_string(),
+        '\u{b}' => "\\v".to_string(),
+        '\u{c}' => "\\f".to_string(),
+        '\r' => "\\r".to_string(),
+        '\u{1b}' => "\\e".to_string(),
+        '\u{85}' => "\\N".to_string(),
+        '\u{2028}' => "\\L".to_string(),
+        '\u{2029}' => "\\P".to_string(),
+        ch if yaml_printable(ch) && ch != '\u{feff}' => return None,
+        ch if (ch as u32) <= 0xFF => format!("\\x{:02X}", ch as u32),
+        ch if (ch as u32) <= 0xFFFF => format!("\\u{:04X}", ch as u32),
+        ch => format!("\\U{:08X}", ch as u32),
+    })
+}
+
+/// libyaml's "printable": what it writes as is. Notably everything outside the Basic
+/// Multilingual Plane (emoji) is not, so it is escaped as `\UXXXXXXXX`, as Terraform does.
+fn yaml_printable(ch: char) -> bool {
+    matches!(ch as u32,
+        0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD)
+        && ch != '\u{feff}'
+}
+
+/// The column past which the emitter folds a long double-quoted string at a space (go-yaml's
+/// default best width).
+const YAML_WIDTH: usize = 80;
+
+/// A double-quoted scalar starting at `column` (None: never folded). Like libyaml, a space
+/// past [`YAML_WIDTH`] becomes a line break followed by `indent` spaces (a `\` keeps a second
+/// space from being eaten).
+fn yaml_double_quoted_folded(
+    text: &str,
+    indent: usize,
+    column: impl Into<Option<usize>>,
+) -> String {
+    let start = column.into();
+    let mut column = start.unwrap_or(0) + 1;
     let mut out = String::from("\"");
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\0' => out.push_str("\\0"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{85}' => out.push_str("\\N"),
-            '\u{a0}' => out.push_str("\\_"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            '\u{feff}' => out.push_str("\\uFEFF"),
-            ch if (ch as u32) < 0x20 || ch == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02X}", ch as u32))
+    let chars: Vec<char> = text.chars().collect();
+    let mut after_space = false;
+    for (position, &ch) in chars.iter().enumerate() {
+        if let Some(escape) = yaml_escape(ch) {
+            column += escape.chars().count();
+            out.push_str(&escape);
+            after_space = false;
+        } else if ch == ' ' {
+            let fold = start.is_some()
+                && !after_space
+                && column > YAML_WIDTH
+                && position > 0
+                && position + 1 < chars.len();
+            if fold {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                column = indent;
+                if chars.get(position + 1) == Some(&' ') {
+                    out.push('\\');
+                    column += 1;
+                }
+            } else {
+                out.push(' ');
+                column += 1;
             }
-            ch => out.push(ch),
+            after_space = true;
+        } else {
+            out.push(ch);
+            column += 1;
+            after_space = false;
         }
     }
     out.push('"');
@@ -368,7 +383,8 @@ fn write_yaml_value_after_key(value: &Value, indent: usize, out: &mut String) {
         }
         Value::String(text) => {
             out.push(' ');
-            out.push_str(&yaml_scalar_string(text, indent + 2));
+            let column = current_column(out);
+            out.push_str(&yaml_scalar_string(text, indent + 2, column));
             out.push('\n');
         }
         other => {
@@ -377,6 +393,11 @@ fn write_yaml_value_after_key(value: &Value, indent: usize, out: &mut String) {
             out.push('\n');
         }
     }
+}
+
+/// The column the next character written to `out` lands in.
+fn current_column(out: &str) -> usize {
+    out.chars().rev().take_while(|ch| *ch != '\n').count()
 }
 
 fn write_yaml_mapping(items: &BTreeMap<String, Value>, indent: usize, out: &mut String) {
@@ -408,7 +429,8 @@ fn write_yaml_sequence(items: &[Value], indent: usize, out: &mut String) {
                 _ => {}
             },
             Value::String(text) => {
-                out.push_str(&yaml_scalar_string(text, indent + 2));
+                let column = current_column(out);
+                out.push_str(&yaml_scalar_string(text, indent + 2, column));
                 out.push('\n');
             }
             other => {
@@ -417,4 +439,121 @@ fn write_yaml_sequence(items: &[Value], indent: usize, out: &mut String) {
             }
         }
     }
+}
+
+// --- CSV ---------------------------------------------------------------------------------------
+
+/// `csvdecode`: the first line names the columns; every later line becomes an object of
+/// strings. Parsing follows Go's `encoding/csv` (quoted fields, `""` escapes, blank lines
+/// skipped, every record as long as the header).
+fn csvdecode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    let records = parse_csv(string_value(&args[0])).map_err(failed)?;
+    let mut records = records.into_iter();
+    let Some((_, headers)) = records.next() else {
+        return Err(failed("missing header line"));
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for name in &headers {
+        if !seen.insert(name.as_str()) {
+            return Err(failed(format!("duplicate column name {name:?}")));
+        }
+    }
+    let mut rows = Vec::new();
+    for (line, fields) in records {
+        if fields.len() != headers.len() {
+            return Err(failed(format!(
+                "CSV parse error on line {line}: wrong number of fields"
+            )));
+        }
+        rows.push(Value::Object(
+            headers
+                .iter()
+                .cloned()
+                .zip(fields.into_iter().map(Value::String))
+                .collect(),
+        ));
+    }
+    Ok(Value::List(rows))
+}
+
+/// Records with the line each starts on.
+fn parse_csv(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+    let text = text.replace("\r\n", "\n");
+    let chars: Vec<char> = text.chars().collect();
+    let mut records = Vec::new();
+    let mut position = 0;
+    let mut line = 1;
+    while position < chars.len() {
+        if chars[position] == '\n' {
+            // Blank lines are skipped.
+            position += 1;
+            line += 1;
+            continue;
+        }
+        let start_line = line;
+        let mut fields = Vec::new();
+        loop {
+            let mut field = String::new();
+            if chars.get(position) == Some(&'"') {
+                position += 1;
+                loop {
+                    match chars.get(position) {
+                        None => {
+                            return Err(format!(
+                                "CSV parse error on line {start_line}: extraneous or missing \" in quoted-field"
+                            ))
+                        }
+                        Some('"') if chars.get(position + 1) == Some(&'"') => {
+                            field.push('"');
+                            position += 2;
+                        }
+                        Some('"') => {
+                            position += 1;
+                            break;
+                        }
+                        Some(&ch) => {
+                            if ch == '\n' {
+                                line += 1;
+                            }
+                            field.push(ch);
+                            position += 1;
+                        }
+                    }
+                }
+                match chars.get(position) {
+                    None | Some(',') | Some('\n') => {}
+                    Some(_) => {
+                        return Err(format!(
+                        "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
+                    ))
+                    }
+                }
+            } else {
+                while let Some(&ch) = chars.get(position) {
+                    if ch == ',' || ch == '\n' {
+                        break;
+                    }
+                    if ch == '"' {
+                        return Err(format!(
+                            "CSV parse error on line {line}: bare \" in non-quoted-field"
+                        ));
+                    }
+                    field.push(ch);
+                    position += 1;
+                }
+            }
+            fields.push(field);
+            match chars.get(position) {
+                Some(',') => position += 1,
+                Some('\n') => {
+                    position += 1;
+                    line += 1;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        records.push((start_line, fields));
+    }
+    Ok(records)
 }

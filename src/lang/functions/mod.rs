@@ -4,7 +4,7 @@
 //! unknown, of the right type) or sensitive (the result is then sensitive). `try`, `can` and
 //! `templatefile` need the evaluator and live there ([`crate::lang`]).
 //!
-//! Every function is described by a [`FunctionSpec`] in one table: its parameters (name, type
+//! Every function is described by a `FunctionSpec` in one table: its parameters (name, type
 //! the argument is converted to, and whether it accepts null, unknown or sensitive values), an
 //! optional variadic parameter, the type of its result when it can only say "unknown", and the
 //! implementation. [`call`] does what Terraform's function machinery (cty's `function.Call`)
@@ -17,9 +17,21 @@
 //! 5. an unknown argument where the parameter does not accept one makes the result unknown;
 //! 6. the result is marked sensitive if any argument was.
 //!
+//! Step 5 looks only at the argument itself, as cty does: a list whose *elements* are unknown
+//! reaches the implementation, which decides (`length` counts it, `jsonencode` gives up).
+//! Parameters that accept marks see the elements' own marks and pass them through (`concat`
+//! of `[sensitive("a")]` keeps just that element sensitive).
+//!
 //! Errors never show a sensitive value: any text of one is replaced by `(sensitive value)`.
 //!
-//! The families live in submodules; each has a `functions()` list that feeds the table.
+//! The families live in submodules, each with a `functions()` list that feeds the table:
+//! `numeric`, `string` and `format`, `collection`, `encoding`, `filesystem`,
+//! `hash`, `network`, `types` (conversions, `type`, sensitivity) and `time`. Besides
+//! the functions issue 3 lists, the table has some that configurations commonly use:
+//! `strcontains`, `sha512`, `base64sha256`, `base64sha512`, `filebase64`, `filemd5`,
+//! `filesha1`, `filesha256`, `filesha512`, `filebase64sha256`, `filebase64sha512`, `timeadd`,
+//! `timecmp`, `issensitive`, `csvdecode`, and `list`/`map` (which fail with Terraform's
+//! "deprecated in v0.12" message).
 
 mod collection;
 mod encoding;
@@ -32,6 +44,7 @@ mod string;
 mod text;
 mod time;
 mod types;
+mod yaml;
 
 use crate::value::{convert, Number, Type, Value};
 use bigdecimal::{BigDecimal, ToPrimitive};
@@ -132,7 +145,10 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FunctionContext) -> Result<Value
             match convert(arg, &param.ty) {
                 Ok(converted) => converted,
                 Err(error) => {
-                    return Err(spec.finish_error(arg_error(index, error.to_string()), &secrets));
+                    return Err(spec.finish_error(
+                        arg_error(index, conversion_message(&error.message)),
+                        &secrets,
+                    ));
                 }
             }
         };
@@ -158,6 +174,13 @@ pub fn exists(name: &str) -> bool {
 /// The names of every function [`call`] implements, sorted.
 pub fn names() -> Vec<&'static str> {
     TABLE.keys().copied().collect()
+}
+
+/// A conversion failure as Terraform words it for a function argument: the requirement only
+/// (`a number is required`, `list of string required`), without the value or what it was.
+fn conversion_message(message: &str) -> String {
+    let short = message.split(';').next().unwrap_or(message);
+    short.split(", but got").next().unwrap_or(short).to_string()
 }
 
 fn unknown_function(name: &str) -> FunctionError {

@@ -1,4 +1,4 @@
-//! String functions: chomp, endswith, indent, join, lower, regex, regexall, replace, split,
+//! String functions: chomp, endswith, strcontains, indent, join, lower, regex, regexall, replace, split,
 //! startswith, strrev, substr, title, trim, trimprefix, trimsuffix, trimspace, upper.
 //! (`format` and `formatlist` are in [`super::format`].)
 //!
@@ -26,6 +26,12 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
             vec![string("str"), string("suffix")],
             returns::bool,
             endswith,
+        ),
+        FunctionSpec::new(
+            "strcontains",
+            vec![string("str"), string("substr")],
+            returns::bool,
+            strcontains,
         ),
         FunctionSpec::new(
             "startswith",
@@ -113,6 +119,12 @@ fn endswith(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionErro
     ))
 }
 
+fn strcontains(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    Ok(Value::Bool(
+        string_value(&args[0]).contains(string_value(&args[1])),
+    ))
+}
+
 fn startswith(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
     Ok(Value::Bool(
         string_value(&args[0]).starts_with(string_value(&args[1])),
@@ -163,12 +175,37 @@ fn join(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
     Ok(Value::from(items.join(separator)))
 }
 
+/// Go maps case one character to one character (`upper("ß")` is `ß`, not `SS`); where
+/// Unicode's full mapping gives several, this keeps the single-character mapping Go uses
+/// (the first of them for lower case, the character itself for upper case).
+fn upper_char(ch: char) -> char {
+    let mut mapped = ch.to_uppercase();
+    match (mapped.next(), mapped.next()) {
+        (Some(single), None) => single,
+        _ => ch,
+    }
+}
+
+fn lower_char(ch: char) -> char {
+    ch.to_lowercase().next().unwrap_or(ch)
+}
+
 fn lower(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
-    Ok(Value::from(string_value(&args[0]).to_lowercase()))
+    Ok(Value::from(
+        string_value(&args[0])
+            .chars()
+            .map(lower_char)
+            .collect::<String>(),
+    ))
 }
 
 fn upper(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
-    Ok(Value::from(string_value(&args[0]).to_uppercase()))
+    Ok(Value::from(
+        string_value(&args[0])
+            .chars()
+            .map(upper_char)
+            .collect::<String>(),
+    ))
 }
 
 fn strrev(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
@@ -195,7 +232,7 @@ fn title(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> 
     let mut out = String::new();
     for ch in string_value(&args[0]).chars() {
         if is_separator(previous) {
-            out.extend(ch.to_uppercase());
+            out.push(upper_char(ch));
         } else {
             out.push(ch);
         }

@@ -1,12 +1,12 @@
 //! Time functions: timestamp (the current UTC time in RFC 3339; unknown during plan, since it
-//! changes on every run) and formatdate (Terraform's own format letters, below).
+//! changes on every run), plantimestamp, timeadd, timecmp and formatdate (Terraform's own format letters, below).
 //!
 //! `formatdate` letters: `YYYY YY MMMM MMM MM M DD D EEEE EEE hh h HH H AA aa mm m ss s
 //! ZZZZZ ZZZZ ZZZ Z`; any other letter is an error; text in single quotes is literal and `''`
 //! is a quote. The timestamp must be RFC 3339, and the errors name the part that is wrong.
 
 use super::{
-    arg_error, returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param,
+    arg_error, failed, returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param,
 };
 use crate::value::{Type, Value};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
@@ -14,6 +14,25 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTim
 pub(super) fn functions() -> Vec<FunctionSpec> {
     vec![
         FunctionSpec::new("timestamp", vec![], returns::string, timestamp),
+        FunctionSpec::new("plantimestamp", vec![], returns::string, plantimestamp),
+        FunctionSpec::new(
+            "timeadd",
+            vec![
+                Param::new("timestamp", Type::String),
+                Param::new("duration", Type::String),
+            ],
+            returns::string,
+            timeadd,
+        ),
+        FunctionSpec::new(
+            "timecmp",
+            vec![
+                Param::new("timestamp_a", Type::String),
+                Param::new("timestamp_b", Type::String),
+            ],
+            returns::number,
+            timecmp,
+        ),
         FunctionSpec::new(
             "formatdate",
             vec![
@@ -30,6 +49,14 @@ fn timestamp(_: Vec<Value>, ctx: &FunctionContext) -> Result<Value, FunctionErro
     if ctx.plan_mode {
         return Ok(Value::Unknown(Type::String));
     }
+    Ok(Value::from(
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    ))
+}
+
+/// The time of the plan. Terraform records it in the plan and reuses it at apply; without
+/// that here, it is the time of the call (known in both modes, unlike `timestamp`).
+fn plantimestamp(_: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
     Ok(Value::from(
         chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     ))
@@ -114,10 +141,12 @@ pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<FixedOffset>, Strin
             if rest.len() > 6
                 && (rest.starts_with('+') || rest.starts_with('-') || rest.starts_with('Z')) =>
         {
+            let extra = rest
+                .get(if rest.starts_with('Z') { 1 } else { 6 }..)
+                .unwrap_or(rest);
             return Err(format!(
-                "not a valid RFC3339 timestamp: extra text: {:?}",
-                &rest[if rest.starts_with('Z') { 1 } else { 6 }..]
-            ))
+                "not a valid RFC3339 timestamp: extra text: {extra:?}"
+            ));
         }
         Some(_) => return Err(invalid(format!("cannot use {rest:?} as UTC offset"))),
     };
@@ -290,4 +319,84 @@ fn format_token(
         ('Z', _) => return Err(bad("timezone must be Z, ZZZZ, or ZZZZZ")),
         _ => return Err(bad("")),
     })
+}
+
+/// RFC 3339 as Go's `time.RFC3339` layout writes it: no fraction, `Z` for UTC.
+fn rfc3339(time: &DateTime<FixedOffset>) -> String {
+    if time.offset().local_minus_utc() == 0 {
+        time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    } else {
+        time.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+}
+
+/// Parses a Go duration (`1h30m`, `-2.5s`, `300ms`) into nanoseconds.
+pub(crate) fn parse_duration(text: &str) -> Result<i128, String> {
+    let invalid = || format!("time: invalid duration {text:?}");
+    let (negative, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let number_length = rest
+            .find(|ch: char| !(ch.is_ascii_digit() || ch == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..number_length];
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return Err(invalid());
+        }
+        let value: f64 = number.parse().map_err(|_| invalid())?;
+        rest = &rest[number_length..];
+        let unit_length = rest
+            .find(|ch: char| ch.is_ascii_digit() || ch == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_length];
+        rest = &rest[unit_length..];
+        let scale: f64 = match unit {
+            "" => return Err(format!("time: missing unit in duration {text:?}")),
+            "ns" => 1.0,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            other => return Err(format!("time: unknown unit {other:?} in duration {text:?}")),
+        };
+        total += value * scale;
+    }
+    if total > i64::MAX as f64 {
+        return Err(invalid());
+    }
+    let nanos = total.round() as i128;
+    Ok(if negative { -nanos } else { nanos })
+}
+
+fn timeadd(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    let time = parse_timestamp(string_value(&args[0])).map_err(failed)?;
+    let nanos = parse_duration(string_value(&args[1])).map_err(failed)?;
+    let duration = chrono::Duration::nanoseconds(
+        i64::try_from(nanos).map_err(|_| failed("time: invalid duration"))?,
+    );
+    let result = time
+        .checked_add_signed(duration)
+        .ok_or_else(|| failed("the resulting time is out of range"))?;
+    Ok(Value::from(rfc3339(&result)))
+}
+
+fn timecmp(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    let first = parse_timestamp(string_value(&args[0])).map_err(|m| arg_error(0, m))?;
+    let second = parse_timestamp(string_value(&args[1])).map_err(|m| arg_error(1, m))?;
+    Ok(Value::from(match first.cmp(&second) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }))
 }

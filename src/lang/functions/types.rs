@@ -1,5 +1,5 @@
 //! Type functions: tobool, tolist, tomap, tonumber, toset, tostring, type, and the sensitivity
-//! functions sensitive and nonsensitive.
+//! functions sensitive, nonsensitive and issensitive.
 //!
 //! The `to*` functions convert as Terraform's explicit conversions do: nulls stay null,
 //! unknowns become unknowns of the target type, and a failed conversion names both types
@@ -32,6 +32,16 @@ pub(super) fn functions() -> Vec<FunctionSpec> {
                 .allow_marked()],
             returns::first,
             sensitive,
+        )
+        .handles_marks(),
+        FunctionSpec::new(
+            "issensitive",
+            vec![Param::any("value")
+                .allow_null()
+                .allow_unknown()
+                .allow_marked()],
+            returns::bool,
+            issensitive,
         )
         .handles_marks(),
         FunctionSpec::new(
@@ -176,6 +186,14 @@ fn sensitive(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionErr
         .next()
         .unwrap_or(Value::Null)
         .mark_sensitive())
+}
+
+fn issensitive(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
+    Ok(match args.first() {
+        Some(Value::Sensitive(_)) => Value::Bool(true),
+        Some(Value::Unknown(_)) => Value::Unknown(Type::Bool),
+        _ => Value::Bool(false),
+    })
 }
 
 fn nonsensitive(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
