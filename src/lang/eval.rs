@@ -447,6 +447,11 @@ impl<'a> Evaluator<'a> {
         };
         let result = match value.as_ref() {
             Value::Null => Value::Tuple(Vec::new()),
+            // The result is unknown too; its type follows from the element type.
+            Value::Unknown(Type::List(element) | Type::Set(element)) => {
+                let item = each(&Value::Unknown((**element).clone()))?;
+                Value::Unknown(Type::list(item.type_of()))
+            }
             Value::Unknown(_) => Value::unknown(),
             Value::List(items) | Value::Set(items) => {
                 Value::List(items.iter().map(each).collect::<EvalResult<Vec<_>>>()?)
