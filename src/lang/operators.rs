@@ -189,8 +189,19 @@ pub(crate) fn conditional(
             ))
         }
         Value::Unknown(_) => {
-            let ty =
-                unify_loose(&type_of(&true_result), &type_of(&false_result)).unwrap_or(Type::Any);
+            let (true_type, false_type) = (type_of(&true_result), type_of(&false_result));
+            let Some(ty) = unify_loose(&true_type, &false_type) else {
+                // Either result could be chosen later: they must fit one type already.
+                return Err(evaluator.error(
+                    "Inconsistent conditional result types",
+                    format!(
+                        "The true and false result expressions must have consistent types. The 'true' value is {}, but the 'false' value is {}.",
+                        true_type.friendly_name(),
+                        false_type.friendly_name()
+                    ),
+                    evaluator.at(condition_span),
+                ));
+            };
             let branch_sensitive = [&true_result, &false_result]
                 .iter()
                 .any(|r| r.as_ref().is_ok_and(Value::contains_sensitive));
