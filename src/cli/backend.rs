@@ -163,7 +163,7 @@ pub async fn open_settings(
             }
             Ok(Box::new(backend))
         }
-        "s3" => open_s3(settings).await,
+        "s3" => open_s3(context, settings).await,
         other => {
             bail!("Unsupported backend type \"{other}\": Strata supports \"local\" and \"s3\".")
         }
@@ -171,20 +171,28 @@ pub async fn open_settings(
 }
 
 #[cfg(feature = "aws")]
-async fn open_s3(settings: &BackendSettings) -> anyhow::Result<Box<dyn Backend>> {
+async fn open_s3(
+    context: &Context,
+    settings: &BackendSettings,
+) -> anyhow::Result<Box<dyn Backend>> {
     let values: BTreeMap<String, Value> = settings
         .settings
         .iter()
         .map(|(k, v)| (k.clone(), value_from_json(v, None).unwrap_or(Value::Null)))
         .collect();
-    let backend = crate::state::s3::S3Backend::from_settings(&values)
+    let settings =
+        crate::state::s3::S3Settings::from_settings(&values).map_err(|e| anyhow!("{e}"))?;
+    let backend = crate::state::s3::S3Backend::new(settings, context.dir.clone())
         .await
         .map_err(|e| anyhow!("{e}"))?;
     Ok(Box::new(backend))
 }
 
 #[cfg(not(feature = "aws"))]
-async fn open_s3(_settings: &BackendSettings) -> anyhow::Result<Box<dyn Backend>> {
+async fn open_s3(
+    _context: &Context,
+    _settings: &BackendSettings,
+) -> anyhow::Result<Box<dyn Backend>> {
     let _ = value_from_json;
     let _: Option<Value> = None;
     bail!("this build of Strata has no S3 backend (it was built without the `aws` feature)")

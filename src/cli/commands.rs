@@ -27,7 +27,10 @@ use std::time::Duration;
 /// Loads the module tree, printing diagnostics on failure.
 pub fn load_config(context: &Context, sources: &mut SourceMap) -> anyhow::Result<ModuleTree> {
     match crate::config::load::load_tree(&context.dir, sources) {
-        Ok(tree) => Ok(tree),
+        Ok(tree) => {
+            context.print_diagnostics(&tree.warnings(), sources);
+            Ok(tree)
+        }
         Err(diagnostics) => {
             context.print_diagnostics(&diagnostics, sources);
             Err(Reported.into())
@@ -689,6 +692,22 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
             bail!("{error}");
         }
     };
+    let refreshed = match read_state(&file.prior_state, &path.display().to_string()) {
+        Ok(refreshed) => refreshed,
+        Err(error) => {
+            release(lock).await;
+            bail!("{error}");
+        }
+    };
+    // A workspace with no state yet gets a new lineage on every load: a plan made against
+    // "nothing" still applies to "nothing".
+    let nothing_stored =
+        state.serial == 0 && state.resources.is_empty() && state.outputs.is_empty();
+    let state = if nothing_stored && file.plan.prior_serial == 0 {
+        refreshed.clone()
+    } else {
+        state
+    };
     if state.lineage != file.plan.prior_lineage || state.serial != file.plan.prior_serial {
         release(lock).await;
         bail!(
@@ -699,8 +718,6 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
             state.lineage
         );
     }
-    let refreshed =
-        read_state(&file.prior_state, &path.display().to_string()).map_err(|e| anyhow!("{e}"))?;
     let code = run_apply(
         context,
         &engine,

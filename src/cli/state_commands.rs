@@ -59,6 +59,9 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                     println!("{address}");
                 }
             }
+            for address in state.pending_creates.keys() {
+                eprintln!("Note: the create of {address} was interrupted; the next apply adopts whatever the provider made (same client token).");
+            }
             Ok(0)
         }
         StateCommand::Show { address } => {

@@ -18,7 +18,7 @@ use crate::value::{convert, AttrPath, PathStep, Value};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Structure};
 use hcl_edit::Span as _;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -129,29 +129,54 @@ pub fn parse_file(
     }
 }
 
-/// The `.tf` files of a directory, sorted by name.
-fn tf_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+/// The `.tf` files of a directory, sorted by name, and errors for the configuration files
+/// Strata does not read (`*.tf.json`, override files), which would otherwise be silently left
+/// out or reported as duplicates.
+fn tf_files(dir: &Path) -> Result<(Vec<PathBuf>, Diagnostics), Diagnostic> {
     let entries = std::fs::read_dir(dir).map_err(|error| {
         Diagnostic::error("Failed to read module directory").with_detail(format!(
             "Cannot read the directory `{}`: {error}.",
             display_path(dir)
         ))
     })?;
-    let mut files: Vec<PathBuf> = entries
+    let mut files = Vec::new();
+    let mut diagnostics = Diagnostics::new();
+    let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "tf"))
-        .filter(|path| {
-            // Editor backup and hidden files are not part of the configuration (as in Terraform).
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            !name.starts_with('.') && !name.starts_with('#') && !name.ends_with('~')
-        })
         .collect();
-    files.sort();
-    Ok(files)
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        // Editor backup and hidden files are not part of the configuration (as in Terraform).
+        if !path.is_file() || name.starts_with('.') || name.starts_with('#') || name.ends_with('~')
+        {
+            continue;
+        }
+        if name.ends_with(".tf.json") {
+            diagnostics.push(
+                Diagnostic::error("JSON configuration files are not supported").with_detail(format!(
+                    "`{}` is in Terraform's JSON syntax, which Strata does not read; write it in the native syntax (a .tf file).",
+                    display_path(&path)
+                )),
+            );
+        } else if name.ends_with(".tf") {
+            if name == "override.tf" || name.ends_with("_override.tf") {
+                diagnostics.push(
+                    Diagnostic::error("Override files are not supported").with_detail(format!(
+                        "`{}` is an override file, which Strata does not merge; move its settings into the blocks they override.",
+                        display_path(&path)
+                    )),
+                );
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    Ok((files, diagnostics))
 }
 
 /// Reads every `*.tf` file of `dir` (in name order) into one [`Module`].
@@ -176,7 +201,10 @@ fn load_module_partial(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnost
         ..Module::default()
     };
     let files = match tf_files(dir) {
-        Ok(files) => files,
+        Ok((files, file_diagnostics)) => {
+            diagnostics.extend(file_diagnostics);
+            files
+        }
         Err(error) => return (module, error.into()),
     };
     for path in files {
@@ -725,7 +753,9 @@ impl Decoder<'_> {
                             "configuration_aliases" => {
                                 if let Expression::Array(items) = value.expr() {
                                     for item in items.iter() {
-                                        self.provider_ref(item);
+                                        if let Some(alias) = self.provider_ref(item) {
+                                            requirement.configuration_aliases.push(alias);
+                                        }
                                     }
                                 } else {
                                     self.error(
@@ -1042,10 +1072,21 @@ impl Decoder<'_> {
         }
     }
 
+    fn quoted_reference_warning(&mut self, expression: &Expression) {
+        self.warning(
+            "Quoted references are deprecated",
+            "In this context, references are expected literally rather than in quotes. Terraform 0.11 and earlier required quotes; remove them.",
+            expression.span(),
+        );
+    }
+
     /// A bare provider reference, `aws` or `aws.west` (or the legacy quoted `"aws.west"`).
     fn provider_ref(&mut self, expression: &Expression) -> Option<ProviderRef> {
         let text = match expression {
-            Expression::String(s) => Some(s.value().clone()),
+            Expression::String(s) => {
+                self.quoted_reference_warning(expression);
+                Some(s.value().clone())
+            }
             _ => traversal_names(expression).map(|names| names.join(".")),
         };
         let parsed = text.as_deref().and_then(|text| {
@@ -1168,6 +1209,7 @@ impl Decoder<'_> {
                     let path = match item {
                         // The Terraform 0.11 quoted form `"tags"`.
                         Expression::String(s) => {
+                            self.quoted_reference_warning(item);
                             AttrPath::parse(s.value()).filter(|p| !p.is_root())
                         }
                         other => attr_path(other, &self.file),
@@ -1771,16 +1813,6 @@ fn attr_path(expression: &Expression, file: &Arc<SourceFile>) -> Option<AttrPath
         }
         _ => None,
     }
-}
-
-/// The names a module declares, for suggestions ("did you mean var.region?").
-pub fn declared_names(module: &Module) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    names.extend(module.variables.keys().map(|n| format!("var.{n}")));
-    names.extend(module.locals.keys().map(|n| format!("local.{n}")));
-    names.extend(module.module_calls.keys().map(|n| format!("module.{n}")));
-    names.extend(module.resources.keys().map(|r| r.to_string()));
-    names
 }
 
 #[cfg(test)]

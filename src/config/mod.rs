@@ -90,6 +90,9 @@ pub struct ProviderRequirement {
     /// `hashicorp/aws`, as written (normalised to `registry.terraform.io/hashicorp/aws` by users).
     pub source: Option<String>,
     pub version: Option<String>,
+    /// `configuration_aliases = [aws.west]`: aliased configurations a child module expects its
+    /// caller to pass in `providers`.
+    pub configuration_aliases: Vec<ProviderRef>,
 }
 
 /// `backend "s3" { ... }`: its type and literal settings.
@@ -264,6 +267,26 @@ pub struct ModuleTree {
 }
 
 impl ModuleTree {
+    /// The warnings of loading every module of the tree (deprecated forms), root first, each
+    /// once (a module called twice is loaded twice), for the CLI to print: loading succeeded,
+    /// so they are in no error result.
+    pub fn warnings(&self) -> crate::diagnostics::Diagnostics {
+        let mut all = crate::diagnostics::Diagnostics::new();
+        self.collect_warnings(&mut all);
+        all
+    }
+
+    fn collect_warnings(&self, all: &mut crate::diagnostics::Diagnostics) {
+        for warning in self.module.warnings.iter() {
+            if !all.iter().any(|seen| seen == warning) {
+                all.push(warning.clone());
+            }
+        }
+        for child in self.children.values() {
+            child.collect_warnings(all);
+        }
+    }
+
     /// The module at a path of call names (`["vpc"]`), if it exists.
     pub fn descendant(&self, path: &[String]) -> Option<&ModuleTree> {
         let mut current = self;

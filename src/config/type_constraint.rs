@@ -195,7 +195,8 @@ impl TypeParser<'_> {
     }
 }
 
-/// The attribute types of an object type, for summaries: `{ name = string, port = optional(number, 80) }`.
+/// A type constraint in Terraform's syntax, optional attributes and their defaults included:
+/// `object({name = string, port = optional(number, 80)})`.
 pub fn type_expression(ty: &Type) -> String {
     match ty {
         Type::List(e) => format!("list({})", type_expression(e)),

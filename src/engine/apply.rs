@@ -659,6 +659,29 @@ async fn apply_instance(
         },
         &address.module,
     );
+    // A create is recorded as intended before the provider is called, with its client token; a
+    // create interrupted earlier reuses that token, so the provider hands back what it made.
+    let idempotency_token = if operation == Action::Create {
+        let pending = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pending_creates
+            .get(address)
+            .cloned();
+        let token = pending.unwrap_or_else(|| token(the_plan(run), address, change.action));
+        record(
+            run,
+            StateChange::CreateStarted {
+                address: address.clone(),
+                token: token.clone(),
+            },
+        )
+        .await;
+        token
+    } else {
+        token(the_plan(run), address, change.action)
+    };
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: operation,
@@ -670,7 +693,7 @@ async fn apply_instance(
         planned: Some(final_plan.planned.clone()),
         config: config_value,
         timeout,
-        idempotency_token: token(the_plan(run), address, change.action),
+        idempotency_token,
         progress: progress_for(run, address),
     };
     let result = with_progress(run, address, operation, provider.apply_resource(request)).await;
@@ -740,6 +763,14 @@ async fn apply_instance(
                     StateChange::Put {
                         address: address.clone(),
                         object: object(remark(schema, partial), status),
+                    },
+                )
+                .await;
+            } else if operation == Action::Create {
+                record(
+                    run,
+                    StateChange::CreateAbandoned {
+                        address: address.clone(),
                     },
                 )
                 .await;

@@ -795,7 +795,9 @@ async fn plan_resource_node(
                 }
             }
             if run.lenient() {
-                values.insert(address.key.clone(), config_value);
+                // Validation: what the provider will compute is unknown.
+                let planned = crate::providers::default_plan(&schema.block, None, &config_value).planned;
+                values.insert(address.key.clone(), planned);
                 continue;
             }
             let run = run.clone();
@@ -893,7 +895,8 @@ async fn plan_resource_node(
                 ResourceValues {
                     expansion,
                     instances: values,
-                    unknown: false,
+                    // Validation does not know how many instances there will be.
+                    unknown: run.lenient() && (config.count.is_some() || config.for_each.is_some()),
                 },
             );
     }

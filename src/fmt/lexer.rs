@@ -142,10 +142,16 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     fn run(mut self) -> Vec<Token> {
         while self.position < self.source.len() {
+            let before = (self.position, self.contexts.len());
             match self.contexts.last() {
                 Some(Context::Quoted) => self.scan_quoted(),
                 Some(Context::Heredoc { .. }) => self.scan_heredoc(),
                 _ => self.scan_expression(),
+            }
+            if (self.position, self.contexts.len()) == before {
+                // No rule applied: take one character as invalid rather than loop forever.
+                let length = self.rest().chars().next().map_or(1, char::len_utf8);
+                self.emit(TokenKind::Invalid, length);
             }
         }
         let spaces = self.pending_spaces;
@@ -162,7 +168,10 @@ impl<'a> Scanner<'a> {
     }
 
     fn emit(&mut self, kind: TokenKind, length: usize) {
-        let end = (self.position + length).min(self.source.len());
+        let mut end = (self.position + length).min(self.source.len());
+        while !self.source.is_char_boundary(end) {
+            end += 1;
+        }
         let text = self
             .source
             .get(self.position..end)

@@ -98,7 +98,8 @@ pub fn format_source(text: &str) -> Result<String, FormatError> {
 
 /// `text` (the contents of `file_name`, used in error locations) in the canonical layout.
 pub fn format_named_source(file_name: &str, text: &str) -> Result<String, FormatError> {
-    if let Err(error) = hcl_edit::parser::parse_body(text) {
+    let tokens = lexer::tokenize(text);
+    if let Err(error) = hcl_edit::parser::parse_body(&text_for_validation(text, &tokens)) {
         let location = error.location();
         return Err(FormatError::Syntax {
             file: file_name.to_string(),
@@ -107,15 +108,52 @@ pub fn format_named_source(file_name: &str, text: &str) -> Result<String, Format
             message: error.message().to_string(),
         });
     }
-    let tokens = rewrite::rewrite(lexer::tokenize(text));
-    let mut tokens = tokens;
+    Ok(format_tokens(tokens))
+}
+
+/// The layout of already checked text's tokens.
+fn format_tokens(tokens: Vec<lexer::Token>) -> String {
+    let mut tokens = rewrite::rewrite(tokens);
     layout::format_tokens(&mut tokens);
-    Ok(lexer::render(&tokens))
+    lexer::render(&tokens)
+}
+
+/// The text handed to `hcl-edit` for the syntax check. HCL lets a comment hold a carriage
+/// return that does not end a line; `hcl-edit` does not, so such a character is checked as a
+/// space (same length, so error locations stay right).
+fn text_for_validation<'a>(text: &'a str, tokens: &[lexer::Token]) -> std::borrow::Cow<'a, str> {
+    if !text.contains('\r') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut checked = String::with_capacity(text.len());
+    let mut offset = 0;
+    for token in tokens {
+        let start = offset + token.spaces_before;
+        let end = start + token.text.len();
+        checked.push_str(text.get(offset..start).unwrap_or(""));
+        let token_text = text.get(start..end).unwrap_or("");
+        if token.kind == lexer::TokenKind::Comment {
+            let line_ending = if token_text.ends_with("\r\n") {
+                2
+            } else {
+                usize::from(token_text.ends_with('\n'))
+            };
+            let body_end = token_text.len() - line_ending;
+            checked.push_str(&token_text[..body_end].replace('\r', " "));
+            checked.push_str(&token_text[body_end..]);
+        } else {
+            checked.push_str(token_text);
+        }
+        offset = end;
+    }
+    checked.push_str(text.get(offset..).unwrap_or(""));
+    std::borrow::Cow::Owned(checked)
 }
 
 /// Formats the given files, and the formattable files of the given directories (with their
 /// subdirectories when `recursive`; names starting with `.` are skipped there, as Terraform
-/// does). An empty list means the current directory.
+/// does). An empty list means the current directory; `-` means standard input
+/// ([`format_standard_input`]).
 pub fn format_paths(paths: &[PathBuf], options: FmtOptions) -> Result<FmtReport, FormatError> {
     let mut report = FmtReport::default();
     let current_directory = [PathBuf::from(".")];
@@ -125,6 +163,20 @@ pub fn format_paths(paths: &[PathBuf], options: FmtOptions) -> Result<FmtReport,
         paths
     };
     for path in paths {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| {
+                FormatError::Io {
+                    path: "<stdin>".to_string(),
+                    source,
+                }
+            })?;
+            let stdin_report = format_standard_input(&text, options);
+            report.changed.extend(stdin_report.changed);
+            report.output.push_str(&stdin_report.output);
+            report.errors.extend(stdin_report.errors);
+            continue;
+        }
         let metadata = std::fs::metadata(path).map_err(|_| FormatError::NotFound {
             path: display_path(path),
         })?;
@@ -196,17 +248,37 @@ fn format_directory(directory: &Path, options: FmtOptions, report: &mut FmtRepor
 fn format_file(path: &Path, options: FmtOptions, report: &mut FmtReport) {
     let shown = display_path(path);
     report.files.push(path.to_path_buf());
-    let original = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(source) => {
-            report.errors.push(FormatError::Io {
-                path: shown,
-                source,
-            });
-            return;
-        }
+    match std::fs::read_to_string(path) {
+        Ok(original) => format_text(&shown, &original, Some(path), options, report),
+        Err(source) => report.errors.push(FormatError::Io {
+            path: shown,
+            source,
+        }),
+    }
+}
+
+/// `terraform fmt -`: formats `text` (read from standard input by the caller). Nothing is
+/// listed or written; the output is the formatted text, or its diff with `diff`.
+pub fn format_standard_input(text: &str, options: FmtOptions) -> FmtReport {
+    let mut report = FmtReport::default();
+    let options = FmtOptions {
+        list: false,
+        write: false,
+        ..options
     };
-    let formatted = match format_named_source(&shown, &original) {
+    format_text("<stdin>", text, None, options, &mut report);
+    report
+}
+
+/// Formats one file's text; `path` is where to write it back (none for standard input).
+fn format_text(
+    shown: &str,
+    original: &str,
+    path: Option<&Path>,
+    options: FmtOptions,
+    report: &mut FmtReport,
+) {
+    let formatted = match format_named_source(shown, original) {
         Ok(formatted) => formatted,
         Err(error) => {
             report.errors.push(error);
@@ -215,14 +287,16 @@ fn format_file(path: &Path, options: FmtOptions, report: &mut FmtReport) {
     };
     let write = options.write && !options.check;
     if formatted != original {
-        report.changed.push(path.to_path_buf());
+        report
+            .changed
+            .push(path.map_or_else(|| PathBuf::from("-"), Path::to_path_buf));
         if options.list {
             let _ = writeln!(report.output, "{shown}");
         }
-        if write {
+        if let (true, Some(path)) = (write, path) {
             if let Err(source) = std::fs::write(path, &formatted) {
                 report.errors.push(FormatError::Io {
-                    path: shown.clone(),
+                    path: shown.to_string(),
                     source,
                 });
             }
@@ -230,7 +304,7 @@ fn format_file(path: &Path, options: FmtOptions, report: &mut FmtReport) {
         if options.diff {
             report
                 .output
-                .push_str(&unified_diff(&shown, &original, &formatted));
+                .push_str(&unified_diff(shown, original, &formatted));
         }
     }
     if !options.list && !write && !options.diff {
@@ -276,6 +350,29 @@ mod tests {
             matches!(error, FormatError::Syntax { line: 2.., .. }),
             "{error}"
         );
+    }
+
+    /// The layout code must not panic even on input the syntax check would refuse.
+    #[test]
+    fn no_input_makes_the_layout_panic() {
+        const PIECES: [&str; 40] = [
+            "a", "in", "=", "==", " ", "\t", "\n", "\r\n", "\r", "{", "}", "[", "]", "(", ")",
+            "\"", "${", "%{", "~}", "<<EOT\n", "<<-X\n", "EOT\n", "X", "#c\n", "//", "/*", "*/",
+            ",", "...", "-", "!", "?", ":", "1.5", "é", "$${", "\\", "variable", "type", "=>",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
+            }
+            let formatted = format_tokens(lexer::tokenize(&text));
+            let _ = format_source(&text);
+            let _ = format_tokens(lexer::tokenize(&formatted));
+        }
     }
 
     #[test]

@@ -9,12 +9,14 @@ use crate::providers::schema::{Block, Nesting};
 use crate::value::{convert, Type, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Body, Structure};
+use hcl_edit::Span as _;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// The blocks of one nested block type found in a body.
 #[derive(Default)]
 struct Collection {
-    items: Vec<(Value, Option<Span>)>,
+    items: Vec<(Value, Option<Range<usize>>)>,
     /// A `dynamic` block's `for_each` was unknown: the whole collection is.
     unknown: bool,
     sensitive: bool,
@@ -34,37 +36,38 @@ pub(crate) fn body_value(
     errors: &mut Diagnostics,
 ) -> Value {
     let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
-    let mut seen: BTreeMap<&str, Option<Span>> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, Option<Range<usize>>> = BTreeMap::new();
     let mut collections: BTreeMap<&str, Collection> = BTreeMap::new();
     for structure in body.iter() {
         match structure {
             Structure::Attribute(attribute) => {
                 let name = attribute.key.as_str();
-                let key_span = evaluator.span(&attribute.key);
+                let key_range = attribute.key.span();
+                let key_span = || evaluator.at(key_range.clone());
                 if let Some(previous) = seen.get(name) {
                     errors.push(error(
                         "Duplicate argument",
                         format!(
                             "The argument \"{name}\" was already set at {}. Each argument may be set only once.",
-                            previous.as_ref().map(ToString::to_string).unwrap_or_default()
+                            evaluator.at(previous.clone()).map(|s| s.to_string()).unwrap_or_default()
                         ),
-                        key_span,
+                        key_span(),
                     ));
                     continue;
                 }
-                seen.insert(name, key_span.clone());
+                seen.insert(name, key_range.clone());
                 let Some(attribute_schema) = schema.attributes.get(name) else {
                     let diagnostic = if schema.blocks.contains_key(name) {
                         error(
                             "Unsupported argument",
                             format!("An argument named \"{name}\" is not expected here. Did you mean to define a block of type \"{name}\"?"),
-                            key_span,
+                            key_span(),
                         )
                     } else {
                         let diagnostic = error(
                             "Unsupported argument",
                             format!("An argument named \"{name}\" is not expected here."),
-                            key_span,
+                            key_span(),
                         );
                         match suggest(name, schema.attributes.keys().map(String::as_str)) {
                             Some(close) => {
@@ -83,33 +86,47 @@ pub(crate) fn body_value(
                     errors.push(error(
                         "Value for unconfigurable attribute",
                         format!("Can't configure a value for \"{name}\": its value will be decided automatically based on the result of applying this configuration."),
-                        key_span,
+                        key_span(),
                     ));
                     continue;
                 }
                 match evaluator.eval(&attribute.value) {
                     Err(diags) => errors.extend(diags),
-                    Ok(value) => match convert(value, &attribute_schema.ty) {
-                        Ok(converted) => {
-                            attributes.insert(name.to_string(), converted);
+                    Ok(value) => {
+                        let sensitive = value.contains_sensitive();
+                        match convert(value, &attribute_schema.ty) {
+                            Ok(converted) => {
+                                attributes.insert(name.to_string(), converted);
+                            }
+                            Err(conversion) => {
+                                // A conversion error quotes the value: not when it is secret.
+                                let reason = if sensitive {
+                                    format!("{} required", attribute_schema.ty.friendly_name())
+                                } else {
+                                    conversion.to_string()
+                                };
+                                errors.push(error(
+                                    "Incorrect attribute value type",
+                                    format!(
+                                        "Inappropriate value for attribute \"{name}\": {reason}."
+                                    ),
+                                    evaluator.span(&attribute.value),
+                                ))
+                            }
                         }
-                        Err(conversion) => errors.push(error(
-                            "Incorrect attribute value type",
-                            format!("Inappropriate value for attribute \"{name}\": {conversion}."),
-                            evaluator.span(&attribute.value),
-                        )),
-                    },
+                    }
                 }
             }
             Structure::Block(block) => {
                 let type_name = block.ident.as_str();
-                let span = evaluator.span(&block.ident);
+                let range = block.ident.span();
+                let span = || evaluator.at(range.clone());
                 if type_name == "dynamic" {
                     dynamic_block(evaluator, block, schema, &mut collections, errors);
                     continue;
                 }
                 let Some(nested) = schema.blocks.get(type_name) else {
-                    errors.push(unsupported_block(type_name, schema, span));
+                    errors.push(unsupported_block(type_name, schema, span()));
                     continue;
                 };
                 if !block.labels.is_empty() {
@@ -119,12 +136,12 @@ pub(crate) fn body_value(
                         evaluator.span(&block.labels[0]),
                     ));
                 }
-                let value = body_value(evaluator, &block.body, &nested.block, span.clone(), errors);
+                let value = body_value(evaluator, &block.body, &nested.block, span(), errors);
                 collections
                     .entry(type_name)
                     .or_default()
                     .items
-                    .push((value, span));
+                    .push((value, range));
             }
         }
     }
@@ -140,8 +157,8 @@ pub(crate) fn body_value(
     }
     for (name, nested) in &schema.blocks {
         let collection = collections.remove(name.as_str()).unwrap_or_default();
-        let block_type = nested.block.value_type();
         let value = if collection.unknown {
+            let block_type = nested.block.value_type();
             Value::Unknown(match nested.nesting {
                 Nesting::Single => block_type,
                 Nesting::List => Type::list(block_type),
@@ -168,12 +185,12 @@ pub(crate) fn body_value(
                             &format!("Duplicate {name} block"),
                             format!(
                                 "Only one {name} block is allowed. Another was defined at {}.",
-                                first_span
-                                    .as_ref()
-                                    .map(ToString::to_string)
+                                evaluator
+                                    .at(first_span.clone())
+                                    .map(|s| s.to_string())
                                     .unwrap_or_default()
                             ),
-                            second_span.clone(),
+                            evaluator.at(second_span.clone()),
                         ));
                     }
                     collection
@@ -187,7 +204,7 @@ pub(crate) fn body_value(
                         let extra_span = collection
                             .items
                             .get(nested.max_items)
-                            .and_then(|(_, span)| span.clone());
+                            .and_then(|(_, range)| evaluator.at(range.clone()));
                         errors.push(error(
                             &format!("Too many {name} blocks"),
                             format!(
@@ -243,7 +260,8 @@ fn dynamic_block<'b>(
     collections: &mut BTreeMap<&'b str, Collection>,
     errors: &mut Diagnostics,
 ) {
-    let block_span = evaluator.span(&block.ident);
+    let block_range = block.ident.span();
+    let block_span = evaluator.at(block_range.clone());
     let Some(label) = block.labels.first() else {
         errors.push(error(
             "Missing name for dynamic",
@@ -334,7 +352,8 @@ fn dynamic_block<'b>(
     let collection = collections.entry(type_key.as_str()).or_default();
     let (collection_value, sensitive) = collection_value.unmark();
     collection.sensitive |= sensitive;
-    let for_each_span = evaluator.span(for_each);
+    let for_each_range = for_each.span();
+    let for_each_span = evaluator.at(for_each_range.clone());
     let pairs = match collection_value {
         Value::Unknown(_) => {
             collection.unknown = true;
@@ -352,7 +371,7 @@ fn dynamic_block<'b>(
         | Value::Tuple(_)
         | Value::Set(_)
         | Value::Map(_)
-        | Value::Object(_)) => match evaluator.iteration_pairs(value, for_each_span) {
+        | Value::Object(_)) => match evaluator.iteration_pairs(value, for_each_range) {
             Ok(pairs) => pairs,
             Err(diags) => {
                 errors.extend(diags);
@@ -373,7 +392,10 @@ fn dynamic_block<'b>(
     };
     let content_span = evaluator.span(&content.ident);
     for (key, value) in pairs {
-        evaluator.bind(iterator, Value::object([("key", key), ("value", value)]));
+        evaluator.bind(
+            iterator,
+            Value::object([("key", key), ("value", value)]).mark_if(sensitive),
+        );
         let errors_before = errors.len();
         if let Some(labels_expr) = labels {
             match evaluator.eval(labels_expr) {
@@ -402,7 +424,7 @@ fn dynamic_block<'b>(
             .entry(type_key.as_str())
             .or_default()
             .items
-            .push((item, block_span.clone()));
+            .push((item, block_range.clone()));
         // The same mistake would repeat for every element: report it once.
         if errors.len() > errors_before {
             break;

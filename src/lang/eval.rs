@@ -17,6 +17,7 @@ use hcl_edit::template::{Directive, Element, Strip, Template};
 use hcl_edit::{Decorated, Span as _};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 pub(crate) type EvalResult<T = Value> = Result<T, Diagnostics>;
@@ -59,7 +60,13 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn span(&self, node: &impl hcl_edit::Span) -> Option<Span> {
-        node.span().map(|range| self.file.span(range))
+        self.at(node.span())
+    }
+
+    /// The location of a byte range of the evaluated file. Computed only when a diagnostic
+    /// needs it: finding line and column costs more than the evaluation step itself.
+    pub fn at(&self, range: Option<Range<usize>>) -> Option<Span> {
+        range.map(|range| self.file.span(range))
     }
 
     pub fn error(
@@ -96,7 +103,7 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(number) => self.number_literal(number),
-            Expression::String(text) => Ok(Value::String(text.value().clone())),
+            Expression::String(text) => Ok(Value::String(nfc(text.value()).into_owned())),
             Expression::Array(array) => {
                 let mut items = Vec::with_capacity(array.len());
                 let mut errors = Diagnostics::new();
@@ -110,30 +117,44 @@ impl<'a> Evaluator<'a> {
             }
             Expression::Object(object) => self.object(object),
             Expression::StringTemplate(template) => self.template_value(template, true),
-            Expression::HeredocTemplate(heredoc) => self.template_value(&heredoc.template, false),
+            Expression::HeredocTemplate(heredoc) => self.template_value_dedented(
+                &heredoc.template,
+                false,
+                heredoc.indent().unwrap_or(0),
+            ),
             Expression::Parenthesis(inner) => self.eval(inner.inner()),
             Expression::Variable(name) => self.traversal(name, &[], expr.span()),
             Expression::Traversal(traversal) => self.traversal_expr(traversal),
             Expression::Conditional(conditional) => {
                 let condition = self.eval(&conditional.cond_expr);
+                // Terraform checks references before evaluating: an undeclared one is an error
+                // even in the result that is not chosen.
+                let before = self.reference_errors;
                 let true_result = self.eval(&conditional.true_expr);
+                if self.reference_errors > before && true_result.is_err() {
+                    return true_result;
+                }
+                let before = self.reference_errors;
                 let false_result = self.eval(&conditional.false_expr);
+                if self.reference_errors > before && false_result.is_err() {
+                    return false_result;
+                }
                 operators::conditional(
                     self,
                     condition?,
                     true_result,
                     false_result,
                     [
-                        self.span(&conditional.cond_expr),
-                        self.span(&conditional.true_expr),
-                        self.span(&conditional.false_expr),
+                        conditional.cond_expr.span(),
+                        conditional.true_expr.span(),
+                        conditional.false_expr.span(),
                     ],
                 )
             }
             Expression::FuncCall(call) => self.call(call),
             Expression::UnaryOp(op) => {
                 let operand = self.eval(&op.expr)?;
-                operators::unary(self, *op.operator.value(), operand, self.span(op.as_ref()))
+                operators::unary(self, *op.operator.value(), operand, op.span())
             }
             Expression::BinaryOp(op) => {
                 let lhs = self.eval(&op.lhs_expr);
@@ -147,7 +168,7 @@ impl<'a> Evaluator<'a> {
                         return Err(errors);
                     }
                 };
-                operators::binary(self, *op.operator.value(), lhs, rhs, self.span(op.as_ref()))
+                operators::binary(self, *op.operator.value(), lhs, rhs, op.span())
             }
             Expression::ForExpr(for_expr) => self.for_expr(for_expr),
         }
@@ -286,7 +307,7 @@ impl<'a> Evaluator<'a> {
         &mut self,
         root: &Decorated<hcl_edit::Ident>,
         operators: &[Decorated<TraversalOperator>],
-        whole: Option<std::ops::Range<usize>>,
+        whole: Option<Range<usize>>,
     ) -> EvalResult {
         let keys = self.index_keys(operators)?;
         let whole_span = whole.map(|range| self.file.span(range));
@@ -357,7 +378,7 @@ impl<'a> Evaluator<'a> {
         let mut index = 0;
         while index < operators.len() {
             let operator = &operators[index];
-            let span = self.span(operator);
+            let span = operator.span();
             match operator.value() {
                 TraversalOperator::GetAttr(name) => {
                     let (next, marked) = self.get_attr(current, name.as_str(), span)?;
@@ -443,7 +464,7 @@ impl<'a> Evaluator<'a> {
         &self,
         value: Cow<'v, Value>,
         name: &str,
-        span: Option<Span>,
+        range: Option<Range<usize>>,
     ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
         let found = match value.as_ref() {
@@ -451,7 +472,7 @@ impl<'a> Evaluator<'a> {
                 return Err(self.error(
                     "Attempt to get attribute from null value",
                     "This value is null, so it does not have any attributes.",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             Value::Unknown(ty) => return Ok((Cow::Owned(Value::Unknown(attribute_type(ty, name))), sensitive)),
@@ -459,8 +480,10 @@ impl<'a> Evaluator<'a> {
                 if !entries.contains_key(name) {
                     let mut diagnostic = Diagnostic::error("Unsupported attribute")
                         .with_detail(format!("This object does not have an attribute named \"{name}\"."))
-                        .with_span_opt(span);
-                    if let Some(close) = suggest(name, entries.keys().map(String::as_str)) {
+                        .with_span_opt(self.at(range.clone()));
+                    let close = suggest(name, entries.keys().map(String::as_str));
+                    // The names of a sensitive object are as secret as its values.
+                    if let Some(close) = close.filter(|_| !sensitive) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
                     return Err(diagnostic.into());
@@ -472,7 +495,7 @@ impl<'a> Evaluator<'a> {
                     return Err(self.error(
                         "Missing map element",
                         format!("This map does not have an element with the key \"{name}\"."),
-                        span,
+                        self.at(range.clone()),
                     ));
                 }
                 true
@@ -481,21 +504,21 @@ impl<'a> Evaluator<'a> {
                 return Err(self.error(
                     "Unsupported attribute",
                     "Can't access attributes on a list of objects. Did you mean to access an attribute for a specific element of the list, or across all elements of the list?",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             Value::Set(_) => {
                 return Err(self.error(
                     "Unsupported attribute",
                     "Can't access attributes on a set of objects. Did you mean to access an attribute across all elements of the set?",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             other => {
                 return Err(self.error(
                     "Unsupported attribute",
                     format!("Can't access attributes on a primitive-typed value ({}).", other.friendly_type_name()),
-                    span,
+                    self.at(range.clone()),
                 ))
             }
         };
@@ -510,13 +533,13 @@ impl<'a> Evaluator<'a> {
         &self,
         value: Cow<'v, Value>,
         key: &Value,
-        span: Option<Span>,
+        range: Option<Range<usize>>,
     ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
         let key_sensitive = matches!(key, Value::Sensitive(_));
         let sensitive = sensitive || key_sensitive;
         let key = key.unmarked();
-        let invalid = |detail: &str| self.error("Invalid index", detail, span.clone());
+        let invalid = |detail: &str| self.error("Invalid index", detail, self.at(range.clone()));
         const NOT_FOUND: &str =
             "The given key does not identify an element in this collection value.";
         if key.is_null() {
@@ -527,7 +550,7 @@ impl<'a> Evaluator<'a> {
                 return Err(self.error(
                     "Attempt to index null value",
                     "This value is null, so it does not have any indices.",
-                    span,
+                    self.at(range.clone()),
                 ))
             }
             Value::Unknown(ty) => return Ok((Cow::Owned(Value::Unknown(element_type(ty))), sensitive)),
@@ -575,8 +598,9 @@ impl<'a> Evaluator<'a> {
                 if !entries.contains_key(&name) {
                     let mut diagnostic = Diagnostic::error("Invalid index")
                         .with_detail(NOT_FOUND)
-                        .with_span_opt(span);
-                    if let Some(close) = suggest(&name, entries.keys().map(String::as_str)) {
+                        .with_span_opt(self.at(range.clone()));
+                    let close = suggest(&name, entries.keys().map(String::as_str));
+                    if let Some(close) = close.filter(|_| !sensitive) {
                         diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
                     }
                     return Err(diagnostic.into());
@@ -599,13 +623,24 @@ impl<'a> Evaluator<'a> {
         template: &Template,
         sole_interpolation_passes: bool,
     ) -> EvalResult {
+        self.template_value_dedented(template, sole_interpolation_passes, 0)
+    }
+
+    /// A template's value; `dedent` is the indent a `<<-` heredoc strips, which the parser
+    /// removed from the template's own literals but not from those inside its directives.
+    fn template_value_dedented(
+        &mut self,
+        template: &Template,
+        sole_interpolation_passes: bool,
+        dedent: usize,
+    ) -> EvalResult {
         if sole_interpolation_passes && template.len() == 1 {
             if let Some(Element::Interpolation(interpolation)) = template.iter().next() {
                 return self.eval(&interpolation.expr);
             }
         }
         let mut out = TemplateOutput::default();
-        self.render(template, false, false, &mut out)?;
+        self.render(template, (false, false), (0, dedent), &mut out)?;
         let value = if out.unknown {
             Value::Unknown(Type::String)
         } else {
@@ -614,11 +649,15 @@ impl<'a> Evaluator<'a> {
         Ok(value.mark_if(out.sensitive))
     }
 
+    /// Renders `template` into `out`. `strip` says whether the first literal's leading and the
+    /// last literal's trailing whitespace go (strip markers of the enclosing directive);
+    /// `dedent` is the heredoc indent to remove from this template's literals and from those
+    /// of nested directives.
     fn render(
         &mut self,
         template: &Template,
-        strip_first: bool,
-        strip_last: bool,
+        (strip_first, strip_last): (bool, bool),
+        (own_dedent, nested_dedent): (usize, usize),
         out: &mut TemplateOutput,
     ) -> EvalResult<()> {
         let elements: Vec<&Element> = template.iter().collect();
@@ -634,7 +673,9 @@ impl<'a> Evaluator<'a> {
                         None => strip_last,
                         Some(next) => element_strip(next).strip_start(),
                     };
-                    let mut text: &str = literal.value();
+                    let normalized = nfc(literal.value());
+                    let dedented = dedent_lines(&normalized, own_dedent);
+                    let mut text: &str = &dedented;
                     if strip_start {
                         text = text.trim_start();
                     }
@@ -645,7 +686,7 @@ impl<'a> Evaluator<'a> {
                 }
                 Element::Interpolation(interpolation) => {
                     let value = self.eval(&interpolation.expr)?;
-                    self.append(value, self.span(&interpolation.expr), out)?;
+                    self.append(value, interpolation.expr.span(), out)?;
                 }
                 Element::Directive(directive) => match directive.as_ref() {
                     Directive::If(if_directive) => {
@@ -684,15 +725,15 @@ impl<'a> Evaluator<'a> {
                             };
                             self.render(
                                 &if_directive.if_expr.template,
-                                if_directive.if_expr.strip.strip_end(),
-                                last,
+                                (if_directive.if_expr.strip.strip_end(), last),
+                                (nested_dedent, nested_dedent),
                                 out,
                             )?;
                         } else if let Some(else_expr) = &if_directive.else_expr {
                             self.render(
                                 &else_expr.template,
-                                else_expr.strip.strip_end(),
-                                endif_strip,
+                                (else_expr.strip.strip_end(), endif_strip),
+                                (nested_dedent, nested_dedent),
                                 out,
                             )?;
                         }
@@ -707,18 +748,21 @@ impl<'a> Evaluator<'a> {
                             continue;
                         }
                         let pairs =
-                            self.iteration_pairs(collection, self.span(&intro.collection_expr))?;
+                            self.iteration_pairs(collection, intro.collection_expr.span())?;
                         for (key, item) in pairs {
                             let mut bound = 1;
                             if let Some(key_var) = &intro.key_var {
-                                self.bind(key_var.as_str(), key);
+                                self.bind(key_var.as_str(), key.mark_if(sensitive));
                                 bound += 1;
                             }
-                            self.bind(intro.value_var.as_str(), item);
+                            self.bind(intro.value_var.as_str(), item.mark_if(sensitive));
                             let rendered = self.render(
                                 &intro.template,
-                                intro.strip.strip_end(),
-                                for_directive.endfor_expr.strip.strip_start(),
+                                (
+                                    intro.strip.strip_end(),
+                                    for_directive.endfor_expr.strip.strip_start(),
+                                ),
+                                (nested_dedent, nested_dedent),
                                 out,
                             );
                             self.unbind(bound);
@@ -731,14 +775,19 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    fn append(&self, value: Value, span: Option<Span>, out: &mut TemplateOutput) -> EvalResult<()> {
+    fn append(
+        &self,
+        value: Value,
+        range: Option<Range<usize>>,
+        out: &mut TemplateOutput,
+    ) -> EvalResult<()> {
         let (value, sensitive) = value.unmark();
         out.sensitive |= sensitive || value.contains_sensitive();
         match value {
             Value::Null => Err(self.error(
                 "Invalid template interpolation value",
                 "The expression result is null. Cannot include a null value in a string template.",
-                span,
+                self.at(range.clone()),
             )),
             Value::Unknown(_) => {
                 out.unknown = true;
@@ -762,7 +811,7 @@ impl<'a> Evaluator<'a> {
                     "Cannot include the given value in a string template: string required, but have {}.",
                     other.friendly_type_name()
                 ),
-                span,
+                self.at(range.clone()),
             )),
         }
     }
@@ -774,7 +823,7 @@ impl<'a> Evaluator<'a> {
     pub fn iteration_pairs(
         &self,
         collection: Value,
-        span: Option<Span>,
+        range: Option<Range<usize>>,
     ) -> EvalResult<Vec<(Value, Value)>> {
         match collection {
             Value::List(items) | Value::Tuple(items) => Ok(items
@@ -790,7 +839,7 @@ impl<'a> Evaluator<'a> {
             Value::Null => Err(self.error(
                 "Iteration over null value",
                 "A null value cannot be used as the collection in a 'for' expression.",
-                span,
+                self.at(range.clone()),
             )),
             other => Err(self.error(
                 "Iteration over non-iterable value",
@@ -798,7 +847,7 @@ impl<'a> Evaluator<'a> {
                     "A value of type {} cannot be used as the collection in a 'for' expression.",
                     other.friendly_type_name()
                 ),
-                span,
+                self.at(range.clone()),
             )),
         }
     }
@@ -810,7 +859,7 @@ impl<'a> Evaluator<'a> {
         if collection.is_unknown() {
             return Ok(Value::unknown().mark_if(sensitive));
         }
-        let pairs = self.iteration_pairs(collection, self.span(&intro.collection_expr))?;
+        let pairs = self.iteration_pairs(collection, intro.collection_expr.span())?;
         let object_result = for_expr.key_expr.is_some();
         let mut tuple = Vec::new();
         let mut object: BTreeMap<String, Value> = BTreeMap::new();
@@ -819,10 +868,12 @@ impl<'a> Evaluator<'a> {
         for (key, item) in pairs {
             let mut bound = 1;
             if let Some(key_var) = &intro.key_var {
-                self.bind(key_var.as_str(), key);
+                // Elements of a sensitive collection stay marked inside the loop, so that
+                // nothing derived from them (an error message included) shows them.
+                self.bind(key_var.as_str(), key.mark_if(sensitive));
                 bound += 1;
             }
-            self.bind(intro.value_var.as_str(), item);
+            self.bind(intro.value_var.as_str(), item.mark_if(sensitive));
             let step = self.for_element(for_expr);
             self.unbind(bound);
             match step? {
@@ -843,10 +894,15 @@ impl<'a> Evaluator<'a> {
                             }
                             match object.entry(name) {
                                 std::collections::btree_map::Entry::Occupied(occupied) => {
+                                    let key_text = if sensitive {
+                                        "(sensitive value)".to_string()
+                                    } else {
+                                        format!("\"{}\"", occupied.key())
+                                    };
                                     return Err(self.error(
                                         "Duplicate object key",
-                                        format!("Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.", occupied.key()),
-                                        key_span,
+                                        format!("Two different items produced the key {key_text} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                        self.at(key_span),
                                     ));
                                 }
                                 std::collections::btree_map::Entry::Vacant(vacant) => {
@@ -921,7 +977,7 @@ impl<'a> Evaluator<'a> {
                             ))
                         }
                         other => match convert(other, &Type::String) {
-                            Ok(Value::String(name)) => Some((name, self.span(key_expr))),
+                            Ok(Value::String(name)) => Some((name, key_expr.span())),
                             _ => return Err(self.error(
                                 "Invalid object key",
                                 "The key expression produced an invalid result: string required.",
@@ -944,7 +1000,7 @@ enum ForStep {
     Skip,
     Unknown,
     Element {
-        key: Option<(String, Option<Span>)>,
+        key: Option<(String, Option<Range<usize>>)>,
         value: Value,
         sensitive: bool,
     },
@@ -976,6 +1032,39 @@ fn element_strip(element: &Element) -> Strip {
             };
             Strip::from((start, end))
         }
+    }
+}
+
+/// Removes up to `indent` whitespace characters after each line break of a literal inside a
+/// template directive (its first line never starts a line: a directive or interpolation is
+/// before it).
+fn dedent_lines(text: &str, indent: usize) -> Cow<'_, str> {
+    if indent == 0 || !text.contains('\n') {
+        return Cow::Borrowed(text);
+    }
+    let mut result = String::with_capacity(text.len());
+    let mut lines = text.split('\n');
+    result.push_str(lines.next().unwrap_or_default());
+    for line in lines {
+        result.push('\n');
+        let skip: usize = line
+            .chars()
+            .take(indent)
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .map(char::len_utf8)
+            .sum();
+        result.push_str(&line[skip..]);
+    }
+    Cow::Owned(result)
+}
+
+/// A string literal in Unicode normal form C, as HCL normalizes every literal (so `"años"`
+/// written with a combining tilde equals the precomposed one).
+fn nfc(text: &str) -> Cow<'_, str> {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
     }
 }
 
@@ -1026,4 +1115,29 @@ pub(crate) fn suggest<'c>(
         .filter(|(distance, _)| *distance < 3)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedents_lines_after_the_first() {
+        assert_eq!(dedent_lines("x\n    a\n  b\n", 4), "x\na\nb\n");
+        assert_eq!(dedent_lines("x\n\tc", 2), "x\nc");
+        assert_eq!(dedent_lines("only line", 4), "only line");
+    }
+
+    #[test]
+    fn normalizes_to_nfc() {
+        assert_eq!(nfc("an\u{303}os"), "años");
+        assert!(matches!(nfc("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["name", "size", "tags"];
+        assert_eq!(suggest("nmae", names.iter().copied()), Some("name"));
+        assert_eq!(suggest("completely_different", names.iter().copied()), None);
+    }
 }

@@ -9,6 +9,21 @@
 //!
 //! Architecture invariant: this module never calls a provider or reads state; all it knows of
 //! the world comes through the [`Scope`].
+//!
+//! Inside:
+//! - `eval`: the evaluator over `hcl-edit` syntax: literals (numbers re-read from the source
+//!   text so no digit is lost), templates and heredocs, traversals and splats, `for`
+//!   expressions, and the stack of names `for` / directives / iterators bind.
+//! - `operators`: arithmetic, comparison and logical operators, conditionals, and
+//!   [`unify_loose`] (cty's type unification).
+//! - `calls`: function calls, `...` expansion, and `try`, `can`, `templatefile`.
+//! - `body`: [`eval_body`], a body against a provider schema, `dynamic` blocks included.
+//! - `refs`: [`references`] and [`body_references`], and the root names every traversal
+//!   starts with.
+//!
+//! Diagnostics use Terraform's wording. Locations are computed only for diagnostics (finding a
+//! line and column costs more than most evaluation steps), and a sensitive value never appears
+//! in one.
 
 mod body;
 mod calls;
@@ -80,6 +95,21 @@ pub struct EvalContext<'a> {
 /// Evaluates one expression.
 pub fn eval_expr(expr: &Expr, ctx: &EvalContext<'_>) -> Result<Value, Diagnostics> {
     Evaluator::new(Some(ctx), expr.file.clone(), Mode::Normal).eval(&expr.expr)
+}
+
+/// Evaluates an expression with extra root names bound, as `for` symbols are: a traversal
+/// starting with one of `symbols` takes its value from there before the scope is asked.
+/// (HCL's own contexts with plain variables, such as its specification suite, need this.)
+pub fn eval_expr_with_symbols(
+    expr: &Expr,
+    ctx: &EvalContext<'_>,
+    symbols: &std::collections::BTreeMap<String, Value>,
+) -> Result<Value, Diagnostics> {
+    let mut evaluator = Evaluator::new(Some(ctx), expr.file.clone(), Mode::Normal);
+    for (name, value) in symbols {
+        evaluator.bind(name, value.clone());
+    }
+    evaluator.eval(&expr.expr)
 }
 
 /// Evaluates an expression in which only literal values are allowed (variable defaults,

@@ -5,9 +5,10 @@
 //! result sensitive.
 
 use super::eval::{EvalResult, Evaluator};
-use crate::diagnostics::{Diagnostics, Span};
+use crate::diagnostics::Diagnostics;
 use crate::value::{convert, Number, ObjectType, Type, Value};
 use hcl_edit::expr::{BinaryOperator, UnaryOperator};
+use std::ops::Range;
 
 /// An operand after conversion.
 enum Operand {
@@ -20,7 +21,7 @@ fn operand(
     value: Value,
     ty: &Type,
     side: &str,
-    span: &Option<Span>,
+    span: &Option<Range<usize>>,
 ) -> EvalResult<(Operand, bool)> {
     let (value, sensitive) = value.unmark();
     let required = match ty {
@@ -32,14 +33,14 @@ fn operand(
         Value::Null => Err(evaluator.error(
             "Operation failed",
             format!("Error during operation: {side} operand must not be null."),
-            span.clone(),
+            evaluator.at(span.clone()),
         )),
         other => match convert(other, ty) {
             Ok(converted) => Ok((Operand::Known(converted), sensitive)),
             Err(_) => Err(evaluator.error(
                 "Invalid operand",
                 format!("Unsuitable value for {side} operand: {required}."),
-                span.clone(),
+                evaluator.at(span.clone()),
             )),
         },
     }
@@ -56,7 +57,7 @@ pub(crate) fn unary(
     evaluator: &Evaluator<'_>,
     operator: UnaryOperator,
     value: Value,
-    span: Option<Span>,
+    span: Option<Range<usize>>,
 ) -> EvalResult {
     let ty = match operator {
         UnaryOperator::Neg => Type::Number,
@@ -78,7 +79,7 @@ pub(crate) fn binary(
     operator: BinaryOperator,
     lhs: Value,
     rhs: Value,
-    span: Option<Span>,
+    span: Option<Range<usize>>,
 ) -> EvalResult {
     use BinaryOperator::*;
     if let Eq | NotEq = operator {
@@ -134,7 +135,7 @@ pub(crate) fn binary(
         evaluator.error(
             "Operation failed",
             "Error during operation: can't divide by zero.",
-            span.clone(),
+            evaluator.at(span.clone()),
         )
     };
     let result = match operator {
@@ -169,7 +170,7 @@ pub(crate) fn conditional(
     condition: Value,
     true_result: EvalResult,
     false_result: EvalResult,
-    spans: [Option<Span>; 3],
+    spans: [Option<Range<usize>>; 3],
 ) -> EvalResult {
     let [condition_span, true_span, false_span] = spans;
     let (condition, sensitive) = condition.unmark();
@@ -179,7 +180,7 @@ pub(crate) fn conditional(
             return Err(evaluator.error(
                 "Null condition",
                 "The condition value is null. Conditions must either be true or false.",
-                condition_span,
+                evaluator.at(condition_span),
             ))
         }
         Value::Unknown(_) => {
@@ -196,7 +197,7 @@ pub(crate) fn conditional(
                 return Err(evaluator.error(
                     "Incorrect condition type",
                     "The condition expression must be of type bool.",
-                    condition_span,
+                    evaluator.at(condition_span),
                 ))
             }
         },
@@ -215,7 +216,7 @@ pub(crate) fn conditional(
                 true_type.friendly_name(),
                 false_type.friendly_name()
             ),
-            result_span.clone(),
+            evaluator.at(result_span.clone()),
         )
     };
     let unified = unify_loose(&true_type, &false_type).ok_or_else(inconsistent)?;
@@ -276,4 +277,36 @@ fn unify_all<'t>(types: impl Iterator<Item = &'t Type>) -> Option<Type> {
         result = unify_loose(&result, ty)?;
     }
     Some(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unifies_like_cty() {
+        let tuple = |items: Vec<Type>| Type::Tuple(items);
+        assert_eq!(
+            unify_loose(&Type::Number, &Type::String),
+            Some(Type::String)
+        );
+        assert_eq!(unify_loose(&Type::Any, &Type::Bool), Some(Type::Bool));
+        assert_eq!(
+            unify_loose(&tuple(vec![]), &tuple(vec![Type::String])),
+            Some(Type::list(Type::String))
+        );
+        assert_eq!(
+            unify_loose(&tuple(vec![Type::Number]), &tuple(vec![Type::String])),
+            Some(tuple(vec![Type::String]))
+        );
+        let object = |name: &str, ty: Type| Type::Object(ObjectType::new([(name.to_string(), ty)]));
+        assert_eq!(
+            unify_loose(&object("a", Type::String), &object("b", Type::String)),
+            Some(Type::map(Type::String))
+        );
+        assert_eq!(
+            unify_loose(&object("a", Type::String), &Type::list(Type::String)),
+            None
+        );
+    }
 }

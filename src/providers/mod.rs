@@ -215,6 +215,12 @@ impl Registry {
             "terraform.io/builtin/terraform",
             Arc::new(|| Arc::new(terraform::TerraformProvider::new()) as Arc<dyn Provider>),
         );
+        #[cfg(feature = "aws")]
+        registry.register(
+            "aws",
+            "registry.terraform.io/hashicorp/aws",
+            Arc::new(|| Arc::new(aws::AwsProvider::new()) as Arc<dyn Provider>),
+        );
         registry.register(
             "fake",
             "registry.strata.dev/strata/fake",

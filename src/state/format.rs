@@ -81,12 +81,24 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         Some(_) => return Err(fail("`resources` is not a list".into())),
     }
 
+    let mut pending_creates = BTreeMap::new();
+    if let Some(Json::Object(entries)) = root.get("strata_pending_creates") {
+        for (address, token) in entries {
+            let parsed = crate::addrs::ResourceInstance::parse(address)
+                .map_err(|e| fail(format!("`strata_pending_creates`: {e}")))?;
+            let token = token
+                .as_str()
+                .ok_or_else(|| fail("`strata_pending_creates` values must be strings".into()))?;
+            pending_creates.insert(parsed, token.to_string());
+        }
+    }
     Ok(State {
         serial,
         lineage,
         terraform_version,
         outputs,
         resources,
+        pending_creates,
         extras,
     })
 }
@@ -138,6 +150,15 @@ pub fn write_state_as(
     }
     root.insert("resources".into(), Json::Array(resources));
     root.insert("check_results".into(), Json::Null);
+    if !state.pending_creates.is_empty() {
+        // Terraform ignores keys it does not know; Strata reads this back after a crash.
+        let pending: Map<String, Json> = state
+            .pending_creates
+            .iter()
+            .map(|(address, token)| (address.to_string(), json!(token)))
+            .collect();
+        root.insert("strata_pending_creates".into(), Json::Object(pending));
+    }
 
     let mut text = to_go_json(&Json::Object(root))
         .map_err(|e| StateError::Other(format!("cannot encode state: {e}")))?;

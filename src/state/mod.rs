@@ -88,6 +88,12 @@ pub struct State {
     pub outputs: BTreeMap<String, OutputValue>,
     /// Every resource instance, sorted by address.
     pub resources: BTreeMap<ResourceInstance, InstanceObject>,
+    /// Creates that were started but whose outcome was never recorded (the run was killed
+    /// while the provider worked): address → the operation's client token. The next create of
+    /// that address reuses the token, so the provider returns the object it made instead of
+    /// making a second one. Written to state files as `strata_pending_creates`.
+    #[serde(default)]
+    pub pending_creates: BTreeMap<ResourceInstance, String>,
     /// Per-instance data read from a state file that the model does not use (see
     /// [`InstanceExtras`]); dropped when the instance changes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -103,6 +109,7 @@ impl State {
             terraform_version: crate::TERRAFORM_VERSION_COMPAT.to_string(),
             outputs: BTreeMap::new(),
             resources: BTreeMap::new(),
+            pending_creates: BTreeMap::new(),
             extras: BTreeMap::new(),
         }
     }
@@ -115,12 +122,20 @@ impl State {
     pub fn apply_change(&mut self, change: &StateChange) {
         match change {
             StateChange::Put { address, object } => {
+                self.pending_creates.remove(address);
                 self.resources.insert(address.clone(), object.clone());
                 self.extras.remove(address);
             }
             StateChange::Remove { address } => {
+                self.pending_creates.remove(address);
                 self.resources.remove(address);
                 self.extras.remove(address);
+            }
+            StateChange::CreateStarted { address, token } => {
+                self.pending_creates.insert(address.clone(), token.clone());
+            }
+            StateChange::CreateAbandoned { address } => {
+                self.pending_creates.remove(address);
             }
             StateChange::Outputs { outputs } => {
                 self.outputs = outputs.clone();
@@ -150,6 +165,14 @@ pub enum StateChange {
     Outputs {
         outputs: BTreeMap<String, OutputValue>,
     },
+    /// A create is about to be sent to the provider with this client token (the intent,
+    /// recorded first so that a crash during the call cannot lose the object it makes).
+    CreateStarted {
+        address: ResourceInstance,
+        token: String,
+    },
+    /// A started create failed without making anything.
+    CreateAbandoned { address: ResourceInstance },
 }
 
 pub use backend::{Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter};

@@ -155,13 +155,17 @@ impl Events for ProgressPrinter {
                 id.map(|id| format!(" [id={id}]")).unwrap_or_default()
             ),
             Event::ApplyFailed { address, action } => {
+                let failure = match action {
+                    Action::Create => "Creation failed",
+                    Action::Update => "Modifications failed",
+                    Action::Delete => "Destruction failed",
+                    Action::Read => "Read failed",
+                    _ => "Failed",
+                };
                 format!(
                     "{}: {}",
                     self.style.bold(&address.to_string()),
-                    self.style.red(&format!(
-                        "{} failed",
-                        verbs(action).0.trim_end_matches("...")
-                    ))
+                    self.style.red(failure)
                 )
             }
         };

@@ -76,6 +76,7 @@ fn is_concurrent_line(line: &str) -> bool {
         "complete after",
         ": Still ",
         " failed",
+        "failed",
     ]
     .iter()
     .any(|p| line.contains(p))

@@ -27,6 +27,7 @@ fn remote_addresses(store: &Path) -> BTreeSet<String> {
     out
 }
 
+/// What the state records: instances, and creates an interrupted run left pending.
 fn state_list(work: &Path, store: &Path) -> BTreeSet<String> {
     let output = Command::new(strata())
         .args(["state", "list"])
@@ -39,10 +40,19 @@ fn state_list(work: &Path, store: &Path) -> BTreeSet<String> {
         "state list failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
+    // Interrupted creates are named on stderr: the next apply adopts their objects.
+    let pending = regex::Regex::new(r"the create of (\S+) was interrupted").unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let mut listed: BTreeSet<String> = pending
+        .captures_iter(&stderr)
+        .map(|c| c[1].to_string())
+        .collect();
+    listed.extend(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string),
+    );
+    listed
 }
 
 #[test]
@@ -53,7 +63,7 @@ fn sigkill_during_apply_loses_nothing() {
     std::fs::create_dir_all(&work).unwrap();
     std::fs::write(
         work.join("main.tf"),
-        "resource \"fake_resource\" \"n\" {\n  count      = 40\n  name       = \"n-${count.index}\"\n  latency_ms = 150\n}\n",
+        "resource \"fake_resource\" \"n\" {\n  count      = 200\n  name       = \"n-${count.index}\"\n  latency_ms = 100\n}\n",
     )
     .unwrap();
     let mut child = Command::new(strata())
@@ -83,7 +93,7 @@ fn sigkill_during_apply_loses_nothing() {
     let remote = remote_addresses(&store);
     let recorded = state_list(&work, &store);
     assert!(
-        remote.len() < 40,
+        remote.len() < 200,
         "every object was created before the kill"
     );
     let missing: Vec<&String> = remote.difference(&recorded).collect();
@@ -134,12 +144,12 @@ fn sigkill_during_apply_loses_nothing() {
         "second apply failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(remote_addresses(&store).len(), 40);
-    assert_eq!(state_list(&work, &store).len(), 40);
+    assert_eq!(remote_addresses(&store).len(), 200);
+    assert_eq!(state_list(&work, &store).len(), 200);
     let files = std::fs::read_dir(&store)
         .unwrap()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
         .count();
-    assert_eq!(files, 40, "an object was created twice");
+    assert_eq!(files, 200, "an object was created twice");
 }

@@ -1,19 +1,20 @@
 //! `strata fmt` against the real `terraform fmt`: every `tests/fixtures/fmt/<case>.<ext>` must
 //! format to `<case>.golden.<ext>`, which `scripts/fmt-goldens.sh` produced with Terraform
-//! 1.15.5, and formatting a golden file must leave it as it is. The repository's own modules and
+//! 1.15.5, and formatting a golden file must leave it as it is. An input Terraform refuses has
+//! `<case>.golden.error` (Terraform's diagnostic) instead, and must be refused too. The repository's own modules and
 //! environments must already be in the canonical layout.
 
 use crate::common::{fixtures, repo_root};
 use std::path::{Path, PathBuf};
-use strata::fmt::{format_paths, format_source, FmtOptions, FormatError};
+use strata::fmt::{format_paths, format_source, format_standard_input, FmtOptions, FormatError};
 
-/// The input files of the golden cases, with their golden file.
-fn golden_cases() -> Vec<(PathBuf, PathBuf)> {
+/// The input files of the golden cases in `directory`, with their golden file.
+fn golden_cases_in(directory: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut cases = Vec::new();
-    for entry in std::fs::read_dir(fixtures("fmt")).expect("tests/fixtures/fmt exists") {
+    for entry in std::fs::read_dir(directory).expect("the cases' directory exists") {
         let path = entry.expect("directory entry").path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.contains(".golden.") {
+        if name.contains(".golden.") || name.starts_with('.') {
             continue;
         }
         let (case, extension) = name.split_once('.').expect("<case>.<ext>");
@@ -24,13 +25,41 @@ fn golden_cases() -> Vec<(PathBuf, PathBuf)> {
     cases
 }
 
+fn golden_cases() -> Vec<(PathBuf, PathBuf)> {
+    golden_cases_in(&fixtures("fmt"))
+}
+
 #[test]
 fn formats_every_case_as_terraform_does() {
     let cases = golden_cases();
     assert!(cases.len() >= 15, "the golden cases are missing");
+    check_cases(&cases);
+}
+
+/// A larger differential run over any folder of cases made by `scripts/fmt-goldens.sh DIR`
+/// (e.g. every `.tf` file of the repository): `STRATA_FMT_CASES=DIR cargo test ... -- --ignored`.
+#[test]
+#[ignore = "needs STRATA_FMT_CASES, a folder of cases with goldens from real terraform"]
+fn formats_an_external_folder_of_cases_as_terraform_does() {
+    let directory = std::env::var("STRATA_FMT_CASES").expect("STRATA_FMT_CASES names a folder");
+    let cases = golden_cases_in(Path::new(&directory));
+    assert!(!cases.is_empty(), "no cases in {directory}");
+    check_cases(&cases);
+}
+
+fn check_cases(cases: &[(PathBuf, PathBuf)]) {
     let mut failures = Vec::new();
-    for (input, golden) in &cases {
+    for (input, golden) in cases {
         let source = std::fs::read_to_string(input).unwrap();
+        if golden.with_extension("error").exists() {
+            if let Ok(formatted) = format_source(&source) {
+                failures.push(format!(
+                    "{}: terraform refuses it, but it formatted to:\n{formatted}",
+                    input.display()
+                ));
+            }
+            continue;
+        }
         let expected = std::fs::read_to_string(golden).unwrap_or_else(|_| {
             panic!(
                 "{} has no golden file: run scripts/fmt-goldens.sh",
@@ -54,6 +83,9 @@ fn formats_every_case_as_terraform_does() {
 fn formatting_a_golden_file_changes_nothing() {
     let mut failures = Vec::new();
     for (_, golden) in golden_cases() {
+        if !golden.exists() {
+            continue;
+        }
         let expected = std::fs::read_to_string(&golden).unwrap();
         match format_source(&expected) {
             Ok(formatted) if formatted == expected => {}
@@ -93,6 +125,11 @@ fn modules_and_environments_are_in_canonical_layout() {
     for directory in ["modules", "environments"] {
         configuration_files(&repo_root().join(directory), &mut files);
     }
+    // 3 modules of 4 files, 3 environments of 6.
+    assert!(
+        files.len() >= 30,
+        "modules and environments not found: {files:?}"
+    );
     let mut failures = Vec::new();
     for file in &files {
         let source = std::fs::read_to_string(file).unwrap();
@@ -258,4 +295,26 @@ fn other_files_and_missing_paths_are_refused() {
         format_paths(&[directory.path().join("missing")], FmtOptions::default()),
         Err(FormatError::NotFound { .. })
     ));
+}
+
+#[test]
+fn standard_input_is_printed_formatted_and_never_listed() {
+    let report = format_standard_input("a=1\n", FmtOptions::default());
+    assert_eq!(report.output, "a = 1\n");
+    assert_eq!(report.changed.len(), 1);
+
+    let check = FmtOptions {
+        check: true,
+        ..FmtOptions::default()
+    };
+    let report = format_standard_input("a = 1\n", check);
+    assert!(report.changed.is_empty());
+    assert_eq!(report.output, "a = 1\n");
+
+    let report = format_standard_input("a = [\n", FmtOptions::default());
+    assert!(
+        report.errors[0].to_string().starts_with("<stdin>:1:"),
+        "{}",
+        report.errors[0]
+    );
 }

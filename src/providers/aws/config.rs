@@ -1,0 +1,413 @@
+//! The `provider "aws" {}` block: its schema (the Terraform AWS provider's arguments) and how it
+//! becomes SDK clients: region, profile, static keys or the SDK's standard credential chain,
+//! `assume_role`, per-service `endpoints` (and `AWS_ENDPOINT_URL`, which the SDK reads itself),
+//! `max_retries` (the SDK's standard retry: exponential backoff with jitter on throttling and
+//! 5xx), and `default_tags`.
+//!
+//! Arguments Strata accepts but has no use for (`skip_metadata_api_check`, `s3_use_path_style`,
+//! `ignore_tags`, ...) are in the schema so configurations written for Terraform still load.
+
+use super::support::{
+    get_block, get_bool, get_i64, get_str, get_string_map, get_strings, list_block, CallCounter,
+    SdkResultExt,
+};
+use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
+use crate::providers::ProviderError;
+use crate::value::{Type, Value};
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Services whose endpoint the `endpoints` block can set.
+const ENDPOINT_SERVICES: &[&str] = &[
+    "acm",
+    "autoscaling",
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "eks",
+    "elb",
+    "elbv2",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+];
+
+/// The provider block's schema.
+pub fn provider_block() -> Block {
+    let mut endpoints = Block::new();
+    for service in ENDPOINT_SERVICES {
+        endpoints = endpoints.attr(service, Attribute::optional(Type::String));
+    }
+    Block::new()
+        .attr("region", Attribute::optional(Type::String))
+        .attr("profile", Attribute::optional(Type::String))
+        .attr("access_key", Attribute::optional(Type::String).sensitive())
+        .attr("secret_key", Attribute::optional(Type::String).sensitive())
+        .attr("token", Attribute::optional(Type::String).sensitive())
+        .attr("max_retries", Attribute::optional(Type::Number))
+        .attr("retry_mode", Attribute::optional(Type::String))
+        .attr(
+            "shared_config_files",
+            Attribute::optional(Type::list(Type::String)),
+        )
+        .attr(
+            "shared_credentials_files",
+            Attribute::optional(Type::list(Type::String)),
+        )
+        .attr(
+            "skip_credentials_validation",
+            Attribute::optional(Type::Bool),
+        )
+        .attr("skip_metadata_api_check", Attribute::optional(Type::String))
+        .attr("skip_region_validation", Attribute::optional(Type::Bool))
+        .attr(
+            "skip_requesting_account_id",
+            Attribute::optional(Type::Bool),
+        )
+        .attr("s3_use_path_style", Attribute::optional(Type::Bool))
+        .attr("insecure", Attribute::optional(Type::Bool))
+        .attr("use_fips_endpoint", Attribute::optional(Type::Bool))
+        .attr("use_dualstack_endpoint", Attribute::optional(Type::Bool))
+        .attr("sts_region", Attribute::optional(Type::String))
+        .attr("http_proxy", Attribute::optional(Type::String))
+        .attr("custom_ca_bundle", Attribute::optional(Type::String))
+        .attr(
+            "ec2_metadata_service_endpoint",
+            Attribute::optional(Type::String),
+        )
+        .attr(
+            "allowed_account_ids",
+            Attribute::optional(Type::set(Type::String)),
+        )
+        .attr(
+            "forbidden_account_ids",
+            Attribute::optional(Type::set(Type::String)),
+        )
+        .nested(
+            "endpoints",
+            NestedBlock {
+                nesting: Nesting::Set,
+                block: endpoints,
+                min_items: 0,
+                max_items: 0,
+                force_new: false,
+                computed: false,
+            },
+        )
+        .nested(
+            "default_tags",
+            list_block(
+                Block::new().attr("tags", Attribute::optional(Type::map(Type::String))),
+                0,
+                1,
+            ),
+        )
+        .nested(
+            "ignore_tags",
+            list_block(
+                Block::new()
+                    .attr("keys", Attribute::optional(Type::set(Type::String)))
+                    .attr("key_prefixes", Attribute::optional(Type::set(Type::String))),
+                0,
+                1,
+            ),
+        )
+        .nested(
+            "assume_role",
+            list_block(
+                Block::new()
+                    .attr("role_arn", Attribute::optional(Type::String))
+                    .attr("session_name", Attribute::optional(Type::String))
+                    .attr("external_id", Attribute::optional(Type::String))
+                    .attr("duration", Attribute::optional(Type::String))
+                    .attr("policy", Attribute::optional(Type::String))
+                    .attr("policy_arns", Attribute::optional(Type::set(Type::String)))
+                    .attr("source_identity", Attribute::optional(Type::String))
+                    .attr("tags", Attribute::optional(Type::map(Type::String)))
+                    .attr(
+                        "transitive_tag_keys",
+                        Attribute::optional(Type::set(Type::String)),
+                    ),
+                0,
+                1,
+            ),
+        )
+}
+
+/// The configured provider: SDK clients and settings every resource needs.
+pub struct AwsContext {
+    pub ec2: aws_sdk_ec2::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    /// The account the credentials are for (empty with `skip_requesting_account_id`).
+    pub account_id: String,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+/// Terraform's default for `max_retries`.
+const DEFAULT_MAX_RETRIES: i64 = 25;
+
+/// The `endpoints` block's URLs by service (it may be written as a set or a single object).
+fn endpoints(config: &Value) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Some(value) = config.get_attr("endpoints") else {
+        return out;
+    };
+    let blocks: Vec<&Value> = match value.as_seq() {
+        Some(items) => items.iter().collect(),
+        None => vec![value],
+    };
+    for block in blocks {
+        for service in ENDPOINT_SERVICES {
+            if let Some(url) = get_str(block, service).filter(|u| !u.is_empty()) {
+                out.insert(service.to_string(), url);
+            }
+        }
+    }
+    out
+}
+
+/// Builds the SDK clients from the provider block.
+pub async fn build_context(
+    config: &Value,
+    calls: Arc<AtomicU64>,
+) -> Result<AwsContext, ProviderError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = get_str(config, "region") {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if let Some(profile) = get_str(config, "profile") {
+        loader = loader.profile_name(profile);
+    }
+    match (get_str(config, "access_key"), get_str(config, "secret_key")) {
+        (Some(access_key), Some(secret_key)) => {
+            let credentials = Credentials::new(
+                access_key,
+                secret_key,
+                get_str(config, "token"),
+                None,
+                "provider-block",
+            );
+            loader = loader.credentials_provider(credentials);
+        }
+        (None, None) => {}
+        _ => {
+            return Err(ProviderError::new(
+                "invalid aws provider configuration",
+                "`access_key` and `secret_key` must be set together",
+            ))
+        }
+    }
+    let max_retries = get_i64(config, "max_retries")
+        .unwrap_or(DEFAULT_MAX_RETRIES)
+        .clamp(0, 100);
+    let retry = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(u32::try_from(max_retries + 1).unwrap_or(1))
+        .with_max_backoff(Duration::from_secs(20));
+    loader = loader.retry_config(retry);
+    let mut sdk_config = loader.load().await;
+    let Some(region) = sdk_config.region().map(|r| r.to_string()) else {
+        return Err(ProviderError::new(
+            "no AWS region is configured",
+            "set `region` in the provider \"aws\" block, or the AWS_REGION environment variable",
+        ));
+    };
+    if let Some(assume_role) = get_block(config, "assume_role") {
+        if let Some(role_arn) = get_str(assume_role, "role_arn") {
+            let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(
+                get_str(assume_role, "session_name").unwrap_or_else(|| "strata".to_string()),
+            );
+            if let Some(external_id) = get_str(assume_role, "external_id") {
+                builder = builder.external_id(external_id);
+            }
+            if let Some(policy) = get_str(assume_role, "policy") {
+                builder = builder.policy(policy);
+            }
+            let policy_arns = get_strings(assume_role, "policy_arns");
+            if !policy_arns.is_empty() {
+                builder = builder.policy_arns(policy_arns);
+            }
+            if let Some(seconds) = get_str(assume_role, "duration")
+                .as_deref()
+                .and_then(parse_duration)
+            {
+                builder = builder.session_length(seconds);
+            }
+            let provider = builder.configure(&sdk_config).build().await;
+            sdk_config = sdk_config
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+    }
+    let endpoints = endpoints(config);
+    let counter = CallCounter(calls);
+    let ec2 = {
+        let mut builder =
+            aws_sdk_ec2::config::Builder::from(&sdk_config).interceptor(counter.clone());
+        if let Some(url) = endpoints.get("ec2") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_ec2::Client::from_conf(builder.build())
+    };
+    let eks = {
+        let mut builder =
+            aws_sdk_eks::config::Builder::from(&sdk_config).interceptor(counter.clone());
+        if let Some(url) = endpoints.get("eks") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_eks::Client::from_conf(builder.build())
+    };
+    let iam = {
+        let mut builder =
+            aws_sdk_iam::config::Builder::from(&sdk_config).interceptor(counter.clone());
+        if let Some(url) = endpoints.get("iam") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_iam::Client::from_conf(builder.build())
+    };
+    let rds = {
+        let mut builder =
+            aws_sdk_rds::config::Builder::from(&sdk_config).interceptor(counter.clone());
+        if let Some(url) = endpoints.get("rds") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_rds::Client::from_conf(builder.build())
+    };
+    let sts = {
+        let mut builder =
+            aws_sdk_sts::config::Builder::from(&sdk_config).interceptor(counter.clone());
+        if let Some(url) = endpoints.get("sts") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(builder.build())
+    };
+    let default_tags = get_block(config, "default_tags")
+        .map(|block| get_string_map(block, "tags"))
+        .unwrap_or_default();
+    let mut context = AwsContext {
+        ec2,
+        eks,
+        iam,
+        rds,
+        sts,
+        region,
+        account_id: String::new(),
+        default_tags,
+    };
+    let validate = get_bool(config, "skip_credentials_validation") != Some(true);
+    let want_account = get_bool(config, "skip_requesting_account_id") != Some(true);
+    if validate || want_account {
+        let identity = context.sts.get_caller_identity().send().await.api();
+        let identity = match identity {
+            Ok(identity) => identity,
+            Err(failure) if validate => {
+                return Err(failure.into_error(
+                    "validating the aws provider's credentials (set skip_credentials_validation = true to skip)",
+                ))
+            }
+            Err(_) => return Ok(context),
+        };
+        let account = identity.account().unwrap_or_default().to_string();
+        context.account_id = account.clone();
+        let allowed = get_strings(config, "allowed_account_ids");
+        let forbidden = get_strings(config, "forbidden_account_ids");
+        if (!allowed.is_empty() && !allowed.contains(&account)) || forbidden.contains(&account) {
+            return Err(ProviderError::new(
+                "AWS account not allowed",
+                format!("the credentials are for account {account}, which `allowed_account_ids`/`forbidden_account_ids` exclude"),
+            ));
+        }
+    }
+    Ok(context)
+}
+
+/// A Go-style duration (`1h`, `15m`, `900s`, `1h30m`).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut total = 0f64;
+    let mut number = String::new();
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            rest = &rest[1..];
+            continue;
+        }
+        let (unit, factor) = if rest.starts_with("ms") {
+            ("ms", 0.001)
+        } else if rest.starts_with('h') {
+            ("h", 3600.0)
+        } else if rest.starts_with('m') {
+            ("m", 60.0)
+        } else if rest.starts_with('s') {
+            ("s", 1.0)
+        } else {
+            return None;
+        };
+        let amount: f64 = number.parse().ok()?;
+        total += amount * factor;
+        number.clear();
+        rest = &rest[unit.len()..];
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("900s"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_duration("15"), None);
+        assert_eq!(parse_duration("x"), None);
+    }
+
+    #[test]
+    fn endpoints_as_set_or_object() {
+        let set = Value::object([(
+            "endpoints",
+            Value::Set(vec![Value::object([
+                ("ec2", Value::from("http://a")),
+                ("eks", Value::Null),
+            ])]),
+        )]);
+        assert_eq!(
+            endpoints(&set).get("ec2").map(String::as_str),
+            Some("http://a")
+        );
+        let object = Value::object([(
+            "endpoints",
+            Value::object([("iam", Value::from("http://b"))]),
+        )]);
+        assert_eq!(
+            endpoints(&object).get("iam").map(String::as_str),
+            Some("http://b")
+        );
+    }
+}

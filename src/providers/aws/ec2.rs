@@ -1,0 +1,181 @@
+//! What the EC2 resources share: tags (on create through `TagSpecifications`, on update with
+//! CreateTags/DeleteTags), and batched describes (many ids in one call, falling back to one call
+//! per id when AWS rejects the batch because one of them is gone).
+
+use super::support::{
+    str_map, string_map_of, tag_changes, user_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
+};
+use super::{AwsContext, Operation, REMOTE_TAGS};
+use crate::providers::ProviderError;
+use crate::value::Value;
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// The `TagSpecifications` of a create call, from the planned `tags_all`.
+pub fn tag_specification(
+    resource_type: ResourceType,
+    planned: &Value,
+) -> Option<Vec<TagSpecification>> {
+    let tags = string_map_of(planned.get_attr("tags_all").unwrap_or(&Value::Null));
+    if tags.is_empty() {
+        return None;
+    }
+    Some(vec![TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(sdk_tags(&tags)))
+        .build()])
+}
+
+pub fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The remote-tags entry of a read.
+pub fn remote_tags(tags: &[Tag]) -> (String, Value) {
+    let map = user_tags(tags.iter().filter_map(|t| {
+        Some((
+            t.key()?.to_string(),
+            t.value().unwrap_or_default().to_string(),
+        ))
+    }));
+    (REMOTE_TAGS.to_string(), str_map(&map))
+}
+
+/// Applies a change of `tags_all` to an EC2 object.
+pub async fn update_tags(
+    aws: &AwsContext,
+    id: &str,
+    operation: &Operation<'_>,
+    label: &str,
+) -> Result<(), ProviderError> {
+    let prior = operation
+        .prior
+        .and_then(|p| p.get_attr("tags_all"))
+        .unwrap_or(&Value::Null);
+    let planned = operation
+        .planned
+        .get_attr("tags_all")
+        .unwrap_or(&Value::Null);
+    let (set, remove) = tag_changes(prior, planned);
+    if !remove.is_empty() {
+        let keys = remove
+            .iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
+        aws.ec2
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(keys))
+            .send()
+            .await
+            .api()
+            .or_fail(&format!("removing tags from {label} ({id})"))?;
+    }
+    if !set.is_empty() {
+        aws.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(sdk_tags(&set)))
+            .send()
+            .await
+            .api()
+            .or_fail(&format!("tagging {label} ({id})"))?;
+    }
+    Ok(())
+}
+
+pub fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().collect()))
+        .build()
+}
+
+/// Describes the objects with `ids` in one call (`describe` gets the ids), keyed by id. When the
+/// batch fails because an id does not exist, asks for each id alone and leaves out the missing.
+pub async fn describe_by_ids<T, F, Fut>(
+    ids: Vec<String>,
+    describe: F,
+    id_of: impl Fn(&T) -> Option<String>,
+) -> Result<BTreeMap<String, T>, ApiFailure>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, ApiFailure>>,
+{
+    let mut found = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    match describe(ids.clone()).await {
+        Ok(items) => {
+            for item in items {
+                if let Some(id) = id_of(&item) {
+                    found.insert(id, item);
+                }
+            }
+        }
+        Err(failure) if failure.is_not_found() && ids.len() > 1 => {
+            for id in ids {
+                match describe(vec![id]).await {
+                    Ok(items) => {
+                        for item in items {
+                            if let Some(id) = id_of(&item) {
+                                found.insert(id, item);
+                            }
+                        }
+                    }
+                    Err(failure) if failure.is_not_found() => {}
+                    Err(failure) => return Err(failure),
+                }
+            }
+        }
+        Err(failure) if failure.is_not_found() => {}
+        Err(failure) => return Err(failure),
+    }
+    Ok(found)
+}
+
+/// The ids of the current states (an empty string for one without an id).
+pub fn ids_of(current: &[Value]) -> Vec<String> {
+    current
+        .iter()
+        .map(|c| {
+            c.get_attr("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Turns a batch of described objects into one read result per current state.
+pub fn batch_results<T>(
+    current: &[Value],
+    described: Result<BTreeMap<String, T>, ApiFailure>,
+    summary: &str,
+    mut to_attrs: impl FnMut(&T, &Value) -> Attrs,
+) -> Vec<Result<Option<Attrs>, ProviderError>> {
+    match described {
+        Ok(found) => current
+            .iter()
+            .zip(ids_of(current))
+            .map(|(value, id)| Ok(found.get(&id).map(|item| to_attrs(item, value))))
+            .collect(),
+        Err(failure) => current
+            .iter()
+            .map(|_| Err(failure.clone().into_error(summary)))
+            .collect(),
+    }
+}
+
+/// The ARN of an EC2 object.
+pub fn arn(aws: &AwsContext, owner: Option<&str>, kind: &str, id: &str) -> Value {
+    Value::String(format!(
+        "arn:aws:ec2:{}:{}:{kind}/{id}",
+        aws.region,
+        owner.unwrap_or_default()
+    ))
+}

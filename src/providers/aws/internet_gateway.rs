@@ -1,0 +1,225 @@
+//! `aws_internet_gateway`: `vpc_id` changes in place (detach from the old VPC, attach to the
+//! new). Delete detaches first, retrying while the VPC still has public addresses mapped.
+//! Refresh is one DescribeInternetGateways for all.
+
+use super::ec2::{
+    self, arn, batch_results, describe_by_ids, ids_of, remote_tags, tag_specification,
+};
+use super::support::{
+    attrs, get_str, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
+    SdkResultExt, DEPENDENCY_CODES,
+};
+use super::{AwsContext, Operation, ResourceType};
+use crate::providers::schema::{Attribute, Block};
+use crate::providers::ProviderError;
+use crate::value::{AttrPath, Type, Value};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::ResourceType as Ec2ResourceType;
+
+pub struct InternetGateway;
+
+const LABEL: &str = "EC2 Internet Gateway";
+
+async fn attach(aws: &AwsContext, id: &str, vpc_id: &str) -> Result<(), ProviderError> {
+    aws.ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(id)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .api()
+        .map_err(|f| {
+            f.into_error(format!("attaching {LABEL} ({id}) to VPC {vpc_id}"))
+                .on_attribute(AttrPath::attr("vpc_id"))
+        })?;
+    Ok(())
+}
+
+async fn detach(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    id: &str,
+    vpc_id: &str,
+) -> Result<(), ProviderError> {
+    let result = retry_while(
+        DEPENDENCY_CODES,
+        operation.timeout,
+        operation.progress,
+        || async {
+            aws.ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+    )
+    .await;
+    match result {
+        Err(failure) if failure.is_not_found() || failure.code() == "Gateway.NotAttached" => Ok(()),
+        other => other.or_fail(&format!("detaching {LABEL} ({id}) from VPC {vpc_id}")),
+    }
+}
+
+#[async_trait]
+impl ResourceType for InternetGateway {
+    fn label(&self) -> &'static str {
+        LABEL
+    }
+
+    fn schema(&self) -> Block {
+        let block = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("vpc_id", Attribute::optional(Type::String))
+            .attr("owner_id", Attribute::computed(Type::String));
+        timeouts_block(with_tags(block), &["create", "update", "delete"])
+    }
+
+    async fn create(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<Attrs, ProviderError> {
+        let out = aws
+            .ec2
+            .create_internet_gateway()
+            .set_tag_specifications(tag_specification(
+                Ec2ResourceType::InternetGateway,
+                operation.planned,
+            ))
+            .send()
+            .await
+            .api()
+            .or_fail(&format!("creating {LABEL}"))?;
+        let id = out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .unwrap_or_default();
+        Ok(attrs([("id", Value::from(id))]))
+    }
+
+    async fn wait_created(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+        created: &Value,
+    ) -> Result<(), ProviderError> {
+        if let (Some(id), Some(vpc_id)) =
+            (get_str(created, "id"), get_str(operation.planned, "vpc_id"))
+        {
+            attach(aws, &id, &vpc_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn read(
+        &self,
+        aws: &AwsContext,
+        current: &Value,
+    ) -> Result<Option<Attrs>, ProviderError> {
+        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
+        results.pop().unwrap_or(Ok(None))
+    }
+
+    async fn read_many(
+        &self,
+        aws: &AwsContext,
+        current: &[Value],
+    ) -> Vec<Result<Option<Attrs>, ProviderError>> {
+        let ids = ids_of(current)
+            .into_iter()
+            .filter(|id| !id.is_empty())
+            .collect();
+        let described = describe_by_ids(
+            ids,
+            |ids| {
+                let ec2 = aws.ec2.clone();
+                async move {
+                    Ok(ec2
+                        .describe_internet_gateways()
+                        .set_internet_gateway_ids(Some(ids))
+                        .send()
+                        .await
+                        .api()?
+                        .internet_gateways
+                        .unwrap_or_default())
+                }
+            },
+            |gateway| gateway.internet_gateway_id().map(str::to_string),
+        )
+        .await;
+        batch_results(
+            current,
+            described,
+            &format!("reading {LABEL}"),
+            |gateway, _| {
+                let id = gateway.internet_gateway_id().unwrap_or_default();
+                let vpc_id = gateway
+                    .attachments()
+                    .iter()
+                    .find(|a| a.state().map(|s| s.as_str()) != Some("detached"))
+                    .and_then(|a| a.vpc_id());
+                let mut read = attrs([
+                    ("id", Value::from(id)),
+                    ("arn", arn(aws, gateway.owner_id(), "internet-gateway", id)),
+                    ("vpc_id", opt_str(vpc_id)),
+                    ("owner_id", opt_str(gateway.owner_id())),
+                ]);
+                let (key, tags) = remote_tags(gateway.tags());
+                read.insert(key, tags);
+                read
+            },
+        )
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<Attrs, ProviderError> {
+        let id = operation.id();
+        if operation.changed("vpc_id") {
+            if let Some(old) = operation.prior.and_then(|p| get_str(p, "vpc_id")) {
+                detach(aws, operation, &id, &old).await?;
+            }
+            if let Some(new) = get_str(operation.planned, "vpc_id") {
+                attach(aws, &id, &new).await?;
+            }
+        }
+        ec2::update_tags(aws, &id, operation, LABEL).await?;
+        Ok(Attrs::new())
+    }
+
+    async fn delete(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<(), ProviderError> {
+        let id = operation.id();
+        if let Some(vpc_id) = get_str(operation.planned, "vpc_id") {
+            detach(aws, operation, &id, &vpc_id).await?;
+        }
+        let result = retry_while(
+            DEPENDENCY_CODES,
+            operation.timeout,
+            operation.progress,
+            || async {
+                aws.ec2
+                    .delete_internet_gateway()
+                    .internet_gateway_id(&id)
+                    .send()
+                    .await
+                    .api()
+                    .map(|_| ())
+            },
+        )
+        .await;
+        match result {
+            Err(failure) if failure.is_not_found() => Ok(()),
+            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
+        }
+    }
+}

@@ -1,0 +1,591 @@
+//! `aws_route_table` (with inline `route` blocks) and `aws_route_table_association`.
+//!
+//! Routes change in place: each is keyed by its destination; routes gone from the
+//! configuration are deleted, new ones created, ones whose target changed replaced. The `local`
+//! route and routes propagated from a virtual private gateway are AWS's, never shown. An
+//! association's `route_table_id` changes in place (ReplaceRouteTableAssociation, which gives
+//! the association a new id); `subnet_id`/`gateway_id` replace. Refresh of many tables or many
+//! associations is one DescribeRouteTables each.
+
+use super::ec2::{
+    self, arn, batch_results, describe_by_ids, filter, ids_of, remote_tags, tag_specification,
+};
+use super::support::{
+    attrs, client_token, computed_set_block, get_blocks, get_str, non_empty, opt_str, retry_while,
+    str_set, timeouts_block, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
+    DEPENDENCY_CODES,
+};
+use super::{AwsContext, Operation, ResourceType};
+use crate::providers::schema::{Attribute, Block};
+use crate::providers::ProviderError;
+use crate::value::{AttrPath, Type, Value};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{ResourceType as Ec2ResourceType, Route, RouteTable as SdkRouteTable};
+use std::collections::BTreeMap;
+
+pub struct RouteTable;
+
+const LABEL: &str = "EC2 Route Table";
+
+/// The destinations of a route, in the order they are tried as its key.
+const DESTINATIONS: &[&str] = &[
+    "cidr_block",
+    "ipv6_cidr_block",
+    "destination_prefix_list_id",
+];
+
+/// The targets a route can have.
+const TARGETS: &[&str] = &[
+    "carrier_gateway_id",
+    "core_network_arn",
+    "egress_only_gateway_id",
+    "gateway_id",
+    "local_gateway_id",
+    "nat_gateway_id",
+    "network_interface_id",
+    "transit_gateway_id",
+    "vpc_endpoint_id",
+    "vpc_peering_connection_id",
+];
+
+fn route_block() -> Block {
+    let mut block = Block::new();
+    for name in DESTINATIONS.iter().chain(TARGETS) {
+        block = block.attr(name, Attribute::optional(Type::String));
+    }
+    block
+}
+
+/// A route's destination: (attribute, value).
+fn destination(route: &Value) -> Option<(&'static str, String)> {
+    DESTINATIONS
+        .iter()
+        .find_map(|name| get_str(route, name).map(|v| (*name, v)))
+}
+
+fn route_value(route: &Route) -> Value {
+    Value::object([
+        ("cidr_block", non_empty(route.destination_cidr_block())),
+        (
+            "ipv6_cidr_block",
+            non_empty(route.destination_ipv6_cidr_block()),
+        ),
+        (
+            "destination_prefix_list_id",
+            non_empty(route.destination_prefix_list_id()),
+        ),
+        ("carrier_gateway_id", non_empty(route.carrier_gateway_id())),
+        ("core_network_arn", non_empty(route.core_network_arn())),
+        (
+            "egress_only_gateway_id",
+            non_empty(route.egress_only_internet_gateway_id()),
+        ),
+        ("gateway_id", non_empty(route.gateway_id())),
+        ("local_gateway_id", non_empty(route.local_gateway_id())),
+        ("nat_gateway_id", non_empty(route.nat_gateway_id())),
+        (
+            "network_interface_id",
+            non_empty(
+                route
+                    .network_interface_id()
+                    .filter(|_| route.instance_id().is_none()),
+            ),
+        ),
+        ("transit_gateway_id", non_empty(route.transit_gateway_id())),
+        ("vpc_endpoint_id", Value::Null),
+        (
+            "vpc_peering_connection_id",
+            non_empty(route.vpc_peering_connection_id()),
+        ),
+    ])
+}
+
+/// The routes the user manages: not `local`, not propagated.
+fn user_routes(table: &SdkRouteTable) -> Vec<Value> {
+    table
+        .routes()
+        .iter()
+        .filter(|r| r.gateway_id() != Some("local"))
+        .filter(|r| r.origin().map(|o| o.as_str()) != Some("EnableVgwRoutePropagation"))
+        .map(route_value)
+        .collect()
+}
+
+async fn create_route(
+    aws: &AwsContext,
+    table_id: &str,
+    route: &Value,
+    replace: bool,
+) -> Result<(), ApiFailure> {
+    let gateway = get_str(route, "gateway_id");
+    macro_rules! fill {
+        ($request:expr) => {
+            $request
+                .route_table_id(table_id)
+                .set_destination_cidr_block(get_str(route, "cidr_block"))
+                .set_destination_ipv6_cidr_block(get_str(route, "ipv6_cidr_block"))
+                .set_destination_prefix_list_id(get_str(route, "destination_prefix_list_id"))
+                .set_carrier_gateway_id(get_str(route, "carrier_gateway_id"))
+                .set_core_network_arn(get_str(route, "core_network_arn"))
+                .set_egress_only_internet_gateway_id(get_str(route, "egress_only_gateway_id"))
+                .set_gateway_id(gateway.clone())
+                .set_local_gateway_id(get_str(route, "local_gateway_id"))
+                .set_nat_gateway_id(get_str(route, "nat_gateway_id"))
+                .set_network_interface_id(get_str(route, "network_interface_id"))
+                .set_transit_gateway_id(get_str(route, "transit_gateway_id"))
+                .set_vpc_endpoint_id(get_str(route, "vpc_endpoint_id"))
+                .set_vpc_peering_connection_id(get_str(route, "vpc_peering_connection_id"))
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        };
+    }
+    if replace {
+        fill!(aws.ec2.replace_route())
+    } else {
+        fill!(aws.ec2.create_route())
+    }
+}
+
+async fn delete_route(aws: &AwsContext, table_id: &str, route: &Value) -> Result<(), ApiFailure> {
+    let result = aws
+        .ec2
+        .delete_route()
+        .route_table_id(table_id)
+        .set_destination_cidr_block(get_str(route, "cidr_block"))
+        .set_destination_ipv6_cidr_block(get_str(route, "ipv6_cidr_block"))
+        .set_destination_prefix_list_id(get_str(route, "destination_prefix_list_id"))
+        .send()
+        .await
+        .api();
+    match result {
+        Err(failure) if failure.is_not_found() => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+fn route_error(failure: ApiFailure, table_id: &str, route: &Value) -> ProviderError {
+    let target = destination(route).map(|(_, v)| v).unwrap_or_default();
+    failure
+        .into_error(format!(
+            "creating route to {target} in {LABEL} ({table_id})"
+        ))
+        .on_attribute(AttrPath::attr("route"))
+}
+
+/// Routes keyed by destination.
+fn routes_by_destination(routes: Vec<&Value>) -> BTreeMap<String, &Value> {
+    routes
+        .into_iter()
+        .filter_map(|r| destination(r).map(|(name, value)| (format!("{name}={value}"), r)))
+        .collect()
+}
+
+async fn describe_tables(
+    aws: &AwsContext,
+    ids: Vec<String>,
+) -> Result<BTreeMap<String, SdkRouteTable>, ApiFailure> {
+    describe_by_ids(
+        ids.into_iter().filter(|id| !id.is_empty()).collect(),
+        |ids| {
+            let ec2 = aws.ec2.clone();
+            async move {
+                Ok(ec2
+                    .describe_route_tables()
+                    .set_route_table_ids(Some(ids))
+                    .send()
+                    .await
+                    .api()?
+                    .route_tables
+                    .unwrap_or_default())
+            }
+        },
+        |table| table.route_table_id().map(str::to_string),
+    )
+    .await
+}
+
+#[async_trait]
+impl ResourceType for RouteTable {
+    fn label(&self) -> &'static str {
+        LABEL
+    }
+
+    fn schema(&self) -> Block {
+        let block = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("vpc_id", Attribute::required(Type::String).force_new())
+            .attr(
+                "propagating_vgws",
+                Attribute::optional_computed(Type::set(Type::String)),
+            )
+            .attr("owner_id", Attribute::computed(Type::String))
+            .nested("route", computed_set_block(route_block()));
+        timeouts_block(with_tags(block), &["create", "update", "delete"])
+    }
+
+    async fn create(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<Attrs, ProviderError> {
+        let out = aws
+            .ec2
+            .create_route_table()
+            .client_token(client_token(operation.token))
+            .set_vpc_id(get_str(operation.planned, "vpc_id"))
+            .set_tag_specifications(tag_specification(
+                Ec2ResourceType::RouteTable,
+                operation.planned,
+            ))
+            .send()
+            .await
+            .api()
+            .or_fail_on(&format!("creating {LABEL}"), &["InvalidVpcID"], "vpc_id")?;
+        Ok(attrs([(
+            "id",
+            opt_str(out.route_table().and_then(|t| t.route_table_id())),
+        )]))
+    }
+
+    async fn wait_created(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+        created: &Value,
+    ) -> Result<(), ProviderError> {
+        let id = get_str(created, "id").unwrap_or_default();
+        for route in get_blocks(operation.planned, "route") {
+            create_route(aws, &id, route, false)
+                .await
+                .map_err(|f| route_error(f, &id, route))?;
+        }
+        for gateway in super::support::get_strings(operation.planned, "propagating_vgws") {
+            aws.ec2
+                .enable_vgw_route_propagation()
+                .route_table_id(&id)
+                .gateway_id(&gateway)
+                .send()
+                .await
+                .api()
+                .or_fail(&format!(
+                    "enabling route propagation from {gateway} in {LABEL} ({id})"
+                ))?;
+        }
+        Ok(())
+    }
+
+    async fn read(
+        &self,
+        aws: &AwsContext,
+        current: &Value,
+    ) -> Result<Option<Attrs>, ProviderError> {
+        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
+        results.pop().unwrap_or(Ok(None))
+    }
+
+    async fn read_many(
+        &self,
+        aws: &AwsContext,
+        current: &[Value],
+    ) -> Vec<Result<Option<Attrs>, ProviderError>> {
+        let described = describe_tables(aws, ids_of(current)).await;
+        batch_results(
+            current,
+            described,
+            &format!("reading {LABEL}"),
+            |table, _| {
+                let id = table.route_table_id().unwrap_or_default();
+                let mut read = attrs([
+                    ("id", Value::from(id)),
+                    ("arn", arn(aws, table.owner_id(), "route-table", id)),
+                    ("vpc_id", opt_str(table.vpc_id())),
+                    ("owner_id", opt_str(table.owner_id())),
+                    ("route", Value::set(user_routes(table))),
+                    (
+                        "propagating_vgws",
+                        str_set(
+                            table
+                                .propagating_vgws()
+                                .iter()
+                                .filter_map(|p| p.gateway_id()),
+                        ),
+                    ),
+                ]);
+                let (key, tags) = remote_tags(table.tags());
+                read.insert(key, tags);
+                read
+            },
+        )
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<Attrs, ProviderError> {
+        let id = operation.id();
+        if operation.changed("route") {
+            let before = routes_by_destination(
+                operation
+                    .prior
+                    .map(|p| get_blocks(p, "route"))
+                    .unwrap_or_default(),
+            );
+            let after = routes_by_destination(get_blocks(operation.planned, "route"));
+            for (key, route) in &before {
+                if !after.contains_key(key) {
+                    delete_route(aws, &id, route)
+                        .await
+                        .or_fail(&format!("deleting route {key} from {LABEL} ({id})"))?;
+                }
+            }
+            for (key, route) in &after {
+                match before.get(key) {
+                    Some(old) if old.equals(route) == Some(true) => {}
+                    Some(_) => create_route(aws, &id, route, true)
+                        .await
+                        .map_err(|f| route_error(f, &id, route))?,
+                    None => create_route(aws, &id, route, false)
+                        .await
+                        .map_err(|f| route_error(f, &id, route))?,
+                }
+            }
+        }
+        ec2::update_tags(aws, &id, operation, LABEL).await?;
+        Ok(Attrs::new())
+    }
+
+    async fn delete(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<(), ProviderError> {
+        let id = operation.id();
+        let result = retry_while(
+            DEPENDENCY_CODES,
+            operation.timeout,
+            operation.progress,
+            || async {
+                aws.ec2
+                    .delete_route_table()
+                    .route_table_id(&id)
+                    .send()
+                    .await
+                    .api()
+                    .map(|_| ())
+            },
+        )
+        .await;
+        match result {
+            Err(failure) if failure.is_not_found() => Ok(()),
+            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
+        }
+    }
+}
+
+/// `aws_route_table_association`: a subnet's (or gateway's) link to a route table.
+pub struct RouteTableAssociation;
+
+const ASSOCIATION_LABEL: &str = "EC2 Route Table Association";
+
+#[async_trait]
+impl ResourceType for RouteTableAssociation {
+    fn label(&self) -> &'static str {
+        ASSOCIATION_LABEL
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn schema(&self) -> Block {
+        let block = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("subnet_id", Attribute::optional(Type::String).force_new())
+            .attr("gateway_id", Attribute::optional(Type::String).force_new())
+            .attr("route_table_id", Attribute::required(Type::String));
+        timeouts_block(block, &["create", "update", "delete"])
+    }
+
+    async fn create(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<Attrs, ProviderError> {
+        let out = aws
+            .ec2
+            .associate_route_table()
+            .set_route_table_id(get_str(operation.planned, "route_table_id"))
+            .set_subnet_id(get_str(operation.planned, "subnet_id"))
+            .set_gateway_id(get_str(operation.planned, "gateway_id"))
+            .send()
+            .await
+            .api()
+            .map_err(|failure| {
+                let attribute = if failure.code().starts_with("InvalidRouteTable") {
+                    "route_table_id"
+                } else {
+                    "subnet_id"
+                };
+                failure
+                    .into_error(format!("creating {ASSOCIATION_LABEL}"))
+                    .on_attribute(AttrPath::attr(attribute))
+            })?;
+        Ok(attrs([("id", opt_str(out.association_id()))]))
+    }
+
+    async fn read(
+        &self,
+        aws: &AwsContext,
+        current: &Value,
+    ) -> Result<Option<Attrs>, ProviderError> {
+        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
+        results.pop().unwrap_or(Ok(None))
+    }
+
+    /// One DescribeRouteTables filtered by all the association ids (an import, which knows only
+    /// the subnet and table, filters by those).
+    async fn read_many(
+        &self,
+        aws: &AwsContext,
+        current: &[Value],
+    ) -> Vec<Result<Option<Attrs>, ProviderError>> {
+        let ids: Vec<String> = ids_of(current)
+            .into_iter()
+            .filter(|id| !id.is_empty())
+            .collect();
+        let mut request = aws.ec2.describe_route_tables();
+        if ids.len() == current.len() {
+            request = request.filters(filter("association.route-table-association-id", ids));
+        } else {
+            let tables: Vec<String> = current
+                .iter()
+                .filter_map(|c| get_str(c, "route_table_id"))
+                .collect();
+            request = request.filters(filter("route-table-id", tables));
+        }
+        let described = if current.is_empty() {
+            Ok(Vec::new())
+        } else {
+            request
+                .send()
+                .await
+                .api()
+                .map(|out| out.route_tables.unwrap_or_default())
+        };
+        let summary = format!("reading {ASSOCIATION_LABEL}");
+        let tables = match described {
+            Ok(tables) => tables,
+            Err(failure) => {
+                return current
+                    .iter()
+                    .map(|_| Err(failure.clone().into_error(&summary)))
+                    .collect()
+            }
+        };
+        let associations: Vec<_> = tables
+            .iter()
+            .flat_map(|t| t.associations().iter())
+            .filter(|a| {
+                a.association_state()
+                    .and_then(|s| s.state())
+                    .map(|s| s.as_str())
+                    != Some("disassociated")
+            })
+            .collect();
+        current
+            .iter()
+            .map(|value| {
+                let id = get_str(value, "id");
+                let subnet = get_str(value, "subnet_id");
+                let gateway = get_str(value, "gateway_id");
+                let table = get_str(value, "route_table_id");
+                let found = associations.iter().find(|a| match &id {
+                    Some(id) => a.route_table_association_id() == Some(id.as_str()),
+                    None => {
+                        a.route_table_id() == table.as_deref()
+                            && (subnet.is_some() && a.subnet_id() == subnet.as_deref()
+                                || gateway.is_some() && a.gateway_id() == gateway.as_deref())
+                    }
+                });
+                Ok(found.map(|a| {
+                    attrs([
+                        ("id", opt_str(a.route_table_association_id())),
+                        ("subnet_id", non_empty(a.subnet_id())),
+                        ("gateway_id", non_empty(a.gateway_id())),
+                        ("route_table_id", opt_str(a.route_table_id())),
+                    ])
+                }))
+            })
+            .collect()
+    }
+
+    async fn update(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<Attrs, ProviderError> {
+        let id = operation.id();
+        if !operation.changed("route_table_id") {
+            return Ok(Attrs::new());
+        }
+        let out = aws
+            .ec2
+            .replace_route_table_association()
+            .association_id(&id)
+            .set_route_table_id(get_str(operation.planned, "route_table_id"))
+            .send()
+            .await
+            .api()
+            .or_fail_on(
+                &format!("updating {ASSOCIATION_LABEL} ({id})"),
+                &["InvalidRouteTableID"],
+                "route_table_id",
+            )?;
+        Ok(attrs([("id", opt_str(out.new_association_id()))]))
+    }
+
+    async fn delete(
+        &self,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<(), ProviderError> {
+        let id = operation.id();
+        match aws
+            .ec2
+            .disassociate_route_table()
+            .association_id(&id)
+            .send()
+            .await
+            .api()
+        {
+            Err(failure) if failure.is_not_found() => Ok(()),
+            other => other
+                .map(|_| ())
+                .or_fail(&format!("deleting {ASSOCIATION_LABEL} ({id})")),
+        }
+    }
+
+    /// Import ids are `subnet-id/route-table-id` (or `gateway-id/route-table-id`).
+    fn import_attrs(&self, id: &str) -> Result<Attrs, ProviderError> {
+        let Some((target, table)) = id.split_once('/') else {
+            return Err(ProviderError::new(
+                "invalid import id for aws_route_table_association",
+                format!("`{id}`: expected SUBNET_ID/ROUTE_TABLE_ID or GATEWAY_ID/ROUTE_TABLE_ID"),
+            ));
+        };
+        let key = if target.starts_with("subnet-") {
+            "subnet_id"
+        } else {
+            "gateway_id"
+        };
+        Ok(attrs([
+            ("id", Value::Null),
+            (key, Value::from(target)),
+            ("route_table_id", Value::from(table)),
+        ]))
+    }
+}
