@@ -124,6 +124,12 @@ pub fn write_state_as(
 
     let mut outputs = Map::new();
     for (name, output) in &state.outputs {
+        // An output not known yet (its apply failed) is not recorded, as Terraform does: failing
+        // the whole write over it would lose the resources' progress instead.
+        if !output.value.is_wholly_known() {
+            tracing::debug!("output `{name}` is not known; not recorded in the state");
+            continue;
+        }
         let (value, _) = output.value.clone().deep_unmark();
         let mut entry = Map::new();
         entry.insert(
@@ -869,6 +875,20 @@ mod tests {
         assert_eq!(decode_dynamic(&Value::string("x")), None);
         let json = value_to_json(&encode_dynamic(&Value::Tuple(vec![Value::number(1)]))).unwrap();
         assert_eq!(json, json!({"type": ["tuple", ["number"]], "value": [1]}));
+    }
+
+    #[test]
+    fn unknown_outputs_are_left_out() {
+        let mut state = State::new();
+        state.outputs.insert(
+            "later".into(),
+            OutputValue {
+                value: Value::unknown(),
+                sensitive: false,
+            },
+        );
+        let text = write_state(&state).unwrap();
+        assert!(text.contains("\"outputs\": {}"), "{text}");
     }
 
     #[test]

@@ -137,10 +137,10 @@ impl LocalBackend {
 
     /// Loads, and folds a leftover journal into the state file when that is safe.
     fn load_sync(&self, workspace: &str) -> Result<State, StateError> {
-        let (state, had_journal) = self.read_current(workspace)?;
+        let (mut state, had_journal) = self.read_current(workspace)?;
         if had_journal && self.may_settle(workspace)? {
-            if let Some(state) = &state {
-                self.store(workspace, state, None)?;
+            if let Some(state) = &mut state {
+                state.serial = self.store(workspace, state, None)?.0;
             }
             remove_if_exists(&self.journal_file(workspace))?;
         }

@@ -414,13 +414,13 @@ impl S3Backend {
     }
 
     /// Uploads a replayed journal and deletes it, if no other run holds the lock.
-    async fn settle(&self, workspace: &str, state: Option<&State>) -> Result<(), StateError> {
+    async fn settle(&self, workspace: &str, state: Option<&mut State>) -> Result<(), StateError> {
         let holder = self.lock_holder(workspace).await?;
         if holder.is_some_and(|holder| !super::lock::held_by_this_process(&holder.id)) {
             return Ok(());
         }
         if let Some(state) = state {
-            self.put_state(workspace, state, None).await?;
+            state.serial = self.put_state(workspace, state, None).await?.0;
         }
         remove_if_exists(&self.journal_file(workspace))
     }
@@ -866,9 +866,9 @@ impl Backend for S3Backend {
 
     async fn load(&self, workspace: &str) -> Result<State, StateError> {
         let (state, had_journal) = self.read_current(workspace).await?;
-        let state = state.map(|(state, _)| state);
+        let mut state = state.map(|(state, _)| state);
         if had_journal {
-            self.settle(workspace, state.as_ref()).await?;
+            self.settle(workspace, state.as_mut()).await?;
         }
         Ok(state.unwrap_or_default())
     }

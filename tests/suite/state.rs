@@ -353,6 +353,34 @@ async fn journal_is_compacted_when_it_outgrows_the_state() {
     );
 }
 
+#[tokio::test]
+async fn recording_does_not_rewrite_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let mut state = State::new();
+    for index in 0..2_000 {
+        if let StateChange::Put { address, object } = put(index, "initial") {
+            state.resources.insert(address, object);
+        }
+    }
+    backend.write("default", &state).await.unwrap();
+    let state_file = dir.path().join("terraform.tfstate");
+    let before = std::fs::read(&state_file).unwrap();
+    let loaded = backend.load("default").await.unwrap();
+    let mut writer = backend.writer("default", &loaded).await.unwrap();
+    for index in 0..300 {
+        writer.record(&put(index, "changed")).await.unwrap();
+    }
+    // Each record appended one line; the state file was not touched.
+    let journal = std::fs::read_to_string(backend.journal_file("default")).unwrap();
+    assert_eq!(journal.lines().count(), 301);
+    assert_eq!(std::fs::read(&state_file).unwrap(), before);
+    drop(writer);
+    let reloaded = backend.load("default").await.unwrap();
+    assert_eq!(reloaded.resources.len(), 2_000);
+    assert_eq!(reloaded.serial, 2);
+}
+
 /// Not a test on its own: the child process of [`sigkill_during_records_loses_nothing`].
 #[tokio::test]
 #[ignore]
