@@ -852,6 +852,40 @@ async fn data_sources() {
     );
 }
 
+#[tokio::test]
+async fn a_create_that_fails_after_the_object_exists_returns_its_partial_state() {
+    let aws = Aws::start(&[]).await;
+    // The gateway is created, then attaching it to a VPC that does not exist fails.
+    let config = aws.config(
+        "aws_internet_gateway",
+        vec![("vpc_id", s("vpc-0000000000000000f"))],
+    );
+    let plan = aws.plan("aws_internet_gateway", None, &config).await;
+    let error = aws
+        .apply("aws_internet_gateway", None, Some(plan.planned), config)
+        .await
+        .unwrap_err();
+    assert!(
+        error.summary.starts_with("attaching EC2 Internet Gateway"),
+        "{}",
+        error.summary
+    );
+    assert!(
+        error.detail.starts_with("InvalidVpcID.NotFound"),
+        "{}",
+        error.detail
+    );
+    assert_eq!(error.attribute, Some(AttrPath::attr("vpc_id")));
+    let partial = error
+        .partial_state
+        .expect("the gateway exists: its state comes back");
+    assert!(text(&partial, "id").starts_with("igw-"));
+    assert!(partial.is_wholly_known());
+    // The engine records it; a later read finds it and delete removes it.
+    assert!(aws.read("aws_internet_gateway", &partial).await.is_some());
+    aws.delete("aws_internet_gateway", &partial).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Refresh cost
 
