@@ -843,6 +843,33 @@ async fn data_sources() {
         .await;
     assert_eq!(attr(&by_tags, "id"), attr(&vpc, "id"));
     assert_eq!(attr(&by_tags, "cidr_block"), &s("10.7.0.0/16"));
+    let schema = aws.provider.schema();
+    let statement_block =
+        &schema.data_sources["aws_iam_policy_document"].block.blocks["statement"].block;
+    let statement = shape(
+        statement_block,
+        &obj(vec![
+            ("actions", set(&["sts:AssumeRole"])),
+            (
+                "principals",
+                Value::set(vec![obj(vec![
+                    ("type", s("Service")),
+                    ("identifiers", set(&["eks.amazonaws.com"])),
+                ])]),
+            ),
+        ]),
+    );
+    let document = aws
+        .data(
+            "aws_iam_policy_document",
+            vec![("statement", Value::List(vec![statement]))],
+        )
+        .await;
+    let generated: serde_json::Value = serde_json::from_str(&text(&document, "json")).unwrap();
+    assert_eq!(
+        generated,
+        serde_json::from_str::<serde_json::Value>(EKS_TRUST).unwrap()
+    );
     let by_id = aws
         .data("aws_vpc", vec![("id", attr(&vpc, "id").clone())])
         .await;

@@ -5,7 +5,7 @@
 //! Layout: [`config`] reads the `provider "aws"` block and builds the SDK clients; each other
 //! module implements one service's resource family ([`vpc`], [`subnet`], [`internet_gateway`],
 //! [`eip`], [`nat_gateway`], [`route_table`], [`security_group`], [`iam`], [`eks`], [`rds`]) and
-//! [`data`] the data sources without a family. [`support`] has what they share.
+//! [`data`] the data sources without a family (including the local `aws_iam_policy_document`). [`support`] has what they share.
 //!
 //! Every resource implements the small [`ResourceType`] trait: create (and wait), read (of one
 //! or, where the API allows, many at once), update in place, delete. This module turns those
@@ -238,6 +238,7 @@ impl AwsProvider {
                 Arc::new(data::AvailabilityZones) as Arc<dyn DataSourceType>,
             ),
             ("aws_caller_identity", Arc::new(data::CallerIdentity)),
+            ("aws_iam_policy_document", Arc::new(data::IamPolicyDocument)),
             ("aws_vpc", Arc::new(vpc::VpcData)),
         ]
         .into_iter()
