@@ -277,7 +277,7 @@ impl DataSourceType for IamPolicyDocument {
             statements.extend(parse(&source, "source_policy_documents")?);
         }
         // A statement with the Sid of an earlier one replaces it (as Terraform merges).
-        let mut push = |statements: &mut Vec<serde_json::Value>, statement: serde_json::Value| {
+        let push = |statements: &mut Vec<serde_json::Value>, statement: serde_json::Value| {
             let sid = statement
                 .get("Sid")
                 .and_then(serde_json::Value::as_str)
