@@ -70,6 +70,10 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     };
     let config_count = config_plan.dependencies.len();
     let walk_plan = add_deletions(&run, config_plan, &deletions, destroy_mode);
+    if destroy_mode {
+        let diagnostics = super::plan::configure_providers(&run).await;
+        run.error(diagnostics);
+    }
     if plan.mode != PlanMode::RefreshOnly {
         let run2 = run.clone();
         let deletions = Arc::new(deletions);
@@ -85,6 +89,28 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
             }
         })
         .await;
+    }
+    // A destroy leaves no data sources behind either.
+    if destroy_mode
+        && !run.cancelled()
+        && !run
+            .diagnostics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .has_errors()
+    {
+        let data: Vec<ResourceInstance> = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resources
+            .keys()
+            .filter(|a| a.resource.mode == ResourceMode::Data)
+            .cloned()
+            .collect();
+        for address in data {
+            record(&run, StateChange::Remove { address }).await;
+        }
     }
     // Root outputs, from what the walk evaluated.
     let outputs: BTreeMap<String, OutputValue> = if destroy_mode {
