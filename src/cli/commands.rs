@@ -442,7 +442,8 @@ pub fn fmt(
         eprintln!("{}", context.style.red(&format!("Error: {error}")));
     }
     if !report.errors.is_empty() {
-        return Ok(1);
+        // As terraform fmt: 2 when a file could not be parsed.
+        return Ok(2);
     }
     Ok(if check && !report.changed.is_empty() {
         3

@@ -496,7 +496,11 @@ pub(super) async fn apply_resource_node(
                 .unwrap_or_else(|e| e.into_inner())
                 .resources
                 .get(&address)
-                .cloned();
+                .cloned()
+                .map(|mut object| {
+                    object.value = super::plan::typed(&schema.block, object.value);
+                    object
+                });
             let change = match change {
                 Some(change)
                     if change.action != Action::NoOp && change.action != Action::Delete =>

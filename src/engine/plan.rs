@@ -218,7 +218,14 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                         .map(str::to_string),
                 });
             }
-            let values: Vec<Value> = instances.iter().map(|(_, o)| o.value.clone()).collect();
+            let schema = provider.schema();
+            let values: Vec<Value> = instances
+                .iter()
+                .map(|(_, o)| match schema.resources.get(&type_name) {
+                    Some(resource) => typed(&resource.block, o.value.clone()),
+                    None => o.value.clone(),
+                })
+                .collect();
             let results = provider.read_resources(&type_name, &values).await;
             (instances, results)
         }));
@@ -767,7 +774,11 @@ async fn plan_resource_node(
                 .unwrap_or_else(|e| e.into_inner())
                 .resources
                 .get(&address)
-                .cloned();
+                .cloned()
+                .map(|mut object| {
+                    object.value = typed(&schema.block, object.value);
+                    object
+                });
             if !targeted {
                 if let Some(prior) = prior {
                     values.insert(address.key.clone(), prior.value.clone());
@@ -1468,4 +1479,14 @@ pub(super) async fn configure_providers(run: &Arc<Run>) -> Diagnostics {
         }
     }
     diagnostics
+}
+
+/// A value read from a state file (which carries no types: lists come back as tuples, maps as
+/// objects) converted to its schema's types, marks kept; unchanged if it does not convert.
+pub(super) fn typed(block: &crate::providers::Block, value: Value) -> Value {
+    let (plain, paths) = value.clone().deep_unmark();
+    match convert(plain, &block.value_type()) {
+        Ok(converted) => converted.mark_paths(&paths),
+        Err(_) => value,
+    }
 }
