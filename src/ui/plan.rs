@@ -206,6 +206,12 @@ fn diff_object(
                         sign(style, Action::Delete),
                         render_value(b, indent)
                     ));
+                } else if let Some(diff) = text_diff(b, a, indent, style) {
+                    lines.push(format!(
+                        "{pad}{} {name} = {}{forces}",
+                        sign(style, Action::Update),
+                        diff
+                    ));
                 } else if nested_diffable(b, a) {
                     let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_))
                     {
@@ -245,6 +251,42 @@ fn diff_object(
 }
 
 /// Both known, not sensitive, and the same kind of collection: diffed element by element.
+/// Two multi-line strings, or two JSON documents (policies written with `jsonencode`), diffed
+/// line by line; `None` for anything else.
+fn text_diff(before: &Value, after: &Value, indent: usize, style: Style) -> Option<String> {
+    let (Value::String(old), Value::String(new)) = (before, after) else {
+        return None;
+    };
+    let as_json = |text: &str| -> Option<String> {
+        let trimmed = text.trim_start();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return None;
+        }
+        let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+        serde_json::to_string_pretty(&parsed).ok()
+    };
+    let (old_text, new_text, label) = match (as_json(old), as_json(new)) {
+        (Some(o), Some(n)) => (o, n, "jsonencode("),
+        _ if old.contains('\n') || new.contains('\n') => (old.clone(), new.clone(), "<<-EOT"),
+        _ => return None,
+    };
+    let pad = " ".repeat(indent + 4);
+    let mut out = format!("{label}\n");
+    let diff = similar::TextDiff::from_lines(&old_text, &new_text);
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        let marker = match change.tag() {
+            similar::ChangeTag::Delete => style.red("-"),
+            similar::ChangeTag::Insert => style.green("+"),
+            similar::ChangeTag::Equal => " ".to_string(),
+        };
+        out.push_str(&format!("{pad}{marker} {line}\n"));
+    }
+    let close = if label == "<<-EOT" { "EOT" } else { ")" };
+    out.push_str(&format!("{}{close}", " ".repeat(indent + 2)));
+    Some(out)
+}
+
 fn nested_diffable(before: &Value, after: &Value) -> bool {
     let plain = |v: &Value| !matches!(v, Value::Sensitive(_) | Value::Unknown(_));
     plain(before)
@@ -502,4 +544,56 @@ pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
         out.push_str(&format!("{name} = {value}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_documents_diff_line_by_line() {
+        let before = Value::from(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}"#,
+        );
+        let after = Value::from(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:AssumeRole"}]}"#,
+        );
+        let text = text_diff(&before, &after, 6, Style { color: false }).expect("a line diff");
+        assert!(text.starts_with("jsonencode("), "{text}");
+        let line_of = |needle: &str| {
+            text.lines()
+                .find(|l| l.contains(needle))
+                .map(str::trim_start)
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(line_of("Allow").starts_with('-'), "{text}");
+        assert!(line_of("Deny").starts_with('+'), "{text}");
+        assert!(
+            line_of("sts:AssumeRole").starts_with('"'),
+            "unchanged lines carry no sign: {text}"
+        );
+    }
+
+    #[test]
+    fn short_strings_are_not_line_diffed() {
+        assert!(text_diff(
+            &Value::from("a"),
+            &Value::from("b"),
+            6,
+            Style { color: false }
+        )
+        .is_none());
+        let multi = text_diff(
+            &Value::from("one\ntwo\n"),
+            &Value::from("one\nthree\n"),
+            6,
+            Style { color: false },
+        )
+        .unwrap();
+        assert!(
+            multi.contains("- two") && multi.contains("+ three") && multi.contains("  one"),
+            "{multi}"
+        );
+    }
 }
