@@ -662,7 +662,7 @@ async fn apply_instance(
     } else {
         Action::Create
     };
-    let _permit = run.semaphore.acquire().await;
+    let planning_permit = run.semaphore.acquire().await;
     let final_plan = provider
         .plan_resource(PlanRequest {
             type_name: &address.resource.type_name,
@@ -671,6 +671,10 @@ async fn apply_instance(
         })
         .await
         .map_err(|e| located(e.summary.clone(), e.detail.clone()))?;
+    // The permits bound provider calls, not state recording: the journal's synced writes are
+    // serialized, and holding a permit through them kept the provider idle (issue 4's
+    // scheduling benchmark in BENCHMARKS.md).
+    drop(planning_permit);
     if let Some(planned) = &change.after {
         if !consistent(planned, &final_plan.planned) {
             return Err(located(
@@ -712,6 +716,7 @@ async fn apply_instance(
     } else {
         token(the_plan(run), address, change.action)
     };
+    let permit = run.semaphore.acquire().await;
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: operation,
@@ -727,6 +732,7 @@ async fn apply_instance(
         progress: progress_for(run, address),
     };
     let result = with_progress(run, address, operation, provider.apply_resource(request)).await;
+    drop(permit);
     let object = |value: Value, status: ObjectStatus| InstanceObject {
         value,
         provider: run.provider_address(provider_ref),

@@ -16,7 +16,7 @@ use crate::config::{Expr, ModuleTree, ProviderRef};
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 use crate::lang::{self, Reference, Referenceable};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 /// A module path: the names of the module calls from the root (`["vpc"]`); empty for the root.
@@ -84,6 +84,10 @@ pub struct Edge {
 pub struct Graph {
     pub graph: DiGraph<Node, Edge>,
     pub index: HashMap<Node, NodeIndex>,
+    /// The edges already added, to skip duplicates in constant time: petgraph's `find_edge`
+    /// scans the source's outgoing edges, and the provider and module-expansion nodes have an
+    /// edge to every resource, which made building the graph quadratic in the resource count.
+    edges: HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl Graph {
@@ -98,7 +102,7 @@ impl Graph {
 
     fn edge(&mut self, from: &Node, to: NodeIndex, span: Option<Span>) {
         if let Some(&f) = self.index.get(from) {
-            if f != to && self.graph.find_edge(f, to).is_none() {
+            if f != to && self.edges.insert((f, to)) {
                 self.graph.add_edge(f, to, Edge { span });
             }
         }

