@@ -386,6 +386,9 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
     });
     let started = Instant::now();
     let _permit = run.semaphore.acquire().await;
+    if run.cancelled() {
+        return false;
+    }
     let request = ApplyRequest {
         type_name: address.resource.type_name.clone(),
         prior: Some(before),
@@ -663,6 +666,10 @@ async fn apply_instance(
         Action::Create
     };
     let planning_permit = run.semaphore.acquire().await;
+    // Interrupted while waiting for a turn: this operation never starts.
+    if run.cancelled() {
+        return Ok(current.map(|c| c.value));
+    }
     let final_plan = provider
         .plan_resource(PlanRequest {
             type_name: &address.resource.type_name,
@@ -717,6 +724,18 @@ async fn apply_instance(
         token(the_plan(run), address, change.action)
     };
     let permit = run.semaphore.acquire().await;
+    if run.cancelled() {
+        if operation == Action::Create {
+            record(
+                run,
+                StateChange::CreateAbandoned {
+                    address: address.clone(),
+                },
+            )
+            .await;
+        }
+        return Ok(current.map(|c| c.value));
+    }
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: operation,
