@@ -845,20 +845,7 @@ async fn apply_instance(
 
 /// The schema's sensitive marks on a provider's result.
 fn remark(schema: &crate::providers::ResourceSchema, value: Value) -> Value {
-    let mut value = value;
-    for (name, attribute) in &schema.block.attributes {
-        if attribute.sensitive {
-            if let Some(v) = value.get_attr(name).cloned() {
-                if !v.is_null() {
-                    value.set_at_path(
-                        &[crate::value::PathStep::Attr(name.clone())],
-                        v.mark_sensitive(),
-                    );
-                }
-            }
-        }
-    }
-    value
+    super::plan::mark_sensitive_attributes(&schema.block, value)
 }
 
 /// Where in the resource block an attribute is set, for errors about it.

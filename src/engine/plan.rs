@@ -301,8 +301,13 @@ pub(super) fn mark_schema_sensitive(run: &Run, address: &ResourceInstance, value
     let Some(resource) = schema.resources.get(&address.resource.type_name) else {
         return value;
     };
+    mark_sensitive_attributes(&resource.block, value)
+}
+
+/// The schema's sensitive marks on a value that came from a provider or a state file.
+pub(super) fn mark_sensitive_attributes(block: &crate::providers::Block, value: Value) -> Value {
     let mut value = value;
-    for (name, attribute) in &resource.block.attributes {
+    for (name, attribute) in &block.attributes {
         if attribute.sensitive {
             if let Some(v) = value.get_attr(name).cloned() {
                 if !v.is_null() {
