@@ -297,3 +297,57 @@ resource "terraform_data" "second" {
         pulled["serial"]
     );
 }
+
+#[test]
+fn init_migrate_state_moves_local_state_to_s3() {
+    let moto = Moto::start();
+    create_bucket(&moto, "migrated-state");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    std::fs::write(
+        dir.join("main.tf"),
+        "resource \"terraform_data\" \"kept\" {\n  input = \"x\"\n}\n",
+    )
+    .unwrap();
+    ok(&run(&moto, dir, &["apply", "-auto-approve"]), "local apply");
+    std::fs::write(
+        dir.join("backend.tf"),
+        "terraform {\n  backend \"s3\" {\n    bucket = \"migrated-state\"\n    key    = \"m/terraform.tfstate\"\n    region = \"us-east-1\"\n  }\n}\n",
+    )
+    .unwrap();
+    let endpoint = format!("-backend-config=endpoint={}", moto.endpoint);
+    // Without -migrate-state, init refuses to silently leave the local state behind.
+    let refused = run(
+        &moto,
+        dir,
+        &["init", &endpoint, "-backend-config=use_path_style=true"],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("-migrate-state"));
+    ok(
+        &run(
+            &moto,
+            dir,
+            &[
+                "init",
+                "-migrate-state",
+                &endpoint,
+                "-backend-config=use_path_style=true",
+            ],
+        ),
+        "init -migrate-state",
+    );
+    // The state now comes from S3: move the local file away to be sure.
+    std::fs::rename(dir.join("terraform.tfstate"), dir.join("old.tfstate")).unwrap();
+    assert_eq!(
+        ok(&run(&moto, dir, &["state", "list"]), "state list").trim(),
+        "terraform_data.kept"
+    );
+    let plan = run(&moto, dir, &["plan", "-detailed-exitcode"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+}
