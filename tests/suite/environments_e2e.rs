@@ -244,12 +244,14 @@ fn concurrent_applies_on_one_workspace_queue_and_both_land() {
   }
 }
 
-resource "terraform_data" "first" {
-  input = "first"
+resource "fake_resource" "first" {
+  name       = "first"
+  latency_ms = 2000
 }
 
-resource "terraform_data" "second" {
-  input = "second"
+resource "fake_resource" "second" {
+  name       = "second"
+  latency_ms = 2000
 }
 "#,
     )
@@ -274,8 +276,8 @@ resource "terraform_data" "second" {
             .spawn()
             .unwrap()
     };
-    let a = spawn("terraform_data.first");
-    let b = spawn("terraform_data.second");
+    let a = spawn("fake_resource.first");
+    let b = spawn("fake_resource.second");
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     ok(&a, "first apply");
     ok(&b, "second apply");
@@ -286,7 +288,7 @@ resource "terraform_data" "second" {
     let listed = ok(&run(&moto, dir, &["state", "list"]), "state list");
     assert_eq!(
         listed.lines().collect::<Vec<_>>(),
-        vec!["terraform_data.first", "terraform_data.second"],
+        vec!["fake_resource.first", "fake_resource.second"],
         "one run's work was lost"
     );
     let pulled: serde_json::Value =
