@@ -269,9 +269,26 @@ fn add_deletions(
 
 /// Records one change durably, then applies it to the working state.
 async fn record(run: &Run, change: StateChange) {
+    // Group commit: the change joins a queue; whoever gets the writer next records everything
+    // queued with one sync. A change is applied to the working state only once it is durable,
+    // and in journal order.
+    run.pending_records
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(change);
     let mut writer = run.writer.lock().await;
+    let batch = std::mem::take(
+        &mut *run
+            .pending_records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    if batch.is_empty() {
+        // Another caller recorded this change along with its own while this one waited.
+        return;
+    }
     if let Some(writer) = writer.as_mut() {
-        if let Err(error) = writer.record(&change).await {
+        if let Err(error) = writer.record_all(&batch).await {
             run.error(
                 Diagnostic::error("Failed to record state")
                     .with_detail(error.to_string())
@@ -279,10 +296,10 @@ async fn record(run: &Run, change: StateChange) {
             );
         }
     }
-    run.state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .apply_change(&change);
+    let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+    for change in &batch {
+        state.apply_change(change);
+    }
 }
 
 fn token(plan: &Plan, address: &ResourceInstance, action: Action) -> String {

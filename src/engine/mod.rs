@@ -234,6 +234,7 @@ impl Engine {
             cancelled: self.cancelled.clone(),
             phase,
             writer: tokio::sync::Mutex::new(None),
+            pending_records: Mutex::new(Vec::new()),
             root_dir,
             targeted: Mutex::new(None),
         }))
@@ -305,6 +306,8 @@ struct Run {
     cancelled: Arc<AtomicBool>,
     phase: Phase,
     writer: tokio::sync::Mutex<Option<Box<dyn StateWriter>>>,
+    /// Changes waiting for the writer (see `apply::record`).
+    pending_records: Mutex<Vec<crate::state::StateChange>>,
     root_dir: PathBuf,
     /// The resource nodes a `-target` selects (with their dependencies); `None` without targets.
     targeted: Mutex<Option<std::collections::HashSet<graph::Node>>>,

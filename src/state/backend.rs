@@ -193,6 +193,15 @@ pub trait StateWriter: Send {
     /// Records one change durably before returning. Its cost does not depend on the state's
     /// size (amortised: now and then the whole state is written and the journal emptied).
     async fn record(&mut self, change: &StateChange) -> Result<(), StateError>;
+    /// Records several changes, in order, durably before returning: what operations that end
+    /// at the same moment share (one sync for all, a group commit). The default records them
+    /// one by one.
+    async fn record_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
+        for change in changes {
+            self.record(change).await?;
+        }
+        Ok(())
+    }
     /// Writes the full state and clears the journal.
     async fn finish(&mut self, state: &State) -> Result<(), StateError>;
     /// The serial of the last full write ([`StateWriter::finish`] or a compaction), if any.

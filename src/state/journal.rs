@@ -119,6 +119,18 @@ impl Journal {
     }
 
     /// Appends one change and syncs it to disk.
+    /// Appends several changes with one write and one sync.
+    pub fn append_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
+        let mut lines = Vec::new();
+        for change in changes {
+            serde_json::to_writer(&mut lines, change)
+                .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;
+            lines.push(b'\n');
+        }
+        self.write_line(&lines)
+    }
+
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     pub fn append(&mut self, change: &StateChange) -> Result<(), StateError> {
         let mut line = serde_json::to_vec(change)
             .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;

@@ -365,7 +365,13 @@ impl LocalWriter {
 #[async_trait]
 impl StateWriter for LocalWriter {
     async fn record(&mut self, change: &StateChange) -> Result<(), StateError> {
-        self.state.apply_change(change);
+        self.record_all(std::slice::from_ref(change)).await
+    }
+
+    async fn record_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
+        for change in changes {
+            self.state.apply_change(change);
+        }
         let journal = match &mut self.journal {
             Some(journal) => journal,
             None => self.journal.insert(Journal::create(
@@ -376,7 +382,7 @@ impl StateWriter for LocalWriter {
                 },
             )?),
         };
-        journal.append(change)?;
+        journal.append_all(changes)?;
         if journal.len() > self.threshold {
             self.compact()?;
         }
