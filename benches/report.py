@@ -2,8 +2,8 @@
 
 Usage: python3 benches/report.py RESULTS OUTPUT --commit C --date D --load L --full true|false
        --cpu MODEL --cores N --rustc VERSION --terraform VERSION
-RESULTS holds one line per measurement: `KEY MEDIAN_WALL_SECONDS PEAK_RSS_KB FASTEST SLOWEST`, or `KEY BYTES` for a
-state file size (KEY `<configuration>.state.<tool>`).
+RESULTS holds one line per measurement: `KEY MEDIAN_WALL_SECONDS PEAK_RSS_KB FASTEST SLOWEST CPU`,
+or `KEY BYTES` for a state file size (KEY `<configuration>.state.<tool>`).
 """
 import argparse
 
@@ -65,11 +65,14 @@ def main():
     quoted_used = False
 
     def timing(key, spread=False):
-        wall, rss, fastest, slowest = results[key]
+        wall, rss, fastest, slowest = results[key][:4]
         text = seconds(wall)
         if spread and fastest != slowest:
             text += f" ({float(fastest):.1f}–{float(slowest):.1f})"
         return text, megabytes(rss)
+
+    def cpu(key):
+        return seconds(results[key][4])
 
     lines = []
     add = lines.append
@@ -87,14 +90,14 @@ def main():
     add("## Strata and Terraform side by side")
     add("")
     add("Wall time is the median of the runs (each apply on an empty state; the fastest and slowest apply")
-    add("in parentheses); peak RSS is the largest among the runs. *Ratio* is Terraform's wall time over")
-    add("Strata's.")
+    add("in parentheses); CPU is user + system time of the median run; peak RSS is the largest among the")
+    add("runs. *Ratio* is Terraform's wall time over Strata's.")
     add("")
-    add("| configuration | command | Strata wall | Strata peak RSS | Terraform wall | Terraform peak RSS | ratio |")
-    add("|---|---|---:|---:|---:|---:|---:|")
+    add("| configuration | command | Strata wall | Strata CPU | Strata peak RSS | Terraform wall | Terraform CPU | Terraform peak RSS | ratio (wall) |")
+    add("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     strata_wall, strata_rss = timing("startup.strata")
     terraform_wall, terraform_rss = timing("startup.terraform")
-    add(f"| (start-up) | `version` | {strata_wall} | {strata_rss} | {terraform_wall} | {terraform_rss} | |")
+    add(f"| (start-up) | `version` | {strata_wall} | {cpu('startup.strata')} | {strata_rss} | {terraform_wall} | {cpu('startup.terraform')} | {terraform_rss} | |")
     for name, label in CONFIGURATIONS:
         for position, (command, command_label) in enumerate(COMMANDS):
             spread = command == "apply"
@@ -102,6 +105,7 @@ def main():
             key = f"{name}.{command}.terraform"
             if key in results:
                 terraform_wall, terraform_rss = timing(key, spread)
+                terraform_cpu = cpu(key)
                 ratio = float(results[key][0]) / max(float(results[f"{name}.{command}.strata"][0]), 0.01)
                 ratio = f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
             else:
@@ -109,8 +113,10 @@ def main():
                 quoted_used = True
                 terraform_wall = f"*{quoted[position]}* (quoted)"
                 terraform_rss = f"*{quoted[3]}* (quoted, whole run)" if position == 0 else ""
+                terraform_cpu = ""
                 ratio = ""
-            add(f"| {label if position == 0 else ''} | {command_label} | {strata_wall} | {strata_rss} | {terraform_wall} | {terraform_rss} | {ratio} |")
+            strata_cpu = cpu(f"{name}.{command}.strata")
+            add(f"| {label if position == 0 else ''} | {command_label} | {strata_wall} | {strata_cpu} | {strata_rss} | {terraform_wall} | {terraform_cpu} | {terraform_rss} | {ratio} |")
     add("")
     if quoted_used:
         add("*Quoted* figures were not measured in this run: they are the ranges measured earlier on a")
@@ -164,8 +170,8 @@ def main():
     add("  `main.tf` runs unchanged on each, in its own fresh directory with its own local state.")
     add("- Configurations come from `benches/generate.py` (`count`, `chain`, `tree`, `fake-chains`); chained")
     add("  blocks take the previous block's `id` as `input`.")
-    add("- Every command runs under `/usr/bin/time -f '%e %M'`: wall seconds and peak resident set size of the")
-    add("  process. Both tools run with their defaults otherwise (`-parallelism=10`, refresh on; `-no-color")
+    add("- Every command runs under `/usr/bin/time -f '%e %M %U %S'`: wall seconds, peak resident set size and")
+    add("  CPU time (user + system) of the process. Both tools run with their defaults otherwise (`-parallelism=10`, refresh on; `-no-color")
     add("  -input=false`, output discarded into a log). Every command runs `BENCH_RUNS` times (default 3), the")
     add("  median reported; each apply in a fresh directory on an empty state. Exceptions: Terraform's applies")
     add("  under `--full` and its validation of the 10,000-block chain (about a minute) run once.")

