@@ -118,7 +118,7 @@ lifecycle() {
   measure "$name.plan.$tool" "$runs" "$directory" "${program[@]}" plan -no-color -input=false
   fresh_measure "$name.apply.$tool" "$apply_runs" "$directory" "${program[@]}" apply -auto-approve -no-color -input=false
   measure "$name.replan.$tool" "$runs" "$directory" "${program[@]}" plan -no-color -input=false
-  echo "$name.state.$tool $(stat -c %s "$directory/terraform.tfstate")" >>"$results"
+  echo "$name.state.$tool $(stat -c %s "$directory/terraform.tfstate")" | tee -a "$results"
 }
 
 date_started=$(date -u '+%Y-%m-%d %H:%M UTC')
