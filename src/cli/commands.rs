@@ -291,7 +291,16 @@ pub async fn init(
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     let settings = backend::configured_settings(&tree, backend_config, &context.dir)?;
-    let previous = backend::read_settings(&context.dir)?;
+    // Without recorded settings, the directory used the local backend: it counts as the
+    // previous backend when it holds state.
+    let previous = match backend::read_settings(&context.dir)? {
+        Some(recorded) => Some(recorded),
+        None if local_state_exists(&context.dir) => Some(backend::BackendSettings {
+            backend_type: "local".into(),
+            settings: BTreeMap::new(),
+        }),
+        None => None,
+    };
     println!("{}", context.style.bold("Initializing the backend..."));
     if let Some(previous) = previous.as_ref().filter(|p| **p != settings) {
         if migrate_state {
@@ -360,6 +369,10 @@ pub async fn init(
         )
     );
     Ok(0)
+}
+
+fn local_state_exists(dir: &Path) -> bool {
+    dir.join("terraform.tfstate").exists() || dir.join("terraform.tfstate.d").is_dir()
 }
 
 fn collect_providers(tree: &ModuleTree, names: &mut Vec<String>) {
@@ -442,7 +455,8 @@ pub fn fmt(
         eprintln!("{}", context.style.red(&format!("Error: {error}")));
     }
     if !report.errors.is_empty() {
-        return Ok(1);
+        // As terraform fmt: 2 when a file could not be parsed.
+        return Ok(2);
     }
     Ok(if check && !report.changed.is_empty() {
         3

@@ -70,6 +70,10 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     };
     let config_count = config_plan.dependencies.len();
     let walk_plan = add_deletions(&run, config_plan, &deletions, destroy_mode);
+    if destroy_mode {
+        let diagnostics = super::plan::configure_providers(&run).await;
+        run.error(diagnostics);
+    }
     if plan.mode != PlanMode::RefreshOnly {
         let run2 = run.clone();
         let deletions = Arc::new(deletions);
@@ -85,6 +89,28 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
             }
         })
         .await;
+    }
+    // A destroy leaves no data sources behind either.
+    if destroy_mode
+        && !run.cancelled()
+        && !run
+            .diagnostics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .has_errors()
+    {
+        let data: Vec<ResourceInstance> = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resources
+            .keys()
+            .filter(|a| a.resource.mode == ResourceMode::Data)
+            .cloned()
+            .collect();
+        for address in data {
+            record(&run, StateChange::Remove { address }).await;
+        }
     }
     // Root outputs, from what the walk evaluated.
     let outputs: BTreeMap<String, OutputValue> = if destroy_mode {
@@ -194,10 +220,10 @@ fn add_deletions(
             set
         })
         .collect();
-    for i in 0..deletions.len() {
+    for (i, depends_on) in depends.iter().enumerate() {
         for (j, b) in deletions.iter().enumerate() {
             if i != j
-                && depends[i]
+                && depends_on
                     .contains(&(b.address.module.module_path(), b.address.resource.clone()))
             {
                 // a depends on b: destroy a first.
@@ -360,6 +386,9 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
     });
     let started = Instant::now();
     let _permit = run.semaphore.acquire().await;
+    if run.cancelled() {
+        return false;
+    }
     let request = ApplyRequest {
         type_name: address.resource.type_name.clone(),
         prior: Some(before),
@@ -470,7 +499,11 @@ pub(super) async fn apply_resource_node(
                 .unwrap_or_else(|e| e.into_inner())
                 .resources
                 .get(&address)
-                .cloned();
+                .cloned()
+                .map(|mut object| {
+                    object.value = super::plan::typed(&schema.block, object.value);
+                    object
+                });
             let change = match change {
                 Some(change)
                     if change.action != Action::NoOp && change.action != Action::Delete =>
@@ -633,6 +666,10 @@ async fn apply_instance(
         Action::Create
     };
     let planning_permit = run.semaphore.acquire().await;
+    // Interrupted while waiting for a turn: this operation never starts.
+    if run.cancelled() {
+        return Ok(current.map(|c| c.value));
+    }
     let final_plan = provider
         .plan_resource(PlanRequest {
             type_name: &address.resource.type_name,
@@ -687,6 +724,18 @@ async fn apply_instance(
         token(the_plan(run), address, change.action)
     };
     let permit = run.semaphore.acquire().await;
+    if run.cancelled() {
+        if operation == Action::Create {
+            record(
+                run,
+                StateChange::CreateAbandoned {
+                    address: address.clone(),
+                },
+            )
+            .await;
+        }
+        return Ok(current.map(|c| c.value));
+    }
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: operation,
@@ -796,20 +845,7 @@ async fn apply_instance(
 
 /// The schema's sensitive marks on a provider's result.
 fn remark(schema: &crate::providers::ResourceSchema, value: Value) -> Value {
-    let mut value = value;
-    for (name, attribute) in &schema.block.attributes {
-        if attribute.sensitive {
-            if let Some(v) = value.get_attr(name).cloned() {
-                if !v.is_null() {
-                    value.set_at_path(
-                        &[crate::value::PathStep::Attr(name.clone())],
-                        v.mark_sensitive(),
-                    );
-                }
-            }
-        }
-    }
-    value
+    super::plan::mark_sensitive_attributes(&schema.block, value)
 }
 
 /// Where in the resource block an attribute is set, for errors about it.

@@ -218,7 +218,14 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                         .map(str::to_string),
                 });
             }
-            let values: Vec<Value> = instances.iter().map(|(_, o)| o.value.clone()).collect();
+            let schema = provider.schema();
+            let values: Vec<Value> = instances
+                .iter()
+                .map(|(_, o)| match schema.resources.get(&type_name) {
+                    Some(resource) => typed(&resource.block, o.value.clone()),
+                    None => o.value.clone(),
+                })
+                .collect();
             let results = provider.read_resources(&type_name, &values).await;
             (instances, results)
         }));
@@ -294,8 +301,13 @@ pub(super) fn mark_schema_sensitive(run: &Run, address: &ResourceInstance, value
     let Some(resource) = schema.resources.get(&address.resource.type_name) else {
         return value;
     };
+    mark_sensitive_attributes(&resource.block, value)
+}
+
+/// The schema's sensitive marks on a value that came from a provider or a state file.
+pub(super) fn mark_sensitive_attributes(block: &crate::providers::Block, value: Value) -> Value {
     let mut value = value;
-    for (name, attribute) in &resource.block.attributes {
+    for (name, attribute) in &block.attributes {
         if attribute.sensitive {
             if let Some(v) = value.get_attr(name).cloned() {
                 if !v.is_null() {
@@ -767,7 +779,11 @@ async fn plan_resource_node(
                 .unwrap_or_else(|e| e.into_inner())
                 .resources
                 .get(&address)
-                .cloned();
+                .cloned()
+                .map(|mut object| {
+                    object.value = typed(&schema.block, object.value);
+                    object
+                });
             if !targeted {
                 if let Some(prior) = prior {
                     values.insert(address.key.clone(), prior.value.clone());
@@ -795,7 +811,10 @@ async fn plan_resource_node(
                 }
             }
             if run.lenient() {
-                values.insert(address.key.clone(), config_value);
+                // Validation: what the provider will compute is unknown.
+                let planned =
+                    crate::providers::default_plan(&schema.block, None, &config_value).planned;
+                values.insert(address.key.clone(), planned);
                 continue;
             }
             let run = run.clone();
@@ -893,7 +912,8 @@ async fn plan_resource_node(
                 ResourceValues {
                     expansion,
                     instances: values,
-                    unknown: false,
+                    // Validation does not know how many instances there will be.
+                    unknown: run.lenient() && (config.count.is_some() || config.for_each.is_some()),
                 },
             );
     }
@@ -1343,13 +1363,7 @@ fn output_changes(run: &Run, state: &crate::state::State) -> BTreeMap<String, Ou
 /// `strata destroy`'s plan: every managed instance in state, deleted.
 async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     // Configure providers (refreshing what they own) so deletions can run.
-    let providers: Vec<ProviderRef> = run.providers.keys().cloned().collect();
-    let mut diagnostics = Diagnostics::new();
-    for provider in providers {
-        if let Err(d) = visit_provider(&run, &provider).await {
-            diagnostics.extend(d);
-        }
-    }
+    let diagnostics = configure_providers(&run).await;
     diagnostics.into_result(())?;
     let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut errors = Diagnostics::new();
@@ -1416,4 +1430,68 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
         refreshed: state,
         warnings: Diagnostics::new(),
     })
+}
+
+/// Configures every provider, first evaluating the variables, locals and module expansions
+/// their configurations depend on (for `destroy`, which walks no resources). Providers only
+/// found in state are configured with an empty configuration.
+pub(super) async fn configure_providers(run: &Arc<Run>) -> Diagnostics {
+    let graph = &run.graph.graph;
+    let mut needed = HashSet::new();
+    let mut stack: Vec<petgraph::graph::NodeIndex> = graph
+        .node_indices()
+        .filter(|&i| matches!(graph[i], Node::Provider { .. }))
+        .collect();
+    while let Some(node) = stack.pop() {
+        if needed.insert(node) {
+            stack.extend(graph.neighbors_directed(node, petgraph::Direction::Incoming));
+        }
+    }
+    let mut diagnostics = Diagnostics::new();
+    let order = match petgraph::algo::toposort(graph, None) {
+        Ok(order) => order,
+        Err(_) => {
+            diagnostics.push(Diagnostic::error("Cycle in configuration"));
+            return diagnostics;
+        }
+    };
+    for node in order.into_iter().filter(|n| needed.contains(n)) {
+        if matches!(graph[node], Node::Resource { .. }) {
+            continue;
+        }
+        if !visit_node(run.clone(), node.index()).await {
+            diagnostics.extend(std::mem::take(
+                &mut *run.diagnostics.lock().unwrap_or_else(|e| e.into_inner()),
+            ));
+        }
+    }
+    let in_graph: HashSet<ProviderRef> = graph
+        .node_indices()
+        .filter_map(|i| match &graph[i] {
+            Node::Provider { provider } => Some(provider.clone()),
+            _ => None,
+        })
+        .collect();
+    let extra: Vec<ProviderRef> = run
+        .providers
+        .keys()
+        .filter(|p| !in_graph.contains(*p))
+        .cloned()
+        .collect();
+    for provider in extra {
+        if let Err(d) = visit_provider(run, &provider).await {
+            diagnostics.extend(d);
+        }
+    }
+    diagnostics
+}
+
+/// A value read from a state file (which carries no types: lists come back as tuples, maps as
+/// objects) converted to its schema's types, marks kept; unchanged if it does not convert.
+pub(super) fn typed(block: &crate::providers::Block, value: Value) -> Value {
+    let (plain, paths) = value.clone().deep_unmark();
+    match convert(plain, &block.value_type()) {
+        Ok(converted) => converted.mark_paths(&paths),
+        Err(_) => value,
+    }
 }

@@ -8,8 +8,10 @@ use super::refs::{root_reference, StaticStep, TraversalCollector};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
 use crate::value::{convert, Type, Value};
 use hcl_edit::expr::{Expression, FuncCall};
+use hcl_edit::template::Template;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 impl Evaluator<'_> {
     pub(crate) fn call(&mut self, call: &FuncCall) -> EvalResult {
@@ -295,7 +297,7 @@ impl Evaluator<'_> {
                 .into())
             }
         };
-        let template = match hcl_edit::parser::parse_template(&text) {
+        let template = match parse_template_cached(&text) {
             Ok(template) => template,
             Err(error) => {
                 return Err(self.error(
@@ -311,6 +313,25 @@ impl Evaluator<'_> {
         let value = inner.template_value(&template, true)?;
         Ok(value.mark_if(sensitive))
     }
+}
+
+/// Parses a template file's text, remembering the result: a `templatefile` call in a resource
+/// with `count = 1000` reads the same file a thousand times, and parsing costs more than
+/// evaluating. Keyed by the text itself, so a changed file is parsed again.
+fn parse_template_cached(text: &str) -> Result<Arc<Template>, hcl_edit::parser::Error> {
+    static CACHE: LazyLock<Mutex<HashMap<String, Arc<Template>>>> = LazyLock::new(Mutex::default);
+    if let Some(template) = CACHE.lock().ok().and_then(|cache| cache.get(text).cloned()) {
+        return Ok(template);
+    }
+    let template = Arc::new(hcl_edit::parser::parse_template(text)?);
+    if let Ok(mut cache) = CACHE.lock() {
+        // Bounded: a run reads a handful of template files.
+        if cache.len() >= 256 {
+            cache.clear();
+        }
+        cache.insert(text.to_string(), template.clone());
+    }
+    Ok(template)
 }
 
 /// Whether the static steps from `value` reach an unknown, or a value with unknowns inside.

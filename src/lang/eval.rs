@@ -319,12 +319,11 @@ impl<'a> Evaluator<'a> {
                 whole_span,
             ));
         }
-        if self.binding(name).is_some() {
-            let value = self
-                .binding(name)
-                .map(Cow::Borrowed)
-                .unwrap_or(Cow::Owned(Value::Null));
-            return self.apply(value, operators, &keys).map(Cow::into_owned);
+        if let Some(bound) = self.binding(name) {
+            // Borrowed: only the part the traversal reaches is copied.
+            return self
+                .apply(Cow::Borrowed(bound), operators, &keys)
+                .map(Cow::into_owned);
         }
         if self.mode == Mode::TemplateOnly {
             return Err(self.error(
@@ -448,6 +447,11 @@ impl<'a> Evaluator<'a> {
         };
         let result = match value.as_ref() {
             Value::Null => Value::Tuple(Vec::new()),
+            // The result is unknown too; its type follows from the element type.
+            Value::Unknown(Type::List(element) | Type::Set(element)) => {
+                let item = each(&Value::Unknown((**element).clone()))?;
+                Value::Unknown(Type::list(item.type_of()))
+            }
             Value::Unknown(_) => Value::unknown(),
             Value::List(items) | Value::Set(items) => {
                 Value::List(items.iter().map(each).collect::<EvalResult<Vec<_>>>()?)
@@ -467,7 +471,8 @@ impl<'a> Evaluator<'a> {
         range: Option<Range<usize>>,
     ) -> EvalResult<(Cow<'v, Value>, bool)> {
         let (value, sensitive) = unmark_cow(value);
-        let found = match value.as_ref() {
+        // First the errors; then the attribute, borrowed when the value is.
+        match value.as_ref() {
             Value::Null => {
                 return Err(self.error(
                     "Attempt to get attribute from null value",
@@ -488,7 +493,6 @@ impl<'a> Evaluator<'a> {
                     }
                     return Err(diagnostic.into());
                 }
-                true
             }
             Value::Map(entries) => {
                 if !entries.contains_key(name) {
@@ -498,7 +502,6 @@ impl<'a> Evaluator<'a> {
                         self.at(range.clone()),
                     ));
                 }
-                true
             }
             Value::List(_) | Value::Tuple(_) => {
                 return Err(self.error(
@@ -521,8 +524,7 @@ impl<'a> Evaluator<'a> {
                     self.at(range.clone()),
                 ))
             }
-        };
-        debug_assert!(found);
+        }
         let projected = project(value, |v| {
             v.as_entries().and_then(|entries| entries.get(name))
         });
@@ -1139,5 +1141,37 @@ mod tests {
         let names = ["name", "size", "tags"];
         assert_eq!(suggest("nmae", names.iter().copied()), Some("name"));
         assert_eq!(suggest("completely_different", names.iter().copied()), None);
+    }
+}
+
+/// Deeply nested input either fails to parse (hcl-edit limits nesting) or evaluates; it never
+/// overflows the stack (which would abort, worse than a panic).
+#[cfg(test)]
+mod depth {
+    #[test]
+    fn deep_nesting_never_overflows() {
+        let mut evaluated = 0;
+        for depth in [50usize, 1000, 20000] {
+            for text in [
+                format!("{}1{}", "[".repeat(depth), "]".repeat(depth)),
+                format!("1{}", " + 1".repeat(depth)),
+                format!("{}true", "!".repeat(depth)),
+                format!("{}1", "true ? 1 : ".repeat(depth)),
+                format!("{{a=1}}{}", ".a".repeat(depth)),
+                format!("{}x{}", "\"${".repeat(depth), "}\"".repeat(depth)),
+            ] {
+                if let Ok(expr) = hcl_edit::parser::parse_expr(&text) {
+                    let file = std::sync::Arc::new(crate::diagnostics::SourceFile::new(
+                        "deep.tf",
+                        text.clone(),
+                    ));
+                    let _ = super::Evaluator::new(None, file, super::Mode::Literal).eval(&expr);
+                    let mut collector = crate::lang::refs::TraversalCollector::new();
+                    collector.expr(&expr);
+                    evaluated += 1;
+                }
+            }
+        }
+        assert!(evaluated >= 5, "the shallow cases must parse: {evaluated}");
     }
 }

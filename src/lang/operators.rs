@@ -84,8 +84,13 @@ pub(crate) fn binary(
     use BinaryOperator::*;
     if let Eq | NotEq = operator {
         let sensitive = lhs.contains_sensitive() || rhs.contains_sensitive();
+        // As in cty, values of different types are never equal: a list is not equal to a
+        // tuple with the same elements (`var.list == []` is false).
         let result = match lhs.equals(&rhs) {
-            Some(equal) => Value::Bool(equal == matches!(operator, Eq)),
+            Some(equal) => {
+                let equal = equal && lhs.type_of() == rhs.type_of();
+                Value::Bool(equal == matches!(operator, Eq))
+            }
             None => Value::Unknown(Type::Bool),
         };
         return Ok(result.mark_if(sensitive));
@@ -184,8 +189,19 @@ pub(crate) fn conditional(
             ))
         }
         Value::Unknown(_) => {
-            let ty =
-                unify_loose(&type_of(&true_result), &type_of(&false_result)).unwrap_or(Type::Any);
+            let (true_type, false_type) = (type_of(&true_result), type_of(&false_result));
+            let Some(ty) = unify_loose(&true_type, &false_type) else {
+                // Either result could be chosen later: they must fit one type already.
+                return Err(evaluator.error(
+                    "Inconsistent conditional result types",
+                    format!(
+                        "The true and false result expressions must have consistent types. The 'true' value is {}, but the 'false' value is {}.",
+                        true_type.friendly_name(),
+                        false_type.friendly_name()
+                    ),
+                    evaluator.at(condition_span),
+                ));
+            };
             let branch_sensitive = [&true_result, &false_result]
                 .iter()
                 .any(|r| r.as_ref().is_ok_and(Value::contains_sensitive));

@@ -292,7 +292,7 @@ impl Provider for FakeProvider {
     async fn import_resource(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
         self.read_object(id)?.ok_or_else(|| {
             ProviderError::new(
-                format!("cannot import non-existent remote object"),
+                "cannot import non-existent remote object".to_string(),
                 format!("no {type_name} with id `{id}` exists in the fake store"),
             )
         })

@@ -54,12 +54,20 @@ fn plan_block(
         path.push(PathStep::Attr(name.clone()));
         let configured = config.get_attr(name).cloned().unwrap_or(Value::Null);
         let prior_value = prior.and_then(|p| p.get_attr(name));
-        let value = if !configured.is_null() {
+        let value = if empty_or_null(&configured)
+            && prior_value.is_some_and(empty_or_null)
+            && !configured.is_unknown()
+        {
+            // As the AWS provider (plugin SDK v2) has it, an empty collection and null are the
+            // same: neither shows as a change to the other.
+            prior_value.cloned().unwrap_or(Value::Null)
+        } else if !configured.is_null() {
             configured
         } else if attribute.computed {
+            // As Terraform's proposed new state: a computed attribute the configuration leaves
+            // unset keeps its prior value (even null) unless the object is new.
             match prior_value {
-                Some(v) if !replacing && !v.is_null() => v.clone(),
-                Some(v) if !replacing && attribute.optional => v.clone(),
+                Some(v) if !replacing => v.clone(),
                 _ => Value::Unknown(attribute.ty.clone()),
             }
         } else {
@@ -180,6 +188,16 @@ fn plan_block(
         path.pop();
     }
     Value::Object(out)
+}
+
+/// Null, or a known empty list, set, map or object.
+fn empty_or_null(value: &Value) -> bool {
+    match value.unmarked() {
+        Value::Null => true,
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => items.is_empty(),
+        Value::Map(items) | Value::Object(items) => items.is_empty(),
+        _ => false,
+    }
 }
 
 fn configured_is_null(config: &Value, name: &str) -> bool {

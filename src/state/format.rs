@@ -4,12 +4,13 @@
 //! be read by the other and a round trip changes no byte.
 //!
 //! What the model does not keep: `check_results` (transient; written as `null` as Terraform
-//! writes it after a run), resource `identity` and `private` data (no built-in provider uses
-//! them), deposed objects and the pre-0.12 `attributes_flat` form (both rejected with a clear
-//! error rather than silently dropped, since dropping them would forget real infrastructure).
+//! writes it after a run), deposed objects and the pre-0.12 `attributes_flat` form (both
+//! rejected with a clear error rather than silently dropped, since dropping them would forget
+//! real infrastructure). A provider's `private` data and resource identities are carried in
+//! [`State::extras`] until the instance changes.
 //! Output types are not stored in the model: they are written as the value's own type.
 
-use super::{InstanceObject, ObjectStatus, OutputValue, State, StateError};
+use super::{InstanceExtras, InstanceObject, ObjectStatus, OutputValue, State, StateError};
 use crate::addrs::{
     AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
 };
@@ -68,11 +69,12 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
     }
 
     let mut resources = BTreeMap::new();
+    let mut extras = BTreeMap::new();
     match root.get("resources") {
         None | Some(Json::Null) => {}
         Some(Json::Array(items)) => {
             for (position, item) in items.iter().enumerate() {
-                read_resource(item, &mut resources)
+                read_resource(item, &mut resources, &mut extras)
                     .map_err(|m| fail(format!("resources[{position}]: {m}")))?;
             }
         }
@@ -97,6 +99,7 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         outputs,
         resources,
         pending_creates,
+        extras,
     })
 }
 
@@ -121,6 +124,12 @@ pub fn write_state_as(
 
     let mut outputs = Map::new();
     for (name, output) in &state.outputs {
+        // An output not known yet (its apply failed) is not recorded, as Terraform does: failing
+        // the whole write over it would lose the resources' progress instead.
+        if !output.value.is_wholly_known() {
+            tracing::debug!("output `{name}` is not known; not recorded in the state");
+            continue;
+        }
         let (value, _) = output.value.clone().deep_unmark();
         let mut entry = Map::new();
         entry.insert(
@@ -137,7 +146,7 @@ pub fn write_state_as(
 
     let mut resources = Vec::new();
     for (resource, instances) in group_resources(state) {
-        resources.push(write_resource(&resource, &instances)?);
+        resources.push(write_resource(&resource, &instances, &state.extras)?);
     }
     root.insert("resources".into(), Json::Array(resources));
     root.insert("check_results".into(), Json::Null);
@@ -186,6 +195,7 @@ fn group_resources(state: &State) -> Vec<(AbsResource, Vec<(&InstanceKey, &Insta
 fn write_resource(
     resource: &AbsResource,
     instances: &[(&InstanceKey, &InstanceObject)],
+    extras: &BTreeMap<ResourceInstance, InstanceExtras>,
 ) -> Result<Json, StateError> {
     let mut entry = Map::new();
     if !resource.module.is_root() {
@@ -233,7 +243,17 @@ fn write_resource(
                     .collect(),
             ),
         );
-        instance.insert("identity_schema_version".into(), json!(0));
+        let extra = extras.get(&address);
+        instance.insert(
+            "identity_schema_version".into(),
+            json!(extra.map_or(0, |e| e.identity_schema_version)),
+        );
+        if let Some(identity) = extra.and_then(|e| e.identity.as_ref()) {
+            instance.insert("identity".into(), identity.clone());
+        }
+        if let Some(private) = extra.and_then(|e| e.private.as_ref()) {
+            instance.insert("private".into(), json!(private));
+        }
         let mut dependencies: Vec<String> = object
             .dependencies
             .iter()
@@ -316,6 +336,7 @@ fn read_output(entry: &Json) -> Result<OutputValue, String> {
 fn read_resource(
     item: &Json,
     resources: &mut BTreeMap<ResourceInstance, InstanceObject>,
+    extras: &mut BTreeMap<ResourceInstance, InstanceExtras>,
 ) -> Result<(), String> {
     let item = item.as_object().ok_or("not an object")?;
     let required = |key: &str| -> Result<String, String> {
@@ -353,9 +374,12 @@ fn read_resource(
         Some(_) => return Err(format!("{resource}: `instances` is not a list")),
     };
     for instance in instances {
-        let (key, object) =
+        let (key, object, extra) =
             read_instance(instance, &provider).map_err(|m| format!("{resource}: {m}"))?;
         let address = resource.instance(key);
+        if extra != InstanceExtras::default() {
+            extras.insert(address.clone(), extra);
+        }
         if resources.insert(address.clone(), object).is_some() {
             return Err(format!("instance {address} appears twice"));
         }
@@ -363,7 +387,10 @@ fn read_resource(
     Ok(())
 }
 
-fn read_instance(instance: &Json, provider: &str) -> Result<(InstanceKey, InstanceObject), String> {
+fn read_instance(
+    instance: &Json,
+    provider: &str,
+) -> Result<(InstanceKey, InstanceObject, InstanceExtras), String> {
     let instance = instance.as_object().ok_or("an instance is not an object")?;
     let key = match instance.get("index_key") {
         None | Some(Json::Null) => InstanceKey::None,
@@ -429,6 +456,20 @@ fn read_instance(instance: &Json, provider: &str) -> Result<(InstanceKey, Instan
         .get("create_before_destroy")
         .and_then(Json::as_bool)
         .unwrap_or(false);
+    let extras = InstanceExtras {
+        private: instance
+            .get("private")
+            .and_then(Json::as_str)
+            .map(str::to_string),
+        identity: instance
+            .get("identity")
+            .filter(|identity| !identity.is_null())
+            .cloned(),
+        identity_schema_version: instance
+            .get("identity_schema_version")
+            .and_then(Json::as_u64)
+            .unwrap_or(0),
+    };
     Ok((
         key,
         InstanceObject {
@@ -439,6 +480,7 @@ fn read_instance(instance: &Json, provider: &str) -> Result<(InstanceKey, Instan
             create_before_destroy,
             status,
         },
+        extras,
     ))
 }
 
@@ -833,6 +875,20 @@ mod tests {
         assert_eq!(decode_dynamic(&Value::string("x")), None);
         let json = value_to_json(&encode_dynamic(&Value::Tuple(vec![Value::number(1)]))).unwrap();
         assert_eq!(json, json!({"type": ["tuple", ["number"]], "value": [1]}));
+    }
+
+    #[test]
+    fn unknown_outputs_are_left_out() {
+        let mut state = State::new();
+        state.outputs.insert(
+            "later".into(),
+            OutputValue {
+                value: Value::unknown(),
+                sensitive: false,
+            },
+        );
+        let text = write_state(&state).unwrap();
+        assert!(text.contains("\"outputs\": {}"), "{text}");
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub(crate) struct Journal {
 impl Journal {
     /// Creates (or empties) the journal at `path`, starting with `header`.
     pub fn create(path: &Path, header: &JournalHeader) -> Result<Journal, StateError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
+        }
         let file = OpenOptions::new()
             .create(true)
             .append(true)

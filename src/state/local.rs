@@ -4,8 +4,8 @@
 //! - workspace `default`: `terraform.tfstate` (or the configured `path`);
 //! - any other workspace: `terraform.tfstate.d/<workspace>/terraform.tfstate`;
 //! - beside each state file: `.backup` (the previous version), `.journal` (changes recorded by
-//!   an apply in progress, see [`super::journal`]), and the lock `.terraform.tfstate.lock.info`
-//!   with its queue (see [`super::lock`]).
+//!   an apply in progress, see the `journal` module), and the lock `.terraform.tfstate.lock.info`
+//!   with its queue (see the `lock` module).
 //!
 //! Writes are atomic (temporary file, fsync, rename, fsync of the directory) and private (mode
 //! 0600).
@@ -137,10 +137,10 @@ impl LocalBackend {
 
     /// Loads, and folds a leftover journal into the state file when that is safe.
     fn load_sync(&self, workspace: &str) -> Result<State, StateError> {
-        let (state, had_journal) = self.read_current(workspace)?;
+        let (mut state, had_journal) = self.read_current(workspace)?;
         if had_journal && self.may_settle(workspace)? {
-            if let Some(state) = &state {
-                self.store(workspace, state, None)?;
+            if let Some(state) = &mut state {
+                state.serial = self.store(workspace, state, None)?.0;
             }
             remove_if_exists(&self.journal_file(workspace))?;
         }

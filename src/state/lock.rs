@@ -129,33 +129,12 @@ impl FileLock {
             }
             return Err(self.refusal(None)?);
         }
-        let ticket = Ticket::take(&self.queue_dir)?;
-        let deadline = Instant::now() + timeout;
-        let mut told = false;
-        let mut last_heartbeat = Instant::now();
-        loop {
-            if ticket.is_first()? && self.try_create(&info)? {
-                return Ok(self.guard(info));
-            }
-            let holder = self.holder()?;
-            if let Some(holder) = &holder {
-                if holder.holder_is_gone() {
-                    return Err(holder.gone_error());
-                }
-                if !told {
-                    on_wait(holder);
-                    told = true;
-                }
-            }
-            if Instant::now() >= deadline {
-                return Err(self.refusal(holder)?);
-            }
-            if last_heartbeat.elapsed() >= TICKET_HEARTBEAT {
-                ticket.touch();
-                last_heartbeat = Instant::now();
-            }
-            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
-        }
+        let queue = LocalQueue {
+            lock: self,
+            ticket: Ticket::take(&self.queue_dir)?,
+        };
+        wait_in_queue(&queue, &info, timeout, on_wait, POLL, TICKET_HEARTBEAT).await?;
+        Ok(self.guard(info))
     }
 
     /// The error for a lock that could not be taken.
@@ -164,17 +143,7 @@ impl FileLock {
             Some(holder) => Some(holder),
             None => self.holder()?,
         };
-        Ok(match holder {
-            Some(holder) if holder.holder_is_gone() => holder.gone_error(),
-            Some(holder) => holder.locked_error(),
-            // Free now, but other runs queued ahead of this one.
-            None => StateError::Locked {
-                id: String::new(),
-                holder: "another run queued ahead".into(),
-                operation: "waiting".into(),
-                created: "just now".into(),
-            },
-        })
+        Ok(refusal(holder))
     }
 
     fn guard(&self, info: LockInfo) -> LockGuard {
@@ -202,6 +171,97 @@ impl FileLock {
                 remove_if_exists(&self.lock_path)
             }
         }
+    }
+}
+
+/// The local lock as a [`LockQueue`]: one waiter's ticket in the queue directory.
+struct LocalQueue<'a> {
+    lock: &'a FileLock,
+    ticket: Ticket,
+}
+
+#[async_trait]
+impl LockQueue for LocalQueue<'_> {
+    async fn my_turn(&self) -> Result<bool, StateError> {
+        self.ticket.is_first()
+    }
+    async fn try_acquire(&self, info: &LockInfo) -> Result<bool, StateError> {
+        self.lock.try_create(info)
+    }
+    async fn holder(&self) -> Result<Option<LockInfo>, StateError> {
+        self.lock.holder()
+    }
+    async fn heartbeat(&self) -> Result<(), StateError> {
+        self.ticket.touch();
+        Ok(())
+    }
+}
+
+/// What waiting for a lock in arrival order needs from a backend: a waiter's view of its own
+/// queue ticket, the lock itself, and its holder.
+#[async_trait]
+pub(crate) trait LockQueue: Send + Sync {
+    /// Whether no live waiter arrived before this one (removing the tickets of dead waiters).
+    async fn my_turn(&self) -> Result<bool, StateError>;
+    /// Takes the lock; `false` if it is held.
+    async fn try_acquire(&self, info: &LockInfo) -> Result<bool, StateError>;
+    /// The current holder, if any.
+    async fn holder(&self) -> Result<Option<LockInfo>, StateError>;
+    /// Shows that this waiter is still alive.
+    async fn heartbeat(&self) -> Result<(), StateError>;
+}
+
+/// Waits in the queue until this waiter's turn comes and the lock is free, then takes it.
+/// Tells `on_wait` about the holder once; fails when the holder is a dead process on this host
+/// (it will never release) or when `timeout` passes.
+pub(crate) async fn wait_in_queue(
+    queue: &dyn LockQueue,
+    info: &LockInfo,
+    timeout: Duration,
+    on_wait: OnLockWait<'_>,
+    poll: Duration,
+    heartbeat_every: Duration,
+) -> Result<(), StateError> {
+    let deadline = Instant::now() + timeout;
+    let mut told = false;
+    let mut last_heartbeat = Instant::now();
+    loop {
+        if queue.my_turn().await? && queue.try_acquire(info).await? {
+            return Ok(());
+        }
+        let holder = queue.holder().await?;
+        if let Some(holder) = &holder {
+            if holder.holder_is_gone() {
+                return Err(holder.gone_error());
+            }
+            if !told {
+                on_wait(holder);
+                told = true;
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(refusal(holder));
+        }
+        if last_heartbeat.elapsed() >= heartbeat_every {
+            queue.heartbeat().await?;
+            last_heartbeat = Instant::now();
+        }
+        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+    }
+}
+
+/// The error for a lock request that did not get the lock.
+pub(crate) fn refusal(holder: Option<LockInfo>) -> StateError {
+    match holder {
+        Some(holder) if holder.holder_is_gone() => holder.gone_error(),
+        Some(holder) => holder.locked_error(),
+        // Free now, but other runs queued ahead of this one (or it was released just now).
+        None => StateError::Locked {
+            id: String::new(),
+            holder: "another run queued ahead".into(),
+            operation: "waiting".into(),
+            created: "just now".into(),
+        },
     }
 }
 

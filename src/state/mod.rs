@@ -1,6 +1,15 @@
 //! State: what exists, as last recorded. The in-memory model ([`State`]), Terraform's state file
-//! format version 4 ([`format`]), and the backends that store it per workspace ([`backend`]):
-//! the local file backend (default) and S3.
+//! format version 4 ([`mod@format`]), and the backends that store it per workspace ([`backend`]):
+//! the local file backend (default, [`local`]) and S3 (`s3`, with the `aws` feature).
+//!
+//! - [`mod@format`]: read and write `terraform.tfstate` exactly as Terraform 1.15 does;
+//! - [`backend`]: the [`Backend`] and [`StateWriter`] traits the engine and CLI call, locks
+//!   ([`LockGuard`], [`LockInfo`]) and errors ([`StateError`]);
+//! - [`local`], `s3`: the backends; [`configure`]: a backend from the configuration's
+//!   `backend` block and `-backend-config`, and state migration between backends;
+//! - [`workspace`]: the current workspace (`.terraform/environment`, `TF_WORKSPACE`), select,
+//!   new, delete;
+//! - `journal`, `lock`: the apply journal and the lock queue, shared by the backends.
 //!
 //! Durability: during an apply, every resource operation is appended to a journal
 //! ([`StateWriter::record`]) and synced before the next one starts, so the cost per operation is
@@ -11,6 +20,7 @@
 //! Architecture invariant: only this module reads or writes state files and lock files.
 
 pub mod backend;
+pub mod configure;
 pub mod format;
 mod journal;
 pub mod local;
@@ -49,6 +59,16 @@ pub struct InstanceObject {
     pub status: ObjectStatus,
 }
 
+/// What a state file records for an instance that Strata's providers do not use, kept so that
+/// a state Terraform wrote round-trips unchanged: the provider's opaque `private` data (base64,
+/// as written) and the resource identity (Terraform 1.12+).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceExtras {
+    pub private: Option<String>,
+    pub identity: Option<serde_json::Value>,
+    pub identity_schema_version: u64,
+}
+
 /// A root module output value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputValue {
@@ -74,6 +94,10 @@ pub struct State {
     /// making a second one. Written to state files as `strata_pending_creates`.
     #[serde(default)]
     pub pending_creates: BTreeMap<ResourceInstance, String>,
+    /// Per-instance data read from a state file that the model does not use (see
+    /// [`InstanceExtras`]); dropped when the instance changes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<ResourceInstance, InstanceExtras>,
 }
 
 impl State {
@@ -86,6 +110,7 @@ impl State {
             outputs: BTreeMap::new(),
             resources: BTreeMap::new(),
             pending_creates: BTreeMap::new(),
+            extras: BTreeMap::new(),
         }
     }
 
@@ -99,10 +124,12 @@ impl State {
             StateChange::Put { address, object } => {
                 self.pending_creates.remove(address);
                 self.resources.insert(address.clone(), object.clone());
+                self.extras.remove(address);
             }
             StateChange::Remove { address } => {
                 self.pending_creates.remove(address);
                 self.resources.remove(address);
+                self.extras.remove(address);
             }
             StateChange::CreateStarted { address, token } => {
                 self.pending_creates.insert(address.clone(), token.clone());
@@ -149,5 +176,6 @@ pub enum StateChange {
 }
 
 pub use backend::{Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter};
+pub use configure::{migrate_states, open_backend, parse_backend_config_arg};
 pub use local::LocalBackend;
 pub use workspace::{current_workspace, DEFAULT_WORKSPACE};

@@ -24,6 +24,7 @@ use super::backend::{
 };
 use super::format::{read_state, write_state, write_state_as};
 use super::journal::{remove_if_exists, replay, Journal, JournalHeader};
+use super::lock::{refusal, wait_in_queue, LockQueue};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::{State, StateChange};
 use crate::value::Value;
@@ -32,7 +33,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
 const POLL: Duration = Duration::from_millis(200);
@@ -190,6 +191,15 @@ impl S3Backend {
             dynamodb,
             working_dir: working_dir.into(),
         })
+    }
+
+    /// The backend for a `backend "s3"` block's settings, keeping its journal under the current
+    /// directory (the working directory, after `-chdir`).
+    pub async fn from_settings(
+        settings: &BTreeMap<String, Value>,
+    ) -> Result<S3Backend, StateError> {
+        let working_dir = std::env::current_dir().map_err(|e| StateError::io(".", e))?;
+        S3Backend::new(S3Settings::from_settings(settings)?, working_dir).await
     }
 
     pub fn settings(&self) -> &S3Settings {
@@ -404,13 +414,13 @@ impl S3Backend {
     }
 
     /// Uploads a replayed journal and deletes it, if no other run holds the lock.
-    async fn settle(&self, workspace: &str, state: Option<&State>) -> Result<(), StateError> {
+    async fn settle(&self, workspace: &str, state: Option<&mut State>) -> Result<(), StateError> {
         let holder = self.lock_holder(workspace).await?;
         if holder.is_some_and(|holder| !super::lock::held_by_this_process(&holder.id)) {
             return Ok(());
         }
         if let Some(state) = state {
-            self.put_state(workspace, state, None).await?;
+            state.serial = self.put_state(workspace, state, None).await?.0;
         }
         remove_if_exists(&self.journal_file(workspace))
     }
@@ -659,49 +669,28 @@ impl S3Backend {
         }
         self.holder_item(workspace).await
     }
+}
 
-    async fn wait_in_queue(
-        &self,
-        workspace: &str,
-        info: &LockInfo,
-        ticket: &str,
-        timeout: Duration,
-        on_wait: OnLockWait<'_>,
-    ) -> Result<(), StateError> {
-        let deadline = Instant::now() + timeout;
-        let mut told = false;
-        let mut last_heartbeat = Instant::now();
-        loop {
-            if self.is_first(workspace, ticket).await? && self.try_lock(workspace, info).await? {
-                return Ok(());
-            }
-            let holder = self.current_holder(workspace).await?;
-            if let Some(holder) = &holder {
-                if holder.holder_is_gone() {
-                    return Err(holder.gone_error());
-                }
-                if !told {
-                    on_wait(holder);
-                    told = true;
-                }
-            }
-            if Instant::now() >= deadline {
-                return Err(match holder {
-                    Some(holder) => holder.locked_error(),
-                    None => StateError::Locked {
-                        id: String::new(),
-                        holder: "another run queued ahead".into(),
-                        operation: "waiting".into(),
-                        created: "just now".into(),
-                    },
-                });
-            }
-            if last_heartbeat.elapsed() >= TICKET_HEARTBEAT {
-                self.put_ticket(ticket).await?;
-                last_heartbeat = Instant::now();
-            }
-            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
-        }
+/// One waiter's place in an S3 lock queue.
+struct S3Queue<'a> {
+    backend: &'a S3Backend,
+    workspace: &'a str,
+    ticket: &'a str,
+}
+
+#[async_trait]
+impl LockQueue for S3Queue<'_> {
+    async fn my_turn(&self) -> Result<bool, StateError> {
+        self.backend.is_first(self.workspace, self.ticket).await
+    }
+    async fn try_acquire(&self, info: &LockInfo) -> Result<bool, StateError> {
+        self.backend.try_lock(self.workspace, info).await
+    }
+    async fn holder(&self) -> Result<Option<LockInfo>, StateError> {
+        self.backend.current_holder(self.workspace).await
+    }
+    async fn heartbeat(&self) -> Result<(), StateError> {
+        self.backend.put_ticket(self.ticket).await
     }
 }
 
@@ -877,9 +866,9 @@ impl Backend for S3Backend {
 
     async fn load(&self, workspace: &str) -> Result<State, StateError> {
         let (state, had_journal) = self.read_current(workspace).await?;
-        let state = state.map(|(state, _)| state);
+        let mut state = state.map(|(state, _)| state);
         if had_journal {
-            self.settle(workspace, state.as_ref()).await?;
+            self.settle(workspace, state.as_mut()).await?;
         }
         Ok(state.unwrap_or_default())
     }
@@ -955,16 +944,7 @@ impl Backend for S3Backend {
         if timeout.is_zero() {
             if !self.try_lock(workspace, &info).await? {
                 let holder = self.current_holder(workspace).await?;
-                return Err(match holder {
-                    Some(holder) if holder.holder_is_gone() => holder.gone_error(),
-                    Some(holder) => holder.locked_error(),
-                    None => StateError::Locked {
-                        id: String::new(),
-                        holder: "another run (released just now)".into(),
-                        operation: "unknown".into(),
-                        created: "just now".into(),
-                    },
-                });
+                return Err(refusal(holder));
             }
         } else {
             let ticket = self.take_ticket(workspace).await?;
@@ -972,9 +952,13 @@ impl Backend for S3Backend {
                 backend: self.clone(),
                 key: Some(ticket.clone()),
             };
-            let result = self
-                .wait_in_queue(workspace, &info, &ticket, timeout, on_wait)
-                .await;
+            let queue = S3Queue {
+                backend: self,
+                workspace,
+                ticket: &ticket,
+            };
+            let result =
+                wait_in_queue(&queue, &info, timeout, on_wait, POLL, TICKET_HEARTBEAT).await;
             guard.key = None;
             self.delete_key(&ticket).await;
             result?;
@@ -1040,9 +1024,6 @@ impl StateWriter for S3Writer {
             Some(journal) => journal,
             None => {
                 let path = self.backend.journal_file(&self.workspace);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
-                }
                 self.journal.insert(Journal::create(
                     &path,
                     &JournalHeader {

@@ -1,7 +1,7 @@
 //! The human-readable plan, as Terraform prints it: a legend, one block per changing instance
 //! with attribute-level diffs, the summary line and the output changes.
 
-use super::values::{key_text, render_value};
+use super::values::{key_text, render_value, render_value_signed};
 use super::Style;
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::state::OutputValue;
@@ -168,15 +168,22 @@ fn diff_object(
         let name = format!("{:<width$}", key_text(key, false));
         let pad = " ".repeat(indent);
         match action {
-            Action::Create | Action::Read => lines.push(format!(
-                "{pad}{} {name} = {}",
-                sign(style, Action::Create),
-                render_value(a, indent)
-            )),
+            Action::Create | Action::Read => {
+                // Empty nested blocks are not worth a line, as Terraform has it.
+                if a.as_seq().is_some_and(<[Value]>::is_empty) {
+                    path.pop();
+                    continue;
+                }
+                lines.push(format!(
+                    "{pad}{} {name} = {}",
+                    sign(style, Action::Create),
+                    render_value_signed(a, indent, &sign(style, Action::Create))
+                ))
+            }
             Action::Delete => lines.push(format!(
                 "{pad}{} {name} = {} -> null",
                 sign(style, Action::Delete),
-                render_value(b, indent)
+                render_value_signed(b, indent, &sign(style, Action::Delete))
             )),
             _ => {
                 let same =
@@ -199,6 +206,12 @@ fn diff_object(
                         sign(style, Action::Delete),
                         render_value(b, indent)
                     ));
+                } else if let Some(diff) = text_diff(b, a, indent, style) {
+                    lines.push(format!(
+                        "{pad}{} {name} = {}{forces}",
+                        sign(style, Action::Update),
+                        diff
+                    ));
                 } else if nested_diffable(b, a) {
                     let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_))
                     {
@@ -212,16 +225,7 @@ fn diff_object(
                     ));
                     let mut inner_hidden = 0;
                     if open == "{" {
-                        diff_entries(
-                            b,
-                            a,
-                            path,
-                            replace,
-                            indent + 4,
-                            style,
-                            lines,
-                            &mut inner_hidden,
-                        );
+                        diff_entries(b, a, path, indent + 4, style, lines, &mut inner_hidden);
                     } else {
                         diff_sequence(b, a, indent + 4, style, lines, &mut inner_hidden);
                     }
@@ -247,6 +251,42 @@ fn diff_object(
 }
 
 /// Both known, not sensitive, and the same kind of collection: diffed element by element.
+/// Two multi-line strings, or two JSON documents (policies written with `jsonencode`), diffed
+/// line by line; `None` for anything else.
+fn text_diff(before: &Value, after: &Value, indent: usize, style: Style) -> Option<String> {
+    let (Value::String(old), Value::String(new)) = (before, after) else {
+        return None;
+    };
+    let as_json = |text: &str| -> Option<String> {
+        let trimmed = text.trim_start();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return None;
+        }
+        let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+        serde_json::to_string_pretty(&parsed).ok()
+    };
+    let (old_text, new_text, label) = match (as_json(old), as_json(new)) {
+        (Some(o), Some(n)) => (o, n, "jsonencode("),
+        _ if old.contains('\n') || new.contains('\n') => (old.clone(), new.clone(), "<<-EOT"),
+        _ => return None,
+    };
+    let pad = " ".repeat(indent + 4);
+    let mut out = format!("{label}\n");
+    let diff = similar::TextDiff::from_lines(&old_text, &new_text);
+    for change in diff.iter_all_changes() {
+        let line = change.value().trim_end_matches('\n');
+        let marker = match change.tag() {
+            similar::ChangeTag::Delete => style.red("-"),
+            similar::ChangeTag::Insert => style.green("+"),
+            similar::ChangeTag::Equal => " ".to_string(),
+        };
+        out.push_str(&format!("{pad}{marker} {line}\n"));
+    }
+    let close = if label == "<<-EOT" { "EOT" } else { ")" };
+    out.push_str(&format!("{}{close}", " ".repeat(indent + 2)));
+    Some(out)
+}
+
 fn nested_diffable(before: &Value, after: &Value) -> bool {
     let plain = |v: &Value| !matches!(v, Value::Sensitive(_) | Value::Unknown(_));
     plain(before)
@@ -260,7 +300,6 @@ fn diff_entries(
     before: &Value,
     after: &Value,
     path: &mut Vec<PathStep>,
-    replace: &BTreeSet<AttrPath>,
     indent: usize,
     style: Style,
     lines: &mut Vec<String>,
@@ -286,7 +325,7 @@ fn diff_entries(
                     path.push(PathStep::Attr(key.clone()));
                     lines.push(format!("{pad}{} {name} = {{", sign(style, Action::Update)));
                     let mut inner = 0;
-                    diff_entries(x, y, path, replace, indent + 4, style, lines, &mut inner);
+                    diff_entries(x, y, path, indent + 4, style, lines, &mut inner);
                     lines.push(format!("{pad}    }}"));
                     path.pop();
                 } else {
@@ -505,4 +544,56 @@ pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
         out.push_str(&format!("{name} = {value}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_documents_diff_line_by_line() {
+        let before = Value::from(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}"#,
+        );
+        let after = Value::from(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:AssumeRole"}]}"#,
+        );
+        let text = text_diff(&before, &after, 6, Style { color: false }).expect("a line diff");
+        assert!(text.starts_with("jsonencode("), "{text}");
+        let line_of = |needle: &str| {
+            text.lines()
+                .find(|l| l.contains(needle))
+                .map(str::trim_start)
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(line_of("Allow").starts_with('-'), "{text}");
+        assert!(line_of("Deny").starts_with('+'), "{text}");
+        assert!(
+            line_of("sts:AssumeRole").starts_with('"'),
+            "unchanged lines carry no sign: {text}"
+        );
+    }
+
+    #[test]
+    fn short_strings_are_not_line_diffed() {
+        assert!(text_diff(
+            &Value::from("a"),
+            &Value::from("b"),
+            6,
+            Style { color: false }
+        )
+        .is_none());
+        let multi = text_diff(
+            &Value::from("one\ntwo\n"),
+            &Value::from("one\nthree\n"),
+            6,
+            Style { color: false },
+        )
+        .unwrap();
+        assert!(
+            multi.contains("- two") && multi.contains("+ three") && multi.contains("  one"),
+            "{multi}"
+        );
+    }
 }

@@ -9,6 +9,30 @@ pub fn render_value(value: &Value, indent: usize) -> String {
     render_with(value, indent, 4, 2)
 }
 
+/// Renders a value being created or destroyed: nested entries carry the sign too, as in
+/// `+ tags = { + "Name" = "web" }` spread over lines.
+pub fn render_value_signed(value: &Value, indent: usize, sign: &str) -> String {
+    let text = render_value(value, indent);
+    let mut in_heredoc = false;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let skip = i == 0 || in_heredoc || trimmed.starts_with(']') || trimmed.starts_with('}');
+        if line.ends_with("<<-EOT") {
+            in_heredoc = true;
+        } else if trimmed == "EOT" {
+            in_heredoc = false;
+        }
+        let spaces = line.len() - trimmed.len();
+        if skip || trimmed == "EOT" {
+            out.push(line.to_string());
+        } else {
+            out.push(format!("{}{sign} {trimmed}", &line[..spaces]));
+        }
+    }
+    out.join("\n")
+}
+
 /// Renders a value as `strata output` shows it: nested lines two spaces in.
 pub fn render_plain(value: &Value, indent: usize) -> String {
     render_with(value, indent, 2, 0)

@@ -843,6 +843,33 @@ async fn data_sources() {
         .await;
     assert_eq!(attr(&by_tags, "id"), attr(&vpc, "id"));
     assert_eq!(attr(&by_tags, "cidr_block"), &s("10.7.0.0/16"));
+    let schema = aws.provider.schema();
+    let statement_block =
+        &schema.data_sources["aws_iam_policy_document"].block.blocks["statement"].block;
+    let statement = shape(
+        statement_block,
+        &obj(vec![
+            ("actions", set(&["sts:AssumeRole"])),
+            (
+                "principals",
+                Value::set(vec![obj(vec![
+                    ("type", s("Service")),
+                    ("identifiers", set(&["eks.amazonaws.com"])),
+                ])]),
+            ),
+        ]),
+    );
+    let document = aws
+        .data(
+            "aws_iam_policy_document",
+            vec![("statement", Value::List(vec![statement]))],
+        )
+        .await;
+    let generated: serde_json::Value = serde_json::from_str(&text(&document, "json")).unwrap();
+    assert_eq!(
+        generated,
+        serde_json::from_str::<serde_json::Value>(EKS_TRUST).unwrap()
+    );
     let by_id = aws
         .data("aws_vpc", vec![("id", attr(&vpc, "id").clone())])
         .await;
@@ -850,6 +877,40 @@ async fn data_sources() {
         attr(&by_id, "main_route_table_id"),
         attr(&vpc, "main_route_table_id")
     );
+}
+
+#[tokio::test]
+async fn a_create_that_fails_after_the_object_exists_returns_its_partial_state() {
+    let aws = Aws::start(&[]).await;
+    // The gateway is created, then attaching it to a VPC that does not exist fails.
+    let config = aws.config(
+        "aws_internet_gateway",
+        vec![("vpc_id", s("vpc-0000000000000000f"))],
+    );
+    let plan = aws.plan("aws_internet_gateway", None, &config).await;
+    let error = aws
+        .apply("aws_internet_gateway", None, Some(plan.planned), config)
+        .await
+        .unwrap_err();
+    assert!(
+        error.summary.starts_with("attaching EC2 Internet Gateway"),
+        "{}",
+        error.summary
+    );
+    assert!(
+        error.detail.starts_with("InvalidVpcID.NotFound"),
+        "{}",
+        error.detail
+    );
+    assert_eq!(error.attribute, Some(AttrPath::attr("vpc_id")));
+    let partial = error
+        .partial_state
+        .expect("the gateway exists: its state comes back");
+    assert!(text(&partial, "id").starts_with("igw-"));
+    assert!(partial.is_wholly_known());
+    // The engine records it; a later read finds it and delete removes it.
+    assert!(aws.read("aws_internet_gateway", &partial).await.is_some());
+    aws.delete("aws_internet_gateway", &partial).await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -153,3 +153,48 @@ fn sigkill_during_apply_loses_nothing() {
         .count();
     assert_eq!(files, 200, "an object was created twice");
 }
+
+/// Ctrl-C once: nothing new starts, what is running finishes and is recorded, and the run
+/// reports the interruption; the state matches what exists.
+#[test]
+fn interrupt_finishes_running_operations_and_starts_nothing_new() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    let store = temp.path().join("store");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        "resource \"fake_resource\" \"n\" {\n  count      = 12\n  name       = \"n-${count.index}\"\n  latency_ms = 1500\n}\n",
+    )
+    .unwrap();
+    let child = Command::new(strata())
+        .args(["apply", "-auto-approve", "-parallelism=3"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", &store)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt while the first operations are in flight.
+    std::thread::sleep(Duration::from_millis(700));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "an interrupted apply must not report success"
+    );
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    let remote = remote_addresses(&store);
+    let recorded = state_list(&work, &store);
+    assert!(
+        !remote.is_empty() && remote.len() < 12,
+        "expected some but not all created, got {}",
+        remote.len()
+    );
+    assert_eq!(remote, recorded, "the state does not match what exists");
+}

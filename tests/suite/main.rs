@@ -7,6 +7,9 @@ mod cli;
 mod common;
 mod config;
 mod crash;
+mod environments;
+#[cfg(feature = "aws")]
+mod environments_e2e;
 mod fmt;
 mod functions;
 mod lang;

@@ -3,7 +3,6 @@
 //! (with the `aws` feature) the S3 backend against the emulator.
 
 use crate::common;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use strata::addrs::ResourceInstance;
@@ -62,8 +61,9 @@ fn describe(state: &State) -> String {
     }
     for (address, object) in &state.resources {
         let (_, sensitive) = object.value.clone().deep_unmark();
+        let extras = state.extras.get(address);
         lines.push(format!(
-            "{address}: provider={} status={:?} cbd={} deps=[{}] sensitive=[{}]",
+            "{address}: provider={} status={:?} cbd={} deps=[{}] sensitive=[{}] private={} identity={}",
             object.provider,
             object.status,
             object.create_before_destroy,
@@ -78,6 +78,8 @@ fn describe(state: &State) -> String {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
+            extras.is_some_and(|e| e.private.is_some()),
+            extras.is_some_and(|e| e.identity.is_some()),
         ));
     }
     lines.join("\n")
@@ -86,13 +88,41 @@ fn describe(state: &State) -> String {
 // ---------------------------------------------------------------------------------------------
 // Format
 
+/// Every `terraform-*.tfstate` fixture (written the way Terraform writes state) reads into the
+/// model shown in its snapshot and writes back byte for byte.
 #[test]
-fn terraform_state_round_trips_byte_for_byte() {
-    let text = fixture("terraform-1.15.tfstate");
-    let state = read_state(&text, "terraform-1.15.tfstate").expect("parse the fixture");
-    insta::assert_snapshot!("terraform_state_model", describe(&state));
-    let written = write_state(&state).expect("write");
-    pretty_assertions::assert_eq!(written, text);
+fn terraform_states_round_trip_byte_for_byte() {
+    let mut names: Vec<String> = std::fs::read_dir(common::fixtures("state"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("terraform-") && name.ends_with(".tfstate"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 2, "{names:?}");
+    for name in names {
+        let text = fixture(&name);
+        let state = read_state(&text, &name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        insta::assert_snapshot!(format!("model-{name}"), describe(&state));
+        let written = write_state(&state).expect("write");
+        pretty_assertions::assert_eq!(written, text, "{name}");
+    }
+}
+
+#[test]
+fn a_changed_instance_drops_the_data_it_no_longer_matches() {
+    let mut state = read_state(&fixture("terraform-aws.tfstate"), "aws").unwrap();
+    let vpc = address("aws_vpc.main");
+    assert!(state.extras[&vpc].private.is_some());
+    let object = state.resources[&vpc].clone();
+    state.apply_change(&StateChange::Put {
+        address: vpc.clone(),
+        object,
+    });
+    assert!(!state.extras.contains_key(&vpc));
+    assert!(!write_state(&state)
+        .unwrap()
+        .contains("eyJzY2hlbWFfdmVyc2lvbiI6IjEifQ=="));
 }
 
 #[test]
@@ -321,6 +351,34 @@ async fn journal_is_compacted_when_it_outgrows_the_state() {
         backend.load("default").await.unwrap().resources,
         final_state.resources
     );
+}
+
+#[tokio::test]
+async fn recording_does_not_rewrite_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let mut state = State::new();
+    for index in 0..2_000 {
+        if let StateChange::Put { address, object } = put(index, "initial") {
+            state.resources.insert(address, object);
+        }
+    }
+    backend.write("default", &state).await.unwrap();
+    let state_file = dir.path().join("terraform.tfstate");
+    let before = std::fs::read(&state_file).unwrap();
+    let loaded = backend.load("default").await.unwrap();
+    let mut writer = backend.writer("default", &loaded).await.unwrap();
+    for index in 0..300 {
+        writer.record(&put(index, "changed")).await.unwrap();
+    }
+    // Each record appended one line; the state file was not touched.
+    let journal = std::fs::read_to_string(backend.journal_file("default")).unwrap();
+    assert_eq!(journal.lines().count(), 301);
+    assert_eq!(std::fs::read(&state_file).unwrap(), before);
+    drop(writer);
+    let reloaded = backend.load("default").await.unwrap();
+    assert_eq!(reloaded.resources.len(), 2_000);
+    assert_eq!(reloaded.serial, 2);
 }
 
 /// Not a test on its own: the child process of [`sigkill_during_records_loses_nothing`].
@@ -717,7 +775,51 @@ async fn push_refuses_other_lineages_and_older_serials_unless_forced() {
         .is_err());
 }
 
-fn _assert_object_safe(_: &dyn Backend, _: &Path) {}
+// ---------------------------------------------------------------------------------------------
+// Configuration and migration
+
+#[tokio::test]
+async fn backends_open_from_configuration_and_states_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("backend.hcl"), "path = \"custom.tfstate\"\n").unwrap();
+    let mut extra = strata::state::parse_backend_config_arg("backend.hcl", root).unwrap();
+    assert_eq!(extra["path"], Value::string("custom.tfstate"));
+    extra.extend(strata::state::parse_backend_config_arg("workspace_dir=spaces", root).unwrap());
+    let configured = strata::state::open_backend(None, &extra, root)
+        .await
+        .unwrap();
+    let mut state = State::new();
+    state
+        .resources
+        .insert(address("terraform_data.a"), object("a", "1"));
+    configured.write("default", &state).await.unwrap();
+    configured.create_workspace("dev").await.unwrap();
+    configured.write("dev", &state).await.unwrap();
+    assert!(root.join("custom.tfstate").exists());
+    assert!(root.join("spaces/dev/terraform.tfstate").exists());
+    assert!(strata::state::open_backend(
+        None,
+        &[("nope".to_string(), Value::string("x"))].into(),
+        root
+    )
+    .await
+    .is_err());
+
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = LocalBackend::new(target_dir.path());
+    let copied = strata::state::migrate_states(configured.as_ref(), &target, false)
+        .await
+        .unwrap();
+    assert_eq!(copied, vec!["default", "dev"]);
+    let migrated = target.load("dev").await.unwrap();
+    assert_eq!(migrated.lineage, state.lineage);
+    assert_eq!(migrated.resources, state.resources);
+    // A second migration over the same states changes nothing.
+    strata::state::migrate_states(configured.as_ref(), &target, false)
+        .await
+        .unwrap();
+}
 
 // ---------------------------------------------------------------------------------------------
 // S3 (against the emulator)
@@ -726,6 +828,7 @@ fn _assert_object_safe(_: &dyn Backend, _: &Path) {}
 mod s3 {
     use super::*;
     use std::collections::BTreeMap;
+    use std::path::Path;
     use strata::state::s3::{S3Backend, S3Settings};
 
     async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
@@ -973,6 +1076,60 @@ mod s3 {
             1,
             "the second writer was told who holds the lock"
         );
+
+        // Waiters take the lock in arrival order.
+        let holder = store
+            .lock("dev", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for waiter in 0..3 {
+            let store = store.clone();
+            let order = order.clone();
+            waiters.push(tokio::spawn(async move {
+                let guard = store
+                    .lock("dev", "plan", Duration::from_secs(60), &|_| {})
+                    .await
+                    .unwrap();
+                order.lock().unwrap().push(waiter);
+                guard.release().await.unwrap();
+            }));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        holder.release().await.unwrap();
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+
+        // A holder that is gone (a dead process on this host) is reported with the way out.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        let mut dead =
+            strata::state::LockInfo::new("apply", "s3://states/network/terraform.tfstate");
+        dead.pid = dead_pid;
+        client
+            .put_object()
+            .bucket("states")
+            .key("network/terraform.tfstate.tflock")
+            .body(serde_json::to_vec(&dead).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+        let error = store
+            .lock("default", "plan", Duration::from_secs(5), &|_| {})
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("strata force-unlock {}", dead.id)),
+            "{error}"
+        );
+        store.force_unlock("default", &dead.id).await.unwrap();
+        assert!(store.lock_holder("default").await.unwrap().is_none());
 
         // DynamoDB locking for existing setups.
         let dynamodb = {

@@ -4,12 +4,12 @@
 //! `jsonencode` writes JSON as Terraform does (compact, keys sorted, `<`, `>`, `&`, U+2028 and
 //! U+2029 escaped as Go's encoder escapes them). `yamlencode` writes block-style YAML the way
 //! Terraform's go-cty-yaml does: every string and key double-quoted, multi-line strings as
-//! literal blocks, sequences under a key not indented. `yamldecode` reads with `serde_yaml_ng`.
+//! literal blocks, sequences under a key not indented. `yamldecode` is in [`super::yaml`].
 
 use super::{
     arg_error, failed, returns, string_value, FunctionContext, FunctionError, FunctionSpec, Param,
 };
-use crate::value::{value_from_json, Number, Type, Value};
+use crate::value::{value_from_json, Type, Value};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -180,53 +180,7 @@ fn write_json_string(text: &str, out: &mut String) {
 // --- YAML --------------------------------------------------------------------------------------
 
 fn yamldecode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
-    let text = string_value(&args[0]);
-    let document: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)
-        .map_err(|error| failed(format!("on line {}", yaml_error_text(&error))))?;
-    yaml_to_value(document, 0).map_err(failed)
-}
-
-fn yaml_error_text(error: &serde_yaml_ng::Error) -> String {
-    match error.location() {
-        Some(location) => format!("{}, column {}: {error}", location.line(), location.column()),
-        None => format!("0, column 0: {error}"),
-    }
-}
-
-fn yaml_to_value(document: serde_yaml_ng::Value, depth: usize) -> Result<Value, String> {
-    use serde_yaml_ng::Value as Yaml;
-    if depth > 256 {
-        return Err("the document is nested too deeply".to_string());
-    }
-    Ok(match document {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => Value::Bool(b),
-        Yaml::Number(n) => Number::parse(&n.to_string())
-            .map(Value::Number)
-            .ok_or_else(|| format!("cannot represent {n} as a number"))?,
-        Yaml::String(s) => Value::String(s),
-        Yaml::Sequence(items) => Value::Tuple(
-            items
-                .into_iter()
-                .map(|item| yaml_to_value(item, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Yaml::Mapping(entries) => {
-            let mut object = BTreeMap::new();
-            for (key, item) in entries {
-                let key = match key {
-                    Yaml::String(s) => s,
-                    Yaml::Bool(b) => b.to_string(),
-                    Yaml::Number(n) => n.to_string(),
-                    Yaml::Null => "null".to_string(),
-                    _ => return Err("only scalar values are allowed as mapping keys".to_string()),
-                };
-                object.insert(key, yaml_to_value(item, depth + 1)?);
-            }
-            Value::Object(object)
-        }
-        Yaml::Tagged(tagged) => yaml_to_value(tagged.value, depth + 1)?,
-    })
+    super::yaml::decode(string_value(&args[0])).map_err(failed)
 }
 
 fn yamlencode(args: Vec<Value>, _: &FunctionContext) -> Result<Value, FunctionError> {
@@ -290,14 +244,15 @@ fn yaml_scalar_string(text: &str, indent: usize, column: usize) -> String {
         && !text.contains(" \n")
         && text
             .chars()
-            .all(|ch| ch == '\n' || !(ch.is_control() || ch == '\u{feff}'));
+            .all(|ch| yaml_printable(ch) && !matches!(ch, '\u{2028}' | '\u{2029}'));
     if !literal_ok {
         return yaml_double_quoted_folded(text, indent.max(2), column);
     }
     let trailing_breaks = text.len() - text.trim_end_matches('\n').len();
     let chomping = match trailing_breaks {
         0 => "-",
-        1 => "",
+        // A text that is only a line break keeps it, as libyaml decides.
+        1 if text.len() > 1 => "",
         _ => "+",
     };
     let indicator = if text.starts_with(' ') || text.starts_with('\n') {
@@ -347,13 +302,21 @@ fn yaml_escape(ch: char) -> Option<String> {
         '\r' => "\\r".to_string(),
         '\u{1b}' => "\\e".to_string(),
         '\u{85}' => "\\N".to_string(),
-        '\u{a0}' => "\\_".to_string(),
         '\u{2028}' => "\\L".to_string(),
         '\u{2029}' => "\\P".to_string(),
-        '\u{feff}' => "\\uFEFF".to_string(),
-        ch if (ch as u32) < 0x20 || ch == '\u{7f}' => format!("\\x{:02X}", ch as u32),
-        _ => return None,
+        ch if yaml_printable(ch) && ch != '\u{feff}' => return None,
+        ch if (ch as u32) <= 0xFF => format!("\\x{:02X}", ch as u32),
+        ch if (ch as u32) <= 0xFFFF => format!("\\u{:04X}", ch as u32),
+        ch => format!("\\U{:08X}", ch as u32),
     })
+}
+
+/// libyaml's "printable": what it writes as is. Notably everything outside the Basic
+/// Multilingual Plane (emoji) is not, so it is escaped as `\UXXXXXXXX`, as Terraform does.
+fn yaml_printable(ch: char) -> bool {
+    matches!(ch as u32,
+        0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD)
+        && ch != '\u{feff}'
 }
 
 /// The column past which the emitter folds a long double-quoted string at a space (go-yaml's

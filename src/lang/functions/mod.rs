@@ -44,6 +44,7 @@ mod string;
 mod text;
 mod time;
 mod types;
+mod yaml;
 
 use crate::value::{convert, Number, Type, Value};
 use bigdecimal::{BigDecimal, ToPrimitive};
@@ -144,7 +145,10 @@ pub fn call(name: &str, args: Vec<Value>, ctx: &FunctionContext) -> Result<Value
             match convert(arg, &param.ty) {
                 Ok(converted) => converted,
                 Err(error) => {
-                    return Err(spec.finish_error(arg_error(index, error.to_string()), &secrets));
+                    return Err(spec.finish_error(
+                        arg_error(index, conversion_message(&error.message)),
+                        &secrets,
+                    ));
                 }
             }
         };
@@ -170,6 +174,13 @@ pub fn exists(name: &str) -> bool {
 /// The names of every function [`call`] implements, sorted.
 pub fn names() -> Vec<&'static str> {
     TABLE.keys().copied().collect()
+}
+
+/// A conversion failure as Terraform words it for a function argument: the requirement only
+/// (`a number is required`, `list of string required`), without the value or what it was.
+fn conversion_message(message: &str) -> String {
+    let short = message.split(';').next().unwrap_or(message);
+    short.split(", but got").next().unwrap_or(short).to_string()
 }
 
 fn unknown_function(name: &str) -> FunctionError {

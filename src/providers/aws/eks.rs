@@ -1201,7 +1201,20 @@ impl ResourceType for NodeGroup {
         let prior = operation.prior.unwrap_or(&Value::Null);
         let summary = format!("updating {NODE_GROUP_LABEL} ({id})");
         let what = format!("{NODE_GROUP_LABEL} ({id}) update");
-        if operation.changed("version") || operation.changed("release_version") {
+        if operation.changed("version")
+            || operation.changed("release_version")
+            || operation.changed("launch_template")
+        {
+            // A new launch template version rolls the nodes like a version update does.
+            let launch_template = get_block(planned, "launch_template")
+                .filter(|_| operation.changed("launch_template"))
+                .map(|t| {
+                    aws_sdk_eks::types::LaunchTemplateSpecification::builder()
+                        .set_id(get_str(t, "id"))
+                        .set_name(get_str(t, "name").filter(|_| get_str(t, "id").is_none()))
+                        .set_version(get_str(t, "version"))
+                        .build()
+                });
             let out = aws
                 .eks
                 .update_nodegroup_version()
@@ -1213,6 +1226,7 @@ impl ResourceType for NodeGroup {
                         .filter(|_| operation.changed("release_version")),
                 )
                 .set_force(get_bool(planned, "force_update_version"))
+                .set_launch_template(launch_template)
                 .send()
                 .await
                 .api()

@@ -5,7 +5,7 @@
 //! Layout: [`config`] reads the `provider "aws"` block and builds the SDK clients; each other
 //! module implements one service's resource family ([`vpc`], [`subnet`], [`internet_gateway`],
 //! [`eip`], [`nat_gateway`], [`route_table`], [`security_group`], [`iam`], [`eks`], [`rds`]) and
-//! [`data`] the data sources without a family. [`support`] has what they share.
+//! [`data`] the data sources without a family (including the local `aws_iam_policy_document`). [`support`] has what they share.
 //!
 //! Every resource implements the small [`ResourceType`] trait: create (and wait), read (of one
 //! or, where the API allows, many at once), update in place, delete. This module turns those
@@ -238,6 +238,7 @@ impl AwsProvider {
                 Arc::new(data::AvailabilityZones) as Arc<dyn DataSourceType>,
             ),
             ("aws_caller_identity", Arc::new(data::CallerIdentity)),
+            ("aws_iam_policy_document", Arc::new(data::IamPolicyDocument)),
             ("aws_vpc", Arc::new(vpc::VpcData)),
         ]
         .into_iter()
@@ -484,6 +485,12 @@ impl AwsProvider {
     }
 }
 
+/// `value` converted to the block's type: a state read back from a file has tuples and
+/// objects where the schema has lists, sets and maps.
+fn typed(block: &Block, value: &Value) -> Value {
+    crate::value::convert(value.clone(), &block.value_type()).unwrap_or_else(|_| value.clone())
+}
+
 /// `value` (an object) with `attrs` set in it.
 fn overlay(value: &Value, attrs: Attrs) -> Value {
     let mut out = value.clone();
@@ -537,13 +544,18 @@ fn keep_prior_nulls(planned: Value, prior: &Value) -> Value {
                 })
                 .collect(),
         ),
-        (Value::List(items), Value::List(before)) if items.len() == before.len() => Value::List(
-            items
-                .into_iter()
-                .zip(before)
-                .map(|(v, p)| keep_prior_nulls(v, p))
-                .collect(),
-        ),
+        // The prior may come from a state file as a tuple: positions match all the same.
+        (Value::List(items), Value::List(before) | Value::Tuple(before))
+            if items.len() == before.len() =>
+        {
+            Value::List(
+                items
+                    .into_iter()
+                    .zip(before)
+                    .map(|(v, p)| keep_prior_nulls(v, p))
+                    .collect(),
+            )
+        }
         (planned, _) => planned,
     }
 }
@@ -658,6 +670,13 @@ impl Provider for AwsProvider {
         request: PlanRequest<'_>,
     ) -> Result<PlannedChange, ProviderError> {
         let (resource, block) = self.resource(request.type_name)?;
+        let prior = request.prior.map(|p| typed(block, p));
+        let config = typed(block, request.config);
+        let request = PlanRequest {
+            type_name: request.type_name,
+            prior: prior.as_ref(),
+            config: &config,
+        };
         let mut change = default_plan(block, request.prior, request.config);
         if let (Some(prior), true) = (request.prior, change.requires_replace.is_empty()) {
             // An update leaves computed attributes as they were, null ones included (the
@@ -707,7 +726,17 @@ impl Provider for AwsProvider {
         Ok(change)
     }
 
-    async fn apply_resource(&self, request: ApplyRequest) -> Result<Option<Value>, ProviderError> {
+    async fn apply_resource(
+        &self,
+        mut request: ApplyRequest,
+    ) -> Result<Option<Value>, ProviderError> {
+        if let Ok((_, block)) = self.resource(&request.type_name) {
+            request.prior = request.prior.map(|p| typed(block, &p));
+            request.planned = request.planned.map(|p| typed(block, &p));
+            if !request.config.is_null() {
+                request.config = typed(block, &request.config);
+            }
+        }
         let mut secrets = Vec::new();
         for value in [
             Some(&request.config),
@@ -748,6 +777,8 @@ impl Provider for AwsProvider {
             Ok(found) => found,
             Err(error) => return current.iter().map(|_| Err(error.clone())).collect(),
         };
+        let current: Vec<Value> = current.iter().map(|c| typed(block, c)).collect();
+        let current = current.as_slice();
         let reads = resource.read_many(aws, current).await;
         reads
             .into_iter()
@@ -794,6 +825,7 @@ impl Provider for AwsProvider {
             }
         };
         let aws = self.context()?;
+        let config = &typed(schema, config);
         let read = data.read(aws, config).await?;
         let base = Self::skeleton(schema, &Attrs::new());
         let base = merge_known(config, &base);
