@@ -70,6 +70,8 @@ pub fn display_path(path: &Path) -> String {
             return relative.display().to_string();
         }
     }
+    // `./main.tf` reads as `main.tf`, as Terraform prints it.
+    let path = path.strip_prefix(".").unwrap_or(path);
     path.display().to_string()
 }
 
