@@ -198,3 +198,32 @@ fn interrupt_finishes_running_operations_and_starts_nothing_new() {
     );
     assert_eq!(remote, recorded, "the state does not match what exists");
 }
+
+/// A long operation reports progress every ten seconds, as Terraform does.
+#[test]
+fn long_operations_report_that_they_are_still_running() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        "resource \"fake_resource\" \"slow\" {\n  name       = \"slow\"\n  latency_ms = 10600\n}\n",
+    )
+    .unwrap();
+    let output = Command::new(strata())
+        .args(["apply", "-auto-approve", "-no-color"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("fake_resource.slow: Still creating... [10s elapsed]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("fake_resource.slow: Creation complete after 10s"),
+        "{stdout}"
+    );
+}
