@@ -175,8 +175,15 @@ fn interrupt_finishes_running_operations_and_starts_nothing_new() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Interrupt while the first operations are in flight.
-    std::thread::sleep(Duration::from_millis(700));
+    // Interrupt once the apply is under way (its first objects exist, more are in flight).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while remote_addresses(&store).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
