@@ -476,8 +476,7 @@ impl ResourceType for RolePolicyAttachment {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
-        results.pop().unwrap_or(Ok(None))
+        self.read_one_of_many(aws, current).await
     }
 
     /// One ListAttachedRolePolicies per role, however many attachments it has.

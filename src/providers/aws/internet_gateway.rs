@@ -120,8 +120,7 @@ impl ResourceType for InternetGateway {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
-        results.pop().unwrap_or(Ok(None))
+        self.read_one_of_many(aws, current).await
     }
 
     async fn read_many(

@@ -155,6 +155,16 @@ pub(crate) trait ResourceType: Send + Sync {
         results
     }
 
+    /// `read` for the types whose `read_many` is the batched call: its one-element case.
+    async fn read_one_of_many(
+        &self,
+        aws: &AwsContext,
+        current: &Value,
+    ) -> Result<Option<Attrs>, ProviderError> {
+        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
+        results.pop().unwrap_or(Ok(None))
+    }
+
     /// Changes the object in place; returns attributes the change made new (an association id).
     async fn update(
         &self,

@@ -792,8 +792,7 @@ impl ResourceType for DbInstance {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
-        results.pop().unwrap_or(Ok(None))
+        self.read_one_of_many(aws, current).await
     }
 
     /// One DescribeDBInstances (filtered by every identifier) for all instances.

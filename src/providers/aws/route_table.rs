@@ -282,8 +282,7 @@ impl ResourceType for RouteTable {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
-        results.pop().unwrap_or(Ok(None))
+        self.read_one_of_many(aws, current).await
     }
 
     async fn read_many(
@@ -442,8 +441,7 @@ impl ResourceType for RouteTableAssociation {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
-        results.pop().unwrap_or(Ok(None))
+        self.read_one_of_many(aws, current).await
     }
 
     /// One DescribeRouteTables filtered by all the association ids (an import, which knows only

@@ -546,8 +546,7 @@ impl ResourceType for SecurityGroup {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
-        results.pop().unwrap_or(Ok(None))
+        self.read_one_of_many(aws, current).await
     }
 
     async fn read_many(
@@ -794,8 +793,7 @@ impl ResourceType for SecurityGroupRule {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let mut results = self.read_many(aws, std::slice::from_ref(current)).await;
-        results.pop().unwrap_or(Ok(None))
+        self.read_one_of_many(aws, current).await
     }
 
     async fn read_many(
