@@ -14,13 +14,9 @@
 //! Transcripts are made deterministic: ids become `<id>`, elapsed times `<t>`, and the lines
 //! of concurrent operations (progress, refresh) are sorted within their block.
 
-use crate::common::fixtures;
-use std::path::{Path, PathBuf};
+use crate::common::{copy_tree, fixtures, strata};
+use std::path::Path;
 use std::process::Command;
-
-fn strata() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_strata"))
-}
 
 fn copy_config(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(to).unwrap().flatten() {
@@ -30,19 +26,6 @@ fn copy_config(from: &Path, to: &Path) {
         }
     }
     copy_tree(from, to);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let path = entry.path();
-        let target = to.join(entry.file_name());
-        if path.is_dir() {
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 fn state_id(work: &Path, address: &str) -> String {

@@ -18,6 +18,27 @@ pub fn fixtures(area: &str) -> PathBuf {
     repo_root().join("tests").join("fixtures").join(area)
 }
 
+/// The `strata` binary built for the tests.
+pub fn strata() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_strata"))
+}
+
+/// Copies a directory tree (a scenario's configuration, the environments and modules).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from)
+        .expect("read the source directory")
+        .flatten()
+    {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");

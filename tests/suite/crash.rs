@@ -1,14 +1,11 @@
 //! Crash safety: a `strata apply` killed with SIGKILL in the middle leaves a state that loads and
 //! records every object the provider reports as created; the next apply finishes the job.
 
+use crate::common::strata;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn strata() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_strata"))
-}
 
 /// The addresses of the objects the fake provider holds, from their `name` (`n-<index>`).
 fn remote_addresses(store: &Path) -> BTreeSet<String> {

@@ -3,13 +3,9 @@
 //! promise; two applies started at once on one S3-backed workspace queue on the lock and both
 //! land; destroy leaves nothing.
 
-use crate::common::{repo_root, Moto};
-use std::path::{Path, PathBuf};
+use crate::common::{copy_tree, repo_root, strata, Moto};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn strata() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_strata"))
-}
 
 fn run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(strata());
@@ -47,18 +43,6 @@ fn create_bucket(moto: &Moto, bucket: &str) {
         .status()
         .unwrap();
     assert!(status.success(), "creating bucket {bucket}");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn init(moto: &Moto, dir: &Path, bucket: &str) {
