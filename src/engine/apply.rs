@@ -312,40 +312,6 @@ fn token(plan: &Plan, address: &ResourceInstance, action: Action) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Parses a Go-style duration (`30m`, `1h30m`, `90s`).
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = 0f64;
-    let mut number = String::new();
-    let mut chars = text.trim().chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            unit = "ms".into();
-        }
-        let value: f64 = number.parse().ok()?;
-        number.clear();
-        total += value
-            * match unit.as_str() {
-                "h" => 3600.0,
-                "m" => 60.0,
-                "s" => 1.0,
-                "ms" => 0.001,
-                _ => return None,
-            };
-        any = true;
-    }
-    if !number.is_empty() || !any {
-        return None;
-    }
-    Some(Duration::from_secs_f64(total))
-}
-
 /// Runs a provider operation, reporting progress every ten seconds.
 async fn with_progress<F, T>(run: &Run, address: &ResourceInstance, action: Action, future: F) -> T
 where
@@ -469,7 +435,7 @@ fn timeout_for(
     let value = run
         .eval(expr, module, &super::Repetition::None, None)
         .ok()?;
-    parse_duration(value.as_str()?)
+    super::parse_duration(value.as_str()?)
 }
 
 /// Applies every changing instance of one resource node.

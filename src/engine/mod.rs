@@ -536,7 +536,7 @@ fn dependency_addresses(store: &Store, nodes: &[graph::Node]) -> Vec<AbsResource
     out
 }
 
-pub use apply::parse_duration;
+pub use crate::lang::functions::parse_go_duration as parse_duration;
 
 impl Engine {
     /// Imports an existing object as `address` (which the configuration must declare): the

@@ -593,6 +593,16 @@ pub(crate) mod returns {
     }
 }
 
+/// A Go duration (`30m`, `1h30m`, `900s`) as a [`std::time::Duration`]; `None` when it is not
+/// one or is negative. `timeouts` blocks, `-lock-timeout` and provider settings all take Go's
+/// syntax, so they share the parser `timeadd` uses.
+pub fn parse_go_duration(text: &str) -> Option<std::time::Duration> {
+    let nanos = time::parse_duration(text.trim()).ok()?;
+    u64::try_from(nanos)
+        .ok()
+        .map(std::time::Duration::from_nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -342,38 +342,7 @@ pub async fn build_context(
 
 /// A Go-style duration (`1h`, `15m`, `900s`, `1h30m`).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = 0f64;
-    let mut number = String::new();
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    while let Some(c) = rest.chars().next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            rest = &rest[1..];
-            continue;
-        }
-        let (unit, factor) = if rest.starts_with("ms") {
-            ("ms", 0.001)
-        } else if rest.starts_with('h') {
-            ("h", 3600.0)
-        } else if rest.starts_with('m') {
-            ("m", 60.0)
-        } else if rest.starts_with('s') {
-            ("s", 1.0)
-        } else {
-            return None;
-        };
-        let amount: f64 = number.parse().ok()?;
-        total += amount * factor;
-        number.clear();
-        rest = &rest[unit.len()..];
-    }
-    if !number.is_empty() {
-        return None;
-    }
-    Some(Duration::from_secs_f64(total))
+    crate::lang::functions::parse_go_duration(text)
 }
 
 #[cfg(test)]
