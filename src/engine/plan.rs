@@ -1,6 +1,7 @@
 //! The plan walk, and the node visits that plan and apply share (providers, module expansion,
 //! variables, locals, outputs).
 
+use super::moves::InstanceMove;
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::{walk, Outcome, WalkPlan};
 use super::{dependency_addresses, resource_dependencies, Event, Phase, PlanOutcome, Run};
@@ -252,6 +253,8 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                                 requires_replace: Vec::new(),
                                 reason: None,
                                 schema_version: object.schema_version,
+                                deposed: None,
+                                previous_address: None,
                             });
                     }
                     if let Some(entry) = state.resources.get_mut(&address) {
@@ -271,6 +274,8 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                             requires_replace: Vec::new(),
                             reason: None,
                             schema_version: object.schema_version,
+                            deposed: None,
+                            previous_address: None,
                         });
                     state.resources.remove(&address);
                 }
@@ -899,6 +904,8 @@ async fn plan_resource_node(
                         requires_replace: Vec::new(),
                         reason: Some(reason),
                         schema_version: object.schema_version,
+                        deposed: None,
+                        previous_address: None,
                     },
                 );
             }
@@ -1039,6 +1046,8 @@ async fn plan_instance(
                 requires_replace: Vec::new(),
                 reason: None,
                 schema_version: schema.version,
+                deposed: None,
+                previous_address: None,
             },
         );
         return Ok(planned.planned);
@@ -1109,6 +1118,8 @@ async fn plan_instance(
                 requires_replace,
                 reason,
                 schema_version: schema.version,
+                deposed: None,
+                previous_address: None,
             },
         );
     }
@@ -1153,6 +1164,8 @@ async fn read_data_instance(
                 requires_replace: Vec::new(),
                 reason: None,
                 schema_version: schema.version,
+                deposed: None,
+                previous_address: None,
             },
         );
         return Ok(planned);
@@ -1257,26 +1270,44 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
         if address.resource.mode == ResourceMode::Data {
             continue;
         }
+        let forget = run
+            .refactoring
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget
+            .contains(address);
         push_change(
             &run,
             ResourceChange {
                 address: address.clone(),
                 provider: object.provider.clone(),
-                action: Action::Delete,
+                action: if forget {
+                    Action::Forget
+                } else {
+                    Action::Delete
+                },
                 before: Some(object.value.clone()),
                 after: None,
                 requires_replace: Vec::new(),
-                reason: Some(ActionReason::DeleteBecauseNoResourceConfig),
+                reason: (!forget).then_some(ActionReason::DeleteBecauseNoResourceConfig),
                 schema_version: object.schema_version,
+                deposed: None,
+                previous_address: None,
             },
         );
+    }
+    if run.options.mode != PlanMode::RefreshOnly {
+        for change in deposed_deletions(&run, &state) {
+            push_change(&run, change);
+        }
     }
     let mut changes = std::mem::take(&mut *run.changes.lock().unwrap_or_else(|e| e.into_inner()));
     let mut drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
     if run.options.mode == PlanMode::RefreshOnly {
         changes.clear();
     }
-    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    annotate_moves(&run, &state, &mut changes);
+    changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
     drift.sort_by(|a, b| a.address.cmp(&b.address));
     // Drift is only worth showing for attributes the plan does not change back anyway; keep all
     // of it, as Terraform does in refresh-only mode, and only real differences otherwise.
@@ -1309,6 +1340,68 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
         refreshed: state,
         warnings: diagnostics,
     })
+}
+
+/// Marks each change of a moved instance with where it came from, and adds a no-op change for
+/// a moved instance that otherwise stays as it is, so the plan shows (and the apply records)
+/// the move. A chain of moves shows its first address.
+fn annotate_moves(run: &Run, state: &crate::state::State, changes: &mut Vec<ResourceChange>) {
+    let refactoring = run.refactoring.lock().unwrap_or_else(|e| e.into_inner());
+    let mut origin: BTreeMap<ResourceInstance, ResourceInstance> = BTreeMap::new();
+    for InstanceMove { from, to } in &refactoring.moves {
+        let first = origin.remove(from).unwrap_or_else(|| from.clone());
+        origin.insert(to.clone(), first);
+    }
+    for (to, from) in origin {
+        match changes
+            .iter_mut()
+            .find(|c| c.address == to && c.deposed.is_none())
+        {
+            Some(change) => change.previous_address = Some(from),
+            None => {
+                if let Some(object) = state.resources.get(&to) {
+                    changes.push(ResourceChange {
+                        address: to,
+                        provider: object.provider.clone(),
+                        action: Action::NoOp,
+                        before: Some(object.value.clone()),
+                        after: Some(object.value.clone()),
+                        requires_replace: Vec::new(),
+                        reason: None,
+                        schema_version: object.schema_version,
+                        deposed: None,
+                        previous_address: Some(from),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The destruction of every deposed object (left by a create_before_destroy replacement that
+/// did not finish) that the targets allow: they exist, nothing configures them, so they go.
+fn deposed_deletions(run: &Run, state: &crate::state::State) -> Vec<ResourceChange> {
+    let mut changes = Vec::new();
+    for (address, objects) in &state.deposed {
+        if !run.targets_allow_orphan(address) {
+            continue;
+        }
+        for (key, object) in objects {
+            changes.push(ResourceChange {
+                address: address.clone(),
+                provider: object.provider.clone(),
+                action: Action::Delete,
+                before: Some(object.value.clone()),
+                after: None,
+                requires_replace: Vec::new(),
+                reason: None,
+                schema_version: object.schema_version,
+                deposed: Some(key.clone()),
+                previous_address: None,
+            });
+        }
+    }
+    changes
 }
 
 impl Run {
@@ -1389,9 +1482,14 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
             requires_replace: Vec::new(),
             reason: Some(ActionReason::DeleteBecauseDestroyMode),
             schema_version: object.schema_version,
+            deposed: None,
+            previous_address: None,
         });
     }
     errors.into_result(())?;
+    changes.extend(deposed_deletions(&run, &state));
+    annotate_moves(&run, &state, &mut changes);
+    changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
     let output_changes = state
         .outputs
         .iter()

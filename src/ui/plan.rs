@@ -34,9 +34,19 @@ fn header(change: &ResourceChange) -> String {
             }
             _ => format!("# {address} must be replaced"),
         },
-        Action::Delete => format!("# {address} will be destroyed"),
-        Action::NoOp => format!("# {address}"),
+        Action::Delete => match &change.deposed {
+            Some(key) => format!("# {address} (deposed object {key}) will be destroyed"),
+            None => format!("# {address} will be destroyed"),
+        },
+        Action::NoOp => match &change.previous_address {
+            Some(previous) => format!("# {previous} has moved to {address}"),
+            None => format!("# {address}"),
+        },
+        Action::Forget => format!("# {address} will no longer be managed by Strata"),
     };
+    if let (Some(previous), false) = (&change.previous_address, change.action == Action::NoOp) {
+        text.push_str(&format!("\n  # (moved from {previous})"));
+    }
     let because = match (&change.reason, &change.address.key) {
         (Some(ActionReason::DeleteBecauseNoResourceConfig), _) => Some(format!(
             "(because {} is not in configuration)",
@@ -87,7 +97,11 @@ pub fn render_change(change: &ResourceChange, style: Style) -> String {
     let mut hidden = 0;
     let empty = Value::Object(BTreeMap::new());
     let before = change.before.as_ref().unwrap_or(&empty);
-    let after = change.after.as_ref().unwrap_or(&empty);
+    // A forgotten object is shown as it is: nothing about it changes.
+    let after = match change.action {
+        Action::Forget => before,
+        _ => change.after.as_ref().unwrap_or(&empty),
+    };
     diff_object(
         before,
         after,
@@ -402,6 +416,7 @@ fn legend(plan: &Plan, style: Style) -> String {
             "create replacement and then destroy",
         ),
         (Action::Read, "read (data resources)"),
+        (Action::Forget, "forget"),
     ] {
         if actions.contains(&action) {
             let symbol = action.symbol();
@@ -443,11 +458,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         return out;
     }
-    let changes: Vec<&ResourceChange> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
+    let changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.is_change()).collect();
     if changes.is_empty()
         && !plan
             .output_changes
@@ -471,8 +482,12 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
     }
     let (add, change, destroy) = plan.counts();
+    let forget = match plan.forget_count() {
+        0 => String::new(),
+        n => format!(", {n} to forget"),
+    };
     out.push_str(&style.bold(&format!(
-        "Plan: {add} to add, {change} to change, {destroy} to destroy."
+        "Plan: {add} to add, {change} to change, {destroy} to destroy{forget}."
     )));
     out.push('\n');
     let output_lines = render_output_changes(&plan.output_changes, style);
