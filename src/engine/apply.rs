@@ -88,6 +88,25 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
                 )
                 .await;
             }
+            if change.importing.is_some() {
+                let object = run
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .resources
+                    .get(&change.address)
+                    .cloned();
+                if let Some(object) = object {
+                    record(
+                        &run,
+                        StateChange::Put {
+                            address: change.address.clone(),
+                            object,
+                        },
+                    )
+                    .await;
+                }
+            }
             if change.action == Action::Forget {
                 record(
                     &run,

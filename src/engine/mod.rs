@@ -279,6 +279,10 @@ impl Engine {
     /// Checks the configuration without touching anything: every expression evaluated with
     /// unknown values for everything not yet known.
     pub async fn validate(&self) -> Diagnostics {
+        // `moved`, `removed` and `import` addresses are checked without a state.
+        if let Err(diagnostics) = moves::resolve(&self.tree, &mut State::new()) {
+            return diagnostics;
+        }
         match self.run(State::new(), Phase::Validate) {
             Ok(run) => plan::validate(run).await,
             Err(diagnostics) => diagnostics,

@@ -12,6 +12,9 @@
 //!
 //! `removed { from = ... lifecycle { destroy = false } }` turns the deletion of instances that
 //! left the configuration into forgetting them: the state drops them, the objects stay.
+//!
+//! `import { to = ..., id = ... }` blocks are acted on by the plan walk itself (the provider
+//! must be configured to read the object); what they imported is noted here too.
 
 use crate::addrs::{InstanceKey, ModuleInstance, ResourceInstance, ResourceMode, Target};
 use crate::config::ModuleTree;
@@ -33,6 +36,9 @@ pub struct Refactoring {
     pub moves: Vec<InstanceMove>,
     /// Instances (in the state after the moves) that `removed { destroy = false }` forgets.
     pub forget: BTreeSet<ResourceInstance>,
+    /// Instances `import` blocks brought in while planning, with their IDs (filled by the
+    /// plan walk: importing needs the configured provider).
+    pub imported: std::collections::BTreeMap<ResourceInstance, String>,
 }
 
 /// Resolves every `moved` and `removed` block of the tree against `state`, and applies the
@@ -112,6 +118,35 @@ pub fn resolve(
                     refactoring.moves.push(found);
                 }
             }
+        }
+    }
+    for block in &tree.module.imports {
+        let resource = match Target::parse(&block.to) {
+            Ok(Target::Resource(r)) => Some(r),
+            Ok(Target::Instance(i)) => Some(i.abs_resource()),
+            Ok(Target::Module(_)) => None,
+            Err(e) => {
+                errors.push(
+                    Diagnostic::error("Invalid address in import block")
+                        .with_detail(e.to_string())
+                        .with_span(block.span.clone()),
+                );
+                continue;
+            }
+        };
+        let configured = resource.as_ref().is_some_and(|r| {
+            tree.descendant(&r.module.module_path())
+                .is_some_and(|t| t.module.resources.contains_key(&r.resource))
+        });
+        if !configured {
+            errors.push(
+                Diagnostic::error("Configuration for import target does not exist")
+                    .with_detail(format!(
+                        "The configuration for the given import target {} does not exist. All target instances must have an associated configuration to be imported.",
+                        block.to
+                    ))
+                    .with_span(block.span.clone()),
+            );
         }
     }
     for (path, module) in &modules {

@@ -281,6 +281,9 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
         if let Some(key) = &change.deposed {
             entry["deposed"] = Json::String(key.clone());
         }
+        if let Some(id) = &change.importing {
+            entry["change"]["importing"] = json!({ "id": id });
+        }
         if let Some(previous) = &change.previous_address {
             entry["previous_address"] = Json::String(previous.to_string());
         }

@@ -113,12 +113,15 @@ pub struct ResourceChange {
     /// Where a `moved` block moved the instance from (its address in the prior state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_address: Option<ResourceInstance>,
+    /// The ID an `import` block brings this instance under management with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importing: Option<String>,
 }
 
 impl ResourceChange {
-    /// Whether applying it does anything: an action, or a move to record.
+    /// Whether applying it does anything: an action, or a move or import to record.
     pub fn is_change(&self) -> bool {
-        self.action != Action::NoOp || self.previous_address.is_some()
+        self.action != Action::NoOp || self.previous_address.is_some() || self.importing.is_some()
     }
 }
 
@@ -181,6 +184,11 @@ impl Plan {
 
     pub fn has_resource_changes(&self) -> bool {
         self.changes.iter().any(ResourceChange::is_change)
+    }
+
+    /// How many instances `import` blocks bring under management.
+    pub fn import_count(&self) -> usize {
+        self.changes.iter().filter(|c| c.importing.is_some()).count()
     }
 
     /// How many instances `removed` blocks forget.

@@ -38,14 +38,19 @@ fn header(change: &ResourceChange) -> String {
             Some(key) => format!("# {address} (deposed object {key}) will be destroyed"),
             None => format!("# {address} will be destroyed"),
         },
-        Action::NoOp => match &change.previous_address {
-            Some(previous) => format!("# {previous} has moved to {address}"),
-            None => format!("# {address}"),
+        Action::NoOp => match (&change.previous_address, &change.importing) {
+            (Some(previous), _) => format!("# {previous} has moved to {address}"),
+            (None, Some(_)) => format!("# {address} will be imported"),
+            (None, None) => format!("# {address}"),
         },
         Action::Forget => format!("# {address} will no longer be managed by Strata"),
     };
     if let (Some(previous), false) = (&change.previous_address, change.action == Action::NoOp) {
         text.push_str(&format!("\n  # (moved from {previous})"));
+    }
+    let imported_alone = change.action == Action::NoOp && change.previous_address.is_none();
+    if let (Some(id), false) = (&change.importing, imported_alone) {
+        text.push_str(&format!("\n  # (imported from \"{id}\")"));
     }
     let because = match (&change.reason, &change.address.key) {
         (Some(ActionReason::DeleteBecauseNoResourceConfig), _) => Some(format!(
@@ -486,8 +491,12 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         0 => String::new(),
         n => format!(", {n} to forget"),
     };
+    let import = match plan.import_count() {
+        0 => String::new(),
+        n => format!("{n} to import, "),
+    };
     out.push_str(&style.bold(&format!(
-        "Plan: {add} to add, {change} to change, {destroy} to destroy{forget}."
+        "Plan: {import}{add} to add, {change} to change, {destroy} to destroy{forget}."
     )));
     out.push('\n');
     let output_lines = render_output_changes(&plan.output_changes, style);
@@ -542,8 +551,12 @@ pub fn render_apply_summary(plan: &Plan, style: Style) -> String {
             "Destroy complete! Resources: {destroy} destroyed."
         )));
     }
+    let import = match plan.import_count() {
+        0 => String::new(),
+        n => format!("{n} imported, "),
+    };
     style.green(&style.bold(&format!(
-        "Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+        "Apply complete! Resources: {import}{add} added, {change} changed, {destroy} destroyed."
     )))
 }
 
