@@ -198,6 +198,9 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    if !destroy_mode && !diagnostics.has_errors() {
+        diagnostics.extend(super::checks::evaluate(&run).await);
+    }
     let mut writer = run.writer.lock().await.take();
     if let Some(writer) = writer.as_mut() {
         if let Err(error) = writer.finish(&state).await {

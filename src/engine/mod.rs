@@ -15,6 +15,7 @@
 //! reports [`Event`]s to the UI); provider calls never exceed `parallelism` at once.
 
 mod apply;
+mod checks;
 pub mod moves;
 mod plan;
 mod store;

@@ -51,8 +51,7 @@ pub fn resolve(
     let mut refactoring = Refactoring::default();
     let mut errors = Diagnostics::new();
     let mut warnings = Diagnostics::new();
-    let mut modules = Vec::new();
-    collect_modules(tree, &mut Vec::new(), &mut modules);
+    let modules = tree.modules();
     for (path, module) in &modules {
         // The module's instances, as the state knows them (the root has one).
         let instances: Vec<ModuleInstance> = if path.is_empty() {
@@ -182,20 +181,6 @@ pub fn resolve(
         return Err(errors);
     }
     Ok((refactoring, warnings))
-}
-
-/// Every module of the tree with its path (`["vpc"]`), root first.
-fn collect_modules<'a>(
-    tree: &'a ModuleTree,
-    path: &mut Vec<String>,
-    out: &mut Vec<(Vec<String>, &'a crate::config::Module)>,
-) {
-    out.push((path.clone(), &tree.module));
-    for (name, child) in &tree.children {
-        path.push(name.clone());
-        collect_modules(child, path, out);
-        path.pop();
-    }
 }
 
 /// Whether `from` can move to `to`: both modules, or both resources (or instances) of the
