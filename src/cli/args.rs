@@ -202,6 +202,11 @@ pub enum Command {
         #[arg(long = "type", default_value = "plan")]
         graph_type: String,
     },
+    /// Evaluate expressions against the configuration and state, one per line.
+    Console {
+        #[command(flatten)]
+        vars: VarArgs,
+    },
     /// Show the providers the configuration requires, or (`providers schema -json`) their schemas.
     Providers {
         #[command(subcommand)]

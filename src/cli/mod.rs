@@ -7,6 +7,7 @@
 pub mod args;
 mod backend;
 mod commands;
+mod console;
 mod providers;
 mod state_commands;
 
@@ -180,6 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             args.refresh_only = true;
             commands::apply(&context, &args, true, false).await
         }
+        Command::Console { vars } => console::console(&context, &vars).await,
         Command::Providers { command } => providers::providers(&context, command),
         Command::State { command } => state_commands::state(&context, command).await,
         Command::Workspace { command } => state_commands::workspace(&context, command).await,

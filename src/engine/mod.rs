@@ -277,6 +277,18 @@ impl Engine {
         apply::apply(run).await
     }
 
+    /// `strata console`: evaluates the configuration (variables, locals, outputs) with the
+    /// state's values for resources and data sources, and no provider calls; the returned
+    /// [`Console`] evaluates expressions in the root module.
+    pub async fn console(&self, state: &State) -> Result<Console, Diagnostics> {
+        let run = self.run(state.clone(), Phase::Console)?;
+        let diagnostics = plan::validate(run.clone()).await;
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        Ok(Console { run })
+    }
+
     /// Checks the configuration without touching anything: every expression evaluated with
     /// unknown values for everything not yet known.
     pub async fn validate(&self) -> Diagnostics {
@@ -291,9 +303,35 @@ impl Engine {
     }
 }
 
+/// Expressions evaluated against a configuration and its state (`strata console`).
+pub struct Console {
+    run: Arc<Run>,
+}
+
+impl Console {
+    /// Evaluates one expression in the root module.
+    pub fn eval(&self, text: &str) -> Result<Value, Diagnostics> {
+        let file = Arc::new(crate::diagnostics::SourceFile::new("<console-input>", text));
+        let expr = hcl_edit::parser::parse_expr(text).map_err(|error| {
+            Diagnostics::from(
+                Diagnostic::error("Invalid expression").with_detail(error.message().to_string()),
+            )
+        })?;
+        let expr = crate::config::Expr { file, expr };
+        let undeclared = graph::check_root_references(&self.run.tree, &expr);
+        if undeclared.has_errors() {
+            return Err(undeclared);
+        }
+        self.run
+            .eval(&expr, &ModuleInstance::root(), &Repetition::None, None)
+    }
+}
+
 /// Which walk a [`Run`] is doing.
 enum Phase {
     Validate,
+    /// `strata console`: a validate walk in which resources have their values from the state.
+    Console,
     Plan,
     Apply(Box<Plan>),
 }
@@ -335,7 +373,7 @@ impl Run {
     }
 
     fn lenient(&self) -> bool {
-        matches!(self.phase, Phase::Validate)
+        matches!(self.phase, Phase::Validate | Phase::Console)
     }
 
     fn cancelled(&self) -> bool {

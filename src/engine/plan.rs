@@ -825,6 +825,11 @@ async fn plan_resource_node(
                     diagnostics.extend(d);
                 }
             }
+            // The console shows what the state holds.
+            if let (Phase::Console, Some(prior)) = (&run.phase, &prior) {
+                values.insert(address.key.clone(), prior.value.clone());
+                continue;
+            }
             if run.lenient() {
                 // Validation: what the provider will compute is unknown.
                 let planned =

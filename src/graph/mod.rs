@@ -408,6 +408,16 @@ fn add_edges(
 
 /// The nodes a reference in module `path` depends on; `None` (with a diagnostic) when it refers
 /// to something undeclared. References to `count`, `each`, `path`, … need no node.
+/// Checks that every reference in an expression written in the root module (`strata console`
+/// input) names something declared, with the same errors (and suggestions) as the graph gives.
+pub fn check_root_references(tree: &ModuleTree, expr: &Expr) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    for reference in lang::references(expr) {
+        reference_target(tree, &Vec::new(), &reference, &mut diagnostics);
+    }
+    diagnostics
+}
+
 fn reference_target(
     tree: &ModuleTree,
     path: &ModulePath,

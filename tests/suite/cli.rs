@@ -153,6 +153,41 @@ fn run_scenario(name: &str) -> String {
                 std::fs::remove_file(store.join(format!("{id}.json"))).unwrap();
                 transcript.push_str(&format!("## vanish {}\n", words[1]));
             }
+            // `console <expression>`: the expression piped into `strata console`.
+            "console" => {
+                let expression = words[1..].join(" ");
+                let mut child = Command::new(strata())
+                    .arg("console")
+                    .current_dir(&work)
+                    .env("STRATA_FAKE_STORE", &store)
+                    .env("NO_COLOR", "1")
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                {
+                    use std::io::Write as _;
+                    let mut stdin = child.stdin.take().unwrap();
+                    writeln!(stdin, "{expression}").unwrap();
+                }
+                let output = child.wait_with_output().unwrap();
+                transcript.push_str(&format!("## console {expression}\n"));
+                transcript.push_str(&normalize(
+                    &String::from_utf8_lossy(&output.stdout),
+                    &work,
+                    true,
+                ));
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                if !stderr.trim().is_empty() {
+                    transcript.push_str("\n-- stderr --\n");
+                    transcript.push_str(&normalize(&stderr, &work, true));
+                }
+                transcript.push_str(&format!(
+                    "\n-- exit {} --\n\n",
+                    output.status.code().unwrap_or(-1)
+                ));
+            }
             // An object made outside Strata: `remote-object <id> <name>`.
             "remote-object" => {
                 std::fs::create_dir_all(&store).unwrap();

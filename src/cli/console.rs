@@ -1,0 +1,68 @@
+//! `strata console`: evaluates expressions typed (or piped) one per line against the
+//! configuration and the current state, as `terraform console` does: `var.…`, `local.…`,
+//! resource attributes from the state, every built-in function. Read-only: no lock, no provider
+//! call. `exit` (or end of input) leaves; with piped input an invalid expression makes the exit
+//! status 1.
+
+use super::args::VarArgs;
+use super::commands::{current_workspace, load_config, load_variables};
+use super::{backend, Context, Reported};
+use crate::diagnostics::SourceMap;
+use crate::engine::{Engine, RunOptions};
+use crate::providers::Registry;
+use anyhow::anyhow;
+use std::io::{BufRead, IsTerminal, Write};
+
+pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
+    let mut sources = SourceMap::new();
+    let tree = load_config(context, &mut sources)?;
+    let variables = load_variables(context, &tree, &mut sources, vars, false)?;
+    let backend = backend::open(context, Some(&tree)).await?;
+    let workspace = current_workspace(context).await?;
+    let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+    let options = RunOptions {
+        workspace,
+        ..RunOptions::default()
+    };
+    let engine = match Engine::new(tree, Registry::builtin(), options, variables) {
+        Ok(engine) => engine,
+        Err(diagnostics) => {
+            context.print_diagnostics(&diagnostics, &sources);
+            return Err(Reported.into());
+        }
+    };
+    let console = match engine.console(&state).await {
+        Ok(console) => console,
+        Err(diagnostics) => {
+            context.print_diagnostics(&diagnostics, &sources);
+            return Err(Reported.into());
+        }
+    };
+    let interactive = std::io::stdin().is_terminal();
+    let mut failed = false;
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        if interactive {
+            print!("> ");
+            std::io::stdout().flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if text == "exit" {
+            break;
+        }
+        match console.eval(text) {
+            Ok(value) => println!("{}", crate::ui::render_plain(&value, 0)),
+            Err(diagnostics) => {
+                failed = true;
+                context.print_diagnostics(&diagnostics, &SourceMap::new());
+            }
+        }
+    }
+    Ok(if failed && !interactive { 1 } else { 0 })
+}
