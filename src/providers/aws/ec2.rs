@@ -179,3 +179,9 @@ pub fn arn(aws: &AwsContext, owner: Option<&str>, kind: &str, id: &str) -> Value
         owner.unwrap_or_default()
     ))
 }
+
+/// Marks a planned attribute as known only after the apply (what AWS will say once a change
+/// is made: an association id, the other end of an association).
+pub fn set_unknown(planned: &mut Value, name: &str, ty: crate::value::Type) {
+    planned.set_at_path(&crate::value::AttrPath::attr(name).0, Value::Unknown(ty));
+}
