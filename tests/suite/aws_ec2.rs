@@ -4,6 +4,7 @@
 //! network interfaces) are made with the SDK directly.
 
 use crate::aws::{attr, map, s, text, Aws};
+use strata::providers::Provider;
 use strata::value::Value;
 
 /// An instance (moto starts it at once) and a network interface in `subnet_id`, made with
@@ -186,4 +187,152 @@ async fn eip_created_on_an_interface_and_released_while_associated() {
         error.summary
     );
     aws.delete("aws_eip", &eip).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// aws_vpc
+
+#[tokio::test]
+async fn vpc_ipv6_block_usage_metrics_and_tenancy_change_in_place() {
+    let aws = Aws::start(&[]).await;
+    let config = aws.config(
+        "aws_vpc",
+        vec![
+            ("cidr_block", s("10.0.0.0/16")),
+            ("instance_tenancy", s("dedicated")),
+            ("enable_network_address_usage_metrics", Value::Bool(true)),
+        ],
+    );
+    let vpc = aws.create("aws_vpc", &config).await;
+    let id = text(&vpc, "id");
+    assert_eq!(
+        attr(&vpc, "enable_network_address_usage_metrics"),
+        &Value::Bool(true)
+    );
+    assert_eq!(attr(&vpc, "ipv6_cidr_block"), &Value::Null);
+    let ec2 = aws_sdk_ec2::Client::new(&aws.sdk().await);
+    let metrics = ec2
+        .describe_vpc_attribute()
+        .vpc_id(&id)
+        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableNetworkAddressUsageMetrics)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        metrics
+            .enable_network_address_usage_metrics()
+            .and_then(|v| v.value()),
+        Some(true)
+    );
+
+    // An Amazon IPv6 block, then dedicated → default tenancy: both in place.
+    let with_ipv6 = aws.config(
+        "aws_vpc",
+        vec![
+            ("cidr_block", s("10.0.0.0/16")),
+            ("instance_tenancy", s("default")),
+            ("enable_network_address_usage_metrics", Value::Bool(true)),
+            ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+        ],
+    );
+    let plan = aws.plan("aws_vpc", Some(&vpc), &with_ipv6).await;
+    assert!(attr(&plan.planned, "ipv6_cidr_block").is_unknown());
+    assert_eq!(text(&plan.planned, "id"), id, "the id stays known in place");
+    let updated = aws.update("aws_vpc", &vpc, &with_ipv6).await;
+    assert_eq!(text(&updated, "id"), id);
+    assert_eq!(text(&updated, "instance_tenancy"), "default");
+    assert!(text(&updated, "ipv6_cidr_block").contains("::"));
+    assert!(!text(&updated, "ipv6_association_id").is_empty());
+    let remote = ec2.describe_vpcs().vpc_ids(&id).send().await.unwrap();
+    let remote = &remote.vpcs()[0];
+    assert_eq!(
+        remote.instance_tenancy().map(|t| t.as_str()),
+        Some("default")
+    );
+    assert_eq!(
+        remote.ipv6_cidr_block_association_set()[0].ipv6_cidr_block(),
+        Some(text(&updated, "ipv6_cidr_block").as_str())
+    );
+
+    // default → dedicated is not possible in place.
+    let dedicated = aws.config(
+        "aws_vpc",
+        vec![
+            ("cidr_block", s("10.0.0.0/16")),
+            ("instance_tenancy", s("dedicated")),
+            ("enable_network_address_usage_metrics", Value::Bool(true)),
+            ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+        ],
+    );
+    aws.assert_replaces("aws_vpc", &updated, &dedicated, "instance_tenancy")
+        .await;
+
+    // The IPv6 block given up in place.
+    let without_ipv6 = aws.config(
+        "aws_vpc",
+        vec![
+            ("cidr_block", s("10.0.0.0/16")),
+            ("enable_network_address_usage_metrics", Value::Bool(true)),
+        ],
+    );
+    let released = aws.update("aws_vpc", &updated, &without_ipv6).await;
+    assert_eq!(attr(&released, "ipv6_cidr_block"), &Value::Null);
+    assert_eq!(
+        attr(&released, "assign_generated_ipv6_cidr_block"),
+        &Value::Bool(false)
+    );
+
+    // The data source tells the CIDR associations and the usage-metrics flag.
+    let data = aws.data("aws_vpc", vec![("id", s(&id))]).await;
+    assert_eq!(
+        attr(&data, "enable_network_address_usage_metrics"),
+        &Value::Bool(true)
+    );
+    let associations = attr(&data, "cidr_block_associations").as_seq().unwrap();
+    assert_eq!(associations.len(), 1);
+    assert_eq!(text(&associations[0], "cidr_block"), "10.0.0.0/16");
+    aws.delete("aws_vpc", &released).await;
+}
+
+#[tokio::test]
+async fn vpc_created_with_an_ipv6_block_and_border_group() {
+    let aws = Aws::start(&[]).await;
+    let config = aws.config(
+        "aws_vpc",
+        vec![
+            ("cidr_block", s("10.1.0.0/16")),
+            ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+            ("ipv6_cidr_block_network_border_group", s("us-east-1")),
+        ],
+    );
+    let vpc = aws.create("aws_vpc", &config).await;
+    assert!(text(&vpc, "ipv6_cidr_block").contains("::"));
+    // The emulator keeps the border group but does not report it back: the state keeps the
+    // configured one, and a re-plan (in `create`) shows no change.
+    assert_eq!(
+        text(&vpc, "ipv6_cidr_block_network_border_group"),
+        "us-east-1"
+    );
+    assert_eq!(attr(&vpc, "ipv6_ipam_pool_id"), &Value::Null);
+    assert_eq!(attr(&vpc, "ipv6_netmask_length"), &Value::Null);
+}
+
+#[tokio::test]
+async fn refreshing_vpcs_asks_for_their_attributes_all_at_once() {
+    let aws = Aws::start(&[]).await;
+    let mut vpcs = Vec::new();
+    for i in 0..3 {
+        let config = aws.config(
+            "aws_vpc",
+            vec![("cidr_block", s(&format!("10.{i}.0.0/16")))],
+        );
+        vpcs.push(aws.create("aws_vpc", &config).await);
+    }
+    let before = aws.provider.api_calls();
+    let results = aws.provider.read_resources("aws_vpc", &vpcs).await;
+    for (result, state) in results.into_iter().zip(&vpcs) {
+        assert_eq!(result.unwrap().unwrap().equals(state), Some(true));
+    }
+    // DescribeVpcs, the three default-object describes, and three DescribeVpcAttribute a VPC.
+    assert_eq!(aws.provider.api_calls() - before, 1 + 3 + 3 * 3);
 }
