@@ -336,3 +336,101 @@ async fn refreshing_vpcs_asks_for_their_attributes_all_at_once() {
     // DescribeVpcs, the three default-object describes, and three DescribeVpcAttribute a VPC.
     assert_eq!(aws.provider.api_calls() - before, 1 + 3 + 3 * 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// aws_subnet
+
+/// `2600:1f18:abcd:ef00::/56` → its `n`th /64.
+fn subnet_of(vpc_block: &str, n: u8) -> String {
+    let prefix = vpc_block.trim_end_matches("::/56");
+    let (head, last) = prefix.rsplit_once(':').unwrap();
+    let last = u16::from_str_radix(last, 16).unwrap() + u16::from(n);
+    format!("{head}:{last:x}::/64")
+}
+
+async fn described_subnet(aws: &Aws, id: &str) -> aws_sdk_ec2::types::Subnet {
+    let ec2 = aws_sdk_ec2::Client::new(&aws.sdk().await);
+    let out = ec2.describe_subnets().subnet_ids(id).send().await.unwrap();
+    out.subnets()[0].clone()
+}
+
+#[tokio::test]
+async fn subnet_dns_record_flag_and_ipv6_block_change_in_place() {
+    let aws = Aws::start(&[]).await;
+    let vpc = aws
+        .create(
+            "aws_vpc",
+            &aws.config(
+                "aws_vpc",
+                vec![
+                    ("cidr_block", s("10.0.0.0/16")),
+                    ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+                ],
+            ),
+        )
+        .await;
+    let vpc_id = text(&vpc, "id");
+    let vpc_block = text(&vpc, "ipv6_cidr_block");
+    let config = |ipv6: &str, a_record: bool| {
+        aws.config(
+            "aws_subnet",
+            vec![
+                ("vpc_id", s(&vpc_id)),
+                ("cidr_block", s("10.0.1.0/24")),
+                ("ipv6_cidr_block", s(ipv6)),
+                ("map_public_ip_on_launch", Value::Bool(true)),
+                (
+                    "enable_resource_name_dns_a_record_on_launch",
+                    Value::Bool(a_record),
+                ),
+            ],
+        )
+    };
+    let first = subnet_of(&vpc_block, 0);
+    let subnet = aws.create("aws_subnet", &config(&first, true)).await;
+    let id = text(&subnet, "id");
+    assert_eq!(text(&subnet, "ipv6_cidr_block"), first);
+    assert_eq!(
+        attr(&subnet, "enable_resource_name_dns_a_record_on_launch"),
+        &Value::Bool(true)
+    );
+    assert_eq!(attr(&subnet, "map_public_ip_on_launch"), &Value::Bool(true));
+    let described = described_subnet(&aws, &id).await;
+    assert_eq!(
+        described
+            .private_dns_name_options_on_launch()
+            .and_then(|o| o.enable_resource_name_dns_a_record()),
+        Some(true)
+    );
+
+    // Another /64 and the flag off: in place.
+    let second = subnet_of(&vpc_block, 1);
+    let updated = aws
+        .update("aws_subnet", &subnet, &config(&second, false))
+        .await;
+    assert_eq!(text(&updated, "id"), id);
+    assert_eq!(text(&updated, "ipv6_cidr_block"), second);
+    assert_ne!(
+        text(&updated, "ipv6_cidr_block_association_id"),
+        text(&subnet, "ipv6_cidr_block_association_id")
+    );
+    let described = described_subnet(&aws, &id).await;
+    let associated: Vec<&str> = described
+        .ipv6_cidr_block_association_set()
+        .iter()
+        .filter(|a| {
+            a.ipv6_cidr_block_state()
+                .and_then(|s| s.state())
+                .is_some_and(|s| s.as_str().contains("'associated'") || s.as_str() == "associated")
+        })
+        .filter_map(|a| a.ipv6_cidr_block())
+        .collect();
+    assert_eq!(associated, vec![second.as_str()]);
+    assert_eq!(
+        described
+            .private_dns_name_options_on_launch()
+            .and_then(|o| o.enable_resource_name_dns_a_record()),
+        Some(false)
+    );
+    aws.delete("aws_subnet", &updated).await;
+}

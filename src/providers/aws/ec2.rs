@@ -185,3 +185,13 @@ pub fn arn(aws: &AwsContext, owner: Option<&str>, kind: &str, id: &str) -> Value
 pub fn set_unknown(planned: &mut Value, name: &str, ty: crate::value::Type) {
     planned.set_at_path(&crate::value::AttrPath::attr(name).0, Value::Unknown(ty));
 }
+
+/// The state of a CIDR block association (`associated`, `disassociating`, ...). The emulator
+/// (moto 5) writes a subnet's as the text of a Python dict, `{'State': 'associated'}`: the
+/// word inside is taken then.
+pub fn association_state(raw: &str) -> &str {
+    match raw.split_once("'State': '") {
+        Some((_, rest)) => rest.split('\'').next().unwrap_or(raw),
+        None => raw,
+    }
+}
