@@ -434,3 +434,131 @@ async fn subnet_dns_record_flag_and_ipv6_block_change_in_place() {
     );
     aws.delete("aws_subnet", &updated).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// aws_internet_gateway, aws_nat_gateway, aws_route_table
+
+#[tokio::test]
+async fn internet_gateway_attached_elsewhere_shows_no_change() {
+    let aws = Aws::start(&[]).await;
+    let (vpc_id, _) = vpc_and_subnet(&aws).await;
+    // `vpc_id` is optional and computed: an attachment made outside the configuration (as
+    // `aws_internet_gateway_attachment` does) is read back without a diff.
+    let config = aws.config("aws_internet_gateway", vec![]);
+    let gateway = aws.create("aws_internet_gateway", &config).await;
+    assert_eq!(attr(&gateway, "vpc_id"), &Value::Null);
+    let ec2 = aws_sdk_ec2::Client::new(&aws.sdk().await);
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(text(&gateway, "id"))
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .unwrap();
+    let refreshed = aws.read("aws_internet_gateway", &gateway).await.unwrap();
+    assert_eq!(text(&refreshed, "vpc_id"), vpc_id);
+    aws.assert_no_change("aws_internet_gateway", &refreshed, &config)
+        .await;
+    aws.delete("aws_internet_gateway", &refreshed).await;
+}
+
+#[tokio::test]
+async fn nat_gateway_secondary_addresses_read_back_without_a_diff() {
+    let aws = Aws::start(&[]).await;
+    let (_, subnet_id) = vpc_and_subnet(&aws).await;
+    let eip = aws
+        .create(
+            "aws_eip",
+            &aws.config("aws_eip", vec![("domain", s("vpc"))]),
+        )
+        .await;
+    let config = aws.config(
+        "aws_nat_gateway",
+        vec![
+            ("subnet_id", s(&subnet_id)),
+            ("allocation_id", s(&text(&eip, "id"))),
+        ],
+    );
+    let gateway = aws.create("aws_nat_gateway", &config).await;
+    assert_eq!(
+        attr(&gateway, "secondary_private_ip_address_count"),
+        &Value::from(0)
+    );
+    assert!(attr(&gateway, "secondary_private_ip_addresses")
+        .as_seq()
+        .is_some_and(|s| s.is_empty()));
+
+    // The connectivity type decides which secondary arguments are allowed.
+    let private = aws.config(
+        "aws_nat_gateway",
+        vec![
+            ("subnet_id", s(&subnet_id)),
+            ("connectivity_type", s("private")),
+            ("allocation_id", s(&text(&eip, "id"))),
+        ],
+    );
+    let errors = aws.provider.validate_resource("aws_nat_gateway", &private);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].summary.contains("allocation_id is not supported"));
+    let public = aws.config(
+        "aws_nat_gateway",
+        vec![
+            ("subnet_id", s(&subnet_id)),
+            ("secondary_private_ip_address_count", Value::from(2)),
+        ],
+    );
+    let errors = aws.provider.validate_resource("aws_nat_gateway", &public);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+}
+
+#[tokio::test]
+async fn route_table_leaves_vpc_endpoint_routes_to_the_endpoint() {
+    let aws = Aws::start(&[]).await;
+    let (vpc_id, _) = vpc_and_subnet(&aws).await;
+    let gateway = aws
+        .create(
+            "aws_internet_gateway",
+            &aws.config("aws_internet_gateway", vec![("vpc_id", s(&vpc_id))]),
+        )
+        .await;
+    let route = Value::object([
+        ("cidr_block", s("0.0.0.0/0")),
+        ("gateway_id", s(&text(&gateway, "id"))),
+    ]);
+    let config = aws.config(
+        "aws_route_table",
+        vec![("vpc_id", s(&vpc_id)), ("route", Value::set(vec![route]))],
+    );
+    let table = aws.create("aws_route_table", &config).await;
+    // A gateway endpoint adds a prefix-list route through `vpce-…`: the endpoint's, not the
+    // table's, so it shows no diff.
+    let ec2 = aws_sdk_ec2::Client::new(&aws.sdk().await);
+    ec2.create_vpc_endpoint()
+        .vpc_id(&vpc_id)
+        .service_name("com.amazonaws.us-east-1.s3")
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Gateway)
+        .route_table_ids(text(&table, "id"))
+        .send()
+        .await
+        .unwrap();
+    let remote = ec2
+        .describe_route_tables()
+        .route_table_ids(text(&table, "id"))
+        .send()
+        .await
+        .unwrap();
+    let through_endpoint = remote.route_tables()[0]
+        .routes()
+        .iter()
+        .filter(|r| r.gateway_id().is_some_and(|g| g.starts_with("vpce-")))
+        .count();
+    assert_eq!(
+        through_endpoint, 1,
+        "the emulator adds the endpoint's route"
+    );
+    let refreshed = aws.read("aws_route_table", &table).await.unwrap();
+    aws.assert_no_change("aws_route_table", &refreshed, &config)
+        .await;
+    let routes = attr(&refreshed, "route").as_seq().unwrap();
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert_eq!(attr(&routes[0], "vpc_endpoint_id"), &Value::Null);
+}

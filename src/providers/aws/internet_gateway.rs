@@ -1,4 +1,6 @@
-//! `aws_internet_gateway`: `vpc_id` changes in place (detach from the old VPC, attach to the
+//! `aws_internet_gateway`, as `internal/service/ec2/vpc_internet_gateway.go` of the Terraform
+//! AWS provider: `vpc_id` (optional, and computed: an attachment made elsewhere, e.g. by
+//! `aws_internet_gateway_attachment`, shows no diff) changes in place (detach from the old VPC, attach to the
 //! new). Delete detaches first, retrying while the VPC still has public addresses mapped.
 //! Refresh is one DescribeInternetGateways for all.
 
@@ -73,7 +75,7 @@ impl ResourceType for InternetGateway {
         let block = Block::new()
             .attr("id", Attribute::computed(Type::String))
             .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::optional(Type::String))
+            .attr("vpc_id", Attribute::optional_computed(Type::String))
             .attr("owner_id", Attribute::computed(Type::String));
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }

@@ -1,4 +1,6 @@
-//! `aws_security_group` (with inline `ingress`/`egress` blocks) and `aws_security_group_rule`.
+//! `aws_security_group` (with inline `ingress`/`egress` blocks) and `aws_security_group_rule`,
+//! as `internal/service/ec2/vpc_security_group.go` and `vpc_security_group_rule.go` of the
+//! Terraform AWS provider.
 //!
 //! As the Terraform AWS provider does, a new group's default allow-all egress rule is removed,
 //! so the group has exactly the rules configured. Rules change in place: each rule block is
@@ -745,6 +747,14 @@ impl ResourceType for SecurityGroupRule {
             )
             .attr("description", Attribute::optional(Type::String));
         timeouts_block(block, &["create"])
+    }
+
+    /// The provider's only timeout for a rule is 5 minutes to create.
+    fn default_timeout(&self, operation: OperationKind) -> Duration {
+        match operation {
+            OperationKind::Create => Duration::from_secs(5 * 60),
+            _ => Duration::from_secs(20 * 60),
+        }
     }
 
     fn validate_config(&self, config: &Value) -> Vec<ProviderError> {
