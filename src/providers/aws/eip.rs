@@ -11,12 +11,10 @@
 //! `customer_owned_ipv4_pool` is sent on create but, as in the Terraform provider, a later
 //! change to it is not applied.
 
-use super::ec2::{
-    self, batch_results, describe_by_ids, ids_of, remote_tags, set_unknown, tag_specification,
-};
+use super::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
 use super::support::{
     attrs, get_str, non_empty, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
-    SdkResultExt, DEPENDENCY_CODES,
+    SdkResultExt,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -274,32 +272,11 @@ impl ResourceType for Eip {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let ids = ids_of(current)
-            .into_iter()
-            .filter(|id| !id.is_empty())
-            .collect();
-        let described = describe_by_ids(
-            ids,
-            |ids| {
-                let ec2 = aws.ec2.clone();
-                async move {
-                    Ok(ec2
-                        .describe_addresses()
-                        .set_allocation_ids(Some(ids))
-                        .send()
-                        .await
-                        .api()?
-                        .addresses
-                        .unwrap_or_default())
-                }
-            },
-            |address| address.allocation_id().map(str::to_string),
-        )
-        .await;
-        batch_results(
+        ec2::read_batch(
             current,
-            described,
-            &format!("reading {LABEL}"),
+            LABEL,
+            describe_ids!(aws, describe_addresses, set_allocation_ids, addresses),
+            |address| address.allocation_id().map(str::to_string),
             |address, _| {
                 let id = address.allocation_id().unwrap_or_default();
                 let public_ip = address.public_ip();
@@ -356,6 +333,7 @@ impl ResourceType for Eip {
                 read
             },
         )
+        .await
     }
 
     async fn update(
@@ -406,24 +384,15 @@ impl ResourceType for Eip {
         if let Some(association_id) = prior_association(operation) {
             disassociate(aws, &id, &association_id).await?;
         }
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .release_address()
-                    .allocation_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .release_address()
+                .allocation_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }

@@ -4,9 +4,7 @@
 //! new). Delete detaches first, retrying while the VPC still has public addresses mapped.
 //! Refresh is one DescribeInternetGateways for all.
 
-use super::ec2::{
-    self, arn, batch_results, describe_by_ids, ids_of, remote_tags, tag_specification,
-};
+use super::ec2::{self, arn, describe_ids, remote_tags, tag_specification};
 use super::support::{
     attrs, get_str, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
     SdkResultExt, DEPENDENCY_CODES,
@@ -130,32 +128,16 @@ impl ResourceType for InternetGateway {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let ids = ids_of(current)
-            .into_iter()
-            .filter(|id| !id.is_empty())
-            .collect();
-        let described = describe_by_ids(
-            ids,
-            |ids| {
-                let ec2 = aws.ec2.clone();
-                async move {
-                    Ok(ec2
-                        .describe_internet_gateways()
-                        .set_internet_gateway_ids(Some(ids))
-                        .send()
-                        .await
-                        .api()?
-                        .internet_gateways
-                        .unwrap_or_default())
-                }
-            },
-            |gateway| gateway.internet_gateway_id().map(str::to_string),
-        )
-        .await;
-        batch_results(
+        ec2::read_batch(
             current,
-            described,
-            &format!("reading {LABEL}"),
+            LABEL,
+            describe_ids!(
+                aws,
+                describe_internet_gateways,
+                set_internet_gateway_ids,
+                internet_gateways
+            ),
+            |gateway| gateway.internet_gateway_id().map(str::to_string),
             |gateway, _| {
                 let id = gateway.internet_gateway_id().unwrap_or_default();
                 let vpc_id = gateway
@@ -174,6 +156,7 @@ impl ResourceType for InternetGateway {
                 read
             },
         )
+        .await
     }
 
     async fn update(
@@ -203,24 +186,15 @@ impl ResourceType for InternetGateway {
         if let Some(vpc_id) = get_str(operation.planned, "vpc_id") {
             detach(aws, operation, &id, &vpc_id).await?;
         }
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .delete_internet_gateway()
-                    .internet_gateway_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }

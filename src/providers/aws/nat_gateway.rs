@@ -7,9 +7,7 @@
 //! AssignPrivateNatGatewayAddress / UnassignPrivateNatGatewayAddress for a private one), as
 //! `internal/service/ec2/vpc_nat_gateway.go` of the Terraform AWS provider has it.
 
-use super::ec2::{
-    self, batch_results, describe_by_ids, ids_of, remote_tags, set_unknown, tag_specification,
-};
+use super::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
 use super::support::{
     attrs, client_token, get_i64, get_str, get_strings, non_empty, opt_str, str_set,
     timeouts_block, wait_for, with_tags, Attrs, Poll, SdkResultExt,
@@ -312,25 +310,15 @@ impl ResourceType for NatGateway {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let ids = ids_of(current)
-            .into_iter()
-            .filter(|id| !id.is_empty())
-            .collect();
-        let described = describe_by_ids(
-            ids,
-            |ids| {
-                let ec2 = aws.ec2.clone();
-                async move {
-                    Ok(ec2
-                        .describe_nat_gateways()
-                        .set_nat_gateway_ids(Some(ids))
-                        .send()
-                        .await
-                        .api()?
-                        .nat_gateways
-                        .unwrap_or_default())
-                }
-            },
+        ec2::read_batch(
+            current,
+            LABEL,
+            describe_ids!(
+                aws,
+                describe_nat_gateways,
+                set_nat_gateway_ids,
+                nat_gateways
+            ),
             // A deleted gateway stays visible for a while: it is gone all the same.
             |gateway| {
                 let state = state_of(gateway);
@@ -338,12 +326,6 @@ impl ResourceType for NatGateway {
                     .then(|| gateway.nat_gateway_id().map(str::to_string))
                     .flatten()
             },
-        )
-        .await;
-        batch_results(
-            current,
-            described,
-            &format!("reading {LABEL}"),
             |gateway, _| {
                 let addresses = gateway.nat_gateway_addresses();
                 let address = addresses
@@ -396,6 +378,7 @@ impl ResourceType for NatGateway {
                 read
             },
         )
+        .await
     }
 
     async fn update(

@@ -8,12 +8,12 @@
 //! associations is one DescribeRouteTables each.
 
 use super::ec2::{
-    self, arn, batch_results, describe_by_ids, filter, ids_of, remote_tags, tag_specification,
+    self, arn, batch_results, describe_by_ids, describe_ids, filter, ids_of, remote_tags,
+    tag_specification,
 };
 use super::support::{
     attrs, client_token, computed_set_block, get_blocks, get_str, get_strings, non_empty, opt_str,
-    retry_while, str_set, timeouts_block, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
-    DEPENDENCY_CODES,
+    str_set, timeouts_block, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -230,19 +230,12 @@ async fn describe_tables(
 ) -> Result<BTreeMap<String, SdkRouteTable>, ApiFailure> {
     describe_by_ids(
         ids.into_iter().filter(|id| !id.is_empty()).collect(),
-        |ids| {
-            let ec2 = aws.ec2.clone();
-            async move {
-                Ok(ec2
-                    .describe_route_tables()
-                    .set_route_table_ids(Some(ids))
-                    .send()
-                    .await
-                    .api()?
-                    .route_tables
-                    .unwrap_or_default())
-            }
-        },
+        describe_ids!(
+            aws,
+            describe_route_tables,
+            set_route_table_ids,
+            route_tables
+        ),
         |table| table.route_table_id().map(str::to_string),
     )
     .await
@@ -416,25 +409,16 @@ impl ResourceType for RouteTable {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .delete_route_table()
-                    .route_table_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .delete_route_table()
+                .route_table_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }
 

@@ -9,13 +9,10 @@
 //! Not supported yet: the provider replaces a subnet whose `ipv6_cidr_block` changes while
 //! `assign_ipv6_address_on_creation` is on; here that change is made in place.
 
-use super::ec2::{
-    self, arn, association_state, batch_results, describe_by_ids, ids_of, remote_tags,
-    tag_specification,
-};
+use super::ec2::{self, arn, association_state, describe_ids, remote_tags, tag_specification};
 use super::support::{
-    attrs, get_bool, get_i64, get_str, non_empty, opt_str, retry_while, timeouts_block, wait_for,
-    with_tags, Attrs, FailureExt, Poll, SdkResultExt, DEPENDENCY_CODES,
+    attrs, get_bool, get_i64, get_str, non_empty, opt_str, timeouts_block, wait_for, with_tags,
+    Attrs, FailureExt, Poll, SdkResultExt,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -487,32 +484,11 @@ impl ResourceType for Subnet {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let ids = ids_of(current)
-            .into_iter()
-            .filter(|id| !id.is_empty())
-            .collect();
-        let described = describe_by_ids(
-            ids,
-            |ids| {
-                let ec2 = aws.ec2.clone();
-                async move {
-                    Ok(ec2
-                        .describe_subnets()
-                        .set_subnet_ids(Some(ids))
-                        .send()
-                        .await
-                        .api()?
-                        .subnets
-                        .unwrap_or_default())
-                }
-            },
-            |subnet| subnet.subnet_id().map(str::to_string),
-        )
-        .await;
-        batch_results(
+        ec2::read_batch(
             current,
-            described,
-            &format!("reading {LABEL}"),
+            LABEL,
+            describe_ids!(aws, describe_subnets, set_subnet_ids, subnets),
+            |subnet| subnet.subnet_id().map(str::to_string),
             |subnet, _| {
                 let (association_id, block) = ipv6_block(subnet).unzip();
                 let options = subnet.private_dns_name_options_on_launch();
@@ -577,6 +553,7 @@ impl ResourceType for Subnet {
                 read
             },
         )
+        .await
     }
 
     async fn update(
@@ -647,24 +624,15 @@ impl ResourceType for Subnet {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .delete_subnet()
-                    .subnet_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .delete_subnet()
+                .subnet_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }

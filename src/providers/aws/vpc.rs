@@ -16,13 +16,12 @@
 //! about as long for fifty VPCs as for one.
 
 use super::ec2::{
-    self, arn, batch_results, describe_by_ids, filter, ids_of, remote_tags, set_unknown,
-    tag_specification,
+    self, arn, batch_results, describe_by_ids, describe_ids, filter, ids_of, remote_tags,
+    set_unknown, tag_specification,
 };
 use super::support::{
     attrs, get_blocks, get_bool, get_i64, get_str, get_string_map, get_strings, non_empty, opt_str,
-    retry_while, timeouts_block, wait_for, with_tags, ApiFailure, Attrs, FailureExt, Poll,
-    SdkResultExt, DEPENDENCY_CODES,
+    timeouts_block, wait_for, with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt,
 };
 use super::{AwsContext, DataSourceType, Operation, ResourceType};
 use crate::providers::schema::{Attribute, Block, Nesting};
@@ -451,19 +450,7 @@ async fn describe_vpcs(
     let ids: Vec<String> = ids.into_iter().filter(|id| !id.is_empty()).collect();
     let found = describe_by_ids(
         ids,
-        |ids| {
-            let ec2 = aws.ec2.clone();
-            async move {
-                Ok(ec2
-                    .describe_vpcs()
-                    .set_vpc_ids(Some(ids))
-                    .send()
-                    .await
-                    .api()?
-                    .vpcs
-                    .unwrap_or_default())
-            }
-        },
+        describe_ids!(aws, describe_vpcs, set_vpc_ids, vpcs),
         |vpc| vpc.vpc_id().map(str::to_string),
     )
     .await?;
@@ -788,25 +775,16 @@ impl ResourceType for Vpc {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .delete_vpc()
-                    .vpc_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .delete_vpc()
+                .vpc_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }
 
