@@ -265,3 +265,18 @@ where
     let described = describe_by_ids(ids, describe, id_of).await;
     batch_results(current, described, &format!("reading {label}"), to_attrs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn association_states_are_read_plain_or_from_the_emulator_s_dict_text() {
+        assert_eq!(association_state("associated"), "associated");
+        assert_eq!(association_state("{'State': 'associated'}"), "associated");
+        assert_eq!(
+            association_state("{'State': 'disassociating', 'StatusMessage': None}"),
+            "disassociating"
+        );
+    }
+}

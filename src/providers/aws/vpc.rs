@@ -945,3 +945,122 @@ impl DataSourceType for VpcData {
         Ok(read)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::types::{VpcCidrBlockState, VpcCidrBlockStateCode};
+
+    fn block(
+        id: &str,
+        cidr: &str,
+        pool: &str,
+        state: VpcCidrBlockStateCode,
+    ) -> VpcIpv6CidrBlockAssociation {
+        VpcIpv6CidrBlockAssociation::builder()
+            .association_id(id)
+            .ipv6_cidr_block(cidr)
+            .ipv6_pool(pool)
+            .ipv6_cidr_block_state(VpcCidrBlockState::builder().state(state).build())
+            .build()
+    }
+
+    #[test]
+    fn the_ipv6_block_read_is_the_known_one_if_still_associated() {
+        let vpc = SdkVpc::builder()
+            .ipv6_cidr_block_association_set(block(
+                "a",
+                "2600::/56",
+                AMAZON_IPV6_POOL,
+                VpcCidrBlockStateCode::Associated,
+            ))
+            .ipv6_cidr_block_association_set(block(
+                "b",
+                "2601::/56",
+                AMAZON_IPV6_POOL,
+                VpcCidrBlockStateCode::Associated,
+            ))
+            .ipv6_cidr_block_association_set(block(
+                "c",
+                "2602::/56",
+                AMAZON_IPV6_POOL,
+                VpcCidrBlockStateCode::Disassociated,
+            ))
+            .build();
+        let picked = |known| ipv6_association(&vpc, known).and_then(|a| a.association_id());
+        assert_eq!(picked(Some("a")), Some("a"));
+        assert_eq!(
+            picked(Some("c")),
+            Some("b"),
+            "a disassociated block is not read"
+        );
+        assert_eq!(picked(None), Some("b"));
+    }
+
+    #[test]
+    fn ipv6_pool_attributes_follow_the_provider() {
+        let amazon = ipv6_attrs(Some(&block(
+            "a",
+            "2600::/56",
+            AMAZON_IPV6_POOL,
+            VpcCidrBlockStateCode::Associated,
+        )));
+        assert_eq!(
+            amazon["assign_generated_ipv6_cidr_block"],
+            Value::Bool(true)
+        );
+        assert_eq!(amazon["ipv6_ipam_pool_id"], Value::Null);
+        assert_eq!(amazon["ipv6_netmask_length"], Value::Null);
+        // From an IPAM pool AWS does not name: the state keeps its pool id.
+        let ipam = ipv6_attrs(Some(&block(
+            "a",
+            "2600::/52",
+            IPAM_MANAGED_IPV6_POOL,
+            VpcCidrBlockStateCode::Associated,
+        )));
+        assert_eq!(ipam["assign_generated_ipv6_cidr_block"], Value::Bool(false));
+        assert!(!ipam.contains_key("ipv6_ipam_pool_id"));
+        assert_eq!(ipam["ipv6_netmask_length"], Value::from(52));
+        let own = ipv6_attrs(Some(&block(
+            "a",
+            "2600::/56",
+            "ipv6pool-ec2-1",
+            VpcCidrBlockStateCode::Associated,
+        )));
+        assert_eq!(own["ipv6_ipam_pool_id"], Value::from("ipv6pool-ec2-1"));
+        let none = ipv6_attrs(None);
+        assert_eq!(none["assign_generated_ipv6_cidr_block"], Value::Bool(false));
+        assert_eq!(none["ipv6_cidr_block"], Value::Null);
+    }
+
+    #[test]
+    fn only_dedicated_to_default_tenancy_is_in_place() {
+        let prior = Value::object([
+            ("id", Value::from("vpc-1")),
+            ("arn", Value::from("arn:aws:ec2:us-east-1:1:vpc/vpc-1")),
+            ("instance_tenancy", Value::from("dedicated")),
+            ("assign_generated_ipv6_cidr_block", Value::Bool(false)),
+        ]);
+        let mut planned = Value::object([
+            ("id", Value::Unknown(Type::String)),
+            ("arn", Value::Unknown(Type::String)),
+            ("instance_tenancy", Value::from("default")),
+            ("assign_generated_ipv6_cidr_block", Value::Bool(false)),
+        ]);
+        let mut replace = vec![AttrPath::attr("instance_tenancy")];
+        Vpc.adjust_plan(Some(&prior), &mut planned, &mut replace);
+        assert!(replace.is_empty());
+        assert_eq!(planned.get_attr("id"), Some(&Value::from("vpc-1")));
+        let mut back = Value::object([
+            ("id", Value::Unknown(Type::String)),
+            ("instance_tenancy", Value::from("dedicated")),
+        ]);
+        let mut replace = vec![AttrPath::attr("instance_tenancy")];
+        let default_prior = Value::object([
+            ("id", Value::from("vpc-1")),
+            ("instance_tenancy", Value::from("default")),
+        ]);
+        Vpc.adjust_plan(Some(&default_prior), &mut back, &mut replace);
+        assert_eq!(replace, vec![AttrPath::attr("instance_tenancy")]);
+    }
+}
