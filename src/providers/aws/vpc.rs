@@ -538,8 +538,9 @@ impl ResourceType for Vpc {
     }
 
     /// As the provider's CustomizeDiff: a tenancy going from `dedicated` to `default` is an
-    /// in-place change (the schema's force-new covers every other change), and a change of
-    /// `assign_generated_ipv6_cidr_block` makes the IPv6 block unknown until applied.
+    /// in-place change (the schema's force-new covers every other change), a CIDR block from
+    /// IPAM does not diff, and a change of `assign_generated_ipv6_cidr_block` makes the IPv6
+    /// block unknown until applied.
     fn adjust_plan(
         &self,
         prior: Option<&Value>,
@@ -549,13 +550,25 @@ impl ResourceType for Vpc {
         let Some(prior) = prior else {
             return;
         };
-        let tenancy = AttrPath::attr("instance_tenancy");
-        let only_tenancy = requires_replace.len() == 1 && requires_replace[0] == tenancy;
-        if only_tenancy
-            && get_str(prior, "instance_tenancy").as_deref() == Some("dedicated")
+        let mut in_place = Vec::new();
+        if get_str(prior, "instance_tenancy").as_deref() == Some("dedicated")
             && get_str(planned, "instance_tenancy").as_deref() == Some("default")
         {
-            requires_replace.clear();
+            in_place.push(AttrPath::attr("instance_tenancy"));
+        }
+        // A CIDR block that IPAM picked (`ipv4_netmask_length` set) is not the configuration's
+        // to change: the difference is ignored.
+        if get_i64(planned, "ipv4_netmask_length").is_some_and(|n| n != 0) {
+            let cidr = AttrPath::attr("cidr_block");
+            if requires_replace.contains(&cidr) {
+                let prior_cidr = prior.get_attr("cidr_block").cloned().unwrap_or(Value::Null);
+                planned.set_at_path(&cidr.0, prior_cidr);
+                in_place.push(cidr);
+            }
+        }
+        let replacing = !requires_replace.is_empty();
+        requires_replace.retain(|path| !in_place.contains(path));
+        if replacing && requires_replace.is_empty() {
             // The replacement plan made what AWS computes unknown; in place, it stays.
             for (name, attribute) in vpc_block().attributes {
                 let unknown = planned.get_attr(&name).is_some_and(Value::is_unknown);
@@ -1062,5 +1075,24 @@ mod tests {
         ]);
         Vpc.adjust_plan(Some(&default_prior), &mut back, &mut replace);
         assert_eq!(replace, vec![AttrPath::attr("instance_tenancy")]);
+        // An IPAM-picked CIDR block that differs from the configuration is left alone.
+        let ipam_prior = Value::object([
+            ("id", Value::from("vpc-1")),
+            ("cidr_block", Value::from("10.4.0.0/16")),
+            ("ipv4_netmask_length", Value::from(16)),
+        ]);
+        let mut ipam = Value::object([
+            ("id", Value::Unknown(Type::String)),
+            ("cidr_block", Value::from("10.9.0.0/16")),
+            ("ipv4_netmask_length", Value::from(16)),
+        ]);
+        let mut replace = vec![AttrPath::attr("cidr_block")];
+        Vpc.adjust_plan(Some(&ipam_prior), &mut ipam, &mut replace);
+        assert!(replace.is_empty());
+        assert_eq!(
+            ipam.get_attr("cidr_block"),
+            Some(&Value::from("10.4.0.0/16"))
+        );
+        assert_eq!(ipam.get_attr("id"), Some(&Value::from("vpc-1")));
     }
 }
