@@ -562,3 +562,41 @@ async fn route_table_leaves_vpc_endpoint_routes_to_the_endpoint() {
     assert_eq!(routes.len(), 1, "{routes:?}");
     assert_eq!(attr(&routes[0], "vpc_endpoint_id"), &Value::Null);
 }
+
+#[tokio::test]
+async fn subnet_assigning_ipv6_addresses_is_replaced_for_a_new_block() {
+    let aws = Aws::start(&[]).await;
+    let vpc = aws
+        .create(
+            "aws_vpc",
+            &aws.config(
+                "aws_vpc",
+                vec![
+                    ("cidr_block", s("10.0.0.0/16")),
+                    ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+                ],
+            ),
+        )
+        .await;
+    let vpc_block = text(&vpc, "ipv6_cidr_block");
+    let config = |n: u8| {
+        aws.config(
+            "aws_subnet",
+            vec![
+                ("vpc_id", s(&text(&vpc, "id"))),
+                ("cidr_block", s("10.0.1.0/24")),
+                ("ipv6_cidr_block", s(&subnet_of(&vpc_block, n))),
+                ("assign_ipv6_address_on_creation", Value::Bool(true)),
+            ],
+        )
+    };
+    let subnet = aws.create("aws_subnet", &config(0)).await;
+    assert_eq!(
+        attr(&subnet, "assign_ipv6_address_on_creation"),
+        &Value::Bool(true)
+    );
+    aws.assert_replaces("aws_subnet", &subnet, &config(1), "ipv6_cidr_block")
+        .await;
+    let plan = aws.plan("aws_subnet", Some(&subnet), &config(1)).await;
+    assert!(attr(&plan.planned, "id").is_unknown());
+}

@@ -5,11 +5,12 @@
 //! the IPv6 block by DisassociateSubnetCidrBlock then AssociateSubnetCidrBlock).
 //! A CIDR that overlaps another subnet or lies outside the VPC is AWS's error, reported on
 //! `cidr_block` so the engine points at that line. Refresh is one DescribeSubnets for all.
-//!
-//! Not supported yet: the provider replaces a subnet whose `ipv6_cidr_block` changes while
-//! `assign_ipv6_address_on_creation` is on; here that change is made in place.
+//! As the provider's CustomizeDiff, a change of `ipv6_cidr_block` replaces the subnet when
+//! `assign_ipv6_address_on_creation` was on.
 
-use super::ec2::{self, arn, association_state, describe_ids, remote_tags, tag_specification};
+use super::ec2::{
+    self, arn, association_state, describe_ids, remote_tags, set_unknown, tag_specification,
+};
 use super::support::{
     attrs, get_bool, get_i64, get_str, non_empty, opt_str, timeouts_block, wait_for, with_tags,
     Attrs, FailureExt, Poll, SdkResultExt,
@@ -17,7 +18,7 @@ use super::support::{
 use super::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
-use crate::value::{Type, Value};
+use crate::value::{AttrPath, Type, Value};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, HostnameType, ResourceType as Ec2ResourceType, Subnet as SdkSubnet,
@@ -326,6 +327,34 @@ impl ResourceType for Subnet {
         match operation {
             OperationKind::Create => Duration::from_secs(10 * 60),
             _ => Duration::from_secs(20 * 60),
+        }
+    }
+
+    /// A subnet that gave new interfaces IPv6 addresses cannot swap its block in place: the
+    /// change replaces it, and what AWS computes for the new subnet is unknown until then.
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        planned: &mut Value,
+        requires_replace: &mut Vec<AttrPath>,
+    ) {
+        let Some(prior) = prior else {
+            return;
+        };
+        let before = prior.get_attr("ipv6_cidr_block").unwrap_or(&Value::Null);
+        let after = planned.get_attr("ipv6_cidr_block").unwrap_or(&Value::Null);
+        let changed = !after.is_unknown() && before.equals(after) != Some(true);
+        if !changed
+            || !requires_replace.is_empty()
+            || get_bool(prior, "assign_ipv6_address_on_creation") != Some(true)
+        {
+            return;
+        }
+        requires_replace.push(AttrPath::attr("ipv6_cidr_block"));
+        for (name, attribute) in self.schema().attributes {
+            if attribute.computed && !attribute.optional && name != "tags_all" {
+                set_unknown(planned, &name, attribute.ty);
+            }
         }
     }
 
