@@ -6,8 +6,9 @@
 //! allocation id. Release disassociates first and retries while a NAT gateway being deleted
 //! still holds the address. Refresh is one DescribeAddresses for all.
 //!
-//! Not supported yet: `ptr_record` is left null (the provider reads it with one
-//! DescribeAddressesAttribute per address, which would break the one-call refresh), and
+//! Not supported yet: `ptr_record` is left null (reading it takes a DescribeAddressesAttribute
+//! call beside DescribeAddresses, a second call per refresh that the one-call-per-type
+//! refresh does not make), and
 //! `customer_owned_ipv4_pool` is sent on create but, as in the Terraform provider, a later
 //! change to it is not applied.
 
