@@ -600,3 +600,24 @@ async fn subnet_assigning_ipv6_addresses_is_replaced_for_a_new_block() {
     let plan = aws.plan("aws_subnet", Some(&subnet), &config(1)).await;
     assert!(attr(&plan.planned, "id").is_unknown());
 }
+
+#[tokio::test]
+async fn vpc_data_source_default_false_filters_nothing() {
+    let aws = Aws::start(&[]).await;
+    // The emulator's region has a default VPC (172.31.0.0/16).
+    let default = aws
+        .data("aws_vpc", vec![("default", Value::Bool(true))])
+        .await;
+    assert_eq!(attr(&default, "default"), &Value::Bool(true));
+    let cidr = text(&default, "cidr_block");
+    // As the provider: `default = false` cannot be told from unset, so it does not exclude
+    // the default VPC.
+    let same = aws
+        .data(
+            "aws_vpc",
+            vec![("default", Value::Bool(false)), ("cidr_block", s(&cidr))],
+        )
+        .await;
+    assert_eq!(text(&same, "id"), text(&default, "id"));
+    assert_eq!(attr(&same, "default"), &Value::Bool(true));
+}
