@@ -59,6 +59,21 @@ async fn association_of(aws: &Aws, allocation_id: &str) -> (String, String) {
     )
 }
 
+/// A VPC with an Amazon IPv6 block.
+async fn ipv6_vpc(aws: &Aws) -> Value {
+    aws.create(
+        "aws_vpc",
+        &aws.config(
+            "aws_vpc",
+            vec![
+                ("cidr_block", s("10.0.0.0/16")),
+                ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
+            ],
+        ),
+    )
+    .await
+}
+
 async fn vpc_and_subnet(aws: &Aws) -> (String, String) {
     let vpc = aws
         .create(
@@ -357,18 +372,7 @@ async fn described_subnet(aws: &Aws, id: &str) -> aws_sdk_ec2::types::Subnet {
 #[tokio::test]
 async fn subnet_dns_record_flag_and_ipv6_block_change_in_place() {
     let aws = Aws::start(&[]).await;
-    let vpc = aws
-        .create(
-            "aws_vpc",
-            &aws.config(
-                "aws_vpc",
-                vec![
-                    ("cidr_block", s("10.0.0.0/16")),
-                    ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
-                ],
-            ),
-        )
-        .await;
+    let vpc = ipv6_vpc(&aws).await;
     let vpc_id = text(&vpc, "id");
     let vpc_block = text(&vpc, "ipv6_cidr_block");
     let config = |ipv6: &str, a_record: bool| {
@@ -566,18 +570,7 @@ async fn route_table_leaves_vpc_endpoint_routes_to_the_endpoint() {
 #[tokio::test]
 async fn subnet_assigning_ipv6_addresses_is_replaced_for_a_new_block() {
     let aws = Aws::start(&[]).await;
-    let vpc = aws
-        .create(
-            "aws_vpc",
-            &aws.config(
-                "aws_vpc",
-                vec![
-                    ("cidr_block", s("10.0.0.0/16")),
-                    ("assign_generated_ipv6_cidr_block", Value::Bool(true)),
-                ],
-            ),
-        )
-        .await;
+    let vpc = ipv6_vpc(&aws).await;
     let vpc_block = text(&vpc, "ipv6_cidr_block");
     let config = |n: u8| {
         aws.config(

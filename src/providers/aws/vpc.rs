@@ -748,32 +748,29 @@ impl ResourceType for Vpc {
             && planned
                 .get_attr("ipv6_cidr_block")
                 .is_some_and(|v| !v.is_unknown());
-        let association = if operation.changed("assign_generated_ipv6_cidr_block")
+        // Which block to associate instead: Amazon's (or none) when the flag or the border
+        // group changes, the configured one when the block or its pool does.
+        let amazon_provided = if operation.changed("assign_generated_ipv6_cidr_block")
             || operation.changed("ipv6_cidr_block_network_border_group")
         {
-            Some(
-                replace_ipv6_block(
-                    aws,
-                    operation,
-                    &id,
-                    old_association,
-                    ipv6_request(planned, assign),
-                )
-                .await?,
-            )
+            Some(assign)
         } else if cidr_changed || operation.changed("ipv6_ipam_pool_id") {
-            Some(
-                replace_ipv6_block(
-                    aws,
-                    operation,
-                    &id,
-                    old_association,
-                    ipv6_request(planned, false),
-                )
-                .await?,
-            )
+            Some(false)
         } else {
             None
+        };
+        let association = match amazon_provided {
+            Some(amazon) => Some(
+                replace_ipv6_block(
+                    aws,
+                    operation,
+                    &id,
+                    old_association,
+                    ipv6_request(planned, amazon),
+                )
+                .await?,
+            ),
+            None => None,
         };
         if let Some(association) = association {
             changed.insert("ipv6_association_id".into(), opt_str(association));
