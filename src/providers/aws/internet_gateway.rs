@@ -20,18 +20,34 @@ pub struct InternetGateway;
 
 const LABEL: &str = "EC2 Internet Gateway";
 
-async fn attach(aws: &AwsContext, id: &str, vpc_id: &str) -> Result<(), ProviderError> {
-    aws.ec2
-        .attach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .api()
-        .map_err(|f| {
-            f.into_error(format!("attaching {LABEL} ({id}) to VPC {vpc_id}"))
-                .on_attribute(AttrPath::attr("vpc_id"))
-        })?;
+/// Attaches the gateway to `vpc_id`. A gateway just made may not be visible yet: retried
+/// while AWS says it does not exist, as the provider does.
+async fn attach(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    id: &str,
+    vpc_id: &str,
+) -> Result<(), ProviderError> {
+    retry_while(
+        &["InvalidInternetGatewayID.NotFound"],
+        operation.timeout,
+        operation.progress,
+        || async {
+            aws.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+    )
+    .await
+    .map_err(|f| {
+        f.into_error(format!("attaching {LABEL} ({id}) to VPC {vpc_id}"))
+            .on_attribute(AttrPath::attr("vpc_id"))
+    })?;
     Ok(())
 }
 
@@ -110,7 +126,7 @@ impl ResourceType for InternetGateway {
         if let (Some(id), Some(vpc_id)) =
             (get_str(created, "id"), get_str(operation.planned, "vpc_id"))
         {
-            attach(aws, &id, &vpc_id).await?;
+            attach(aws, operation, &id, &vpc_id).await?;
         }
         Ok(())
     }
@@ -170,7 +186,7 @@ impl ResourceType for InternetGateway {
                 detach(aws, operation, &id, &old).await?;
             }
             if let Some(new) = get_str(operation.planned, "vpc_id") {
-                attach(aws, &id, &new).await?;
+                attach(aws, operation, &id, &new).await?;
             }
         }
         ec2::update_tags(aws, &id, operation, LABEL).await?;
