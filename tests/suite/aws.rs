@@ -17,33 +17,33 @@ use strata::value::{AttrPath, Value};
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn s(text: &str) -> Value {
+pub(crate) fn s(text: &str) -> Value {
     Value::from(text)
 }
 
-fn n(number: i64) -> Value {
+pub(crate) fn n(number: i64) -> Value {
     Value::from(number)
 }
 
-fn list(items: &[&str]) -> Value {
+pub(crate) fn list(items: &[&str]) -> Value {
     Value::List(items.iter().map(|i| s(i)).collect())
 }
 
-fn set(items: &[&str]) -> Value {
+pub(crate) fn set(items: &[&str]) -> Value {
     Value::set(items.iter().map(|i| s(i)).collect())
 }
 
-fn map(items: &[(&str, &str)]) -> Value {
+pub(crate) fn map(items: &[(&str, &str)]) -> Value {
     Value::Map(items.iter().map(|(k, v)| (k.to_string(), s(v))).collect())
 }
 
-fn obj(items: Vec<(&str, Value)>) -> Value {
+pub(crate) fn obj(items: Vec<(&str, Value)>) -> Value {
     Value::object(items)
 }
 
 /// A value shaped by `block`: every attribute present (null when not given), every nested
 /// block present (empty when not given), nested objects shaped too.
-fn shape(block: &Block, given: &Value) -> Value {
+pub(crate) fn shape(block: &Block, given: &Value) -> Value {
     let mut out = BTreeMap::new();
     for name in block.attributes.keys() {
         out.insert(
@@ -77,13 +77,13 @@ fn shape(block: &Block, given: &Value) -> Value {
     Value::Object(out)
 }
 
-fn attr<'a>(value: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn attr<'a>(value: &'a Value, name: &str) -> &'a Value {
     value
         .get_attr(name)
         .unwrap_or_else(|| panic!("no attribute `{name}` in {value:?}"))
 }
 
-fn text(value: &Value, name: &str) -> String {
+pub(crate) fn text(value: &Value, name: &str) -> String {
     attr(value, name)
         .as_str()
         .unwrap_or_else(|| panic!("`{name}` is not a string: {value:?}"))
@@ -91,7 +91,7 @@ fn text(value: &Value, name: &str) -> String {
 }
 
 /// The attributes where two states differ (for assertion messages).
-fn differences(a: &Value, b: &Value) -> Vec<String> {
+pub(crate) fn differences(a: &Value, b: &Value) -> Vec<String> {
     let (Some(x), Some(y)) = (a.as_entries(), b.as_entries()) else {
         return vec![format!("{a:?} != {b:?}")];
     };
@@ -107,9 +107,9 @@ fn differences(a: &Value, b: &Value) -> Vec<String> {
         .collect()
 }
 
-struct Aws {
-    moto: Moto,
-    provider: AwsProvider,
+pub(crate) struct Aws {
+    pub(crate) moto: Moto,
+    pub(crate) provider: AwsProvider,
 }
 
 fn provider_config(
@@ -143,12 +143,15 @@ fn provider_config(
 }
 
 impl Aws {
-    async fn start(default_tags: &[(&str, &str)]) -> Aws {
+    pub(crate) async fn start(default_tags: &[(&str, &str)]) -> Aws {
         Aws::start_with(default_tags, Vec::new()).await
     }
 
     /// With more provider arguments (`ignore_tags`, ...).
-    async fn start_with(default_tags: &[(&str, &str)], extra: Vec<(&str, Value)>) -> Aws {
+    pub(crate) async fn start_with(
+        default_tags: &[(&str, &str)],
+        extra: Vec<(&str, Value)>,
+    ) -> Aws {
         let moto = Moto::start();
         let provider = AwsProvider::new();
         let config = provider_config(&provider, &moto.endpoint, default_tags, extra);
@@ -160,7 +163,7 @@ impl Aws {
     }
 
     /// A configuration for `type_name` from the given attributes.
-    fn config(&self, type_name: &str, given: Vec<(&str, Value)>) -> Value {
+    pub(crate) fn config(&self, type_name: &str, given: Vec<(&str, Value)>) -> Value {
         let schema = self.provider.schema();
         let block = &schema
             .resources
@@ -170,7 +173,12 @@ impl Aws {
         shape(block, &obj(given))
     }
 
-    async fn plan(&self, type_name: &str, prior: Option<&Value>, config: &Value) -> PlannedChange {
+    pub(crate) async fn plan(
+        &self,
+        type_name: &str,
+        prior: Option<&Value>,
+        config: &Value,
+    ) -> PlannedChange {
         self.provider
             .plan_resource(PlanRequest {
                 type_name,
@@ -181,7 +189,7 @@ impl Aws {
             .unwrap_or_else(|e| panic!("planning {type_name}: {e}"))
     }
 
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         type_name: &str,
         prior: Option<Value>,
@@ -202,7 +210,7 @@ impl Aws {
     }
 
     /// Plans and applies a create, reads it back, and checks a second plan changes nothing.
-    async fn create(&self, type_name: &str, config: &Value) -> Value {
+    pub(crate) async fn create(&self, type_name: &str, config: &Value) -> Value {
         let plan = self.plan(type_name, None, config).await;
         assert!(plan.requires_replace.is_empty());
         let state = self
@@ -233,14 +241,14 @@ impl Aws {
         read
     }
 
-    async fn read(&self, type_name: &str, state: &Value) -> Option<Value> {
+    pub(crate) async fn read(&self, type_name: &str, state: &Value) -> Option<Value> {
         self.provider
             .read_resource(type_name, state)
             .await
             .unwrap_or_else(|e| panic!("reading {type_name}: {e}"))
     }
 
-    async fn assert_no_change(&self, type_name: &str, state: &Value, config: &Value) {
+    pub(crate) async fn assert_no_change(&self, type_name: &str, state: &Value, config: &Value) {
         let plan = self.plan(type_name, Some(state), config).await;
         assert!(
             plan.requires_replace.is_empty(),
@@ -255,7 +263,7 @@ impl Aws {
     }
 
     /// Plans an in-place update, applies it and checks the result re-plans to no change.
-    async fn update(&self, type_name: &str, state: &Value, config: &Value) -> Value {
+    pub(crate) async fn update(&self, type_name: &str, state: &Value, config: &Value) -> Value {
         let plan = self.plan(type_name, Some(state), config).await;
         assert!(
             plan.requires_replace.is_empty(),
@@ -280,7 +288,7 @@ impl Aws {
         updated
     }
 
-    async fn assert_replaces(
+    pub(crate) async fn assert_replaces(
         &self,
         type_name: &str,
         state: &Value,
@@ -298,7 +306,7 @@ impl Aws {
         );
     }
 
-    async fn delete(&self, type_name: &str, state: &Value) {
+    pub(crate) async fn delete(&self, type_name: &str, state: &Value) {
         self.apply(type_name, Some(state.clone()), None, Value::Null)
             .await
             .unwrap_or_else(|e| panic!("deleting {type_name}: {e}"));
@@ -309,14 +317,14 @@ impl Aws {
         );
     }
 
-    async fn import(&self, type_name: &str, id: &str) -> Value {
+    pub(crate) async fn import(&self, type_name: &str, id: &str) -> Value {
         self.provider
             .import_resource(type_name, id)
             .await
             .unwrap_or_else(|e| panic!("importing {type_name} {id}: {e}"))
     }
 
-    async fn data(&self, type_name: &str, given: Vec<(&str, Value)>) -> Value {
+    pub(crate) async fn data(&self, type_name: &str, given: Vec<(&str, Value)>) -> Value {
         let schema = self.provider.schema();
         let config = shape(&schema.data_sources[type_name].block, &obj(given));
         self.provider
@@ -325,7 +333,7 @@ impl Aws {
             .unwrap_or_else(|e| panic!("reading data {type_name}: {e}"))
     }
 
-    async fn sdk(&self) -> aws_config::SdkConfig {
+    pub(crate) async fn sdk(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::Credentials::new(

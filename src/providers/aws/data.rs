@@ -1,4 +1,6 @@
-//! Data sources without a resource family: `aws_availability_zones` and `aws_caller_identity`.
+//! Data sources without a resource family: `aws_availability_zones` (as
+//! `internal/service/ec2/availability_zones_data_source.go` of the Terraform AWS provider) and
+//! `aws_caller_identity` (as `internal/service/sts/caller_identity_data_source.go`).
 
 use super::ec2::filter;
 use super::support::{
@@ -44,8 +46,9 @@ impl DataSourceType for AvailabilityZones {
 
     async fn read(&self, aws: &AwsContext, config: &Value) -> Result<Attrs, ProviderError> {
         let mut request = aws.ec2.describe_availability_zones();
-        if let Some(all) = get_bool(config, "all_availability_zones") {
-            request = request.all_availability_zones(all);
+        // As the provider: only `true` is sent (false and unset are alike).
+        if get_bool(config, "all_availability_zones") == Some(true) {
+            request = request.all_availability_zones(true);
         }
         if let Some(state) = get_str(config, "state") {
             request = request.filters(filter("state", [state]));

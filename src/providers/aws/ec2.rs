@@ -3,7 +3,8 @@
 //! per id when AWS rejects the batch because one of them is gone).
 
 use super::support::{
-    str_map, string_map_of, tag_changes, user_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
+    retry_while, str_map, string_map_of, tag_changes, user_tags, ApiFailure, Attrs, FailureExt,
+    SdkResultExt, DEPENDENCY_CODES,
 };
 use super::{AwsContext, Operation, REMOTE_TAGS};
 use crate::providers::ProviderError;
@@ -138,6 +139,28 @@ where
     Ok(found)
 }
 
+/// The `describe` argument of [`describe_by_ids`] and [`read_batch`] for an EC2 Describe*
+/// operation that takes a list of ids: `describe_ids!(aws, describe_subnets, set_subnet_ids,
+/// subnets)` asks `describe_subnets` with the ids and answers its `subnets`.
+macro_rules! describe_ids {
+    ($aws:expr, $operation:ident, $set_ids:ident, $items:ident) => {
+        |ids: Vec<String>| {
+            let ec2 = $aws.ec2.clone();
+            async move {
+                Ok(ec2
+                    .$operation()
+                    .$set_ids(Some(ids))
+                    .send()
+                    .await
+                    .api()?
+                    .$items
+                    .unwrap_or_default())
+            }
+        }
+    };
+}
+pub(crate) use describe_ids;
+
 /// The ids of the current states (an empty string for one without an id).
 pub fn ids_of(current: &[Value]) -> Vec<String> {
     current
@@ -178,4 +201,82 @@ pub fn arn(aws: &AwsContext, owner: Option<&str>, kind: &str, id: &str) -> Value
         aws.region,
         owner.unwrap_or_default()
     ))
+}
+
+/// Marks a planned attribute as known only after the apply (what AWS will say once a change
+/// is made: an association id, the other end of an association).
+pub fn set_unknown(planned: &mut Value, name: &str, ty: crate::value::Type) {
+    planned.set_at_path(&crate::value::AttrPath::attr(name).0, Value::Unknown(ty));
+}
+
+/// The state of a CIDR block association (`associated`, `disassociating`, ...). The emulator
+/// (moto 5) writes a subnet's as the text of a Python dict, `{'State': 'associated'}`: the
+/// word inside is taken then.
+pub fn association_state(raw: &str) -> &str {
+    match raw.split_once("'State': '") {
+        Some((_, rest)) => rest.split('\'').next().unwrap_or(raw),
+        None => raw,
+    }
+}
+
+/// Deletes with `call`, retrying while something still depends on the object (an ENI, a
+/// NAT gateway being deleted) for at most the operation's timeout; an object already gone is
+/// fine.
+pub async fn delete_retrying<F, Fut>(
+    operation: &Operation<'_>,
+    label: &str,
+    call: F,
+) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), ApiFailure>>,
+{
+    let id = operation.id();
+    let result = retry_while(
+        DEPENDENCY_CODES,
+        operation.timeout,
+        operation.progress,
+        call,
+    )
+    .await;
+    match result {
+        Err(failure) if failure.is_not_found() => Ok(()),
+        other => other.or_fail(&format!("deleting {label} ({id})")),
+    }
+}
+
+/// The batched read of a resource type: one `describe` call for every current state with an
+/// id (see [`describe_by_ids`]), turned into one result per state by `to_attrs`.
+pub async fn read_batch<T, F, Fut>(
+    current: &[Value],
+    label: &str,
+    describe: F,
+    id_of: impl Fn(&T) -> Option<String>,
+    to_attrs: impl FnMut(&T, &Value) -> Attrs,
+) -> Vec<Result<Option<Attrs>, ProviderError>>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, ApiFailure>>,
+{
+    let ids = ids_of(current)
+        .into_iter()
+        .filter(|id| !id.is_empty())
+        .collect();
+    let described = describe_by_ids(ids, describe, id_of).await;
+    batch_results(current, described, &format!("reading {label}"), to_attrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn association_states_are_read_plain_or_from_the_emulator_s_dict_text() {
+        assert_eq!(association_state("associated"), "associated");
+        assert_eq!(association_state("{'State': 'associated'}"), "associated");
+        assert_eq!(
+            association_state("{'State': 'disassociating', 'StatusMessage': None}"),
+            "disassociating"
+        );
+    }
 }

@@ -1,10 +1,10 @@
-//! `aws_internet_gateway`: `vpc_id` changes in place (detach from the old VPC, attach to the
+//! `aws_internet_gateway`, as `internal/service/ec2/vpc_internet_gateway.go` of the Terraform
+//! AWS provider: `vpc_id` (optional, and computed: an attachment made elsewhere, e.g. by
+//! `aws_internet_gateway_attachment`, shows no diff) changes in place (detach from the old VPC, attach to the
 //! new). Delete detaches first, retrying while the VPC still has public addresses mapped.
 //! Refresh is one DescribeInternetGateways for all.
 
-use super::ec2::{
-    self, arn, batch_results, describe_by_ids, ids_of, remote_tags, tag_specification,
-};
+use super::ec2::{self, arn, describe_ids, remote_tags, tag_specification};
 use super::support::{
     attrs, get_str, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
     SdkResultExt, DEPENDENCY_CODES,
@@ -20,18 +20,34 @@ pub struct InternetGateway;
 
 const LABEL: &str = "EC2 Internet Gateway";
 
-async fn attach(aws: &AwsContext, id: &str, vpc_id: &str) -> Result<(), ProviderError> {
-    aws.ec2
-        .attach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .api()
-        .map_err(|f| {
-            f.into_error(format!("attaching {LABEL} ({id}) to VPC {vpc_id}"))
-                .on_attribute(AttrPath::attr("vpc_id"))
-        })?;
+/// Attaches the gateway to `vpc_id`. A gateway just made may not be visible yet: retried
+/// while AWS says it does not exist, as the provider does.
+async fn attach(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    id: &str,
+    vpc_id: &str,
+) -> Result<(), ProviderError> {
+    retry_while(
+        &["InvalidInternetGatewayID.NotFound"],
+        operation.timeout,
+        operation.progress,
+        || async {
+            aws.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+    )
+    .await
+    .map_err(|f| {
+        f.into_error(format!("attaching {LABEL} ({id}) to VPC {vpc_id}"))
+            .on_attribute(AttrPath::attr("vpc_id"))
+    })?;
     Ok(())
 }
 
@@ -73,7 +89,7 @@ impl ResourceType for InternetGateway {
         let block = Block::new()
             .attr("id", Attribute::computed(Type::String))
             .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::optional(Type::String))
+            .attr("vpc_id", Attribute::optional_computed(Type::String))
             .attr("owner_id", Attribute::computed(Type::String));
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
@@ -110,7 +126,7 @@ impl ResourceType for InternetGateway {
         if let (Some(id), Some(vpc_id)) =
             (get_str(created, "id"), get_str(operation.planned, "vpc_id"))
         {
-            attach(aws, &id, &vpc_id).await?;
+            attach(aws, operation, &id, &vpc_id).await?;
         }
         Ok(())
     }
@@ -128,32 +144,16 @@ impl ResourceType for InternetGateway {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let ids = ids_of(current)
-            .into_iter()
-            .filter(|id| !id.is_empty())
-            .collect();
-        let described = describe_by_ids(
-            ids,
-            |ids| {
-                let ec2 = aws.ec2.clone();
-                async move {
-                    Ok(ec2
-                        .describe_internet_gateways()
-                        .set_internet_gateway_ids(Some(ids))
-                        .send()
-                        .await
-                        .api()?
-                        .internet_gateways
-                        .unwrap_or_default())
-                }
-            },
-            |gateway| gateway.internet_gateway_id().map(str::to_string),
-        )
-        .await;
-        batch_results(
+        ec2::read_batch(
             current,
-            described,
-            &format!("reading {LABEL}"),
+            LABEL,
+            describe_ids!(
+                aws,
+                describe_internet_gateways,
+                set_internet_gateway_ids,
+                internet_gateways
+            ),
+            |gateway| gateway.internet_gateway_id().map(str::to_string),
             |gateway, _| {
                 let id = gateway.internet_gateway_id().unwrap_or_default();
                 let vpc_id = gateway
@@ -172,6 +172,7 @@ impl ResourceType for InternetGateway {
                 read
             },
         )
+        .await
     }
 
     async fn update(
@@ -185,7 +186,7 @@ impl ResourceType for InternetGateway {
                 detach(aws, operation, &id, &old).await?;
             }
             if let Some(new) = get_str(operation.planned, "vpc_id") {
-                attach(aws, &id, &new).await?;
+                attach(aws, operation, &id, &new).await?;
             }
         }
         ec2::update_tags(aws, &id, operation, LABEL).await?;
@@ -201,24 +202,15 @@ impl ResourceType for InternetGateway {
         if let Some(vpc_id) = get_str(operation.planned, "vpc_id") {
             detach(aws, operation, &id, &vpc_id).await?;
         }
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .delete_internet_gateway()
-                    .internet_gateway_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }

@@ -1,12 +1,16 @@
 //! `aws_nat_gateway`: asynchronous: create waits for `available`, delete for `deleted`,
 //! polling with backoff within the `timeouts` limits. Creates carry the engine's idempotency
 //! token as ClientToken, so a retried create finds the gateway the first attempt made.
-//! `allocation_id`, `subnet_id`, `connectivity_type` and `private_ip` replace.
+//! `allocation_id`, `subnet_id`, `connectivity_type`, `private_ip` and
+//! `secondary_private_ip_address_count` replace; the secondary addresses change in place
+//! (AssociateNatGatewayAddress / DisassociateNatGatewayAddress for a public gateway,
+//! AssignPrivateNatGatewayAddress / UnassignPrivateNatGatewayAddress for a private one), as
+//! `internal/service/ec2/vpc_nat_gateway.go` of the Terraform AWS provider has it.
 
-use super::ec2::{self, batch_results, describe_by_ids, ids_of, remote_tags, tag_specification};
+use super::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
 use super::support::{
-    attrs, client_token, get_str, non_empty, opt_str, timeouts_block, wait_for, with_tags, Attrs,
-    Poll, SdkResultExt,
+    attrs, client_token, get_i64, get_str, get_strings, non_empty, opt_str, str_set,
+    timeouts_block, wait_for, with_tags, Attrs, Poll, SdkResultExt,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -35,6 +39,120 @@ async fn describe_one(aws: &AwsContext, id: &str) -> Result<Option<SdkNatGateway
         Err(failure) if failure.is_not_found() => Ok(None),
         Err(failure) => Err(failure.into_error(format!("reading {LABEL} ({id})"))),
     }
+}
+
+fn non_empty_list(items: Vec<String>) -> Option<Vec<String>> {
+    (!items.is_empty()).then_some(items)
+}
+
+/// Adds and removes secondary addresses (allocation ids of a public gateway, private
+/// addresses of a private one), then waits until the gateway shows the change.
+async fn change_secondary(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    id: &str,
+    private: bool,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> Result<(), ProviderError> {
+    let attribute = if private {
+        "secondary_private_ip_addresses"
+    } else {
+        "secondary_allocation_ids"
+    };
+    let summary = format!("changing {LABEL} ({id}) {attribute}");
+    let fail = |failure: super::support::ApiFailure| {
+        failure
+            .into_error(summary.clone())
+            .on_attribute(AttrPath::attr(attribute))
+    };
+    if !add.is_empty() {
+        if private {
+            aws.ec2
+                .assign_private_nat_gateway_address()
+                .nat_gateway_id(id)
+                .set_private_ip_addresses(Some(add.clone()))
+                .send()
+                .await
+                .api()
+                .map_err(fail)?;
+        } else {
+            aws.ec2
+                .associate_nat_gateway_address()
+                .nat_gateway_id(id)
+                .set_allocation_ids(Some(add.clone()))
+                .send()
+                .await
+                .api()
+                .map_err(fail)?;
+        }
+    }
+    if !remove.is_empty() {
+        if private {
+            aws.ec2
+                .unassign_private_nat_gateway_address()
+                .nat_gateway_id(id)
+                .set_private_ip_addresses(Some(remove.clone()))
+                .send()
+                .await
+                .api()
+                .map_err(fail)?;
+        } else {
+            // AWS disassociates by association id: looked up from the allocation ids.
+            let gateway = describe_one(aws, id).await?;
+            let associations: Vec<String> = gateway
+                .iter()
+                .flat_map(|g| g.nat_gateway_addresses())
+                .filter(|a| {
+                    a.allocation_id()
+                        .is_some_and(|x| remove.iter().any(|r| r == x))
+                })
+                .filter_map(|a| a.association_id().map(str::to_string))
+                .collect();
+            aws.ec2
+                .disassociate_nat_gateway_address()
+                .nat_gateway_id(id)
+                .set_association_ids(Some(associations))
+                .send()
+                .await
+                .api()
+                .map_err(fail)?;
+        }
+    }
+    let key = |address: &aws_sdk_ec2::types::NatGatewayAddress| {
+        if private {
+            address.private_ip().map(str::to_string)
+        } else {
+            address.allocation_id().map(str::to_string)
+        }
+    };
+    wait_for(
+        &format!("{LABEL} ({id}) {attribute}"),
+        "changed",
+        operation.timeout,
+        operation.progress,
+        || async {
+            let gateway = describe_one(aws, id).await?;
+            let addresses = gateway
+                .as_ref()
+                .map(|g| g.nat_gateway_addresses())
+                .unwrap_or_default();
+            let settled = |wanted: &String| {
+                addresses.iter().any(|a| {
+                    key(a).as_ref() == Some(wanted)
+                        && a.status().map(|s| s.as_str()) == Some("succeeded")
+                })
+            };
+            let gone =
+                |unwanted: &String| addresses.iter().all(|a| key(a).as_ref() != Some(unwanted));
+            Ok(if add.iter().all(settled) && remove.iter().all(gone) {
+                Poll::Done(())
+            } else {
+                Poll::Pending("associating".into())
+            })
+        },
+    )
+    .await
 }
 
 fn state_of(gateway: &SdkNatGateway) -> String {
@@ -68,6 +186,18 @@ impl ResourceType for NatGateway {
                 "private_ip",
                 Attribute::optional_computed(Type::String).force_new(),
             )
+            .attr(
+                "secondary_allocation_ids",
+                Attribute::optional(Type::set(Type::String)),
+            )
+            .attr(
+                "secondary_private_ip_address_count",
+                Attribute::optional_computed(Type::Number).force_new(),
+            )
+            .attr(
+                "secondary_private_ip_addresses",
+                Attribute::optional_computed(Type::set(Type::String)),
+            )
             .attr("association_id", Attribute::computed(Type::String))
             .attr("network_interface_id", Attribute::computed(Type::String))
             .attr("public_ip", Attribute::computed(Type::String));
@@ -96,6 +226,18 @@ impl ResourceType for NatGateway {
             .set_subnet_id(get_str(planned, "subnet_id"))
             .connectivity_type(ConnectivityType::from(connectivity.as_str()))
             .set_private_ip_address(get_str(planned, "private_ip"))
+            .set_secondary_allocation_ids(non_empty_list(get_strings(
+                planned,
+                "secondary_allocation_ids",
+            )))
+            .set_secondary_private_ip_address_count(
+                get_i64(planned, "secondary_private_ip_address_count")
+                    .and_then(|n| i32::try_from(n).ok()),
+            )
+            .set_secondary_private_ip_addresses(non_empty_list(get_strings(
+                planned,
+                "secondary_private_ip_addresses",
+            )))
             .set_tag_specifications(tag_specification(Ec2ResourceType::Natgateway, planned))
             .send()
             .await
@@ -168,25 +310,15 @@ impl ResourceType for NatGateway {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let ids = ids_of(current)
-            .into_iter()
-            .filter(|id| !id.is_empty())
-            .collect();
-        let described = describe_by_ids(
-            ids,
-            |ids| {
-                let ec2 = aws.ec2.clone();
-                async move {
-                    Ok(ec2
-                        .describe_nat_gateways()
-                        .set_nat_gateway_ids(Some(ids))
-                        .send()
-                        .await
-                        .api()?
-                        .nat_gateways
-                        .unwrap_or_default())
-                }
-            },
+        ec2::read_batch(
+            current,
+            LABEL,
+            describe_ids!(
+                aws,
+                describe_nat_gateways,
+                set_nat_gateway_ids,
+                nat_gateways
+            ),
             // A deleted gateway stays visible for a while: it is gone all the same.
             |gateway| {
                 let state = state_of(gateway);
@@ -194,18 +326,19 @@ impl ResourceType for NatGateway {
                     .then(|| gateway.nat_gateway_id().map(str::to_string))
                     .flatten()
             },
-        )
-        .await;
-        batch_results(
-            current,
-            described,
-            &format!("reading {LABEL}"),
             |gateway, _| {
-                let address = gateway
-                    .nat_gateway_addresses()
+                let addresses = gateway.nat_gateway_addresses();
+                let address = addresses
                     .iter()
                     .find(|a| a.is_primary().unwrap_or(true))
-                    .or_else(|| gateway.nat_gateway_addresses().first());
+                    .or_else(|| addresses.first());
+                // The others are the secondary addresses (one alone is always the primary).
+                let secondary: Vec<_> = addresses
+                    .iter()
+                    .filter(|a| addresses.len() > 1 && a.is_primary() == Some(false))
+                    .collect();
+                let secondary_ips: Vec<&str> =
+                    secondary.iter().filter_map(|a| a.private_ip()).collect();
                 let mut read = attrs([
                     ("id", opt_str(gateway.nat_gateway_id())),
                     (
@@ -230,12 +363,22 @@ impl ResourceType for NatGateway {
                         non_empty(address.and_then(|a| a.network_interface_id())),
                     ),
                     ("public_ip", non_empty(address.and_then(|a| a.public_ip()))),
+                    (
+                        "secondary_allocation_ids",
+                        str_set(secondary.iter().filter_map(|a| a.allocation_id())),
+                    ),
+                    (
+                        "secondary_private_ip_address_count",
+                        Value::from(secondary_ips.len() as i64),
+                    ),
+                    ("secondary_private_ip_addresses", str_set(secondary_ips)),
                 ]);
                 let (key, tags) = remote_tags(gateway.tags());
                 read.insert(key, tags);
                 read
             },
         )
+        .await
     }
 
     async fn update(
@@ -243,8 +386,90 @@ impl ResourceType for NatGateway {
         aws: &AwsContext,
         operation: &Operation<'_>,
     ) -> Result<Attrs, ProviderError> {
-        ec2::update_tags(aws, &operation.id(), operation, LABEL).await?;
+        let id = operation.id();
+        let planned = operation.planned;
+        let (name, private) = match get_str(planned, "connectivity_type").as_deref() {
+            Some("private") => ("secondary_private_ip_addresses", true),
+            _ => ("secondary_allocation_ids", false),
+        };
+        if operation.changed(name) {
+            let before = operation
+                .prior
+                .map(|p| get_strings(p, name))
+                .unwrap_or_default();
+            let after = get_strings(planned, name);
+            let add: Vec<String> = after
+                .iter()
+                .filter(|a| !before.contains(a))
+                .cloned()
+                .collect();
+            let remove: Vec<String> = before
+                .iter()
+                .filter(|b| !after.contains(b))
+                .cloned()
+                .collect();
+            change_secondary(aws, operation, &id, private, add, remove).await?;
+        }
+        ec2::update_tags(aws, &id, operation, LABEL).await?;
         Ok(Attrs::new())
+    }
+
+    /// As the provider's CustomizeDiff: which secondary arguments a connectivity type takes.
+    fn validate_config(&self, config: &Value) -> Vec<ProviderError> {
+        let private = get_str(config, "connectivity_type").as_deref() == Some("private");
+        let mut errors = Vec::new();
+        let mut refuse = |name: &str, kind: &str| {
+            errors.push(
+                ProviderError::new(
+                    format!("{name} is not supported with connectivity_type = \"{kind}\""),
+                    "remove the argument or change connectivity_type",
+                )
+                .on_attribute(AttrPath::attr(name)),
+            );
+        };
+        let set = |name: &str| config.get_attr(name).is_some_and(|v| !v.is_null());
+        if private {
+            if set("allocation_id") {
+                refuse("allocation_id", "private");
+            }
+            if !get_strings(config, "secondary_allocation_ids").is_empty() {
+                refuse("secondary_allocation_ids", "private");
+            }
+        } else if set("secondary_private_ip_address_count") {
+            refuse("secondary_private_ip_address_count", "public");
+        }
+        errors
+    }
+
+    /// A change of a public gateway's secondary allocations changes its secondary private
+    /// addresses as AWS picks them.
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        planned: &mut Value,
+        requires_replace: &mut Vec<AttrPath>,
+    ) {
+        let Some(prior) = prior else {
+            return;
+        };
+        let same = |name: &str, planned: &Value| {
+            prior
+                .get_attr(name)
+                .unwrap_or(&Value::Null)
+                .equals(planned.get_attr(name).unwrap_or(&Value::Null))
+                == Some(true)
+        };
+        let public = get_str(planned, "connectivity_type").as_deref() != Some("private");
+        if public && requires_replace.is_empty() && !same("secondary_allocation_ids", planned) {
+            set_unknown(planned, "secondary_private_ip_address_count", Type::Number);
+            if same("secondary_private_ip_addresses", planned) {
+                set_unknown(
+                    planned,
+                    "secondary_private_ip_addresses",
+                    Type::set(Type::String),
+                );
+            }
+        }
     }
 
     async fn delete(

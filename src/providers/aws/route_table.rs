@@ -8,14 +8,14 @@
 //! associations is one DescribeRouteTables each.
 
 use super::ec2::{
-    self, arn, batch_results, describe_by_ids, filter, ids_of, remote_tags, tag_specification,
+    self, arn, batch_results, describe_by_ids, describe_ids, filter, ids_of, remote_tags,
+    tag_specification,
 };
 use super::support::{
-    attrs, client_token, computed_set_block, get_blocks, get_str, non_empty, opt_str, retry_while,
+    attrs, client_token, computed_set_block, get_blocks, get_str, get_strings, non_empty, opt_str,
     str_set, timeouts_block, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
-    DEPENDENCY_CODES,
 };
-use super::{AwsContext, Operation, ResourceType};
+use super::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};
@@ -24,6 +24,40 @@ use aws_sdk_ec2::types::{ResourceType as Ec2ResourceType, Route, RouteTable as S
 use std::collections::BTreeMap;
 
 pub struct RouteTable;
+
+/// Turns route propagation from virtual private gateway `gateway` on or off.
+async fn set_propagation(
+    aws: &AwsContext,
+    table_id: &str,
+    gateway: &str,
+    enable: bool,
+) -> Result<(), ProviderError> {
+    let result = if enable {
+        aws.ec2
+            .enable_vgw_route_propagation()
+            .route_table_id(table_id)
+            .gateway_id(gateway)
+            .send()
+            .await
+            .api()
+            .map(|_| ())
+    } else {
+        aws.ec2
+            .disable_vgw_route_propagation()
+            .route_table_id(table_id)
+            .gateway_id(gateway)
+            .send()
+            .await
+            .api()
+            .map(|_| ())
+    };
+    let verb = if enable { "enabling" } else { "disabling" };
+    result.or_fail_on(
+        &format!("{verb} route propagation from {gateway} in {LABEL} ({table_id})"),
+        &["InvalidVpnGatewayID", "Gateway.NotAttached"],
+        "propagating_vgws",
+    )
+}
 
 const LABEL: &str = "EC2 Route Table";
 
@@ -80,19 +114,22 @@ fn route_value(route: &Route) -> Value {
             "egress_only_gateway_id",
             non_empty(route.egress_only_internet_gateway_id()),
         ),
-        ("gateway_id", non_empty(route.gateway_id())),
+        // A gateway route to a VPC endpoint is written with `vpc_endpoint_id`.
+        (
+            "gateway_id",
+            non_empty(route.gateway_id().filter(|g| !g.starts_with("vpce-"))),
+        ),
         ("local_gateway_id", non_empty(route.local_gateway_id())),
         ("nat_gateway_id", non_empty(route.nat_gateway_id())),
         (
             "network_interface_id",
-            non_empty(
-                route
-                    .network_interface_id()
-                    .filter(|_| route.instance_id().is_none()),
-            ),
+            non_empty(route.network_interface_id()),
         ),
         ("transit_gateway_id", non_empty(route.transit_gateway_id())),
-        ("vpc_endpoint_id", Value::Null),
+        (
+            "vpc_endpoint_id",
+            non_empty(route.gateway_id().filter(|g| g.starts_with("vpce-"))),
+        ),
         (
             "vpc_peering_connection_id",
             non_empty(route.vpc_peering_connection_id()),
@@ -100,13 +137,18 @@ fn route_value(route: &Route) -> Value {
     ])
 }
 
-/// The routes the user manages: not `local`, not propagated.
+/// The routes the user manages: not `local` or VPC Lattice's, not propagated, not the
+/// prefix-list routes a VPC endpoint adds (those belong to `aws_vpc_endpoint`).
 fn user_routes(table: &SdkRouteTable) -> Vec<Value> {
     table
         .routes()
         .iter()
-        .filter(|r| r.gateway_id() != Some("local"))
+        .filter(|r| !matches!(r.gateway_id(), Some("local" | "VpcLattice")))
         .filter(|r| r.origin().map(|o| o.as_str()) != Some("EnableVgwRoutePropagation"))
+        .filter(|r| {
+            !(r.destination_prefix_list_id().is_some()
+                && r.gateway_id().is_some_and(|g| g.starts_with("vpce-")))
+        })
         .map(route_value)
         .collect()
 }
@@ -188,19 +230,12 @@ async fn describe_tables(
 ) -> Result<BTreeMap<String, SdkRouteTable>, ApiFailure> {
     describe_by_ids(
         ids.into_iter().filter(|id| !id.is_empty()).collect(),
-        |ids| {
-            let ec2 = aws.ec2.clone();
-            async move {
-                Ok(ec2
-                    .describe_route_tables()
-                    .set_route_table_ids(Some(ids))
-                    .send()
-                    .await
-                    .api()?
-                    .route_tables
-                    .unwrap_or_default())
-            }
-        },
+        describe_ids!(
+            aws,
+            describe_route_tables,
+            set_route_table_ids,
+            route_tables
+        ),
         |table| table.route_table_id().map(str::to_string),
     )
     .await
@@ -224,6 +259,13 @@ impl ResourceType for RouteTable {
             .attr("owner_id", Attribute::computed(Type::String))
             .nested("route", computed_set_block(route_block()));
         timeouts_block(with_tags(block), &["create", "update", "delete"])
+    }
+
+    fn default_timeout(&self, operation: OperationKind) -> std::time::Duration {
+        match operation {
+            OperationKind::Update => std::time::Duration::from_secs(2 * 60),
+            _ => std::time::Duration::from_secs(5 * 60),
+        }
     }
 
     async fn create(
@@ -262,17 +304,8 @@ impl ResourceType for RouteTable {
                 .await
                 .map_err(|f| route_error(f, &id, route))?;
         }
-        for gateway in super::support::get_strings(operation.planned, "propagating_vgws") {
-            aws.ec2
-                .enable_vgw_route_propagation()
-                .route_table_id(&id)
-                .gateway_id(&gateway)
-                .send()
-                .await
-                .api()
-                .or_fail(&format!(
-                    "enabling route propagation from {gateway} in {LABEL} ({id})"
-                ))?;
+        for gateway in get_strings(operation.planned, "propagating_vgws") {
+            set_propagation(aws, &id, &gateway, true).await?;
         }
         Ok(())
     }
@@ -326,6 +359,19 @@ impl ResourceType for RouteTable {
         operation: &Operation<'_>,
     ) -> Result<Attrs, ProviderError> {
         let id = operation.id();
+        if operation.changed("propagating_vgws") {
+            let before = operation
+                .prior
+                .map(|p| get_strings(p, "propagating_vgws"))
+                .unwrap_or_default();
+            let after = get_strings(operation.planned, "propagating_vgws");
+            for gateway in before.iter().filter(|g| !after.contains(g)) {
+                set_propagation(aws, &id, gateway, false).await?;
+            }
+            for gateway in after.iter().filter(|g| !before.contains(g)) {
+                set_propagation(aws, &id, gateway, true).await?;
+            }
+        }
         if operation.changed("route") {
             let before = routes_by_destination(
                 operation
@@ -363,25 +409,16 @@ impl ResourceType for RouteTable {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .delete_route_table()
-                    .route_table_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .delete_route_table()
+                .route_table_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }
 

@@ -1,4 +1,6 @@
-//! `aws_security_group` (with inline `ingress`/`egress` blocks) and `aws_security_group_rule`.
+//! `aws_security_group` (with inline `ingress`/`egress` blocks) and `aws_security_group_rule`,
+//! as `internal/service/ec2/vpc_security_group.go` and `vpc_security_group_rule.go` of the
+//! Terraform AWS provider.
 //!
 //! As the Terraform AWS provider does, a new group's default allow-all egress rule is removed,
 //! so the group has exactly the rules configured. Rules change in place: each rule block is
@@ -8,12 +10,11 @@
 //! rules) is one DescribeSecurityGroups.
 
 use super::ec2::{
-    self, arn, batch_results, describe_by_ids, ids_of, remote_tags, tag_specification,
+    self, arn, batch_results, describe_by_ids, describe_ids, ids_of, remote_tags, tag_specification,
 };
 use super::support::{
-    attrs, computed_set_block, get_bool, get_i64, get_str, get_strings, opt_str, retry_while,
-    str_list, str_set, timeouts_block, unique_name, with_tags, ApiFailure, Attrs, FailureExt,
-    SdkResultExt, DEPENDENCY_CODES,
+    attrs, computed_set_block, get_bool, get_i64, get_str, get_strings, opt_str, str_list, str_set,
+    timeouts_block, unique_name, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -398,19 +399,12 @@ async fn describe_groups(
 ) -> Result<BTreeMap<String, SdkSecurityGroup>, ApiFailure> {
     describe_by_ids(
         ids.into_iter().filter(|id| !id.is_empty()).collect(),
-        |ids| {
-            let ec2 = aws.ec2.clone();
-            async move {
-                Ok(ec2
-                    .describe_security_groups()
-                    .set_group_ids(Some(ids))
-                    .send()
-                    .await
-                    .api()?
-                    .security_groups
-                    .unwrap_or_default())
-            }
-        },
+        describe_ids!(
+            aws,
+            describe_security_groups,
+            set_group_ids,
+            security_groups
+        ),
         |group| group.group_id().map(str::to_string),
     )
     .await
@@ -655,25 +649,16 @@ impl ResourceType for SecurityGroup {
                 }
             }
         }
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.ec2
-                    .delete_security_group()
-                    .group_id(&id)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {LABEL} ({id})")),
-        }
+        ec2::delete_retrying(operation, LABEL, || async {
+            aws.ec2
+                .delete_security_group()
+                .group_id(&id)
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        })
+        .await
     }
 }
 
@@ -745,6 +730,14 @@ impl ResourceType for SecurityGroupRule {
             )
             .attr("description", Attribute::optional(Type::String));
         timeouts_block(block, &["create"])
+    }
+
+    /// The provider's only timeout for a rule is 5 minutes to create.
+    fn default_timeout(&self, operation: OperationKind) -> Duration {
+        match operation {
+            OperationKind::Create => Duration::from_secs(5 * 60),
+            _ => Duration::from_secs(20 * 60),
+        }
     }
 
     fn validate_config(&self, config: &Value) -> Vec<ProviderError> {
