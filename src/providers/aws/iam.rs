@@ -7,7 +7,7 @@
 //! An attachment has nothing to change: `role` and `policy_arn` replace.
 
 use super::support::{
-    attrs, get_bool, get_i64, get_str, opt_str, retry_while, str_map, tag_changes, unique_name,
+    attrs, get_bool, get_i64, get_str, opt_str, retry_while, str_map, unique_name, update_tags,
     user_tags, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
 };
 use super::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
@@ -315,34 +315,35 @@ impl ResourceType for Role {
                 "permissions_boundary",
             )?;
         }
-        let prior_tags = operation
-            .prior
-            .and_then(|p| p.get_attr("tags_all"))
-            .unwrap_or(&Value::Null);
-        let (set, remove) = tag_changes(
-            prior_tags,
-            planned.get_attr("tags_all").unwrap_or(&Value::Null),
-        );
-        if !remove.is_empty() {
-            aws.iam
-                .untag_role()
-                .role_name(&name)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
-        }
-        if !set.is_empty() {
-            aws.iam
-                .tag_role()
-                .role_name(&name)
-                .set_tags(Some(iam_tags(&set)))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
-        }
+        update_tags(
+            operation,
+            &summary,
+            |keys| async {
+                aws.iam
+                    .untag_role()
+                    .role_name(&name)
+                    .set_tag_keys(Some(keys))
+                    .send()
+                    .await
+                    .api()
+                    .map(|_| ())
+            },
+            |tags| {
+                let tags = iam_tags(&tags);
+                let name = &name;
+                async move {
+                    aws.iam
+                        .tag_role()
+                        .role_name(name)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .api()
+                        .map(|_| ())
+                }
+            },
+        )
+        .await?;
         Ok(Attrs::new())
     }
 

@@ -11,7 +11,7 @@
 
 use super::support::{
     attrs, get_bool, get_i64, get_str, get_string_map, get_strings, non_empty, opt_str,
-    retry_while, str_map, str_set, tag_changes, timeouts_block, unique_name, user_tags, wait_for,
+    retry_while, str_map, str_set, timeouts_block, unique_name, update_tags, user_tags, wait_for,
     with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt, DEPENDENCY_CODES,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
@@ -44,38 +44,31 @@ async fn update_rds_tags(
     operation: &Operation<'_>,
     summary: &str,
 ) -> Result<(), ProviderError> {
-    let prior = operation
-        .prior
-        .and_then(|p| p.get_attr("tags_all"))
-        .unwrap_or(&Value::Null);
-    let (set, remove) = tag_changes(
-        prior,
-        operation
-            .planned
-            .get_attr("tags_all")
-            .unwrap_or(&Value::Null),
-    );
-    if !remove.is_empty() {
-        aws.rds
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
-    }
-    if !set.is_empty() {
-        aws.rds
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(rds_tags(&set)))
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
-    }
-    Ok(())
+    update_tags(
+        operation,
+        summary,
+        |keys| async move {
+            aws.rds
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+        |tags| async move {
+            aws.rds
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .set_tags(Some(rds_tags(&tags)))
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+    )
+    .await
 }
 
 /// `aws_db_subnet_group`: its `id` is its name.

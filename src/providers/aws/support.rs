@@ -243,6 +243,38 @@ pub fn tag_changes(prior: &Value, planned: &Value) -> (BTreeMap<String, String>,
     (set, remove)
 }
 
+/// Applies the plan's change of `tags_all` through a service's own calls: `untag` with the keys
+/// to remove, then `tag` with the tags to set (each only when there is something to do).
+pub async fn update_tags<Untag, UntagDone, TagCall, TagDone>(
+    operation: &super::Operation<'_>,
+    summary: &str,
+    untag: Untag,
+    tag: TagCall,
+) -> Result<(), ProviderError>
+where
+    Untag: FnOnce(Vec<String>) -> UntagDone,
+    UntagDone: Future<Output = Result<(), ApiFailure>>,
+    TagCall: FnOnce(BTreeMap<String, String>) -> TagDone,
+    TagDone: Future<Output = Result<(), ApiFailure>>,
+{
+    let prior = operation
+        .prior
+        .and_then(|p| p.get_attr("tags_all"))
+        .unwrap_or(&Value::Null);
+    let planned = operation
+        .planned
+        .get_attr("tags_all")
+        .unwrap_or(&Value::Null);
+    let (set, remove) = tag_changes(prior, planned);
+    if !remove.is_empty() {
+        untag(remove).await.or_fail(summary)?;
+    }
+    if !set.is_empty() {
+        tag(set).await.or_fail(summary)?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 
