@@ -1,12 +1,24 @@
 //! `aws_eks_cluster` and `aws_eks_node_group`: both asynchronous (create waits for `ACTIVE`,
-//! updates for the update to finish, delete for the object to be gone), polling with backoff
-//! within the `timeouts` limits and reporting the status while waiting. Creates carry the
-//! engine's idempotency token as `clientRequestToken`.
+//! updates for DescribeUpdate to say `Successful`, delete for the object to be gone), polling
+//! with backoff within the `timeouts` limits and reporting the status while waiting. Creates
+//! carry the engine's idempotency token as `clientRequestToken`. Schemas follow the Terraform AWS
+//! provider's `internal/service/eks/cluster.go` and `node_group.go` (v6).
 //!
-//! In place: the cluster's `version` (UpdateClusterVersion, one minor version at a time),
-//! endpoint access and public CIDRs, log types and tags; the node group's `scaling_config`,
-//! `labels`, `taint`, `update_config` (UpdateNodegroupConfig), `version`/`release_version`
-//! (UpdateNodegroupVersion) and tags. Everything else replaces.
+//! In place, each its own update as EKS takes one kind of change at a time: the cluster's
+//! `version` (UpdateClusterVersion; AWS moves one minor version per update and says so),
+//! `access_config.authentication_mode`, adding `encryption_config` (AssociateEncryptionConfig),
+//! log types, `upgrade_policy`, endpoint access and public CIDRs, `subnet_ids`,
+//! `security_group_ids`, `zonal_shift_config` and tags. Removing `encryption_config` replaces the
+//! cluster (encryption cannot be switched off); changing its key is refused with an explanation
+//! (EKS has no API for it; the provider plans an update that does nothing). The node group's
+//! `scaling_config`, `labels`, `taint`, `update_config`, `node_repair_config`
+//! (UpdateNodegroupConfig), `version`/`release_version`/`launch_template` version
+//! (UpdateNodegroupVersion) and tags change in place. Everything else replaces.
+//!
+//! Not supported yet (left out of the schema, so a configuration using them is refused rather
+//! than ignored): the cluster's `compute_config`, `storage_config`, `outpost_config`,
+//! `remote_network_config` and `kubernetes_network_config.elastic_load_balancing` (EKS Auto
+//! Mode, Outposts and hybrid nodes).
 
 use super::support::{
     attrs, client_token, get_block, get_blocks, get_bool, get_i64, get_str, get_string_map,
@@ -127,7 +139,7 @@ async fn wait_update(
     };
     wait_for(
         what,
-        "updated",
+        "Successful",
         operation.timeout,
         operation.progress,
         || async {
@@ -1450,7 +1462,6 @@ impl ResourceType for NodeGroup {
         let planned = operation.planned;
         let prior = operation.prior.unwrap_or(&Value::Null);
         let summary = format!("updating {NODE_GROUP_LABEL} ({id})");
-        let what = format!("{NODE_GROUP_LABEL} ({id}) update");
         if operation.changed("version")
             || operation.changed("release_version")
             || operation.changed("launch_template")
@@ -1487,7 +1498,7 @@ impl ResourceType for NodeGroup {
                 cluster,
                 Some(name),
                 out.update().and_then(|u| u.id()),
-                &what,
+                &format!("{NODE_GROUP_LABEL} ({id}) version update"),
             )
             .await?;
             wait_node_group(aws, operation, cluster, name).await?;
@@ -1570,7 +1581,7 @@ impl ResourceType for NodeGroup {
                 cluster,
                 Some(name),
                 out.update().and_then(|u| u.id()),
-                &what,
+                &format!("{NODE_GROUP_LABEL} ({id}) config update"),
             )
             .await?;
             wait_node_group(aws, operation, cluster, name).await?;

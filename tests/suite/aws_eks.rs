@@ -1,0 +1,285 @@
+//! EKS through the `strata` binary against the AWS API emulator, with the update operations
+//! moto lacks added by `tests/support/moto_eks_updates.py`: the Kubernetes version upgrade path
+//! (one minor version in place, a two-version jump refused with AWS's message, node groups
+//! following), envelope encryption (`encryption_config`: sent on create, associated in place
+//! later, removal replaces) and node auto repair (`node_repair_config`). After each apply a
+//! plan must show `No changes.`, and what AWS holds is checked with the SDK directly.
+
+use crate::common::{copy_tree, fixtures, strata, Moto};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const KEY_ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// A copy of the fixture in a temporary directory (its own local state).
+fn workspace() -> tempfile::TempDir {
+    let temp = tempfile::tempdir().expect("a temporary directory");
+    copy_tree(&fixtures("aws_eks"), temp.path());
+    temp
+}
+
+fn run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new(strata());
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (key, value) in moto.env() {
+        command.env(key, value);
+    }
+    command.output().expect("run strata")
+}
+
+/// Everything the command printed, stdout then stderr.
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn ok(moto: &Moto, dir: &Path, args: &[&str]) -> String {
+    let output = run(moto, dir, args);
+    assert!(
+        output.status.success(),
+        "strata {args:?} failed ({:?}):\n{}",
+        output.status.code(),
+        text(&output)
+    );
+    text(&output)
+}
+
+fn assert_no_changes(moto: &Moto, dir: &Path, vars: &[&str]) {
+    let mut args = vec!["plan"];
+    args.extend_from_slice(vars);
+    let plan = ok(moto, dir, &args);
+    assert!(plan.contains("No changes."), "expected no changes:\n{plan}");
+}
+
+fn output_value(moto: &Moto, dir: &Path, name: &str) -> serde_json::Value {
+    let shown = ok(moto, dir, &["output", "-json"]);
+    let outputs: serde_json::Value = serde_json::from_str(&shown).expect("output -json is JSON");
+    outputs[name]["value"].clone()
+}
+
+async fn eks_client(moto: &Moto) -> aws_sdk_eks::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .endpoint_url(&moto.endpoint)
+        .load()
+        .await;
+    aws_sdk_eks::Client::new(&config)
+}
+
+async fn cluster_version(eks: &aws_sdk_eks::Client) -> String {
+    let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
+    described.cluster().unwrap().version().unwrap().to_string()
+}
+
+async fn node_group(eks: &aws_sdk_eks::Client) -> aws_sdk_eks::types::Nodegroup {
+    let described = eks
+        .describe_nodegroup()
+        .cluster_name("upgrade")
+        .nodegroup_name("default")
+        .send()
+        .await
+        .unwrap();
+    described.nodegroup().unwrap().clone()
+}
+
+#[tokio::test]
+async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
+    let moto = Moto::start();
+    let eks = eks_client(&moto).await;
+    let temp = workspace();
+    let dir = temp.path();
+
+    let created = ok(&moto, dir, &["apply", "-auto-approve"]);
+    assert!(
+        created.contains("Apply complete! Resources: 7 added"),
+        "{created}"
+    );
+    assert_eq!(cluster_version(&eks).await, "1.29");
+    assert_eq!(node_group(&eks).await.version(), Some("1.29"));
+
+    // Two minor versions at once: AWS refuses, the error names the resource, nothing changes.
+    let jump = run(
+        &moto,
+        dir,
+        &["apply", "-auto-approve", "-var", "kubernetes_version=1.31"],
+    );
+    let jump_text = text(&jump);
+    assert!(
+        !jump.status.success(),
+        "a 1.29 -> 1.31 jump must fail:\n{jump_text}"
+    );
+    assert!(
+        jump_text.contains("Unsupported Kubernetes minor version update from 1.29 to 1.31"),
+        "AWS's message is shown:\n{jump_text}"
+    );
+    assert!(
+        jump_text.contains("Error: aws_eks_cluster.this: updating EKS Cluster (upgrade) version"),
+        "the error names the resource:\n{jump_text}"
+    );
+    assert!(
+        jump_text.contains("version  = var.kubernetes_version"),
+        "the error points at the version argument:\n{jump_text}"
+    );
+    assert_eq!(cluster_version(&eks).await, "1.29");
+    // No resource changes. (The failed apply left the state without its outputs, which the
+    // plan shows as outputs to add: the engine's doing, not the provider's.)
+    let after_failure = ok(&moto, dir, &["plan"]);
+    assert!(
+        after_failure.contains("No changes.")
+            || after_failure.contains("Plan: 0 to add, 0 to change, 0 to destroy."),
+        "{after_failure}"
+    );
+
+    // One minor version: an update in place of the cluster, and of the nodes that follow it.
+    let plan = ok(&moto, dir, &["plan", "-var", "kubernetes_version=1.30"]);
+    assert!(
+        plan.contains("aws_eks_cluster.this will be updated in-place"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("aws_eks_node_group.default will be updated in-place"),
+        "{plan}"
+    );
+    assert!(plan.contains(r#"~ version"#), "{plan}");
+    assert!(plan.contains(r#""1.29" -> "1.30""#), "{plan}");
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.contains("Plan: 0 to add, 2 to change, 0 to destroy."),
+        "{plan}"
+    );
+
+    let upgraded = ok(
+        &moto,
+        dir,
+        &["apply", "-auto-approve", "-var", "kubernetes_version=1.30"],
+    );
+    // The provider waited on DescribeUpdate, which answers InProgress first.
+    assert!(
+        upgraded.contains(
+            "waiting for EKS Cluster (upgrade) version update to be Successful (now InProgress"
+        ),
+        "{upgraded}"
+    );
+    assert!(
+        upgraded.contains("waiting for EKS Node Group (upgrade:default) version update to be Successful (now InProgress"),
+        "{upgraded}"
+    );
+    assert!(
+        upgraded.contains("Apply complete! Resources: 0 added, 2 changed, 0 destroyed."),
+        "{upgraded}"
+    );
+    assert_eq!(cluster_version(&eks).await, "1.30");
+    assert_eq!(node_group(&eks).await.version(), Some("1.30"));
+    assert_eq!(output_value(&moto, dir, "cluster_version"), "1.30");
+    assert_eq!(output_value(&moto, dir, "node_group_version"), "1.30");
+    assert_no_changes(&moto, dir, &["-var", "kubernetes_version=1.30"]);
+}
+
+#[tokio::test]
+async fn encryption_and_node_repair_are_sent_read_back_and_changed_in_place() {
+    let moto = Moto::start();
+    let eks = eks_client(&moto).await;
+    let temp = workspace();
+    let dir = temp.path();
+    let key_var = format!("encryption_key_arn={KEY_ARN}");
+
+    // Created without either; then both added in place.
+    ok(&moto, dir, &["apply", "-auto-approve"]);
+    let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
+    assert!(described.cluster().unwrap().encryption_config().is_empty());
+    let with_both = ["-var", key_var.as_str(), "-var", "node_repair=true"];
+    let mut plan_args = vec!["plan"];
+    plan_args.extend_from_slice(&with_both);
+    let plan = ok(&moto, dir, &plan_args);
+    assert!(
+        plan.contains("aws_eks_cluster.this will be updated in-place"),
+        "adding encryption associates it in place:\n{plan}"
+    );
+    assert!(
+        plan.contains("aws_eks_node_group.default will be updated in-place"),
+        "{plan}"
+    );
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    let mut apply_args = vec!["apply", "-auto-approve"];
+    apply_args.extend_from_slice(&with_both);
+    let applied = ok(&moto, dir, &apply_args);
+    assert!(
+        applied.contains("waiting for EKS Cluster (upgrade) encryption config update to be Successful (now InProgress"),
+        "{applied}"
+    );
+    let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
+    let encryption = described.cluster().unwrap().encryption_config();
+    assert_eq!(encryption.len(), 1);
+    assert_eq!(
+        encryption[0].provider().and_then(|p| p.key_arn()),
+        Some(KEY_ARN)
+    );
+    let repair = node_group(&eks).await;
+    assert_eq!(
+        repair.node_repair_config().and_then(|r| r.enabled()),
+        Some(true)
+    );
+    assert_no_changes(&moto, dir, &with_both);
+
+    // Repair switched off: UpdateNodegroupConfig, in place.
+    let repair_off = ["-var", key_var.as_str(), "-var", "node_repair=false"];
+    let mut apply_args = vec!["apply", "-auto-approve"];
+    apply_args.extend_from_slice(&repair_off);
+    let applied = ok(&moto, dir, &apply_args);
+    assert!(
+        applied.contains("Apply complete! Resources: 0 added, 1 changed, 0 destroyed."),
+        "{applied}"
+    );
+    assert_eq!(
+        node_group(&eks)
+            .await
+            .node_repair_config()
+            .and_then(|r| r.enabled()),
+        Some(false)
+    );
+    assert_no_changes(&moto, dir, &repair_off);
+
+    // Encryption cannot be switched off: removing it replaces the cluster.
+    let plan = ok(&moto, dir, &["plan", "-var", "node_repair=false"]);
+    assert!(
+        plan.contains("aws_eks_cluster.this must be replaced"),
+        "{plan}"
+    );
+    assert!(plan.contains("forces replacement"), "{plan}");
+}
+
+#[tokio::test]
+async fn encryption_and_node_repair_given_at_create_read_back_without_a_diff() {
+    let moto = Moto::start();
+    let eks = eks_client(&moto).await;
+    let temp = workspace();
+    let dir = temp.path();
+    let key_var = format!("encryption_key_arn={KEY_ARN}");
+    let vars = ["-var", key_var.as_str(), "-var", "node_repair=true"];
+    let mut apply_args = vec!["apply", "-auto-approve"];
+    apply_args.extend_from_slice(&vars);
+    ok(&moto, dir, &apply_args);
+    let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
+    let encryption = described.cluster().unwrap().encryption_config();
+    assert_eq!(
+        encryption[0].provider().and_then(|p| p.key_arn()),
+        Some(KEY_ARN)
+    );
+    assert_eq!(
+        node_group(&eks)
+            .await
+            .node_repair_config()
+            .and_then(|r| r.enabled()),
+        Some(true)
+    );
+    assert_no_changes(&moto, dir, &vars);
+    // A node group without a node_repair_config block keeps what AWS reports (Optional and
+    // Computed, as in the provider): no diff.
+    assert_no_changes(&moto, dir, &["-var", key_var.as_str()]);
+}
