@@ -22,8 +22,9 @@
 
 use super::support::{
     attrs, client_token, get_block, get_blocks, get_bool, get_i64, get_str, get_string_map,
-    get_strings, list_block, non_empty, opt_str, str_list, str_map, str_set, timeouts_block,
-    update_tags, user_tags, wait_for, with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt,
+    get_strings, list_block, non_empty, opt_str, rfc3339_seconds, str_list, str_map, str_set,
+    timeouts_block, update_tags, user_tags, wait_for, with_tags, ApiFailure, Attrs, FailureExt,
+    Poll, SdkResultExt,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
@@ -544,12 +545,10 @@ impl ResourceType for Cluster {
             ("status", opt_str(cluster.status().map(|s| s.as_str()))),
             (
                 "created_at",
-                // RFC 3339 to the second, as the provider writes it.
-                opt_str(cluster.created_at().and_then(|t| {
-                    aws_smithy_types::DateTime::from_secs(t.secs())
-                        .fmt(aws_smithy_types::date_time::Format::DateTime)
-                        .ok()
-                })),
+                cluster
+                    .created_at()
+                    .map(rfc3339_seconds)
+                    .unwrap_or(Value::Null),
             ),
             (
                 "enabled_cluster_log_types",

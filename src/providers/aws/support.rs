@@ -121,6 +121,15 @@ pub fn str_map(items: &BTreeMap<String, String>) -> Value {
     )
 }
 
+/// A timestamp as the Terraform AWS provider writes one (`create_date`, `created_at`): RFC 3339
+/// to the second, in UTC.
+pub fn rfc3339_seconds(time: &aws_smithy_types::DateTime) -> Value {
+    aws_smithy_types::DateTime::from_secs(time.secs())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
 /// Attributes read from AWS, later merged into a full state by the provider.
 pub type Attrs = BTreeMap<String, Value>;
 
