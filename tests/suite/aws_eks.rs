@@ -2,8 +2,10 @@
 //! moto lacks added by `tests/support/moto_eks_updates.py`: the Kubernetes version upgrade path
 //! (one minor version in place, a two-version jump refused with AWS's message, node groups
 //! following), envelope encryption (`encryption_config`: sent on create, associated in place
-//! later, removal replaces) and node auto repair (`node_repair_config`). After each apply a
-//! plan must show `No changes.`, and what AWS holds is checked with the SDK directly.
+//! later, removal replaces), node auto repair (`node_repair_config`), and the cluster settings
+//! that change in place (authentication mode, upgrade policy, subnets, security groups). After
+//! each apply a plan must show `No changes.`, and what AWS holds is checked with the SDK
+//! directly.
 
 use crate::common::{copy_tree, fixtures, strata, Moto};
 use std::path::Path;
@@ -97,7 +99,7 @@ async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
 
     let created = ok(&moto, dir, &["apply", "-auto-approve"]);
     assert!(
-        created.contains("Apply complete! Resources: 7 added"),
+        created.contains("Apply complete! Resources: 8 added"),
         "{created}"
     );
     assert_eq!(cluster_version(&eks).await, "1.29");
@@ -282,4 +284,82 @@ async fn encryption_and_node_repair_given_at_create_read_back_without_a_diff() {
     // A node group without a node_repair_config block keeps what AWS reports (Optional and
     // Computed, as in the provider): no diff.
     assert_no_changes(&moto, dir, &["-var", key_var.as_str()]);
+}
+
+#[tokio::test]
+async fn access_upgrade_policy_subnets_and_security_groups_change_in_place() {
+    let moto = Moto::start();
+    let eks = eks_client(&moto).await;
+    let temp = workspace();
+    let dir = temp.path();
+    ok(&moto, dir, &["apply", "-auto-approve"]);
+    let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
+    let cluster = described.cluster().unwrap();
+    assert_eq!(
+        cluster
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str()),
+        Some("CONFIG_MAP")
+    );
+    assert_eq!(
+        cluster.resources_vpc_config().unwrap().subnet_ids().len(),
+        2
+    );
+
+    let vars = [
+        "-var",
+        "authentication_mode=API_AND_CONFIG_MAP",
+        "-var",
+        "support_type=STANDARD",
+        "-var",
+        "subnet_count=3",
+        "-var",
+        "with_security_group=true",
+    ];
+    let mut plan_args = vec!["plan"];
+    plan_args.extend_from_slice(&vars);
+    let plan = ok(&moto, dir, &plan_args);
+    assert!(
+        plan.contains("aws_eks_cluster.this will be updated in-place"),
+        "{plan}"
+    );
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.contains("Plan: 1 to add, 1 to change, 0 to destroy."),
+        "only the new subnet is added:\n{plan}"
+    );
+    let mut apply_args = vec!["apply", "-auto-approve"];
+    apply_args.extend_from_slice(&vars);
+    let applied = ok(&moto, dir, &apply_args);
+    for what in ["access config", "upgrade policy", "vpc config"] {
+        assert!(
+            applied.contains(&format!(
+                "waiting for EKS Cluster (upgrade) {what} update to be Successful (now InProgress"
+            )),
+            "{what}:\n{applied}"
+        );
+    }
+    let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
+    let cluster = described.cluster().unwrap();
+    assert_eq!(
+        cluster
+            .access_config()
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str()),
+        Some("API_AND_CONFIG_MAP")
+    );
+    assert_eq!(
+        cluster
+            .upgrade_policy()
+            .and_then(|u| u.support_type())
+            .map(|t| t.as_str()),
+        Some("STANDARD")
+    );
+    let vpc = cluster.resources_vpc_config().unwrap();
+    assert_eq!(vpc.subnet_ids().len(), 3);
+    assert_eq!(vpc.security_group_ids().len(), 1);
+    // The endpoint settings survive a change of only the subnets.
+    assert!(vpc.endpoint_public_access());
+    assert_no_changes(&moto, dir, &vars);
 }

@@ -16,9 +16,17 @@ cluster moves one Kubernetes minor version at a time (anything else is an
 InvalidParameterException), one update runs at a time (ResourceInUseException), and a node
 group cannot run a newer version than its cluster.
 
-It also makes CreateNodegroup keep `updateConfig` and `nodeRepairConfig` (moto's response
-handler drops both, so they would never read back) and gives a node group created without a
-version its cluster's version (moto gives 1.19), as AWS does.
+UpdateClusterConfig answers with an update (moto answers with the cluster and applies the
+change at once) that follows the same InProgress-then-Successful course, merges a partial
+`resourcesVpcConfig` into the cluster's (moto replaced it whole, losing the endpoint flags and
+security groups when only the subnets changed) and also takes `accessConfig`, `upgradePolicy`
+and `zonalShiftConfig`.
+
+CreateCluster keeps `accessConfig`, `upgradePolicy` and `zonalShiftConfig` and reports AWS's
+defaults (`CONFIG_MAP`, `EXTENDED`) when they are not given; CreateNodegroup keeps
+`updateConfig` and `nodeRepairConfig` (moto's handlers drop all of these, so they would never
+read back) and gives a node group created without a version its cluster's version (moto gives
+1.19), as AWS does.
 """
 
 from moto.core.responses import ActionResult
@@ -303,6 +311,73 @@ def response_create_nodegroup(self):
     return result
 
 
+original_response_create_cluster = responses.EKSResponse.create_cluster
+
+
+def response_create_cluster(self):
+    result = original_response_create_cluster(self)
+    cluster = result.result["cluster"]
+    access = self._get_param("accessConfig") or {}
+    cluster.access_config = {
+        "authenticationMode": access.get("authenticationMode") or "CONFIG_MAP"
+    }
+    cluster.upgrade_policy = self._get_param("upgradePolicy") or {"supportType": "EXTENDED"}
+    cluster.zonal_shift_config = self._get_param("zonalShiftConfig")
+    return result
+
+
+def response_update_cluster_config(self):
+    backend = self.eks_backend
+    name = self._get_param("name")
+    cluster = _cluster(backend, name)
+    changes = {
+        "VpcConfigUpdate": self._get_param("resourcesVpcConfig"),
+        "LoggingUpdate": self._get_param("logging"),
+        "AccessConfigUpdate": self._get_param("accessConfig"),
+        "UpgradePolicyUpdate": self._get_param("upgradePolicy"),
+        "ZonalShiftConfigUpdate": self._get_param("zonalShiftConfig"),
+        "KubernetesNetworkConfigUpdate": self._get_param("kubernetesNetworkConfig"),
+    }
+    given = [(kind, value) for kind, value in changes.items() if value]
+    if len(given) != 1:
+        raise InvalidParameterException(
+            clusterName=name,
+            nodegroupName=None,
+            fargateProfileName=None,
+            addonName=None,
+            message="Only one type of update can be allowed.",
+        )
+    kind, value = given[0]
+    _refuse_if_updating(backend, name, None)
+    cluster.status = UPDATING_STATUS
+
+    def apply():
+        if kind == "VpcConfigUpdate":
+            merged = dict(cluster.resources_vpc_config or {})
+            merged.update(value)
+            cluster.resources_vpc_config = merged
+        elif kind == "LoggingUpdate":
+            cluster.logging = value
+        elif kind == "AccessConfigUpdate":
+            current = dict(getattr(cluster, "access_config", None) or {})
+            current.update(value)
+            cluster.access_config = current
+        elif kind == "UpgradePolicyUpdate":
+            cluster.upgrade_policy = value
+        elif kind == "ZonalShiftConfigUpdate":
+            cluster.zonal_shift_config = value
+        else:
+            cluster.kubernetes_network_config = value
+        cluster.status = models.ACTIVE_STATUS
+
+    update = _start_update(
+        backend, name, None, kind, [{"type": kind, "value": str(value)}], apply
+    )
+    return ActionResult({"update": update})
+
+
+responses.EKSResponse.create_cluster = response_create_cluster
+responses.EKSResponse.update_cluster_config = response_update_cluster_config
 responses.EKSResponse.update_cluster_version = response_update_cluster_version
 responses.EKSResponse.update_nodegroup_version = response_update_nodegroup_version
 responses.EKSResponse.associate_encryption_config = response_associate_encryption_config
