@@ -49,11 +49,28 @@ fn ok(moto: &Moto, dir: &Path, args: &[&str]) -> String {
     text(&output)
 }
 
+/// `strata plan` with `-var` arguments; its output.
+fn plan(moto: &Moto, dir: &Path, vars: &[&str]) -> String {
+    let args: Vec<&str> = ["plan"].iter().chain(vars).copied().collect();
+    ok(moto, dir, &args)
+}
+
+/// `strata apply -auto-approve` with `-var` arguments; its output.
+fn apply(moto: &Moto, dir: &Path, vars: &[&str]) -> String {
+    let args: Vec<&str> = ["apply", "-auto-approve"]
+        .iter()
+        .chain(vars)
+        .copied()
+        .collect();
+    ok(moto, dir, &args)
+}
+
 fn assert_no_changes(moto: &Moto, dir: &Path, vars: &[&str]) {
-    let mut args = vec!["plan"];
-    args.extend_from_slice(vars);
-    let plan = ok(moto, dir, &args);
-    assert!(plan.contains("No changes."), "expected no changes:\n{plan}");
+    let planned = plan(moto, dir, vars);
+    assert!(
+        planned.contains("No changes."),
+        "expected no changes:\n{planned}"
+    );
 }
 
 fn output_value(moto: &Moto, dir: &Path, name: &str) -> serde_json::Value {
@@ -97,7 +114,7 @@ async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
     let temp = workspace();
     let dir = temp.path();
 
-    let created = ok(&moto, dir, &["apply", "-auto-approve"]);
+    let created = apply(&moto, dir, &[]);
     assert!(
         created.contains("Apply complete! Resources: 8 added"),
         "{created}"
@@ -131,7 +148,7 @@ async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
     assert_eq!(cluster_version(&eks).await, "1.29");
     // No resource changes. (The failed apply left the state without its outputs, which the
     // plan shows as outputs to add: the engine's doing, not the provider's.)
-    let after_failure = ok(&moto, dir, &["plan"]);
+    let after_failure = plan(&moto, dir, &[]);
     assert!(
         after_failure.contains("No changes.")
             || after_failure.contains("Plan: 0 to add, 0 to change, 0 to destroy."),
@@ -139,28 +156,24 @@ async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
     );
 
     // One minor version: an update in place of the cluster, and of the nodes that follow it.
-    let plan = ok(&moto, dir, &["plan", "-var", "kubernetes_version=1.30"]);
+    let planned = plan(&moto, dir, &["-var", "kubernetes_version=1.30"]);
     assert!(
-        plan.contains("aws_eks_cluster.this will be updated in-place"),
-        "{plan}"
+        planned.contains("aws_eks_cluster.this will be updated in-place"),
+        "{planned}"
     );
     assert!(
-        plan.contains("aws_eks_node_group.default will be updated in-place"),
-        "{plan}"
+        planned.contains("aws_eks_node_group.default will be updated in-place"),
+        "{planned}"
     );
-    assert!(plan.contains(r#"~ version"#), "{plan}");
-    assert!(plan.contains(r#""1.29" -> "1.30""#), "{plan}");
-    assert!(!plan.contains("must be replaced"), "{plan}");
+    assert!(planned.contains(r#"~ version"#), "{planned}");
+    assert!(planned.contains(r#""1.29" -> "1.30""#), "{planned}");
+    assert!(!planned.contains("must be replaced"), "{planned}");
     assert!(
-        plan.contains("Plan: 0 to add, 2 to change, 0 to destroy."),
-        "{plan}"
+        planned.contains("Plan: 0 to add, 2 to change, 0 to destroy."),
+        "{planned}"
     );
 
-    let upgraded = ok(
-        &moto,
-        dir,
-        &["apply", "-auto-approve", "-var", "kubernetes_version=1.30"],
-    );
+    let upgraded = apply(&moto, dir, &["-var", "kubernetes_version=1.30"]);
     // The provider waited on DescribeUpdate, which answers InProgress first.
     assert!(
         upgraded.contains(
@@ -192,25 +205,21 @@ async fn encryption_and_node_repair_are_sent_read_back_and_changed_in_place() {
     let key_var = format!("encryption_key_arn={KEY_ARN}");
 
     // Created without either; then both added in place.
-    ok(&moto, dir, &["apply", "-auto-approve"]);
+    apply(&moto, dir, &[]);
     let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
     assert!(described.cluster().unwrap().encryption_config().is_empty());
     let with_both = ["-var", key_var.as_str(), "-var", "node_repair=true"];
-    let mut plan_args = vec!["plan"];
-    plan_args.extend_from_slice(&with_both);
-    let plan = ok(&moto, dir, &plan_args);
+    let planned = plan(&moto, dir, &with_both);
     assert!(
-        plan.contains("aws_eks_cluster.this will be updated in-place"),
-        "adding encryption associates it in place:\n{plan}"
+        planned.contains("aws_eks_cluster.this will be updated in-place"),
+        "adding encryption associates it in place:\n{planned}"
     );
     assert!(
-        plan.contains("aws_eks_node_group.default will be updated in-place"),
-        "{plan}"
+        planned.contains("aws_eks_node_group.default will be updated in-place"),
+        "{planned}"
     );
-    assert!(!plan.contains("must be replaced"), "{plan}");
-    let mut apply_args = vec!["apply", "-auto-approve"];
-    apply_args.extend_from_slice(&with_both);
-    let applied = ok(&moto, dir, &apply_args);
+    assert!(!planned.contains("must be replaced"), "{planned}");
+    let applied = apply(&moto, dir, &with_both);
     assert!(
         applied.contains("waiting for EKS Cluster (upgrade) encryption config update to be Successful (now InProgress"),
         "{applied}"
@@ -231,9 +240,7 @@ async fn encryption_and_node_repair_are_sent_read_back_and_changed_in_place() {
 
     // Repair switched off: UpdateNodegroupConfig, in place.
     let repair_off = ["-var", key_var.as_str(), "-var", "node_repair=false"];
-    let mut apply_args = vec!["apply", "-auto-approve"];
-    apply_args.extend_from_slice(&repair_off);
-    let applied = ok(&moto, dir, &apply_args);
+    let applied = apply(&moto, dir, &repair_off);
     assert!(
         applied.contains("Apply complete! Resources: 0 added, 1 changed, 0 destroyed."),
         "{applied}"
@@ -248,12 +255,12 @@ async fn encryption_and_node_repair_are_sent_read_back_and_changed_in_place() {
     assert_no_changes(&moto, dir, &repair_off);
 
     // Encryption cannot be switched off: removing it replaces the cluster.
-    let plan = ok(&moto, dir, &["plan", "-var", "node_repair=false"]);
+    let planned = plan(&moto, dir, &["-var", "node_repair=false"]);
     assert!(
-        plan.contains("aws_eks_cluster.this must be replaced"),
-        "{plan}"
+        planned.contains("aws_eks_cluster.this must be replaced"),
+        "{planned}"
     );
-    assert!(plan.contains("forces replacement"), "{plan}");
+    assert!(planned.contains("forces replacement"), "{planned}");
 }
 
 #[tokio::test]
@@ -264,9 +271,7 @@ async fn encryption_and_node_repair_given_at_create_read_back_without_a_diff() {
     let dir = temp.path();
     let key_var = format!("encryption_key_arn={KEY_ARN}");
     let vars = ["-var", key_var.as_str(), "-var", "node_repair=true"];
-    let mut apply_args = vec!["apply", "-auto-approve"];
-    apply_args.extend_from_slice(&vars);
-    ok(&moto, dir, &apply_args);
+    apply(&moto, dir, &vars);
     let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
     let encryption = described.cluster().unwrap().encryption_config();
     assert_eq!(
@@ -292,7 +297,7 @@ async fn access_upgrade_policy_subnets_and_security_groups_change_in_place() {
     let eks = eks_client(&moto).await;
     let temp = workspace();
     let dir = temp.path();
-    ok(&moto, dir, &["apply", "-auto-approve"]);
+    apply(&moto, dir, &[]);
     let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
     let cluster = described.cluster().unwrap();
     assert_eq!(
@@ -317,21 +322,17 @@ async fn access_upgrade_policy_subnets_and_security_groups_change_in_place() {
         "-var",
         "with_security_group=true",
     ];
-    let mut plan_args = vec!["plan"];
-    plan_args.extend_from_slice(&vars);
-    let plan = ok(&moto, dir, &plan_args);
+    let planned = plan(&moto, dir, &vars);
     assert!(
-        plan.contains("aws_eks_cluster.this will be updated in-place"),
-        "{plan}"
+        planned.contains("aws_eks_cluster.this will be updated in-place"),
+        "{planned}"
     );
-    assert!(!plan.contains("must be replaced"), "{plan}");
+    assert!(!planned.contains("must be replaced"), "{planned}");
     assert!(
-        plan.contains("Plan: 1 to add, 1 to change, 0 to destroy."),
-        "only the new subnet is added:\n{plan}"
+        planned.contains("Plan: 1 to add, 1 to change, 0 to destroy."),
+        "only the new subnet is added:\n{planned}"
     );
-    let mut apply_args = vec!["apply", "-auto-approve"];
-    apply_args.extend_from_slice(&vars);
-    let applied = ok(&moto, dir, &apply_args);
+    let applied = apply(&moto, dir, &vars);
     for what in ["access config", "upgrade policy", "vpc config"] {
         assert!(
             applied.contains(&format!(

@@ -706,50 +706,45 @@ impl ResourceType for Cluster {
                     != Some(true)
             })
         };
-        if vpc_changed(&[
-            "endpoint_private_access",
-            "endpoint_public_access",
-            "public_access_cidrs",
-        ]) {
-            let request = aws
-                .eks
-                .update_cluster_config()
-                .name(&name)
-                .resources_vpc_config(
-                    VpcConfigRequest::builder()
-                        .set_endpoint_private_access(get_bool(&vpc, "endpoint_private_access"))
-                        .set_endpoint_public_access(get_bool(&vpc, "endpoint_public_access"))
-                        .set_public_access_cidrs(
-                            Some(get_strings(&vpc, "public_access_cidrs"))
-                                .filter(|c| !c.is_empty()),
-                        )
-                        .build(),
-                );
-            update_cluster_config(aws, operation, &name, request, "vpc_config").await?;
-        }
-        if vpc_changed(&["subnet_ids"]) {
-            let request = aws
-                .eks
-                .update_cluster_config()
-                .name(&name)
-                .resources_vpc_config(
-                    VpcConfigRequest::builder()
-                        .set_subnet_ids(Some(get_strings(&vpc, "subnet_ids")))
-                        .build(),
-                );
-            update_cluster_config(aws, operation, &name, request, "vpc_config").await?;
-        }
-        if vpc_changed(&["security_group_ids"]) {
-            let request = aws
-                .eks
-                .update_cluster_config()
-                .name(&name)
-                .resources_vpc_config(
-                    VpcConfigRequest::builder()
-                        .set_security_group_ids(Some(get_strings(&vpc, "security_group_ids")))
-                        .build(),
-                );
-            update_cluster_config(aws, operation, &name, request, "vpc_config").await?;
+        // Endpoint access, subnets and security groups: three separate updates, as EKS takes
+        // one kind of change per call.
+        let vpc_updates = [
+            (
+                vpc_changed(&[
+                    "endpoint_private_access",
+                    "endpoint_public_access",
+                    "public_access_cidrs",
+                ]),
+                VpcConfigRequest::builder()
+                    .set_endpoint_private_access(get_bool(&vpc, "endpoint_private_access"))
+                    .set_endpoint_public_access(get_bool(&vpc, "endpoint_public_access"))
+                    .set_public_access_cidrs(
+                        Some(get_strings(&vpc, "public_access_cidrs")).filter(|c| !c.is_empty()),
+                    )
+                    .build(),
+            ),
+            (
+                vpc_changed(&["subnet_ids"]),
+                VpcConfigRequest::builder()
+                    .set_subnet_ids(Some(get_strings(&vpc, "subnet_ids")))
+                    .build(),
+            ),
+            (
+                vpc_changed(&["security_group_ids"]),
+                VpcConfigRequest::builder()
+                    .set_security_group_ids(Some(get_strings(&vpc, "security_group_ids")))
+                    .build(),
+            ),
+        ];
+        for (changed, vpc_request) in vpc_updates {
+            if changed {
+                let request = aws
+                    .eks
+                    .update_cluster_config()
+                    .name(&name)
+                    .resources_vpc_config(vpc_request);
+                update_cluster_config(aws, operation, &name, request, "vpc_config").await?;
+            }
         }
         if operation.changed("zonal_shift_config") {
             let request = aws
@@ -1009,6 +1004,27 @@ async fn wait_node_group(
         },
     )
     .await
+}
+
+/// Waits for a node group update to be `Successful`, then for the group to be `ACTIVE`.
+async fn finish_node_group_update(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    cluster: &str,
+    name: &str,
+    what: &str,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<(), ProviderError> {
+    wait_update(
+        aws,
+        operation,
+        cluster,
+        Some(name),
+        update.and_then(|u| u.id()),
+        &format!("{NODE_GROUP_LABEL} ({cluster}:{name}) {what} update"),
+    )
+    .await?;
+    wait_node_group(aws, operation, cluster, name).await
 }
 
 fn scaling(planned: &Value) -> Option<NodegroupScalingConfig> {
@@ -1491,16 +1507,8 @@ impl ResourceType for NodeGroup {
                 .await
                 .api()
                 .or_fail_on(&summary, &["InvalidParameterException"], "version")?;
-            wait_update(
-                aws,
-                operation,
-                cluster,
-                Some(name),
-                out.update().and_then(|u| u.id()),
-                &format!("{NODE_GROUP_LABEL} ({id}) version update"),
-            )
-            .await?;
-            wait_node_group(aws, operation, cluster, name).await?;
+            finish_node_group_update(aws, operation, cluster, name, "version", out.update())
+                .await?;
         }
         let config_changed = [
             "scaling_config",
@@ -1574,16 +1582,7 @@ impl ResourceType for NodeGroup {
                     error
                 }
             })?;
-            wait_update(
-                aws,
-                operation,
-                cluster,
-                Some(name),
-                out.update().and_then(|u| u.id()),
-                &format!("{NODE_GROUP_LABEL} ({id}) config update"),
-            )
-            .await?;
-            wait_node_group(aws, operation, cluster, name).await?;
+            finish_node_group_update(aws, operation, cluster, name, "config", out.update()).await?;
         }
         let arn = get_str(prior, "arn").unwrap_or_default();
         update_eks_tags(aws, &arn, operation, &summary).await?;
