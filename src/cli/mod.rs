@@ -7,6 +7,7 @@
 pub mod args;
 mod backend;
 mod commands;
+mod providers;
 mod state_commands;
 
 use args::{Cli, Command};
@@ -165,6 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             commands::output(&context, json, raw, name.as_deref()).await
         }
         Command::Graph { .. } => commands::graph(&context).await,
+        Command::Providers { command } => providers::providers(&context, command),
         Command::State { command } => state_commands::state(&context, command).await,
         Command::Workspace { command } => state_commands::workspace(&context, command).await,
         Command::ForceUnlock { force, lock_id } => {

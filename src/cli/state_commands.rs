@@ -54,13 +54,21 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                 .iter()
                 .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            for address in state.resources.keys() {
+            // An instance whose only object is deposed is still listed, as Terraform lists it.
+            let addresses: std::collections::BTreeSet<&ResourceInstance> =
+                state.resources.keys().chain(state.deposed.keys()).collect();
+            for address in addresses {
                 if filters.is_empty() || filters.iter().any(|f| f.contains(address)) {
                     println!("{address}");
                 }
             }
             for address in state.pending_creates.keys() {
                 eprintln!("Note: the create of {address} was interrupted; the next apply adopts whatever the provider made (same client token).");
+            }
+            for (address, objects) in &state.deposed {
+                for key in objects.keys() {
+                    eprintln!("Note: {address} has a deposed object {key} (left by an unfinished create_before_destroy replacement); the next apply destroys it.");
+                }
             }
             Ok(0)
         }
@@ -90,11 +98,15 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                     .iter()
                     .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
                     .collect::<anyhow::Result<Vec<_>>>()?;
+                // An instance goes with its deposed objects, as in Terraform.
                 let doomed: Vec<ResourceInstance> = state
                     .resources
                     .keys()
+                    .chain(state.deposed.keys())
                     .filter(|a| filters.iter().any(|f| f.contains(a)))
                     .cloned()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
                     .collect();
                 if doomed.is_empty() {
                     bail!("Invalid target address: no matching objects found in the state.");
@@ -103,6 +115,7 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                     state.apply_change(&StateChange::Remove {
                         address: address.clone(),
                     });
+                    state.deposed.remove(address);
                     println!("Removed {address}");
                 }
                 backend

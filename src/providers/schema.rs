@@ -187,6 +187,64 @@ impl Block {
     }
 }
 
+impl Block {
+    /// The block in the form of Terraform's `providers schema -json`: `attributes` (type and
+    /// the flags that are set) and `block_types` (nesting mode, item bounds, inner block).
+    pub fn to_terraform_json(&self) -> serde_json::Value {
+        use serde_json::{json, Map, Value as Json};
+        let mut attributes = Map::new();
+        for (name, attribute) in &self.attributes {
+            let mut entry = Map::new();
+            entry.insert("type".into(), attribute.ty.to_cty_json());
+            if !attribute.description.is_empty() {
+                entry.insert("description".into(), json!(attribute.description));
+            }
+            entry.insert("description_kind".into(), json!("plain"));
+            for (flag, set) in [
+                ("required", attribute.required),
+                ("optional", attribute.optional),
+                ("computed", attribute.computed),
+                ("sensitive", attribute.sensitive),
+            ] {
+                if set {
+                    entry.insert(flag.into(), Json::Bool(true));
+                }
+            }
+            attributes.insert(name.clone(), Json::Object(entry));
+        }
+        let mut block_types = Map::new();
+        for (name, nested) in &self.blocks {
+            let mut entry = Map::new();
+            let mode = match nested.nesting {
+                Nesting::Single => "single",
+                Nesting::List => "list",
+                Nesting::Set => "set",
+            };
+            entry.insert("nesting_mode".into(), json!(mode));
+            entry.insert("block".into(), nested.block.to_terraform_json());
+            if nested.min_items > 0 {
+                entry.insert("min_items".into(), json!(nested.min_items));
+            }
+            if nested.max_items > 0 {
+                entry.insert("max_items".into(), json!(nested.max_items));
+            }
+            block_types.insert(name.clone(), Json::Object(entry));
+        }
+        let mut block = Map::new();
+        if !attributes.is_empty() {
+            block.insert("attributes".into(), Json::Object(attributes));
+        }
+        if !block_types.is_empty() {
+            block.insert("block_types".into(), Json::Object(block_types));
+        }
+        if !self.description.is_empty() {
+            block.insert("description".into(), json!(self.description));
+        }
+        block.insert("description_kind".into(), json!("plain"));
+        Json::Object(block)
+    }
+}
+
 /// The schema of one resource type or data source.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceSchema {
@@ -202,4 +260,27 @@ pub struct ProviderSchema {
     pub provider: Block,
     pub resources: BTreeMap<String, ResourceSchema>,
     pub data_sources: BTreeMap<String, ResourceSchema>,
+}
+
+impl ProviderSchema {
+    /// The provider's entry in Terraform's `providers schema -json` output
+    /// (`provider`, `resource_schemas`, `data_source_schemas`).
+    pub fn to_terraform_json(&self) -> serde_json::Value {
+        let schemas =
+            |map: &BTreeMap<String, ResourceSchema>| -> serde_json::Map<String, serde_json::Value> {
+                map.iter()
+                .map(|(name, schema)| {
+                    (
+                        name.clone(),
+                        serde_json::json!({"version": schema.version, "block": schema.block.to_terraform_json()}),
+                    )
+                })
+                .collect()
+            };
+        serde_json::json!({
+            "provider": {"version": 0, "block": self.provider.to_terraform_json()},
+            "resource_schemas": schemas(&self.resources),
+            "data_source_schemas": schemas(&self.data_sources),
+        })
+    }
 }

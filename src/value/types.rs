@@ -43,6 +43,39 @@ impl ObjectType {
 }
 
 impl Type {
+    /// The type in cty's JSON form, as Terraform writes it in `providers schema -json` and
+    /// plan files: `"string"`, `["list","string"]`, `["object",{"a":"number"}]`,
+    /// `"dynamic"` for `any`.
+    pub fn to_cty_json(&self) -> serde_json::Value {
+        use serde_json::{json, Value as Json};
+        match self {
+            Type::Any => json!("dynamic"),
+            Type::Bool => json!("bool"),
+            Type::Number => json!("number"),
+            Type::String => json!("string"),
+            Type::List(element) => json!(["list", element.to_cty_json()]),
+            Type::Set(element) => json!(["set", element.to_cty_json()]),
+            Type::Map(element) => json!(["map", element.to_cty_json()]),
+            Type::Tuple(elements) => json!([
+                "tuple",
+                elements.iter().map(Type::to_cty_json).collect::<Vec<_>>()
+            ]),
+            Type::Object(object) => {
+                let attributes: serde_json::Map<String, Json> = object
+                    .attributes
+                    .iter()
+                    .map(|(name, ty)| (name.clone(), ty.to_cty_json()))
+                    .collect();
+                if object.optional.is_empty() {
+                    json!(["object", attributes])
+                } else {
+                    let optional: Vec<&String> = object.optional.keys().collect();
+                    json!(["object", attributes, optional])
+                }
+            }
+        }
+    }
+
     pub fn list(element: Type) -> Type {
         Type::List(Box::new(element))
     }

@@ -112,7 +112,12 @@ struct Aws {
     provider: AwsProvider,
 }
 
-fn provider_config(provider: &AwsProvider, endpoint: &str, default_tags: &[(&str, &str)]) -> Value {
+fn provider_config(
+    provider: &AwsProvider,
+    endpoint: &str,
+    default_tags: &[(&str, &str)],
+    extra: Vec<(&str, Value)>,
+) -> Value {
     let endpoints = obj(vec![
         ("ec2", s(endpoint)),
         ("eks", s(endpoint)),
@@ -133,14 +138,20 @@ fn provider_config(provider: &AwsProvider, endpoint: &str, default_tags: &[(&str
             Value::List(vec![obj(vec![("tags", map(default_tags))])]),
         ));
     }
+    given.extend(extra);
     shape(&provider.schema().provider, &obj(given))
 }
 
 impl Aws {
     async fn start(default_tags: &[(&str, &str)]) -> Aws {
+        Aws::start_with(default_tags, Vec::new()).await
+    }
+
+    /// With more provider arguments (`ignore_tags`, ...).
+    async fn start_with(default_tags: &[(&str, &str)], extra: Vec<(&str, Value)>) -> Aws {
         let moto = Moto::start();
         let provider = AwsProvider::new();
-        let config = provider_config(&provider, &moto.endpoint, default_tags);
+        let config = provider_config(&provider, &moto.endpoint, default_tags, extra);
         provider
             .configure(&config)
             .await
@@ -392,6 +403,83 @@ async fn vpc_lifecycle_with_default_tags_and_import() {
         .await
         .unwrap_err();
     assert_eq!(missing.summary, "Cannot import non-existent remote object");
+}
+
+#[tokio::test]
+async fn ignore_tags_are_neither_drift_nor_removed() {
+    let ignore = Value::List(vec![obj(vec![
+        ("keys", set(&["kubernetes.io/cluster/demo"])),
+        ("key_prefixes", set(&["autoscaler/"])),
+    ])]);
+    let aws = Aws::start_with(&[("Team", "platform")], vec![("ignore_tags", ignore)]).await;
+    let config = aws.config(
+        "aws_vpc",
+        vec![
+            ("cidr_block", s("10.0.0.0/16")),
+            ("tags", map(&[("Name", "main")])),
+        ],
+    );
+    let vpc = aws.create("aws_vpc", &config).await;
+    let ec2 = aws_sdk_ec2::Client::new(&aws.sdk().await);
+    let tag = |key: &str, value: &str| {
+        aws_sdk_ec2::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+    };
+    ec2.create_tags()
+        .resources(text(&vpc, "id"))
+        .tags(tag("kubernetes.io/cluster/demo", "shared"))
+        .tags(tag("autoscaler/enabled", "true"))
+        .tags(tag("Owner", "someone-else"))
+        .send()
+        .await
+        .expect("tag the VPC outside Strata");
+
+    // Only the tag that is not ignored shows as drift.
+    let refreshed = aws.read("aws_vpc", &vpc).await.expect("read the VPC");
+    assert_eq!(
+        attr(&refreshed, "tags"),
+        &map(&[("Name", "main"), ("Owner", "someone-else")])
+    );
+    assert_eq!(
+        attr(&refreshed, "tags_all"),
+        &map(&[
+            ("Name", "main"),
+            ("Owner", "someone-else"),
+            ("Team", "platform")
+        ])
+    );
+    // Applying the configuration removes that one and leaves the ignored ones alone.
+    let restored = aws.update("aws_vpc", &refreshed, &config).await;
+    assert_eq!(attr(&restored, "tags"), &map(&[("Name", "main")]));
+    let described = ec2
+        .describe_vpcs()
+        .vpc_ids(text(&vpc, "id"))
+        .send()
+        .await
+        .expect("describe the VPC");
+    let mut on_aws: Vec<String> = described.vpcs()[0]
+        .tags()
+        .iter()
+        .filter_map(|t| t.key().map(str::to_string))
+        .collect();
+    on_aws.sort();
+    assert_eq!(
+        on_aws,
+        [
+            "Name",
+            "Team",
+            "autoscaler/enabled",
+            "kubernetes.io/cluster/demo"
+        ]
+    );
+    // A planned tags_all leaves ignored keys out even when the defaults carry one.
+    let plan = aws.plan("aws_vpc", Some(&restored), &config).await;
+    assert_eq!(
+        attr(&plan.planned, "tags_all"),
+        &map(&[("Name", "main"), ("Team", "platform")])
+    );
 }
 
 #[tokio::test]

@@ -2,14 +2,14 @@
 //! becomes SDK clients: region, profile, static keys or the SDK's standard credential chain,
 //! `assume_role`, per-service `endpoints` (and `AWS_ENDPOINT_URL`, which the SDK reads itself),
 //! `max_retries` (the SDK's standard retry: exponential backoff with jitter on throttling and
-//! 5xx), and `default_tags`.
+//! 5xx), `default_tags` and `ignore_tags`.
 //!
 //! Arguments Strata accepts but has no use for (`skip_metadata_api_check`, `s3_use_path_style`,
-//! `ignore_tags`, ...) are in the schema so configurations written for Terraform still load.
+//! ...) are in the schema so configurations written for Terraform still load.
 
 use super::support::{
     get_block, get_bool, get_i64, get_str, get_string_map, get_strings, list_block, CallCounter,
-    SdkResultExt,
+    IgnoreTags, SdkResultExt,
 };
 use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::providers::ProviderError;
@@ -22,29 +22,168 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Services whose endpoint the `endpoints` block can set.
+/// Services whose endpoint the `endpoints` block can set: every service name the Terraform AWS
+/// provider accepts there (3.39.0's list, `tests/fixtures/aws-schema/`, plus the current names
+/// `elbv2` and `logs`), so a configuration written for an emulator such as LocalStack loads
+/// unchanged. Strata uses the URLs of the services it calls (ec2, eks, iam, rds, sts; s3 and
+/// dynamodb for the backend) and ignores the rest.
 const ENDPOINT_SERVICES: &[&str] = &[
+    "accessanalyzer",
     "acm",
+    "acmpca",
+    "amplify",
+    "apigateway",
+    "appconfig",
+    "applicationautoscaling",
+    "applicationinsights",
+    "appmesh",
+    "appstream",
+    "appsync",
+    "athena",
+    "auditmanager",
     "autoscaling",
+    "autoscalingplans",
+    "backup",
+    "batch",
+    "budgets",
+    "cloud9",
+    "cloudformation",
+    "cloudfront",
+    "cloudhsm",
+    "cloudsearch",
+    "cloudtrail",
     "cloudwatch",
+    "cloudwatchevents",
+    "cloudwatchlogs",
+    "codeartifact",
+    "codebuild",
+    "codecommit",
+    "codedeploy",
+    "codepipeline",
+    "codestarconnections",
+    "cognitoidentity",
+    "cognitoidp",
+    "configservice",
+    "connect",
+    "cur",
+    "dataexchange",
+    "datapipeline",
+    "datasync",
+    "dax",
+    "detective",
+    "devicefarm",
+    "directconnect",
+    "dlm",
+    "dms",
+    "docdb",
+    "ds",
     "dynamodb",
     "ec2",
     "ecr",
+    "ecrpublic",
+    "ecs",
+    "efs",
     "eks",
+    "elasticache",
+    "elasticbeanstalk",
+    "elastictranscoder",
     "elb",
     "elbv2",
+    "emr",
+    "emrcontainers",
+    "es",
+    "firehose",
+    "fms",
+    "forecast",
+    "fsx",
+    "gamelift",
+    "glacier",
+    "globalaccelerator",
+    "glue",
+    "greengrass",
+    "guardduty",
     "iam",
+    "identitystore",
+    "imagebuilder",
+    "inspector",
+    "iot",
+    "iotanalytics",
+    "iotevents",
+    "kafka",
+    "kinesis",
+    "kinesisanalytics",
+    "kinesisanalyticsv2",
+    "kinesisvideo",
     "kms",
+    "lakeformation",
     "lambda",
+    "lexmodels",
+    "licensemanager",
+    "lightsail",
     "logs",
+    "macie",
+    "macie2",
+    "managedblockchain",
+    "marketplacecatalog",
+    "mediaconnect",
+    "mediaconvert",
+    "medialive",
+    "mediapackage",
+    "mediastore",
+    "mediastoredata",
+    "mq",
+    "mwaa",
+    "neptune",
+    "networkfirewall",
+    "networkmanager",
+    "opsworks",
+    "organizations",
+    "outposts",
+    "personalize",
+    "pinpoint",
+    "pricing",
+    "qldb",
+    "quicksight",
+    "ram",
     "rds",
+    "redshift",
+    "resourcegroups",
+    "resourcegroupstaggingapi",
     "route53",
+    "route53domains",
+    "route53resolver",
     "s3",
+    "s3control",
+    "s3outposts",
+    "sagemaker",
+    "sdb",
     "secretsmanager",
+    "securityhub",
+    "serverlessrepo",
+    "servicecatalog",
+    "servicediscovery",
+    "servicequotas",
+    "ses",
+    "shield",
+    "signer",
     "sns",
     "sqs",
     "ssm",
+    "ssoadmin",
+    "stepfunctions",
+    "storagegateway",
     "sts",
+    "swf",
+    "synthetics",
+    "timestreamwrite",
+    "transfer",
+    "waf",
+    "wafregional",
+    "wafv2",
+    "worklink",
+    "workmail",
+    "workspaces",
+    "xray",
 ];
 
 /// The provider block's schema.
@@ -160,6 +299,7 @@ pub struct AwsContext {
     /// The account the credentials are for (empty with `skip_requesting_account_id`).
     pub account_id: String,
     pub default_tags: BTreeMap<String, String>,
+    pub ignore_tags: IgnoreTags,
 }
 
 /// Terraform's default for `max_retries`.
@@ -303,6 +443,12 @@ pub async fn build_context(
     let default_tags = get_block(config, "default_tags")
         .map(|block| get_string_map(block, "tags"))
         .unwrap_or_default();
+    let ignore_tags = get_block(config, "ignore_tags")
+        .map(|block| IgnoreTags {
+            keys: get_strings(block, "keys").into_iter().collect(),
+            key_prefixes: get_strings(block, "key_prefixes"),
+        })
+        .unwrap_or_default();
     let mut context = AwsContext {
         ec2,
         eks,
@@ -312,6 +458,7 @@ pub async fn build_context(
         region,
         account_id: String::new(),
         default_tags,
+        ignore_tags,
     };
     let validate = get_bool(config, "skip_credentials_validation") != Some(true);
     let want_account = get_bool(config, "skip_requesting_account_id") != Some(true);

@@ -323,6 +323,13 @@ impl AwsProvider {
             .unwrap_or_default()
     }
 
+    fn ignore_tags(&self) -> support::IgnoreTags {
+        self.context
+            .get()
+            .map(|c| c.ignore_tags.clone())
+            .unwrap_or_default()
+    }
+
     /// A full state from what a read returned: schema attributes from the read, else from
     /// `base` (the prior or planned state); values AWS spells differently but that mean the
     /// same keep `base`'s form; unknowns become null; sensitive attributes are marked.
@@ -335,8 +342,8 @@ impl AwsProvider {
                 } else {
                     Value::Null
                 };
-                let (tags, tags_all) =
-                    read_tags(&self.default_tags(), &string_map_of(&remote), &prior_tags);
+                let remote = self.ignore_tags().retain(&string_map_of(&remote));
+                let (tags, tags_all) = read_tags(&self.default_tags(), &remote, &prior_tags);
                 read.insert("tags".into(), tags);
                 read.insert("tags_all".into(), tags_all);
             }
@@ -697,7 +704,9 @@ impl Provider for AwsProvider {
         if let Value::Object(attributes) = &mut change.planned {
             if resource.taggable() {
                 let tags = attributes.get("tags").cloned().unwrap_or(Value::Null);
-                let mut all = planned_tags_all(&self.default_tags(), &tags);
+                let mut all = self
+                    .ignore_tags()
+                    .retain_value(planned_tags_all(&self.default_tags(), &tags));
                 let prior_all = request
                     .prior
                     .and_then(|p| p.get_attr("tags_all"))

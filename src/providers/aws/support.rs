@@ -204,6 +204,47 @@ pub fn user_tags(tags: impl IntoIterator<Item = (String, String)>) -> BTreeMap<S
         .collect()
 }
 
+/// The provider's `ignore_tags`: tag keys (exact, or by prefix) that Strata neither reads nor
+/// manages, because something else owns them (Kubernetes, the cluster autoscaler, AWS
+/// services). They are left out of `tags` and `tags_all` as read and as planned, so they never
+/// show as drift and an update never removes them.
+#[derive(Clone, Debug, Default)]
+pub struct IgnoreTags {
+    pub keys: std::collections::BTreeSet<String>,
+    pub key_prefixes: Vec<String>,
+}
+
+impl IgnoreTags {
+    pub fn ignores(&self, key: &str) -> bool {
+        self.keys.contains(key)
+            || self
+                .key_prefixes
+                .iter()
+                .any(|p| key.starts_with(p.as_str()))
+    }
+
+    /// The map without the ignored keys.
+    pub fn retain(&self, tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        tags.iter()
+            .filter(|(key, _)| !self.ignores(key))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// A known map value without the ignored keys (an unknown or null one as it is).
+    pub fn retain_value(&self, tags: Value) -> Value {
+        match tags {
+            Value::Map(entries) => Value::Map(
+                entries
+                    .into_iter()
+                    .filter(|(key, _)| !self.ignores(key))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+}
+
 /// The planned `tags_all`: the provider's default tags with the resource's own over them.
 pub fn planned_tags_all(default_tags: &BTreeMap<String, String>, tags: &Value) -> Value {
     if !tags.is_wholly_known() {
