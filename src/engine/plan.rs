@@ -781,7 +781,8 @@ async fn plan_resource_node(
             };
             keys.insert(address.key.clone());
             if targeted && matches!(run.phase, Phase::Plan) {
-                if let Err(d) = import_if_declared(run, &address, config, &provider_ref, &schema).await
+                if let Err(d) =
+                    import_if_declared(run, &address, config, &provider_ref, &schema).await
                 {
                     diagnostics.extend(d);
                     continue;
@@ -1384,7 +1385,11 @@ async fn import_if_declared(
         return Ok(());
     };
     let id = run.eval(&import.id, &ModuleInstance::root(), &Repetition::None, None)?;
-    let Some(id) = id.as_str().filter(|_| id.is_wholly_known()).map(str::to_string) else {
+    let Some(id) = id
+        .as_str()
+        .filter(|_| id.is_wholly_known())
+        .map(str::to_string)
+    else {
         return Err(Diagnostic::error("Invalid import id argument")
             .with_detail("The import ID must be a string known when planning: an ID written in the configuration, or built from variables and locals.")
             .with_span(import.span.clone())

@@ -188,7 +188,10 @@ impl Plan {
 
     /// How many instances `import` blocks bring under management.
     pub fn import_count(&self) -> usize {
-        self.changes.iter().filter(|c| c.importing.is_some()).count()
+        self.changes
+            .iter()
+            .filter(|c| c.importing.is_some())
+            .count()
     }
 
     /// How many instances `removed` blocks forget.

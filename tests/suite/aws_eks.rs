@@ -254,6 +254,41 @@ async fn encryption_and_node_repair_are_sent_read_back_and_changed_in_place() {
     );
     assert_no_changes(&moto, dir, &repair_off);
 
+    // EKS has no call to change the key: refused, with the reason, at the attribute.
+    let other_key = format!(
+        "encryption_key_arn={}",
+        KEY_ARN.replace("1234abcd", "5678dcba")
+    );
+    let changed = run(
+        &moto,
+        dir,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            &other_key,
+            "-var",
+            "node_repair=false",
+        ],
+    );
+    let changed_text = text(&changed);
+    assert!(!changed.status.success(), "{changed_text}");
+    assert!(
+        changed_text.contains("EKS cannot change the KMS key"),
+        "{changed_text}"
+    );
+    assert!(
+        changed_text.contains("aws_eks_cluster.this"),
+        "{changed_text}"
+    );
+    let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
+    assert_eq!(
+        described.cluster().unwrap().encryption_config()[0]
+            .provider()
+            .and_then(|p| p.key_arn()),
+        Some(KEY_ARN)
+    );
+
     // Encryption cannot be switched off: removing it replaces the cluster.
     let planned = plan(&moto, dir, &["-var", "node_repair=false"]);
     assert!(
