@@ -5,7 +5,7 @@
 //! later, removal replaces), node auto repair (`node_repair_config`), and the cluster settings
 //! that change in place (authentication mode, upgrade policy, subnets, security groups). After
 //! each apply a plan must show `No changes.`, and what AWS holds is checked with the SDK
-//! directly.
+//! directly. Also the RDS instance's log exports, added in place.
 
 use crate::common::{copy_tree, fixtures, strata, Moto};
 use std::path::Path;
@@ -13,10 +13,10 @@ use std::process::{Command, Output};
 
 const KEY_ARN: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
-/// A copy of the fixture in a temporary directory (its own local state).
-fn workspace() -> tempfile::TempDir {
+/// A copy of a fixture (`cluster`, `database`) in a temporary directory (its own local state).
+fn workspace(fixture: &str) -> tempfile::TempDir {
     let temp = tempfile::tempdir().expect("a temporary directory");
-    copy_tree(&fixtures("aws_eks"), temp.path());
+    copy_tree(&fixtures("aws_eks").join(fixture), temp.path());
     temp
 }
 
@@ -111,7 +111,7 @@ async fn node_group(eks: &aws_sdk_eks::Client) -> aws_sdk_eks::types::Nodegroup 
 async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
     let moto = Moto::start();
     let eks = eks_client(&moto).await;
-    let temp = workspace();
+    let temp = workspace("cluster");
     let dir = temp.path();
 
     let created = apply(&moto, dir, &[]);
@@ -200,7 +200,7 @@ async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
 async fn encryption_and_node_repair_are_sent_read_back_and_changed_in_place() {
     let moto = Moto::start();
     let eks = eks_client(&moto).await;
-    let temp = workspace();
+    let temp = workspace("cluster");
     let dir = temp.path();
     let key_var = format!("encryption_key_arn={KEY_ARN}");
 
@@ -302,7 +302,7 @@ async fn encryption_and_node_repair_are_sent_read_back_and_changed_in_place() {
 async fn encryption_and_node_repair_given_at_create_read_back_without_a_diff() {
     let moto = Moto::start();
     let eks = eks_client(&moto).await;
-    let temp = workspace();
+    let temp = workspace("cluster");
     let dir = temp.path();
     let key_var = format!("encryption_key_arn={KEY_ARN}");
     let vars = ["-var", key_var.as_str(), "-var", "node_repair=true"];
@@ -330,7 +330,7 @@ async fn encryption_and_node_repair_given_at_create_read_back_without_a_diff() {
 async fn access_upgrade_policy_subnets_and_security_groups_change_in_place() {
     let moto = Moto::start();
     let eks = eks_client(&moto).await;
-    let temp = workspace();
+    let temp = workspace("cluster");
     let dir = temp.path();
     apply(&moto, dir, &[]);
     let described = eks.describe_cluster().name("upgrade").send().await.unwrap();
@@ -398,4 +398,59 @@ async fn access_upgrade_policy_subnets_and_security_groups_change_in_place() {
     // The endpoint settings survive a change of only the subnets.
     assert!(vpc.endpoint_public_access());
     assert_no_changes(&moto, dir, &vars);
+}
+
+#[tokio::test]
+async fn database_log_exports_change_in_place() {
+    let moto = Moto::start();
+    let temp = workspace("database");
+    let dir = temp.path();
+    apply(&moto, dir, &[]);
+    assert_no_changes(&moto, dir, &[]);
+    let logs = ["-var", r#"log_exports=["postgresql","upgrade"]"#];
+    let planned = plan(&moto, dir, &logs);
+    assert!(
+        planned.contains("aws_db_instance.this will be updated in-place"),
+        "{planned}"
+    );
+    assert!(
+        planned.contains("enabled_cloudwatch_logs_exports"),
+        "{planned}"
+    );
+    apply(&moto, dir, &logs);
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .endpoint_url(&moto.endpoint)
+        .load()
+        .await;
+    let rds = aws_sdk_rds::Client::new(&config);
+    let described = rds
+        .describe_db_instances()
+        .db_instance_identifier("logs-db")
+        .send()
+        .await
+        .unwrap();
+    let mut exports = described.db_instances()[0]
+        .enabled_cloudwatch_logs_exports()
+        .to_vec();
+    exports.sort();
+    assert_eq!(exports, ["postgresql", "upgrade"]);
+    assert_no_changes(&moto, dir, &logs);
+    // One switched off again: ModifyDBInstance disables just that one.
+    let fewer = ["-var", r#"log_exports=["postgresql"]"#];
+    apply(&moto, dir, &fewer);
+    let described = rds
+        .describe_db_instances()
+        .db_instance_identifier("logs-db")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described.db_instances()[0].enabled_cloudwatch_logs_exports(),
+        ["postgresql"]
+    );
+    assert_no_changes(&moto, dir, &fewer);
 }
