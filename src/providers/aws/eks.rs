@@ -1645,3 +1645,65 @@ impl ResourceType for NodeGroup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encryption(key_arn: &str) -> Value {
+        Value::List(vec![Value::object([
+            ("resources", str_set(["secrets"])),
+            (
+                "provider",
+                Value::List(vec![Value::object([("key_arn", Value::from(key_arn))])]),
+            ),
+        ])])
+    }
+
+    fn cluster_state(encryption_config: Value) -> Value {
+        Value::object([
+            ("id", Value::from("demo")),
+            ("arn", Value::from("arn:aws:eks:us-east-1:1:cluster/demo")),
+            ("endpoint", Value::from("https://demo.example")),
+            ("version", Value::from("1.30")),
+            ("encryption_config", encryption_config),
+        ])
+    }
+
+    #[test]
+    fn removing_encryption_replaces_the_cluster_and_adding_it_does_not() {
+        let encrypted = cluster_state(encryption("arn:aws:kms:us-east-1:1:key/a"));
+        let plain = cluster_state(Value::List(Vec::new()));
+
+        let mut planned = plain.clone();
+        let mut requires_replace = Vec::new();
+        Cluster.adjust_plan(Some(&encrypted), &mut planned, &mut requires_replace);
+        assert_eq!(requires_replace, vec![AttrPath::attr("encryption_config")]);
+        // What only AWS sets is new on the replacement; what the configuration sets is not.
+        assert!(planned.get_attr("endpoint").is_some_and(Value::is_unknown));
+        assert!(planned.get_attr("arn").is_some_and(Value::is_unknown));
+        assert_eq!(planned.get_attr("version"), Some(&Value::from("1.30")));
+
+        let mut planned = encrypted.clone();
+        let mut requires_replace = Vec::new();
+        Cluster.adjust_plan(Some(&plain), &mut planned, &mut requires_replace);
+        assert!(
+            requires_replace.is_empty(),
+            "adding is an association in place"
+        );
+        assert_eq!(planned, encrypted);
+    }
+
+    #[test]
+    fn the_creator_admin_permission_reads_as_configured_or_true() {
+        let configured = Value::object([(
+            "access_config",
+            Value::List(vec![Value::object([(
+                "bootstrap_cluster_creator_admin_permissions",
+                Value::Bool(false),
+            )])]),
+        )]);
+        assert_eq!(current_bootstrap(&configured), Value::Bool(false));
+        assert_eq!(current_bootstrap(&Value::Null), Value::Bool(true));
+    }
+}
