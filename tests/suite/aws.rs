@@ -3,8 +3,8 @@
 //! (no change), update in place, replace, delete, import. Then the EKS + RDS scenario of
 //! issue 5, checked against the emulator's API with the SDK directly.
 //!
-//! Not covered here: EKS `UpdateClusterVersion`, which moto does not implement (it answers
-//! 404); the engine's tests cover that path with the fake provider.
+//! The EKS version upgrade path, encryption and node repair are in `aws_eks` (moto gains the
+//! update operations it lacks from `tests/support/moto_eks_updates.py`).
 
 use crate::common::Moto;
 use std::collections::BTreeMap;

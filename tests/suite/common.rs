@@ -48,8 +48,10 @@ pub fn free_port() -> u16 {
 /// A moto server (the AWS API emulator) on a free loopback port, installed on first use into
 /// `.cache/venv` by `scripts/ensure-moto.sh`, and stopped when dropped.
 ///
-/// It starts with AWS-managed IAM policies loaded and with moto's invented EKS node group
-/// `remoteAccess` default switched off (see `shared/AWS-RESOURCES.md`).
+/// It starts with AWS-managed IAM policies loaded, with moto's invented EKS node group
+/// `remoteAccess` default switched off (see `shared/AWS-RESOURCES.md`), and with the EKS update
+/// operations moto lacks (UpdateClusterVersion, UpdateNodegroupVersion, DescribeUpdate,
+/// AssociateEncryptionConfig) added by `tests/support/moto_eks_updates.py`.
 pub struct Moto {
     child: Child,
     pub port: u16,
@@ -68,7 +70,8 @@ impl Moto {
         let port = free_port();
         let child = Command::new(format!("{venv}/bin/python"))
             .arg("-c")
-            .arg("import sys, moto.eks.models as m; m.DEFAULT_REMOTE_ACCESS = None; from moto.server import main; main(sys.argv[1:])")
+            .arg("import sys, moto.eks.models as m; m.DEFAULT_REMOTE_ACCESS = None; sys.path.insert(0, sys.argv.pop(1)); import moto_eks_updates; from moto.server import main; main(sys.argv[1:])")
+            .arg(repo_root().join("tests/support"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())

@@ -5,6 +5,10 @@
 mod aws;
 #[cfg(feature = "aws")]
 mod aws_ec2;
+#[cfg(feature = "aws")]
+mod aws_eks;
+#[cfg(feature = "aws")]
+mod aws_schema;
 mod cli;
 mod common;
 mod config;

@@ -1,18 +1,30 @@
 //! `aws_eks_cluster` and `aws_eks_node_group`: both asynchronous (create waits for `ACTIVE`,
-//! updates for the update to finish, delete for the object to be gone), polling with backoff
-//! within the `timeouts` limits and reporting the status while waiting. Creates carry the
-//! engine's idempotency token as `clientRequestToken`.
+//! updates for DescribeUpdate to say `Successful`, delete for the object to be gone), polling
+//! with backoff within the `timeouts` limits and reporting the status while waiting. Creates
+//! carry the engine's idempotency token as `clientRequestToken`. Schemas follow the Terraform AWS
+//! provider's `internal/service/eks/cluster.go` and `node_group.go` (v6).
 //!
-//! In place: the cluster's `version` (UpdateClusterVersion, one minor version at a time),
-//! endpoint access and public CIDRs, log types and tags; the node group's `scaling_config`,
-//! `labels`, `taint`, `update_config` (UpdateNodegroupConfig), `version`/`release_version`
-//! (UpdateNodegroupVersion) and tags. Everything else replaces.
+//! In place, each its own update as EKS takes one kind of change at a time: the cluster's
+//! `version` (UpdateClusterVersion; AWS moves one minor version per update and says so),
+//! `access_config.authentication_mode`, adding `encryption_config` (AssociateEncryptionConfig),
+//! log types, `upgrade_policy`, endpoint access and public CIDRs, `subnet_ids`,
+//! `security_group_ids`, `zonal_shift_config` and tags. Removing `encryption_config` replaces the
+//! cluster (encryption cannot be switched off); changing its key is refused with an explanation
+//! (EKS has no API for it; the provider plans an update that does nothing). The node group's
+//! `scaling_config`, `labels`, `taint`, `update_config`, `node_repair_config`
+//! (UpdateNodegroupConfig), `version`/`release_version`/`launch_template` version
+//! (UpdateNodegroupVersion) and tags change in place. Everything else replaces.
+//!
+//! Not supported yet (left out of the schema, so a configuration using them is refused rather
+//! than ignored): the cluster's `compute_config`, `storage_config`, `outpost_config`,
+//! `remote_network_config` and `kubernetes_network_config.elastic_load_balancing` (EKS Auto
+//! Mode, Outposts and hybrid nodes).
 
 use super::support::{
     attrs, client_token, get_block, get_blocks, get_bool, get_i64, get_str, get_string_map,
-    get_strings, list_block, non_empty, opt_str, str_list, str_map, str_set, tag_changes,
-    timeouts_block, user_tags, wait_for, with_tags, ApiFailure, Attrs, FailureExt, Poll,
-    SdkResultExt,
+    get_strings, list_block, non_empty, opt_str, rfc3339_seconds, str_list, str_map, str_set,
+    timeouts_block, update_tags, user_tags, wait_for, with_tags, ApiFailure, Attrs, FailureExt,
+    Poll, SdkResultExt,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
@@ -87,38 +99,31 @@ async fn update_eks_tags(
     operation: &Operation<'_>,
     summary: &str,
 ) -> Result<(), ProviderError> {
-    let prior = operation
-        .prior
-        .and_then(|p| p.get_attr("tags_all"))
-        .unwrap_or(&Value::Null);
-    let (set, remove) = tag_changes(
-        prior,
-        operation
-            .planned
-            .get_attr("tags_all")
-            .unwrap_or(&Value::Null),
-    );
-    if !remove.is_empty() {
-        aws.eks
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
-    }
-    if !set.is_empty() {
-        aws.eks
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(set.into_iter().collect()))
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
-    }
-    Ok(())
+    update_tags(
+        operation,
+        summary,
+        |keys| async move {
+            aws.eks
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+        |tags| async move {
+            aws.eks
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(tags.into_iter().collect()))
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+    )
+    .await
 }
 
 /// Waits for an update (`UpdateClusterConfig`, `UpdateNodegroupConfig`, ...) to finish.
@@ -135,7 +140,7 @@ async fn wait_update(
     };
     wait_for(
         what,
-        "updated",
+        "Successful",
         operation.timeout,
         operation.progress,
         || async {
@@ -195,14 +200,13 @@ impl ResourceType for Cluster {
     }
 
     fn schema(&self) -> Block {
+        // Subnets and security groups change in place (UpdateClusterConfig), one kind of
+        // change per call, as EKS allows since 2023 and the provider does since 5.x.
         let vpc_config = Block::new()
-            .attr(
-                "subnet_ids",
-                Attribute::required(Type::set(Type::String)).force_new(),
-            )
+            .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
             .attr(
                 "security_group_ids",
-                Attribute::optional(Type::set(Type::String)).force_new(),
+                Attribute::optional(Type::set(Type::String)),
             )
             .attr(
                 "endpoint_private_access",
@@ -238,8 +242,23 @@ impl ResourceType for Cluster {
             )
             .attr(
                 "bootstrap_cluster_creator_admin_permissions",
-                Attribute::optional_computed(Type::Bool).force_new(),
+                Attribute::optional(Type::Bool)
+                    .with_default(true)
+                    .force_new(),
             );
+        let encryption = Block::new()
+            .attr("resources", Attribute::required(Type::set(Type::String)))
+            .nested(
+                "provider",
+                list_block(
+                    Block::new().attr("key_arn", Attribute::required(Type::String)),
+                    1,
+                    1,
+                ),
+            );
+        let upgrade_policy =
+            Block::new().attr("support_type", Attribute::optional_computed(Type::String));
+        let zonal_shift = Block::new().attr("enabled", Attribute::optional(Type::Bool));
         let block = Block::new()
             .attr("id", Attribute::computed(Type::String))
             .attr("arn", Attribute::computed(Type::String))
@@ -274,7 +293,10 @@ impl ResourceType for Cluster {
             )
             .nested("vpc_config", list_block(vpc_config, 1, 1))
             .nested("kubernetes_network_config", computed_list_block(network, 1))
-            .nested("access_config", computed_list_block(access, 1));
+            .nested("access_config", computed_list_block(access, 1))
+            .nested("encryption_config", list_block(encryption, 0, 1))
+            .nested("upgrade_policy", computed_list_block(upgrade_policy, 1))
+            .nested("zonal_shift_config", list_block(zonal_shift, 0, 1));
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
 
@@ -336,6 +358,9 @@ impl ResourceType for Cluster {
             .resources_vpc_config(vpc_config)
             .set_kubernetes_network_config(network)
             .set_access_config(access)
+            .set_encryption_config(encryption_configs(planned))
+            .set_upgrade_policy(upgrade_policy(planned))
+            .set_zonal_shift_config(zonal_shift(planned))
             .set_bootstrap_self_managed_addons(get_bool(planned, "bootstrap_self_managed_addons"))
             .set_logging((!log_types.is_empty()).then(|| logging(&log_types)))
             .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()))
@@ -440,6 +465,49 @@ impl ResourceType for Cluster {
             ])]),
             None => Value::List(Vec::new()),
         };
+        // `resources` is deprecated in the API (EKS now encrypts everything) but still a
+        // required argument of the provider's `encryption_config`.
+        #[allow(deprecated)]
+        let encryption = Value::List(
+            cluster
+                .encryption_config()
+                .iter()
+                .map(|config| {
+                    Value::object([
+                        ("resources", str_set(config.resources().to_vec())),
+                        (
+                            "provider",
+                            Value::List(
+                                config
+                                    .provider()
+                                    .map(|p| Value::object([("key_arn", opt_str(p.key_arn()))]))
+                                    .into_iter()
+                                    .collect(),
+                            ),
+                        ),
+                    ])
+                })
+                .collect(),
+        );
+        let upgrade = Value::List(
+            cluster
+                .upgrade_policy()
+                .map(|policy| {
+                    Value::object([(
+                        "support_type",
+                        opt_str(policy.support_type().map(|t| t.as_str())),
+                    )])
+                })
+                .into_iter()
+                .collect(),
+        );
+        let zonal_shift = Value::List(
+            cluster
+                .zonal_shift_config()
+                .map(|config| Value::object([("enabled", opt_bool(config.enabled()))]))
+                .into_iter()
+                .collect(),
+        );
         let enabled_logs: Vec<String> = cluster
             .logging()
             .map(|l| {
@@ -477,7 +545,10 @@ impl ResourceType for Cluster {
             ("status", opt_str(cluster.status().map(|s| s.as_str()))),
             (
                 "created_at",
-                opt_str(cluster.created_at().map(|t| t.to_string())),
+                cluster
+                    .created_at()
+                    .map(rfc3339_seconds)
+                    .unwrap_or(Value::Null),
             ),
             (
                 "enabled_cluster_log_types",
@@ -492,10 +563,46 @@ impl ResourceType for Cluster {
             ("vpc_config", vpc_config),
             ("kubernetes_network_config", network),
             ("access_config", access),
+            ("encryption_config", encryption),
+            ("upgrade_policy", upgrade),
+            ("zonal_shift_config", zonal_shift),
             (REMOTE_TAGS, str_map(&tags)),
         ])))
     }
 
+    /// Encryption cannot be switched off once on (as the provider's CustomizeDiff has it):
+    /// removing `encryption_config` replaces the cluster.
+    fn adjust_plan(
+        &self,
+        prior: Option<&Value>,
+        planned: &mut Value,
+        requires_replace: &mut Vec<AttrPath>,
+    ) {
+        let Some(prior) = prior else {
+            return;
+        };
+        let had = !get_blocks(prior, "encryption_config").is_empty();
+        let has = !get_blocks(planned, "encryption_config").is_empty()
+            || planned
+                .get_attr("encryption_config")
+                .is_some_and(Value::is_unknown);
+        if had && !has {
+            requires_replace.push(AttrPath::attr("encryption_config"));
+            // A new cluster: what only AWS sets is known after apply.
+            for (name, attribute) in &self.schema().attributes {
+                if attribute.computed && !attribute.optional && name != "tags_all" {
+                    planned.set_at_path(
+                        &AttrPath::attr(name).0,
+                        Value::Unknown(attribute.ty.clone()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// In the provider's order: the version first, then access, encryption, logging, upgrade
+    /// policy, endpoint access, subnets, security groups, zonal shift and tags; each change is
+    /// its own call (EKS takes one kind of change per update) and is waited for.
     async fn update(
         &self,
         aws: &AwsContext,
@@ -503,12 +610,10 @@ impl ResourceType for Cluster {
     ) -> Result<Attrs, ProviderError> {
         let name = operation.id();
         let planned = operation.planned;
+        let prior = operation.prior.unwrap_or(&Value::Null);
         let summary = format!("updating {CLUSTER_LABEL} ({name})");
-        let what = format!("{CLUSTER_LABEL} ({name}) update");
         if operation.changed("version") {
             if let Some(version) = get_str(planned, "version") {
-                // Not supported by the moto emulator (it answers 404): covered by the engine's
-                // tests with the fake provider.
                 let out = aws
                     .eks
                     .update_cluster_version()
@@ -517,96 +622,139 @@ impl ResourceType for Cluster {
                     .send()
                     .await
                     .api()
-                    .or_fail_on(&summary, &["InvalidParameterException"], "version")?;
-                wait_update(
-                    aws,
-                    operation,
-                    &name,
-                    None,
-                    out.update().and_then(|u| u.id()),
-                    &what,
-                )
-                .await?;
-                wait_cluster(aws, operation, &name, "ACTIVE").await?;
+                    .or_fail_on(
+                        &format!("updating {CLUSTER_LABEL} ({name}) version"),
+                        &["InvalidParameterException"],
+                        "version",
+                    )?;
+                finish_cluster_update(aws, operation, &name, "version", out.update()).await?;
             }
         }
-        let prior_vpc = operation
-            .prior
-            .and_then(|p| get_block(p, "vpc_config"))
+        if operation.changed("access_config") {
+            if let Some(access) = get_block(planned, "access_config") {
+                let request = aws.eks.update_cluster_config().name(&name).access_config(
+                    aws_sdk_eks::types::UpdateAccessConfigRequest::builder()
+                        .set_authentication_mode(
+                            get_str(access, "authentication_mode")
+                                .map(|m| aws_sdk_eks::types::AuthenticationMode::from(m.as_str())),
+                        )
+                        .build(),
+                );
+                update_cluster_config(aws, operation, &name, request, "access_config").await?;
+            }
+        }
+        if operation.changed("encryption_config") {
+            let before = get_blocks(prior, "encryption_config").len();
+            let after = encryption_configs(planned);
+            match (before, after) {
+                (0, Some(configs)) => {
+                    let out = aws
+                        .eks
+                        .associate_encryption_config()
+                        .cluster_name(&name)
+                        .set_encryption_config(Some(configs))
+                        .send()
+                        .await
+                        .api()
+                        .or_fail_on(
+                            &format!("associating {CLUSTER_LABEL} ({name}) encryption config"),
+                            &["InvalidParameterException", "InvalidRequestException"],
+                            "encryption_config",
+                        )?;
+                    finish_cluster_update(aws, operation, &name, "encryption config", out.update())
+                        .await?;
+                }
+                (0, None) => {}
+                // Removal replaces (adjust_plan); a different key or resource list has no API.
+                _ => {
+                    return Err(ProviderError::new(
+                        format!("updating {CLUSTER_LABEL} ({name}) encryption config"),
+                        "EKS cannot change the KMS key or resources of a cluster's envelope encryption once set; keep the current encryption_config, or remove it (which replaces the cluster) and add the new one",
+                    )
+                    .on_attribute(AttrPath::attr("encryption_config")))
+                }
+            }
+        }
+        if operation.changed("enabled_cluster_log_types") {
+            let request = aws
+                .eks
+                .update_cluster_config()
+                .name(&name)
+                .logging(logging(&get_strings(planned, "enabled_cluster_log_types")));
+            update_cluster_config(aws, operation, &name, request, "enabled_cluster_log_types")
+                .await?;
+        }
+        if operation.changed("upgrade_policy") {
+            let request = aws
+                .eks
+                .update_cluster_config()
+                .name(&name)
+                .set_upgrade_policy(upgrade_policy(planned));
+            update_cluster_config(aws, operation, &name, request, "upgrade_policy").await?;
+        }
+        let prior_vpc = get_block(prior, "vpc_config")
             .cloned()
             .unwrap_or(Value::Null);
         let vpc = get_block(planned, "vpc_config")
             .cloned()
             .unwrap_or(Value::Null);
-        let vpc_changed = [
-            "endpoint_private_access",
-            "endpoint_public_access",
-            "public_access_cidrs",
-        ]
-        .iter()
-        .any(|k| {
-            vpc.get_attr(k)
-                .unwrap_or(&Value::Null)
-                .equals(prior_vpc.get_attr(k).unwrap_or(&Value::Null))
-                != Some(true)
-        });
-        if vpc_changed {
-            let request = VpcConfigRequest::builder()
-                .set_endpoint_private_access(get_bool(&vpc, "endpoint_private_access"))
-                .set_endpoint_public_access(get_bool(&vpc, "endpoint_public_access"))
-                .set_public_access_cidrs(
-                    Some(get_strings(&vpc, "public_access_cidrs")).filter(|c| !c.is_empty()),
-                )
-                .build();
-            let out = aws
+        let vpc_changed = |names: &[&str]| {
+            names.iter().any(|k| {
+                vpc.get_attr(k)
+                    .unwrap_or(&Value::Null)
+                    .equals(prior_vpc.get_attr(k).unwrap_or(&Value::Null))
+                    != Some(true)
+            })
+        };
+        // Endpoint access, subnets and security groups: three separate updates, as EKS takes
+        // one kind of change per call.
+        let vpc_updates = [
+            (
+                vpc_changed(&[
+                    "endpoint_private_access",
+                    "endpoint_public_access",
+                    "public_access_cidrs",
+                ]),
+                VpcConfigRequest::builder()
+                    .set_endpoint_private_access(get_bool(&vpc, "endpoint_private_access"))
+                    .set_endpoint_public_access(get_bool(&vpc, "endpoint_public_access"))
+                    .set_public_access_cidrs(
+                        Some(get_strings(&vpc, "public_access_cidrs")).filter(|c| !c.is_empty()),
+                    )
+                    .build(),
+            ),
+            (
+                vpc_changed(&["subnet_ids"]),
+                VpcConfigRequest::builder()
+                    .set_subnet_ids(Some(get_strings(&vpc, "subnet_ids")))
+                    .build(),
+            ),
+            (
+                vpc_changed(&["security_group_ids"]),
+                VpcConfigRequest::builder()
+                    .set_security_group_ids(Some(get_strings(&vpc, "security_group_ids")))
+                    .build(),
+            ),
+        ];
+        for (changed, vpc_request) in vpc_updates {
+            if changed {
+                let request = aws
+                    .eks
+                    .update_cluster_config()
+                    .name(&name)
+                    .resources_vpc_config(vpc_request);
+                update_cluster_config(aws, operation, &name, request, "vpc_config").await?;
+            }
+        }
+        if operation.changed("zonal_shift_config") {
+            let request = aws
                 .eks
                 .update_cluster_config()
                 .name(&name)
-                .resources_vpc_config(request)
-                .send()
-                .await
-                .api()
-                .or_fail_on(&summary, &["InvalidParameterException"], "vpc_config")?;
-            wait_update(
-                aws,
-                operation,
-                &name,
-                None,
-                out.update().and_then(|u| u.id()),
-                &what,
-            )
-            .await?;
-            wait_cluster(aws, operation, &name, "ACTIVE").await?;
+                .set_zonal_shift_config(zonal_shift(planned));
+            update_cluster_config(aws, operation, &name, request, "zonal_shift_config").await?;
         }
-        if operation.changed("enabled_cluster_log_types") {
-            let out = aws
-                .eks
-                .update_cluster_config()
-                .name(&name)
-                .logging(logging(&get_strings(planned, "enabled_cluster_log_types")))
-                .send()
-                .await
-                .api()
-                .or_fail_on(
-                    &summary,
-                    &["InvalidParameterException"],
-                    "enabled_cluster_log_types",
-                )?;
-            wait_update(
-                aws,
-                operation,
-                &name,
-                None,
-                out.update().and_then(|u| u.id()),
-                &what,
-            )
-            .await?;
-            wait_cluster(aws, operation, &name, "ACTIVE").await?;
-        }
-        let arn = operation
-            .prior
-            .and_then(|p| get_str(p, "arn"))
-            .unwrap_or_default();
+        let arn = get_str(prior, "arn").unwrap_or_default();
         update_eks_tags(aws, &arn, operation, &summary).await?;
         Ok(Attrs::new())
     }
@@ -648,13 +796,94 @@ impl ResourceType for Cluster {
     }
 }
 
-/// AWS does not report `bootstrap_cluster_creator_admin_permissions` back: keep what was set.
+/// AWS does not report `bootstrap_cluster_creator_admin_permissions` back: keep what was set,
+/// and `true` (the default, as the provider reads it) when nothing was.
 fn current_bootstrap(current: &Value) -> Value {
     get_block(current, "access_config")
         .and_then(|a| a.get_attr("bootstrap_cluster_creator_admin_permissions"))
         .cloned()
-        .filter(|v| !v.is_unknown())
-        .unwrap_or(Value::Null)
+        .filter(|v| !v.is_unknown() && !v.is_null())
+        .unwrap_or(Value::Bool(true))
+}
+
+fn opt_bool(value: Option<bool>) -> Value {
+    value.map(Value::Bool).unwrap_or(Value::Null)
+}
+
+// `resources` is deprecated in the API but still a required argument of the provider's block.
+#[allow(deprecated)]
+fn encryption_configs(planned: &Value) -> Option<Vec<aws_sdk_eks::types::EncryptionConfig>> {
+    let configs: Vec<_> = get_blocks(planned, "encryption_config")
+        .into_iter()
+        .map(|config| {
+            aws_sdk_eks::types::EncryptionConfig::builder()
+                .set_resources(Some(get_strings(config, "resources")))
+                .set_provider(get_block(config, "provider").map(|p| {
+                    aws_sdk_eks::types::Provider::builder()
+                        .set_key_arn(get_str(p, "key_arn"))
+                        .build()
+                }))
+                .build()
+        })
+        .collect();
+    (!configs.is_empty()).then_some(configs)
+}
+
+fn upgrade_policy(planned: &Value) -> Option<aws_sdk_eks::types::UpgradePolicyRequest> {
+    get_block(planned, "upgrade_policy").map(|policy| {
+        aws_sdk_eks::types::UpgradePolicyRequest::builder()
+            .set_support_type(
+                get_str(policy, "support_type")
+                    .map(|t| aws_sdk_eks::types::SupportType::from(t.as_str())),
+            )
+            .build()
+    })
+}
+
+fn zonal_shift(planned: &Value) -> Option<aws_sdk_eks::types::ZonalShiftConfigRequest> {
+    get_block(planned, "zonal_shift_config").map(|config| {
+        aws_sdk_eks::types::ZonalShiftConfigRequest::builder()
+            .set_enabled(get_bool(config, "enabled"))
+            .build()
+    })
+}
+
+/// Sends one UpdateClusterConfig and waits for it; an InvalidParameterException points at
+/// `attribute`.
+async fn update_cluster_config(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    name: &str,
+    request: aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder,
+    attribute: &str,
+) -> Result<(), ProviderError> {
+    let what = attribute.replace('_', " ");
+    let out = request.send().await.api().or_fail_on(
+        &format!("updating {CLUSTER_LABEL} ({name}) {what}"),
+        &["InvalidParameterException"],
+        attribute,
+    )?;
+    finish_cluster_update(aws, operation, name, &what, out.update()).await
+}
+
+/// Waits for a cluster update to be `Successful`, then for the cluster to be `ACTIVE`.
+async fn finish_cluster_update(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    name: &str,
+    what: &str,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<(), ProviderError> {
+    wait_update(
+        aws,
+        operation,
+        name,
+        None,
+        update.and_then(|u| u.id()),
+        &format!("{CLUSTER_LABEL} ({name}) {what} update"),
+    )
+    .await?;
+    wait_cluster(aws, operation, name, "ACTIVE").await
 }
 
 async fn wait_cluster(
@@ -777,6 +1006,27 @@ async fn wait_node_group(
     .await
 }
 
+/// Waits for a node group update to be `Successful`, then for the group to be `ACTIVE`.
+async fn finish_node_group_update(
+    aws: &AwsContext,
+    operation: &Operation<'_>,
+    cluster: &str,
+    name: &str,
+    what: &str,
+    update: Option<&aws_sdk_eks::types::Update>,
+) -> Result<(), ProviderError> {
+    wait_update(
+        aws,
+        operation,
+        cluster,
+        Some(name),
+        update.and_then(|u| u.id()),
+        &format!("{NODE_GROUP_LABEL} ({cluster}:{name}) {what} update"),
+    )
+    .await?;
+    wait_node_group(aws, operation, cluster, name).await
+}
+
 fn scaling(planned: &Value) -> Option<NodegroupScalingConfig> {
     let scaling = get_block(planned, "scaling_config")?;
     let int = |name: &str| get_i64(scaling, name).and_then(|n| i32::try_from(n).ok());
@@ -802,6 +1052,14 @@ fn update_config(planned: &Value) -> Option<NodegroupUpdateConfig> {
             .set_max_unavailable_percentage(int("max_unavailable_percentage"))
             .build(),
     )
+}
+
+fn node_repair_config(planned: &Value) -> Option<aws_sdk_eks::types::NodeRepairConfig> {
+    get_block(planned, "node_repair_config").map(|config| {
+        aws_sdk_eks::types::NodeRepairConfig::builder()
+            .set_enabled(get_bool(config, "enabled"))
+            .build()
+    })
 }
 
 fn taints(value: &Value) -> Vec<Taint> {
@@ -911,6 +1169,16 @@ impl ResourceType for NodeGroup {
             .nested("scaling_config", list_block(scaling, 1, 1))
             .nested("update_config", computed_list_block(update, 1))
             .nested(
+                "node_repair_config",
+                computed_list_block(
+                    Block::new().attr(
+                        "enabled",
+                        Attribute::optional(Type::Bool).with_default(false),
+                    ),
+                    1,
+                ),
+            )
+            .nested(
                 "remote_access",
                 NestedBlock {
                     force_new: true,
@@ -979,6 +1247,7 @@ impl ResourceType for NodeGroup {
             .set_subnets(Some(get_strings(planned, "subnet_ids")))
             .set_scaling_config(scaling(planned))
             .set_update_config(update_config(planned))
+            .set_node_repair_config(node_repair_config(planned))
             .set_ami_type(
                 get_str(planned, "ami_type")
                     .map(|a| aws_sdk_eks::types::AmiTypes::from(a.as_str())),
@@ -1089,6 +1358,13 @@ impl ResourceType for NodeGroup {
                 ])])
             })
             .unwrap_or(Value::List(Vec::new()));
+        let repair = Value::List(
+            group
+                .node_repair_config()
+                .map(|r| Value::object([("enabled", opt_bool(r.enabled()))]))
+                .into_iter()
+                .collect(),
+        );
         let remote = group
             .remote_access()
             .map(|r| {
@@ -1183,6 +1459,7 @@ impl ResourceType for NodeGroup {
             ("resources", resources),
             ("scaling_config", scaling),
             ("update_config", update),
+            ("node_repair_config", repair),
             ("remote_access", remote),
             ("launch_template", launch_template),
             ("taint", Value::set(taints)),
@@ -1200,7 +1477,6 @@ impl ResourceType for NodeGroup {
         let planned = operation.planned;
         let prior = operation.prior.unwrap_or(&Value::Null);
         let summary = format!("updating {NODE_GROUP_LABEL} ({id})");
-        let what = format!("{NODE_GROUP_LABEL} ({id}) update");
         if operation.changed("version")
             || operation.changed("release_version")
             || operation.changed("launch_template")
@@ -1231,20 +1507,18 @@ impl ResourceType for NodeGroup {
                 .await
                 .api()
                 .or_fail_on(&summary, &["InvalidParameterException"], "version")?;
-            wait_update(
-                aws,
-                operation,
-                cluster,
-                Some(name),
-                out.update().and_then(|u| u.id()),
-                &what,
-            )
-            .await?;
-            wait_node_group(aws, operation, cluster, name).await?;
+            finish_node_group_update(aws, operation, cluster, name, "version", out.update())
+                .await?;
         }
-        let config_changed = ["scaling_config", "update_config", "labels", "taint"]
-            .iter()
-            .any(|k| operation.changed(k));
+        let config_changed = [
+            "scaling_config",
+            "update_config",
+            "node_repair_config",
+            "labels",
+            "taint",
+        ]
+        .iter()
+        .any(|k| operation.changed(k));
         if config_changed {
             let mut request = aws
                 .eks
@@ -1256,6 +1530,9 @@ impl ResourceType for NodeGroup {
             }
             if operation.changed("update_config") {
                 request = request.set_update_config(update_config(planned));
+            }
+            if operation.changed("node_repair_config") {
+                request = request.set_node_repair_config(node_repair_config(planned));
             }
             if operation.changed("labels") {
                 let before = get_string_map(prior, "labels");
@@ -1305,16 +1582,7 @@ impl ResourceType for NodeGroup {
                     error
                 }
             })?;
-            wait_update(
-                aws,
-                operation,
-                cluster,
-                Some(name),
-                out.update().and_then(|u| u.id()),
-                &what,
-            )
-            .await?;
-            wait_node_group(aws, operation, cluster, name).await?;
+            finish_node_group_update(aws, operation, cluster, name, "config", out.update()).await?;
         }
         let arn = get_str(prior, "arn").unwrap_or_default();
         update_eks_tags(aws, &arn, operation, &summary).await?;
@@ -1375,5 +1643,67 @@ impl ResourceType for NodeGroup {
                 format!("`{id}`: expected CLUSTER_NAME:NODE_GROUP_NAME"),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encryption(key_arn: &str) -> Value {
+        Value::List(vec![Value::object([
+            ("resources", str_set(["secrets"])),
+            (
+                "provider",
+                Value::List(vec![Value::object([("key_arn", Value::from(key_arn))])]),
+            ),
+        ])])
+    }
+
+    fn cluster_state(encryption_config: Value) -> Value {
+        Value::object([
+            ("id", Value::from("demo")),
+            ("arn", Value::from("arn:aws:eks:us-east-1:1:cluster/demo")),
+            ("endpoint", Value::from("https://demo.example")),
+            ("version", Value::from("1.30")),
+            ("encryption_config", encryption_config),
+        ])
+    }
+
+    #[test]
+    fn removing_encryption_replaces_the_cluster_and_adding_it_does_not() {
+        let encrypted = cluster_state(encryption("arn:aws:kms:us-east-1:1:key/a"));
+        let plain = cluster_state(Value::List(Vec::new()));
+
+        let mut planned = plain.clone();
+        let mut requires_replace = Vec::new();
+        Cluster.adjust_plan(Some(&encrypted), &mut planned, &mut requires_replace);
+        assert_eq!(requires_replace, vec![AttrPath::attr("encryption_config")]);
+        // What only AWS sets is new on the replacement; what the configuration sets is not.
+        assert!(planned.get_attr("endpoint").is_some_and(Value::is_unknown));
+        assert!(planned.get_attr("arn").is_some_and(Value::is_unknown));
+        assert_eq!(planned.get_attr("version"), Some(&Value::from("1.30")));
+
+        let mut planned = encrypted.clone();
+        let mut requires_replace = Vec::new();
+        Cluster.adjust_plan(Some(&plain), &mut planned, &mut requires_replace);
+        assert!(
+            requires_replace.is_empty(),
+            "adding is an association in place"
+        );
+        assert_eq!(planned, encrypted);
+    }
+
+    #[test]
+    fn the_creator_admin_permission_reads_as_configured_or_true() {
+        let configured = Value::object([(
+            "access_config",
+            Value::List(vec![Value::object([(
+                "bootstrap_cluster_creator_admin_permissions",
+                Value::Bool(false),
+            )])]),
+        )]);
+        assert_eq!(current_bootstrap(&configured), Value::Bool(false));
+        assert_eq!(current_bootstrap(&Value::Null), Value::Bool(true));
     }
 }

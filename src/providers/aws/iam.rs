@@ -4,11 +4,16 @@
 //! URL-encoded) that means the same keeps the configuration's text, and a plan whose document
 //! only changes its formatting changes nothing. `name` and `path` replace; the trust policy,
 //! description, session duration, permissions boundary and tags change in place.
-//! An attachment has nothing to change: `role` and `policy_arn` replace.
+//! An attachment has nothing to change: `role` and `policy_arn` replace. Schemas follow the
+//! provider's `internal/service/iam/role.go` and `role_policy_attachment.go`.
+//!
+//! Not supported yet on `aws_iam_role`: `inline_policy` and `managed_policy_arns` (both
+//! deprecated by the provider in favour of `aws_iam_role_policy` and
+//! `aws_iam_role_policy_attachment`).
 
 use super::support::{
-    attrs, get_bool, get_i64, get_str, opt_str, retry_while, str_map, tag_changes, unique_name,
-    user_tags, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
+    attrs, get_bool, get_i64, get_str, opt_str, retry_while, rfc3339_seconds, str_map, unique_name,
+    update_tags, user_tags, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
 };
 use super::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
@@ -236,7 +241,7 @@ impl ResourceType for Role {
             ("name", Value::from(role.role_name())),
             ("arn", Value::from(role.arn())),
             ("unique_id", Value::from(role.role_id())),
-            ("create_date", Value::String(role.create_date().to_string())),
+            ("create_date", rfc3339_seconds(role.create_date())),
             ("path", Value::from(role.path())),
             ("assume_role_policy", Value::String(policy)),
             (
@@ -315,34 +320,35 @@ impl ResourceType for Role {
                 "permissions_boundary",
             )?;
         }
-        let prior_tags = operation
-            .prior
-            .and_then(|p| p.get_attr("tags_all"))
-            .unwrap_or(&Value::Null);
-        let (set, remove) = tag_changes(
-            prior_tags,
-            planned.get_attr("tags_all").unwrap_or(&Value::Null),
-        );
-        if !remove.is_empty() {
-            aws.iam
-                .untag_role()
-                .role_name(&name)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
-        }
-        if !set.is_empty() {
-            aws.iam
-                .tag_role()
-                .role_name(&name)
-                .set_tags(Some(iam_tags(&set)))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
-        }
+        update_tags(
+            operation,
+            &summary,
+            |keys| async {
+                aws.iam
+                    .untag_role()
+                    .role_name(&name)
+                    .set_tag_keys(Some(keys))
+                    .send()
+                    .await
+                    .api()
+                    .map(|_| ())
+            },
+            |tags| {
+                let tags = iam_tags(&tags);
+                let name = &name;
+                async move {
+                    aws.iam
+                        .tag_role()
+                        .role_name(name)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .api()
+                        .map(|_| ())
+                }
+            },
+        )
+        .await?;
         Ok(Attrs::new())
     }
 

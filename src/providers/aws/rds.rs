@@ -7,12 +7,23 @@
 //! `storage_encrypted`, `kms_key_id` and `availability_zone` replace. The password is
 //! sensitive: AWS never returns it, so the state keeps the configured one (marked), and it
 //! appears in no message. The instance's `id` is its resource id (`db-…`), as in the
-//! Terraform AWS provider 5.x; it is read and imported by `identifier`.
+//! Terraform AWS provider 5.x; it is read and imported by `identifier`. Schemas follow the
+//! provider's `internal/service/rds/subnet_group.go` and `instance.go`; where the provider has
+//! an Optional boolean without a default that AWS always reports (`deletion_protection`,
+//! `storage_encrypted`, `iam_database_authentication_enabled`, `apply_immediately`), ours
+//! defaults to `false`, which plans the same as the provider's "unset equals false".
+//!
+//! Not supported yet (left out of the schema): `replicate_source_db`, `replica_mode`,
+//! `snapshot_identifier`, `restore_to_point_in_time`, `s3_import`, `blue_green_update`,
+//! `manage_master_user_password`/`master_user_secret`, `password_wo`, `domain*`,
+//! `custom_iam_instance_profile`, `dedicated_log_volume`, `upgrade_storage_config`,
+//! `engine_lifecycle_support`, `latest_restorable_time` (AWS moves it every few minutes, so it
+//! would make every refresh differ) and `security_group_names` (EC2-Classic, retired).
 
 use super::support::{
     attrs, get_bool, get_i64, get_str, get_string_map, get_strings, non_empty, opt_str,
-    retry_while, str_map, str_set, tag_changes, timeouts_block, unique_name, user_tags, wait_for,
-    with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt, DEPENDENCY_CODES,
+    retry_while, str_list, str_map, str_set, timeouts_block, unique_name, update_tags, user_tags,
+    wait_for, with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt, DEPENDENCY_CODES,
 };
 use super::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
@@ -44,38 +55,31 @@ async fn update_rds_tags(
     operation: &Operation<'_>,
     summary: &str,
 ) -> Result<(), ProviderError> {
-    let prior = operation
-        .prior
-        .and_then(|p| p.get_attr("tags_all"))
-        .unwrap_or(&Value::Null);
-    let (set, remove) = tag_changes(
-        prior,
-        operation
-            .planned
-            .get_attr("tags_all")
-            .unwrap_or(&Value::Null),
-    );
-    if !remove.is_empty() {
-        aws.rds
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
-    }
-    if !set.is_empty() {
-        aws.rds
-            .add_tags_to_resource()
-            .resource_name(arn)
-            .set_tags(Some(rds_tags(&set)))
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
-    }
-    Ok(())
+    update_tags(
+        operation,
+        summary,
+        |keys| async move {
+            aws.rds
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+        |tags| async move {
+            aws.rds
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .set_tags(Some(rds_tags(&tags)))
+                .send()
+                .await
+                .api()
+                .map(|_| ())
+        },
+    )
+    .await
 }
 
 /// `aws_db_subnet_group`: its `id` is its name.
@@ -492,6 +496,38 @@ fn instance_attrs(instance: &SdkDbInstance) -> Attrs {
         ),
         ("network_type", opt_str(instance.network_type())),
         ("character_set_name", opt_str(instance.character_set_name())),
+        (
+            "nchar_character_set_name",
+            opt_str(instance.nchar_character_set_name()),
+        ),
+        ("timezone", opt_str(instance.timezone())),
+        (
+            "enabled_cloudwatch_logs_exports",
+            str_set(instance.enabled_cloudwatch_logs_exports().to_vec()),
+        ),
+        (
+            "monitoring_role_arn",
+            non_empty(instance.monitoring_role_arn()),
+        ),
+        (
+            "performance_insights_kms_key_id",
+            non_empty(instance.performance_insights_kms_key_id()),
+        ),
+        (
+            "performance_insights_retention_period",
+            int(instance.performance_insights_retention_period()),
+        ),
+        (
+            "customer_owned_ip_enabled",
+            instance
+                .customer_owned_ip_enabled()
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "replicas",
+            str_list(instance.read_replica_db_instance_identifiers().to_vec()),
+        ),
         ("status", opt_str(instance.db_instance_status())),
         (REMOTE_TAGS, str_map(&tag_map(instance.tag_list()))),
     ])
@@ -660,6 +696,32 @@ impl ResourceType for DbInstance {
                 "character_set_name",
                 Attribute::optional_computed(Type::String).force_new(),
             )
+            .attr(
+                "nchar_character_set_name",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr(
+                "timezone",
+                Attribute::optional_computed(Type::String).force_new(),
+            )
+            .attr(
+                "enabled_cloudwatch_logs_exports",
+                Attribute::optional(Type::set(Type::String)),
+            )
+            .attr(
+                "monitoring_role_arn",
+                Attribute::optional_computed(Type::String),
+            )
+            .attr(
+                "performance_insights_kms_key_id",
+                Attribute::optional_computed(Type::String),
+            )
+            .attr(
+                "performance_insights_retention_period",
+                Attribute::optional_computed(Type::Number),
+            )
+            .attr("customer_owned_ip_enabled", Attribute::optional(Type::Bool))
+            .attr("replicas", Attribute::computed(Type::list(Type::String)))
             .attr("address", Attribute::computed(Type::String))
             .attr("endpoint", Attribute::computed(Type::String))
             .attr("hosted_zone_id", Attribute::computed(Type::String))
@@ -745,6 +807,19 @@ impl ResourceType for DbInstance {
             .set_ca_certificate_identifier(get_str(planned, "ca_cert_identifier"))
             .set_network_type(get_str(planned, "network_type"))
             .set_character_set_name(get_str(planned, "character_set_name"))
+            .set_nchar_character_set_name(get_str(planned, "nchar_character_set_name"))
+            .set_timezone(get_str(planned, "timezone"))
+            .set_enable_cloudwatch_logs_exports(
+                Some(get_strings(planned, "enabled_cloudwatch_logs_exports"))
+                    .filter(|l| !l.is_empty()),
+            )
+            .set_monitoring_role_arn(get_str(planned, "monitoring_role_arn"))
+            .set_performance_insights_kms_key_id(get_str(
+                planned,
+                "performance_insights_kms_key_id",
+            ))
+            .set_performance_insights_retention_period(int("performance_insights_retention_period"))
+            .set_enable_customer_owned_ip(get_bool(planned, "customer_owned_ip_enabled"))
             .set_tags((!tags.is_empty()).then(|| rds_tags(&tags)))
             .send()
             .await
@@ -927,6 +1002,40 @@ impl ResourceType for DbInstance {
             .set_network_type(get_str(planned, "network_type")));
         when_changed!("license_model", |r: Modify| r
             .set_license_model(get_str(planned, "license_model")));
+        when_changed!("monitoring_role_arn", |r: Modify| r
+            .set_monitoring_role_arn(get_str(planned, "monitoring_role_arn")));
+        when_changed!("performance_insights_kms_key_id", |r: Modify| r
+            .set_performance_insights_kms_key_id(get_str(
+                planned,
+                "performance_insights_kms_key_id"
+            )));
+        when_changed!("performance_insights_retention_period", |r: Modify| r
+            .set_performance_insights_retention_period(int(
+                "performance_insights_retention_period"
+            )));
+        when_changed!("customer_owned_ip_enabled", |r: Modify| r
+            .set_enable_customer_owned_ip(get_bool(
+                planned,
+                "customer_owned_ip_enabled"
+            )));
+        when_changed!("enabled_cloudwatch_logs_exports", |r: Modify| {
+            let before: std::collections::BTreeSet<String> = operation
+                .prior
+                .map(|p| get_strings(p, "enabled_cloudwatch_logs_exports"))
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            let after: std::collections::BTreeSet<String> =
+                get_strings(planned, "enabled_cloudwatch_logs_exports")
+                    .into_iter()
+                    .collect();
+            r.cloudwatch_logs_export_configuration(
+                aws_sdk_rds::types::CloudwatchLogsExportConfiguration::builder()
+                    .set_enable_log_types(Some(after.difference(&before).cloned().collect()))
+                    .set_disable_log_types(Some(before.difference(&after).cloned().collect()))
+                    .build(),
+            )
+        });
         if any {
             request.send().await.api().map_err(|failure| {
                 let lower = failure.message.to_lowercase();

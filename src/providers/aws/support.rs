@@ -121,6 +121,15 @@ pub fn str_map(items: &BTreeMap<String, String>) -> Value {
     )
 }
 
+/// A timestamp as the Terraform AWS provider writes one (`create_date`, `created_at`): RFC 3339
+/// to the second, in UTC.
+pub fn rfc3339_seconds(time: &aws_smithy_types::DateTime) -> Value {
+    aws_smithy_types::DateTime::from_secs(time.secs())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map(Value::String)
+        .unwrap_or(Value::Null)
+}
+
 /// Attributes read from AWS, later merged into a full state by the provider.
 pub type Attrs = BTreeMap<String, Value>;
 
@@ -282,6 +291,38 @@ pub fn tag_changes(prior: &Value, planned: &Value) -> (BTreeMap<String, String>,
         .cloned()
         .collect();
     (set, remove)
+}
+
+/// Applies the plan's change of `tags_all` through a service's own calls: `untag` with the keys
+/// to remove, then `tag` with the tags to set (each only when there is something to do).
+pub async fn update_tags<Untag, UntagDone, TagCall, TagDone>(
+    operation: &super::Operation<'_>,
+    summary: &str,
+    untag: Untag,
+    tag: TagCall,
+) -> Result<(), ProviderError>
+where
+    Untag: FnOnce(Vec<String>) -> UntagDone,
+    UntagDone: Future<Output = Result<(), ApiFailure>>,
+    TagCall: FnOnce(BTreeMap<String, String>) -> TagDone,
+    TagDone: Future<Output = Result<(), ApiFailure>>,
+{
+    let prior = operation
+        .prior
+        .and_then(|p| p.get_attr("tags_all"))
+        .unwrap_or(&Value::Null);
+    let planned = operation
+        .planned
+        .get_attr("tags_all")
+        .unwrap_or(&Value::Null);
+    let (set, remove) = tag_changes(prior, planned);
+    if !remove.is_empty() {
+        untag(remove).await.or_fail(summary)?;
+    }
+    if !set.is_empty() {
+        tag(set).await.or_fail(summary)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
