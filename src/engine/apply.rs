@@ -154,29 +154,35 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
             record(&run, StateChange::Remove { address }).await;
         }
     }
-    // Root outputs, from what the walk evaluated.
+    // Root outputs, from what the walk evaluated. One the walk could not finish (a failed
+    // resource it depends on) keeps its recorded value, so a failed apply does not make the
+    // next plan show every such output as new.
     let outputs: BTreeMap<String, OutputValue> = if destroy_mode {
         BTreeMap::new()
     } else {
         let store = run.store.read().unwrap_or_else(|e| e.into_inner());
+        let recorded = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outputs
+            .clone();
         run.tree
             .module
             .outputs
             .iter()
             .filter_map(|(name, output)| {
-                store
+                let evaluated = store
                     .outputs
                     .get(&(ModuleInstance::root(), name.clone()))
                     .filter(|v| v.is_wholly_known())
-                    .map(|value| {
-                        (
-                            name.clone(),
-                            OutputValue {
-                                value: value.clone(),
-                                sensitive: output.sensitive || value.contains_sensitive(),
-                            },
-                        )
-                    })
+                    .map(|value| OutputValue {
+                        value: value.clone(),
+                        sensitive: output.sensitive || value.contains_sensitive(),
+                    });
+                evaluated
+                    .or_else(|| recorded.get(name).cloned())
+                    .map(|value| (name.clone(), value))
             })
             .collect()
     };

@@ -22,6 +22,56 @@ struct Collection {
     sensitive: bool,
 }
 
+/// A nested block type written as an attribute (`ingress = [{ ... }]`): each element becomes
+/// one block; attributes an element leaves out are null, as in a block that does not set them.
+fn attribute_as_blocks(
+    evaluator: &mut Evaluator<'_>,
+    attribute: &hcl_edit::structure::Attribute,
+    nested: &crate::providers::schema::NestedBlock,
+    collection: &mut Collection,
+    errors: &mut Diagnostics,
+) {
+    let name = attribute.key.as_str();
+    let value = match evaluator.eval(&attribute.value) {
+        Ok(value) => value,
+        Err(diags) => {
+            errors.extend(diags);
+            return;
+        }
+    };
+    let Type::Object(mut object) = nested.block.value_type() else {
+        return;
+    };
+    object.optional = object
+        .attributes
+        .keys()
+        .map(|k| (k.clone(), None))
+        .collect();
+    let sensitive = value.contains_sensitive();
+    match convert(value, &Type::list(Type::Object(object))) {
+        Ok(Value::Unknown(_)) => collection.unknown = true,
+        Ok(converted) => {
+            collection.sensitive |= sensitive;
+            let (plain, _) = converted.deep_unmark();
+            for item in plain.as_seq().unwrap_or_default() {
+                collection.items.push((item.clone(), attribute.key.span()));
+            }
+        }
+        Err(conversion) => errors.push(error(
+            "Incorrect attribute value type",
+            format!(
+                "Inappropriate value for attribute \"{name}\": {}.",
+                if sensitive {
+                    "a list of objects required".to_string()
+                } else {
+                    conversion.to_string()
+                }
+            ),
+            evaluator.span(&attribute.value),
+        )),
+    }
+}
+
 fn error(summary: &str, detail: impl Into<String>, span: Option<Span>) -> Diagnostic {
     Diagnostic::error(summary)
         .with_detail(detail)
@@ -56,6 +106,16 @@ pub(crate) fn body_value(
                     continue;
                 }
                 seen.insert(name, key_range.clone());
+                if let Some(nested) = schema.blocks.get(name).filter(|n| n.attribute_syntax) {
+                    attribute_as_blocks(
+                        evaluator,
+                        attribute,
+                        nested,
+                        collections.entry(name).or_default(),
+                        errors,
+                    );
+                    continue;
+                }
                 let Some(attribute_schema) = schema.attributes.get(name) else {
                     let diagnostic = if schema.blocks.contains_key(name) {
                         error(
@@ -156,6 +216,12 @@ pub(crate) fn body_value(
         attributes.entry(name.clone()).or_insert(Value::Null);
     }
     for (name, nested) in &schema.blocks {
+        // A block type that may be written as an attribute tells "not written" (null: the
+        // provider keeps what is there) from "written empty" (`ingress = []`: none).
+        if nested.attribute_syntax && !collections.contains_key(name.as_str()) {
+            attributes.insert(name.clone(), Value::Null);
+            continue;
+        }
         let collection = collections.remove(name.as_str()).unwrap_or_default();
         let value = if collection.unknown {
             let block_type = nested.block.value_type();

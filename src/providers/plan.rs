@@ -149,7 +149,11 @@ fn plan_block(
                         .as_seq()
                         .map(<[Value]>::to_vec)
                         .unwrap_or_default();
-                    if items.is_empty() && nested.computed {
+                    // Left out (null), or for a block type without the attribute form written
+                    // as no blocks: a computed set keeps what the provider reported.
+                    let left_out =
+                        configured.is_null() || (items.is_empty() && !nested.attribute_syntax);
+                    if left_out && nested.computed {
                         prior_value.cloned().unwrap_or(Value::Set(Vec::new()))
                     } else {
                         let prior_items = prior_value.and_then(Value::as_seq).unwrap_or(&[]);

@@ -120,6 +120,11 @@ pub struct NestedBlock {
     /// The provider fills the block in when the configuration leaves it out.
     #[serde(default)]
     pub computed: bool,
+    /// The configuration may also set it as an attribute holding a list of objects
+    /// (`ingress = [{ ... }]`, `ingress = []`), as Terraform's "attributes as blocks" mode
+    /// allows for some provider arguments.
+    #[serde(default)]
+    pub attribute_syntax: bool,
 }
 
 /// A block's attributes and nested block types.
@@ -151,6 +156,7 @@ impl Block {
                 max_items: 0,
                 force_new: false,
                 computed: false,
+                attribute_syntax: false,
             },
         );
         self

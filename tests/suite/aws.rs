@@ -53,6 +53,9 @@ pub(crate) fn shape(block: &Block, given: &Value) -> Value {
     }
     for (name, nested) in &block.blocks {
         let value = match (nested.nesting, given.get_attr(name)) {
+            // As the body evaluator leaves a block type with an attribute form that is not
+            // written: null (the provider keeps what is there), not an empty set.
+            (_, None) if nested.attribute_syntax => Value::Null,
             (Nesting::Single, Some(v)) if !v.is_null() => shape(&nested.block, v),
             (Nesting::Single, _) => Value::Null,
             (Nesting::List, Some(v)) => Value::List(

@@ -208,11 +208,32 @@ fn schema_for(block_type: &str) -> Option<Block> {
                 max_items: 3,
                 force_new: false,
                 computed: false,
+                attribute_syntax: false,
             },
         )
         .block("tag", Nesting::Set, tag);
+    let ingress = Block::new()
+        .attr("port", Attribute::required(Type::Number))
+        .attr("cidrs", Attribute::optional(Type::list(Type::String)));
     match block_type {
         "thing" => Some(thing),
+        // Terraform's "attributes as blocks": `ingress { ... }` or `ingress = [{ ... }]`.
+        "secgroup" => Some(
+            Block::new()
+                .attr("name", Attribute::optional(Type::String))
+                .nested(
+                    "ingress",
+                    NestedBlock {
+                        nesting: Nesting::Set,
+                        block: ingress,
+                        min_items: 0,
+                        max_items: 0,
+                        force_new: false,
+                        computed: true,
+                        attribute_syntax: true,
+                    },
+                ),
+        ),
         "strict" => Some(
             Block::new()
                 .attr("name", Attribute::optional(Type::String))
@@ -225,6 +246,7 @@ fn schema_for(block_type: &str) -> Option<Block> {
                         max_items: 2,
                         force_new: false,
                         computed: false,
+                        attribute_syntax: false,
                     },
                 ),
         ),

@@ -246,6 +246,7 @@ pub fn provider_block() -> Block {
                 max_items: 0,
                 force_new: false,
                 computed: false,
+                attribute_syntax: false,
             },
         )
         .nested(

@@ -1197,6 +1197,7 @@ impl ResourceType for NodeGroup {
                         max_items: 0,
                         force_new: false,
                         computed: false,
+                        attribute_syntax: false,
                     }
                 },
             );

@@ -165,6 +165,7 @@ pub fn timeouts_block(block: Block, operations: &[&str]) -> Block {
             max_items: 0,
             force_new: false,
             computed: false,
+            attribute_syntax: false,
         },
     )
 }
@@ -178,11 +179,13 @@ pub fn list_block(block: Block, min_items: usize, max_items: usize) -> NestedBlo
         max_items,
         force_new: false,
         computed: false,
+        attribute_syntax: false,
     }
 }
 
-/// A set of blocks the provider fills in when the configuration writes none (Terraform's
-/// "attributes as blocks": `ingress`, `route`).
+/// A set of blocks the provider fills in when the configuration writes none, which may also be
+/// written as an attribute (Terraform's "attributes as blocks": `ingress`, `route`;
+/// `ingress = []` removes every rule).
 pub fn computed_set_block(block: Block) -> NestedBlock {
     NestedBlock {
         nesting: Nesting::Set,
@@ -191,6 +194,7 @@ pub fn computed_set_block(block: Block) -> NestedBlock {
         max_items: 0,
         force_new: false,
         computed: true,
+        attribute_syntax: true,
     }
 }
 
