@@ -6,10 +6,12 @@
 
 mod markdown;
 mod plan;
+mod schemas;
 mod values;
 
 pub use markdown::render_markdown_summary;
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};
+pub use schemas::Schemas;
 pub use values::{render_plain, render_value};
 
 use crate::engine::{Event, Events};

@@ -1,9 +1,11 @@
 //! The human-readable plan, as Terraform prints it: a legend, one block per changing instance
 //! with attribute-level diffs, the summary line and the output changes.
 
+use super::schemas::Schemas;
 use super::values::{key_text, render_value, render_value_signed};
 use super::Style;
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
+use crate::providers::{Block, Nesting};
 use crate::state::OutputValue;
 use crate::value::{AttrPath, PathStep, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,8 +70,9 @@ fn resource_line(change: &ResourceChange) -> String {
     format!("{kind} \"{}\" \"{}\"", resource.type_name, resource.name)
 }
 
-/// Renders one instance's change block.
-pub fn render_change(change: &ResourceChange, style: Style) -> String {
+/// Renders one instance's change block. With the resource type's schema, nested blocks render
+/// as `name { ... }` sections after the attributes; without it, as attribute values.
+pub fn render_change(change: &ResourceChange, style: Style, schema: Option<&Block>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "  {}", style.bold(&header(change)));
     let symbol = change.action.symbol();
@@ -84,10 +87,27 @@ pub fn render_change(change: &ResourceChange, style: Style) -> String {
     );
     let replace_paths: BTreeSet<AttrPath> = change.requires_replace.iter().cloned().collect();
     let mut lines = Vec::new();
-    let mut hidden = 0;
     let empty = Value::Object(BTreeMap::new());
     let before = change.before.as_ref().unwrap_or(&empty);
     let after = change.after.as_ref().unwrap_or(&empty);
+    if let Some(schema) = schema {
+        let mode = match change.action {
+            Action::Create | Action::Read => Mode::Create,
+            Action::Delete => Mode::Delete,
+            _ => Mode::Diff,
+        };
+        let renderer = BlockRenderer {
+            style,
+            replace: &replace_paths,
+        };
+        renderer.body(before, after, schema, mode, &mut Vec::new(), 6, &mut lines);
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "    }}");
+        return out;
+    }
+    let mut hidden = 0;
     diff_object(
         before,
         after,
@@ -103,19 +123,385 @@ pub fn render_change(change: &ResourceChange, style: Style) -> String {
         let _ = writeln!(out, "{line}");
     }
     if hidden > 0 {
-        let noun = if hidden == 1 {
-            "attribute"
-        } else {
-            "attributes"
-        };
         let _ = writeln!(
             out,
             "        {}",
-            style.dim(&format!("# ({hidden} unchanged {noun} hidden)"))
+            style.dim(&unchanged_note(hidden, "attribute"))
         );
     }
     let _ = writeln!(out, "    }}");
     out
+}
+
+/// `# (3 unchanged attributes hidden)`.
+fn unchanged_note(count: usize, noun: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("# ({count} unchanged {noun}{plural} hidden)")
+}
+
+/// How a block renders: wholly created, wholly destroyed, or as the difference of two values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Delete,
+    Diff,
+}
+
+impl Mode {
+    fn action(self) -> Action {
+        match self {
+            Mode::Create => Action::Create,
+            Mode::Delete => Action::Delete,
+            Mode::Diff => Action::Update,
+        }
+    }
+}
+
+/// Attributes Terraform shows even when unchanged, so an update still says which object it is.
+const IMPORTANT_ATTRIBUTES: [&str; 3] = ["id", "name", "tags"];
+
+/// Renders a block's body from its schema, as Terraform's block renderer does: the attributes
+/// (sorted, aligned, unchanged ones counted), then each nested block type in name order, each
+/// group after a blank line, every element of a list or set as its own `name { ... }` section.
+struct BlockRenderer<'a> {
+    style: Style,
+    replace: &'a BTreeSet<AttrPath>,
+}
+
+/// Two values the same, sensitivity included.
+fn same(before: &Value, after: &Value) -> bool {
+    before.equals(after) == Some(true) && before.contains_sensitive() == after.contains_sensitive()
+}
+
+/// Empty strings count as null inside blocks, as in Terraform: the legacy provider SDK cannot
+/// tell the two apart and returns either.
+fn blank_to_null(value: Option<&Value>) -> Value {
+    match value {
+        None => Value::Null,
+        Some(v) if v.unmarked().as_str() == Some("") => Value::Null,
+        Some(v) => v.clone(),
+    }
+}
+
+/// A value of an attribute the schema declares sensitive, marked so it renders hidden.
+fn mark_if(value: Value, sensitive: bool) -> Value {
+    if sensitive && !value.is_null() && !matches!(value, Value::Sensitive(_)) {
+        value.mark_sensitive()
+    } else {
+        value
+    }
+}
+
+/// Pairs the elements of two lists as Terraform does: elements of their longest common
+/// subsequence are unchanged; between two of those, before and after elements pair up as
+/// updates, the rest are deletions and creations.
+fn pair_list(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let (n, m) = (before.len(), after.len());
+    let mut table = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[i][j] = if same(&before[i], &after[j]) {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let mut common = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n && j < m {
+        if same(&before[i], &after[j]) {
+            common.push((i, j));
+            i += 1;
+            j += 1;
+        } else if table[i + 1][j] >= table[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    common.push((n, m));
+    let mut pairs = Vec::new();
+    let (mut b, mut a) = (0, 0);
+    for (ci, cj) in common {
+        while b < ci {
+            if a < cj {
+                pairs.push((Some(b), Some(a)));
+                a += 1;
+            } else {
+                pairs.push((Some(b), None));
+            }
+            b += 1;
+        }
+        while a < cj {
+            pairs.push((None, Some(a)));
+            a += 1;
+        }
+        if ci < n {
+            pairs.push((Some(ci), Some(cj)));
+            b += 1;
+            a += 1;
+        }
+    }
+    pairs
+}
+
+/// Pairs the elements of two sets: equal elements are unchanged, the other before elements are
+/// deletions (in order), the other after elements creations.
+fn pair_set(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let mut matched = vec![false; after.len()];
+    let mut pairs = Vec::new();
+    for (i, x) in before.iter().enumerate() {
+        let found = (0..after.len()).find(|&j| !matched[j] && same(x, &after[j]));
+        if let Some(j) = found {
+            matched[j] = true;
+        }
+        pairs.push((Some(i), found));
+    }
+    for (j, taken) in matched.iter().enumerate() {
+        if !taken {
+            pairs.push((None, Some(j)));
+        }
+    }
+    pairs
+}
+
+/// A blank line before the first shown block of a group, when the body has attributes.
+fn open_group(started: &mut bool, has_attributes: bool, lines: &mut Vec<String>) {
+    if !*started && has_attributes {
+        lines.push(String::new());
+    }
+    *started = true;
+}
+
+impl BlockRenderer<'_> {
+    fn forces(&self, path: &[PathStep]) -> bool {
+        self.replace.contains(&AttrPath(path.to_vec()))
+    }
+
+    fn forces_note(&self, forces: bool) -> String {
+        if forces {
+            self.style.red(" # forces replacement")
+        } else {
+            String::new()
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn body(
+        &self,
+        before: &Value,
+        after: &Value,
+        schema: &Block,
+        mode: Mode,
+        path: &mut Vec<PathStep>,
+        indent: usize,
+        lines: &mut Vec<String>,
+    ) {
+        let style = self.style;
+        let empty = BTreeMap::new();
+        let before_entries = before.as_entries().unwrap_or(&empty);
+        let after_entries = after.as_entries().unwrap_or(&empty);
+        let keys: BTreeSet<&String> = before_entries
+            .keys()
+            .chain(after_entries.keys())
+            .filter(|k| !schema.blocks.contains_key(*k))
+            .collect();
+        let attributes: Vec<(&String, Value, Value)> = keys
+            .into_iter()
+            .filter_map(|key| {
+                let sensitive = schema.attributes.get(key).is_some_and(|a| a.sensitive);
+                let b = mark_if(blank_to_null(before_entries.get(key)), sensitive);
+                let a = mark_if(blank_to_null(after_entries.get(key)), sensitive);
+                (!(b.is_null() && a.is_null())).then_some((key, b, a))
+            })
+            .collect();
+        let width = attributes
+            .iter()
+            .map(|(k, _, _)| key_text(k, false).len())
+            .max()
+            .unwrap_or(0);
+        let pad = " ".repeat(indent);
+        let mut hidden = 0;
+        for (key, b, a) in &attributes {
+            path.push(PathStep::Attr((*key).clone()));
+            let forces = self.forces_note(mode == Mode::Diff && self.forces(path));
+            let name = format!("{:<width$}", key_text(key, false));
+            let create = sign(style, Action::Create);
+            let delete = sign(style, Action::Delete);
+            let update = sign(style, Action::Update);
+            if mode == Mode::Create || (mode == Mode::Diff && b.is_null()) {
+                lines.push(format!(
+                    "{pad}{create} {name} = {}{forces}",
+                    render_value_signed(a, indent, &create)
+                ));
+            } else if mode == Mode::Delete || a.is_null() {
+                lines.push(format!(
+                    "{pad}{delete} {name} = {} -> null{forces}",
+                    render_value_signed(b, indent, &delete)
+                ));
+            } else if same(b, a) {
+                if IMPORTANT_ATTRIBUTES.contains(&key.as_str()) {
+                    lines.push(format!(
+                        "{pad}  {name} = {}",
+                        render_value_signed(a, indent, " ")
+                    ));
+                } else {
+                    hidden += 1;
+                }
+            } else if matches!(b, Value::Sensitive(_)) || matches!(a, Value::Sensitive(_)) {
+                lines.push(format!("{pad}{update} {name} = (sensitive value){forces}"));
+            } else {
+                update_lines(b, a, &name, path, indent, &forces, style, lines);
+            }
+            path.pop();
+        }
+        if hidden > 0 {
+            lines.push(format!(
+                "{pad}  {}",
+                style.dim(&unchanged_note(hidden, "attribute"))
+            ));
+        }
+        let mut unchanged_blocks = 0;
+        for (name, nested) in &schema.blocks {
+            let null = Value::Null;
+            let b = match mode {
+                Mode::Create => &null,
+                _ => before_entries.get(name).unwrap_or(&null),
+            };
+            let a = match mode {
+                Mode::Delete => &null,
+                _ => after_entries.get(name).unwrap_or(&null),
+            };
+            path.push(PathStep::Attr(name.clone()));
+            let block_forces = mode == Mode::Diff && self.forces(path);
+            let mut started = false;
+            let absent = |v: &Value| v.is_null() || v.as_seq().is_some_and(<[Value]>::is_empty);
+            if a.is_unknown() {
+                // The provider decides the whole block during apply.
+                let symbol = if absent(b) {
+                    sign(style, Action::Create)
+                } else {
+                    sign(style, Action::Update)
+                };
+                open_group(&mut started, !attributes.is_empty(), lines);
+                lines.push(format!(
+                    "{pad}{symbol} {name} (known after apply){}",
+                    self.forces_note(block_forces)
+                ));
+                path.pop();
+                continue;
+            }
+            if matches!(b, Value::Sensitive(_)) || matches!(a, Value::Sensitive(_)) {
+                let action = match mode {
+                    Mode::Diff if absent(b) => Action::Create,
+                    Mode::Diff if absent(a) => Action::Delete,
+                    Mode::Diff if same(b, a) => Action::NoOp,
+                    other => other.action(),
+                };
+                if action == Action::NoOp {
+                    unchanged_blocks += 1;
+                } else if !(absent(b) && absent(a)) {
+                    open_group(&mut started, !attributes.is_empty(), lines);
+                    lines.push(format!(
+                        "{pad}{} {name} {{{}",
+                        sign(style, action),
+                        self.forces_note(block_forces)
+                    ));
+                    lines.push(format!(
+                        "{pad}      {}",
+                        style.dim("# At least one attribute in this block is (or was) sensitive,")
+                    ));
+                    lines.push(format!(
+                        "{pad}      {}",
+                        style.dim("# so its contents will not be displayed.")
+                    ));
+                    lines.push(format!("{pad}  }}"));
+                }
+                path.pop();
+                continue;
+            }
+            let single = |v: &Value| -> Vec<Value> {
+                if v.is_null() {
+                    Vec::new()
+                } else {
+                    vec![v.clone()]
+                }
+            };
+            let (before_items, after_items, indexed) = match nested.nesting {
+                Nesting::Single => (single(b), single(a), false),
+                Nesting::List | Nesting::Set => (
+                    b.as_seq()
+                        .map(<[Value]>::to_vec)
+                        .unwrap_or_else(|| single(b)),
+                    a.as_seq()
+                        .map(<[Value]>::to_vec)
+                        .unwrap_or_else(|| single(a)),
+                    true,
+                ),
+            };
+            let pairs = match (mode, nested.nesting) {
+                (Mode::Create, _) => (0..after_items.len()).map(|j| (None, Some(j))).collect(),
+                (Mode::Delete, _) => (0..before_items.len()).map(|i| (Some(i), None)).collect(),
+                (_, Nesting::Set) => pair_set(&before_items, &after_items),
+                _ => pair_list(&before_items, &after_items),
+            };
+            for (i, j) in pairs {
+                let x = i.map(|i| &before_items[i]);
+                let y = j.map(|j| &after_items[j]);
+                let (action, element_mode) = match (x, y) {
+                    (None, Some(_)) => (Action::Create, Mode::Create),
+                    (Some(_), None) => (Action::Delete, Mode::Delete),
+                    (Some(x), Some(y)) if same(x, y) => (Action::NoOp, Mode::Diff),
+                    _ => (Action::Update, Mode::Diff),
+                };
+                if action == Action::NoOp {
+                    unchanged_blocks += 1;
+                    continue;
+                }
+                open_group(&mut started, !attributes.is_empty(), lines);
+                if indexed {
+                    let index = j.or(i).unwrap_or(0);
+                    path.push(PathStep::Index(i64::try_from(index).unwrap_or(i64::MAX)));
+                }
+                let forces =
+                    self.forces_note(block_forces || (mode == Mode::Diff && self.forces(path)));
+                let symbol = sign(style, action);
+                if y.is_some_and(Value::is_unknown) {
+                    lines.push(format!("{pad}{symbol} {name} (known after apply){forces}"));
+                } else {
+                    let mut inner = Vec::new();
+                    self.body(
+                        x.unwrap_or(&null),
+                        y.unwrap_or(&null),
+                        &nested.block,
+                        element_mode,
+                        path,
+                        indent + 4,
+                        &mut inner,
+                    );
+                    if inner.is_empty() {
+                        lines.push(format!("{pad}{symbol} {name} {{}}{forces}"));
+                    } else {
+                        lines.push(format!("{pad}{symbol} {name} {{{forces}"));
+                        lines.extend(inner);
+                        lines.push(format!("{pad}  }}"));
+                    }
+                }
+                if indexed {
+                    path.pop();
+                }
+            }
+            path.pop();
+        }
+        if unchanged_blocks > 0 {
+            lines.push(String::new());
+            lines.push(format!(
+                "{pad}  {}",
+                style.dim(&unchanged_note(unchanged_blocks, "block"))
+            ));
+        }
+    }
 }
 
 fn sign(style: Style, action: Action) -> String {
@@ -206,47 +592,73 @@ fn diff_object(
                         sign(style, Action::Delete),
                         render_value(b, indent)
                     ));
-                } else if let Some(diff) = text_diff(b, a, indent, style) {
-                    lines.push(format!(
-                        "{pad}{} {name} = {}{forces}",
-                        sign(style, Action::Update),
-                        diff
-                    ));
-                } else if nested_diffable(b, a) {
-                    let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_))
-                    {
-                        ("{", "}")
-                    } else {
-                        ("[", "]")
-                    };
-                    lines.push(format!(
-                        "{pad}{} {name} = {open}{forces}",
-                        sign(style, Action::Update)
-                    ));
-                    let mut inner_hidden = 0;
-                    if open == "{" {
-                        diff_entries(b, a, path, indent + 4, style, lines, &mut inner_hidden);
-                    } else {
-                        diff_sequence(b, a, indent + 4, style, lines, &mut inner_hidden);
-                    }
-                    if inner_hidden > 0 {
-                        lines.push(format!(
-                            "{pad}      {}",
-                            style.dim(&format!("# ({inner_hidden} unchanged elements hidden)"))
-                        ));
-                    }
-                    lines.push(format!("{pad}    {close}"));
                 } else {
-                    lines.push(format!(
-                        "{pad}{} {name} = {} -> {}{forces}",
-                        sign(style, Action::Update),
-                        render_value(b, indent),
-                        render_value(a, indent)
-                    ));
+                    update_lines(b, a, &name, path, indent, &forces, style, lines);
                 }
             }
         }
         path.pop();
+    }
+}
+
+/// The lines of one attribute changed in place: a line diff of text, an element diff of
+/// collections, or `before -> after`.
+#[allow(clippy::too_many_arguments)]
+fn update_lines(
+    b: &Value,
+    a: &Value,
+    name: &str,
+    path: &mut Vec<PathStep>,
+    indent: usize,
+    forces: &str,
+    style: Style,
+    lines: &mut Vec<String>,
+) {
+    let pad = " ".repeat(indent);
+    if let Some(diff) = text_diff(b, a, indent, style) {
+        lines.push(format!(
+            "{pad}{} {name} = {}{forces}",
+            sign(style, Action::Update),
+            diff
+        ));
+    } else if nested_diffable(b, a) {
+        let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_)) {
+            ("{", "}")
+        } else {
+            ("[", "]")
+        };
+        lines.push(format!(
+            "{pad}{} {name} = {open}{forces}",
+            sign(style, Action::Update)
+        ));
+        let mut inner_hidden = 0;
+        if open == "{" {
+            diff_entries(b, a, path, indent + 4, style, lines, &mut inner_hidden);
+        } else {
+            diff_sequence(b, a, indent + 4, style, lines, &mut inner_hidden);
+        }
+        if inner_hidden > 0 {
+            lines.push(format!(
+                "{pad}      {}",
+                style.dim(&unchanged_note(inner_hidden, "element"))
+            ));
+        }
+        lines.push(format!("{pad}  {close}"));
+    } else if a.is_unknown() {
+        // What is known now goes away, as Terraform shows it: the old value signed `-`.
+        lines.push(format!(
+            "{pad}{} {name} = {} -> {}{forces}",
+            sign(style, Action::Update),
+            render_value_signed(b, indent, &sign(style, Action::Delete)),
+            render_value(a, indent)
+        ));
+    } else {
+        lines.push(format!(
+            "{pad}{} {name} = {} -> {}{forces}",
+            sign(style, Action::Update),
+            render_value(b, indent),
+            render_value(a, indent)
+        ));
     }
 }
 
@@ -326,7 +738,7 @@ fn diff_entries(
                     lines.push(format!("{pad}{} {name} = {{", sign(style, Action::Update)));
                     let mut inner = 0;
                     diff_entries(x, y, path, indent + 4, style, lines, &mut inner);
-                    lines.push(format!("{pad}    }}"));
+                    lines.push(format!("{pad}  }}"));
                     path.pop();
                 } else {
                     lines.push(format!(
@@ -412,8 +824,14 @@ fn legend(plan: &Plan, style: Style) -> String {
     out
 }
 
-/// The whole plan as `strata plan` prints it.
-pub fn render_plan(plan: &Plan, style: Style) -> String {
+/// The schema a change renders with.
+fn schema_of<'s>(schemas: &'s Schemas, change: &ResourceChange) -> Option<&'s Block> {
+    let resource = &change.address.resource;
+    schemas.block(resource.mode, &resource.type_name)
+}
+
+/// The whole plan as `strata plan` prints it; `schemas` tell nested blocks from attributes.
+pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
     let mut out = String::new();
     if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || plan.has_resource_changes())
     {
@@ -422,7 +840,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         for drift in &plan.drift {
             let mut drift = drift.clone();
             let header_change = drift.clone();
-            let text = render_change(&drift, style).replacen(
+            let text = render_change(&drift, style, schema_of(schemas, &drift)).replacen(
                 &header(&header_change),
                 &match drift.action {
                     Action::Delete => format!("# {} has been deleted", drift.address),
@@ -466,7 +884,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         out.push_str(&legend(plan, style));
         out.push_str("\nStrata will perform the following actions:\n\n");
         for change in &changes {
-            out.push_str(&render_change(change, style));
+            out.push_str(&render_change(change, style, schema_of(schemas, change)));
             out.push('\n');
         }
     }

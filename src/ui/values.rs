@@ -47,6 +47,11 @@ fn render_with(value: &Value, indent: usize, item_offset: usize, close_offset: u
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => render_string(s, indent, item_offset, close_offset),
+        // Which elements a set holds is not known while any of them is not (Terraform shows
+        // such a set as wholly unknown).
+        Value::Set(items) if items.iter().any(|item| !item.is_wholly_known()) => {
+            "(known after apply)".into()
+        }
         Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
             if items.is_empty() {
                 return "[]".into();
