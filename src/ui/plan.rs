@@ -2,7 +2,7 @@
 //! with attribute-level diffs, the summary line and the output changes.
 
 use super::schemas::Schemas;
-use super::values::{key_text, render_value, render_value_signed};
+use super::values::{key_text, render_attribute_signed, render_value, render_value_signed};
 use super::Style;
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::providers::{Block, Nesting};
@@ -192,58 +192,16 @@ fn mark_if(value: Value, sensitive: bool) -> Value {
     }
 }
 
-/// Pairs the elements of two lists as Terraform does: elements of their longest common
-/// subsequence are unchanged; between two of those, before and after elements pair up as
-/// updates, the rest are deletions and creations.
+/// Pairs the elements of two lists of blocks as Terraform does: by position.
 fn pair_list(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
-    let (n, m) = (before.len(), after.len());
-    let mut table = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            table[i][j] = if same(&before[i], &after[j]) {
-                table[i + 1][j + 1] + 1
-            } else {
-                table[i + 1][j].max(table[i][j + 1])
-            };
-        }
-    }
-    let mut common = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n && j < m {
-        if same(&before[i], &after[j]) {
-            common.push((i, j));
-            i += 1;
-            j += 1;
-        } else if table[i + 1][j] >= table[i][j + 1] {
-            i += 1;
-        } else {
-            j += 1;
-        }
-    }
-    common.push((n, m));
-    let mut pairs = Vec::new();
-    let (mut b, mut a) = (0, 0);
-    for (ci, cj) in common {
-        while b < ci {
-            if a < cj {
-                pairs.push((Some(b), Some(a)));
-                a += 1;
-            } else {
-                pairs.push((Some(b), None));
-            }
-            b += 1;
-        }
-        while a < cj {
-            pairs.push((None, Some(a)));
-            a += 1;
-        }
-        if ci < n {
-            pairs.push((Some(ci), Some(cj)));
-            b += 1;
-            a += 1;
-        }
-    }
-    pairs
+    (0..before.len().max(after.len()))
+        .map(|i| {
+            (
+                (i < before.len()).then_some(i),
+                (i < after.len()).then_some(i),
+            )
+        })
+        .collect()
 }
 
 /// Pairs the elements of two sets: equal elements are unchanged, the other before elements are
@@ -333,12 +291,12 @@ impl BlockRenderer<'_> {
             if mode == Mode::Create || (mode == Mode::Diff && b.is_null()) {
                 lines.push(format!(
                     "{pad}{create} {name} = {}{forces}",
-                    render_value_signed(a, indent, &create)
+                    render_attribute_signed(a, indent, &create)
                 ));
             } else if mode == Mode::Delete || a.is_null() {
                 lines.push(format!(
                     "{pad}{delete} {name} = {} -> null{forces}",
-                    render_value_signed(b, indent, &delete)
+                    render_attribute_signed(b, indent, &delete)
                 ));
             } else if same(b, a) {
                 if IMPORTANT_ATTRIBUTES.contains(&key.as_str()) {
@@ -378,12 +336,9 @@ impl BlockRenderer<'_> {
             let mut started = false;
             let absent = |v: &Value| v.is_null() || v.as_seq().is_some_and(<[Value]>::is_empty);
             if a.is_unknown() {
-                // The provider decides the whole block during apply.
-                let symbol = if absent(b) {
-                    sign(style, Action::Create)
-                } else {
-                    sign(style, Action::Update)
-                };
+                // The provider decides the whole block during apply; the sign is the enclosing
+                // block's, as Terraform has it.
+                let symbol = sign(style, mode.action());
                 open_group(&mut started, !attributes.is_empty(), lines);
                 lines.push(format!(
                     "{pad}{symbol} {name} (known after apply){}",
@@ -409,11 +364,11 @@ impl BlockRenderer<'_> {
                         self.forces_note(block_forces)
                     ));
                     lines.push(format!(
-                        "{pad}      {}",
+                        "{pad}    {}",
                         style.dim("# At least one attribute in this block is (or was) sensitive,")
                     ));
                     lines.push(format!(
-                        "{pad}      {}",
+                        "{pad}    {}",
                         style.dim("# so its contents will not be displayed.")
                     ));
                     lines.push(format!("{pad}  }}"));
@@ -563,13 +518,13 @@ fn diff_object(
                 lines.push(format!(
                     "{pad}{} {name} = {}",
                     sign(style, Action::Create),
-                    render_value_signed(a, indent, &sign(style, Action::Create))
+                    render_attribute_signed(a, indent, &sign(style, Action::Create))
                 ))
             }
             Action::Delete => lines.push(format!(
                 "{pad}{} {name} = {} -> null",
                 sign(style, Action::Delete),
-                render_value_signed(b, indent, &sign(style, Action::Delete))
+                render_attribute_signed(b, indent, &sign(style, Action::Delete))
             )),
             _ => {
                 let same =
@@ -649,7 +604,7 @@ fn update_lines(
         lines.push(format!(
             "{pad}{} {name} = {} -> {}{forces}",
             sign(style, Action::Update),
-            render_value_signed(b, indent, &sign(style, Action::Delete)),
+            render_attribute_signed(b, indent, &sign(style, Action::Delete)),
             render_value(a, indent)
         ));
     } else {
@@ -967,6 +922,290 @@ pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addrs::ResourceInstance;
+    use crate::providers::{Attribute, NestedBlock};
+    use crate::value::Type;
+
+    /// A cluster-like resource type: a required single `vpc_config` list block (at most one,
+    /// with a sensitive attribute), several `ingress` set blocks, a computed `access_config`
+    /// block and a single `timeouts` block.
+    fn cluster_schema() -> Block {
+        let vpc_config = Block::new()
+            .attr(
+                "subnet_ids",
+                Attribute::required(Type::set(Type::String)).force_new(),
+            )
+            .attr("endpoint_public_access", Attribute::optional(Type::Bool))
+            .attr("token", Attribute::optional(Type::String).sensitive())
+            .attr("vpc_id", Attribute::computed(Type::String));
+        let ingress = Block::new()
+            .attr("from_port", Attribute::required(Type::Number))
+            .attr("cidr_blocks", Attribute::optional(Type::list(Type::String)));
+        let access = Block::new().attr("mode", Attribute::optional_computed(Type::String));
+        Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("role", Attribute::optional(Type::String))
+            .nested(
+                "vpc_config",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: vpc_config,
+                    min_items: 1,
+                    max_items: 1,
+                    force_new: false,
+                    computed: false,
+                },
+            )
+            .block("ingress", Nesting::Set, ingress)
+            .nested(
+                "access_config",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: access,
+                    min_items: 0,
+                    max_items: 1,
+                    force_new: false,
+                    computed: true,
+                },
+            )
+            .block(
+                "timeouts",
+                Nesting::Single,
+                Block::new().attr("create", Attribute::optional(Type::String)),
+            )
+    }
+
+    fn strings(items: &[&str]) -> Vec<Value> {
+        items.iter().map(|s| Value::from(*s)).collect()
+    }
+
+    fn vpc(subnets: &[&str], public: bool, token: &str) -> Value {
+        Value::List(vec![Value::object([
+            ("subnet_ids", Value::set(strings(subnets))),
+            ("endpoint_public_access", Value::from(public)),
+            ("token", Value::from(token)),
+            ("vpc_id", Value::from("vpc-1")),
+        ])])
+    }
+
+    fn ingress(port: i64, cidrs: &[&str]) -> Value {
+        Value::object([
+            ("from_port", Value::from(port)),
+            ("cidr_blocks", Value::List(strings(cidrs))),
+        ])
+    }
+
+    /// The cluster as it stands: two ingress blocks, a 30m create timeout.
+    fn existing() -> Value {
+        Value::object([
+            ("id", Value::from("c-1")),
+            ("name", Value::from("demo")),
+            ("arn", Value::from("arn:demo")),
+            ("role", Value::from("")),
+            ("vpc_config", vpc(&["subnet-a", "subnet-b"], true, "s3cret")),
+            (
+                "ingress",
+                Value::set(vec![
+                    ingress(443, &["10.0.0.0/16"]),
+                    ingress(22, &["10.0.1.0/24"]),
+                ]),
+            ),
+            (
+                "access_config",
+                Value::List(vec![Value::object([("mode", Value::from("API"))])]),
+            ),
+            ("timeouts", Value::object([("create", Value::from("30m"))])),
+        ])
+    }
+
+    fn change(
+        action: Action,
+        before: Option<Value>,
+        after: Option<Value>,
+        requires_replace: Vec<AttrPath>,
+    ) -> ResourceChange {
+        ResourceChange {
+            address: ResourceInstance::parse("test_cluster.main").expect("an address"),
+            provider: "provider[\"registry.terraform.io/hashicorp/test\"]".into(),
+            action,
+            before,
+            after,
+            requires_replace,
+            reason: None,
+            schema_version: 0,
+        }
+    }
+
+    fn render(change: &ResourceChange) -> String {
+        render_change(change, Style { color: false }, Some(&cluster_schema()))
+    }
+
+    fn with(value: &Value, name: &str, replacement: Value) -> Value {
+        let mut entries = value.as_entries().cloned().unwrap_or_default();
+        entries.insert(name.to_string(), replacement);
+        Value::Object(entries)
+    }
+
+    #[test]
+    fn nested_blocks_render_as_blocks_on_create() {
+        let after = Value::object([
+            ("id", Value::unknown()),
+            ("name", Value::from("demo")),
+            ("arn", Value::unknown()),
+            ("role", Value::from("")),
+            (
+                "vpc_config",
+                Value::List(vec![Value::object([
+                    ("subnet_ids", Value::set(vec![Value::unknown()])),
+                    ("endpoint_public_access", Value::from(true)),
+                    ("token", Value::from("s3cret")),
+                    ("vpc_id", Value::unknown()),
+                ])]),
+            ),
+            (
+                "ingress",
+                Value::set(vec![
+                    ingress(443, &["10.0.0.0/16"]),
+                    ingress(22, &["10.0.1.0/24"]),
+                ]),
+            ),
+            ("access_config", Value::unknown()),
+            ("timeouts", Value::object([("create", Value::from("30m"))])),
+        ]);
+        let text = render(&change(Action::Create, None, Some(after), Vec::new()));
+        assert!(!text.contains("token ") || text.contains("(sensitive value)"));
+        assert!(!text.contains("s3cret"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn nested_blocks_update_in_place() {
+        let before = existing();
+        let mut after = with(
+            &before,
+            "vpc_config",
+            vpc(&["subnet-a", "subnet-b"], false, "s3cret"),
+        );
+        after = with(
+            &after,
+            "ingress",
+            Value::set(vec![
+                ingress(443, &["10.0.0.0/16"]),
+                ingress(22, &["10.0.2.0/24"]),
+            ]),
+        );
+        after = with(&after, "timeouts", Value::Null);
+        let text = render(&change(
+            Action::Update,
+            Some(before),
+            Some(after),
+            Vec::new(),
+        ));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn sensitive_attribute_inside_a_block_stays_hidden() {
+        let before = existing();
+        let after = with(
+            &before,
+            "vpc_config",
+            vpc(&["subnet-a", "subnet-b"], true, "n3w"),
+        );
+        let text = render(&change(
+            Action::Update,
+            Some(before),
+            Some(after),
+            Vec::new(),
+        ));
+        assert!(!text.contains("s3cret") && !text.contains("n3w"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn wholly_sensitive_block_hides_its_contents() {
+        let before = existing();
+        let after = with(
+            &before,
+            "timeouts",
+            Value::object([("create", Value::from("45m"))]).mark_sensitive(),
+        );
+        let text = render(&change(
+            Action::Update,
+            Some(before),
+            Some(after),
+            Vec::new(),
+        ));
+        assert!(!text.contains("45m"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn nested_block_forces_replacement() {
+        let before = existing();
+        let mut after = with(&before, "vpc_config", vpc(&["subnet-a"], true, "s3cret"));
+        after = with(&after, "id", Value::unknown());
+        after = with(&after, "arn", Value::unknown());
+        after = with(&after, "access_config", Value::unknown());
+        after = with(
+            &after,
+            "ingress",
+            Value::set(vec![ingress(443, &["10.0.0.0/16"]), ingress(80, &[])]),
+        );
+        let replace = vec![
+            AttrPath(vec![
+                PathStep::Attr("vpc_config".into()),
+                PathStep::Index(0),
+                PathStep::Attr("subnet_ids".into()),
+            ]),
+            AttrPath(vec![PathStep::Attr("ingress".into())]),
+        ];
+        let text = render(&change(
+            Action::DeleteThenCreate,
+            Some(before),
+            Some(after),
+            replace,
+        ));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn nested_blocks_render_as_blocks_on_delete() {
+        let text = render(&change(Action::Delete, Some(existing()), None, Vec::new()));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn without_a_schema_blocks_stay_attribute_values() {
+        let before = existing();
+        let after = with(
+            &before,
+            "vpc_config",
+            vpc(&["subnet-a", "subnet-b"], false, "s3cret"),
+        );
+        let text = render_change(
+            &change(Action::Update, Some(before), Some(after), Vec::new()),
+            Style { color: false },
+            None,
+        );
+        assert!(text.contains("~ vpc_config    = ["), "{text}");
+        assert!(!text.contains("vpc_config {"), "{text}");
+    }
+
+    #[test]
+    fn block_elements_pair_by_position_in_lists_and_by_value_in_sets() {
+        let list = |items: &[&str]| strings(items);
+        assert_eq!(
+            pair_list(&list(&["a", "b"]), &list(&["b", "a", "c"])),
+            vec![(Some(0), Some(0)), (Some(1), Some(1)), (None, Some(2))]
+        );
+        assert_eq!(
+            pair_set(&list(&["a", "b"]), &list(&["b", "c"])),
+            vec![(Some(0), None), (Some(1), Some(0)), (None, Some(1))]
+        );
+    }
 
     #[test]
     fn json_documents_diff_line_by_line() {

@@ -1,7 +1,7 @@
 //! Values as plans print them: HCL-like literals, `(known after apply)` for unknowns and
 //! `(sensitive value)` for anything sensitive.
 
-use crate::value::Value;
+use crate::value::{value_from_json, Value};
 
 /// Renders a value as a plan line shows it, at an indentation (in spaces) for the lines after
 /// the first: nested lines leave room for the `+`/`~` column.
@@ -31,6 +31,33 @@ pub fn render_value_signed(value: &Value, indent: usize, sign: &str) -> String {
         }
     }
     out.join("\n")
+}
+
+/// Renders an attribute's value being created or destroyed. A string holding a JSON object or
+/// array (a policy written with `jsonencode`) renders as `jsonencode(...)` of its structure,
+/// every entry signed, as Terraform shows it.
+pub fn render_attribute_signed(value: &Value, indent: usize, sign: &str) -> String {
+    if let Value::String(text) = value {
+        if let Some(document) = json_document(text) {
+            return format!(
+                "jsonencode(\n{}{}\n{})",
+                " ".repeat(indent + 6),
+                render_value_signed(&document, indent + 4, sign),
+                " ".repeat(indent + 2)
+            );
+        }
+    }
+    render_value_signed(value, indent, sign)
+}
+
+/// The structure of a JSON object or array held in a string.
+fn json_document(text: &str) -> Option<Value> {
+    let trimmed = text.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return None;
+    }
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    value_from_json(&parsed, None).ok()
 }
 
 /// Renders a value as `strata output` shows it: nested lines two spaces in.
