@@ -337,17 +337,16 @@ impl BlockRenderer<'_> {
             let absent = |v: &Value| v.is_null() || v.as_seq().is_some_and(<[Value]>::is_empty);
             if a.is_unknown() {
                 // The provider decides the whole block during apply; the sign is the enclosing
-                // block's, as Terraform has it.
+                // block's, as Terraform has it. What is there now is then shown going away.
                 let symbol = sign(style, mode.action());
                 open_group(&mut started, !attributes.is_empty(), lines);
                 lines.push(format!(
                     "{pad}{symbol} {name} (known after apply){}",
                     self.forces_note(block_forces)
                 ));
-                path.pop();
-                continue;
             }
-            if matches!(b, Value::Sensitive(_)) || matches!(a, Value::Sensitive(_)) {
+            let sensitive = matches!(b, Value::Sensitive(_)) || matches!(a, Value::Sensitive(_));
+            if sensitive && !a.is_unknown() {
                 let action = match mode {
                     Mode::Diff if absent(b) => Action::Create,
                     Mode::Diff if absent(a) => Action::Delete,
@@ -377,7 +376,7 @@ impl BlockRenderer<'_> {
                 continue;
             }
             let single = |v: &Value| -> Vec<Value> {
-                if v.is_null() {
+                if v.is_null() || v.is_unknown() {
                     Vec::new()
                 } else {
                     vec![v.clone()]
