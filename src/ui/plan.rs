@@ -7,7 +7,7 @@ use super::Style;
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::providers::{Block, Nesting};
 use crate::state::OutputValue;
-use crate::value::{AttrPath, PathStep, Value};
+use crate::value::{AttrPath, PathStep, Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -100,7 +100,16 @@ pub fn render_change(change: &ResourceChange, style: Style, schema: Option<&Bloc
             style,
             replace: &replace_paths,
         };
-        renderer.body(before, after, schema, mode, &mut Vec::new(), 6, &mut lines);
+        renderer.body(
+            before,
+            after,
+            schema,
+            mode,
+            false,
+            &mut Vec::new(),
+            6,
+            &mut lines,
+        );
         for line in lines {
             let _ = writeln!(out, "{line}");
         }
@@ -173,14 +182,42 @@ fn same(before: &Value, after: &Value) -> bool {
     before.equals(after) == Some(true) && before.contains_sensitive() == after.contains_sensitive()
 }
 
-/// Empty strings count as null inside blocks, as in Terraform: the legacy provider SDK cannot
-/// tell the two apart and returns either.
-fn blank_to_null(value: Option<&Value>) -> Value {
+/// Empty strings count as null inside blocks of a legacy schema, as in Terraform: the legacy
+/// provider SDK cannot tell the two apart and returns either.
+fn blank_to_null(value: Option<&Value>, modern: bool) -> Value {
     match value {
         None => Value::Null,
-        Some(v) if v.unmarked().as_str() == Some("") => Value::Null,
+        Some(v) if !modern && v.unmarked().as_str() == Some("") => Value::Null,
         Some(v) => v.clone(),
     }
+}
+
+/// Whether a block uses types the legacy provider SDK could not express (dynamic, object or
+/// tuple attributes, collections of non-primitive collections): Terraform then takes its empty
+/// strings at their word.
+fn modern_schema(block: &Block) -> bool {
+    fn dynamic(ty: &Type) -> bool {
+        match ty {
+            Type::Any => true,
+            Type::List(e) | Type::Set(e) | Type::Map(e) => dynamic(e),
+            Type::Tuple(items) => items.iter().any(dynamic),
+            Type::Object(object) => object.attributes.values().any(dynamic),
+            _ => false,
+        }
+    }
+    let primitive = |ty: &Type| matches!(ty, Type::Bool | Type::Number | Type::String);
+    block
+        .attributes
+        .values()
+        .any(|attribute| match &attribute.ty {
+            ty if dynamic(ty) => true,
+            Type::Tuple(_) | Type::Object(_) => true,
+            Type::List(e) | Type::Set(e) | Type::Map(e) => match e.as_ref() {
+                Type::List(inner) | Type::Set(inner) | Type::Map(inner) => !primitive(inner),
+                _ => false,
+            },
+            _ => false,
+        })
 }
 
 /// A value of an attribute the schema declares sensitive, marked so it renders hidden.
@@ -252,11 +289,13 @@ impl BlockRenderer<'_> {
         after: &Value,
         schema: &Block,
         mode: Mode,
+        modern: bool,
         path: &mut Vec<PathStep>,
         indent: usize,
         lines: &mut Vec<String>,
     ) {
         let style = self.style;
+        let modern = modern || modern_schema(schema);
         let empty = BTreeMap::new();
         let before_entries = before.as_entries().unwrap_or(&empty);
         let after_entries = after.as_entries().unwrap_or(&empty);
@@ -269,8 +308,8 @@ impl BlockRenderer<'_> {
             .into_iter()
             .filter_map(|key| {
                 let sensitive = schema.attributes.get(key).is_some_and(|a| a.sensitive);
-                let b = mark_if(blank_to_null(before_entries.get(key)), sensitive);
-                let a = mark_if(blank_to_null(after_entries.get(key)), sensitive);
+                let b = mark_if(blank_to_null(before_entries.get(key), modern), sensitive);
+                let a = mark_if(blank_to_null(after_entries.get(key), modern), sensitive);
                 (!(b.is_null() && a.is_null())).then_some((key, b, a))
             })
             .collect();
@@ -430,6 +469,7 @@ impl BlockRenderer<'_> {
                         y.unwrap_or(&null),
                         &nested.block,
                         element_mode,
+                        modern,
                         path,
                         indent + 4,
                         &mut inner,
@@ -923,7 +963,6 @@ mod tests {
     use super::*;
     use crate::addrs::ResourceInstance;
     use crate::providers::{Attribute, NestedBlock};
-    use crate::value::Type;
 
     /// A cluster-like resource type: a required single `vpc_config` list block (at most one,
     /// with a sensitive attribute), several `ingress` set blocks, a computed `access_config`
@@ -1139,6 +1178,21 @@ mod tests {
         ));
         assert!(!text.contains("45m"), "{text}");
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn empty_strings_are_null_only_in_legacy_schemas() {
+        let after = Value::object([("id", Value::unknown()), ("input", Value::from(""))]);
+        let created = change(Action::Create, None, Some(after), Vec::new());
+        let legacy = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("input", Attribute::optional(Type::String));
+        let modern = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("input", Attribute::optional(Type::Any));
+        let plain = Style { color: false };
+        assert!(!render_change(&created, plain, Some(&legacy)).contains("input"));
+        assert!(render_change(&created, plain, Some(&modern)).contains("+ input = \"\""));
     }
 
     #[test]
