@@ -774,19 +774,19 @@ fn diff_sequence(
         if a.iter().any(|y| y.equals(x) == Some(true)) {
             *hidden += 1;
         } else {
+            let minus = sign(style, Action::Delete);
             lines.push(format!(
-                "{pad}{} {},",
-                sign(style, Action::Delete),
-                render_value(x, indent)
+                "{pad}{minus} {},",
+                render_value_signed(x, indent, &minus)
             ));
         }
     }
     for y in a {
         if !b.iter().any(|x| x.equals(y) == Some(true)) {
+            let plus = sign(style, Action::Create);
             lines.push(format!(
-                "{pad}{} {},",
-                sign(style, Action::Create),
-                render_value(y, indent)
+                "{pad}{plus} {},",
+                render_value_signed(y, indent, &plus)
             ));
         }
     }
@@ -1193,6 +1193,41 @@ mod tests {
         let plain = Style { color: false };
         assert!(!render_change(&created, plain, Some(&legacy)).contains("input"));
         assert!(render_change(&created, plain, Some(&modern)).contains("+ input = \"\""));
+    }
+
+    #[test]
+    fn set_of_objects_attribute_diffs_element_by_element() {
+        let rule = |port: i64, cidr: &str| {
+            Value::object([
+                ("from_port", Value::from(port)),
+                ("cidr_blocks", Value::List(strings(&[cidr]))),
+                ("description", Value::Null),
+            ])
+        };
+        let schema = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr(
+                "ingress",
+                Attribute::optional_computed(Type::set(Type::Any)),
+            );
+        let before = Value::object([
+            ("id", Value::from("sg-1")),
+            (
+                "ingress",
+                Value::set(vec![rule(443, "10.0.0.0/16"), rule(22, "10.0.1.0/24")]),
+            ),
+        ]);
+        let after = with(
+            &before,
+            "ingress",
+            Value::set(vec![rule(443, "10.0.0.0/16"), rule(22, "10.0.2.0/24")]),
+        );
+        let text = render_change(
+            &change(Action::Update, Some(before), Some(after), Vec::new()),
+            Style { color: false },
+            Some(&schema),
+        );
+        insta::assert_snapshot!(text);
     }
 
     #[test]
