@@ -217,6 +217,28 @@ pub enum Command {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Mark an instance so the next plan replaces it.
+    Taint {
+        #[command(flatten)]
+        lock: LockArgs,
+        /// Succeed (with a warning) when the instance is not in the state.
+        #[arg(long = "allow-missing")]
+        allow_missing: bool,
+        address: String,
+    },
+    /// Take the taint mark off an instance.
+    Untaint {
+        #[command(flatten)]
+        lock: LockArgs,
+        #[arg(long = "allow-missing")]
+        allow_missing: bool,
+        address: String,
+    },
+    /// Update the state from the real objects (as `apply -refresh-only -auto-approve`).
+    Refresh {
+        #[command(flatten)]
+        args: PlanArgs,
+    },
     /// Remove a stuck state lock.
     #[command(name = "force-unlock")]
     ForceUnlock {

@@ -166,6 +166,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             commands::output(&context, json, raw, name.as_deref()).await
         }
         Command::Graph { .. } => commands::graph(&context).await,
+        Command::Taint {
+            lock,
+            allow_missing,
+            address,
+        } => state_commands::taint(&context, lock, allow_missing, &address, true).await,
+        Command::Untaint {
+            lock,
+            allow_missing,
+            address,
+        } => state_commands::taint(&context, lock, allow_missing, &address, false).await,
+        Command::Refresh { mut args } => {
+            args.refresh_only = true;
+            commands::apply(&context, &args, true, false).await
+        }
         Command::Providers { command } => providers::providers(&context, command),
         Command::State { command } => state_commands::state(&context, command).await,
         Command::Workspace { command } => state_commands::workspace(&context, command).await,

@@ -1,6 +1,7 @@
-//! The commands that work on the state alone: `state …`, `workspace …`, `force-unlock`.
+//! The commands that work on the state alone: `state …`, `workspace …`, `force-unlock`,
+//! `taint` and `untaint`.
 
-use super::args::{StateCommand, WorkspaceCommand};
+use super::args::{LockArgs, StateCommand, WorkspaceCommand};
 use super::commands::{current_workspace, take_lock};
 use super::{backend, Context};
 use crate::addrs::{ResourceInstance, Target};
@@ -44,6 +45,82 @@ pub fn render_state(state: &State) -> String {
     out
 }
 
+/// Takes the lock, loads the state, lets `edit` change it, writes it back and prints what
+/// `edit` reports; the lock is released whatever happens.
+async fn edit_state(
+    context: &Context,
+    backend: &dyn crate::state::Backend,
+    workspace: &str,
+    lock: &LockArgs,
+    edit: impl FnOnce(&mut State) -> anyhow::Result<String>,
+) -> anyhow::Result<u8> {
+    let guard = take_lock(context, backend, workspace, "OperationTypeInvalid", lock).await?;
+    let result = async {
+        let mut state = backend.load(workspace).await.map_err(|e| anyhow!("{e}"))?;
+        let report = edit(&mut state)?;
+        backend
+            .write(workspace, &state)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        println!("{report}");
+        Ok(0)
+    }
+    .await;
+    if let Some(guard) = guard {
+        let _ = guard.release().await;
+    }
+    result
+}
+
+/// `strata taint ADDRESS` / `strata untaint ADDRESS`: marks an instance so the next plan
+/// replaces it (or takes the mark off). `-allow-missing` makes a missing instance a no-op.
+pub async fn taint(
+    context: &Context,
+    lock: LockArgs,
+    allow_missing: bool,
+    address: &str,
+    tainted: bool,
+) -> anyhow::Result<u8> {
+    let address = ResourceInstance::parse(address).map_err(|e| anyhow!("{e}"))?;
+    if address.resource.mode == crate::addrs::ResourceMode::Data {
+        bail!("Invalid address: {address}: data sources cannot be tainted.");
+    }
+    let backend = backend::open(context, None).await?;
+    let workspace = current_workspace(context).await?;
+    let exists = backend
+        .load(&workspace)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .resources
+        .contains_key(&address);
+    if !exists {
+        if allow_missing {
+            eprintln!("Warning: No such resource instance: {address} is not in the state; nothing to do (-allow-missing).");
+            return Ok(0);
+        }
+        bail!("No such resource instance: there is no resource instance in the state with the address {address}. If the resource configuration has just been added, run `strata apply` first to create the object.");
+    }
+    edit_state(context, backend.as_ref(), &workspace, &lock, |state| {
+        let Some(object) = state.resources.get_mut(&address) else {
+            bail!("No such resource instance: {address} left the state meanwhile.");
+        };
+        if !tainted && object.status != crate::state::ObjectStatus::Tainted {
+            bail!("Resource instance is not tainted: {address} is not marked as tainted.");
+        }
+        object.status = if tainted {
+            crate::state::ObjectStatus::Tainted
+        } else {
+            crate::state::ObjectStatus::Ready
+        };
+        Ok(if tainted {
+            format!("Resource instance {address} has been marked as tainted.")
+        } else {
+            format!("Resource instance {address} has been successfully untainted.")
+        })
+    })
+    .await
+}
+
 pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u8> {
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
@@ -54,13 +131,21 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                 .iter()
                 .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            for address in state.resources.keys() {
+            // An instance whose only object is deposed is still listed, as Terraform lists it.
+            let addresses: std::collections::BTreeSet<&ResourceInstance> =
+                state.resources.keys().chain(state.deposed.keys()).collect();
+            for address in addresses {
                 if filters.is_empty() || filters.iter().any(|f| f.contains(address)) {
                     println!("{address}");
                 }
             }
             for address in state.pending_creates.keys() {
                 eprintln!("Note: the create of {address} was interrupted; the next apply adopts whatever the provider made (same client token).");
+            }
+            for (address, objects) in &state.deposed {
+                for key in objects.keys() {
+                    eprintln!("Note: {address} has a deposed object {key} (left by an unfinished create_before_destroy replacement); the next apply destroys it.");
+                }
             }
             Ok(0)
         }
@@ -76,50 +161,37 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             Ok(0)
         }
         StateCommand::Rm { lock, addresses } => {
-            let guard = take_lock(
-                context,
-                backend.as_ref(),
-                &workspace,
-                "OperationTypeInvalid",
-                &lock,
-            )
-            .await?;
-            let result = async {
-                let mut state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
-                let filters = addresses
-                    .iter()
-                    .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                let doomed: Vec<ResourceInstance> = state
+            let filters = addresses
+                .iter()
+                .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            edit_state(context, backend.as_ref(), &workspace, &lock, |state| {
+                // An instance goes with its deposed objects, as in Terraform.
+                let doomed: std::collections::BTreeSet<ResourceInstance> = state
                     .resources
                     .keys()
+                    .chain(state.deposed.keys())
                     .filter(|a| filters.iter().any(|f| f.contains(a)))
                     .cloned()
                     .collect();
                 if doomed.is_empty() {
                     bail!("Invalid target address: no matching objects found in the state.");
                 }
+                let mut report = String::new();
                 for address in &doomed {
                     state.apply_change(&StateChange::Remove {
                         address: address.clone(),
                     });
-                    println!("Removed {address}");
+                    state.deposed.remove(address);
+                    report.push_str(&format!("Removed {address}\n"));
                 }
-                backend
-                    .write(&workspace, &state)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
-                println!(
+                report.push_str(&format!(
                     "Successfully removed {} resource instance(s).",
                     doomed.len()
-                );
-                Ok(0)
-            }
-            .await;
-            if let Some(guard) = guard {
-                let _ = guard.release().await;
-            }
-            result
+                ));
+                Ok(report)
+            })
+            .await
         }
         StateCommand::Mv {
             lock,
@@ -131,35 +203,22 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             if source.resource.type_name != destination.resource.type_name {
                 bail!("Invalid state move request: cannot move {source} to {destination}: resource types don't match.");
             }
-            let guard = take_lock(
-                context,
-                backend.as_ref(),
-                &workspace,
-                "OperationTypeInvalid",
-                &lock,
-            )
-            .await?;
-            let result = async {
-                let mut state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+            edit_state(context, backend.as_ref(), &workspace, &lock, |state| {
                 if state.resources.contains_key(&destination) {
                     bail!("Invalid state move request: {destination} already exists in the state.");
                 }
-                let Some(object) = state.resources.remove(&source) else {
+                if !state.resources.contains_key(&source) {
                     bail!("Invalid state move request: {source} is not in the state.");
-                };
-                state.resources.insert(destination.clone(), object);
-                backend
-                    .write(&workspace, &state)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
-                println!("Move \"{source}\" to \"{destination}\"\nSuccessfully moved 1 object(s).");
-                Ok(0)
-            }
-            .await;
-            if let Some(guard) = guard {
-                let _ = guard.release().await;
-            }
-            result
+                }
+                state.apply_change(&StateChange::Move {
+                    from: source.clone(),
+                    to: destination.clone(),
+                });
+                Ok(format!(
+                    "Move \"{source}\" to \"{destination}\"\nSuccessfully moved 1 object(s)."
+                ))
+            })
+            .await
         }
         StateCommand::Pull => {
             if let Some(text) = backend.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {

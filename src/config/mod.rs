@@ -287,6 +287,25 @@ impl ModuleTree {
         }
     }
 
+    /// Every module of the tree with its path of call names, root first, depth first.
+    pub fn modules(&self) -> Vec<(Vec<String>, &Module)> {
+        fn walk<'a>(
+            tree: &'a ModuleTree,
+            path: &mut Vec<String>,
+            out: &mut Vec<(Vec<String>, &'a Module)>,
+        ) {
+            out.push((path.clone(), &tree.module));
+            for (name, child) in &tree.children {
+                path.push(name.clone());
+                walk(child, path, out);
+                path.pop();
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut Vec::new(), &mut out);
+        out
+    }
+
     /// The module at a path of call names (`["vpc"]`), if it exists.
     pub fn descendant(&self, path: &[String]) -> Option<&ModuleTree> {
         let mut current = self;

@@ -75,6 +75,48 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
         run.error(diagnostics);
     }
     if plan.mode != PlanMode::RefreshOnly {
+        // What `moved` and `removed` blocks decided is recorded first: the walk below works on
+        // the addresses the plan used.
+        for change in &plan.changes {
+            if let Some(from) = &change.previous_address {
+                record(
+                    &run,
+                    StateChange::Move {
+                        from: from.clone(),
+                        to: change.address.clone(),
+                    },
+                )
+                .await;
+            }
+            if change.importing.is_some() {
+                let object = run
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .resources
+                    .get(&change.address)
+                    .cloned();
+                if let Some(object) = object {
+                    record(
+                        &run,
+                        StateChange::Put {
+                            address: change.address.clone(),
+                            object,
+                        },
+                    )
+                    .await;
+                }
+            }
+            if change.action == Action::Forget {
+                record(
+                    &run,
+                    StateChange::Remove {
+                        address: change.address.clone(),
+                    },
+                )
+                .await;
+            }
+        }
         let run2 = run.clone();
         let deletions = Arc::new(deletions);
         walk(&walk_plan, run.cancelled.clone(), move |i| {
@@ -156,6 +198,9 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    if !destroy_mode && !diagnostics.has_errors() {
+        diagnostics.extend(super::checks::evaluate(&run).await);
+    }
     let mut writer = run.writer.lock().await.take();
     if let Some(writer) = writer.as_mut() {
         if let Err(error) = writer.finish(&state).await {
@@ -390,15 +435,23 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
     .await;
     match result {
         Ok(_) => {
-            if change.action != Action::CreateThenDelete {
-                record(
-                    run,
-                    StateChange::Remove {
-                        address: address.clone(),
-                    },
-                )
-                .await;
-            }
+            // A deposed object (one planned as such, or the old half of this run's
+            // create_before_destroy replacement) leaves the deposed records; anything else the
+            // instance itself.
+            let forget = match (&change.deposed, change.action) {
+                (Some(key), _) => StateChange::ForgetDeposed {
+                    address: address.clone(),
+                    key: key.clone(),
+                },
+                (None, Action::CreateThenDelete) => StateChange::ForgetDeposed {
+                    address: address.clone(),
+                    key: deposed_key(the_plan(run), address),
+                },
+                (None, _) => StateChange::Remove {
+                    address: address.clone(),
+                },
+            };
+            record(run, forget).await;
             run.events.event(Event::ApplyDone {
                 address: address.clone(),
                 action: Action::Delete,
@@ -685,6 +738,20 @@ async fn apply_instance(
     );
     // A create is recorded as intended before the provider is called, with its client token; a
     // create interrupted earlier reuses that token, so the provider hands back what it made.
+    // A create_before_destroy replacement sets the old object aside (deposed) before making its
+    // successor, so that the state records both until the old one is gone.
+    let deposed_key =
+        (change.action == Action::CreateThenDelete).then(|| deposed_key(the_plan(run), address));
+    if let Some(key) = &deposed_key {
+        record(
+            run,
+            StateChange::Depose {
+                address: address.clone(),
+                key: key.clone(),
+            },
+        )
+        .await;
+    }
     let idempotency_token = if operation == Action::Create {
         let pending = run
             .state
@@ -709,13 +776,7 @@ async fn apply_instance(
     let permit = run.semaphore.acquire().await;
     if run.cancelled() {
         if operation == Action::Create {
-            record(
-                run,
-                StateChange::CreateAbandoned {
-                    address: address.clone(),
-                },
-            )
-            .await;
+            abandon_create(run, address, deposed_key.as_deref()).await;
         }
         return Ok(current.map(|c| c.value));
     }
@@ -805,13 +866,7 @@ async fn apply_instance(
                 )
                 .await;
             } else if operation == Action::Create {
-                record(
-                    run,
-                    StateChange::CreateAbandoned {
-                        address: address.clone(),
-                    },
-                )
-                .await;
+                abandon_create(run, address, deposed_key.as_deref()).await;
             }
             let mut diagnostic = Diagnostic::error(format!("{address}: {}", error.summary))
                 .with_detail(error.detail.clone());
@@ -824,6 +879,35 @@ async fn apply_instance(
             Err(diagnostic.into())
         }
     }
+}
+
+/// A started create made nothing: forget its intent, and put back the object a
+/// create_before_destroy replacement had set aside (it stays, since its successor does not exist).
+async fn abandon_create(run: &Run, address: &ResourceInstance, deposed_key: Option<&str>) {
+    record(
+        run,
+        StateChange::CreateAbandoned {
+            address: address.clone(),
+        },
+    )
+    .await;
+    if let Some(key) = deposed_key {
+        record(
+            run,
+            StateChange::RestoreDeposed {
+                address: address.clone(),
+                key: key.to_string(),
+            },
+        )
+        .await;
+    }
+}
+
+/// The key under which a create_before_destroy replacement deposes the old object: derived from
+/// the plan, so the create and the later destroy of the old object agree on it (8 hex digits,
+/// as Terraform's keys).
+fn deposed_key(plan: &Plan, address: &ResourceInstance) -> String {
+    token(plan, address, Action::CreateThenDelete)[..8].to_string()
 }
 
 /// The schema's sensitive marks on a provider's result.

@@ -15,6 +15,8 @@
 //! reports [`Event`]s to the UI); provider calls never exceed `parallelism` at once.
 
 mod apply;
+mod checks;
+pub mod moves;
 mod plan;
 mod store;
 pub mod walk;
@@ -237,13 +239,20 @@ impl Engine {
             pending_records: Mutex::new(Vec::new()),
             root_dir,
             targeted: Mutex::new(None),
+            refactoring: Mutex::new(moves::Refactoring::default()),
         }))
     }
 
-    /// Plans: refreshes, evaluates and diffs. Nothing outside is changed.
+    /// Plans: applies the `moved` blocks to a copy of the state, then refreshes, evaluates
+    /// and diffs. Nothing outside is changed.
     pub async fn plan(&self, state: &State) -> Result<PlanOutcome, Diagnostics> {
-        let run = self.run(state.clone(), Phase::Plan)?;
-        plan::plan(run).await
+        let mut state = state.clone();
+        let (refactoring, warnings) = moves::resolve(&self.tree, &mut state)?;
+        let run = self.run(state, Phase::Plan)?;
+        *run.refactoring.lock().unwrap_or_else(|e| e.into_inner()) = refactoring;
+        let mut outcome = plan::plan(run).await?;
+        outcome.warnings.extend(warnings);
+        Ok(outcome)
     }
 
     /// Applies `plan` on top of `refreshed` (the state the plan was made from), recording every
@@ -271,6 +280,10 @@ impl Engine {
     /// Checks the configuration without touching anything: every expression evaluated with
     /// unknown values for everything not yet known.
     pub async fn validate(&self) -> Diagnostics {
+        // `moved`, `removed` and `import` addresses are checked without a state.
+        if let Err(diagnostics) = moves::resolve(&self.tree, &mut State::new()) {
+            return diagnostics;
+        }
         match self.run(State::new(), Phase::Validate) {
             Ok(run) => plan::validate(run).await,
             Err(diagnostics) => diagnostics,
@@ -311,6 +324,9 @@ struct Run {
     root_dir: PathBuf,
     /// The resource nodes a `-target` selects (with their dependencies); `None` without targets.
     targeted: Mutex<Option<std::collections::HashSet<graph::Node>>>,
+    /// What the `moved` and `removed` blocks mean for this plan (empty during apply: the
+    /// plan's changes carry it).
+    refactoring: Mutex<moves::Refactoring>,
 }
 
 impl Run {

@@ -1,6 +1,7 @@
 //! The plan walk, and the node visits that plan and apply share (providers, module expansion,
 //! variables, locals, outputs).
 
+use super::moves::InstanceMove;
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::{walk, Outcome, WalkPlan};
 use super::{dependency_addresses, resource_dependencies, Event, Phase, PlanOutcome, Run};
@@ -252,6 +253,9 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                                 requires_replace: Vec::new(),
                                 reason: None,
                                 schema_version: object.schema_version,
+                                deposed: None,
+                                previous_address: None,
+                                importing: None,
                             });
                     }
                     if let Some(entry) = state.resources.get_mut(&address) {
@@ -271,6 +275,9 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                             requires_replace: Vec::new(),
                             reason: None,
                             schema_version: object.schema_version,
+                            deposed: None,
+                            previous_address: None,
+                            importing: None,
                         });
                     state.resources.remove(&address);
                 }
@@ -773,6 +780,14 @@ async fn plan_resource_node(
                 key: repetition.key(),
             };
             keys.insert(address.key.clone());
+            if targeted && matches!(run.phase, Phase::Plan) {
+                if let Err(d) =
+                    import_if_declared(run, &address, config, &provider_ref, &schema).await
+                {
+                    diagnostics.extend(d);
+                    continue;
+                }
+            }
             let prior = run
                 .state
                 .lock()
@@ -899,6 +914,9 @@ async fn plan_resource_node(
                         requires_replace: Vec::new(),
                         reason: Some(reason),
                         schema_version: object.schema_version,
+                        deposed: None,
+                        previous_address: None,
+                        importing: None,
                     },
                 );
             }
@@ -1039,6 +1057,9 @@ async fn plan_instance(
                 requires_replace: Vec::new(),
                 reason: None,
                 schema_version: schema.version,
+                deposed: None,
+                previous_address: None,
+                importing: None,
             },
         );
         return Ok(planned.planned);
@@ -1109,6 +1130,9 @@ async fn plan_instance(
                 requires_replace,
                 reason,
                 schema_version: schema.version,
+                deposed: None,
+                previous_address: None,
+                importing: None,
             },
         );
     }
@@ -1153,6 +1177,9 @@ async fn read_data_instance(
                 requires_replace: Vec::new(),
                 reason: None,
                 schema_version: schema.version,
+                deposed: None,
+                previous_address: None,
+                importing: None,
             },
         );
         return Ok(planned);
@@ -1257,26 +1284,45 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
         if address.resource.mode == ResourceMode::Data {
             continue;
         }
+        let forget = run
+            .refactoring
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget
+            .contains(address);
         push_change(
             &run,
             ResourceChange {
                 address: address.clone(),
                 provider: object.provider.clone(),
-                action: Action::Delete,
+                action: if forget {
+                    Action::Forget
+                } else {
+                    Action::Delete
+                },
                 before: Some(object.value.clone()),
                 after: None,
                 requires_replace: Vec::new(),
-                reason: Some(ActionReason::DeleteBecauseNoResourceConfig),
+                reason: (!forget).then_some(ActionReason::DeleteBecauseNoResourceConfig),
                 schema_version: object.schema_version,
+                deposed: None,
+                previous_address: None,
+                importing: None,
             },
         );
+    }
+    if run.options.mode != PlanMode::RefreshOnly {
+        for change in deposed_deletions(&run, &state) {
+            push_change(&run, change);
+        }
     }
     let mut changes = std::mem::take(&mut *run.changes.lock().unwrap_or_else(|e| e.into_inner()));
     let mut drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
     if run.options.mode == PlanMode::RefreshOnly {
         changes.clear();
     }
-    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    annotate_refactoring(&run, &state, &mut changes);
+    changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
     drift.sort_by(|a, b| a.address.cmp(&b.address));
     // Drift is only worth showing for attributes the plan does not change back anyway; keep all
     // of it, as Terraform does in refresh-only mode, and only real differences otherwise.
@@ -1304,11 +1350,174 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
             .map(ToString::to_string)
             .collect(),
     };
+    let mut warnings = diagnostics;
+    warnings.extend(super::checks::evaluate(&run).await);
     Ok(PlanOutcome {
         plan,
         refreshed: state,
-        warnings: diagnostics,
+        warnings,
     })
+}
+
+/// An `import { to = ..., id = ... }` block of the root module that names `address`, when the
+/// state has no object there yet: the provider reads the object by its ID, and it joins the
+/// working state as the instance's prior object (so the plan diffs the configuration against
+/// it). An instance already in the state ignores its import block, as Terraform does.
+async fn import_if_declared(
+    run: &Arc<Run>,
+    address: &ResourceInstance,
+    config: &ResourceConfig,
+    provider_ref: &ProviderRef,
+    schema: &ResourceSchema,
+) -> Result<(), Diagnostics> {
+    if address.resource.mode != ResourceMode::Managed
+        || run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resources
+            .contains_key(address)
+    {
+        return Ok(());
+    }
+    let Some(import) = run.tree.module.imports.iter().find(|import| {
+        matches!(Target::parse(&import.to), Ok(Target::Instance(ref i)) if i == address)
+            || matches!(Target::parse(&import.to), Ok(Target::Resource(ref r)) if address.key == InstanceKey::None && r.module == address.module && r.resource == address.resource)
+    }) else {
+        return Ok(());
+    };
+    let id = run.eval(&import.id, &ModuleInstance::root(), &Repetition::None, None)?;
+    let Some(id) = id
+        .as_str()
+        .filter(|_| id.is_wholly_known())
+        .map(str::to_string)
+    else {
+        return Err(Diagnostic::error("Invalid import id argument")
+            .with_detail("The import ID must be a string known when planning: an ID written in the configuration, or built from variables and locals.")
+            .with_span(import.span.clone())
+            .into());
+    };
+    let Some(provider) = run.provider(provider_ref) else {
+        return Ok(());
+    };
+    let value = {
+        let _permit = run.semaphore.acquire().await;
+        provider
+            .import_resource(&address.resource.type_name, &id)
+            .await
+            .map_err(|error| {
+                Diagnostics::from(
+                    Diagnostic::error(format!("{address}: {}", error.summary))
+                        .with_detail(error.detail)
+                        .with_span(import.span.clone()),
+                )
+            })?
+    };
+    let object = InstanceObject {
+        value: mark_sensitive_attributes(&schema.block, value),
+        provider: run.provider_address(provider_ref),
+        schema_version: schema.version,
+        dependencies: Vec::new(),
+        create_before_destroy: config.lifecycle.create_before_destroy,
+        status: ObjectStatus::Ready,
+    };
+    let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+    state.resources.insert(address.clone(), object);
+    run.refactoring
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .imported
+        .insert(address.clone(), id);
+    Ok(())
+}
+
+/// Marks each change of a moved or imported instance with where it came from (or its import
+/// ID), and adds a no-op change for one that otherwise stays as it is, so the plan shows (and
+/// the apply records) the move or import. A chain of moves shows its first address.
+fn annotate_refactoring(run: &Run, state: &crate::state::State, changes: &mut Vec<ResourceChange>) {
+    let refactoring = run.refactoring.lock().unwrap_or_else(|e| e.into_inner());
+    let mut origin: BTreeMap<ResourceInstance, ResourceInstance> = BTreeMap::new();
+    for InstanceMove { from, to } in &refactoring.moves {
+        let first = origin.remove(from).unwrap_or_else(|| from.clone());
+        origin.insert(to.clone(), first);
+    }
+    for (address, id) in &refactoring.imported {
+        match changes
+            .iter_mut()
+            .find(|c| &c.address == address && c.deposed.is_none())
+        {
+            Some(change) => change.importing = Some(id.clone()),
+            None => {
+                if let Some(object) = state.resources.get(address) {
+                    changes.push(ResourceChange {
+                        address: address.clone(),
+                        provider: object.provider.clone(),
+                        action: Action::NoOp,
+                        before: Some(object.value.clone()),
+                        after: Some(object.value.clone()),
+                        requires_replace: Vec::new(),
+                        reason: None,
+                        schema_version: object.schema_version,
+                        deposed: None,
+                        previous_address: None,
+                        importing: Some(id.clone()),
+                    });
+                }
+            }
+        }
+    }
+    for (to, from) in origin {
+        match changes
+            .iter_mut()
+            .find(|c| c.address == to && c.deposed.is_none())
+        {
+            Some(change) => change.previous_address = Some(from),
+            None => {
+                if let Some(object) = state.resources.get(&to) {
+                    changes.push(ResourceChange {
+                        address: to,
+                        provider: object.provider.clone(),
+                        action: Action::NoOp,
+                        before: Some(object.value.clone()),
+                        after: Some(object.value.clone()),
+                        requires_replace: Vec::new(),
+                        reason: None,
+                        schema_version: object.schema_version,
+                        deposed: None,
+                        previous_address: Some(from),
+                        importing: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The destruction of every deposed object (left by a create_before_destroy replacement that
+/// did not finish) that the targets allow: they exist, nothing configures them, so they go.
+fn deposed_deletions(run: &Run, state: &crate::state::State) -> Vec<ResourceChange> {
+    let mut changes = Vec::new();
+    for (address, objects) in &state.deposed {
+        if !run.targets_allow_orphan(address) {
+            continue;
+        }
+        for (key, object) in objects {
+            changes.push(ResourceChange {
+                address: address.clone(),
+                provider: object.provider.clone(),
+                action: Action::Delete,
+                before: Some(object.value.clone()),
+                after: None,
+                requires_replace: Vec::new(),
+                reason: None,
+                schema_version: object.schema_version,
+                deposed: Some(key.clone()),
+                previous_address: None,
+                importing: None,
+            });
+        }
+    }
+    changes
 }
 
 impl Run {
@@ -1389,9 +1598,15 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
             requires_replace: Vec::new(),
             reason: Some(ActionReason::DeleteBecauseDestroyMode),
             schema_version: object.schema_version,
+            deposed: None,
+            previous_address: None,
+            importing: None,
         });
     }
     errors.into_result(())?;
+    changes.extend(deposed_deletions(&run, &state));
+    annotate_refactoring(&run, &state, &mut changes);
+    changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
     let output_changes = state
         .outputs
         .iter()

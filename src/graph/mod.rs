@@ -284,6 +284,23 @@ fn add_edges(
             diagnostics,
         );
     }
+    // A root `import` block's ID is evaluated when its target resource is planned.
+    if path.is_empty() {
+        for import in &module.imports {
+            let (module_path, resource) = match crate::addrs::Target::parse(&import.to) {
+                Ok(crate::addrs::Target::Resource(r)) => (r.module.module_path(), r.resource),
+                Ok(crate::addrs::Target::Instance(i)) => (i.module.module_path(), i.resource),
+                _ => continue,
+            };
+            let node = Node::Resource {
+                module: module_path,
+                resource,
+            };
+            if graph.index.contains_key(&node) {
+                link(graph, &node, vec![&import.id], diagnostics);
+            }
+        }
+    }
     for (resource, config) in &module.resources {
         let node = Node::Resource {
             module: path.clone(),

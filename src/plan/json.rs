@@ -208,9 +208,11 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
     let mut resource_changes = Vec::new();
     for change in &plan.changes {
         match (&change.after, change.action) {
-            (_, Action::Delete) => {
+            // A deposed object's destruction leaves the instance's current object as it is.
+            (_, Action::Delete) if change.deposed.is_none() => {
                 planned.remove(&change.address);
             }
+            (_, Action::Delete) => {}
             (Some(after), _) => {
                 planned.insert(
                     change.address.clone(),
@@ -275,6 +277,15 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
         }
         if let Some(reason) = &change.reason {
             entry["action_reason"] = Json::String(reason_text(reason).into());
+        }
+        if let Some(key) = &change.deposed {
+            entry["deposed"] = Json::String(key.clone());
+        }
+        if let Some(id) = &change.importing {
+            entry["change"]["importing"] = json!({ "id": id });
+        }
+        if let Some(previous) = &change.previous_address {
+            entry["previous_address"] = Json::String(previous.to_string());
         }
         resource_changes.push(entry);
     }

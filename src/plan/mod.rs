@@ -27,6 +27,8 @@ pub enum Action {
     /// Replace with `create_before_destroy` (`+/-`).
     CreateThenDelete,
     Delete,
+    /// `removed { lifecycle { destroy = false } }`: the state forgets the object, which stays.
+    Forget,
 }
 
 impl Action {
@@ -44,6 +46,7 @@ impl Action {
             Action::DeleteThenCreate => "-/+",
             Action::CreateThenDelete => "+/-",
             Action::Delete => "-",
+            Action::Forget => ".",
         }
     }
 
@@ -57,6 +60,7 @@ impl Action {
             Action::DeleteThenCreate => vec!["delete", "create"],
             Action::CreateThenDelete => vec!["create", "delete"],
             Action::Delete => vec!["delete"],
+            Action::Forget => vec!["forget"],
         }
     }
 }
@@ -102,6 +106,23 @@ pub struct ResourceChange {
     /// The provider's schema version of `after`.
     #[serde(default)]
     pub schema_version: u64,
+    /// Set for the destruction of a deposed object (the old half of an unfinished
+    /// `create_before_destroy` replacement): its key in the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposed: Option<String>,
+    /// Where a `moved` block moved the instance from (its address in the prior state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<ResourceInstance>,
+    /// The ID an `import` block brings this instance under management with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importing: Option<String>,
+}
+
+impl ResourceChange {
+    /// Whether applying it does anything: an action, or a move or import to record.
+    pub fn is_change(&self) -> bool {
+        self.action != Action::NoOp || self.previous_address.is_some() || self.importing.is_some()
+    }
 }
 
 /// A root output's change.
@@ -154,7 +175,7 @@ impl Plan {
 
     /// Whether applying would change any resource or output.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes.iter().any(ResourceChange::is_change)
             || self
                 .output_changes
                 .values()
@@ -162,7 +183,23 @@ impl Plan {
     }
 
     pub fn has_resource_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes.iter().any(ResourceChange::is_change)
+    }
+
+    /// How many instances `import` blocks bring under management.
+    pub fn import_count(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.importing.is_some())
+            .count()
+    }
+
+    /// How many instances `removed` blocks forget.
+    pub fn forget_count(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Forget)
+            .count()
     }
 
     /// `(to add, to change, to destroy)`, as the summary line counts them.
@@ -179,13 +216,16 @@ impl Plan {
                     destroy += 1
                 }
                 Action::Delete => destroy += 1,
-                Action::NoOp | Action::Read => {}
+                Action::NoOp | Action::Read | Action::Forget => {}
             }
         }
         (add, change, destroy)
     }
 
+    /// The change of the instance's current object (not of a deposed one).
     pub fn change_for(&self, address: &ResourceInstance) -> Option<&ResourceChange> {
-        self.changes.iter().find(|c| &c.address == address)
+        self.changes
+            .iter()
+            .find(|c| &c.address == address && c.deposed.is_none())
     }
 }

@@ -3,10 +3,13 @@
 //! same escaping of `<`, `>` and `&`, trailing newline), so that a state written by one tool can
 //! be read by the other and a round trip changes no byte.
 //!
+//! Deposed objects (the old half of an unfinished `create_before_destroy` replacement) are
+//! instances with a `deposed` key, written after the instance's current object as Terraform
+//! writes them.
+//!
 //! What the model does not keep: `check_results` (transient; written as `null` as Terraform
-//! writes it after a run), deposed objects and the pre-0.12 `attributes_flat` form (both
-//! rejected with a clear error rather than silently dropped, since dropping them would forget
-//! real infrastructure). A provider's `private` data and resource identities are carried in
+//! writes it after a run) and the pre-0.12 `attributes_flat` form (rejected with a clear error
+//! rather than silently dropped, since dropping it would forget real infrastructure). A provider's `private` data and resource identities are carried in
 //! [`State::extras`] until the instance changes.
 //! Output types are not stored in the model: they are written as the value's own type.
 
@@ -70,11 +73,12 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
 
     let mut resources = BTreeMap::new();
     let mut extras = BTreeMap::new();
+    let mut deposed = BTreeMap::new();
     match root.get("resources") {
         None | Some(Json::Null) => {}
         Some(Json::Array(items)) => {
             for (position, item) in items.iter().enumerate() {
-                read_resource(item, &mut resources, &mut extras)
+                read_resource(item, &mut resources, &mut extras, &mut deposed)
                     .map_err(|m| fail(format!("resources[{position}]: {m}")))?;
             }
         }
@@ -100,6 +104,7 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         resources,
         pending_creates,
         extras,
+        deposed,
     })
 }
 
@@ -166,15 +171,28 @@ pub fn write_state_as(
     Ok(text)
 }
 
-/// The instances of one resource, grouped and sorted as Terraform's `normalize` sorts them:
+/// One object of a resource as written: its instance key, the deposed key for a deposed
+/// object, the object.
+type WrittenObject<'a> = (&'a InstanceKey, Option<&'a String>, &'a InstanceObject);
+
+/// The objects of one resource, grouped and sorted as Terraform's `normalize` sorts them:
 /// resources by module address text, mode text (`data` before `managed`), type and name;
-/// instances by key.
-fn group_resources(state: &State) -> Vec<(AbsResource, Vec<(&InstanceKey, &InstanceObject)>)> {
+/// instances by key, each instance's current object before its deposed ones (by key).
+fn group_resources(state: &State) -> Vec<(AbsResource, Vec<WrittenObject<'_>>)> {
     let mut groups: BTreeMap<
         (String, &'static str, String, String),
-        (AbsResource, Vec<(&InstanceKey, &InstanceObject)>),
+        (AbsResource, Vec<WrittenObject<'_>>),
     > = BTreeMap::new();
-    for (address, object) in &state.resources {
+    let current = state
+        .resources
+        .iter()
+        .map(|(address, object)| (address, None, object));
+    let deposed = state.deposed.iter().flat_map(|(address, objects)| {
+        objects
+            .iter()
+            .map(move |(key, object)| (address, Some(key), object))
+    });
+    for (address, deposed_key, object) in current.chain(deposed) {
         let sort_key = (
             address.module.to_string(),
             address.resource.mode.as_state_str(),
@@ -185,16 +203,19 @@ fn group_resources(state: &State) -> Vec<(AbsResource, Vec<(&InstanceKey, &Insta
             .entry(sort_key)
             .or_insert_with(|| (address.abs_resource(), Vec::new()))
             .1
-            .push((&address.key, object));
+            .push((&address.key, deposed_key, object));
     }
-    // Within one resource the BTreeMap order already sorts keys (integers numerically, strings
-    // by bytes), as Terraform does.
+    // Instance keys sort as Terraform sorts them (integers numerically, strings by bytes);
+    // `None` (current) sorts before any deposed key.
+    for (_, objects) in groups.values_mut() {
+        objects.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    }
     groups.into_values().collect()
 }
 
 fn write_resource(
     resource: &AbsResource,
-    instances: &[(&InstanceKey, &InstanceObject)],
+    instances: &[WrittenObject<'_>],
     extras: &BTreeMap<ResourceInstance, InstanceExtras>,
 ) -> Result<Json, StateError> {
     let mut entry = Map::new();
@@ -204,7 +225,7 @@ fn write_resource(
     entry.insert("mode".into(), json!(resource.resource.mode.as_state_str()));
     entry.insert("type".into(), json!(resource.resource.type_name));
     entry.insert("name".into(), json!(resource.resource.name));
-    match instances.first().map(|(key, _)| *key) {
+    match instances.first().map(|(key, _, _)| *key) {
         Some(InstanceKey::Int(_)) => {
             entry.insert("each".into(), json!("list"));
         }
@@ -215,12 +236,12 @@ fn write_resource(
     }
     let provider = instances
         .first()
-        .map(|(_, object)| object.provider.clone())
+        .map(|(_, _, object)| object.provider.clone())
         .unwrap_or_default();
     entry.insert("provider".into(), json!(provider));
 
     let mut written = Vec::with_capacity(instances.len());
-    for (key, object) in instances {
+    for (key, deposed, object) in instances {
         let address = resource.instance((*key).clone());
         let mut instance = Map::new();
         if let Some(index_key) = key.to_json() {
@@ -228,6 +249,9 @@ fn write_resource(
         }
         if object.status == ObjectStatus::Tainted {
             instance.insert("status".into(), json!("tainted"));
+        }
+        if let Some(deposed) = deposed {
+            instance.insert("deposed".into(), json!(deposed));
         }
         instance.insert("schema_version".into(), json!(object.schema_version));
         let (attributes, sensitive_paths) = object.value.clone().deep_unmark();
@@ -243,7 +267,7 @@ fn write_resource(
                     .collect(),
             ),
         );
-        let extra = extras.get(&address);
+        let extra = extras.get(&address).filter(|_| deposed.is_none());
         instance.insert(
             "identity_schema_version".into(),
             json!(extra.map_or(0, |e| e.identity_schema_version)),
@@ -337,6 +361,7 @@ fn read_resource(
     item: &Json,
     resources: &mut BTreeMap<ResourceInstance, InstanceObject>,
     extras: &mut BTreeMap<ResourceInstance, InstanceExtras>,
+    deposed: &mut BTreeMap<ResourceInstance, BTreeMap<String, InstanceObject>>,
 ) -> Result<(), String> {
     let item = item.as_object().ok_or("not an object")?;
     let required = |key: &str| -> Result<String, String> {
@@ -377,6 +402,18 @@ fn read_resource(
         let (key, object, extra) =
             read_instance(instance, &provider).map_err(|m| format!("{resource}: {m}"))?;
         let address = resource.instance(key);
+        if let Some(deposed_key) = instance.get("deposed").and_then(Json::as_str) {
+            // The provider's private data of a deposed object is not kept: Strata's providers
+            // do not use it, and the object is only ever destroyed.
+            let objects: &mut BTreeMap<String, InstanceObject> =
+                deposed.entry(address.clone()).or_default();
+            if objects.insert(deposed_key.to_string(), object).is_some() {
+                return Err(format!(
+                    "deposed object {address} `{deposed_key}` appears twice"
+                ));
+            }
+            continue;
+        }
         if extra != InstanceExtras::default() {
             extras.insert(address.clone(), extra);
         }
@@ -400,11 +437,6 @@ fn read_instance(
         Some(Json::String(s)) => InstanceKey::Str(s.clone()),
         Some(other) => return Err(format!("invalid index_key {other}")),
     };
-    if let Some(deposed) = instance.get("deposed").and_then(Json::as_str) {
-        return Err(format!(
-            "instance{key} has a deposed object `{deposed}` (left by an interrupted create_before_destroy replacement), which Strata cannot track; finish or clean it up with Terraform first"
-        ));
-    }
     if instance.contains_key("attributes_flat") && !instance.contains_key("attributes") {
         return Err(format!(
             "instance{key} uses the legacy `attributes_flat` form; run `terraform apply` with Terraform 0.12 or later once to upgrade it"

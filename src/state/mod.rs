@@ -98,6 +98,12 @@ pub struct State {
     /// [`InstanceExtras`]); dropped when the instance changes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extras: BTreeMap<ResourceInstance, InstanceExtras>,
+    /// Objects set aside by a `create_before_destroy` replacement: the old object, kept on
+    /// record under a key from the moment its successor is created until it is destroyed, so a
+    /// run that fails or is killed in between still knows it exists (the next plan destroys it).
+    /// Written to state files as Terraform does, as instances with a `deposed` key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deposed: BTreeMap<ResourceInstance, BTreeMap<String, InstanceObject>>,
 }
 
 impl State {
@@ -111,11 +117,12 @@ impl State {
             resources: BTreeMap::new(),
             pending_creates: BTreeMap::new(),
             extras: BTreeMap::new(),
+            deposed: BTreeMap::new(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.resources.is_empty() && self.outputs.is_empty()
+        self.resources.is_empty() && self.outputs.is_empty() && self.deposed.is_empty()
     }
 
     /// Applies one journal entry.
@@ -140,7 +147,49 @@ impl State {
             StateChange::Outputs { outputs } => {
                 self.outputs = outputs.clone();
             }
+            StateChange::Depose { address, key } => {
+                if let Some(object) = self.resources.remove(address) {
+                    self.extras.remove(address);
+                    self.deposed
+                        .entry(address.clone())
+                        .or_default()
+                        .insert(key.clone(), object);
+                }
+            }
+            StateChange::ForgetDeposed { address, key } => {
+                self.take_deposed(address, key);
+            }
+            StateChange::Move { from, to } => {
+                if let Some(object) = self.resources.remove(from) {
+                    self.resources.insert(to.clone(), object);
+                }
+                if let Some(objects) = self.deposed.remove(from) {
+                    self.deposed.insert(to.clone(), objects);
+                }
+                if let Some(extra) = self.extras.remove(from) {
+                    self.extras.insert(to.clone(), extra);
+                }
+                if let Some(token) = self.pending_creates.remove(from) {
+                    self.pending_creates.insert(to.clone(), token);
+                }
+            }
+            StateChange::RestoreDeposed { address, key } => {
+                if !self.resources.contains_key(address) {
+                    if let Some(object) = self.take_deposed(address, key) {
+                        self.resources.insert(address.clone(), object);
+                    }
+                }
+            }
         }
+    }
+
+    fn take_deposed(&mut self, address: &ResourceInstance, key: &str) -> Option<InstanceObject> {
+        let objects = self.deposed.get_mut(address)?;
+        let object = objects.remove(key);
+        if objects.is_empty() {
+            self.deposed.remove(address);
+        }
+        object
     }
 }
 
@@ -173,6 +222,28 @@ pub enum StateChange {
     },
     /// A started create failed without making anything.
     CreateAbandoned { address: ResourceInstance },
+    /// A `create_before_destroy` replacement is about to create the successor: the current
+    /// object is set aside as deposed under `key` (nothing happens when there is none).
+    Depose {
+        address: ResourceInstance,
+        key: String,
+    },
+    /// The deposed object was destroyed.
+    ForgetDeposed {
+        address: ResourceInstance,
+        key: String,
+    },
+    /// The successor's create failed without making anything: the deposed object is current
+    /// again (when nothing else took its place).
+    RestoreDeposed {
+        address: ResourceInstance,
+        key: String,
+    },
+    /// A `moved` block took effect: everything recorded at `from` is now at `to`.
+    Move {
+        from: ResourceInstance,
+        to: ResourceInstance,
+    },
 }
 
 pub use backend::{Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter};

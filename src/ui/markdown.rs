@@ -18,7 +18,7 @@ pub fn render_markdown_summary(plan: &Plan, schemas: &Schemas) -> String {
         "**Plan:** {add} to add, {change} to change, {destroy} to destroy.\n\n"
     ));
     out.push_str("| Action | Resource | Forced by |\n|---|---|---|\n");
-    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+    for c in plan.changes.iter().filter(|c| c.is_change()) {
         let action = match c.action {
             Action::Create => "create",
             Action::Update => "update",
@@ -26,7 +26,8 @@ pub fn render_markdown_summary(plan: &Plan, schemas: &Schemas) -> String {
             Action::DeleteThenCreate => "replace (destroy first)",
             Action::CreateThenDelete => "replace (create first)",
             Action::Read => "read",
-            Action::NoOp => "no-op",
+            Action::NoOp => "move",
+            Action::Forget => "forget",
         };
         let forced: Vec<String> = c
             .requires_replace

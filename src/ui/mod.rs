@@ -62,7 +62,7 @@ impl Style {
             Action::Delete => self.red(symbol),
             Action::DeleteThenCreate | Action::CreateThenDelete => self.red(symbol),
             Action::Read => self.cyan(symbol),
-            Action::NoOp => symbol.to_string(),
+            Action::NoOp | Action::Forget => symbol.to_string(),
         }
     }
 }

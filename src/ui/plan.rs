@@ -36,9 +36,24 @@ fn header(change: &ResourceChange) -> String {
             }
             _ => format!("# {address} must be replaced"),
         },
-        Action::Delete => format!("# {address} will be destroyed"),
-        Action::NoOp => format!("# {address}"),
+        Action::Delete => match &change.deposed {
+            Some(key) => format!("# {address} (deposed object {key}) will be destroyed"),
+            None => format!("# {address} will be destroyed"),
+        },
+        Action::NoOp => match (&change.previous_address, &change.importing) {
+            (Some(previous), _) => format!("# {previous} has moved to {address}"),
+            (None, Some(_)) => format!("# {address} will be imported"),
+            (None, None) => format!("# {address}"),
+        },
+        Action::Forget => format!("# {address} will no longer be managed by Strata"),
     };
+    if let (Some(previous), false) = (&change.previous_address, change.action == Action::NoOp) {
+        text.push_str(&format!("\n  # (moved from {previous})"));
+    }
+    let imported_alone = change.action == Action::NoOp && change.previous_address.is_none();
+    if let (Some(id), false) = (&change.importing, imported_alone) {
+        text.push_str(&format!("\n  # (imported from \"{id}\")"));
+    }
     let because = match (&change.reason, &change.address.key) {
         (Some(ActionReason::DeleteBecauseNoResourceConfig), _) => Some(format!(
             "(because {} is not in configuration)",
@@ -89,7 +104,11 @@ pub fn render_change(change: &ResourceChange, style: Style, schema: Option<&Bloc
     let mut lines = Vec::new();
     let empty = Value::Object(BTreeMap::new());
     let before = change.before.as_ref().unwrap_or(&empty);
-    let after = change.after.as_ref().unwrap_or(&empty);
+    // A forgotten object is shown as it is: nothing about it changes.
+    let after = match change.action {
+        Action::Forget => before,
+        _ => change.after.as_ref().unwrap_or(&empty),
+    };
     if let Some(schema) = schema {
         let mode = match change.action {
             Action::Create | Action::Read => Mode::Create,
@@ -808,6 +827,7 @@ fn legend(plan: &Plan, style: Style) -> String {
             "create replacement and then destroy",
         ),
         (Action::Read, "read (data resources)"),
+        (Action::Forget, "forget"),
     ] {
         if actions.contains(&action) {
             let symbol = action.symbol();
@@ -855,11 +875,7 @@ pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
         }
         return out;
     }
-    let changes: Vec<&ResourceChange> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
+    let changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.is_change()).collect();
     if changes.is_empty()
         && !plan
             .output_changes
@@ -883,8 +899,16 @@ pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
         }
     }
     let (add, change, destroy) = plan.counts();
+    let forget = match plan.forget_count() {
+        0 => String::new(),
+        n => format!(", {n} to forget"),
+    };
+    let import = match plan.import_count() {
+        0 => String::new(),
+        n => format!("{n} to import, "),
+    };
     out.push_str(&style.bold(&format!(
-        "Plan: {add} to add, {change} to change, {destroy} to destroy."
+        "Plan: {import}{add} to add, {change} to change, {destroy} to destroy{forget}."
     )));
     out.push('\n');
     let output_lines = render_output_changes(&plan.output_changes, style);
@@ -939,8 +963,12 @@ pub fn render_apply_summary(plan: &Plan, style: Style) -> String {
             "Destroy complete! Resources: {destroy} destroyed."
         )));
     }
+    let import = match plan.import_count() {
+        0 => String::new(),
+        n => format!("{n} imported, "),
+    };
     style.green(&style.bold(&format!(
-        "Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+        "Apply complete! Resources: {import}{add} added, {change} changed, {destroy} destroyed."
     )))
 }
 
@@ -1073,6 +1101,9 @@ mod tests {
             requires_replace,
             reason: None,
             schema_version: 0,
+            deposed: None,
+            previous_address: None,
+            importing: None,
         }
     }
 

@@ -153,6 +153,21 @@ fn run_scenario(name: &str) -> String {
                 std::fs::remove_file(store.join(format!("{id}.json"))).unwrap();
                 transcript.push_str(&format!("## vanish {}\n", words[1]));
             }
+            // An object made outside Strata: `remote-object <id> <name>`.
+            "remote-object" => {
+                std::fs::create_dir_all(&store).unwrap();
+                let object = serde_json::json!({
+                    "id": words[1], "name": words[2], "value": null, "replace_on": null,
+                    "secret": null, "tags": null, "latency_ms": null, "fail": null,
+                    "computed": format!("computed-{}", words[2]), "rule": [],
+                });
+                std::fs::write(
+                    store.join(format!("{}.json", words[1])),
+                    serde_json::to_string(&object).unwrap(),
+                )
+                .unwrap();
+                transcript.push_str(&format!("## remote object {} {}\n", words[1], words[2]));
+            }
             "remote-count" => {
                 let count = std::fs::read_dir(&store)
                     .map(|d| {

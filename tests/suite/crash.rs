@@ -231,3 +231,134 @@ fn long_operations_report_that_they_are_still_running() {
         "{stdout}"
     );
 }
+
+/// The IDs of every object a state records, current and deposed, from `strata state pull`.
+fn recorded_ids(work: &Path) -> BTreeSet<String> {
+    let output = Command::new(strata())
+        .args(["state", "pull"])
+        .current_dir(work)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "state pull failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let state: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    state["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
+        .filter_map(|i| i["attributes"]["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The IDs of the objects the fake provider holds.
+fn remote_ids(store: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(store)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| {
+            e.path()
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+/// A create_before_destroy replacement killed after the new object exists but while the old
+/// one is being destroyed: the state records both (the old one as deposed), the next plan
+/// destroys the deposed object, and the apply after that leaves exactly one.
+#[test]
+fn sigkill_between_the_halves_of_a_create_before_destroy_keeps_both_objects() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    let store = temp.path().join("store");
+    std::fs::create_dir_all(&work).unwrap();
+    // The fake provider takes an object's own latency to destroy it: the old object (2 s) is
+    // slow to go, its successor (0 s) quick to come.
+    let config = |version: &str, latency: u32| {
+        format!(
+            "resource \"fake_resource\" \"n\" {{\n  name       = \"n-0\"\n  replace_on = \"{version}\"\n  latency_ms = {latency}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n"
+        )
+    };
+    let apply = |work: &Path| {
+        Command::new(strata())
+            .args(["apply", "-auto-approve", "-lock=false"])
+            .current_dir(work)
+            .env("STRATA_FAKE_STORE", &store)
+            .output()
+            .unwrap()
+    };
+    std::fs::write(work.join("main.tf"), config("one", 2000)).unwrap();
+    let output = apply(&work);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let old = remote_ids(&store);
+    assert_eq!(old.len(), 1);
+
+    std::fs::write(work.join("main.tf"), config("two", 0)).unwrap();
+    let mut child = Command::new(strata())
+        .args(["apply", "-auto-approve", "-lock=false"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", &store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while remote_ids(&store).len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replacement was never created"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The old object's destroy takes 2 s; kill well inside it.
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    assert!(
+        !child.wait().unwrap().success(),
+        "the apply finished before it was killed; the test proves nothing"
+    );
+    let remote = remote_ids(&store);
+    assert_eq!(remote.len(), 2, "both objects exist at the kill");
+    assert_eq!(
+        recorded_ids(&work),
+        remote,
+        "the state must record both objects"
+    );
+
+    let output = Command::new(strata())
+        .args(["plan", "-lock=false", "-no-color"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", &store)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("# fake_resource.n (deposed object ")
+            && stdout.contains(") will be destroyed")
+            && stdout.contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{stdout}"
+    );
+
+    let output = apply(&work);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let remote = remote_ids(&store);
+    assert_eq!(remote.len(), 1);
+    assert!(
+        remote.is_disjoint(&old),
+        "the old object is gone, its successor stays"
+    );
+    assert_eq!(recorded_ids(&work), remote);
+}

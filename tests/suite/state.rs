@@ -144,6 +144,39 @@ fn sensitive_values_are_marked_on_read() {
     assert!(state.outputs["db_password"].value.contains_sensitive());
 }
 
+/// A state Terraform 1.15 wrote when an apply was interrupted in the middle of two
+/// create_before_destroy replacements (`deposed-terraform-1.15.tfstate`: the new objects are
+/// tainted, the old ones deposed): the deposed objects are kept and written back as Terraform
+/// wrote them. The one difference is `"each": "list"`, which Terraform leaves out of a state
+/// written by an interrupted run and writes after a complete one, and Strata always writes.
+#[test]
+fn deposed_objects_round_trip() {
+    let name = "deposed-terraform-1.15.tfstate";
+    let text = fixture(name);
+    let state = read_state(&text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let deposed: Vec<String> = state
+        .deposed
+        .iter()
+        .flat_map(|(address, objects)| objects.keys().map(move |key| format!("{address} {key}")))
+        .collect();
+    assert_eq!(
+        deposed,
+        [
+            "terraform_data.a[0] 80da61fa",
+            "terraform_data.a[1] 9eb91e65"
+        ]
+    );
+    assert_eq!(state.resources.len(), 2);
+    assert!(state
+        .resources
+        .values()
+        .all(|object| object.status == ObjectStatus::Tainted));
+    let written = write_state(&state).expect("write");
+    let without_each = written.replacen("      \"each\": \"list\",\n", "", 1);
+    pretty_assertions::assert_eq!(without_each, text);
+    assert_ne!(without_each, written, "Strata writes the each mode");
+}
+
 #[test]
 fn malformed_state_files_are_rejected_with_the_file_name() {
     for (name, expected) in [
