@@ -2,7 +2,9 @@
 //! with attribute-level diffs, the summary line and the output changes.
 
 use super::schemas::Schemas;
-use super::values::{key_text, render_attribute_signed, render_value, render_value_signed};
+use super::values::{
+    json_document, key_text, render_attribute_signed, render_value, render_value_signed,
+};
 use super::Style;
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::providers::{Block, Nesting};
@@ -628,7 +630,20 @@ fn update_lines(
     lines: &mut Vec<String>,
 ) {
     let pad = " ".repeat(indent);
-    if let Some(diff) = text_diff(b, a, indent, style) {
+    let documents = match (b, a) {
+        (Value::String(old), Value::String(new)) => json_document(old).zip(json_document(new)),
+        _ => None,
+    };
+    if let Some((old, new)) = documents.filter(|(old, new)| !same(old, new)) {
+        // Two JSON documents: diffed by structure, as Terraform shows a changed policy.
+        let update = sign(style, Action::Update);
+        lines.push(format!("{pad}{update} {name} = jsonencode("));
+        lines.push(format!(
+            "{pad}    {update} {}",
+            structural_diff(&old, &new, indent + 4, style)
+        ));
+        lines.push(format!("{pad}  ){forces}"));
+    } else if let Some(diff) = text_diff(b, a, indent, style) {
         lines.push(format!(
             "{pad}{} {name} = {}{forces}",
             sign(style, Action::Update),
@@ -673,6 +688,148 @@ fn update_lines(
             render_value(a, indent)
         ));
     }
+}
+
+/// The structural diff of two values of a JSON document whose line has its sign at column
+/// `indent`: changed object entries and array elements signed, unchanged ones counted. Array
+/// elements pair up by their longest common subsequence, objects between them as updates.
+fn structural_diff(before: &Value, after: &Value, indent: usize, style: Style) -> String {
+    let child = " ".repeat(indent + 4);
+    let note_pad = " ".repeat(indent + 6);
+    let (create, delete, update) = (
+        sign(style, Action::Create),
+        sign(style, Action::Delete),
+        sign(style, Action::Update),
+    );
+    match (before.unmarked(), after.unmarked()) {
+        (Value::Object(old), Value::Object(new)) => {
+            let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+            let width = keys
+                .iter()
+                .map(|k| key_text(k, false).len())
+                .max()
+                .unwrap_or(0);
+            let mut out = String::from("{\n");
+            let mut hidden = 0;
+            for key in keys {
+                let name = format!("{:<width$}", key_text(key, false));
+                match (old.get(key), new.get(key)) {
+                    (Some(x), Some(y)) if same(x, y) => hidden += 1,
+                    (Some(x), Some(y)) => out.push_str(&format!(
+                        "{child}{update} {name} = {}\n",
+                        structural_diff(x, y, indent + 4, style)
+                    )),
+                    (None, Some(y)) => out.push_str(&format!(
+                        "{child}{create} {name} = {}\n",
+                        render_value_signed(y, indent + 4, &create)
+                    )),
+                    (Some(x), None) => out.push_str(&format!(
+                        "{child}{delete} {name} = {} -> null\n",
+                        render_value_signed(x, indent + 4, &delete)
+                    )),
+                    (None, None) => {}
+                }
+            }
+            if hidden > 0 {
+                out.push_str(&format!(
+                    "{note_pad}{}\n",
+                    style.dim(&unchanged_note(hidden, "attribute"))
+                ));
+            }
+            out.push_str(&format!("{}}}", " ".repeat(indent + 2)));
+            out
+        }
+        (Value::Tuple(old) | Value::List(old), Value::Tuple(new) | Value::List(new)) => {
+            let mut out = String::from("[\n");
+            let mut hidden = 0;
+            for pair in pair_lcs(old, new) {
+                match pair {
+                    (Some(i), Some(j)) if same(&old[i], &new[j]) => hidden += 1,
+                    (Some(i), Some(j)) => out.push_str(&format!(
+                        "{child}{update} {},\n",
+                        structural_diff(&old[i], &new[j], indent + 4, style)
+                    )),
+                    (None, Some(j)) => out.push_str(&format!(
+                        "{child}{create} {},\n",
+                        render_value_signed(&new[j], indent + 4, &create)
+                    )),
+                    (Some(i), None) => out.push_str(&format!(
+                        "{child}{delete} {},\n",
+                        render_value_signed(&old[i], indent + 4, &delete)
+                    )),
+                    (None, None) => {}
+                }
+            }
+            if hidden > 0 {
+                out.push_str(&format!(
+                    "{note_pad}{}\n",
+                    style.dim(&unchanged_note(hidden, "element"))
+                ));
+            }
+            out.push_str(&format!("{}]", " ".repeat(indent + 2)));
+            out
+        }
+        _ => format!(
+            "{} -> {}",
+            render_value(before, indent),
+            render_value(after, indent)
+        ),
+    }
+}
+
+/// Pairs two sequences as Terraform pairs the elements of a list: elements of their longest
+/// common subsequence are unchanged; between two of those, objects before and after pair up as
+/// updates, other elements are removed and added.
+fn pair_lcs(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let (n, m) = (before.len(), after.len());
+    let mut table = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[i][j] = if same(&before[i], &after[j]) {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let mut common = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n && j < m {
+        if same(&before[i], &after[j]) {
+            common.push((i, j));
+            i += 1;
+            j += 1;
+        } else if table[i + 1][j] >= table[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    common.push((n, m));
+    let object = |v: &Value| matches!(v.unmarked(), Value::Object(_) | Value::Map(_));
+    let mut pairs = Vec::new();
+    let (mut b, mut a) = (0, 0);
+    for (next_b, next_a) in common {
+        while b < next_b {
+            if a < next_a && object(&before[b]) && object(&after[a]) {
+                pairs.push((Some(b), Some(a)));
+                a += 1;
+            } else {
+                pairs.push((Some(b), None));
+            }
+            b += 1;
+        }
+        while a < next_a {
+            pairs.push((None, Some(a)));
+            a += 1;
+        }
+        if next_b < n {
+            pairs.push((Some(next_b), Some(next_a)));
+            b += 1;
+            a += 1;
+        }
+    }
+    pairs
 }
 
 /// Both known, not sensitive, and the same kind of collection: diffed element by element.
@@ -1259,6 +1416,52 @@ mod tests {
             Some(&schema),
         );
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn json_documents_diff_by_structure() {
+        let policy = |service: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{{"Service":"{service}"}}}}]}}"#
+            )
+        };
+        let schema = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("policy", Attribute::required(Type::String));
+        let before = Value::object([
+            ("id", Value::from("role")),
+            ("policy", Value::from(policy("eks.amazonaws.com"))),
+        ]);
+        let after = with(&before, "policy", Value::from(policy("ec2.amazonaws.com")));
+        let text = render_change(
+            &change(Action::Update, Some(before), Some(after), Vec::new()),
+            Style { color: false },
+            Some(&schema),
+        );
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn sequences_pair_objects_between_common_elements() {
+        let objects = |names: &[&str]| -> Vec<Value> {
+            names
+                .iter()
+                .map(|n| Value::object([("name", Value::from(*n))]))
+                .collect()
+        };
+        assert_eq!(
+            pair_lcs(&objects(&["a", "b", "c"]), &objects(&["a", "x", "c", "d"])),
+            vec![
+                (Some(0), Some(0)),
+                (Some(1), Some(1)),
+                (Some(2), Some(2)),
+                (None, Some(3))
+            ]
+        );
+        assert_eq!(
+            pair_lcs(&strings(&["a", "b"]), &strings(&["a", "x"])),
+            vec![(Some(0), Some(0)), (Some(1), None), (None, Some(1))]
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn render_attribute_signed(value: &Value, indent: usize, sign: &str) -> Stri
 }
 
 /// The structure of a JSON object or array held in a string.
-fn json_document(text: &str) -> Option<Value> {
+pub(super) fn json_document(text: &str) -> Option<Value> {
     let trimmed = text.trim_start();
     if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
         return None;
