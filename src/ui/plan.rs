@@ -396,9 +396,14 @@ impl BlockRenderer<'_> {
             let mut started = false;
             let absent = |v: &Value| v.is_null() || v.as_seq().is_some_and(<[Value]>::is_empty);
             if a.is_unknown() {
-                // The provider decides the whole block during apply; the sign is the enclosing
-                // block's, as Terraform has it. What is there now is then shown going away.
-                let symbol = sign(style, mode.action());
+                // The provider decides the whole block during apply; the sign of a list or set
+                // is the enclosing block's, as Terraform has it. What is there now is then shown
+                // going away.
+                let symbol = match (nested.nesting, mode) {
+                    // A single block is its own value: created when there was none.
+                    (Nesting::Single, Mode::Diff) if b.is_null() => sign(style, Action::Create),
+                    _ => sign(style, mode.action()),
+                };
                 open_group(&mut started, !attributes.is_empty(), lines);
                 lines.push(format!(
                     "{pad}{symbol} {name} (known after apply){}",
