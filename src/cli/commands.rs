@@ -511,16 +511,17 @@ pub async fn plan(
         make_plan(context, args, mode, "OperationTypePlan").await?;
     release(lock).await;
     let plan = &outcome.plan;
+    let schemas = ui::Schemas::from_registry(&Registry::builtin());
     if args.json {
         println!(
             "{}",
             serde_json::to_string(&crate::plan::json::plan_json(plan, &outcome.refreshed))?
         );
     } else {
-        print!("{}", ui::render_plan(plan, context.style));
+        print!("{}", ui::render_plan(plan, context.style, &schemas));
     }
     if let Some(path) = markdown {
-        std::fs::write(path, ui::render_markdown_summary(plan))
+        std::fs::write(path, ui::render_markdown_summary(plan, &schemas))
             .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
     }
     if let Some(path) = out {
@@ -581,7 +582,14 @@ pub async fn apply(
     let (engine, sources, backend, workspace, lock, outcome, state) =
         make_plan(context, args, mode, operation).await?;
     let plan = outcome.plan.clone();
-    print!("{}", ui::render_plan(&plan, context.style));
+    print!(
+        "{}",
+        ui::render_plan(
+            &plan,
+            context.style,
+            &ui::Schemas::from_registry(&Registry::builtin())
+        )
+    );
     if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly {
         release(lock).await;
         return Ok(0);
@@ -744,7 +752,14 @@ pub async fn show(context: &Context, json: bool, path: Option<&Path>) -> anyhow:
                 serde_json::to_string(&crate::plan::json::plan_json(&file.plan, &prior))?
             );
         } else {
-            print!("{}", ui::render_plan(&file.plan, context.style));
+            print!(
+                "{}",
+                ui::render_plan(
+                    &file.plan,
+                    context.style,
+                    &ui::Schemas::from_registry(&Registry::builtin())
+                )
+            );
         }
         return Ok(0);
     }

@@ -2,11 +2,12 @@
 //! the full plan in a collapsed block.
 
 use super::plan::render_plan;
+use super::schemas::Schemas;
 use super::Style;
 use crate::plan::{Action, Plan};
 
 /// The summary as Markdown.
-pub fn render_markdown_summary(plan: &Plan) -> String {
+pub fn render_markdown_summary(plan: &Plan, schemas: &Schemas) -> String {
     let (add, change, destroy) = plan.counts();
     let mut out = format!("### Strata plan: `{}`\n\n", plan.workspace);
     if !plan.has_changes() {
@@ -40,7 +41,7 @@ pub fn render_markdown_summary(plan: &Plan) -> String {
         ));
     }
     out.push_str("\n<details><summary>Full plan</summary>\n\n```\n");
-    out.push_str(render_plan(plan, Style { color: false }).trim());
+    out.push_str(render_plan(plan, Style { color: false }, schemas).trim());
     out.push_str("\n```\n\n</details>\n");
     out
 }

@@ -1,15 +1,19 @@
 //! Everything Strata prints: plans, apply progress, outputs, diagnostics, in colour on a terminal
 //! and plain otherwise. Rendering functions return strings; [`Printer`] decides where they go.
+//! Plans render as Terraform prints them, nested blocks as blocks: the caller passes the
+//! providers' schemas ([`Schemas`]).
 //!
 //! Architecture invariant: only this module (and the CLI's top level) writes to the terminal,
 //! and nothing here prints a sensitive value: they render as `(sensitive value)`.
 
 mod markdown;
 mod plan;
+mod schemas;
 mod values;
 
 pub use markdown::render_markdown_summary;
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};
+pub use schemas::Schemas;
 pub use values::{render_plain, render_value};
 
 use crate::engine::{Event, Events};

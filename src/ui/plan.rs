@@ -1,11 +1,15 @@
 //! The human-readable plan, as Terraform prints it: a legend, one block per changing instance
 //! with attribute-level diffs, the summary line and the output changes.
 
-use super::values::{key_text, render_value, render_value_signed};
+use super::schemas::Schemas;
+use super::values::{
+    json_document, key_text, render_attribute_signed, render_value, render_value_signed,
+};
 use super::Style;
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
+use crate::providers::{Block, Nesting};
 use crate::state::OutputValue;
-use crate::value::{AttrPath, PathStep, Value};
+use crate::value::{AttrPath, PathStep, Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -83,8 +87,9 @@ fn resource_line(change: &ResourceChange) -> String {
     format!("{kind} \"{}\" \"{}\"", resource.type_name, resource.name)
 }
 
-/// Renders one instance's change block.
-pub fn render_change(change: &ResourceChange, style: Style) -> String {
+/// Renders one instance's change block. With the resource type's schema, nested blocks render
+/// as `name { ... }` sections after the attributes; without it, as attribute values.
+pub fn render_change(change: &ResourceChange, style: Style, schema: Option<&Block>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "  {}", style.bold(&header(change)));
     let symbol = change.action.symbol();
@@ -99,7 +104,6 @@ pub fn render_change(change: &ResourceChange, style: Style) -> String {
     );
     let replace_paths: BTreeSet<AttrPath> = change.requires_replace.iter().cloned().collect();
     let mut lines = Vec::new();
-    let mut hidden = 0;
     let empty = Value::Object(BTreeMap::new());
     let before = change.before.as_ref().unwrap_or(&empty);
     // A forgotten object is shown as it is: nothing about it changes.
@@ -107,6 +111,33 @@ pub fn render_change(change: &ResourceChange, style: Style) -> String {
         Action::Forget => before,
         _ => change.after.as_ref().unwrap_or(&empty),
     };
+    if let Some(schema) = schema {
+        let mode = match change.action {
+            Action::Create | Action::Read => Mode::Create,
+            Action::Delete => Mode::Delete,
+            _ => Mode::Diff,
+        };
+        let renderer = BlockRenderer {
+            style,
+            replace: &replace_paths,
+        };
+        renderer.body(
+            before,
+            after,
+            schema,
+            mode,
+            false,
+            &mut Vec::new(),
+            6,
+            &mut lines,
+        );
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "    }}");
+        return out;
+    }
+    let mut hidden = 0;
     diff_object(
         before,
         after,
@@ -122,19 +153,375 @@ pub fn render_change(change: &ResourceChange, style: Style) -> String {
         let _ = writeln!(out, "{line}");
     }
     if hidden > 0 {
-        let noun = if hidden == 1 {
-            "attribute"
-        } else {
-            "attributes"
-        };
         let _ = writeln!(
             out,
             "        {}",
-            style.dim(&format!("# ({hidden} unchanged {noun} hidden)"))
+            style.dim(&unchanged_note(hidden, "attribute"))
         );
     }
     let _ = writeln!(out, "    }}");
     out
+}
+
+/// `# (3 unchanged attributes hidden)`.
+fn unchanged_note(count: usize, noun: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("# ({count} unchanged {noun}{plural} hidden)")
+}
+
+/// How a block renders: wholly created, wholly destroyed, or as the difference of two values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Delete,
+    Diff,
+}
+
+impl Mode {
+    fn action(self) -> Action {
+        match self {
+            Mode::Create => Action::Create,
+            Mode::Delete => Action::Delete,
+            Mode::Diff => Action::Update,
+        }
+    }
+}
+
+/// Attributes Terraform shows even when unchanged, so an update still says which object it is.
+const IMPORTANT_ATTRIBUTES: [&str; 3] = ["id", "name", "tags"];
+
+/// Renders a block's body from its schema, as Terraform's block renderer does: the attributes
+/// (sorted, aligned, unchanged ones counted), then each nested block type in name order, each
+/// group after a blank line, every element of a list or set as its own `name { ... }` section.
+struct BlockRenderer<'a> {
+    style: Style,
+    replace: &'a BTreeSet<AttrPath>,
+}
+
+/// Two values the same, sensitivity included.
+fn same(before: &Value, after: &Value) -> bool {
+    before.equals(after) == Some(true) && before.contains_sensitive() == after.contains_sensitive()
+}
+
+/// Empty strings count as null inside blocks of a legacy schema, as in Terraform: the legacy
+/// provider SDK cannot tell the two apart and returns either.
+fn blank_to_null(value: Option<&Value>, modern: bool) -> Value {
+    match value {
+        None => Value::Null,
+        Some(v) if !modern && v.unmarked().as_str() == Some("") => Value::Null,
+        Some(v) => v.clone(),
+    }
+}
+
+/// Whether a block uses types the legacy provider SDK could not express (dynamic, object or
+/// tuple attributes, collections of non-primitive collections): Terraform then takes its empty
+/// strings at their word.
+fn modern_schema(block: &Block) -> bool {
+    fn dynamic(ty: &Type) -> bool {
+        match ty {
+            Type::Any => true,
+            Type::List(e) | Type::Set(e) | Type::Map(e) => dynamic(e),
+            Type::Tuple(items) => items.iter().any(dynamic),
+            Type::Object(object) => object.attributes.values().any(dynamic),
+            _ => false,
+        }
+    }
+    let primitive = |ty: &Type| matches!(ty, Type::Bool | Type::Number | Type::String);
+    block
+        .attributes
+        .values()
+        .any(|attribute| match &attribute.ty {
+            ty if dynamic(ty) => true,
+            Type::Tuple(_) | Type::Object(_) => true,
+            Type::List(e) | Type::Set(e) | Type::Map(e) => match e.as_ref() {
+                Type::List(inner) | Type::Set(inner) | Type::Map(inner) => !primitive(inner),
+                _ => false,
+            },
+            _ => false,
+        })
+}
+
+/// A value of an attribute the schema declares sensitive, marked so it renders hidden.
+fn mark_if(value: Value, sensitive: bool) -> Value {
+    if sensitive && !value.is_null() && !matches!(value, Value::Sensitive(_)) {
+        value.mark_sensitive()
+    } else {
+        value
+    }
+}
+
+/// Pairs the elements of two lists of blocks as Terraform does: by position.
+fn pair_list(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    (0..before.len().max(after.len()))
+        .map(|i| {
+            (
+                (i < before.len()).then_some(i),
+                (i < after.len()).then_some(i),
+            )
+        })
+        .collect()
+}
+
+/// Pairs the elements of two sets: equal elements are unchanged, the other before elements are
+/// deletions (in order), the other after elements creations.
+fn pair_set(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let mut matched = vec![false; after.len()];
+    let mut pairs = Vec::new();
+    for (i, x) in before.iter().enumerate() {
+        let found = (0..after.len()).find(|&j| !matched[j] && same(x, &after[j]));
+        if let Some(j) = found {
+            matched[j] = true;
+        }
+        pairs.push((Some(i), found));
+    }
+    for (j, taken) in matched.iter().enumerate() {
+        if !taken {
+            pairs.push((None, Some(j)));
+        }
+    }
+    pairs
+}
+
+/// A blank line before the first shown block of a group, when the body has attributes.
+fn open_group(started: &mut bool, has_attributes: bool, lines: &mut Vec<String>) {
+    if !*started && has_attributes {
+        lines.push(String::new());
+    }
+    *started = true;
+}
+
+impl BlockRenderer<'_> {
+    fn forces(&self, path: &[PathStep]) -> bool {
+        self.replace.contains(&AttrPath(path.to_vec()))
+    }
+
+    fn forces_note(&self, forces: bool) -> String {
+        if forces {
+            self.style.red(" # forces replacement")
+        } else {
+            String::new()
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn body(
+        &self,
+        before: &Value,
+        after: &Value,
+        schema: &Block,
+        mode: Mode,
+        modern: bool,
+        path: &mut Vec<PathStep>,
+        indent: usize,
+        lines: &mut Vec<String>,
+    ) {
+        let style = self.style;
+        let modern = modern || modern_schema(schema);
+        let empty = BTreeMap::new();
+        let before_entries = before.as_entries().unwrap_or(&empty);
+        let after_entries = after.as_entries().unwrap_or(&empty);
+        let keys: BTreeSet<&String> = before_entries
+            .keys()
+            .chain(after_entries.keys())
+            .filter(|k| !schema.blocks.contains_key(*k))
+            .collect();
+        let attributes: Vec<(&String, Value, Value)> = keys
+            .into_iter()
+            .filter_map(|key| {
+                let sensitive = schema.attributes.get(key).is_some_and(|a| a.sensitive);
+                let b = mark_if(blank_to_null(before_entries.get(key), modern), sensitive);
+                let a = mark_if(blank_to_null(after_entries.get(key), modern), sensitive);
+                (!(b.is_null() && a.is_null())).then_some((key, b, a))
+            })
+            .collect();
+        let width = attributes
+            .iter()
+            .map(|(k, _, _)| key_text(k, false).len())
+            .max()
+            .unwrap_or(0);
+        let pad = " ".repeat(indent);
+        let mut hidden = 0;
+        for (key, b, a) in &attributes {
+            path.push(PathStep::Attr((*key).clone()));
+            let forces = self.forces_note(mode == Mode::Diff && self.forces(path));
+            let name = format!("{:<width$}", key_text(key, false));
+            let create = sign(style, Action::Create);
+            let delete = sign(style, Action::Delete);
+            let update = sign(style, Action::Update);
+            if mode == Mode::Create || (mode == Mode::Diff && b.is_null()) {
+                lines.push(format!(
+                    "{pad}{create} {name} = {}{forces}",
+                    render_attribute_signed(a, indent, &create)
+                ));
+            } else if mode == Mode::Delete || a.is_null() {
+                lines.push(format!(
+                    "{pad}{delete} {name} = {} -> null{forces}",
+                    render_attribute_signed(b, indent, &delete)
+                ));
+            } else if same(b, a) {
+                if IMPORTANT_ATTRIBUTES.contains(&key.as_str()) {
+                    lines.push(format!(
+                        "{pad}  {name} = {}",
+                        render_value_signed(a, indent, " ")
+                    ));
+                } else {
+                    hidden += 1;
+                }
+            } else if matches!(b, Value::Sensitive(_)) || matches!(a, Value::Sensitive(_)) {
+                lines.push(format!("{pad}{update} {name} = (sensitive value){forces}"));
+            } else {
+                update_lines(b, a, &name, path, indent, &forces, style, lines);
+            }
+            path.pop();
+        }
+        if hidden > 0 {
+            lines.push(format!(
+                "{pad}  {}",
+                style.dim(&unchanged_note(hidden, "attribute"))
+            ));
+        }
+        let mut unchanged_blocks = 0;
+        for (name, nested) in &schema.blocks {
+            let null = Value::Null;
+            let b = match mode {
+                Mode::Create => &null,
+                _ => before_entries.get(name).unwrap_or(&null),
+            };
+            let a = match mode {
+                Mode::Delete => &null,
+                _ => after_entries.get(name).unwrap_or(&null),
+            };
+            path.push(PathStep::Attr(name.clone()));
+            let block_forces = mode == Mode::Diff && self.forces(path);
+            let mut started = false;
+            let absent = |v: &Value| v.is_null() || v.as_seq().is_some_and(<[Value]>::is_empty);
+            if a.is_unknown() {
+                // The provider decides the whole block during apply; the sign of a list or set
+                // is the enclosing block's, as Terraform has it. What is there now is then shown
+                // going away.
+                let symbol = match (nested.nesting, mode) {
+                    // A single block is its own value: created when there was none.
+                    (Nesting::Single, Mode::Diff) if b.is_null() => sign(style, Action::Create),
+                    _ => sign(style, mode.action()),
+                };
+                open_group(&mut started, !attributes.is_empty(), lines);
+                lines.push(format!(
+                    "{pad}{symbol} {name} (known after apply){}",
+                    self.forces_note(block_forces)
+                ));
+            }
+            let sensitive = matches!(b, Value::Sensitive(_)) || matches!(a, Value::Sensitive(_));
+            if sensitive && !a.is_unknown() {
+                let action = match mode {
+                    Mode::Diff if absent(b) => Action::Create,
+                    Mode::Diff if absent(a) => Action::Delete,
+                    Mode::Diff if same(b, a) => Action::NoOp,
+                    other => other.action(),
+                };
+                if action == Action::NoOp {
+                    unchanged_blocks += 1;
+                } else if !(absent(b) && absent(a)) {
+                    open_group(&mut started, !attributes.is_empty(), lines);
+                    lines.push(format!(
+                        "{pad}{} {name} {{{}",
+                        sign(style, action),
+                        self.forces_note(block_forces)
+                    ));
+                    lines.push(format!(
+                        "{pad}    {}",
+                        style.dim("# At least one attribute in this block is (or was) sensitive,")
+                    ));
+                    lines.push(format!(
+                        "{pad}    {}",
+                        style.dim("# so its contents will not be displayed.")
+                    ));
+                    lines.push(format!("{pad}  }}"));
+                }
+                path.pop();
+                continue;
+            }
+            let single = |v: &Value| -> Vec<Value> {
+                if v.is_null() || v.is_unknown() {
+                    Vec::new()
+                } else {
+                    vec![v.clone()]
+                }
+            };
+            let (before_items, after_items, indexed) = match nested.nesting {
+                Nesting::Single => (single(b), single(a), false),
+                Nesting::List | Nesting::Set => (
+                    b.as_seq()
+                        .map(<[Value]>::to_vec)
+                        .unwrap_or_else(|| single(b)),
+                    a.as_seq()
+                        .map(<[Value]>::to_vec)
+                        .unwrap_or_else(|| single(a)),
+                    true,
+                ),
+            };
+            let pairs = match (mode, nested.nesting) {
+                (Mode::Create, _) => (0..after_items.len()).map(|j| (None, Some(j))).collect(),
+                (Mode::Delete, _) => (0..before_items.len()).map(|i| (Some(i), None)).collect(),
+                (_, Nesting::Set) => pair_set(&before_items, &after_items),
+                _ => pair_list(&before_items, &after_items),
+            };
+            for (i, j) in pairs {
+                let x = i.map(|i| &before_items[i]);
+                let y = j.map(|j| &after_items[j]);
+                let (action, element_mode) = match (x, y) {
+                    (None, Some(_)) => (Action::Create, Mode::Create),
+                    (Some(_), None) => (Action::Delete, Mode::Delete),
+                    (Some(x), Some(y)) if same(x, y) => (Action::NoOp, Mode::Diff),
+                    _ => (Action::Update, Mode::Diff),
+                };
+                if action == Action::NoOp {
+                    unchanged_blocks += 1;
+                    continue;
+                }
+                open_group(&mut started, !attributes.is_empty(), lines);
+                if indexed {
+                    let index = j.or(i).unwrap_or(0);
+                    path.push(PathStep::Index(i64::try_from(index).unwrap_or(i64::MAX)));
+                }
+                let forces =
+                    self.forces_note(block_forces || (mode == Mode::Diff && self.forces(path)));
+                let symbol = sign(style, action);
+                if y.is_some_and(Value::is_unknown) {
+                    lines.push(format!("{pad}{symbol} {name} (known after apply){forces}"));
+                } else {
+                    let mut inner = Vec::new();
+                    self.body(
+                        x.unwrap_or(&null),
+                        y.unwrap_or(&null),
+                        &nested.block,
+                        element_mode,
+                        modern,
+                        path,
+                        indent + 4,
+                        &mut inner,
+                    );
+                    if inner.is_empty() {
+                        lines.push(format!("{pad}{symbol} {name} {{}}{forces}"));
+                    } else {
+                        lines.push(format!("{pad}{symbol} {name} {{{forces}"));
+                        lines.extend(inner);
+                        lines.push(format!("{pad}  }}"));
+                    }
+                }
+                if indexed {
+                    path.pop();
+                }
+            }
+            path.pop();
+        }
+        if unchanged_blocks > 0 {
+            lines.push(String::new());
+            lines.push(format!(
+                "{pad}  {}",
+                style.dim(&unchanged_note(unchanged_blocks, "block"))
+            ));
+        }
+    }
 }
 
 fn sign(style: Style, action: Action) -> String {
@@ -196,13 +583,13 @@ fn diff_object(
                 lines.push(format!(
                     "{pad}{} {name} = {}",
                     sign(style, Action::Create),
-                    render_value_signed(a, indent, &sign(style, Action::Create))
+                    render_attribute_signed(a, indent, &sign(style, Action::Create))
                 ))
             }
             Action::Delete => lines.push(format!(
                 "{pad}{} {name} = {} -> null",
                 sign(style, Action::Delete),
-                render_value_signed(b, indent, &sign(style, Action::Delete))
+                render_attribute_signed(b, indent, &sign(style, Action::Delete))
             )),
             _ => {
                 let same =
@@ -225,48 +612,229 @@ fn diff_object(
                         sign(style, Action::Delete),
                         render_value(b, indent)
                     ));
-                } else if let Some(diff) = text_diff(b, a, indent, style) {
-                    lines.push(format!(
-                        "{pad}{} {name} = {}{forces}",
-                        sign(style, Action::Update),
-                        diff
-                    ));
-                } else if nested_diffable(b, a) {
-                    let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_))
-                    {
-                        ("{", "}")
-                    } else {
-                        ("[", "]")
-                    };
-                    lines.push(format!(
-                        "{pad}{} {name} = {open}{forces}",
-                        sign(style, Action::Update)
-                    ));
-                    let mut inner_hidden = 0;
-                    if open == "{" {
-                        diff_entries(b, a, path, indent + 4, style, lines, &mut inner_hidden);
-                    } else {
-                        diff_sequence(b, a, indent + 4, style, lines, &mut inner_hidden);
-                    }
-                    if inner_hidden > 0 {
-                        lines.push(format!(
-                            "{pad}      {}",
-                            style.dim(&format!("# ({inner_hidden} unchanged elements hidden)"))
-                        ));
-                    }
-                    lines.push(format!("{pad}    {close}"));
                 } else {
-                    lines.push(format!(
-                        "{pad}{} {name} = {} -> {}{forces}",
-                        sign(style, Action::Update),
-                        render_value(b, indent),
-                        render_value(a, indent)
-                    ));
+                    update_lines(b, a, &name, path, indent, &forces, style, lines);
                 }
             }
         }
         path.pop();
     }
+}
+
+/// The lines of one attribute changed in place: a line diff of text, an element diff of
+/// collections, or `before -> after`.
+#[allow(clippy::too_many_arguments)]
+fn update_lines(
+    b: &Value,
+    a: &Value,
+    name: &str,
+    path: &mut Vec<PathStep>,
+    indent: usize,
+    forces: &str,
+    style: Style,
+    lines: &mut Vec<String>,
+) {
+    let pad = " ".repeat(indent);
+    let documents = match (b, a) {
+        (Value::String(old), Value::String(new)) => json_document(old).zip(json_document(new)),
+        _ => None,
+    };
+    if let Some((old, new)) = documents.filter(|(old, new)| !same(old, new)) {
+        // Two JSON documents: diffed by structure, as Terraform shows a changed policy.
+        let update = sign(style, Action::Update);
+        lines.push(format!("{pad}{update} {name} = jsonencode("));
+        lines.push(format!(
+            "{pad}    {update} {}",
+            structural_diff(&old, &new, indent + 4, style)
+        ));
+        lines.push(format!("{pad}  ){forces}"));
+    } else if let Some(diff) = text_diff(b, a, indent, style) {
+        lines.push(format!(
+            "{pad}{} {name} = {}{forces}",
+            sign(style, Action::Update),
+            diff
+        ));
+    } else if nested_diffable(b, a) {
+        let (open, close) = if matches!(a.unmarked(), Value::Map(_) | Value::Object(_)) {
+            ("{", "}")
+        } else {
+            ("[", "]")
+        };
+        lines.push(format!(
+            "{pad}{} {name} = {open}{forces}",
+            sign(style, Action::Update)
+        ));
+        let mut inner_hidden = 0;
+        if open == "{" {
+            diff_entries(b, a, path, indent + 4, style, lines, &mut inner_hidden);
+        } else {
+            diff_sequence(b, a, indent + 4, style, lines, &mut inner_hidden);
+        }
+        if inner_hidden > 0 {
+            lines.push(format!(
+                "{pad}      {}",
+                style.dim(&unchanged_note(inner_hidden, "element"))
+            ));
+        }
+        lines.push(format!("{pad}  {close}"));
+    } else if a.is_unknown() {
+        // What is known now goes away, as Terraform shows it: the old value signed `-`.
+        lines.push(format!(
+            "{pad}{} {name} = {} -> {}{forces}",
+            sign(style, Action::Update),
+            render_attribute_signed(b, indent, &sign(style, Action::Delete)),
+            render_value(a, indent)
+        ));
+    } else {
+        lines.push(format!(
+            "{pad}{} {name} = {} -> {}{forces}",
+            sign(style, Action::Update),
+            render_value(b, indent),
+            render_value(a, indent)
+        ));
+    }
+}
+
+/// The structural diff of two values of a JSON document whose line has its sign at column
+/// `indent`: changed object entries and array elements signed, unchanged ones counted. Array
+/// elements pair up by their longest common subsequence, objects between them as updates.
+fn structural_diff(before: &Value, after: &Value, indent: usize, style: Style) -> String {
+    let child = " ".repeat(indent + 4);
+    let note_pad = " ".repeat(indent + 6);
+    let (create, delete, update) = (
+        sign(style, Action::Create),
+        sign(style, Action::Delete),
+        sign(style, Action::Update),
+    );
+    match (before.unmarked(), after.unmarked()) {
+        (Value::Object(old), Value::Object(new)) => {
+            let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+            let width = keys
+                .iter()
+                .map(|k| key_text(k, false).len())
+                .max()
+                .unwrap_or(0);
+            let mut out = String::from("{\n");
+            let mut hidden = 0;
+            for key in keys {
+                let name = format!("{:<width$}", key_text(key, false));
+                match (old.get(key), new.get(key)) {
+                    (Some(x), Some(y)) if same(x, y) => hidden += 1,
+                    (Some(x), Some(y)) => out.push_str(&format!(
+                        "{child}{update} {name} = {}\n",
+                        structural_diff(x, y, indent + 4, style)
+                    )),
+                    (None, Some(y)) => out.push_str(&format!(
+                        "{child}{create} {name} = {}\n",
+                        render_value_signed(y, indent + 4, &create)
+                    )),
+                    (Some(x), None) => out.push_str(&format!(
+                        "{child}{delete} {name} = {} -> null\n",
+                        render_value_signed(x, indent + 4, &delete)
+                    )),
+                    (None, None) => {}
+                }
+            }
+            if hidden > 0 {
+                out.push_str(&format!(
+                    "{note_pad}{}\n",
+                    style.dim(&unchanged_note(hidden, "attribute"))
+                ));
+            }
+            out.push_str(&format!("{}}}", " ".repeat(indent + 2)));
+            out
+        }
+        (Value::Tuple(old) | Value::List(old), Value::Tuple(new) | Value::List(new)) => {
+            let mut out = String::from("[\n");
+            let mut hidden = 0;
+            for pair in pair_lcs(old, new) {
+                match pair {
+                    (Some(i), Some(j)) if same(&old[i], &new[j]) => hidden += 1,
+                    (Some(i), Some(j)) => out.push_str(&format!(
+                        "{child}{update} {},\n",
+                        structural_diff(&old[i], &new[j], indent + 4, style)
+                    )),
+                    (None, Some(j)) => out.push_str(&format!(
+                        "{child}{create} {},\n",
+                        render_value_signed(&new[j], indent + 4, &create)
+                    )),
+                    (Some(i), None) => out.push_str(&format!(
+                        "{child}{delete} {},\n",
+                        render_value_signed(&old[i], indent + 4, &delete)
+                    )),
+                    (None, None) => {}
+                }
+            }
+            if hidden > 0 {
+                out.push_str(&format!(
+                    "{note_pad}{}\n",
+                    style.dim(&unchanged_note(hidden, "element"))
+                ));
+            }
+            out.push_str(&format!("{}]", " ".repeat(indent + 2)));
+            out
+        }
+        _ => format!(
+            "{} -> {}",
+            render_value(before, indent),
+            render_value(after, indent)
+        ),
+    }
+}
+
+/// Pairs two sequences as Terraform pairs the elements of a list: elements of their longest
+/// common subsequence are unchanged; between two of those, objects before and after pair up as
+/// updates, other elements are removed and added.
+fn pair_lcs(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let (n, m) = (before.len(), after.len());
+    let mut table = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[i][j] = if same(&before[i], &after[j]) {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let mut common = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n && j < m {
+        if same(&before[i], &after[j]) {
+            common.push((i, j));
+            i += 1;
+            j += 1;
+        } else if table[i + 1][j] >= table[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    common.push((n, m));
+    let object = |v: &Value| matches!(v.unmarked(), Value::Object(_) | Value::Map(_));
+    let mut pairs = Vec::new();
+    let (mut b, mut a) = (0, 0);
+    for (next_b, next_a) in common {
+        while b < next_b {
+            if a < next_a && object(&before[b]) && object(&after[a]) {
+                pairs.push((Some(b), Some(a)));
+                a += 1;
+            } else {
+                pairs.push((Some(b), None));
+            }
+            b += 1;
+        }
+        while a < next_a {
+            pairs.push((None, Some(a)));
+            a += 1;
+        }
+        if next_b < n {
+            pairs.push((Some(next_b), Some(next_a)));
+            b += 1;
+            a += 1;
+        }
+    }
+    pairs
 }
 
 /// Both known, not sensitive, and the same kind of collection: diffed element by element.
@@ -345,7 +913,7 @@ fn diff_entries(
                     lines.push(format!("{pad}{} {name} = {{", sign(style, Action::Update)));
                     let mut inner = 0;
                     diff_entries(x, y, path, indent + 4, style, lines, &mut inner);
-                    lines.push(format!("{pad}    }}"));
+                    lines.push(format!("{pad}  }}"));
                     path.pop();
                 } else {
                     lines.push(format!(
@@ -387,19 +955,19 @@ fn diff_sequence(
         if a.iter().any(|y| y.equals(x) == Some(true)) {
             *hidden += 1;
         } else {
+            let minus = sign(style, Action::Delete);
             lines.push(format!(
-                "{pad}{} {},",
-                sign(style, Action::Delete),
-                render_value(x, indent)
+                "{pad}{minus} {},",
+                render_value_signed(x, indent, &minus)
             ));
         }
     }
     for y in a {
         if !b.iter().any(|x| x.equals(y) == Some(true)) {
+            let plus = sign(style, Action::Create);
             lines.push(format!(
-                "{pad}{} {},",
-                sign(style, Action::Create),
-                render_value(y, indent)
+                "{pad}{plus} {},",
+                render_value_signed(y, indent, &plus)
             ));
         }
     }
@@ -432,8 +1000,14 @@ fn legend(plan: &Plan, style: Style) -> String {
     out
 }
 
-/// The whole plan as `strata plan` prints it.
-pub fn render_plan(plan: &Plan, style: Style) -> String {
+/// The schema a change renders with.
+fn schema_of<'s>(schemas: &'s Schemas, change: &ResourceChange) -> Option<&'s Block> {
+    let resource = &change.address.resource;
+    schemas.block(resource.mode, &resource.type_name)
+}
+
+/// The whole plan as `strata plan` prints it; `schemas` tell nested blocks from attributes.
+pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
     let mut out = String::new();
     if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || plan.has_resource_changes())
     {
@@ -442,7 +1016,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         for drift in &plan.drift {
             let mut drift = drift.clone();
             let header_change = drift.clone();
-            let text = render_change(&drift, style).replacen(
+            let text = render_change(&drift, style, schema_of(schemas, &drift)).replacen(
                 &header(&header_change),
                 &match drift.action {
                     Action::Delete => format!("# {} has been deleted", drift.address),
@@ -482,7 +1056,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         out.push_str(&legend(plan, style));
         out.push_str("\nStrata will perform the following actions:\n\n");
         for change in &changes {
-            out.push_str(&render_change(change, style));
+            out.push_str(&render_change(change, style, schema_of(schemas, change)));
             out.push('\n');
         }
     }
@@ -577,6 +1151,388 @@ pub fn render_outputs(outputs: &BTreeMap<String, OutputValue>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addrs::ResourceInstance;
+    use crate::providers::{Attribute, NestedBlock};
+
+    /// A cluster-like resource type: a required single `vpc_config` list block (at most one,
+    /// with a sensitive attribute), several `ingress` set blocks, a computed `access_config`
+    /// block and a single `timeouts` block.
+    fn cluster_schema() -> Block {
+        let vpc_config = Block::new()
+            .attr(
+                "subnet_ids",
+                Attribute::required(Type::set(Type::String)).force_new(),
+            )
+            .attr("endpoint_public_access", Attribute::optional(Type::Bool))
+            .attr("token", Attribute::optional(Type::String).sensitive())
+            .attr("vpc_id", Attribute::computed(Type::String));
+        let ingress = Block::new()
+            .attr("from_port", Attribute::required(Type::Number))
+            .attr("cidr_blocks", Attribute::optional(Type::list(Type::String)));
+        let access = Block::new().attr("mode", Attribute::optional_computed(Type::String));
+        Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("name", Attribute::required(Type::String))
+            .attr("arn", Attribute::computed(Type::String))
+            .attr("role", Attribute::optional(Type::String))
+            .nested(
+                "vpc_config",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: vpc_config,
+                    min_items: 1,
+                    max_items: 1,
+                    force_new: false,
+                    computed: false,
+                },
+            )
+            .block("ingress", Nesting::Set, ingress)
+            .nested(
+                "access_config",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    block: access,
+                    min_items: 0,
+                    max_items: 1,
+                    force_new: false,
+                    computed: true,
+                },
+            )
+            .block(
+                "timeouts",
+                Nesting::Single,
+                Block::new().attr("create", Attribute::optional(Type::String)),
+            )
+    }
+
+    fn strings(items: &[&str]) -> Vec<Value> {
+        items.iter().map(|s| Value::from(*s)).collect()
+    }
+
+    fn vpc(subnets: &[&str], public: bool, token: &str) -> Value {
+        Value::List(vec![Value::object([
+            ("subnet_ids", Value::set(strings(subnets))),
+            ("endpoint_public_access", Value::from(public)),
+            ("token", Value::from(token)),
+            ("vpc_id", Value::from("vpc-1")),
+        ])])
+    }
+
+    fn ingress(port: i64, cidrs: &[&str]) -> Value {
+        Value::object([
+            ("from_port", Value::from(port)),
+            ("cidr_blocks", Value::List(strings(cidrs))),
+        ])
+    }
+
+    /// The cluster as it stands: two ingress blocks, a 30m create timeout.
+    fn existing() -> Value {
+        Value::object([
+            ("id", Value::from("c-1")),
+            ("name", Value::from("demo")),
+            ("arn", Value::from("arn:demo")),
+            ("role", Value::from("")),
+            ("vpc_config", vpc(&["subnet-a", "subnet-b"], true, "s3cret")),
+            (
+                "ingress",
+                Value::set(vec![
+                    ingress(443, &["10.0.0.0/16"]),
+                    ingress(22, &["10.0.1.0/24"]),
+                ]),
+            ),
+            (
+                "access_config",
+                Value::List(vec![Value::object([("mode", Value::from("API"))])]),
+            ),
+            ("timeouts", Value::object([("create", Value::from("30m"))])),
+        ])
+    }
+
+    fn change(
+        action: Action,
+        before: Option<Value>,
+        after: Option<Value>,
+        requires_replace: Vec<AttrPath>,
+    ) -> ResourceChange {
+        ResourceChange {
+            address: ResourceInstance::parse("test_cluster.main").expect("an address"),
+            provider: "provider[\"registry.terraform.io/hashicorp/test\"]".into(),
+            action,
+            before,
+            after,
+            requires_replace,
+            reason: None,
+            schema_version: 0,
+            deposed: None,
+            previous_address: None,
+            importing: None,
+        }
+    }
+
+    fn render(change: &ResourceChange) -> String {
+        render_change(change, Style { color: false }, Some(&cluster_schema()))
+    }
+
+    fn with(value: &Value, name: &str, replacement: Value) -> Value {
+        let mut entries = value.as_entries().cloned().unwrap_or_default();
+        entries.insert(name.to_string(), replacement);
+        Value::Object(entries)
+    }
+
+    #[test]
+    fn nested_blocks_render_as_blocks_on_create() {
+        let after = Value::object([
+            ("id", Value::unknown()),
+            ("name", Value::from("demo")),
+            ("arn", Value::unknown()),
+            ("role", Value::from("")),
+            (
+                "vpc_config",
+                Value::List(vec![Value::object([
+                    ("subnet_ids", Value::set(vec![Value::unknown()])),
+                    ("endpoint_public_access", Value::from(true)),
+                    ("token", Value::from("s3cret")),
+                    ("vpc_id", Value::unknown()),
+                ])]),
+            ),
+            (
+                "ingress",
+                Value::set(vec![
+                    ingress(443, &["10.0.0.0/16"]),
+                    ingress(22, &["10.0.1.0/24"]),
+                ]),
+            ),
+            ("access_config", Value::unknown()),
+            ("timeouts", Value::object([("create", Value::from("30m"))])),
+        ]);
+        let text = render(&change(Action::Create, None, Some(after), Vec::new()));
+        assert!(!text.contains("token ") || text.contains("(sensitive value)"));
+        assert!(!text.contains("s3cret"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn nested_blocks_update_in_place() {
+        let before = existing();
+        let mut after = with(
+            &before,
+            "vpc_config",
+            vpc(&["subnet-a", "subnet-b"], false, "s3cret"),
+        );
+        after = with(
+            &after,
+            "ingress",
+            Value::set(vec![
+                ingress(443, &["10.0.0.0/16"]),
+                ingress(22, &["10.0.2.0/24"]),
+            ]),
+        );
+        after = with(&after, "timeouts", Value::Null);
+        let text = render(&change(
+            Action::Update,
+            Some(before),
+            Some(after),
+            Vec::new(),
+        ));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn sensitive_attribute_inside_a_block_stays_hidden() {
+        let before = existing();
+        let after = with(
+            &before,
+            "vpc_config",
+            vpc(&["subnet-a", "subnet-b"], true, "n3w"),
+        );
+        let text = render(&change(
+            Action::Update,
+            Some(before),
+            Some(after),
+            Vec::new(),
+        ));
+        assert!(!text.contains("s3cret") && !text.contains("n3w"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn wholly_sensitive_block_hides_its_contents() {
+        let before = existing();
+        let after = with(
+            &before,
+            "timeouts",
+            Value::object([("create", Value::from("45m"))]).mark_sensitive(),
+        );
+        let text = render(&change(
+            Action::Update,
+            Some(before),
+            Some(after),
+            Vec::new(),
+        ));
+        assert!(!text.contains("45m"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn empty_strings_are_null_only_in_legacy_schemas() {
+        let after = Value::object([("id", Value::unknown()), ("input", Value::from(""))]);
+        let created = change(Action::Create, None, Some(after), Vec::new());
+        let legacy = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("input", Attribute::optional(Type::String));
+        let modern = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("input", Attribute::optional(Type::Any));
+        let plain = Style { color: false };
+        assert!(!render_change(&created, plain, Some(&legacy)).contains("input"));
+        assert!(render_change(&created, plain, Some(&modern)).contains("+ input = \"\""));
+    }
+
+    #[test]
+    fn set_of_objects_attribute_diffs_element_by_element() {
+        let rule = |port: i64, cidr: &str| {
+            Value::object([
+                ("from_port", Value::from(port)),
+                ("cidr_blocks", Value::List(strings(&[cidr]))),
+                ("description", Value::Null),
+            ])
+        };
+        let schema = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr(
+                "ingress",
+                Attribute::optional_computed(Type::set(Type::Any)),
+            );
+        let before = Value::object([
+            ("id", Value::from("sg-1")),
+            (
+                "ingress",
+                Value::set(vec![rule(443, "10.0.0.0/16"), rule(22, "10.0.1.0/24")]),
+            ),
+        ]);
+        let after = with(
+            &before,
+            "ingress",
+            Value::set(vec![rule(443, "10.0.0.0/16"), rule(22, "10.0.2.0/24")]),
+        );
+        let text = render_change(
+            &change(Action::Update, Some(before), Some(after), Vec::new()),
+            Style { color: false },
+            Some(&schema),
+        );
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn json_documents_diff_by_structure() {
+        let policy = |service: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{{"Service":"{service}"}}}}]}}"#
+            )
+        };
+        let schema = Block::new()
+            .attr("id", Attribute::computed(Type::String))
+            .attr("policy", Attribute::required(Type::String));
+        let before = Value::object([
+            ("id", Value::from("role")),
+            ("policy", Value::from(policy("eks.amazonaws.com"))),
+        ]);
+        let after = with(&before, "policy", Value::from(policy("ec2.amazonaws.com")));
+        let text = render_change(
+            &change(Action::Update, Some(before), Some(after), Vec::new()),
+            Style { color: false },
+            Some(&schema),
+        );
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn sequences_pair_objects_between_common_elements() {
+        let objects = |names: &[&str]| -> Vec<Value> {
+            names
+                .iter()
+                .map(|n| Value::object([("name", Value::from(*n))]))
+                .collect()
+        };
+        assert_eq!(
+            pair_lcs(&objects(&["a", "b", "c"]), &objects(&["a", "x", "c", "d"])),
+            vec![
+                (Some(0), Some(0)),
+                (Some(1), Some(1)),
+                (Some(2), Some(2)),
+                (None, Some(3))
+            ]
+        );
+        assert_eq!(
+            pair_lcs(&strings(&["a", "b"]), &strings(&["a", "x"])),
+            vec![(Some(0), Some(0)), (Some(1), None), (None, Some(1))]
+        );
+    }
+
+    #[test]
+    fn nested_block_forces_replacement() {
+        let before = existing();
+        let mut after = with(&before, "vpc_config", vpc(&["subnet-a"], true, "s3cret"));
+        after = with(&after, "id", Value::unknown());
+        after = with(&after, "arn", Value::unknown());
+        after = with(&after, "access_config", Value::unknown());
+        after = with(
+            &after,
+            "ingress",
+            Value::set(vec![ingress(443, &["10.0.0.0/16"]), ingress(80, &[])]),
+        );
+        let replace = vec![
+            AttrPath(vec![
+                PathStep::Attr("vpc_config".into()),
+                PathStep::Index(0),
+                PathStep::Attr("subnet_ids".into()),
+            ]),
+            AttrPath(vec![PathStep::Attr("ingress".into())]),
+        ];
+        let text = render(&change(
+            Action::DeleteThenCreate,
+            Some(before),
+            Some(after),
+            replace,
+        ));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn nested_blocks_render_as_blocks_on_delete() {
+        let text = render(&change(Action::Delete, Some(existing()), None, Vec::new()));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn without_a_schema_blocks_stay_attribute_values() {
+        let before = existing();
+        let after = with(
+            &before,
+            "vpc_config",
+            vpc(&["subnet-a", "subnet-b"], false, "s3cret"),
+        );
+        let text = render_change(
+            &change(Action::Update, Some(before), Some(after), Vec::new()),
+            Style { color: false },
+            None,
+        );
+        assert!(text.contains("~ vpc_config    = ["), "{text}");
+        assert!(!text.contains("vpc_config {"), "{text}");
+    }
+
+    #[test]
+    fn block_elements_pair_by_position_in_lists_and_by_value_in_sets() {
+        let list = |items: &[&str]| strings(items);
+        assert_eq!(
+            pair_list(&list(&["a", "b"]), &list(&["b", "a", "c"])),
+            vec![(Some(0), Some(0)), (Some(1), Some(1)), (None, Some(2))]
+        );
+        assert_eq!(
+            pair_set(&list(&["a", "b"]), &list(&["b", "c"])),
+            vec![(Some(0), None), (Some(1), Some(0)), (None, Some(1))]
+        );
+    }
 
     #[test]
     fn json_documents_diff_line_by_line() {

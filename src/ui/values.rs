@@ -1,12 +1,12 @@
 //! Values as plans print them: HCL-like literals, `(known after apply)` for unknowns and
 //! `(sensitive value)` for anything sensitive.
 
-use crate::value::Value;
+use crate::value::{value_from_json, Value};
 
 /// Renders a value as a plan line shows it, at an indentation (in spaces) for the lines after
 /// the first: nested lines leave room for the `+`/`~` column.
 pub fn render_value(value: &Value, indent: usize) -> String {
-    render_with(value, indent, 4, 2)
+    render_with(value, indent, 4, 2, true)
 }
 
 /// Renders a value being created or destroyed: nested entries carry the sign too, as in
@@ -26,6 +26,9 @@ pub fn render_value_signed(value: &Value, indent: usize, sign: &str) -> String {
         let spaces = line.len() - trimmed.len();
         if skip || trimmed == "EOT" {
             out.push(line.to_string());
+        } else if trimmed.starts_with("# (") {
+            // A count of hidden attributes lines up with the names, past the sign column.
+            out.push(format!("{}  {trimmed}", &line[..spaces]));
         } else {
             out.push(format!("{}{sign} {trimmed}", &line[..spaces]));
         }
@@ -33,13 +36,48 @@ pub fn render_value_signed(value: &Value, indent: usize, sign: &str) -> String {
     out.join("\n")
 }
 
-/// Renders a value as `strata output` shows it: nested lines two spaces in.
-pub fn render_plain(value: &Value, indent: usize) -> String {
-    render_with(value, indent, 2, 0)
+/// Renders an attribute's value being created or destroyed. A string holding a JSON object or
+/// array (a policy written with `jsonencode`) renders as `jsonencode(...)` of its structure,
+/// every entry signed, as Terraform shows it.
+pub fn render_attribute_signed(value: &Value, indent: usize, sign: &str) -> String {
+    if let Value::String(text) = value {
+        if let Some(document) = json_document(text) {
+            return format!(
+                "jsonencode(\n{}{}\n{})",
+                " ".repeat(indent + 6),
+                render_value_signed(&document, indent + 4, sign),
+                " ".repeat(indent + 2)
+            );
+        }
+    }
+    render_value_signed(value, indent, sign)
 }
 
-fn render_with(value: &Value, indent: usize, item_offset: usize, close_offset: usize) -> String {
-    let render_value = |v: &Value, i: usize| render_with(v, i, item_offset, close_offset);
+/// The structure of a JSON object or array held in a string.
+pub(super) fn json_document(text: &str) -> Option<Value> {
+    let trimmed = text.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return None;
+    }
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    value_from_json(&parsed, None).ok()
+}
+
+/// Renders a value as `strata output` shows it: nested lines two spaces in.
+pub fn render_plain(value: &Value, indent: usize) -> String {
+    render_with(value, indent, 2, 0, false)
+}
+
+/// `item_offset` and `close_offset`: where nested lines and closing brackets go, relative to
+/// `indent`; `plan`: rendering for a plan (rather than `strata output`).
+fn render_with(
+    value: &Value,
+    indent: usize,
+    item_offset: usize,
+    close_offset: usize,
+    plan: bool,
+) -> String {
+    let render_value = |v: &Value, i: usize| render_with(v, i, item_offset, close_offset, plan);
     match value {
         Value::Sensitive(_) => "(sensitive value)".into(),
         Value::Unknown(_) => "(known after apply)".into(),
@@ -47,6 +85,11 @@ fn render_with(value: &Value, indent: usize, item_offset: usize, close_offset: u
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => render_string(s, indent, item_offset, close_offset),
+        // Which elements a set holds is not known while any of them is not (Terraform shows
+        // such a set as wholly unknown).
+        Value::Set(items) if items.iter().any(|item| !item.is_wholly_known()) => {
+            "(known after apply)".into()
+        }
         Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
             if items.is_empty() {
                 return "[]".into();
@@ -73,12 +116,27 @@ fn render_with(value: &Value, indent: usize, item_offset: usize, close_offset: u
                 .unwrap_or(0);
             let pad = " ".repeat(indent + item_offset);
             let mut out = String::from("{\n");
+            // In a plan, an object's null attributes are counted, not shown, as Terraform has it.
+            let hide_nulls = plan && matches!(value, Value::Object(_));
+            let mut hidden = 0;
             for (k, v) in items {
+                if hide_nulls && matches!(v, Value::Null) {
+                    hidden += 1;
+                    continue;
+                }
                 let key = key_text(k, matches!(value, Value::Map(_)));
                 out.push_str(&format!(
                     "{pad}{key:<width$} = {}\n",
                     render_value(v, indent + item_offset)
                 ));
+            }
+            if hidden > 0 {
+                let noun = if hidden == 1 {
+                    "attribute"
+                } else {
+                    "attributes"
+                };
+                out.push_str(&format!("{pad}# ({hidden} unchanged {noun} hidden)\n"));
             }
             out.push_str(&format!("{}}}", " ".repeat(indent + close_offset)));
             out
