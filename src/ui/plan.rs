@@ -1184,6 +1184,7 @@ mod tests {
                     max_items: 1,
                     force_new: false,
                     computed: false,
+                    attribute_syntax: false,
                 },
             )
             .block("ingress", Nesting::Set, ingress)
@@ -1196,6 +1197,7 @@ mod tests {
                     max_items: 1,
                     force_new: false,
                     computed: true,
+                    attribute_syntax: false,
                 },
             )
             .block(

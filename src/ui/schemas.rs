@@ -2,10 +2,11 @@
 //! blocks render as `name { ... }` sections, as Terraform prints them; without one (a type no
 //! provider declares), every entry renders as an attribute.
 //!
-//! A computed set of nested blocks (aws_security_group `ingress`/`egress`, aws_route_table
-//! `route`) is what Terraform's AWS provider declares as an attribute of set-of-object type (the
-//! legacy SDK's attribute mode, which lets `ingress = []` clear them): Terraform renders those
-//! as attribute values, so the rendering schema holds them as attributes too.
+//! A nested block type with the attribute form (`NestedBlock::attribute_syntax`:
+//! aws_security_group `ingress`/`egress`, aws_route_table `route`) is what Terraform's AWS
+//! provider declares as an attribute of set-of-object type (the legacy SDK's attribute mode,
+//! which lets `ingress = []` clear them): Terraform renders those as attribute values, so the
+//! rendering schema holds them as attributes too.
 
 use crate::addrs::ResourceMode;
 use crate::providers::{Attribute, Block, Nesting, Registry};
@@ -64,7 +65,7 @@ impl Schemas {
     }
 }
 
-/// The block as plans render it: computed sets of blocks turned into set-of-object attributes
+/// The block as plans render it: block types with an attribute form turned into attributes
 /// (see the module documentation), at every depth.
 fn as_rendered(block: &Block) -> Block {
     let mut rendered = Block {
@@ -73,11 +74,14 @@ fn as_rendered(block: &Block) -> Block {
         description: String::new(),
     };
     for (name, nested) in &block.blocks {
-        if nested.computed && nested.nesting == Nesting::Set {
-            rendered.attributes.insert(
-                name.clone(),
-                Attribute::optional_computed(Type::set(nested.block.value_type())),
-            );
+        if nested.attribute_syntax {
+            let ty = match nested.nesting {
+                Nesting::Set => Type::set(nested.block.value_type()),
+                Nesting::List | Nesting::Single => Type::list(nested.block.value_type()),
+            };
+            rendered
+                .attributes
+                .insert(name.clone(), Attribute::optional_computed(ty));
         } else {
             let mut kept = nested.clone();
             kept.block = as_rendered(&nested.block);
@@ -93,7 +97,7 @@ mod tests {
     use crate::providers::NestedBlock;
 
     #[test]
-    fn computed_block_sets_render_as_attributes() {
+    fn block_types_with_an_attribute_form_render_as_attributes() {
         let rule = Block::new().attr("port", Attribute::required(Type::Number));
         let block = Block::new()
             .nested(
@@ -105,6 +109,7 @@ mod tests {
                     max_items: 0,
                     force_new: false,
                     computed: true,
+                    attribute_syntax: true,
                 },
             )
             .block("rule", Nesting::Set, rule);
