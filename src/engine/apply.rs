@@ -563,7 +563,7 @@ pub(super) async fn apply_resource_node(
                 continue;
             }
             let config_value =
-                match run.eval_body(&config.body, &schema.block, &info.instance, &repetition) {
+                match run.eval_resource_body(config, &schema.block, &info.instance, &repetition) {
                     Ok(v) => v,
                     Err(d) => {
                         diagnostics.extend(d);

@@ -440,6 +440,43 @@ impl Run {
         )
     }
 
+    /// A resource's configuration value: its body against the schema, and, when the schema has
+    /// a `timeouts` block (the loader keeps `timeouts` apart, for the engine's own use), the
+    /// evaluated timeouts in it, so plans show them and state records them as Terraform does.
+    fn eval_resource_body(
+        &self,
+        config: &crate::config::ResourceConfig,
+        schema: &crate::providers::Block,
+        module: &ModuleInstance,
+        repetition: &Repetition,
+    ) -> Result<Value, Diagnostics> {
+        let mut value = self.eval_body(&config.body, schema, module, repetition)?;
+        let Some(nested) = schema.blocks.get("timeouts") else {
+            return Ok(value);
+        };
+        if config.timeouts.is_empty() {
+            return Ok(value);
+        }
+        let mut timeouts = std::collections::BTreeMap::new();
+        for name in nested.block.attributes.keys() {
+            let evaluated = match config.timeouts.get(name) {
+                Some(expr) => self.eval(expr, module, repetition, None)?,
+                None => Value::Null,
+            };
+            timeouts.insert(name.clone(), evaluated);
+        }
+        let timeouts = Value::Object(timeouts);
+        let timeouts = match nested.nesting {
+            crate::providers::Nesting::Single => timeouts,
+            crate::providers::Nesting::List => Value::List(vec![timeouts]),
+            crate::providers::Nesting::Set => Value::set(vec![timeouts]),
+        };
+        if let Value::Object(attributes) = &mut value {
+            attributes.insert("timeouts".into(), timeouts);
+        }
+        Ok(value)
+    }
+
     fn scope<'a>(
         &'a self,
         module: &'a ModuleInstance,

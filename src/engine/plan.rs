@@ -806,7 +806,7 @@ async fn plan_resource_node(
                 continue;
             }
             let config_value =
-                match run.eval_body(&config.body, &schema.block, &info.instance, &repetition) {
+                match run.eval_resource_body(config, &schema.block, &info.instance, &repetition) {
                     Ok(v) => v,
                     Err(d) => {
                         diagnostics.extend(d);
@@ -1446,54 +1446,42 @@ fn annotate_refactoring(run: &Run, state: &crate::state::State, changes: &mut Ve
         let first = origin.remove(from).unwrap_or_else(|| from.clone());
         origin.insert(to.clone(), first);
     }
-    for (address, id) in &refactoring.imported {
-        match changes
+    let marks = refactoring
+        .imported
+        .iter()
+        .map(|(address, id)| (address.clone(), None, Some(id.clone())))
+        .chain(origin.into_iter().map(|(to, from)| (to, Some(from), None)));
+    for (address, previous, importing) in marks {
+        let change = match changes
             .iter_mut()
-            .find(|c| &c.address == address && c.deposed.is_none())
+            .find(|c| c.address == address && c.deposed.is_none())
         {
-            Some(change) => change.importing = Some(id.clone()),
+            Some(change) => change,
             None => {
-                if let Some(object) = state.resources.get(address) {
-                    changes.push(ResourceChange {
-                        address: address.clone(),
-                        provider: object.provider.clone(),
-                        action: Action::NoOp,
-                        before: Some(object.value.clone()),
-                        after: Some(object.value.clone()),
-                        requires_replace: Vec::new(),
-                        reason: None,
-                        schema_version: object.schema_version,
-                        deposed: None,
-                        previous_address: None,
-                        importing: Some(id.clone()),
-                    });
-                }
+                let Some(object) = state.resources.get(&address) else {
+                    continue;
+                };
+                changes.push(ResourceChange {
+                    address,
+                    provider: object.provider.clone(),
+                    action: Action::NoOp,
+                    before: Some(object.value.clone()),
+                    after: Some(object.value.clone()),
+                    requires_replace: Vec::new(),
+                    reason: None,
+                    schema_version: object.schema_version,
+                    deposed: None,
+                    previous_address: None,
+                    importing: None,
+                });
+                changes.last_mut().expect("just pushed")
             }
+        };
+        if previous.is_some() {
+            change.previous_address = previous;
         }
-    }
-    for (to, from) in origin {
-        match changes
-            .iter_mut()
-            .find(|c| c.address == to && c.deposed.is_none())
-        {
-            Some(change) => change.previous_address = Some(from),
-            None => {
-                if let Some(object) = state.resources.get(&to) {
-                    changes.push(ResourceChange {
-                        address: to,
-                        provider: object.provider.clone(),
-                        action: Action::NoOp,
-                        before: Some(object.value.clone()),
-                        after: Some(object.value.clone()),
-                        requires_replace: Vec::new(),
-                        reason: None,
-                        schema_version: object.schema_version,
-                        deposed: None,
-                        previous_address: Some(from),
-                        importing: None,
-                    });
-                }
-            }
+        if importing.is_some() {
+            change.importing = importing;
         }
     }
 }

@@ -119,6 +119,11 @@ async fn cluster_and_nodes_upgrade_one_minor_version_in_place() {
         created.contains("Apply complete! Resources: 8 added"),
         "{created}"
     );
+    // The timeouts show in the plan as Terraform shows them, and are kept (no diff later).
+    assert!(
+        created.contains("+ timeouts {") && created.contains("+ update = \"90m\""),
+        "{created}"
+    );
     assert_eq!(cluster_version(&eks).await, "1.29");
     assert_eq!(node_group(&eks).await.version(), Some("1.29"));
 

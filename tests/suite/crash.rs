@@ -24,6 +24,30 @@ fn remote_addresses(store: &Path) -> BTreeSet<String> {
     out
 }
 
+/// `strata apply -auto-approve` and `args`, in the background, its output captured (`piped`)
+/// or dropped.
+fn spawn_apply(work: &Path, store: &Path, args: &[&str], piped: bool) -> std::process::Child {
+    let output = || if piped { Stdio::piped() } else { Stdio::null() };
+    Command::new(strata())
+        .args(["apply", "-auto-approve"])
+        .args(args)
+        .current_dir(work)
+        .env("STRATA_FAKE_STORE", store)
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .unwrap()
+}
+
+/// Polls until `ready` holds; fails the test with `what` after a minute.
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// What the state records: instances, and creates an interrupted run left pending.
 fn state_list(work: &Path, store: &Path) -> BTreeSet<String> {
     let output = Command::new(strata())
@@ -63,23 +87,11 @@ fn sigkill_during_apply_loses_nothing() {
         "resource \"fake_resource\" \"n\" {\n  count      = 200\n  name       = \"n-${count.index}\"\n  latency_ms = 100\n}\n",
     )
     .unwrap();
-    let mut child = Command::new(strata())
-        .args(["apply", "-auto-approve", "-parallelism=4"])
-        .current_dir(&work)
-        .env("STRATA_FAKE_STORE", &store)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_apply(&work, &store, &["-parallelism=4"], false);
     // Wait until some objects exist, then kill without warning.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while remote_addresses(&store).len() < 8 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "apply made no progress"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("apply made no progress", || {
+        remote_addresses(&store).len() >= 8
+    });
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(
@@ -164,23 +176,11 @@ fn interrupt_finishes_running_operations_and_starts_nothing_new() {
         "resource \"fake_resource\" \"n\" {\n  count      = 12\n  name       = \"n-${count.index}\"\n  latency_ms = 1500\n}\n",
     )
     .unwrap();
-    let child = Command::new(strata())
-        .args(["apply", "-auto-approve", "-parallelism=3"])
-        .current_dir(&work)
-        .env("STRATA_FAKE_STORE", &store)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_apply(&work, &store, &["-parallelism=3"], true);
     // Interrupt once the apply is under way (its first objects exist, more are in flight).
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while remote_addresses(&store).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "apply made no progress"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("apply made no progress", || {
+        !remote_addresses(&store).is_empty()
+    });
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -303,22 +303,10 @@ fn sigkill_between_the_halves_of_a_create_before_destroy_keeps_both_objects() {
     assert_eq!(old.len(), 1);
 
     std::fs::write(work.join("main.tf"), config("two", 0)).unwrap();
-    let mut child = Command::new(strata())
-        .args(["apply", "-auto-approve", "-lock=false"])
-        .current_dir(&work)
-        .env("STRATA_FAKE_STORE", &store)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while remote_ids(&store).len() < 2 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the replacement was never created"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = spawn_apply(&work, &store, &["-lock=false"], false);
+    wait_until("the replacement was never created", || {
+        remote_ids(&store).len() >= 2
+    });
     // The old object's destroy takes 2 s; kill well inside it.
     std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();
