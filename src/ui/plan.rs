@@ -1096,13 +1096,25 @@ fn render_output_changes(changes: &BTreeMap<String, OutputChange>, style: Style)
                 render_value(v, 2)
             }
         };
+        // A created or destroyed collection signs every element, as Terraform prints it.
+        let signed = |v: &Value, sign: &str| {
+            if change.sensitive {
+                "(sensitive value)".to_string()
+            } else {
+                render_value_signed(v, 2, sign)
+            }
+        };
         let line = match (change.action, &change.before, &change.after) {
-            (Action::Create, _, Some(a)) => {
-                format!("  {} {name:<width$} = {}", style.green("+"), show(a))
-            }
-            (Action::Delete, Some(b), _) => {
-                format!("  {} {name:<width$} = {} -> null", style.red("-"), show(b))
-            }
+            (Action::Create, _, Some(a)) => format!(
+                "  {} {name:<width$} = {}",
+                style.green("+"),
+                signed(a, &style.green("+"))
+            ),
+            (Action::Delete, Some(b), _) => format!(
+                "  {} {name:<width$} = {} -> null",
+                style.red("-"),
+                signed(b, &style.red("-"))
+            ),
             (_, Some(b), Some(a)) => format!(
                 "  {} {name:<width$} = {} -> {}",
                 style.yellow("~"),
