@@ -249,6 +249,11 @@ fn engine(
     variables: BTreeMap<String, Value>,
 ) -> anyhow::Result<Engine> {
     match Engine::new(tree, Registry::builtin(), options, variables) {
+        Ok(engine) if context.json => {
+            let lines = ui::JsonLines::new(Box::new(std::io::stdout()));
+            lines.version();
+            Ok(engine.with_events(Arc::new(lines)))
+        }
         Ok(engine) => Ok(engine.with_events(Arc::new(ProgressPrinter::new(
             context.style,
             Box::new(std::io::stdout()),
@@ -513,10 +518,7 @@ pub async fn plan(
     let plan = &outcome.plan;
     let schemas = ui::Schemas::from_registry(&Registry::builtin());
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&crate::plan::json::plan_json(plan, &outcome.refreshed))?
-        );
+        ui::JsonLines::new(Box::new(std::io::stdout())).plan(plan);
     } else {
         print!("{}", ui::render_plan(plan, context.style, &schemas));
     }
@@ -579,17 +581,24 @@ pub async fn apply(
     } else {
         "OperationTypeApply"
     };
+    if context.json && !auto_approve {
+        bail!("Plan approval needed: -json cannot ask for approval; add -auto-approve, or apply a saved plan.");
+    }
     let (engine, sources, backend, workspace, lock, outcome, state) =
         make_plan(context, args, mode, operation).await?;
     let plan = outcome.plan.clone();
-    print!(
-        "{}",
-        ui::render_plan(
-            &plan,
-            context.style,
-            &ui::Schemas::from_registry(&Registry::builtin())
-        )
-    );
+    if context.json {
+        ui::JsonLines::new(Box::new(std::io::stdout())).plan(&plan);
+    } else {
+        print!(
+            "{}",
+            ui::render_plan(
+                &plan,
+                context.style,
+                &ui::Schemas::from_registry(&Registry::builtin())
+            )
+        );
+    }
     if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly {
         release(lock).await;
         return Ok(0);
@@ -646,6 +655,14 @@ async fn run_apply(
     if engine.cancelled.load(Ordering::SeqCst) {
         eprintln!("Apply interrupted: every operation that finished is saved in the state.");
         return Ok(1);
+    }
+    if context.json {
+        let lines = ui::JsonLines::new(Box::new(std::io::stdout()));
+        lines.summary(plan, "apply");
+        if plan.mode != PlanMode::Destroy {
+            lines.outputs(&outcome.state.outputs);
+        }
+        return Ok(0);
     }
     println!("\n{}", ui::render_apply_summary(plan, context.style));
     if !outcome.state.outputs.is_empty() && plan.mode != PlanMode::Destroy {

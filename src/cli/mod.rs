@@ -27,12 +27,22 @@ pub struct Context {
     pub style: Style,
     /// Whether standard input is a terminal (prompts are allowed).
     pub interactive: bool,
+    /// `-json` on plan / apply / destroy / refresh: Terraform's machine-readable UI (JSON
+    /// lines) on standard output, diagnostics included.
+    pub json: bool,
 }
 
 impl Context {
     /// Prints diagnostics to standard error.
     pub fn print_diagnostics(&self, diagnostics: &Diagnostics, sources: &SourceMap) {
         if diagnostics.is_empty() {
+            return;
+        }
+        if self.json {
+            let lines = crate::ui::JsonLines::new(Box::new(std::io::stdout()));
+            for diagnostic in diagnostics.iter() {
+                lines.diagnostic(diagnostic);
+            }
             return;
         }
         let style = Style {
@@ -112,10 +122,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     let color =
         !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let json = match &cli.command {
+        Command::Plan { args, .. }
+        | Command::Apply { args, .. }
+        | Command::Destroy { args, .. }
+        | Command::Refresh { args } => args.json,
+        _ => false,
+    };
     let context = Context {
         dir,
-        style: Style { color },
+        style: Style {
+            color: color && !json,
+        },
         interactive: std::io::stdin().is_terminal(),
+        json,
     };
     match cli.command {
         Command::Init {

@@ -6,11 +6,13 @@
 //! Architecture invariant: only this module (and the CLI's top level) writes to the terminal,
 //! and nothing here prints a sensitive value: they render as `(sensitive value)`.
 
+mod json_lines;
 mod markdown;
 mod plan;
 mod schemas;
 mod values;
 
+pub use json_lines::JsonLines;
 pub use markdown::render_markdown_summary;
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};
 pub use schemas::Schemas;

@@ -251,3 +251,103 @@ fn scenarios() {
         "scenario snapshots differ: {failures:?}"
     );
 }
+
+/// Every line of a `-json` run, parsed: Terraform's machine-readable UI is one JSON object per
+/// line on standard output, nothing else.
+fn json_lines(work: &Path, store: &Path, args: &[&str]) -> (Vec<serde_json::Value>, i32) {
+    let output = Command::new(strata())
+        .args(args)
+        .current_dir(work)
+        .env("STRATA_FAKE_STORE", store)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}\n{stdout}"))
+        })
+        .collect();
+    (lines, output.status.code().unwrap_or(-1))
+}
+
+fn of_type<'a>(lines: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    lines.iter().filter(|l| l["type"] == kind).collect()
+}
+
+#[test]
+fn plan_and_apply_json_speak_terraforms_machine_readable_ui() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    let store = temp.path().join("store");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        "resource \"fake_resource\" \"n\" {\n  count = 2\n  name  = \"n-${count.index}\"\n}\n\noutput \"names\" {\n  value = fake_resource.n[*].name\n}\n\noutput \"secret\" {\n  value     = \"hunter2\"\n  sensitive = true\n}\n",
+    )
+    .unwrap();
+
+    let (lines, code) = json_lines(&work, &store, &["plan", "-json"]);
+    assert_eq!(code, 0);
+    assert_eq!(lines[0]["type"], "version", "{lines:?}");
+    for line in &lines {
+        for key in ["@level", "@message", "@module", "@timestamp", "type"] {
+            assert!(line.get(key).is_some(), "{key} missing: {line}");
+        }
+    }
+    let planned = of_type(&lines, "planned_change");
+    assert_eq!(planned.len(), 2, "{lines:?}");
+    assert_eq!(planned[0]["change"]["action"], "create");
+    assert_eq!(
+        planned[0]["change"]["resource"]["addr"],
+        "fake_resource.n[0]"
+    );
+    assert_eq!(planned[0]["change"]["resource"]["resource_key"], 0);
+    let summary = of_type(&lines, "change_summary");
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0]["changes"]["add"], 2);
+    assert_eq!(summary[0]["changes"]["operation"], "plan");
+
+    let (lines, code) = json_lines(&work, &store, &["apply", "-json", "-auto-approve"]);
+    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(of_type(&lines, "apply_start").len(), 2, "{lines:?}");
+    let complete = of_type(&lines, "apply_complete");
+    assert_eq!(complete.len(), 2);
+    assert_eq!(complete[0]["hook"]["action"], "create");
+    assert!(complete[0]["hook"]["id_value"].is_string());
+    let summary = of_type(&lines, "change_summary");
+    assert_eq!(summary.last().unwrap()["changes"]["operation"], "apply");
+    let outputs = of_type(&lines, "outputs");
+    assert_eq!(
+        outputs[0]["outputs"]["names"]["value"],
+        serde_json::json!(["n-0", "n-1"])
+    );
+    assert_eq!(outputs[0]["outputs"]["secret"]["sensitive"], true);
+    let all = serde_json::to_string(&lines).unwrap();
+    assert!(!all.contains("hunter2"), "a sensitive value leaked");
+
+    // A re-plan refreshes (one line per instance) and plans nothing.
+    let (lines, _) = json_lines(&work, &store, &["plan", "-json"]);
+    assert_eq!(of_type(&lines, "refresh_start").len(), 2);
+    assert!(of_type(&lines, "planned_change").is_empty());
+
+    // Errors are diagnostics with their place; without -auto-approve an apply refuses.
+    std::fs::write(
+        work.join("main.tf"),
+        "resource \"fake_resource\" \"n\" {\n  nme = 1\n}\n",
+    )
+    .unwrap();
+    let (lines, code) = json_lines(&work, &store, &["plan", "-json"]);
+    assert_eq!(code, 1);
+    let diagnostics = of_type(&lines, "diagnostic");
+    assert_eq!(diagnostics[0]["@level"], "error");
+    assert_eq!(diagnostics[0]["diagnostic"]["range"]["start"]["line"], 2);
+    let output = Command::new(strata())
+        .args(["apply", "-json"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", &store)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+}
