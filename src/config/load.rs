@@ -1622,13 +1622,37 @@ impl Decoder<'_> {
             &block.body,
             &Shape {
                 what: "an import block",
-                attributes: &["to", "id", "provider"],
+                attributes: &["to", "id", "provider", "for_each"],
                 blocks: &[],
             },
         );
-        let to = self
-            .required_attribute(block, "to")
-            .map(|a| self.address(&a.value));
+        let for_each = block
+            .body
+            .get_attribute("for_each")
+            .map(|a| self.expr(&a.value));
+        // With for_each the target's key is an expression (`aws_vpc.this[each.key]`): the
+        // address is what precedes it.
+        let mut key = None;
+        let to = self.required_attribute(block, "to").map(|a| {
+            if for_each.is_some() {
+                if let Expression::Traversal(traversal) = &a.value {
+                    if let Some(TraversalOperator::Index(index)) =
+                        traversal.operators.last().map(|op| op.value())
+                    {
+                        key = Some(self.expr(index));
+                        let text = self.source_text(&a.value);
+                        return text.rfind('[').map(|at| text[..at].trim().to_string());
+                    }
+                }
+                self.error(
+                    "Invalid import address",
+                    "With for_each, `to` names the resource with the instance key as an expression, like aws_vpc.this[each.key].",
+                    a.value.span(),
+                );
+                return None;
+            }
+            self.address(&a.value)
+        });
         let id = self
             .required_attribute(block, "id")
             .map(|a| self.expr(&a.value));
@@ -1641,6 +1665,8 @@ impl Decoder<'_> {
                 to,
                 id,
                 provider,
+                for_each,
+                key,
                 span: self.header_span(block),
             });
         }

@@ -231,12 +231,17 @@ pub struct Moved {
     pub span: Span,
 }
 
-/// An `import { to = ..., id = ... }` block.
+/// An `import { to = ..., id = ... }` block, or with `for_each` one per element
+/// (`to = aws_vpc.this[each.key]`, `id = each.value`).
 #[derive(Clone, Debug)]
 pub struct Import {
+    /// The target as written; with `for_each`, the resource without its instance key.
     pub to: String,
     pub id: Expr,
     pub provider: Option<ProviderRef>,
+    pub for_each: Option<Expr>,
+    /// With `for_each`: the target's instance key expression (`each.key`).
+    pub key: Option<Expr>,
     pub span: Span,
 }
 

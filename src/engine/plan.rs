@@ -1364,6 +1364,68 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
     })
 }
 
+/// The root `import` block that targets `address`, with the import ID evaluated: a plain
+/// block names it; one with `for_each` is expanded (`each.key` / `each.value` in its `to` key
+/// and `id`) and one of its elements may name it.
+fn declared_import<'a>(
+    run: &'a Run,
+    address: &ResourceInstance,
+) -> Result<Option<(&'a crate::config::Import, String)>, Diagnostics> {
+    let root = ModuleInstance::root();
+    for import in &run.tree.module.imports {
+        let repetition = match (&import.for_each, Target::parse(&import.to)) {
+            (None, Ok(Target::Instance(i))) if &i == address => Repetition::None,
+            (None, Ok(Target::Resource(r)))
+                if address.key == InstanceKey::None
+                    && r.module == address.module
+                    && r.resource == address.resource =>
+            {
+                Repetition::None
+            }
+            (Some(for_each), Ok(Target::Resource(r)))
+                if r.module == address.module && r.resource == address.resource =>
+            {
+                let (_, repetitions) = expand(run, None, Some(for_each), &root, &Repetition::None)?;
+                let mut matching = None;
+                for repetition in repetitions {
+                    let Some(key_expr) = &import.key else { break };
+                    let key = run.eval(key_expr, &root, &repetition, None)?;
+                    let key = match key.unmarked() {
+                        Value::String(s) => InstanceKey::Str(s.clone()),
+                        Value::Number(n) => match n.to_i64() {
+                            Some(i) => InstanceKey::Int(i),
+                            None => continue,
+                        },
+                        _ => continue,
+                    };
+                    if key == address.key {
+                        matching = Some(repetition);
+                        break;
+                    }
+                }
+                match matching {
+                    Some(repetition) => repetition,
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        let id = run.eval(&import.id, &root, &repetition, None)?;
+        let Some(id) = id
+            .as_str()
+            .filter(|_| id.is_wholly_known())
+            .map(str::to_string)
+        else {
+            return Err(Diagnostic::error("Invalid import id argument")
+                .with_detail("The import ID must be a string known when planning: an ID written in the configuration, or built from variables and locals.")
+                .with_span(import.span.clone())
+                .into());
+        };
+        return Ok(Some((import, id)));
+    }
+    Ok(None)
+}
+
 /// An `import { to = ..., id = ... }` block of the root module that names `address`, when the
 /// state has no object there yet: the provider reads the object by its ID, and it joins the
 /// working state as the instance's prior object (so the plan diffs the configuration against
@@ -1385,22 +1447,8 @@ async fn import_if_declared(
     {
         return Ok(());
     }
-    let Some(import) = run.tree.module.imports.iter().find(|import| {
-        matches!(Target::parse(&import.to), Ok(Target::Instance(ref i)) if i == address)
-            || matches!(Target::parse(&import.to), Ok(Target::Resource(ref r)) if address.key == InstanceKey::None && r.module == address.module && r.resource == address.resource)
-    }) else {
+    let Some((import, id)) = declared_import(run, address)? else {
         return Ok(());
-    };
-    let id = run.eval(&import.id, &ModuleInstance::root(), &Repetition::None, None)?;
-    let Some(id) = id
-        .as_str()
-        .filter(|_| id.is_wholly_known())
-        .map(str::to_string)
-    else {
-        return Err(Diagnostic::error("Invalid import id argument")
-            .with_detail("The import ID must be a string known when planning: an ID written in the configuration, or built from variables and locals.")
-            .with_span(import.span.clone())
-            .into());
     };
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());

@@ -297,7 +297,11 @@ fn add_edges(
                 resource,
             };
             if graph.index.contains_key(&node) {
-                link(graph, &node, vec![&import.id], diagnostics);
+                let exprs = std::iter::once(&import.id)
+                    .chain(import.for_each.iter())
+                    .chain(import.key.iter())
+                    .collect();
+                link(graph, &node, exprs, diagnostics);
             }
         }
     }
