@@ -1356,6 +1356,20 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
             .collect(),
     };
     let mut warnings = diagnostics;
+    let forgotten: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Forget)
+        .map(|c| format!(" - {}", c.address))
+        .collect();
+    if !forgotten.is_empty() {
+        warnings.push(
+            Diagnostic::warning("Some objects will no longer be managed by Strata").with_detail(format!(
+                "If you apply this plan, Strata will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, Strata will no longer manage these objects. You will need to import them into Strata to manage them again.",
+                forgotten.join("\n")
+            )),
+        );
+    }
     warnings.extend(super::checks::evaluate(&run).await);
     Ok(PlanOutcome {
         plan,

@@ -59,8 +59,30 @@ where
                 );
                 continue;
             }
-            let future = visit(node);
-            running.spawn(async move { (node, future.await) });
+            // A node that has nothing to wait for (a variable, a local, validation of a
+            // resource) finishes on its first poll: run it here instead of as a task, which
+            // saves two thread hand-offs per node (on a 10,000-long chain of references, most
+            // of the walk's time). A node that would wait goes on as a task.
+            let mut future = Box::pin(visit(node));
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+            match future.as_mut().poll(&mut context) {
+                std::task::Poll::Ready(ok) => {
+                    outcomes[node] = Some(if ok { Outcome::Done } else { Outcome::Failed });
+                    finished += 1;
+                    release(
+                        node,
+                        ok,
+                        &dependents,
+                        &mut waiting,
+                        &mut outcomes,
+                        &mut ready,
+                        &mut finished,
+                    );
+                }
+                std::task::Poll::Pending => {
+                    running.spawn(async move { (node, future.await) });
+                }
+            }
         }
         if finished == count {
             break;
