@@ -3,6 +3,11 @@
 //!
 //! `terraform_data` stores `input` and, after apply, copies it to `output`; a change to
 //! `triggers_replace` replaces it. Its `id` is a random UUID.
+//!
+//! The `terraform_remote_state` data source reads another configuration's root outputs from
+//! its backend (`backend = "s3"` or `"local"`, `config = { ... }` as that configuration's
+//! backend block has it, `workspace`), with `defaults` for outputs it does not have; sensitive
+//! outputs stay sensitive.
 
 use super::schema::{Attribute, Block, ProviderSchema, ResourceSchema};
 use super::{ApplyRequest, PlanRequest, PlannedChange, Provider, ProviderError};
@@ -27,6 +32,18 @@ impl TerraformProvider {
                     .attr("input", Attribute::optional(Type::Any))
                     .attr("output", Attribute::computed(Type::Any))
                     .attr("triggers_replace", Attribute::optional(Type::Any)),
+            },
+        );
+        schema.data_sources.insert(
+            "terraform_remote_state".into(),
+            ResourceSchema {
+                version: 0,
+                block: Block::new()
+                    .attr("backend", Attribute::required(Type::String))
+                    .attr("config", Attribute::optional(Type::Any))
+                    .attr("defaults", Attribute::optional(Type::Any))
+                    .attr("workspace", Attribute::optional(Type::String))
+                    .attr("outputs", Attribute::computed(Type::Any)),
             },
         );
         TerraformProvider {
@@ -166,13 +183,76 @@ impl Provider for TerraformProvider {
     async fn read_data_source(
         &self,
         type_name: &str,
-        _config: &Value,
+        config: &Value,
     ) -> Result<Value, ProviderError> {
-        Err(ProviderError::new(
-            format!("unsupported data source `{type_name}`"),
-            "the terraform provider has no data sources (use `terraform_remote_state` later)",
-        ))
+        if type_name != "terraform_remote_state" {
+            return Err(ProviderError::new(
+                format!("unsupported data source `{type_name}`"),
+                "the terraform provider has one data source: `terraform_remote_state`",
+            ));
+        }
+        read_remote_state(config).await
     }
+}
+
+/// `terraform_remote_state`: the outputs of the named backend's state in `workspace`.
+async fn read_remote_state(config: &Value) -> Result<Value, ProviderError> {
+    let backend_type = config
+        .get_attr("backend")
+        .and_then(Value::as_str)
+        .unwrap_or("local")
+        .to_string();
+    let settings: std::collections::BTreeMap<String, Value> = match config
+        .get_attr("config")
+        .map(Value::unmarked)
+    {
+        Some(Value::Object(entries)) | Some(Value::Map(entries)) => entries.clone(),
+        None | Some(Value::Null) => Default::default(),
+        Some(_) => {
+            return Err(ProviderError::new(
+                "invalid terraform_remote_state config",
+                "`config` must be an object of the backend's settings, as in its backend block",
+            ))
+        }
+    };
+    let workspace = config
+        .get_attr("workspace")
+        .and_then(Value::as_str)
+        .unwrap_or(crate::state::DEFAULT_WORKSPACE)
+        .to_string();
+    let failed = |error: crate::state::StateError| {
+        ProviderError::new(
+            format!("reading the remote state ({backend_type} backend)"),
+            error.to_string(),
+        )
+    };
+    let backend = crate::state::configure::open_backend_of_type(
+        &backend_type,
+        &settings,
+        std::path::Path::new("."),
+    )
+    .await
+    .map_err(failed)?;
+    let state = backend.load(&workspace).await.map_err(failed)?;
+    let mut outputs = match config.get_attr("defaults").map(Value::unmarked) {
+        Some(Value::Object(entries)) | Some(Value::Map(entries)) => entries.clone(),
+        _ => Default::default(),
+    };
+    for (name, output) in state.outputs {
+        outputs.insert(name, output.value.mark_if(output.sensitive));
+    }
+    let mut value = config.clone();
+    if let Value::Object(attributes) = &mut value {
+        attributes.insert("outputs".into(), Value::Object(outputs));
+        attributes
+            .entry("workspace".into())
+            .and_modify(|w| {
+                if w.is_null() {
+                    *w = Value::from(workspace.as_str());
+                }
+            });
+    }
+    Ok(value)
 }
 
 /// Unknown, of the input's type (null input stays null: the output will be null too).

@@ -20,10 +20,19 @@ pub async fn open_backend(
     let backend_type = config.map_or("local", |c| c.backend_type.as_str());
     let mut settings = config.map(|c| c.settings.clone()).unwrap_or_default();
     settings.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    open_backend_of_type(backend_type, &settings, working_dir).await
+}
+
+/// Opens a backend by type and settings (`terraform_remote_state` names them in its arguments).
+pub async fn open_backend_of_type(
+    backend_type: &str,
+    settings: &BTreeMap<String, Value>,
+    working_dir: &Path,
+) -> Result<Box<dyn Backend>, StateError> {
     match backend_type {
         "local" => {
             let mut backend = LocalBackend::new(working_dir);
-            for (name, value) in &settings {
+            for (name, value) in settings {
                 let text = match value.unmarked() {
                     Value::String(text) => text.clone(),
                     _ => {
@@ -46,7 +55,7 @@ pub async fn open_backend(
         }
         #[cfg(feature = "aws")]
         "s3" => {
-            let settings = super::s3::S3Settings::from_settings(&settings)?;
+            let settings = super::s3::S3Settings::from_settings(settings)?;
             Ok(Box::new(
                 super::s3::S3Backend::new(settings, working_dir).await?,
             ))
