@@ -685,6 +685,24 @@ impl Decoder<'_> {
             match structure {
                 Structure::Attribute(attribute) if attribute.key.as_str() == "required_version" => {
                     if let Some(version) = self.literal_string(attribute) {
+                        // Strata speaks the language of the Terraform version it follows.
+                        match super::version::satisfies(&version, crate::TERRAFORM_VERSION_COMPAT) {
+                            Ok(true) => {}
+                            Ok(false) => self.error(
+                                "Unsupported Terraform Core version",
+                                format!(
+                                    "This configuration does not support Terraform version {} (the language version Strata {} implements). Either use a tool version it supports or update the version constraint; constraints are normally set for good reason, so updating it may lead to other errors.",
+                                    crate::TERRAFORM_VERSION_COMPAT,
+                                    env!("CARGO_PKG_VERSION")
+                                ),
+                                attribute.value.span(),
+                            ),
+                            Err(problem) => self.error(
+                                "Invalid required_version constraint",
+                                format!("The version constraint is not valid: {problem}. Write it like \">= 1.5, < 2.0\" or \"~> 1.15\"."),
+                                attribute.value.span(),
+                            ),
+                        }
                         module.terraform.required_version = Some(version);
                     }
                 }

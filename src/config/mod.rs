@@ -12,6 +12,7 @@ pub mod literal;
 pub mod load;
 pub mod type_constraint;
 pub mod variables;
+pub mod version;
 
 pub use load::{load_module, load_tree};
 pub use type_constraint::parse_type_constraint;

@@ -202,19 +202,17 @@ async fn read_remote_state(config: &Value) -> Result<Value, ProviderError> {
         .and_then(Value::as_str)
         .unwrap_or("local")
         .to_string();
-    let settings: std::collections::BTreeMap<String, Value> = match config
-        .get_attr("config")
-        .map(Value::unmarked)
-    {
-        Some(Value::Object(entries)) | Some(Value::Map(entries)) => entries.clone(),
-        None | Some(Value::Null) => Default::default(),
-        Some(_) => {
-            return Err(ProviderError::new(
-                "invalid terraform_remote_state config",
-                "`config` must be an object of the backend's settings, as in its backend block",
-            ))
-        }
-    };
+    let settings: std::collections::BTreeMap<String, Value> =
+        match config.get_attr("config").map(Value::unmarked) {
+            Some(Value::Object(entries)) | Some(Value::Map(entries)) => entries.clone(),
+            None | Some(Value::Null) => Default::default(),
+            Some(_) => {
+                return Err(ProviderError::new(
+                    "invalid terraform_remote_state config",
+                    "`config` must be an object of the backend's settings, as in its backend block",
+                ))
+            }
+        };
     let workspace = config
         .get_attr("workspace")
         .and_then(Value::as_str)
@@ -244,13 +242,11 @@ async fn read_remote_state(config: &Value) -> Result<Value, ProviderError> {
     let mut value = config.clone();
     if let Value::Object(attributes) = &mut value {
         attributes.insert("outputs".into(), Value::Object(outputs));
-        attributes
-            .entry("workspace".into())
-            .and_modify(|w| {
-                if w.is_null() {
-                    *w = Value::from(workspace.as_str());
-                }
-            });
+        attributes.entry("workspace".into()).and_modify(|w| {
+            if w.is_null() {
+                *w = Value::from(workspace.as_str());
+            }
+        });
     }
     Ok(value)
 }
