@@ -154,6 +154,9 @@ impl Engine {
         variables: BTreeMap<String, Value>,
     ) -> Result<Engine, Diagnostics> {
         let graph = graph::build(&tree)?;
+        // `moved`, `removed` and `import` addresses are checked here, with the rest of the
+        // configuration, before any state is locked or read.
+        moves::resolve(&tree, &mut State::new())?;
         Ok(Engine {
             tree: Arc::new(tree),
             graph: Arc::new(graph),
@@ -292,10 +295,6 @@ impl Engine {
     /// Checks the configuration without touching anything: every expression evaluated with
     /// unknown values for everything not yet known.
     pub async fn validate(&self) -> Diagnostics {
-        // `moved`, `removed` and `import` addresses are checked without a state.
-        if let Err(diagnostics) = moves::resolve(&self.tree, &mut State::new()) {
-            return diagnostics;
-        }
         match self.run(State::new(), Phase::Validate) {
             Ok(run) => plan::validate(run).await,
             Err(diagnostics) => diagnostics,
