@@ -6,43 +6,15 @@ use super::commands::{current_workspace, take_lock};
 use super::{backend, Context};
 use crate::addrs::{ResourceInstance, Target};
 use crate::state::{State, StateChange};
-use crate::ui::render_plain;
 use anyhow::{anyhow, bail};
 use std::io::Write;
 
-/// The state as `strata show` prints it: every instance's attributes, then the outputs.
+/// The state as `strata show` prints it, nested blocks drawn from the providers' schemas.
 pub fn render_state(state: &State) -> String {
-    let mut out = String::new();
-    for (address, object) in &state.resources {
-        let kind = match address.resource.mode {
-            crate::addrs::ResourceMode::Managed => "resource",
-            crate::addrs::ResourceMode::Data => "data",
-        };
-        out.push_str(&format!(
-            "# {address}:\n{kind} \"{}\" \"{}\" {{\n",
-            address.resource.type_name, address.resource.name
-        ));
-        if let Some(entries) = object.value.as_entries() {
-            let width = entries
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, _)| k.len())
-                .max()
-                .unwrap_or(0);
-            for (name, value) in entries.iter().filter(|(_, v)| !v.is_null()) {
-                out.push_str(&format!(
-                    "    {name:<width$} = {}\n",
-                    render_plain(value, 4)
-                ));
-            }
-        }
-        out.push_str("}\n\n");
-    }
-    if !state.outputs.is_empty() {
-        out.push_str("\nOutputs:\n\n");
-        out.push_str(&crate::ui::render_outputs(&state.outputs));
-    }
-    out
+    crate::ui::render_state(
+        state,
+        &crate::ui::Schemas::from_registry(&crate::providers::Registry::builtin()),
+    )
 }
 
 /// Takes the lock, loads the state, lets `edit` change it, writes it back and prints what

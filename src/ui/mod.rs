@@ -10,12 +10,14 @@ mod json_lines;
 mod markdown;
 mod plan;
 mod schemas;
+mod state;
 mod values;
 
 pub use json_lines::JsonLines;
 pub use markdown::render_markdown_summary;
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};
 pub use schemas::Schemas;
+pub use state::render_state;
 pub use values::{render_plain, render_value};
 
 use crate::engine::{Event, Events};

@@ -1,0 +1,80 @@
+//! The state as `strata show` and `strata state show` print it, as Terraform does: one
+//! `resource "type" "name" { ... }` per instance, attributes aligned (null ones left out), then
+//! the nested blocks the provider schema declares as `name { ... }` sections, and the root
+//! outputs last. Sensitive values print as `(sensitive value)`.
+
+use super::schemas::Schemas;
+use super::values::render_plain;
+use crate::providers::Block;
+use crate::state::State;
+use crate::value::Value;
+use std::fmt::Write as _;
+
+/// Every instance of the state, then its outputs.
+pub fn render_state(state: &State, schemas: &Schemas) -> String {
+    let mut out = String::new();
+    for (address, object) in &state.resources {
+        let kind = match address.resource.mode {
+            crate::addrs::ResourceMode::Managed => "resource",
+            crate::addrs::ResourceMode::Data => "data",
+        };
+        let block = schemas.block(address.resource.mode, &address.resource.type_name);
+        let _ = writeln!(
+            out,
+            "# {address}:\n{kind} \"{}\" \"{}\" {{",
+            address.resource.type_name, address.resource.name
+        );
+        render_body(&object.value, block, 4, &mut out);
+        out.push_str("}\n\n");
+    }
+    if !state.outputs.is_empty() {
+        out.push_str("\nOutputs:\n\n");
+        out.push_str(&super::render_outputs(&state.outputs));
+    }
+    out
+}
+
+/// An object's attributes, then the nested blocks of `block`, at `indent`.
+fn render_body(value: &Value, block: Option<&Block>, indent: usize, out: &mut String) {
+    if let Value::Sensitive(_) = value {
+        let _ = writeln!(
+            out,
+            "{}# At least one attribute in this block is (or was) sensitive,\n{}# so its contents will not be displayed.",
+            " ".repeat(indent),
+            " ".repeat(indent)
+        );
+        return;
+    }
+    let Some(entries) = value.as_entries() else {
+        return;
+    };
+    let is_block = |name: &str| block.is_some_and(|b| b.blocks.contains_key(name));
+    let attributes: Vec<(&String, &Value)> = entries
+        .iter()
+        .filter(|(name, v)| !v.is_null() && !is_block(name))
+        .collect();
+    let width = attributes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let pad = " ".repeat(indent);
+    for (name, value) in &attributes {
+        let _ = writeln!(out, "{pad}{name:<width$} = {}", render_plain(value, indent));
+    }
+    let Some(block) = block else {
+        return;
+    };
+    for (name, nested) in &block.blocks {
+        let Some(value) = entries.get(name) else {
+            continue;
+        };
+        let items: Vec<&Value> = match value {
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => items.iter().collect(),
+            Value::Null => Vec::new(),
+            single => vec![single],
+        };
+        for item in items {
+            out.push('\n');
+            let _ = writeln!(out, "{pad}{name} {{");
+            render_body(item, Some(&nested.block), indent + 4, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+    }
+}
