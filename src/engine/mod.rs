@@ -78,6 +78,11 @@ pub enum Event {
     Reading {
         address: ResourceInstance,
     },
+    /// An `import` block's object is about to be read.
+    Importing {
+        address: ResourceInstance,
+        id: String,
+    },
     ApplyStarting {
         address: ResourceInstance,
         action: Action,

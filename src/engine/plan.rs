@@ -1467,6 +1467,10 @@ async fn import_if_declared(
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
+    run.events.event(Event::Importing {
+        address: address.clone(),
+        id: id.clone(),
+    });
     let value = {
         let _permit = run.semaphore.acquire().await;
         provider

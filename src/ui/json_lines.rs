@@ -177,6 +177,15 @@ impl Events for JsonLines {
                 };
                 ("refresh_start", message, hook)
             }
+            Event::Importing { address, id } => {
+                let mut hook = hook_for(&address);
+                hook.insert("id".into(), json!(id));
+                (
+                    "import_start",
+                    format!("{address}: Preparing import... [id={id}]"),
+                    hook,
+                )
+            }
             Event::Reading { address } => {
                 let mut hook = hook_for(&address);
                 hook.insert("action".into(), json!("read"));

@@ -132,6 +132,10 @@ impl Events for ProgressPrinter {
             Event::Reading { address } => {
                 format!("{}: Reading...", self.style.bold(&address.to_string()))
             }
+            Event::Importing { address, id } => format!(
+                "{}: Preparing import... [id={id}]",
+                self.style.bold(&address.to_string())
+            ),
             Event::ApplyStarting { address, action } => format!(
                 "{}: {}",
                 self.style.bold(&address.to_string()),

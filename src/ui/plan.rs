@@ -47,7 +47,9 @@ fn header(change: &ResourceChange) -> String {
             (None, Some(_)) => format!("# {address} will be imported"),
             (None, None) => format!("# {address}"),
         },
-        Action::Forget => format!("# {address} will no longer be managed by Strata"),
+        Action::Forget => format!(
+            "# {address} will no longer be managed by Strata, but will not be destroyed\n # (destroy = false is set in the configuration)"
+        ),
     };
     if let (Some(previous), false) = (&change.previous_address, change.action == Action::NoOp) {
         text.push_str(&format!("\n  # (moved from {previous})"));
@@ -91,9 +93,19 @@ fn resource_line(change: &ResourceChange) -> String {
 /// as `name { ... }` sections after the attributes; without it, as attribute values.
 pub fn render_change(change: &ResourceChange, style: Style, schema: Option<&Block>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "  {}", style.bold(&header(change)));
+    // Terraform prints a forget one column further left: ` # ...` and ` . resource`.
+    let lead = if change.action == Action::Forget {
+        " "
+    } else {
+        "  "
+    };
+    let _ = writeln!(out, "{lead}{}", style.bold(&header(change)));
     let symbol = change.action.symbol();
-    let prefix = format!("{:>3}", symbol);
+    let prefix = if change.action == Action::Forget {
+        format!("{:>2}", symbol)
+    } else {
+        format!("{:>3}", symbol)
+    };
     let painted = style.action_symbol(change.action);
     let _ = writeln!(
         out,
@@ -989,7 +1001,6 @@ fn legend(plan: &Plan, style: Style) -> String {
             "create replacement and then destroy",
         ),
         (Action::Read, "read (data resources)"),
-        (Action::Forget, "forget"),
     ] {
         if actions.contains(&action) {
             let symbol = action.symbol();
@@ -1052,8 +1063,11 @@ pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
         return out;
     }
     if !changes.is_empty() {
-        out.push('\n');
-        out.push_str(&legend(plan, style));
+        // Terraform leaves the legend out when nothing but moves and imports happen.
+        if plan.changes.iter().any(|c| c.action != Action::NoOp) {
+            out.push('\n');
+            out.push_str(&legend(plan, style));
+        }
         out.push_str("\nStrata will perform the following actions:\n\n");
         for change in &changes {
             out.push_str(&render_change(change, style, schema_of(schemas, change)));
@@ -1061,16 +1075,13 @@ pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
         }
     }
     let (add, change, destroy) = plan.counts();
-    let forget = match plan.forget_count() {
-        0 => String::new(),
-        n => format!(", {n} to forget"),
-    };
+
     let import = match plan.import_count() {
         0 => String::new(),
         n => format!("{n} to import, "),
     };
     out.push_str(&style.bold(&format!(
-        "Plan: {import}{add} to add, {change} to change, {destroy} to destroy{forget}."
+        "Plan: {import}{add} to add, {change} to change, {destroy} to destroy."
     )));
     out.push('\n');
     let output_lines = render_output_changes(&plan.output_changes, style);

@@ -56,6 +56,7 @@ fn is_concurrent_line(line: &str) -> bool {
         ": Destroying...",
         ": Refreshing state...",
         ": Reading...",
+        ": Preparing import...",
         "complete after",
         ": Still ",
         " failed",
