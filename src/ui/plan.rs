@@ -39,7 +39,9 @@ fn header(change: &ResourceChange) -> String {
             _ => format!("# {address} must be replaced"),
         },
         Action::Delete => match &change.deposed {
-            Some(key) => format!("# {address} (deposed object {key}) will be destroyed"),
+            Some(key) => format!(
+                "# {address} (deposed object {key}) will be destroyed\n  # (left over from a partially-failed replacement of this instance)"
+            ),
             None => format!("# {address} will be destroyed"),
         },
         Action::NoOp => match (&change.previous_address, &change.importing) {
