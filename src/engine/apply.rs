@@ -414,9 +414,15 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
     let address = &change.address;
     let timeout = resource_config(&run.tree, &address.module.module_path(), &address.resource)
         .and_then(|c| timeout_for(run, c, "delete", &address.module));
+    let deposed = match (&change.deposed, change.action) {
+        (Some(key), _) => Some(key.clone()),
+        (None, Action::CreateThenDelete) => Some(deposed_key(the_plan(run), address)),
+        _ => None,
+    };
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: Action::Delete,
+        deposed,
     });
     let started = Instant::now();
     let _permit = run.semaphore.acquire().await;
@@ -789,6 +795,7 @@ async fn apply_instance(
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: operation,
+        deposed: None,
     });
     let started = Instant::now();
     let request = ApplyRequest {

@@ -86,6 +86,9 @@ pub enum Event {
     ApplyStarting {
         address: ResourceInstance,
         action: Action,
+        /// The key of the deposed object being destroyed (the old half of a
+        /// create_before_destroy replacement, or one a failed run left).
+        deposed: Option<String>,
     },
     /// Every ten seconds while an operation runs.
     StillApplying {

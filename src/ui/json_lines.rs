@@ -191,9 +191,16 @@ impl Events for JsonLines {
                 hook.insert("action".into(), json!("read"));
                 ("apply_start", format!("{address}: Reading..."), hook)
             }
-            Event::ApplyStarting { address, action } => {
+            Event::ApplyStarting {
+                address,
+                action,
+                deposed,
+            } => {
                 let mut hook = hook_for(&address);
                 hook.insert("action".into(), json!(verb(action)));
+                if let Some(key) = deposed {
+                    hook.insert("deposed".into(), json!(key));
+                }
                 (
                     "apply_start",
                     format!("{address}: {}", super::verbs(action).0),

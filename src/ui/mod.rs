@@ -136,9 +136,16 @@ impl Events for ProgressPrinter {
                 "{}: Preparing import... [id={id}]",
                 self.style.bold(&address.to_string())
             ),
-            Event::ApplyStarting { address, action } => format!(
+            Event::ApplyStarting {
+                address,
+                action,
+                deposed,
+            } => format!(
                 "{}: {}",
-                self.style.bold(&address.to_string()),
+                self.style.bold(&match deposed {
+                    Some(key) => format!("{address} (deposed object {key})"),
+                    None => address.to_string(),
+                }),
                 verbs(action).0
             ),
             Event::StillApplying {

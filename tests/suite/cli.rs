@@ -72,7 +72,10 @@ pub fn normalize(text: &str, work: &Path, sort_concurrent: bool) -> String {
         regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
     let fake = regex::Regex::new(r"fake-[0-9a-f]{12}").unwrap();
     let elapsed = regex::Regex::new(r"after \d+s").unwrap();
+    // A deposed object's key derives from the state's (random) lineage.
+    let deposed = regex::Regex::new(r"\(deposed object [0-9a-f]{8}\)").unwrap();
     let text = uuid.replace_all(text, "<id>");
+    let text = deposed.replace_all(&text, "(deposed object <key>)");
     let text = fake.replace_all(&text, "<id>");
     let text = elapsed.replace_all(&text, "after <t>");
     let text = text.replace(&work.display().to_string(), "<work>");
