@@ -764,9 +764,20 @@ pub async fn show(context: &Context, json: bool, path: Option<&Path>) -> anyhow:
         if json {
             let prior = read_state(&file.prior_state, &path.display().to_string())
                 .map_err(|e| anyhow!("{e}"))?;
+            // The configuration the plan was made from: a saved plan applies only while it is
+            // unchanged (its fingerprint is checked), so the directory's is that one.
+            let configuration = crate::config::load::load_tree(&context.dir, &mut SourceMap::new())
+                .map(|tree| {
+                    crate::plan::config_json::configuration_json(&tree, &Registry::builtin())
+                })
+                .unwrap_or_else(|_| serde_json::json!({ "root_module": {} }));
             println!(
                 "{}",
-                serde_json::to_string(&crate::plan::json::plan_json(&file.plan, &prior))?
+                serde_json::to_string(&crate::plan::json::plan_json(
+                    &file.plan,
+                    &prior,
+                    configuration
+                ))?
             );
         } else {
             print!(

@@ -192,7 +192,9 @@ fn reason_text(reason: &ActionReason) -> &'static str {
 }
 
 /// The plan in Terraform's JSON plan format (as `terraform show -json PLANFILE` writes it).
-pub fn plan_json(plan: &Plan, prior: &State) -> Json {
+/// `configuration` is [`super::config_json::configuration_json`] of the configuration the plan
+/// was made from.
+pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
     // Planned values: every instance as it will be after apply.
     let mut planned: BTreeMap<ResourceInstance, (String, u64, Value)> = prior
         .resources
@@ -345,7 +347,7 @@ pub fn plan_json(plan: &Plan, prior: &State) -> Json {
         "resource_changes": resource_changes,
         "output_changes": output_changes,
         "prior_state": state_json(prior),
-        "configuration": { "root_module": {} },
+        "configuration": configuration,
         "relevant_attributes": [],
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "applyable": plan.has_changes(),

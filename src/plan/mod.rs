@@ -5,6 +5,7 @@
 //! exactly as planned: the variable values, the mode, and the serial and lineage of the state it
 //! was made against (a saved plan is refused if the state moved on since).
 
+pub mod config_json;
 pub mod file;
 pub mod json;
 

@@ -355,3 +355,118 @@ fn plan_and_apply_json_speak_terraforms_machine_readable_ui() {
         .unwrap();
     assert!(!output.status.success());
 }
+
+/// `show -json` of a saved plan carries the configuration as written, as Terraform's does:
+/// constants, references, module calls with their modules, variables (sensitive defaults left
+/// out), outputs, provider configurations.
+#[test]
+fn show_json_of_a_saved_plan_describes_the_configuration() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    let store = temp.path().join("store");
+    std::fs::create_dir_all(work.join("child")).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        r#"variable "size" {
+  default = 2
+}
+
+variable "token" {
+  default   = "s3cret-default"
+  sensitive = true
+}
+
+resource "fake_resource" "b" {
+  count = var.size
+  name  = "b-${count.index}"
+  value = "constant"
+}
+
+resource "fake_resource" "a" {
+  name = fake_resource.b[0].id
+
+  rule {
+    port = 22
+  }
+}
+
+module "child" {
+  source = "./child"
+  label  = fake_resource.a.name
+}
+
+output "child_name" {
+  value = module.child.name
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        work.join("child/main.tf"),
+        "variable \"label\" {}\n\nresource \"fake_resource\" \"c\" {\n  name = var.label\n}\n\noutput \"name\" {\n  value = fake_resource.c.name\n}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(strata())
+            .args(args)
+            .current_dir(&work)
+            .env("STRATA_FAKE_STORE", &store)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["plan", "-out=p.plan"]).status.success());
+    let shown = run(&["show", "-json", "p.plan"]);
+    assert!(shown.status.success());
+    let text = String::from_utf8_lossy(&shown.stdout).to_string();
+    assert!(
+        !text.contains("s3cret-default"),
+        "a sensitive default leaked"
+    );
+    let plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let root = &plan["configuration"]["root_module"];
+    let addresses: Vec<&str> = root["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, ["fake_resource.a", "fake_resource.b"]);
+    let b = &root["resources"][1];
+    assert_eq!(b["expressions"]["value"]["constant_value"], "constant");
+    assert_eq!(
+        b["expressions"]["name"]["references"],
+        serde_json::json!(["count.index"])
+    );
+    assert_eq!(
+        b["count_expression"]["references"],
+        serde_json::json!(["var.size"])
+    );
+    let a = &root["resources"][0];
+    assert_eq!(
+        a["expressions"]["name"]["references"],
+        serde_json::json!(["fake_resource.b[0].id", "fake_resource.b"])
+    );
+    assert_eq!(a["expressions"]["rule"][0]["port"]["constant_value"], 22);
+    assert_eq!(a["provider_config_key"], "fake");
+    let child = &root["module_calls"]["child"];
+    assert_eq!(child["source"], "./child");
+    assert_eq!(
+        child["expressions"]["label"]["references"],
+        serde_json::json!(["fake_resource.a.name", "fake_resource.a"])
+    );
+    assert_eq!(
+        child["module"]["resources"][0]["address"],
+        "fake_resource.c"
+    );
+    assert_eq!(root["variables"]["size"]["default"], 2);
+    assert_eq!(root["variables"]["token"]["sensitive"], true);
+    assert!(root["variables"]["token"].get("default").is_none());
+    assert_eq!(
+        root["outputs"]["child_name"]["expression"]["references"],
+        serde_json::json!(["module.child.name", "module.child"])
+    );
+    assert_eq!(
+        plan["configuration"]["provider_config"]["fake"]["full_name"],
+        "registry.strata.dev/strata/fake"
+    );
+}

@@ -1,0 +1,287 @@
+//! The `configuration` part of Terraform's JSON plan: the configuration as written, module by
+//! module: resources (address, type, provider, `count`/`for_each`, and each argument as
+//! `{"constant_value": ...}` when it is a literal or `{"references": [...]}` naming what it
+//! refers to), module calls (with their inputs and the called module), variables, outputs,
+//! and the provider configurations. Policy tools (OPA/conftest, checkov) read it to check how
+//! a value is set, not just what it is.
+//!
+//! Sensitive variable defaults are left out; a literal in an argument the schema marks
+//! sensitive is not written either.
+
+use crate::config::{Expr, Module, ModuleTree};
+use crate::lang::{self, Referenceable};
+use crate::providers::Registry;
+use serde_json::{json, Map, Value as Json};
+
+/// The `configuration` object.
+pub fn configuration_json(tree: &ModuleTree, registry: &Registry) -> Json {
+    let mut providers = Map::new();
+    collect_providers(tree, "", registry, &mut providers);
+    json!({
+        "provider_config": providers,
+        "root_module": module_json(tree, registry),
+    })
+}
+
+fn collect_providers(
+    tree: &ModuleTree,
+    prefix: &str,
+    registry: &Registry,
+    out: &mut Map<String, Json>,
+) {
+    let key = |name: &str, alias: &Option<String>| {
+        let local = match alias {
+            Some(alias) => format!("{name}.{alias}"),
+            None => name.to_string(),
+        };
+        if prefix.is_empty() {
+            local
+        } else {
+            format!("{prefix}:{local}")
+        }
+    };
+    let full_name = |name: &str| {
+        registry
+            .get(name)
+            .map(|p| p.source.clone())
+            .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{name}"))
+    };
+    for provider in &tree.module.providers {
+        let mut entry = Map::new();
+        entry.insert("name".into(), json!(provider.name));
+        entry.insert("full_name".into(), json!(full_name(&provider.name)));
+        if let Some(alias) = &provider.alias {
+            entry.insert("alias".into(), json!(alias));
+        }
+        if !prefix.is_empty() {
+            entry.insert("module_address".into(), json!(prefix));
+        }
+        entry.insert("expressions".into(), body_json(&provider.body));
+        out.insert(key(&provider.name, &provider.alias), Json::Object(entry));
+    }
+    for resource in tree.module.resources.values() {
+        let k = key(&resource.provider.name, &resource.provider.alias);
+        out.entry(k).or_insert_with(|| {
+            json!({"name": resource.provider.name, "full_name": full_name(&resource.provider.name)})
+        });
+    }
+    for (name, child) in &tree.children {
+        let child_prefix = if prefix.is_empty() {
+            format!("module.{name}")
+        } else {
+            format!("{prefix}.module.{name}")
+        };
+        collect_providers(child, &child_prefix, registry, out);
+    }
+}
+
+fn module_json(tree: &ModuleTree, registry: &Registry) -> Json {
+    let module: &Module = &tree.module;
+    let mut out = Map::new();
+    let mut resources = Vec::new();
+    for (address, resource) in &module.resources {
+        let mut entry = Map::new();
+        entry.insert("address".into(), json!(address.to_string()));
+        entry.insert(
+            "mode".into(),
+            json!(match address.mode {
+                crate::addrs::ResourceMode::Managed => "managed",
+                crate::addrs::ResourceMode::Data => "data",
+            }),
+        );
+        entry.insert("type".into(), json!(address.type_name));
+        entry.insert("name".into(), json!(address.name));
+        entry.insert(
+            "provider_config_key".into(),
+            json!(resource.provider.to_string()),
+        );
+        entry.insert("expressions".into(), body_json(&resource.body));
+        let schema_version = registry
+            .get(&resource.provider.name)
+            .map(|p| (p.factory)().schema())
+            .and_then(|schema| {
+                let schemas = match address.mode {
+                    crate::addrs::ResourceMode::Managed => &schema.resources,
+                    crate::addrs::ResourceMode::Data => &schema.data_sources,
+                };
+                schemas.get(&address.type_name).map(|s| s.version)
+            })
+            .unwrap_or(0);
+        entry.insert("schema_version".into(), json!(schema_version));
+        if let Some(count) = &resource.count {
+            entry.insert("count_expression".into(), expr_json(count));
+        }
+        if let Some(for_each) = &resource.for_each {
+            entry.insert("for_each_expression".into(), expr_json(for_each));
+        }
+        let depends_on: Vec<String> = resource.depends_on.iter().map(source_text).collect();
+        if !depends_on.is_empty() {
+            entry.insert("depends_on".into(), json!(depends_on));
+        }
+        resources.push(Json::Object(entry));
+    }
+    if !resources.is_empty() {
+        resources.sort_by(|a, b| a["address"].as_str().cmp(&b["address"].as_str()));
+        out.insert("resources".into(), Json::Array(resources));
+    }
+    let mut calls = Map::new();
+    for (name, call) in &module.module_calls {
+        let mut entry = Map::new();
+        entry.insert("source".into(), json!(call.source));
+        let inputs: Map<String, Json> = call
+            .inputs
+            .iter()
+            .map(|(name, expr)| (name.clone(), expr_json(expr)))
+            .collect();
+        entry.insert("expressions".into(), Json::Object(inputs));
+        if let Some(count) = &call.count {
+            entry.insert("count_expression".into(), expr_json(count));
+        }
+        if let Some(for_each) = &call.for_each {
+            entry.insert("for_each_expression".into(), expr_json(for_each));
+        }
+        if let Some(child) = tree.children.get(name) {
+            entry.insert("module".into(), module_json(child, registry));
+        }
+        calls.insert(name.clone(), Json::Object(entry));
+    }
+    if !calls.is_empty() {
+        out.insert("module_calls".into(), Json::Object(calls));
+    }
+    let mut variables = Map::new();
+    for (name, variable) in &module.variables {
+        let mut entry = Map::new();
+        if let (Some(default), false) = (&variable.default, variable.sensitive) {
+            if let Ok(value) = crate::value::value_to_json(&default.clone().deep_unmark().0) {
+                entry.insert("default".into(), value);
+            }
+        }
+        if let Some(description) = &variable.description {
+            entry.insert("description".into(), json!(description));
+        }
+        if variable.sensitive {
+            entry.insert("sensitive".into(), json!(true));
+        }
+        variables.insert(name.clone(), Json::Object(entry));
+    }
+    if !variables.is_empty() {
+        out.insert("variables".into(), Json::Object(variables));
+    }
+    let mut outputs = Map::new();
+    for (name, output) in &module.outputs {
+        let mut entry = Map::new();
+        entry.insert("expression".into(), expr_json(&output.expr));
+        if output.sensitive {
+            entry.insert("sensitive".into(), json!(true));
+        }
+        if let Some(description) = &output.description {
+            entry.insert("description".into(), json!(description));
+        }
+        outputs.insert(name.clone(), Json::Object(entry));
+    }
+    if !outputs.is_empty() {
+        out.insert("outputs".into(), Json::Object(outputs));
+    }
+    sorted(out)
+}
+
+/// An object with its keys in order, as Terraform (Go) writes JSON objects.
+fn sorted(map: Map<String, Json>) -> Json {
+    let mut entries: Vec<(String, Json)> = map.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Json::Object(entries.into_iter().collect())
+}
+
+/// A body's arguments as expressions; nested blocks as lists of bodies (`dynamic` blocks are
+/// left out: their content exists only once expanded).
+fn body_json(body: &crate::config::Body) -> Json {
+    use hcl_edit::structure::Structure;
+    let mut out = Map::new();
+    for structure in body.body.iter() {
+        match structure {
+            Structure::Attribute(attribute) => {
+                let expr = Expr {
+                    file: body.file.clone(),
+                    expr: attribute.value.clone(),
+                };
+                out.insert(attribute.key.as_str().to_string(), expr_json(&expr));
+            }
+            Structure::Block(block) if block.ident.as_str() != "dynamic" => {
+                let nested = crate::config::Body {
+                    file: body.file.clone(),
+                    body: block.body.clone(),
+                };
+                let entry = out
+                    .entry(block.ident.as_str().to_string())
+                    .or_insert_with(|| Json::Array(Vec::new()));
+                if let Json::Array(items) = entry {
+                    items.push(body_json(&nested));
+                }
+            }
+            Structure::Block(_) => {}
+        }
+    }
+    sorted(out)
+}
+
+/// `{"constant_value": ...}` for a literal, `{"references": [...]}` for an expression that
+/// refers to something, `{}` otherwise (functions of constants).
+fn expr_json(expr: &Expr) -> Json {
+    let references = lang::references(expr);
+    if references.is_empty() {
+        return match crate::config::literal::literal_expr(expr)
+            .ok()
+            .and_then(|value| crate::value::value_to_json(&value).ok())
+        {
+            Some(value) => json!({ "constant_value": value }),
+            None => json!({}),
+        };
+    }
+    let mut names: Vec<String> = Vec::new();
+    for reference in references {
+        let text = reference
+            .span
+            .as_ref()
+            .and_then(|span| expr.file.text.get(span.start.byte..span.end.byte))
+            .map(|t| t.split_whitespace().collect::<String>());
+        let subject = subject_text(&reference.subject);
+        for name in text.into_iter().chain(subject) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    json!({ "references": names })
+}
+
+/// The reference's root as Terraform lists it (`aws_vpc.main`, `var.x`, `module.m`).
+fn subject_text(subject: &Referenceable) -> Option<String> {
+    Some(match subject {
+        Referenceable::Variable(name) => format!("var.{name}"),
+        Referenceable::Local(name) => format!("local.{name}"),
+        Referenceable::Resource(resource) => match resource.mode {
+            crate::addrs::ResourceMode::Managed => {
+                format!("{}.{}", resource.type_name, resource.name)
+            }
+            crate::addrs::ResourceMode::Data => {
+                format!("data.{}.{}", resource.type_name, resource.name)
+            }
+        },
+        Referenceable::ModuleCall(name) => format!("module.{name}"),
+        Referenceable::CountIndex => "count.index".into(),
+        Referenceable::EachKey => "each.key".into(),
+        Referenceable::EachValue => "each.value".into(),
+        Referenceable::Path(name) => format!("path.{name}"),
+        Referenceable::TerraformWorkspace => "terraform.workspace".into(),
+        Referenceable::SelfObject => return None,
+    })
+}
+
+fn source_text(expr: &Expr) -> String {
+    use hcl_edit::Span as _;
+    expr.expr
+        .span()
+        .and_then(|range| expr.file.text.get(range))
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default()
+}
