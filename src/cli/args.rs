@@ -103,6 +103,9 @@ pub struct PlanArgs {
     /// Machine-readable output (JSON lines).
     #[arg(long)]
     pub json: bool,
+    /// Warnings as one line each (errors stay in full).
+    #[arg(long = "compact-warnings")]
+    pub compact_warnings: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +123,21 @@ pub enum Command {
         reconfigure: bool,
         #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
         input: bool,
+        /// Configure the backend (`-backend=false` checks the configuration and providers only).
+        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+        backend: bool,
+        /// Accepted for pipelines written for Terraform: providers are built in, so there is
+        /// nothing to upgrade, download (`-get`), or lock (`-lockfile`, `-plugin-dir`).
+        #[arg(long, hide = true)]
+        upgrade: bool,
+        #[arg(long, hide = true, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+        get: bool,
+        #[arg(long, hide = true, value_name = "MODE")]
+        lockfile: Option<String>,
+        #[arg(long = "plugin-dir", hide = true, value_name = "DIR")]
+        plugin_dir: Vec<PathBuf>,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Check the configuration.
     Validate {

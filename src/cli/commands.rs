@@ -292,9 +292,21 @@ pub async fn init(
     backend_config: &[String],
     migrate_state: bool,
     reconfigure: bool,
+    configure_backend: bool,
 ) -> anyhow::Result<u8> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
+    if !configure_backend {
+        println!("{}", context.style.bold("Initializing provider plugins..."));
+        report_providers(&tree)?;
+        println!(
+            "\n{}",
+            context.style.green(&context.style.bold(
+                "Strata has been successfully initialized! (backend not configured: -backend=false)"
+            ))
+        );
+        return Ok(0);
+    }
     let settings = backend::configured_settings(&tree, backend_config, &context.dir)?;
     // Without recorded settings, the directory used the local backend: it counts as the
     // previous backend when it holds state.
@@ -351,9 +363,24 @@ pub async fn init(
         settings.backend_type
     );
     println!("{}", context.style.bold("Initializing provider plugins..."));
+    report_providers(&tree)?;
+    println!(
+        "\n{}",
+        context.style.green(
+            &context
+                .style
+                .bold("Strata has been successfully initialized!")
+        )
+    );
+    Ok(0)
+}
+
+/// `- Using built-in provider ...` for every provider the configuration uses; an unknown one is
+/// an error naming those Strata has.
+fn report_providers(tree: &ModuleTree) -> anyhow::Result<()> {
     let registry = Registry::builtin();
     let mut names: Vec<String> = Vec::new();
-    super::providers::collect_providers(&tree, &mut names);
+    super::providers::collect_providers(tree, &mut names);
     names.sort();
     names.dedup();
     for name in &names {
@@ -365,15 +392,7 @@ pub async fn init(
             ),
         }
     }
-    println!(
-        "\n{}",
-        context.style.green(
-            &context
-                .style
-                .bold("Strata has been successfully initialized!")
-        )
-    );
-    Ok(0)
+    Ok(())
 }
 
 fn local_state_exists(dir: &Path) -> bool {

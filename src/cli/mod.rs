@@ -30,6 +30,8 @@ pub struct Context {
     /// `-json` on plan / apply / destroy / refresh: Terraform's machine-readable UI (JSON
     /// lines) on standard output, diagnostics included.
     pub json: bool,
+    /// `-compact-warnings`: a warning is one line (its summary and place).
+    pub compact_warnings: bool,
 }
 
 impl Context {
@@ -43,6 +45,18 @@ impl Context {
             for diagnostic in diagnostics.iter() {
                 lines.diagnostic(diagnostic);
             }
+            return;
+        }
+        if self.compact_warnings && !diagnostics.has_errors() {
+            let mut text = String::from("Warnings:\n\n");
+            for warning in diagnostics.iter() {
+                text.push_str(&format!("- {}\n", warning.summary));
+                if let Some(span) = &warning.span {
+                    text.push_str(&format!("  on {} line {}\n", span.file, span.start.line));
+                }
+            }
+            text.push_str("\nTo see the full warning notes, run Strata without -compact-warnings.");
+            eprintln!("{text}");
             return;
         }
         let style = Style {
@@ -122,12 +136,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     let color =
         !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    let json = match &cli.command {
+    let (json, compact_warnings) = match &cli.command {
         Command::Plan { args, .. }
         | Command::Apply { args, .. }
         | Command::Destroy { args, .. }
-        | Command::Refresh { args } => args.json,
-        _ => false,
+        | Command::Refresh { args } => (args.json, args.compact_warnings),
+        _ => (false, false),
     };
     let context = Context {
         dir,
@@ -136,14 +150,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         },
         interactive: std::io::stdin().is_terminal(),
         json,
+        compact_warnings,
     };
     match cli.command {
         Command::Init {
             backend_config,
             migrate_state,
             reconfigure,
+            backend,
             ..
-        } => commands::init(&context, &backend_config, migrate_state, reconfigure).await,
+        } => {
+            commands::init(
+                &context,
+                &backend_config,
+                migrate_state,
+                reconfigure,
+                backend,
+            )
+            .await
+        }
         Command::Validate { json } => commands::validate(&context, json).await,
         Command::Fmt {
             check,
