@@ -332,6 +332,9 @@ pub enum WorkspaceCommand {
         name: String,
     },
     Select {
+        /// Create the workspace when it does not exist yet.
+        #[arg(long = "or-create", value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "false", default_missing_value = "true")]
+        or_create: bool,
         name: String,
     },
     Delete {

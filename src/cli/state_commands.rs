@@ -249,7 +249,24 @@ pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::
             println!("\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"strata plan\" Strata will not see any existing state\nfor this configuration.");
             Ok(0)
         }
-        WorkspaceCommand::Select { name } => {
+        WorkspaceCommand::Select { or_create, name } => {
+            let exists = backend
+                .workspaces()
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+                .contains(&name);
+            if or_create && !exists {
+                ws::new_workspace(backend.as_ref(), &context.dir, &name)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                println!(
+                    "{}",
+                    context
+                        .style
+                        .green(&format!("Created and switched to workspace \"{name}\"!"))
+                );
+                return Ok(0);
+            }
             ws::select_workspace(backend.as_ref(), &context.dir, &name)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
