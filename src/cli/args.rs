@@ -29,6 +29,44 @@ pub fn normalize(args: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// The process's arguments as the CLI reads them: `TF_CLI_ARGS*` words added
+/// ([`with_env_args`]), Terraform's single-dash flags normalised ([`normalize`]).
+pub fn process_args() -> Vec<String> {
+    normalize(with_env_args(std::env::args().collect(), |name| {
+        std::env::var(name).ok()
+    }))
+}
+
+/// Terraform's `TF_CLI_ARGS` and `TF_CLI_ARGS_<command>` (pipelines set `TF_CLI_ARGS_plan=
+/// "-lock-timeout=10m"`): their words go right after the command name, the general ones
+/// first, before the arguments given on the command line. Words split at whitespace.
+pub fn with_env_args(args: Vec<String>, env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    // The command is the first argument that is not a global flag (`-chdir=DIR`, ...).
+    let Some(position) = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, a)| !a.starts_with('-'))
+        .map(|(i, _)| i)
+    else {
+        return args;
+    };
+    let command = args[position].clone();
+    let mut extra: Vec<String> = Vec::new();
+    for name in ["TF_CLI_ARGS".to_string(), format!("TF_CLI_ARGS_{command}")] {
+        if let Some(value) = env(&name) {
+            extra.extend(value.split_whitespace().map(str::to_string));
+        }
+    }
+    if extra.is_empty() {
+        return args;
+    }
+    let mut out = args[..=position].to_vec();
+    out.extend(extra);
+    out.extend(args[position + 1..].iter().cloned());
+    out
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "strata",
@@ -342,6 +380,33 @@ pub enum WorkspaceCommand {
         force: bool,
         name: String,
     },
+}
+
+#[cfg(test)]
+mod env_args_tests {
+    use super::with_env_args;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn tf_cli_args_go_after_the_command() {
+        let env = |name: &str| match name {
+            "TF_CLI_ARGS" => Some("-no-color".to_string()),
+            "TF_CLI_ARGS_plan" => Some("-lock-timeout=10m  -parallelism=4".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            with_env_args(args("strata -chdir=env plan -out=p"), env),
+            args("strata -chdir=env plan -no-color -lock-timeout=10m -parallelism=4 -out=p")
+        );
+        assert_eq!(
+            with_env_args(args("strata apply p"), env),
+            args("strata apply -no-color p")
+        );
+        assert_eq!(with_env_args(args("strata"), env), args("strata"));
+    }
 }
 
 #[cfg(test)]

@@ -56,7 +56,7 @@ pub fn load_variables(
     let mut cli: Vec<VarSource> = Vec::new();
     // Terraform applies -var and -var-file in command-line order; clap keeps each list's order,
     // and recovering the interleaving needs the raw argv.
-    let argv: Vec<String> = super::args::normalize(std::env::args());
+    let argv: Vec<String> = super::args::process_args();
     let mut files = vars.var_files.iter();
     let mut flags = vars.vars.iter();
     let mut iter = argv.iter().peekable();

@@ -83,7 +83,7 @@ pub struct Reported;
 
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
-    let args = args::normalize(std::env::args());
+    let args = args::process_args();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {

@@ -470,3 +470,33 @@ output "child_name" {
         "registry.strata.dev/strata/fake"
     );
 }
+
+/// `TF_CLI_ARGS` and `TF_CLI_ARGS_<command>` add arguments after the command name, as
+/// Terraform reads them (`-var` included: variable precedence sees them too).
+#[test]
+fn tf_cli_args_environment_variables_add_arguments() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        "variable \"name\" {\n  default = \"from-default\"\n}\n\nresource \"fake_resource\" \"a\" {\n  name = var.name\n}\n",
+    )
+    .unwrap();
+    let output = Command::new(strata())
+        .args(["plan", "-detailed-exitcode"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .env("TF_CLI_ARGS", "-no-color")
+        .env("TF_CLI_ARGS_plan", "-var name=from-env-args")
+        .env("TF_CLI_ARGS_apply", "-var name=not-for-plan")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("\"from-env-args\""), "{stdout}");
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "-no-color from TF_CLI_ARGS applies"
+    );
+}
