@@ -422,7 +422,7 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: Action::Delete,
-        deposed,
+        deposed: deposed.clone(),
     });
     let started = Instant::now();
     let _permit = run.semaphore.acquire().await;
@@ -450,16 +450,12 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
             // A deposed object (one planned as such, or the old half of this run's
             // create_before_destroy replacement) leaves the deposed records; anything else the
             // instance itself.
-            let forget = match (&change.deposed, change.action) {
-                (Some(key), _) => StateChange::ForgetDeposed {
+            let forget = match &deposed {
+                Some(key) => StateChange::ForgetDeposed {
                     address: address.clone(),
                     key: key.clone(),
                 },
-                (None, Action::CreateThenDelete) => StateChange::ForgetDeposed {
-                    address: address.clone(),
-                    key: deposed_key(the_plan(run), address),
-                },
-                (None, _) => StateChange::Remove {
+                None => StateChange::Remove {
                     address: address.clone(),
                 },
             };
