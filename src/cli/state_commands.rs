@@ -93,6 +93,24 @@ pub async fn taint(
     .await
 }
 
+/// Creates a workspace and switches to it (`workspace new`, `workspace select -or-create`).
+async fn create_workspace(
+    context: &Context,
+    backend: &dyn crate::state::Backend,
+    name: &str,
+) -> anyhow::Result<()> {
+    crate::state::workspace::new_workspace(backend, &context.dir, name)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "{}",
+        context
+            .style
+            .green(&format!("Created and switched to workspace \"{name}\"!"))
+    );
+    Ok(())
+}
+
 pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u8> {
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
@@ -237,15 +255,7 @@ pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::
             Ok(0)
         }
         WorkspaceCommand::New { name } => {
-            ws::new_workspace(backend.as_ref(), &context.dir, &name)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            println!(
-                "{}",
-                context
-                    .style
-                    .green(&format!("Created and switched to workspace \"{name}\"!"))
-            );
+            create_workspace(context, backend.as_ref(), &name).await?;
             println!("\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"strata plan\" Strata will not see any existing state\nfor this configuration.");
             Ok(0)
         }
@@ -256,15 +266,7 @@ pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::
                 .map_err(|e| anyhow!("{e}"))?
                 .contains(&name);
             if or_create && !exists {
-                ws::new_workspace(backend.as_ref(), &context.dir, &name)
-                    .await
-                    .map_err(|e| anyhow!("{e}"))?;
-                println!(
-                    "{}",
-                    context
-                        .style
-                        .green(&format!("Created and switched to workspace \"{name}\"!"))
-                );
+                create_workspace(context, backend.as_ref(), &name).await?;
                 return Ok(0);
             }
             ws::select_workspace(backend.as_ref(), &context.dir, &name)
