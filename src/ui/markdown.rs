@@ -14,21 +14,42 @@ pub fn render_markdown_summary(plan: &Plan, schemas: &Schemas) -> String {
         out.push_str("**No changes.** The infrastructure matches the configuration.\n");
         return out;
     }
+    let imports = match plan.import_count() {
+        0 => String::new(),
+        n => format!("{n} to import, "),
+    };
     out.push_str(&format!(
-        "**Plan:** {add} to add, {change} to change, {destroy} to destroy.\n\n"
+        "**Plan:** {imports}{add} to add, {change} to change, {destroy} to destroy.\n\n"
     ));
     out.push_str("| Action | Resource | Forced by |\n|---|---|---|\n");
     for c in plan.changes.iter().filter(|c| c.is_change()) {
-        let action = match c.action {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "destroy",
-            Action::DeleteThenCreate => "replace (destroy first)",
-            Action::CreateThenDelete => "replace (create first)",
-            Action::Read => "read",
-            Action::NoOp => "move",
-            Action::Forget => "forget",
+        let mut action = match c.action {
+            Action::Create => "create".to_string(),
+            Action::Update => "update".to_string(),
+            Action::Delete => "destroy".to_string(),
+            Action::DeleteThenCreate => "replace (destroy first)".to_string(),
+            Action::CreateThenDelete => "replace (create first)".to_string(),
+            Action::Read => "read".to_string(),
+            Action::NoOp => String::new(),
+            Action::Forget => "forget (not destroyed)".to_string(),
         };
+        // Moves and imports name themselves, alone or beside another action.
+        let marks = [
+            c.previous_address
+                .as_ref()
+                .map(|p| format!("move from `{p}`")),
+            c.importing.as_ref().map(|id| format!("import `{id}`")),
+        ];
+        for mark in marks.into_iter().flatten() {
+            action = if action.is_empty() {
+                mark
+            } else {
+                format!("{action}, {mark}")
+            };
+        }
+        if c.deposed.is_some() {
+            action.push_str(" (deposed object)");
+        }
         let forced: Vec<String> = c
             .requires_replace
             .iter()

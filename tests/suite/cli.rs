@@ -192,6 +192,14 @@ fn run_scenario(name: &str) -> String {
                     output.status.code().unwrap_or(-1)
                 ));
             }
+            // `file <path>`: a file a command wrote (a Markdown summary, ...), as it is.
+            "file" => {
+                let text = std::fs::read_to_string(work.join(words[1]))
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", words[1]));
+                transcript.push_str(&format!("## file {}\n", words[1]));
+                transcript.push_str(&normalize(&text, &work, false));
+                transcript.push_str("\n\n");
+            }
             // An object made outside Strata: `remote-object <id> <name>`.
             "remote-object" => {
                 std::fs::create_dir_all(&store).unwrap();
