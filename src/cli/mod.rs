@@ -114,12 +114,39 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    // STRATA_LOG=debug turns on logs (to stderr). Providers never log sensitive values.
-    if let Ok(filter) = std::env::var("STRATA_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .try_init();
+    // STRATA_LOG=debug (or Terraform's TF_LOG=DEBUG) turns on logs, to stderr or to the file
+    // STRATA_LOG_PATH / TF_LOG_PATH names. Providers never log sensitive values.
+    let env = |names: [&str; 2]| names.iter().find_map(|name| std::env::var(name).ok());
+    let Some(filter) = env(["STRATA_LOG", "TF_LOG"]) else {
+        return;
+    };
+    let filter = match filter.to_ascii_lowercase().as_str() {
+        // Terraform's `TF_LOG=JSON` means trace-level logs as JSON; plain text here.
+        "json" => "trace".to_string(),
+        other => other.to_string(),
+    };
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter));
+    match env(["STRATA_LOG_PATH", "TF_LOG_PATH"]) {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(file) => {
+                let _ = builder
+                    .with_ansi(false)
+                    .with_writer(std::sync::Mutex::new(file))
+                    .try_init();
+            }
+            Err(error) => {
+                eprintln!("Warning: cannot write logs to {path}: {error}; logging to stderr");
+                let _ = builder.with_writer(std::io::stderr).try_init();
+            }
+        },
+        None => {
+            let _ = builder.with_writer(std::io::stderr).try_init();
+        }
     }
 }
 

@@ -338,6 +338,7 @@ async fn record(run: &Run, change: StateChange) {
         // Another caller recorded this change along with its own while this one waited.
         return;
     }
+    tracing::debug!(changes = batch.len(), "recording state changes");
     if let Some(writer) = writer.as_mut() {
         if let Err(error) = writer.record_all(&batch).await {
             run.error(
@@ -803,7 +804,15 @@ async fn apply_instance(
         idempotency_token,
         progress: progress_for(run, address),
     };
+    tracing::debug!(%address, ?operation, "provider apply starts");
     let result = with_progress(run, address, operation, provider.apply_resource(request)).await;
+    tracing::debug!(
+        %address,
+        ?operation,
+        ok = result.is_ok(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "provider apply done"
+    );
     drop(permit);
     let object = |value: Value, status: ObjectStatus| InstanceObject {
         value,

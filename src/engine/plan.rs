@@ -745,6 +745,7 @@ async fn plan_resource_node(
         return Ok(());
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
+    tracing::debug!(resource = %resource, module = ?path, "planning resource");
     let node = Node::Resource {
         module: path.clone(),
         resource: resource.clone(),

@@ -63,6 +63,7 @@ where
             // resource) finishes on its first poll: run it here instead of as a task, which
             // saves two thread hand-offs per node (on a 10,000-long chain of references, most
             // of the walk's time). A node that would wait goes on as a task.
+            tracing::trace!(node, "walk: node starts");
             let mut future = Box::pin(visit(node));
             let mut context = std::task::Context::from_waker(std::task::Waker::noop());
             match future.as_mut().poll(&mut context) {

@@ -508,3 +508,42 @@ fn tf_cli_args_environment_variables_add_arguments() {
         "-no-color from TF_CLI_ARGS applies"
     );
 }
+
+/// `TF_LOG` (or `STRATA_LOG`) turns logging on and `TF_LOG_PATH` sends it to a file, as in
+/// Terraform; a secret in the configuration never reaches the log.
+#[test]
+fn tf_log_writes_debug_logs_to_tf_log_path_without_secrets() {
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        "resource \"fake_resource\" \"a\" {\n  name   = \"a\"\n  secret = \"hunter2-in-config\"\n}\n",
+    )
+    .unwrap();
+    let log = temp.path().join("strata.log");
+    let output = Command::new(strata())
+        .args(["apply", "-auto-approve"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .env("TF_LOG", "TRACE")
+        .env("TF_LOG_PATH", &log)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "logs went to the file, not stderr"
+    );
+    let text = std::fs::read_to_string(&log).expect("the log file was written");
+    assert!(text.contains("provider apply done"), "{text}");
+    assert!(text.contains("fake_resource.a"), "{text}");
+    assert!(
+        !text.contains("hunter2-in-config"),
+        "a secret reached the log"
+    );
+}
