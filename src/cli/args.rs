@@ -135,8 +135,8 @@ pub struct PlanArgs {
     /// Operations to run at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
-    /// Ask for input on a terminal (`-input=false` never asks).
-    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    /// Ask for input on a terminal (`-input=false`, or `TF_INPUT=0`, never asks).
+    #[arg(long, env = "TF_INPUT", value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
     pub input: bool,
     /// Machine-readable output (JSON lines).
     #[arg(long)]
