@@ -507,6 +507,21 @@ fn tf_cli_args_environment_variables_add_arguments() {
         !stdout.contains('\u{1b}'),
         "-no-color from TF_CLI_ARGS applies"
     );
+
+    // TF_INPUT is read as -input is (here a value it cannot be).
+    let output = Command::new(strata())
+        .args(["plan"])
+        .current_dir(&work)
+        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .env("TF_INPUT", "maybe")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("not a boolean"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// `TF_LOG` (or `STRATA_LOG`) turns logging on and `TF_LOG_PATH` sends it to a file, as in
