@@ -14,7 +14,7 @@
 //! Transcripts are made deterministic: ids become `<id>`, elapsed times `<t>`, and the lines
 //! of concurrent operations (progress, refresh) are sorted within their block.
 
-use crate::common::{copy_tree, fixtures, strata};
+use crate::common::{copy_tree, fixtures, strata, Workdir};
 use std::path::Path;
 use std::process::Command;
 
@@ -290,15 +290,10 @@ fn of_type<'a>(lines: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json
 
 #[test]
 fn plan_and_apply_json_speak_terraforms_machine_readable_ui() {
-    let temp = tempfile::tempdir().unwrap();
-    let work = temp.path().join("work");
-    let store = temp.path().join("store");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        work.join("main.tf"),
+    let dir = Workdir::new(
         "resource \"fake_resource\" \"n\" {\n  count = 2\n  name  = \"n-${count.index}\"\n}\n\noutput \"names\" {\n  value = fake_resource.n[*].name\n}\n\noutput \"secret\" {\n  value     = \"hunter2\"\n  sensitive = true\n}\n",
-    )
-    .unwrap();
+    );
+    let (work, store) = (dir.work.clone(), dir.store.clone());
 
     let (lines, code) = json_lines(&work, &store, &["plan", "-json"]);
     assert_eq!(code, 0);
@@ -369,12 +364,7 @@ fn plan_and_apply_json_speak_terraforms_machine_readable_ui() {
 /// out), outputs, provider configurations.
 #[test]
 fn show_json_of_a_saved_plan_describes_the_configuration() {
-    let temp = tempfile::tempdir().unwrap();
-    let work = temp.path().join("work");
-    let store = temp.path().join("store");
-    std::fs::create_dir_all(work.join("child")).unwrap();
-    std::fs::write(
-        work.join("main.tf"),
+    let dir = Workdir::new(
         r#"variable "size" {
   default = 2
 }
@@ -407,21 +397,15 @@ output "child_name" {
   value = module.child.name
 }
 "#,
-    )
-    .unwrap();
+    );
+    let work = dir.work.clone();
+    std::fs::create_dir_all(work.join("child")).unwrap();
     std::fs::write(
         work.join("child/main.tf"),
         "variable \"label\" {}\n\nresource \"fake_resource\" \"c\" {\n  name = var.label\n}\n\noutput \"name\" {\n  value = fake_resource.c.name\n}\n",
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        Command::new(strata())
-            .args(args)
-            .current_dir(&work)
-            .env("STRATA_FAKE_STORE", &store)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| dir.run(args);
     assert!(run(&["plan", "-out=p.plan"]).status.success());
     let shown = run(&["show", "-json", "p.plan"]);
     assert!(shown.status.success());
@@ -483,18 +467,14 @@ output "child_name" {
 /// Terraform reads them (`-var` included: variable precedence sees them too).
 #[test]
 fn tf_cli_args_environment_variables_add_arguments() {
-    let temp = tempfile::tempdir().unwrap();
-    let work = temp.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        work.join("main.tf"),
+    let dir = Workdir::new(
         "variable \"name\" {\n  default = \"from-default\"\n}\n\nresource \"fake_resource\" \"a\" {\n  name = var.name\n}\n",
-    )
-    .unwrap();
+    );
+    let work = dir.work.clone();
     let output = Command::new(strata())
         .args(["plan", "-detailed-exitcode"])
         .current_dir(&work)
-        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .env("STRATA_FAKE_STORE", dir.path().join("store"))
         .env("TF_CLI_ARGS", "-no-color")
         .env("TF_CLI_ARGS_plan", "-var name=from-env-args")
         .env("TF_CLI_ARGS_apply", "-var name=not-for-plan")
@@ -512,7 +492,7 @@ fn tf_cli_args_environment_variables_add_arguments() {
     let output = Command::new(strata())
         .args(["plan"])
         .current_dir(&work)
-        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .env("STRATA_FAKE_STORE", dir.path().join("store"))
         .env("TF_INPUT", "maybe")
         .output()
         .unwrap();
@@ -528,19 +508,15 @@ fn tf_cli_args_environment_variables_add_arguments() {
 /// Terraform; a secret in the configuration never reaches the log.
 #[test]
 fn tf_log_writes_debug_logs_to_tf_log_path_without_secrets() {
-    let temp = tempfile::tempdir().unwrap();
-    let work = temp.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        work.join("main.tf"),
+    let dir = Workdir::new(
         "resource \"fake_resource\" \"a\" {\n  name   = \"a\"\n  secret = \"hunter2-in-config\"\n}\n",
-    )
-    .unwrap();
-    let log = temp.path().join("strata.log");
+    );
+    let work = dir.work.clone();
+    let log = dir.path().join("strata.log");
     let output = Command::new(strata())
         .args(["apply", "-auto-approve"])
         .current_dir(&work)
-        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .env("STRATA_FAKE_STORE", dir.path().join("store"))
         .env("TF_LOG", "TRACE")
         .env("TF_LOG_PATH", &log)
         .output()

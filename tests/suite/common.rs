@@ -23,6 +23,40 @@ pub fn strata() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_strata"))
 }
 
+/// A temporary working directory with a `main.tf`, and the fake provider's store beside it
+/// (`STRATA_FAKE_STORE`), for tests that drive the `strata` binary.
+pub struct Workdir {
+    temp: tempfile::TempDir,
+    pub work: PathBuf,
+    pub store: PathBuf,
+}
+
+impl Workdir {
+    pub fn new(main_tf: &str) -> Workdir {
+        let temp = tempfile::tempdir().expect("a temporary directory");
+        let work = temp.path().join("work");
+        let store = temp.path().join("store");
+        std::fs::create_dir_all(&work).expect("create the working directory");
+        std::fs::write(work.join("main.tf"), main_tf).expect("write main.tf");
+        Workdir { temp, work, store }
+    }
+
+    /// The temporary directory holding `work` and `store`.
+    pub fn path(&self) -> &std::path::Path {
+        self.temp.path()
+    }
+
+    /// `strata ARGS` in the working directory with the fake store set, and what it printed.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(strata())
+            .args(args)
+            .current_dir(&self.work)
+            .env("STRATA_FAKE_STORE", &self.store)
+            .output()
+            .expect("run strata")
+    }
+}
+
 /// Copies a directory tree (a scenario's configuration, the environments and modules).
 pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).expect("create the copy's directory");

@@ -1,7 +1,7 @@
 //! Crash safety: a `strata apply` killed with SIGKILL in the middle leaves a state that loads and
 //! records every object the provider reports as created; the next apply finishes the job.
 
-use crate::common::strata;
+use crate::common::{strata, Workdir};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -78,15 +78,10 @@ fn state_list(work: &Path, store: &Path) -> BTreeSet<String> {
 
 #[test]
 fn sigkill_during_apply_loses_nothing() {
-    let temp = tempfile::tempdir().unwrap();
-    let work = temp.path().join("work");
-    let store = temp.path().join("store");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        work.join("main.tf"),
+    let dir = Workdir::new(
         "resource \"fake_resource\" \"n\" {\n  count      = 200\n  name       = \"n-${count.index}\"\n  latency_ms = 100\n}\n",
-    )
-    .unwrap();
+    );
+    let (work, store) = (dir.work.clone(), dir.store.clone());
     let mut child = spawn_apply(&work, &store, &["-parallelism=4"], false);
     // Wait until some objects exist, then kill without warning.
     wait_until("apply made no progress", || {
@@ -167,15 +162,10 @@ fn sigkill_during_apply_loses_nothing() {
 /// reports the interruption; the state matches what exists.
 #[test]
 fn interrupt_finishes_running_operations_and_starts_nothing_new() {
-    let temp = tempfile::tempdir().unwrap();
-    let work = temp.path().join("work");
-    let store = temp.path().join("store");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        work.join("main.tf"),
+    let dir = Workdir::new(
         "resource \"fake_resource\" \"n\" {\n  count      = 12\n  name       = \"n-${count.index}\"\n  latency_ms = 1500\n}\n",
-    )
-    .unwrap();
+    );
+    let (work, store) = (dir.work.clone(), dir.store.clone());
     let child = spawn_apply(&work, &store, &["-parallelism=3"], true);
     // Interrupt once the apply is under way (its first objects exist, more are in flight).
     wait_until("apply made no progress", || {
@@ -206,18 +196,14 @@ fn interrupt_finishes_running_operations_and_starts_nothing_new() {
 /// A long operation reports progress every ten seconds, as Terraform does.
 #[test]
 fn long_operations_report_that_they_are_still_running() {
-    let temp = tempfile::tempdir().unwrap();
-    let work = temp.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        work.join("main.tf"),
+    let dir = Workdir::new(
         "resource \"fake_resource\" \"slow\" {\n  name       = \"slow\"\n  latency_ms = 10600\n}\n",
-    )
-    .unwrap();
+    );
+    let work = dir.work.clone();
     let output = Command::new(strata())
         .args(["apply", "-auto-approve", "-no-color"])
         .current_dir(&work)
-        .env("STRATA_FAKE_STORE", temp.path().join("store"))
+        .env("STRATA_FAKE_STORE", dir.path().join("store"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
