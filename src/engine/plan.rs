@@ -263,22 +263,9 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                     }
                 }
                 Ok(None) => {
-                    run.drift
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(ResourceChange {
-                            address: address.clone(),
-                            provider: object.provider.clone(),
-                            action: Action::Delete,
-                            before: Some(object.value.clone()),
-                            after: None,
-                            requires_replace: Vec::new(),
-                            reason: None,
-                            schema_version: object.schema_version,
-                            deposed: None,
-                            previous_address: None,
-                            importing: None,
-                        });
+                    run.drift.lock().unwrap_or_else(|e| e.into_inner()).push(
+                        ResourceChange::removing(address.clone(), &object, Action::Delete, None),
+                    );
                     state.resources.remove(&address);
                 }
                 Err(error) => diagnostics.push(
@@ -911,19 +898,7 @@ async fn plan_resource_node(
                 }
                 push_change(
                     run,
-                    ResourceChange {
-                        address,
-                        provider: object.provider.clone(),
-                        action: Action::Delete,
-                        before: Some(object.value.clone()),
-                        after: None,
-                        requires_replace: Vec::new(),
-                        reason: Some(reason),
-                        schema_version: object.schema_version,
-                        deposed: None,
-                        previous_address: None,
-                        importing: None,
-                    },
+                    ResourceChange::removing(address, &object, Action::Delete, Some(reason)),
                 );
             }
         }
@@ -1298,23 +1273,16 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
             .contains(address);
         push_change(
             &run,
-            ResourceChange {
-                address: address.clone(),
-                provider: object.provider.clone(),
-                action: if forget {
+            ResourceChange::removing(
+                address.clone(),
+                object,
+                if forget {
                     Action::Forget
                 } else {
                     Action::Delete
                 },
-                before: Some(object.value.clone()),
-                after: None,
-                requires_replace: Vec::new(),
-                reason: (!forget).then_some(ActionReason::DeleteBecauseNoResourceConfig),
-                schema_version: object.schema_version,
-                deposed: None,
-                previous_address: None,
-                importing: None,
-            },
+                (!forget).then_some(ActionReason::DeleteBecauseNoResourceConfig),
+            ),
         );
     }
     if run.options.mode != PlanMode::RefreshOnly {
@@ -1563,17 +1531,8 @@ fn deposed_deletions(run: &Run, state: &crate::state::State) -> Vec<ResourceChan
         }
         for (key, object) in objects {
             changes.push(ResourceChange {
-                address: address.clone(),
-                provider: object.provider.clone(),
-                action: Action::Delete,
-                before: Some(object.value.clone()),
-                after: None,
-                requires_replace: Vec::new(),
-                reason: None,
-                schema_version: object.schema_version,
                 deposed: Some(key.clone()),
-                previous_address: None,
-                importing: None,
+                ..ResourceChange::removing(address.clone(), object, Action::Delete, None)
             });
         }
     }
@@ -1649,19 +1608,12 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
                 continue;
             }
         }
-        changes.push(ResourceChange {
-            address: address.clone(),
-            provider: object.provider.clone(),
-            action: Action::Delete,
-            before: Some(object.value.clone()),
-            after: None,
-            requires_replace: Vec::new(),
-            reason: Some(ActionReason::DeleteBecauseDestroyMode),
-            schema_version: object.schema_version,
-            deposed: None,
-            previous_address: None,
-            importing: None,
-        });
+        changes.push(ResourceChange::removing(
+            address.clone(),
+            object,
+            Action::Delete,
+            Some(ActionReason::DeleteBecauseDestroyMode),
+        ));
     }
     errors.into_result(())?;
     changes.extend(deposed_deletions(&run, &state));

@@ -120,6 +120,29 @@ pub struct ResourceChange {
 }
 
 impl ResourceChange {
+    /// A change that takes a recorded object away (`Delete`, `Forget`): before is the object,
+    /// after is nothing.
+    pub fn removing(
+        address: ResourceInstance,
+        object: &crate::state::InstanceObject,
+        action: Action,
+        reason: Option<ActionReason>,
+    ) -> ResourceChange {
+        ResourceChange {
+            address,
+            provider: object.provider.clone(),
+            action,
+            before: Some(object.value.clone()),
+            after: None,
+            requires_replace: Vec::new(),
+            reason,
+            schema_version: object.schema_version,
+            deposed: None,
+            previous_address: None,
+            importing: None,
+        }
+    }
+
     /// Whether applying it does anything: an action, or a move or import to record.
     pub fn is_change(&self) -> bool {
         self.action != Action::NoOp || self.previous_address.is_some() || self.importing.is_some()
