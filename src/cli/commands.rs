@@ -186,7 +186,18 @@ pub async fn take_lock(
         );
     };
     match backend.lock(workspace, operation, timeout, &on_wait).await {
-        Ok(guard) => Ok(Some(guard)),
+        Ok(guard) => {
+            if let Some(dead) = guard.taken_over() {
+                eprintln!(
+                    "{}",
+                    style.yellow(&format!(
+                        "Took over the state lock left by {} ({}, since {}; lock ID {}): its process is gone.",
+                        dead.who, dead.operation, dead.created, dead.id
+                    ))
+                );
+            }
+            Ok(Some(guard))
+        }
         Err(error) => {
             eprintln!(
                 "{}",

@@ -48,6 +48,14 @@ pub struct LockInfo {
     pub pid: u32,
     #[serde(rename = "Host", default)]
     pub host: String,
+    /// When the holder's lease ends unless it renews it (RFC 3339; remote locks only). A
+    /// waiter may take over a lock whose lease has ended.
+    #[serde(
+        rename = "LeaseExpires",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lease_expires: Option<String>,
 }
 
 impl LockInfo {
@@ -67,7 +75,17 @@ impl LockInfo {
             path: path.to_string(),
             pid: std::process::id(),
             host,
+            lease_expires: None,
         }
+    }
+
+    /// Whether the record carries a lease that has ended. A record without a lease (written
+    /// by Terraform, or by a local lock) never expires.
+    pub fn lease_has_expired(&self) -> bool {
+        self.lease_expires
+            .as_deref()
+            .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+            .is_some_and(|expires| expires < chrono::Utc::now())
     }
 
     /// The error a run reports when it cannot get the lock this record describes.
@@ -223,6 +241,7 @@ pub trait LockRelease: Send + Sync {
 pub struct LockGuard {
     info: LockInfo,
     release: Option<Box<dyn LockRelease>>,
+    taken_over: Option<LockInfo>,
 }
 
 impl LockGuard {
@@ -230,7 +249,19 @@ impl LockGuard {
         LockGuard {
             info,
             release: Some(release),
+            taken_over: None,
         }
+    }
+
+    /// Notes the record of a dead holder that this lock replaced.
+    pub fn with_taken_over(mut self, taken_over: Option<LockInfo>) -> LockGuard {
+        self.taken_over = taken_over;
+        self
+    }
+
+    /// The record of a dead holder this lock replaced, if it took one over.
+    pub fn taken_over(&self) -> Option<&LockInfo> {
+        self.taken_over.as_ref()
     }
 
     /// The record written for this lock.

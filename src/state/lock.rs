@@ -5,6 +5,15 @@
 //! hard-linked to the lock name, which fails if the name exists), so a reader never sees a
 //! half-written holder record.
 //!
+//! The holder also keeps a kernel lock (`flock`) on the lock file's inode, taken on the
+//! temporary file before it is linked, so the record never exists unlocked while its holder
+//! lives. The kernel drops that lock when the holder dies, however it dies (`kill -9`
+//! included), so a waiter tells a live holder from a dead one exactly: a record whose inode it
+//! can lock is left over, and the waiter takes the lock over (and says so) instead of asking a
+//! person to run `force-unlock`. A record Terraform wrote carries no `flock`: Terraform holds a
+//! POSIX (`fcntl`) lock on the state file itself while it runs, so a record is taken over only
+//! when that lock is free too.
+//!
 //! The queue: a waiting run creates a ticket file in `.terraform.tfstate.lock.queue/` named by
 //! its arrival time, and only the oldest live ticket may try to take the lock. A ticket whose
 //! process is gone (same host) or that has not been touched for [`TICKET_STALE`] (another host
@@ -14,7 +23,10 @@
 use super::backend::{LockGuard, LockInfo, LockRelease, OnLockWait, StateError};
 use super::journal::remove_if_exists;
 use async_trait::async_trait;
+use fs4::fs_std::FileExt;
 use std::collections::HashSet;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -49,6 +61,8 @@ pub(crate) fn set_held(id: &str, held: bool) {
 pub(crate) struct FileLock {
     pub lock_path: PathBuf,
     pub queue_dir: PathBuf,
+    /// The state file the lock protects (Terraform holds its `fcntl` lock on it).
+    pub state_path: PathBuf,
 }
 
 impl FileLock {
@@ -66,6 +80,7 @@ impl FileLock {
         FileLock {
             lock_path: dir.join(format!(".{name}.lock.info")),
             queue_dir: dir.join(format!(".{name}.lock.queue")),
+            state_path: state_path.to_path_buf(),
         }
     }
 
@@ -84,6 +99,7 @@ impl FileLock {
                     path: self.lock_path.display().to_string(),
                     pid: 0,
                     host: String::new(),
+                    lease_expires: None,
                 }
             }))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -91,10 +107,12 @@ impl FileLock {
         }
     }
 
-    /// Creates the lock file holding `info`; `Ok(false)` if the lock is held.
-    fn try_create(&self, info: &LockInfo) -> Result<bool, StateError> {
+    /// Creates the lock file holding `info`, kernel-locked; `None` if the lock is held. A record
+    /// whose holder is dead is taken over first (and returned, for the message).
+    fn try_create(&self, info: &LockInfo) -> Result<Option<Taken>, StateError> {
         let dir = self.lock_path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
+        let taken_over = self.remove_if_abandoned()?;
         let mut temporary = tempfile::Builder::new()
             .prefix(".strata-lock-")
             .tempfile_in(dir)
@@ -106,14 +124,66 @@ impl FileLock {
             .as_file()
             .sync_all()
             .map_err(|e| StateError::io(temporary.path(), e))?;
+        // Locked before it has the lock's name, so no one ever sees the record unlocked.
+        if !temporary
+            .as_file()
+            .try_lock_exclusive()
+            .map_err(|e| StateError::io(temporary.path(), e))?
+        {
+            return Err(StateError::Other(format!(
+                "could not lock the new lock file {}",
+                temporary.path().display()
+            )));
+        }
         match std::fs::hard_link(temporary.path(), &self.lock_path) {
             Ok(()) => {
                 set_held(&info.id, true);
-                Ok(true)
+                Ok(Some(Taken {
+                    file: temporary.into_file(),
+                    taken_over,
+                }))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
             Err(e) => Err(StateError::io(&self.lock_path, e)),
         }
+    }
+
+    /// Removes a lock record whose holder is dead: no process holds its kernel lock, nor
+    /// Terraform's lock on the state file. Returns the record removed.
+    fn remove_if_abandoned(&self) -> Result<Option<LockInfo>, StateError> {
+        let record = match File::open(&self.lock_path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StateError::io(&self.lock_path, e)),
+        };
+        // Holding the record's kernel lock makes this waiter the only one that may remove it.
+        if !record
+            .try_lock_exclusive()
+            .map_err(|e| StateError::io(&self.lock_path, e))?
+            || terraform_holds(&self.state_path)
+        {
+            return Ok(None);
+        }
+        let same_record = match (record.metadata(), std::fs::metadata(&self.lock_path)) {
+            (Ok(locked), Ok(named)) => locked.ino() == named.ino() && locked.dev() == named.dev(),
+            _ => false,
+        };
+        if !same_record {
+            // Released and re-taken while we looked: not abandoned.
+            return Ok(None);
+        }
+        let holder = self.holder()?;
+        if holder.as_ref().is_some_and(|h| {
+            h.pid != 0
+                && h.host == super::backend::this_host()
+                && super::backend::process_is_alive(h.pid)
+        }) {
+            // A live process on this host wrote it without a kernel lock (an older Strata):
+            // leave it to that process.
+            return Ok(None);
+        }
+        remove_if_exists(&self.lock_path)?;
+        Ok(holder)
     }
 
     /// Takes the lock (see the module documentation for the queue).
@@ -124,17 +194,24 @@ impl FileLock {
         on_wait: OnLockWait<'_>,
     ) -> Result<LockGuard, StateError> {
         if timeout.is_zero() {
-            if self.try_create(&info)? {
-                return Ok(self.guard(info));
+            if let Some(taken) = self.try_create(&info)? {
+                return Ok(self.guard(info, taken));
             }
             return Err(self.refusal(None)?);
         }
         let queue = LocalQueue {
             lock: self,
             ticket: Ticket::take(&self.queue_dir)?,
+            taken: Mutex::new(None),
         };
         wait_in_queue(&queue, &info, timeout, on_wait, POLL, TICKET_HEARTBEAT).await?;
-        Ok(self.guard(info))
+        let taken = queue.taken.lock().ok().and_then(|mut t| t.take());
+        match taken {
+            Some(taken) => Ok(self.guard(info, taken)),
+            None => Err(StateError::Other(
+                "the state lock was taken but its file handle was lost".into(),
+            )),
+        }
     }
 
     /// The error for a lock that could not be taken.
@@ -146,13 +223,14 @@ impl FileLock {
         Ok(refusal(holder))
     }
 
-    fn guard(&self, info: LockInfo) -> LockGuard {
+    fn guard(&self, info: LockInfo, taken: Taken) -> LockGuard {
         let release = FileLockRelease {
             lock_path: self.lock_path.clone(),
             id: info.id.clone(),
             released: false,
+            kernel_lock: Some(taken.file),
         };
-        LockGuard::new(info, Box::new(release))
+        LockGuard::new(info, Box::new(release)).with_taken_over(taken.taken_over)
     }
 
     /// Removes the lock if its ID is `id`.
@@ -174,10 +252,39 @@ impl FileLock {
     }
 }
 
+/// A lock just created: the open, kernel-locked lock file, and the abandoned record it
+/// replaced, if any.
+struct Taken {
+    file: File,
+    taken_over: Option<LockInfo>,
+}
+
+/// Whether another process holds a POSIX (`fcntl`) lock on the state file, as a running
+/// Terraform does. A probe: the lock is released at once (this process holds no other POSIX
+/// lock on the file, so closing it loses nothing).
+fn terraform_holds(state_path: &Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(state_path)
+    else {
+        return false;
+    };
+    match rustix::fs::fcntl_lock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {
+            let _ = rustix::fs::fcntl_lock(&file, rustix::fs::FlockOperation::Unlock);
+            false
+        }
+        Err(_) => true,
+    }
+}
+
 /// The local lock as a [`LockQueue`]: one waiter's ticket in the queue directory.
 struct LocalQueue<'a> {
     lock: &'a FileLock,
     ticket: Ticket,
+    /// The lock once `try_acquire` got it.
+    taken: Mutex<Option<Taken>>,
 }
 
 #[async_trait]
@@ -186,7 +293,13 @@ impl LockQueue for LocalQueue<'_> {
         self.ticket.is_first()
     }
     async fn try_acquire(&self, info: &LockInfo) -> Result<bool, StateError> {
-        self.lock.try_create(info)
+        let Some(taken) = self.lock.try_create(info)? else {
+            return Ok(false);
+        };
+        if let Ok(mut slot) = self.taken.lock() {
+            *slot = Some(taken);
+        }
+        Ok(true)
     }
     async fn holder(&self) -> Result<Option<LockInfo>, StateError> {
         self.lock.holder()
@@ -194,6 +307,9 @@ impl LockQueue for LocalQueue<'_> {
     async fn heartbeat(&self) -> Result<(), StateError> {
         self.ticket.touch();
         Ok(())
+    }
+    fn takes_over_dead_holders(&self) -> bool {
+        true
     }
 }
 
@@ -209,6 +325,11 @@ pub(crate) trait LockQueue: Send + Sync {
     async fn holder(&self) -> Result<Option<LockInfo>, StateError>;
     /// Shows that this waiter is still alive.
     async fn heartbeat(&self) -> Result<(), StateError>;
+    /// Whether `try_acquire` itself takes over a dead holder's lock (so a dead holder is no
+    /// reason to stop waiting).
+    fn takes_over_dead_holders(&self) -> bool {
+        false
+    }
 }
 
 /// Waits in the queue until this waiter's turn comes and the lock is free, then takes it.
@@ -231,7 +352,7 @@ pub(crate) async fn wait_in_queue(
         }
         let holder = queue.holder().await?;
         if let Some(holder) = &holder {
-            if holder.holder_is_gone() {
+            if holder.holder_is_gone() && !queue.takes_over_dead_holders() {
                 return Err(holder.gone_error());
             }
             if !told {
@@ -269,6 +390,8 @@ struct FileLockRelease {
     lock_path: PathBuf,
     id: String,
     released: bool,
+    /// The lock file, open and kernel-locked while the lock is held.
+    kernel_lock: Option<File>,
 }
 
 impl FileLockRelease {
@@ -282,11 +405,15 @@ impl FileLockRelease {
         let lock = FileLock {
             lock_path: self.lock_path.clone(),
             queue_dir: PathBuf::new(),
+            state_path: PathBuf::new(),
         };
-        match lock.holder()? {
+        let removed = match lock.holder()? {
             Some(holder) if holder.id == self.id => remove_if_exists(&self.lock_path),
             _ => Ok(()),
-        }
+        };
+        // Closing the file drops the kernel lock, after the record is gone.
+        self.kernel_lock = None;
+        removed
     }
 }
 

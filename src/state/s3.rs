@@ -12,6 +12,13 @@
 //!   `<bucket>/<state key>-md5` digest item up to date). Waiting runs queue in arrival order
 //!   through ticket objects under `<state key>.tflock.queue/`, touched every few seconds; a
 //!   ticket not touched for a minute belongs to a waiter that is gone.
+//! - Leases: a Strata holder writes `LeaseExpires` into its lock record (Terraform ignores the
+//!   extra key) and renews it every third of the lease (`STRATA_LOCK_LEASE`, default 60s) with a
+//!   conditional write on the record it last saw. A waiter takes over a record whose lease has
+//!   ended (or whose holder is a dead process on this host) with a conditional write on the
+//!   stale record, so two waiters never both win, and says so. A holder whose renewal finds the
+//!   record replaced has lost the lock: it stops before uploading state. Records without a
+//!   lease (Terraform's) are never taken over.
 //! - Durability during apply: rewriting the whole object per resource operation would make an
 //!   apply quadratic, so [`StateWriter::record`] appends to a local journal under
 //!   `.strata/s3/` in the working directory (synced before returning), and the full state is
@@ -33,12 +40,15 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
 const POLL: Duration = Duration::from_millis(200);
 const TICKET_HEARTBEAT: Duration = Duration::from_secs(10);
 const TICKET_STALE: Duration = Duration::from_secs(60);
+const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// The settings of a `backend "s3"` block (after `-backend-config` merged into them).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -139,6 +149,18 @@ pub struct S3Backend {
     s3: aws_sdk_s3::Client,
     dynamodb: Option<aws_sdk_dynamodb::Client>,
     working_dir: PathBuf,
+    /// How long a lock's lease lasts unless renewed.
+    lease: Duration,
+    /// Set when a renewal found our lock record replaced: no state may be uploaded after.
+    lease_lost: Arc<AtomicBool>,
+}
+
+/// A lock just taken.
+struct Taken {
+    /// The record of an abandoned holder it replaced, if any.
+    taken_over: Option<LockInfo>,
+    /// When its lease started (just before the write that took it): renewals count from here.
+    leased_at: tokio::time::Instant,
 }
 
 impl std::fmt::Debug for S3Backend {
@@ -190,7 +212,15 @@ impl S3Backend {
             s3,
             dynamodb,
             working_dir: working_dir.into(),
+            lease: lease_from_env(),
+            lease_lost: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// The same backend with locks leased for `lease` (tests use short leases).
+    pub fn with_lease(mut self, lease: Duration) -> S3Backend {
+        self.lease = lease;
+        self
     }
 
     /// The backend for a `backend "s3"` block's settings, keeping its journal under the current
@@ -315,6 +345,11 @@ impl S3Backend {
     ) -> Result<(u64, u64), StateError> {
         let key = self.state_key(workspace);
         let location = self.location(workspace);
+        if self.lease_lost.load(Ordering::SeqCst) {
+            return Err(StateError::Other(format!(
+                "{location}: this run's state lock lease ended and another run took the lock over; stopping before writing the state (the objects this run made are in its journal under .strata/s3/)"
+            )));
+        }
         let stored = self.get_state(workspace).await?;
         let Some(serial) = next_serial(
             &location,
@@ -427,42 +462,63 @@ impl S3Backend {
 
     // --- locking primitives ---
 
-    async fn try_lock_object(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
-        let key = self.lock_key(workspace);
+    /// Writes the lock object: created only if absent (`expected` is `None`), else replaced only
+    /// if its ETag is still `expected`. `false` when the condition fails.
+    async fn put_lock_object(
+        &self,
+        key: &str,
+        info: &LockInfo,
+        expected: Option<String>,
+    ) -> Result<bool, StateError> {
         let body = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
         let mut request = self
             .s3
             .put_object()
             .bucket(&self.settings.bucket)
-            .key(&key)
+            .key(key)
             .content_type("application/json")
-            .if_none_match("*")
             .body(ByteStream::from(body));
+        request = match expected {
+            Some(etag) => request.if_match(etag),
+            None => request.if_none_match("*"),
+        };
         if self.settings.encrypt {
             request =
                 request.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256);
         }
         match request.send().await {
             Ok(_) => Ok(true),
-            Err(error) if matches!(http_status(&error), Some(412) | Some(409)) => Ok(false),
-            Err(error) => Err(self.failure("PutObject (lock)", &key, error)),
+            Err(error) if matches!(http_status(&error), Some(412) | Some(409) | Some(404)) => {
+                Ok(false)
+            }
+            Err(error) => Err(self.failure("PutObject (lock)", key, error)),
         }
     }
 
-    async fn try_lock_item(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
+    /// Writes the lock item: created only if absent (`expected` is `None`), else replaced only
+    /// if its `Info` is still `expected`. `false` when the condition fails.
+    async fn put_lock_item(
+        &self,
+        workspace: &str,
+        info: &LockInfo,
+        expected: Option<&str>,
+    ) -> Result<bool, StateError> {
         let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) else {
             return Ok(true);
         };
         let body = serde_json::to_string(info).map_err(|e| StateError::Other(e.to_string()))?;
-        let result = client
+        let mut request = client
             .put_item()
             .table_name(table)
             .item("LockID", AttributeValue::S(self.lock_id(workspace)))
-            .item("Info", AttributeValue::S(body))
-            .condition_expression("attribute_not_exists(LockID)")
-            .send()
-            .await;
-        match result {
+            .item("Info", AttributeValue::S(body));
+        request = match expected {
+            Some(old) => request
+                .condition_expression("Info = :old")
+                .expression_attribute_values(":old", AttributeValue::S(old.to_string())),
+            None => request.condition_expression("attribute_not_exists(LockID)"),
+        };
+        match request.send().await {
             Ok(_) => Ok(true),
             Err(error)
                 if error
@@ -475,19 +531,136 @@ impl S3Backend {
         }
     }
 
-    /// Takes every configured lock; `false` (having taken none) if one is held.
-    async fn try_lock(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
-        if self.settings.use_lockfile && !self.try_lock_object(workspace, info).await? {
-            return Ok(false);
+    /// Takes the lock object, or takes over an abandoned one. `None` if it is held.
+    async fn lock_object(
+        &self,
+        workspace: &str,
+        info: &LockInfo,
+    ) -> Result<Option<Option<LockInfo>>, StateError> {
+        let key = self.lock_key(workspace);
+        if self.put_lock_object(&key, info, None).await? {
+            return Ok(Some(None));
         }
-        if !self.try_lock_item(workspace, info).await? {
-            if self.settings.use_lockfile {
-                self.unlock(workspace, &info.id).await?;
+        let Some((bytes, Some(etag))) = self.get_object(&key).await? else {
+            return Ok(None);
+        };
+        let holder = parse_holder(&bytes, &key);
+        if !is_abandoned(&holder) || !self.put_lock_object(&key, info, Some(etag)).await? {
+            return Ok(None);
+        }
+        Ok(Some(Some(holder)))
+    }
+
+    /// Takes the lock item, or takes over an abandoned one. `None` if it is held.
+    async fn lock_item(
+        &self,
+        workspace: &str,
+        info: &LockInfo,
+    ) -> Result<Option<Option<LockInfo>>, StateError> {
+        if self.put_lock_item(workspace, info, None).await? {
+            return Ok(Some(None));
+        }
+        let Some(raw) = self.raw_item(workspace).await? else {
+            return Ok(None);
+        };
+        let holder = parse_holder(raw.as_bytes(), &self.lock_id(workspace));
+        if !is_abandoned(&holder) || !self.put_lock_item(workspace, info, Some(&raw)).await? {
+            return Ok(None);
+        }
+        Ok(Some(Some(holder)))
+    }
+
+    /// Takes every configured lock, leased from now; `None` (having taken none) if one is held.
+    async fn try_lock(
+        &self,
+        workspace: &str,
+        info: &LockInfo,
+    ) -> Result<Option<Taken>, StateError> {
+        let leased_at = tokio::time::Instant::now();
+        let info = with_lease(info, self.lease);
+        let mut taken = None;
+        if self.settings.use_lockfile {
+            match self.lock_object(workspace, &info).await? {
+                Some(record) => taken = record,
+                None => return Ok(None),
             }
-            return Ok(false);
+        }
+        match self.lock_item(workspace, &info).await? {
+            Some(record) => taken = taken.or(record),
+            None => {
+                if self.settings.use_lockfile {
+                    self.unlock(workspace, &info.id).await?;
+                }
+                return Ok(None);
+            }
         }
         super::lock::set_held(&info.id, true);
+        Ok(Some(Taken {
+            taken_over: taken,
+            leased_at,
+        }))
+    }
+
+    /// Extends the lease of the lock `info` holds; `false` if the lock is no longer ours.
+    async fn renew(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
+        let fresh = with_lease(info, self.lease);
+        if self.settings.use_lockfile {
+            let key = self.lock_key(workspace);
+            let Some((bytes, Some(etag))) = self.get_object(&key).await? else {
+                return Ok(false);
+            };
+            if parse_holder(&bytes, &key).id != info.id
+                || !self.put_lock_object(&key, &fresh, Some(etag)).await?
+            {
+                return Ok(false);
+            }
+        }
+        if self.dynamodb.is_some() {
+            let Some(raw) = self.raw_item(workspace).await? else {
+                return Ok(false);
+            };
+            if parse_holder(raw.as_bytes(), &self.lock_id(workspace)).id != info.id
+                || !self.put_lock_item(workspace, &fresh, Some(&raw)).await?
+            {
+                return Ok(false);
+            }
+        }
         Ok(true)
+    }
+
+    /// Renews the lease of a lock just taken every third of the lease (counted from the start
+    /// of the last lease) until aborted; marks the lease lost (and stops) when the record was
+    /// replaced.
+    fn spawn_renewal(
+        &self,
+        workspace: &str,
+        info: &LockInfo,
+        leased_at: tokio::time::Instant,
+    ) -> tokio::task::JoinHandle<()> {
+        let backend = self.clone();
+        let workspace = workspace.to_string();
+        let info = info.clone();
+        tokio::spawn(async move {
+            let mut leased_at = leased_at;
+            loop {
+                tokio::time::sleep_until(leased_at + backend.lease / 3).await;
+                let started = tokio::time::Instant::now();
+                match backend.renew(&workspace, &info).await {
+                    Ok(true) => leased_at = started,
+                    Ok(false) => {
+                        backend.lease_lost.store(true, Ordering::SeqCst);
+                        tracing::warn!(
+                            "the state lock `{}` was taken over by another run: no state will be written",
+                            info.id
+                        );
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!("renewing the state lock's lease failed (retrying): {error}")
+                    }
+                }
+            }
+        })
     }
 
     async fn holder_object(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
@@ -498,6 +671,14 @@ impl S3Backend {
     }
 
     async fn holder_item(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
+        Ok(self
+            .raw_item(workspace)
+            .await?
+            .map(|raw| parse_holder(raw.as_bytes(), &self.lock_id(workspace))))
+    }
+
+    /// The lock item's `Info` text, if the item exists.
+    async fn raw_item(&self, workspace: &str) -> Result<Option<String>, StateError> {
         let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) else {
             return Ok(None);
         };
@@ -510,12 +691,10 @@ impl S3Backend {
             .await
             .map_err(|e| self.dynamodb_failure("GetItem (lock)", e))?;
         Ok(output.item().map(|item| {
-            let info = item
-                .get("Info")
+            item.get("Info")
                 .and_then(|v| v.as_s().ok())
                 .cloned()
-                .unwrap_or_default();
-            parse_holder(info.as_bytes(), &self.lock_id(workspace))
+                .unwrap_or_default()
         }))
     }
 
@@ -676,6 +855,8 @@ struct S3Queue<'a> {
     backend: &'a S3Backend,
     workspace: &'a str,
     ticket: &'a str,
+    /// Set once `try_acquire` took the lock.
+    taken: Mutex<Option<Taken>>,
 }
 
 #[async_trait]
@@ -684,7 +865,13 @@ impl LockQueue for S3Queue<'_> {
         self.backend.is_first(self.workspace, self.ticket).await
     }
     async fn try_acquire(&self, info: &LockInfo) -> Result<bool, StateError> {
-        self.backend.try_lock(self.workspace, info).await
+        let Some(taken) = self.backend.try_lock(self.workspace, info).await? else {
+            return Ok(false);
+        };
+        if let Ok(mut slot) = self.taken.lock() {
+            *slot = Some(taken);
+        }
+        Ok(true)
     }
     async fn holder(&self) -> Result<Option<LockInfo>, StateError> {
         self.backend.current_holder(self.workspace).await
@@ -692,6 +879,35 @@ impl LockQueue for S3Queue<'_> {
     async fn heartbeat(&self) -> Result<(), StateError> {
         self.backend.put_ticket(self.ticket).await
     }
+    fn takes_over_dead_holders(&self) -> bool {
+        true
+    }
+}
+
+/// Whether a lock record's holder will never release it: its lease ended, or it is a dead
+/// process on this host.
+fn is_abandoned(holder: &LockInfo) -> bool {
+    holder.lease_has_expired() || holder.holder_is_gone()
+}
+
+/// `info` with a lease that ends `lease` from now.
+fn with_lease(info: &LockInfo, lease: Duration) -> LockInfo {
+    let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    LockInfo {
+        lease_expires: Some(
+            (chrono::Utc::now() + lease).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ),
+        ..info.clone()
+    }
+}
+
+/// The lease length from `STRATA_LOCK_LEASE` (a duration such as `30s`), else one minute.
+fn lease_from_env() -> Duration {
+    std::env::var("STRATA_LOCK_LEASE")
+        .ok()
+        .and_then(|text| crate::lang::functions::parse_go_duration(&text))
+        .filter(|lease| !lease.is_zero())
+        .unwrap_or(DEFAULT_LEASE)
 }
 
 fn parse_holder(bytes: &[u8], path: &str) -> LockInfo {
@@ -705,6 +921,7 @@ fn parse_holder(bytes: &[u8], path: &str) -> LockInfo {
         path: path.to_string(),
         pid: 0,
         host: String::new(),
+        lease_expires: None,
     })
 }
 
@@ -738,6 +955,15 @@ struct S3LockRelease {
     workspace: String,
     id: String,
     released: bool,
+    renewal: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl S3LockRelease {
+    fn stop_renewing(&mut self) {
+        if let Some(renewal) = self.renewal.take() {
+            renewal.abort();
+        }
+    }
 }
 
 #[async_trait]
@@ -747,6 +973,7 @@ impl LockRelease for S3LockRelease {
             return Ok(());
         }
         self.released = true;
+        self.stop_renewing();
         match self.backend.unlock(&self.workspace, &self.id).await {
             // Already gone (force-unlocked): nothing to release.
             Err(StateError::Unlock(_)) => Ok(()),
@@ -759,6 +986,7 @@ impl LockRelease for S3LockRelease {
             return;
         }
         self.released = true;
+        self.stop_renewing();
         let backend = self.backend.clone();
         let workspace = self.workspace.clone();
         let id = self.id.clone();
@@ -941,10 +1169,13 @@ impl Backend for S3Backend {
             ));
         }
         let info = LockInfo::new(operation, &self.location(workspace));
-        if timeout.is_zero() {
-            if !self.try_lock(workspace, &info).await? {
-                let holder = self.current_holder(workspace).await?;
-                return Err(refusal(holder));
+        let taken = if timeout.is_zero() {
+            match self.try_lock(workspace, &info).await? {
+                Some(taken) => taken,
+                None => {
+                    let holder = self.current_holder(workspace).await?;
+                    return Err(refusal(holder));
+                }
             }
         } else {
             let ticket = self.take_ticket(workspace).await?;
@@ -956,13 +1187,17 @@ impl Backend for S3Backend {
                 backend: self,
                 workspace,
                 ticket: &ticket,
+                taken: Mutex::new(None),
             };
             let result =
                 wait_in_queue(&queue, &info, timeout, on_wait, POLL, TICKET_HEARTBEAT).await;
             guard.key = None;
             self.delete_key(&ticket).await;
             result?;
-        }
+            let taken = queue.taken.lock().ok().and_then(|mut slot| slot.take());
+            taken.ok_or_else(|| StateError::Other("the state lock was taken but lost".into()))?
+        };
+        let renewal = self.spawn_renewal(workspace, &info, taken.leased_at);
         Ok(LockGuard::new(
             info.clone(),
             Box::new(S3LockRelease {
@@ -970,8 +1205,10 @@ impl Backend for S3Backend {
                 workspace: workspace.to_string(),
                 id: info.id,
                 released: false,
+                renewal: Some(renewal),
             }),
-        ))
+        )
+        .with_taken_over(taken.taken_over))
     }
 
     async fn lock_holder(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {

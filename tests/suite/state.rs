@@ -623,40 +623,88 @@ async fn waiting_times_out_with_the_holders_details() {
 }
 
 #[tokio::test]
-async fn a_dead_holder_is_detected_and_force_unlock_needs_the_id() {
+async fn a_dead_holders_lock_is_taken_over_and_force_unlock_needs_the_id() {
     let dir = tempfile::tempdir().unwrap();
     let backend = LocalBackend::new(dir.path());
     let mut child = std::process::Command::new("true").spawn().unwrap();
     let dead_pid = child.id();
     child.wait().unwrap();
-    let mut info = strata::state::LockInfo::new("apply", "terraform.tfstate");
-    info.pid = dead_pid;
-    std::fs::write(
-        dir.path().join(".terraform.tfstate.lock.info"),
-        serde_json::to_string(&info).unwrap(),
-    )
-    .unwrap();
+    let lock_file = dir.path().join(".terraform.tfstate.lock.info");
     for timeout in [Duration::ZERO, Duration::from_secs(5)] {
-        let error = backend
+        // The record a killed run leaves: nobody holds its kernel lock.
+        let mut dead = strata::state::LockInfo::new("apply", "terraform.tfstate");
+        dead.pid = dead_pid;
+        std::fs::write(&lock_file, serde_json::to_string(&dead).unwrap()).unwrap();
+        let guard = backend
             .lock("default", "plan", timeout, &|_| {})
             .await
+            .unwrap();
+        assert_eq!(
+            guard.taken_over().map(|h| h.id.as_str()),
+            Some(dead.id.as_str())
+        );
+        let holder = backend.lock_holder("default").await.unwrap().unwrap();
+        assert_eq!(holder.id, guard.info().id);
+        // A live holder is never taken over.
+        let error = backend
+            .lock("default", "apply", Duration::ZERO, &|_| {})
+            .await
             .unwrap_err();
-        let message = error.to_string();
-        assert!(
-            matches!(error, StateError::LockHolderGone { .. }),
-            "{message}"
-        );
-        assert!(
-            message.contains(&format!("strata force-unlock {}", info.id)),
-            "{message}"
-        );
+        assert!(matches!(error, StateError::Locked { .. }), "{error}");
+        assert!(backend.force_unlock("default", "wrong-id").await.is_err());
+        guard.release().await.unwrap();
+        assert!(backend.lock_holder("default").await.unwrap().is_none());
     }
-    let holder = backend.lock_holder("default").await.unwrap().unwrap();
-    assert_eq!(holder.id, info.id);
-    assert!(backend.force_unlock("default", "wrong-id").await.is_err());
-    backend.force_unlock("default", &info.id).await.unwrap();
-    assert!(backend.lock_holder("default").await.unwrap().is_none());
-    assert!(backend.force_unlock("default", &info.id).await.is_err());
+    assert!(backend.force_unlock("default", "any-id").await.is_err());
+}
+
+#[tokio::test]
+async fn a_record_without_a_kernel_lock_is_not_taken_over_while_terraform_holds_the_state() {
+    // Terraform writes its lock record without a pid and holds a POSIX (fcntl) lock on the
+    // state file while it runs; a process holding that kernel lock stands in for it here.
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("terraform.tfstate");
+    std::fs::write(&state_file, "").unwrap();
+    let record = serde_json::json!({"ID": "tf-lock", "Operation": "OperationTypeApply",
+        "Info": "", "Who": "someone@elsewhere", "Version": "1.15.5",
+        "Created": "2026-12-07T00:00:00Z", "Path": "terraform.tfstate"});
+    std::fs::write(
+        dir.path().join(".terraform.tfstate.lock.info"),
+        record.to_string(),
+    )
+    .unwrap();
+    let script = "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)\n";
+    let mut holder = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&state_file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let backend = LocalBackend::new(dir.path());
+    let error = backend
+        .lock("default", "plan", Duration::ZERO, &|_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StateError::Locked { ref id, .. } if id == "tf-lock"),
+        "{error}"
+    );
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    // Terraform's process is gone: its record is left over and taken over.
+    let guard = backend
+        .lock("default", "plan", Duration::ZERO, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(guard.taken_over().map(|h| h.id.as_str()), Some("tf-lock"));
+    guard.release().await.unwrap();
 }
 
 #[tokio::test]
@@ -917,6 +965,46 @@ mod s3 {
         S3Backend::new(settings, dir).await.expect("backend")
     }
 
+    /// A DynamoDB client on the emulator and Terraform's lock table `locks` (key `LockID`).
+    async fn locks_table(moto: &common::Moto) -> aws_sdk_dynamodb::Client {
+        let dynamodb = {
+            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "test", "test", None, None, "test",
+                ))
+                .load()
+                .await;
+            aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(&shared)
+                    .endpoint_url(&moto.endpoint)
+                    .build(),
+            )
+        };
+        dynamodb
+            .create_table()
+            .table_name("locks")
+            .attribute_definitions(
+                aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                    .attribute_name("LockID")
+                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                    .attribute_name("LockID")
+                    .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap();
+        dynamodb
+    }
+
     fn lockfile() -> (&'static str, Value) {
         ("use_lockfile", Value::Bool(true))
     }
@@ -941,6 +1029,127 @@ mod s3 {
         missing.remove("key");
         let error = S3Settings::from_settings(&missing).unwrap_err().to_string();
         assert!(error.contains("`key` is required"), "{error}");
+    }
+
+    /// A lock record a run on another machine left when it died, its lease long over.
+    fn abandoned_record(path: &str) -> strata::state::LockInfo {
+        let mut dead = strata::state::LockInfo::new("apply", path);
+        dead.host = "a-runner-that-is-gone".into();
+        dead.lease_expires = Some("2026-01-01T00:00:00.000Z".into());
+        dead
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn leases_are_renewed_taken_over_when_over_and_lost_leases_stop_writes() {
+        let moto = common::Moto::start();
+        let dir = tempfile::tempdir().unwrap();
+        // Long enough that a renewal (two requests, every third of it) is never late on a
+        // loaded machine.
+        let lease = Duration::from_secs(4);
+        let store = backend(&moto, "leases", &[lockfile()], dir.path())
+            .await
+            .with_lease(lease);
+        let client = s3_client(&moto).await;
+        let lock_key = "network/terraform.tfstate.tflock";
+
+        // Warm the emulator up: a first request can take seconds on a loaded machine.
+        store
+            .lock("default", "warm-up", Duration::ZERO, &|_| {})
+            .await
+            .unwrap()
+            .release()
+            .await
+            .unwrap();
+        // A live holder renews its lease: a waiter that waits three leases never gets in.
+        let holder = store
+            .lock("default", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        let error = store
+            .lock("default", "plan", lease * 3, &|_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StateError::Locked { .. }), "{error}");
+        holder.release().await.unwrap();
+
+        // A record whose lease is over is taken over, by exactly one of two racing waiters.
+        let dead = abandoned_record("s3://leases/network/terraform.tfstate");
+        client
+            .put_object()
+            .bucket("leases")
+            .key(lock_key)
+            .body(serde_json::to_vec(&dead).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+        let (first, second) = tokio::join!(
+            store.lock("default", "apply", Duration::ZERO, &|_| {}),
+            store.lock("default", "apply", Duration::ZERO, &|_| {}),
+        );
+        let (winner, loser) = match (first, second) {
+            (Ok(winner), Err(loser)) | (Err(loser), Ok(winner)) => (winner, loser),
+            (first, second) => panic!(
+                "one waiter must win: {:?} / {:?}",
+                first.is_ok(),
+                second.is_ok()
+            ),
+        };
+        assert!(matches!(loser, StateError::Locked { .. }), "{loser}");
+        assert_eq!(
+            winner.taken_over().map(|h| h.id.clone()),
+            Some(dead.id.clone())
+        );
+
+        // Another run takes the lock over behind the winner's back (as if the winner had been
+        // paused past its lease): its next renewal finds out, and it writes no state after.
+        let usurper = abandoned_record("s3://leases/network/terraform.tfstate");
+        client
+            .put_object()
+            .bucket("leases")
+            .key(lock_key)
+            .body(serde_json::to_vec(&usurper).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+        tokio::time::sleep(lease).await;
+        let state = store.load("default").await.unwrap();
+        let error = store.write("default", &state).await.unwrap_err();
+        assert!(error.to_string().contains("took the lock over"), "{error}");
+        drop(winner);
+
+        // The DynamoDB lock item is taken over the same way.
+        let dynamodb = locks_table(&moto).await;
+        let legacy = backend(
+            &moto,
+            "leases-legacy",
+            &[("dynamodb_table", Value::string("locks"))],
+            dir.path(),
+        )
+        .await
+        .with_lease(lease);
+        let dead = abandoned_record("s3://leases-legacy/network/terraform.tfstate");
+        dynamodb
+            .put_item()
+            .table_name("locks")
+            .item(
+                "LockID",
+                aws_sdk_dynamodb::types::AttributeValue::S(
+                    "leases-legacy/network/terraform.tfstate".into(),
+                ),
+            )
+            .item(
+                "Info",
+                aws_sdk_dynamodb::types::AttributeValue::S(serde_json::to_string(&dead).unwrap()),
+            )
+            .send()
+            .await
+            .unwrap();
+        let guard = legacy
+            .lock("default", "apply", Duration::ZERO, &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(guard.taken_over().map(|h| h.id.clone()), Some(dead.id));
+        guard.release().await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1136,7 +1345,8 @@ mod s3 {
         }
         assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
 
-        // A holder that is gone (a dead process on this host) is reported with the way out.
+        // A holder that is gone (a dead process on this host) is taken over, and the record
+        // says whose it was.
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let dead_pid = child.id();
         child.wait().unwrap();
@@ -1151,55 +1361,36 @@ mod s3 {
             .send()
             .await
             .unwrap();
-        let error = store
+        let guard = store
             .lock("default", "plan", Duration::from_secs(5), &|_| {})
             .await
-            .unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains(&format!("strata force-unlock {}", dead.id)),
-            "{error}"
-        );
-        store.force_unlock("default", &dead.id).await.unwrap();
-        assert!(store.lock_holder("default").await.unwrap().is_none());
-
-        // DynamoDB locking for existing setups.
-        let dynamodb = {
-            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_credential_types::Credentials::new(
-                    "test", "test", None, None, "test",
-                ))
-                .load()
-                .await;
-            aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(&shared)
-                    .endpoint_url(&moto.endpoint)
-                    .build(),
-            )
-        };
-        dynamodb
-            .create_table()
-            .table_name("locks")
-            .attribute_definitions(
-                aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                    .attribute_name("LockID")
-                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                    .attribute_name("LockID")
-                    .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+            .unwrap();
+        assert_eq!(guard.taken_over().map(|h| h.id.clone()), Some(dead.id));
+        guard.release().await.unwrap();
+        // A record without a lease from a holder that cannot be checked (Terraform's, or
+        // another host's) is left to a person: force-unlock needs its ID.
+        let mut foreign =
+            strata::state::LockInfo::new("apply", "s3://states/network/terraform.tfstate");
+        foreign.host = "another-host".into();
+        client
+            .put_object()
+            .bucket("states")
+            .key("network/terraform.tfstate.tflock")
+            .body(serde_json::to_vec(&foreign).unwrap().into())
             .send()
             .await
             .unwrap();
+        let error = store
+            .lock("default", "plan", Duration::ZERO, &|_| {})
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StateError::Locked { .. }), "{error}");
+        assert!(store.force_unlock("default", "wrong-id").await.is_err());
+        store.force_unlock("default", &foreign.id).await.unwrap();
+        assert!(store.lock_holder("default").await.unwrap().is_none());
+
+        // DynamoDB locking for existing setups.
+        let dynamodb = locks_table(&moto).await;
         let legacy = backend(
             &moto,
             "legacy",
