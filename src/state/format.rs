@@ -275,7 +275,7 @@ fn write_resource(
         if let Some(identity) = extra.and_then(|e| e.identity.as_ref()) {
             instance.insert("identity".into(), identity.clone());
         }
-        if let Some(private) = extra.and_then(|e| e.private.as_ref()) {
+        if let Some(private) = &object.private {
             instance.insert("private".into(), json!(private));
         }
         let mut dependencies: Vec<String> = object
@@ -403,8 +403,6 @@ fn read_resource(
             read_instance(instance, &provider).map_err(|m| format!("{resource}: {m}"))?;
         let address = resource.instance(key);
         if let Some(deposed_key) = instance.get("deposed").and_then(Json::as_str) {
-            // The provider's private data of a deposed object is not kept: Strata's providers
-            // do not use it, and the object is only ever destroyed.
             let objects: &mut BTreeMap<String, InstanceObject> =
                 deposed.entry(address.clone()).or_default();
             if objects.insert(deposed_key.to_string(), object).is_some() {
@@ -488,11 +486,11 @@ fn read_instance(
         .get("create_before_destroy")
         .and_then(Json::as_bool)
         .unwrap_or(false);
+    let private = instance
+        .get("private")
+        .and_then(Json::as_str)
+        .map(str::to_string);
     let extras = InstanceExtras {
-        private: instance
-            .get("private")
-            .and_then(Json::as_str)
-            .map(str::to_string),
         identity: instance
             .get("identity")
             .filter(|identity| !identity.is_null())
@@ -511,6 +509,7 @@ fn read_instance(
             dependencies,
             create_before_destroy,
             status,
+            private,
         },
         extras,
     ))
@@ -818,6 +817,7 @@ mod tests {
             dependencies: Vec::new(),
             create_before_destroy: false,
             status: ObjectStatus::Ready,
+            private: None,
         }
     }
 
