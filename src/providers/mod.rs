@@ -14,6 +14,7 @@
 pub mod aws;
 pub mod fake;
 mod plan;
+pub mod plugin;
 pub mod schema;
 pub mod terraform;
 
