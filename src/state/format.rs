@@ -17,7 +17,7 @@ use super::{InstanceExtras, InstanceObject, ObjectStatus, OutputValue, State, St
 use crate::addrs::{
     AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
 };
-use crate::value::{value_from_json, value_to_json, AttrPath, ObjectType, PathStep, Type, Value};
+use crate::value::{value_from_json, value_to_json, AttrPath, PathStep, Type, Value};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 use std::io;
@@ -692,43 +692,7 @@ pub fn type_to_json(ty: &Type) -> Json {
 
 /// Reads cty's JSON type syntax.
 pub fn type_from_json(json: &Json) -> Result<Type, String> {
-    let invalid = || format!("invalid type {json}");
-    match json {
-        Json::String(name) => match name.as_str() {
-            "dynamic" => Ok(Type::Any),
-            "bool" => Ok(Type::Bool),
-            "number" => Ok(Type::Number),
-            "string" => Ok(Type::String),
-            _ => Err(invalid()),
-        },
-        Json::Array(parts) => {
-            let kind = parts.first().and_then(Json::as_str).ok_or_else(invalid)?;
-            let argument = parts.get(1).ok_or_else(invalid)?;
-            match kind {
-                "list" => Ok(Type::list(type_from_json(argument)?)),
-                "set" => Ok(Type::set(type_from_json(argument)?)),
-                "map" => Ok(Type::map(type_from_json(argument)?)),
-                "tuple" => Ok(Type::Tuple(
-                    argument
-                        .as_array()
-                        .ok_or_else(invalid)?
-                        .iter()
-                        .map(type_from_json)
-                        .collect::<Result<_, _>>()?,
-                )),
-                "object" => Ok(Type::Object(ObjectType::new(
-                    argument
-                        .as_object()
-                        .ok_or_else(invalid)?
-                        .iter()
-                        .map(|(name, ty)| Ok((name.clone(), type_from_json(ty)?)))
-                        .collect::<Result<Vec<_>, String>>()?,
-                ))),
-                _ => Err(invalid()),
-            }
-        }
-        _ => Err(invalid()),
-    }
+    Type::from_cty_json(json)
 }
 
 /// Serializes JSON as Go's `json.MarshalIndent(v, "", "  ")` does: two-space indent, and
