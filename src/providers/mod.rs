@@ -16,6 +16,7 @@ pub mod fake;
 mod plan;
 pub mod plugin;
 pub mod schema;
+pub mod selection;
 pub mod terraform;
 
 pub use plan::default_plan;

@@ -7,6 +7,9 @@
 //! - [`launch`]: the process, its handshake, its logs, the connection.
 //! - [`tls`]: AutoMTLS certificates and the pinned-certificate trust both sides use.
 //! - [`client`]: [`PluginClient`], typed calls with errors that name the provider.
+//! - [`schema`], [`provider`]: the plugin as a [`super::Provider`] (`PluginProvider`): its
+//!   schema in Strata's form, values in cty's msgpack encoding, Terraform's proposed new object
+//!   (`objchange`) for plans.
 //!
 //! Architecture invariant: this module knows bytes, not values. [`proto::DynamicValue`] stays
 //! msgpack/JSON bytes and schema types stay JSON bytes; the value codec and the schema
@@ -14,7 +17,10 @@
 
 pub mod client;
 pub mod launch;
+mod objchange;
 pub mod proto;
+pub mod provider;
+pub mod schema;
 pub mod tls;
 
 pub use client::{PluginClient, PluginError};
