@@ -148,7 +148,7 @@ print(json.dumps({
 }
 
 fn queue_url(moto: &Moto, name: &str) -> String {
-    let script = "import boto3, sys\nq = boto3.client('sqs', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').create_queue(QueueName=sys.argv[2])\nprint(q['QueueUrl'])";
+    let script = "import boto3, sys\nq = boto3.client('sqs', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').create_queue(QueueName=sys.argv[2], Attributes={'MaximumMessageSize': '262144'})\nprint(q['QueueUrl'])";
     let output = Command::new(moto_venv().join("bin/python"))
         .args(["-c", script, &moto.endpoint, name])
         .output()
