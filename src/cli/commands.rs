@@ -252,14 +252,23 @@ fn run_options(
     })
 }
 
-fn engine(
+/// The providers of one command: built in, or plugins `init` installed (started here to read
+/// their schemas, and kept for the whole command).
+async fn command_registry(context: &Context, tree: &ModuleTree) -> anyhow::Result<Registry> {
+    Registry::for_configuration(tree, &context.dir)
+        .await
+        .map_err(|error| anyhow!("{error}"))
+}
+
+async fn engine(
     context: &Context,
     tree: ModuleTree,
     sources: &SourceMap,
     options: RunOptions,
     variables: BTreeMap<String, Value>,
 ) -> anyhow::Result<Engine> {
-    match Engine::new(tree, Registry::builtin(), options, variables) {
+    let registry = command_registry(context, &tree).await?;
+    match Engine::new(tree, registry, options, variables) {
         Ok(engine) if context.json => {
             let lines = ui::JsonLines::new(Box::new(std::io::stdout()));
             lines.version();
@@ -415,15 +424,17 @@ pub async fn validate(context: &Context, json: bool) -> anyhow::Result<u8> {
     let result = crate::config::load::load_tree(&context.dir, &mut sources);
     let diagnostics = match result {
         Err(diagnostics) => diagnostics,
-        Ok(tree) => match Engine::new(
-            tree,
-            Registry::builtin(),
-            RunOptions::default(),
-            BTreeMap::new(),
-        ) {
-            Err(diagnostics) => diagnostics,
-            Ok(engine) => engine.validate().await,
-        },
+        Ok(tree) => {
+            let registry = command_registry(context, &tree).await?;
+            match Engine::new(tree, registry, RunOptions::default(), BTreeMap::new()) {
+                Err(diagnostics) => diagnostics,
+                Ok(engine) => {
+                    let diagnostics = engine.validate().await;
+                    engine.registry.close().await;
+                    diagnostics
+                }
+            }
+        }
     };
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     if json {
@@ -507,7 +518,7 @@ async fn make_plan(
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
     let options = run_options(context, args, &workspace, mode)?;
-    let engine = engine(context, tree, &sources, options, variables)?;
+    let engine = engine(context, tree, &sources, options, variables).await?;
     let lock = take_lock(context, backend.as_ref(), &workspace, operation, &args.lock).await?;
     let state = match backend.load(&workspace).await {
         Ok(state) => state,
@@ -545,8 +556,9 @@ pub async fn plan(
     let (engine, _sources, _backend, _workspace, lock, outcome, _state) =
         make_plan(context, args, mode, "OperationTypePlan").await?;
     release(lock).await;
+    engine.registry.close().await;
     let plan = &outcome.plan;
-    let schemas = ui::Schemas::from_registry(&Registry::builtin());
+    let schemas = ui::Schemas::from_registry(&engine.registry);
     if args.json {
         ui::JsonLines::new(Box::new(std::io::stdout())).plan(plan);
     } else {
@@ -625,12 +637,13 @@ pub async fn apply(
             ui::render_plan(
                 &plan,
                 context.style,
-                &ui::Schemas::from_registry(&Registry::builtin())
+                &ui::Schemas::from_registry(&engine.registry)
             )
         );
     }
     if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly {
         release(lock).await;
+        engine.registry.close().await;
         return Ok(0);
     }
     if !auto_approve && !confirm(context, destroy)? {
@@ -678,6 +691,7 @@ async fn run_apply(
     let interrupts = handle_interrupts(engine.cancelled.clone());
     let outcome = engine.apply(plan, refreshed, writer).await;
     interrupts.abort();
+    engine.registry.close().await;
     context.print_diagnostics(&outcome.diagnostics, sources);
     if outcome.diagnostics.has_errors() {
         return Ok(1);
@@ -731,7 +745,8 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
         &sources,
         options,
         file.plan.variables.clone(),
-    )?;
+    )
+    .await?;
     let lock = take_lock(
         context,
         backend.as_ref(),
@@ -933,7 +948,7 @@ pub async fn import(
         workspace: workspace.clone(),
         ..RunOptions::default()
     };
-    let engine = engine(context, tree, &sources, options, variables)?;
+    let engine = engine(context, tree, &sources, options, variables).await?;
     let guard = take_lock(
         context,
         backend.as_ref(),
@@ -967,5 +982,6 @@ pub async fn import(
     }
     .await;
     release(guard).await;
+    engine.registry.close().await;
     result
 }

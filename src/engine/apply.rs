@@ -5,6 +5,7 @@ use super::plan::{
     apply_ignore_changes, check_condition, config_walk_plan, expand, merge_config, resource_config,
     schema_for, visit_node,
 };
+use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
 use super::walk::{walk, WalkPlan};
 use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Event, Phase, Run};
@@ -430,6 +431,17 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
     if run.cancelled() {
         return false;
     }
+    let prior_private = {
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let object = match &deposed {
+            Some(key) => state
+                .deposed
+                .get(address)
+                .and_then(|objects| objects.get(key)),
+            None => state.resources.get(address),
+        };
+        decode_private(object.and_then(|o| o.private.as_deref()))
+    };
     let request = ApplyRequest {
         type_name: address.resource.type_name.clone(),
         prior: Some(before),
@@ -438,14 +450,10 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
         timeout,
         idempotency_token: token(the_plan(run), address, Action::Delete),
         progress: progress_for(run, address),
+        prior_private,
+        planned_private: Vec::new(),
     };
-    let result = with_progress(
-        run,
-        address,
-        Action::Delete,
-        provider.apply_resource(request),
-    )
-    .await;
+    let result = with_progress(run, address, Action::Delete, provider.apply(request)).await;
     match result {
         Ok(_) => {
             // A deposed object (one planned as such, or the old half of this run's
@@ -474,14 +482,9 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
                 address: address.clone(),
                 action: Action::Delete,
             });
-            let span = resource_config(&run.tree, &address.module.module_path(), &address.resource)
-                .map(|c| c.span.clone());
-            run.error(
-                Diagnostic::error(format!("{address}: {}", error.summary))
-                    .with_detail(error.detail)
-                    .with_span_opt(span)
-                    .into(),
-            );
+            let config =
+                resource_config(&run.tree, &address.module.module_path(), &address.resource);
+            run.error(located(address, &error, config));
             false
         }
     }
@@ -659,7 +662,7 @@ async fn apply_instance(
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(None);
     };
-    let located = |summary: String, detail: String| -> Diagnostics {
+    let located_at = |summary: String, detail: String| -> Diagnostics {
         Diagnostic::error(format!("{address}: {summary}"))
             .with_detail(detail)
             .with_span(config.span.clone())
@@ -673,7 +676,7 @@ async fn apply_instance(
         let value = provider
             .read_data_source(&address.resource.type_name, &config_value)
             .await
-            .map_err(|e| located(e.summary.clone(), e.detail.clone()))?;
+            .map_err(|error| located(address, &error, Some(config)))?;
         let value = merge_config(&config_value, value);
         record(
             run,
@@ -686,6 +689,7 @@ async fn apply_instance(
                     dependencies,
                     create_before_destroy: false,
                     status: ObjectStatus::Ready,
+                    private: None,
                 },
             },
         )
@@ -715,21 +719,26 @@ async fn apply_instance(
     if run.cancelled() {
         return Ok(current.map(|c| c.value));
     }
+    let prior_private = match &prior {
+        Some(_) => decode_private(current.as_ref().and_then(|c| c.private.as_deref())),
+        None => Vec::new(),
+    };
     let final_plan = provider
         .plan_resource(PlanRequest {
             type_name: &address.resource.type_name,
             prior: prior.as_ref(),
             config: &config_value,
+            prior_private: &prior_private,
         })
         .await
-        .map_err(|e| located(e.summary.clone(), e.detail.clone()))?;
+        .map_err(|error| located(address, &error, Some(config)))?;
     // The permits bound provider calls, not state recording: the journal's synced writes are
     // serialized, and holding a permit through them kept the provider idle (issue 4's
     // scheduling benchmark in BENCHMARKS.md).
     drop(planning_permit);
     if let Some(planned) = &change.after {
         if !consistent(planned, &final_plan.planned) {
-            return Err(located(
+            return Err(located_at(
                 "Provider produced inconsistent final plan".into(),
                 "When expanding the plan for this resource to include new values learned so far during apply, the result differs from the plan. This is a bug in the provider; run plan again.".into(),
             ));
@@ -803,9 +812,11 @@ async fn apply_instance(
         timeout,
         idempotency_token,
         progress: progress_for(run, address),
+        prior_private,
+        planned_private: final_plan.private.clone(),
     };
     tracing::debug!(%address, ?operation, "provider apply starts");
-    let result = with_progress(run, address, operation, provider.apply_resource(request)).await;
+    let result = with_progress(run, address, operation, provider.apply(request)).await;
     tracing::debug!(
         %address,
         ?operation,
@@ -814,22 +825,23 @@ async fn apply_instance(
         "provider apply done"
     );
     drop(permit);
-    let object = |value: Value, status: ObjectStatus| InstanceObject {
+    let object = |value: Value, status: ObjectStatus, private: &[u8]| InstanceObject {
         value,
         provider: run.provider_address(provider_ref),
         schema_version: schema.version,
         dependencies: dependencies.clone(),
         create_before_destroy: config.lifecycle.create_before_destroy,
         status,
+        private: encode_private(private),
     };
     match result {
-        Ok(Some(new_value)) => {
-            let new_value = remark(schema, new_value);
+        Ok(Some(new_object)) => {
+            let new_value = remark(schema, new_object.value);
             record(
                 run,
                 StateChange::Put {
                     address: address.clone(),
-                    object: object(new_value.clone(), ObjectStatus::Ready),
+                    object: object(new_value.clone(), ObjectStatus::Ready, &new_object.private),
                 },
             )
             .await;
@@ -879,22 +891,14 @@ async fn apply_instance(
                     run,
                     StateChange::Put {
                         address: address.clone(),
-                        object: object(remark(schema, partial), status),
+                        object: object(remark(schema, partial), status, &final_plan.private),
                     },
                 )
                 .await;
             } else if operation == Action::Create {
                 abandon_create(run, address, deposed_key.as_deref()).await;
             }
-            let mut diagnostic = Diagnostic::error(format!("{address}: {}", error.summary))
-                .with_detail(error.detail.clone());
-            let span = error
-                .attribute
-                .as_ref()
-                .and_then(|path| attribute_span(config, path))
-                .unwrap_or_else(|| config.span.clone());
-            diagnostic = diagnostic.with_span(span);
-            Err(diagnostic.into())
+            Err(located(address, &error, Some(config)))
         }
     }
 }
@@ -931,17 +935,4 @@ fn deposed_key(plan: &Plan, address: &ResourceInstance) -> String {
 /// The schema's sensitive marks on a provider's result.
 fn remark(schema: &crate::providers::ResourceSchema, value: Value) -> Value {
     super::plan::mark_sensitive_attributes(&schema.block, value)
-}
-
-/// Where in the resource block an attribute is set, for errors about it.
-fn attribute_span(
-    config: &ResourceConfig,
-    path: &crate::value::AttrPath,
-) -> Option<crate::diagnostics::Span> {
-    use hcl_edit::Span as _;
-    let crate::value::PathStep::Attr(name) = path.0.first()? else {
-        return None;
-    };
-    let attribute = config.body.body.get_attribute(name)?;
-    attribute.span().map(|range| config.body.file.span(range))
 }

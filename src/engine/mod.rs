@@ -18,6 +18,7 @@ mod apply;
 mod checks;
 pub mod moves;
 mod plan;
+mod provider_diagnostics;
 mod store;
 pub mod walk;
 
@@ -201,9 +202,12 @@ impl Engine {
         wanted.sort();
         wanted.dedup();
         for provider in wanted {
-            match self.registry.get(&provider.name) {
-                Some(registered) => {
-                    providers.insert(provider.clone(), (registered.factory)());
+            match self
+                .registry
+                .instance(&provider.name, provider.alias.as_deref())
+            {
+                Some(instance) => {
+                    providers.insert(provider.clone(), instance);
                 }
                 None => {
                     let names: Vec<&str> = self.registry.names().collect();
@@ -691,17 +695,11 @@ impl Engine {
             ))
             .into());
         };
-        let value = provider
-            .import_resource(&address.resource.type_name, id)
+        let imported = provider
+            .import(&address.resource.type_name, id)
             .await
-            .map_err(|error| {
-                Diagnostics::from(
-                    Diagnostic::error(format!("{address}: {}", error.summary))
-                        .with_detail(error.detail)
-                        .with_span(config.span.clone()),
-                )
-            })?;
-        let value = plan::mark_schema_sensitive(&run, address, value);
+            .map_err(|error| provider_diagnostics::located(address, &error, Some(config)))?;
+        let value = plan::mark_schema_sensitive(&run, address, imported.value);
         Ok(crate::state::InstanceObject {
             value,
             provider: run.provider_address(&provider_ref),
@@ -709,6 +707,7 @@ impl Engine {
             dependencies: Vec::new(),
             create_before_destroy: config.lifecycle.create_before_destroy,
             status: crate::state::ObjectStatus::Ready,
+            private: provider_diagnostics::encode_private(&imported.private),
         })
     }
 }

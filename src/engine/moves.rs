@@ -338,6 +338,7 @@ mod tests {
                     dependencies: Vec::new(),
                     create_before_destroy: false,
                     status: ObjectStatus::Ready,
+                    private: None,
                 },
             );
         }

@@ -2,6 +2,7 @@
 //! variables, locals, outputs).
 
 use super::moves::InstanceMove;
+use super::provider_diagnostics::{self, decode_private, encode_private};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::{walk, Outcome, WalkPlan};
 use super::{dependency_addresses, resource_dependencies, Event, Phase, PlanOutcome, Run};
@@ -10,7 +11,7 @@ use crate::config::{IgnoreChanges, ModuleTree, ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{self, ModulePath, Node};
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
-use crate::providers::{PlanRequest, ResourceSchema};
+use crate::providers::{ObjectState, PlanRequest, ResourceSchema};
 use crate::state::{InstanceObject, ObjectStatus};
 use crate::value::{convert, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -171,10 +172,69 @@ async fn visit_provider(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(provider_ref.clone(), true);
+    if matches!(run.phase, Phase::Plan) {
+        upgrade_states(run, provider_ref).await?;
+    }
     if matches!(run.phase, Phase::Plan) && run.options.refresh {
         refresh(run, provider_ref).await?;
     }
     Ok(())
+}
+
+/// Hands every managed object this provider owns to the provider to bring up to its current
+/// schema (as Terraform does before anything else reads the object): objects recorded under an
+/// older `schema_version`, and values decoded from the state file without a schema.
+async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagnostics> {
+    let Some(provider) = run.provider(provider_ref) else {
+        return Ok(());
+    };
+    let address = run.provider_address(provider_ref);
+    let schema = provider.schema();
+    let owned: Vec<(ResourceInstance, InstanceObject)> = {
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        state
+            .resources
+            .iter()
+            .filter(|(instance, object)| {
+                object.provider == address && instance.resource.mode == ResourceMode::Managed
+            })
+            .map(|(instance, object)| (instance.clone(), object.clone()))
+            .collect()
+    };
+    let mut diagnostics = Diagnostics::new();
+    for (instance, object) in owned {
+        let type_name = &instance.resource.type_name;
+        let Some(resource) = schema.resources.get(type_name) else {
+            continue;
+        };
+        let (value, sensitive) = object.value.clone().deep_unmark();
+        let upgraded = {
+            let _permit = run.semaphore.acquire().await;
+            provider
+                .upgrade_resource_state(type_name, object.schema_version, &value)
+                .await
+        };
+        match upgraded {
+            Ok(upgraded) => {
+                let upgraded =
+                    mark_sensitive_attributes(&resource.block, upgraded).mark_paths(&sensitive);
+                let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(entry) = state.resources.get_mut(&instance) {
+                    entry.value = upgraded;
+                    entry.schema_version = resource.version;
+                }
+            }
+            Err(error) => {
+                for one in error.all() {
+                    diagnostics.push(
+                        Diagnostic::error(format!("Failed to upgrade the state of {instance}"))
+                            .with_detail(one.to_string()),
+                    );
+                }
+            }
+        }
+    }
+    diagnostics.into_result(())
 }
 
 /// Reads every managed instance this provider owns, one batch per resource type.
@@ -220,14 +280,17 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                 });
             }
             let schema = provider.schema();
-            let values: Vec<Value> = instances
+            let objects: Vec<ObjectState> = instances
                 .iter()
-                .map(|(_, o)| match schema.resources.get(&type_name) {
-                    Some(resource) => typed(&resource.block, o.value.clone()),
-                    None => o.value.clone(),
+                .map(|(_, o)| ObjectState {
+                    value: match schema.resources.get(&type_name) {
+                        Some(resource) => typed(&resource.block, o.value.clone()),
+                        None => o.value.clone(),
+                    },
+                    private: decode_private(o.private.as_deref()),
                 })
                 .collect();
-            let results = provider.read_resources(&type_name, &values).await;
+            let results = provider.refresh_resources(&type_name, &objects).await;
             (instances, results)
         }));
     }
@@ -238,8 +301,8 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
         let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
         for ((address, object), result) in instances.into_iter().zip(results) {
             match result {
-                Ok(Some(new_value)) => {
-                    let new_value = mark_schema_sensitive(run, &address, new_value);
+                Ok(Some(new_object)) => {
+                    let new_value = mark_schema_sensitive(run, &address, new_object.value);
                     if new_value.equals(&object.value) != Some(true) {
                         run.drift
                             .lock()
@@ -256,10 +319,12 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                                 deposed: None,
                                 previous_address: None,
                                 importing: None,
+                                private: None,
                             });
                     }
                     if let Some(entry) = state.resources.get_mut(&address) {
                         entry.value = new_value;
+                        entry.private = encode_private(&new_object.private);
                     }
                 }
                 Ok(None) => {
@@ -268,10 +333,14 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                     );
                     state.resources.remove(&address);
                 }
-                Err(error) => diagnostics.push(
-                    Diagnostic::error(format!("Failed to refresh {address}"))
-                        .with_detail(error.to_string()),
-                ),
+                Err(error) => {
+                    for one in error.all() {
+                        diagnostics.push(
+                            Diagnostic::error(format!("Failed to refresh {address}"))
+                                .with_detail(one.to_string()),
+                        );
+                    }
+                }
             }
         }
     }
@@ -300,20 +369,7 @@ pub(super) fn mark_schema_sensitive(run: &Run, address: &ResourceInstance, value
 
 /// The schema's sensitive marks on a value that came from a provider or a state file.
 pub(super) fn mark_sensitive_attributes(block: &crate::providers::Block, value: Value) -> Value {
-    let mut value = value;
-    for (name, attribute) in &block.attributes {
-        if attribute.sensitive {
-            if let Some(v) = value.get_attr(name).cloned() {
-                if !v.is_null() {
-                    value.set_at_path(
-                        &[crate::value::PathStep::Attr(name.clone())],
-                        v.mark_sensitive(),
-                    );
-                }
-            }
-        }
-    }
-    value
+    block.mark_sensitive(value)
 }
 
 pub(super) fn resource_config<'a>(
@@ -716,6 +772,15 @@ pub(super) fn schema_for(
                 graph::closest(&config.addr.type_name, table.keys().map(String::as_str))
             {
                 diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
+            } else if !run
+                .registry
+                .get(&provider_ref.name)
+                .is_some_and(|r| r.shared)
+            {
+                diagnostic = diagnostic.with_help(format!(
+                    "Strata's built-in provider {} implements only some types. To use the provider's plugin, run `strata init` with a provider installation source (a filesystem mirror in the CLI configuration, or -plugin-dir).",
+                    provider_ref.name
+                ));
             }
             Err(diagnostic.into())
         }
@@ -817,6 +882,15 @@ async fn plan_resource_node(
             if let (Phase::Console, Some(prior)) = (&run.phase, &prior) {
                 values.insert(address.key.clone(), prior.value.clone());
                 continue;
+            }
+            let validation =
+                validate_instance(run, &address, config, &provider_ref, &config_value).await;
+            if validation.has_errors() {
+                diagnostics.extend(validation);
+                continue;
+            }
+            if !validation.is_empty() {
+                run.error(validation);
             }
             if run.lenient() {
                 // Validation: what the provider will compute is unknown.
@@ -1012,10 +1086,7 @@ async fn plan_instance(
     };
     let provider_address = run.provider_address(provider_ref);
     let located = |error: crate::providers::ProviderError| -> Diagnostics {
-        Diagnostic::error(format!("{address}: {}", error.summary))
-            .with_detail(error.detail.clone())
-            .with_span(config.span.clone())
-            .into()
+        provider_diagnostics::located(address, &error, Some(config))
     };
     let _permit = run.semaphore.acquire().await;
     let Some(prior) = prior else {
@@ -1024,9 +1095,11 @@ async fn plan_instance(
                 type_name: &address.resource.type_name,
                 prior: None,
                 config: &config_value,
+                prior_private: &[],
             })
             .await
             .map_err(located)?;
+        warn(run, address, &planned.warnings, config);
         push_change(
             run,
             ResourceChange {
@@ -1041,6 +1114,7 @@ async fn plan_instance(
                 deposed: None,
                 previous_address: None,
                 importing: None,
+                private: encode_private(&planned.private),
             },
         );
         return Ok(planned.planned);
@@ -1051,14 +1125,17 @@ async fn plan_instance(
         &prior.value,
         config_value,
     );
+    let prior_private = decode_private(prior.private.as_deref());
     let planned = provider
         .plan_resource(PlanRequest {
             type_name: &address.resource.type_name,
             prior: Some(&prior.value),
             config: &config_value,
+            prior_private: &prior_private,
         })
         .await
         .map_err(located)?;
+    warn(run, address, &planned.warnings, config);
     let forced = run.options.replace.contains(address);
     let tainted = prior.status == ObjectStatus::Tainted;
     let (action, reason, after, requires_replace) =
@@ -1068,6 +1145,7 @@ async fn plan_instance(
                     type_name: &address.resource.type_name,
                     prior: None,
                     config: &config_value,
+                    prior_private: &[],
                 })
                 .await
                 .map_err(located)?;
@@ -1088,14 +1166,25 @@ async fn plan_instance(
             (
                 action,
                 Some(reason),
-                fresh.planned,
+                (fresh.planned, fresh.private),
                 planned.requires_replace,
             )
         } else if planned.planned.equals(&prior.value) == Some(true) {
-            (Action::NoOp, None, prior.value.clone(), Vec::new())
+            (
+                Action::NoOp,
+                None,
+                (prior.value.clone(), planned.private),
+                Vec::new(),
+            )
         } else {
-            (Action::Update, None, planned.planned, Vec::new())
+            (
+                Action::Update,
+                None,
+                (planned.planned, planned.private),
+                Vec::new(),
+            )
         };
+    let (after, after_private) = after;
     if action.is_replace() && config.lifecycle.prevent_destroy {
         return Err(prevent_destroy_error(address, config).into());
     }
@@ -1114,10 +1203,50 @@ async fn plan_instance(
                 deposed: None,
                 previous_address: None,
                 importing: None,
+                private: encode_private(&after_private),
             },
         );
     }
     Ok(after)
+}
+
+/// Asks the provider to check one instance's configuration (what the schema cannot say).
+async fn validate_instance(
+    run: &Run,
+    address: &ResourceInstance,
+    config: &ResourceConfig,
+    provider_ref: &ProviderRef,
+    config_value: &Value,
+) -> Diagnostics {
+    if matches!(run.phase, Phase::Console) {
+        return Diagnostics::new();
+    }
+    let Some(provider) = run.provider(provider_ref) else {
+        return Diagnostics::new();
+    };
+    let type_name = &address.resource.type_name;
+    let (unmarked, _) = config_value.clone().deep_unmark();
+    let found = match address.resource.mode {
+        ResourceMode::Managed => provider.validate_resource(type_name, &unmarked).await,
+        ResourceMode::Data => provider.validate_data_source(type_name, &unmarked).await,
+    };
+    provider_diagnostics::located_list(address, &found, Some(config))
+}
+
+/// Records the warnings a provider gave with an answer about one instance.
+fn warn(
+    run: &Run,
+    address: &ResourceInstance,
+    warnings: &[crate::providers::ProviderError],
+    config: &ResourceConfig,
+) {
+    if !warnings.is_empty() {
+        run.error(provider_diagnostics::located_list(
+            address,
+            warnings,
+            Some(config),
+        ));
+    }
 }
 
 /// Reads a data source now when its configuration is known, else plans a read at apply.
@@ -1161,6 +1290,7 @@ async fn read_data_instance(
                 deposed: None,
                 previous_address: None,
                 importing: None,
+                private: None,
             },
         );
         return Ok(planned);
@@ -1172,12 +1302,7 @@ async fn read_data_instance(
     let value = provider
         .read_data_source(&address.resource.type_name, &config_value)
         .await
-        .map_err(|error| -> Diagnostics {
-            Diagnostic::error(format!("{address}: {}", error.summary))
-                .with_detail(error.detail.clone())
-                .with_span(config.span.clone())
-                .into()
-        })?;
+        .map_err(|error| provider_diagnostics::located(address, &error, Some(config)))?;
     let value = merge_config(&config_value, value);
     let dependencies = {
         let store = run.store.read().unwrap_or_else(|e| e.into_inner());
@@ -1205,6 +1330,7 @@ async fn read_data_instance(
                 dependencies,
                 create_before_destroy: false,
                 status: ObjectStatus::Ready,
+                private: None,
             },
         );
     Ok(value)
@@ -1440,26 +1566,31 @@ async fn import_if_declared(
         address: address.clone(),
         id: id.clone(),
     });
-    let value = {
+    let imported = {
         let _permit = run.semaphore.acquire().await;
         provider
-            .import_resource(&address.resource.type_name, &id)
+            .import(&address.resource.type_name, &id)
             .await
             .map_err(|error| {
-                Diagnostics::from(
-                    Diagnostic::error(format!("{address}: {}", error.summary))
-                        .with_detail(error.detail)
-                        .with_span(import.span.clone()),
-                )
+                let mut diagnostics = Diagnostics::new();
+                for one in error.all() {
+                    diagnostics.push(
+                        Diagnostic::error(format!("{address}: {}", one.summary))
+                            .with_detail(one.detail)
+                            .with_span(import.span.clone()),
+                    );
+                }
+                diagnostics
             })?
     };
     let object = InstanceObject {
-        value: mark_sensitive_attributes(&schema.block, value),
+        value: mark_sensitive_attributes(&schema.block, imported.value),
         provider: run.provider_address(provider_ref),
         schema_version: schema.version,
         dependencies: Vec::new(),
         create_before_destroy: config.lifecycle.create_before_destroy,
         status: ObjectStatus::Ready,
+        private: encode_private(&imported.private),
     };
     let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
     state.resources.insert(address.clone(), object);
@@ -1508,6 +1639,7 @@ fn annotate_refactoring(run: &Run, state: &crate::state::State, changes: &mut Ve
                     deposed: None,
                     previous_address: None,
                     importing: None,
+                    private: None,
                 });
                 changes.last_mut().expect("just pushed")
             }

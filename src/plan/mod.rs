@@ -117,6 +117,10 @@ pub struct ResourceChange {
     /// The ID an `import` block brings this instance under management with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importing: Option<String>,
+    /// The provider's private data for `after` as it planned it (base64, as state files keep
+    /// it), carried in saved plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<String>,
 }
 
 impl ResourceChange {
@@ -140,6 +144,7 @@ impl ResourceChange {
             deposed: None,
             previous_address: None,
             importing: None,
+            private: None,
         }
     }
 

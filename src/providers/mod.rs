@@ -14,7 +14,9 @@
 pub mod aws;
 pub mod fake;
 mod plan;
+pub mod plugin;
 pub mod schema;
+pub mod selection;
 pub mod terraform;
 
 pub use plan::default_plan;
@@ -24,7 +26,7 @@ use crate::value::{AttrPath, Value};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A message a provider reports while it waits ("waiting for state `available`, now `creating`").
@@ -43,6 +45,8 @@ pub struct PlanRequest<'a> {
     pub prior: Option<&'a Value>,
     /// The evaluated configuration (may contain unknowns).
     pub config: &'a Value,
+    /// The provider's private data recorded with the prior object (empty when none).
+    pub prior_private: &'a [u8],
 }
 
 /// A provider's answer to a [`PlanRequest`].
@@ -52,6 +56,40 @@ pub struct PlannedChange {
     pub planned: Value,
     /// Attributes whose change cannot be made in place: non-empty means replace.
     pub requires_replace: Vec<AttrPath>,
+    /// Private data the provider wants handed back to it when the change is applied.
+    pub private: Vec<u8>,
+    /// Warnings the provider reported with the plan.
+    pub warnings: Vec<ProviderError>,
+}
+
+impl PlannedChange {
+    /// A plan with no private data and no warnings.
+    pub fn new(planned: Value, requires_replace: Vec<AttrPath>) -> PlannedChange {
+        PlannedChange {
+            planned,
+            requires_replace,
+            private: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// One object as a provider reports it: its value and the provider's opaque private data
+/// (which the engine records in state and hands back on the next call about the object).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectState {
+    pub value: Value,
+    pub private: Vec<u8>,
+}
+
+impl ObjectState {
+    /// An object without private data (what the built-in providers report).
+    pub fn new(value: Value) -> ObjectState {
+        ObjectState {
+            value,
+            private: Vec::new(),
+        }
+    }
 }
 
 /// What the engine asks to create (`prior` is `None`), update, or delete (`planned` is `None`).
@@ -68,6 +106,10 @@ pub struct ApplyRequest {
     /// client token pass this, so a retried or resumed create never makes two.
     pub idempotency_token: String,
     pub progress: Progress,
+    /// The private data recorded with the prior object.
+    pub prior_private: Vec<u8>,
+    /// The private data the plan returned.
+    pub planned_private: Vec<u8>,
 }
 
 impl fmt::Debug for ApplyRequest {
@@ -94,6 +136,10 @@ pub struct ProviderError {
     /// When an apply fails after the remote object came to exist: its state, which the engine
     /// records (as tainted) so nothing is lost.
     pub partial_state: Option<Value>,
+    /// A warning rather than an error (only in lists of diagnostics that may hold both).
+    pub warning: bool,
+    /// Further errors the provider reported with this one (a plugin answers with a list).
+    pub more: Vec<ProviderError>,
 }
 
 impl ProviderError {
@@ -103,7 +149,32 @@ impl ProviderError {
             detail: detail.into(),
             attribute: None,
             partial_state: None,
+            warning: false,
+            more: Vec::new(),
         }
+    }
+
+    /// A warning.
+    pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> ProviderError {
+        ProviderError {
+            warning: true,
+            ..ProviderError::new(summary, detail)
+        }
+    }
+
+    /// The first error of a list, carrying the others (`None` when the list holds none).
+    pub fn from_list(diagnostics: Vec<ProviderError>) -> Option<ProviderError> {
+        let mut errors = diagnostics.into_iter().filter(|d| !d.warning);
+        let mut first = errors.next()?;
+        first.more.extend(errors);
+        Some(first)
+    }
+
+    /// This error and the others it carries, each alone.
+    pub fn all(&self) -> Vec<ProviderError> {
+        let mut first = self.clone();
+        let more = std::mem::take(&mut first.more);
+        std::iter::once(first).chain(more).collect()
     }
 
     pub fn on_attribute(mut self, path: AttrPath) -> ProviderError {
@@ -121,7 +192,14 @@ impl ProviderError {
 ///
 /// One value of a type implementing this trait serves one `provider` configuration block (one
 /// alias); [`Provider::configure`] is called once before any other call but
-/// [`Provider::schema`].
+/// [`Provider::schema`] and the validations.
+///
+/// The engine calls the object-level methods ([`Provider::plan_resource`], [`Provider::apply`],
+/// [`Provider::refresh_resources`], [`Provider::import`], [`Provider::upgrade_resource_state`]),
+/// which carry the provider's private data. Built-in providers, which keep none, implement the
+/// value-level methods (`apply_resource`, `read_resource(s)`, `import_resource`) and inherit the
+/// object-level defaults, which pass private data through unchanged; a plugin implements the
+/// object-level methods.
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// What the provider declares. Cheap: called often.
@@ -131,8 +209,26 @@ pub trait Provider: Send + Sync {
     async fn configure(&self, config: &Value) -> Result<(), ProviderError>;
 
     /// Checks a resource's configuration beyond what the schema says (wholly known parts only).
-    fn validate_resource(&self, _type_name: &str, _config: &Value) -> Vec<ProviderError> {
+    /// Errors and warnings, each with the attribute it is about when known.
+    async fn validate_resource(&self, _type_name: &str, _config: &Value) -> Vec<ProviderError> {
         Vec::new()
+    }
+
+    /// Checks a data source's configuration, like [`Provider::validate_resource`].
+    async fn validate_data_source(&self, _type_name: &str, _config: &Value) -> Vec<ProviderError> {
+        Vec::new()
+    }
+
+    /// Brings an object recorded under an older `schema_version` of its resource type up to the
+    /// current schema. The default (for providers whose schemas have one version) passes it
+    /// through.
+    async fn upgrade_resource_state(
+        &self,
+        _type_name: &str,
+        _version: u64,
+        prior: &Value,
+    ) -> Result<Value, ProviderError> {
+        Ok(prior.clone())
     }
 
     /// Plans a change. The default derives the plan from the schema ([`default_plan`]).
@@ -147,11 +243,22 @@ pub trait Provider: Send + Sync {
                 "",
             )
         })?;
-        Ok(default_plan(&resource.block, request.prior, request.config))
+        let mut change = default_plan(&resource.block, request.prior, request.config);
+        change.private = request.prior_private.to_vec();
+        Ok(change)
     }
 
     /// Creates, updates or deletes one instance, returning its new state (`None` once deleted).
     async fn apply_resource(&self, request: ApplyRequest) -> Result<Option<Value>, ProviderError>;
+
+    /// Applies a planned change, returning the new object with its private data (`None` once
+    /// deleted). The default calls [`Provider::apply_resource`] and keeps the planned private
+    /// data.
+    async fn apply(&self, request: ApplyRequest) -> Result<Option<ObjectState>, ProviderError> {
+        let private = request.planned_private.clone();
+        let state = self.apply_resource(request).await?;
+        Ok(state.map(|value| ObjectState { value, private }))
+    }
 
     /// Reads the current state of one instance; `None` when it no longer exists.
     async fn read_resource(
@@ -174,8 +281,38 @@ pub trait Provider: Send + Sync {
         results
     }
 
+    /// Refreshes many instances of one type with their private data (what the engine calls).
+    /// The default calls [`Provider::read_resources`] and keeps each object's private data.
+    async fn refresh_resources(
+        &self,
+        type_name: &str,
+        current: &[ObjectState],
+    ) -> Vec<Result<Option<ObjectState>, ProviderError>> {
+        let values: Vec<Value> = current.iter().map(|c| c.value.clone()).collect();
+        let results = self.read_resources(type_name, &values).await;
+        results
+            .into_iter()
+            .zip(current)
+            .map(|(result, object)| {
+                result.map(|value| {
+                    value.map(|value| ObjectState {
+                        value,
+                        private: object.private.clone(),
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// Imports an existing object by its id.
     async fn import_resource(&self, type_name: &str, id: &str) -> Result<Value, ProviderError>;
+
+    /// Imports an existing object by its id, with its private data (what the engine calls).
+    async fn import(&self, type_name: &str, id: &str) -> Result<ObjectState, ProviderError> {
+        self.import_resource(type_name, id)
+            .await
+            .map(ObjectState::new)
+    }
 
     /// Reads a data source.
     async fn read_data_source(
@@ -183,6 +320,10 @@ pub trait Provider: Send + Sync {
         type_name: &str,
         config: &Value,
     ) -> Result<Value, ProviderError>;
+
+    /// Ends the provider's work: a plugin stops its process. Called once per command, after
+    /// the last call; the default does nothing.
+    async fn close(&self) {}
 }
 
 /// Makes a fresh, unconfigured provider instance.
@@ -194,12 +335,17 @@ pub struct RegisteredProvider {
     /// The source address recorded in state, e.g. `registry.terraform.io/hashicorp/aws`.
     pub source: String,
     pub factory: ProviderFactory,
+    /// One instance per provider configuration for the registry's whole life (one command),
+    /// shared by its walks: set for plugins, whose instance is a process.
+    pub shared: bool,
 }
 
-/// The providers Strata knows, by local name (`aws`, `terraform`, `fake`).
+/// The providers Strata knows, by local name (`aws`, `terraform`, `fake`), built once per
+/// command. Clones share the instances of shared providers.
 #[derive(Clone, Default)]
 pub struct Registry {
     providers: BTreeMap<String, RegisteredProvider>,
+    instances: Arc<Mutex<BTreeMap<(String, Option<String>), Arc<dyn Provider>>>>,
 }
 
 impl Registry {
@@ -235,8 +381,54 @@ impl Registry {
             RegisteredProvider {
                 source: source.to_string(),
                 factory,
+                shared: false,
             },
         );
+    }
+
+    /// Registers a provider whose instances live as long as the registry (a plugin).
+    pub fn register_shared(&mut self, name: &str, source: &str, factory: ProviderFactory) {
+        self.providers.insert(
+            name.to_string(),
+            RegisteredProvider {
+                source: source.to_string(),
+                factory,
+                shared: true,
+            },
+        );
+    }
+
+    /// The instance serving the configuration `name` (with `alias`): a fresh one for built-in
+    /// providers, the command's one for shared providers. `None` when `name` is unknown.
+    pub fn instance(&self, name: &str, alias: Option<&str>) -> Option<Arc<dyn Provider>> {
+        let registered = self.providers.get(name)?;
+        if !registered.shared {
+            return Some((registered.factory)());
+        }
+        let key = (name.to_string(), alias.map(str::to_string));
+        let mut instances = self.instances.lock().unwrap_or_else(|e| e.into_inner());
+        Some(
+            instances
+                .entry(key)
+                .or_insert_with(|| (registered.factory)())
+                .clone(),
+        )
+    }
+
+    /// Closes every shared instance (stops plugin processes). Called once at the end of a
+    /// command; the registry can still make new instances afterwards.
+    pub async fn close(&self) {
+        let instances: Vec<Arc<dyn Provider>> = {
+            let mut instances = self.instances.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::take(&mut *instances).into_values().collect()
+        };
+        for instance in instances {
+            instance.close().await;
+        }
+        // A shared provider's process started for its schema and never used ends here too.
+        for registered in self.providers.values().filter(|r| r.shared) {
+            (registered.factory)().close().await;
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&RegisteredProvider> {

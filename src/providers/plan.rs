@@ -23,22 +23,17 @@ pub fn default_plan(block: &Block, prior: Option<&Value>, config: &Value) -> Pla
         &mut requires_replace,
     );
     if requires_replace.is_empty() || prior.is_none() {
-        return PlannedChange {
-            planned,
-            requires_replace: if prior.is_none() {
-                Vec::new()
-            } else {
-                requires_replace
-            },
+        let requires_replace = if prior.is_none() {
+            Vec::new()
+        } else {
+            requires_replace
         };
+        return PlannedChange::new(planned, requires_replace);
     }
     // A replacement: computed attributes will be new, so they are unknown again.
     let mut ignored = Vec::new();
     let planned = plan_block(block, prior, config, true, &mut path, &mut ignored);
-    PlannedChange {
-        planned,
-        requires_replace,
-    }
+    PlannedChange::new(planned, requires_replace)
 }
 
 fn plan_block(

@@ -162,6 +162,43 @@ impl Block {
         self
     }
 
+    /// The schema's sensitive marks on a value that came from a provider or a state file.
+    pub fn mark_sensitive(&self, value: Value) -> Value {
+        let mut value = value;
+        for (name, attribute) in &self.attributes {
+            if attribute.sensitive {
+                if let Some(v) = value.get_attr(name).cloned() {
+                    if !v.is_null() {
+                        value.set_at_path(
+                            &[crate::value::PathStep::Attr(name.clone())],
+                            v.mark_sensitive(),
+                        );
+                    }
+                }
+            }
+        }
+        value
+    }
+
+    /// A value of this block with nothing set: every attribute null, list and set blocks
+    /// empty (what decoding an empty configuration block gives).
+    pub fn empty_value(&self) -> Value {
+        let mut attributes: BTreeMap<String, Value> = self
+            .attributes
+            .keys()
+            .map(|name| (name.clone(), Value::Null))
+            .collect();
+        for (name, nested) in &self.blocks {
+            let empty = match nested.nesting {
+                Nesting::Single => Value::Null,
+                Nesting::List => Value::List(Vec::new()),
+                Nesting::Set => Value::Set(Vec::new()),
+            };
+            attributes.insert(name.clone(), empty);
+        }
+        Value::Object(attributes)
+    }
+
     pub fn nested(mut self, name: &str, nested: NestedBlock) -> Block {
         self.blocks.insert(name.to_string(), nested);
         self

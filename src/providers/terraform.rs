@@ -118,15 +118,13 @@ impl Provider for TerraformProvider {
                 (id, output)
             }
         };
-        Ok(PlannedChange {
-            planned: Value::object([
-                ("id", id),
-                ("input", input),
-                ("output", output),
-                ("triggers_replace", triggers),
-            ]),
-            requires_replace,
-        })
+        let planned = Value::object([
+            ("id", id),
+            ("input", input),
+            ("output", output),
+            ("triggers_replace", triggers),
+        ]);
+        Ok(PlannedChange::new(planned, requires_replace))
     }
 
     async fn apply_resource(&self, request: ApplyRequest) -> Result<Option<Value>, ProviderError> {

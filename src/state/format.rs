@@ -17,7 +17,7 @@ use super::{InstanceExtras, InstanceObject, ObjectStatus, OutputValue, State, St
 use crate::addrs::{
     AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
 };
-use crate::value::{value_from_json, value_to_json, AttrPath, ObjectType, PathStep, Type, Value};
+use crate::value::{value_from_json, value_to_json, AttrPath, PathStep, Type, Value};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 use std::io;
@@ -275,7 +275,7 @@ fn write_resource(
         if let Some(identity) = extra.and_then(|e| e.identity.as_ref()) {
             instance.insert("identity".into(), identity.clone());
         }
-        if let Some(private) = extra.and_then(|e| e.private.as_ref()) {
+        if let Some(private) = &object.private {
             instance.insert("private".into(), json!(private));
         }
         let mut dependencies: Vec<String> = object
@@ -403,8 +403,6 @@ fn read_resource(
             read_instance(instance, &provider).map_err(|m| format!("{resource}: {m}"))?;
         let address = resource.instance(key);
         if let Some(deposed_key) = instance.get("deposed").and_then(Json::as_str) {
-            // The provider's private data of a deposed object is not kept: Strata's providers
-            // do not use it, and the object is only ever destroyed.
             let objects: &mut BTreeMap<String, InstanceObject> =
                 deposed.entry(address.clone()).or_default();
             if objects.insert(deposed_key.to_string(), object).is_some() {
@@ -488,11 +486,11 @@ fn read_instance(
         .get("create_before_destroy")
         .and_then(Json::as_bool)
         .unwrap_or(false);
+    let private = instance
+        .get("private")
+        .and_then(Json::as_str)
+        .map(str::to_string);
     let extras = InstanceExtras {
-        private: instance
-            .get("private")
-            .and_then(Json::as_str)
-            .map(str::to_string),
         identity: instance
             .get("identity")
             .filter(|identity| !identity.is_null())
@@ -511,6 +509,7 @@ fn read_instance(
             dependencies,
             create_before_destroy,
             status,
+            private,
         },
         extras,
     ))
@@ -693,43 +692,7 @@ pub fn type_to_json(ty: &Type) -> Json {
 
 /// Reads cty's JSON type syntax.
 pub fn type_from_json(json: &Json) -> Result<Type, String> {
-    let invalid = || format!("invalid type {json}");
-    match json {
-        Json::String(name) => match name.as_str() {
-            "dynamic" => Ok(Type::Any),
-            "bool" => Ok(Type::Bool),
-            "number" => Ok(Type::Number),
-            "string" => Ok(Type::String),
-            _ => Err(invalid()),
-        },
-        Json::Array(parts) => {
-            let kind = parts.first().and_then(Json::as_str).ok_or_else(invalid)?;
-            let argument = parts.get(1).ok_or_else(invalid)?;
-            match kind {
-                "list" => Ok(Type::list(type_from_json(argument)?)),
-                "set" => Ok(Type::set(type_from_json(argument)?)),
-                "map" => Ok(Type::map(type_from_json(argument)?)),
-                "tuple" => Ok(Type::Tuple(
-                    argument
-                        .as_array()
-                        .ok_or_else(invalid)?
-                        .iter()
-                        .map(type_from_json)
-                        .collect::<Result<_, _>>()?,
-                )),
-                "object" => Ok(Type::Object(ObjectType::new(
-                    argument
-                        .as_object()
-                        .ok_or_else(invalid)?
-                        .iter()
-                        .map(|(name, ty)| Ok((name.clone(), type_from_json(ty)?)))
-                        .collect::<Result<Vec<_>, String>>()?,
-                ))),
-                _ => Err(invalid()),
-            }
-        }
-        _ => Err(invalid()),
-    }
+    Type::from_cty_json(json)
 }
 
 /// Serializes JSON as Go's `json.MarshalIndent(v, "", "  ")` does: two-space indent, and
@@ -818,6 +781,7 @@ mod tests {
             dependencies: Vec::new(),
             create_before_destroy: false,
             status: ObjectStatus::Ready,
+            private: None,
         }
     }
 

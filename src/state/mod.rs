@@ -57,14 +57,16 @@ pub struct InstanceObject {
     pub dependencies: Vec<AbsResource>,
     pub create_before_destroy: bool,
     pub status: ObjectStatus,
+    /// The provider's opaque private data for the object, base64 as state files write it
+    /// (`None` when the provider keeps none). Handed back to the provider with the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<String>,
 }
 
 /// What a state file records for an instance that Strata's providers do not use, kept so that
-/// a state Terraform wrote round-trips unchanged: the provider's opaque `private` data (base64,
-/// as written) and the resource identity (Terraform 1.12+).
+/// a state Terraform wrote round-trips unchanged: the resource identity (Terraform 1.12+).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstanceExtras {
-    pub private: Option<String>,
     pub identity: Option<serde_json::Value>,
     pub identity_schema_version: u64,
 }

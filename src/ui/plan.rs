@@ -1293,6 +1293,7 @@ mod tests {
             deposed: None,
             previous_address: None,
             importing: None,
+            private: None,
         }
     }
 

@@ -14,12 +14,15 @@
 
 mod convert;
 mod json;
+pub mod msgpack;
 mod number;
 mod path;
 mod types;
 
 pub use convert::{convert, ConversionError};
-pub use json::{value_from_json, value_to_json, JsonValueError};
+pub use json::{
+    value_from_cty_json, value_from_json, value_to_cty_json, value_to_json, JsonValueError,
+};
 pub use number::Number;
 pub use path::{AttrPath, PathStep};
 pub use types::{ObjectType, Type};

@@ -82,3 +82,58 @@ fn json_round_trip_keeps_big_integers() {
     let value = value_from_json(&json, None).unwrap();
     assert_eq!(value_to_json(&value).unwrap(), json);
 }
+
+#[test]
+fn cty_json_wraps_dynamic_values_with_their_type() {
+    let ty = Type::Object(ObjectType::new([
+        ("input".to_string(), Type::Any),
+        ("id".to_string(), Type::String),
+        ("tags".to_string(), Type::map(Type::String)),
+    ]));
+    let value = Value::object([
+        (
+            "input",
+            Value::object([
+                (
+                    "n",
+                    Value::Number(Number::parse("12345678901234567890.5").unwrap()),
+                ),
+                ("l", Value::Tuple(vec![Value::from(true), Value::Null])),
+                ("secret", Value::string("x").mark_sensitive()),
+            ]),
+        ),
+        ("id", Value::string("abc")),
+        ("tags", Value::Null),
+    ]);
+    let json = value_to_cty_json(&value, &ty).unwrap();
+    // Value before type inside the wrapper, as go-cty writes it; numbers keep every digit.
+    assert_eq!(
+        serde_json::to_string(&json).unwrap(),
+        r#"{"id":"abc","input":{"value":{"l":[true,null],"n":12345678901234567890.5,"secret":"x"},"type":["object",{"l":["tuple",["bool","dynamic"]],"n":"number","secret":"string"}]},"tags":null}"#
+    );
+    let (plain, _) = value.clone().deep_unmark();
+    assert_eq!(value_from_cty_json(&json, &ty).unwrap(), plain);
+    // Null where the type is dynamic is bare null; a bare value there is refused.
+    assert_eq!(
+        value_to_cty_json(&Value::Null, &Type::Any).unwrap(),
+        serde_json::Value::Null
+    );
+    let bare = serde_json::json!({"input": "x"});
+    let error = value_from_cty_json(&bare, &ty).unwrap_err().to_string();
+    assert!(error.starts_with("input: "), "{error}");
+    // An attribute the type lacks is an error; a missing one is null.
+    let error = value_from_cty_json(&serde_json::json!({"nope": 1}), &ty).unwrap_err();
+    assert_eq!(error.to_string(), "nope: unsupported attribute");
+    assert_eq!(
+        value_from_cty_json(&serde_json::json!({"id": "a"}), &ty).unwrap(),
+        Value::object([
+            ("id", Value::string("a")),
+            ("input", Value::Null),
+            ("tags", Value::Null)
+        ])
+    );
+    assert_eq!(
+        value_to_cty_json(&Value::Unknown(Type::String), &Type::String),
+        Err(JsonValueError::Unknown)
+    );
+}

@@ -76,6 +76,59 @@ impl Type {
         }
     }
 
+    /// Reads cty's JSON type syntax (the inverse of [`Type::to_cty_json`]): `"string"`,
+    /// `["list","string"]`, `["object",{"a":"number"}]`, with an optional third element naming
+    /// an object type constraint's optional attributes.
+    pub fn from_cty_json(json: &serde_json::Value) -> Result<Type, String> {
+        use serde_json::Value as Json;
+        let invalid = || format!("invalid type {json}");
+        match json {
+            Json::String(name) => match name.as_str() {
+                "dynamic" => Ok(Type::Any),
+                "bool" => Ok(Type::Bool),
+                "number" => Ok(Type::Number),
+                "string" => Ok(Type::String),
+                _ => Err(invalid()),
+            },
+            Json::Array(parts) => {
+                let kind = parts.first().and_then(Json::as_str).ok_or_else(invalid)?;
+                let argument = parts.get(1).ok_or_else(invalid)?;
+                match kind {
+                    "list" => Ok(Type::list(Type::from_cty_json(argument)?)),
+                    "set" => Ok(Type::set(Type::from_cty_json(argument)?)),
+                    "map" => Ok(Type::map(Type::from_cty_json(argument)?)),
+                    "tuple" => Ok(Type::Tuple(
+                        argument
+                            .as_array()
+                            .ok_or_else(invalid)?
+                            .iter()
+                            .map(Type::from_cty_json)
+                            .collect::<Result<_, _>>()?,
+                    )),
+                    "object" => {
+                        let mut object = ObjectType::new(
+                            argument
+                                .as_object()
+                                .ok_or_else(invalid)?
+                                .iter()
+                                .map(|(name, ty)| Ok((name.clone(), Type::from_cty_json(ty)?)))
+                                .collect::<Result<Vec<_>, String>>()?,
+                        );
+                        if let Some(optional) = parts.get(2) {
+                            for name in optional.as_array().ok_or_else(invalid)? {
+                                let name = name.as_str().ok_or_else(invalid)?;
+                                object.optional.insert(name.to_string(), None);
+                            }
+                        }
+                        Ok(Type::Object(object))
+                    }
+                    _ => Err(invalid()),
+                }
+            }
+            _ => Err(invalid()),
+        }
+    }
+
     pub fn list(element: Type) -> Type {
         Type::List(Box::new(element))
     }

@@ -187,6 +187,7 @@ impl Aws {
                 type_name,
                 prior,
                 config,
+                prior_private: &[],
             })
             .await
             .unwrap_or_else(|e| panic!("planning {type_name}: {e}"))
@@ -208,6 +209,8 @@ impl Aws {
                 timeout: Some(std::time::Duration::from_secs(60)),
                 idempotency_token: uuid::Uuid::new_v4().to_string(),
                 progress: no_progress(),
+                prior_private: Vec::new(),
+                planned_private: Vec::new(),
             })
             .await
     }

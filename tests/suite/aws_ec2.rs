@@ -500,7 +500,10 @@ async fn nat_gateway_secondary_addresses_read_back_without_a_diff() {
             ("allocation_id", s(&text(&eip, "id"))),
         ],
     );
-    let errors = aws.provider.validate_resource("aws_nat_gateway", &private);
+    let errors = aws
+        .provider
+        .validate_resource("aws_nat_gateway", &private)
+        .await;
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].summary.contains("allocation_id is not supported"));
     let public = aws.config(
@@ -510,7 +513,10 @@ async fn nat_gateway_secondary_addresses_read_back_without_a_diff() {
             ("secondary_private_ip_address_count", Value::from(2)),
         ],
     );
-    let errors = aws.provider.validate_resource("aws_nat_gateway", &public);
+    let errors = aws
+        .provider
+        .validate_resource("aws_nat_gateway", &public)
+        .await;
     assert_eq!(errors.len(), 1, "{errors:?}");
 }
 

@@ -20,4 +20,7 @@ mod fmt;
 mod functions;
 mod lang;
 mod lang_specsuite;
+mod plugin_aws;
+mod plugin_provider;
+mod plugin_wire;
 mod state;

@@ -32,6 +32,7 @@ fn object(id: &str, payload: &str) -> InstanceObject {
         dependencies: Vec::new(),
         create_before_destroy: false,
         status: ObjectStatus::Ready,
+        private: None,
     }
 }
 
@@ -78,7 +79,7 @@ fn describe(state: &State) -> String {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-            extras.is_some_and(|e| e.private.is_some()),
+            object.private.is_some(),
             extras.is_some_and(|e| e.identity.is_some()),
         ));
     }
@@ -113,8 +114,11 @@ fn terraform_states_round_trip_byte_for_byte() {
 fn a_changed_instance_drops_the_data_it_no_longer_matches() {
     let mut state = read_state(&fixture("terraform-aws.tfstate"), "aws").unwrap();
     let vpc = address("aws_vpc.main");
-    assert!(state.extras[&vpc].private.is_some());
-    let object = state.resources[&vpc].clone();
+    assert!(state.resources[&vpc].private.is_some());
+    // The provider's private data travels with the object: a change that records an object
+    // without it (a provider that keeps none) leaves none in the file.
+    let mut object = state.resources[&vpc].clone();
+    object.private = None;
     state.apply_change(&StateChange::Put {
         address: vpc.clone(),
         object,
@@ -123,6 +127,21 @@ fn a_changed_instance_drops_the_data_it_no_longer_matches() {
     assert!(!write_state(&state)
         .unwrap()
         .contains("eyJzY2hlbWFfdmVyc2lvbiI6IjEifQ=="));
+}
+
+#[test]
+fn a_changed_instance_keeps_the_private_data_the_provider_returned() {
+    let mut state = read_state(&fixture("terraform-aws.tfstate"), "aws").unwrap();
+    let vpc = address("aws_vpc.main");
+    let mut object = state.resources[&vpc].clone();
+    object.private = Some("bmV3".into());
+    state.apply_change(&StateChange::Put {
+        address: vpc.clone(),
+        object,
+    });
+    assert!(write_state(&state)
+        .unwrap()
+        .contains("\"private\": \"bmV3\""));
 }
 
 #[test]

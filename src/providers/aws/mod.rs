@@ -675,7 +675,7 @@ impl Provider for AwsProvider {
         Ok(())
     }
 
-    fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<ProviderError> {
+    async fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<ProviderError> {
         match self.resources.get(type_name) {
             Some(resource) => resource.validate_config(config),
             None => Vec::new(),
@@ -693,6 +693,7 @@ impl Provider for AwsProvider {
             type_name: request.type_name,
             prior: prior.as_ref(),
             config: &config,
+            prior_private: request.prior_private,
         };
         let mut change = default_plan(block, request.prior, request.config);
         if let (Some(prior), true) = (request.prior, change.requires_replace.is_empty()) {

@@ -1,0 +1,230 @@
+//! The real terraform-provider-aws 3.39.0 plugin driven by Strata against the moto emulator, and
+//! Terraform 1.15.5 with the same plugin on the same configuration as the reference: a
+//! configuration of 14 resources (13 types the built-in AWS provider lacks) plans, applies,
+//! re-plans `No changes.`, imports one more resource and destroys, each step checked through the
+//! emulator's API (boto3 from moto's environment). Terraform's `init` lays out
+//! `.terraform/providers` and the lock file from the filesystem mirror that
+//! `scripts/ensure-terraform-peer.sh` installs.
+
+use crate::common::{repo_root, strata, Moto};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The `.peer` directory (Terraform and the provider mirror), installed on first use.
+fn peer() -> PathBuf {
+    let output = Command::new("bash")
+        .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/ensure-terraform-peer.sh");
+    assert!(
+        output.status.success(),
+        "installing the Terraform peer failed"
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+/// moto's virtual environment (boto3 lives there).
+fn moto_venv() -> PathBuf {
+    let output = Command::new("bash")
+        .arg(repo_root().join("scripts/ensure-moto.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/ensure-moto.sh");
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A working directory: `main.tf` and a CLI configuration that installs the AWS provider from
+/// the peer's filesystem mirror.
+struct Dir {
+    temp: tempfile::TempDir,
+    peer: PathBuf,
+}
+
+impl Dir {
+    fn new(peer: &Path, main_tf: &str) -> Dir {
+        let temp = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(temp.path().join("main.tf"), main_tf).expect("write main.tf");
+        let rc = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
+            peer.join("providers").display()
+        );
+        std::fs::write(temp.path().join("cli.tfrc"), rc).expect("write the CLI configuration");
+        Dir {
+            temp,
+            peer: peer.to_path_buf(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    fn terraform(&self, args: &[&str]) -> Output {
+        Command::new(self.peer.join("bin/python3"))
+            .arg(repo_root().join("scripts/terraform.py"))
+            .args(args)
+            .current_dir(self.path())
+            .env("TF_CLI_CONFIG_FILE", self.path().join("cli.tfrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .output()
+            .expect("run terraform")
+    }
+
+    fn strata(&self, args: &[&str]) -> Output {
+        Command::new(strata())
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("STRATA_PROVIDER_aws")
+            .output()
+            .expect("run strata")
+    }
+
+    fn strata_ok(&self, args: &[&str]) -> String {
+        let output = self.strata(args);
+        let printed = text(&output);
+        assert!(output.status.success(), "strata {args:?}:\n{printed}");
+        printed
+    }
+
+    fn terraform_ok(&self, args: &[&str]) -> String {
+        let output = self.terraform(args);
+        let printed = text(&output);
+        assert!(output.status.success(), "terraform {args:?}:\n{printed}");
+        printed
+    }
+}
+
+fn configuration(endpoint: &str) -> String {
+    include_str!("../fixtures/plugin/aws/main.tf").replace("ENDPOINT", endpoint)
+}
+
+/// What the emulator holds, counted per kind (boto3 against moto).
+fn inventory(moto: &Moto) -> serde_json::Value {
+    let script = r#"
+import boto3, json, sys
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1",
+          aws_access_key_id="test", aws_secret_access_key="test")
+c = lambda name: boto3.client(name, **kw)
+ec2 = c("ec2")
+vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.40.0.0/16"]
+vpc_ids = [v["VpcId"] for v in vpcs]
+acls = [a for a in ec2.describe_network_acls()["NetworkAcls"]
+        if a["VpcId"] in vpc_ids and not a["IsDefault"]]
+keys = [k for k in c("kms").list_keys()["Keys"]
+        if c("kms").describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"]
+print(json.dumps({
+  "vpc": len(vpcs),
+  "kms_key": len(keys),
+  "kms_alias": len([a for a in c("kms").list_aliases()["Aliases"] if a["AliasName"] == "alias/strata-plugin"]),
+  "log_group": len(c("logs").describe_log_groups(logGroupNamePrefix="strata-plugin")["logGroups"]),
+  "iam_role": len([r for r in c("iam").list_roles()["Roles"] if r["RoleName"] == "strata-plugin-flow"]),
+  "iam_policy": len(c("iam").list_policies(Scope="Local")["Policies"]),
+  "flow_log": len([f for f in ec2.describe_flow_logs()["FlowLogs"] if f["ResourceId"] in vpc_ids]),
+  "network_acl_rule_443": len([e for a in acls for e in a["Entries"] if e.get("RuleNumber") == 100]),
+  "sqs_queue": len(c("sqs").list_queues(QueueNamePrefix="strata-plugin").get("QueueUrls", [])),
+  "customer_gateway": len([g for g in ec2.describe_customer_gateways()["CustomerGateways"] if g["State"] == "available"]),
+  "sns_topic": len(c("sns").list_topics()["Topics"]),
+  "ssm_parameter": len(c("ssm").describe_parameters()["Parameters"]),
+}, sort_keys=True))
+"#;
+    let output = Command::new(moto_venv().join("bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(&moto.endpoint)
+        .output()
+        .expect("run boto3");
+    assert!(output.status.success(), "boto3: {}", text(&output));
+    serde_json::from_slice(&output.stdout).expect("the inventory is JSON")
+}
+
+fn queue_url(moto: &Moto, name: &str) -> String {
+    let script = "import boto3, sys\nq = boto3.client('sqs', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').create_queue(QueueName=sys.argv[2], Attributes={'MaximumMessageSize': '262144'})\nprint(q['QueueUrl'])";
+    let output = Command::new(moto_venv().join("bin/python"))
+        .args(["-c", script, &moto.endpoint, name])
+        .output()
+        .expect("run boto3");
+    assert!(output.status.success(), "boto3: {}", text(&output));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn plan_counts(printed: &str) -> String {
+    printed
+        .lines()
+        .find(|line| line.starts_with("Plan: "))
+        .unwrap_or_else(|| panic!("no plan summary in:\n{printed}"))
+        .to_string()
+}
+
+fn state_list(printed: &str) -> Vec<String> {
+    let mut addresses: Vec<String> = printed
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect();
+    addresses.sort();
+    addresses
+}
+
+#[test]
+fn the_real_aws_plugin_plans_applies_imports_and_destroys_as_terraform_does() {
+    let peer = peer();
+    let moto = Moto::start();
+    let main_tf = configuration(&moto.endpoint);
+    let expected = serde_json::json!({
+        "vpc": 1, "kms_key": 1, "kms_alias": 1, "log_group": 1, "iam_role": 1,
+        "iam_policy": 1, "flow_log": 1, "network_acl_rule_443": 1, "sqs_queue": 1,
+        "customer_gateway": 1, "sns_topic": 1, "ssm_parameter": 1,
+    });
+
+    // Strata, with the plugin `terraform init` installed.
+    let ours = Dir::new(&peer, &main_tf);
+    ours.terraform_ok(&["init", "-no-color"]);
+    let plan = ours.strata_ok(&["plan", "-no-color"]);
+    let our_counts = plan_counts(&plan);
+    assert_eq!(our_counts, "Plan: 14 to add, 0 to change, 0 to destroy.");
+    ours.strata_ok(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(inventory(&moto), expected);
+    let replan = ours.strata(&["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(replan.status.code(), Some(0), "{}", text(&replan));
+    assert!(text(&replan).contains("No changes."), "{}", text(&replan));
+    let our_addresses = state_list(&ours.strata_ok(&["state", "list"]));
+    assert_eq!(our_addresses.len(), 14, "{our_addresses:?}");
+
+    // An object made outside, imported, then managed with no change.
+    let url = queue_url(&moto, "strata-plugin-imported");
+    let with_import = format!(
+        "{main_tf}\nresource \"aws_sqs_queue\" \"imported\" {{\n  name = \"strata-plugin-imported\"\n}}\n"
+    );
+    std::fs::write(ours.path().join("main.tf"), with_import).expect("add the imported resource");
+    ours.strata_ok(&["import", "-no-color", "aws_sqs_queue.imported", &url]);
+    let replan = ours.strata(&["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(replan.status.code(), Some(0), "{}", text(&replan));
+    assert_eq!(inventory(&moto)["sqs_queue"], 2);
+
+    ours.strata_ok(&["destroy", "-auto-approve", "-no-color"]);
+    let gone = inventory(&moto);
+    for (kind, count) in gone.as_object().expect("an object") {
+        assert_eq!(count, 0, "{kind} left after destroy: {gone}");
+    }
+
+    // Terraform with the same plugin on the same configuration.
+    let theirs = Dir::new(&peer, &main_tf);
+    theirs.terraform_ok(&["init", "-no-color"]);
+    let their_plan = theirs.terraform_ok(&["plan", "-no-color"]);
+    assert_eq!(plan_counts(&their_plan), our_counts);
+    theirs.terraform_ok(&["apply", "-auto-approve", "-no-color"]);
+    let their_addresses = state_list(&theirs.terraform_ok(&["state", "list"]));
+    assert_eq!(their_addresses, our_addresses);
+    theirs.terraform_ok(&["destroy", "-auto-approve", "-no-color"]);
+}

@@ -1,0 +1,565 @@
+//! The plugin wire layer against real plugins: the real terraform-provider-aws 3.39.0 binary
+//! (protocol 5, installed by `scripts/ensure-terraform-peer.sh`) and the protocol-6 test
+//! provider `terraform-provider-stratatest` (tests/support/plugin6), each with AutoMTLS on and
+//! off; and the ways a plugin can fail to be one (garbage, early exit, hang, crash mid-call).
+//! Values are built with rmpv in cty's msgpack shape, since the wire layer carries bytes.
+
+use crate::common::repo_root;
+use rmpv::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use strata::providers::plugin::proto::{
+    self, attribute_path::step::Selector, diagnostic::Severity, schema, DynamicValue,
+};
+use strata::providers::plugin::{LaunchSpec, PluginClient, PluginError};
+
+const AWS: &str = "registry.terraform.io/hashicorp/aws";
+const STRATATEST: &str = "registry.terraform.io/strata/stratatest";
+
+/// The real AWS provider plugin, installed on first use like the other peers.
+fn aws_plugin() -> PathBuf {
+    let output = std::process::Command::new("bash")
+        .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("run scripts/ensure-terraform-peer.sh");
+    assert!(
+        output.status.success(),
+        "installing the Terraform peers failed"
+    );
+    let peer = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    peer.join("providers/registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64/terraform-provider-aws_v3.39.0_x5")
+}
+
+fn stratatest() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-stratatest"))
+}
+
+fn spec(provider: &str, executable: PathBuf, auto_mtls: bool) -> LaunchSpec {
+    LaunchSpec {
+        auto_mtls,
+        ..LaunchSpec::new(provider, executable)
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Waits (up to 10 s) for a process to be gone: killing is asynchronous after a drop.
+async fn gone(pid: u32) -> bool {
+    for _ in 0..100 {
+        if !alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn msgpack(value: &Value) -> DynamicValue {
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, value).unwrap();
+    DynamicValue::msgpack(bytes)
+}
+
+fn decode(value: Option<&DynamicValue>) -> Value {
+    let value = value.expect("a value");
+    rmpv::decode::read_value(&mut value.msgpack.as_slice()).expect("msgpack")
+}
+
+fn object(fields: &[(&str, Value)]) -> Value {
+    Value::Map(
+        fields
+            .iter()
+            .map(|(key, value)| (Value::from(*key), value.clone()))
+            .collect(),
+    )
+}
+
+fn field<'a>(object: &'a Value, key: &str) -> &'a Value {
+    object
+        .as_map()
+        .and_then(|fields| fields.iter().find(|(name, _)| name.as_str() == Some(key)))
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("no `{key}` in {object}"))
+}
+
+fn path_names(path: Option<&proto::AttributePath>) -> Vec<String> {
+    path.expect("an attribute path")
+        .steps
+        .iter()
+        .map(|step| match &step.selector {
+            Some(Selector::AttributeName(name)) => name.clone(),
+            other => panic!("unexpected step {other:?}"),
+        })
+        .collect()
+}
+
+fn attribute_names(schema: &proto::Schema) -> Vec<&str> {
+    let block = schema.block.as_ref().expect("a block");
+    block.attributes.iter().map(|a| a.name.as_str()).collect()
+}
+
+/// A configuration object for a schema block as Terraform sends it: every attribute present
+/// (null unless given), absent nested blocks as empty collections or null.
+fn config_for(block: &schema::Block, given: &[(&str, Value)]) -> Value {
+    use schema::nested_block::NestingMode;
+    let mut fields: Vec<(&str, Value)> = Vec::new();
+    for attribute in &block.attributes {
+        let value = given
+            .iter()
+            .find(|(name, _)| *name == attribute.name)
+            .map_or(Value::Nil, |(_, value)| value.clone());
+        fields.push((attribute.name.as_str(), value));
+    }
+    for nested in &block.block_types {
+        let empty = match NestingMode::try_from(nested.nesting) {
+            Ok(NestingMode::List | NestingMode::Set) => Value::Array(Vec::new()),
+            Ok(NestingMode::Map) => Value::Map(Vec::new()),
+            _ => Value::Nil,
+        };
+        fields.push((nested.type_name.as_str(), empty));
+    }
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    object(&fields)
+}
+
+async fn aws_schema_and_config(auto_mtls: bool) {
+    let executable = aws_plugin();
+    let client = PluginClient::launch(spec(AWS, executable, auto_mtls))
+        .await
+        .expect("launch the AWS provider");
+    assert_eq!(client.protocol_version(), 5);
+    let pid = client.pid();
+    assert!(alive(pid));
+
+    // The 3.39 SDK predates GetMetadata: an Unimplemented answer is no error.
+    assert_eq!(client.get_metadata().await.unwrap(), None);
+
+    let schema = client.get_provider_schema().await.expect("GetSchema");
+    assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
+    let vpc = &schema.resource_schemas["aws_vpc"];
+    assert!(attribute_names(vpc).contains(&"cidr_block"));
+    let cidr = vpc
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.name == "cidr_block")
+        .unwrap();
+    assert_eq!(cidr.r#type, b"\"string\"");
+    assert!(cidr.required);
+    assert!(schema.data_source_schemas.contains_key("aws_vpc"));
+    let provider = schema.provider.as_ref().expect("a provider schema");
+    assert!(attribute_names(provider).contains(&"region"));
+
+    // PrepareProviderConfig: the SDK answers the configuration, defaults applied.
+    let config = config_for(
+        provider.block.as_ref().unwrap(),
+        &[
+            ("region", Value::from("eu-west-3")),
+            ("max_retries", Value::from(3)),
+        ],
+    );
+    let (prepared, diagnostics) = client
+        .validate_provider_config(msgpack(&config))
+        .await
+        .expect("PrepareProviderConfig");
+    assert!(
+        diagnostics.iter().all(|d| d.severity() != Severity::Error),
+        "{diagnostics:?}"
+    );
+    let prepared = decode(prepared.as_ref());
+    assert_eq!(field(&prepared, "region").as_str(), Some("eu-west-3"));
+    assert_eq!(field(&prepared, "max_retries").as_i64(), Some(3));
+
+    client.close().await.expect("close");
+    assert!(
+        !alive(pid),
+        "the plugin process {pid} is still there after close"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_plugin_over_automtls() {
+    aws_schema_and_config(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_plugin_in_plain_grpc() {
+    aws_schema_and_config(false).await;
+}
+
+fn thing(name: &str, label: &str) -> Value {
+    object(&[
+        ("id", Value::Nil),
+        ("name", Value::from(name)),
+        (
+            "rule",
+            Value::Array(vec![object(&[("port", Value::from(443))])]),
+        ),
+        (
+            "settings",
+            object(&[("label", Value::from(label)), ("size", Value::from(2))]),
+        ),
+        ("tags", Value::Nil),
+    ])
+}
+
+async fn protocol6_round_trip(auto_mtls: bool) {
+    let client = PluginClient::launch(spec(STRATATEST, stratatest(), auto_mtls))
+        .await
+        .expect("launch stratatest");
+    assert_eq!(client.protocol_version(), 6);
+    let pid = client.pid();
+
+    let metadata = client.get_metadata().await.unwrap().expect("GetMetadata");
+    assert_eq!(metadata.resources.len(), 2);
+
+    let schema = client
+        .get_provider_schema()
+        .await
+        .expect("GetProviderSchema");
+    let thing_schema = &schema.resource_schemas["stratatest_thing"];
+    assert_eq!(thing_schema.version, 1);
+    let settings = thing_schema
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.name == "settings")
+        .unwrap();
+    let nested = settings.nested_type.as_ref().expect("a nested attribute");
+    assert_eq!(nested.nesting(), schema::object::NestingMode::Single);
+    let nested_names: Vec<&str> = nested.attributes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(nested_names, ["size", "label"]);
+
+    // Diagnostics with attribute paths.
+    let (prepared, diagnostics) = client
+        .validate_provider_config(msgpack(&object(&[
+            ("endpoint", Value::from("invalid")),
+            ("token", Value::Nil),
+        ])))
+        .await
+        .unwrap();
+    assert_eq!(prepared, None, "protocol 6 has no prepared config");
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].severity(), Severity::Error);
+    assert_eq!(diagnostics[0].summary, "Invalid endpoint");
+    assert_eq!(path_names(diagnostics[0].attribute.as_ref()), ["endpoint"]);
+    let config = object(&[("endpoint", Value::Nil), ("token", Value::Nil)]);
+    let warnings = client
+        .configure_provider("1.15.5", msgpack(&config))
+        .await
+        .unwrap();
+    assert_eq!(warnings[0].severity(), Severity::Warning);
+    let invalid = client
+        .validate_resource_config(proto::ValidateResourceConfigRequest {
+            type_name: "stratatest_thing".into(),
+            config: Some(msgpack(&thing("a", "invalid"))),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        path_names(invalid.diagnostics[0].attribute.as_ref()),
+        ["settings", "label"]
+    );
+
+    // Create: planned id unknown, private data carried from plan to apply.
+    let null = msgpack(&Value::Nil);
+    let planned = client
+        .plan_resource_change(proto::PlanResourceChangeRequest {
+            type_name: "stratatest_thing".into(),
+            prior_state: Some(null.clone()),
+            proposed_new_state: Some(msgpack(&thing("a", "first"))),
+            config: Some(msgpack(&thing("a", "first"))),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let planned_state = decode(planned.planned_state.as_ref());
+    assert!(
+        matches!(field(&planned_state, "id"), Value::Ext(0, _)),
+        "{planned_state}"
+    );
+    assert_eq!(planned.planned_private, b"planned:");
+    let applied = client
+        .apply_resource_change(proto::ApplyResourceChangeRequest {
+            type_name: "stratatest_thing".into(),
+            prior_state: Some(null.clone()),
+            planned_state: planned.planned_state.clone(),
+            config: Some(msgpack(&thing("a", "first"))),
+            planned_private: planned.planned_private.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let state = decode(applied.new_state.as_ref());
+    assert_eq!(field(&state, "id").as_str(), Some("thing-1"));
+    assert_eq!(
+        field(field(&state, "settings"), "label").as_str(),
+        Some("first")
+    );
+    assert_eq!(applied.private, b"planned:|applied");
+
+    // Renaming forces replacement; the prior private bytes reach the provider.
+    let replan = client
+        .plan_resource_change(proto::PlanResourceChangeRequest {
+            type_name: "stratatest_thing".into(),
+            prior_state: applied.new_state.clone(),
+            proposed_new_state: Some(msgpack(&thing("b", "first"))),
+            config: Some(msgpack(&thing("b", "first"))),
+            prior_private: applied.private.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(replan.requires_replace.len(), 1);
+    assert_eq!(path_names(replan.requires_replace.first()), ["name"]);
+    assert_eq!(replan.planned_private, b"planned:planned:|applied");
+
+    let read = client
+        .read_resource(proto::ReadResourceRequest {
+            type_name: "stratatest_thing".into(),
+            current_state: applied.new_state.clone(),
+            private: applied.private.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(read.new_state, applied.new_state);
+    assert_eq!(read.private, applied.private);
+
+    let upgraded = client
+        .upgrade_resource_state(proto::UpgradeResourceStateRequest {
+            type_name: "stratatest_thing".into(),
+            version: 0,
+            raw_state: Some(proto::RawState {
+                json: br#"{"id":"thing-9","title":"old"}"#.to_vec(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        field(&decode(upgraded.upgraded_state.as_ref()), "name").as_str(),
+        Some("old")
+    );
+
+    let imported = client
+        .import_resource_state(proto::ImportResourceStateRequest {
+            type_name: "stratatest_thing".into(),
+            id: "thing-42".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(imported.imported_resources[0].private, b"imported");
+
+    let echo = client
+        .read_data_source(proto::ReadDataSourceRequest {
+            type_name: "stratatest_echo".into(),
+            config: Some(msgpack(&object(&[
+                ("input", Value::from("hi")),
+                ("output", Value::Nil),
+            ]))),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        field(&decode(echo.state.as_ref()), "output").as_str(),
+        Some("echo: hi")
+    );
+
+    assert_eq!(client.stop_provider().await.unwrap(), None);
+    client.close().await.expect("close");
+    assert!(
+        !alive(pid),
+        "the plugin process {pid} is still there after close"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol6_provider_over_automtls() {
+    protocol6_round_trip(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol6_provider_in_plain_grpc() {
+    protocol6_round_trip(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_run_concurrently_on_one_connection() {
+    let client = std::sync::Arc::new(
+        PluginClient::launch(spec(STRATATEST, stratatest(), true))
+            .await
+            .unwrap(),
+    );
+    let calls = (0..16).map(|index| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let config = object(&[("input", Value::from(index)), ("output", Value::Nil)]);
+            client
+                .read_data_source(proto::ReadDataSourceRequest {
+                    type_name: "stratatest_echo".into(),
+                    config: Some(msgpack(&config)),
+                    ..Default::default()
+                })
+                .await
+        })
+    });
+    for call in calls {
+        let answer = call.await.unwrap().expect("ReadDataSource");
+        assert!(answer.state.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_client_kills_the_plugin() {
+    let client = PluginClient::launch(spec(STRATATEST, stratatest(), true))
+        .await
+        .unwrap();
+    let pid = client.pid();
+    assert!(alive(pid));
+    drop(client);
+    assert!(
+        gone(pid).await,
+        "the plugin process {pid} outlived its client"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_apply_names_the_provider_and_quotes_the_panic() {
+    let client = PluginClient::launch(spec(STRATATEST, stratatest(), true))
+        .await
+        .unwrap();
+    let config = msgpack(&thing("a", "x"));
+    let error = client
+        .apply_resource_change(proto::ApplyResourceChangeRequest {
+            type_name: "stratatest_crash".into(),
+            prior_state: Some(msgpack(&Value::Nil)),
+            planned_state: Some(config.clone()),
+            config: Some(config),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PluginError::Crashed { .. }), "{error:?}");
+    let message = error.to_string();
+    for expected in [
+        STRATATEST,
+        "terraform-provider-stratatest",
+        "crashed during ApplyResourceChange",
+        "exit status: 2",
+        "panic: stratatest_crash was asked to crash",
+    ] {
+        assert!(
+            message.contains(expected),
+            "`{expected}` missing from: {message}"
+        );
+    }
+    // Later calls say the same, not a bare transport error.
+    let again = client.get_provider_schema().await.unwrap_err();
+    assert!(matches!(again, PluginError::Crashed { .. }), "{again:?}");
+    client.close().await.expect("close after a crash");
+}
+
+/// A shell script standing in for a broken plugin.
+fn script(dir: &Path, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("terraform-provider-broken");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+async fn launch_error(executable: PathBuf, timeout: Duration) -> String {
+    let spec = LaunchSpec {
+        handshake_timeout: timeout,
+        ..LaunchSpec::new("example.com/test/broken", executable.clone())
+    };
+    let error = PluginClient::launch(spec).await.unwrap_err();
+    let message = error.to_string();
+    assert_eq!(error.provider(), "example.com/test/broken");
+    assert!(message.contains("`example.com/test/broken`"), "{message}");
+    assert!(
+        message.contains(&executable.display().to_string()),
+        "{message}"
+    );
+    message
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_instead_of_a_handshake() {
+    let dir = tempfile::tempdir().unwrap();
+    let executable = script(
+        dir.path(),
+        "echo 'Hello! I am a shell script.'\nexec sleep 30",
+    );
+    let message = launch_error(executable, Duration::from_secs(20)).await;
+    assert!(
+        message
+            .contains("printed `Hello! I am a shell script.` instead of the plugin handshake line"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_that_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let executable = script(dir.path(), "echo 'missing configuration file' >&2\nexit 3");
+    let message = launch_error(executable, Duration::from_secs(20)).await;
+    assert!(
+        message.contains("exited before the handshake (exit status: 3)"),
+        "{message}"
+    );
+    assert!(message.contains("missing configuration file"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_that_hangs_is_killed_after_the_handshake_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let executable = script(
+        dir.path(),
+        &format!("echo $$ > '{}'\nexec sleep 60", pid_file.display()),
+    );
+    let message = launch_error(executable, Duration::from_secs(1)).await;
+    assert!(
+        message.contains("printed no handshake line within 1 s"),
+        "{message}"
+    );
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(gone(pid).await, "the hanging plugin {pid} was not killed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_plugin_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = launch_error(
+        dir.path().join("terraform-provider-none"),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(message.contains("could not start the plugin"), "{message}");
+}
+
+#[test]
+fn the_test_provider_refuses_to_run_without_the_magic_cookie() {
+    let output = std::process::Command::new(stratatest())
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("This binary is a plugin"));
+}
