@@ -8,6 +8,7 @@ pub mod args;
 mod backend;
 mod commands;
 mod console;
+mod init_providers;
 mod providers;
 mod state_commands;
 
@@ -185,14 +186,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             migrate_state,
             reconfigure,
             backend,
+            upgrade,
+            lockfile,
+            plugin_dir,
             ..
         } => {
+            let provider_flags = init_providers::ProviderFlags {
+                upgrade,
+                plugin_dirs: plugin_dir,
+                lockfile,
+            };
             commands::init(
                 &context,
                 &backend_config,
                 migrate_state,
                 reconfigure,
                 backend,
+                &provider_flags,
             )
             .await
         }

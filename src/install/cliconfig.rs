@@ -14,7 +14,7 @@
 
 use super::addr::{normalize_host, ProviderAddr, ProviderPattern};
 use crate::config::literal::literal_value;
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
 use crate::value::{value_to_json, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
@@ -111,11 +111,33 @@ impl CliConfig {
         CliConfig::load_from(&environment, home_dir().as_deref())
     }
 
+    /// [`CliConfig::load`], registering the files read in `sources` so that diagnostics show
+    /// their lines (with every `token` value masked).
+    pub fn load_into(sources: &mut SourceMap) -> Result<CliConfig, Diagnostics> {
+        let environment: BTreeMap<String, String> = std::env::vars().collect();
+        let mut files = Vec::new();
+        let (config, diagnostics) =
+            CliConfig::read(&environment, home_dir().as_deref(), &mut files);
+        for file in files {
+            sources.add(file);
+        }
+        diagnostics.into_result(config)
+    }
+
     /// [`CliConfig::load`] with the environment and home directory given (for tests).
     pub fn load_from(
         environment: &BTreeMap<String, String>,
         home: Option<&Path>,
     ) -> Result<CliConfig, Diagnostics> {
+        let (config, diagnostics) = CliConfig::read(environment, home, &mut Vec::new());
+        diagnostics.into_result(config)
+    }
+
+    fn read(
+        environment: &BTreeMap<String, String>,
+        home: Option<&Path>,
+        files: &mut Vec<Arc<SourceFile>>,
+    ) -> (CliConfig, Diagnostics) {
         let mut diagnostics = Diagnostics::new();
         let mut config = CliConfig::default();
         let override_file = ["TF_CLI_CONFIG_FILE", "TERRAFORM_CONFIG"]
@@ -124,7 +146,7 @@ impl CliConfig {
             .map(PathBuf::from);
         match &override_file {
             Some(path) => match std::fs::read_to_string(path) {
-                Ok(text) => config = config.merge(load_text(path, &text, &mut diagnostics)),
+                Ok(text) => config = config.merge(load_text(path, &text, &mut diagnostics, files)),
                 Err(error) => diagnostics.push(
                     Diagnostic::error("Cannot read the CLI configuration file").with_detail(
                         format!(
@@ -139,11 +161,11 @@ impl CliConfig {
                     for name in [".terraformrc", "terraform.rc"] {
                         let path = home.join(name);
                         if let Ok(text) = std::fs::read_to_string(&path) {
-                            config = config.merge(load_text(&path, &text, &mut diagnostics));
+                            config = config.merge(load_text(&path, &text, &mut diagnostics, files));
                             break;
                         }
                     }
-                    let dir_config = load_dir(&home.join(".terraform.d"), &mut diagnostics);
+                    let dir_config = load_dir(&home.join(".terraform.d"), &mut diagnostics, files);
                     config = config.merge(dir_config);
                 }
             }
@@ -163,7 +185,7 @@ impl CliConfig {
         config.files = files;
         config.env_tokens = tokens_from_env(environment);
         config.validate(&mut diagnostics);
-        diagnostics.into_result(config)
+        (config, diagnostics)
     }
 
     /// The token for `host` (any spelling of it): `TF_TOKEN_<host>` first, then a
@@ -224,7 +246,11 @@ fn home_dir() -> Option<PathBuf> {
 }
 
 /// `*.tfrc` and `*.tfrc.json` in `dir`, in name order, merged.
-fn load_dir(dir: &Path, diagnostics: &mut Diagnostics) -> CliConfig {
+fn load_dir(
+    dir: &Path,
+    diagnostics: &mut Diagnostics,
+    files: &mut Vec<Arc<SourceFile>>,
+) -> CliConfig {
     let mut config = CliConfig::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return config;
@@ -239,7 +265,7 @@ fn load_dir(dir: &Path, diagnostics: &mut Diagnostics) -> CliConfig {
     paths.sort();
     for path in paths {
         match std::fs::read_to_string(&path) {
-            Ok(text) => config = config.merge(load_text(&path, &text, diagnostics)),
+            Ok(text) => config = config.merge(load_text(&path, &text, diagnostics, files)),
             Err(error) => diagnostics.push(
                 Diagnostic::error("Cannot read a CLI configuration file")
                     .with_detail(format!("Error reading {}: {error}.", path.display())),
@@ -250,9 +276,15 @@ fn load_dir(dir: &Path, diagnostics: &mut Diagnostics) -> CliConfig {
 }
 
 /// One file: JSON when its name ends in `.json`, HCL otherwise.
-fn load_text(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> CliConfig {
+fn load_text(
+    path: &Path,
+    text: &str,
+    diagnostics: &mut Diagnostics,
+    files: &mut Vec<Arc<SourceFile>>,
+) -> CliConfig {
     tracing::debug!(file = %path.display(), "loading CLI configuration");
     let name: Arc<str> = path.display().to_string().into();
+    files.push(Arc::new(SourceFile::new(name.clone(), mask_tokens(text))));
     let mut config = if path.extension().is_some_and(|e| e == "json") {
         super::cliconfig_json::decode(&name, text, diagnostics)
     } else {
@@ -260,6 +292,17 @@ fn load_text(path: &Path, text: &str, diagnostics: &mut Diagnostics) -> CliConfi
     };
     config.files.push(path.to_path_buf());
     config
+}
+
+/// The text with every `token` value replaced by `*`s of the same length, for showing lines of
+/// the file in diagnostics.
+fn mask_tokens(text: &str) -> String {
+    let pattern = regex::Regex::new(r#"(?m)("?token"?\s*[=:]\s*")([^"\n]*)"#).expect("valid regex");
+    pattern
+        .replace_all(text, |captures: &regex::Captures<'_>| {
+            format!("{}{}", &captures[1], "*".repeat(captures[2].len()))
+        })
+        .into_owned()
 }
 
 /// Replaces each quoted argument name (`"hashicorp/aws" =`, an HCL 1 form) with an identifier
@@ -900,6 +943,17 @@ host "example.com" {
         assert_eq!(expand_env("$HOME/a"), format!("{home}/a"));
         assert_eq!(expand_env("${HOME}/a"), format!("{home}/a"));
         assert_eq!(expand_env("/x/$STRATA_SURELY_UNSET_VARIABLE/y"), "/x//y");
+    }
+
+    #[test]
+    fn tokens_are_masked_in_the_lines_diagnostics_show() {
+        let text = "credentials \"a\" {\n  token = \"s3cret\"\n}\n{\"credentials\": {\"b\": {\"token\": \"xyz\"}}}";
+        let masked = mask_tokens(text);
+        assert_eq!(masked.len(), text.len());
+        assert!(
+            !masked.contains("s3cret") && !masked.contains("xyz"),
+            "{masked}"
+        );
     }
 
     #[test]

@@ -11,16 +11,27 @@ use std::collections::BTreeMap;
 /// Provider → the constraints written for it (one entry per module that constrains it).
 pub type Requirements = BTreeMap<ProviderAddr, Vec<String>>;
 
-/// The requirements of every module of `tree`.
-pub fn collect(tree: &ModuleTree) -> Result<Requirements, Diagnostics> {
+/// The requirements of every module of `tree`. A provider used without a `source` is the
+/// built-in provider of that local name when Strata has one (`builtin`), else `hashicorp/<name>`.
+pub fn collect(
+    tree: &ModuleTree,
+    builtin: &BTreeMap<String, ProviderAddr>,
+) -> Result<Requirements, Diagnostics> {
     let mut requirements = Requirements::new();
     let mut diagnostics = Diagnostics::new();
-    collect_module(tree, &mut requirements, &mut diagnostics);
+    let implied = |name: &str| {
+        builtin
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| ProviderAddr::implied(name))
+    };
+    collect_module(tree, &implied, &mut requirements, &mut diagnostics);
     diagnostics.into_result(requirements)
 }
 
 fn collect_module(
     tree: &ModuleTree,
+    implied: &dyn Fn(&str) -> ProviderAddr,
     requirements: &mut Requirements,
     diagnostics: &mut Diagnostics,
 ) {
@@ -39,7 +50,7 @@ fn collect_module(
                     continue;
                 }
             },
-            None => ProviderAddr::implied(name),
+            None => implied(name),
         };
         let constraints = requirements.entry(addr).or_default();
         if let Some(version) = &requirement.version {
@@ -60,11 +71,11 @@ fn collect_module(
         .chain(module.resources.values().map(|r| &r.provider.name));
     for name in used {
         if !module.terraform.required_providers.contains_key(name) {
-            requirements.entry(ProviderAddr::implied(name)).or_default();
+            requirements.entry(implied(name)).or_default();
         }
     }
     for child in tree.children.values() {
-        collect_module(child, requirements, diagnostics);
+        collect_module(child, implied, requirements, diagnostics);
     }
 }
 
@@ -107,6 +118,7 @@ terraform {
 }
 resource "random_id" "x" { byte_length = 2 }
 resource "terraform_data" "y" {}
+resource "fake_thing" "z" {}
 module "child" { source = "./child" }
 "#,
         )
@@ -124,7 +136,11 @@ terraform {
         )
         .unwrap();
         let tree = crate::config::load_tree(dir.path(), &mut Default::default()).unwrap();
-        let requirements = collect(&tree).unwrap();
+        let builtin = BTreeMap::from([(
+            "fake".to_string(),
+            ProviderAddr::parse("registry.strata.dev/strata/fake").unwrap(),
+        )]);
+        let requirements = collect(&tree, &builtin).unwrap();
         let listed: Vec<String> = requirements
             .iter()
             .map(|(addr, constraints)| format!("{addr} {constraints:?}"))
@@ -134,6 +150,7 @@ terraform {
             [
                 "example.com/acme/thing []",
                 "registry.terraform.io/hashicorp/aws [\"~> 3.39\", \">= 3.0\"]",
+                "registry.strata.dev/strata/fake []",
                 "registry.terraform.io/hashicorp/random []",
                 "terraform.io/builtin/terraform []",
             ]
