@@ -145,15 +145,14 @@ impl CliConfig {
             .find_map(|name| environment.get(*name).filter(|v| !v.is_empty()))
             .map(PathBuf::from);
         match &override_file {
+            // Terraform ignores a file TF_CLI_CONFIG_FILE names that cannot be read (and then
+            // reads no other file): so do we, saying so in the log.
             Some(path) => match std::fs::read_to_string(path) {
                 Ok(text) => config = config.merge(load_text(path, &text, &mut diagnostics, files)),
-                Err(error) => diagnostics.push(
-                    Diagnostic::error("Cannot read the CLI configuration file").with_detail(
-                        format!(
-                            "TF_CLI_CONFIG_FILE names `{}`, which cannot be read: {error}. Fix the path or unset the variable.",
-                            path.display()
-                        ),
-                    ),
+                Err(error) => tracing::warn!(
+                    file = %path.display(),
+                    %error,
+                    "the CLI configuration file TF_CLI_CONFIG_FILE names cannot be read; ignoring it"
                 ),
             },
             None => {
@@ -931,8 +930,15 @@ host "example.com" {
                 "{text}: {error}"
             );
         }
-        let (config, _home) = load(&[], &[("TF_CLI_CONFIG_FILE", "$HOME/missing.rc")]);
-        assert!(config.is_err());
+        let (config, _home) = load(
+            &[(
+                ".terraform.d/x.tfrc",
+                "credentials \"b.example.com\" { token = \"b\" }\n",
+            )],
+            &[("TF_CLI_CONFIG_FILE", "$HOME/missing.rc")],
+        );
+        let config = config.expect("a missing TF_CLI_CONFIG_FILE is ignored, as Terraform does");
+        assert!(config.files.is_empty());
         let (config, _home) = load(&[], &[("TF_PLUGIN_CACHE_DIR", "/nonexistent/cache")]);
         assert!(config.is_err());
     }

@@ -149,8 +149,8 @@ terraform {
             listed,
             [
                 "example.com/acme/thing []",
-                "registry.terraform.io/hashicorp/aws [\"~> 3.39\", \">= 3.0\"]",
                 "registry.strata.dev/strata/fake []",
+                "registry.terraform.io/hashicorp/aws [\"~> 3.39\", \">= 3.0\"]",
                 "registry.terraform.io/hashicorp/random []",
                 "terraform.io/builtin/terraform []",
             ]

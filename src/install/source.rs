@@ -171,6 +171,9 @@ pub fn mirror_packages(
     provider: &ProviderAddr,
     platform: &Platform,
 ) -> Vec<(String, Location)> {
+    // Terraform resolves the mirror directory's own symbolic links first, so the links it makes
+    // into `.terraform/providers` point at the real directory: so do we.
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let base = dir
         .join(&provider.host)
         .join(&provider.namespace)
