@@ -334,6 +334,27 @@ pub enum ProvidersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add the checksums of every provider's package for each platform to the lock file.
+    Lock {
+        /// A platform to lock for, like `linux_amd64` (repeatable; default: this one).
+        #[arg(long = "platform", value_name = "OS_ARCH", action = ArgAction::Append)]
+        platforms: Vec<String>,
+        /// Fetch the packages from this filesystem mirror instead of their registries.
+        #[arg(long = "fs-mirror", value_name = "DIR")]
+        fs_mirror: Option<PathBuf>,
+        /// Fetch the packages from this network mirror instead of their registries.
+        #[arg(long = "net-mirror", value_name = "URL")]
+        net_mirror: Option<String>,
+        /// Only these providers (`hashicorp/aws`).
+        providers: Vec<String>,
+    },
+    /// Copy every provider's package into a directory laid out as a provider mirror.
+    Mirror {
+        /// A platform to mirror, like `linux_amd64` (repeatable; default: this one).
+        #[arg(long = "platform", value_name = "OS_ARCH", action = ArgAction::Append)]
+        platforms: Vec<String>,
+        target_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -190,7 +190,7 @@ fn describe(event: &Event) -> String {
 }
 
 /// Prints the diagnostics, then returns the marker that they were printed.
-fn print_reported<T>(
+pub(super) fn print_reported<T>(
     context: &Context,
     diagnostics: &Diagnostics,
     sources: &SourceMap,

@@ -10,6 +10,7 @@ mod commands;
 mod console;
 mod init_providers;
 mod providers;
+mod providers_install;
 mod state_commands;
 
 use args::{Cli, Command};
@@ -264,7 +265,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             commands::apply(&context, &args, true, false).await
         }
         Command::Console { vars } => console::console(&context, &vars).await,
-        Command::Providers { command } => providers::providers(&context, command),
+        Command::Providers { command } => providers::providers(&context, command).await,
         Command::State { command } => state_commands::state(&context, command).await,
         Command::Workspace { command } => state_commands::workspace(&context, command).await,
         Command::ForceUnlock { force, lock_id } => {

@@ -10,7 +10,8 @@
 //! - [`source`]: filesystem mirrors, network mirrors and registries, each with its protocol.
 //! - [`hash`]: the `h1:` and `zh:` package hashes; [`lockfile`]: `.terraform.lock.hcl`.
 //! - [`providers`]: the installer `init` runs (version selection, sources in Terraform's order,
-//!   the lock), [`package`]: one package verified and put in place.
+//!   the lock), [`package`]: one package verified and put in place; [`lock_mirror`]: the
+//!   `providers lock` and `providers mirror` commands.
 //!
 //! Architecture invariant: nothing here prints or logs a credential; tokens live in
 //! [`cliconfig::Secret`]s, which cannot be displayed.
@@ -21,6 +22,7 @@ mod cliconfig_json;
 pub mod discovery;
 pub mod hash;
 pub mod http;
+pub mod lock_mirror;
 pub mod lockfile;
 pub mod package;
 pub mod providers;

@@ -84,23 +84,14 @@ pub async fn ensure(
             }
         }
     }
-    let package = source
-        .package(
-            discovery,
-            request.provider,
-            request.version,
-            request.platform,
-        )
-        .await?
-        .ok_or_else(|| {
-            format!(
-                "provider {} {} is not available for {} from {}",
-                request.provider,
-                request.version,
-                request.platform,
-                source.describe()
-            )
-        })?;
+    let package = find(
+        source,
+        discovery,
+        request.provider,
+        request.version,
+        request.platform,
+    )
+    .await?;
     report(Event::Installing {
         provider: provider.clone(),
         version: version.clone(),
@@ -123,6 +114,116 @@ pub async fn ensure(
         verified,
     });
     Ok(hash)
+}
+
+/// Fetches and verifies `version`'s package for `platform` from `source` into `target`, with no
+/// lock file involved (`providers lock`).
+pub async fn fetch(
+    source: &Source,
+    discovery: &Discovery,
+    provider: &ProviderAddr,
+    version: &str,
+    platform: &Platform,
+    target: &Path,
+) -> Result<Verified, String> {
+    let package = find(source, discovery, provider, version, platform).await?;
+    let no_hashes = BTreeSet::new();
+    let request = Request {
+        provider,
+        version,
+        platform,
+        target,
+        cache: None,
+        cache_may_break_lock: false,
+        prior_hashes: &no_hashes,
+    };
+    install_package(&request, &package, target, discovery).await
+}
+
+/// Fetches and verifies the package's archive into the file `archive` (an unpacked mirror
+/// directory is zipped), for `providers mirror`.
+pub async fn fetch_archive(
+    source: &Source,
+    discovery: &Discovery,
+    provider: &ProviderAddr,
+    version: &str,
+    platform: &Platform,
+    archive: &Path,
+) -> Result<Verified, String> {
+    let package = find(source, discovery, provider, version, platform).await?;
+    let copy = |from: &Path| {
+        std::fs::copy(from, archive)
+            .map(|_| ())
+            .map_err(|error| format!("failed to write {}: {error}", archive.display()))
+    };
+    match &package.location {
+        Location::Dir(dir) => {
+            zip_dir(dir, archive)?;
+            Ok(Verified::Unauthenticated)
+        }
+        Location::Zip(path) => {
+            let verified = verify(&package.verification, path, discovery).await?;
+            copy(path)?;
+            Ok(verified)
+        }
+        Location::Http(url) => {
+            let download = download(discovery, url).await?;
+            let verified = verify(&package.verification, download.path(), discovery).await?;
+            copy(download.path())?;
+            Ok(verified)
+        }
+    }
+}
+
+/// The package `source` has, or an error naming what is missing.
+async fn find(
+    source: &Source,
+    discovery: &Discovery,
+    provider: &ProviderAddr,
+    version: &str,
+    platform: &Platform,
+) -> Result<Package, String> {
+    source
+        .package(discovery, provider, version, platform)
+        .await?
+        .ok_or_else(|| {
+            format!(
+                "provider {provider} {version} is not available for {platform} from {}",
+                source.describe()
+            )
+        })
+}
+
+/// Zips the files of `dir` (permissions kept) into `archive`.
+fn zip_dir(dir: &Path, archive: &Path) -> Result<(), String> {
+    use std::io::Write as _;
+    let failed =
+        |error: &dyn std::fmt::Display| format!("failed to write {}: {error}", archive.display());
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(archive).map_err(|e| failed(&e))?);
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| failed(&e))?
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let mut options = zip::write::SimpleFileOptions::default();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(entry.path())
+                .map_err(|e| failed(&e))?
+                .permissions()
+                .mode();
+            options = options.unix_permissions(mode & 0o777);
+        }
+        zip.start_file(entry.file_name().to_string_lossy(), options)
+            .map_err(|e| failed(&e))?;
+        let bytes = std::fs::read(entry.path()).map_err(|e| failed(&e))?;
+        zip.write_all(&bytes).map_err(|e| failed(&e))?;
+    }
+    zip.finish().map_err(|e| failed(&e))?;
+    Ok(())
 }
 
 async fn install_package(

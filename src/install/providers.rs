@@ -319,6 +319,21 @@ async fn select_version<'m>(
     Ok(best)
 }
 
+/// The sources that may install `provider`, in order (what `providers mirror` reads from).
+pub fn sources_for(
+    config: &CliConfig,
+    settings: &Settings,
+    provider: &ProviderAddr,
+    locked: bool,
+) -> Vec<Source> {
+    let is_builtin = settings.builtin.contains(provider);
+    methods(config, settings)
+        .into_iter()
+        .filter(|m| (m.allows)(provider) && (!is_builtin || m.explicit || locked))
+        .map(|m| m.source)
+        .collect()
+}
+
 /// The installation methods in Terraform's order.
 fn methods(config: &CliConfig, settings: &Settings) -> Vec<Method> {
     if !settings.plugin_dirs.is_empty() {

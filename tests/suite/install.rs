@@ -633,3 +633,122 @@ fn registry_protocol_with_credentials_and_upgrade() {
     );
     assert!(!printed.contains(TOKEN));
 }
+
+/// `providers lock` writes the lock Terraform's `providers lock` writes; `providers mirror`
+/// makes a mirror Terraform installs from, with the same hashes.
+#[test]
+fn providers_lock_and_mirror_match_terraform() {
+    let peer = peer();
+    let mirror = peer.join("providers");
+    let setup = Setup::new(&mirror_config(&mirror));
+    let ours = setup.workdir("strata", AWS_CONSTRAINT);
+    let theirs = setup.workdir("terraform", AWS_CONSTRAINT);
+    let fs_mirror = format!("-fs-mirror={}", mirror.display());
+    let args = [
+        "providers",
+        "lock",
+        fs_mirror.as_str(),
+        "-platform=linux_amd64",
+    ];
+    let printed = assert_ok(&setup.strata(&ours, &args), "strata providers lock");
+    assert!(
+        printed.contains("- Fetching hashicorp/aws 3.39.0 for linux_amd64...\n- Retrieved hashicorp/aws 3.39.0 for linux_amd64 (unauthenticated)\n"),
+        "{printed}"
+    );
+    assert_ok(
+        &setup.terraform(&peer, &theirs, &args),
+        "terraform providers lock",
+    );
+    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
+    let printed = assert_ok(&setup.strata(&ours, &args), "strata providers lock again");
+    assert!(printed.contains("found no need for changes"), "{printed}");
+
+    let copy = setup.temp.path().join("copy");
+    let copy_arg = copy.display().to_string();
+    assert_ok(
+        &setup.strata(&ours, &["providers", "mirror", copy_arg.as_str()]),
+        "strata providers mirror",
+    );
+    assert!(copy
+        .join("registry.terraform.io/hashicorp/aws/terraform-provider-aws_3.39.0_linux_amd64.zip")
+        .is_file());
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(copy.join("registry.terraform.io/hashicorp/aws/index.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(index, serde_json::json!({"versions": {"3.39.0": {}}}));
+    setup.rewrite_config(&mirror_config(&copy));
+    let from_copy = setup.workdir("from-copy", AWS_CONSTRAINT);
+    assert_ok(
+        &setup.terraform(&peer, &from_copy, &["init", "-backend=false"]),
+        "terraform init from Strata's mirror",
+    );
+    assert_eq!(lock_of(&from_copy), lock_of(&ours));
+}
+
+/// With a plugin cache, the package is installed into the cache and linked from there; a
+/// second directory with the same lock links the cached package without fetching it.
+#[test]
+fn plugin_cache_is_filled_and_reused() {
+    let mut setup = Setup::new("");
+    let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
+    registry.publish("1.0.0", false);
+    registry.list(&["1.0.0"]);
+    let server = HttpsServer::start(&registry.root, setup.temp.path(), None);
+    let host = server.host();
+    let cache = setup.temp.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    setup.set_env("SSL_CERT_FILE", &server.ca.display().to_string());
+    setup.set_env("TF_PLUGIN_CACHE_DIR", &cache.display().to_string());
+    let main_tf = format!(
+        "terraform {{\n  required_providers {{\n    tiny = {{ source = \"{host}/example/tiny\" }}\n  }}\n}}\n"
+    );
+    let first = setup.workdir("first", &main_tf);
+    let output = setup.strata(&first, &["init", "-backend=false"]);
+    let printed = assert_ok(&output, "strata init");
+    assert!(
+        printed.contains(&format!(
+            "- Finding latest version of {host}/example/tiny..."
+        )),
+        "{printed}"
+    );
+    let package = format!("{host}/example/tiny/1.0.0/linux_amd64");
+    assert!(cache
+        .join(&package)
+        .join("terraform-provider-tiny_v1.0.0")
+        .is_file());
+    assert_eq!(
+        std::fs::read_link(first.join(".terraform/providers").join(&package)).unwrap(),
+        cache.join(&package)
+    );
+    let second = setup.workdir("second", &main_tf);
+    std::fs::copy(
+        first.join(".terraform.lock.hcl"),
+        second.join(".terraform.lock.hcl"),
+    )
+    .unwrap();
+    let downloads_before = server
+        .requests()
+        .iter()
+        .filter(|(p, _)| p.starts_with("/files/"))
+        .count();
+    let output = setup.strata(&second, &["init", "-backend=false"]);
+    let printed = assert_ok(&output, "strata init with a filled cache");
+    assert!(
+        printed.contains(&format!(
+            "- Using {host}/example/tiny v1.0.0 from the shared cache directory"
+        )),
+        "{printed}"
+    );
+    let downloads_after = server
+        .requests()
+        .iter()
+        .filter(|(p, _)| p.starts_with("/files/"))
+        .count();
+    assert_eq!(
+        downloads_before, downloads_after,
+        "the cached package was downloaded again"
+    );
+    assert_eq!(lock_of(&second), lock_of(&first));
+}
