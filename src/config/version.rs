@@ -55,22 +55,27 @@ impl Version {
     }
 }
 
+/// One `operator version` term (no operator means `=`).
+fn parse_term(term: &str) -> Result<(&'static str, Version), String> {
+    let term = term.trim();
+    if term.is_empty() {
+        return Err("an empty constraint (a stray comma?)".into());
+    }
+    let (operator, rest) = ["~>", ">=", "<=", "!=", ">", "<", "="]
+        .iter()
+        .find_map(|op| term.strip_prefix(op).map(|rest| (*op, rest)))
+        .unwrap_or(("=", term));
+    Ok((operator, Version::parse(rest)?))
+}
+
 /// Whether `version` satisfies every constraint of `constraints`; an error names what is
 /// malformed.
 pub fn satisfies(constraints: &str, version: &str) -> Result<bool, String> {
     let version = Version::parse(version)?;
     let mut all = true;
     let mut names_prerelease = false;
-    for constraint in constraints.split(',') {
-        let constraint = constraint.trim();
-        if constraint.is_empty() {
-            return Err("an empty constraint (a stray comma?)".into());
-        }
-        let (operator, rest) = ["~>", ">=", "<=", "!=", ">", "<", "="]
-            .iter()
-            .find_map(|op| constraint.strip_prefix(op).map(|rest| (*op, rest)))
-            .unwrap_or(("=", constraint));
-        let wanted = Version::parse(rest)?;
+    for term in constraints.split(',') {
+        let (operator, wanted) = parse_term(term)?;
         names_prerelease |= !wanted.prerelease.is_empty();
         let order = version.compare(&wanted);
         let holds = match operator {
@@ -106,16 +111,8 @@ pub fn satisfies(constraints: &str, version: &str) -> Result<bool, String> {
 /// duplicates removed, sorted by version then operator (lower bounds first).
 pub fn canonical(constraints: &[&str]) -> Result<String, String> {
     let mut terms: Vec<(Version, &str, bool)> = Vec::new();
-    for constraint in constraints.iter().flat_map(|c| c.split(',')) {
-        let constraint = constraint.trim();
-        if constraint.is_empty() {
-            return Err("an empty constraint (a stray comma?)".into());
-        }
-        let (operator, rest) = ["~>", ">=", "<=", "!=", ">", "<", "="]
-            .iter()
-            .find_map(|op| constraint.strip_prefix(op).map(|rest| (*op, rest)))
-            .unwrap_or(("=", constraint));
-        let version = Version::parse(rest)?;
+    for term in constraints.iter().flat_map(|c| c.split(',')) {
+        let (operator, version) = parse_term(term)?;
         let patch_only = operator == "~>" && version.given == 3;
         if !terms
             .iter()

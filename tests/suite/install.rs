@@ -7,7 +7,7 @@
 //! server (`tests/support/https_server.py`, its own certificate authority trusted through
 //! `SSL_CERT_FILE`) serving small provider packages the test builds.
 
-use crate::common::{repo_root, strata};
+use crate::common::{ensure_installed, repo_root, strata};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -23,16 +23,7 @@ const AWS_PACKAGE: &str = "registry.terraform.io/hashicorp/aws/3.39.0/linux_amd6
 
 /// `.peer` (Terraform and the AWS provider mirror), installed on first use.
 fn peer() -> PathBuf {
-    let output = Command::new("bash")
-        .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/ensure-terraform-peer.sh");
-    assert!(
-        output.status.success(),
-        "installing the Terraform peer failed"
-    );
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    ensure_installed("ensure-terraform-peer.sh")
 }
 
 /// The release archive of terraform-provider-aws `version` (linux_amd64) the peer ships.
@@ -145,27 +136,35 @@ fn mirror_config(path: &Path) -> String {
     )
 }
 
+/// Runs `init -backend=false` in two new working directories with the same configuration, one
+/// with each tool, checks that the lock files are byte-identical and returns the directories
+/// (Strata's first) and what Strata printed.
+fn init_both(setup: &Setup, peer: &Path, main_tf: &str) -> (PathBuf, PathBuf, String) {
+    let ours = setup.workdir("strata", main_tf);
+    let theirs = setup.workdir("terraform", main_tf);
+    let printed = assert_ok(
+        &setup.strata(&ours, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert_ok(
+        &setup.terraform(peer, &theirs, &["init", "-backend=false"]),
+        "terraform init",
+    );
+    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
+    (ours, theirs, printed)
+}
+
 /// The unpacked mirror: both tools link the package and write the same lock, and each accepts
 /// the directory the other initialised.
 #[test]
 fn filesystem_mirror_matches_terraform() {
     let peer = peer();
     let setup = Setup::new(&mirror_config(&peer.join("providers")));
-    let ours = setup.workdir("strata", AWS_CONSTRAINT);
-    let theirs = setup.workdir("terraform", AWS_CONSTRAINT);
-    let printed = assert_ok(
-        &setup.strata(&ours, &["init", "-backend=false"]),
-        "strata init",
-    );
+    let (ours, theirs, printed) = init_both(&setup, &peer, AWS_CONSTRAINT);
     assert!(
         printed.contains("- Finding hashicorp/aws versions matching \"~> 3.39\"...\n- Installing hashicorp/aws v3.39.0...\n- Installed hashicorp/aws v3.39.0 (unauthenticated)\n"),
         "{printed}"
     );
-    assert_ok(
-        &setup.terraform(&peer, &theirs, &["init", "-backend=false"]),
-        "terraform init",
-    );
-    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
     let link = |dir: &Path| std::fs::read_link(dir.join(".terraform/providers").join(AWS_PACKAGE));
     assert_eq!(link(&ours).unwrap(), link(&theirs).unwrap());
     assert_eq!(
@@ -225,17 +224,7 @@ fn packed_mirror_matches_terraform() {
     )
     .unwrap();
     setup.rewrite_config(&mirror_config(&mirror));
-    let ours = setup.workdir("strata", AWS_CONSTRAINT);
-    let theirs = setup.workdir("terraform", AWS_CONSTRAINT);
-    assert_ok(
-        &setup.strata(&ours, &["init", "-backend=false"]),
-        "strata init",
-    );
-    assert_ok(
-        &setup.terraform(&peer, &theirs, &["init", "-backend=false"]),
-        "terraform init",
-    );
-    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
+    let (ours, _, _) = init_both(&setup, &peer, AWS_CONSTRAINT);
     let package = ours.join(".terraform/providers").join(AWS_PACKAGE);
     assert!(!std::fs::symlink_metadata(&package).unwrap().is_symlink());
     let binary = package.join("terraform-provider-aws_v3.39.0_x5");
@@ -322,16 +311,7 @@ struct HttpsServer {
 
 impl HttpsServer {
     fn start(root: &Path, scratch: &Path, token: Option<&str>) -> HttpsServer {
-        let output = Command::new("bash")
-            .arg(repo_root().join("scripts/ensure-moto.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run scripts/ensure-moto.sh");
-        assert!(
-            output.status.success(),
-            "installing the Python environment failed"
-        );
-        let venv = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        let venv = ensure_installed("ensure-moto.sh");
         let ca = scratch.join("ca.pem");
         let log = scratch.join("requests.jsonl");
         let mut command = Command::new(venv.join("bin/python"));
@@ -417,21 +397,11 @@ fn network_mirror_matches_terraform() {
         "provider_installation {{\n  network_mirror {{\n    url = \"https://{}/\"\n  }}\n}}\n",
         server.host()
     ));
-    let ours = setup.workdir("strata", AWS_CONSTRAINT);
-    let theirs = setup.workdir("terraform", AWS_CONSTRAINT);
-    let printed = assert_ok(
-        &setup.strata(&ours, &["init", "-backend=false"]),
-        "strata init",
-    );
+    let (_, _, printed) = init_both(&setup, &peer, AWS_CONSTRAINT);
     assert!(
         printed.contains("- Installed hashicorp/aws v3.39.0 (verified checksum)"),
         "{printed}"
     );
-    assert_ok(
-        &setup.terraform(&peer, &theirs, &["init", "-backend=false"]),
-        "terraform init",
-    );
-    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
     assert!(server
         .requests()
         .iter()
