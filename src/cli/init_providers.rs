@@ -89,10 +89,16 @@ pub async fn init_providers(
         home: std::env::var_os("HOME").map(PathBuf::from),
     };
     let mut served_by_builtin = BTreeSet::new();
+    let mut overridden = Vec::new();
     let mut report = |event: Event| match event {
         Event::BuiltIn { provider } => {
             served_by_builtin.insert(provider);
         }
+        Event::DevOverride { provider, dir } => overridden.push(format!(
+            " - {} in {}",
+            provider.for_display(),
+            dir.display()
+        )),
         other => println!("{}", describe(&other)),
     };
     let outcome = match install(
@@ -108,6 +114,14 @@ pub async fn init_providers(
         Ok(outcome) => outcome,
         Err(diagnostics) => return print_reported(context, &diagnostics, sources),
     };
+    if !overridden.is_empty() {
+        let warning = Diagnostic::warning("Provider development overrides are in effect")
+            .with_detail(format!(
+                "The following provider development overrides are set in the CLI configuration:\n{}\n\nSkip strata init when using provider development overrides. It is not necessary and may error unexpectedly.",
+                overridden.join("\n")
+            ));
+        context.print_diagnostics(&warning.into(), sources);
+    }
     for (name, addr) in &builtin {
         if served_by_builtin.contains(addr)
             || (addr.is_builtin() && requirements.contains_key(addr))
@@ -186,6 +200,11 @@ fn describe(event: &Event) -> String {
             provider.for_display()
         ),
         Event::BuiltIn { provider } => format!("- Using built-in provider {provider}"),
+        Event::DevOverride { provider, dir } => format!(
+            "- Using {} from the development override {}",
+            provider.for_display(),
+            dir.display()
+        ),
     }
 }
 

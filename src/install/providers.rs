@@ -75,6 +75,12 @@ pub enum Event {
     },
     /// A provider Strata has built in that no configured method offers: the built-in serves.
     BuiltIn { provider: ProviderAddr },
+    /// A provider the CLI configuration's `dev_overrides` points at a directory: not installed,
+    /// not locked (as in Terraform).
+    DevOverride {
+        provider: ProviderAddr,
+        dir: PathBuf,
+    },
 }
 
 /// A provider installed as a plugin.
@@ -132,8 +138,20 @@ pub async fn install(
     let methods = methods(config, settings);
     let mut outcome = Outcome::default();
     let mut diagnostics = Diagnostics::new();
+    let overrides = config
+        .provider_installation
+        .as_ref()
+        .map(|p| p.dev_overrides.clone())
+        .unwrap_or_default();
     for (provider, constraints) in requirements {
         if provider.is_builtin() {
+            continue;
+        }
+        if let Some(dir) = overrides.get(provider) {
+            report(Event::DevOverride {
+                provider: provider.clone(),
+                dir: dir.clone(),
+            });
             continue;
         }
         let locked = lock.providers.get(provider);

@@ -722,3 +722,28 @@ fn plugin_cache_is_filled_and_reused() {
     );
     assert_eq!(lock_of(&second), lock_of(&first));
 }
+
+/// A provider under `dev_overrides` is neither installed nor locked, with Terraform's warning.
+#[test]
+fn dev_overrides_skip_installation() {
+    let setup = Setup::new(
+        "provider_installation {\n  dev_overrides {\n    \"example.com/acme/thing\" = \"/opt/thing\"\n  }\n  direct {}\n}\n",
+    );
+    let dir = setup.workdir(
+        "dev",
+        "terraform {\n  required_providers {\n    thing = { source = \"example.com/acme/thing\" }\n  }\n}\n",
+    );
+    let printed = assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(
+        printed.contains("Provider development overrides are in effect"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(" - example.com/acme/thing in /opt/thing"),
+        "{printed}"
+    );
+    assert!(!dir.join(".terraform.lock.hcl").exists());
+}
