@@ -170,7 +170,7 @@ pub async fn install(
         let step = install_one(
             provider,
             constraints,
-            locked.filter(|_| !settings.upgrade),
+            locked,
             &usable,
             config,
             discovery,
@@ -202,8 +202,8 @@ pub async fn install(
     diagnostics.into_result(outcome)
 }
 
-/// Selects and installs one provider. `Ok(None)`: a built-in provider no source has a
-/// suitable version of.
+/// Selects and installs one provider (`locked`: its lock file entry). `Ok(None)`: a built-in
+/// provider no source has a suitable version of.
 async fn install_one(
     provider: &ProviderAddr,
     constraints: &[String],
@@ -214,6 +214,10 @@ async fn install_one(
     settings: &Settings,
     report: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Option<(Installed, LockedProvider)>, Diagnostic> {
+    // The lock's selection holds unless -upgrade; its hashes count whenever the same version
+    // is selected again.
+    let previous = locked;
+    let locked = locked.filter(|_| !settings.upgrade);
     let canonical = canonical_constraints(constraints);
     let query_failed = |message: String| {
         Diagnostic::error("Failed to query available provider packages").with_detail(format!(
@@ -259,7 +263,7 @@ async fn install_one(
         };
         return Err(query_failed(message));
     };
-    let prior: BTreeSet<String> = locked
+    let prior: BTreeSet<String> = previous
         .filter(|l| l.version == version)
         .map(|l| l.hashes.clone())
         .unwrap_or_default();

@@ -190,6 +190,24 @@ fn filesystem_mirror_matches_terraform() {
     );
     assert_eq!(lock_of(&ours), lock_before);
 
+    // -upgrade selecting the same version keeps the hashes already recorded (here, a zh: one
+    // for another platform's archive), as Terraform does.
+    let extra = format!("    \"zh:{}\",\n  ]", "0".repeat(64));
+    std::fs::write(
+        theirs.join(".terraform.lock.hcl"),
+        lock_of(&theirs).replacen("  ]", &extra, 1),
+    )
+    .unwrap();
+    assert_ok(
+        &setup.strata(&theirs, &["init", "-backend=false", "-upgrade"]),
+        "strata init -upgrade",
+    );
+    assert!(
+        lock_of(&theirs).contains(&"0".repeat(64)),
+        "{}",
+        lock_of(&theirs)
+    );
+
     // A lock whose hash does not match the package is refused.
     let tampered = setup.workdir("tampered", AWS_CONSTRAINT);
     let wrong = lock_before.replace("h1:", "h1:AAAA");
