@@ -89,6 +89,7 @@ pub async fn init_providers(
         home: std::env::var_os("HOME").map(PathBuf::from),
     };
     let mut served_by_builtin = BTreeSet::new();
+    let mut fetched = BTreeSet::new();
     let mut overridden = Vec::new();
     let mut report = |event: Event| match event {
         Event::BuiltIn { provider } => {
@@ -99,7 +100,12 @@ pub async fn init_providers(
             provider.for_display(),
             dir.display()
         )),
-        other => println!("{}", describe(&other)),
+        other => {
+            if let Event::Installed { provider, .. } | Event::FromCache { provider, .. } = &other {
+                fetched.insert(provider.clone());
+            }
+            println!("{}", describe(&other));
+        }
     };
     let outcome = match install(
         &requirements,
@@ -129,7 +135,15 @@ pub async fn init_providers(
             println!("- Using built-in provider {name} ({addr})");
         }
     }
-    record_lock(context, &lock, &outcome.lock, readonly, sources)
+    record_lock(context, &lock, &outcome.lock, readonly, sources)?;
+    warn_incomplete_lock(
+        context,
+        &outcome.lock,
+        &fetched,
+        &settings.platform,
+        sources,
+    );
+    Ok(())
 }
 
 /// Writes the lock when it changed (or refuses to, with `-lockfile=readonly`), and says so as
@@ -160,6 +174,31 @@ fn record_lock(
         println!("\nStrata has created a lock file {LOCK_FILE_NAME} to record the provider\nselections it made above. Include this file in your version control repository\nso that Strata and Terraform can guarantee to make the same selections by default when\nyou run \"strata init\" or \"terraform init\" in the future.");
     }
     Ok(())
+}
+
+/// Terraform's warning when a provider fetched in this run is locked with the hash of this
+/// platform's package only (no signed checksums for the others): another platform's `init`
+/// would fail on it.
+fn warn_incomplete_lock(
+    context: &Context,
+    lock: &LockFile,
+    fetched: &BTreeSet<ProviderAddr>,
+    platform: &Platform,
+    sources: &SourceMap,
+) {
+    let incomplete: Vec<String> = fetched
+        .iter()
+        .filter(|p| lock.providers.get(*p).is_some_and(|l| l.hashes.len() == 1))
+        .map(|p| format!("  - {}", p.for_display()))
+        .collect();
+    if incomplete.is_empty() {
+        return;
+    }
+    let warning = Diagnostic::warning("Incomplete lock file information for providers").with_detail(format!(
+        "Due to your customized provider installation methods, Strata was forced\nto calculate lock file checksums locally for the following providers:\n{}\n\nThe current {LOCK_FILE_NAME} file only includes checksums for\n{platform}, so Strata or Terraform running on another platform will fail to install\nthese providers.\n\nTo calculate additional checksums for another platform, run:\n  strata providers lock -platform={platform}\n(where {platform} is the platform to generate)",
+        incomplete.join("\n")
+    ));
+    context.print_diagnostics(&warning.into(), sources);
 }
 
 /// One progress line, worded as Terraform's `init` words it.

@@ -165,6 +165,10 @@ fn filesystem_mirror_matches_terraform() {
         printed.contains("- Finding hashicorp/aws versions matching \"~> 3.39\"...\n- Installing hashicorp/aws v3.39.0...\n- Installed hashicorp/aws v3.39.0 (unauthenticated)\n"),
         "{printed}"
     );
+    assert!(
+        printed.contains("Incomplete lock file information for providers"),
+        "{printed}"
+    );
     let link = |dir: &Path| std::fs::read_link(dir.join(".terraform/providers").join(AWS_PACKAGE));
     assert_eq!(link(&ours).unwrap(), link(&theirs).unwrap());
     assert_eq!(
