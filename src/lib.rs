@@ -26,6 +26,7 @@ pub mod diagnostics;
 pub mod engine;
 pub mod fmt;
 pub mod graph;
+pub mod install;
 pub mod lang;
 pub mod plan;
 pub mod providers;

@@ -164,15 +164,19 @@ pub enum Command {
         /// Configure the backend (`-backend=false` checks the configuration and providers only).
         #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
         backend: bool,
-        /// Accepted for pipelines written for Terraform: providers are built in, so there is
-        /// nothing to upgrade, download (`-get`), or lock (`-lockfile`, `-plugin-dir`).
-        #[arg(long, hide = true)]
+        /// Select the newest provider versions the constraints allow, ignoring the versions
+        /// the lock file selected.
+        #[arg(long)]
         upgrade: bool,
+        /// Accepted for pipelines written for Terraform (modules are local).
         #[arg(long, hide = true, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
         get: bool,
-        #[arg(long, hide = true, value_name = "MODE")]
+        /// `readonly`: check `.terraform.lock.hcl` against the selections, never write it.
+        #[arg(long, value_name = "MODE")]
         lockfile: Option<String>,
-        #[arg(long = "plugin-dir", hide = true, value_name = "DIR")]
+        /// Install providers only from this directory (a filesystem mirror; repeatable),
+        /// instead of the CLI configuration's installation methods.
+        #[arg(long = "plugin-dir", value_name = "DIR", action = ArgAction::Append)]
         plugin_dir: Vec<PathBuf>,
         #[command(flatten)]
         lock: LockArgs,
@@ -329,6 +333,27 @@ pub enum ProvidersCommand {
     Schema {
         #[arg(long)]
         json: bool,
+    },
+    /// Add the checksums of every provider's package for each platform to the lock file.
+    Lock {
+        /// A platform to lock for, like `linux_amd64` (repeatable; default: this one).
+        #[arg(long = "platform", value_name = "OS_ARCH", action = ArgAction::Append)]
+        platforms: Vec<String>,
+        /// Fetch the packages from this filesystem mirror instead of their registries.
+        #[arg(long = "fs-mirror", value_name = "DIR")]
+        fs_mirror: Option<PathBuf>,
+        /// Fetch the packages from this network mirror instead of their registries.
+        #[arg(long = "net-mirror", value_name = "URL")]
+        net_mirror: Option<String>,
+        /// Only these providers (`hashicorp/aws`).
+        providers: Vec<String>,
+    },
+    /// Copy every provider's package into a directory laid out as a provider mirror.
+    Mirror {
+        /// A platform to mirror, like `linux_amd64` (repeatable; default: this one).
+        #[arg(long = "platform", value_name = "OS_ARCH", action = ArgAction::Append)]
+        platforms: Vec<String>,
+        target_dir: PathBuf,
     },
 }
 

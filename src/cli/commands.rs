@@ -313,12 +313,13 @@ pub async fn init(
     migrate_state: bool,
     reconfigure: bool,
     configure_backend: bool,
+    provider_flags: &super::init_providers::ProviderFlags,
 ) -> anyhow::Result<u8> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     if !configure_backend {
         println!("{}", context.style.bold("Initializing provider plugins..."));
-        report_providers(&tree)?;
+        super::init_providers::init_providers(context, &tree, &mut sources, provider_flags).await?;
         println!(
             "\n{}",
             context.style.green(&context.style.bold(
@@ -383,7 +384,7 @@ pub async fn init(
         settings.backend_type
     );
     println!("{}", context.style.bold("Initializing provider plugins..."));
-    report_providers(&tree)?;
+    super::init_providers::init_providers(context, &tree, &mut sources, provider_flags).await?;
     println!(
         "\n{}",
         context.style.green(
@@ -393,26 +394,6 @@ pub async fn init(
         )
     );
     Ok(0)
-}
-
-/// `- Using built-in provider ...` for every provider the configuration uses; an unknown one is
-/// an error naming those Strata has.
-fn report_providers(tree: &ModuleTree) -> anyhow::Result<()> {
-    let registry = Registry::builtin();
-    let mut names: Vec<String> = Vec::new();
-    super::providers::collect_providers(tree, &mut names);
-    names.sort();
-    names.dedup();
-    for name in &names {
-        match registry.get(name) {
-            Some(provider) => println!("- Using built-in provider {name} ({})", provider.source),
-            None => bail!(
-                "Provider \"{name}\" is not available: Strata has these built in: {}.",
-                registry.names().collect::<Vec<_>>().join(", ")
-            ),
-        }
-    }
-    Ok(())
 }
 
 fn local_state_exists(dir: &Path) -> bool {

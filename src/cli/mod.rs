@@ -8,7 +8,9 @@ pub mod args;
 mod backend;
 mod commands;
 mod console;
+mod init_providers;
 mod providers;
+mod providers_install;
 mod state_commands;
 
 use args::{Cli, Command};
@@ -185,14 +187,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             migrate_state,
             reconfigure,
             backend,
+            upgrade,
+            lockfile,
+            plugin_dir,
             ..
         } => {
+            let provider_flags = init_providers::ProviderFlags {
+                upgrade,
+                plugin_dirs: plugin_dir,
+                lockfile,
+            };
             commands::init(
                 &context,
                 &backend_config,
                 migrate_state,
                 reconfigure,
                 backend,
+                &provider_flags,
             )
             .await
         }
@@ -254,7 +265,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             commands::apply(&context, &args, true, false).await
         }
         Command::Console { vars } => console::console(&context, &vars).await,
-        Command::Providers { command } => providers::providers(&context, command),
+        Command::Providers { command } => providers::providers(&context, command).await,
         Command::State { command } => state_commands::state(&context, command).await,
         Command::Workspace { command } => state_commands::workspace(&context, command).await,
         Command::ForceUnlock { force, lock_id } => {

@@ -26,7 +26,7 @@ pub(super) fn collect_providers(tree: &ModuleTree, names: &mut Vec<String>) {
     }
 }
 
-pub fn providers(context: &Context, command: Option<ProvidersCommand>) -> anyhow::Result<u8> {
+pub async fn providers(context: &Context, command: Option<ProvidersCommand>) -> anyhow::Result<u8> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     match command {
@@ -61,6 +61,30 @@ pub fn providers(context: &Context, command: Option<ProvidersCommand>) -> anyhow
                 serde_json::json!({"format_version": "1.0", "provider_schemas": schemas});
             println!("{}", serde_json::to_string(&document)?);
             Ok(0)
+        }
+        Some(ProvidersCommand::Lock {
+            platforms,
+            fs_mirror,
+            net_mirror,
+            providers,
+        }) => {
+            let source = super::providers_install::lock_source(fs_mirror, net_mirror)?;
+            super::providers_install::lock(
+                context,
+                &tree,
+                &mut sources,
+                &platforms,
+                source,
+                &providers,
+            )
+            .await
+        }
+        Some(ProvidersCommand::Mirror {
+            platforms,
+            target_dir,
+        }) => {
+            super::providers_install::mirror(context, &tree, &mut sources, &platforms, &target_dir)
+                .await
         }
     }
 }

@@ -169,3 +169,15 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `scripts/<script>` (one of the `ensure-*.sh` installers, which install a peer once under
+/// an ignored folder) and returns the path it prints.
+pub fn ensure_installed(script: &str) -> PathBuf {
+    let output = Command::new("bash")
+        .arg(repo_root().join("scripts").join(script))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|error| panic!("run scripts/{script}: {error}"));
+    assert!(output.status.success(), "scripts/{script} failed");
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}

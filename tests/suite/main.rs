@@ -18,6 +18,7 @@ mod environments;
 mod environments_e2e;
 mod fmt;
 mod functions;
+mod install;
 mod lang;
 mod lang_specsuite;
 mod plugin_aws;

@@ -1,0 +1,258 @@
+//! `init`'s provider step: installs the plugins the configuration needs through
+//! [`crate::install::providers`], prints each step as Terraform does, writes or checks
+//! `.terraform.lock.hcl` (`-lockfile=readonly`), and names the built-in provider that serves
+//! each provider no plugin was installed for.
+//!
+//! Where built-in vs plugin is decided for running (`providers::selection::choose`, helper
+//! "plugin") is not called here yet: this prints what was installed, and the built-ins as
+//! before.
+
+use super::{Context, Reported};
+use crate::config::ModuleTree;
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use crate::install::addr::ProviderAddr;
+use crate::install::lockfile::{LockFile, LOCK_FILE_NAME};
+use crate::install::providers::{install, Event, Settings};
+use crate::install::source::Platform;
+use crate::install::{requirements, CliConfig, Discovery};
+use crate::providers::Registry;
+use anyhow::bail;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// `init`'s provider flags.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderFlags {
+    pub upgrade: bool,
+    pub plugin_dirs: Vec<PathBuf>,
+    /// `-lockfile=readonly`.
+    pub lockfile: Option<String>,
+}
+
+/// The built-in providers by local name, with their addresses.
+pub(super) fn builtin_addresses(registry: &Registry) -> BTreeMap<String, ProviderAddr> {
+    registry
+        .names()
+        .filter_map(|name| {
+            let source = &registry.get(name)?.source;
+            Some((name.to_string(), ProviderAddr::parse(source).ok()?))
+        })
+        .collect()
+}
+
+/// The CLI configuration, with its diagnostics printed on failure.
+pub(super) fn load_cli_config(
+    context: &Context,
+    sources: &mut SourceMap,
+) -> anyhow::Result<CliConfig> {
+    match CliConfig::load_into(sources) {
+        Ok(config) => Ok(config),
+        Err(diagnostics) => print_reported(context, &diagnostics, sources),
+    }
+}
+
+/// Installs the providers `tree` requires and prints what was done.
+pub async fn init_providers(
+    context: &Context,
+    tree: &ModuleTree,
+    sources: &mut SourceMap,
+    flags: &ProviderFlags,
+) -> anyhow::Result<()> {
+    let readonly = match flags.lockfile.as_deref() {
+        None => false,
+        Some("readonly") => true,
+        Some(other) => bail!(
+            "Invalid -lockfile option `{other}`: the only mode is `readonly` (check the lock file, never write it)."
+        ),
+    };
+    let registry = Registry::builtin();
+    let builtin = builtin_addresses(&registry);
+    let requirements = match requirements::collect(tree, &builtin) {
+        Ok(requirements) => requirements,
+        Err(diagnostics) => return print_reported(context, &diagnostics, sources),
+    };
+    let config = load_cli_config(context, sources)?;
+    let lock = match LockFile::read(&context.dir, sources) {
+        Ok(lock) => lock,
+        Err(diagnostics) => return print_reported(context, &diagnostics, sources),
+    };
+    let client = crate::install::http::client().map_err(anyhow::Error::msg)?;
+    let config = Arc::new(config);
+    let discovery = Discovery::new(client, config.clone());
+    let settings = Settings {
+        dir: context.dir.clone(),
+        plugin_dirs: flags.plugin_dirs.clone(),
+        upgrade: flags.upgrade,
+        platform: Platform::current(),
+        builtin: builtin.values().cloned().collect(),
+        home: std::env::var_os("HOME").map(PathBuf::from),
+    };
+    let mut served_by_builtin = BTreeSet::new();
+    let mut fetched = BTreeSet::new();
+    let mut overridden = Vec::new();
+    let mut report = |event: Event| match event {
+        Event::BuiltIn { provider } => {
+            served_by_builtin.insert(provider);
+        }
+        Event::DevOverride { provider, dir } => overridden.push(format!(
+            " - {} in {}",
+            provider.for_display(),
+            dir.display()
+        )),
+        other => {
+            if let Event::Installed { provider, .. } | Event::FromCache { provider, .. } = &other {
+                fetched.insert(provider.clone());
+            }
+            println!("{}", describe(&other));
+        }
+    };
+    let outcome = match install(
+        &requirements,
+        &lock,
+        &config,
+        &discovery,
+        &settings,
+        &mut report,
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(diagnostics) => return print_reported(context, &diagnostics, sources),
+    };
+    if !overridden.is_empty() {
+        let warning = Diagnostic::warning("Provider development overrides are in effect")
+            .with_detail(format!(
+                "The following provider development overrides are set in the CLI configuration:\n{}\n\nSkip strata init when using provider development overrides. It is not necessary and may error unexpectedly.",
+                overridden.join("\n")
+            ));
+        context.print_diagnostics(&warning.into(), sources);
+    }
+    for (name, addr) in &builtin {
+        if served_by_builtin.contains(addr)
+            || (addr.is_builtin() && requirements.contains_key(addr))
+        {
+            println!("- Using built-in provider {name} ({addr})");
+        }
+    }
+    record_lock(context, &lock, &outcome.lock, readonly, sources)?;
+    warn_incomplete_lock(
+        context,
+        &outcome.lock,
+        &fetched,
+        &settings.platform,
+        sources,
+    );
+    Ok(())
+}
+
+/// Writes the lock when it changed (or refuses to, with `-lockfile=readonly`), and says so as
+/// Terraform does.
+fn record_lock(
+    context: &Context,
+    before: &LockFile,
+    after: &LockFile,
+    readonly: bool,
+    sources: &SourceMap,
+) -> anyhow::Result<()> {
+    if before == after {
+        return Ok(());
+    }
+    if readonly {
+        let diagnostic = Diagnostic::error("Provider dependency changes detected").with_detail(
+            "Changes to the required provider dependencies were detected, but the lock file is read-only. To use and record these requirements, run \"strata init\" without the \"-lockfile=readonly\" flag.",
+        );
+        return print_reported(context, &Diagnostics::from(diagnostic), sources);
+    }
+    let existed = context.dir.join(LOCK_FILE_NAME).exists();
+    after.write(&context.dir).map_err(|error| {
+        anyhow::anyhow!("Failed to write the dependency lock file {LOCK_FILE_NAME}: {error}")
+    })?;
+    if existed {
+        println!("\nStrata has made some changes to the provider dependency selections recorded\nin the {LOCK_FILE_NAME} file. Review those changes and commit them to your\nversion control system if they represent changes you intended to make.");
+    } else {
+        println!("\nStrata has created a lock file {LOCK_FILE_NAME} to record the provider\nselections it made above. Include this file in your version control repository\nso that Strata and Terraform can guarantee to make the same selections by default when\nyou run \"strata init\" or \"terraform init\" in the future.");
+    }
+    Ok(())
+}
+
+/// Terraform's warning when a provider fetched in this run is locked with the hash of this
+/// platform's package only (no signed checksums for the others): another platform's `init`
+/// would fail on it.
+fn warn_incomplete_lock(
+    context: &Context,
+    lock: &LockFile,
+    fetched: &BTreeSet<ProviderAddr>,
+    platform: &Platform,
+    sources: &SourceMap,
+) {
+    let incomplete: Vec<String> = fetched
+        .iter()
+        .filter(|p| lock.providers.get(*p).is_some_and(|l| l.hashes.len() == 1))
+        .map(|p| format!("  - {}", p.for_display()))
+        .collect();
+    if incomplete.is_empty() {
+        return;
+    }
+    let warning = Diagnostic::warning("Incomplete lock file information for providers").with_detail(format!(
+        "Due to your customized provider installation methods, Strata was forced\nto calculate lock file checksums locally for the following providers:\n{}\n\nThe current {LOCK_FILE_NAME} file only includes checksums for\n{platform}, so Strata or Terraform running on another platform will fail to install\nthese providers.\n\nTo calculate additional checksums for another platform, run:\n  strata providers lock -platform={platform}\n(where {platform} is the platform to generate)",
+        incomplete.join("\n")
+    ));
+    context.print_diagnostics(&warning.into(), sources);
+}
+
+/// One progress line, worded as Terraform's `init` words it.
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Reusing { provider } => format!(
+            "- Reusing previous version of {} from the dependency lock file",
+            provider.for_display()
+        ),
+        Event::Finding {
+            provider,
+            constraints: Some(constraints),
+        } => format!(
+            "- Finding {} versions matching \"{constraints}\"...",
+            provider.for_display()
+        ),
+        Event::Finding {
+            provider,
+            constraints: None,
+        } => format!("- Finding latest version of {}...", provider.for_display()),
+        Event::AlreadyInstalled { provider, version } => format!(
+            "- Using previously-installed {} v{version}",
+            provider.for_display()
+        ),
+        Event::FromCache { provider, version } => format!(
+            "- Using {} v{version} from the shared cache directory",
+            provider.for_display()
+        ),
+        Event::Installing { provider, version } => {
+            format!("- Installing {} v{version}...", provider.for_display())
+        }
+        Event::Installed {
+            provider,
+            version,
+            verified,
+        } => format!(
+            "- Installed {} v{version} ({verified})",
+            provider.for_display()
+        ),
+        Event::BuiltIn { provider } => format!("- Using built-in provider {provider}"),
+        Event::DevOverride { provider, dir } => format!(
+            "- Using {} from the development override {}",
+            provider.for_display(),
+            dir.display()
+        ),
+    }
+}
+
+/// Prints the diagnostics, then returns the marker that they were printed.
+pub(super) fn print_reported<T>(
+    context: &Context,
+    diagnostics: &Diagnostics,
+    sources: &SourceMap,
+) -> anyhow::Result<T> {
+    context.print_diagnostics(diagnostics, sources);
+    Err(Reported.into())
+}

