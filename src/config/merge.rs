@@ -230,13 +230,13 @@ fn merge_block(
     let mut merged = base.clone();
     if let Some(depends_on) = over.body.get_attribute("depends_on") {
         if matches!(kind, "resource" | "data" | "output") {
-            diagnostics.push(unsupported_depends_on(file, depends_on.value.span()));
+            diagnostics.push(unsupported_depends_on(file, &depends_on.value));
         }
     }
     // Terraform refuses any override of a module call whose base sets `depends_on`.
     if kind == "module" {
         if let Some(depends_on) = base.body.get_attribute("depends_on") {
-            diagnostics.push(unsupported_depends_on(file, depends_on.value.span()));
+            diagnostics.push(unsupported_depends_on(file, &depends_on.value));
         }
     }
     for attribute in over.body.attributes() {
@@ -349,10 +349,13 @@ impl CloneEmpty for Block {
     }
 }
 
-fn unsupported_depends_on(
-    file: &SourceFile,
-    range: Option<std::ops::Range<usize>>,
-) -> Diagnostic {
+/// At the first entry of `depends_on`, as Terraform reports it.
+fn unsupported_depends_on(file: &SourceFile, value: &Expression) -> Diagnostic {
+    let range = match value {
+        Expression::Array(items) => items.iter().next().and_then(|first| first.span()),
+        _ => None,
+    }
+    .or_else(|| value.span());
     Diagnostic::error("Unsupported override")
         .with_detail("The depends_on argument may not be overridden.")
         .with_span_opt(range.map(|range| file.span(range)))
