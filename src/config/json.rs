@@ -539,13 +539,13 @@ pub fn is_from_json(file: &SourceFile) -> bool {
             .any(|origin| is_json(&origin.file.name))
 }
 
-/// `body` with the arguments `is_block` names turned into the blocks they stand for (see
+/// `body` with the arguments `is_block` picks (by name and value) turned into the blocks they stand for (see
 /// [`json_attribute_as_blocks`]); arguments of another shape stay, for the evaluator to report.
-pub fn expand_blocks(body: &Body, is_block: impl Fn(&str) -> bool) -> Body {
+pub fn expand_blocks(body: &Body, is_block: impl Fn(&str, &Expression) -> bool) -> Body {
     let mut expanded = Body::new();
     for structure in body.iter() {
         if let hcl_edit::structure::Structure::Attribute(attribute) = structure {
-            if is_block(attribute.key.as_str()) {
+            if is_block(attribute.key.as_str(), &attribute.value) {
                 if let Some(blocks) = json_attribute_as_blocks(attribute) {
                     for block in blocks {
                         expanded.push(block);

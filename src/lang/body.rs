@@ -89,8 +89,12 @@ pub(crate) fn body_value(
     // the schema tells which, so they become blocks here.
     let expanded;
     let body = if crate::config::json::is_from_json(&evaluator.file) {
-        expanded = crate::config::json::expand_blocks(body, |name| {
-            schema.blocks.get(name).is_some_and(|n| !n.attribute_syntax)
+        // A block type that may be written as an attribute takes a list of objects as it
+        // is; one object is one block.
+        expanded = crate::config::json::expand_blocks(body, |name, value| {
+            schema.blocks.get(name).is_some_and(|n| {
+                !n.attribute_syntax || matches!(value, hcl_edit::expr::Expression::Object(_))
+            })
         });
         &expanded
     } else {
