@@ -223,19 +223,13 @@ fn pieces(file: &Arc<SourceFile>, shift: usize) -> Vec<Origin> {
 fn merge_block(
     base: &Block,
     over: &Block,
-    file: &SourceFile,
+    file: &Arc<SourceFile>,
     diagnostics: &mut Diagnostics,
 ) -> Block {
     let kind = base.ident.as_str();
     let mut merged = base.clone();
     if let Some(depends_on) = over.body.get_attribute("depends_on") {
-        if matches!(kind, "resource" | "data" | "output") {
-            diagnostics.push(unsupported_depends_on(file, &depends_on.value));
-        }
-    }
-    // Terraform refuses any override of a module call whose base sets `depends_on`.
-    if kind == "module" {
-        if let Some(depends_on) = base.body.get_attribute("depends_on") {
+        if matches!(kind, "resource" | "data" | "output" | "module") {
             diagnostics.push(unsupported_depends_on(file, &depends_on.value));
         }
     }
@@ -244,6 +238,9 @@ fn merge_block(
             continue;
         }
         replace_attribute(&mut merged.body, attribute.clone());
+    }
+    if kind == "variable" {
+        check_variable_default(&mut merged, over, file, diagnostics);
     }
     let ignored: &[&str] = match kind {
         "variable" => &["validation"],
@@ -285,6 +282,52 @@ fn merge_block(
     }
     merged.body = body;
     merged
+}
+
+/// When an override sets a variable's `type` or `default`, the merged default must still
+/// convert to the merged type; Terraform reports it at the override, with a detail saying
+/// which was overridden. The default is then dropped, so the error is reported once.
+fn check_variable_default(
+    merged: &mut Block,
+    over: &Block,
+    file: &Arc<SourceFile>,
+    diagnostics: &mut Diagnostics,
+) {
+    let sets_type = over.body.has_attribute("type");
+    let sets_default = over.body.has_attribute("default");
+    if !sets_type && !sets_default {
+        return;
+    }
+    let (Some(ty), Some(default)) = (
+        merged.body.get_attribute("type"),
+        merged.body.get_attribute("default"),
+    ) else {
+        return;
+    };
+    let ty = super::Expr {
+        file: file.clone(),
+        expr: ty.value.clone(),
+    };
+    let (Ok(ty), Ok(value)) = (
+        super::parse_type_constraint(&ty),
+        super::literal::literal_value(&default.value, file),
+    ) else {
+        return;
+    };
+    let Err(error) = crate::value::convert(value, &ty) else {
+        return;
+    };
+    let detail = match (sets_type, sets_default) {
+        (true, false) => format!("Overriding this variable's type constraint has made its default value invalid: {error}."),
+        (false, true) => format!("The overridden default value for this variable is not compatible with the variable's type constraint: {error}."),
+        _ => format!("This variable's default value is not compatible with its type constraint: {error}."),
+    };
+    diagnostics.push(
+        Diagnostic::error("Invalid default value for variable")
+            .with_detail(detail)
+            .with_span(header_span(file, over)),
+    );
+    merged.body.remove_attribute("default");
 }
 
 /// The block type a block stands for: a `dynamic` block's label.
