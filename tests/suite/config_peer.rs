@@ -174,3 +174,71 @@ fn normalize(value: &mut Value) {
         _ => {}
     }
 }
+
+/// The emulator settings the real modules' README tells Terraform users to put beside an
+/// example, in `zz_override.tf`.
+const EMULATOR_OVERRIDE: &str = r#"provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {
+    iam = "http://127.0.0.1:1"
+    sts = "http://127.0.0.1:1"
+  }
+}
+"#;
+
+/// A copy of the real terraform-aws-iam 4.6.0 release (`../shared/real-modules`) with the
+/// emulator override beside its `iam-policy` example; the example's folder.
+fn real_example_with_override(temp: &Path) -> PathBuf {
+    let release = crate::common::repo_root()
+        .join("../shared/real-modules/terraform-aws-iam-4.6.0")
+        .canonicalize()
+        .expect("the real modules are in ../shared/real-modules (see its README)");
+    let copy = temp.join("terraform-aws-iam");
+    copy_tree(&release, &copy);
+    let example = copy.join("examples/iam-policy");
+    std::fs::write(example.join("zz_override.tf"), EMULATOR_OVERRIDE).expect("write override");
+    example
+}
+
+#[test]
+fn a_real_example_loads_with_an_emulator_override_beside_it() {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let example = real_example_with_override(temp.path());
+    let mut sources = strata::diagnostics::SourceMap::new();
+    let tree = strata::config::load_tree(&example, &mut sources)
+        .unwrap_or_else(|errors| panic!("{}", errors.render(&sources, false)));
+    let providers = &tree.module.providers;
+    assert_eq!(providers.len(), 1, "the override merges into the example's provider");
+    let body = &providers[0].body.body;
+    let region = body.get_attribute("region").expect("region");
+    assert_eq!(region.value.to_string().trim(), "\"us-east-1\"");
+    assert!(body.get_attribute("skip_credentials_validation").is_some());
+    assert_eq!(body.get_blocks("endpoints").count(), 1);
+    // Positions of merged arguments point into the file that wrote them.
+    let span = providers[0]
+        .body
+        .file
+        .span(body.get_attribute("access_key").and_then(|a| hcl_edit::Span::span(&a.key)).expect("span"));
+    assert!(span.file.ends_with("zz_override.tf"), "{span}");
+    assert_eq!(span.start.line, 3);
+}
+
+/// With the AWS provider built in, the example with its override validates as with Terraform.
+#[cfg(feature = "aws")]
+#[test]
+fn a_real_example_validates_with_an_emulator_override_beside_it() {
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let example = real_example_with_override(temp.path());
+    let output = run(&example, &["validate"]);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
