@@ -108,8 +108,15 @@ pub fn parse_file(
 ) -> Result<(Arc<SourceFile>, hcl_edit::structure::Body), Diagnostic> {
     let file = Arc::new(SourceFile::new(name, text));
     sources.add(file.clone());
+    let body = parse_source(&file)?;
+    Ok((file, body))
+}
+
+/// Parses a source file's text (as written, or translated from JSON or joined for overrides).
+pub(super) fn parse_source(file: &Arc<SourceFile>) -> Result<hcl_edit::structure::Body, Diagnostic> {
+    let text = &file.text;
     match hcl_edit::parser::parse_body(text) {
-        Ok(body) => Ok((file, body)),
+        Ok(body) => Ok(body),
         Err(error) => {
             let offset = error.location().offset().min(text.len());
             let message = error.message().trim();
@@ -131,10 +138,10 @@ pub fn parse_file(
     }
 }
 
-/// The `.tf` files of a directory, sorted by name, and errors for the configuration files
-/// Strata does not read (`*.tf.json`, override files), which would otherwise be silently left
-/// out or reported as duplicates.
-fn tf_files(dir: &Path) -> Result<(Vec<PathBuf>, Diagnostics), Diagnostic> {
+/// The configuration files of a directory (`*.tf`, `*.tf.json`), sorted by name: the primary
+/// files, then the override files (`override.tf`, `*_override.tf` and their `.tf.json`
+/// spellings), which [`super::merge`] applies after the primary ones, as Terraform does.
+fn tf_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Diagnostic> {
     let entries = std::fs::read_dir(dir).map_err(|error| {
         Diagnostic::error("Failed to read module directory").with_detail(format!(
             "Cannot read the directory `{}`: {error}.",
@@ -142,7 +149,7 @@ fn tf_files(dir: &Path) -> Result<(Vec<PathBuf>, Diagnostics), Diagnostic> {
         ))
     })?;
     let mut files = Vec::new();
-    let mut diagnostics = Diagnostics::new();
+    let mut overrides = Vec::new();
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -158,27 +165,19 @@ fn tf_files(dir: &Path) -> Result<(Vec<PathBuf>, Diagnostics), Diagnostic> {
         {
             continue;
         }
-        if name.ends_with(".tf.json") {
-            diagnostics.push(
-                Diagnostic::error("JSON configuration files are not supported").with_detail(format!(
-                    "`{}` is in Terraform's JSON syntax, which Strata does not read; write it in the native syntax (a .tf file).",
-                    display_path(&path)
-                )),
-            );
-        } else if name.ends_with(".tf") {
-            if name == "override.tf" || name.ends_with("_override.tf") {
-                diagnostics.push(
-                    Diagnostic::error("Override files are not supported").with_detail(format!(
-                        "`{}` is an override file, which Strata does not merge; move its settings into the blocks they override.",
-                        display_path(&path)
-                    )),
-                );
-            } else {
-                files.push(path);
-            }
+        let Some(stem) = name
+            .strip_suffix(".tf.json")
+            .or_else(|| name.strip_suffix(".tf"))
+        else {
+            continue;
+        };
+        if stem == "override" || stem.ends_with("_override") {
+            overrides.push(path);
+        } else {
+            files.push(path);
         }
     }
-    Ok((files, diagnostics))
+    Ok((files, overrides))
 }
 
 /// Reads every `*.tf` file of `dir` (in name order) into one [`Module`].
@@ -202,41 +201,78 @@ fn load_module_partial(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnost
         dir: dir.to_path_buf(),
         ..Module::default()
     };
-    let files = match tf_files(dir) {
-        Ok((files, file_diagnostics)) => {
-            diagnostics.extend(file_diagnostics);
-            files
-        }
+    let (files, override_files) = match tf_files(dir) {
+        Ok(found) => found,
         Err(error) => return (module, error.into()),
     };
-    for path in files {
-        let name = display_path(&path);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(_) => {
-                    diagnostics.push(
-                        Diagnostic::error("Invalid file encoding")
-                            .with_detail(format!("The file `{name}` is not valid UTF-8.")),
-                    );
-                    continue;
+    let mut parse = |paths: Vec<PathBuf>, diagnostics: &mut Diagnostics| {
+        let mut parsed = Vec::new();
+        for path in paths {
+            let name = display_path(&path);
+            if let Some(text) = read_text(&path, &name, diagnostics) {
+                match parse_any(&name, &text, sources) {
+                    Ok(file) => parsed.push(file),
+                    Err(errors) => diagnostics.extend(errors),
                 }
-            },
-            Err(error) => {
-                diagnostics.push(
-                    Diagnostic::error("Failed to read file")
-                        .with_detail(format!("Cannot read `{name}`: {error}.")),
-                );
-                continue;
             }
-        };
-        decode_file_text(&mut module, &name, &text, sources, &mut diagnostics);
+        }
+        parsed
+    };
+    let mut primary = parse(files, &mut diagnostics);
+    let overrides = parse(override_files, &mut diagnostics);
+    let late = super::merge::merge_overrides(&mut primary, &overrides, &mut diagnostics);
+    for (file, body) in primary {
+        decode_parsed(&mut module, file, &body, &mut diagnostics);
     }
+    let mut override_module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
+    for (file, body) in late {
+        decode_parsed(&mut override_module, file, &body, &mut diagnostics);
+    }
+    super::merge::merge_late(&mut module, override_module, &mut diagnostics);
     (module, diagnostics)
 }
 
+/// A file's text, or a diagnostic when it cannot be read or is not UTF-8.
+fn read_text(path: &Path, name: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(_) => {
+                diagnostics.push(
+                    Diagnostic::error("Invalid file encoding")
+                        .with_detail(format!("The file `{name}` is not valid UTF-8.")),
+                );
+                None
+            }
+        },
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error("Failed to read file")
+                    .with_detail(format!("Cannot read `{name}`: {error}.")),
+            );
+            None
+        }
+    }
+}
+
+/// Parses a file in either syntax (JSON when its name ends in `.json`).
+fn parse_any(
+    name: &str,
+    text: &str,
+    sources: &mut SourceMap,
+) -> Result<(Arc<SourceFile>, hcl_edit::structure::Body), Diagnostics> {
+    if super::json::is_json(name) {
+        super::json::translate_file(name, text, sources)
+    } else {
+        parse_file(name, text, sources).map_err(Diagnostics::from)
+    }
+}
+
 /// Decodes one file's text into `module` (used by [`load_module`], and by tests and tools that
-/// have the text in hand).
+/// have the text in hand). A name ending in `.json` is read in the JSON syntax.
 pub fn decode_file_text(
     module: &mut Module,
     name: &str,
@@ -244,17 +280,25 @@ pub fn decode_file_text(
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) {
-    match parse_file(name, text, sources) {
-        Ok((file, body)) => {
-            let mut decoder = Decoder {
-                file,
-                dir: module.dir.clone(),
-                diagnostics,
-            };
-            decoder.file_body(module, &body);
-        }
-        Err(error) => diagnostics.push(error),
+    match parse_any(name, text, sources) {
+        Ok((file, body)) => decode_parsed(module, file, &body, diagnostics),
+        Err(errors) => diagnostics.extend(errors),
     }
+}
+
+/// Decodes a parsed body into `module`.
+fn decode_parsed(
+    module: &mut Module,
+    file: Arc<SourceFile>,
+    body: &hcl_edit::structure::Body,
+    diagnostics: &mut Diagnostics,
+) {
+    let mut decoder = Decoder {
+        file,
+        dir: module.dir.clone(),
+        diagnostics,
+    };
+    decoder.file_body(module, body);
 }
 
 /// Loads the root module in `root_dir` and every module it calls, recursively.

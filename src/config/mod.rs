@@ -8,8 +8,11 @@
 //! Architecture invariant: nothing here evaluates an expression that refers to anything; the
 //! only values decoded here are literal ones (variable defaults, type constraints).
 
+pub mod json;
+pub mod json_scan;
 pub mod literal;
 pub mod load;
+pub mod merge;
 pub mod type_constraint;
 pub mod variables;
 pub mod version;

@@ -369,15 +369,25 @@ fn read_json_var_file(
 ) {
     let file = Arc::new(SourceFile::new(name, text));
     sources.add(file.clone());
+    // The scanner keeps where each property is (serde_json's value does not).
+    let scanned = match super::json_scan::parse(text) {
+        Ok(scanned) => scanned,
+        Err(error) => {
+            gathered.diagnostics.push(
+                Diagnostic::error("Invalid JSON in variables file")
+                    .with_detail(format!("{error}."))
+                    .with_span(file.span(error.offset..error.offset)),
+            );
+            return;
+        }
+    };
     let json: serde_json::Value = match serde_json::from_str(text) {
         Ok(json) => json,
         Err(error) => {
-            let line = error.line().max(1);
-            let offset = line_offset(text, line) + error.column().saturating_sub(1);
             gathered.diagnostics.push(
                 Diagnostic::error("Invalid JSON in variables file")
                     .with_detail(error.to_string())
-                    .with_span(file.span(offset..offset)),
+                    .with_span(file.span(0..0)),
             );
             return;
         }
@@ -388,16 +398,21 @@ fn read_json_var_file(
                 .with_detail(
                     "A JSON variables file holds one object, from variable names to values.",
                 )
-                .with_span(file.span(0..0)),
+                .with_span(file.span(scanned.span.clone())),
         );
         return;
     };
+    let key_spans: BTreeMap<&str, std::ops::Range<usize>> = match &scanned.kind {
+        super::json_scan::JsonKind::Object(properties) => properties
+            .iter()
+            .map(|property| (property.name.as_str(), property.name_span.clone()))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
     for (variable, json_value) in &entries {
-        // serde_json keeps no positions: the first occurrence of the quoted key is where the
-        // value was given, which is right for every ordinary file.
-        let span = text
-            .find(&serde_json::to_string(variable).unwrap_or_default())
-            .map(|offset| file.span(offset..offset + variable.len() + 2));
+        let span = key_spans
+            .get(variable.as_str())
+            .map(|range| file.span(range.clone()));
         if !module.variables.contains_key(variable) {
             gathered.diagnostics.push(undeclared(
                 module,
@@ -425,13 +440,6 @@ fn read_json_var_file(
             ),
         }
     }
-}
-
-fn line_offset(text: &str, line: usize) -> usize {
-    text.split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum()
 }
 
 /// Reads a raw value as the variable's type says, converts it and applies `nullable`.

@@ -8,7 +8,7 @@
 mod render;
 mod source;
 
-pub use source::{Pos, SourceFile, SourceMap, Span};
+pub use source::{Origin, Pos, SourceFile, SourceMap, Span};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

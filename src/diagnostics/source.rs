@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-/// A position: 1-based line and column (in characters), 0-based byte offset.
+/// A position: 1-based line and column (in characters), 0-based byte offset. For a file whose
+/// text was built from others ([`SourceFile::derived`]), line and column are in the original
+/// file while the byte offset stays in the built text (what expression spans slice).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -37,6 +39,22 @@ pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
+    /// For a text built from other files (JSON translated to the native syntax, files joined
+    /// to merge overrides): where each piece of `text` comes from, sorted by `start`.
+    origins: Vec<Origin>,
+}
+
+/// A piece of a built text and the range of another file it stands for.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// Where the piece starts in the built text, and its length.
+    pub start: usize,
+    pub len: usize,
+    pub file: Arc<SourceFile>,
+    /// The range it stands for in `file`. When the lengths are equal the piece is a copy and
+    /// offsets map one to one; otherwise every offset inside maps to the range's start.
+    pub origin_start: usize,
+    pub origin_len: usize,
 }
 
 impl SourceFile {
@@ -48,7 +66,43 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            origins: Vec::new(),
         }
+    }
+
+    /// A file whose `text` was built from pieces of other files: positions in it are reported
+    /// in those files (`origins` sorted by start; offsets between pieces map to the end of the
+    /// piece before).
+    pub fn derived(
+        name: impl Into<Arc<str>>,
+        text: impl Into<Arc<str>>,
+        origins: Vec<Origin>,
+    ) -> SourceFile {
+        let mut file = SourceFile::new(name, text);
+        file.origins = origins;
+        file
+    }
+
+    /// The pieces this file's text was built from (empty for a file read as written).
+    pub fn origins(&self) -> &[Origin] {
+        &self.origins
+    }
+
+    /// The original file and offset that offset `byte` of this text stands for.
+    fn original(&self, byte: usize) -> (&SourceFile, usize) {
+        let index = self.origins.partition_point(|origin| origin.start <= byte);
+        let Some(origin) = index.checked_sub(1).and_then(|i| self.origins.get(i)) else {
+            return (self, byte);
+        };
+        let inside = byte - origin.start;
+        let mapped = if inside >= origin.len {
+            origin.origin_start + origin.origin_len
+        } else if origin.len == origin.origin_len {
+            origin.origin_start + inside
+        } else {
+            origin.origin_start
+        };
+        origin.file.original(mapped)
     }
 
     /// The position of byte offset `byte` (clamped to the file).
@@ -74,10 +128,29 @@ impl SourceFile {
 
     /// The span of the byte range `range`.
     pub fn span(&self, range: std::ops::Range<usize>) -> Span {
+        if self.origins.is_empty() {
+            return Span {
+                file: self.name.clone(),
+                start: self.pos(range.start),
+                end: self.pos(range.end),
+            };
+        }
+        let (file, start) = self.original(range.start);
+        let (end_file, end) = self.original(range.end.max(range.start));
+        // A range across pieces of two files ends where its start's piece does.
+        let end = if std::ptr::eq(file, end_file) && end >= start {
+            end
+        } else {
+            start
+        };
+        let byte = |offset: usize, pos: Pos| Pos {
+            byte: offset.min(self.text.len()),
+            ..pos
+        };
         Span {
-            file: self.name.clone(),
-            start: self.pos(range.start),
-            end: self.pos(range.end),
+            file: file.name.clone(),
+            start: byte(range.start, file.pos(start)),
+            end: byte(range.end, file.pos(end)),
         }
     }
 

@@ -85,6 +85,21 @@ pub(crate) fn body_value(
     block_span: Option<Span>,
     errors: &mut Diagnostics,
 ) -> Value {
+    // In JSON, a nested block is written as an argument holding an object (or objects): only
+    // the schema tells which, so they become blocks here.
+    let expanded;
+    let body = if crate::config::json::is_from_json(&evaluator.file) {
+        // A block type that may be written as an attribute takes a list of objects as it
+        // is; one object is one block.
+        expanded = crate::config::json::expand_blocks(body, |name, value| {
+            schema.blocks.get(name).is_some_and(|n| {
+                !n.attribute_syntax || matches!(value, hcl_edit::expr::Expression::Object(_))
+            })
+        });
+        &expanded
+    } else {
+        body
+    };
     let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
     let mut seen: BTreeMap<&str, Option<Range<usize>>> = BTreeMap::new();
     let mut collections: BTreeMap<&str, Collection> = BTreeMap::new();

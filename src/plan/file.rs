@@ -77,14 +77,16 @@ impl PlanFile {
     }
 }
 
-/// A fingerprint of every `.tf` file of the given module directories (sorted, with names).
+/// A fingerprint of every configuration file (`.tf`, `.tf.json`) of the given module
+/// directories (sorted, with names).
 pub fn config_fingerprint<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> String {
     let mut files = Vec::new();
     for dir in dirs {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
                 let path = entry.path();
-                if path.extension().is_some_and(|e| e == "tf") {
+                let name = path.to_string_lossy();
+                if name.ends_with(".tf") || name.ends_with(".tf.json") {
                     files.push(path);
                 }
             }

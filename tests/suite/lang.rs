@@ -476,6 +476,52 @@ fn bodies() {
     run_folder("body", || Evaluation::Expression);
 }
 
+/// Each `json-body/<case>.tf.json` and its native spelling `<case>.tf` decode (as modules) to
+/// resources whose bodies evaluate to the same values against the test schemas: nested blocks
+/// written as JSON objects and arrays of objects, `dynamic` blocks, attributes as blocks.
+#[test]
+fn json_bodies_evaluate_as_their_native_spelling() {
+    use strata::config::load::decode_file_text;
+    let scope = TestScope::load();
+    let ctx = EvalContext {
+        scope: &scope,
+        module_dir: fixtures("lang"),
+        plan_mode: true,
+    };
+    let folder = fixtures("lang").join("json-body");
+    let evaluate = |path: &Path| -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(path).expect("read fixture");
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let mut module = strata::config::Module::default();
+        let mut sources = strata::diagnostics::SourceMap::new();
+        let mut diagnostics = Diagnostics::new();
+        decode_file_text(&mut module, &name, &text, &mut sources, &mut diagnostics);
+        assert!(!diagnostics.has_errors(), "{name}: {diagnostics}");
+        module
+            .resources
+            .values()
+            .map(|resource| {
+                let schema = schema_for(&resource.addr.type_name).expect("a test schema");
+                let value = eval_body(&resource.body, &schema, &ctx)
+                    .unwrap_or_else(|errors| panic!("{name} {}: {errors}", resource.addr));
+                (resource.addr.to_string(), render(&value).to_string())
+            })
+            .collect()
+    };
+    let mut cases = 0;
+    for path in fixture_files("json-body") {
+        if path.extension().is_some_and(|e| e == "json") {
+            continue;
+        }
+        let json = folder.join(format!("{}.json", path.file_name().unwrap().to_string_lossy()));
+        let native = evaluate(&path);
+        assert!(!native.is_empty());
+        assert_eq!(evaluate(&json), native, "{}", json.display());
+        cases += 1;
+    }
+    assert!(cases > 0, "no json-body cases");
+}
+
 #[test]
 fn literals() {
     run_folder("literal", || Evaluation::Literal);

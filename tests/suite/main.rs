@@ -12,6 +12,7 @@ mod aws_schema;
 mod cli;
 mod common;
 mod config;
+mod config_peer;
 mod crash;
 mod environments;
 #[cfg(feature = "aws")]
