@@ -164,18 +164,26 @@ pub enum Command {
         /// Configure the backend (`-backend=false` checks the configuration and providers only).
         #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
         backend: bool,
-        /// Accepted for pipelines written for Terraform: providers are built in, so there is
-        /// nothing to upgrade, download (`-get`), or lock (`-lockfile`, `-plugin-dir`).
-        #[arg(long, hide = true)]
+        /// Reinstall every module (the newest versions the constraints allow).
+        #[arg(long)]
         upgrade: bool,
-        #[arg(long, hide = true, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+        /// Install the modules the configuration calls (`-get=false` skips it).
+        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
         get: bool,
+        /// Accepted for pipelines written for Terraform: providers are built in, so there is
+        /// nothing to lock (`-lockfile`, `-plugin-dir`).
         #[arg(long, hide = true, value_name = "MODE")]
         lockfile: Option<String>,
         #[arg(long = "plugin-dir", hide = true, value_name = "DIR")]
         plugin_dir: Vec<PathBuf>,
         #[command(flatten)]
         lock: LockArgs,
+    },
+    /// Install the modules the configuration calls into .terraform/modules.
+    Get {
+        /// Reinstall every module (the newest versions the constraints allow).
+        #[arg(long)]
+        update: bool,
     },
     /// Check the configuration.
     Validate {

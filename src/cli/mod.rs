@@ -8,6 +8,7 @@ pub mod args;
 mod backend;
 mod commands;
 mod console;
+mod modules;
 mod providers;
 mod state_commands;
 
@@ -185,8 +186,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             migrate_state,
             reconfigure,
             backend,
+            upgrade,
+            get,
             ..
         } => {
+            if get {
+                modules::install(&context, upgrade).await?;
+            }
             commands::init(
                 &context,
                 &backend_config,
@@ -196,6 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             )
             .await
         }
+        Command::Get { update } => modules::get(&context, update).await,
         Command::Validate { json } => commands::validate(&context, json).await,
         Command::Fmt {
             check,

@@ -11,19 +11,30 @@
 //! - [`hash`]: the `h1:` and `zh:` package hashes; [`lockfile`]: `.terraform.lock.hcl`.
 //! - [`providers`]: the installer `init` runs (version selection, sources in Terraform's order,
 //!   the lock), [`package`]: one package verified and put in place.
+//! - [`modules`]: module installation into `.terraform/modules` (`init`, `get`) and the lookup
+//!   loading uses; [`module_source`] parses module source addresses, [`manifest`] is
+//!   `modules.json`, [`fetch`] fetches one module package ([`git`], [`archive`]), [`registry`]
+//!   is the module registry protocol.
 //!
 //! Architecture invariant: nothing here prints or logs a credential; tokens live in
 //! [`cliconfig::Secret`]s, which cannot be displayed.
 
 pub mod addr;
+pub mod archive;
 pub mod cliconfig;
 mod cliconfig_json;
 pub mod discovery;
+pub mod fetch;
+pub mod git;
 pub mod hash;
 pub mod http;
 pub mod lockfile;
+pub mod manifest;
+pub mod module_source;
+pub mod modules;
 pub mod package;
 pub mod providers;
+pub mod registry;
 pub mod requirements;
 pub mod source;
 
