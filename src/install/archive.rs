@@ -2,7 +2,7 @@
 //! whose path ends in `.zip`, `.tar.gz` or `.tgz` (or with `?archive=zip|tar.gz|tgz`) is
 //! downloaded and extracted; any other URL is asked with `?terraform-get=1` and must answer where
 //! the package really is, in the `X-Terraform-Get` header or a
-//! `<meta name="terraform-get" content="…">` tag (relative addresses resolved against it).
+//! `<meta name="terraform-get" content="…">` tag (an absolute address, as go-getter requires).
 //! Extraction keeps every entry inside the target directory.
 
 use super::http::{describe, read_limited};
@@ -164,9 +164,15 @@ pub async fn fetch_http(
         }
     };
     let source = source.ok_or_else(|| ArchiveError::NoSource(strip_credentials(&parsed)))?;
-    Ok(HttpOutcome::Indirect(super::fetch::resolve_location(
-        &final_url, &source,
-    )))
+    // Unlike a registry's answer, go-getter resolves no relative address here: Terraform fails
+    // on one, so a configuration that installs in Strata installs in Terraform too.
+    if super::module_source::is_local(&source) || source.starts_with('/') {
+        return Err(ArchiveError::Http(format!(
+            "{} answered the relative address \"{source}\"; Terraform and Strata need an absolute address (with a scheme) in X-Terraform-Get or the terraform-get meta tag of a plain HTTP source",
+            strip_credentials(&final_url)
+        )));
+    }
+    Ok(HttpOutcome::Indirect(source))
 }
 
 async fn send(client: &reqwest::Client, url: url::Url) -> Result<reqwest::Response, ArchiveError> {

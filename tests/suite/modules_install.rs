@@ -671,3 +671,54 @@ fn a_git_module_installs_over_ssh_as_terraform_installs_it() {
     let plan = succeeded("strata plan", &strata_in(&strata_dir, &["plan"], &env));
     assert!(plan.contains("app-ssh"), "{plan}");
 }
+
+#[test]
+fn http_archives_and_x_terraform_get_pages_install_as_terraform_installs_them() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = Registry::start(&temp.path().join("server"), &["1.0.0", "2.0.0"]);
+    let base = format!("https://{}", server.host());
+    let calls = [
+        ("zip", format!("{base}/archives/1.0.0.zip")),
+        ("tgz", format!("{base}/archives/2.0.0.tar.gz")),
+        ("header", format!("{base}/get/1.0.0")),
+        ("meta", format!("{base}/page/2.0.0")),
+        (
+            "forced",
+            format!("{base}/download?version=2.0.0&archive=zip"),
+        ),
+    ];
+    let main_tf: String = calls
+        .iter()
+        .map(|(name, source)| {
+            format!("module \"{name}\" {{\n  source = \"{source}\"\n  name   = \"{name}\"\n}}\n\n")
+        })
+        .collect();
+    let (strata_dir, terraform_dir) = two_workdirs(temp.path(), &main_tf);
+    let config = cli_config(temp.path(), "");
+    let ca = server.state.join("ca.pem");
+    let env = [
+        ("TF_CLI_CONFIG_FILE", config.to_str().unwrap()),
+        ("SSL_CERT_FILE", ca.to_str().unwrap()),
+    ];
+    init_both(&strata_dir, &terraform_dir, &["init"], &env, true);
+    let requests = server.requests();
+    assert!(
+        requests.contains("/get/1.0.0?terraform-get=1"),
+        "{requests}"
+    );
+    assert!(requests.contains("/archives/1.0.0.tar.gz"), "{requests}");
+    let plan = succeeded("strata plan", &strata_in(&strata_dir, &["plan"], &env));
+    for expected in [
+        "1.0.0-zip",
+        "2.0.0-tgz",
+        "1.0.0-header",
+        "2.0.0-meta",
+        "2.0.0-forced",
+    ] {
+        assert!(plan.contains(expected), "{expected} missing from:\n{plan}");
+    }
+    succeeded(
+        "strata validate",
+        &strata_in(&terraform_dir, &["validate"], &env),
+    );
+}
