@@ -164,12 +164,12 @@ pub enum Command {
         /// Configure the backend (`-backend=false` checks the configuration and providers only).
         #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
         backend: bool,
-        /// Select the newest provider versions the constraints allow, ignoring the versions
-        /// the lock file selected.
+        /// Reinstall every module and select the newest provider versions the constraints
+        /// allow, ignoring the versions the lock file selected.
         #[arg(long)]
         upgrade: bool,
-        /// Accepted for pipelines written for Terraform (modules are local).
-        #[arg(long, hide = true, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+        /// Install the modules the configuration calls (`-get=false` skips it).
+        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
         get: bool,
         /// `readonly`: check `.terraform.lock.hcl` against the selections, never write it.
         #[arg(long, value_name = "MODE")]
@@ -180,6 +180,12 @@ pub enum Command {
         plugin_dir: Vec<PathBuf>,
         #[command(flatten)]
         lock: LockArgs,
+    },
+    /// Install the modules the configuration calls into .terraform/modules.
+    Get {
+        /// Reinstall every module (the newest versions the constraints allow).
+        #[arg(long)]
+        update: bool,
     },
     /// Check the configuration.
     Validate {

@@ -9,6 +9,7 @@ mod backend;
 mod commands;
 mod console;
 mod init_providers;
+mod modules;
 mod providers;
 mod providers_install;
 mod state_commands;
@@ -190,8 +191,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             upgrade,
             lockfile,
             plugin_dir,
+            get,
             ..
         } => {
+            if get {
+                modules::install(&context, upgrade).await?;
+            }
             let provider_flags = init_providers::ProviderFlags {
                 upgrade,
                 plugin_dirs: plugin_dir,
@@ -207,6 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             )
             .await
         }
+        Command::Get { update } => modules::get(&context, update).await,
         Command::Validate { json } => commands::validate(&context, json).await,
         Command::Fmt {
             check,

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::addrs::{Resource, ResourceMode};
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
+use crate::install::modules::InstalledModules;
 use crate::value::{convert, AttrPath, PathStep, Value};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Structure};
@@ -305,15 +306,27 @@ fn decode_parsed(
 pub fn load_tree(root_dir: &Path, sources: &mut SourceMap) -> Result<ModuleTree, Diagnostics> {
     let mut diagnostics = Diagnostics::new();
     let mut stack = Vec::new();
-    let tree = load_tree_at(root_dir, sources, &mut stack, &mut diagnostics);
+    let installed = InstalledModules::open(root_dir);
+    let tree = load_tree_at(
+        root_dir,
+        "",
+        &installed,
+        sources,
+        &mut stack,
+        &mut diagnostics,
+    );
     match tree {
         Some(tree) if !diagnostics.has_errors() => Ok(tree),
         _ => Err(diagnostics),
     }
 }
 
+/// Loads the module in `dir` (its key `key`: the call names from the root joined by `.`) and
+/// the modules it calls.
 fn load_tree_at(
     dir: &Path,
+    key: &str,
+    installed: &InstalledModules,
     sources: &mut SourceMap,
     stack: &mut Vec<(PathBuf, String)>,
     diagnostics: &mut Diagnostics,
@@ -334,31 +347,33 @@ fn load_tree_at(
             .get(name)
             .cloned()
             .unwrap_or_else(|| call.span.clone());
-        if !is_local_source(&call.source) {
-            diagnostics.push(
-                Diagnostic::error("Unsupported module source")
-                    .with_detail(format!(
-                        "Module \"{name}\" has source \"{}\": Strata supports only local module paths, which start with \"./\" or \"../\".",
-                        call.source
-                    ))
-                    .with_help("Download the module into a directory of this configuration and refer to it by its relative path.")
-                    .with_span(source_span),
-            );
-            continue;
-        }
-        if !call.source_dir.is_dir() {
+        let child_key = if key.is_empty() {
+            name.clone()
+        } else {
+            format!("{key}.{name}")
+        };
+        // The seam with module installation: a local path resolves against this module's
+        // directory, any other source to where `strata init` installed it.
+        let child_dir = match installed.resolve(&child_key, call) {
+            Ok(dir) => dir,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic.with_span(source_span));
+                continue;
+            }
+        };
+        if !child_dir.is_dir() {
             diagnostics.push(
                 Diagnostic::error("Module not found")
                     .with_detail(format!(
                         "The module directory `{}` of module \"{name}\" does not exist.",
-                        display_path(&call.source_dir)
+                        display_path(&child_dir)
                     ))
                     .with_span(source_span),
             );
             continue;
         }
-        let child_identity = std::fs::canonicalize(&call.source_dir)
-            .unwrap_or_else(|_| normalize_path(&call.source_dir));
+        let child_identity =
+            std::fs::canonicalize(&child_dir).unwrap_or_else(|_| normalize_path(&child_dir));
         if let Some(position) = stack
             .iter()
             .position(|(identity, _)| *identity == child_identity)
@@ -366,7 +381,7 @@ fn load_tree_at(
             let cycle: Vec<String> = stack[position..]
                 .iter()
                 .map(|(_, shown)| shown.clone())
-                .chain(std::iter::once(display_path(&call.source_dir)))
+                .chain(std::iter::once(display_path(&child_dir)))
                 .collect();
             diagnostics.push(
                 Diagnostic::error("Module cycle")
@@ -378,20 +393,19 @@ fn load_tree_at(
             );
             continue;
         }
-        if let Some(child) = load_tree_at(&call.source_dir, sources, stack, diagnostics) {
+        if let Some(child) = load_tree_at(
+            &child_dir,
+            &child_key,
+            installed,
+            sources,
+            stack,
+            diagnostics,
+        ) {
             children.insert(name.clone(), child);
         }
     }
     stack.pop();
     (!failed).then_some(ModuleTree { module, children })
-}
-
-/// Whether a module `source` is a local path (the only kind Strata follows).
-pub fn is_local_source(source: &str) -> bool {
-    source.starts_with("./")
-        || source.starts_with("../")
-        || source.starts_with(".\\")
-        || source.starts_with("..\\")
 }
 
 fn is_valid_name(name: &str) -> bool {
@@ -1504,6 +1518,7 @@ impl Decoder<'_> {
         let name = labels[0].clone();
         let span = self.header_span(block);
         let mut source = None;
+        let mut version = None;
         let mut inputs = indexmap::IndexMap::new();
         let mut count = None;
         let mut for_each = None;
@@ -1527,16 +1542,14 @@ impl Decoder<'_> {
             match attribute.key.as_str() {
                 "source" => {
                     if let Some(text) = self.literal_string(attribute) {
-                        let source_span = self.span(attribute.value.span()).unwrap_or_else(|| span.clone());
+                        let source_span = self
+                            .span(attribute.value.span())
+                            .unwrap_or_else(|| span.clone());
                         module.call_source_spans.insert(name.clone(), source_span);
                         source = Some(text);
                     }
                 }
-                "version" => self.error(
-                    "Module version not supported",
-                    "The \"version\" argument selects a registry module version; Strata uses only local module paths, which have no version.",
-                    attribute.key.span(),
-                ),
+                "version" => version = self.literal_string(attribute),
                 "count" => count = Some((self.expr(&attribute.value), attribute.key.span())),
                 "for_each" => for_each = Some((self.expr(&attribute.value), attribute.key.span())),
                 "depends_on" => depends_on = self.depends_on(attribute),
@@ -1585,6 +1598,7 @@ impl Decoder<'_> {
             ModuleCall {
                 name,
                 source,
+                version,
                 source_dir,
                 inputs,
                 count: count.map(|(expr, _)| expr),

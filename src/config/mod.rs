@@ -214,9 +214,13 @@ pub struct Output {
 #[derive(Clone, Debug)]
 pub struct ModuleCall {
     pub name: String,
-    /// The `source` as written (a local path, `./` or `../`).
+    /// The `source` as written: a local path (`./`, `../`), a registry address or a remote
+    /// package (see `install::module_source`).
     pub source: String,
-    /// The source resolved against the calling module's directory.
+    /// The `version` constraint of a registry module, as written.
+    pub version: Option<String>,
+    /// The source resolved against the calling module's directory (meaningful for local paths;
+    /// other sources resolve through `.terraform/modules/modules.json`).
     pub source_dir: PathBuf,
     pub inputs: IndexMap<String, Expr>,
     pub count: Option<Expr>,

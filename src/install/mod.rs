@@ -12,20 +12,31 @@
 //! - [`providers`]: the installer `init` runs (version selection, sources in Terraform's order,
 //!   the lock), [`package`]: one package verified and put in place; [`lock_mirror`]: the
 //!   `providers lock` and `providers mirror` commands.
+//! - [`modules`]: module installation into `.terraform/modules` (`init`, `get`) and the lookup
+//!   loading uses; [`module_source`] parses module source addresses, [`manifest`] is
+//!   `modules.json`, [`fetch`] fetches one module package ([`git`], [`archive`]), [`registry`]
+//!   is the module registry protocol.
 //!
 //! Architecture invariant: nothing here prints or logs a credential; tokens live in
 //! [`cliconfig::Secret`]s, which cannot be displayed.
 
 pub mod addr;
+pub mod archive;
 pub mod cliconfig;
 mod cliconfig_json;
 pub mod discovery;
+pub mod fetch;
+pub mod git;
 pub mod hash;
 pub mod http;
 pub mod lock_mirror;
 pub mod lockfile;
+pub mod manifest;
+pub mod module_source;
+pub mod modules;
 pub mod package;
 pub mod providers;
+pub mod registry;
 pub mod requirements;
 pub mod source;
 

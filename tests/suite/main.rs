@@ -22,6 +22,7 @@ mod functions;
 mod install;
 mod lang;
 mod lang_specsuite;
+mod modules_install;
 mod plugin_aws;
 mod plugin_provider;
 mod plugin_wire;

@@ -35,7 +35,7 @@
 
 mod collection;
 mod encoding;
-mod filesystem;
+pub(crate) mod filesystem;
 mod format;
 mod hash;
 mod network;
