@@ -21,3 +21,4 @@ mod functions;
 mod lang;
 mod lang_specsuite;
 mod state;
+mod targeting;
