@@ -13,6 +13,7 @@ mod cli;
 mod common;
 mod config;
 mod crash;
+mod drift;
 mod environments;
 #[cfg(feature = "aws")]
 mod environments_e2e;
