@@ -101,9 +101,13 @@ fn check(
             return EnvironmentDrift::failed(shown, named, format!("cannot run strata: {error}"))
         }
     };
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
         return EnvironmentDrift::failed(shown, named, stderr);
+    }
+    // Warnings, and the wait for a lock another run holds, stay visible.
+    if !stderr.is_empty() {
+        eprintln!("{shown}: {stderr}");
     }
     match PlanFile::read(plan_path) {
         Ok(file) => EnvironmentDrift::from_drift(shown, file.plan.workspace, file.plan.drift),

@@ -9,6 +9,8 @@ mod aws_ec2;
 mod aws_eks;
 #[cfg(feature = "aws")]
 mod aws_schema;
+#[cfg(feature = "aws")]
+mod checkov;
 mod cli;
 mod common;
 mod config;
@@ -19,6 +21,8 @@ mod environments;
 mod environments_e2e;
 mod fmt;
 mod functions;
+#[cfg(feature = "aws")]
+mod gitops;
 mod lang;
 mod lang_specsuite;
 mod state;
