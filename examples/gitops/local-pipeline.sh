@@ -32,16 +32,9 @@ fi
 strata() { "$STRATA" "$@"; }
 
 echo "==> the AWS API emulator (moto) and the state bucket"
-venv=$(bash "$root/scripts/ensure-moto.sh")
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-MOTO_IAM_LOAD_MANAGED_POLICIES=true "$venv/bin/python" -c 'import sys, moto.eks.models as m; m.DEFAULT_REMOTE_ACCESS = None; from moto.server import main; main(sys.argv[1:])' -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
-trap 'kill $moto_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+# shellcheck source=scripts/start-moto.sh
+source "$root/scripts/start-moto.sh"
+start_moto "$work/moto.log"
 export TF_VAR_db_password="pipeline-$RANDOM-$RANDOM" TF_IN_AUTOMATION=1 NO_COLOR=1
 bucket=strata-gitops-state
 aws_py() { "$venv/bin/python" -c "import boto3, sys; $1" "${@:2}"; }
