@@ -12,16 +12,9 @@ cargo build --quiet --bin strata
 strata="$CARGO_TARGET_DIR/debug/strata"
 
 echo "==> starting the AWS API emulator (moto)"
-venv=$(bash scripts/ensure-moto.sh)
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-MOTO_IAM_LOAD_MANAGED_POLICIES=true "$venv/bin/python" -c 'import sys, moto.eks.models as m; m.DEFAULT_REMOTE_ACCESS = None; from moto.server import main; main(sys.argv[1:])' -H 127.0.0.1 -p "$port" >"$root/.cache/moto-demo.log" 2>&1 &
-moto_pid=$!
-trap 'kill $moto_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+# shellcheck source=scripts/start-moto.sh
+source "$root/scripts/start-moto.sh"
+start_moto "$root/.cache/moto-demo.log"
 "$venv/bin/python" -c "import boto3; boto3.client('s3', endpoint_url='$AWS_ENDPOINT_URL').create_bucket(Bucket='strata-demo-state')"
 echo "    emulator on $AWS_ENDPOINT_URL, state bucket strata-demo-state"
 

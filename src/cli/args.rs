@@ -227,6 +227,9 @@ pub enum Command {
         /// Also write a Markdown summary (for pull-request comments) to FILE.
         #[arg(long = "markdown", value_name = "FILE")]
         markdown: Option<PathBuf>,
+        /// The most characters the Markdown summary may have (GitHub's comment limit).
+        #[arg(long = "markdown-limit", value_name = "N", default_value_t = crate::ui::DEFAULT_MARKDOWN_LIMIT)]
+        markdown_limit: usize,
     },
     /// Make the changes: plan and apply, or apply a saved plan.
     Apply {
@@ -252,6 +255,12 @@ pub enum Command {
     Show {
         #[arg(long)]
         json: bool,
+        /// A saved plan's Markdown summary (for pull-request comments).
+        #[arg(long, conflicts_with = "json", requires = "path")]
+        markdown: bool,
+        /// The most characters the Markdown summary may have (GitHub's comment limit).
+        #[arg(long = "markdown-limit", value_name = "N", default_value_t = crate::ui::DEFAULT_MARKDOWN_LIMIT)]
+        markdown_limit: usize,
         path: Option<PathBuf>,
     },
     /// Show root module outputs.
@@ -304,6 +313,23 @@ pub enum Command {
         #[arg(long = "allow-missing")]
         allow_missing: bool,
         address: String,
+    },
+    /// Check environments for changes made outside of Strata: a refresh-only plan in each
+    /// directory (and each `-workspace`), one report. Exit 0 in sync, 2 drifted, 1 on error.
+    Drift {
+        /// Check this workspace in every directory (repeatable; default: each one's current).
+        #[arg(long = "workspace", value_name = "NAME", action = ArgAction::Append)]
+        workspaces: Vec<String>,
+        /// Write the report as Markdown to FILE.
+        #[arg(long = "markdown", value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        /// Write the report as JSON to FILE.
+        #[arg(long = "json-report", value_name = "FILE")]
+        json_report: Option<PathBuf>,
+        #[command(flatten)]
+        lock: LockArgs,
+        /// The environments' directories (default: the working directory).
+        dirs: Vec<PathBuf>,
     },
     /// Update the state from the real objects (as `apply -refresh-only -auto-approve`).
     Refresh {

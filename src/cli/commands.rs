@@ -527,7 +527,7 @@ pub async fn plan(
     out: Option<&Path>,
     destroy: bool,
     detailed_exitcode: bool,
-    markdown: Option<&Path>,
+    markdown: Option<(&Path, usize)>,
 ) -> anyhow::Result<u8> {
     let mode = if destroy {
         PlanMode::Destroy
@@ -545,8 +545,15 @@ pub async fn plan(
     } else {
         print!("{}", ui::render_plan(plan, context.style, &schemas));
     }
-    if let Some(path) = markdown {
-        std::fs::write(path, ui::render_markdown_summary(plan, &schemas))
+    if let Some((path, limit)) = markdown {
+        let options = ui::MarkdownOptions {
+            limit,
+            whole_plan_command: match out {
+                Some(out) => format!("strata show {}", out.display()),
+                None => "strata plan".to_string(),
+            },
+        };
+        std::fs::write(path, ui::render_markdown(plan, &schemas, &options))
             .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
     }
     if let Some(path) = out {
@@ -784,9 +791,32 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
     code
 }
 
-pub async fn show(context: &Context, json: bool, path: Option<&Path>) -> anyhow::Result<u8> {
+/// How `show` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShowFormat {
+    Human,
+    Json,
+    /// A saved plan's Markdown summary within this many characters.
+    Markdown(usize),
+}
+
+pub async fn show(
+    context: &Context,
+    format: ShowFormat,
+    path: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let json = format == ShowFormat::Json;
     if let Some(path) = path {
         let file = PlanFile::read(path)?;
+        if let ShowFormat::Markdown(limit) = format {
+            let options = ui::MarkdownOptions {
+                limit,
+                whole_plan_command: format!("strata show {}", path.display()),
+            };
+            let schemas = ui::Schemas::from_registry(&Registry::builtin());
+            print!("{}", ui::render_markdown(&file.plan, &schemas, &options));
+            return Ok(0);
+        }
         if json {
             let prior = read_state(&file.prior_state, &path.display().to_string())
                 .map_err(|e| anyhow!("{e}"))?;

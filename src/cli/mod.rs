@@ -8,6 +8,7 @@ pub mod args;
 mod backend;
 mod commands;
 mod console;
+mod drift;
 mod init_providers;
 mod modules;
 mod providers;
@@ -228,14 +229,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             destroy,
             detailed_exitcode,
             markdown,
+            markdown_limit,
         } => {
+            let markdown = markdown.map(|path| (path, markdown_limit));
             commands::plan(
                 &context,
                 &args,
                 out.as_deref(),
                 destroy,
                 detailed_exitcode,
-                markdown.as_deref(),
+                markdown.as_ref().map(|(p, l)| (p.as_path(), *l)),
             )
             .await
         }
@@ -251,7 +254,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Destroy { args, auto_approve } => {
             commands::apply(&context, &args, auto_approve, true).await
         }
-        Command::Show { json, path } => commands::show(&context, json, path.as_deref()).await,
+        Command::Show {
+            json,
+            markdown,
+            markdown_limit,
+            path,
+        } => {
+            let format = match (json, markdown) {
+                (true, _) => commands::ShowFormat::Json,
+                (_, true) => commands::ShowFormat::Markdown(markdown_limit),
+                _ => commands::ShowFormat::Human,
+            };
+            commands::show(&context, format, path.as_deref()).await
+        }
         Command::Output { json, raw, name } => {
             commands::output(&context, json, raw, name.as_deref()).await
         }
@@ -266,6 +281,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             allow_missing,
             address,
         } => state_commands::taint(&context, lock, allow_missing, &address, false).await,
+        Command::Drift {
+            workspaces,
+            markdown,
+            json_report,
+            lock,
+            dirs,
+        } => {
+            let settings = drift::DriftSettings {
+                dirs,
+                workspaces,
+                markdown,
+                json: json_report,
+                lock,
+            };
+            drift::drift(&context, &settings).await
+        }
         Command::Refresh { mut args } => {
             args.refresh_only = true;
             commands::apply(&context, &args, true, false).await

@@ -135,6 +135,7 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     }
     // A destroy leaves no data sources behind either.
     if destroy_mode
+        && plan.targets.is_empty()
         && !run.cancelled()
         && !run
             .diagnostics
@@ -158,7 +159,7 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     // Root outputs, from what the walk evaluated. One the walk could not finish (a failed
     // resource it depends on) keeps its recorded value, so a failed apply does not make the
     // next plan show every such output as new.
-    let outputs: BTreeMap<String, OutputValue> = if destroy_mode {
+    let outputs: BTreeMap<String, OutputValue> = if destroy_mode && plan.targets.is_empty() {
         BTreeMap::new()
     } else {
         let store = run.store.read().unwrap_or_else(|e| e.into_inner());
@@ -207,6 +208,9 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
         .clone();
     if !destroy_mode && !diagnostics.has_errors() {
         diagnostics.extend(super::checks::evaluate(&run).await);
+    }
+    if !plan.targets.is_empty() && !diagnostics.has_errors() {
+        diagnostics.push(Diagnostic::warning("Applied changes may be incomplete").with_detail("The plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    strata plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when Strata specifically suggests to use it as part of an error message."));
     }
     let mut writer = run.writer.lock().await.take();
     if let Some(writer) = writer.as_mut() {

@@ -163,6 +163,13 @@ impl Engine {
         variables: BTreeMap<String, Value>,
     ) -> Result<Engine, Diagnostics> {
         let graph = graph::build(&tree)?;
+        // `-target`: the walks see only what the targets select.
+        let target_mode = if options.mode == PlanMode::Destroy {
+            graph::targets::TargetMode::Destroy
+        } else {
+            graph::targets::TargetMode::Plan
+        };
+        let graph = graph::targets::prune_to_targets(&graph, &options.targets, target_mode);
         // `moved`, `removed` and `import` addresses are checked here, with the rest of the
         // configuration, before any state is locked or read.
         moves::resolve(&tree, &mut State::new())?;
@@ -253,7 +260,6 @@ impl Engine {
             writer: tokio::sync::Mutex::new(None),
             pending_records: Mutex::new(Vec::new()),
             root_dir,
-            targeted: Mutex::new(None),
             refactoring: Mutex::new(moves::Refactoring::default()),
         }))
     }
@@ -371,8 +377,6 @@ struct Run {
     /// Changes waiting for the writer (see `apply::record`).
     pending_records: Mutex<Vec<crate::state::StateChange>>,
     root_dir: PathBuf,
-    /// The resource nodes a `-target` selects (with their dependencies); `None` without targets.
-    targeted: Mutex<Option<std::collections::HashSet<graph::Node>>>,
     /// What the `moved` and `removed` blocks mean for this plan (empty during apply: the
     /// plan's changes carry it).
     refactoring: Mutex<moves::Refactoring>,
@@ -518,13 +522,6 @@ impl Run {
 
     fn provider(&self, provider: &ProviderRef) -> Option<Arc<dyn Provider>> {
         self.providers.get(provider).cloned()
-    }
-
-    fn is_targeted(&self, node: &graph::Node) -> bool {
-        match &*self.targeted.lock().unwrap_or_else(|e| e.into_inner()) {
-            None => true,
-            Some(set) => set.contains(node),
-        }
     }
 }
 

@@ -31,7 +31,6 @@ pub(super) fn config_walk_plan(run: &Run) -> WalkPlan {
 
 /// Plans the whole configuration.
 pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
-    compute_targets(&run)?;
     if run.options.mode == PlanMode::Destroy {
         return destroy_plan(run).await;
     }
@@ -64,46 +63,6 @@ pub(super) async fn validate(run: Arc<Run>) -> Diagnostics {
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     diagnostics
-}
-
-/// `-target`: the targeted resource nodes and everything they depend on.
-fn compute_targets(run: &Run) -> Result<(), Diagnostics> {
-    if run.options.targets.is_empty() {
-        return Ok(());
-    }
-    let mut selected = HashSet::new();
-    for node in run.graph.index.keys() {
-        if let Node::Resource { module, resource } = node {
-            let matches = run.options.targets.iter().any(|target| match target {
-                Target::Module(m) => {
-                    m.module_path().len() <= module.len()
-                        && m.module_path()[..] == module[..m.module_path().len()]
-                }
-                Target::Resource(r) => r.module.module_path() == *module && r.resource == *resource,
-                Target::Instance(i) => i.module.module_path() == *module && i.resource == *resource,
-            });
-            if matches {
-                selected.insert(node.clone());
-                for dep in resource_dependencies(&run.graph, node) {
-                    selected.insert(dep.clone());
-                    // Data sources and everything upstream of the dependency come along too.
-                    for upstream in resource_dependencies(&run.graph, &dep) {
-                        selected.insert(upstream);
-                    }
-                }
-            }
-        }
-    }
-    // Data sources are always read.
-    for node in run.graph.index.keys() {
-        if let Node::Resource { resource, .. } = node {
-            if resource.mode == ResourceMode::Data {
-                selected.insert(node.clone());
-            }
-        }
-    }
-    *run.targeted.lock().unwrap_or_else(|e| e.into_inner()) = Some(selected);
-    Ok(())
 }
 
 /// Visits one configuration node (plan, validate or apply).
@@ -252,7 +211,8 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                     module: instance.module.module_path(),
                     resource: instance.resource.clone(),
                 };
-                if run.graph.index.contains_key(&node) && !run.is_targeted(&node) {
+                // With `-target`, what the graph no longer holds is not read.
+                if !run.graph.index.contains_key(&node) && !run.targets_allow_orphan(instance) {
                     continue;
                 }
                 by_type
@@ -798,10 +758,6 @@ async fn plan_resource_node(
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
     tracing::debug!(resource = %resource, module = ?path, "planning resource");
-    let node = Node::Resource {
-        module: path.clone(),
-        resource: resource.clone(),
-    };
     let module_instances = run
         .store
         .read()
@@ -824,7 +780,6 @@ async fn plan_resource_node(
         };
         let mut values = BTreeMap::new();
         let mut keys = BTreeSet::new();
-        let targeted = run.is_targeted(&node);
         let mut tasks = Vec::new();
         for repetition in repetitions {
             let address = ResourceInstance {
@@ -833,7 +788,7 @@ async fn plan_resource_node(
                 key: repetition.key(),
             };
             keys.insert(address.key.clone());
-            if targeted && matches!(run.phase, Phase::Plan) {
+            if matches!(run.phase, Phase::Plan) {
                 if let Err(d) =
                     import_if_declared(run, &address, config, &provider_ref, &schema).await
                 {
@@ -852,12 +807,6 @@ async fn plan_resource_node(
                     object.value = typed(&schema.block, object.value);
                     object
                 });
-            if !targeted {
-                if let Some(prior) = prior {
-                    values.insert(address.key.clone(), prior.value.clone());
-                }
-                continue;
-            }
             let config_value =
                 match run.eval_resource_body(config, &schema.block, &info.instance, &repetition) {
                     Ok(v) => v,
@@ -946,7 +895,7 @@ async fn plan_resource_node(
             }
         }
         // Instances in state whose key the configuration no longer has.
-        if !run.lenient() && resource.mode == ResourceMode::Managed && run.is_targeted(&node) {
+        if !run.lenient() && resource.mode == ResourceMode::Managed {
             let orphans: Vec<(ResourceInstance, InstanceObject)> = run
                 .state
                 .lock()
@@ -1465,6 +1414,9 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
             )),
         );
     }
+    if !run.options.targets.is_empty() {
+        warnings.push(targeting_warning());
+    }
     warnings.extend(super::checks::evaluate(&run).await);
     Ok(PlanOutcome {
         plan,
@@ -1676,12 +1628,43 @@ impl Run {
     fn targets_allow_orphan(&self, address: &ResourceInstance) -> bool {
         self.options.targets.is_empty() || self.options.targets.iter().any(|t| t.contains(address))
     }
+
+    /// `destroy`: whether an instance in state goes. With `-target`, the graph holds the targeted
+    /// resources and their dependents: an instance goes when a target names it, or when its
+    /// resource is a dependent (no target names the resource; `-target=a[0]` leaves `a[1]`).
+    fn destroy_selects(&self, address: &ResourceInstance) -> bool {
+        let module = address.module.module_path();
+        let node = Node::Resource {
+            module: module.clone(),
+            resource: address.resource.clone(),
+        };
+        self.targets_allow_orphan(address)
+            || (self.graph.index.contains_key(&node)
+                && !self
+                    .options
+                    .targets
+                    .iter()
+                    .any(|t| graph::targets::target_selects(t, &module, &address.resource)))
+    }
+}
+
+/// Terraform's warning for a plan made with `-target`.
+fn targeting_warning() -> Diagnostic {
+    Diagnostic::warning("Resource targeting is in effect").with_detail("You are creating a plan with the -target option, which means that the result of this plan may not represent all of the changes requested by the current configuration.\n\nThe -target option is not for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when Strata specifically suggests to use it as part of an error message.")
 }
 
 fn output_changes(run: &Run, state: &crate::state::State) -> BTreeMap<String, OutputChange> {
     let store = run.store.read().unwrap_or_else(|e| e.into_inner());
     let mut changes = BTreeMap::new();
     for (name, output) in &run.tree.module.outputs {
+        // An output `-target` pruned from the graph keeps its recorded value.
+        let node = Node::Output {
+            module: Vec::new(),
+            name: name.clone(),
+        };
+        if !run.graph.index.contains_key(&node) {
+            continue;
+        }
         let after = store
             .outputs
             .get(&(ModuleInstance::root(), name.clone()))
@@ -1705,7 +1688,7 @@ fn output_changes(run: &Run, state: &crate::state::State) -> BTreeMap<String, Ou
         );
     }
     for (name, old) in &state.outputs {
-        if !run.tree.module.outputs.contains_key(name) {
+        if !run.tree.module.outputs.contains_key(name) && run.options.targets.is_empty() {
             changes.insert(
                 name.clone(),
                 OutputChange {
@@ -1729,7 +1712,7 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     let mut errors = Diagnostics::new();
     let mut changes = Vec::new();
     for (address, object) in &state.resources {
-        if address.resource.mode == ResourceMode::Data || !run.targets_allow_orphan(address) {
+        if address.resource.mode == ResourceMode::Data || !run.destroy_selects(address) {
             continue;
         }
         if let Some(config) =
@@ -1751,9 +1734,11 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     changes.extend(deposed_deletions(&run, &state));
     annotate_refactoring(&run, &state, &mut changes);
     changes.sort_by(|a, b| (&a.address, &a.deposed).cmp(&(&b.address, &b.deposed)));
+    // A targeted destroy leaves the outputs as they are, as Terraform does.
     let output_changes = state
         .outputs
         .iter()
+        .filter(|_| run.options.targets.is_empty())
         .map(|(name, o)| {
             (
                 name.clone(),
@@ -1787,7 +1772,11 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
             replace: Vec::new(),
         },
         refreshed: state,
-        warnings: Diagnostics::new(),
+        warnings: if run.options.targets.is_empty() {
+            Diagnostics::new()
+        } else {
+            targeting_warning().into()
+        },
     })
 }
 

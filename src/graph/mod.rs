@@ -9,7 +9,10 @@
 //! The graph is built by a short list of steps ([`build`]): add nodes for every module, add edges
 //! for every reference, add the implicit edges (a module's objects need its expansion; a resource
 //! needs its provider), then check for cycles. A reference to something that does not exist is a
-//! diagnostic at the reference, with the closest existing name.
+//! diagnostic at the reference, with the closest existing name. A run with `-target` then prunes
+//! the graph ([`targets::prune_to_targets`]) before it is walked.
+
+pub mod targets;
 
 use crate::addrs::{Resource, ResourceMode};
 use crate::config::{Expr, ModuleTree, ProviderRef};
@@ -80,7 +83,7 @@ pub struct Edge {
 }
 
 /// The graph, and the index of each node.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Graph {
     pub graph: DiGraph<Node, Edge>,
     pub index: HashMap<Node, NodeIndex>,
@@ -110,6 +113,24 @@ impl Graph {
 
     pub fn node(&self, i: NodeIndex) -> &Node {
         &self.graph[i]
+    }
+
+    /// The subgraph of the `keep` nodes and the edges between them (node indices change).
+    pub fn induced(&self, keep: &HashSet<NodeIndex>) -> Graph {
+        let mut graph = Graph::default();
+        for i in self.graph.node_indices().filter(|i| keep.contains(i)) {
+            graph.add(self.graph[i].clone());
+        }
+        for edge in self.graph.edge_indices() {
+            let Some((from, to)) = self.graph.edge_endpoints(edge) else {
+                continue;
+            };
+            if keep.contains(&from) && keep.contains(&to) {
+                let to = graph.index[&self.graph[to]];
+                graph.edge(&self.graph[from], to, self.graph[edge].span.clone());
+            }
+        }
+        graph
     }
 
     /// The graph in Graphviz DOT, nodes and edges sorted for a stable output.

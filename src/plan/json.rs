@@ -351,7 +351,7 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
         "relevant_attributes": [],
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "applyable": plan.has_changes(),
-        "complete": true,
+        "complete": plan.targets.is_empty(),
         "errored": false,
     });
     if let Json::Object(map) = &mut out {

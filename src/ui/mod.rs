@@ -13,8 +13,9 @@ mod schemas;
 mod state;
 mod values;
 
+pub mod drift;
 pub use json_lines::JsonLines;
-pub use markdown::render_markdown_summary;
+pub use markdown::{render_markdown, MarkdownOptions, DEFAULT_MARKDOWN_LIMIT};
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};
 pub use schemas::Schemas;
 pub use state::render_state;

@@ -538,3 +538,40 @@ fn tf_log_writes_debug_logs_to_tf_log_path_without_secrets() {
         "a secret reached the log"
     );
 }
+
+/// The comment step runs apart from the plan step: `show -markdown PLANFILE` prints the same
+/// summary `plan -markdown=FILE` wrote, within GitHub's 65,536 characters for a 5,000-resource
+/// plan, with the whole counts and a last line naming what was left out.
+#[test]
+fn show_markdown_of_a_saved_5000_resource_plan_fits_a_comment() {
+    let dir = Workdir::new(
+        "resource \"terraform_data\" \"n\" {\n  count = 5000\n  input = \"n-${count.index}\"\n}\n",
+    );
+    let output = dir.run(&["plan", "-out=tfplan", "-markdown=summary.md"]);
+    assert!(output.status.success(), "{output:?}");
+    let written = std::fs::read_to_string(dir.work.join("summary.md")).unwrap();
+    let output = dir.run(&["show", "-markdown", "tfplan"]);
+    assert!(output.status.success(), "{output:?}");
+    let shown = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(shown, written);
+    assert!(
+        shown.chars().count() <= 65_536,
+        "{} characters",
+        shown.len()
+    );
+    assert!(shown.contains("**Plan:** 5000 to add, 0 to change, 0 to destroy."));
+    assert!(
+        shown
+            .trim_end()
+            .ends_with("Run `strata show tfplan` to see the whole plan."),
+        "{}",
+        &shown[shown.len() - 300..]
+    );
+    let output = dir.run(&["show", "-markdown", "-markdown-limit=2000", "tfplan"]);
+    let small = String::from_utf8(output.stdout).unwrap();
+    assert!(small.chars().count() <= 2_000, "{small}");
+    assert!(
+        small.contains("to create. Run `strata show tfplan`"),
+        "{small}"
+    );
+}

