@@ -61,6 +61,11 @@ fn is_concurrent_line(line: &str) -> bool {
         ": Still ",
         " failed",
         "failed",
+        // Provisioners of concurrent operations print concurrently too.
+        ": Provisioning with '",
+        " (local-exec): ",
+        " (file): ",
+        " (remote-exec): ",
     ]
     .iter()
     .any(|p| line.contains(p))
