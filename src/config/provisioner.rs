@@ -68,9 +68,10 @@ pub struct Provisioning {
 impl Provisioning {
     /// Every provisioner and connection body, for the references they make.
     pub fn bodies(&self) -> impl Iterator<Item = &Body> {
-        let own = self.provisioners.iter().flat_map(|p| {
-            std::iter::once(&p.body).chain(p.connection.iter().map(|c| &c.body))
-        });
+        let own = self
+            .provisioners
+            .iter()
+            .flat_map(|p| std::iter::once(&p.body).chain(p.connection.iter().map(|c| &c.body)));
         own.chain(self.connection.iter().map(|c| &c.body))
     }
 }

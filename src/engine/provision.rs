@@ -49,7 +49,15 @@ pub(super) async fn after_create(
         return Ok(());
     }
     let permit = run.semaphore.acquire().await;
-    let result = run_all(run, address, config, When::Create, &object.value, repetition).await;
+    let result = run_all(
+        run,
+        address,
+        config,
+        When::Create,
+        &object.value,
+        repetition,
+    )
+    .await;
     drop(permit);
     if let Err(diagnostics) = result {
         let tainted = InstanceObject {
@@ -77,11 +85,9 @@ pub(super) async fn after_create(
 /// recorded in the run) when one failed and the destroy must not happen.
 pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, deposed: bool) -> bool {
     let address = &change.address;
-    let Some(config) = super::plan::resource_config(
-        &run.tree,
-        &address.module.module_path(),
-        &address.resource,
-    ) else {
+    let Some(config) =
+        super::plan::resource_config(&run.tree, &address.module.module_path(), &address.resource)
+    else {
         return true;
     };
     let Some(prior) = &change.before else {
@@ -163,11 +169,22 @@ async fn run_one(
         provisioner: type_name.clone(),
     });
     let schema = provisioners::schema(&type_name).unwrap_or_default();
-    let arguments = eval_with_self(run, &provisioner.body, &schema, address, repetition, self_value)?;
+    let arguments = eval_with_self(
+        run,
+        &provisioner.body,
+        &schema,
+        address,
+        repetition,
+        self_value,
+    )?;
     let connection = connection(run, config, provisioner, address, repetition, self_value)?;
     let sensitive = arguments.contains_sensitive();
     let output = output_for(run, address, &type_name, sensitive);
-    let secrets = if sensitive { sensitive_strings(&arguments) } else { Vec::new() };
+    let secrets = if sensitive {
+        sensitive_strings(&arguments)
+    } else {
+        Vec::new()
+    };
     let (arguments, _) = arguments.deep_unmark();
     let (connection, _) = connection.deep_unmark();
     let result = provisioners::provision(&type_name, &arguments, &connection, output).await;
@@ -180,7 +197,12 @@ async fn run_one(
 }
 
 /// Where a provisioner's output goes: the run's events (only the UI prints).
-fn output_for(run: &Arc<Run>, address: &ResourceInstance, type_name: &str, sensitive: bool) -> Output {
+fn output_for(
+    run: &Arc<Run>,
+    address: &ResourceInstance,
+    type_name: &str,
+    sensitive: bool,
+) -> Output {
     let events = run.events.clone();
     let address = address.clone();
     let provisioner = type_name.to_string();
@@ -188,7 +210,11 @@ fn output_for(run: &Arc<Run>, address: &ResourceInstance, type_name: &str, sensi
         events.event(Event::ProvisionOutput {
             address: address.clone(),
             provisioner: provisioner.clone(),
-            output: if sensitive { SUPPRESSED.to_string() } else { message.to_string() },
+            output: if sensitive {
+                SUPPRESSED.to_string()
+            } else {
+                message.to_string()
+            },
         })
     })
 }

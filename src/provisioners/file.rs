@@ -18,7 +18,11 @@ fn failed(detail: impl Into<String>) -> ProvisionError {
 }
 
 /// Copies the source to the destination.
-pub async fn run(config: &Value, connection: &Value, _output: Output) -> Result<(), ProvisionError> {
+pub async fn run(
+    config: &Value,
+    connection: &Value,
+    _output: Output,
+) -> Result<(), ProvisionError> {
     let source = match (string_arg(config, "content"), string_arg(config, "source")) {
         (Some(content), None) => Source::Content(content.as_bytes().to_vec()),
         (None, Some(path)) => Source::Path(expand_home(path)),
@@ -42,12 +46,13 @@ async fn copy(session: &Session, source: Source, destination: &str) -> Result<()
     match source {
         Source::Content(bytes) => session.upload(destination, &bytes).await,
         Source::Path(path) => {
-            let metadata = std::fs::metadata(&path)
-                .map_err(|e| failed(format!("stat {path}: {e}")))?;
+            let metadata =
+                std::fs::metadata(&path).map_err(|e| failed(format!("stat {path}: {e}")))?;
             if metadata.is_dir() {
                 session.upload_dir(destination, &path).await
             } else {
-                let bytes = std::fs::read(&path).map_err(|e| failed(format!("open {path}: {e}")))?;
+                let bytes =
+                    std::fs::read(&path).map_err(|e| failed(format!("open {path}: {e}")))?;
                 session.upload(destination, &bytes).await
             }
         }

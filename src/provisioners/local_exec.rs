@@ -47,7 +47,10 @@ pub async fn run(config: &Value, output: Output) -> Result<(), ProvisionError> {
     if status.success() {
         return Ok(());
     }
-    let reason = match (status.code(), std::os::unix::process::ExitStatusExt::signal(&status)) {
+    let reason = match (
+        status.code(),
+        std::os::unix::process::ExitStatusExt::signal(&status),
+    ) {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(signal)) => format!("signal: {}", signal_name(signal)),
         (None, None) => status.to_string(),
@@ -72,9 +75,8 @@ async fn execute(
         .stdout(Stdio::from(writer))
         .stderr(Stdio::from(writer_too))
         .kill_on_drop(true);
-    if let Some(Value::Map(environment) | Value::Object(environment)) = config
-        .get_attr("environment")
-        .map(Value::unmarked)
+    if let Some(Value::Map(environment) | Value::Object(environment)) =
+        config.get_attr("environment").map(Value::unmarked)
     {
         for (name, value) in environment {
             if let Some(value) = value.as_str() {
@@ -192,7 +194,11 @@ mod tests {
 
     #[test]
     fn quotes_as_go_does() {
-        let args = vec!["/bin/sh".to_string(), "-c".into(), "echo \"hi\"\n\tx".into()];
+        let args = vec![
+            "/bin/sh".to_string(),
+            "-c".into(),
+            "echo \"hi\"\n\tx".into(),
+        ];
         assert_eq!(
             go_quote_list(&args),
             r#"["/bin/sh" "-c" "echo \"hi\"\n\tx"]"#
@@ -234,8 +240,16 @@ mod tests {
         );
         let result = run(
             &config(&[
-                ("command", Value::from("print(__import__('os').environ['GREETING'], __import__('os').getcwd())")),
-                ("interpreter", Value::List(vec![Value::from("python3"), Value::from("-c")])),
+                (
+                    "command",
+                    Value::from(
+                        "print(__import__('os').environ['GREETING'], __import__('os').getcwd())",
+                    ),
+                ),
+                (
+                    "interpreter",
+                    Value::List(vec![Value::from("python3"), Value::from("-c")]),
+                ),
                 ("environment", environment),
                 ("working_dir", Value::from(dir.path().to_str().unwrap())),
                 ("quiet", Value::Bool(true)),
@@ -260,7 +274,10 @@ mod tests {
         let error = run(
             &config(&[
                 ("command", Value::from("x")),
-                ("interpreter", Value::List(vec![Value::from("no-such-shell-here")])),
+                (
+                    "interpreter",
+                    Value::List(vec![Value::from("no-such-shell-here")]),
+                ),
             ]),
             output,
         )

@@ -51,7 +51,10 @@ fn collect_scripts(config: &Value) -> Result<Vec<Vec<u8>>, ProvisionError> {
         text.push('\n');
         return Ok(vec![text.into_bytes()]);
     }
-    let mut paths: Vec<String> = string_arg(config, "script").map(str::to_string).into_iter().collect();
+    let mut paths: Vec<String> = string_arg(config, "script")
+        .map(str::to_string)
+        .into_iter()
+        .collect();
     paths.extend(strings_arg(config, "scripts"));
     paths
         .iter()

@@ -95,10 +95,16 @@ impl ConnectionInfo {
             ));
         };
         let port = match connection.get_attr("port").map(Value::unmarked) {
-            Some(Value::Number(n)) => n
-                .to_i64()
-                .and_then(|p| u16::try_from(p).ok())
-                .ok_or_else(|| error("Invalid connection port", format!("{n} is not a port number.")))?,
+            Some(Value::Number(n)) => {
+                n.to_i64()
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| {
+                        error(
+                            "Invalid connection port",
+                            format!("{n} is not a port number."),
+                        )
+                    })?
+            }
             _ => 22,
         };
         let timeout = match text("timeout") {
@@ -172,9 +178,7 @@ impl Session {
             match Session::connect_once(info).await {
                 Ok(session) => return Ok(session),
                 Err(Retry::No(e)) => return Err(e),
-                Err(Retry::Yes(e)) if started.elapsed() + delay >= info.timeout => {
-                    return Err(e)
-                }
+                Err(Retry::Yes(e)) if started.elapsed() + delay >= info.timeout => return Err(e),
                 Err(Retry::Yes(_)) => {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
@@ -186,7 +190,10 @@ impl Session {
     async fn connect_once(info: &ConnectionInfo) -> Result<Session, Retry> {
         let expected = match &info.host_key {
             Some(text) => Some(PublicKey::from_openssh(text.trim()).map_err(|e| {
-                Retry::No(error("Invalid host_key", format!("The connection's host_key is not an OpenSSH public key: {e}.")))
+                Retry::No(error(
+                    "Invalid host_key",
+                    format!("The connection's host_key is not an OpenSSH public key: {e}."),
+                ))
             })?),
             None => None,
         };
@@ -198,11 +205,22 @@ impl Session {
         let connect = client::connect(config, address, HostKeyCheck { expected });
         let mut handle = tokio::time::timeout(info.timeout, connect)
             .await
-            .map_err(|_| Retry::Yes(error("SSH connection timed out", format!("No answer from {}:{} within {:?}.", info.host, info.port, info.timeout))))?
+            .map_err(|_| {
+                Retry::Yes(error(
+                    "SSH connection timed out",
+                    format!(
+                        "No answer from {}:{} within {:?}.",
+                        info.host, info.port, info.timeout
+                    ),
+                ))
+            })?
             .map_err(|e| match e {
                 russh::Error::UnknownKey => Retry::No(error(
                     "SSH host key mismatch",
-                    format!("The key of {}:{} is not the connection's host_key.", info.host, info.port),
+                    format!(
+                        "The key of {}:{} is not the connection's host_key.",
+                        info.host, info.port
+                    ),
                 )),
                 other => Retry::Yes(error(
                     "Failed to connect over SSH",
@@ -213,7 +231,17 @@ impl Session {
         if !authenticated {
             return Err(Retry::No(error(
                 "SSH authentication failed",
-                format!("The server at {}:{} refused user \"{}\" with the given {}.", info.host, info.port, info.user, if info.private_key.is_some() { "private_key" } else { "password" }),
+                format!(
+                    "The server at {}:{} refused user \"{}\" with the given {}.",
+                    info.host,
+                    info.port,
+                    info.user,
+                    if info.private_key.is_some() {
+                        "private_key"
+                    } else {
+                        "password"
+                    }
+                ),
             )));
         }
         Ok(Session { handle })
@@ -400,10 +428,12 @@ impl Scp {
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<(), ProvisionError> {
-        self.channel
-            .data(bytes)
-            .await
-            .map_err(|e| error("file provisioner error", format!("Failed to send to scp: {e}")))
+        self.channel.data(bytes).await.map_err(|e| {
+            error(
+                "file provisioner error",
+                format!("Failed to send to scp: {e}"),
+            )
+        })
     }
 
     /// Waits for the remote's answer: 0 is fine; 1 and 2 carry an error message.
@@ -416,19 +446,23 @@ impl Scp {
                 }
                 if let Some(end) = self.received.iter().position(|b| *b == b'\n') {
                     let message = String::from_utf8_lossy(&self.received[1..end]).to_string();
-                    return Err(error("file provisioner error", format!("scp: {}", message.trim())));
+                    return Err(error(
+                        "file provisioner error",
+                        format!("scp: {}", message.trim()),
+                    ));
                 }
             }
             match self.channel.wait().await {
                 Some(ChannelMsg::Data { data }) => self.received.extend_from_slice(&data),
                 Some(ChannelMsg::ExitStatus { exit_status }) => self.status = Some(exit_status),
                 Some(_) => {}
-                None => {
-                    return Err(error(
-                        "file provisioner error",
-                        format!("scp ended early (exit status {}); is scp installed on the remote machine?", self.status.map_or("unknown".to_string(), |s| s.to_string())),
-                    ))
-                }
+                None => return Err(error(
+                    "file provisioner error",
+                    format!(
+                        "scp ended early (exit status {}); is scp installed on the remote machine?",
+                        self.status.map_or("unknown".to_string(), |s| s.to_string())
+                    ),
+                )),
             }
         }
     }
@@ -442,7 +476,11 @@ impl Scp {
         self.ack().await
     }
 
-    async fn directory(&mut self, name: &str, local: &std::path::Path) -> Result<(), ProvisionError> {
+    async fn directory(
+        &mut self,
+        name: &str,
+        local: &std::path::Path,
+    ) -> Result<(), ProvisionError> {
         self.send(format!("D0755 0 {name}\n").as_bytes()).await?;
         self.ack().await?;
         Box::pin(self.entries(local)).await?;
@@ -452,7 +490,10 @@ impl Scp {
 
     async fn entries(&mut self, local: &std::path::Path) -> Result<(), ProvisionError> {
         let unreadable = |e: std::io::Error| {
-            error("file provisioner error", format!("Failed to read {}: {e}", local.display()))
+            error(
+                "file provisioner error",
+                format!("Failed to read {}: {e}", local.display()),
+            )
         };
         let mut entries: Vec<std::fs::DirEntry> = std::fs::read_dir(local)
             .map_err(unreadable)?
@@ -509,9 +550,15 @@ mod tests {
             Value::object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())))
         };
         let winrm = ConnectionInfo::from_value(&block(&[("type", Value::from("winrm"))]));
-        assert_eq!(winrm.unwrap_err().summary, "WinRM connections are not supported");
+        assert_eq!(
+            winrm.unwrap_err().summary,
+            "WinRM connections are not supported"
+        );
         let agent = ConnectionInfo::from_value(&block(&[("host", Value::from("h"))]));
-        assert_eq!(agent.unwrap_err().summary, "SSH agent authentication is not supported");
+        assert_eq!(
+            agent.unwrap_err().summary,
+            "SSH agent authentication is not supported"
+        );
         let info = ConnectionInfo::from_value(&block(&[
             ("host", Value::from("h")),
             ("password", Value::from("p")),

@@ -17,11 +17,11 @@ use crate::common::fixtures;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use strata::config::load::{decode_file_text, load_module, load_tree};
+use strata::config::provisioner::Provisioning;
 use strata::config::type_constraint::type_expression;
 use strata::config::variables::{
     missing_required, resolve_root_variables_with_warnings, VarSource,
 };
-use strata::config::provisioner::Provisioning;
 use strata::config::{Body, Expr, IgnoreChanges, Module, ModuleTree, ResourceConfig};
 use strata::diagnostics::{Diagnostic, Diagnostics, Severity, SourceMap};
 use strata::value::{value_to_json, Value};
