@@ -30,6 +30,7 @@ pub mod install;
 pub mod lang;
 pub mod plan;
 pub mod providers;
+pub mod provisioners;
 pub mod state;
 pub mod ui;
 pub mod value;

@@ -1384,15 +1384,12 @@ impl Decoder<'_> {
         for nested in body.remove_blocks("timeouts") {
             timeouts.extend(self.timeouts(&nested));
         }
-        for meta in ["provisioner", "connection"] {
-            for nested in body.remove_blocks(meta) {
-                self.error(
-                    &format!("{} blocks are not supported", capitalize(meta)),
-                    "Strata does not run provisioners; use a terraform_data resource or do the work outside the configuration.",
-                    nested.ident.span(),
-                );
-            }
-        }
+        let provisioning = super::provisioner::take_provisioning(
+            &mut body,
+            &self.file,
+            mode == ResourceMode::Managed,
+            self.diagnostics,
+        );
         let provider = explicit_provider.clone().unwrap_or_else(|| ProviderRef {
             name: addr.implied_provider().to_string(),
             alias: None,
@@ -1406,6 +1403,7 @@ impl Decoder<'_> {
             depends_on,
             lifecycle,
             timeouts,
+            provisioning,
             body: Body {
                 file: self.file.clone(),
                 body,
@@ -1757,12 +1755,18 @@ impl Decoder<'_> {
             &Shape {
                 what: "a removed block",
                 attributes: &["from"],
-                blocks: &["lifecycle"],
+                blocks: &["lifecycle", "connection", "provisioner"],
             },
         );
         let from = self
             .required_attribute(block, "from")
             .map(|a| self.address(&a.value));
+        let provisioning = super::provisioner::take_removed_provisioning(
+            block,
+            from.clone().flatten().as_deref(),
+            &self.file,
+            self.diagnostics,
+        );
         let mut destroy = true;
         for nested in block.body.get_blocks("lifecycle") {
             self.check_shape(
@@ -1781,6 +1785,7 @@ impl Decoder<'_> {
             module.removed.push(Removed {
                 from,
                 destroy,
+                provisioning,
                 span: self.header_span(block),
             });
         }
@@ -1853,14 +1858,6 @@ impl Decoder<'_> {
             asserts,
             span,
         });
-    }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod json_scan;
 pub mod literal;
 pub mod load;
 pub mod merge;
+pub mod provisioner;
 pub mod type_constraint;
 pub mod variables;
 pub mod version;
@@ -192,6 +193,8 @@ pub struct ResourceConfig {
     pub lifecycle: Lifecycle,
     /// `timeouts { create = "30m" ... }`: operation → duration text expression.
     pub timeouts: BTreeMap<String, Expr>,
+    /// `provisioner` blocks and the resource's `connection` block.
+    pub provisioning: provisioner::Provisioning,
     /// Everything else: the resource's own arguments and nested blocks (including `dynamic`).
     pub body: Body,
     /// The block header (`resource "aws_vpc" "main"`).
@@ -258,6 +261,8 @@ pub struct Import {
 pub struct Removed {
     pub from: String,
     pub destroy: bool,
+    /// Destroy-time provisioners (and their connection) to run as the object is destroyed.
+    pub provisioning: provisioner::Provisioning,
     pub span: Span,
 }
 

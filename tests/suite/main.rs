@@ -31,5 +31,6 @@ mod modules_install;
 mod plugin_aws;
 mod plugin_provider;
 mod plugin_wire;
+mod provisioners;
 mod state;
 mod targeting;
