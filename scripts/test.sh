@@ -24,5 +24,13 @@ cargo clippy --all-targets --all-features -- -D warnings
 echo "==> installing the AWS emulator (moto) if needed"
 bash scripts/ensure-moto.sh >/dev/null
 
+# The peers the tests compare with or talk to, installed once here rather than by several test
+# threads at once: Terraform 1.15.5 and the real terraform-provider-aws 3.39.0 (PyPI), checkov
+# (PyPI), Debian's OpenSSH server (the provisioner and git::ssh:// tests start their own sshd).
+echo "==> installing the test peers (Terraform, provider plugin, checkov, sshd) if needed"
+bash scripts/ensure-terraform-peer.sh >/dev/null
+bash scripts/ensure-checkov.sh >/dev/null
+bash scripts/ensure-sshd.sh >/dev/null
+
 echo "==> cargo test"
 cargo test --all-features -- --test-threads="${STRATA_TEST_THREADS:-2}"

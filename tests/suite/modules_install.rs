@@ -577,12 +577,12 @@ struct Sshd {
 impl Sshd {
     fn start(dir: &Path) -> Sshd {
         let output = Command::new("bash")
-            .arg(repo_root().join("scripts/ensure-openssh-server.sh"))
+            .arg(repo_root().join("scripts/ensure-sshd.sh"))
             .output()
-            .expect("run ensure-openssh-server.sh");
+            .expect("run scripts/ensure-sshd.sh");
         assert!(
             output.status.success(),
-            "ensure-openssh-server.sh: {}",
+            "ensure-sshd.sh: {}",
             text(&output)
         );
         let sshd = String::from_utf8_lossy(&output.stdout).trim().to_string();
