@@ -131,6 +131,7 @@ async fn aws_schema_and_config(auto_mtls: bool) {
         .await
         .expect("launch the AWS provider");
     assert_eq!(client.protocol_version(), 5);
+    assert_eq!(client.mutual_tls(), auto_mtls);
     let pid = client.pid();
     assert!(alive(pid));
 
@@ -213,6 +214,7 @@ async fn protocol6_round_trip(auto_mtls: bool) {
         .await
         .expect("launch stratatest");
     assert_eq!(client.protocol_version(), 6);
+    assert_eq!(client.mutual_tls(), auto_mtls);
     let pid = client.pid();
 
     let metadata = client.get_metadata().await.unwrap().expect("GetMetadata");
@@ -468,6 +470,58 @@ async fn a_crash_mid_apply_names_the_provider_and_quotes_the_panic() {
     let again = client.get_provider_schema().await.unwrap_err();
     assert!(matches!(again, PluginError::Crashed { .. }), "{again:?}");
     client.close().await.expect("close after a crash");
+}
+
+/// A `tracing` writer into a shared buffer, to see what the plugin's log became.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// On a current-thread runtime, so the log-forwarding tasks run where the subscriber is set.
+#[tokio::test(flavor = "current_thread")]
+async fn hclog_lines_become_tracing_events_with_the_provider_name() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let client = PluginClient::launch(spec(STRATATEST, stratatest(), true))
+        .await
+        .unwrap();
+    client.get_provider_schema().await.unwrap();
+    client.close().await.unwrap();
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = |needle: &str| {
+        log.lines()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in the log:\n{log}"))
+            .to_string()
+    };
+    let serving = line("stratatest serving");
+    assert!(serving.contains(" INFO "), "{serving}");
+    assert!(
+        serving.contains("@module=stratatest protocol=6"),
+        "{serving}"
+    );
+    assert!(
+        serving.contains(&format!("provider=\"{STRATATEST}\"")),
+        "{serving}"
+    );
+    let call = line("rpc=GetProviderSchema");
+    assert!(call.contains(" DEBUG "), "{call}");
 }
 
 /// A shell script standing in for a broken plugin.

@@ -104,6 +104,10 @@ pub struct PluginClient {
     channel: Channel,
     process: Process,
     stdio: tokio::task::JoinHandle<()>,
+    mutual_tls: bool,
+    /// The Unix socket the plugin listens on, removed once the process is gone (a killed
+    /// plugin cannot remove it itself).
+    unix_socket: Option<PathBuf>,
 }
 
 impl PluginClient {
@@ -146,6 +150,11 @@ impl PluginClient {
             channel,
             process,
             stdio,
+            mutual_tls: identity.is_some(),
+            unix_socket: match handshake.address {
+                launch::Address::Unix(path) => Some(path),
+                launch::Address::Tcp(_) => None,
+            },
         })
     }
 
@@ -157,6 +166,16 @@ impl PluginClient {
     /// The plugin process's id (for diagnostics and tests).
     pub fn pid(&self) -> u32 {
         self.process.pid
+    }
+
+    /// Whether the connection is mutually authenticated TLS (AutoMTLS) rather than plain gRPC.
+    pub fn mutual_tls(&self) -> bool {
+        self.mutual_tls
+    }
+
+    /// The Unix socket the plugin listens on (`None` for TCP).
+    pub fn unix_socket(&self) -> Option<&std::path::Path> {
+        self.unix_socket.as_deref()
     }
 
     /// The provider name this client was launched for.
@@ -303,7 +322,9 @@ impl PluginClient {
             }
         }
         self.stdio.abort();
-        match self.process.kill().await {
+        let killed = self.process.kill().await;
+        remove_socket(self.unix_socket.take());
+        match killed {
             Some(_) => Ok(()),
             None => Err(PluginError::Transport {
                 provider: self.provider.clone(),
@@ -406,6 +427,18 @@ impl Drop for PluginClient {
     fn drop(&mut self) {
         // The process is killed by `Process`'s own Drop; the stdio stream ends with it.
         self.stdio.abort();
+        remove_socket(self.unix_socket.take());
+    }
+}
+
+/// Removes the plugin's socket file if it is still there (and still a socket).
+fn remove_socket(path: Option<PathBuf>) {
+    use std::os::unix::fs::FileTypeExt;
+    let Some(path) = path else { return };
+    if let Ok(metadata) = std::fs::symlink_metadata(&path) {
+        if metadata.file_type().is_socket() {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 }
 
