@@ -193,6 +193,159 @@ async fn aws_plugin_in_plain_grpc() {
     aws_schema_and_config(false).await;
 }
 
+/// The protocol-5 method names (`Configure`, `ValidateResourceTypeConfig`,
+/// `ValidateDataSourceConfig`, `Stop`...) and messages against the real provider, offline: the
+/// credentials are given and every AWS call at configure time is skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_plugin_protocol5_calls() {
+    let client = PluginClient::launch(spec(AWS, aws_plugin(), true))
+        .await
+        .expect("launch the AWS provider");
+    let schema = client.get_provider_schema().await.unwrap();
+    let block = |schema: &proto::Schema| schema.block.clone().unwrap();
+    let vpc_block = block(&schema.resource_schemas["aws_vpc"]);
+
+    // ValidateResourceTypeConfig: the SDK's CIDR check, reported at the attribute.
+    let invalid = config_for(&vpc_block, &[("cidr_block", Value::from("not-a-cidr"))]);
+    let answer = client
+        .validate_resource_config(proto::ValidateResourceConfigRequest {
+            type_name: "aws_vpc".into(),
+            config: Some(msgpack(&invalid)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+    let error = answer
+        .diagnostics
+        .iter()
+        .find(|d| d.severity() == Severity::Error);
+    let error = error.unwrap_or_else(|| panic!("no error in {:?}", answer.diagnostics));
+    assert_eq!(path_names(error.attribute.as_ref()), ["cidr_block"]);
+    let vpc_config = config_for(&vpc_block, &[("cidr_block", Value::from("10.0.0.0/16"))]);
+    let answer = client
+        .validate_resource_config(proto::ValidateResourceConfigRequest {
+            type_name: "aws_vpc".into(),
+            config: Some(msgpack(&vpc_config)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+    assert!(answer.diagnostics.is_empty(), "{:?}", answer.diagnostics);
+
+    // ValidateDataSourceConfig.
+    let data_block = block(&schema.data_source_schemas["aws_vpc"]);
+    let answer = client
+        .validate_data_resource_config(proto::ValidateDataResourceConfigRequest {
+            type_name: "aws_vpc".into(),
+            config: Some(msgpack(&config_for(&data_block, &[]))),
+        })
+        .await
+        .unwrap();
+    assert!(answer.diagnostics.is_empty(), "{:?}", answer.diagnostics);
+
+    // PrepareProviderConfig, then Configure with the prepared configuration.
+    let provider_block = block(schema.provider.as_ref().unwrap());
+    let settings = [
+        ("region", Value::from("eu-west-3")),
+        ("access_key", Value::from("test")),
+        ("secret_key", Value::from("test")),
+        ("skip_credentials_validation", Value::from(true)),
+        ("skip_requesting_account_id", Value::from(true)),
+        ("skip_metadata_api_check", Value::from(true)),
+        ("skip_region_validation", Value::from(true)),
+        ("skip_get_ec2_platforms", Value::from(true)),
+    ];
+    let config = msgpack(&config_for(&provider_block, &settings));
+    let (prepared, diagnostics) = client.validate_provider_config(config).await.unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let diagnostics = client
+        .configure_provider("1.15.5", prepared.expect("a prepared config"))
+        .await
+        .unwrap();
+    assert!(
+        diagnostics.iter().all(|d| d.severity() != Severity::Error),
+        "{diagnostics:?}"
+    );
+
+    // PlanResourceChange for a create: unknown id, the SDK's private data, legacy type system.
+    let planned = client
+        .plan_resource_change(proto::PlanResourceChangeRequest {
+            type_name: "aws_vpc".into(),
+            prior_state: Some(msgpack(&Value::Nil)),
+            proposed_new_state: Some(msgpack(&vpc_config)),
+            config: Some(msgpack(&vpc_config)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    let planned_state = decode(planned.planned_state.as_ref());
+    assert!(
+        matches!(field(&planned_state, "id"), Value::Ext(0, _)),
+        "{planned_state}"
+    );
+    assert_eq!(
+        field(&planned_state, "cidr_block").as_str(),
+        Some("10.0.0.0/16")
+    );
+    assert!(planned.legacy_type_system);
+    // The legacy SDK lists its ForceNew attributes even for a create (Terraform ignores them
+    // then); what matters here is that the paths arrive.
+    let forcing: Vec<Vec<String>> = planned
+        .requires_replace
+        .iter()
+        .map(|path| path_names(Some(path)))
+        .collect();
+    assert!(
+        forcing.contains(&vec!["cidr_block".to_string()]),
+        "{forcing:?}"
+    );
+    assert!(!planned.planned_private.is_empty());
+
+    // UpgradeResourceState from a JSON state of the current schema version.
+    let upgraded = client
+        .upgrade_resource_state(proto::UpgradeResourceStateRequest {
+            type_name: "aws_vpc".into(),
+            version: schema.resource_schemas["aws_vpc"].version,
+            raw_state: Some(proto::RawState {
+                json: br#"{"id":"vpc-0123","cidr_block":"10.1.0.0/16","tags":{"Name":"a"}}"#
+                    .to_vec(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    assert!(
+        upgraded.diagnostics.is_empty(),
+        "{:?}",
+        upgraded.diagnostics
+    );
+    let state = decode(upgraded.upgraded_state.as_ref());
+    assert_eq!(field(&state, "id").as_str(), Some("vpc-0123"));
+    assert_eq!(field(&state, "cidr_block").as_str(), Some("10.1.0.0/16"));
+
+    // ImportResourceState (aws_vpc's importer makes no API call).
+    let imported = client
+        .import_resource_state(proto::ImportResourceStateRequest {
+            type_name: "aws_vpc".into(),
+            id: "vpc-0123".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:?}",
+        imported.diagnostics
+    );
+    assert_eq!(imported.imported_resources[0].type_name, "aws_vpc");
+    let state = decode(imported.imported_resources[0].state.as_ref());
+    assert_eq!(field(&state, "id").as_str(), Some("vpc-0123"));
+
+    assert_eq!(client.stop_provider().await.unwrap(), None);
+    client.close().await.unwrap();
+}
+
 fn thing(name: &str, label: &str) -> Value {
     object(&[
         ("id", Value::Nil),
