@@ -324,6 +324,36 @@ async fn aws_plugin_protocol5_calls() {
     assert_eq!(field(&state, "id").as_str(), Some("vpc-0123"));
     assert_eq!(field(&state, "cidr_block").as_str(), Some("10.1.0.0/16"));
 
+    // UpgradeResourceState from a Terraform 0.11 flatmap state of schema version 0.
+    let flatmap = [
+        ("id", "vpc-0456"),
+        ("cidr_block", "10.2.0.0/16"),
+        ("tags.%", "1"),
+        ("tags.Name", "b"),
+    ];
+    let upgraded = client
+        .upgrade_resource_state(proto::UpgradeResourceStateRequest {
+            type_name: "aws_vpc".into(),
+            version: 0,
+            raw_state: Some(proto::RawState {
+                flatmap: flatmap
+                    .iter()
+                    .map(|(key, value)| (key.to_string(), value.to_string()))
+                    .collect(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    assert!(
+        upgraded.diagnostics.is_empty(),
+        "{:?}",
+        upgraded.diagnostics
+    );
+    let state = decode(upgraded.upgraded_state.as_ref());
+    assert_eq!(field(&state, "cidr_block").as_str(), Some("10.2.0.0/16"));
+    assert_eq!(field(field(&state, "tags"), "Name").as_str(), Some("b"));
+
     // ImportResourceState (aws_vpc's importer makes no API call).
     let imported = client
         .import_resource_state(proto::ImportResourceStateRequest {
@@ -549,6 +579,47 @@ async fn protocol6_provider_in_plain_grpc() {
     protocol6_round_trip(false).await;
 }
 
+/// go-plugin's TCP transport (its choice on Windows), with AutoMTLS: the test provider listens
+/// on TCP when started through a name ending in `-tcp`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_listening_on_tcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("terraform-provider-stratatest-tcp");
+    std::os::unix::fs::symlink(stratatest(), &link).unwrap();
+    let client = PluginClient::launch(spec(STRATATEST, link, true))
+        .await
+        .unwrap();
+    assert_eq!(client.unix_socket(), None);
+    let schema = client.get_provider_schema().await.unwrap();
+    assert!(schema.resource_schemas.contains_key("stratatest_thing"));
+    let pid = client.pid();
+    client.close().await.unwrap();
+    assert!(!alive(pid));
+}
+
+/// A plugin killed from outside between calls: the next call says it crashed, and how.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_killed_between_calls() {
+    let client = PluginClient::launch(spec(STRATATEST, stratatest(), true))
+        .await
+        .unwrap();
+    client.get_provider_schema().await.unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &client.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let error = client.get_provider_schema().await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, PluginError::Crashed { .. }), "{error:?}");
+    assert!(
+        message.contains("crashed during GetProviderSchema (signal: 9 (SIGKILL))"),
+        "{message}"
+    );
+    // Its log so far is quoted.
+    assert!(message.contains("stratatest serving"), "{message}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_run_concurrently_on_one_connection() {
     let client = std::sync::Arc::new(
@@ -640,17 +711,27 @@ impl std::io::Write for Captured {
     }
 }
 
-/// On a current-thread runtime, so the log-forwarding tasks run where the subscriber is set.
-#[tokio::test(flavor = "current_thread")]
+/// The suite's process-wide subscriber (a scoped one misses events: tracing caches each
+/// callsite's interest across threads, and other tests log concurrently), capturing the
+/// plugin log target only.
+fn captured_log() -> &'static Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("strata::plugin=trace"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        captured
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hclog_lines_become_tracing_events_with_the_provider_name() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = captured_log();
     let client = PluginClient::launch(spec(STRATATEST, stratatest(), true))
         .await
         .unwrap();

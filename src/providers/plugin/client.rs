@@ -22,6 +22,8 @@ use tonic_prost::ProstCodec;
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
 /// How long `close` waits for the plugin to exit by itself before killing it (go-plugin: 2 s).
 const EXIT_GRACE: Duration = Duration::from_secs(2);
+/// How long to wait for the rest of a plugin's stderr once it has exited.
+const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
 /// How long a failed call waits to see whether the process is exiting (crash vs error).
 const CRASH_CHECK: Duration = Duration::from_millis(1500);
 
@@ -323,6 +325,8 @@ impl PluginClient {
         }
         self.stdio.abort();
         let killed = self.process.kill().await;
+        // Everything the plugin logged is forwarded by the time `close` returns.
+        self.process.wait_output(OUTPUT_DRAIN).await;
         remove_socket(self.unix_socket.take());
         match killed {
             Some(_) => Ok(()),
@@ -389,6 +393,9 @@ impl PluginClient {
             true => self.process.wait_exit(CRASH_CHECK).await,
             false => self.process.exit_status(),
         };
+        if exit.is_some() {
+            self.process.wait_output(OUTPUT_DRAIN).await;
+        }
         match exit {
             Some(status) => PluginError::Crashed {
                 provider: self.provider.clone(),
