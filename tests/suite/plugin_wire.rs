@@ -16,18 +16,22 @@ use strata::providers::plugin::{LaunchSpec, PluginClient, PluginError};
 const AWS: &str = "registry.terraform.io/hashicorp/aws";
 const STRATATEST: &str = "registry.terraform.io/strata/stratatest";
 
-/// The real AWS provider plugin, installed on first use like the other peers.
+/// The real AWS provider plugin, installed on first use like the other peers (once per test
+/// process: concurrent tests wait for the one installation instead of racing pip).
 fn aws_plugin() -> PathBuf {
-    let output = std::process::Command::new("bash")
-        .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .expect("run scripts/ensure-terraform-peer.sh");
-    assert!(
-        output.status.success(),
-        "installing the Terraform peers failed"
-    );
-    let peer = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    static PEER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let peer = PEER.get_or_init(|| {
+        let output = std::process::Command::new("bash")
+            .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run scripts/ensure-terraform-peer.sh");
+        assert!(
+            output.status.success(),
+            "installing the Terraform peers failed"
+        );
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    });
     peer.join("providers/registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64/terraform-provider-aws_v3.39.0_x5")
 }
 
@@ -613,7 +617,9 @@ async fn a_plugin_killed_between_calls() {
     let message = error.to_string();
     assert!(matches!(error, PluginError::Crashed { .. }), "{error:?}");
     assert!(
-        message.contains("crashed during GetProviderSchema (signal: 9 (SIGKILL))"),
+        message.contains(
+            "crashed during GetProviderSchema (signal: 9 (SIGKILL)); it was killed by a signal"
+        ),
         "{message}"
     );
     // Its log so far is quoted.
@@ -682,7 +688,7 @@ async fn a_crash_mid_apply_names_the_provider_and_quotes_the_panic() {
         STRATATEST,
         "terraform-provider-stratatest",
         "crashed during ApplyResourceChange",
-        "exit status: 2",
+        "exit status: 2); this is a bug in the provider",
         "panic: stratatest_crash was asked to crash",
     ] {
         assert!(

@@ -55,9 +55,9 @@ pub enum PluginError {
         detail: String,
     },
     #[error(
-        "the plugin for provider `{provider}` ({}) crashed during {call} ({status}); \
-         this is a bug in the provider: report it to its authors with its output{}",
+        "the plugin for provider `{provider}` ({}) crashed during {call} ({status}); {}{}",
         executable.display(),
+        crash_advice(status),
         quote_output(output)
     )]
     Crashed {
@@ -87,6 +87,15 @@ impl PluginError {
             | PluginError::Crashed { provider, .. }
             | PluginError::Status { provider, .. } => provider,
         }
+    }
+}
+
+/// What a user can do about a crash: a signal came from outside (often the out-of-memory
+/// killer), an exit status from the provider itself (a Go panic exits with status 2).
+fn crash_advice(status: &str) -> &'static str {
+    match status.starts_with("signal") {
+        true => "it was killed by a signal: check the system log for the out-of-memory killer",
+        false => "this is a bug in the provider: report it to its authors with its output",
     }
 }
 

@@ -332,6 +332,18 @@ pub(super) async fn start(
     spec: &LaunchSpec,
     identity: Option<&Identity>,
 ) -> Result<(Process, Handshake), PluginError> {
+    let (process, stdout) = spawn(spec, identity)?;
+    match read_handshake(spec, &process, stdout).await {
+        Ok(handshake) => Ok((process, handshake)),
+        Err(detail) => Err(handshake_error(spec, &process, detail)),
+    }
+}
+
+/// Starts the child with go-plugin's handshake environment; its stderr is forwarded from now on.
+fn spawn(
+    spec: &LaunchSpec,
+    identity: Option<&Identity>,
+) -> Result<(Process, Option<ChildStdout>), PluginError> {
     let mut command = Command::new(&spec.executable);
     command
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
@@ -354,44 +366,41 @@ pub(super) async fn start(
     let log = LogForwarder::new(&spec.provider);
     let stdout = child.stdout.take();
     let stderr_closed = forward_stderr(&mut child, &log);
-    let process = watch_process(child, log, stderr_closed);
-    let Some(stdout) = stdout else {
-        return Err(handshake_error(
-            spec,
-            &process,
-            "its stdout could not be read".into(),
-        ));
-    };
-    let mut stdout = BufReader::new(stdout);
+    Ok((watch_process(child, log, stderr_closed), stdout))
+}
+
+/// The first stdout line, within the time limit, parsed; afterwards stdout is drained.
+async fn read_handshake(
+    spec: &LaunchSpec,
+    process: &Process,
+    stdout: Option<ChildStdout>,
+) -> Result<Handshake, String> {
+    let mut stdout = BufReader::new(stdout.ok_or("its stdout could not be read")?);
     let mut line = Vec::new();
     // Bounded: a program that is no plugin may print anything, newline or not.
     let mut bounded = (&mut stdout).take(MAX_HANDSHAKE_BYTES);
     let first_line = bounded.read_until(b'\n', &mut line);
-    let read = tokio::time::timeout(spec.handshake_timeout, first_line);
-    let detail = match read.await {
-        Err(_) => format!(
+    match tokio::time::timeout(spec.handshake_timeout, first_line).await {
+        Err(_) => Err(format!(
             "it printed no handshake line within {} s",
             spec.handshake_timeout.as_secs_f64()
-        ),
-        Ok(Err(error)) => format!("reading its output failed: {error}"),
+        )),
+        Ok(Err(error)) => Err(format!("reading its output failed: {error}")),
         Ok(Ok(0)) => {
             // Let the last stderr lines (usually the reason) arrive before quoting them.
             let status = process.wait_exit(Duration::from_secs(2)).await;
             process.wait_output(Duration::from_secs(2)).await;
-            format!(
+            Err(format!(
                 "it exited before the handshake ({})",
                 status.as_deref().unwrap_or("still running, stdout closed")
-            )
+            ))
         }
-        Ok(Ok(_)) => match parse_handshake(&String::from_utf8_lossy(&line)) {
-            Ok(handshake) => {
-                drain_stdout(stdout, process.log.clone());
-                return Ok((process, handshake));
-            }
-            Err(detail) => detail,
-        },
-    };
-    Err(handshake_error(spec, &process, detail))
+        Ok(Ok(_)) => {
+            let handshake = parse_handshake(&String::from_utf8_lossy(&line))?;
+            drain_stdout(stdout, process.log.clone());
+            Ok(handshake)
+        }
+    }
 }
 
 fn protocol_list() -> String {
