@@ -122,7 +122,8 @@ pub struct PluginClient {
 }
 
 impl PluginClient {
-    /// Starts the plugin, completes go-plugin's handshake and connects.
+    /// Starts the plugin, completes go-plugin's handshake and connects. Call it inside a tokio
+    /// runtime: the process watcher and the log readers are tasks of that runtime.
     pub async fn launch(spec: LaunchSpec) -> Result<PluginClient, PluginError> {
         let identity = match spec.auto_mtls {
             true => Some(
