@@ -16,18 +16,22 @@ use strata::providers::plugin::{LaunchSpec, PluginClient, PluginError};
 const AWS: &str = "registry.terraform.io/hashicorp/aws";
 const STRATATEST: &str = "registry.terraform.io/strata/stratatest";
 
-/// The real AWS provider plugin, installed on first use like the other peers.
+/// The real AWS provider plugin, installed on first use like the other peers (once per test
+/// process: concurrent tests wait for the one installation instead of racing pip).
 fn aws_plugin() -> PathBuf {
-    let output = std::process::Command::new("bash")
-        .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .expect("run scripts/ensure-terraform-peer.sh");
-    assert!(
-        output.status.success(),
-        "installing the Terraform peers failed"
-    );
-    let peer = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    static PEER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let peer = PEER.get_or_init(|| {
+        let output = std::process::Command::new("bash")
+            .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run scripts/ensure-terraform-peer.sh");
+        assert!(
+            output.status.success(),
+            "installing the Terraform peers failed"
+        );
+        PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
+    });
     peer.join("providers/registry.terraform.io/hashicorp/aws/3.39.0/linux_amd64/terraform-provider-aws_v3.39.0_x5")
 }
 
@@ -131,6 +135,7 @@ async fn aws_schema_and_config(auto_mtls: bool) {
         .await
         .expect("launch the AWS provider");
     assert_eq!(client.protocol_version(), 5);
+    assert_eq!(client.mutual_tls(), auto_mtls);
     let pid = client.pid();
     assert!(alive(pid));
 
@@ -192,6 +197,189 @@ async fn aws_plugin_in_plain_grpc() {
     aws_schema_and_config(false).await;
 }
 
+/// The protocol-5 method names (`Configure`, `ValidateResourceTypeConfig`,
+/// `ValidateDataSourceConfig`, `Stop`...) and messages against the real provider, offline: the
+/// credentials are given and every AWS call at configure time is skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_plugin_protocol5_calls() {
+    let client = PluginClient::launch(spec(AWS, aws_plugin(), true))
+        .await
+        .expect("launch the AWS provider");
+    let schema = client.get_provider_schema().await.unwrap();
+    let block = |schema: &proto::Schema| schema.block.clone().unwrap();
+    let vpc_block = block(&schema.resource_schemas["aws_vpc"]);
+
+    // ValidateResourceTypeConfig: the SDK's CIDR check, reported at the attribute.
+    let invalid = config_for(&vpc_block, &[("cidr_block", Value::from("not-a-cidr"))]);
+    let answer = client
+        .validate_resource_config(proto::ValidateResourceConfigRequest {
+            type_name: "aws_vpc".into(),
+            config: Some(msgpack(&invalid)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+    let error = answer
+        .diagnostics
+        .iter()
+        .find(|d| d.severity() == Severity::Error);
+    let error = error.unwrap_or_else(|| panic!("no error in {:?}", answer.diagnostics));
+    assert_eq!(path_names(error.attribute.as_ref()), ["cidr_block"]);
+    let vpc_config = config_for(&vpc_block, &[("cidr_block", Value::from("10.0.0.0/16"))]);
+    let answer = client
+        .validate_resource_config(proto::ValidateResourceConfigRequest {
+            type_name: "aws_vpc".into(),
+            config: Some(msgpack(&vpc_config)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+    assert!(answer.diagnostics.is_empty(), "{:?}", answer.diagnostics);
+
+    // ValidateDataSourceConfig.
+    let data_block = block(&schema.data_source_schemas["aws_vpc"]);
+    let answer = client
+        .validate_data_resource_config(proto::ValidateDataResourceConfigRequest {
+            type_name: "aws_vpc".into(),
+            config: Some(msgpack(&config_for(&data_block, &[]))),
+        })
+        .await
+        .unwrap();
+    assert!(answer.diagnostics.is_empty(), "{:?}", answer.diagnostics);
+
+    // PrepareProviderConfig, then Configure with the prepared configuration.
+    let provider_block = block(schema.provider.as_ref().unwrap());
+    let settings = [
+        ("region", Value::from("eu-west-3")),
+        ("access_key", Value::from("test")),
+        ("secret_key", Value::from("test")),
+        ("skip_credentials_validation", Value::from(true)),
+        ("skip_requesting_account_id", Value::from(true)),
+        ("skip_metadata_api_check", Value::from(true)),
+        ("skip_region_validation", Value::from(true)),
+        ("skip_get_ec2_platforms", Value::from(true)),
+    ];
+    let config = msgpack(&config_for(&provider_block, &settings));
+    let (prepared, diagnostics) = client.validate_provider_config(config).await.unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let diagnostics = client
+        .configure_provider("1.15.5", prepared.expect("a prepared config"))
+        .await
+        .unwrap();
+    assert!(
+        diagnostics.iter().all(|d| d.severity() != Severity::Error),
+        "{diagnostics:?}"
+    );
+
+    // PlanResourceChange for a create: unknown id, the SDK's private data, legacy type system.
+    let planned = client
+        .plan_resource_change(proto::PlanResourceChangeRequest {
+            type_name: "aws_vpc".into(),
+            prior_state: Some(msgpack(&Value::Nil)),
+            proposed_new_state: Some(msgpack(&vpc_config)),
+            config: Some(msgpack(&vpc_config)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    let planned_state = decode(planned.planned_state.as_ref());
+    assert!(
+        matches!(field(&planned_state, "id"), Value::Ext(0, _)),
+        "{planned_state}"
+    );
+    assert_eq!(
+        field(&planned_state, "cidr_block").as_str(),
+        Some("10.0.0.0/16")
+    );
+    assert!(planned.legacy_type_system);
+    // The legacy SDK lists its ForceNew attributes even for a create (Terraform ignores them
+    // then); what matters here is that the paths arrive.
+    let forcing: Vec<Vec<String>> = planned
+        .requires_replace
+        .iter()
+        .map(|path| path_names(Some(path)))
+        .collect();
+    assert!(
+        forcing.contains(&vec!["cidr_block".to_string()]),
+        "{forcing:?}"
+    );
+    assert!(!planned.planned_private.is_empty());
+
+    // UpgradeResourceState from a JSON state of the current schema version.
+    let upgraded = client
+        .upgrade_resource_state(proto::UpgradeResourceStateRequest {
+            type_name: "aws_vpc".into(),
+            version: schema.resource_schemas["aws_vpc"].version,
+            raw_state: Some(proto::RawState {
+                json: br#"{"id":"vpc-0123","cidr_block":"10.1.0.0/16","tags":{"Name":"a"}}"#
+                    .to_vec(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    assert!(
+        upgraded.diagnostics.is_empty(),
+        "{:?}",
+        upgraded.diagnostics
+    );
+    let state = decode(upgraded.upgraded_state.as_ref());
+    assert_eq!(field(&state, "id").as_str(), Some("vpc-0123"));
+    assert_eq!(field(&state, "cidr_block").as_str(), Some("10.1.0.0/16"));
+
+    // UpgradeResourceState from a Terraform 0.11 flatmap state of schema version 0.
+    let flatmap = [
+        ("id", "vpc-0456"),
+        ("cidr_block", "10.2.0.0/16"),
+        ("tags.%", "1"),
+        ("tags.Name", "b"),
+    ];
+    let upgraded = client
+        .upgrade_resource_state(proto::UpgradeResourceStateRequest {
+            type_name: "aws_vpc".into(),
+            version: 0,
+            raw_state: Some(proto::RawState {
+                flatmap: flatmap
+                    .iter()
+                    .map(|(key, value)| (key.to_string(), value.to_string()))
+                    .collect(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    assert!(
+        upgraded.diagnostics.is_empty(),
+        "{:?}",
+        upgraded.diagnostics
+    );
+    let state = decode(upgraded.upgraded_state.as_ref());
+    assert_eq!(field(&state, "cidr_block").as_str(), Some("10.2.0.0/16"));
+    assert_eq!(field(field(&state, "tags"), "Name").as_str(), Some("b"));
+
+    // ImportResourceState (aws_vpc's importer makes no API call).
+    let imported = client
+        .import_resource_state(proto::ImportResourceStateRequest {
+            type_name: "aws_vpc".into(),
+            id: "vpc-0123".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:?}",
+        imported.diagnostics
+    );
+    assert_eq!(imported.imported_resources[0].type_name, "aws_vpc");
+    let state = decode(imported.imported_resources[0].state.as_ref());
+    assert_eq!(field(&state, "id").as_str(), Some("vpc-0123"));
+
+    assert_eq!(client.stop_provider().await.unwrap(), None);
+    client.close().await.unwrap();
+}
+
 fn thing(name: &str, label: &str) -> Value {
     object(&[
         ("id", Value::Nil),
@@ -213,6 +401,7 @@ async fn protocol6_round_trip(auto_mtls: bool) {
         .await
         .expect("launch stratatest");
     assert_eq!(client.protocol_version(), 6);
+    assert_eq!(client.mutual_tls(), auto_mtls);
     let pid = client.pid();
 
     let metadata = client.get_metadata().await.unwrap().expect("GetMetadata");
@@ -394,6 +583,49 @@ async fn protocol6_provider_in_plain_grpc() {
     protocol6_round_trip(false).await;
 }
 
+/// go-plugin's TCP transport (its choice on Windows), with AutoMTLS: the test provider listens
+/// on TCP when started through a name ending in `-tcp`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_listening_on_tcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("terraform-provider-stratatest-tcp");
+    std::os::unix::fs::symlink(stratatest(), &link).unwrap();
+    let client = PluginClient::launch(spec(STRATATEST, link, true))
+        .await
+        .unwrap();
+    assert_eq!(client.unix_socket(), None);
+    let schema = client.get_provider_schema().await.unwrap();
+    assert!(schema.resource_schemas.contains_key("stratatest_thing"));
+    let pid = client.pid();
+    client.close().await.unwrap();
+    assert!(!alive(pid));
+}
+
+/// A plugin killed from outside between calls: the next call says it crashed, and how.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_killed_between_calls() {
+    let client = PluginClient::launch(spec(STRATATEST, stratatest(), true))
+        .await
+        .unwrap();
+    client.get_provider_schema().await.unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &client.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let error = client.get_provider_schema().await.unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, PluginError::Crashed { .. }), "{error:?}");
+    assert!(
+        message.contains(
+            "crashed during GetProviderSchema (signal: 9 (SIGKILL)); it was killed by a signal"
+        ),
+        "{message}"
+    );
+    // Its log so far is quoted.
+    assert!(message.contains("stratatest serving"), "{message}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_run_concurrently_on_one_connection() {
     let client = std::sync::Arc::new(
@@ -456,7 +688,7 @@ async fn a_crash_mid_apply_names_the_provider_and_quotes_the_panic() {
         STRATATEST,
         "terraform-provider-stratatest",
         "crashed during ApplyResourceChange",
-        "exit status: 2",
+        "exit status: 2); this is a bug in the provider",
         "panic: stratatest_crash was asked to crash",
     ] {
         assert!(
@@ -468,6 +700,68 @@ async fn a_crash_mid_apply_names_the_provider_and_quotes_the_panic() {
     let again = client.get_provider_schema().await.unwrap_err();
     assert!(matches!(again, PluginError::Crashed { .. }), "{again:?}");
     client.close().await.expect("close after a crash");
+}
+
+/// A `tracing` writer into a shared buffer, to see what the plugin's log became.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The suite's process-wide subscriber (a scoped one misses events: tracing caches each
+/// callsite's interest across threads, and other tests log concurrently), capturing the
+/// plugin log target only.
+fn captured_log() -> &'static Captured {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("strata::plugin=trace"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        captured
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hclog_lines_become_tracing_events_with_the_provider_name() {
+    let captured = captured_log();
+    let client = PluginClient::launch(spec(STRATATEST, stratatest(), true))
+        .await
+        .unwrap();
+    client.get_provider_schema().await.unwrap();
+    client.close().await.unwrap();
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = |needle: &str| {
+        log.lines()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in the log:\n{log}"))
+            .to_string()
+    };
+    let serving = line("stratatest serving");
+    assert!(serving.contains(" INFO "), "{serving}");
+    assert!(
+        serving.contains("@module=stratatest protocol=6"),
+        "{serving}"
+    );
+    assert!(
+        serving.contains(&format!("provider=\"{STRATATEST}\"")),
+        "{serving}"
+    );
+    let call = line("rpc=GetProviderSchema");
+    assert!(call.contains(" DEBUG "), "{call}");
 }
 
 /// A shell script standing in for a broken plugin.

@@ -22,6 +22,8 @@ use tonic_prost::ProstCodec;
 const MAX_MESSAGE_BYTES: usize = 64 << 20;
 /// How long `close` waits for the plugin to exit by itself before killing it (go-plugin: 2 s).
 const EXIT_GRACE: Duration = Duration::from_secs(2);
+/// How long to wait for the rest of a plugin's stderr once it has exited.
+const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
 /// How long a failed call waits to see whether the process is exiting (crash vs error).
 const CRASH_CHECK: Duration = Duration::from_millis(1500);
 
@@ -53,9 +55,9 @@ pub enum PluginError {
         detail: String,
     },
     #[error(
-        "the plugin for provider `{provider}` ({}) crashed during {call} ({status}); \
-         this is a bug in the provider: report it to its authors with its output{}",
+        "the plugin for provider `{provider}` ({}) crashed during {call} ({status}); {}{}",
         executable.display(),
+        crash_advice(status),
         quote_output(output)
     )]
     Crashed {
@@ -88,6 +90,15 @@ impl PluginError {
     }
 }
 
+/// What a user can do about a crash: a signal came from outside (often the out-of-memory
+/// killer), an exit status from the provider itself (a Go panic exits with status 2).
+fn crash_advice(status: &str) -> &'static str {
+    match status.starts_with("signal") {
+        true => "it was killed by a signal: check the system log for the out-of-memory killer",
+        false => "this is a bug in the provider: report it to its authors with its output",
+    }
+}
+
 fn quote_output(output: &str) -> String {
     if output.is_empty() {
         return String::new();
@@ -104,10 +115,15 @@ pub struct PluginClient {
     channel: Channel,
     process: Process,
     stdio: tokio::task::JoinHandle<()>,
+    mutual_tls: bool,
+    /// The Unix socket the plugin listens on, removed once the process is gone (a killed
+    /// plugin cannot remove it itself).
+    unix_socket: Option<PathBuf>,
 }
 
 impl PluginClient {
-    /// Starts the plugin, completes go-plugin's handshake and connects.
+    /// Starts the plugin, completes go-plugin's handshake and connects. Call it inside a tokio
+    /// runtime: the process watcher and the log readers are tasks of that runtime.
     pub async fn launch(spec: LaunchSpec) -> Result<PluginClient, PluginError> {
         let identity = match spec.auto_mtls {
             true => Some(
@@ -146,6 +162,11 @@ impl PluginClient {
             channel,
             process,
             stdio,
+            mutual_tls: identity.is_some(),
+            unix_socket: match handshake.address {
+                launch::Address::Unix(path) => Some(path),
+                launch::Address::Tcp(_) => None,
+            },
         })
     }
 
@@ -157,6 +178,16 @@ impl PluginClient {
     /// The plugin process's id (for diagnostics and tests).
     pub fn pid(&self) -> u32 {
         self.process.pid
+    }
+
+    /// Whether the connection is mutually authenticated TLS (AutoMTLS) rather than plain gRPC.
+    pub fn mutual_tls(&self) -> bool {
+        self.mutual_tls
+    }
+
+    /// The Unix socket the plugin listens on (`None` for TCP).
+    pub fn unix_socket(&self) -> Option<&std::path::Path> {
+        self.unix_socket.as_deref()
     }
 
     /// The provider name this client was launched for.
@@ -303,7 +334,11 @@ impl PluginClient {
             }
         }
         self.stdio.abort();
-        match self.process.kill().await {
+        let killed = self.process.kill().await;
+        // Everything the plugin logged is forwarded by the time `close` returns.
+        self.process.wait_output(OUTPUT_DRAIN).await;
+        remove_socket(self.unix_socket.take());
+        match killed {
             Some(_) => Ok(()),
             None => Err(PluginError::Transport {
                 provider: self.provider.clone(),
@@ -368,6 +403,9 @@ impl PluginClient {
             true => self.process.wait_exit(CRASH_CHECK).await,
             false => self.process.exit_status(),
         };
+        if exit.is_some() {
+            self.process.wait_output(OUTPUT_DRAIN).await;
+        }
         match exit {
             Some(status) => PluginError::Crashed {
                 provider: self.provider.clone(),
@@ -406,6 +444,18 @@ impl Drop for PluginClient {
     fn drop(&mut self) {
         // The process is killed by `Process`'s own Drop; the stdio stream ends with it.
         self.stdio.abort();
+        remove_socket(self.unix_socket.take());
+    }
+}
+
+/// Removes the plugin's socket file if it is still there (and still a socket).
+fn remove_socket(path: Option<PathBuf>) {
+    use std::os::unix::fs::FileTypeExt;
+    let Some(path) = path else { return };
+    if let Ok(metadata) = std::fs::symlink_metadata(&path) {
+        if metadata.file_type().is_socket() {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 }
 

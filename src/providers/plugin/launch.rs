@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::{oneshot, watch};
 use tonic::transport::{Channel, Endpoint};
@@ -41,6 +41,8 @@ pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// go-plugin's default port range for plugins that listen on TCP.
 const MIN_PORT: u16 = 10000;
 const MAX_PORT: u16 = 25000;
+/// The longest handshake line read (a certificate is about 1 KB of base64).
+const MAX_HANDSHAKE_BYTES: u64 = 64 * 1024;
 /// How many of the plugin's last output lines an error message quotes.
 const TAIL_LINES: usize = 20;
 
@@ -280,6 +282,8 @@ pub(super) struct Process {
     kill: Option<oneshot::Sender<()>>,
     exit: watch::Receiver<Option<String>>,
     pub(super) log: LogForwarder,
+    /// Becomes true once the plugin's stderr is closed and every line of it forwarded.
+    stderr_closed: watch::Receiver<bool>,
 }
 
 impl Process {
@@ -296,6 +300,13 @@ impl Process {
             Ok(Ok(status)) => status.clone(),
             _ => self.exit_status(),
         }
+    }
+
+    /// Waits up to `limit` until the plugin's stderr is read to its end, so that the log and
+    /// the quoted output are complete (after the process ended, this is immediate).
+    pub(super) async fn wait_output(&self, limit: Duration) {
+        let mut closed = self.stderr_closed.clone();
+        let _ = tokio::time::timeout(limit, closed.wait_for(|closed| *closed)).await;
     }
 
     /// Kills the process (if still running) and waits until it is reaped.
@@ -321,6 +332,18 @@ pub(super) async fn start(
     spec: &LaunchSpec,
     identity: Option<&Identity>,
 ) -> Result<(Process, Handshake), PluginError> {
+    let (process, stdout) = spawn(spec, identity)?;
+    match read_handshake(spec, &process, stdout).await {
+        Ok(handshake) => Ok((process, handshake)),
+        Err(detail) => Err(handshake_error(spec, &process, detail)),
+    }
+}
+
+/// Starts the child with go-plugin's handshake environment; its stderr is forwarded from now on.
+fn spawn(
+    spec: &LaunchSpec,
+    identity: Option<&Identity>,
+) -> Result<(Process, Option<ChildStdout>), PluginError> {
     let mut command = Command::new(&spec.executable);
     command
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
@@ -342,42 +365,42 @@ pub(super) async fn start(
     })?;
     let log = LogForwarder::new(&spec.provider);
     let stdout = child.stdout.take();
-    let stderr_done = forward_stderr(&mut child, &log);
-    let process = watch_process(child, log);
-    let Some(stdout) = stdout else {
-        return Err(handshake_error(
-            spec,
-            &process,
-            "its stdout could not be read".into(),
-        ));
-    };
-    let mut stdout = BufReader::new(stdout);
+    let stderr_closed = forward_stderr(&mut child, &log);
+    Ok((watch_process(child, log, stderr_closed), stdout))
+}
+
+/// The first stdout line, within the time limit, parsed; afterwards stdout is drained.
+async fn read_handshake(
+    spec: &LaunchSpec,
+    process: &Process,
+    stdout: Option<ChildStdout>,
+) -> Result<Handshake, String> {
+    let mut stdout = BufReader::new(stdout.ok_or("its stdout could not be read")?);
     let mut line = Vec::new();
-    let read = tokio::time::timeout(spec.handshake_timeout, stdout.read_until(b'\n', &mut line));
-    let detail = match read.await {
-        Err(_) => format!(
+    // Bounded: a program that is no plugin may print anything, newline or not.
+    let mut bounded = (&mut stdout).take(MAX_HANDSHAKE_BYTES);
+    let first_line = bounded.read_until(b'\n', &mut line);
+    match tokio::time::timeout(spec.handshake_timeout, first_line).await {
+        Err(_) => Err(format!(
             "it printed no handshake line within {} s",
             spec.handshake_timeout.as_secs_f64()
-        ),
-        Ok(Err(error)) => format!("reading its output failed: {error}"),
+        )),
+        Ok(Err(error)) => Err(format!("reading its output failed: {error}")),
         Ok(Ok(0)) => {
             // Let the last stderr lines (usually the reason) arrive before quoting them.
-            let _ = tokio::time::timeout(Duration::from_secs(2), stderr_done).await;
             let status = process.wait_exit(Duration::from_secs(2)).await;
-            format!(
+            process.wait_output(Duration::from_secs(2)).await;
+            Err(format!(
                 "it exited before the handshake ({})",
                 status.as_deref().unwrap_or("still running, stdout closed")
-            )
+            ))
         }
-        Ok(Ok(_)) => match parse_handshake(&String::from_utf8_lossy(&line)) {
-            Ok(handshake) => {
-                drain_stdout(stdout, process.log.clone());
-                return Ok((process, handshake));
-            }
-            Err(detail) => detail,
-        },
-    };
-    Err(handshake_error(spec, &process, detail))
+        Ok(Ok(_)) => {
+            let handshake = parse_handshake(&String::from_utf8_lossy(&line))?;
+            drain_stdout(stdout, process.log.clone());
+            Ok(handshake)
+        }
+    }
 }
 
 fn protocol_list() -> String {
@@ -397,14 +420,14 @@ fn handshake_error(spec: &LaunchSpec, process: &Process, detail: String) -> Plug
     }
 }
 
-/// Reads stderr line by line until it closes; the receiver fires then.
-fn forward_stderr(child: &mut Child, log: &LogForwarder) -> oneshot::Receiver<()> {
-    let (done, done_rx) = oneshot::channel();
+/// Reads stderr line by line until it closes; the receiver turns true then.
+fn forward_stderr(child: &mut Child, log: &LogForwarder) -> watch::Receiver<bool> {
+    let (done, done_rx) = watch::channel(false);
     if let Some(stderr) = child.stderr.take() {
         let log = log.clone();
         tokio::spawn(async move {
             read_lines(stderr, |line| log.stderr_line(line)).await;
-            let _ = done.send(());
+            let _ = done.send(true);
         });
     }
     done_rx
@@ -430,7 +453,11 @@ async fn read_lines(reader: impl AsyncRead + Unpin, mut each: impl FnMut(&[u8]))
 
 /// Hands the child to a task that reaps it, or kills it when asked (or when the [`Process`]
 /// is dropped), and publishes how it ended.
-fn watch_process(mut child: Child, log: LogForwarder) -> Process {
+fn watch_process(
+    mut child: Child,
+    log: LogForwarder,
+    stderr_closed: watch::Receiver<bool>,
+) -> Process {
     let pid = child.id().unwrap_or_default();
     let (kill, kill_rx) = oneshot::channel::<()>();
     let (exit_tx, exit) = watch::channel(None);
@@ -453,6 +480,7 @@ fn watch_process(mut child: Child, log: LogForwarder) -> Process {
         kill: Some(kill),
         exit,
         log,
+        stderr_closed,
     }
 }
 

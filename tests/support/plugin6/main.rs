@@ -61,9 +61,7 @@ fn main() -> ExitCode {
 
 async fn serve() -> Result<(), String> {
     let (acceptor, server_cert) = auto_mtls()?;
-    let socket = socket_path();
-    let listener = tokio::net::UnixListener::bind(&socket)
-        .map_err(|error| format!("listening on {}: {error}", socket.display()))?;
+    let listener = Listener::open()?;
     log(
         "info",
         "stratatest serving",
@@ -72,20 +70,20 @@ async fn serve() -> Result<(), String> {
     let mut stdout = std::io::stdout();
     writeln!(
         stdout,
-        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{}|grpc|{server_cert}",
-        socket.display()
+        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{}|grpc|{server_cert}",
+        listener.handshake_address()
     )
     .and_then(|()| stdout.flush())
     .map_err(|error| format!("printing the handshake: {error}"))?;
     let provider = Arc::new(Provider::default());
     loop {
-        let (stream, _) = listener
+        let stream = listener
             .accept()
             .await
             .map_err(|error| format!("accepting: {error}"))?;
         let provider = provider.clone();
         let acceptor = acceptor.clone();
-        let socket = socket.clone();
+        let socket = listener.socket();
         tokio::spawn(async move {
             let served = match acceptor {
                 Some(acceptor) => match acceptor.accept(stream).await {
@@ -98,6 +96,71 @@ async fn serve() -> Result<(), String> {
                 log("debug", "connection ended", &format!("\"error\":{error:?}"));
             }
         });
+    }
+}
+
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> Io for T {}
+
+/// Where the plugin listens: a Unix socket, as go-plugin does on Unix; or, when the executable
+/// is called through a name ending in `-tcp` (a symlink), a loopback TCP port from
+/// `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`, as go-plugin does on Windows.
+enum Listener {
+    Unix(tokio::net::UnixListener, PathBuf),
+    Tcp(tokio::net::TcpListener),
+}
+
+impl Listener {
+    fn open() -> Result<Listener, String> {
+        let name = std::env::args_os().next().unwrap_or_default();
+        if !name.to_string_lossy().ends_with("-tcp") {
+            let socket = socket_path();
+            let listener = tokio::net::UnixListener::bind(&socket)
+                .map_err(|error| format!("listening on {}: {error}", socket.display()))?;
+            return Ok(Listener::Unix(listener, socket));
+        }
+        let port = |name: &str| -> Result<u16, String> {
+            let value = std::env::var(name).map_err(|_| format!("{name} is not set"))?;
+            value
+                .parse()
+                .map_err(|_| format!("{name}={value} is not a port"))
+        };
+        for port in port("PLUGIN_MIN_PORT")?..=port("PLUGIN_MAX_PORT")? {
+            if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+                listener
+                    .set_nonblocking(true)
+                    .map_err(|error| error.to_string())?;
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .map_err(|error| error.to_string())?;
+                return Ok(Listener::Tcp(listener));
+            }
+        }
+        Err("no free port between PLUGIN_MIN_PORT and PLUGIN_MAX_PORT".into())
+    }
+
+    /// `network|address` for the handshake line.
+    fn handshake_address(&self) -> String {
+        match self {
+            Listener::Unix(_, socket) => format!("unix|{}", socket.display()),
+            Listener::Tcp(listener) => match listener.local_addr() {
+                Ok(address) => format!("tcp|{address}"),
+                Err(_) => "tcp|127.0.0.1:0".into(),
+            },
+        }
+    }
+
+    async fn accept(&self) -> std::io::Result<Box<dyn Io>> {
+        Ok(match self {
+            Listener::Unix(listener, _) => Box::new(listener.accept().await?.0),
+            Listener::Tcp(listener) => Box::new(listener.accept().await?.0),
+        })
+    }
+
+    fn socket(&self) -> Option<PathBuf> {
+        match self {
+            Listener::Unix(_, socket) => Some(socket.clone()),
+            Listener::Tcp(_) => None,
+        }
     }
 }
 
@@ -138,7 +201,7 @@ fn log(level: &str, message: &str, fields: &str) {
 async fn serve_connection<S>(
     stream: S,
     provider: Arc<Provider>,
-    socket: PathBuf,
+    socket: Option<PathBuf>,
 ) -> Result<(), String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
@@ -159,7 +222,7 @@ type Response = http::Response<tonic::body::Body>;
 async fn route(
     request: http::Request<Incoming>,
     provider: Arc<Provider>,
-    socket: PathBuf,
+    socket: Option<PathBuf>,
 ) -> Response {
     let path = request.uri().path().to_string();
     if path == proto::CONTROLLER_SHUTDOWN_PATH {
@@ -239,10 +302,12 @@ where
 }
 
 /// go-plugin's Shutdown: answer first, then stop serving and exit.
-fn exit_soon(socket: PathBuf) {
+fn exit_soon(socket: Option<PathBuf>) {
     tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let _ = std::fs::remove_file(&socket);
+        if let Some(socket) = socket {
+            let _ = std::fs::remove_file(&socket);
+        }
         std::process::exit(0);
     });
 }
