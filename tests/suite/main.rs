@@ -18,6 +18,7 @@ mod environments;
 mod environments_e2e;
 mod fmt;
 mod functions;
+mod interop;
 mod lang;
 mod lang_specsuite;
 mod state;
