@@ -161,6 +161,11 @@ fn terraform_plans_no_changes_on_a_state_strata_applied() {
         serde_json::json!([[{"type": "get_attr", "value": "input"}, {"type": "get_attr", "value": "hidden"}]])
     );
     expect_no_changes(&dir, "terraform", &[]);
+    let pulled = expect(dir.strata(&["state", "pull"]), 0, "strata state pull");
+    assert_eq!(
+        String::from_utf8_lossy(&pulled.stdout),
+        std::fs::read_to_string(dir.path.join("terraform.tfstate")).unwrap()
+    );
 }
 
 #[test]
@@ -213,4 +218,43 @@ fn both_tools_write_the_same_state_and_show_it_alike() {
         let theirs: Json = serde_json::from_slice(&theirs.stdout).expect("terraform show JSON");
         assert_eq!(ours["values"], theirs["values"], "show -json values differ");
     }
+}
+
+#[test]
+fn a_saved_strata_plan_on_a_terraform_state_shows_and_applies_it_as_terraform_would() {
+    let dir = Dir::new();
+    terraform_apply(&dir, &[]);
+    expect(dir.strata(&["init", "-no-color"]), 0, "strata init");
+    expect(
+        dir.strata(&[
+            "plan",
+            "-out=change.plan",
+            "-no-color",
+            "-var",
+            "generation=2",
+        ]),
+        0,
+        "strata plan -out",
+    );
+    // The plan's prior state is the file as Terraform shows it.
+    let shown = expect(
+        dir.strata(&["show", "-json", "change.plan"]),
+        0,
+        "strata show -json PLAN",
+    );
+    let shown: Json = serde_json::from_slice(&shown.stdout).expect("plan JSON");
+    let theirs = expect(
+        dir.terraform(&["show", "-json", "-no-color"]),
+        0,
+        "terraform show -json",
+    );
+    let theirs: Json = serde_json::from_slice(&theirs.stdout).expect("terraform show JSON");
+    assert_eq!(shown["prior_state"]["values"], theirs["values"]);
+    // Applied, the state is one Terraform agrees with.
+    expect(
+        dir.strata(&["apply", "-no-color", "change.plan"]),
+        0,
+        "strata apply PLAN",
+    );
+    expect_no_changes(&dir, "terraform", &["-var", "generation=2"]);
 }
