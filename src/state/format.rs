@@ -637,33 +637,6 @@ fn to_terraform_path(value: &Value, steps: &[PathStep]) -> AttrPath {
     AttrPath(out)
 }
 
-/// Decodes an attribute of type `any` as read from a state file without a schema (the wrapper
-/// object `{"value": .., "type": ..}`) into its value, converted to its recorded type. `None`
-/// if `value` is not such a wrapper. Sensitive marks inside are kept.
-pub fn decode_dynamic(value: &Value) -> Option<Value> {
-    let (unmarked, sensitive) = value.clone().unmark();
-    let Value::Object(entries) = unmarked else {
-        return None;
-    };
-    if !is_dynamic_wrapper(&entries) {
-        return None;
-    }
-    let ty = type_from_json(&value_to_json(entries.get("type")?).ok()?).ok()?;
-    let inner = entries.get("value")?.clone();
-    let decoded = crate::value::convert(inner.clone(), &ty).unwrap_or(inner);
-    Some(decoded.mark_if(sensitive))
-}
-
-/// Encodes a value of an attribute of type `any` as Terraform stores it: the wrapper object
-/// `{"value": .., "type": ..}`. Null stays null.
-pub fn encode_dynamic(value: &Value) -> Value {
-    if value.is_null() {
-        return value.clone();
-    }
-    let ty = value_from_json(&type_to_json(&value.type_of()), None).unwrap_or(Value::Null);
-    Value::object([("value", value.clone()), ("type", ty)])
-}
-
 /// A path as cty's JSON path encoding writes it: a list of `get_attr` / `index` steps.
 fn path_to_json(path: &AttrPath) -> Json {
     Json::Array(
@@ -900,16 +873,6 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("mode"), "{error}");
-    }
-
-    #[test]
-    fn dynamic_values_encode_and_decode() {
-        let value = Value::object([("a", Value::string("x").mark_sensitive())]);
-        let encoded = encode_dynamic(&value);
-        assert_eq!(decode_dynamic(&encoded), Some(value));
-        assert_eq!(decode_dynamic(&Value::string("x")), None);
-        let json = value_to_json(&encode_dynamic(&Value::Tuple(vec![Value::number(1)]))).unwrap();
-        assert_eq!(json, json!({"type": ["tuple", ["number"]], "value": [1]}));
     }
 
     #[test]
