@@ -178,3 +178,20 @@ fn states_without_schemas_and_unknown_types_stay_as_read() {
         Some("registry.terraform.io/hashicorp/aws")
     );
 }
+
+#[test]
+fn attributes_encode_and_decode_per_block() {
+    let block = Block::new()
+        .attr("id", Attribute::computed(Type::String))
+        .attr("input", Attribute::optional(Type::Any));
+    let value = Value::object([
+        ("id", Value::string("x")),
+        ("input", Value::List(vec![Value::from(1)])),
+    ]);
+    let json = encode_attributes(&block, &value).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"id": "x", "input": {"value": [1], "type": ["list", "number"]}})
+    );
+    assert_eq!(decode_attributes(&block, &json).unwrap(), value);
+}
