@@ -24,6 +24,32 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The state's instances decoded per the built-in providers' schemas, so that Terraform's
+/// encoding of dynamic attributes reads as values and is written back in the same form.
+pub(super) fn with_schemas(mut state: State) -> State {
+    state.attach_schemas(state_schemas(&Registry::builtin()));
+    state
+}
+
+/// The resource schemas of every provider of `registry`, as the state encodes instances.
+pub(super) fn state_schemas(registry: &Registry) -> Arc<crate::state::StateSchemas> {
+    let mut schemas = crate::state::StateSchemas::new();
+    for name in registry.names() {
+        if let Some(registered) = registry.get(name) {
+            schemas.insert_provider(&registered.source, &(registered.factory)().schema());
+        }
+    }
+    Arc::new(schemas)
+}
+
+/// A workspace's state with the built-in providers' schemas attached ([`with_schemas`]).
+pub(super) async fn load_state(
+    backend: &dyn Backend,
+    workspace: &str,
+) -> Result<State, crate::state::StateError> {
+    backend.load(workspace).await.map(with_schemas)
+}
+
 /// Loads the module tree, printing diagnostics on failure.
 pub fn load_config(context: &Context, sources: &mut SourceMap) -> anyhow::Result<ModuleTree> {
     match crate::config::load::load_tree(&context.dir, sources) {
@@ -501,7 +527,7 @@ async fn make_plan(
     let options = run_options(context, args, &workspace, mode)?;
     let engine = engine(context, tree, &sources, options, variables).await?;
     let lock = take_lock(context, backend.as_ref(), &workspace, operation, &args.lock).await?;
-    let state = match backend.load(&workspace).await {
+    let state = match load_state(backend.as_ref(), &workspace).await {
         Ok(state) => state,
         Err(error) => {
             release(lock).await;
@@ -743,20 +769,21 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
         &args.lock,
     )
     .await?;
-    let state = match backend.load(&workspace).await {
+    let state = match load_state(backend.as_ref(), &workspace).await {
         Ok(state) => state,
         Err(error) => {
             release(lock).await;
             bail!("{error}");
         }
     };
-    let refreshed = match read_state(&file.prior_state, &path.display().to_string()) {
-        Ok(refreshed) => refreshed,
-        Err(error) => {
-            release(lock).await;
-            bail!("{error}");
-        }
-    };
+    let refreshed =
+        match read_state(&file.prior_state, &path.display().to_string()).map(with_schemas) {
+            Ok(refreshed) => refreshed,
+            Err(error) => {
+                release(lock).await;
+                bail!("{error}");
+            }
+        };
     // A workspace with no state yet gets a new lineage on every load: a plan made against
     // "nothing" still applies to "nothing".
     let nothing_stored =
@@ -819,6 +846,7 @@ pub async fn show(
         }
         if json {
             let prior = read_state(&file.prior_state, &path.display().to_string())
+                .map(with_schemas)
                 .map_err(|e| anyhow!("{e}"))?;
             // The configuration the plan was made from: a saved plan applies only while it is
             // unchanged (its fingerprint is checked), so the directory's is that one.
@@ -849,7 +877,9 @@ pub async fn show(
     }
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
-    let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+    let state = load_state(backend.as_ref(), &workspace)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     if json {
         println!(
             "{}",
@@ -873,7 +903,9 @@ pub async fn output(
 ) -> anyhow::Result<u8> {
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
-    let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+    let state = load_state(backend.as_ref(), &workspace)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     match name {
         Some(name) => {
             let Some(output) = state.outputs.get(name) else {
@@ -969,7 +1001,7 @@ pub async fn import(
     )
     .await?;
     let result = async {
-        let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+        let state = load_state(backend.as_ref(), &workspace).await.map_err(|e| anyhow!("{e}"))?;
         if state.resources.contains_key(&address) {
             bail!("Resource already managed by Strata: {address} is already in the state. Remove it with `strata state rm {address}` first to import it again.");
         }

@@ -19,7 +19,9 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
     let variables = load_variables(context, &tree, &mut sources, vars, false)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
-    let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+    let state = super::commands::load_state(backend.as_ref(), &workspace)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let options = RunOptions {
         workspace,
         ..RunOptions::default()

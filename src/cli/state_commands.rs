@@ -141,7 +141,9 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
         }
         StateCommand::Show { address } => {
             let address = ResourceInstance::parse(&address).map_err(|e| anyhow!("{e}"))?;
-            let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+            let state = super::commands::load_state(backend.as_ref(), &workspace)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
             let Some(object) = state.resources.get(&address) else {
                 bail!("No instance found for the given address: {address} is not in the state. `strata state list` shows what is.");
             };

@@ -437,7 +437,11 @@ pub(super) fn expand(
                 .with_span_opt(expr.span())
                 .into());
         }
-        if value.contains_sensitive() {
+        // As Terraform: the collection itself may not be sensitive, nor may the elements of a
+        // set (they become instance keys); a map's sensitive values stay marked in each.value.
+        let keys_sensitive = matches!(value, Value::Sensitive(_))
+            || matches!(&value, Value::Set(items) if items.iter().any(Value::contains_sensitive));
+        if keys_sensitive {
             return Err(Diagnostic::error("Invalid for_each argument")
                 .with_detail("Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments.")
                 .with_span_opt(expr.span())

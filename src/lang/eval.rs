@@ -213,6 +213,10 @@ impl<'a> Evaluator<'a> {
                 ObjectKey::Expression(Expression::Variable(ident)) => {
                     Some(ident.as_str().to_string())
                 }
+                // So are the keywords, as HCL's ExprAsKeyword has them: `{ null = 1 }` has the
+                // key "null" (only `(null)` is the null value).
+                ObjectKey::Expression(Expression::Null(_)) => Some("null".to_string()),
+                ObjectKey::Expression(Expression::Bool(b)) => Some(b.value().to_string()),
                 ObjectKey::Expression(key_expr) => match self.eval(key_expr) {
                     Err(diags) => {
                         errors.extend(diags);

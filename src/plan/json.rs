@@ -159,9 +159,11 @@ pub fn state_values(state: &State) -> Json {
         .iter()
         .map(|(name, output)| {
             let (value, _, _) = split_value(&output.value);
+            // As Terraform's state representation: the value's own type, in cty's JSON form.
+            let ty = output.value.type_of().to_cty_json();
             (
                 name.clone(),
-                json!({ "sensitive": output.sensitive, "value": value }),
+                json!({ "sensitive": output.sensitive, "value": value, "type": ty }),
             )
         })
         .collect();

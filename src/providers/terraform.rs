@@ -146,7 +146,9 @@ impl Provider for TerraformProvider {
         Ok(Some(Value::object([
             ("id", Value::String(id)),
             ("input", input.clone()),
-            ("output", input),
+            // Marks come from the configuration's paths only, as in Terraform: the copy in
+            // `output` is not sensitive in state (Terraform records only `input`'s paths).
+            ("output", input.deep_unmark().0),
             (
                 "triggers_replace",
                 request
@@ -254,6 +256,6 @@ fn unknown_like(input: &Value) -> Value {
     if input.is_null() {
         Value::Null
     } else {
-        Value::Unknown(input.type_of()).mark_if(input.contains_sensitive())
+        Value::Unknown(input.type_of())
     }
 }

@@ -13,11 +13,14 @@
 //! [`State::extras`] until the instance changes.
 //! Output types are not stored in the model: they are written as the value's own type.
 
+use super::StateSchemas;
 use super::{InstanceExtras, InstanceObject, ObjectStatus, OutputValue, State, StateError};
 use crate::addrs::{
     AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
 };
-use crate::value::{value_from_json, value_to_json, AttrPath, PathStep, Type, Value};
+use crate::value::{
+    value_from_json, value_to_cty_json, value_to_json, AttrPath, PathStep, Type, Value,
+};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 use std::io;
@@ -105,6 +108,7 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         pending_creates,
         extras,
         deposed,
+        schemas: Default::default(),
     })
 }
 
@@ -151,7 +155,12 @@ pub fn write_state_as(
 
     let mut resources = Vec::new();
     for (resource, instances) in group_resources(state) {
-        resources.push(write_resource(&resource, &instances, &state.extras)?);
+        resources.push(write_resource(
+            &resource,
+            &instances,
+            &state.extras,
+            state.schemas(),
+        )?);
     }
     root.insert("resources".into(), Json::Array(resources));
     root.insert("check_results".into(), Json::Null);
@@ -217,6 +226,7 @@ fn write_resource(
     resource: &AbsResource,
     instances: &[WrittenObject<'_>],
     extras: &BTreeMap<ResourceInstance, InstanceExtras>,
+    schemas: Option<&StateSchemas>,
 ) -> Result<Json, StateError> {
     let mut entry = Map::new();
     if !resource.module.is_root() {
@@ -225,15 +235,7 @@ fn write_resource(
     entry.insert("mode".into(), json!(resource.resource.mode.as_state_str()));
     entry.insert("type".into(), json!(resource.resource.type_name));
     entry.insert("name".into(), json!(resource.resource.name));
-    match instances.first().map(|(key, _, _)| *key) {
-        Some(InstanceKey::Int(_)) => {
-            entry.insert("each".into(), json!("list"));
-        }
-        Some(InstanceKey::Str(_)) => {
-            entry.insert("each".into(), json!("map"));
-        }
-        _ => {}
-    }
+    // No `each`: Terraform 1.15 leaves it out (its reader ignores it), so neither does Strata.
     let provider = instances
         .first()
         .map(|(_, _, object)| object.provider.clone())
@@ -254,18 +256,18 @@ fn write_resource(
             instance.insert("deposed".into(), json!(deposed));
         }
         instance.insert("schema_version".into(), json!(object.schema_version));
-        let (attributes, sensitive_paths) = object.value.clone().deep_unmark();
-        let mut attributes_json = to_json(&attributes, &address.to_string())?;
-        order_dynamic_wrappers(&mut attributes_json);
+        let object_type = schemas.and_then(|schemas| {
+            schemas.object_type(
+                &object.provider,
+                resource.resource.mode,
+                &resource.resource.type_name,
+            )
+        });
+        let (attributes_json, sensitive_paths) = attributes_to_json(object, object_type, &address)?;
         instance.insert("attributes".into(), attributes_json);
         instance.insert(
             "sensitive_attributes".into(),
-            Json::Array(
-                sensitive_paths
-                    .iter()
-                    .map(|path| path_to_json(&to_terraform_path(&attributes, &path.0)))
-                    .collect(),
-            ),
+            Json::Array(sensitive_paths.iter().map(path_to_json).collect()),
         );
         let extra = extras.get(&address).filter(|_| deposed.is_none());
         instance.insert(
@@ -295,6 +297,43 @@ fn write_resource(
     }
     entry.insert("instances".into(), Json::Array(written));
     Ok(Json::Object(entry))
+}
+
+/// An instance's attributes as written, and the paths of its sensitive values in Terraform's
+/// form. With the resource type's object type (the state's schemas attached), the model's value
+/// is encoded per the schema; without one, the value is written as read from the file.
+fn attributes_to_json(
+    object: &InstanceObject,
+    object_type: Option<&Type>,
+    address: &ResourceInstance,
+) -> Result<(Json, Vec<AttrPath>), StateError> {
+    let (attributes, sensitive_paths) = object.value.clone().deep_unmark();
+    if let Some(ty) = object_type {
+        match value_to_cty_json(&attributes, ty) {
+            Ok(json) => return Ok((json, sensitive_paths)),
+            Err(error) => tracing::warn!(
+                "{address}: the attributes do not match the resource type's schema ({error}); recorded as they are"
+            ),
+        }
+    }
+    let mut json = to_json(&attributes, &address.to_string())?;
+    order_dynamic_wrappers(&mut json);
+    let paths = sensitive_paths
+        .iter()
+        .map(|path| to_terraform_path(&attributes, &path.0))
+        .collect();
+    Ok((json, paths))
+}
+
+/// A value as read from a state file without its schema, unmarked, and the paths of its
+/// sensitive values as the file wrote them (without the steps into dynamic values' wrappers).
+pub(super) fn decode_raw_paths(raw: &Value) -> (Value, Vec<AttrPath>) {
+    let (plain, paths) = raw.clone().deep_unmark();
+    let paths = paths
+        .iter()
+        .map(|path| to_terraform_path(&plain, &path.0))
+        .collect();
+    (plain, paths)
 }
 
 /// Terraform writes a dynamic value's wrapper as `{"value": .., "type": ..}`, value first
@@ -597,33 +636,6 @@ fn to_terraform_path(value: &Value, steps: &[PathStep]) -> AttrPath {
     AttrPath(out)
 }
 
-/// Decodes an attribute of type `any` as read from a state file without a schema (the wrapper
-/// object `{"value": .., "type": ..}`) into its value, converted to its recorded type. `None`
-/// if `value` is not such a wrapper. Sensitive marks inside are kept.
-pub fn decode_dynamic(value: &Value) -> Option<Value> {
-    let (unmarked, sensitive) = value.clone().unmark();
-    let Value::Object(entries) = unmarked else {
-        return None;
-    };
-    if !is_dynamic_wrapper(&entries) {
-        return None;
-    }
-    let ty = type_from_json(&value_to_json(entries.get("type")?).ok()?).ok()?;
-    let inner = entries.get("value")?.clone();
-    let decoded = crate::value::convert(inner.clone(), &ty).unwrap_or(inner);
-    Some(decoded.mark_if(sensitive))
-}
-
-/// Encodes a value of an attribute of type `any` as Terraform stores it: the wrapper object
-/// `{"value": .., "type": ..}`. Null stays null.
-pub fn encode_dynamic(value: &Value) -> Value {
-    if value.is_null() {
-        return value.clone();
-    }
-    let ty = value_from_json(&type_to_json(&value.type_of()), None).unwrap_or(Value::Null);
-    Value::object([("value", value.clone()), ("type", ty)])
-}
-
 /// A path as cty's JSON path encoding writes it: a list of `get_attr` / `index` steps.
 fn path_to_json(path: &AttrPath) -> Json {
     Json::Array(
@@ -861,16 +873,6 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("mode"), "{error}");
-    }
-
-    #[test]
-    fn dynamic_values_encode_and_decode() {
-        let value = Value::object([("a", Value::string("x").mark_sensitive())]);
-        let encoded = encode_dynamic(&value);
-        assert_eq!(decode_dynamic(&encoded), Some(value));
-        assert_eq!(decode_dynamic(&Value::string("x")), None);
-        let json = value_to_json(&encode_dynamic(&Value::Tuple(vec![Value::number(1)]))).unwrap();
-        assert_eq!(json, json!({"type": ["tuple", ["number"]], "value": [1]}));
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod local;
 mod lock;
 #[cfg(feature = "aws")]
 pub mod s3;
+pub mod schemas;
 pub mod workspace;
 
 use crate::addrs::{AbsResource, ResourceInstance};
@@ -106,6 +107,10 @@ pub struct State {
     /// Written to state files as Terraform does, as instances with a `deposed` key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub deposed: BTreeMap<ResourceInstance, BTreeMap<String, InstanceObject>>,
+    /// The resource schemas the instances are decoded with and written per (see
+    /// [`schemas`]); none for a state as read from a file.
+    #[serde(skip)]
+    pub(crate) schemas: schemas::AttachedSchemas,
 }
 
 impl State {
@@ -120,6 +125,7 @@ impl State {
             pending_creates: BTreeMap::new(),
             extras: BTreeMap::new(),
             deposed: BTreeMap::new(),
+            schemas: schemas::AttachedSchemas::default(),
         }
     }
 
@@ -251,4 +257,5 @@ pub enum StateChange {
 pub use backend::{Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter};
 pub use configure::{migrate_states, open_backend, parse_backend_config_arg};
 pub use local::LocalBackend;
+pub use schemas::StateSchemas;
 pub use workspace::{current_workspace, DEFAULT_WORKSPACE};

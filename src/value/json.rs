@@ -27,12 +27,12 @@ fn error_at(path: &[PathStep], message: impl std::fmt::Display) -> JsonValueErro
 }
 
 /// Writes a wholly known value as a value of type `ty` in cty's JSON encoding (go-cty's
-/// `json.Marshal`): converted to the type first, every attribute of an object type present,
-/// and values where the type is dynamic wrapped as `{"value": .., "type": ..}`. Sensitive
-/// marks are dropped; unknowns are an error.
+/// `json.Marshal`): primitives converted to the type where Terraform would, every attribute
+/// of an object type present (null when the value lacks it; one the type lacks is written as
+/// it is), and values where the type is dynamic wrapped as `{"value": .., "type": ..}`.
+/// Sensitive marks are dropped; unknowns are an error.
 pub fn value_to_cty_json(value: &Value, ty: &Type) -> Result<Json, JsonValueError> {
-    let converted = convert(value.clone(), ty).map_err(|e| error_at(&e.path.0, e.message))?;
-    typed_to_json(&converted, ty, &mut Vec::new())
+    typed_to_json(value, ty, &mut Vec::new())
 }
 
 fn typed_to_json(
@@ -44,6 +44,10 @@ fn typed_to_json(
     match (ty, value) {
         (_, Value::Unknown(_)) => Err(JsonValueError::Unknown),
         (_, Value::Null) => Ok(Json::Null),
+        (Type::Bool | Type::Number | Type::String, _) if value.type_of() != *ty => {
+            let converted = convert(value.clone(), ty).map_err(|e| error_at(path, e.message))?;
+            value_to_json(&converted)
+        }
         (Type::Any, _) => {
             let actual = value.type_of();
             let value = convert(value.clone(), &actual).map_err(|e| error_at(path, e))?;
@@ -86,12 +90,23 @@ fn typed_to_json(
             let entries = value
                 .as_entries()
                 .ok_or_else(|| error_at(path, "an object is required"))?;
+            // Attributes the type lacks (recorded by another version of the provider) are
+            // kept, untyped, rather than silently dropped; all in name order as cty sorts them.
+            let names: std::collections::BTreeSet<&String> =
+                object.attributes.keys().chain(entries.keys()).collect();
             let mut out = Map::new();
-            for (name, attribute_type) in &object.attributes {
-                path.push(PathStep::Attr(name.clone()));
+            for name in names {
                 let item = entries.get(name).unwrap_or(&Value::Null);
-                out.insert(name.clone(), typed_to_json(item, attribute_type, path)?);
-                path.pop();
+                let json = match object.attributes.get(name) {
+                    Some(attribute_type) => {
+                        path.push(PathStep::Attr(name.clone()));
+                        let json = typed_to_json(item, attribute_type, path)?;
+                        path.pop();
+                        json
+                    }
+                    None => value_to_json(item)?,
+                };
+                out.insert(name.clone(), json);
             }
             Ok(Json::Object(out))
         }

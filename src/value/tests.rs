@@ -137,3 +137,23 @@ fn cty_json_wraps_dynamic_values_with_their_type() {
         Err(JsonValueError::Unknown)
     );
 }
+
+#[test]
+fn cty_json_keeps_attributes_the_type_lacks_and_nulls_missing_ones() {
+    let ty = Type::Object(ObjectType::new([
+        ("b".to_string(), Type::String),
+        ("d".to_string(), Type::Any),
+    ]));
+    // `a` and `c` are not in the type (another provider version wrote them): kept, in order;
+    // `d` is missing: null. A number where the type says string is converted.
+    let value = Value::object([
+        ("a", Value::from(1)),
+        ("b", Value::from(2)),
+        ("c", Value::string("x")),
+    ]);
+    let json = value_to_cty_json(&value, &ty).unwrap();
+    assert_eq!(
+        serde_json::to_string(&json).unwrap(),
+        r#"{"a":1,"b":"2","c":"x","d":null}"#
+    );
+}

@@ -25,6 +25,7 @@ mod functions;
 #[cfg(feature = "aws")]
 mod gitops;
 mod install;
+mod interop;
 mod lang;
 mod lang_specsuite;
 mod modules_install;

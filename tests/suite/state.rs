@@ -190,10 +190,9 @@ fn deposed_objects_round_trip() {
         .resources
         .values()
         .all(|object| object.status == ObjectStatus::Tainted));
+    // Byte for byte, without an `each` key: Terraform 1.15 does not write one.
     let written = write_state(&state).expect("write");
-    let without_each = written.replacen("      \"each\": \"list\",\n", "", 1);
-    pretty_assertions::assert_eq!(without_each, text);
-    assert_ne!(without_each, written, "Strata writes the each mode");
+    pretty_assertions::assert_eq!(written, text);
 }
 
 #[test]
