@@ -29,6 +29,7 @@ pub mod graph;
 pub mod lang;
 pub mod plan;
 pub mod providers;
+pub mod provisioners;
 pub mod state;
 pub mod ui;
 pub mod value;

@@ -1326,15 +1326,12 @@ impl Decoder<'_> {
         for nested in body.remove_blocks("timeouts") {
             timeouts.extend(self.timeouts(&nested));
         }
-        for meta in ["provisioner", "connection"] {
-            for nested in body.remove_blocks(meta) {
-                self.error(
-                    &format!("{} blocks are not supported", capitalize(meta)),
-                    "Strata does not run provisioners; use a terraform_data resource or do the work outside the configuration.",
-                    nested.ident.span(),
-                );
-            }
-        }
+        let provisioning = super::provisioner::take_provisioning(
+            &mut body,
+            &self.file,
+            mode == ResourceMode::Managed,
+            self.diagnostics,
+        );
         let provider = explicit_provider.clone().unwrap_or_else(|| ProviderRef {
             name: addr.implied_provider().to_string(),
             alias: None,
@@ -1348,6 +1345,7 @@ impl Decoder<'_> {
             depends_on,
             lifecycle,
             timeouts,
+            provisioning,
             body: Body {
                 file: self.file.clone(),
                 body,
@@ -1795,14 +1793,6 @@ impl Decoder<'_> {
             asserts,
             span,
         });
-    }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

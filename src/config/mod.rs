@@ -10,6 +10,7 @@
 
 pub mod literal;
 pub mod load;
+pub mod provisioner;
 pub mod type_constraint;
 pub mod variables;
 pub mod version;
@@ -189,6 +190,8 @@ pub struct ResourceConfig {
     pub lifecycle: Lifecycle,
     /// `timeouts { create = "30m" ... }`: operation → duration text expression.
     pub timeouts: BTreeMap<String, Expr>,
+    /// `provisioner` blocks and the resource's `connection` block.
+    pub provisioning: provisioner::Provisioning,
     /// Everything else: the resource's own arguments and nested blocks (including `dynamic`).
     pub body: Body,
     /// The block header (`resource "aws_vpc" "main"`).

@@ -319,7 +319,7 @@ fn add_deletions(
 }
 
 /// Records one change durably, then applies it to the working state.
-async fn record(run: &Run, change: StateChange) {
+pub(super) async fn record(run: &Run, change: StateChange) {
     // Group commit: the change joins a queue; whoever gets the writer next records everything
     // queued with one sync. A change is applied to the working state only once it is durable,
     // and in journal order.
@@ -427,7 +427,7 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
     });
     let started = Instant::now();
     let _permit = run.semaphore.acquire().await;
-    if run.cancelled() {
+    if run.cancelled() || !super::provision::before_destroy(run, change, deposed.is_some()).await {
         return false;
     }
     let request = ApplyRequest {
@@ -833,6 +833,10 @@ async fn apply_instance(
                 },
             )
             .await;
+            if operation == Action::Create {
+                let created = object(new_value.clone(), ObjectStatus::Ready);
+                super::provision::after_create(run, address, config, created, repetition).await?;
+            }
             run.events.event(Event::ApplyDone {
                 address: address.clone(),
                 action: operation,

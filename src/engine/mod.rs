@@ -18,6 +18,7 @@ mod apply;
 mod checks;
 pub mod moves;
 mod plan;
+mod provision;
 mod store;
 pub mod walk;
 
@@ -110,6 +111,24 @@ pub enum Event {
     ApplyFailed {
         address: ResourceInstance,
         action: Action,
+    },
+    /// A provisioner starts (`Provisioning with 'local-exec'...`).
+    ProvisionStarting {
+        address: ResourceInstance,
+        provisioner: String,
+    },
+    /// Something a provisioner printed (one or more lines; sensitive configurations print
+    /// only that their output is suppressed).
+    ProvisionOutput {
+        address: ResourceInstance,
+        provisioner: String,
+        output: String,
+    },
+    /// A provisioner finished, or failed.
+    ProvisionDone {
+        address: ResourceInstance,
+        provisioner: String,
+        failed: bool,
     },
 }
 

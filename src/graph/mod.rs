@@ -327,7 +327,8 @@ fn add_edges(
         }
         link(graph, &node, exprs, diagnostics);
         let to = graph.index[&node];
-        for reference in lang::body_references(&config.body) {
+        let bodies = std::iter::once(&config.body).chain(config.provisioning.bodies());
+        for reference in bodies.flat_map(lang::body_references) {
             if let Some(targets) = reference_target(tree, path, &reference, diagnostics) {
                 for dep in targets {
                     if dep != node {

@@ -258,9 +258,49 @@ impl Events for JsonLines {
                 hook.insert("action".into(), json!(verb(action)));
                 ("apply_errored", format!("{address}: failed"), hook)
             }
+            Event::ProvisionStarting {
+                address,
+                provisioner,
+            } => {
+                let mut hook = hook_for(&address);
+                hook.insert("provisioner".into(), json!(provisioner));
+                (
+                    "provision_start",
+                    format!("{address}: Provisioning with '{provisioner}'..."),
+                    hook,
+                )
+            }
+            Event::ProvisionOutput {
+                address,
+                provisioner,
+                output,
+            } => {
+                let mut hook = hook_for(&address);
+                hook.insert("provisioner".into(), json!(provisioner));
+                hook.insert("output".into(), json!(output));
+                (
+                    "provision_progress",
+                    format!("{address}: ({provisioner}): {output}"),
+                    hook,
+                )
+            }
+            Event::ProvisionDone {
+                address,
+                provisioner,
+                failed,
+            } => {
+                let mut hook = hook_for(&address);
+                hook.insert("provisioner".into(), json!(provisioner));
+                let (kind, what) = if failed {
+                    ("provision_errored", "Provisioning errored")
+                } else {
+                    ("provision_complete", "Provisioning complete")
+                };
+                (kind, format!("{address}: ({provisioner}) {what}"), hook)
+            }
         };
         fields.insert("hook".into(), Json::Object(hook));
-        let level = if kind == "apply_errored" {
+        let level = if kind == "apply_errored" || kind == "provision_errored" {
             "error"
         } else {
             "info"

@@ -106,6 +106,19 @@ fn verbs(action: Action) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// A provisioner's output as Terraform prints it: every line that is not blank, trailing
+/// spaces removed, after the prefix (`terraform_data.x (local-exec):`); a message of blank lines
+/// prints as one empty line.
+fn provision_output(prefix: &str, output: &str) -> String {
+    let lines: Vec<String> = output
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| !line.is_empty())
+        .map(|line| format!("{prefix} {line}"))
+        .collect();
+    lines.join("\n").trim().to_string()
+}
+
 /// `1m20s`, as Terraform prints elapsed times.
 pub fn format_elapsed(elapsed: Duration) -> String {
     let seconds = elapsed.as_secs();
@@ -187,6 +200,21 @@ impl Events for ProgressPrinter {
                     self.style.red(failure)
                 )
             }
+            Event::ProvisionStarting {
+                address,
+                provisioner,
+            } => self
+                .style
+                .bold(&format!("{address}: Provisioning with '{provisioner}'...")),
+            Event::ProvisionOutput {
+                address,
+                provisioner,
+                output,
+            } => provision_output(
+                &self.style.bold(&format!("{address} ({provisioner}):")),
+                &output,
+            ),
+            Event::ProvisionDone { .. } => return,
         };
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(out, "{line}");

@@ -61,6 +61,11 @@ fn is_concurrent_line(line: &str) -> bool {
         ": Still ",
         " failed",
         "failed",
+        // Provisioners of concurrent operations print concurrently too.
+        ": Provisioning with '",
+        " (local-exec): ",
+        " (file): ",
+        " (remote-exec): ",
     ]
     .iter()
     .any(|p| line.contains(p))
@@ -86,13 +91,33 @@ pub fn normalize(text: &str, work: &Path, sort_concurrent: bool) -> String {
             block.push(line.to_string());
             continue;
         }
-        block.sort();
+        sort_block(&mut block);
         out.append(&mut block);
         out.push(line.to_string());
     }
-    block.sort();
+    sort_block(&mut block);
     out.append(&mut block);
     out.join("\n")
+}
+
+/// Sorts the lines of concurrent operations. A block with provisioner lines keeps each
+/// address's lines in the order they were printed (creating, provisioning with its output,
+/// complete) and sorts by address only.
+fn sort_block(block: &mut [String]) {
+    let provisioning = block.iter().any(|l| l.contains(": Provisioning with '"));
+    if !provisioning {
+        block.sort();
+        return;
+    }
+    let address = |line: &String| -> String {
+        let end = [line.find(": "), line.find(" (")]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(line.len());
+        line[..end].to_string()
+    };
+    block.sort_by_key(address);
 }
 
 fn run_scenario(name: &str) -> String {

@@ -17,6 +17,7 @@ use crate::common::fixtures;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use strata::config::load::{decode_file_text, load_module, load_tree};
+use strata::config::provisioner::Provisioning;
 use strata::config::type_constraint::type_expression;
 use strata::config::variables::{
     missing_required, resolve_root_variables_with_warnings, VarSource,
@@ -309,7 +310,38 @@ fn resource_summary(out: &mut String, indent: &str, config: &ResourceConfig) {
     for (operation, duration) in &config.timeouts {
         let _ = writeln!(out, "{indent}  timeout {operation} = {}", text_of(duration));
     }
+    provisioning_summary(out, indent, &config.provisioning);
     let _ = writeln!(out, "{indent}  body: {}", body_summary(&config.body));
+}
+
+fn provisioning_summary(out: &mut String, indent: &str, provisioning: &Provisioning) {
+    if let Some(connection) = &provisioning.connection {
+        let _ = writeln!(
+            out,
+            "{indent}  connection ({}): {}",
+            short_location(&connection.span),
+            body_summary(&connection.body)
+        );
+    }
+    for provisioner in &provisioning.provisioners {
+        let _ = writeln!(
+            out,
+            "{indent}  provisioner {} ({}) when={:?} on_failure={:?}: {}",
+            provisioner.type_name,
+            short_location(&provisioner.span),
+            provisioner.when,
+            provisioner.on_failure,
+            body_summary(&provisioner.body)
+        );
+        if let Some(connection) = &provisioner.connection {
+            let _ = writeln!(
+                out,
+                "{indent}    connection ({}): {}",
+                short_location(&connection.span),
+                body_summary(&connection.body)
+            );
+        }
+    }
 }
 
 fn summarize(module: &Module) -> String {

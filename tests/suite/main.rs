@@ -20,4 +20,5 @@ mod fmt;
 mod functions;
 mod lang;
 mod lang_specsuite;
+mod provisioners;
 mod state;

@@ -1,0 +1,333 @@
+//! When provisioners run and what their failure means, as in Terraform
+//! (`node_resource_abstract_instance.go`, `evalApplyProvisioners` / `applyProvisioners`):
+//!
+//! - create-time provisioners run after an object is created (a plain create or the new half
+//!   of a replacement), never after an update; one that fails with `on_failure = fail` (the
+//!   default) stops the rest, fails the apply and leaves the object **tainted** in the state, so
+//!   the next plan replaces it; `on_failure = continue` ignores the failure (Terraform does
+//!   not warn either);
+//! - destroy-time provisioners run before an object is destroyed, unless it is tainted or
+//!   deposed, and only while the resource is still in the configuration (an object whose
+//!   `resource` block was removed is destroyed without them, as in Terraform); a failure stops
+//!   the destroy and the object stays;
+//! - a configuration with a sensitive value prints only `(output suppressed due to sensitive
+//!   value in config)`, and the error message of such a provisioner names no sensitive value.
+//!
+//! The provisioners themselves are in [`crate::provisioners`]; this module evaluates their
+//! blocks (with `self`, `count.index`, `each`), merges the connection blocks and reports events.
+
+use super::apply::record;
+use super::{Event, Repetition, Run};
+use crate::addrs::{InstanceKey, ResourceInstance};
+use crate::config::provisioner::{OnFailure, Provisioner, When};
+use crate::config::ResourceConfig;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::lang::{self, EvalContext};
+use crate::plan::{Action, ResourceChange};
+use crate::provisioners::{self, Output, ProvisionError};
+use crate::state::{InstanceObject, ObjectStatus, StateChange};
+use crate::value::Value;
+use std::sync::Arc;
+
+const SUPPRESSED: &str = "(output suppressed due to sensitive value in config)";
+
+/// Runs the create-time provisioners of a freshly created object. On failure the object is
+/// recorded as tainted and the errors returned.
+pub(super) async fn after_create(
+    run: &Arc<Run>,
+    address: &ResourceInstance,
+    config: &ResourceConfig,
+    object: InstanceObject,
+    repetition: &Repetition,
+) -> Result<(), Diagnostics> {
+    if !config
+        .provisioning
+        .provisioners
+        .iter()
+        .any(|p| p.when == When::Create)
+    {
+        return Ok(());
+    }
+    let permit = run.semaphore.acquire().await;
+    let result = run_all(
+        run,
+        address,
+        config,
+        When::Create,
+        &object.value,
+        repetition,
+    )
+    .await;
+    drop(permit);
+    if let Err(diagnostics) = result {
+        let tainted = InstanceObject {
+            status: ObjectStatus::Tainted,
+            ..object
+        };
+        record(
+            run,
+            StateChange::Put {
+                address: address.clone(),
+                object: tainted,
+            },
+        )
+        .await;
+        run.events.event(Event::ApplyFailed {
+            address: address.clone(),
+            action: Action::Create,
+        });
+        return Err(diagnostics);
+    }
+    Ok(())
+}
+
+/// Runs the destroy-time provisioners before an object is destroyed; `false` (with the errors
+/// recorded in the run) when one failed and the destroy must not happen.
+pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, deposed: bool) -> bool {
+    let address = &change.address;
+    let Some(config) =
+        super::plan::resource_config(&run.tree, &address.module.module_path(), &address.resource)
+    else {
+        return true;
+    };
+    let Some(prior) = &change.before else {
+        return true;
+    };
+    let tainted = run
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .resources
+        .get(address)
+        .is_some_and(|o| o.status == ObjectStatus::Tainted);
+    if deposed || tainted {
+        return true;
+    }
+    let repetition = match &address.key {
+        InstanceKey::None => Repetition::None,
+        InstanceKey::Int(index) => Repetition::Count(*index),
+        // Destroy-time provisioners may use each.key only (the loader checks it).
+        InstanceKey::Str(key) => Repetition::Each {
+            key: key.clone(),
+            value: Value::Null,
+        },
+    };
+    match run_all(run, address, config, When::Destroy, prior, &repetition).await {
+        Ok(()) => true,
+        Err(diagnostics) => {
+            run.events.event(Event::ApplyFailed {
+                address: address.clone(),
+                action: Action::Delete,
+            });
+            run.error(diagnostics);
+            false
+        }
+    }
+}
+
+/// Runs the resource's provisioners of one kind in order; the first failure that is not
+/// `on_failure = continue` stops them.
+async fn run_all(
+    run: &Arc<Run>,
+    address: &ResourceInstance,
+    config: &ResourceConfig,
+    when: When,
+    self_value: &Value,
+    repetition: &Repetition,
+) -> Result<(), Diagnostics> {
+    for provisioner in config
+        .provisioning
+        .provisioners
+        .iter()
+        .filter(|p| p.when == when)
+    {
+        if run.cancelled() {
+            return Ok(());
+        }
+        let result = run_one(run, address, config, provisioner, self_value, repetition).await;
+        if let Err(diagnostics) = result {
+            if provisioner.on_failure == OnFailure::Fail {
+                return Err(diagnostics);
+            }
+            tracing::warn!(%address, provisioner = %provisioner.type_name, "provisioner failed; continuing as on_failure = continue says");
+        }
+    }
+    Ok(())
+}
+
+async fn run_one(
+    run: &Arc<Run>,
+    address: &ResourceInstance,
+    config: &ResourceConfig,
+    provisioner: &Provisioner,
+    self_value: &Value,
+    repetition: &Repetition,
+) -> Result<(), Diagnostics> {
+    let type_name = provisioner.type_name.clone();
+    run.events.event(Event::ProvisionStarting {
+        address: address.clone(),
+        provisioner: type_name.clone(),
+    });
+    let schema = provisioners::schema(&type_name).unwrap_or_default();
+    let arguments = eval_with_self(
+        run,
+        &provisioner.body,
+        &schema,
+        address,
+        repetition,
+        self_value,
+    )?;
+    let connection = connection(run, config, provisioner, address, repetition, self_value)?;
+    let sensitive = arguments.contains_sensitive();
+    let output = output_for(run, address, &type_name, sensitive);
+    let secrets = if sensitive {
+        sensitive_strings(&arguments)
+    } else {
+        Vec::new()
+    };
+    let (arguments, _) = arguments.deep_unmark();
+    let (connection, _) = connection.deep_unmark();
+    let result = provisioners::provision(&type_name, &arguments, &connection, output).await;
+    run.events.event(Event::ProvisionDone {
+        address: address.clone(),
+        provisioner: type_name,
+        failed: result.is_err(),
+    });
+    result.map_err(|error| failure(address, provisioner, error, sensitive, &secrets))
+}
+
+/// Where a provisioner's output goes: the run's events (only the UI prints).
+fn output_for(
+    run: &Arc<Run>,
+    address: &ResourceInstance,
+    type_name: &str,
+    sensitive: bool,
+) -> Output {
+    let events = run.events.clone();
+    let address = address.clone();
+    let provisioner = type_name.to_string();
+    Arc::new(move |message: &str| {
+        events.event(Event::ProvisionOutput {
+            address: address.clone(),
+            provisioner: provisioner.clone(),
+            output: if sensitive {
+                SUPPRESSED.to_string()
+            } else {
+                message.to_string()
+            },
+        })
+    })
+}
+
+/// The error of a failed provisioner at its block. With a sensitive configuration its
+/// sensitive strings are masked and the output it printed is left out.
+fn failure(
+    address: &ResourceInstance,
+    provisioner: &Provisioner,
+    error: ProvisionError,
+    sensitive: bool,
+    secrets: &[String],
+) -> Diagnostics {
+    let mut detail = error.detail;
+    if sensitive {
+        if let Some(start) = detail.find(". Output: ") {
+            detail.truncate(start);
+            detail.push_str(&format!(". Output: {SUPPRESSED}"));
+        }
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            detail = detail.replace(secret.as_str(), "(sensitive value)");
+        }
+    }
+    Diagnostic::error(format!("{address}: {}", error.summary))
+        .with_detail(detail)
+        .with_span(provisioner.span.clone())
+        .into()
+}
+
+/// Every string inside a sensitive part of a value, to keep them out of messages.
+fn sensitive_strings(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, inside: bool, out: &mut Vec<String>) {
+        match value {
+            Value::Sensitive(inner) => walk(inner, true, out),
+            Value::String(s) if inside => out.push(s.clone()),
+            Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+                items.iter().for_each(|v| walk(v, inside, out))
+            }
+            Value::Map(entries) | Value::Object(entries) => {
+                entries.values().for_each(|v| walk(v, inside, out))
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, false, &mut out);
+    out
+}
+
+/// The connection: the resource's block with the provisioner's own arguments masking it
+/// (Terraform merges the two bodies the way override files merge); null when neither exists.
+fn connection(
+    run: &Arc<Run>,
+    config: &ResourceConfig,
+    provisioner: &Provisioner,
+    address: &ResourceInstance,
+    repetition: &Repetition,
+    self_value: &Value,
+) -> Result<Value, Diagnostics> {
+    let schema = provisioners::connection_schema();
+    let evaluate = |body: &crate::config::Body| {
+        eval_with_self(run, body, &schema, address, repetition, self_value)
+    };
+    let base = match &config.provisioning.connection {
+        Some(connection) => Some(evaluate(&connection.body)?),
+        None => None,
+    };
+    let own = match &provisioner.connection {
+        Some(connection) => Some(evaluate(&connection.body)?),
+        None => None,
+    };
+    Ok(match (base, own) {
+        (None, None) => Value::Null,
+        (Some(only), None) | (None, Some(only)) => only,
+        (Some(Value::Object(mut base)), Some(Value::Object(own))) => {
+            for (name, value) in own {
+                if !value.is_null() {
+                    base.insert(name, value);
+                }
+            }
+            Value::Object(base)
+        }
+        (Some(_), Some(own)) => own,
+    })
+}
+
+/// A provisioner or connection body evaluated with `self` bound to the object.
+fn eval_with_self(
+    run: &Run,
+    body: &crate::config::Body,
+    schema: &crate::providers::Block,
+    address: &ResourceInstance,
+    repetition: &Repetition,
+    self_value: &Value,
+) -> Result<Value, Diagnostics> {
+    let module = &address.module;
+    let path = module.module_path();
+    let tree = run.tree.descendant(&path).unwrap_or(&run.tree);
+    let module_dir = run.module_dir(&path);
+    let scope = run.scope(
+        module,
+        repetition,
+        tree,
+        module_dir.clone(),
+        Some(self_value.clone()),
+    );
+    lang::eval_body(
+        body,
+        schema,
+        &EvalContext {
+            scope: &scope,
+            module_dir,
+            plan_mode: false,
+        },
+    )
+}
