@@ -456,13 +456,15 @@ impl Scp {
                 Some(ChannelMsg::Data { data }) => self.received.extend_from_slice(&data),
                 Some(ChannelMsg::ExitStatus { exit_status }) => self.status = Some(exit_status),
                 Some(_) => {}
-                None => return Err(error(
-                    "file provisioner error",
-                    format!(
+                None => {
+                    return Err(error(
+                        "file provisioner error",
+                        format!(
                         "scp ended early (exit status {}); is scp installed on the remote machine?",
                         self.status.map_or("unknown".to_string(), |s| s.to_string())
                     ),
-                )),
+                    ))
+                }
             }
         }
     }

@@ -300,7 +300,7 @@ impl Events for JsonLines {
             }
         };
         fields.insert("hook".into(), Json::Object(hook));
-        let level = if kind == "apply_errored" || kind == "provision_errored" {
+        let level = if kind == "apply_errored" {
             "error"
         } else {
             "info"

@@ -317,6 +317,62 @@ fn local_exec_behaves_as_terraforms() {
     );
 }
 
+/// The provisioner messages of `apply -json` (type, message, provisioner, output), in order.
+fn provision_messages(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["type"]
+                .as_str()
+                .is_some_and(|kind| kind.starts_with("provision_"))
+        })
+        .map(|message| {
+            format!(
+                "{} {} | {} | {} | {}",
+                message["@level"],
+                message["type"],
+                message["@message"],
+                message["hook"]["provisioner"],
+                message["hook"]["output"]
+            )
+        })
+        .collect()
+}
+
+/// `apply -json` reports provisioners with Terraform's message types and wording.
+#[test]
+fn machine_readable_provisioner_messages_are_terraforms() {
+    let peer = peer();
+    let temp = tempfile::tempdir().unwrap();
+    let (tf_dir, strata_dir) = twin_dirs(
+        temp.path(),
+        r#"
+resource "terraform_data" "x" {
+  provisioner "local-exec" {
+    command = "echo hi"
+  }
+
+  provisioner "local-exec" {
+    command    = "exit 2"
+    on_failure = continue
+  }
+}
+"#,
+    );
+    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let apply = both(
+        &peer,
+        &tf_dir,
+        &strata_dir,
+        &["apply", "-auto-approve", "-json"],
+    );
+    let messages = provision_messages(&apply.strata);
+    assert_eq!(messages.len(), 7, "{messages:#?}");
+    pretty_assertions::assert_eq!(provision_messages(&apply.terraform), messages);
+}
+
 /// An OpenSSH server on a loopback port, with its own configuration, host key and
 /// authorized_keys in a temporary directory; stopped when dropped.
 struct Sshd {
