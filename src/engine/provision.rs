@@ -187,13 +187,27 @@ async fn run_one(
     };
     let (arguments, _) = arguments.deep_unmark();
     let (connection, _) = connection.deep_unmark();
-    let result = provisioners::provision(&type_name, &arguments, &connection, output).await;
+    let result = tokio::select! {
+        result = provisioners::provision(&type_name, &arguments, &connection, output) => result,
+        () = interrupted(run) => Err(ProvisionError::new(
+            format!("{type_name} provisioner interrupted"),
+            "The run was interrupted: the provisioner was stopped (a running command is killed) before it finished.",
+        )),
+    };
     run.events.event(Event::ProvisionDone {
         address: address.clone(),
         provisioner: type_name,
         failed: result.is_err(),
     });
     result.map_err(|error| failure(address, provisioner, error, sensitive, &secrets))
+}
+
+/// Resolves once the run is interrupted (Ctrl-C): a running provisioner is then stopped, as
+/// Terraform stops its provisioners, by dropping it (its command is killed on drop).
+async fn interrupted(run: &Run) {
+    while !run.cancelled() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Where a provisioner's output goes: the run's events (only the UI prints).

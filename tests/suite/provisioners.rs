@@ -662,3 +662,51 @@ resource "terraform_data" "windows" {
         "tainted"
     );
 }
+
+/// Ctrl-C stops a running provisioner (its command is killed, as Terraform stops provisioners
+/// on interrupt): the command never finishes its work, the apply fails and the object it was
+/// provisioning is tainted.
+#[test]
+fn an_interrupt_stops_a_running_provisioner() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        temp.path().join("main.tf"),
+        r#"
+resource "terraform_data" "slow" {
+  provisioner "local-exec" {
+    command = "touch started.txt; sleep 60; touch finished.txt"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let child = Command::new(strata())
+        .args(["apply", "-auto-approve", "-no-color"])
+        .current_dir(temp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start strata apply");
+    let started = Instant::now();
+    while !temp.path().join("started.txt").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the command never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(all.contains("local-exec provisioner interrupted"), "{all}");
+    assert!(!temp.path().join("finished.txt").exists());
+    assert_eq!(
+        instance_status(temp.path())["terraform_data.slow"],
+        "tainted"
+    );
+}
