@@ -1697,12 +1697,18 @@ impl Decoder<'_> {
             &Shape {
                 what: "a removed block",
                 attributes: &["from"],
-                blocks: &["lifecycle"],
+                blocks: &["lifecycle", "connection", "provisioner"],
             },
         );
         let from = self
             .required_attribute(block, "from")
             .map(|a| self.address(&a.value));
+        let provisioning = super::provisioner::take_removed_provisioning(
+            block,
+            from.clone().flatten().as_deref(),
+            &self.file,
+            self.diagnostics,
+        );
         let mut destroy = true;
         for nested in block.body.get_blocks("lifecycle") {
             self.check_shape(
@@ -1721,6 +1727,7 @@ impl Decoder<'_> {
             module.removed.push(Removed {
                 from,
                 destroy,
+                provisioning,
                 span: self.header_span(block),
             });
         }

@@ -254,6 +254,8 @@ pub struct Import {
 pub struct Removed {
     pub from: String,
     pub destroy: bool,
+    /// Destroy-time provisioners (and their connection) to run as the object is destroyed.
+    pub provisioning: provisioner::Provisioning,
     pub span: Span,
 }
 

@@ -149,6 +149,45 @@ pub(super) fn take_provisioning(
     provisioning
 }
 
+/// The `provisioner` and `connection` blocks of a `removed` block: destroy-time provisioners
+/// only, and only when it removes a managed resource (`from` is its address, when valid).
+pub(super) fn take_removed_provisioning(
+    block: &Block,
+    from: Option<&str>,
+    file: &Arc<SourceFile>,
+    diagnostics: &mut Diagnostics,
+) -> Provisioning {
+    let mut body = block.body.clone();
+    let has_any = body.has_blocks("provisioner") || body.has_blocks("connection");
+    let managed = matches!(
+        from.map(crate::addrs::Target::parse),
+        Some(Ok(crate::addrs::Target::Resource(r))) if r.resource.mode == crate::addrs::ResourceMode::Managed
+    );
+    if !has_any {
+        return Provisioning::default();
+    }
+    if !managed {
+        let span = block.ident.span().map(|range| file.span(range));
+        diagnostics.push(
+            Diagnostic::error("Invalid provisioner block")
+                .with_detail("Provisioners and connection blocks are valid only when a removed block targets a managed resource.")
+                .with_span_opt(span),
+        );
+        return Provisioning::default();
+    }
+    let provisioning = take_provisioning(&mut body, file, true, diagnostics);
+    for provisioner in &provisioning.provisioners {
+        if provisioner.when != When::Destroy {
+            diagnostics.push(
+                Diagnostic::error("Invalid provisioner block")
+                    .with_detail("Only destroy-time provisioners are valid in \"removed\" blocks. To declare a destroy-time provisioner, use:\n    when = destroy")
+                    .with_span(provisioner.span.clone()),
+            );
+        }
+    }
+    provisioning
+}
+
 struct Decoder<'a> {
     file: &'a Arc<SourceFile>,
     diagnostics: &'a mut Diagnostics,

@@ -7,9 +7,9 @@
 //!   the next plan replaces it; `on_failure = continue` ignores the failure (Terraform does
 //!   not warn either);
 //! - destroy-time provisioners run before an object is destroyed, unless it is tainted or
-//!   deposed, and only while the resource is still in the configuration (an object whose
-//!   `resource` block was removed is destroyed without them, as in Terraform); a failure stops
-//!   the destroy and the object stays;
+//!   deposed; once the `resource` block is gone, only a `removed` block's provisioners run
+//!   (Terraform 1.7's `removed { provisioner ... }`), otherwise none; a failure stops the
+//!   destroy and the object stays;
 //! - a configuration with a sensitive value prints only `(output suppressed due to sensitive
 //!   value in config)`, and the error message of such a provisioner names no sensitive value.
 //!
@@ -19,7 +19,7 @@
 use super::apply::record;
 use super::{Event, Repetition, Run};
 use crate::addrs::{InstanceKey, ResourceInstance};
-use crate::config::provisioner::{OnFailure, Provisioner, When};
+use crate::config::provisioner::{OnFailure, Provisioner, Provisioning, When};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::lang::{self, EvalContext};
@@ -52,7 +52,7 @@ pub(super) async fn after_create(
     let result = run_all(
         run,
         address,
-        config,
+        &config.provisioning,
         When::Create,
         &object.value,
         repetition,
@@ -85,9 +85,7 @@ pub(super) async fn after_create(
 /// recorded in the run) when one failed and the destroy must not happen.
 pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, deposed: bool) -> bool {
     let address = &change.address;
-    let Some(config) =
-        super::plan::resource_config(&run.tree, &address.module.module_path(), &address.resource)
-    else {
+    let Some(provisioning) = destroy_provisioning(run, address) else {
         return true;
     };
     let Some(prior) = &change.before else {
@@ -112,7 +110,16 @@ pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, depo
             value: Value::Null,
         },
     };
-    match run_all(run, address, config, When::Destroy, prior, &repetition).await {
+    match run_all(
+        run,
+        address,
+        provisioning,
+        When::Destroy,
+        prior,
+        &repetition,
+    )
+    .await
+    {
         Ok(()) => true,
         Err(diagnostics) => {
             run.events.event(Event::ApplyFailed {
@@ -125,26 +132,56 @@ pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, depo
     }
 }
 
+/// The provisioners that apply when an object is destroyed: its resource block's, or, once the
+/// block is gone, those of a `removed` block naming the resource (in its module, or in the root
+/// module with the module path); none otherwise.
+fn destroy_provisioning<'a>(run: &'a Run, address: &ResourceInstance) -> Option<&'a Provisioning> {
+    let path = address.module.module_path();
+    if let Some(config) = super::plan::resource_config(&run.tree, &path, &address.resource) {
+        return Some(&config.provisioning);
+    }
+    let local = address.resource.to_string();
+    let from_root: String = path
+        .iter()
+        .map(|name| format!("module.{name}."))
+        .chain(std::iter::once(local.clone()))
+        .collect();
+    let named = |module: &'a crate::config::Module, from: &str| {
+        module
+            .removed
+            .iter()
+            .find(|removed| removed.destroy && removed.from == from)
+            .map(|removed| &removed.provisioning)
+    };
+    run.tree
+        .descendant(&path)
+        .and_then(|tree| named(&tree.module, &local))
+        .or_else(|| named(&run.tree.module, &from_root))
+}
+
 /// Runs the resource's provisioners of one kind in order; the first failure that is not
 /// `on_failure = continue` stops them.
 async fn run_all(
     run: &Arc<Run>,
     address: &ResourceInstance,
-    config: &ResourceConfig,
+    provisioning: &Provisioning,
     when: When,
     self_value: &Value,
     repetition: &Repetition,
 ) -> Result<(), Diagnostics> {
-    for provisioner in config
-        .provisioning
-        .provisioners
-        .iter()
-        .filter(|p| p.when == when)
-    {
+    for provisioner in provisioning.provisioners.iter().filter(|p| p.when == when) {
         if run.cancelled() {
             return Ok(());
         }
-        let result = run_one(run, address, config, provisioner, self_value, repetition).await;
+        let result = run_one(
+            run,
+            address,
+            provisioning,
+            provisioner,
+            self_value,
+            repetition,
+        )
+        .await;
         if let Err(diagnostics) = result {
             if provisioner.on_failure == OnFailure::Fail {
                 return Err(diagnostics);
@@ -158,7 +195,7 @@ async fn run_all(
 async fn run_one(
     run: &Arc<Run>,
     address: &ResourceInstance,
-    config: &ResourceConfig,
+    provisioning: &Provisioning,
     provisioner: &Provisioner,
     self_value: &Value,
     repetition: &Repetition,
@@ -177,7 +214,14 @@ async fn run_one(
         repetition,
         self_value,
     )?;
-    let connection = connection(run, config, provisioner, address, repetition, self_value)?;
+    let connection = connection(
+        run,
+        provisioning,
+        provisioner,
+        address,
+        repetition,
+        self_value,
+    )?;
     let sensitive = arguments.contains_sensitive();
     let output = output_for(run, address, &type_name, sensitive);
     let secrets = if sensitive {
@@ -282,7 +326,7 @@ fn sensitive_strings(value: &Value) -> Vec<String> {
 /// (Terraform merges the two bodies the way override files merge); null when neither exists.
 fn connection(
     run: &Arc<Run>,
-    config: &ResourceConfig,
+    provisioning: &Provisioning,
     provisioner: &Provisioner,
     address: &ResourceInstance,
     repetition: &Repetition,
@@ -292,7 +336,7 @@ fn connection(
     let evaluate = |body: &crate::config::Body| {
         eval_with_self(run, body, &schema, address, repetition, self_value)
     };
-    let base = match &config.provisioning.connection {
+    let base = match &provisioning.connection {
         Some(connection) => Some(evaluate(&connection.body)?),
         None => None,
     };
