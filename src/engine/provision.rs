@@ -389,3 +389,49 @@ fn eval_with_self(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::provisioner::Connection;
+    use crate::diagnostics::SourceFile;
+
+    fn provisioner() -> Provisioner {
+        let file = Arc::new(SourceFile::new("main.tf", "provisioner \"local-exec\" {}\n"));
+        let body = crate::config::Body {
+            file: file.clone(),
+            body: hcl_edit::structure::Body::new(),
+        };
+        Provisioner {
+            type_name: "local-exec".into(),
+            body: body.clone(),
+            connection: Some(Connection {
+                body,
+                span: file.span(0..11),
+            }),
+            when: When::Create,
+            on_failure: OnFailure::Fail,
+            span: file.span(0..24),
+        }
+    }
+
+    #[test]
+    fn a_sensitive_configuration_keeps_its_secrets_and_output_out_of_the_error() {
+        let config = Value::object([
+            ("command", Value::from("echo s3cr3t; exit 1").mark_sensitive()),
+            ("quiet", Value::Null),
+        ]);
+        let secrets = sensitive_strings(&config);
+        assert_eq!(secrets, vec!["echo s3cr3t; exit 1".to_string()]);
+        let error = ProvisionError::new(
+            "local-exec provisioner error",
+            "Error running command 'echo s3cr3t; exit 1': exit status 1. Output: s3cr3t\n",
+        );
+        let address = ResourceInstance::parse("terraform_data.x").unwrap();
+        let diagnostics = failure(&address, &provisioner(), error, true, &secrets);
+        let shown = diagnostics.to_string();
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("exit status 1"), "{shown}");
+        assert!(shown.contains(SUPPRESSED), "{shown}");
+    }
+}
