@@ -132,6 +132,41 @@ pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, depo
     }
 }
 
+/// Evaluates every provisioner and connection block of an instance with `self` unknown, as
+/// Terraform validates them before planning: a wrong type or a missing required argument is an
+/// error at plan time, not after the object was created.
+pub(super) fn check(
+    run: &Run,
+    config: &ResourceConfig,
+    address: &ResourceInstance,
+    repetition: &Repetition,
+) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    let provisioning = &config.provisioning;
+    let connection_schema = provisioners::connection_schema();
+    let connections = provisioning.connection.iter().chain(
+        provisioning
+            .provisioners
+            .iter()
+            .filter_map(|p| p.connection.as_ref()),
+    );
+    let mut bodies: Vec<(&crate::config::Body, crate::providers::Block)> = connections
+        .map(|c| (&c.body, connection_schema.clone()))
+        .collect();
+    for provisioner in &provisioning.provisioners {
+        if let Some(schema) = provisioners::schema(&provisioner.type_name) {
+            bodies.push((&provisioner.body, schema));
+        }
+    }
+    for (body, schema) in bodies {
+        let evaluated = eval_with_self(run, body, &schema, address, repetition, &Value::unknown());
+        if let Err(errors) = evaluated {
+            diagnostics.extend(errors);
+        }
+    }
+    diagnostics
+}
+
 /// The provisioners that apply when an object is destroyed: its resource block's, or, once the
 /// block is gone, those of a `removed` block naming the resource (in its module, or in the root
 /// module with the module path); none otherwise.
@@ -385,7 +420,7 @@ fn eval_with_self(
         &EvalContext {
             scope: &scope,
             module_dir,
-            plan_mode: false,
+            plan_mode: run.plan_mode(),
         },
     )
 }
@@ -397,7 +432,10 @@ mod tests {
     use crate::diagnostics::SourceFile;
 
     fn provisioner() -> Provisioner {
-        let file = Arc::new(SourceFile::new("main.tf", "provisioner \"local-exec\" {}\n"));
+        let file = Arc::new(SourceFile::new(
+            "main.tf",
+            "provisioner \"local-exec\" {}\n",
+        ));
         let body = crate::config::Body {
             file: file.clone(),
             body: hcl_edit::structure::Body::new(),
@@ -418,7 +456,10 @@ mod tests {
     #[test]
     fn a_sensitive_configuration_keeps_its_secrets_and_output_out_of_the_error() {
         let config = Value::object([
-            ("command", Value::from("echo s3cr3t; exit 1").mark_sensitive()),
+            (
+                "command",
+                Value::from("echo s3cr3t; exit 1").mark_sensitive(),
+            ),
             ("quiet", Value::Null),
         ]);
         let secrets = sensitive_strings(&config);

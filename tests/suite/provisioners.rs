@@ -710,3 +710,42 @@ resource "terraform_data" "slow" {
         "tainted"
     );
 }
+
+/// Provisioner and connection arguments are evaluated when planning (with `self` unknown), as
+/// Terraform validates them: a missing required argument or a value of the wrong type stops
+/// the plan with its place, before anything is created.
+#[test]
+fn provisioner_arguments_are_checked_when_planning() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        temp.path().join("main.tf"),
+        r#"resource "terraform_data" "x" {
+  provisioner "local-exec" {
+    quiet = true
+  }
+
+  provisioner "local-exec" {
+    command     = "echo ${self.id}"
+    environment = "not a map"
+  }
+
+  connection {
+    port = "twenty-two"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let plan = strata_in(temp.path(), &["plan"]);
+    let output = text(&plan);
+    assert_eq!(plan.status.code(), Some(1), "{output}");
+    for expected in [
+        "Missing required argument",
+        "main.tf:2:29",
+        "main.tf:8:19",
+        "main.tf:12:12",
+    ] {
+        assert!(output.contains(expected), "{expected}\n{output}");
+    }
+    assert!(!temp.path().join("terraform.tfstate").exists());
+}
