@@ -150,18 +150,38 @@ pub(super) fn check(
             .iter()
             .filter_map(|p| p.connection.as_ref()),
     );
-    let mut bodies: Vec<(&crate::config::Body, crate::providers::Block)> = connections
+    let bodies: Vec<(&crate::config::Body, crate::providers::Block)> = connections
         .map(|c| (&c.body, connection_schema.clone()))
         .collect();
-    for provisioner in &provisioning.provisioners {
-        if let Some(schema) = provisioners::schema(&provisioner.type_name) {
-            bodies.push((&provisioner.body, schema));
-        }
-    }
     for (body, schema) in bodies {
         let evaluated = eval_with_self(run, body, &schema, address, repetition, &Value::unknown());
         if let Err(errors) = evaluated {
             diagnostics.extend(errors);
+        }
+    }
+    for provisioner in &provisioning.provisioners {
+        let Some(schema) = provisioners::schema(&provisioner.type_name) else {
+            continue;
+        };
+        let unknown = Value::unknown();
+        match eval_with_self(
+            run,
+            &provisioner.body,
+            &schema,
+            address,
+            repetition,
+            &unknown,
+        ) {
+            Err(errors) => diagnostics.extend(errors),
+            Ok(value) => {
+                if let Err(error) = provisioners::validate(&provisioner.type_name, &value) {
+                    diagnostics.push(
+                        Diagnostic::error(error.summary)
+                            .with_detail(error.detail)
+                            .with_span(provisioner.span.clone()),
+                    );
+                }
+            }
         }
     }
     diagnostics

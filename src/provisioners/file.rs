@@ -23,15 +23,12 @@ pub async fn run(
     connection: &Value,
     _output: Output,
 ) -> Result<(), ProvisionError> {
-    let source = match (string_arg(config, "content"), string_arg(config, "source")) {
-        (Some(content), None) => Source::Content(content.as_bytes().to_vec()),
-        (None, Some(path)) => Source::Path(expand_home(path)),
-        _ => {
-            return Err(ProvisionError::new(
-                "Invalid file provisioner configuration",
-                "Exactly one of \"source\" or \"content\" must be set.",
-            ))
-        }
+    // `validate` made sure exactly one of them is set.
+    let source = match string_arg(config, "content") {
+        Some(content) => Source::Content(content.as_bytes().to_vec()),
+        None => Source::Path(expand_home(
+            string_arg(config, "source").unwrap_or_default(),
+        )),
     };
     let destination = string_arg(config, "destination").unwrap_or_default();
     let info = ConnectionInfo::from_value(connection)?;

@@ -77,6 +77,29 @@ pub fn connection_schema() -> Block {
     block
 }
 
+/// The checks a provisioner makes of its configuration before running (Terraform's
+/// `ValidateProvisionerConfig`): `remote-exec` takes exactly one of `inline`, `script` and
+/// `scripts`, `file` exactly one of `source` and `content`. Unknown values count as set.
+pub fn validate(type_name: &str, config: &Value) -> Result<(), ProvisionError> {
+    let set = |names: &[&str]| {
+        names
+            .iter()
+            .filter(|name| config.get_attr(name).is_some_and(|v| !v.is_null()))
+            .count()
+    };
+    match type_name {
+        "remote-exec" if set(&["inline", "script", "scripts"]) != 1 => Err(ProvisionError::new(
+            "Invalid remote-exec provisioner configuration",
+            "Only one of \"inline\", \"script\", or \"scripts\" must be set.",
+        )),
+        "file" if set(&["source", "content"]) != 1 => Err(ProvisionError::new(
+            "Invalid file provisioner configuration",
+            "Exactly one of \"source\" or \"content\" must be set.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Runs one provisioner with its configuration and the connection (null when the resource and
 /// the provisioner have no connection block).
 pub async fn provision(
@@ -85,6 +108,7 @@ pub async fn provision(
     connection: &Value,
     output: Output,
 ) -> Result<(), ProvisionError> {
+    validate(type_name, config)?;
     match type_name {
         "local-exec" => local_exec::run(config, output).await,
         "file" => file::run(config, connection, output).await,

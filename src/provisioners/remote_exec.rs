@@ -32,16 +32,6 @@ pub async fn run(config: &Value, connection: &Value, output: Output) -> Result<(
 
 /// The scripts to run: `inline` joined into one, or the contents of `script` / `scripts`.
 fn collect_scripts(config: &Value) -> Result<Vec<Vec<u8>>, ProvisionError> {
-    let set = ["inline", "script", "scripts"]
-        .iter()
-        .filter(|name| config.get_attr(name).is_some_and(|v| !v.is_null()))
-        .count();
-    if set != 1 {
-        return Err(ProvisionError::new(
-            "Invalid remote-exec provisioner configuration",
-            "Only one of \"inline\", \"script\", or \"scripts\" must be set.",
-        ));
-    }
     let inline = strings_arg(config, "inline");
     if config.get_attr("inline").is_some_and(|v| !v.is_null()) {
         if inline.iter().any(String::is_empty) {

@@ -732,6 +732,11 @@ fn provisioner_arguments_are_checked_when_planning() {
   connection {
     port = "twenty-two"
   }
+
+  provisioner "remote-exec" {
+    inline = ["true"]
+    script = "setup.sh"
+  }
 }
 "#,
     )
@@ -744,6 +749,8 @@ fn provisioner_arguments_are_checked_when_planning() {
         "main.tf:2:29",
         "main.tf:8:19",
         "main.tf:12:12",
+        "Invalid remote-exec provisioner configuration",
+        "main.tf:15:3",
     ] {
         assert!(output.contains(expected), "{expected}\n{output}");
     }
