@@ -95,6 +95,15 @@ fn module_json(tree: &ModuleTree, registry: &Registry) -> Json {
             "provider_config_key".into(),
             json!(resource.provider.to_string()),
         );
+        let provisioners: Vec<Json> = resource
+            .provisioning
+            .provisioners
+            .iter()
+            .map(|p| json!({ "type": p.type_name, "expressions": body_json(&p.body) }))
+            .collect();
+        if !provisioners.is_empty() {
+            entry.insert("provisioners".into(), Json::Array(provisioners));
+        }
         entry.insert("expressions".into(), body_json(&resource.body));
         let schema_version = registry
             .get(&resource.provider.name)
@@ -273,7 +282,7 @@ fn subject_text(subject: &Referenceable) -> Option<String> {
         Referenceable::EachValue => "each.value".into(),
         Referenceable::Path(name) => format!("path.{name}"),
         Referenceable::TerraformWorkspace => "terraform.workspace".into(),
-        Referenceable::SelfObject => return None,
+        Referenceable::SelfObject => "self".into(),
     })
 }
 

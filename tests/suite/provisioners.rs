@@ -756,3 +756,58 @@ fn provisioner_arguments_are_checked_when_planning() {
     }
     assert!(!temp.path().join("terraform.tfstate").exists());
 }
+
+/// `show -json` of a saved plan lists each resource's provisioners (type and expressions, as
+/// written) in the configuration, exactly as Terraform does.
+#[test]
+fn show_json_lists_provisioners_as_terraform_does() {
+    let peer = peer();
+    let temp = tempfile::tempdir().unwrap();
+    let (tf_dir, strata_dir) = twin_dirs(
+        temp.path(),
+        r#"
+variable "v" {
+  default = "a"
+}
+
+resource "terraform_data" "x" {
+  input = var.v
+
+  provisioner "local-exec" {
+    command     = "echo ${self.input} ${var.v}"
+    quiet       = true
+    environment = { A = "b" }
+  }
+
+  provisioner "local-exec" {
+    when       = destroy
+    on_failure = continue
+    command    = "echo bye"
+  }
+}
+"#,
+    );
+    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let plan = both(&peer, &tf_dir, &strata_dir, &["plan", "-out=saved.plan"]);
+    assert!(plan.terraform.status.success(), "{}", text(&plan.terraform));
+    assert!(plan.strata.status.success(), "{}", text(&plan.strata));
+    let show = both(
+        &peer,
+        &tf_dir,
+        &strata_dir,
+        &["show", "-json", "saved.plan"],
+    );
+    let resources = |output: &Output| -> serde_json::Value {
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", text(output)));
+        json["configuration"]["root_module"]["resources"].clone()
+    };
+    let strata_resources = resources(&show.strata);
+    assert_eq!(
+        strata_resources[0]["provisioners"].as_array().map(Vec::len),
+        Some(2),
+        "{strata_resources:#}"
+    );
+    pretty_assertions::assert_eq!(resources(&show.terraform), strata_resources);
+}
