@@ -362,7 +362,15 @@ impl Decoder<'_> {
     fn keyword(&mut self, value: &Expression, name: &str, allowed: &[&str]) -> Option<String> {
         let word = match value {
             Expression::Variable(v) => Some(v.as_str().to_string()),
-            Expression::String(s) => Some(s.value().to_string()),
+            Expression::String(s) => {
+                let span = self.span(value.span());
+                self.diagnostics.push(
+                    Diagnostic::warning("Quoted keywords are deprecated")
+                        .with_detail("In this context, keywords are expected literally rather than in quotes. Terraform 0.11 and earlier required quotes, but quoted keywords are now deprecated and will be removed in a future version of Terraform. Remove the quotes surrounding this keyword to silence this warning.")
+                        .with_span_opt(span),
+                );
+                Some(s.value().to_string())
+            }
             _ => None,
         };
         match word {
