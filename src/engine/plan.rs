@@ -813,7 +813,7 @@ async fn plan_resource_node(
                     diagnostics.extend(d);
                 }
             }
-            diagnostics.extend(super::provision::check(run, config, &address, &repetition));
+            super::provision::check(run, config, &address, &repetition, &mut diagnostics);
             // The console shows what the state holds.
             if let (Phase::Console, Some(prior)) = (&run.phase, &prior) {
                 values.insert(address.key.clone(), prior.value.clone());

@@ -134,14 +134,15 @@ pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, depo
 
 /// Evaluates every provisioner and connection block of an instance with `self` unknown, as
 /// Terraform validates them before planning: a wrong type or a missing required argument is an
-/// error at plan time, not after the object was created.
+/// error at plan time, not after the object was created. New errors join `found`.
 pub(super) fn check(
     run: &Run,
     config: &ResourceConfig,
     address: &ResourceInstance,
     repetition: &Repetition,
-) -> Diagnostics {
-    let mut diagnostics = Diagnostics::new();
+    found: &mut Diagnostics,
+) {
+    let mut diagnostics = self_by_name(config);
     let provisioning = &config.provisioning;
     let connection_schema = provisioners::connection_schema();
     let connections = provisioning.connection.iter().chain(
@@ -181,6 +182,34 @@ pub(super) fn check(
                             .with_span(provisioner.span.clone()),
                     );
                 }
+            }
+        }
+    }
+    // Every instance finds the same errors in the same blocks: each is reported once.
+    for diagnostic in diagnostics.iter() {
+        if !found.iter().any(|seen| seen == diagnostic) {
+            found.push(diagnostic.clone());
+        }
+    }
+}
+
+/// References by name to the resource a provisioner belongs to. Terraform resolves them (to
+/// the instances finished so far); Strata does not know the resource's values while it is
+/// provisioning one of its instances, so such a reference is an error at plan time that says
+/// to use `self`, rather than an unknown value reaching the command.
+fn self_by_name(config: &ResourceConfig) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    for body in config.provisioning.bodies() {
+        for reference in lang::body_references(body) {
+            if reference.subject == lang::Referenceable::Resource(config.addr.clone()) {
+                diagnostics.push(
+                    Diagnostic::error("Provisioner refers to its own resource by name")
+                        .with_detail(format!(
+                            "Provisioners and connection blocks refer to the object they run for through self (self.id, self.input), not as {}: its values are not known yet while its provisioners run.",
+                            config.addr
+                        ))
+                        .with_span_opt(reference.span.clone()),
+                );
             }
         }
     }
@@ -277,6 +306,14 @@ async fn run_one(
         repetition,
         self_value,
     )?;
+    if !arguments.is_wholly_known() || !connection.is_wholly_known() {
+        return Err(Diagnostic::error(format!(
+            "{address}: Provisioner configuration is not known"
+        ))
+        .with_detail("Some of the provisioner's arguments (or its connection's) depend on values that are still unknown when it runs. Refer to the object itself through self.")
+        .with_span(provisioner.span.clone())
+        .into());
+    }
     let sensitive = arguments.contains_sensitive();
     let output = output_for(run, address, &type_name, sensitive);
     let secrets = if sensitive {

@@ -811,3 +811,31 @@ resource "terraform_data" "x" {
     );
     pretty_assertions::assert_eq!(resources(&show.terraform), strata_resources);
 }
+
+/// A provisioner that names its own resource instead of using `self` is stopped at plan time
+/// with the place and the fix (Strata does not know the resource's values while provisioning).
+#[test]
+fn a_provisioner_naming_its_own_resource_is_told_to_use_self() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        temp.path().join("main.tf"),
+        r#"resource "terraform_data" "y" {
+  input = "in"
+
+  provisioner "local-exec" {
+    command = "echo ${terraform_data.y.input}"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let plan = strata_in(temp.path(), &["plan"]);
+    let output = text(&plan);
+    assert_eq!(plan.status.code(), Some(1), "{output}");
+    assert!(
+        output.contains("Provisioner refers to its own resource by name"),
+        "{output}"
+    );
+    assert!(output.contains("main.tf:5:23"), "{output}");
+    assert!(output.contains("through self"), "{output}");
+}
