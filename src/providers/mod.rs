@@ -3,8 +3,9 @@
 //! [`Registry`] that maps provider names to implementations.
 //!
 //! Architecture invariants:
-//! - The trait knows no transport. Built-in providers implement it in process; an
-//!   out-of-process plugin speaking Terraform's gRPC protocol would be one more implementation.
+//! - The trait knows no transport. Built-in providers implement it in process; a plugin
+//!   speaking Terraform's gRPC protocol ([`plugin`]) is one more implementation, chosen per
+//!   provider by [`selection`].
 //! - Only the engine calls providers. Providers never print: they report progress through the
 //!   [`Progress`] callback and errors through [`ProviderError`].
 //! - Values crossing the trait are [`Value`]s shaped by the resource's [`schema::Block`]:

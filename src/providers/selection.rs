@@ -327,7 +327,7 @@ pub fn find_plugin(dir: &Path, source: &str, locked: Option<&str>) -> Option<Ins
                 .filter_map(Result::ok)
                 .filter_map(|entry| entry.file_name().into_string().ok())
                 .collect();
-            versions.sort_by(|a, b| version_key(a).cmp(&version_key(b)));
+            versions.sort_by_key(|version| version_key(version));
             versions.pop()?
         }
     };

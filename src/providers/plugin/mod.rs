@@ -11,9 +11,10 @@
 //!   schema in Strata's form, values in cty's msgpack encoding, Terraform's proposed new object
 //!   (`objchange`) for plans.
 //!
-//! Architecture invariant: this module knows bytes, not values. [`proto::DynamicValue`] stays
-//! msgpack/JSON bytes and schema types stay JSON bytes; the value codec and the schema
-//! conversion live above it, in the plugin provider that implements [`super::Provider`].
+//! Architecture invariant: the wire layer (`launch`, `client`, `proto`, `tls`) knows bytes, not
+//! values: [`proto::DynamicValue`] stays msgpack/JSON bytes and schema types stay JSON bytes.
+//! Values, schemas and Terraform's planning rules live in `provider`, `schema` and `objchange`,
+//! the plugin provider that implements [`super::Provider`].
 
 pub mod client;
 pub mod launch;
