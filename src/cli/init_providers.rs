@@ -118,7 +118,18 @@ pub async fn init_providers(
     .await
     {
         Ok(outcome) => outcome,
-        Err(diagnostics) => return print_reported(context, &diagnostics, sources),
+        Err(mut diagnostics) => {
+            let names: Vec<&str> = registry.names().collect();
+            for diagnostic in &mut diagnostics.0 {
+                if diagnostic.help.is_none() {
+                    diagnostic.help = Some(format!(
+                        "Strata has these providers built in: {}; others are installed as plugins through the CLI configuration's provider_installation (or -plugin-dir).",
+                        names.join(", ")
+                    ));
+                }
+            }
+            return print_reported(context, &diagnostics, sources);
+        }
     };
     if !overridden.is_empty() {
         let warning = Diagnostic::warning("Provider development overrides are in effect")

@@ -8,7 +8,7 @@ use std::time::Duration;
 /// Strata's `User-Agent`, in the form Terraform sends its own.
 pub fn user_agent() -> String {
     format!(
-        "Strata/{} (+https://github.com/strata; terraform-compatible {})",
+        "Strata/{} (terraform-compatible {})",
         env!("CARGO_PKG_VERSION"),
         crate::TERRAFORM_VERSION_COMPAT
     )

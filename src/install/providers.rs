@@ -167,6 +167,17 @@ pub async fn install(
             });
             continue;
         }
+        if usable.is_empty() {
+            diagnostics.push(
+                Diagnostic::error("Failed to query available provider packages").with_detail(
+                    format!(
+                        "Could not retrieve the list of available versions for provider {}: no installation method may install it (see the include and exclude patterns of provider_installation in the CLI configuration, or -plugin-dir)",
+                        provider.for_display()
+                    ),
+                ),
+            );
+            continue;
+        }
         let step = install_one(
             provider,
             constraints,

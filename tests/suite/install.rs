@@ -253,6 +253,15 @@ fn packed_mirror_matches_terraform() {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(&binary).unwrap().permissions().mode();
     assert_eq!(mode & 0o111, 0o111, "the provider is executable");
+    // -plugin-dir replaces the CLI configuration's methods.
+    let plugin_dir = Setup::new("provider_installation {\n  direct {}\n}\n");
+    let dir = plugin_dir.workdir("plugin-dir", AWS_CONSTRAINT);
+    let flag = format!("-plugin-dir={}", mirror.display());
+    assert_ok(
+        &plugin_dir.strata(&dir, &["init", "-backend=false", flag.as_str()]),
+        "strata init -plugin-dir",
+    );
+    assert_eq!(lock_of(&dir), lock_of(&ours));
     // The same unpacked and packed package have the same h1: hash: the mirrors agree.
     let unpacked = Setup::new(&mirror_config(&peer.join("providers")));
     let other = unpacked.workdir("unpacked", AWS_CONSTRAINT);
