@@ -43,7 +43,7 @@ pub struct RemoteSource {
 /// Why a `source` cannot be read; the message says what is wrong with it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SourceError {
-    #[error("Terraform and Strata cannot detect a supported external module source type for `{0}`; if you meant a path relative to this module, write \"./{0}\"")]
+    #[error("no supported module source type matches `{0}` (Terraform refuses it too); if you meant a path relative to this module, write \"./{0}\"")]
     MaybeRelativePath(String),
     #[error("{0}")]
     Invalid(String),
@@ -453,7 +453,7 @@ mod tests {
 
     #[test]
     fn rejects_what_terraform_rejects() {
-        assert!(normalised("modules/x").starts_with("error: Terraform and Strata cannot detect"));
+        assert!(normalised("modules/x").starts_with("error: no supported module source type"));
         assert!(normalised("git::https://e.com/r//../x").contains("outside of the module package"));
         let error = ModuleSource::parse("git::https://e.com/r", true).unwrap_err();
         assert!(
