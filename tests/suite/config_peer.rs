@@ -62,7 +62,13 @@ fn strata_result(dir: &Path) -> Value {
         })
         .collect();
     if !errors.is_empty() {
-        errors.sort_by_key(|e| (e["file"].to_string(), e["line"].as_u64(), e["column"].as_u64()));
+        errors.sort_by_key(|e| {
+            (
+                e["file"].to_string(),
+                e["line"].as_u64(),
+                e["column"].as_u64(),
+            )
+        });
         return json!({ "errors": errors });
     }
     let plan = run(dir, &["plan", "-input=false", "-out=plan.bin"]);
@@ -139,7 +145,9 @@ fn json_syntax_and_override_files_match_terraform() {
                     .collect()
             };
             if !matches || (name.contains("override") && summaries(&ours) != summaries(&golden)) {
-                failures.push(format!("{name}:\n  terraform: {golden}\n  strata:    {ours}"));
+                failures.push(format!(
+                    "{name}:\n  terraform: {golden}\n  strata:    {ours}"
+                ));
             }
             continue;
         }
@@ -148,13 +156,17 @@ fn json_syntax_and_override_files_match_terraform() {
         let mut golden = golden;
         normalize(&mut golden);
         if ours != golden {
-            failures.push(format!("{name}:\n  terraform: {golden}\n  strata:    {ours}"));
+            failures.push(format!(
+                "{name}:\n  terraform: {golden}\n  strata:    {ours}"
+            ));
         }
         if case.join("native").is_dir() {
             let mut native = in_copy(&case.join("native"), strata_result);
             normalize(&mut native);
             if native != golden {
-                failures.push(format!("{name}/native (HCL spelling):\n  terraform: {golden}\n  strata:    {native}"));
+                failures.push(format!(
+                    "{name}/native (HCL spelling):\n  terraform: {golden}\n  strata:    {native}"
+                ));
             }
         }
     }
@@ -213,17 +225,22 @@ fn a_real_example_loads_with_an_emulator_override_beside_it() {
     let tree = strata::config::load_tree(&example, &mut sources)
         .unwrap_or_else(|errors| panic!("{}", errors.render(&sources, false)));
     let providers = &tree.module.providers;
-    assert_eq!(providers.len(), 1, "the override merges into the example's provider");
+    assert_eq!(
+        providers.len(),
+        1,
+        "the override merges into the example's provider"
+    );
     let body = &providers[0].body.body;
     let region = body.get_attribute("region").expect("region");
     assert_eq!(region.value.to_string().trim(), "\"us-east-1\"");
     assert!(body.get_attribute("skip_credentials_validation").is_some());
     assert_eq!(body.get_blocks("endpoints").count(), 1);
     // Positions of merged arguments point into the file that wrote them.
-    let span = providers[0]
-        .body
-        .file
-        .span(body.get_attribute("access_key").and_then(|a| hcl_edit::Span::span(&a.key)).expect("span"));
+    let span = providers[0].body.file.span(
+        body.get_attribute("access_key")
+            .and_then(|a| hcl_edit::Span::span(&a.key))
+            .expect("span"),
+    );
     assert!(span.file.ends_with("zz_override.tf"), "{span}");
     assert_eq!(span.start.line, 3);
 }
