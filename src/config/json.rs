@@ -294,7 +294,8 @@ impl Emitter {
             return;
         }
         // A declaration is where its body opens, as Terraform reports JSON blocks.
-        let declaration = !labels.is_empty() || matches!(property.name.as_str(), "moved" | "import" | "removed");
+        let declaration =
+            !labels.is_empty() || matches!(property.name.as_str(), "moved" | "import" | "removed");
         let type_range = if declaration {
             value.span.start..value.span.start + 1
         } else {
