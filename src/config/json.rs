@@ -197,9 +197,13 @@ impl Emitter {
                 continue;
             }
             match field(kind, &property.name) {
-                Field::Block(labels, block_kind) => {
-                    self.blocks(property, &property.value, &mut Vec::new(), labels, block_kind)
-                }
+                Field::Block(labels, block_kind) => self.blocks(
+                    property,
+                    &property.value,
+                    &mut Vec::new(),
+                    labels,
+                    block_kind,
+                ),
                 Field::Reference => self.argument(property, |e, v| e.reference(v)),
                 Field::Expression => self.argument(property, |e, v| e.expression(v)),
                 Field::Requirement => self.argument(property, |e, v| e.requirement(v)),
@@ -281,12 +285,23 @@ impl Emitter {
         if !is_identifier(&property.name) {
             self.error(
                 "Unsupported block type",
-                format!("Blocks of type \"{}\" are not expected here.", property.name),
+                format!(
+                    "Blocks of type \"{}\" are not expected here.",
+                    property.name
+                ),
                 property.name_span.clone(),
             );
             return;
         }
-        self.emit(&property.name, property.name_span.clone());
+        // A declaration is where its body opens, as Terraform reports JSON blocks.
+        let declaration =
+            !labels.is_empty() || matches!(property.name.as_str(), "moved" | "import" | "removed");
+        let type_range = if declaration {
+            value.span.start..value.span.start + 1
+        } else {
+            property.name_span.clone()
+        };
+        self.emit(&property.name, type_range);
         for (label, range) in labels {
             self.out.push(' ');
             self.emit(&quote_literal(label), range.clone());
@@ -353,7 +368,13 @@ impl Emitter {
                 self.emit("{", value.span.start..value.span.start + 1);
                 self.out.push('\n');
                 for property in properties {
-                    self.emit(&quote_literal(&property.name), property.name_span.clone());
+                    // A key is a reference too (`"aws.west": "aws.east"` in `providers`).
+                    let key = if property.name.split('.').all(is_identifier) {
+                        property.name.clone()
+                    } else {
+                        quote_literal(&property.name)
+                    };
+                    self.emit(&key, property.name_span.clone());
                     self.out.push_str(" = ");
                     self.reference(&property.value);
                     self.out.push('\n');
@@ -384,7 +405,12 @@ impl Emitter {
         self.emit("}", value.span.end.saturating_sub(1)..value.span.end);
     }
 
-    fn sequence(&mut self, value: &JsonValue, items: &[JsonValue], item: fn(&mut Self, &JsonValue)) {
+    fn sequence(
+        &mut self,
+        value: &JsonValue,
+        items: &[JsonValue],
+        item: fn(&mut Self, &JsonValue),
+    ) {
         self.emit("[", value.span.start..value.span.start + 1);
         for (index, element) in items.iter().enumerate() {
             if index > 0 {
@@ -578,7 +604,8 @@ pub fn json_attribute_as_blocks(attribute: &Attribute) -> Option<Vec<Block>> {
     objects
         .into_iter()
         .map(|object| {
-            let mut block = Block::new(Decorated::new(Ident::try_new(attribute.key.as_str()).ok()?));
+            let mut block =
+                Block::new(Decorated::new(Ident::try_new(attribute.key.as_str()).ok()?));
             block.body = object_body(object)?;
             Some(block)
         })
@@ -596,7 +623,11 @@ fn object_body(object: &hcl_edit::expr::Object) -> Option<Body> {
         if name == "dynamic" {
             for (label, content) in object_entries(value.expr())? {
                 let mut dynamic = Block::new(Decorated::new(Ident::new("dynamic")));
-                dynamic.labels.push(hcl_edit::structure::BlockLabel::String(Decorated::new(label)));
+                dynamic
+                    .labels
+                    .push(hcl_edit::structure::BlockLabel::String(Decorated::new(
+                        label,
+                    )));
                 let Expression::Object(content) = content else {
                     return None;
                 };

@@ -197,7 +197,9 @@ impl Scanner<'_> {
                     value.push(self.escape()?);
                 }
                 c if (c as u32) < 0x20 => {
-                    return Err(self.error("Invalid character in JSON string: control characters must be escaped"));
+                    return Err(self.error(
+                        "Invalid character in JSON string: control characters must be escaped",
+                    ));
                 }
                 c => {
                     value.push(c);
@@ -208,7 +210,9 @@ impl Scanner<'_> {
     }
 
     fn escape(&mut self) -> Result<char, JsonSyntaxError> {
-        let c = self.peek().ok_or_else(|| self.error("Unterminated JSON string"))?;
+        let c = self
+            .peek()
+            .ok_or_else(|| self.error("Unterminated JSON string"))?;
         self.position += 1;
         Ok(match c {
             b'"' => '"',
@@ -221,10 +225,12 @@ impl Scanner<'_> {
             b't' => '\t',
             b'u' => {
                 let high = self.hex4()?;
-                if (0xD800..0xDC00).contains(&high) && self.text[self.position..].starts_with("\\u") {
+                if (0xD800..0xDC00).contains(&high) && self.text[self.position..].starts_with("\\u")
+                {
                     self.position += 2;
                     let low = self.hex4()?;
-                    let combined = 0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF);
+                    let combined =
+                        0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00) & 0x3FF);
                     char::from_u32(combined).unwrap_or('\u{FFFD}')
                 } else {
                     char::from_u32(high).unwrap_or('\u{FFFD}')
@@ -264,7 +270,9 @@ impl Scanner<'_> {
                     self.position += 1;
                     return Ok(JsonKind::Array(items));
                 }
-                _ => return Err(self.error("Missing array element delimiter: expected a comma or ]")),
+                _ => {
+                    return Err(self.error("Missing array element delimiter: expected a comma or ]"))
+                }
             }
         }
     }
@@ -285,7 +293,10 @@ impl Scanner<'_> {
             let name_start = self.position;
             let (name, _) = self.string()?;
             let name_span = name_start..self.position;
-            self.expect(b':', "Missing property value colon: expected a colon after the property name")?;
+            self.expect(
+                b':',
+                "Missing property value colon: expected a colon after the property name",
+            )?;
             let value = self.value(depth + 1)?;
             properties.push(JsonProperty {
                 name,
@@ -299,7 +310,11 @@ impl Scanner<'_> {
                     self.position += 1;
                     return Ok(JsonKind::Object(properties));
                 }
-                _ => return Err(self.error("Missing attribute seperator comma: expected a comma or }")),
+                _ => {
+                    return Err(
+                        self.error("Missing attribute seperator comma: expected a comma or }")
+                    )
+                }
             }
         }
     }
@@ -321,7 +336,9 @@ mod tests {
             panic!("an array")
         };
         assert!(matches!(&items[0].kind, JsonKind::Number(n) if n == "1.50"));
-        assert!(matches!(&items[1].kind, JsonKind::String { value, raw } if value == "x\"y" && raw == "x\\\"y"));
+        assert!(
+            matches!(&items[1].kind, JsonKind::String { value, raw } if value == "x\"y" && raw == "x\\\"y")
+        );
         assert_eq!(&text[items[1].span.clone()], "\"x\\\"y\"");
     }
 

@@ -114,7 +114,9 @@ pub fn parse_file(
 }
 
 /// Parses a source file's text (as written, or translated from JSON or joined for overrides).
-pub(super) fn parse_source(file: &Arc<SourceFile>) -> Result<hcl_edit::structure::Body, Diagnostic> {
+pub(super) fn parse_source(
+    file: &Arc<SourceFile>,
+) -> Result<hcl_edit::structure::Body, Diagnostic> {
     let text = &file.text;
     match hcl_edit::parser::parse_body(text) {
         Ok(body) => Ok(body),

@@ -52,7 +52,10 @@ pub fn merge_overrides(
                     let (what, detail) = if block.ident.as_str() == "moved" {
                         ("moved", "Records of moved objects can appear only in normal files, not in override files.")
                     } else {
-                        ("import", "Import blocks can appear only in normal files, not in override files.")
+                        (
+                            "import",
+                            "Import blocks can appear only in normal files, not in override files.",
+                        )
                     };
                     diagnostics.push(
                         Diagnostic::error(format!("Cannot override '{what}' blocks"))
@@ -118,18 +121,25 @@ fn alias(block: &Block) -> Option<String> {
 fn find_base(primary: &[ParsedFile], block: &Block) -> Option<(usize, usize)> {
     let labels: Vec<&str> = block.labels.iter().map(label_text).collect();
     let is_provider = block.ident.as_str() == "provider";
-    primary.iter().enumerate().find_map(|(file_index, (_, body))| {
-        body.iter()
-            .position(|structure| match structure {
-                Structure::Block(base) => {
-                    base.ident.as_str() == block.ident.as_str()
-                        && base.labels.iter().map(label_text).eq(labels.iter().copied())
-                        && (!is_provider || alias(base) == alias(block))
-                }
-                Structure::Attribute(_) => false,
-            })
-            .map(|block_index| (file_index, block_index))
-    })
+    primary
+        .iter()
+        .enumerate()
+        .find_map(|(file_index, (_, body))| {
+            body.iter()
+                .position(|structure| match structure {
+                    Structure::Block(base) => {
+                        base.ident.as_str() == block.ident.as_str()
+                            && base
+                                .labels
+                                .iter()
+                                .map(label_text)
+                                .eq(labels.iter().copied())
+                            && (!is_provider || alias(base) == alias(block))
+                    }
+                    Structure::Attribute(_) => false,
+                })
+                .map(|block_index| (file_index, block_index))
+        })
 }
 
 fn missing_base(block: &Block, span: crate::diagnostics::Span) -> Diagnostic {
@@ -144,7 +154,9 @@ fn missing_base(block: &Block, span: crate::diagnostics::Span) -> Diagnostic {
         "module" => ("Missing module call to override", format!("There is no module call named \"{first}\". An override file can only override a module call that was defined in a primary configuration file.")),
         _ => ("Missing base provider configuration for override", format!("There is no {first} provider configuration with the alias \"{}\". An override file can only override an aliased provider configuration that was already defined in a primary configuration file.", alias(block).unwrap_or_default())),
     };
-    Diagnostic::error(summary).with_detail(detail).with_span(span)
+    Diagnostic::error(summary)
+        .with_detail(detail)
+        .with_span(span)
 }
 
 /// Merges override block `override_index` of `override_file` into block `block_index` of

@@ -513,7 +513,10 @@ fn json_bodies_evaluate_as_their_native_spelling() {
         if path.extension().is_some_and(|e| e == "json") {
             continue;
         }
-        let json = folder.join(format!("{}.json", path.file_name().unwrap().to_string_lossy()));
+        let json = folder.join(format!(
+            "{}.json",
+            path.file_name().unwrap().to_string_lossy()
+        ));
         let native = evaluate(&path);
         assert!(!native.is_empty());
         assert_eq!(evaluate(&json), native, "{}", json.display());
