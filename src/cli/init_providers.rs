@@ -15,6 +15,7 @@ use crate::install::lockfile::{LockFile, LOCK_FILE_NAME};
 use crate::install::providers::{install, Event, Settings};
 use crate::install::source::Platform;
 use crate::install::{requirements, CliConfig, Discovery};
+use crate::providers::selection::Choice;
 use crate::providers::Registry;
 use anyhow::bail;
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,14 +140,30 @@ pub async fn init_providers(
             ));
         context.print_diagnostics(&warning.into(), sources);
     }
+    record_lock(context, &lock, &outcome.lock, readonly, sources)?;
+    // Which of the built-in provider and the installed plugin each command will use (read
+    // after the lock file is written: it names the plugin's version).
+    let selections = crate::providers::selection::choose(tree, &context.dir);
     for (name, addr) in &builtin {
-        if served_by_builtin.contains(addr)
-            || (addr.is_builtin() && requirements.contains_key(addr))
-        {
-            println!("- Using built-in provider {name} ({addr})");
+        let selected = selections.iter().find(|s| &s.name == name);
+        match selected.map(|s| &s.choice) {
+            Some(Choice::Plugin(_)) | Some(Choice::Unavailable { .. }) => {}
+            _ if served_by_builtin.contains(addr)
+                || (addr.is_builtin() && requirements.contains_key(addr)) =>
+            {
+                println!("- Using built-in provider {name} ({addr})");
+            }
+            _ => {}
         }
     }
-    record_lock(context, &lock, &outcome.lock, readonly, sources)?;
+    for selection in &selections {
+        if matches!(
+            selection.choice,
+            Choice::Plugin(_) | Choice::Unavailable { .. }
+        ) {
+            println!("{}", selection.describe());
+        }
+    }
     warn_incomplete_lock(
         context,
         &outcome.lock,
