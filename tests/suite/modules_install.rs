@@ -584,11 +584,7 @@ impl Sshd {
             .arg(repo_root().join("scripts/ensure-sshd.sh"))
             .output()
             .expect("run scripts/ensure-sshd.sh");
-        assert!(
-            output.status.success(),
-            "ensure-sshd.sh: {}",
-            text(&output)
-        );
+        assert!(output.status.success(), "ensure-sshd.sh: {}", text(&output));
         let sshd = String::from_utf8_lossy(&output.stdout).trim().to_string();
         std::fs::create_dir_all(dir).unwrap();
         let host_key = dir.join("host_key");
