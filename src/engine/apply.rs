@@ -850,7 +850,7 @@ async fn apply_instance(
             )
             .await;
             if operation == Action::Create {
-                let created = object(new_value.clone(), ObjectStatus::Ready);
+                let created = object(new_value.clone(), ObjectStatus::Ready, &new_object.private);
                 super::provision::after_create(run, address, config, created, repetition).await?;
             }
             run.events.event(Event::ApplyDone {

@@ -359,6 +359,7 @@ mod tests {
             deposed: None,
             previous_address: None,
             importing: None,
+            private: Default::default(),
         }
     }
 
