@@ -479,20 +479,7 @@ impl Decoder<'_> {
 
     /// The span of a block's header: its type and labels.
     fn header_span(&self, block: &Block) -> Span {
-        let start = block
-            .ident
-            .span()
-            .map(|r| r.start)
-            .or(block.span().map(|r| r.start))
-            .unwrap_or(0);
-        let end = block
-            .labels
-            .last()
-            .and_then(|label| label.span())
-            .or(block.ident.span())
-            .map(|r| r.end)
-            .unwrap_or(start);
-        self.file.span(start..end.max(start))
+        header_span(&self.file, block)
     }
 
     fn source_text(&self, expression: &Expression) -> String {
@@ -1956,4 +1943,22 @@ mod tests {
         assert_eq!(&*span.file, "bad.tf");
         assert!(span.start.line >= 2, "{span}");
     }
+}
+
+/// The span of a block's header in `file`: its type and labels.
+pub(crate) fn header_span(file: &SourceFile, block: &Block) -> Span {
+    let start = block
+        .ident
+        .span()
+        .map(|r| r.start)
+        .or(block.span().map(|r| r.start))
+        .unwrap_or(0);
+    let end = block
+        .labels
+        .last()
+        .and_then(|label| label.span())
+        .or(block.ident.span())
+        .map(|r| r.end)
+        .unwrap_or(start);
+    file.span(start..end.max(start))
 }

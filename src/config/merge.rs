@@ -24,6 +24,7 @@ use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
 use hcl_edit::Span as _;
 use std::sync::Arc;
 
+use super::load::header_span;
 use super::Module;
 
 /// A parsed file: its (possibly translated) source and body.
@@ -88,18 +89,6 @@ pub fn merge_overrides(
         late.push((override_file.clone(), rest));
     }
     late
-}
-
-fn header_span(file: &SourceFile, block: &Block) -> crate::diagnostics::Span {
-    let start = block.ident.span().map(|r| r.start).unwrap_or(0);
-    let end = block
-        .labels
-        .last()
-        .and_then(|label| label.span())
-        .or(block.ident.span())
-        .map(|r| r.end)
-        .unwrap_or(start);
-    file.span(start..end.max(start))
 }
 
 fn label_text(label: &BlockLabel) -> &str {

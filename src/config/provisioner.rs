@@ -199,15 +199,7 @@ impl Decoder<'_> {
     }
 
     fn header(&self, block: &Block) -> Span {
-        let start = block.ident.span().map(|r| r.start).unwrap_or(0);
-        let end = block
-            .labels
-            .last()
-            .and_then(|label| label.span())
-            .or(block.ident.span())
-            .map(|r| r.end)
-            .unwrap_or(start);
-        self.file.span(start..end.max(start))
+        super::load::header_span(self.file, block)
     }
 
     fn error(&mut self, summary: &str, detail: impl Into<String>, span: Option<Span>) {

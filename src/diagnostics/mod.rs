@@ -166,3 +166,20 @@ impl IntoIterator for Diagnostics {
         self.0.into_iter()
     }
 }
+
+/// An error and its causes on one line (`a: b: c`), each cause once: libraries' own messages
+/// often omit the cause ("error sending request" alone does not say the certificate was not
+/// trusted).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -26,21 +26,7 @@ pub fn client() -> Result<reqwest::Client, String> {
         .map_err(|error| format!("cannot set up the HTTPS client: {}", describe(&error)))
 }
 
-/// An error with its causes, one after the other (reqwest's own message omits them: "error
-/// sending request" alone does not say that the certificate was not trusted).
-pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use crate::diagnostics::error_chain as describe;
 
 /// Reads a response body of at most `limit` bytes.
 pub async fn read_limited(

@@ -554,20 +554,7 @@ fn describe(address: &Address) -> String {
     }
 }
 
-/// An error and its sources on one line (`a: b: c`).
-pub(super) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub(super) use crate::diagnostics::error_chain;
 
 #[cfg(test)]
 mod tests {
