@@ -1905,6 +1905,24 @@ fn attr_path(expression: &Expression, file: &Arc<SourceFile>) -> Option<AttrPath
     }
 }
 
+/// The span of a block's header in `file`: its type and labels.
+pub(crate) fn header_span(file: &SourceFile, block: &Block) -> Span {
+    let start = block
+        .ident
+        .span()
+        .map(|r| r.start)
+        .or(block.span().map(|r| r.start))
+        .unwrap_or(0);
+    let end = block
+        .labels
+        .last()
+        .and_then(|label| label.span())
+        .or(block.ident.span())
+        .map(|r| r.end)
+        .unwrap_or(start);
+    file.span(start..end.max(start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1943,22 +1961,4 @@ mod tests {
         assert_eq!(&*span.file, "bad.tf");
         assert!(span.start.line >= 2, "{span}");
     }
-}
-
-/// The span of a block's header in `file`: its type and labels.
-pub(crate) fn header_span(file: &SourceFile, block: &Block) -> Span {
-    let start = block
-        .ident
-        .span()
-        .map(|r| r.start)
-        .or(block.span().map(|r| r.start))
-        .unwrap_or(0);
-    let end = block
-        .labels
-        .last()
-        .and_then(|label| label.span())
-        .or(block.ident.span())
-        .map(|r| r.end)
-        .unwrap_or(start);
-    file.span(start..end.max(start))
 }
