@@ -16,7 +16,7 @@ use crate::graph::{ModulePath, Node};
 use crate::plan::{Action, Plan, PlanMode, ResourceChange};
 use crate::providers::{ApplyRequest, PlanRequest, Progress};
 use crate::state::{InstanceObject, ObjectStatus, OutputValue, StateChange};
-use crate::value::Value;
+use crate::value::{Type, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -174,16 +174,24 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
             .outputs
             .iter()
             .filter_map(|(name, output)| {
-                let evaluated = store
-                    .outputs
-                    .get(&(ModuleInstance::root(), name.clone()))
+                let value = store.outputs.get(&(ModuleInstance::root(), name.clone()));
+                let evaluated = value
                     .filter(|v| v.is_wholly_known())
                     .map(|value| OutputValue {
                         value: value.clone(),
                         sensitive: output.sensitive || value.contains_sensitive(),
                     });
+                // An output still unknown after a targeted apply (it reads an instance the
+                // targets left out) and never recorded is recorded as null, as Terraform does.
+                let unknown_in_targeted_run = || {
+                    (value.is_some() && !run.options.targets.is_empty()).then_some(OutputValue {
+                        value: Value::Null,
+                        sensitive: output.sensitive,
+                    })
+                };
                 evaluated
                     .or_else(|| recorded.get(name).cloned())
+                    .or_else(unknown_in_targeted_run)
                     .map(|value| (name.clone(), value))
             })
             .collect()
@@ -565,6 +573,10 @@ pub(super) async fn apply_resource_node(
                 _ => {
                     if let Some(current) = current {
                         values.insert(address.key.clone(), current.value.clone());
+                    } else if !run.options.targets.is_empty() {
+                        // An instance `-target` left out (`-target=a[1]` creates only `a[1]`):
+                        // it holds its place, with no value yet, as in Terraform.
+                        values.insert(address.key.clone(), Value::Unknown(Type::Any));
                     }
                     continue;
                 }

@@ -13,7 +13,7 @@ use crate::graph::{self, ModulePath, Node};
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::providers::{ObjectState, PlanRequest, ResourceSchema};
 use crate::state::{InstanceObject, ObjectStatus};
-use crate::value::{convert, Value};
+use crate::value::{convert, Type, Value};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -792,6 +792,22 @@ async fn plan_resource_node(
                 key: repetition.key(),
             };
             keys.insert(address.key.clone());
+            if !run.targets_select_instance(&address) {
+                // Another instance of a resource targeted by instance: not planned; expressions
+                // read what the state holds (unknown where it holds nothing, as in Terraform).
+                let prior = run
+                    .state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .resources
+                    .get(&address)
+                    .map(|object| typed(&schema.block, object.value.clone()));
+                values.insert(
+                    address.key.clone(),
+                    prior.unwrap_or(Value::Unknown(Type::Any)),
+                );
+                continue;
+            }
             if matches!(run.phase, Phase::Plan) {
                 if let Err(d) =
                     import_if_declared(run, &address, config, &provider_ref, &schema).await
@@ -908,7 +924,10 @@ async fn plan_resource_node(
                 .resources
                 .iter()
                 .filter(|(a, _)| {
-                    a.module == info.instance && a.resource == *resource && !keys.contains(&a.key)
+                    a.module == info.instance
+                        && a.resource == *resource
+                        && !keys.contains(&a.key)
+                        && run.targets_allow_orphan(a)
                 })
                 .map(|(a, o)| (a.clone(), o.clone()))
                 .collect();
@@ -1634,10 +1653,10 @@ impl Run {
         self.options.targets.is_empty() || self.options.targets.iter().any(|t| t.contains(address))
     }
 
-    /// `destroy`: whether an instance in state goes. With `-target`, the graph holds the targeted
-    /// resources and their dependents: an instance goes when a target names it, or when its
-    /// resource is a dependent (no target names the resource; `-target=a[0]` leaves `a[1]`).
-    fn destroy_selects(&self, address: &ResourceInstance) -> bool {
+    /// Whether a targeted run plans (or, for `destroy`, takes away) an instance of a resource the
+    /// pruned graph holds: when a target names it, or when no target names its resource (it is
+    /// there as a dependency, or for destroy a dependent). `-target=a[0]` leaves `a[1]`.
+    fn targets_select_instance(&self, address: &ResourceInstance) -> bool {
         let module = address.module.module_path();
         let node = Node::Resource {
             module: module.clone(),
@@ -1717,7 +1736,7 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     let mut errors = Diagnostics::new();
     let mut changes = Vec::new();
     for (address, object) in &state.resources {
-        if address.resource.mode == ResourceMode::Data || !run.destroy_selects(address) {
+        if address.resource.mode == ResourceMode::Data || !run.targets_select_instance(address) {
             continue;
         }
         if let Some(config) =

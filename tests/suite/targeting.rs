@@ -209,3 +209,25 @@ fn a_destroy_target_takes_its_dependents_and_leaves_the_outputs() {
         plan: &["-destroy", "-target=terraform_data.net"],
     });
 }
+
+/// `-target=terraform_data.node[1]` before anything exists: only that instance is created.
+#[test]
+fn an_instance_target_creates_only_that_instance() {
+    run_case(&Case {
+        fixture: "instances",
+        applied_first: false,
+        edit: None,
+        plan: &["-target=terraform_data.node[1]"],
+    });
+}
+
+/// Every instance changed; `-target=terraform_data.node[1]` updates only that one.
+#[test]
+fn an_instance_target_changes_only_that_instance() {
+    run_case(&Case {
+        fixture: "instances",
+        applied_first: true,
+        edit: Some(("-v1", "-v2")),
+        plan: &["-target=terraform_data.node[1]"],
+    });
+}
