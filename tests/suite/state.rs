@@ -1049,6 +1049,23 @@ mod s3 {
         assert!(error.contains("`key` is required"), "{error}");
     }
 
+    /// Writes `record` as the lock object of the state `network/terraform.tfstate` in `bucket`,
+    /// as another run (or a person) would have left it.
+    async fn put_lock_record(
+        client: &aws_sdk_s3::Client,
+        bucket: &str,
+        record: &strata::state::LockInfo,
+    ) {
+        client
+            .put_object()
+            .bucket(bucket)
+            .key("network/terraform.tfstate.tflock")
+            .body(serde_json::to_vec(record).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// A lock record a run on another machine left when it died, its lease long over.
     fn abandoned_record(path: &str) -> strata::state::LockInfo {
         let mut dead = strata::state::LockInfo::new("apply", path);
@@ -1068,7 +1085,6 @@ mod s3 {
             .await
             .with_lease(lease);
         let client = s3_client(&moto).await;
-        let lock_key = "network/terraform.tfstate.tflock";
 
         // Warm the emulator up: a first request can take seconds on a loaded machine.
         store
@@ -1092,14 +1108,7 @@ mod s3 {
 
         // A record whose lease is over is taken over, by exactly one of two racing waiters.
         let dead = abandoned_record("s3://leases/network/terraform.tfstate");
-        client
-            .put_object()
-            .bucket("leases")
-            .key(lock_key)
-            .body(serde_json::to_vec(&dead).unwrap().into())
-            .send()
-            .await
-            .unwrap();
+        put_lock_record(&client, "leases", &dead).await;
         let (first, second) = tokio::join!(
             store.lock("default", "apply", Duration::ZERO, &|_| {}),
             store.lock("default", "apply", Duration::ZERO, &|_| {}),
@@ -1121,14 +1130,7 @@ mod s3 {
         // Another run takes the lock over behind the winner's back (as if the winner had been
         // paused past its lease): its next renewal finds out, and it writes no state after.
         let usurper = abandoned_record("s3://leases/network/terraform.tfstate");
-        client
-            .put_object()
-            .bucket("leases")
-            .key(lock_key)
-            .body(serde_json::to_vec(&usurper).unwrap().into())
-            .send()
-            .await
-            .unwrap();
+        put_lock_record(&client, "leases", &usurper).await;
         tokio::time::sleep(lease).await;
         let state = store.load("default").await.unwrap();
         let error = store.write("default", &state).await.unwrap_err();
@@ -1371,14 +1373,7 @@ mod s3 {
         let mut dead =
             strata::state::LockInfo::new("apply", "s3://states/network/terraform.tfstate");
         dead.pid = dead_pid;
-        client
-            .put_object()
-            .bucket("states")
-            .key("network/terraform.tfstate.tflock")
-            .body(serde_json::to_vec(&dead).unwrap().into())
-            .send()
-            .await
-            .unwrap();
+        put_lock_record(&client, "states", &dead).await;
         let guard = store
             .lock("default", "plan", Duration::from_secs(5), &|_| {})
             .await
@@ -1390,14 +1385,7 @@ mod s3 {
         let mut foreign =
             strata::state::LockInfo::new("apply", "s3://states/network/terraform.tfstate");
         foreign.host = "another-host".into();
-        client
-            .put_object()
-            .bucket("states")
-            .key("network/terraform.tfstate.tflock")
-            .body(serde_json::to_vec(&foreign).unwrap().into())
-            .send()
-            .await
-            .unwrap();
+        put_lock_record(&client, "states", &foreign).await;
         let error = store
             .lock("default", "plan", Duration::ZERO, &|_| {})
             .await
