@@ -181,14 +181,13 @@ impl Engine {
         options: RunOptions,
         variables: BTreeMap<String, Value>,
     ) -> Result<Engine, Diagnostics> {
-        let graph = graph::build(&tree)?;
         // `-target`: the walks see only what the targets select.
         let target_mode = if options.mode == PlanMode::Destroy {
             graph::targets::TargetMode::Destroy
         } else {
             graph::targets::TargetMode::Plan
         };
-        let graph = graph::targets::prune_to_targets(&graph, &options.targets, target_mode);
+        let graph = graph::build_targeted(&tree, &options.targets, target_mode)?;
         // `moved`, `removed` and `import` addresses are checked here, with the rest of the
         // configuration, before any state is locked or read.
         moves::resolve(&tree, &mut State::new())?;

@@ -6,13 +6,14 @@
 //! visits the node. Edges come from references and `depends_on`: an edge `a → b` means `b` needs
 //! `a` first.
 //!
-//! The graph is built by a short list of steps ([`build`]): add nodes for every module, add edges
-//! for every reference, add the implicit edges (a module's objects need its expansion; a resource
-//! needs its provider), then check for cycles. A reference to something that does not exist is a
-//! diagnostic at the reference, with the closest existing name. A run with `-target` then prunes
-//! the graph ([`targets::prune_to_targets`]) before it is walked.
+//! The graph is built by an ordered list of small transforms ([`transforms::steps`]): add nodes
+//! for every module, add edges for every reference, add the implicit edges (a module's objects
+//! need its expansion; a resource needs its provider), check for cycles, and with `-target`
+//! prune the graph ([`targets::prune_to_targets`]) before it is walked. A reference to something
+//! that does not exist is a diagnostic at the reference, with the closest existing name.
 
 pub mod targets;
+pub mod transforms;
 
 use crate::addrs::{Resource, ResourceMode};
 use crate::config::{Expr, ModuleTree, ProviderRef};
@@ -156,64 +157,19 @@ impl Graph {
     }
 }
 
-/// Builds the graph of a module tree. Errors: references to undeclared objects, and cycles.
+/// Builds the graph of a module tree (the [`transforms::steps`] without targets). Errors:
+/// references to undeclared objects, and cycles.
 pub fn build(tree: &ModuleTree) -> Result<Graph, Diagnostics> {
-    let mut graph = Graph::default();
-    let mut diagnostics = Diagnostics::new();
-    add_nodes(&mut graph, tree, &Vec::new());
-    add_edges(&mut graph, tree, tree, &Vec::new(), &mut diagnostics);
-    if diagnostics.has_errors() {
-        return Err(diagnostics);
-    }
-    check_cycles(&graph)?;
-    Ok(graph)
+    build_targeted(tree, &[], targets::TargetMode::Plan)
 }
 
-fn add_nodes(graph: &mut Graph, tree: &ModuleTree, path: &ModulePath) {
-    let module = &tree.module;
-    if path.is_empty() {
-        for provider in &module.providers {
-            graph.add(Node::Provider {
-                provider: ProviderRef {
-                    name: provider.name.clone(),
-                    alias: provider.alias.clone(),
-                },
-            });
-        }
-    } else {
-        graph.add(Node::ModuleExpand {
-            module: path.clone(),
-        });
-    }
-    for name in module.variables.keys() {
-        graph.add(Node::Variable {
-            module: path.clone(),
-            name: name.clone(),
-        });
-    }
-    for name in module.locals.keys() {
-        graph.add(Node::Local {
-            module: path.clone(),
-            name: name.clone(),
-        });
-    }
-    for resource in module.resources.keys() {
-        graph.add(Node::Resource {
-            module: path.clone(),
-            resource: resource.clone(),
-        });
-    }
-    for name in module.outputs.keys() {
-        graph.add(Node::Output {
-            module: path.clone(),
-            name: name.clone(),
-        });
-    }
-    for (name, child) in &tree.children {
-        let mut child_path = path.clone();
-        child_path.push(name.clone());
-        add_nodes(graph, child, &child_path);
-    }
+/// Builds the graph a run walks: [`build`]'s, pruned to what `targets` select.
+pub fn build_targeted(
+    tree: &ModuleTree,
+    targets: &[crate::addrs::Target],
+    mode: targets::TargetMode,
+) -> Result<Graph, Diagnostics> {
+    transforms::run(&transforms::steps(tree, targets, mode))
 }
 
 /// The root provider configuration a resource in `path` uses: its own `provider` argument, mapped
@@ -239,201 +195,6 @@ pub fn resolve_provider(
     current
 }
 
-fn add_edges(
-    graph: &mut Graph,
-    root: &ModuleTree,
-    tree: &ModuleTree,
-    path: &ModulePath,
-    diagnostics: &mut Diagnostics,
-) {
-    let module = &tree.module;
-    let expand = (!path.is_empty()).then(|| Node::ModuleExpand {
-        module: path.clone(),
-    });
-    let link =
-        |graph: &mut Graph, node: &Node, exprs: Vec<&Expr>, diagnostics: &mut Diagnostics| {
-            let to = graph.index[node];
-            if let Some(expand) = &expand {
-                graph.edge(expand, to, None);
-            }
-            for expr in exprs {
-                for reference in lang::references(expr) {
-                    if let Some(target) = reference_target(tree, path, &reference, diagnostics) {
-                        for dep in target {
-                            let span = reference.span.clone();
-                            graph.edge(&dep, to, span);
-                        }
-                    }
-                }
-            }
-        };
-    for name in module.variables.keys() {
-        let node = Node::Variable {
-            module: path.clone(),
-            name: name.clone(),
-        };
-        // A child module's variable takes its value from the call's argument in the parent.
-        if let Some((call_name, parent_path)) = path.split_last() {
-            let parent_path = parent_path.to_vec();
-            if let Some(parent) = root.descendant(&parent_path) {
-                if let Some(call) = parent.module.module_calls.get(call_name) {
-                    if let Some(input) = call.inputs.get(name) {
-                        let to = graph.index[&node];
-                        for reference in lang::references(input) {
-                            if let Some(targets) =
-                                reference_target(parent, &parent_path, &reference, diagnostics)
-                            {
-                                for dep in targets {
-                                    graph.edge(&dep, to, reference.span.clone());
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        link(graph, &node, Vec::new(), diagnostics);
-    }
-    for (name, local) in &module.locals {
-        link(
-            graph,
-            &Node::Local {
-                module: path.clone(),
-                name: name.clone(),
-            },
-            vec![&local.expr],
-            diagnostics,
-        );
-    }
-    // A root `import` block's ID is evaluated when its target resource is planned.
-    if path.is_empty() {
-        for import in &module.imports {
-            let (module_path, resource) = match crate::addrs::Target::parse(&import.to) {
-                Ok(crate::addrs::Target::Resource(r)) => (r.module.module_path(), r.resource),
-                Ok(crate::addrs::Target::Instance(i)) => (i.module.module_path(), i.resource),
-                _ => continue,
-            };
-            let node = Node::Resource {
-                module: module_path,
-                resource,
-            };
-            if graph.index.contains_key(&node) {
-                let exprs = std::iter::once(&import.id)
-                    .chain(import.for_each.iter())
-                    .chain(import.key.iter())
-                    .collect();
-                link(graph, &node, exprs, diagnostics);
-            }
-        }
-    }
-    for (resource, config) in &module.resources {
-        let node = Node::Resource {
-            module: path.clone(),
-            resource: resource.clone(),
-        };
-        let mut exprs: Vec<&Expr> = Vec::new();
-        exprs.extend(config.count.iter());
-        exprs.extend(config.for_each.iter());
-        exprs.extend(config.depends_on.iter());
-        exprs.extend(config.lifecycle.replace_triggered_by.iter());
-        exprs.extend(config.timeouts.values());
-        for condition in config
-            .lifecycle
-            .preconditions
-            .iter()
-            .chain(&config.lifecycle.postconditions)
-        {
-            exprs.push(&condition.condition);
-            exprs.push(&condition.error_message);
-        }
-        link(graph, &node, exprs, diagnostics);
-        let to = graph.index[&node];
-        let bodies = std::iter::once(&config.body).chain(config.provisioning.bodies());
-        for reference in bodies.flat_map(lang::body_references) {
-            if let Some(targets) = reference_target(tree, path, &reference, diagnostics) {
-                for dep in targets {
-                    if dep != node {
-                        graph.edge(&dep, to, reference.span.clone());
-                    }
-                }
-            }
-        }
-        let provider = resolve_provider(root, path, &config.provider);
-        let provider_node = Node::Provider { provider };
-        // Providers without a `provider` block are configured with an empty configuration.
-        graph.add(provider_node.clone());
-        graph.edge(&provider_node, to, None);
-    }
-    for (name, output) in &module.outputs {
-        let mut exprs = vec![&output.expr];
-        exprs.extend(output.depends_on.iter());
-        for condition in &output.preconditions {
-            exprs.push(&condition.condition);
-            exprs.push(&condition.error_message);
-        }
-        link(
-            graph,
-            &Node::Output {
-                module: path.clone(),
-                name: name.clone(),
-            },
-            exprs,
-            diagnostics,
-        );
-    }
-    if path.is_empty() {
-        for provider in &module.providers {
-            let node = Node::Provider {
-                provider: ProviderRef {
-                    name: provider.name.clone(),
-                    alias: provider.alias.clone(),
-                },
-            };
-            let to = graph.index[&node];
-            for reference in lang::body_references(&provider.body) {
-                if let Some(targets) = reference_target(tree, path, &reference, diagnostics) {
-                    for dep in targets {
-                        graph.edge(&dep, to, reference.span.clone());
-                    }
-                }
-            }
-        }
-    }
-    // A module's expansion needs the call's count/for_each references, evaluated in the parent.
-    for (name, call) in &module.module_calls {
-        let mut child_path = path.clone();
-        child_path.push(name.clone());
-        let node = Node::ModuleExpand {
-            module: child_path.clone(),
-        };
-        let to = graph.index[&node];
-        if let Some(expand) = &expand {
-            graph.edge(expand, to, None);
-        }
-        for expr in call
-            .count
-            .iter()
-            .chain(call.for_each.iter())
-            .chain(call.depends_on.iter())
-        {
-            for reference in lang::references(expr) {
-                if let Some(targets) = reference_target(tree, path, &reference, diagnostics) {
-                    for dep in targets {
-                        graph.edge(&dep, to, reference.span.clone());
-                    }
-                }
-            }
-        }
-    }
-    for (name, child) in &tree.children {
-        let mut child_path = path.clone();
-        child_path.push(name.clone());
-        add_edges(graph, root, child, &child_path, diagnostics);
-    }
-}
-
-/// The nodes a reference in module `path` depends on; `None` (with a diagnostic) when it refers
-/// to something undeclared. References to `count`, `each`, `path`, … need no node.
 /// Checks that every reference in an expression written in the root module (`strata console`
 /// input) names something declared, with the same errors (and suggestions) as the graph gives.
 pub fn check_root_references(tree: &ModuleTree, expr: &Expr) -> Diagnostics {
@@ -444,6 +205,8 @@ pub fn check_root_references(tree: &ModuleTree, expr: &Expr) -> Diagnostics {
     diagnostics
 }
 
+/// The nodes a reference in module `path` depends on; `None` (with a diagnostic) when it refers
+/// to something undeclared. References to `count`, `each`, `path`, … need no node.
 fn reference_target(
     tree: &ModuleTree,
     path: &ModulePath,
