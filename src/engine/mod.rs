@@ -21,6 +21,8 @@ mod plan;
 mod provider_diagnostics;
 mod provision;
 mod store;
+#[cfg(test)]
+mod tests;
 pub mod walk;
 
 pub use store::{Expansion, Repetition};

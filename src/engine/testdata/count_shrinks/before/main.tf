@@ -1,0 +1,4 @@
+resource "fake_resource" "worker" {
+  count = 3
+  name  = "worker-${count.index}"
+}

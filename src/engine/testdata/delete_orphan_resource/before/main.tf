@@ -1,0 +1,8 @@
+resource "fake_resource" "kept" {
+  name = "kept"
+}
+
+resource "fake_resource" "gone" {
+  name  = "gone"
+  value = fake_resource.kept.id
+}

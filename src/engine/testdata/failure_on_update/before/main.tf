@@ -1,0 +1,4 @@
+resource "fake_resource" "app" {
+  name  = "app"
+  value = "one"
+}

@@ -1,0 +1,5 @@
+resource "fake_resource" "app" {
+  name  = "app"
+  value = "two"
+  fail  = "update"
+}

@@ -1,0 +1,3 @@
+resource "fake_resource" "old_name" {
+  name = "app"
+}
