@@ -264,23 +264,14 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                 Ok(Some(new_object)) => {
                     let new_value = mark_schema_sensitive(run, &address, new_object.value);
                     if new_value.equals(&object.value) != Some(true) {
-                        run.drift
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(ResourceChange {
-                                address: address.clone(),
-                                provider: object.provider.clone(),
-                                action: Action::Update,
-                                before: Some(object.value.clone()),
-                                after: Some(new_value.clone()),
-                                requires_replace: Vec::new(),
-                                reason: None,
-                                schema_version: object.schema_version,
-                                deposed: None,
-                                previous_address: None,
-                                importing: None,
-                                private: None,
-                            });
+                        run.drift.lock().unwrap_or_else(|e| e.into_inner()).push(
+                            ResourceChange::changing(
+                                address.clone(),
+                                &object,
+                                Action::Update,
+                                new_value.clone(),
+                            ),
+                        );
                     }
                     if let Some(entry) = state.resources.get_mut(&address) {
                         entry.value = new_value;
@@ -1076,18 +1067,14 @@ async fn plan_instance(
         push_change(
             run,
             ResourceChange {
-                address: address.clone(),
-                provider: provider_address,
-                action: Action::Create,
-                before: None,
-                after: Some(planned.planned.clone()),
-                requires_replace: Vec::new(),
-                reason: None,
-                schema_version: schema.version,
-                deposed: None,
-                previous_address: None,
-                importing: None,
                 private: encode_private(&planned.private),
+                ..ResourceChange::new(
+                    address.clone(),
+                    provider_address,
+                    Action::Create,
+                    (None, Some(planned.planned.clone())),
+                    schema.version,
+                )
             },
         );
         return Ok(planned.planned);
@@ -1165,18 +1152,16 @@ async fn plan_instance(
         push_change(
             run,
             ResourceChange {
-                address: address.clone(),
-                provider: provider_address,
-                action,
-                before: Some(prior.value.clone()),
-                after: Some(after.clone()),
                 requires_replace,
                 reason,
-                schema_version: schema.version,
-                deposed: None,
-                previous_address: None,
-                importing: None,
                 private: encode_private(&after_private),
+                ..ResourceChange::new(
+                    address.clone(),
+                    provider_address,
+                    action,
+                    (Some(prior.value.clone()), Some(after.clone())),
+                    schema.version,
+                )
             },
         );
     }
@@ -1251,20 +1236,13 @@ async fn read_data_instance(
         let planned = crate::providers::default_plan(&schema.block, None, &config_value).planned;
         push_change(
             run,
-            ResourceChange {
-                address: address.clone(),
-                provider: run.provider_address(provider_ref),
-                action: Action::Read,
-                before: None,
-                after: Some(planned.clone()),
-                requires_replace: Vec::new(),
-                reason: None,
-                schema_version: schema.version,
-                deposed: None,
-                previous_address: None,
-                importing: None,
-                private: None,
-            },
+            ResourceChange::new(
+                address.clone(),
+                run.provider_address(provider_ref),
+                Action::Read,
+                (None, Some(planned.clone())),
+                schema.version,
+            ),
         );
         return Ok(planned);
     }
@@ -1603,20 +1581,13 @@ fn annotate_refactoring(run: &Run, state: &crate::state::State, changes: &mut Ve
                 let Some(object) = state.resources.get(&address) else {
                     continue;
                 };
-                changes.push(ResourceChange {
+                let unchanged = object.value.clone();
+                changes.push(ResourceChange::changing(
                     address,
-                    provider: object.provider.clone(),
-                    action: Action::NoOp,
-                    before: Some(object.value.clone()),
-                    after: Some(object.value.clone()),
-                    requires_replace: Vec::new(),
-                    reason: None,
-                    schema_version: object.schema_version,
-                    deposed: None,
-                    previous_address: None,
-                    importing: None,
-                    private: None,
-                });
+                    object,
+                    Action::NoOp,
+                    unchanged,
+                ));
                 changes.last_mut().expect("just pushed")
             }
         };

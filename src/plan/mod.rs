@@ -124,6 +124,43 @@ pub struct ResourceChange {
 }
 
 impl ResourceChange {
+    /// A change with its action and values and nothing else (no reason, no forced
+    /// attributes, no move or import, no private data): the others are set by struct update.
+    pub fn new(
+        address: ResourceInstance,
+        provider: String,
+        action: Action,
+        (before, after): (Option<Value>, Option<Value>),
+        schema_version: u64,
+    ) -> ResourceChange {
+        ResourceChange {
+            address,
+            provider,
+            action,
+            before,
+            after,
+            requires_replace: Vec::new(),
+            reason: None,
+            schema_version,
+            deposed: None,
+            previous_address: None,
+            importing: None,
+            private: None,
+        }
+    }
+
+    /// A change of a recorded object to `after` (an update, or a no-op with `after` the same).
+    pub fn changing(
+        address: ResourceInstance,
+        object: &crate::state::InstanceObject,
+        action: Action,
+        after: Value,
+    ) -> ResourceChange {
+        let values = (Some(object.value.clone()), Some(after));
+        let provider = object.provider.clone();
+        ResourceChange::new(address, provider, action, values, object.schema_version)
+    }
+
     /// A change that takes a recorded object away (`Delete`, `Forget`): before is the object,
     /// after is nothing.
     pub fn removing(
@@ -132,19 +169,11 @@ impl ResourceChange {
         action: Action,
         reason: Option<ActionReason>,
     ) -> ResourceChange {
+        let values = (Some(object.value.clone()), None);
+        let provider = object.provider.clone();
         ResourceChange {
-            address,
-            provider: object.provider.clone(),
-            action,
-            before: Some(object.value.clone()),
-            after: None,
-            requires_replace: Vec::new(),
             reason,
-            schema_version: object.schema_version,
-            deposed: None,
-            previous_address: None,
-            importing: None,
-            private: None,
+            ..ResourceChange::new(address, provider, action, values, object.schema_version)
         }
     }
 
