@@ -1,10 +1,11 @@
 //! The apply walk: the plan's changes made real, in dependency order, with every operation
 //! recorded before anything that depends on it starts.
 
-use super::plan::{
-    apply_ignore_changes, check_condition, config_walk_plan, expand, merge_config, resource_config,
-    schema_for, visit_node,
+use super::eval::{
+    apply_ignore_changes, check_condition, expand, mark_sensitive_attributes, merge_config,
+    resource_config, schema_for, typed,
 };
+use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
 use super::walk::{walk, WalkPlan};
@@ -47,6 +48,21 @@ fn unreachable_plan() -> &'static Plan {
     })
 }
 
+/// The apply walk's resource visits: each planned change of an instance made real.
+pub(super) struct ApplyWalker;
+
+#[async_trait::async_trait]
+impl Walker for ApplyWalker {
+    async fn visit_resource(
+        &self,
+        run: &Arc<Run>,
+        module: &ModulePath,
+        resource: &Resource,
+    ) -> Result<(), Diagnostics> {
+        apply_resource_node(run, module, resource).await
+    }
+}
+
 /// Applies the run's plan.
 pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     let plan = the_plan(&run).clone();
@@ -72,7 +88,7 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     let config_count = config_plan.dependencies.len();
     let walk_plan = add_deletions(&run, config_plan, &deletions, destroy_mode);
     if destroy_mode {
-        let diagnostics = super::plan::configure_providers(&run).await;
+        let diagnostics = configure_providers(&run, &ApplyWalker).await;
         run.error(diagnostics);
     }
     if plan.mode != PlanMode::RefreshOnly {
@@ -125,7 +141,7 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
             let deletions = deletions.clone();
             async move {
                 if i < config_count {
-                    visit_node(run, i).await
+                    visit_node(run, &ApplyWalker, i).await
                 } else {
                     destroy_instance(&run, &deletions[i - config_count]).await
                 }
@@ -516,7 +532,7 @@ fn timeout_for(
 }
 
 /// Applies every changing instance of one resource node.
-pub(super) async fn apply_resource_node(
+async fn apply_resource_node(
     run: &Arc<Run>,
     path: &ModulePath,
     resource: &Resource,
@@ -561,7 +577,7 @@ pub(super) async fn apply_resource_node(
                 .get(&address)
                 .cloned()
                 .map(|mut object| {
-                    object.value = super::plan::typed(&schema.block, object.value);
+                    object.value = typed(&schema.block, object.value);
                     object
                 });
             let change = match change {
@@ -954,5 +970,5 @@ fn deposed_key(plan: &Plan, address: &ResourceInstance) -> String {
 
 /// The schema's sensitive marks on a provider's result.
 fn remark(schema: &crate::providers::ResourceSchema, value: Value) -> Value {
-    super::plan::mark_sensitive_attributes(&schema.block, value)
+    mark_sensitive_attributes(&schema.block, value)
 }

@@ -40,7 +40,7 @@ pub(super) async fn evaluate(run: &Run) -> Diagnostics {
                     }
                 }
                 for assert in &check.asserts {
-                    let result = super::plan::check_condition(
+                    let result = super::eval::check_condition(
                         run,
                         assert,
                         &info.instance,
@@ -79,7 +79,7 @@ async fn read_scoped_data(
     path: &crate::graph::ModulePath,
     instance: &ModuleInstance,
 ) -> Result<bool, Diagnostics> {
-    let (provider_ref, schema) = super::plan::schema_for(run, data, path)?;
+    let (provider_ref, schema) = super::eval::schema_for(run, data, path)?;
     let config = run.eval_body(&data.body, &schema.block, instance, &Repetition::None)?;
     if !config.is_wholly_known() {
         return Ok(false);

@@ -16,7 +16,9 @@
 
 mod apply;
 mod checks;
+mod eval;
 pub mod moves;
+mod nodes;
 mod plan;
 mod provider_diagnostics;
 mod provision;
@@ -668,13 +670,13 @@ impl Engine {
     ) -> Result<crate::state::InstanceObject, Diagnostics> {
         let run = self.run(State::new(), Phase::Plan)?;
         let path = address.module.module_path();
-        let Some(config) = plan::resource_config(&self.tree, &path, &address.resource) else {
+        let Some(config) = eval::resource_config(&self.tree, &path, &address.resource) else {
             return Err(Diagnostic::error("Configuration for import target does not exist")
                 .with_detail(format!("The configuration for the given import target {address} does not exist. All target instances must have an associated configuration to be imported."))
                 .with_help(format!("Add a resource block for {} first.", address.abs_resource()))
                 .into());
         };
-        let (provider_ref, schema) = plan::schema_for(&run, config, &path)?;
+        let (provider_ref, schema) = eval::schema_for(&run, config, &path)?;
         let provider_node = graph::Node::Provider {
             provider: provider_ref.clone(),
         };
@@ -696,7 +698,7 @@ impl Engine {
             }
         }
         for node in order.into_iter().filter(|n| needed.contains(n)) {
-            if !plan::visit_node(run.clone(), node.index()).await {
+            if !nodes::visit_node(run.clone(), &plan::PlanWalker, node.index()).await {
                 let diagnostics = run
                     .diagnostics
                     .lock()
@@ -716,7 +718,7 @@ impl Engine {
             .import(&address.resource.type_name, id)
             .await
             .map_err(|error| provider_diagnostics::located(address, &error, Some(config)))?;
-        let value = plan::mark_schema_sensitive(&run, address, imported.value);
+        let value = eval::mark_schema_sensitive(&run, address, imported.value);
         Ok(crate::state::InstanceObject {
             value,
             provider: run.provider_address(&provider_ref),

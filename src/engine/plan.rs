@@ -1,32 +1,66 @@
-//! The plan walk, and the node visits that plan and apply share (providers, module expansion,
-//! variables, locals, outputs).
+//! The plan walk ([`PlanWalker`]): every resource instance planned through its provider (or,
+//! for `validate` and `console`, evaluated only), orphans and deposed objects planned for
+//! deletion, the refresh of what each provider owns, and the `destroy` plan.
 
+use super::eval::{
+    apply_ignore_changes, check_condition, expand, mark_schema_sensitive,
+    mark_sensitive_attributes, merge_config, resource_config, schema_for, typed,
+};
 use super::moves::InstanceMove;
+use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
 use super::provider_diagnostics::{self, decode_private, encode_private};
-use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
-use super::walk::{walk, Outcome, WalkPlan};
+use super::store::{Expansion, Repetition, ResourceValues};
+use super::walk::{walk, Outcome};
 use super::{dependency_addresses, resource_dependencies, Event, Phase, PlanOutcome, Run};
 use crate::addrs::{InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target};
-use crate::config::{IgnoreChanges, ModuleTree, ProviderRef, ResourceConfig};
+use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{self, ModulePath, Node};
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::providers::{ObjectState, PlanRequest, ResourceSchema};
 use crate::state::{InstanceObject, ObjectStatus};
-use crate::value::{convert, Type, Value};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use crate::value::{Type, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// The walk plan of the configuration graph: node `i` is graph node index `i`.
-pub(super) fn config_walk_plan(run: &Run) -> WalkPlan {
-    let graph = &run.graph.graph;
-    let mut dependencies = vec![Vec::new(); graph.node_count()];
-    for edge in graph.edge_indices() {
-        if let Some((from, to)) = graph.edge_endpoints(edge) {
-            dependencies[to.index()].push(from.index());
-        }
+/// The plan walk's resource visits (also `validate`'s and `console`'s, which evaluate without
+/// planning).
+pub(super) struct PlanWalker;
+
+#[async_trait::async_trait]
+impl Walker for PlanWalker {
+    async fn visit_resource(
+        &self,
+        run: &Arc<Run>,
+        module: &ModulePath,
+        resource: &Resource,
+    ) -> Result<(), Diagnostics> {
+        plan_resource_node(run, module, resource).await
     }
-    WalkPlan { dependencies }
+
+    /// Brings what the provider owns to its current schema, then refreshes it.
+    async fn provider_configured(
+        &self,
+        run: &Arc<Run>,
+        provider: &ProviderRef,
+    ) -> Result<(), Diagnostics> {
+        upgrade_states(run, provider).await?;
+        if run.options.refresh {
+            refresh(run, provider).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Walks the configuration graph with the plan walker; the outcome of every node.
+async fn walk_config(run: &Arc<Run>) -> Vec<Outcome> {
+    let walk_plan = config_walk_plan(run);
+    let run = run.clone();
+    walk(&walk_plan, run.cancelled.clone(), move |i| {
+        let run = run.clone();
+        async move { visit_node(run, &PlanWalker, i).await }
+    })
+    .await
 }
 
 /// Plans the whole configuration.
@@ -34,110 +68,19 @@ pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     if run.options.mode == PlanMode::Destroy {
         return destroy_plan(run).await;
     }
-    let walk_plan = config_walk_plan(&run);
-    let outcomes = {
-        let run = run.clone();
-        walk(&walk_plan, run.cancelled.clone(), move |i| {
-            let run = run.clone();
-            async move { visit_node(run, i).await }
-        })
-        .await
-    };
+    let outcomes = walk_config(&run).await;
     finish_plan(run, &outcomes).await
 }
 
 /// Validates: the plan walk with every unknown allowed and no provider calls but schemas.
 pub(super) async fn validate(run: Arc<Run>) -> Diagnostics {
-    let walk_plan = config_walk_plan(&run);
-    {
-        let run = run.clone();
-        walk(&walk_plan, run.cancelled.clone(), move |i| {
-            let run = run.clone();
-            async move { visit_node(run, i).await }
-        })
-        .await;
-    }
+    walk_config(&run).await;
     let diagnostics = run
         .diagnostics
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     diagnostics
-}
-
-/// Visits one configuration node (plan, validate or apply).
-pub(super) async fn visit_node(run: Arc<Run>, index: usize) -> bool {
-    let node = run.graph.graph[petgraph::graph::NodeIndex::new(index)].clone();
-    let result = match &node {
-        Node::Provider { provider } => visit_provider(&run, provider).await,
-        Node::ModuleExpand { module } => visit_expand(&run, module),
-        Node::Variable { module, name } => visit_variable(&run, module, name),
-        Node::Local { module, name } => visit_local(&run, module, name),
-        Node::Output { module, name } => visit_output(&run, module, name),
-        Node::Resource { module, resource } => match &run.phase {
-            Phase::Apply(_) => super::apply::apply_resource_node(&run, module, resource).await,
-            _ => plan_resource_node(&run, module, resource).await,
-        },
-    };
-    match result {
-        Ok(()) => true,
-        Err(diagnostics) => {
-            run.error(diagnostics);
-            false
-        }
-    }
-}
-
-async fn visit_provider(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagnostics> {
-    let Some(provider) = run.provider(provider_ref) else {
-        return Ok(());
-    };
-    let schema = provider.schema();
-    let block = run
-        .tree
-        .module
-        .providers
-        .iter()
-        .find(|p| p.name == provider_ref.name && p.alias == provider_ref.alias);
-    let config = match block {
-        Some(block) => run.eval_body(
-            &block.body,
-            &schema.provider,
-            &ModuleInstance::root(),
-            &Repetition::None,
-        )?,
-        None => Value::Null,
-    };
-    if run.lenient() {
-        return Ok(());
-    }
-    if !config.is_wholly_known() {
-        let span = block.map(|b| b.span.clone());
-        return Err(Diagnostic::error(format!("Invalid provider configuration for \"{provider_ref}\""))
-            .with_detail("The provider configuration depends on values that cannot be determined until apply. Provider arguments may only refer to variables, locals and data sources that are known during plan.")
-            .with_span_opt(span)
-            .into());
-    }
-    if let Err(error) = provider.configure(&config).await {
-        let span = block.map(|b| b.span.clone());
-        return Err(
-            Diagnostic::error(format!("Failed to configure provider \"{provider_ref}\""))
-                .with_detail(error.to_string())
-                .with_span_opt(span)
-                .into(),
-        );
-    }
-    run.configured
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(provider_ref.clone(), true);
-    if matches!(run.phase, Phase::Plan) {
-        upgrade_states(run, provider_ref).await?;
-    }
-    if matches!(run.phase, Phase::Plan) && run.options.refresh {
-        refresh(run, provider_ref).await?;
-    }
-    Ok(())
 }
 
 /// Hands every managed object this provider owns to the provider to bring up to its current
@@ -296,450 +239,6 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
         }
     }
     diagnostics.into_result(())
-}
-
-/// Puts the schema's sensitive marks on a value read from a provider.
-pub(super) fn mark_schema_sensitive(run: &Run, address: &ResourceInstance, value: Value) -> Value {
-    let Some(config) = resource_config(&run.tree, &address.module.module_path(), &address.resource)
-    else {
-        return value;
-    };
-    let Some(provider) = run.provider(&graph::resolve_provider(
-        &run.tree,
-        &address.module.module_path(),
-        &config.provider,
-    )) else {
-        return value;
-    };
-    let schema = provider.schema();
-    let Some(resource) = schema.resources.get(&address.resource.type_name) else {
-        return value;
-    };
-    mark_sensitive_attributes(&resource.block, value)
-}
-
-/// The schema's sensitive marks on a value that came from a provider or a state file.
-pub(super) fn mark_sensitive_attributes(block: &crate::providers::Block, value: Value) -> Value {
-    block.mark_sensitive(value)
-}
-
-pub(super) fn resource_config<'a>(
-    tree: &'a ModuleTree,
-    path: &ModulePath,
-    resource: &Resource,
-) -> Option<&'a ResourceConfig> {
-    tree.descendant(path)?.module.resources.get(resource)
-}
-
-fn visit_expand(run: &Run, path: &ModulePath) -> Result<(), Diagnostics> {
-    let Some((name, parent_path)) = path.split_last() else {
-        return Ok(());
-    };
-    let parent_path = parent_path.to_vec();
-    let Some(parent) = run.tree.descendant(&parent_path) else {
-        return Ok(());
-    };
-    let Some(call) = parent.module.module_calls.get(name) else {
-        return Ok(());
-    };
-    let parents = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(&parent_path);
-    let mut instances = Vec::new();
-    let mut expansion = Expansion::Single;
-    for parent_info in parents {
-        let (kind, repetitions) = expand(
-            run,
-            call.count.as_ref(),
-            call.for_each.as_ref(),
-            &parent_info.instance,
-            &parent_info.repetition,
-        )?;
-        expansion = kind;
-        for repetition in repetitions {
-            instances.push(ModuleInstanceInfo {
-                instance: parent_info.instance.child(name.clone(), repetition.key()),
-                repetition,
-            });
-        }
-    }
-    let mut store = run.store.write().unwrap_or_else(|e| e.into_inner());
-    store.module_instances.insert(path.clone(), instances);
-    store.module_expansion.insert(path.clone(), expansion);
-    Ok(())
-}
-
-/// Evaluates `count` / `for_each` into the repetitions of a resource or module call.
-pub(super) fn expand(
-    run: &Run,
-    count: Option<&crate::config::Expr>,
-    for_each: Option<&crate::config::Expr>,
-    module: &ModuleInstance,
-    parent_repetition: &Repetition,
-) -> Result<(Expansion, Vec<Repetition>), Diagnostics> {
-    if let Some(expr) = count {
-        let value = run.eval(expr, module, parent_repetition, None)?;
-        if value.is_unknown() {
-            if run.lenient() {
-                return Ok((Expansion::Count, vec![Repetition::Count(0)]));
-            }
-            return Err(Diagnostic::error("Invalid count argument")
-                .with_detail("The \"count\" value depends on resource attributes that cannot be determined until apply, so Strata cannot predict how many instances will be created. To work around this, use -target to first apply only the resources that the count depends on.")
-                .with_span_opt(expr.span())
-                .into());
-        }
-        if value.contains_sensitive() {
-            return Err(Diagnostic::error("Invalid count argument")
-                .with_detail("Sensitive values, or values derived from sensitive values, cannot be used as count arguments.")
-                .with_span_opt(expr.span())
-                .into());
-        }
-        let number = convert(value, &crate::value::Type::Number)
-            .ok()
-            .and_then(|v| v.as_number().and_then(|n| n.to_i64()))
-            .filter(|n| *n >= 0);
-        let Some(number) = number else {
-            return Err(Diagnostic::error("Invalid count argument")
-                .with_detail("The given \"count\" argument value is unsuitable: must be a whole number greater than or equal to zero.")
-                .with_span_opt(expr.span())
-                .into());
-        };
-        return Ok((
-            Expansion::Count,
-            (0..number).map(Repetition::Count).collect(),
-        ));
-    }
-    if let Some(expr) = for_each {
-        let value = run.eval(expr, module, parent_repetition, None)?;
-        if !value.is_wholly_known() && (value.is_unknown() || value.as_seq().is_some()) {
-            if run.lenient() {
-                return Ok((
-                    Expansion::ForEach,
-                    vec![Repetition::Each {
-                        key: String::new(),
-                        value: Value::unknown(),
-                    }],
-                ));
-            }
-            return Err(Diagnostic::error("Invalid for_each argument")
-                .with_detail("The \"for_each\" value depends on resource attributes that cannot be determined until apply, so Strata cannot predict how many instances will be created. To work around this, use -target to first apply only the resources that the for_each value depends on.")
-                .with_span_opt(expr.span())
-                .into());
-        }
-        // As Terraform: the collection itself may not be sensitive, nor may the elements of a
-        // set (they become instance keys); a map's sensitive values stay marked in each.value.
-        let keys_sensitive = matches!(value, Value::Sensitive(_))
-            || matches!(&value, Value::Set(items) if items.iter().any(Value::contains_sensitive));
-        if keys_sensitive {
-            return Err(Diagnostic::error("Invalid for_each argument")
-                .with_detail("Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments.")
-                .with_span_opt(expr.span())
-                .into());
-        }
-        let repetitions = match &value {
-            Value::Map(entries) | Value::Object(entries) => entries
-                .iter()
-                .map(|(k, v)| Repetition::Each { key: k.clone(), value: v.clone() })
-                .collect(),
-            Value::Set(items) => {
-                let mut out = Vec::new();
-                for item in items {
-                    match item.as_str() {
-                        Some(s) => out.push(Repetition::Each { key: s.to_string(), value: Value::from(s) }),
-                        None => {
-                            return Err(Diagnostic::error("Invalid for_each set argument")
-                                .with_detail(format!("The given \"for_each\" argument value is unsuitable: \"for_each\" supports sets of strings, but you have provided a set containing type {}.", item.friendly_type_name()))
-                                .with_span_opt(expr.span())
-                                .into())
-                        }
-                    }
-                }
-                out
-            }
-            Value::Null => {
-                return Err(Diagnostic::error("Invalid for_each argument")
-                    .with_detail("The given \"for_each\" argument value is null. A map, or set of strings is allowed.")
-                    .with_span_opt(expr.span())
-                    .into())
-            }
-            other => {
-                return Err(Diagnostic::error("Invalid for_each argument")
-                    .with_detail(format!("The given \"for_each\" argument value is unsuitable: the \"for_each\" argument must be a map, or set of strings, and you have provided a value of type {}.", other.friendly_type_name()))
-                    .with_help("Convert a list to a set with toset(...), or build a map with a for expression.")
-                    .with_span_opt(expr.span())
-                    .into())
-            }
-        };
-        return Ok((Expansion::ForEach, repetitions));
-    }
-    Ok((Expansion::Single, vec![Repetition::None]))
-}
-
-fn visit_variable(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagnostics> {
-    let Some(tree) = run.tree.descendant(path) else {
-        return Ok(());
-    };
-    let Some(variable) = tree.module.variables.get(name) else {
-        return Ok(());
-    };
-    if path.is_empty() {
-        let value = match run.variables.get(name) {
-            Some(value) => value.clone(),
-            None if run.lenient() => Value::unknown(),
-            None => variable.default.clone().unwrap_or(Value::Null),
-        };
-        run.store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .variables
-            .insert((ModuleInstance::root(), name.to_string()), value);
-        return Ok(());
-    }
-    let (call_name, parent_path) = path
-        .split_last()
-        .map(|(c, p)| (c.clone(), p.to_vec()))
-        .unwrap_or_default();
-    let call = run
-        .tree
-        .descendant(&parent_path)
-        .and_then(|p| p.module.module_calls.get(&call_name));
-    let instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
-    let mut diagnostics = Diagnostics::new();
-    for info in instances {
-        let parent = info.instance.parent().unwrap_or_default();
-        let input = call.and_then(|c| c.inputs.get(name));
-        let value = match input {
-            Some(expr) => match run.eval(expr, &parent, &info.repetition, None) {
-                Ok(v) => v,
-                Err(d) => {
-                    diagnostics.extend(d);
-                    continue;
-                }
-            },
-            None => {
-                match &variable.default {
-                    Some(default) => default.clone(),
-                    None => {
-                        diagnostics.push(
-                        Diagnostic::error("Missing required argument")
-                            .with_detail(format!("The argument \"{name}\" is required, but no definition was found."))
-                            .with_span_opt(call.map(|c| c.span.clone())),
-                    );
-                        continue;
-                    }
-                }
-            }
-        };
-        let value = if value.is_null() {
-            variable.default.clone().unwrap_or(Value::Null)
-        } else {
-            value
-        };
-        if value.is_null() && !variable.nullable {
-            diagnostics.push(
-                Diagnostic::error("Invalid value for input variable")
-                    .with_detail(format!("The given value is not suitable for var.{name}: required variable may not be set to null."))
-                    .with_span_opt(input.and_then(|e| e.span())),
-            );
-            continue;
-        }
-        let value = match &variable.ty {
-            Some(ty) => match convert(value, ty) {
-                Ok(v) => v,
-                Err(error) => {
-                    diagnostics.push(
-                        Diagnostic::error("Invalid value for input variable")
-                            .with_detail(format!("The given value is not suitable for module.{}.var.{name}: {error}.", path.join(".module.")))
-                            .with_span_opt(input.and_then(|e| e.span())),
-                    );
-                    continue;
-                }
-            },
-            None => value,
-        };
-        let value = value.mark_if(variable.sensitive);
-        run.store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .variables
-            .insert((info.instance.clone(), name.to_string()), value);
-    }
-    diagnostics.into_result(())
-}
-
-fn visit_local(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagnostics> {
-    let Some(local) = run
-        .tree
-        .descendant(path)
-        .and_then(|t| t.module.locals.get(name))
-    else {
-        return Ok(());
-    };
-    let instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
-    let mut diagnostics = Diagnostics::new();
-    for info in instances {
-        match run.eval(&local.expr, &info.instance, &Repetition::None, None) {
-            Ok(value) => {
-                run.store
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .locals
-                    .insert((info.instance.clone(), name.to_string()), value);
-            }
-            Err(d) => diagnostics.extend(d),
-        }
-    }
-    diagnostics.into_result(())
-}
-
-fn visit_output(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagnostics> {
-    let Some(output) = run
-        .tree
-        .descendant(path)
-        .and_then(|t| t.module.outputs.get(name))
-    else {
-        return Ok(());
-    };
-    let instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
-    let mut diagnostics = Diagnostics::new();
-    for info in instances {
-        for condition in &output.preconditions {
-            if let Err(d) = check_condition(
-                run,
-                condition,
-                &info.instance,
-                &Repetition::None,
-                None,
-                "Module output value precondition failed",
-            ) {
-                diagnostics.extend(d);
-            }
-        }
-        match run.eval(&output.expr, &info.instance, &Repetition::None, None) {
-            Ok(value) => {
-                if path.is_empty() && value.contains_sensitive() && !output.sensitive {
-                    diagnostics.push(
-                        Diagnostic::error("Output refers to sensitive values")
-                            .with_detail("To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, Strata requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent.\n\nIf you do intend to export this data, annotate the output value as sensitive by adding the following argument:\n    sensitive = true")
-                            .with_span(output.span.clone()),
-                    );
-                    continue;
-                }
-                let value = value.mark_if(output.sensitive);
-                run.store
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .outputs
-                    .insert((info.instance.clone(), name.to_string()), value);
-            }
-            Err(d) => diagnostics.extend(d),
-        }
-    }
-    diagnostics.into_result(())
-}
-
-/// Evaluates a condition; a false one is an error with its message. Unknown passes (it is
-/// checked again at apply).
-pub(super) fn check_condition(
-    run: &Run,
-    condition: &crate::config::Condition,
-    module: &ModuleInstance,
-    repetition: &Repetition,
-    self_value: Option<Value>,
-    summary: &str,
-) -> Result<(), Diagnostics> {
-    let value = run.eval(&condition.condition, module, repetition, self_value.clone())?;
-    if !value.is_wholly_known() || run.lenient() {
-        return Ok(());
-    }
-    match convert(value, &crate::value::Type::Bool)
-        .ok()
-        .and_then(|v| v.as_bool())
-    {
-        Some(true) => Ok(()),
-        Some(false) => {
-            let message = run
-                .eval(&condition.error_message, module, repetition, self_value)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "The condition is false.".into());
-            Err(Diagnostic::error(summary)
-                .with_detail(message)
-                .with_span(condition.span.clone())
-                .into())
-        }
-        None => Err(Diagnostic::error("Invalid condition result")
-            .with_detail("The condition expression must return a bool (true or false).")
-            .with_span(condition.span.clone())
-            .into()),
-    }
-}
-
-/// The schema of a resource or data source, or a located error.
-pub(super) fn schema_for(
-    run: &Run,
-    config: &ResourceConfig,
-    path: &ModulePath,
-) -> Result<(ProviderRef, ResourceSchema), Diagnostics> {
-    let provider_ref = graph::resolve_provider(&run.tree, path, &config.provider);
-    let Some(provider) = run.provider(&provider_ref) else {
-        return Err(Diagnostic::error(format!(
-            "Provider \"{}\" is not available",
-            provider_ref.name
-        ))
-        .with_span(config.span.clone())
-        .into());
-    };
-    let schema = provider.schema();
-    let table = match config.addr.mode {
-        ResourceMode::Managed => &schema.resources,
-        ResourceMode::Data => &schema.data_sources,
-    };
-    match table.get(&config.addr.type_name) {
-        Some(s) => Ok((provider_ref, s.clone())),
-        None => {
-            let kind = if config.addr.mode == ResourceMode::Data {
-                "data source"
-            } else {
-                "resource type"
-            };
-            let mut diagnostic = Diagnostic::error(format!("Invalid {kind}"))
-                .with_detail(format!(
-                    "The provider {} does not support {kind} \"{}\".",
-                    provider_ref.name, config.addr.type_name
-                ))
-                .with_span(config.span.clone());
-            if let Some(best) =
-                graph::closest(&config.addr.type_name, table.keys().map(String::as_str))
-            {
-                diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
-            } else if !run
-                .registry
-                .get(&provider_ref.name)
-                .is_some_and(|r| r.shared)
-            {
-                diagnostic = diagnostic.with_help(format!(
-                    "Strata's built-in provider {} implements only some types. To use the provider's plugin, run `strata init` with a provider installation source (a filesystem mirror in the CLI configuration, or -plugin-dir).",
-                    provider_ref.name
-                ));
-            }
-            Err(diagnostic.into())
-        }
-    }
 }
 
 /// Plans every instance of one resource (or reads one data source) in every module instance.
@@ -996,42 +495,6 @@ fn replace_triggered(
     })
 }
 
-/// Sets the prior values at the ignored paths, so ignored attributes never show a change.
-pub(super) fn apply_ignore_changes(
-    ignore: &IgnoreChanges,
-    schema: &ResourceSchema,
-    prior: &Value,
-    config: Value,
-) -> Value {
-    let mut config = config;
-    match ignore {
-        IgnoreChanges::None => {}
-        IgnoreChanges::All => {
-            for (name, attribute) in &schema.block.attributes {
-                if attribute.optional || attribute.required {
-                    if let Some(p) = prior.get_attr(name) {
-                        config
-                            .set_at_path(&[crate::value::PathStep::Attr(name.clone())], p.clone());
-                    }
-                }
-            }
-            for name in schema.block.blocks.keys() {
-                if let Some(p) = prior.get_attr(name) {
-                    config.set_at_path(&[crate::value::PathStep::Attr(name.clone())], p.clone());
-                }
-            }
-        }
-        IgnoreChanges::Paths(paths) => {
-            for path in paths {
-                if let Some(p) = prior.at_path(path) {
-                    config.set_at_path(&path.0, p.clone());
-                }
-            }
-        }
-    }
-    config
-}
-
 /// Plans one managed instance and records its change; returns the value downstream
 /// references see.
 #[allow(clippy::too_many_arguments)]
@@ -1285,19 +748,6 @@ async fn read_data_instance(
             },
         );
     Ok(value)
-}
-
-/// A data source result keeps the configured arguments the provider did not echo back.
-pub(super) fn merge_config(config: &Value, result: Value) -> Value {
-    match (config.as_entries(), result) {
-        (Some(config_entries), Value::Object(mut attrs)) => {
-            for (k, v) in config_entries {
-                attrs.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-            Value::Object(attrs)
-        }
-        (_, other) => other,
-    }
 }
 
 /// After the walk: deletions for resources no longer configured, output changes, the plan.
@@ -1701,7 +1151,7 @@ fn output_changes(run: &Run, state: &crate::state::State) -> BTreeMap<String, Ou
 /// `strata destroy`'s plan: every managed instance in state, deleted.
 async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     // Configure providers (refreshing what they own) so deletions can run.
-    let diagnostics = configure_providers(&run).await;
+    let diagnostics = configure_providers(&run, &PlanWalker).await;
     diagnostics.into_result(())?;
     let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut errors = Diagnostics::new();
@@ -1773,68 +1223,4 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
             targeting_warning().into()
         },
     })
-}
-
-/// Configures every provider, first evaluating the variables, locals and module expansions
-/// their configurations depend on (for `destroy`, which walks no resources). Providers only
-/// found in state are configured with an empty configuration.
-pub(super) async fn configure_providers(run: &Arc<Run>) -> Diagnostics {
-    let graph = &run.graph.graph;
-    let mut needed = HashSet::new();
-    let mut stack: Vec<petgraph::graph::NodeIndex> = graph
-        .node_indices()
-        .filter(|&i| matches!(graph[i], Node::Provider { .. }))
-        .collect();
-    while let Some(node) = stack.pop() {
-        if needed.insert(node) {
-            stack.extend(graph.neighbors_directed(node, petgraph::Direction::Incoming));
-        }
-    }
-    let mut diagnostics = Diagnostics::new();
-    let order = match petgraph::algo::toposort(graph, None) {
-        Ok(order) => order,
-        Err(_) => {
-            diagnostics.push(Diagnostic::error("Cycle in configuration"));
-            return diagnostics;
-        }
-    };
-    for node in order.into_iter().filter(|n| needed.contains(n)) {
-        if matches!(graph[node], Node::Resource { .. }) {
-            continue;
-        }
-        if !visit_node(run.clone(), node.index()).await {
-            diagnostics.extend(std::mem::take(
-                &mut *run.diagnostics.lock().unwrap_or_else(|e| e.into_inner()),
-            ));
-        }
-    }
-    let in_graph: HashSet<ProviderRef> = graph
-        .node_indices()
-        .filter_map(|i| match &graph[i] {
-            Node::Provider { provider } => Some(provider.clone()),
-            _ => None,
-        })
-        .collect();
-    let extra: Vec<ProviderRef> = run
-        .providers
-        .keys()
-        .filter(|p| !in_graph.contains(*p))
-        .cloned()
-        .collect();
-    for provider in extra {
-        if let Err(d) = visit_provider(run, &provider).await {
-            diagnostics.extend(d);
-        }
-    }
-    diagnostics
-}
-
-/// A value read from a state file (which carries no types: lists come back as tuples, maps as
-/// objects) converted to its schema's types, marks kept; unchanged if it does not convert.
-pub(super) fn typed(block: &crate::providers::Block, value: Value) -> Value {
-    let (plain, paths) = value.clone().deep_unmark();
-    match convert(plain, &block.value_type()) {
-        Ok(converted) => converted.mark_paths(&paths),
-        Err(_) => value,
-    }
 }

@@ -221,7 +221,7 @@ fn self_by_name(config: &ResourceConfig) -> Diagnostics {
 /// module with the module path); none otherwise.
 fn destroy_provisioning<'a>(run: &'a Run, address: &ResourceInstance) -> Option<&'a Provisioning> {
     let path = address.module.module_path();
-    if let Some(config) = super::plan::resource_config(&run.tree, &path, &address.resource) {
+    if let Some(config) = super::eval::resource_config(&run.tree, &path, &address.resource) {
         return Some(&config.provisioning);
     }
     let local = address.resource.to_string();
