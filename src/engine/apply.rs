@@ -678,6 +678,27 @@ fn consistent(planned: &Value, final_value: &Value) -> bool {
     }
 }
 
+/// One changing instance to apply: what it is, its configuration, and the plan's change.
+struct InstanceApply<'a> {
+    run: &'a Arc<Run>,
+    address: &'a ResourceInstance,
+    config: &'a ResourceConfig,
+    provider_ref: &'a crate::config::ProviderRef,
+    schema: &'a crate::providers::ResourceSchema,
+    change: &'a ResourceChange,
+    dependencies: Vec<crate::addrs::AbsResource>,
+    repetition: &'a super::Repetition,
+}
+
+/// The provider's final plan for a create or update, with what the apply request needs.
+struct FinalPlan {
+    operation: Action,
+    prior: Option<Value>,
+    prior_private: Vec<u8>,
+    config: Value,
+    planned: crate::providers::PlannedChange,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn apply_instance(
     run: &Arc<Run>,
@@ -694,115 +715,175 @@ async fn apply_instance(
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(None);
     };
-    let located_at = |summary: String, detail: String| -> Diagnostics {
-        Diagnostic::error(format!("{address}: {summary}"))
-            .with_detail(detail)
-            .with_span(config.span.clone())
-            .into()
+    let instance = InstanceApply {
+        run,
+        address,
+        config,
+        provider_ref,
+        schema,
+        change,
+        dependencies,
+        repetition,
     };
     if config.addr.mode == ResourceMode::Data {
+        return instance.read_data(&*provider, &config_value).await;
+    }
+    let Some(final_plan) = instance
+        .final_plan(&*provider, current.as_ref(), config_value)
+        .await?
+    else {
+        // Interrupted while waiting for a turn: this operation never starts.
+        return Ok(current.map(|c| c.value));
+    };
+    let (deposed_key, idempotency_token) = instance.record_intent(final_plan.operation).await;
+    let permit = run.semaphore.acquire().await;
+    if run.cancelled() {
+        if final_plan.operation == Action::Create {
+            abandon_create(run, address, deposed_key.as_deref()).await;
+        }
+        return Ok(current.map(|c| c.value));
+    }
+    let started = Instant::now();
+    let operation = final_plan.operation;
+    let result = instance
+        .call_provider(&*provider, &final_plan, idempotency_token)
+        .await;
+    drop(permit);
+    match result {
+        Ok(Some(new_object)) => instance.applied(operation, new_object, started).await,
+        Ok(None) => {
+            let address = address.clone();
+            record(run, StateChange::Remove { address }).await;
+            Ok(None)
+        }
+        Err(error) => {
+            instance
+                .failed(&final_plan, deposed_key.as_deref(), &error)
+                .await;
+            Err(located(address, &error, Some(config)))
+        }
+    }
+}
+
+impl InstanceApply<'_> {
+    /// The object the state records for this instance.
+    fn object(&self, value: Value, status: ObjectStatus, private: &[u8]) -> InstanceObject {
+        InstanceObject {
+            value,
+            provider: self.run.provider_address(self.provider_ref),
+            schema_version: self.schema.version,
+            dependencies: self.dependencies.clone(),
+            create_before_destroy: self.config.lifecycle.create_before_destroy,
+            status,
+            private: encode_private(private),
+        }
+    }
+
+    /// A data source the plan deferred to apply: read now and recorded.
+    async fn read_data(
+        &self,
+        provider: &dyn crate::providers::Provider,
+        config_value: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
+        let (run, address) = (self.run, self.address);
         run.events.event(Event::Reading {
             address: address.clone(),
         });
         let _permit = run.semaphore.acquire().await;
         let value = provider
-            .read_data_source(&address.resource.type_name, &config_value)
+            .read_data_source(&address.resource.type_name, config_value)
+            .await
+            .map_err(|error| located(address, &error, Some(self.config)))?;
+        let value = merge_config(config_value, value);
+        let object = InstanceObject {
+            create_before_destroy: false,
+            ..self.object(value.clone(), ObjectStatus::Ready, &[])
+        };
+        let address = address.clone();
+        record(run, StateChange::Put { address, object }).await;
+        Ok(Some(value))
+    }
+
+    /// Re-plans the instance with the values now known and checks the result against the plan;
+    /// `None` when the run was interrupted before its turn.
+    async fn final_plan(
+        &self,
+        provider: &dyn crate::providers::Provider,
+        current: Option<&InstanceObject>,
+        config_value: Value,
+    ) -> Result<Option<FinalPlan>, Diagnostics> {
+        let (run, address, config) = (self.run, self.address, self.config);
+        let prior = match self.change.action {
+            Action::Update => current.map(|c| c.value.clone()),
+            _ => None,
+        };
+        let config_value = match &prior {
+            Some(prior) => apply_ignore_changes(
+                &config.lifecycle.ignore_changes,
+                self.schema,
+                prior,
+                config_value,
+            ),
+            None => config_value,
+        };
+        let operation = if prior.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        };
+        // The permits bound provider calls, not state recording: the journal's synced writes
+        // are serialized, and holding a permit through them kept the provider idle (issue 4's
+        // scheduling benchmark in BENCHMARKS.md).
+        let _planning_permit = run.semaphore.acquire().await;
+        if run.cancelled() {
+            return Ok(None);
+        }
+        let prior_private = match &prior {
+            Some(_) => decode_private(current.and_then(|c| c.private.as_deref())),
+            None => Vec::new(),
+        };
+        let planned = provider
+            .plan_resource(PlanRequest {
+                type_name: &address.resource.type_name,
+                prior: prior.as_ref(),
+                config: &config_value,
+                prior_private: &prior_private,
+            })
             .await
             .map_err(|error| located(address, &error, Some(config)))?;
-        let value = merge_config(&config_value, value);
-        record(
-            run,
-            StateChange::Put {
-                address: address.clone(),
-                object: InstanceObject {
-                    value: value.clone(),
-                    provider: run.provider_address(provider_ref),
-                    schema_version: schema.version,
-                    dependencies,
-                    create_before_destroy: false,
-                    status: ObjectStatus::Ready,
-                    private: None,
-                },
-            },
-        )
-        .await;
-        return Ok(Some(value));
-    }
-    let prior = match change.action {
-        Action::Update => current.as_ref().map(|c| c.value.clone()),
-        _ => None,
-    };
-    let config_value = match &prior {
-        Some(prior) => apply_ignore_changes(
-            &config.lifecycle.ignore_changes,
-            schema,
-            prior,
-            config_value,
-        ),
-        None => config_value,
-    };
-    let operation = if prior.is_some() {
-        Action::Update
-    } else {
-        Action::Create
-    };
-    let planning_permit = run.semaphore.acquire().await;
-    // Interrupted while waiting for a turn: this operation never starts.
-    if run.cancelled() {
-        return Ok(current.map(|c| c.value));
-    }
-    let prior_private = match &prior {
-        Some(_) => decode_private(current.as_ref().and_then(|c| c.private.as_deref())),
-        None => Vec::new(),
-    };
-    let final_plan = provider
-        .plan_resource(PlanRequest {
-            type_name: &address.resource.type_name,
-            prior: prior.as_ref(),
-            config: &config_value,
-            prior_private: &prior_private,
-        })
-        .await
-        .map_err(|error| located(address, &error, Some(config)))?;
-    // The permits bound provider calls, not state recording: the journal's synced writes are
-    // serialized, and holding a permit through them kept the provider idle (issue 4's
-    // scheduling benchmark in BENCHMARKS.md).
-    drop(planning_permit);
-    if let Some(planned) = &change.after {
-        if !consistent(planned, &final_plan.planned) {
-            return Err(located_at(
-                "Provider produced inconsistent final plan".into(),
-                "When expanding the plan for this resource to include new values learned so far during apply, the result differs from the plan. This is a bug in the provider; run plan again.".into(),
-            ));
+        if let Some(expected) = &self.change.after {
+            if !consistent(expected, &planned.planned) {
+                return Err(Diagnostic::error(format!("{address}: Provider produced inconsistent final plan"))
+                    .with_detail("When expanding the plan for this resource to include new values learned so far during apply, the result differs from the plan. This is a bug in the provider; run plan again.")
+                    .with_span(config.span.clone())
+                    .into());
+            }
         }
+        Ok(Some(FinalPlan {
+            operation,
+            prior,
+            prior_private,
+            config: config_value,
+            planned,
+        }))
     }
-    let timeout = timeout_for(
-        run,
-        config,
-        if operation == Action::Create {
-            "create"
-        } else {
-            "update"
-        },
-        &address.module,
-    );
-    // A create is recorded as intended before the provider is called, with its client token; a
-    // create interrupted earlier reuses that token, so the provider hands back what it made.
-    // A create_before_destroy replacement sets the old object aside (deposed) before making its
-    // successor, so that the state records both until the old one is gone.
-    let deposed_key =
-        (change.action == Action::CreateThenDelete).then(|| deposed_key(the_plan(run), address));
-    if let Some(key) = &deposed_key {
-        record(
-            run,
-            StateChange::Depose {
-                address: address.clone(),
-                key: key.clone(),
-            },
-        )
-        .await;
-    }
-    let idempotency_token = if operation == Action::Create {
+
+    /// Records what must be on record before the provider is called: a create_before_destroy
+    /// replacement sets the old object aside (deposed), so that the state records both until
+    /// the old one is gone; a create is recorded as intended with its client token, and a
+    /// create interrupted earlier reuses that token, so the provider hands back what it made.
+    /// Returns the deposed key and the operation's token.
+    async fn record_intent(&self, operation: Action) -> (Option<String>, String) {
+        let (run, address, action) = (self.run, self.address, self.change.action);
+        let plan = the_plan(run);
+        let deposed_key = (action == Action::CreateThenDelete).then(|| deposed_key(plan, address));
+        if let Some(key) = &deposed_key {
+            let (address, key) = (address.clone(), key.clone());
+            record(run, StateChange::Depose { address, key }).await;
+        }
+        if operation != Action::Create {
+            return (deposed_key, token(plan, address, action));
+        }
         let pending = run
             .state
             .lock()
@@ -810,7 +891,7 @@ async fn apply_instance(
             .pending_creates
             .get(address)
             .cloned();
-        let token = pending.unwrap_or_else(|| token(the_plan(run), address, change.action));
+        let token = pending.unwrap_or_else(|| token(plan, address, action));
         record(
             run,
             StateChange::CreateStarted {
@@ -819,122 +900,126 @@ async fn apply_instance(
             },
         )
         .await;
-        token
-    } else {
-        token(the_plan(run), address, change.action)
-    };
-    let permit = run.semaphore.acquire().await;
-    if run.cancelled() {
-        if operation == Action::Create {
-            abandon_create(run, address, deposed_key.as_deref()).await;
-        }
-        return Ok(current.map(|c| c.value));
+        (deposed_key, token)
     }
-    run.events.event(Event::ApplyStarting {
-        address: address.clone(),
-        action: operation,
-        deposed: None,
-    });
-    let started = Instant::now();
-    let request = ApplyRequest {
-        type_name: address.resource.type_name.clone(),
-        prior: prior.clone(),
-        planned: Some(final_plan.planned.clone()),
-        config: config_value,
-        timeout,
-        idempotency_token,
-        progress: progress_for(run, address),
-        prior_private,
-        planned_private: final_plan.private.clone(),
-    };
-    tracing::debug!(%address, ?operation, "provider apply starts");
-    let result = with_progress(run, address, operation, provider.apply(request)).await;
-    tracing::debug!(
-        %address,
-        ?operation,
-        ok = result.is_ok(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "provider apply done"
-    );
-    drop(permit);
-    let object = |value: Value, status: ObjectStatus, private: &[u8]| InstanceObject {
-        value,
-        provider: run.provider_address(provider_ref),
-        schema_version: schema.version,
-        dependencies: dependencies.clone(),
-        create_before_destroy: config.lifecycle.create_before_destroy,
-        status,
-        private: encode_private(private),
-    };
-    match result {
-        Ok(Some(new_object)) => {
-            let new_value = remark(schema, new_object.value);
-            record(
-                run,
-                StateChange::Put {
-                    address: address.clone(),
-                    object: object(new_value.clone(), ObjectStatus::Ready, &new_object.private),
-                },
-            )
-            .await;
+
+    /// The provider's create or update, reported as it runs.
+    async fn call_provider(
+        &self,
+        provider: &dyn crate::providers::Provider,
+        final_plan: &FinalPlan,
+        idempotency_token: String,
+    ) -> Result<Option<crate::providers::ObjectState>, crate::providers::ProviderError> {
+        let (run, address, operation) = (self.run, self.address, final_plan.operation);
+        run.events.event(Event::ApplyStarting {
+            address: address.clone(),
+            action: operation,
+            deposed: None,
+        });
+        let timeout = timeout_for(
+            run,
+            self.config,
             if operation == Action::Create {
-                let created = object(new_value.clone(), ObjectStatus::Ready, &new_object.private);
-                super::provision::after_create(run, address, config, created, repetition).await?;
-            }
-            run.events.event(Event::ApplyDone {
+                "create"
+            } else {
+                "update"
+            },
+            &address.module,
+        );
+        let started = Instant::now();
+        let request = ApplyRequest {
+            type_name: address.resource.type_name.clone(),
+            prior: final_plan.prior.clone(),
+            planned: Some(final_plan.planned.planned.clone()),
+            config: final_plan.config.clone(),
+            timeout,
+            idempotency_token,
+            progress: progress_for(run, address),
+            prior_private: final_plan.prior_private.clone(),
+            planned_private: final_plan.planned.private.clone(),
+        };
+        tracing::debug!(%address, ?operation, "provider apply starts");
+        let result = with_progress(run, address, operation, provider.apply(request)).await;
+        tracing::debug!(
+            %address,
+            ?operation,
+            ok = result.is_ok(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "provider apply done"
+        );
+        result
+    }
+
+    /// Records the object the provider made or updated, runs the provisioners of a create,
+    /// and checks the postconditions.
+    async fn applied(
+        &self,
+        operation: Action,
+        new_object: crate::providers::ObjectState,
+        started: Instant,
+    ) -> Result<Option<Value>, Diagnostics> {
+        let (run, address) = (self.run, self.address);
+        let new_value = remark(self.schema, new_object.value);
+        let object = self.object(new_value.clone(), ObjectStatus::Ready, &new_object.private);
+        record(
+            run,
+            StateChange::Put {
                 address: address.clone(),
-                action: operation,
-                elapsed: started.elapsed(),
-                id: id_of(&new_value),
-            });
-            let mut postcondition_errors = Diagnostics::new();
-            for condition in &config.lifecycle.postconditions {
-                if let Err(d) = check_condition(
-                    run,
-                    condition,
-                    &address.module,
-                    repetition,
-                    Some(new_value.clone()),
-                    "Resource postcondition failed",
-                ) {
-                    postcondition_errors.extend(d);
-                }
-            }
-            postcondition_errors.into_result(Some(new_value))
+                object: object.clone(),
+            },
+        )
+        .await;
+        if operation == Action::Create {
+            super::provision::after_create(run, address, self.config, object, self.repetition)
+                .await?;
         }
-        Ok(None) => {
-            record(
+        run.events.event(Event::ApplyDone {
+            address: address.clone(),
+            action: operation,
+            elapsed: started.elapsed(),
+            id: id_of(&new_value),
+        });
+        let mut postcondition_errors = Diagnostics::new();
+        for condition in &self.config.lifecycle.postconditions {
+            if let Err(d) = check_condition(
                 run,
-                StateChange::Remove {
-                    address: address.clone(),
-                },
-            )
-            .await;
-            Ok(None)
-        }
-        Err(error) => {
-            run.events.event(Event::ApplyFailed {
-                address: address.clone(),
-                action: operation,
-            });
-            if let Some(partial) = error.partial_state.clone() {
-                let status = if operation == Action::Create {
-                    ObjectStatus::Tainted
-                } else {
-                    ObjectStatus::Ready
-                };
-                record(
-                    run,
-                    StateChange::Put {
-                        address: address.clone(),
-                        object: object(remark(schema, partial), status, &final_plan.private),
-                    },
-                )
-                .await;
-            } else if operation == Action::Create {
-                abandon_create(run, address, deposed_key.as_deref()).await;
+                condition,
+                &address.module,
+                self.repetition,
+                Some(new_value.clone()),
+                "Resource postcondition failed",
+            ) {
+                postcondition_errors.extend(d);
             }
-            Err(located(address, &error, Some(config)))
+        }
+        postcondition_errors.into_result(Some(new_value))
+    }
+
+    /// A failed create or update: what the provider reports it left is recorded (tainted, for
+    /// a create); a create that left nothing gives up its intent.
+    async fn failed(
+        &self,
+        final_plan: &FinalPlan,
+        deposed_key: Option<&str>,
+        error: &crate::providers::ProviderError,
+    ) {
+        let (run, address, operation) = (self.run, self.address, final_plan.operation);
+        run.events.event(Event::ApplyFailed {
+            address: address.clone(),
+            action: operation,
+        });
+        if let Some(partial) = error.partial_state.clone() {
+            let status = if operation == Action::Create {
+                ObjectStatus::Tainted
+            } else {
+                ObjectStatus::Ready
+            };
+            let private = &final_plan.planned.private;
+            let object = self.object(remark(self.schema, partial), status, private);
+            let address = address.clone();
+            record(run, StateChange::Put { address, object }).await;
+        } else if operation == Action::Create {
+            abandon_create(run, address, deposed_key).await;
         }
     }
 }
