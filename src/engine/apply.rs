@@ -67,26 +67,8 @@ impl Walker for ApplyWalker {
 pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     let plan = the_plan(&run).clone();
     let destroy_mode = plan.mode == PlanMode::Destroy;
-    let deletions: Vec<ResourceChange> = plan
-        .changes
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.action,
-                Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
-            )
-        })
-        .cloned()
-        .collect();
-    let config_plan = if destroy_mode {
-        WalkPlan {
-            dependencies: Vec::new(),
-        }
-    } else {
-        config_walk_plan(&run)
-    };
-    let config_count = config_plan.dependencies.len();
-    let walk_plan = add_deletions(&run, config_plan, &deletions, destroy_mode);
+    // Deletions are ordered by the dependencies the state records before anything changes.
+    let changes_walk = ChangesWalk::new(&run, &plan);
     if destroy_mode {
         let diagnostics = configure_providers(&run, &ApplyWalker).await;
         run.error(diagnostics);
@@ -94,124 +76,14 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     if plan.mode != PlanMode::RefreshOnly {
         // What `moved` and `removed` blocks decided is recorded first: the walk below works on
         // the addresses the plan used.
-        for change in &plan.changes {
-            if let Some(from) = &change.previous_address {
-                record(
-                    &run,
-                    StateChange::Move {
-                        from: from.clone(),
-                        to: change.address.clone(),
-                    },
-                )
-                .await;
-            }
-            if change.importing.is_some() {
-                let object = run
-                    .state
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .resources
-                    .get(&change.address)
-                    .cloned();
-                if let Some(object) = object {
-                    record(
-                        &run,
-                        StateChange::Put {
-                            address: change.address.clone(),
-                            object,
-                        },
-                    )
-                    .await;
-                }
-            }
-            if change.action == Action::Forget {
-                record(
-                    &run,
-                    StateChange::Remove {
-                        address: change.address.clone(),
-                    },
-                )
-                .await;
-            }
-        }
-        let run2 = run.clone();
-        let deletions = Arc::new(deletions);
-        walk(&walk_plan, run.cancelled.clone(), move |i| {
-            let run = run2.clone();
-            let deletions = deletions.clone();
-            async move {
-                if i < config_count {
-                    visit_node(run, &ApplyWalker, i).await
-                } else {
-                    destroy_instance(&run, &deletions[i - config_count]).await
-                }
-            }
-        })
-        .await;
+        record_refactoring(&run, &plan).await;
+        changes_walk.walk(&run).await;
     }
     // A destroy leaves no data sources behind either.
-    if destroy_mode
-        && plan.targets.is_empty()
-        && !run.cancelled()
-        && !run
-            .diagnostics
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .has_errors()
-    {
-        let data: Vec<ResourceInstance> = run
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .resources
-            .keys()
-            .filter(|a| a.resource.mode == ResourceMode::Data)
-            .cloned()
-            .collect();
-        for address in data {
-            record(&run, StateChange::Remove { address }).await;
-        }
+    if destroy_mode && plan.targets.is_empty() && !run.cancelled() && !run_failed(&run) {
+        remove_data_sources(&run).await;
     }
-    // Root outputs, from what the walk evaluated. One the walk could not finish (a failed
-    // resource it depends on) keeps its recorded value, so a failed apply does not make the
-    // next plan show every such output as new.
-    let outputs: BTreeMap<String, OutputValue> = if destroy_mode && plan.targets.is_empty() {
-        BTreeMap::new()
-    } else {
-        let store = run.store.read().unwrap_or_else(|e| e.into_inner());
-        let recorded = run
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .outputs
-            .clone();
-        run.tree
-            .module
-            .outputs
-            .iter()
-            .filter_map(|(name, output)| {
-                let value = store.outputs.get(&(ModuleInstance::root(), name.clone()));
-                let evaluated = value
-                    .filter(|v| v.is_wholly_known())
-                    .map(|value| OutputValue {
-                        value: value.clone(),
-                        sensitive: output.sensitive || value.contains_sensitive(),
-                    });
-                // An output still unknown after a targeted apply (it reads an instance the
-                // targets left out) and never recorded is recorded as null, as Terraform does.
-                let unknown_in_targeted_run = || {
-                    (value.is_some() && !run.options.targets.is_empty()).then_some(OutputValue {
-                        value: Value::Null,
-                        sensitive: output.sensitive,
-                    })
-                };
-                evaluated
-                    .or_else(|| recorded.get(name).cloned())
-                    .or_else(unknown_in_targeted_run)
-                    .map(|value| (name.clone(), value))
-            })
-            .collect()
-    };
+    let outputs = final_outputs(&run, &plan);
     if plan.mode == PlanMode::RefreshOnly
         || run.cancelled()
         || !outputs.is_empty()
@@ -224,14 +96,171 @@ pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
     {
         record(&run, StateChange::Outputs { outputs }).await;
     }
+    finish(&run, &plan).await
+}
+
+fn run_failed(run: &Run) -> bool {
+    run.diagnostics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .has_errors()
+}
+
+/// Records the moves, imports and forgotten instances the plan carries.
+async fn record_refactoring(run: &Run, plan: &Plan) {
+    for change in &plan.changes {
+        if let Some(from) = &change.previous_address {
+            let (from, to) = (from.clone(), change.address.clone());
+            record(run, StateChange::Move { from, to }).await;
+        }
+        if change.importing.is_some() {
+            let object = run
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .resources
+                .get(&change.address)
+                .cloned();
+            if let Some(object) = object {
+                let address = change.address.clone();
+                record(run, StateChange::Put { address, object }).await;
+            }
+        }
+        if change.action == Action::Forget {
+            let address = change.address.clone();
+            record(run, StateChange::Remove { address }).await;
+        }
+    }
+}
+
+/// The apply's walk: the configuration graph (none for `destroy`) with one more node per
+/// deletion.
+struct ChangesWalk {
+    walk_plan: WalkPlan,
+    config_count: usize,
+    deletions: Arc<Vec<ResourceChange>>,
+}
+
+impl ChangesWalk {
+    fn new(run: &Run, plan: &Plan) -> ChangesWalk {
+        let destroy_mode = plan.mode == PlanMode::Destroy;
+        let deletions: Vec<ResourceChange> = plan
+            .changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.action,
+                    Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+                )
+            })
+            .cloned()
+            .collect();
+        let config_plan = if destroy_mode {
+            WalkPlan {
+                dependencies: Vec::new(),
+            }
+        } else {
+            config_walk_plan(run)
+        };
+        let config_count = config_plan.dependencies.len();
+        let walk_plan = add_deletions(run, config_plan, &deletions, destroy_mode);
+        ChangesWalk {
+            walk_plan,
+            config_count,
+            deletions: Arc::new(deletions),
+        }
+    }
+
+    async fn walk(self, run: &Arc<Run>) {
+        let ChangesWalk {
+            walk_plan,
+            config_count,
+            deletions,
+        } = self;
+        let walk_run = run.clone();
+        walk(&walk_plan, run.cancelled.clone(), move |i| {
+            let run = walk_run.clone();
+            let deletions = deletions.clone();
+            async move {
+                if i < config_count {
+                    visit_node(run, &ApplyWalker, i).await
+                } else {
+                    destroy_instance(&run, &deletions[i - config_count]).await
+                }
+            }
+        })
+        .await;
+    }
+}
+
+async fn remove_data_sources(run: &Run) {
+    let data: Vec<ResourceInstance> = run
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .resources
+        .keys()
+        .filter(|a| a.resource.mode == ResourceMode::Data)
+        .cloned()
+        .collect();
+    for address in data {
+        record(run, StateChange::Remove { address }).await;
+    }
+}
+
+/// Root outputs, from what the walk evaluated. One the walk could not finish (a failed
+/// resource it depends on) keeps its recorded value, so a failed apply does not make the next
+/// plan show every such output as new.
+fn final_outputs(run: &Run, plan: &Plan) -> BTreeMap<String, OutputValue> {
+    if plan.mode == PlanMode::Destroy && plan.targets.is_empty() {
+        return BTreeMap::new();
+    }
+    let store = run.store.read().unwrap_or_else(|e| e.into_inner());
+    let recorded = run
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .outputs
+        .clone();
+    run.tree
+        .module
+        .outputs
+        .iter()
+        .filter_map(|(name, output)| {
+            let value = store.outputs.get(&(ModuleInstance::root(), name.clone()));
+            let evaluated = value
+                .filter(|v| v.is_wholly_known())
+                .map(|value| OutputValue {
+                    value: value.clone(),
+                    sensitive: output.sensitive || value.contains_sensitive(),
+                });
+            // An output still unknown after a targeted apply (it reads an instance the
+            // targets left out) and never recorded is recorded as null, as Terraform does.
+            let unknown_in_targeted_run = || {
+                (value.is_some() && !run.options.targets.is_empty()).then_some(OutputValue {
+                    value: Value::Null,
+                    sensitive: output.sensitive,
+                })
+            };
+            evaluated
+                .or_else(|| recorded.get(name).cloned())
+                .or_else(unknown_in_targeted_run)
+                .map(|value| (name.clone(), value))
+        })
+        .collect()
+}
+
+/// The outcome: the `check` blocks evaluated with the final values, the warning of a targeted
+/// apply, and the state written in full.
+async fn finish(run: &Run, plan: &Plan) -> ApplyOutcome {
     let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut diagnostics = run
         .diagnostics
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if !destroy_mode && !diagnostics.has_errors() {
-        diagnostics.extend(super::checks::evaluate(&run).await);
+    if plan.mode != PlanMode::Destroy && !diagnostics.has_errors() {
+        diagnostics.extend(super::checks::evaluate(run).await);
     }
     if !plan.targets.is_empty() && !diagnostics.has_errors() {
         diagnostics.push(Diagnostic::warning("Applied changes may be incomplete").with_detail("The plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    strata plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when Strata specifically suggests to use it as part of an error message."));
