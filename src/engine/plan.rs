@@ -9,7 +9,7 @@ use super::eval::{
 use super::moves::InstanceMove;
 use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
 use super::provider_diagnostics::{self, decode_private, encode_private};
-use super::store::{Expansion, Repetition, ResourceValues};
+use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::{walk, Outcome};
 use super::{dependency_addresses, resource_dependencies, Event, Phase, PlanOutcome, Run};
 use crate::addrs::{InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target};
@@ -257,8 +257,50 @@ async fn plan_resource_node(
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .instances_of(path);
+    let node = ResourcePlan {
+        run,
+        resource,
+        config,
+        provider_ref,
+        schema,
+    };
     let mut diagnostics = Diagnostics::new();
     for info in &module_instances {
+        node.plan_module_instance(info, &mut diagnostics).await;
+    }
+    diagnostics.into_result(())
+}
+
+/// One resource being planned: its configuration, provider and schema.
+struct ResourcePlan<'a> {
+    run: &'a Arc<Run>,
+    resource: &'a Resource,
+    config: &'a ResourceConfig,
+    provider_ref: ProviderRef,
+    schema: ResourceSchema,
+}
+
+/// What planning one instance settled before any provider call.
+enum Prepared {
+    /// Its value, known without planning (an instance the targets leave out, the console's
+    /// state value, validation's unknowns).
+    Settled(Value),
+    /// To plan through the provider, from the prior object and the configuration.
+    Plan {
+        prior: Option<InstanceObject>,
+        config_value: Value,
+    },
+    /// Failed; the errors are recorded.
+    Failed,
+}
+
+type PlanTask = tokio::task::JoinHandle<(ResourceInstance, Result<Value, Diagnostics>)>;
+
+impl ResourcePlan<'_> {
+    /// Plans the resource's instances in one module instance, then its orphans there, and
+    /// stores the values downstream expressions read.
+    async fn plan_module_instance(&self, info: &ModuleInstanceInfo, diagnostics: &mut Diagnostics) {
+        let (run, config) = (self.run, self.config);
         let (expansion, repetitions) = match expand(
             run,
             config.count.as_ref(),
@@ -269,7 +311,7 @@ async fn plan_resource_node(
             Ok(x) => x,
             Err(d) => {
                 diagnostics.extend(d);
-                continue;
+                return;
             }
         };
         let mut values = BTreeMap::new();
@@ -278,121 +320,26 @@ async fn plan_resource_node(
         for repetition in repetitions {
             let address = ResourceInstance {
                 module: info.instance.clone(),
-                resource: resource.clone(),
+                resource: self.resource.clone(),
                 key: repetition.key(),
             };
             keys.insert(address.key.clone());
-            if !run.targets_select_instance(&address) {
-                // Another instance of a resource targeted by instance: not planned; expressions
-                // read what the state holds (unknown where it holds nothing, as in Terraform).
-                let prior = run
-                    .state
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .resources
-                    .get(&address)
-                    .map(|object| typed(&schema.block, object.value.clone()));
-                values.insert(
-                    address.key.clone(),
-                    prior.unwrap_or(Value::Unknown(Type::Any)),
-                );
-                continue;
-            }
-            if matches!(run.phase, Phase::Plan) {
-                if let Err(d) =
-                    import_if_declared(run, &address, config, &provider_ref, &schema).await
-                {
-                    diagnostics.extend(d);
-                    continue;
+            let prepared = self
+                .prepare(&info.instance, &address, &repetition, diagnostics)
+                .await;
+            match prepared {
+                Prepared::Settled(value) => {
+                    values.insert(address.key.clone(), value);
+                }
+                Prepared::Failed => {}
+                Prepared::Plan {
+                    prior,
+                    config_value,
+                } => {
+                    let triggers = replace_triggered(run, config, &info.instance, &repetition);
+                    tasks.push(self.spawn_plan(address, prior, config_value, triggers));
                 }
             }
-            let prior = run
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .resources
-                .get(&address)
-                .cloned()
-                .map(|mut object| {
-                    object.value = typed(&schema.block, object.value);
-                    object
-                });
-            let config_value =
-                match run.eval_resource_body(config, &schema.block, &info.instance, &repetition) {
-                    Ok(v) => v,
-                    Err(d) => {
-                        diagnostics.extend(d);
-                        continue;
-                    }
-                };
-            for condition in &config.lifecycle.preconditions {
-                if let Err(d) = check_condition(
-                    run,
-                    condition,
-                    &info.instance,
-                    &repetition,
-                    None,
-                    "Resource precondition failed",
-                ) {
-                    diagnostics.extend(d);
-                }
-            }
-            super::provision::check(run, config, &address, &repetition, &mut diagnostics);
-            // The console shows what the state holds.
-            if let (Phase::Console, Some(prior)) = (&run.phase, &prior) {
-                values.insert(address.key.clone(), prior.value.clone());
-                continue;
-            }
-            let validation =
-                validate_instance(run, &address, config, &provider_ref, &config_value).await;
-            if validation.has_errors() {
-                diagnostics.extend(validation);
-                continue;
-            }
-            if !validation.is_empty() {
-                run.error(validation);
-            }
-            if run.lenient() {
-                // Validation: what the provider will compute is unknown.
-                let planned =
-                    crate::providers::default_plan(&schema.block, None, &config_value).planned;
-                values.insert(address.key.clone(), planned);
-                continue;
-            }
-            let run = run.clone();
-            let provider_ref = provider_ref.clone();
-            let schema = schema.clone();
-            let config = config.clone();
-            let triggers = replace_triggered(&run, &config, &info.instance, &repetition);
-            tasks.push(tokio::spawn(async move {
-                let result = match config.addr.mode {
-                    ResourceMode::Managed => {
-                        plan_instance(
-                            &run,
-                            &address,
-                            &config,
-                            &provider_ref,
-                            &schema,
-                            prior,
-                            config_value,
-                            triggers,
-                        )
-                        .await
-                    }
-                    ResourceMode::Data => {
-                        read_data_instance(
-                            &run,
-                            &address,
-                            &config,
-                            &provider_ref,
-                            &schema,
-                            config_value,
-                        )
-                        .await
-                    }
-                };
-                (address, result)
-            }));
         }
         for task in tasks {
             let Ok((address, result)) = task.await else {
@@ -405,46 +352,15 @@ async fn plan_resource_node(
                 Err(d) => diagnostics.extend(d),
             }
         }
-        // Instances in state whose key the configuration no longer has.
-        if !run.lenient() && resource.mode == ResourceMode::Managed {
-            let orphans: Vec<(ResourceInstance, InstanceObject)> = run
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .resources
-                .iter()
-                .filter(|(a, _)| {
-                    a.module == info.instance
-                        && a.resource == *resource
-                        && !keys.contains(&a.key)
-                        && run.targets_allow_orphan(a)
-                })
-                .map(|(a, o)| (a.clone(), o.clone()))
-                .collect();
-            for (address, object) in orphans {
-                let reason = match (&address.key, expansion) {
-                    (InstanceKey::Int(_), Expansion::Count) => {
-                        ActionReason::DeleteBecauseCountIndex
-                    }
-                    (InstanceKey::Str(_), Expansion::ForEach) => ActionReason::DeleteBecauseEachKey,
-                    _ => ActionReason::DeleteBecauseNoRepetitionKey,
-                };
-                if config.lifecycle.prevent_destroy {
-                    diagnostics.push(prevent_destroy_error(&address, config));
-                    continue;
-                }
-                push_change(
-                    run,
-                    ResourceChange::removing(address, &object, Action::Delete, Some(reason)),
-                );
-            }
+        if !run.lenient() && self.resource.mode == ResourceMode::Managed {
+            self.plan_orphans(&info.instance, &keys, expansion, diagnostics);
         }
         run.store
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .resources
             .insert(
-                (info.instance.clone(), resource.clone()),
+                (info.instance.clone(), self.resource.clone()),
                 ResourceValues {
                     expansion,
                     instances: values,
@@ -453,7 +369,167 @@ async fn plan_resource_node(
                 },
             );
     }
-    diagnostics.into_result(())
+
+    /// Everything about one instance before its provider plans it: targeting, a declared
+    /// import, its configuration evaluated, preconditions, provisioner checks and the
+    /// provider's validation.
+    async fn prepare(
+        &self,
+        module: &ModuleInstance,
+        address: &ResourceInstance,
+        repetition: &Repetition,
+        diagnostics: &mut Diagnostics,
+    ) -> Prepared {
+        let (run, config, schema) = (self.run, self.config, &self.schema);
+        if !run.targets_select_instance(address) {
+            // Another instance of a resource targeted by instance: not planned; expressions
+            // read what the state holds (unknown where it holds nothing, as in Terraform).
+            let prior = run
+                .state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .resources
+                .get(address)
+                .map(|object| typed(&schema.block, object.value.clone()));
+            return Prepared::Settled(prior.unwrap_or(Value::Unknown(Type::Any)));
+        }
+        if matches!(run.phase, Phase::Plan) {
+            let provider_ref = &self.provider_ref;
+            if let Err(d) = import_if_declared(run, address, config, provider_ref, schema).await {
+                diagnostics.extend(d);
+                return Prepared::Failed;
+            }
+        }
+        let prior = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resources
+            .get(address)
+            .cloned()
+            .map(|mut object| {
+                object.value = typed(&schema.block, object.value);
+                object
+            });
+        let config_value = match run.eval_resource_body(config, &schema.block, module, repetition) {
+            Ok(v) => v,
+            Err(d) => {
+                diagnostics.extend(d);
+                return Prepared::Failed;
+            }
+        };
+        for condition in &config.lifecycle.preconditions {
+            let summary = "Resource precondition failed";
+            if let Err(d) = check_condition(run, condition, module, repetition, None, summary) {
+                diagnostics.extend(d);
+            }
+        }
+        super::provision::check(run, config, address, repetition, diagnostics);
+        // The console shows what the state holds.
+        if let (Phase::Console, Some(prior)) = (&run.phase, &prior) {
+            return Prepared::Settled(prior.value.clone());
+        }
+        let validation =
+            validate_instance(run, address, config, &self.provider_ref, &config_value).await;
+        if validation.has_errors() {
+            diagnostics.extend(validation);
+            return Prepared::Failed;
+        }
+        if !validation.is_empty() {
+            run.error(validation);
+        }
+        if run.lenient() {
+            // Validation: what the provider will compute is unknown.
+            let planned = crate::providers::default_plan(&schema.block, None, &config_value);
+            return Prepared::Settled(planned.planned);
+        }
+        Prepared::Plan {
+            prior,
+            config_value,
+        }
+    }
+
+    /// Plans one managed instance, or reads one data source, as a task of its own.
+    fn spawn_plan(
+        &self,
+        address: ResourceInstance,
+        prior: Option<InstanceObject>,
+        config_value: Value,
+        triggers: bool,
+    ) -> PlanTask {
+        let run = self.run.clone();
+        let provider_ref = self.provider_ref.clone();
+        let schema = self.schema.clone();
+        let config = self.config.clone();
+        tokio::spawn(async move {
+            let result = match config.addr.mode {
+                ResourceMode::Managed => {
+                    plan_instance(
+                        &run,
+                        &address,
+                        &config,
+                        &provider_ref,
+                        &schema,
+                        prior,
+                        config_value,
+                        triggers,
+                    )
+                    .await
+                }
+                ResourceMode::Data => {
+                    read_data_instance(
+                        &run,
+                        &address,
+                        &config,
+                        &provider_ref,
+                        &schema,
+                        config_value,
+                    )
+                    .await
+                }
+            };
+            (address, result)
+        })
+    }
+
+    /// Deletes the instances in state (in this module instance) whose key the configuration
+    /// no longer has.
+    fn plan_orphans(
+        &self,
+        module: &ModuleInstance,
+        keys: &BTreeSet<InstanceKey>,
+        expansion: Expansion,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let run = self.run;
+        let orphans: Vec<(ResourceInstance, InstanceObject)> = run
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .resources
+            .iter()
+            .filter(|(a, _)| {
+                a.module == *module
+                    && a.resource == *self.resource
+                    && !keys.contains(&a.key)
+                    && run.targets_allow_orphan(a)
+            })
+            .map(|(a, o)| (a.clone(), o.clone()))
+            .collect();
+        for (address, object) in orphans {
+            let reason = match (&address.key, expansion) {
+                (InstanceKey::Int(_), Expansion::Count) => ActionReason::DeleteBecauseCountIndex,
+                (InstanceKey::Str(_), Expansion::ForEach) => ActionReason::DeleteBecauseEachKey,
+                _ => ActionReason::DeleteBecauseNoRepetitionKey,
+            };
+            if self.config.lifecycle.prevent_destroy {
+                diagnostics.push(prevent_destroy_error(&address, self.config));
+                continue;
+            }
+            let change = ResourceChange::removing(address, &object, Action::Delete, Some(reason));
+            push_change(run, change);
+        }
+    }
 }
 
 fn push_change(run: &Run, change: ResourceChange) {
