@@ -9,7 +9,7 @@ use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
 use super::walk::{walk, WalkPlan};
-use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Event, Phase, Run};
+use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Event, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -23,33 +23,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn the_plan(run: &Run) -> &Plan {
-    match &run.phase {
-        Phase::Apply(plan) => plan,
-        _ => unreachable_plan(),
-    }
-}
-
-fn unreachable_plan() -> &'static Plan {
-    // Only the apply walk calls this module; a static empty plan keeps it total.
-    static EMPTY: std::sync::OnceLock<Plan> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| Plan {
-        format_version: Plan::FORMAT_VERSION,
-        mode: PlanMode::Normal,
-        workspace: String::new(),
-        prior_lineage: String::new(),
-        prior_serial: 0,
-        variables: BTreeMap::new(),
-        changes: Vec::new(),
-        drift: Vec::new(),
-        output_changes: BTreeMap::new(),
-        targets: Vec::new(),
-        replace: Vec::new(),
-    })
-}
-
 /// The apply walk's resource visits: each planned change of an instance made real.
-pub(super) struct ApplyWalker;
+pub(super) struct ApplyWalker {
+    plan: Arc<Plan>,
+}
 
 #[async_trait::async_trait]
 impl Walker for ApplyWalker {
@@ -59,25 +36,26 @@ impl Walker for ApplyWalker {
         module: &ModulePath,
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
-        apply_resource_node(run, module, resource).await
+        apply_resource_node(run, &self.plan, module, resource).await
     }
 }
 
-/// Applies the run's plan.
-pub(super) async fn apply(run: Arc<Run>) -> ApplyOutcome {
-    let plan = the_plan(&run).clone();
+/// Applies `plan`.
+pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
+    let plan = Arc::new(plan);
+    let walker = Arc::new(ApplyWalker { plan: plan.clone() });
     let destroy_mode = plan.mode == PlanMode::Destroy;
     // Deletions are ordered by the dependencies the state records before anything changes.
     let changes_walk = ChangesWalk::new(&run, &plan);
     if destroy_mode {
-        let diagnostics = configure_providers(&run, &ApplyWalker).await;
+        let diagnostics = configure_providers(&run, &*walker).await;
         run.error(diagnostics);
     }
     if plan.mode != PlanMode::RefreshOnly {
         // What `moved` and `removed` blocks decided is recorded first: the walk below works on
         // the addresses the plan used.
         record_refactoring(&run, &plan).await;
-        changes_walk.walk(&run).await;
+        changes_walk.walk(&run, walker).await;
     }
     // A destroy leaves no data sources behind either.
     if destroy_mode && plan.targets.is_empty() && !run.cancelled() && !run_failed(&run) {
@@ -171,7 +149,7 @@ impl ChangesWalk {
         }
     }
 
-    async fn walk(self, run: &Arc<Run>) {
+    async fn walk(self, run: &Arc<Run>, walker: Arc<ApplyWalker>) {
         let ChangesWalk {
             walk_plan,
             config_count,
@@ -181,11 +159,12 @@ impl ChangesWalk {
         walk(&walk_plan, run.cancelled.clone(), move |i| {
             let run = walk_run.clone();
             let deletions = deletions.clone();
+            let walker = walker.clone();
             async move {
                 if i < config_count {
-                    visit_node(run, &ApplyWalker, i).await
+                    visit_node(run, &*walker, i).await
                 } else {
-                    destroy_instance(&run, &deletions[i - config_count]).await
+                    destroy_instance(&run, &walker.plan, &deletions[i - config_count]).await
                 }
             }
         })
@@ -460,7 +439,7 @@ fn id_of(value: &Value) -> Option<String> {
 }
 
 /// Deletes one instance (a plain delete, or the old half of a replacement).
-async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
+async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) -> bool {
     let Some(before) = change.before.clone() else {
         return true;
     };
@@ -475,7 +454,7 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
         .and_then(|c| timeout_for(run, c, "delete", &address.module));
     let deposed = match (&change.deposed, change.action) {
         (Some(key), _) => Some(key.clone()),
-        (None, Action::CreateThenDelete) => Some(deposed_key(the_plan(run), address)),
+        (None, Action::CreateThenDelete) => Some(deposed_key(plan, address)),
         _ => None,
     };
     run.events.event(Event::ApplyStarting {
@@ -505,7 +484,7 @@ async fn destroy_instance(run: &Arc<Run>, change: &ResourceChange) -> bool {
         planned: None,
         config: Value::Null,
         timeout,
-        idempotency_token: token(the_plan(run), address, Action::Delete),
+        idempotency_token: token(plan, address, Action::Delete),
         progress: progress_for(run, address),
         prior_private,
         planned_private: Vec::new(),
@@ -563,6 +542,7 @@ fn timeout_for(
 /// Applies every changing instance of one resource node.
 async fn apply_resource_node(
     run: &Arc<Run>,
+    plan: &Arc<Plan>,
     path: &ModulePath,
     resource: &Resource,
 ) -> Result<(), Diagnostics> {
@@ -570,7 +550,6 @@ async fn apply_resource_node(
         return Ok(());
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
-    let plan = the_plan(run);
     let module_instances = run
         .store
         .read()
@@ -646,9 +625,11 @@ async fn apply_resource_node(
             let schema = schema.clone();
             let config = config.clone();
             let repetition = repetition.clone();
+            let plan = plan.clone();
             tasks.push(tokio::spawn(async move {
                 let result = apply_instance(
                     &run,
+                    &plan,
                     &address,
                     &config,
                     &provider_ref,
@@ -710,6 +691,7 @@ fn consistent(planned: &Value, final_value: &Value) -> bool {
 /// One changing instance to apply: what it is, its configuration, and the plan's change.
 struct InstanceApply<'a> {
     run: &'a Arc<Run>,
+    plan: &'a Plan,
     address: &'a ResourceInstance,
     config: &'a ResourceConfig,
     provider_ref: &'a crate::config::ProviderRef,
@@ -731,6 +713,7 @@ struct FinalPlan {
 #[allow(clippy::too_many_arguments)]
 async fn apply_instance(
     run: &Arc<Run>,
+    plan: &Plan,
     address: &ResourceInstance,
     config: &ResourceConfig,
     provider_ref: &crate::config::ProviderRef,
@@ -746,6 +729,7 @@ async fn apply_instance(
     };
     let instance = InstanceApply {
         run,
+        plan,
         address,
         config,
         provider_ref,
@@ -904,7 +888,7 @@ impl InstanceApply<'_> {
     /// Returns the deposed key and the operation's token.
     async fn record_intent(&self, operation: Action) -> (Option<String>, String) {
         let (run, address, action) = (self.run, self.address, self.change.action);
-        let plan = the_plan(run);
+        let plan = self.plan;
         let deposed_key = (action == Action::CreateThenDelete).then(|| deposed_key(plan, address));
         if let Some(key) = &deposed_key {
             let (address, key) = (address.clone(), key.clone());

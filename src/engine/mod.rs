@@ -306,7 +306,7 @@ impl Engine {
         refreshed: State,
         writer: Box<dyn StateWriter>,
     ) -> ApplyOutcome {
-        let run = match self.run(refreshed.clone(), Phase::Apply(Box::new(plan.clone()))) {
+        let run = match self.run(refreshed.clone(), Phase::Apply) {
             Ok(run) => run,
             Err(diagnostics) => {
                 return ApplyOutcome {
@@ -317,7 +317,7 @@ impl Engine {
             }
         };
         *run.writer.lock().await = Some(writer);
-        apply::apply(run).await
+        apply::apply(run, plan.clone()).await
     }
 
     /// `strata console`: evaluates the configuration (variables, locals, outputs) with the
@@ -366,13 +366,15 @@ impl Console {
     }
 }
 
-/// Which walk a [`Run`] is doing.
+/// How a [`Run`] evaluates: validation and the console allow unknowns everywhere, a plan does
+/// not, an apply evaluates with the values it has made known. (The apply's plan is its
+/// walker's, `apply::ApplyWalker`.)
 enum Phase {
     Validate,
     /// `strata console`: a validate walk in which resources have their values from the state.
     Console,
     Plan,
-    Apply(Box<Plan>),
+    Apply,
 }
 
 /// The shared context of one walk.
@@ -406,7 +408,7 @@ struct Run {
 
 impl Run {
     fn plan_mode(&self) -> bool {
-        !matches!(self.phase, Phase::Apply(_))
+        !matches!(self.phase, Phase::Apply)
     }
 
     fn lenient(&self) -> bool {
