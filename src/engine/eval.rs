@@ -3,7 +3,7 @@
 //! `ignore_changes`, and data source results.
 
 use super::store::{Expansion, Repetition};
-use super::Run;
+use super::{provider_diagnostics, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::{IgnoreChanges, ModuleTree, ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -297,4 +297,53 @@ pub(super) fn merge_config(config: &Value, result: Value) -> Value {
         }
         (_, other) => other,
     }
+}
+
+/// An instance's configuration evaluated against its schema, with its preconditions and its
+/// provisioners' settings checked (errors join `diagnostics`); `None` when the configuration
+/// does not evaluate.
+pub(super) fn evaluate_instance(
+    run: &Run,
+    config: &ResourceConfig,
+    schema: &ResourceSchema,
+    address: &ResourceInstance,
+    repetition: &Repetition,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    let module = &address.module;
+    let config_value = match run.eval_resource_body(config, &schema.block, module, repetition) {
+        Ok(v) => v,
+        Err(d) => {
+            diagnostics.extend(d);
+            return None;
+        }
+    };
+    for condition in &config.lifecycle.preconditions {
+        let summary = "Resource precondition failed";
+        if let Err(d) = check_condition(run, condition, module, repetition, None, summary) {
+            diagnostics.extend(d);
+        }
+    }
+    super::provision::check(run, config, address, repetition, diagnostics);
+    Some(config_value)
+}
+
+/// Asks the provider to check one instance's configuration (what the schema cannot say).
+pub(super) async fn validate_instance(
+    run: &Run,
+    address: &ResourceInstance,
+    config: &ResourceConfig,
+    provider_ref: &ProviderRef,
+    config_value: &Value,
+) -> Diagnostics {
+    let Some(provider) = run.provider(provider_ref) else {
+        return Diagnostics::new();
+    };
+    let type_name = &address.resource.type_name;
+    let (unmarked, _) = config_value.clone().deep_unmark();
+    let found = match address.resource.mode {
+        ResourceMode::Managed => provider.validate_resource(type_name, &unmarked).await,
+        ResourceMode::Data => provider.validate_data_source(type_name, &unmarked).await,
+    };
+    provider_diagnostics::located_list(address, &found, Some(config))
 }

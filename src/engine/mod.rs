@@ -25,6 +25,7 @@ mod provision;
 mod store;
 #[cfg(test)]
 mod tests;
+mod validate;
 pub mod walk;
 
 pub use store::{Expansion, Repetition};
@@ -324,8 +325,9 @@ impl Engine {
     /// state's values for resources and data sources, and no provider calls; the returned
     /// [`Console`] evaluates expressions in the root module.
     pub async fn console(&self, state: &State) -> Result<Console, Diagnostics> {
-        let run = self.run(state.clone(), Phase::Console)?;
-        let diagnostics = plan::validate(run.clone()).await;
+        let run = self.run(state.clone(), Phase::Validate)?;
+        let walker = validate::ValidateWalker { state_values: true };
+        let diagnostics = validate::validate(run.clone(), walker).await;
         if diagnostics.has_errors() {
             return Err(diagnostics);
         }
@@ -336,7 +338,12 @@ impl Engine {
     /// unknown values for everything not yet known.
     pub async fn validate(&self) -> Diagnostics {
         match self.run(State::new(), Phase::Validate) {
-            Ok(run) => plan::validate(run).await,
+            Ok(run) => {
+                let walker = validate::ValidateWalker {
+                    state_values: false,
+                };
+                validate::validate(run, walker).await
+            }
             Err(diagnostics) => diagnostics,
         }
     }
@@ -366,13 +373,11 @@ impl Console {
     }
 }
 
-/// How a [`Run`] evaluates: validation and the console allow unknowns everywhere, a plan does
-/// not, an apply evaluates with the values it has made known. (The apply's plan is its
-/// walker's, `apply::ApplyWalker`.)
+/// How a [`Run`] evaluates (what differs between the walks is their [`nodes::Walker`]'s):
+/// validation and the console allow unknowns everywhere and configure no provider, a plan
+/// does not allow them, an apply evaluates with the values it has made known.
 enum Phase {
     Validate,
-    /// `strata console`: a validate walk in which resources have their values from the state.
-    Console,
     Plan,
     Apply,
 }
@@ -412,7 +417,7 @@ impl Run {
     }
 
     fn lenient(&self) -> bool {
-        matches!(self.phase, Phase::Validate | Phase::Console)
+        matches!(self.phase, Phase::Validate)
     }
 
     fn cancelled(&self) -> bool {

@@ -5,7 +5,7 @@
 
 use super::eval::{check_condition, expand};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition};
-use super::walk::WalkPlan;
+use super::walk::{walk, Outcome, WalkPlan};
 use super::Run;
 use crate::addrs::{ModuleInstance, Resource};
 use crate::config::ProviderRef;
@@ -47,6 +47,18 @@ pub(super) fn config_walk_plan(run: &Run) -> WalkPlan {
         }
     }
     WalkPlan { dependencies }
+}
+
+/// Walks the configuration graph with `walker`; the outcome of every node.
+pub(super) async fn walk_config(run: &Arc<Run>, walker: Arc<dyn Walker>) -> Vec<Outcome> {
+    let walk_plan = config_walk_plan(run);
+    let run = run.clone();
+    walk(&walk_plan, run.cancelled.clone(), move |i| {
+        let run = run.clone();
+        let walker = walker.clone();
+        async move { visit_node(run, &*walker, i).await }
+    })
+    .await
 }
 
 /// Visits one configuration node; resource nodes are the walker's.

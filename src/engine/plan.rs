@@ -1,17 +1,17 @@
-//! The plan walk ([`PlanWalker`]): every resource instance planned through its provider (or,
-//! for `validate` and `console`, evaluated only), orphans and deposed objects planned for
-//! deletion, the refresh of what each provider owns, and the `destroy` plan.
+//! The plan walk ([`PlanWalker`]): every resource instance planned through its provider,
+//! orphans and deposed objects planned for deletion, the upgrade and refresh of what each
+//! provider owns, and the `destroy` plan.
 
 use super::eval::{
-    apply_ignore_changes, check_condition, expand, mark_schema_sensitive,
-    mark_sensitive_attributes, merge_config, resource_config, schema_for, typed,
+    apply_ignore_changes, evaluate_instance, expand, mark_schema_sensitive,
+    mark_sensitive_attributes, merge_config, resource_config, schema_for, typed, validate_instance,
 };
 use super::moves::InstanceMove;
-use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
+use super::nodes::{configure_providers, walk_config, Walker};
 use super::provider_diagnostics::{self, decode_private, encode_private};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
-use super::walk::{walk, Outcome};
-use super::{dependency_addresses, resource_dependencies, Event, Phase, PlanOutcome, Run};
+use super::walk::Outcome;
+use super::{dependency_addresses, resource_dependencies, Event, PlanOutcome, Run};
 use crate::addrs::{InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target};
 use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -23,8 +23,7 @@ use crate::value::{Type, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// The plan walk's resource visits (also `validate`'s and `console`'s, which evaluate without
-/// planning).
+/// The plan walk's resource visits.
 pub(super) struct PlanWalker;
 
 #[async_trait::async_trait]
@@ -52,35 +51,13 @@ impl Walker for PlanWalker {
     }
 }
 
-/// Walks the configuration graph with the plan walker; the outcome of every node.
-async fn walk_config(run: &Arc<Run>) -> Vec<Outcome> {
-    let walk_plan = config_walk_plan(run);
-    let run = run.clone();
-    walk(&walk_plan, run.cancelled.clone(), move |i| {
-        let run = run.clone();
-        async move { visit_node(run, &PlanWalker, i).await }
-    })
-    .await
-}
-
 /// Plans the whole configuration.
 pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     if run.options.mode == PlanMode::Destroy {
         return destroy_plan(run).await;
     }
-    let outcomes = walk_config(&run).await;
+    let outcomes = walk_config(&run, Arc::new(PlanWalker)).await;
     finish_plan(run, &outcomes).await
-}
-
-/// Validates: the plan walk with every unknown allowed and no provider calls but schemas.
-pub(super) async fn validate(run: Arc<Run>) -> Diagnostics {
-    walk_config(&run).await;
-    let diagnostics = run
-        .diagnostics
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    diagnostics
 }
 
 /// Hands every managed object this provider owns to the provider to bring up to its current
@@ -282,8 +259,7 @@ struct ResourcePlan<'a> {
 
 /// What planning one instance settled before any provider call.
 enum Prepared {
-    /// Its value, known without planning (an instance the targets leave out, the console's
-    /// state value, validation's unknowns).
+    /// Its value, known without planning (an instance the targets leave out).
     Settled(Value),
     /// To plan through the provider, from the prior object and the configuration.
     Plan {
@@ -324,9 +300,7 @@ impl ResourcePlan<'_> {
                 key: repetition.key(),
             };
             keys.insert(address.key.clone());
-            let prepared = self
-                .prepare(&info.instance, &address, &repetition, diagnostics)
-                .await;
+            let prepared = self.prepare(&address, &repetition, diagnostics).await;
             match prepared {
                 Prepared::Settled(value) => {
                     values.insert(address.key.clone(), value);
@@ -352,7 +326,7 @@ impl ResourcePlan<'_> {
                 Err(d) => diagnostics.extend(d),
             }
         }
-        if !run.lenient() && self.resource.mode == ResourceMode::Managed {
+        if self.resource.mode == ResourceMode::Managed {
             self.plan_orphans(&info.instance, &keys, expansion, diagnostics);
         }
         run.store
@@ -364,18 +338,16 @@ impl ResourcePlan<'_> {
                 ResourceValues {
                     expansion,
                     instances: values,
-                    // Validation does not know how many instances there will be.
-                    unknown: run.lenient() && (config.count.is_some() || config.for_each.is_some()),
+                    unknown: false,
                 },
             );
     }
 
     /// Everything about one instance before its provider plans it: targeting, a declared
-    /// import, its configuration evaluated, preconditions, provisioner checks and the
+    /// import, its configuration evaluated (with preconditions and provisioner checks) and the
     /// provider's validation.
     async fn prepare(
         &self,
-        module: &ModuleInstance,
         address: &ResourceInstance,
         repetition: &Repetition,
         diagnostics: &mut Diagnostics,
@@ -393,12 +365,10 @@ impl ResourcePlan<'_> {
                 .map(|object| typed(&schema.block, object.value.clone()));
             return Prepared::Settled(prior.unwrap_or(Value::Unknown(Type::Any)));
         }
-        if matches!(run.phase, Phase::Plan) {
-            let provider_ref = &self.provider_ref;
-            if let Err(d) = import_if_declared(run, address, config, provider_ref, schema).await {
-                diagnostics.extend(d);
-                return Prepared::Failed;
-            }
+        let provider_ref = &self.provider_ref;
+        if let Err(d) = import_if_declared(run, address, config, provider_ref, schema).await {
+            diagnostics.extend(d);
+            return Prepared::Failed;
         }
         let prior = run
             .state
@@ -411,24 +381,11 @@ impl ResourcePlan<'_> {
                 object.value = typed(&schema.block, object.value);
                 object
             });
-        let config_value = match run.eval_resource_body(config, &schema.block, module, repetition) {
-            Ok(v) => v,
-            Err(d) => {
-                diagnostics.extend(d);
-                return Prepared::Failed;
-            }
+        let Some(config_value) =
+            evaluate_instance(run, config, schema, address, repetition, diagnostics)
+        else {
+            return Prepared::Failed;
         };
-        for condition in &config.lifecycle.preconditions {
-            let summary = "Resource precondition failed";
-            if let Err(d) = check_condition(run, condition, module, repetition, None, summary) {
-                diagnostics.extend(d);
-            }
-        }
-        super::provision::check(run, config, address, repetition, diagnostics);
-        // The console shows what the state holds.
-        if let (Phase::Console, Some(prior)) = (&run.phase, &prior) {
-            return Prepared::Settled(prior.value.clone());
-        }
         let validation =
             validate_instance(run, address, config, &self.provider_ref, &config_value).await;
         if validation.has_errors() {
@@ -437,11 +394,6 @@ impl ResourcePlan<'_> {
         }
         if !validation.is_empty() {
             run.error(validation);
-        }
-        if run.lenient() {
-            // Validation: what the provider will compute is unknown.
-            let planned = crate::providers::default_plan(&schema.block, None, &config_value);
-            return Prepared::Settled(planned.planned);
         }
         Prepared::Plan {
             prior,
@@ -705,29 +657,6 @@ async fn plan_instance(
         );
     }
     Ok(after)
-}
-
-/// Asks the provider to check one instance's configuration (what the schema cannot say).
-async fn validate_instance(
-    run: &Run,
-    address: &ResourceInstance,
-    config: &ResourceConfig,
-    provider_ref: &ProviderRef,
-    config_value: &Value,
-) -> Diagnostics {
-    if matches!(run.phase, Phase::Console) {
-        return Diagnostics::new();
-    }
-    let Some(provider) = run.provider(provider_ref) else {
-        return Diagnostics::new();
-    };
-    let type_name = &address.resource.type_name;
-    let (unmarked, _) = config_value.clone().deep_unmark();
-    let found = match address.resource.mode {
-        ResourceMode::Managed => provider.validate_resource(type_name, &unmarked).await,
-        ResourceMode::Data => provider.validate_data_source(type_name, &unmarked).await,
-    };
-    provider_diagnostics::located_list(address, &found, Some(config))
 }
 
 /// Records the warnings a provider gave with an answer about one instance.
