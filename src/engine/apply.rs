@@ -2,8 +2,8 @@
 //! recorded before anything that depends on it starts.
 
 use super::eval::{
-    apply_ignore_changes, check_condition, expand, mark_sensitive_attributes, merge_config,
-    resource_config, schema_for, typed,
+    apply_ignore_changes, check_condition, expand_resource, mark_sensitive_attributes,
+    merge_config, resource_config, schema_for, typed,
 };
 use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
@@ -550,24 +550,14 @@ async fn apply_resource_node(
         return Ok(());
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
-    let module_instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
+    let module_instances = run.module_instances(path);
     let node = Node::Resource {
         module: path.clone(),
         resource: resource.clone(),
     };
     let mut diagnostics = Diagnostics::new();
     for info in &module_instances {
-        let (expansion, repetitions) = expand(
-            run,
-            config.count.as_ref(),
-            config.for_each.as_ref(),
-            &info.instance,
-            &info.repetition,
-        )?;
+        let (expansion, repetitions) = expand_resource(run, config, info)?;
         let mut values = BTreeMap::new();
         let mut tasks = Vec::new();
         for repetition in repetitions {

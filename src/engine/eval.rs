@@ -2,7 +2,7 @@
 //! configuration and schema, the schema's marks on values from providers and state files,
 //! `ignore_changes`, and data source results.
 
-use super::store::{Expansion, Repetition};
+use super::store::{Expansion, ModuleInstanceInfo, Repetition};
 use super::{provider_diagnostics, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::{IgnoreChanges, ModuleTree, ProviderRef, ResourceConfig};
@@ -10,6 +10,16 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{self, ModulePath};
 use crate::providers::ResourceSchema;
 use crate::value::{convert, Value};
+
+/// A resource's `count`/`for_each` evaluated in one instance of its module.
+pub(super) fn expand_resource(
+    run: &Run,
+    config: &ResourceConfig,
+    info: &ModuleInstanceInfo,
+) -> Result<(Expansion, Vec<Repetition>), Diagnostics> {
+    let (count, for_each) = (config.count.as_ref(), config.for_each.as_ref());
+    expand(run, count, for_each, &info.instance, &info.repetition)
+}
 
 /// Evaluates `count` / `for_each` into the repetitions of a resource or module call.
 pub(super) fn expand(

@@ -420,6 +420,14 @@ impl Run {
         matches!(self.phase, Phase::Validate)
     }
 
+    /// The instances of a module (from its expansion), as far as the walk has expanded it.
+    fn module_instances(&self, path: &ModulePath) -> Vec<store::ModuleInstanceInfo> {
+        self.store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .instances_of(path)
+    }
+
     fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
     }

@@ -144,11 +144,7 @@ fn visit_expand(run: &Run, path: &ModulePath) -> Result<(), Diagnostics> {
     let Some(call) = parent.module.module_calls.get(name) else {
         return Ok(());
     };
-    let parents = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(&parent_path);
+    let parents = run.module_instances(&parent_path);
     let mut instances = Vec::new();
     let mut expansion = Expansion::Single;
     for parent_info in parents {
@@ -201,11 +197,7 @@ fn visit_variable(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagno
         .tree
         .descendant(&parent_path)
         .and_then(|p| p.module.module_calls.get(&call_name));
-    let instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
+    let instances = run.module_instances(path);
     let mut diagnostics = Diagnostics::new();
     for info in instances {
         let parent = info.instance.parent().unwrap_or_default();
@@ -277,11 +269,7 @@ fn visit_local(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagnosti
     else {
         return Ok(());
     };
-    let instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
+    let instances = run.module_instances(path);
     let mut diagnostics = Diagnostics::new();
     for info in instances {
         match run.eval(&local.expr, &info.instance, &Repetition::None, None) {
@@ -306,11 +294,7 @@ fn visit_output(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagnost
     else {
         return Ok(());
     };
-    let instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
+    let instances = run.module_instances(path);
     let mut diagnostics = Diagnostics::new();
     for info in instances {
         for condition in &output.preconditions {

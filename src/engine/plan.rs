@@ -3,7 +3,7 @@
 //! provider owns, and the `destroy` plan.
 
 use super::eval::{
-    apply_ignore_changes, evaluate_instance, expand, mark_schema_sensitive,
+    apply_ignore_changes, evaluate_instance, expand, expand_resource, mark_schema_sensitive,
     mark_sensitive_attributes, merge_config, resource_config, schema_for, typed, validate_instance,
 };
 use super::moves::InstanceMove;
@@ -229,11 +229,7 @@ async fn plan_resource_node(
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
     tracing::debug!(resource = %resource, module = ?path, "planning resource");
-    let module_instances = run
-        .store
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .instances_of(path);
+    let module_instances = run.module_instances(path);
     let node = ResourcePlan {
         run,
         resource,
@@ -277,13 +273,7 @@ impl ResourcePlan<'_> {
     /// stores the values downstream expressions read.
     async fn plan_module_instance(&self, info: &ModuleInstanceInfo, diagnostics: &mut Diagnostics) {
         let (run, config) = (self.run, self.config);
-        let (expansion, repetitions) = match expand(
-            run,
-            config.count.as_ref(),
-            config.for_each.as_ref(),
-            &info.instance,
-            &info.repetition,
-        ) {
+        let (expansion, repetitions) = match expand_resource(run, config, info) {
             Ok(x) => x,
             Err(d) => {
                 diagnostics.extend(d);

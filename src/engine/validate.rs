@@ -4,7 +4,7 @@
 //! instance's value from the state instead, where the state has one.
 
 use super::eval::{
-    evaluate_instance, expand, resource_config, schema_for, typed, validate_instance,
+    evaluate_instance, expand_resource, resource_config, schema_for, typed, validate_instance,
 };
 use super::nodes::{walk_config, Walker};
 use super::store::{Repetition, ResourceValues};
@@ -47,20 +47,10 @@ impl Walker for ValidateWalker {
             return Ok(());
         };
         let (provider_ref, schema) = schema_for(run, config, path)?;
-        let module_instances = run
-            .store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .instances_of(path);
+        let module_instances = run.module_instances(path);
         let mut diagnostics = Diagnostics::new();
         for info in &module_instances {
-            let (expansion, repetitions) = match expand(
-                run,
-                config.count.as_ref(),
-                config.for_each.as_ref(),
-                &info.instance,
-                &info.repetition,
-            ) {
+            let (expansion, repetitions) = match expand_resource(run, config, info) {
                 Ok(x) => x,
                 Err(d) => {
                     diagnostics.extend(d);
