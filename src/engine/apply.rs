@@ -3,7 +3,7 @@
 
 use super::eval::{
     apply_ignore_changes, check_condition, expand_resource, mark_sensitive_attributes,
-    merge_config, resource_config, schema_for, typed,
+    merge_config, recorded_object, resource_config, schema_for,
 };
 use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
@@ -567,17 +567,7 @@ async fn apply_resource_node(
                 key: repetition.key(),
             };
             let change = plan.change_for(&address).cloned();
-            let current = run
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .resources
-                .get(&address)
-                .cloned()
-                .map(|mut object| {
-                    object.value = typed(&schema.block, object.value);
-                    object
-                });
+            let current = recorded_object(run, &address, &schema);
             let change = match change {
                 Some(change)
                     if change.action != Action::NoOp && change.action != Action::Delete =>

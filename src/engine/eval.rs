@@ -357,3 +357,16 @@ pub(super) async fn validate_instance(
     };
     provider_diagnostics::located_list(address, &found, Some(config))
 }
+
+/// The object the working state holds at `address`, its value typed per the schema (a state
+/// file carries no types).
+pub(super) fn recorded_object(
+    run: &Run,
+    address: &ResourceInstance,
+    schema: &ResourceSchema,
+) -> Option<crate::state::InstanceObject> {
+    let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut object = state.resources.get(address)?.clone();
+    object.value = typed(&schema.block, object.value);
+    Some(object)
+}

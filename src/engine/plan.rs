@@ -4,7 +4,8 @@
 
 use super::eval::{
     apply_ignore_changes, evaluate_instance, expand, expand_resource, mark_schema_sensitive,
-    mark_sensitive_attributes, merge_config, resource_config, schema_for, typed, validate_instance,
+    mark_sensitive_attributes, merge_config, recorded_object, resource_config, schema_for, typed,
+    validate_instance,
 };
 use super::moves::InstanceMove;
 use super::nodes::{configure_providers, walk_config, Walker};
@@ -346,13 +347,7 @@ impl ResourcePlan<'_> {
         if !run.targets_select_instance(address) {
             // Another instance of a resource targeted by instance: not planned; expressions
             // read what the state holds (unknown where it holds nothing, as in Terraform).
-            let prior = run
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .resources
-                .get(address)
-                .map(|object| typed(&schema.block, object.value.clone()));
+            let prior = recorded_object(run, address, schema).map(|object| object.value);
             return Prepared::Settled(prior.unwrap_or(Value::Unknown(Type::Any)));
         }
         let provider_ref = &self.provider_ref;
@@ -360,17 +355,7 @@ impl ResourcePlan<'_> {
             diagnostics.extend(d);
             return Prepared::Failed;
         }
-        let prior = run
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .resources
-            .get(address)
-            .cloned()
-            .map(|mut object| {
-                object.value = typed(&schema.block, object.value);
-                object
-            });
+        let prior = recorded_object(run, address, schema);
         let Some(config_value) =
             evaluate_instance(run, config, schema, address, repetition, diagnostics)
         else {

@@ -4,7 +4,8 @@
 //! instance's value from the state instead, where the state has one.
 
 use super::eval::{
-    evaluate_instance, expand_resource, resource_config, schema_for, typed, validate_instance,
+    evaluate_instance, expand_resource, recorded_object, resource_config, schema_for,
+    validate_instance,
 };
 use super::nodes::{walk_config, Walker};
 use super::store::{Repetition, ResourceValues};
@@ -103,13 +104,7 @@ impl ValidateWalker {
             evaluate_instance(run, config, schema, address, repetition, diagnostics)?;
         if self.state_values {
             // The console shows what the state holds.
-            let recorded = run
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .resources
-                .get(address)
-                .map(|object| typed(&schema.block, object.value.clone()));
+            let recorded = recorded_object(run, address, schema).map(|object| object.value);
             if recorded.is_some() {
                 return recorded;
             }
