@@ -465,6 +465,8 @@ cases!(
     for_each_expansion,
     module_count,
     moved_block,
+    precondition_fails,
+    prevent_destroy,
     replace,
     replace_by_request,
     replace_create_before_destroy,

@@ -1,0 +1,7 @@
+resource "fake_resource" "db" {
+  count = 1
+  name  = "db-${count.index}"
+  lifecycle {
+    prevent_destroy = true
+  }
+}
