@@ -7,8 +7,13 @@
 //!   objects are put in the fake store, so the refresh finds them);
 //! - `options.json` (optional): `{"targets": [...], "replace": [...], "destroy": true}`;
 //! - `plan.snap`, `apply.snap`: the plan (changes, outputs, warnings) and what the apply did
-//!   (diagnostics, the state changes recorded in order, the resulting state, and whether a plan
-//!   made right after has nothing left to do), as insta snapshots.
+//!   (diagnostics, the state changes recorded per address in order, the resulting state, and
+//!   how many changes a plain plan made right after still finds), as insta snapshots; a plan
+//!   that fails has its errors in `plan.snap` and no `apply.snap`.
+//!
+//! Independent operations run concurrently, so the recorded changes are listed per address;
+//! `check_order` checks the order across addresses that matters (an object is written after
+//! what it depends on, and removed before it).
 //!
 //! The fake provider's IDs are random: they appear as `fake-<n>`, numbered by first appearance.
 //! Cases do not write a `provider "fake"` block: the harness adds one naming the store.
