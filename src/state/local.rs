@@ -17,14 +17,11 @@ use super::format::{read_state, write_state_as};
 use super::journal::{atomic_write, remove_if_exists, replay, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
+use super::writer::{JournalTarget, JournaledWriter};
 use super::{State, StateChange};
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The journal never triggers a compaction below this size, so that small states are not
-/// rewritten after every few operations.
-const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
 
 /// State files under a working directory.
 #[derive(Clone, Debug)]
@@ -279,14 +276,16 @@ impl Backend for LocalBackend {
             }
         }
         let state_bytes = std::fs::metadata(self.state_file(workspace)).map_or(0, |m| m.len());
-        Ok(Box::new(LocalWriter {
+        let target = LocalTarget {
             backend: self.clone(),
             workspace: workspace.to_string(),
-            state: base.clone(),
             journal: None,
-            threshold: state_bytes.max(MIN_COMPACTION_BYTES),
-            written: None,
-        }))
+        };
+        Ok(Box::new(JournaledWriter::new(
+            Box::new(target),
+            base.clone(),
+            state_bytes,
+        )))
     }
 
     async fn pull(&self, workspace: &str) -> Result<Option<String>, StateError> {
@@ -332,78 +331,44 @@ impl Backend for LocalBackend {
     }
 }
 
-/// Records an apply's changes into the journal beside the state file.
-struct LocalWriter {
+/// The local backend's [`JournalTarget`]: the journal file beside the state file.
+struct LocalTarget {
     backend: LocalBackend,
     workspace: String,
-    /// The state as recorded so far: what a compaction writes.
-    state: State,
     journal: Option<Journal>,
-    /// The journal size at which the state is rewritten and the journal emptied: the size of
-    /// the state file (so the rewriting costs no more than the appending did).
-    threshold: u64,
-    /// The serial of the last full write.
-    written: Option<u64>,
-}
-
-impl LocalWriter {
-    fn compact(&mut self) -> Result<(), StateError> {
-        let (serial, size) = self.backend.store(&self.workspace, &self.state, None)?;
-        self.state.serial = serial;
-        self.written = Some(serial);
-        self.threshold = size.max(MIN_COMPACTION_BYTES);
-        if let Some(journal) = &mut self.journal {
-            journal.reset(&JournalHeader {
-                lineage: self.state.lineage.clone(),
-                serial,
-            })?;
-        }
-        Ok(())
-    }
 }
 
 #[async_trait]
-impl StateWriter for LocalWriter {
-    async fn record(&mut self, change: &StateChange) -> Result<(), StateError> {
-        self.record_all(std::slice::from_ref(change)).await
+impl JournalTarget for LocalTarget {
+    async fn store(&mut self, state: &State) -> Result<(u64, u64), StateError> {
+        self.backend.store(&self.workspace, state, None)
     }
 
-    async fn record_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
-        for change in changes {
-            self.state.apply_change(change);
-        }
+    async fn append(
+        &mut self,
+        header: &JournalHeader,
+        changes: &[StateChange],
+    ) -> Result<u64, StateError> {
         let journal = match &mut self.journal {
             Some(journal) => journal,
             None => self.journal.insert(Journal::create(
                 &self.backend.journal_file(&self.workspace),
-                &JournalHeader {
-                    lineage: self.state.lineage.clone(),
-                    serial: self.state.serial,
-                },
+                header,
             )?),
         };
+        let before = journal.len();
         journal.append_all(changes)?;
-        if journal.len() > self.threshold {
-            self.compact()?;
-        }
-        Ok(())
+        Ok(journal.len() - before)
     }
 
-    async fn finish(&mut self, state: &State) -> Result<(), StateError> {
-        let (serial, size) = self.backend.store(&self.workspace, state, None)?;
-        if let Some(journal) = self.journal.take() {
-            journal.remove()?;
+    async fn clear(&mut self, next: Option<&JournalHeader>) -> Result<(), StateError> {
+        match (next, &mut self.journal) {
+            (Some(header), Some(journal)) => journal.reset(header),
+            (None, journal) => match journal.take() {
+                Some(journal) => journal.remove(),
+                None => Ok(()),
+            },
+            (Some(_), None) => Ok(()),
         }
-        self.state = State {
-            serial,
-            ..state.clone()
-        };
-        self.threshold = size.max(MIN_COMPACTION_BYTES);
-        self.written = Some(serial);
-        Ok(())
-    }
-
-    fn written_serial(&self) -> Option<u64> {
-        self.written
     }
 }

@@ -27,8 +27,12 @@ pub mod local;
 mod lock;
 #[cfg(feature = "aws")]
 pub mod s3;
+#[cfg(feature = "aws")]
+pub mod s3_store;
 pub mod schemas;
+pub mod store;
 pub mod workspace;
+mod writer;
 
 use crate::addrs::{AbsResource, ResourceInstance};
 use crate::value::Value;
