@@ -128,10 +128,12 @@ pub async fn open_settings(
         .iter()
         .map(|(k, v)| (k.clone(), value_from_json(v, None).unwrap_or(Value::Null)))
         .collect();
-    Ok(crate::state::configure::open_backend_of_type(
-        &settings.backend_type,
-        &values,
-        &context.dir,
+    Ok(
+        crate::state::configure::open_backend_of_type(
+            &settings.backend_type,
+            &values,
+            &context.dir,
+        )
+        .await?,
     )
-    .await?)
 }

@@ -114,7 +114,9 @@ impl LocalFiles {
         let dir = parent_dir(&path);
         std::fs::create_dir_all(&dir).map_err(|e| StateError::io(&dir, e))?;
         let handle = std::fs::File::open(&dir).map_err(|e| StateError::io(&dir, e))?;
-        handle.lock_exclusive().map_err(|e| StateError::io(&dir, e))?;
+        handle
+            .lock_exclusive()
+            .map_err(|e| StateError::io(&dir, e))?;
         let current = self.get_now(key)?;
         let holds = match (&condition, &current) {
             (Precondition::IfAbsent, current) => current.is_none(),

@@ -183,12 +183,11 @@ pub(crate) async fn replay_segments(
             continue;
         };
         let header_line = object.bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
-        let header: JournalHeader = serde_json::from_slice(header_line).map_err(|e| {
-            StateError::Format {
+        let header: JournalHeader =
+            serde_json::from_slice(header_line).map_err(|e| StateError::Format {
                 file: store.location(key),
                 message: format!("invalid journal header: {e}"),
-            }
-        })?;
+            })?;
         if floor.is_some_and(|floor| header.serial < floor) {
             continue;
         }
