@@ -263,3 +263,4 @@ pub use configure::{migrate_states, open_backend, parse_backend_config_arg};
 pub use local::LocalBackend;
 pub use schemas::StateSchemas;
 pub use workspace::{current_workspace, DEFAULT_WORKSPACE};
+pub use writer::GroupCommit;

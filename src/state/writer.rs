@@ -286,3 +286,54 @@ impl SegmentJournal {
         Ok(())
     }
 }
+
+/// The queue of a group commit: operations that finish while a durable step is under way
+/// queue their changes here, and the next step records them all. Each change gets a sequence
+/// number; [`GroupCommit::wait_durable`] returns once the change is recorded, so an operation
+/// whose change another caller recorded leaves at once instead of queueing for the writer (a
+/// convoy where every waiter records one change).
+pub struct GroupCommit {
+    /// The next sequence number and the changes not yet taken.
+    pending: std::sync::Mutex<(u64, Vec<StateChange>)>,
+    /// The highest sequence number recorded.
+    durable: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for GroupCommit {
+    fn default() -> GroupCommit {
+        GroupCommit {
+            pending: std::sync::Mutex::new((1, Vec::new())),
+            durable: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl GroupCommit {
+    /// Queues a change; its sequence number.
+    pub fn enqueue(&self, change: StateChange) -> u64 {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let sequence = pending.0;
+        pending.0 += 1;
+        pending.1.push(change);
+        sequence
+    }
+
+    /// Takes every queued change (call it holding the writer), with the last one's number.
+    pub fn take(&self) -> (u64, Vec<StateChange>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        (pending.0 - 1, std::mem::take(&mut pending.1))
+    }
+
+    /// Marks every change up to `sequence` as recorded.
+    pub fn mark_durable(&self, sequence: u64) {
+        self.durable
+            .send_modify(|durable| *durable = (*durable).max(sequence));
+    }
+
+    /// Returns once the change numbered `sequence` is recorded.
+    pub async fn wait_durable(&self, sequence: u64) {
+        let mut durable = self.durable.subscribe();
+        // The sender lives as long as `self`: `wait_for` cannot fail while we borrow it.
+        let _ = durable.wait_for(|durable| *durable >= sequence).await;
+    }
+}

@@ -510,10 +510,10 @@ mod s3 {
             state_puts >= 1 && journal_puts >= 1,
             "nothing was journaled"
         );
-        // The intents, recorded by operations that start together, share segments; the
-        // objects arrive from the provider one after the other (see the report on issue 14).
+        // Operations that finish while a segment is being written share the next one: with
+        // `-parallelism=10`, about ten changes per write.
         assert!(
-            writes * 3 <= changes * 2,
+            writes * 5 <= changes,
             "{writes} writes for {changes} changes: the changes were not grouped"
         );
         let listed = run(&moto, work.path(), None, &["state", "list"]);
