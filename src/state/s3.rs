@@ -22,7 +22,7 @@
 //! - Durability during apply: rewriting the whole object per resource operation would make an
 //!   apply quadratic, so the apply's journal lives in the bucket itself, beside the state: each
 //!   group of changes recorded together is one small object `<state key>.journal/<seq>`,
-//!   written with `If-None-Match: *` (see `state::writer`), and the full state is uploaded by
+//!   written with `If-None-Match: *` (see `state::segments`), and the full state is uploaded by
 //!   `finish` and whenever the journal outgrows the state (amortised linear), after which the
 //!   segments are deleted. After a crash (a CI runner thrown away), the next run on any machine
 //!   replays the segments before planning, pending creates included, and uploads the result.
@@ -35,12 +35,10 @@ use super::format::{read_state, write_state, write_state_as};
 use super::journal::JournalHeader;
 use super::lock::{refusal, wait_in_queue, LockQueue};
 use super::s3_store::S3Objects;
+use super::segments::{delete_segments, replay_segments, segment_prefix, SegmentJournal};
 use super::store::{ObjectStore, Precondition};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
-use super::writer::{
-    delete_segments, replay_segments, segment_prefix, JournalTarget, JournaledWriter,
-    SegmentJournal,
-};
+use super::writer::{JournalTarget, JournaledWriter};
 use super::{State, StateChange};
 use crate::value::Value;
 use async_trait::async_trait;
@@ -277,7 +275,7 @@ impl S3Backend {
         )
     }
 
-    /// The prefix of the journal segments of an apply on `workspace` (see `state::writer`).
+    /// The prefix of the journal segments of an apply on `workspace` (see `state::segments`).
     pub fn journal_prefix(&self, workspace: &str) -> String {
         segment_prefix(&self.state_key(workspace))
     }
