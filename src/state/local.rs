@@ -14,8 +14,9 @@ use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
 };
 use super::format::{read_state, write_state_as};
-use super::journal::{atomic_write, remove_if_exists, replay, Journal, JournalHeader};
+use super::journal::{remove_if_exists, replay, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
+use super::store::{read_file, read_file_text, write_file};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::writer::{JournalTarget, JournaledWriter};
 use super::{State, StateChange};
@@ -95,10 +96,8 @@ impl LocalBackend {
     /// The stored state file, parsed, with its size; `None` when absent or empty.
     fn read_stored(&self, workspace: &str) -> Result<Option<(State, u64)>, StateError> {
         let path = self.state_file(workspace);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StateError::io(&path, e)),
+        let Some(text) = read_file_text(&path)? else {
+            return Ok(None);
         };
         if text.trim().is_empty() {
             return Ok(None);
@@ -111,10 +110,8 @@ impl LocalBackend {
     fn read_current(&self, workspace: &str) -> Result<(Option<State>, bool), StateError> {
         let stored = self.read_stored(workspace)?.map(|(state, _)| state);
         let journal_path = self.journal_file(workspace);
-        let bytes = match std::fs::read(&journal_path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((stored, false)),
-            Err(e) => return Err(StateError::io(&journal_path, e)),
+        let Some(bytes) = read_file(&journal_path)? else {
+            return Ok((stored, false));
         };
         let had_stored = stored.is_some();
         match replay(&journal_path.display().to_string(), &bytes, stored.clone())? {
@@ -152,12 +149,7 @@ impl LocalBackend {
         push_force: Option<bool>,
     ) -> Result<(u64, u64), StateError> {
         let path = self.state_file(workspace);
-        let previous = match std::fs::read(&path) {
-            Ok(bytes) if !bytes.iter().all(u8::is_ascii_whitespace) => Some(bytes),
-            Ok(_) => None,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(StateError::io(&path, e)),
-        };
+        let previous = read_file(&path)?.filter(|bytes| !bytes.iter().all(u8::is_ascii_whitespace));
         let location = path.display().to_string();
         let stored = match &previous {
             Some(bytes) => Some(read_state(&String::from_utf8_lossy(bytes), &location)?),
@@ -169,9 +161,9 @@ impl LocalBackend {
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
         if let Some(previous) = previous {
-            atomic_write(&Self::backup_file(&path), &previous)?;
+            write_file(&Self::backup_file(&path), &previous)?;
         }
-        atomic_write(&path, text.as_bytes())?;
+        write_file(&path, text.as_bytes())?;
         Ok((serial, text.len() as u64))
     }
 }
@@ -292,12 +284,7 @@ impl Backend for LocalBackend {
         let (state, had_journal) = self.read_current(workspace)?;
         if !had_journal {
             let path = self.state_file(workspace);
-            return match std::fs::read_to_string(&path) {
-                Ok(text) if !text.trim().is_empty() => Ok(Some(text)),
-                Ok(_) => Ok(None),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(StateError::io(&path, e)),
-            };
+            return Ok(read_file_text(&path)?.filter(|text| !text.trim().is_empty()));
         }
         state.map(|s| super::format::write_state(&s)).transpose()
     }

@@ -3,8 +3,10 @@
 //! keeps its state, journal and lock objects in, and [`LocalFiles`], the client over a
 //! directory. The S3 client is `state::s3_store::S3Objects`.
 //!
-//! Every state, journal and lock byte a backend reads or writes passes through one of these
-//! clients (`get`/`put`), so a byte-level hook (encryption) has a single place to land.
+//! Every state and journal byte a backend reads or writes passes through one of these clients
+//! (`get`/`put`; the local backend through [`read_file`]/[`write_file`], which `LocalFiles`
+//! uses too, and appends its journal through `journal::Journal`), so a byte-level hook
+//! (encryption) has one place per backend to land.
 //!
 //! Semantics every client honours (checked by `tests/suite/state_conformance.rs`):
 //! - `get` of a missing key is `Ok(None)`; a present key yields its bytes and an ETag that
@@ -88,15 +90,10 @@ impl LocalFiles {
 
     /// [`ObjectStore::get`], synchronously.
     pub fn get_now(&self, key: &str) -> Result<Option<Stored>, StateError> {
-        let path = self.path(key);
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(Stored {
-                etag: etag_of(&bytes),
-                bytes,
-            })),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StateError::io(&path, e)),
-        }
+        Ok(read_file(&self.path(key))?.map(|bytes| Stored {
+            etag: etag_of(&bytes),
+            bytes,
+        }))
     }
 
     /// [`ObjectStore::put`], synchronously.
@@ -108,7 +105,7 @@ impl LocalFiles {
     ) -> Result<Option<String>, StateError> {
         let path = self.path(key);
         if condition == Precondition::None {
-            atomic_write(&path, bytes)?;
+            write_file(&path, bytes)?;
             return Ok(Some(etag_of(bytes)));
         }
         let dir = parent_dir(&path);
@@ -125,7 +122,7 @@ impl LocalFiles {
             (Precondition::None, _) => true,
         };
         let result = if holds {
-            atomic_write(&path, bytes).map(|()| Some(etag_of(bytes)))
+            write_file(&path, bytes).map(|()| Some(etag_of(bytes)))
         } else {
             Ok(None)
         };
@@ -166,6 +163,39 @@ impl LocalFiles {
         keys.sort();
         Ok(keys)
     }
+}
+
+/// A local file's bytes, `None` when it does not exist: where local state and journal bytes
+/// are read.
+pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StateError::io(path, e)),
+    }
+}
+
+/// [`read_file`] as text; not UTF-8 is the error reading it as a string reports.
+pub fn read_file_text(path: &Path) -> Result<Option<String>, StateError> {
+    read_file(path)?
+        .map(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                StateError::io(
+                    path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "stream did not contain valid UTF-8",
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Replaces a local file's bytes atomically and privately: where local state bytes are
+/// written.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    atomic_write(path, bytes)
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
