@@ -5,7 +5,8 @@
 //! backend: local files, and S3 on the moto emulator (with the `aws` feature).
 //!
 //! Also here, with S3 on moto and the real binary: an apply killed with SIGKILL and finished by
-//! a run in a fresh working directory (a new CI runner), and the group commit measured (an
+//! a run in a fresh working directory (a new CI runner), ten `strata apply` processes started at
+//! once on one workspace (local and S3), and the group commit measured (an
 //! apply of 1,000 `terraform_data` makes far fewer writes to the bucket than changes).
 
 use std::sync::{Arc, Mutex};
@@ -238,6 +239,54 @@ async fn the_local_backend_conforms() {
     let first: Arc<dyn Backend> = Arc::new(LocalBackend::new(dir.path()));
     let next_run: Arc<dyn Backend> = Arc::new(LocalBackend::new(dir.path()));
     backend_conformance(first, next_run).await;
+}
+
+/// The configuration ten concurrent applies share: each targets its own instance.
+const TEN_INSTANCES: &str = "resource \"terraform_data\" \"x\" {\n  for_each = toset([\"0\", \"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\"])\n  input    = each.key\n}\n";
+
+/// Ten `strata apply` processes started at once on one workspace, each creating its own
+/// instance: all succeed (queueing for the lock) and the state holds all ten.
+fn ten_binary_applies(dir: &std::path::Path, env: &[(String, String)]) {
+    let children: Vec<_> = (0..10)
+        .map(|index| {
+            std::process::Command::new(crate::common::strata())
+                .args(["apply", "-auto-approve", "-lock-timeout=300s"])
+                .arg(format!("-target=terraform_data.x[\"{index}\"]"))
+                .current_dir(dir)
+                .envs(env.iter().cloned())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "an apply failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let listed = std::process::Command::new(crate::common::strata())
+        .args(["state", "list"])
+        .current_dir(dir)
+        .envs(env.iter().cloned())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert_eq!(
+        listed.lines().count(),
+        10,
+        "an apply lost another's change:\n{listed}"
+    );
+}
+
+#[test]
+fn ten_local_applies_at_once_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), TEN_INSTANCES).unwrap();
+    ten_binary_applies(dir.path(), &[]);
 }
 
 #[cfg(feature = "aws")]
@@ -521,5 +570,13 @@ mod s3 {
             String::from_utf8_lossy(&listed.stdout).lines().count(),
             1000
         );
+    }
+
+    #[tokio::test]
+    async fn ten_s3_applies_at_once_all_land() {
+        let moto = Moto::start();
+        bucket(&moto, "queued").await;
+        let work = s3_workdir(&moto, "queued", TEN_INSTANCES);
+        ten_binary_applies(work.path(), &moto.env());
     }
 }
