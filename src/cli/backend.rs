@@ -4,7 +4,6 @@
 use super::Context;
 use crate::config::ModuleTree;
 use crate::state::backend::Backend;
-use crate::state::local::LocalBackend;
 use crate::value::{value_from_json, value_to_json, Value};
 use anyhow::{anyhow, bail, Context as _};
 use serde::{Deserialize, Serialize};
@@ -65,43 +64,18 @@ pub fn configured_settings(
         None => ("local".to_string(), BTreeMap::new()),
     };
     for item in overrides {
-        if let Some((key, value)) = item.split_once('=') {
-            settings.insert(key.trim().to_string(), parse_setting(value.trim()));
-        } else {
-            // A file of `key = value` lines, as Terraform's backend config files.
-            let path = dir.join(item);
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading backend config file {}", path.display()))?;
-            for (number, line) in text.lines().enumerate() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
-                    continue;
-                }
-                let Some((key, value)) = line.split_once('=') else {
-                    bail!("{}:{}: expected `key = value`", path.display(), number + 1);
-                };
-                settings.insert(key.trim().to_string(), parse_setting(value.trim()));
-            }
+        // One reader of `-backend-config` (`key=value`, or a file of HCL `key = value` lines),
+        // shared with `state::configure`.
+        for (key, value) in crate::state::parse_backend_config_arg(item, dir)? {
+            let json =
+                value_to_json(&value).map_err(|e| anyhow!("backend setting `{key}`: {e}"))?;
+            settings.insert(key, json);
         }
     }
     Ok(BackendSettings {
         backend_type,
         settings,
     })
-}
-
-fn parse_setting(text: &str) -> serde_json::Value {
-    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        return serde_json::Value::String(inner.to_string());
-    }
-    match text {
-        "true" => serde_json::Value::Bool(true),
-        "false" => serde_json::Value::Bool(false),
-        _ => text
-            .parse::<i64>()
-            .map(serde_json::Value::from)
-            .unwrap_or_else(|_| serde_json::Value::String(text.to_string())),
-    }
 }
 
 /// The backend for this working directory. A non-local backend must have been initialised.
@@ -143,35 +117,9 @@ pub async fn open(
     open_settings(context, &settings).await
 }
 
-/// The backend described by `settings`.
+/// The backend described by `settings`: `state::configure` is the one place that turns
+/// backend settings into a backend.
 pub async fn open_settings(
-    context: &Context,
-    settings: &BackendSettings,
-) -> anyhow::Result<Box<dyn Backend>> {
-    match settings.backend_type.as_str() {
-        "local" => {
-            let mut backend = LocalBackend::new(context.dir.clone());
-            if let Some(path) = settings.settings.get("path").and_then(|v| v.as_str()) {
-                backend = backend.with_path(path);
-            }
-            if let Some(dir) = settings
-                .settings
-                .get("workspace_dir")
-                .and_then(|v| v.as_str())
-            {
-                backend = backend.with_workspace_dir(dir);
-            }
-            Ok(Box::new(backend))
-        }
-        "s3" => open_s3(context, settings).await,
-        other => {
-            bail!("Unsupported backend type \"{other}\": Strata supports \"local\" and \"s3\".")
-        }
-    }
-}
-
-#[cfg(feature = "aws")]
-async fn open_s3(
     context: &Context,
     settings: &BackendSettings,
 ) -> anyhow::Result<Box<dyn Backend>> {
@@ -180,20 +128,12 @@ async fn open_s3(
         .iter()
         .map(|(k, v)| (k.clone(), value_from_json(v, None).unwrap_or(Value::Null)))
         .collect();
-    let settings =
-        crate::state::s3::S3Settings::from_settings(&values).map_err(|e| anyhow!("{e}"))?;
-    let backend = crate::state::s3::S3Backend::new(settings, context.dir.clone())
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    Ok(Box::new(backend))
-}
-
-#[cfg(not(feature = "aws"))]
-async fn open_s3(
-    _context: &Context,
-    _settings: &BackendSettings,
-) -> anyhow::Result<Box<dyn Backend>> {
-    let _ = value_from_json;
-    let _: Option<Value> = None;
-    bail!("this build of Strata has no S3 backend (it was built without the `aws` feature)")
+    Ok(
+        crate::state::configure::open_backend_of_type(
+            &settings.backend_type,
+            &values,
+            &context.dir,
+        )
+        .await?,
+    )
 }

@@ -359,18 +359,14 @@ fn add_deletions(
 pub(super) async fn record(run: &Run, change: StateChange) {
     // Group commit: the change joins a queue; whoever gets the writer next records everything
     // queued with one sync. A change is applied to the working state only once it is durable,
-    // and in journal order.
-    run.pending_records
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(change);
-    let mut writer = run.writer.lock().await;
-    let batch = std::mem::take(
-        &mut *run
-            .pending_records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()),
-    );
+    // and in journal order. A caller whose change another one recorded leaves at once.
+    let sequence = run.pending_records.enqueue(change);
+    let mut writer = tokio::select! {
+        biased;
+        () = run.pending_records.wait_durable(sequence) => return,
+        writer = run.writer.lock() => writer,
+    };
+    let (last, batch) = run.pending_records.take();
     if batch.is_empty() {
         // Another caller recorded this change along with its own while this one waited.
         return;
@@ -389,6 +385,8 @@ pub(super) async fn record(run: &Run, change: StateChange) {
     for change in &batch {
         state.apply_change(change);
     }
+    drop(state);
+    run.pending_records.mark_durable(last);
 }
 
 fn token(plan: &Plan, address: &ResourceInstance, action: Action) -> String {

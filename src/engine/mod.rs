@@ -281,7 +281,7 @@ impl Engine {
             cancelled: self.cancelled.clone(),
             phase,
             writer: tokio::sync::Mutex::new(None),
-            pending_records: Mutex::new(Vec::new()),
+            pending_records: crate::state::GroupCommit::default(),
             root_dir,
             refactoring: Mutex::new(moves::Refactoring::default()),
         }))
@@ -404,7 +404,7 @@ struct Run {
     phase: Phase,
     writer: tokio::sync::Mutex<Option<Box<dyn StateWriter>>>,
     /// Changes waiting for the writer (see `apply::record`).
-    pending_records: Mutex<Vec<crate::state::StateChange>>,
+    pending_records: crate::state::GroupCommit,
     root_dir: PathBuf,
     /// What the `moved` and `removed` blocks mean for this plan (empty during apply: the
     /// plan's changes carry it).

@@ -118,7 +118,6 @@ impl Journal {
         self.write_line(&line)
     }
 
-    /// Appends one change and syncs it to disk.
     /// Appends several changes with one write and one sync.
     pub fn append_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
         let mut lines = Vec::new();
@@ -130,7 +129,7 @@ impl Journal {
         self.write_line(&lines)
     }
 
-    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    #[cfg(test)]
     pub fn append(&mut self, change: &StateChange) -> Result<(), StateError> {
         let mut line = serde_json::to_vec(change)
             .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;

@@ -14,17 +14,15 @@ use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
 };
 use super::format::{read_state, write_state_as};
-use super::journal::{atomic_write, remove_if_exists, replay, Journal, JournalHeader};
+use super::journal::{remove_if_exists, replay, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
+use super::store::{read_file, read_file_text, write_file};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
+use super::writer::{JournalTarget, JournaledWriter};
 use super::{State, StateChange};
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The journal never triggers a compaction below this size, so that small states are not
-/// rewritten after every few operations.
-const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
 
 /// State files under a working directory.
 #[derive(Clone, Debug)]
@@ -98,10 +96,8 @@ impl LocalBackend {
     /// The stored state file, parsed, with its size; `None` when absent or empty.
     fn read_stored(&self, workspace: &str) -> Result<Option<(State, u64)>, StateError> {
         let path = self.state_file(workspace);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StateError::io(&path, e)),
+        let Some(text) = read_file_text(&path)? else {
+            return Ok(None);
         };
         if text.trim().is_empty() {
             return Ok(None);
@@ -114,10 +110,8 @@ impl LocalBackend {
     fn read_current(&self, workspace: &str) -> Result<(Option<State>, bool), StateError> {
         let stored = self.read_stored(workspace)?.map(|(state, _)| state);
         let journal_path = self.journal_file(workspace);
-        let bytes = match std::fs::read(&journal_path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((stored, false)),
-            Err(e) => return Err(StateError::io(&journal_path, e)),
+        let Some(bytes) = read_file(&journal_path)? else {
+            return Ok((stored, false));
         };
         let had_stored = stored.is_some();
         match replay(&journal_path.display().to_string(), &bytes, stored.clone())? {
@@ -155,12 +149,7 @@ impl LocalBackend {
         push_force: Option<bool>,
     ) -> Result<(u64, u64), StateError> {
         let path = self.state_file(workspace);
-        let previous = match std::fs::read(&path) {
-            Ok(bytes) if !bytes.iter().all(u8::is_ascii_whitespace) => Some(bytes),
-            Ok(_) => None,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(StateError::io(&path, e)),
-        };
+        let previous = read_file(&path)?.filter(|bytes| !bytes.iter().all(u8::is_ascii_whitespace));
         let location = path.display().to_string();
         let stored = match &previous {
             Some(bytes) => Some(read_state(&String::from_utf8_lossy(bytes), &location)?),
@@ -172,9 +161,9 @@ impl LocalBackend {
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
         if let Some(previous) = previous {
-            atomic_write(&Self::backup_file(&path), &previous)?;
+            write_file(&Self::backup_file(&path), &previous)?;
         }
-        atomic_write(&path, text.as_bytes())?;
+        write_file(&path, text.as_bytes())?;
         Ok((serial, text.len() as u64))
     }
 }
@@ -279,26 +268,23 @@ impl Backend for LocalBackend {
             }
         }
         let state_bytes = std::fs::metadata(self.state_file(workspace)).map_or(0, |m| m.len());
-        Ok(Box::new(LocalWriter {
+        let target = LocalTarget {
             backend: self.clone(),
             workspace: workspace.to_string(),
-            state: base.clone(),
             journal: None,
-            threshold: state_bytes.max(MIN_COMPACTION_BYTES),
-            written: None,
-        }))
+        };
+        Ok(Box::new(JournaledWriter::new(
+            Box::new(target),
+            base.clone(),
+            state_bytes,
+        )))
     }
 
     async fn pull(&self, workspace: &str) -> Result<Option<String>, StateError> {
         let (state, had_journal) = self.read_current(workspace)?;
         if !had_journal {
             let path = self.state_file(workspace);
-            return match std::fs::read_to_string(&path) {
-                Ok(text) if !text.trim().is_empty() => Ok(Some(text)),
-                Ok(_) => Ok(None),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(StateError::io(&path, e)),
-            };
+            return Ok(read_file_text(&path)?.filter(|text| !text.trim().is_empty()));
         }
         state.map(|s| super::format::write_state(&s)).transpose()
     }
@@ -332,78 +318,44 @@ impl Backend for LocalBackend {
     }
 }
 
-/// Records an apply's changes into the journal beside the state file.
-struct LocalWriter {
+/// The local backend's [`JournalTarget`]: the journal file beside the state file.
+struct LocalTarget {
     backend: LocalBackend,
     workspace: String,
-    /// The state as recorded so far: what a compaction writes.
-    state: State,
     journal: Option<Journal>,
-    /// The journal size at which the state is rewritten and the journal emptied: the size of
-    /// the state file (so the rewriting costs no more than the appending did).
-    threshold: u64,
-    /// The serial of the last full write.
-    written: Option<u64>,
-}
-
-impl LocalWriter {
-    fn compact(&mut self) -> Result<(), StateError> {
-        let (serial, size) = self.backend.store(&self.workspace, &self.state, None)?;
-        self.state.serial = serial;
-        self.written = Some(serial);
-        self.threshold = size.max(MIN_COMPACTION_BYTES);
-        if let Some(journal) = &mut self.journal {
-            journal.reset(&JournalHeader {
-                lineage: self.state.lineage.clone(),
-                serial,
-            })?;
-        }
-        Ok(())
-    }
 }
 
 #[async_trait]
-impl StateWriter for LocalWriter {
-    async fn record(&mut self, change: &StateChange) -> Result<(), StateError> {
-        self.record_all(std::slice::from_ref(change)).await
+impl JournalTarget for LocalTarget {
+    async fn store(&mut self, state: &State) -> Result<(u64, u64), StateError> {
+        self.backend.store(&self.workspace, state, None)
     }
 
-    async fn record_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
-        for change in changes {
-            self.state.apply_change(change);
-        }
+    async fn append(
+        &mut self,
+        header: &JournalHeader,
+        changes: &[StateChange],
+    ) -> Result<u64, StateError> {
         let journal = match &mut self.journal {
             Some(journal) => journal,
             None => self.journal.insert(Journal::create(
                 &self.backend.journal_file(&self.workspace),
-                &JournalHeader {
-                    lineage: self.state.lineage.clone(),
-                    serial: self.state.serial,
-                },
+                header,
             )?),
         };
+        let before = journal.len();
         journal.append_all(changes)?;
-        if journal.len() > self.threshold {
-            self.compact()?;
-        }
-        Ok(())
+        Ok(journal.len() - before)
     }
 
-    async fn finish(&mut self, state: &State) -> Result<(), StateError> {
-        let (serial, size) = self.backend.store(&self.workspace, state, None)?;
-        if let Some(journal) = self.journal.take() {
-            journal.remove()?;
+    async fn clear(&mut self, next: Option<&JournalHeader>) -> Result<(), StateError> {
+        match (next, &mut self.journal) {
+            (Some(header), Some(journal)) => journal.reset(header),
+            (None, journal) => match journal.take() {
+                Some(journal) => journal.remove(),
+                None => Ok(()),
+            },
+            (Some(_), None) => Ok(()),
         }
-        self.state = State {
-            serial,
-            ..state.clone()
-        };
-        self.threshold = size.max(MIN_COMPACTION_BYTES);
-        self.written = Some(serial);
-        Ok(())
-    }
-
-    fn written_serial(&self) -> Option<u64> {
-        self.written
     }
 }

@@ -27,8 +27,15 @@ pub mod local;
 mod lock;
 #[cfg(feature = "aws")]
 pub mod s3;
+#[cfg(feature = "aws")]
+pub mod s3_store;
 pub mod schemas;
+// Used by the S3 backend; generic over any storage client (unit-tested on local files).
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+mod segments;
+pub mod store;
 pub mod workspace;
+mod writer;
 
 use crate::addrs::{AbsResource, ResourceInstance};
 use crate::value::Value;
@@ -259,3 +266,4 @@ pub use configure::{migrate_states, open_backend, parse_backend_config_arg};
 pub use local::LocalBackend;
 pub use schemas::StateSchemas;
 pub use workspace::{current_workspace, DEFAULT_WORKSPACE};
+pub use writer::GroupCommit;

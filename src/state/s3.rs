@@ -20,31 +20,35 @@
 //!   record replaced has lost the lock: it stops before uploading state. Records without a
 //!   lease (Terraform's) are never taken over.
 //! - Durability during apply: rewriting the whole object per resource operation would make an
-//!   apply quadratic, so [`StateWriter::record`] appends to a local journal under
-//!   `.strata/s3/` in the working directory (synced before returning), and the full state is
-//!   uploaded by `finish` and whenever the journal outgrows the state (amortised linear). After
-//!   a crash, the journal is on the machine that ran the apply: the next run there replays and
-//!   uploads it; a run elsewhere sees the state as of the last upload.
+//!   apply quadratic, so the apply's journal lives in the bucket itself, beside the state: each
+//!   group of changes recorded together is one small object `<state key>.journal/<seq>`,
+//!   written with `If-None-Match: *` (see `state::segments`), and the full state is uploaded by
+//!   `finish` and whenever the journal outgrows the state (amortised linear), after which the
+//!   segments are deleted. After a crash (a CI runner thrown away), the next run on any machine
+//!   replays the segments before planning, pending creates included, and uploads the result.
+//! - Every object byte goes through [`S3Objects`] (`state::s3_store`).
 
 use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, LockRelease, OnLockWait, StateError, StateWriter,
 };
 use super::format::{read_state, write_state, write_state_as};
-use super::journal::{remove_if_exists, replay, Journal, JournalHeader};
+use super::journal::JournalHeader;
 use super::lock::{refusal, wait_in_queue, LockQueue};
+use super::s3_store::S3Objects;
+use super::segments::{delete_segments, replay_segments, segment_prefix, SegmentJournal};
+use super::store::{ObjectStore, Precondition};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
+use super::writer::{JournalTarget, JournaledWriter};
 use super::{State, StateChange};
 use crate::value::Value;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_s3::primitives::ByteStream;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
 const POLL: Duration = Duration::from_millis(200);
 const TICKET_HEARTBEAT: Duration = Duration::from_secs(10);
 const TICKET_STALE: Duration = Duration::from_secs(60);
@@ -147,8 +151,9 @@ impl S3Settings {
 pub struct S3Backend {
     settings: S3Settings,
     s3: aws_sdk_s3::Client,
+    /// The bucket as a storage client: every state, journal and lock byte goes through it.
+    objects: S3Objects,
     dynamodb: Option<aws_sdk_dynamodb::Client>,
-    working_dir: PathBuf,
     /// How long a lock's lease lasts unless renewed.
     lease: Duration,
     /// Set when a renewal found our lock record replaced: no state may be uploaded after.
@@ -172,10 +177,11 @@ impl std::fmt::Debug for S3Backend {
 }
 
 impl S3Backend {
-    /// Connects (lazily: no request is made here). `working_dir` holds the local journal.
+    /// Connects (lazily: no request is made here). Nothing is kept in `_working_dir`: the
+    /// journal lives in the bucket.
     pub async fn new(
         settings: S3Settings,
-        working_dir: impl Into<PathBuf>,
+        _working_dir: impl Into<PathBuf>,
     ) -> Result<S3Backend, StateError> {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(region) = &settings.region {
@@ -207,11 +213,12 @@ impl S3Backend {
             }
             aws_sdk_dynamodb::Client::from_conf(config.build())
         });
+        let objects = S3Objects::new(s3.clone(), settings.bucket.clone(), settings.encrypt);
         Ok(S3Backend {
             settings,
             s3,
+            objects,
             dynamodb,
-            working_dir: working_dir.into(),
             lease: lease_from_env(),
             lease_lost: Arc::new(AtomicBool::new(false)),
         })
@@ -268,56 +275,27 @@ impl S3Backend {
         )
     }
 
-    /// The local journal of an apply on `workspace`.
-    pub fn journal_file(&self, workspace: &str) -> PathBuf {
-        let name: String = format!("{}/{}", self.settings.bucket, self.state_key(workspace))
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.working_dir
-            .join(".strata")
-            .join("s3")
-            .join(format!("{name}.journal"))
+    /// The prefix of the journal segments of an apply on `workspace` (see `state::segments`).
+    pub fn journal_prefix(&self, workspace: &str) -> String {
+        segment_prefix(&self.state_key(workspace))
+    }
+
+    /// The storage client over the bucket.
+    pub fn objects(&self) -> &S3Objects {
+        &self.objects
     }
 
     fn failure(&self, what: &str, key: &str, error: impl std::error::Error) -> StateError {
-        StateError::Other(format!(
-            "s3://{}/{key}: {what} failed: {}",
-            self.settings.bucket,
-            aws_sdk_s3::error::DisplayErrorContext(error)
-        ))
+        self.objects.failure(what, key, error)
     }
 
     /// An object's bytes and ETag; `None` when it does not exist.
     async fn get_object(&self, key: &str) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
-        match self
-            .s3
-            .get_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(output) => {
-                let etag = output.e_tag().map(str::to_string);
-                let bytes = output
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| self.failure("reading", key, e))?
-                    .into_bytes()
-                    .to_vec();
-                Ok(Some((bytes, etag)))
-            }
-            Err(error) if http_status(&error) == Some(404) => Ok(None),
-            Err(error) => Err(self.failure("GetObject", key, error)),
-        }
+        Ok(self
+            .objects
+            .get(key)
+            .await?
+            .map(|stored| (stored.bytes, Some(stored.etag))))
     }
 
     /// The stored state with its ETag and size.
@@ -347,7 +325,7 @@ impl S3Backend {
         let location = self.location(workspace);
         if self.lease_lost.load(Ordering::SeqCst) {
             return Err(StateError::Other(format!(
-                "{location}: this run's state lock lease ended and another run took the lock over; stopping before writing the state (the objects this run made are in its journal under .strata/s3/)"
+                "{location}: this run's state lock lease ended and another run took the lock over; stopping before writing the state (the objects this run made are in its journal, {}*)", self.journal_prefix(workspace)
             )));
         }
         let stored = self.get_state(workspace).await?;
@@ -362,28 +340,18 @@ impl S3Backend {
             return Ok((stored.serial, size));
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
-        let mut request = self
-            .s3
-            .put_object()
-            .bucket(&self.settings.bucket)
-            .key(&key)
-            .content_type("application/json")
-            .body(ByteStream::from(text.clone().into_bytes()));
-        request = match stored.as_ref().and_then(|(_, etag, _)| etag.clone()) {
-            Some(etag) => request.if_match(etag),
-            None if stored.is_none() => request.if_none_match("*"),
-            None => request,
+        let condition = match stored.as_ref().and_then(|(_, etag, _)| etag.clone()) {
+            Some(etag) => Precondition::IfMatch(etag),
+            None if stored.is_none() => Precondition::IfAbsent,
+            None => Precondition::None,
         };
-        if self.settings.encrypt {
-            request =
-                request.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256);
-        }
-        match request.send().await {
-            Ok(_) => {}
-            Err(error) if matches!(http_status(&error), Some(412) | Some(409)) => {
-                return Err(StateError::Conflict { location });
-            }
-            Err(error) => return Err(self.failure("PutObject", &key, error)),
+        if self
+            .objects
+            .put(&key, text.as_bytes(), condition)
+            .await?
+            .is_none()
+        {
+            return Err(StateError::Conflict { location });
         }
         self.put_digest(workspace, &text).await?;
         Ok((serial, text.len() as u64))
@@ -422,42 +390,52 @@ impl S3Backend {
         ))
     }
 
-    /// The stored state with the local journal (if any) replayed, and whether there was one.
+    /// The stored state (with its size) with the journal segments an interrupted apply left
+    /// replayed onto it, and the segments' keys.
     async fn read_current(
         &self,
         workspace: &str,
-    ) -> Result<(Option<(State, u64)>, bool), StateError> {
-        let stored = self
-            .get_state(workspace)
-            .await?
-            .map(|(state, _, size)| (state, size));
-        let journal_path = self.journal_file(workspace);
-        let bytes = match std::fs::read(&journal_path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((stored, false)),
-            Err(e) => return Err(StateError::io(&journal_path, e)),
-        };
-        let size = stored.as_ref().map_or(0, |(_, size)| *size);
-        match replay(
-            &journal_path.display().to_string(),
-            &bytes,
-            stored.clone().map(|(s, _)| s),
-        )? {
-            Some(state) => Ok((Some((state, size)), true)),
-            None => Ok((stored, true)),
-        }
+    ) -> Result<(Option<(State, u64)>, Vec<String>), StateError> {
+        let stored = self.get_state(workspace).await?;
+        let size = stored.as_ref().map_or(0, |(_, _, size)| *size);
+        let replayed = replay_segments(
+            &self.objects,
+            &self.journal_prefix(workspace),
+            stored.map(|(state, _, _)| state),
+        )
+        .await?;
+        Ok((replayed.state.map(|state| (state, size)), replayed.keys))
     }
 
-    /// Uploads a replayed journal and deletes it, if no other run holds the lock.
-    async fn settle(&self, workspace: &str, state: Option<&mut State>) -> Result<(), StateError> {
+    /// Uploads a replayed journal and deletes its segments, unless another run holds the lock
+    /// (it may still be appending).
+    async fn settle(
+        &self,
+        workspace: &str,
+        state: Option<&mut State>,
+        segments: &[String],
+    ) -> Result<(), StateError> {
         let holder = self.lock_holder(workspace).await?;
         if holder.is_some_and(|holder| !super::lock::held_by_this_process(&holder.id)) {
             return Ok(());
         }
+        self.absorb(workspace, state, segments).await
+    }
+
+    /// Uploads `state` (the stored one with `segments` replayed) and deletes the segments.
+    async fn absorb(
+        &self,
+        workspace: &str,
+        state: Option<&mut State>,
+        segments: &[String],
+    ) -> Result<(), StateError> {
+        let mut moved = false;
         if let Some(state) = state {
+            let before = state.serial;
             state.serial = self.put_state(workspace, state, None).await?.0;
+            moved = state.serial > before;
         }
-        remove_if_exists(&self.journal_file(workspace))
+        delete_segments(&self.objects, segments, moved).await
     }
 
     // --- locking primitives ---
@@ -471,28 +449,11 @@ impl S3Backend {
         expected: Option<String>,
     ) -> Result<bool, StateError> {
         let body = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
-        let mut request = self
-            .s3
-            .put_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .content_type("application/json")
-            .body(ByteStream::from(body));
-        request = match expected {
-            Some(etag) => request.if_match(etag),
-            None => request.if_none_match("*"),
+        let condition = match expected {
+            Some(etag) => Precondition::IfMatch(etag),
+            None => Precondition::IfAbsent,
         };
-        if self.settings.encrypt {
-            request =
-                request.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256);
-        }
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(error) if matches!(http_status(&error), Some(412) | Some(409) | Some(404)) => {
-                Ok(false)
-            }
-            Err(error) => Err(self.failure("PutObject (lock)", key, error)),
-        }
+        Ok(self.objects.put(key, &body, condition).await?.is_some())
     }
 
     /// Writes the lock item: created only if absent (`expected` is `None`), else replaced only
@@ -709,14 +670,7 @@ impl S3Backend {
                         holder.id
                     )));
                 }
-                let key = self.lock_key(workspace);
-                self.s3
-                    .delete_object()
-                    .bucket(&self.settings.bucket)
-                    .key(&key)
-                    .send()
-                    .await
-                    .map_err(|e| self.failure("DeleteObject (lock)", &key, e))?;
+                self.objects.delete(&self.lock_key(workspace)).await?;
                 found = true;
             }
         }
@@ -769,25 +723,14 @@ impl S3Backend {
         let body =
             serde_json::json!({"pid": std::process::id(), "host": super::backend::this_host()})
                 .to_string();
-        self.s3
-            .put_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .body(ByteStream::from(body.into_bytes()))
-            .send()
-            .await
-            .map_err(|e| self.failure("PutObject (queue ticket)", key, e))?;
+        self.objects
+            .put(key, body.as_bytes(), Precondition::None)
+            .await?;
         Ok(())
     }
 
     async fn delete_key(&self, key: &str) {
-        let _ = self
-            .s3
-            .delete_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .send()
-            .await;
+        let _ = self.objects.delete(key).await;
     }
 
     /// Whether no live ticket precedes `ticket`; deletes the tickets of waiters that are gone.
@@ -925,14 +868,6 @@ fn parse_holder(bytes: &[u8], path: &str) -> LockInfo {
     })
 }
 
-fn http_status<E>(
-    error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> Option<u16> {
-    error
-        .raw_response()
-        .map(|response| response.status().as_u16())
-}
-
 /// Deletes a queue ticket when the wait ends, however it ends.
 struct TicketGuard {
     backend: S3Backend,
@@ -1011,26 +946,16 @@ impl Backend for S3Backend {
         let prefix = format!("{}/", self.settings.workspace_key_prefix);
         let suffix = format!("/{}", self.settings.key);
         let mut names = Vec::new();
-        let mut pages = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.settings.bucket)
-            .prefix(&prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.failure("ListObjectsV2", &prefix, e))?;
-            for object in page.contents() {
-                let Some(rest) = object.key().and_then(|key| key.strip_prefix(&prefix)) else {
-                    continue;
-                };
-                if let Some(name) = rest.strip_suffix(&suffix) {
-                    if !name.contains('/')
-                        && name != DEFAULT_WORKSPACE
-                        && validate_workspace_name(name).is_ok()
-                    {
-                        names.push(name.to_string());
-                    }
+        for key in self.objects.list(&prefix).await? {
+            let Some(rest) = key.strip_prefix(&prefix) else {
+                continue;
+            };
+            if let Some(name) = rest.strip_suffix(&suffix) {
+                if !name.contains('/')
+                    && name != DEFAULT_WORKSPACE
+                    && validate_workspace_name(name).is_ok()
+                {
+                    names.push(name.to_string());
                 }
             }
         }
@@ -1088,15 +1013,16 @@ impl Backend for S3Backend {
                 .send()
                 .await;
         }
-        remove_if_exists(&self.journal_file(workspace))?;
+        let segments = self.objects.list(&self.journal_prefix(workspace)).await?;
+        self.objects.delete_many(&segments).await?;
         guard.release().await
     }
 
     async fn load(&self, workspace: &str) -> Result<State, StateError> {
-        let (state, had_journal) = self.read_current(workspace).await?;
+        let (state, segments) = self.read_current(workspace).await?;
         let mut state = state.map(|(state, _)| state);
-        if had_journal {
-            self.settle(workspace, state.as_mut()).await?;
+        if !segments.is_empty() {
+            self.settle(workspace, state.as_mut(), &segments).await?;
         }
         Ok(state.unwrap_or_default())
     }
@@ -1110,13 +1036,12 @@ impl Backend for S3Backend {
         workspace: &str,
         base: &State,
     ) -> Result<Box<dyn StateWriter>, StateError> {
-        let (stored, had_journal) = self.read_current(workspace).await?;
-        if had_journal {
-            if let Some((stored, _)) = &stored {
-                self.put_state(workspace, stored, None).await?;
-            }
-            remove_if_exists(&self.journal_file(workspace))?;
+        let (mut stored, segments) = self.read_current(workspace).await?;
+        if !segments.is_empty() {
+            self.absorb(workspace, stored.as_mut().map(|(s, _)| s), &segments)
+                .await?;
         }
+        let mut base = base.clone();
         if let Some((stored, _)) = &stored {
             if stored.lineage != base.lineage {
                 return Err(StateError::LineageMismatch {
@@ -1125,21 +1050,23 @@ impl Backend for S3Backend {
                     new: base.lineage.clone(),
                 });
             }
+            // The segments this writer adds build on the stored serial (a replay skips
+            // segments older than the stored state).
+            base.serial = stored.serial;
         }
         let size = stored.as_ref().map_or(0, |(_, size)| *size);
-        Ok(Box::new(S3Writer {
+        let target = S3Target {
             backend: self.clone(),
             workspace: workspace.to_string(),
-            state: base.clone(),
-            journal: None,
-            threshold: size.max(MIN_COMPACTION_BYTES),
-            written: None,
-        }))
+            journal: SegmentJournal::new(&self.state_key(workspace), &segments),
+            stored_serial: None,
+        };
+        Ok(Box::new(JournaledWriter::new(Box::new(target), base, size)))
     }
 
     async fn pull(&self, workspace: &str) -> Result<Option<String>, StateError> {
-        let (state, had_journal) = self.read_current(workspace).await?;
-        if had_journal {
+        let (state, segments) = self.read_current(workspace).await?;
+        if !segments.is_empty() {
             return state.map(|(state, _)| write_state(&state)).transpose();
         }
         Ok(self
@@ -1222,14 +1149,7 @@ impl Backend for S3Backend {
 
 impl S3Backend {
     async fn delete_object(&self, key: &str) -> Result<(), StateError> {
-        self.s3
-            .delete_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| self.failure("DeleteObject", key, e))?;
-        Ok(())
+        self.objects.delete(key).await
     }
 }
 
@@ -1243,67 +1163,42 @@ impl LockRelease for NoLock {
     fn release_now(&mut self) {}
 }
 
-/// Records an apply's changes into the local journal and uploads the full state now and then.
-struct S3Writer {
+/// The S3 backend's [`JournalTarget`]: the state object and the journal segments beside it.
+struct S3Target {
     backend: S3Backend,
     workspace: String,
-    state: State,
-    journal: Option<Journal>,
-    threshold: u64,
-    written: Option<u64>,
+    journal: SegmentJournal,
+    /// The serial of the last upload.
+    stored_serial: Option<u64>,
 }
 
 #[async_trait]
-impl StateWriter for S3Writer {
-    async fn record(&mut self, change: &StateChange) -> Result<(), StateError> {
-        self.state.apply_change(change);
-        let journal = match &mut self.journal {
-            Some(journal) => journal,
-            None => {
-                let path = self.backend.journal_file(&self.workspace);
-                self.journal.insert(Journal::create(
-                    &path,
-                    &JournalHeader {
-                        lineage: self.state.lineage.clone(),
-                        serial: self.state.serial,
-                    },
-                )?)
-            }
-        };
-        journal.append(change)?;
-        if journal.len() > self.threshold {
-            let (serial, size) = self
-                .backend
-                .put_state(&self.workspace, &self.state, None)
-                .await?;
-            self.state.serial = serial;
-            self.written = Some(serial);
-            self.threshold = size.max(MIN_COMPACTION_BYTES);
-            if let Some(journal) = &mut self.journal {
-                journal.reset(&JournalHeader {
-                    lineage: self.state.lineage.clone(),
-                    serial,
-                })?;
-            }
-        }
-        Ok(())
+impl JournalTarget for S3Target {
+    async fn store(&mut self, state: &State) -> Result<(u64, u64), StateError> {
+        let stored = self.backend.put_state(&self.workspace, state, None).await?;
+        self.stored_serial = Some(stored.0);
+        Ok(stored)
     }
 
-    async fn finish(&mut self, state: &State) -> Result<(), StateError> {
-        let (serial, size) = self.backend.put_state(&self.workspace, state, None).await?;
-        if let Some(journal) = self.journal.take() {
-            journal.remove()?;
+    async fn append(
+        &mut self,
+        header: &JournalHeader,
+        changes: &[StateChange],
+    ) -> Result<u64, StateError> {
+        if self.backend.lease_lost.load(Ordering::SeqCst) {
+            return Err(StateError::Other(format!(
+                "{}: this run's state lock lease ended and another run took the lock over; stopping before recording more changes",
+                self.backend.location(&self.workspace)
+            )));
         }
-        self.state = State {
-            serial,
-            ..state.clone()
-        };
-        self.written = Some(serial);
-        self.threshold = size.max(MIN_COMPACTION_BYTES);
-        Ok(())
+        self.journal
+            .append(&self.backend.objects, header, changes)
+            .await
     }
 
-    fn written_serial(&self) -> Option<u64> {
-        self.written
+    async fn clear(&mut self, _next: Option<&JournalHeader>) -> Result<(), StateError> {
+        self.journal
+            .clear(&self.backend.objects, self.stored_serial)
+            .await
     }
 }

@@ -34,4 +34,5 @@ mod plugin_provider;
 mod plugin_wire;
 mod provisioners;
 mod state;
+mod state_conformance;
 mod targeting;

@@ -929,6 +929,7 @@ mod s3 {
     use std::collections::BTreeMap;
     use std::path::Path;
     use strata::state::s3::{S3Backend, S3Settings};
+    use strata::state::store::ObjectStore;
 
     async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -1237,21 +1238,38 @@ mod s3 {
             Err(StateError::WorkspaceNotEmpty { .. })
         ));
 
-        // The journal: records go to a local file; finish uploads.
+        // The journal: records go to small objects beside the state, in the bucket; the next
+        // load, from another working directory (another machine), replays and uploads them.
         let base = store.load("default").await.unwrap();
         let mut writer = store.writer("default", &base).await.unwrap();
         for index in 0..20 {
             writer.record(&put(index, "journal")).await.unwrap();
         }
-        assert!(store.journal_file("default").exists());
+        let segments = store
+            .objects()
+            .list(&store.journal_prefix("default"))
+            .await
+            .unwrap();
+        assert_eq!(segments.len(), 20, "one segment per record: {segments:?}");
+        assert!(segments[0].starts_with("network/terraform.tfstate.journal/"));
         drop(writer);
-        let replayed = store.load("default").await.unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let other_machine = backend(&moto, "states", &[lockfile()], elsewhere.path()).await;
+        let replayed = other_machine.load("default").await.unwrap();
         assert_eq!(
             replayed.resources.len(),
             21,
-            "load replays the local journal"
+            "load replays the journal in the bucket"
         );
-        assert!(!store.journal_file("default").exists(), "and uploads it");
+        assert!(
+            store
+                .objects()
+                .list(&store.journal_prefix("default"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "and uploads it"
+        );
         let uploaded = store.pull("default").await.unwrap().unwrap();
         assert_eq!(
             read_state(&uploaded, "uploaded").unwrap().resources.len(),
