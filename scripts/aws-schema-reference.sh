@@ -29,8 +29,10 @@ import json, sys
 resources = """aws_vpc aws_subnet aws_internet_gateway aws_eip aws_nat_gateway aws_route_table
 aws_route_table_association aws_security_group aws_security_group_rule aws_iam_role
 aws_iam_role_policy_attachment aws_eks_cluster aws_eks_node_group aws_db_subnet_group
-aws_db_instance""".split()
-data_sources = "aws_availability_zones aws_caller_identity aws_vpc aws_iam_policy_document".split()
+aws_db_instance aws_ssm_parameter""".split()
+# aws_ssm_parameters_by_path is newer than 3.39.0 (the audit cannot check it).
+data_sources = """aws_availability_zones aws_caller_identity aws_vpc aws_iam_policy_document
+aws_ssm_parameter""".split()
 full = json.load(open(sys.argv[1]))["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
 def strip(block):
     """Drops the prose: the comparison is about names, types and flags."""

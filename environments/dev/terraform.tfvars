@@ -1,5 +1,6 @@
 # dev: smallest footprint. One NAT gateway, small nodes, a single-AZ database that can be
-# deleted at any time. The database password comes from TF_VAR_db_password.
+# deleted at any time. The database password comes from
+# SSM: /strata/dev/db/password.
 environment = "dev"
 region      = "us-east-1"
 
@@ -7,6 +8,7 @@ vpc_cidr_block     = "10.10.0.0/16"
 nat_gateway_per_az = false
 
 kubernetes_version = "1.31"
+active_pool        = "blue"
 node_groups = {
   general = {
     instance_types = ["t3.small"]

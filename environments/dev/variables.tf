@@ -63,6 +63,12 @@ variable "node_groups" {
   }))
 }
 
+variable "active_pool" {
+  description = "The node pool that serves, \"blue\" or \"green\" (see modules/eks): flip it to roll the node groups."
+  type        = string
+  default     = "blue"
+}
+
 variable "db_instance_class" {
   description = "Instance class of the database."
   type        = string
@@ -96,10 +102,4 @@ variable "db_deletion_protection" {
 variable "db_prevent_destroy" {
   description = "Whether any plan that would destroy the database is refused."
   type        = bool
-}
-
-variable "db_password" {
-  description = "Master password of the database: set TF_VAR_db_password, never write it in a file."
-  type        = string
-  sensitive   = true
 }

@@ -1,7 +1,7 @@
 # prod: resilient to the loss of a zone. A NAT gateway per zone, larger node groups (with a
 # spot group for batch work), an encrypted multi-AZ database protected against deletion both by
 # AWS (deletion_protection) and by the plan (prevent_destroy). The database password comes from
-# TF_VAR_db_password.
+# SSM: /strata/prod/db/password.
 environment = "prod"
 region      = "us-east-1"
 
@@ -9,6 +9,7 @@ vpc_cidr_block     = "10.30.0.0/16"
 nat_gateway_per_az = true
 
 kubernetes_version = "1.31"
+active_pool        = "blue"
 node_groups = {
   general = {
     instance_types = ["m5.large"]

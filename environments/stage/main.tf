@@ -5,6 +5,13 @@ data "aws_availability_zones" "available" {
   state = "available"
 }
 
+# The database password lives in SSM Parameter Store as a SecureString, never in a file or a
+# variable: the value is sensitive from the read through the plan to the state.
+data "aws_ssm_parameter" "db_password" {
+  name            = "/${var.project}/${var.environment}/db/password"
+  with_decryption = true
+}
+
 locals {
   name               = "${var.project}-${var.environment}"
   availability_zones = slice(data.aws_availability_zones.available.names, 0, var.availability_zone_count)
@@ -28,6 +35,7 @@ module "eks" {
   vpc_cidr_block     = module.vpc.vpc_cidr_block
   subnet_ids         = module.vpc.private_subnet_ids
   node_groups        = var.node_groups
+  active_pool        = var.active_pool
 }
 
 module "rds" {
@@ -48,5 +56,5 @@ module "rds" {
   prevent_destroy         = var.db_prevent_destroy
   skip_final_snapshot     = !var.db_deletion_protection
   apply_immediately       = var.environment != "prod"
-  password                = var.db_password
+  password                = data.aws_ssm_parameter.db_password.value
 }

@@ -1,6 +1,6 @@
 # stage: production's shape at a smaller size. A NAT gateway per zone, medium nodes, an
 # encrypted multi-AZ database that can still be deleted. The database password comes from
-# TF_VAR_db_password.
+# SSM: /strata/stage/db/password.
 environment = "stage"
 region      = "us-east-1"
 
@@ -8,6 +8,7 @@ vpc_cidr_block     = "10.20.0.0/16"
 nat_gateway_per_az = true
 
 kubernetes_version = "1.31"
+active_pool        = "blue"
 node_groups = {
   general = {
     instance_types = ["t3.medium"]

@@ -35,10 +35,14 @@ echo "==> the AWS API emulator (moto) and the state bucket"
 # shellcheck source=scripts/start-moto.sh
 source "$root/scripts/start-moto.sh"
 start_moto "$work/moto.log"
-export TF_VAR_db_password="pipeline-$RANDOM-$RANDOM" TF_IN_AUTOMATION=1 NO_COLOR=1
+export TF_IN_AUTOMATION=1 NO_COLOR=1
 bucket=strata-gitops-state
 aws_py() { "$venv/bin/python" -c "import boto3, sys; $1" "${@:2}"; }
 aws_py "boto3.client('s3').create_bucket(Bucket='$bucket')"
+# The environments read their database passwords from SSM: the platform team seeds them once.
+for env in dev stage prod; do
+  aws_py "import secrets; boto3.client('ssm').put_parameter(Name='/strata/$env/db/password', Type='SecureString', Value='pipeline-' + secrets.token_hex(8))"
+done
 
 checkov=""
 if [ -z "${SKIP_CHECKOV:-}" ]; then

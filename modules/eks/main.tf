@@ -100,17 +100,23 @@ resource "aws_eks_cluster" "this" {
   depends_on = [aws_iam_role_policy_attachment.cluster]
 }
 
+# Blue/green node pools: every group of var.node_groups exists once, in the pool var.active_pool
+# names. Flipping active_pool changes the name prefix, which replaces the group; with
+# create_before_destroy the new pool's group is created and waited for until ACTIVE before the
+# old one is deleted (EKS drains its nodes on delete), so the cluster always has nodes. Rolling
+# back is the same flip back. The name is the prefix plus a unique suffix, so a replacement for
+# any other reason (new instance types, subnets) never collides with its predecessor either.
 resource "aws_eks_node_group" "this" {
   for_each = var.node_groups
 
-  cluster_name    = aws_eks_cluster.this.name
-  node_group_name = each.key
-  node_role_arn   = aws_iam_role.node.arn
-  subnet_ids      = var.subnet_ids
-  instance_types  = each.value.instance_types
-  capacity_type   = each.value.capacity_type
-  disk_size       = each.value.disk_size
-  labels          = each.value.labels
+  cluster_name           = aws_eks_cluster.this.name
+  node_group_name_prefix = "${each.key}-${var.active_pool}-"
+  node_role_arn          = aws_iam_role.node.arn
+  subnet_ids             = var.subnet_ids
+  instance_types         = each.value.instance_types
+  capacity_type          = each.value.capacity_type
+  disk_size              = each.value.disk_size
+  labels                 = merge(each.value.labels, { "node-pool" = var.active_pool })
 
   scaling_config {
     desired_size = each.value.desired_size
@@ -118,10 +124,17 @@ resource "aws_eks_node_group" "this" {
     max_size     = each.value.max_size
   }
 
-  tags = merge(var.tags, { Name = "${var.cluster_name}-${each.key}" })
+  # The cluster autoscaler's auto-discovery finds the groups by these two tags.
+  tags = merge(var.tags, {
+    Name                                            = "${var.cluster_name}-${each.key}-${var.active_pool}"
+    "k8s.io/cluster-autoscaler/enabled"             = "true"
+    "k8s.io/cluster-autoscaler/${var.cluster_name}" = "owned"
+  })
 
-  # The cluster autoscaler owns the group's current size once it runs.
   lifecycle {
+    # The new pool serves before the old one goes.
+    create_before_destroy = true
+    # The cluster autoscaler owns the group's current size once it runs.
     ignore_changes = [scaling_config[0].desired_size]
   }
 

@@ -37,3 +37,8 @@ output "node_group_names" {
   description = "Names of the managed node groups."
   value       = [for name, group in aws_eks_node_group.this : group.node_group_name]
 }
+
+output "active_pool" {
+  description = "The node pool that serves (\"blue\" or \"green\")."
+  value       = var.active_pool
+}

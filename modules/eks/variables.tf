@@ -61,6 +61,21 @@ variable "endpoint_private_access" {
   default     = true
 }
 
+variable "active_pool" {
+  description = <<-EOT
+    The node pool that serves: "blue" or "green". Flipping it creates every node group anew in
+    the other pool, waits until the new groups are ACTIVE, then deletes the old ones; flipping
+    back is the rollback.
+  EOT
+  type        = string
+  default     = "blue"
+
+  validation {
+    condition     = contains(["blue", "green"], var.active_pool)
+    error_message = "The active_pool must be \"blue\" or \"green\"."
+  }
+}
+
 variable "node_groups" {
   description = <<-EOT
     Managed node groups by name. Each sets its EC2 instance types and its scaling bounds;

@@ -154,7 +154,7 @@ variable "username" {
 }
 
 variable "password" {
-  description = "Password of the master user. Pass it from the environment (TF_VAR_db_password), never in a file."
+  description = "Password of the master user: from a secret store (the environments read it from SSM), never in a file."
   type        = string
   sensitive   = true
 

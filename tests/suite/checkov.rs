@@ -13,7 +13,6 @@ fn strata_ok(moto: &Moto, dir: &Path, args: &[&str]) -> String {
     let output = Command::new(strata())
         .args(args)
         .current_dir(dir)
-        .env("TF_VAR_db_password", "correct-horse-battery")
         .env("NO_COLOR", "1")
         .envs(moto.env())
         .output()
@@ -74,6 +73,9 @@ fn outcomes(report: &Json, check: &str, what: &str) -> Vec<&'static str> {
 #[test]
 fn checkov_reads_the_environments_json_plans() {
     let moto = Moto::start();
+    for env in ["dev", "prod"] {
+        crate::environments_e2e::seed_db_password(&moto, env);
+    }
     let temp = tempfile::tempdir().unwrap();
     copy_tree(
         &repo_root().join("environments"),

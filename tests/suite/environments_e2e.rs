@@ -1,6 +1,8 @@
 //! The environments, end to end against the AWS API emulator, through the `strata` binary:
-//! dev applies and then plans `No changes.`; stage and prod plan the differences their inputs
-//! promise; two applies started at once on one S3-backed workspace queue on the lock and both
+//! dev applies with its database password read from SSM (printed nowhere, and the database
+//! holds it) and then plans `No changes.`; flipping `active_pool` replaces the node groups
+//! create-before-destroy with the autoscaler tags on both pools, and flipping back restores
+//! the first; stage and prod plan the differences their inputs promise; two applies started at once on one S3-backed workspace queue on the lock and both
 //! land; destroy leaves nothing.
 
 use crate::common::{copy_tree, repo_root, strata, Moto};
@@ -9,11 +11,7 @@ use std::process::{Command, Output};
 
 fn run(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(strata());
-    command
-        .args(args)
-        .current_dir(dir)
-        .env("TF_VAR_db_password", "correct-horse-battery")
-        .env("NO_COLOR", "1");
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (key, value) in moto.env() {
         command.env(key, value);
     }
@@ -43,6 +41,148 @@ fn create_bucket(moto: &Moto, bucket: &str) {
         .status()
         .unwrap();
     assert!(status.success(), "creating bucket {bucket}");
+}
+
+/// The database password of one environment, seeded in SSM where the environment reads it.
+pub(crate) const DB_PASSWORD: &str = "correct-horse-battery";
+
+/// Runs Python with boto3 (moto's venv) against the emulator: what it prints.
+fn boto3(moto: &Moto, script: &str) -> String {
+    let venv = Command::new("bash")
+        .arg(repo_root().join("scripts/ensure-moto.sh"))
+        .output()
+        .unwrap();
+    let venv = String::from_utf8_lossy(&venv.stdout).trim().to_string();
+    let prelude = format!(
+        "import boto3, json\nclient = lambda name: boto3.client(name, endpoint_url='{}', region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n",
+        moto.endpoint
+    );
+    let output = Command::new(format!("{venv}/bin/python"))
+        .arg("-c")
+        .arg(prelude + script)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "boto3: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Puts `/strata/<environment>/db/password` (a SecureString) in the emulator's SSM, as the
+/// platform team seeds it before the environment's first apply.
+pub(crate) fn seed_db_password(moto: &Moto, environment: &str) {
+    boto3(
+        moto,
+        &format!("client('ssm').put_parameter(Name='/strata/{environment}/db/password', Type='SecureString', Value='{DB_PASSWORD}', Overwrite=True)"),
+    );
+}
+
+/// The cluster's node groups as EKS has them: (name, tags, labels).
+fn node_groups(moto: &Moto, cluster: &str) -> Vec<serde_json::Value> {
+    let listed = boto3(
+        moto,
+        &format!("eks = client('eks')\nnames = eks.list_nodegroups(clusterName='{cluster}')['nodegroups']\nprint(json.dumps([{{k: g[k] for k in ('nodegroupName', 'tags', 'labels', 'status')}} for g in (eks.describe_nodegroup(clusterName='{cluster}', nodegroupName=n)['nodegroup'] for n in names)]))"),
+    );
+    serde_json::from_str(&listed).expect("node groups as JSON")
+}
+
+/// Checks the cluster has exactly one node group, in `pool`, tagged for the cluster autoscaler.
+fn assert_one_group_in(moto: &Moto, pool: &str) -> String {
+    let groups = node_groups(moto, "strata-dev");
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    let group = &groups[0];
+    let name = group["nodegroupName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(name.starts_with(&format!("general-{pool}-")), "{group}");
+    assert_eq!(group["labels"]["node-pool"], pool, "{group}");
+    assert_eq!(
+        group["tags"]["k8s.io/cluster-autoscaler/enabled"], "true",
+        "{group}"
+    );
+    assert_eq!(
+        group["tags"]["k8s.io/cluster-autoscaler/strata-dev"], "owned",
+        "{group}"
+    );
+    name
+}
+
+/// The line of `text` where `needles` first occur together.
+fn line_of(text: &str, needles: &[&str]) -> usize {
+    text.lines()
+        .position(|line| needles.iter().all(|needle| line.contains(needle)))
+        .unwrap_or_else(|| panic!("no line with {needles:?} in:\n{text}"))
+}
+
+/// Flips dev's `active_pool` to `pool`: the plan replaces the node group create-then-delete, and
+/// the apply's progress shows the new group created before the old one's delete starts.
+fn flip_to(moto: &Moto, dev: &Path, pool: &str) {
+    let pool_var = format!("-var=active_pool={pool}");
+    ok(
+        &run(moto, dev, &["plan", &pool_var, "-out=flip.plan"]),
+        "plan flip",
+    );
+    let shown: serde_json::Value = serde_json::from_str(&ok(
+        &run(moto, dev, &["show", "-json", "flip.plan"]),
+        "show",
+    ))
+    .unwrap();
+    let changes: Vec<&serde_json::Value> = shown["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["change"]["actions"] != serde_json::json!(["no-op"]))
+        .collect();
+    assert_eq!(changes.len(), 1, "only the node group changes: {changes:?}");
+    assert_eq!(changes[0]["type"], "aws_eks_node_group");
+    assert_eq!(
+        changes[0]["change"]["actions"],
+        serde_json::json!(["create", "delete"]),
+        "create before destroy"
+    );
+    let applied = ok(&run(moto, dev, &["apply", "flip.plan"]), "apply flip");
+    let group = "module.eks.aws_eks_node_group.this[\"general\"]";
+    let created = line_of(&applied, &[&format!("{group}: Creation complete")]);
+    let destroying = line_of(&applied, &[group, "(deposed object", "Destroying..."]);
+    assert!(
+        created < destroying,
+        "the old pool was deleted before the new one was up:\n{applied}"
+    );
+    assert!(
+        applied.contains("Resources: 1 added, 0 changed, 1 destroyed."),
+        "{applied}"
+    );
+}
+
+/// The master password the applied database instance was given, as the state records it.
+/// moto offers no API that returns it (DescribeDBInstances never does, as AWS; its
+/// `/moto-api/data.json` dump fails on RDS instances, whose `db_subnet_group_name` is a
+/// write-only property), so the check is on what Strata sent and recorded; the password
+/// attribute is also recorded as sensitive.
+fn applied_master_password(moto: &Moto, dir: &Path) -> String {
+    let pulled: serde_json::Value =
+        serde_json::from_str(&ok(&run(moto, dir, &["state", "pull"]), "state pull")).unwrap();
+    let db = pulled["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["type"] == "aws_db_instance" && r["mode"] == "managed")
+        .expect("a database in the state");
+    let instance = &db["instances"][0];
+    assert!(
+        instance["sensitive_attributes"]
+            .to_string()
+            .contains("password"),
+        "the password is recorded as sensitive: {}",
+        instance["sensitive_attributes"]
+    );
+    instance["attributes"]["password"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn init(moto: &Moto, dir: &Path, bucket: &str) {
@@ -101,7 +241,10 @@ fn environments_apply_and_differ_only_in_inputs() {
     copy_tree(&repo_root().join("modules"), &temp.path().join("modules"));
     let env = |name: &str| temp.path().join("environments").join(name);
 
-    // dev: apply, outputs, then nothing left to do.
+    // dev: apply with the password from SSM, outputs, then nothing left to do.
+    for environment in ["dev", "stage", "prod"] {
+        seed_db_password(&moto, environment);
+    }
     let dev = env("dev");
     init(&moto, &dev, "strata-state");
     let applied = ok(&run(&moto, &dev, &["apply", "-auto-approve"]), "apply dev");
@@ -110,9 +253,17 @@ fn environments_apply_and_differ_only_in_inputs() {
         "{applied}"
     );
     assert!(
-        !applied.contains("correct-horse-battery"),
+        !applied.contains(DB_PASSWORD),
         "the password leaked into the output"
     );
+    assert!(
+        applied.lines().any(|line| {
+            let line = line.trim_start();
+            line.starts_with("+ password ") && line.ends_with("= (sensitive value)")
+        }),
+        "the plan shows the password as (sensitive value):\n{applied}"
+    );
+    assert_eq!(applied_master_password(&moto, &dev), DB_PASSWORD);
     let outputs: serde_json::Value =
         serde_json::from_str(&ok(&run(&moto, &dev, &["output", "-json"]), "output")).unwrap();
     assert!(
@@ -135,6 +286,17 @@ fn environments_apply_and_differ_only_in_inputs() {
         String::from_utf8_lossy(&replan.stdout)
     );
     assert!(String::from_utf8_lossy(&replan.stdout).contains("No changes."));
+
+    // Blue/green: flip to green, then back to blue; one pool at a time once applied.
+    let blue = assert_one_group_in(&moto, "blue");
+    flip_to(&moto, &dev, "green");
+    assert_one_group_in(&moto, "green");
+    flip_to(&moto, &dev, "blue");
+    let blue_again = assert_one_group_in(&moto, "blue");
+    assert_ne!(
+        blue, blue_again,
+        "the rollback made a new group (a new name)"
+    );
 
     // stage and prod: same modules, their own sizes.
     let dev_plan = {
@@ -190,7 +352,7 @@ fn environments_apply_and_differ_only_in_inputs() {
         // The password is in the plan only as a sensitive value.
         let text = plan.to_string();
         assert!(
-            !text.contains("correct-horse-battery") || text.contains("\"password\":true"),
+            !text.contains(DB_PASSWORD) || text.contains("\"password\":true"),
             "password not marked sensitive"
         );
         assert_eq!(plan["format_version"], "1.2");

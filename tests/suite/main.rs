@@ -10,6 +10,8 @@ mod aws_eks;
 #[cfg(feature = "aws")]
 mod aws_schema;
 #[cfg(feature = "aws")]
+mod aws_ssm;
+#[cfg(feature = "aws")]
 mod checkov;
 mod cli;
 mod common;

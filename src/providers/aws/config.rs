@@ -296,6 +296,7 @@ pub struct AwsContext {
     pub iam: aws_sdk_iam::Client,
     pub rds: aws_sdk_rds::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub region: String,
     /// The account the credentials are for (empty with `skip_requesting_account_id`).
     pub account_id: String,
@@ -441,6 +442,14 @@ pub async fn build_context(
         }
         aws_sdk_sts::Client::from_conf(builder.build())
     };
+    let ssm = {
+        let mut builder =
+            aws_sdk_ssm::config::Builder::from(&sdk_config).interceptor(counter.clone());
+        if let Some(url) = endpoints.get("ssm") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_ssm::Client::from_conf(builder.build())
+    };
     let default_tags = get_block(config, "default_tags")
         .map(|block| get_string_map(block, "tags"))
         .unwrap_or_default();
@@ -456,6 +465,7 @@ pub async fn build_context(
         iam,
         rds,
         sts,
+        ssm,
         region,
         account_id: String::new(),
         default_tags,

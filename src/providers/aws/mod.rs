@@ -4,7 +4,7 @@
 //!
 //! Layout: [`config`] reads the `provider "aws"` block and builds the SDK clients; each other
 //! module implements one service's resource family ([`vpc`], [`subnet`], [`internet_gateway`],
-//! [`eip`], [`nat_gateway`], [`route_table`], [`security_group`], [`iam`], [`eks`], [`rds`]) and
+//! [`eip`], [`nat_gateway`], [`route_table`], [`security_group`], [`iam`], [`eks`], [`rds`], [`ssm`]) and
 //! [`data`] the data sources without a family (including the local `aws_iam_policy_document`). [`support`] has what they share.
 //!
 //! Every resource implements the small [`ResourceType`] trait: create (and wait), read (of one
@@ -28,6 +28,7 @@ mod nat_gateway;
 mod rds;
 mod route_table;
 mod security_group;
+mod ssm;
 mod subnet;
 mod support;
 mod vpc;
@@ -239,6 +240,7 @@ impl AwsProvider {
             ("aws_eks_node_group", Arc::new(eks::NodeGroup)),
             ("aws_db_subnet_group", Arc::new(rds::DbSubnetGroup)),
             ("aws_db_instance", Arc::new(rds::DbInstance)),
+            ("aws_ssm_parameter", Arc::new(ssm::Parameter)),
         ]
         .into_iter()
         .collect();
@@ -250,6 +252,11 @@ impl AwsProvider {
             ("aws_caller_identity", Arc::new(data::CallerIdentity)),
             ("aws_iam_policy_document", Arc::new(data::IamPolicyDocument)),
             ("aws_vpc", Arc::new(vpc::VpcData)),
+            ("aws_ssm_parameter", Arc::new(ssm::ParameterData)),
+            (
+                "aws_ssm_parameters_by_path",
+                Arc::new(ssm::ParametersByPath),
+            ),
         ]
         .into_iter()
         .collect();
