@@ -71,23 +71,64 @@ pub fn configured_settings(
             // A file of `key = value` lines, as Terraform's backend config files.
             let path = dir.join(item);
             let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading backend config file {}", path.display()))?;
+                .with_context(|| {
+                format!(
+                    "cannot read the backend configuration file {} given with -backend-config (check the path; a single setting is written `-backend-config=KEY=VALUE`)",
+                    path.display()
+                )
+            })?;
             for (number, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
                     continue;
                 }
-                let Some((key, value)) = line.split_once('=') else {
-                    bail!("{}:{}: expected `key = value`", path.display(), number + 1);
+                let Some((key, value)) = line
+                    .split_once('=')
+                    .filter(|(key, value)| !key.trim().is_empty() && !value.trim().is_empty())
+                else {
+                    bail!(
+                        "{}:{}: expected `key = value`, found `{line}`; write one backend setting per line, like `path = \"state/terraform.tfstate\"`",
+                        path.display(),
+                        number + 1
+                    );
                 };
                 settings.insert(key.trim().to_string(), parse_setting(value.trim()));
             }
         }
     }
+    let where_set = match &tree.module.terraform.backend {
+        Some(backend) => format!("the backend block at {} or -backend-config", backend.span),
+        None => "-backend-config".to_string(),
+    };
+    check_backend_settings(&backend_type, &settings, &where_set)?;
     Ok(BackendSettings {
         backend_type,
         settings,
     })
+}
+
+/// Refuses what a backend cannot take before anything is opened: an unknown type, and for the
+/// local backend an unknown argument or a value that is not a string.
+fn check_backend_settings(
+    backend_type: &str,
+    settings: &BTreeMap<String, serde_json::Value>,
+    where_set: &str,
+) -> anyhow::Result<()> {
+    match backend_type {
+        "local" => {
+            for (name, value) in settings {
+                if !["path", "workspace_dir"].contains(&name.as_str()) {
+                    bail!("Invalid backend configuration: the \"local\" backend has no argument `{name}` (it takes `path` and `workspace_dir`); remove it from {where_set}.");
+                }
+                if !value.is_string() {
+                    bail!("Invalid backend configuration: the \"local\" backend's `{name}` must be a string, not `{value}`; correct it in {where_set}.");
+                }
+            }
+            Ok(())
+        }
+        "s3" => Ok(()),
+        other => bail!("Unsupported backend type \"{other}\" in {where_set}: Strata supports \"local\" and \"s3\"; change the backend block's type."),
+    }
 }
 
 fn parse_setting(text: &str) -> serde_json::Value {

@@ -13,7 +13,7 @@
 use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
 };
-use super::format::{read_state, write_state_as};
+use super::format::{read_state, unreadable_state, write_state_as};
 use super::journal::{atomic_write, remove_if_exists, replay, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
@@ -101,7 +101,7 @@ impl LocalBackend {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StateError::io(&path, e)),
+            Err(e) => return Err(unreadable_state(&path, e)),
         };
         if text.trim().is_empty() {
             return Ok(None);

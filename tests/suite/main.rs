@@ -9,6 +9,7 @@ mod aws_ec2;
 mod aws_eks;
 #[cfg(feature = "aws")]
 mod aws_schema;
+mod bad_input;
 #[cfg(feature = "aws")]
 mod checkov;
 mod cli;
