@@ -852,7 +852,7 @@ async fn apply_instance(
     };
     match result {
         Ok(Some(new_object)) => {
-            let new_value = remark(schema, new_object.value);
+            let new_value = remark(schema, &final_plan.planned, new_object.value);
             record(
                 run,
                 StateChange::Put {
@@ -911,7 +911,11 @@ async fn apply_instance(
                     run,
                     StateChange::Put {
                         address: address.clone(),
-                        object: object(remark(schema, partial), status, &final_plan.private),
+                        object: object(
+                            remark(schema, &final_plan.planned, partial),
+                            status,
+                            &final_plan.private,
+                        ),
                     },
                 )
                 .await;
@@ -952,7 +956,10 @@ fn deposed_key(plan: &Plan, address: &ResourceInstance) -> String {
     token(plan, address, Action::CreateThenDelete)[..8].to_string()
 }
 
-/// The schema's sensitive marks on a provider's result.
-fn remark(schema: &crate::providers::ResourceSchema, value: Value) -> Value {
-    super::plan::mark_sensitive_attributes(&schema.block, value)
+/// The sensitive marks on a provider's result: the schema's, and the planned value's (what the
+/// configuration marked, e.g. an argument set from a sensitive variable), which the provider
+/// does not return and Terraform puts back the same way.
+fn remark(schema: &crate::providers::ResourceSchema, planned: &Value, value: Value) -> Value {
+    let (_, planned_marks) = planned.clone().deep_unmark();
+    super::plan::mark_sensitive_attributes(&schema.block, value).mark_paths(&planned_marks)
 }

@@ -34,5 +34,6 @@ mod plugin_aws;
 mod plugin_provider;
 mod plugin_wire;
 mod provisioners;
+mod secrets;
 mod state;
 mod targeting;
