@@ -116,7 +116,10 @@ impl S3Settings {
         let url = |value: Option<String>, name: &str| -> Result<Option<String>, StateError> {
             match value {
                 Some(text) if !(text.starts_with("http://") || text.starts_with("https://")) => {
-                    Err(invalid(name, &format!("a URL like `https://s3.example.com`, not `{text}`")))
+                    Err(invalid(
+                        name,
+                        &format!("a URL like `https://s3.example.com`, not `{text}`"),
+                    ))
                 }
                 other => Ok(other),
             }

@@ -21,6 +21,9 @@ mod drift;
 mod environments;
 #[cfg(feature = "aws")]
 mod environments_e2e;
+#[path = "../support/fault_proxy.rs"]
+mod fault_proxy;
+mod faults;
 mod fmt;
 mod functions;
 #[cfg(feature = "aws")]
