@@ -246,7 +246,11 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let fault = match request.client_token() {
         Some(token)
             if shared.rates.drop_first_token_use
-                && shared.tokens_seen.lock().expect("tokens").insert(token.clone()) =>
+                && shared
+                    .tokens_seen
+                    .lock()
+                    .expect("tokens")
+                    .insert(token.clone()) =>
         {
             Fault::FirstTokenUse
         }
