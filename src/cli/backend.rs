@@ -72,10 +72,39 @@ pub fn configured_settings(
             settings.insert(key, json);
         }
     }
+    let where_set = match &tree.module.terraform.backend {
+        Some(backend) => format!("the backend block at {} or -backend-config", backend.span),
+        None => "-backend-config".to_string(),
+    };
+    check_backend_settings(&backend_type, &settings, &where_set)?;
     Ok(BackendSettings {
         backend_type,
         settings,
     })
+}
+
+/// Refuses what a backend cannot take before anything is opened: an unknown type, and for the
+/// local backend an unknown argument or a value that is not a string.
+fn check_backend_settings(
+    backend_type: &str,
+    settings: &BTreeMap<String, serde_json::Value>,
+    where_set: &str,
+) -> anyhow::Result<()> {
+    match backend_type {
+        "local" => {
+            for (name, value) in settings {
+                if !["path", "workspace_dir"].contains(&name.as_str()) {
+                    bail!("Invalid backend configuration: the \"local\" backend has no argument `{name}` (it takes `path` and `workspace_dir`); remove it from {where_set}.");
+                }
+                if !value.is_string() {
+                    bail!("Invalid backend configuration: the \"local\" backend's `{name}` must be a string, not `{value}`; correct it in {where_set}.");
+                }
+            }
+            Ok(())
+        }
+        "s3" => Ok(()),
+        other => bail!("Unsupported backend type \"{other}\" in {where_set}: Strata supports \"local\" and \"s3\"; change the backend block's type."),
+    }
 }
 
 /// The backend for this working directory. A non-local backend must have been initialised.

@@ -736,13 +736,19 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
     let tree = load_config(context, &mut sources)?;
     let dirs = module_dirs(&tree);
     if config_fingerprint(dirs.iter().map(PathBuf::as_path)) != file.config_fingerprint {
-        bail!("Saved plan does not match the configuration: the .tf files changed since the plan was made. Run `strata plan` again.");
+        bail!(
+            "Saved plan `{}` does not match the configuration: the .tf files changed since the plan was made. Run `strata plan -out={}` again.",
+            path.display(),
+            path.display()
+        );
     }
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
     if workspace != file.plan.workspace {
         bail!(
-            "Saved plan is for workspace \"{}\", but the current workspace is \"{workspace}\".",
+            "Saved plan `{}` is for workspace \"{}\", but the current workspace is \"{workspace}\". Run `strata workspace select {}` to apply it, or make a plan for this workspace.",
+            path.display(),
+            file.plan.workspace,
             file.plan.workspace
         );
     }
@@ -796,7 +802,8 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
     if state.lineage != file.plan.prior_lineage || state.serial != file.plan.prior_serial {
         release(lock).await;
         bail!(
-            "Saved plan is stale: the state changed since this plan was made (it was made against serial {} of lineage {}, the state is now at serial {} of lineage {}). Run `strata plan` again to make a new plan.",
+            "Saved plan `{}` is stale: the state changed since this plan was made (it was made against serial {} of lineage {}, the state is now at serial {} of lineage {}). Run `strata plan` again to make a new plan.",
+            path.display(),
             file.plan.prior_serial,
             file.plan.prior_lineage,
             state.serial,

@@ -741,7 +741,10 @@ async fn apply_instance(
         .await;
     drop(permit);
     match result {
-        Ok(Some(new_object)) => instance.applied(operation, new_object, started).await,
+        Ok(Some(new_object)) => {
+            let planned = &final_plan.planned.planned;
+            instance.applied(operation, planned, new_object, started).await
+        }
         Ok(None) => {
             let address = address.clone();
             record(run, StateChange::Remove { address }).await;
@@ -946,11 +949,12 @@ impl InstanceApply<'_> {
     async fn applied(
         &self,
         operation: Action,
+        planned: &Value,
         new_object: crate::providers::ObjectState,
         started: Instant,
     ) -> Result<Option<Value>, Diagnostics> {
         let (run, address) = (self.run, self.address);
-        let new_value = remark(self.schema, new_object.value);
+        let new_value = remark(self.schema, planned, new_object.value);
         let object = self.object(new_value.clone(), ObjectStatus::Ready, &new_object.private);
         record(
             run,
@@ -1006,7 +1010,8 @@ impl InstanceApply<'_> {
                 ObjectStatus::Ready
             };
             let private = &final_plan.planned.private;
-            let object = self.object(remark(self.schema, partial), status, private);
+            let planned = &final_plan.planned.planned;
+            let object = self.object(remark(self.schema, planned, partial), status, private);
             let address = address.clone();
             record(run, StateChange::Put { address, object }).await;
         } else if operation == Action::Create {
@@ -1044,7 +1049,10 @@ fn deposed_key(plan: &Plan, address: &ResourceInstance) -> String {
     token(plan, address, Action::CreateThenDelete)[..8].to_string()
 }
 
-/// The schema's sensitive marks on a provider's result.
-fn remark(schema: &crate::providers::ResourceSchema, value: Value) -> Value {
-    mark_sensitive_attributes(&schema.block, value)
+/// The sensitive marks on a provider's result: the schema's, and the planned value's (what the
+/// configuration marked, e.g. an argument set from a sensitive variable), which the provider
+/// does not return and Terraform puts back the same way.
+fn remark(schema: &crate::providers::ResourceSchema, planned: &Value, value: Value) -> Value {
+    let (_, planned_marks) = planned.clone().deep_unmark();
+    mark_sensitive_attributes(&schema.block, value).mark_paths(&planned_marks)
 }

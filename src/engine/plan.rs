@@ -183,7 +183,11 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
         for ((address, object), result) in instances.into_iter().zip(results) {
             match result {
                 Ok(Some(new_object)) => {
-                    let new_value = mark_schema_sensitive(run, &address, new_object.value);
+                    // The prior object's marks too (what the configuration marked when it
+                    // was made), as Terraform keeps them across a refresh.
+                    let (_, prior_marks) = object.value.clone().deep_unmark();
+                    let new_value = mark_schema_sensitive(run, &address, new_object.value)
+                        .mark_paths(&prior_marks);
                     if new_value.equals(&object.value) != Some(true) {
                         run.drift.lock().unwrap_or_else(|e| e.into_inner()).push(
                             ResourceChange::changing(

@@ -21,9 +21,9 @@ pub struct PlanFile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFileError {
-    #[error("cannot read plan file `{path}`: {message}")]
+    #[error("cannot read plan file `{path}`: {message}; check the path, or make the plan with `strata plan -out={path}`")]
     Read { path: String, message: String },
-    #[error("`{path}` is not a Strata plan file: {message}")]
+    #[error("`{path}` is not a Strata plan file: {message}\n  It is damaged, was edited, or was written by another tool or version: make a new plan with `strata plan -out={path}`.")]
     Invalid { path: String, message: String },
     #[error("cannot write plan file `{path}`: {message}")]
     Write { path: String, message: String },

@@ -32,7 +32,7 @@ pub const STATE_VERSION: u64 = 4;
 pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
     let fail = |message: String| StateError::Format {
         file: source.to_string(),
-        message,
+        message: format!("{message}\n{DAMAGED_STATE_HINT}"),
     };
     let document: Json =
         serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
@@ -42,9 +42,17 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
     match root.get("version").and_then(Json::as_u64) {
         Some(STATE_VERSION) => {}
         Some(other) => {
-            return Err(fail(format!(
-                "state format version {other} is not supported (only version 4, written by Terraform 0.12 and later)"
-            )))
+            return Err(StateError::Format {
+                file: source.to_string(),
+                message: format!(
+                    "state format version {other} is not supported (only version 4, written by Terraform 0.12 and later); {}",
+                    if other > STATE_VERSION {
+                        "a newer tool wrote it: work with this state using that tool, or a Strata that reads its format"
+                    } else {
+                        "run `terraform apply` with Terraform 0.12 or later once to upgrade it"
+                    }
+                ),
+            })
         }
         None => return Err(fail("missing or invalid `version`".into())),
     }
@@ -60,6 +68,7 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
     let terraform_version = optional_str(root, "terraform_version")
         .map_err(&fail)?
         .unwrap_or_default();
+    check_terraform_version(&terraform_version, source)?;
 
     let mut outputs = BTreeMap::new();
     match root.get("outputs") {
@@ -110,6 +119,48 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         deposed,
         schemas: Default::default(),
     })
+}
+
+/// What to do about a state file that cannot be read: Strata changed nothing.
+const DAMAGED_STATE_HINT: &str = "  The file is damaged or was edited by hand, and Strata left it as it is: restore its previous version (the local backend keeps one beside it as `.backup`; an S3 bucket with versioning keeps them all) or correct the file, then run the command again.";
+
+/// The error for a state file that exists but cannot be read as text: binary content, or a
+/// directory where the file should be; other I/O errors as they are.
+pub(crate) fn unreadable_state(path: &std::path::Path, error: io::Error) -> StateError {
+    let file = path.display().to_string();
+    match error.kind() {
+        io::ErrorKind::InvalidData => StateError::Format {
+            file,
+            message: format!("not a state file: it is not UTF-8 text (a state file is JSON)\n{DAMAGED_STATE_HINT}"),
+        },
+        io::ErrorKind::IsADirectory => StateError::Format {
+            file,
+            message: "is a directory, not a state file: move it away, or point the backend's `path` at the state file".into(),
+        },
+        _ => StateError::io(path, error),
+    }
+}
+
+/// Refuses a state written by a newer Terraform than the one Strata is compatible with, as
+/// Terraform refuses one from a newer version than itself.
+fn check_terraform_version(version: &str, source: &str) -> Result<(), StateError> {
+    if version.is_empty() {
+        return Ok(());
+    }
+    let fail = |message: String| StateError::Format {
+        file: source.to_string(),
+        message,
+    };
+    match crate::config::version::compare(version, crate::TERRAFORM_VERSION_COMPAT) {
+        Ok(std::cmp::Ordering::Greater) => Err(fail(format!(
+            "the state was written by Terraform v{version}, which is newer than v{} that Strata is compatible with; work with this state using Terraform v{version} or later, or restore a state written by an earlier version",
+            crate::TERRAFORM_VERSION_COMPAT
+        ))),
+        Ok(_) => Ok(()),
+        Err(error) => Err(fail(format!(
+            "`terraform_version` is `{version}`, which is not a version number ({error})\n{DAMAGED_STATE_HINT}"
+        ))),
+    }
 }
 
 /// Writes a state as Terraform writes `terraform.tfstate`. Fails only if the state holds an
@@ -432,6 +483,11 @@ fn read_resource(
         },
     };
     let provider = required("provider")?;
+    if !(provider.contains("provider[\"") && provider.contains("\"]")) {
+        return Err(format!(
+            "{resource}: `provider` is `{provider}`, not a provider configuration address like `provider[\"registry.terraform.io/hashicorp/aws\"]`"
+        ));
+    }
     let instances = match item.get("instances") {
         None | Some(Json::Null) => return Ok(()),
         Some(Json::Array(instances)) => instances,
@@ -480,6 +536,9 @@ fn read_instance(
         ));
     }
     let attributes = instance.get("attributes").cloned().unwrap_or(Json::Null);
+    if !matches!(attributes, Json::Object(_) | Json::Null) {
+        return Err(format!("instance{key}: `attributes` is not an object"));
+    }
     let mut value =
         value_from_json(&attributes, None).map_err(|e| format!("instance{key}: {e}"))?;
     let sensitive_paths = match instance.get("sensitive_attributes") {

@@ -14,6 +14,9 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// What to do about a journal that cannot be replayed: nothing was changed.
+const DAMAGED_JOURNAL_HINT: &str = "The journal (the changes an interrupted apply recorded) cannot be replayed, and Strata left it and the state as they are: if the state file already holds what that apply did, move the journal away; otherwise correct its broken line (the first line names the state, each further line one change).";
+
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct JournalHeader {
     pub lineage: String,
@@ -29,7 +32,7 @@ pub(crate) fn replay(
 ) -> Result<Option<State>, StateError> {
     let fail = |message: String| StateError::Format {
         file: source.to_string(),
-        message,
+        message: format!("{message}\n  {DAMAGED_JOURNAL_HINT}"),
     };
     let mut lines = bytes.split(|b| *b == b'\n').peekable();
     let header_line = match lines.next() {
@@ -46,7 +49,7 @@ pub(crate) fn replay(
         Some(state) => {
             if state.lineage != header.lineage {
                 return Err(fail(format!(
-                    "the journal belongs to lineage `{}` but the state file has `{}`; move one of them away",
+                    "the journal belongs to lineage `{}` but the state file has `{}`: they belong to different states",
                     header.lineage, state.lineage
                 )));
             }

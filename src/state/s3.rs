@@ -117,6 +117,17 @@ impl S3Settings {
                 ))
             })
         };
+        let url = |value: Option<String>, name: &str| -> Result<Option<String>, StateError> {
+            match value {
+                Some(text) if !(text.starts_with("http://") || text.starts_with("https://")) => {
+                    Err(invalid(
+                        name,
+                        &format!("a URL like `https://s3.example.com`, not `{text}`"),
+                    ))
+                }
+                other => Ok(other),
+            }
+        };
         let workspace_key_prefix =
             string("workspace_key_prefix")?.unwrap_or_else(|| "env:".to_string());
         let key = required("key")?;
@@ -130,8 +141,11 @@ impl S3Settings {
             bucket: required("bucket")?,
             key,
             region: string("region")?,
-            endpoint: endpoint_of("s3")?.or(string("endpoint")?),
-            dynamodb_endpoint: endpoint_of("dynamodb")?.or(string("dynamodb_endpoint")?),
+            endpoint: url(endpoint_of("s3")?.or(string("endpoint")?), "endpoint")?,
+            dynamodb_endpoint: url(
+                endpoint_of("dynamodb")?.or(string("dynamodb_endpoint")?),
+                "dynamodb_endpoint",
+            )?,
             use_path_style: boolean("use_path_style")?
                 .or(boolean("force_path_style")?)
                 .unwrap_or(false),

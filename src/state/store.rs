@@ -175,21 +175,14 @@ pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
     }
 }
 
-/// [`read_file`] as text; not UTF-8 is the error reading it as a string reports.
+/// A local state file's text, `None` when it does not exist; what cannot be read as text (not
+/// UTF-8, a directory) is reported with what to do (`format::unreadable_state`).
 pub fn read_file_text(path: &Path) -> Result<Option<String>, StateError> {
-    read_file(path)?
-        .map(|bytes| {
-            String::from_utf8(bytes).map_err(|_| {
-                StateError::io(
-                    path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "stream did not contain valid UTF-8",
-                    ),
-                )
-            })
-        })
-        .transpose()
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(super::format::unreadable_state(path, e)),
+    }
 }
 
 /// Replaces a local file's bytes atomically and privately: where local state bytes are

@@ -75,7 +75,12 @@ pub fn current_workspace_from(
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => {
             let name = text.trim().to_string();
-            validate_workspace_name(&name)?;
+            validate_workspace_name(&name).map_err(|error| {
+                StateError::Other(format!(
+                    "{}: {error}; select a workspace with `strata workspace select NAME` (or delete the file to use `default`)",
+                    path.display()
+                ))
+            })?;
             Ok(name)
         }
         Ok(_) => Ok(DEFAULT_WORKSPACE.to_string()),

@@ -85,7 +85,8 @@ pub fn free_port() -> u16 {
 /// It starts with AWS-managed IAM policies loaded, with moto's invented EKS node group
 /// `remoteAccess` default switched off (see `shared/AWS-RESOURCES.md`), and with the EKS update
 /// operations moto lacks (UpdateClusterVersion, UpdateNodegroupVersion, DescribeUpdate,
-/// AssociateEncryptionConfig) added by `tests/support/moto_eks_updates.py`.
+/// AssociateEncryptionConfig) added by `tests/support/moto_eks_updates.py`, and with AWS's
+/// client-token idempotency for the creates that take one (`tests/support/moto_client_tokens.py`).
 pub struct Moto {
     child: Child,
     pub port: u16,
@@ -104,7 +105,7 @@ impl Moto {
         let port = free_port();
         let child = Command::new(format!("{venv}/bin/python"))
             .arg("-c")
-            .arg("import sys, moto.eks.models as m; m.DEFAULT_REMOTE_ACCESS = None; sys.path.insert(0, sys.argv.pop(1)); import moto_eks_updates; from moto.server import main; main(sys.argv[1:])")
+            .arg("import sys, moto.eks.models as m; m.DEFAULT_REMOTE_ACCESS = None; sys.path.insert(0, sys.argv.pop(1)); import moto_eks_updates, moto_client_tokens; from moto.server import main; main(sys.argv[1:])")
             .arg(repo_root().join("tests/support"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")

@@ -9,6 +9,7 @@ mod aws_ec2;
 mod aws_eks;
 #[cfg(feature = "aws")]
 mod aws_schema;
+mod bad_input;
 #[cfg(feature = "aws")]
 mod aws_ssm;
 #[cfg(feature = "aws")]
@@ -22,6 +23,9 @@ mod drift;
 mod environments;
 #[cfg(feature = "aws")]
 mod environments_e2e;
+#[path = "../support/fault_proxy.rs"]
+mod fault_proxy;
+mod faults;
 mod fmt;
 mod functions;
 #[cfg(feature = "aws")]
@@ -35,6 +39,7 @@ mod plugin_aws;
 mod plugin_provider;
 mod plugin_wire;
 mod provisioners;
+mod secrets;
 mod state;
 mod state_conformance;
 mod targeting;

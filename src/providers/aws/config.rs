@@ -1,8 +1,9 @@
 //! The `provider "aws" {}` block: its schema (the Terraform AWS provider's arguments) and how it
 //! becomes SDK clients: region, profile, static keys or the SDK's standard credential chain,
 //! `assume_role`, per-service `endpoints` (and `AWS_ENDPOINT_URL`, which the SDK reads itself),
-//! `max_retries` (the SDK's standard retry: exponential backoff with jitter on throttling and
-//! 5xx), `default_tags` and `ignore_tags`.
+//! `max_retries` and `retry_mode` (the SDK's standard retry: exponential backoff with jitter on
+//! throttling, 5xx and dropped connections; `adaptive` adds client-side rate limiting),
+//! `default_tags` and `ignore_tags`.
 //!
 //! Arguments Strata accepts but has no use for (`skip_metadata_api_check`, `s3_use_path_style`,
 //! ...) are in the schema so configurations written for Terraform still load.
@@ -327,6 +328,34 @@ fn endpoints(config: &Value) -> BTreeMap<String, String> {
     out
 }
 
+/// The SDK's retry settings: `max_retries` attempts after the first, in `retry_mode`
+/// (`standard`: exponential backoff with jitter on throttling, 5xx and dropped connections;
+/// `adaptive`: the same plus a client-side rate limiter that slows down while AWS throttles), as
+/// the Terraform AWS provider reads them; the mode falls back to `AWS_RETRY_MODE`, as the SDKs do.
+fn retry_config(
+    config: &Value,
+    max_retries: i64,
+) -> Result<aws_config::retry::RetryConfig, ProviderError> {
+    let mode = get_str(config, "retry_mode")
+        .or_else(|| std::env::var("AWS_RETRY_MODE").ok())
+        .filter(|mode| !mode.is_empty());
+    let retry = match mode.as_deref() {
+        None | Some("standard") => aws_config::retry::RetryConfig::standard(),
+        Some("adaptive") => aws_config::retry::RetryConfig::adaptive(),
+        Some(other) => {
+            return Err(ProviderError::new(
+                "invalid aws provider configuration",
+                format!(
+                    "`retry_mode` is `{other}`: set it to `standard` or `adaptive` (in the provider \"aws\" block or AWS_RETRY_MODE)"
+                ),
+            ))
+        }
+    };
+    Ok(retry
+        .with_max_attempts(u32::try_from(max_retries + 1).unwrap_or(1))
+        .with_max_backoff(Duration::from_secs(20)))
+}
+
 /// Builds the SDK clients from the provider block.
 pub async fn build_context(
     config: &Value,
@@ -361,9 +390,7 @@ pub async fn build_context(
     let max_retries = get_i64(config, "max_retries")
         .unwrap_or(DEFAULT_MAX_RETRIES)
         .clamp(0, 100);
-    let retry = aws_config::retry::RetryConfig::standard()
-        .with_max_attempts(u32::try_from(max_retries + 1).unwrap_or(1))
-        .with_max_backoff(Duration::from_secs(20));
+    let retry = retry_config(config, max_retries)?;
     loader = loader.retry_config(retry);
     let mut sdk_config = loader.load().await;
     let Some(region) = sdk_config.region().map(|r| r.to_string()) else {
@@ -536,5 +563,18 @@ mod tests {
             endpoints(&object).get("iam").map(String::as_str),
             Some("http://b")
         );
+    }
+
+    #[test]
+    fn retry_mode_standard_adaptive_or_an_error() {
+        use aws_config::retry::RetryMode;
+        let with_mode = |mode: &str| Value::object([("retry_mode", Value::from(mode))]);
+        let adaptive = retry_config(&with_mode("adaptive"), 5).unwrap();
+        assert_eq!(adaptive.mode(), RetryMode::Adaptive);
+        assert_eq!(adaptive.max_attempts(), 6);
+        let standard = retry_config(&with_mode("standard"), 25).unwrap();
+        assert_eq!(standard.mode(), RetryMode::Standard);
+        let error = retry_config(&with_mode("eager"), 1).unwrap_err();
+        assert!(error.detail.contains("`eager`"), "{}", error.detail);
     }
 }

@@ -28,7 +28,7 @@ async fn attach(
     id: &str,
     vpc_id: &str,
 ) -> Result<(), ProviderError> {
-    retry_while(
+    let result = retry_while(
         &["InvalidInternetGatewayID.NotFound"],
         operation.timeout,
         operation.progress,
@@ -43,12 +43,38 @@ async fn attach(
                 .map(|_| ())
         },
     )
-    .await
-    .map_err(|f| {
-        f.into_error(format!("attaching {LABEL} ({id}) to VPC {vpc_id}"))
-            .on_attribute(AttrPath::attr("vpc_id"))
-    })?;
-    Ok(())
+    .await;
+    match result {
+        // The SDK retried an attach whose response was lost: AWS made the attachment.
+        Err(failure)
+            if failure.code() == "Resource.AlreadyAssociated"
+                && attached_vpc(aws, id).await.as_deref() == Some(vpc_id) =>
+        {
+            Ok(())
+        }
+        other => other.map_err(|f| {
+            f.into_error(format!("attaching {LABEL} ({id}) to VPC {vpc_id}"))
+                .on_attribute(AttrPath::attr("vpc_id"))
+        }),
+    }
+}
+
+/// The VPC the gateway is attached to, if AWS says it is (`None` also when it cannot tell).
+async fn attached_vpc(aws: &AwsContext, id: &str) -> Option<String> {
+    let out = aws
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(id)
+        .send()
+        .await
+        .ok()?;
+    let gateway = out.internet_gateways().first()?;
+    gateway
+        .attachments()
+        .iter()
+        .find(|a| a.state().map(|s| s.as_str()) != Some("detached"))
+        .and_then(|a| a.vpc_id())
+        .map(str::to_string)
 }
 
 async fn detach(

@@ -427,6 +427,24 @@ pub struct RouteTableAssociation;
 
 const ASSOCIATION_LABEL: &str = "EC2 Route Table Association";
 
+/// The id of the association of `target` (a subnet or gateway) with `table`, if AWS has one.
+async fn existing_association(aws: &AwsContext, table: &str, target: &str) -> Option<String> {
+    let out = aws
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(table)
+        .send()
+        .await
+        .ok()?;
+    out.route_tables()
+        .first()?
+        .associations()
+        .iter()
+        .find(|a| a.subnet_id() == Some(target) || a.gateway_id() == Some(target))
+        .and_then(|a| a.route_table_association_id())
+        .map(str::to_string)
+}
+
 #[async_trait]
 impl ResourceType for RouteTableAssociation {
     fn label(&self) -> &'static str {
@@ -451,25 +469,38 @@ impl ResourceType for RouteTableAssociation {
         aws: &AwsContext,
         operation: &Operation<'_>,
     ) -> Result<Attrs, ProviderError> {
-        let out = aws
+        let table = get_str(operation.planned, "route_table_id");
+        let subnet = get_str(operation.planned, "subnet_id");
+        let gateway = get_str(operation.planned, "gateway_id");
+        let result = aws
             .ec2
             .associate_route_table()
-            .set_route_table_id(get_str(operation.planned, "route_table_id"))
-            .set_subnet_id(get_str(operation.planned, "subnet_id"))
-            .set_gateway_id(get_str(operation.planned, "gateway_id"))
+            .set_route_table_id(table.clone())
+            .set_subnet_id(subnet.clone())
+            .set_gateway_id(gateway.clone())
             .send()
             .await
-            .api()
-            .map_err(|failure| {
-                let attribute = if failure.code().starts_with("InvalidRouteTable") {
-                    "route_table_id"
-                } else {
-                    "subnet_id"
-                };
-                failure
-                    .into_error(format!("creating {ASSOCIATION_LABEL}"))
-                    .on_attribute(AttrPath::attr(attribute))
-            })?;
+            .api();
+        if let Err(failure) = &result {
+            // The SDK retried an associate whose response was lost: the association exists.
+            if failure.code() == "Resource.AlreadyAssociated" {
+                let target = subnet.as_deref().or(gateway.as_deref()).unwrap_or_default();
+                let table = table.as_deref().unwrap_or_default();
+                if let Some(id) = existing_association(aws, table, target).await {
+                    return Ok(attrs([("id", Value::String(id))]));
+                }
+            }
+        }
+        let out = result.map_err(|failure| {
+            let attribute = if failure.code().starts_with("InvalidRouteTable") {
+                "route_table_id"
+            } else {
+                "subnet_id"
+            };
+            failure
+                .into_error(format!("creating {ASSOCIATION_LABEL}"))
+                .on_attribute(AttrPath::attr(attribute))
+        })?;
         Ok(attrs([("id", opt_str(out.association_id()))]))
     }
 
