@@ -84,7 +84,10 @@ pub fn parse_backend_config_arg(
         }
     }
     let path = working_dir.join(argument);
-    let text = std::fs::read_to_string(&path).map_err(|e| StateError::io(&path, e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| StateError::Format {
+        file: path.display().to_string(),
+        message: format!("cannot read this backend configuration file given with -backend-config: {e} (check the path; a single setting is written `-backend-config=KEY=VALUE`)"),
+    })?;
     let parsed: hcl::Value = hcl::from_str(&text).map_err(|e| StateError::Format {
         file: path.display().to_string(),
         message: format!("not a valid backend configuration file: {e}"),
