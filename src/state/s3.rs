@@ -30,10 +30,11 @@ use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, LockRelease, OnLockWait, StateError, StateWriter,
 };
 use super::format::{read_state, write_state, write_state_as};
-use super::journal::{remove_if_exists, replay, Journal, JournalHeader};
+use super::journal::{remove_if_exists, replay_sealed, Journal, JournalHeader};
 use super::lock::{refusal, wait_in_queue, LockQueue};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::{State, StateChange};
+use crate::encryption::Sealer;
 use crate::value::Value;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -153,6 +154,8 @@ pub struct S3Backend {
     lease: Duration,
     /// Set when a renewal found our lock record replaced: no state may be uploaded after.
     lease_lost: Arc<AtomicBool>,
+    /// State encryption (plaintext when not configured): the state object and journal lines.
+    sealer: Sealer,
 }
 
 /// A lock just taken.
@@ -214,7 +217,20 @@ impl S3Backend {
             working_dir: working_dir.into(),
             lease: lease_from_env(),
             lease_lost: Arc::new(AtomicBool::new(false)),
+            sealer: Sealer::plaintext("state"),
         })
+    }
+
+    /// The same backend, encrypting the state and journal with `sealer`.
+    pub fn with_encryption(mut self, sealer: Sealer) -> S3Backend {
+        self.sealer = sealer;
+        self
+    }
+
+    /// The plaintext of the state object's bytes.
+    fn open_bytes(&self, workspace: &str, bytes: &[u8]) -> Result<String, StateError> {
+        let plain = self.sealer.open(&self.location(workspace), bytes)?;
+        Ok(String::from_utf8_lossy(&plain).into_owned())
     }
 
     /// The same backend with locks leased for `lease` (tests use short leases).
@@ -332,7 +348,10 @@ impl S3Backend {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        let state = read_state(&String::from_utf8_lossy(&bytes), &self.location(workspace))?;
+        let state = read_state(
+            &self.open_bytes(workspace, &bytes)?,
+            &self.location(workspace),
+        )?;
         Ok(Some((state, etag, bytes.len() as u64)))
     }
 
@@ -362,6 +381,8 @@ impl S3Backend {
             return Ok((stored.serial, size));
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
+        let text = String::from_utf8(self.sealer.seal(text.as_bytes())?)
+            .map_err(|e| StateError::Other(e.to_string()))?;
         let mut request = self
             .s3
             .put_object()
@@ -438,10 +459,11 @@ impl S3Backend {
             Err(e) => return Err(StateError::io(&journal_path, e)),
         };
         let size = stored.as_ref().map_or(0, |(_, size)| *size);
-        match replay(
+        match replay_sealed(
             &journal_path.display().to_string(),
             &bytes,
             stored.clone().map(|(s, _)| s),
+            &self.sealer,
         )? {
             Some(state) => Ok((Some((state, size)), true)),
             None => Ok((stored, true)),
@@ -1145,7 +1167,8 @@ impl Backend for S3Backend {
         Ok(self
             .get_object(&self.state_key(workspace))
             .await?
-            .map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned())
+            .map(|(bytes, _)| self.open_bytes(workspace, &bytes))
+            .transpose()?
             .filter(|text| !text.trim().is_empty()))
     }
 
@@ -1261,12 +1284,13 @@ impl StateWriter for S3Writer {
             Some(journal) => journal,
             None => {
                 let path = self.backend.journal_file(&self.workspace);
-                self.journal.insert(Journal::create(
+                self.journal.insert(Journal::create_sealed(
                     &path,
                     &JournalHeader {
                         lineage: self.state.lineage.clone(),
                         serial: self.state.serial,
                     },
+                    self.backend.sealer.clone(),
                 )?)
             }
         };
