@@ -368,8 +368,10 @@ pub async fn init(
     println!("{}", context.style.bold("Initializing the backend..."));
     if let Some(previous) = previous.as_ref().filter(|p| **p != settings) {
         if migrate_state {
-            let from = backend::open_settings(context, previous).await?;
-            let to = backend::open_settings(context, &settings).await?;
+            // Both sides with the configured state encryption (its fallbacks read either form).
+            let sealer = backend::encryption(context, Some(&tree))?.state;
+            let from = backend::open_settings_sealed(context, previous, sealer.clone()).await?;
+            let to = backend::open_settings_sealed(context, &settings, sealer).await?;
             for workspace in from.workspaces().await.map_err(|e| anyhow!("{e}"))? {
                 if let Some(text) = from.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {
                     if workspace != "default"

@@ -772,3 +772,80 @@ fn json_body(body: &serde_json::Value, out: &mut String) -> Result<(), String> {
 fn json_string(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+key_provider "pbkdf2" "main" {
+  passphrase = "in-the-file-0123456789"
+  iterations = 300000
+}
+method "aes_gcm" "main" {
+  keys = key_provider.pbkdf2.main
+}
+state {
+  method = method.aes_gcm.main
+}
+"#;
+
+    #[test]
+    fn the_environment_merges_over_the_file() {
+        let file = decode_env(FILE).unwrap();
+        let env = decode_env(
+            r#"{"key_provider": {"pbkdf2": {"main": {"passphrase": "from-the-environment-42"}}},
+                "method": {"unencrypted": {"old": {}}},
+                "state": {"method": "method.aes_gcm.main", "fallback": {"method": "method.unencrypted.old"}}}"#,
+        )
+        .unwrap();
+        let merged = merge(Some(file), Some(env)).unwrap();
+        assert!(validate(&merged).is_empty(), "{}", validate(&merged));
+        let provider = &merged.key_providers[0];
+        assert_eq!(
+            provider.settings["passphrase"],
+            Value::string("from-the-environment-42")
+        );
+        assert_eq!(
+            provider.settings["iterations"]
+                .as_number()
+                .unwrap()
+                .to_i64(),
+            Some(300000)
+        );
+        let chain: Vec<String> = merged
+            .state
+            .as_ref()
+            .unwrap()
+            .chain()
+            .iter()
+            .map(|r| format!("{}.{}", r.kind, r.name))
+            .collect();
+        assert_eq!(chain, ["aes_gcm.main", "unencrypted.old"]);
+        assert!(!format!("{merged:?}").contains("from-the-environment-42"));
+    }
+
+    #[test]
+    fn validation_errors_name_the_place() {
+        let config = decode_env(
+            "method \"unencrypted\" \"plain\" {}\nmethod \"rot13\" \"x\" {}\nstate {\n  method = method.unencrypted.plain\n  enforced = true\n}\nplan {\n  method = method.aes_gcm.missing\n}\n",
+        )
+        .unwrap();
+        let found: Vec<String> = validate(&config).iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "TF_ENCRYPTION:2:1: Unsupported encryption method: Strata has no method \"rot13\"; it implements aes_gcm and unencrypted.",
+                "TF_ENCRYPTION:4:12: Unencrypted method forbidden: The state block has `enforced = true`, which forbids the unencrypted method; remove one or the other.",
+                "TF_ENCRYPTION:8:12: Undeclared encryption method: There is no method \"aes_gcm\" \"missing\" in the encryption block or TF_ENCRYPTION; declare it or fix the reference.",
+            ]
+        );
+        let error = decode_env("state {\n  method = \"method.aes_gcm.x\"\n}\n").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("TF_ENCRYPTION:2:12: Invalid reference"),
+            "{error}"
+        );
+    }
+}

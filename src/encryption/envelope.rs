@@ -28,7 +28,7 @@ pub struct Envelope {
     /// Key provider address (`key_provider.TYPE.NAME`) → its metadata (JSON), base64.
     #[serde(default, with = "meta_base64")]
     pub meta: BTreeMap<String, Vec<u8>>,
-    #[serde(with = "bytes_base64")]
+    #[serde(with = "base64_bytes")]
     pub encrypted_data: Vec<u8>,
     pub encryption_version: String,
 }
@@ -74,7 +74,8 @@ impl Envelope {
     }
 }
 
-mod bytes_base64 {
+/// Bytes as a base64 string, as Go's `encoding/json` writes `[]byte`.
+pub(crate) mod base64_bytes {
     use super::*;
 
     pub fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {

@@ -6,11 +6,10 @@
 //! derivation, not one per line. The metadata is OpenTofu's JSON: PBKDF2's `salt` (base64),
 //! `iterations`, `hash_function`, `key_length`; AWS KMS's `ciphertext_blob` (base64).
 
+use super::envelope::base64_bytes;
 use super::EncryptionError;
 use crate::config::encryption::KeyProviderBlock;
 use crate::value::Value;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -44,6 +43,7 @@ pub fn build(block: &KeyProviderBlock) -> Result<Box<dyn KeyProvider>, Encryptio
     }
 }
 
+/// A string argument of a `key_provider` block.
 pub(crate) fn setting<'a>(block: &'a KeyProviderBlock, key: &str) -> Option<&'a str> {
     block.settings.get(key).and_then(Value::as_str)
 }
@@ -158,18 +158,5 @@ impl KeyProvider for Pbkdf2 {
             cache.insert(meta.to_vec(), key.clone());
         }
         Ok(key)
-    }
-}
-
-pub(crate) mod base64_bytes {
-    use super::*;
-
-    pub fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }

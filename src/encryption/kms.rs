@@ -5,7 +5,8 @@
 //! each KMS call runs on a thread of its own with its own small runtime; a process makes one
 //! `GenerateDataKey` call and one `Decrypt` per distinct wrapped key it reads.
 
-use super::keys::{base64_bytes, setting, IssuedKey, KeyProvider};
+use super::envelope::base64_bytes;
+use super::keys::{setting, IssuedKey, KeyProvider};
 use super::EncryptionError;
 use crate::config::encryption::KeyProviderBlock;
 use crate::value::Value;

@@ -332,8 +332,16 @@ impl Encryption {
                                 keys.kind, keys.name
                             ))
                         })?;
+                    let alias = config
+                        .key_providers
+                        .iter()
+                        .find(|p| keys.matches(&p.kind, &p.name))
+                        .and_then(|p| keys::setting(p, "encrypted_metadata_alias"));
                     Method::AesGcm {
-                        provider_address: format!("key_provider.{}.{}", keys.kind, keys.name),
+                        provider_address: alias.map_or_else(
+                            || format!("key_provider.{}.{}", keys.kind, keys.name),
+                            str::to_string,
+                        ),
                         address: format!("method.{}.{}", block.kind, block.name),
                         provider: provider.clone(),
                         aad: block.aad.clone().unwrap_or_default().into_bytes(),
@@ -379,13 +387,37 @@ impl Encryption {
         })
     }
 
-    /// The sealer for the `terraform_remote_state` data source `name` (its address without
-    /// `data.`, as OpenTofu names it: `terraform_remote_state.NAME` or `module.M.…`).
+    /// The sealer for the `terraform_remote_state` data source `name` (`remote_state_data_source
+    /// "NAME"`, else `default`).
     pub fn remote_state(&self, name: &str) -> Sealer {
         self.remote_named
             .get(name)
             .cloned()
             .unwrap_or_else(|| self.remote_default.clone())
+    }
+
+    /// A sealer that opens with any method of `remote_state_data_sources` (`default` first,
+    /// then each named source's): the built-in provider does not know the data source's name.
+    pub fn any_remote_state(&self) -> Sealer {
+        let mut methods: Vec<Arc<Method>> = Vec::new();
+        let sealers = std::iter::once(&self.remote_default).chain(self.remote_named.values());
+        for target in sealers.filter_map(|s| s.target.as_ref()) {
+            for method in &target.methods {
+                if !methods.iter().any(|m| Arc::ptr_eq(m, method)) {
+                    methods.push(method.clone());
+                }
+            }
+        }
+        if methods.is_empty() {
+            return Sealer::plaintext("state");
+        }
+        Sealer {
+            target: Some(Arc::new(Target {
+                what: "state".into(),
+                methods,
+            })),
+            what: Some("state"),
+        }
     }
 }
 
@@ -400,12 +432,13 @@ pub fn use_for_remote_state(encryption: &Encryption) {
     }
 }
 
-/// The sealer `terraform_remote_state` reads with: `remote_state_data_sources { default }`.
+/// The sealer `terraform_remote_state` reads with: any method `remote_state_data_sources`
+/// names.
 pub fn remote_state_sealer() -> Sealer {
     REMOTE_STATE
         .read()
         .ok()
-        .and_then(|slot| slot.as_ref().map(|e| e.remote_state("")))
+        .and_then(|slot| slot.as_ref().map(Encryption::any_remote_state))
         .unwrap_or_else(|| Sealer::plaintext("state"))
 }
 

@@ -281,6 +281,59 @@ fn configuration_errors_point_at_the_line() {
     assert!(error.contains("Invalid block labels"), "{error}");
 }
 
+#[test]
+fn terraform_remote_state_reads_an_encrypted_state() {
+    let temp = tempfile::tempdir().unwrap();
+    let producer = temp.path().join("producer");
+    let consumer = temp.path().join("consumer");
+    std::fs::create_dir_all(&producer).unwrap();
+    std::fs::create_dir_all(&consumer).unwrap();
+    write_config(&producer, &encryption_block(PASSPHRASE, ENCRYPTED, ""), "");
+    ok(
+        &strata(&producer, &["apply", "-auto-approve"], &[]),
+        "producer apply",
+    );
+
+    let reader = r#"
+data "terraform_remote_state" "producer" {
+  backend = "local"
+  config = {
+    path = "../producer/terraform.tfstate"
+  }
+}
+
+output "password" {
+  value     = data.terraform_remote_state.producer.outputs.password
+  sensitive = true
+}
+"#;
+    std::fs::write(consumer.join("main.tf"), reader).unwrap();
+    let error = failed(
+        &strata(&consumer, &["apply", "-auto-approve"], &[]),
+        "no key",
+    );
+    assert!(
+        error.contains("no encryption is configured for the state"),
+        "{error}"
+    );
+
+    let keys = format!(
+        "terraform {{\n  encryption {{\n    key_provider \"pbkdf2\" \"main\" {{\n      passphrase = \"{PASSPHRASE}\"\n    }}\n    method \"aes_gcm\" \"main\" {{\n      keys = key_provider.pbkdf2.main\n    }}\n    remote_state_data_sources {{\n      default {{\n        method = method.aes_gcm.main\n      }}\n    }}\n  }}\n}}\n"
+    );
+    std::fs::write(consumer.join("main.tf"), format!("{keys}{reader}")).unwrap();
+    ok(
+        &strata(&consumer, &["apply", "-auto-approve"], &[]),
+        "consumer apply",
+    );
+    let output = ok(
+        &strata(&consumer, &["output", "-raw", "password"], &[]),
+        "output",
+    );
+    assert_eq!(output, PASSWORD);
+    // The consumer's own state has no `state` block: it stays plaintext.
+    assert_plaintext(&std::fs::read(consumer.join("terraform.tfstate")).unwrap());
+}
+
 /// The journal of an interrupted apply: one sealed envelope per line, replayed by the next load
 /// with the key, refused without it.
 #[tokio::test]
@@ -356,21 +409,6 @@ mod on_the_emulator {
             .to_string()
     }
 
-    async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .load()
-            .await;
-        let config = aws_sdk_s3::config::Builder::from(&shared)
-            .endpoint_url(&moto.endpoint)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
-    }
-
     fn kms_block(key_id: &str) -> String {
         format!(
             r#"terraform {{
@@ -417,7 +455,7 @@ mod on_the_emulator {
     #[tokio::test(flavor = "multi_thread")]
     async fn s3_backend_state_is_encrypted() {
         let moto = common::Moto::start();
-        let s3 = s3_client(&moto).await;
+        let s3 = crate::state::s3::s3_client(&moto).await;
         s3.create_bucket()
             .bucket("sealed-states")
             .send()
