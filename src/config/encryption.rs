@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub const ENV_VAR: &str = "TF_ENCRYPTION";
 
 /// One `encryption` block (or the merge of the file's and `TF_ENCRYPTION`'s).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct EncryptionConfig {
     pub key_providers: Vec<KeyProviderBlock>,
     pub methods: Vec<MethodBlock>,
@@ -31,6 +31,24 @@ pub struct EncryptionConfig {
     pub remote_state_sources: BTreeMap<String, TargetBlock>,
     /// The sources the spans point into (to show the offending line).
     pub files: Vec<Arc<SourceFile>>,
+}
+
+impl std::fmt::Debug for EncryptionConfig {
+    /// The sources hold passphrases (`TF_ENCRYPTION`'s text): only their names are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptionConfig")
+            .field("key_providers", &self.key_providers)
+            .field("methods", &self.methods)
+            .field("state", &self.state)
+            .field("plan", &self.plan)
+            .field("remote_state_default", &self.remote_state_default)
+            .field("remote_state_sources", &self.remote_state_sources)
+            .field(
+                "files",
+                &self.files.iter().map(|f| &f.name).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// `key_provider "pbkdf2" "name" { passphrase = "..." }`.

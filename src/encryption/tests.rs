@@ -117,13 +117,14 @@ fn tampering_is_detected() {
     let enc = encryption(&pbkdf2(PASSPHRASE, "method = method.aes_gcm.main"));
     let sealed = enc.state.seal(STATE).unwrap();
     let mut envelope: serde_json::Value = serde_json::from_slice(&sealed).unwrap();
-    let data = envelope["encrypted_data"].as_str().unwrap().to_string();
-    let flipped = if data.starts_with('A') {
-        format!("B{}", &data[1..])
-    } else {
-        format!("A{}", &data[1..])
-    };
-    envelope["encrypted_data"] = flipped.into();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut data = b64
+        .decode(envelope["encrypted_data"].as_str().unwrap())
+        .unwrap();
+    let middle = data.len() / 2;
+    data[middle] ^= 1;
+    envelope["encrypted_data"] = b64.encode(data).into();
     let error = enc
         .state
         .open("s", &serde_json::to_vec(&envelope).unwrap())
