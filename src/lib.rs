@@ -23,6 +23,7 @@ pub mod addrs;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
+pub mod encryption;
 pub mod engine;
 pub mod fmt;
 pub mod graph;

@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::config::ModuleTree;
+use crate::encryption::{Encryption, Sealer};
 use crate::state::backend::Backend;
 use crate::value::{value_from_json, value_to_json, Value};
 use anyhow::{anyhow, bail, Context as _};
@@ -143,7 +144,56 @@ pub async fn open(
             settings: BTreeMap::new(),
         },
     };
-    open_settings(context, &settings).await
+    let encryption = encryption(context, tree)?;
+    open_settings_sealed(context, &settings, encryption.state).await
+}
+
+/// The encryption configured for this working directory: the root module's `encryption` block
+/// with `TF_ENCRYPTION` merged over it, checked. Without a loaded configuration (`state`
+/// commands, `output`, `show`) the root module is loaded quietly for its block. Also made the
+/// one `terraform_remote_state` reads with.
+pub fn encryption(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Result<Encryption> {
+    use crate::config::encryption as config;
+    let loaded;
+    let tree = match tree {
+        Some(tree) => Some(tree),
+        None => {
+            let mut sources = crate::diagnostics::SourceMap::new();
+            loaded = crate::config::load::load_tree(&context.dir, &mut sources).ok();
+            loaded.as_ref()
+        }
+    };
+    let file = tree.and_then(|t| t.module.terraform.encryption.clone());
+    let env = match std::env::var(config::ENV_VAR) {
+        Ok(text) if !text.trim().is_empty() => match config::decode_env(&text) {
+            Ok(decoded) => Some(decoded),
+            Err(diagnostics) => return Err(report(context, &diagnostics, &[])),
+        },
+        _ => None,
+    };
+    let merged = config::merge(file, env);
+    if let Some(merged) = &merged {
+        let diagnostics = config::validate(merged);
+        if diagnostics.has_errors() {
+            return Err(report(context, &diagnostics, &merged.files));
+        }
+    }
+    let encryption = Encryption::new(merged.as_ref()).map_err(|e| anyhow!("{e}"))?;
+    crate::encryption::use_for_remote_state(&encryption);
+    Ok(encryption)
+}
+
+fn report(
+    context: &Context,
+    diagnostics: &crate::diagnostics::Diagnostics,
+    files: &[std::sync::Arc<crate::diagnostics::SourceFile>],
+) -> anyhow::Error {
+    let mut sources = crate::diagnostics::SourceMap::new();
+    for file in files {
+        sources.add(file.clone());
+    }
+    context.print_diagnostics(diagnostics, &sources);
+    super::Reported.into()
 }
 
 /// The backend described by `settings`: `state::configure` is the one place that turns
@@ -152,17 +202,25 @@ pub async fn open_settings(
     context: &Context,
     settings: &BackendSettings,
 ) -> anyhow::Result<Box<dyn Backend>> {
+    open_settings_sealed(context, settings, Sealer::plaintext("state")).await
+}
+
+/// [`open_settings`], with the state encrypted by `sealer`.
+pub async fn open_settings_sealed(
+    context: &Context,
+    settings: &BackendSettings,
+    sealer: Sealer,
+) -> anyhow::Result<Box<dyn Backend>> {
     let values: BTreeMap<String, Value> = settings
         .settings
         .iter()
         .map(|(k, v)| (k.clone(), value_from_json(v, None).unwrap_or(Value::Null)))
         .collect();
-    Ok(
-        crate::state::configure::open_backend_of_type(
-            &settings.backend_type,
-            &values,
-            &context.dir,
-        )
-        .await?,
+    Ok(crate::state::configure::open_sealed_backend_of_type(
+        &settings.backend_type,
+        &values,
+        &context.dir,
+        sealer,
     )
+    .await?)
 }

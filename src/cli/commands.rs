@@ -368,8 +368,10 @@ pub async fn init(
     println!("{}", context.style.bold("Initializing the backend..."));
     if let Some(previous) = previous.as_ref().filter(|p| **p != settings) {
         if migrate_state {
-            let from = backend::open_settings(context, previous).await?;
-            let to = backend::open_settings(context, &settings).await?;
+            // Both sides with the configured state encryption (its fallbacks read either form).
+            let sealer = backend::encryption(context, Some(&tree))?.state;
+            let from = backend::open_settings_sealed(context, previous, sealer.clone()).await?;
+            let to = backend::open_settings_sealed(context, &settings, sealer).await?;
             for workspace in from.workspaces().await.map_err(|e| anyhow!("{e}"))? {
                 if let Some(text) = from.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {
                     if workspace != "default"
@@ -590,7 +592,8 @@ pub async fn plan(
             prior_state: write_state(&outcome.refreshed).map_err(|e| anyhow!("{e}"))?,
             config_fingerprint: config_fingerprint(dirs.iter().map(PathBuf::as_path)),
         };
-        file.write(path)?;
+        let encryption = backend::encryption(context, Some(&engine.tree))?;
+        file.write_sealed(path, &encryption.plan)?;
         if !args.json {
             println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    strata apply \"{}\"", path.display(), path.display());
         }
@@ -731,9 +734,9 @@ async fn run_apply(
 }
 
 pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> anyhow::Result<u8> {
-    let file = PlanFile::read(path)?;
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
+    let file = PlanFile::read_sealed(path, &backend::encryption(context, Some(&tree))?.plan)?;
     let dirs = module_dirs(&tree);
     if config_fingerprint(dirs.iter().map(PathBuf::as_path)) != file.config_fingerprint {
         bail!(
@@ -841,7 +844,7 @@ pub async fn show(
 ) -> anyhow::Result<u8> {
     let json = format == ShowFormat::Json;
     if let Some(path) = path {
-        let file = PlanFile::read(path)?;
+        let file = PlanFile::read_sealed(path, &backend::encryption(context, None)?.plan)?;
         if let ShowFormat::Markdown(limit) = format {
             let options = ui::MarkdownOptions {
                 limit,

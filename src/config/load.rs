@@ -725,7 +725,13 @@ impl Decoder<'_> {
             &Shape {
                 what: "a terraform block",
                 attributes: &["required_version", "experiments"],
-                blocks: &["required_providers", "backend", "cloud", "provider_meta"],
+                blocks: &[
+                    "required_providers",
+                    "backend",
+                    "cloud",
+                    "provider_meta",
+                    "encryption",
+                ],
             },
         );
         for structure in block.body.iter() {
@@ -763,6 +769,12 @@ impl Decoder<'_> {
                 Structure::Block(nested) => match nested.ident.as_str() {
                     "required_providers" => self.required_providers(module, nested),
                     "backend" => self.backend(module, nested),
+                    "encryption" => {
+                        match super::encryption::decode_block(nested, &self.file) {
+                            Ok(config) => module.terraform.encryption = Some(config),
+                            Err(diagnostics) => self.diagnostics.extend(diagnostics),
+                        }
+                    }
                     "cloud" => self.error(
                         "Terraform Cloud is not supported",
                         "Strata cannot use HCP Terraform / Terraform Cloud; configure a `backend` block (for example \"local\" or \"s3\") instead.",
@@ -1858,7 +1870,7 @@ fn literal_type_name(expression: &Expression, file: &Arc<SourceFile>) -> String 
 }
 
 /// `a.b.c` as names, when the expression is a plain dotted traversal.
-fn traversal_names(expression: &Expression) -> Option<Vec<String>> {
+pub(crate) fn traversal_names(expression: &Expression) -> Option<Vec<String>> {
     match expression {
         Expression::Variable(name) => Some(vec![name.as_str().to_string()]),
         Expression::Traversal(traversal) => {

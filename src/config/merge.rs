@@ -9,7 +9,8 @@
 //!   `prevent_destroy`, `ignore_changes`); a variable's `validation` and an output's
 //!   `precondition` blocks in an override are ignored; `depends_on` may not be overridden.
 //! - `locals` are replaced one by one; in the `terraform` block `required_version` and
-//!   `backend` replace the base's and `required_providers` entries replace per provider.
+//!   `backend` replace the base's and `required_providers` entries replace per provider;
+//!   `encryption` merges as `TF_ENCRYPTION` does (`config::encryption::merge`).
 //! - An override for something no primary file declares is an error at the override, except a
 //!   default (unaliased) provider configuration, which is added. `moved` and `import` blocks
 //!   may not appear in override files.
@@ -423,6 +424,10 @@ pub fn merge_late(module: &mut Module, overrides: Module, diagnostics: &mut Diag
     }
     if terraform.backend.is_some() {
         module.terraform.backend = terraform.backend;
+    }
+    if terraform.encryption.is_some() {
+        let base = module.terraform.encryption.take();
+        module.terraform.encryption = super::encryption::merge(base, terraform.encryption);
     }
     module
         .terraform

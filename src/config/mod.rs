@@ -8,6 +8,7 @@
 //! Architecture invariant: nothing here evaluates an expression that refers to anything; the
 //! only values decoded here are literal ones (variable defaults, type constraints).
 
+pub mod encryption;
 pub mod json;
 pub mod json_scan;
 pub mod literal;
@@ -88,6 +89,8 @@ pub struct TerraformSettings {
     /// Local name → requirement.
     pub required_providers: BTreeMap<String, ProviderRequirement>,
     pub backend: Option<BackendConfig>,
+    /// `encryption { ... }` (state and plan encryption, OpenTofu's form).
+    pub encryption: Option<encryption::EncryptionConfig>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

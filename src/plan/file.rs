@@ -1,8 +1,10 @@
 //! Saved plan files (`strata plan -out=FILE`): the plan, the state it was made from, and a
 //! fingerprint of the configuration, so `strata apply FILE` applies exactly what was reviewed
-//! or refuses.
+//! or refuses. With plan encryption configured (`encryption { plan { ... } }`) the file is
+//! OpenTofu's encrypted envelope around that JSON.
 
 use super::Plan;
+use crate::encryption::Sealer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -33,11 +35,20 @@ impl PlanFile {
     pub const KIND: &'static str = "strata-plan";
 
     pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
-        let text = std::fs::read_to_string(path).map_err(|e| PlanFileError::Read {
+        PlanFile::read_sealed(path, &Sealer::plaintext("plan"))
+    }
+
+    /// Reads a plan file that `sealer` opens (plan encryption).
+    pub fn read_sealed(path: &Path, sealer: &Sealer) -> Result<PlanFile, PlanFileError> {
+        let read_error = |message: String| PlanFileError::Read {
             path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let file: PlanFile = serde_json::from_str(&text).map_err(|e| PlanFileError::Invalid {
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| read_error(e.to_string()))?;
+        let text = sealer
+            .open(&path.display().to_string(), &bytes)
+            .map_err(|e| read_error(e.to_string()))?;
+        let file: PlanFile = serde_json::from_slice(&text).map_err(|e| PlanFileError::Invalid {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
@@ -55,17 +66,23 @@ impl PlanFile {
 
     /// Writes the file, readable by its owner only: it holds sensitive values.
     pub fn write(&self, path: &Path) -> Result<(), PlanFileError> {
+        self.write_sealed(path, &Sealer::plaintext("plan"))
+    }
+
+    /// Writes the file sealed by `sealer` (plan encryption).
+    pub fn write_sealed(&self, path: &Path, sealer: &Sealer) -> Result<(), PlanFileError> {
         let error = |e: &dyn std::fmt::Display| PlanFileError::Write {
             path: path.display().to_string(),
             message: e.to_string(),
         };
-        let text = serde_json::to_string(self).map_err(|e| error(&e))?;
+        let text = serde_json::to_vec(self).map_err(|e| error(&e))?;
+        let text = sealer.seal(&text).map_err(|e| error(&e))?;
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(|e| error(&e))?;
-        std::io::Write::write_all(&mut temporary, text.as_bytes()).map_err(|e| error(&e))?;
+        std::io::Write::write_all(&mut temporary, &text).map_err(|e| error(&e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -224,10 +224,11 @@ async fn read_remote_state(config: &Value) -> Result<Value, ProviderError> {
             error.to_string(),
         )
     };
-    let backend = crate::state::configure::open_backend_of_type(
+    let backend = crate::state::configure::open_sealed_backend_of_type(
         &backend_type,
         &settings,
         std::path::Path::new("."),
+        crate::encryption::remote_state_sealer(),
     )
     .await
     .map_err(failed)?;

@@ -165,6 +165,8 @@ pub enum StateError {
     Unlock(String),
     #[error("{file}: {message}")]
     Format { file: String, message: String },
+    #[error(transparent)]
+    Encryption(#[from] crate::encryption::EncryptionError),
     #[error("{location}: the stored state has lineage `{stored}` but the state being written has `{new}`: they are different states; refusing to overwrite")]
     LineageMismatch {
         location: String,

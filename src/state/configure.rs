@@ -5,6 +5,7 @@
 use super::backend::{Backend, StateError};
 use super::local::LocalBackend;
 use crate::config::BackendConfig;
+use crate::encryption::Sealer;
 use crate::value::{Number, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,9 +30,25 @@ pub async fn open_backend_of_type(
     settings: &BTreeMap<String, Value>,
     working_dir: &Path,
 ) -> Result<Box<dyn Backend>, StateError> {
+    open_sealed_backend_of_type(
+        backend_type,
+        settings,
+        working_dir,
+        Sealer::plaintext("state"),
+    )
+    .await
+}
+
+/// [`open_backend_of_type`], its state encrypted by `sealer`.
+pub async fn open_sealed_backend_of_type(
+    backend_type: &str,
+    settings: &BTreeMap<String, Value>,
+    working_dir: &Path,
+    sealer: Sealer,
+) -> Result<Box<dyn Backend>, StateError> {
     match backend_type {
         "local" => {
-            let mut backend = LocalBackend::new(working_dir);
+            let mut backend = LocalBackend::new(working_dir).with_encryption(sealer);
             for (name, value) in settings {
                 let text = match value.unmarked() {
                     Value::String(text) => text.clone(),
@@ -57,7 +74,9 @@ pub async fn open_backend_of_type(
         "s3" => {
             let settings = super::s3::S3Settings::from_settings(settings)?;
             Ok(Box::new(
-                super::s3::S3Backend::new(settings, working_dir).await?,
+                super::s3::S3Backend::new(settings, working_dir)
+                    .await?
+                    .with_encryption(sealer),
             ))
         }
         #[cfg(not(feature = "aws"))]

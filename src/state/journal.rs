@@ -7,8 +7,13 @@
 //! such a line. Replaying is idempotent (every change sets an absolute value), so a journal that
 //! was already folded into the state file (a crash between writing the state and emptying the
 //! journal) replays harmlessly.
+//!
+//! With state encryption configured, every line (the header too) is sealed on its own: the line
+//! is OpenTofu's encrypted envelope (one line of JSON) around the plaintext line, so appending
+//! stays O(1) and a cut last line is still recognised and ignored.
 
 use super::{State, StateChange, StateError};
+use crate::encryption::Sealer;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -25,10 +30,21 @@ pub(crate) struct JournalHeader {
 
 /// Replays a journal's bytes onto `stored` (or onto an empty state of the journal's lineage when
 /// nothing is stored). Returns `None` for an empty journal.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn replay(
     source: &str,
     bytes: &[u8],
     stored: Option<State>,
+) -> Result<Option<State>, StateError> {
+    replay_sealed(source, bytes, stored, &Sealer::default())
+}
+
+/// [`replay`] of a journal whose lines `sealer` opens.
+pub(crate) fn replay_sealed(
+    source: &str,
+    bytes: &[u8],
+    stored: Option<State>,
+    sealer: &Sealer,
 ) -> Result<Option<State>, StateError> {
     let fail = |message: String| StateError::Format {
         file: source.to_string(),
@@ -43,7 +59,8 @@ pub(crate) fn replay(
     if lines.peek().is_none() {
         return Ok(None);
     }
-    let header: JournalHeader = serde_json::from_slice(header_line)
+    let header_line = sealer.open(source, header_line)?;
+    let header: JournalHeader = serde_json::from_slice(&header_line)
         .map_err(|e| fail(format!("invalid journal header: {e}")))?;
     let mut state = match stored {
         Some(state) => {
@@ -72,7 +89,8 @@ pub(crate) fn replay(
         if line.is_empty() {
             continue;
         }
-        let change: StateChange = serde_json::from_slice(line)
+        let line = sealer.open(source, line)?;
+        let change: StateChange = serde_json::from_slice(&line)
             .map_err(|e| fail(format!("line {number}: invalid journal entry: {e}")))?;
         state.apply_change(&change);
     }
@@ -84,11 +102,22 @@ pub(crate) struct Journal {
     path: PathBuf,
     file: File,
     bytes: u64,
+    sealer: Sealer,
 }
 
 impl Journal {
     /// Creates (or empties) the journal at `path`, starting with `header`.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn create(path: &Path, header: &JournalHeader) -> Result<Journal, StateError> {
+        Journal::create_sealed(path, header, Sealer::default())
+    }
+
+    /// [`Journal::create`], each line sealed by `sealer`.
+    pub fn create_sealed(
+        path: &Path,
+        header: &JournalHeader,
+        sealer: Sealer,
+    ) -> Result<Journal, StateError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
         }
@@ -102,6 +131,7 @@ impl Journal {
             path: path.to_path_buf(),
             file,
             bytes: 0,
+            sealer,
         };
         journal.reset(header)?;
         if let Some(parent) = path.parent() {
@@ -116,7 +146,8 @@ impl Journal {
             .set_len(0)
             .map_err(|e| StateError::io(&self.path, e))?;
         self.bytes = 0;
-        let mut line = serde_json::to_vec(header).map_err(|e| StateError::Other(e.to_string()))?;
+        let line = serde_json::to_vec(header).map_err(|e| StateError::Other(e.to_string()))?;
+        let mut line = self.sealer.seal(&line)?;
         line.push(b'\n');
         self.write_line(&line)
     }
@@ -125,8 +156,9 @@ impl Journal {
     pub fn append_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
         let mut lines = Vec::new();
         for change in changes {
-            serde_json::to_writer(&mut lines, change)
+            let line = serde_json::to_vec(change)
                 .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;
+            lines.extend(self.sealer.seal(&line)?);
             lines.push(b'\n');
         }
         self.write_line(&lines)
@@ -134,8 +166,9 @@ impl Journal {
 
     #[cfg(test)]
     pub fn append(&mut self, change: &StateChange) -> Result<(), StateError> {
-        let mut line = serde_json::to_vec(change)
+        let line = serde_json::to_vec(change)
             .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;
+        let mut line = self.sealer.seal(&line)?;
         line.push(b'\n');
         self.write_line(&line)
     }

@@ -8,18 +8,20 @@
 //!   with its queue (see the `lock` module).
 //!
 //! Writes are atomic (temporary file, fsync, rename, fsync of the directory) and private (mode
-//! 0600).
+//! 0600). With state encryption configured ([`LocalBackend::with_encryption`]) the state file,
+//! its backup and each journal line hold OpenTofu's encrypted envelope instead of plaintext.
 
 use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
 };
 use super::format::{read_state, write_state_as};
-use super::journal::{remove_if_exists, replay, Journal, JournalHeader};
+use super::journal::{remove_if_exists, replay_sealed, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
-use super::store::{read_file, read_file_text, write_file};
+use super::store::{read_file, read_state_file, write_file};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::writer::{JournalTarget, JournaledWriter};
 use super::{State, StateChange};
+use crate::encryption::Sealer;
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,6 +32,8 @@ pub struct LocalBackend {
     root: PathBuf,
     state_path: PathBuf,
     workspace_dir: PathBuf,
+    /// Seals what is written, opens what is read (plaintext when not configured).
+    sealer: Sealer,
 }
 
 impl LocalBackend {
@@ -39,7 +43,23 @@ impl LocalBackend {
             root: working_dir.into(),
             state_path: PathBuf::from("terraform.tfstate"),
             workspace_dir: PathBuf::from("terraform.tfstate.d"),
+            sealer: Sealer::plaintext("state"),
         }
+    }
+
+    /// The same backend, encrypting state and journal with `sealer`.
+    pub fn with_encryption(mut self, sealer: Sealer) -> LocalBackend {
+        self.sealer = sealer;
+        self
+    }
+
+    /// The plaintext of a state file's bytes.
+    fn open_bytes(&self, path: &Path, bytes: &[u8]) -> Result<String, StateError> {
+        let plain = self.sealer.open(&path.display().to_string(), bytes)?;
+        String::from_utf8(plain).map_err(|_| {
+            let error = std::io::Error::from(std::io::ErrorKind::InvalidData);
+            super::format::unreadable_state(path, error)
+        })
     }
 
     /// The default workspace's state file (`backend "local" { path = ... }`), relative to the
@@ -96,14 +116,15 @@ impl LocalBackend {
     /// The stored state file, parsed, with its size; `None` when absent or empty.
     fn read_stored(&self, workspace: &str) -> Result<Option<(State, u64)>, StateError> {
         let path = self.state_file(workspace);
-        let Some(text) = read_file_text(&path)? else {
+        let Some(bytes) = read_state_file(&path)? else {
             return Ok(None);
         };
+        let text = self.open_bytes(&path, &bytes)?;
         if text.trim().is_empty() {
             return Ok(None);
         }
         let state = read_state(&text, &path.display().to_string())?;
-        Ok(Some((state, text.len() as u64)))
+        Ok(Some((state, bytes.len() as u64)))
     }
 
     /// The stored state with any leftover journal replayed onto it, and whether there was one.
@@ -114,7 +135,8 @@ impl LocalBackend {
             return Ok((stored, false));
         };
         let had_stored = stored.is_some();
-        match replay(&journal_path.display().to_string(), &bytes, stored.clone())? {
+        let source = journal_path.display().to_string();
+        match replay_sealed(&source, &bytes, stored.clone(), &self.sealer)? {
             Some(state) => Ok((Some(state), true)),
             None => Ok((stored, had_stored || !bytes.is_empty())),
         }
@@ -152,7 +174,7 @@ impl LocalBackend {
         let previous = read_file(&path)?.filter(|bytes| !bytes.iter().all(u8::is_ascii_whitespace));
         let location = path.display().to_string();
         let stored = match &previous {
-            Some(bytes) => Some(read_state(&String::from_utf8_lossy(bytes), &location)?),
+            Some(bytes) => Some(read_state(&self.open_bytes(&path, bytes)?, &location)?),
             None => None,
         };
         let Some(serial) = next_serial(&location, stored.as_ref(), state, push_force)? else {
@@ -160,11 +182,12 @@ impl LocalBackend {
             return Ok((stored.map_or(state.serial, |s| s.serial), size));
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
+        let sealed = self.sealer.seal(text.as_bytes())?;
         if let Some(previous) = previous {
             write_file(&Self::backup_file(&path), &previous)?;
         }
-        write_file(&path, text.as_bytes())?;
-        Ok((serial, text.len() as u64))
+        write_file(&path, &sealed)?;
+        Ok((serial, sealed.len() as u64))
     }
 }
 
@@ -284,7 +307,13 @@ impl Backend for LocalBackend {
         let (state, had_journal) = self.read_current(workspace)?;
         if !had_journal {
             let path = self.state_file(workspace);
-            return Ok(read_file_text(&path)?.filter(|text| !text.trim().is_empty()));
+            return match read_state_file(&path)? {
+                Some(bytes) => {
+                    let text = self.open_bytes(&path, &bytes)?;
+                    Ok(Some(text).filter(|text| !text.trim().is_empty()))
+                }
+                None => Ok(None),
+            };
         }
         state.map(|s| super::format::write_state(&s)).transpose()
     }
@@ -338,9 +367,10 @@ impl JournalTarget for LocalTarget {
     ) -> Result<u64, StateError> {
         let journal = match &mut self.journal {
             Some(journal) => journal,
-            None => self.journal.insert(Journal::create(
+            None => self.journal.insert(Journal::create_sealed(
                 &self.backend.journal_file(&self.workspace),
                 header,
+                self.backend.sealer.clone(),
             )?),
         };
         let before = journal.len();

@@ -40,6 +40,7 @@ use super::store::{ObjectStore, Precondition};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::writer::{JournalTarget, JournaledWriter};
 use super::{State, StateChange};
+use crate::encryption::Sealer;
 use crate::value::Value;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -172,6 +173,8 @@ pub struct S3Backend {
     lease: Duration,
     /// Set when a renewal found our lock record replaced: no state may be uploaded after.
     lease_lost: Arc<AtomicBool>,
+    /// State encryption (plaintext when not configured): the state object and journal lines.
+    sealer: Sealer,
 }
 
 /// A lock just taken.
@@ -235,7 +238,20 @@ impl S3Backend {
             dynamodb,
             lease: lease_from_env(),
             lease_lost: Arc::new(AtomicBool::new(false)),
+            sealer: Sealer::plaintext("state"),
         })
+    }
+
+    /// The same backend, encrypting the state and journal with `sealer`.
+    pub fn with_encryption(mut self, sealer: Sealer) -> S3Backend {
+        self.sealer = sealer;
+        self
+    }
+
+    /// The plaintext of the state object's bytes.
+    fn open_bytes(&self, workspace: &str, bytes: &[u8]) -> Result<String, StateError> {
+        let plain = self.sealer.open(&self.location(workspace), bytes)?;
+        Ok(String::from_utf8_lossy(&plain).into_owned())
     }
 
     /// The same backend with locks leased for `lease` (tests use short leases).
@@ -324,7 +340,10 @@ impl S3Backend {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        let state = read_state(&String::from_utf8_lossy(&bytes), &self.location(workspace))?;
+        let state = read_state(
+            &self.open_bytes(workspace, &bytes)?,
+            &self.location(workspace),
+        )?;
         Ok(Some((state, etag, bytes.len() as u64)))
     }
 
@@ -354,6 +373,8 @@ impl S3Backend {
             return Ok((stored.serial, size));
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
+        let text = String::from_utf8(self.sealer.seal(text.as_bytes())?)
+            .map_err(|e| StateError::Other(e.to_string()))?;
         let condition = match stored.as_ref().and_then(|(_, etag, _)| etag.clone()) {
             Some(etag) => Precondition::IfMatch(etag),
             None if stored.is_none() => Precondition::IfAbsent,
@@ -416,6 +437,7 @@ impl S3Backend {
             &self.objects,
             &self.journal_prefix(workspace),
             stored.map(|(state, _, _)| state),
+            &self.sealer,
         )
         .await?;
         Ok((replayed.state.map(|state| (state, size)), replayed.keys))
@@ -1086,7 +1108,8 @@ impl Backend for S3Backend {
         Ok(self
             .get_object(&self.state_key(workspace))
             .await?
-            .map(|(bytes, _)| String::from_utf8_lossy(&bytes).into_owned())
+            .map(|(bytes, _)| self.open_bytes(workspace, &bytes))
+            .transpose()?
             .filter(|text| !text.trim().is_empty()))
     }
 
@@ -1205,8 +1228,9 @@ impl JournalTarget for S3Target {
                 self.backend.location(&self.workspace)
             )));
         }
+        let sealer = &self.backend.sealer;
         self.journal
-            .append(&self.backend.objects, header, changes)
+            .append(&self.backend.objects, header, changes, sealer)
             .await
     }
 

@@ -12,20 +12,25 @@
 //! compaction left the serial unchanged.
 
 use super::backend::StateError;
-use super::journal::{replay, JournalHeader};
+use super::journal::{replay_sealed, JournalHeader};
+use crate::encryption::Sealer;
 use super::store::{ObjectStore, Precondition};
 use super::{State, StateChange};
 
-/// The journal's encoding of one batch: the header line, then one line per change.
+/// The journal's encoding of one batch: the header line, then one line per change, each line
+/// sealed on its own by `sealer` (as `journal` seals the lines of a local journal).
 pub(crate) fn encode_batch(
     header: &JournalHeader,
     changes: &[StateChange],
+    sealer: &Sealer,
 ) -> Result<Vec<u8>, StateError> {
-    let mut bytes = serde_json::to_vec(header).map_err(|e| StateError::Other(e.to_string()))?;
+    let line = serde_json::to_vec(header).map_err(|e| StateError::Other(e.to_string()))?;
+    let mut bytes = sealer.seal(&line)?;
     bytes.push(b'\n');
     for change in changes {
-        serde_json::to_writer(&mut bytes, change)
+        let line = serde_json::to_vec(change)
             .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;
+        bytes.extend(sealer.seal(&line)?);
         bytes.push(b'\n');
     }
     Ok(bytes)
@@ -54,6 +59,7 @@ pub(crate) async fn replay_segments(
     store: &dyn ObjectStore,
     prefix: &str,
     stored: Option<State>,
+    sealer: &Sealer,
 ) -> Result<Replayed, StateError> {
     let mut keys: Vec<(u64, String)> = store
         .list(prefix)
@@ -69,15 +75,17 @@ pub(crate) async fn replay_segments(
             continue;
         };
         let header_line = object.bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
+        let header_line = sealer.open(&store.location(key), header_line)?;
         let header: JournalHeader =
-            serde_json::from_slice(header_line).map_err(|e| StateError::Format {
+            serde_json::from_slice(&header_line).map_err(|e| StateError::Format {
                 file: store.location(key),
                 message: format!("invalid journal header: {e}"),
             })?;
         if floor.is_some_and(|floor| header.serial < floor) {
             continue;
         }
-        if let Some(replayed) = replay(&store.location(key), &object.bytes, state.clone())? {
+        let location = store.location(key);
+        if let Some(replayed) = replay_sealed(&location, &object.bytes, state.clone(), sealer)? {
             state = Some(replayed);
         }
     }
@@ -138,8 +146,9 @@ impl SegmentJournal {
         store: &dyn ObjectStore,
         header: &JournalHeader,
         changes: &[StateChange],
+        sealer: &Sealer,
     ) -> Result<u64, StateError> {
-        let bytes = encode_batch(header, changes)?;
+        let bytes = encode_batch(header, changes, sealer)?;
         let key = format!("{}{:020}", self.prefix, self.next);
         if store
             .put(&key, &bytes, Precondition::IfAbsent)
@@ -216,11 +225,11 @@ mod tests {
         };
         let mut journal = SegmentJournal::new("s.tfstate", &[]);
         journal
-            .append(&store, &header(3), &[put("a"), put("b")])
+            .append(&store, &header(3), &[put("a"), put("b")], &Sealer::default())
             .await
             .unwrap();
         journal
-            .append(&store, &header(3), &[remove("a")])
+            .append(&store, &header(3), &[remove("a")], &Sealer::default())
             .await
             .unwrap();
         let stored = State {
@@ -228,7 +237,7 @@ mod tests {
             serial: 3,
             ..State::new()
         };
-        let replayed = replay_segments(&store, "s.tfstate.journal/", Some(stored.clone()))
+        let replayed = replay_segments(&store, "s.tfstate.journal/", Some(stored.clone()), &Sealer::default())
             .await
             .unwrap();
         assert_eq!(replayed.keys.len(), 2);
@@ -240,7 +249,7 @@ mod tests {
             serial: 4,
             ..stored.clone()
         };
-        let replayed = replay_segments(&store, "s.tfstate.journal/", Some(compacted))
+        let replayed = replay_segments(&store, "s.tfstate.journal/", Some(compacted), &Sealer::default())
             .await
             .unwrap();
         assert!(replayed.state.unwrap().resources.is_empty());
@@ -248,12 +257,12 @@ mod tests {
         // Another writer continuing from the same sequence number conflicts.
         let mut other = SegmentJournal::new("s.tfstate", &[]);
         assert!(matches!(
-            other.append(&store, &header(3), &[put("c")]).await,
+            other.append(&store, &header(3), &[put("c")], &Sealer::default()).await,
             Err(StateError::Conflict { .. })
         ));
         // A writer that starts after the existing segments continues their numbering.
         let mut next = SegmentJournal::new("s.tfstate", &replayed.keys);
-        next.append(&store, &header(3), &[put("c")]).await.unwrap();
+        next.append(&store, &header(3), &[put("c")], &Sealer::default()).await.unwrap();
         assert!(next.written[0].ends_with("00000000000000000002"));
 
         // Clearing deletes what this journal wrote.

@@ -175,11 +175,11 @@ pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
     }
 }
 
-/// A local state file's text, `None` when it does not exist; what cannot be read as text (not
-/// UTF-8, a directory) is reported with what to do (`format::unreadable_state`).
-pub fn read_file_text(path: &Path) -> Result<Option<String>, StateError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
+/// A local state file's bytes, `None` when it does not exist; what cannot be read (a
+/// directory) is reported with what to do (`format::unreadable_state`).
+pub fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(super::format::unreadable_state(path, e)),
     }

@@ -20,6 +20,7 @@ mod config;
 mod config_peer;
 mod crash;
 mod drift;
+mod encryption;
 mod environments;
 #[cfg(feature = "aws")]
 mod environments_e2e;

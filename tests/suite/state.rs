@@ -924,14 +924,14 @@ async fn backends_open_from_configuration_and_states_migrate() {
 // S3 (against the emulator)
 
 #[cfg(feature = "aws")]
-mod s3 {
+pub(crate) mod s3 {
     use super::*;
     use std::collections::BTreeMap;
     use std::path::Path;
     use strata::state::s3::{S3Backend, S3Settings};
     use strata::state::store::ObjectStore;
 
-    async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
+    pub(crate) async fn s3_client(moto: &common::Moto) -> aws_sdk_s3::Client {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_credential_types::Credentials::new(
