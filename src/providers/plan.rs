@@ -53,8 +53,9 @@ fn plan_block(
             && prior_value.is_some_and(empty_or_null)
             && !configured.is_unknown()
         {
-            // As the AWS provider (plugin SDK v2) has it, an empty collection and null are the
-            // same: neither shows as a change to the other.
+            // As the AWS provider (plugin SDK v2) has it, an empty collection or string and null
+            // are the same: neither shows as a change to the other (the real provider stores
+            // `""` for an optional string left out, as its state holds after a refresh).
             prior_value.cloned().unwrap_or(Value::Null)
         } else if !configured.is_null() {
             configured
@@ -189,10 +190,11 @@ fn plan_block(
     Value::Object(out)
 }
 
-/// Null, or a known empty list, set, map or object.
+/// Null, or a known empty string, list, set, map or object.
 fn empty_or_null(value: &Value) -> bool {
     match value.unmarked() {
         Value::Null => true,
+        Value::String(text) => text.is_empty(),
         Value::List(items) | Value::Tuple(items) | Value::Set(items) => items.is_empty(),
         Value::Map(items) | Value::Object(items) => items.is_empty(),
         _ => false,
