@@ -231,6 +231,39 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_string_and_null_are_no_change_either_way() {
+        let schema = vpc_schema().attr("description", Attribute::optional(Type::String));
+        let base = [
+            ("id", Value::from("vpc-1")),
+            ("cidr_block", Value::from("10.0.0.0/16")),
+            ("enable_dns_support", Value::Bool(true)),
+            ("tags", Value::Null),
+        ];
+        for (prior, configured) in [
+            (Value::from(""), Value::Null),
+            (Value::Null, Value::from("")),
+        ] {
+            let prior = Value::object(base.clone().into_iter().chain([("description", prior)]));
+            let config = Value::object([
+                ("cidr_block", Value::from("10.0.0.0/16")),
+                ("description", configured),
+            ]);
+            let plan = default_plan(&schema, Some(&prior), &config);
+            assert_eq!(plan.planned, prior);
+        }
+        let config = Value::object([
+            ("cidr_block", Value::from("10.0.0.0/16")),
+            ("description", Value::from("web")),
+        ]);
+        let prior = Value::object(base.into_iter().chain([("description", Value::from(""))]));
+        let plan = default_plan(&schema, Some(&prior), &config);
+        assert_eq!(
+            plan.planned.get_attr("description"),
+            Some(&Value::from("web"))
+        );
+    }
+
+    #[test]
     fn create_leaves_computed_unknown() {
         let config = Value::object([("cidr_block", Value::from("10.0.0.0/16"))]);
         let plan = default_plan(&vpc_schema(), None, &config);
