@@ -6,13 +6,17 @@
 //! `.terraform/providers` and the lock file from the filesystem mirror that
 //! `scripts/ensure-terraform-peer.sh` installs.
 //!
+//! Issue 11's named check: the unchanged terraform-aws-modules/security-group 4.6.1 examples
+//! (`../shared/real-modules`) validated and planned through the plugin with the plan counts
+//! Terraform gives on the same files.
+//!
 //! The switch (with the `aws` feature): one configuration of the built-in provider's types
 //! applied by the built-in provider, then planned by the plugin over the same state, refreshed
 //! by the plugin and planned by the built-in provider again: `No changes.` every way, and
 //! Terraform agrees on both states. Schema differences found on the way and what was done
 //! about them are listed above `switching_between_the_builtin_provider_and_the_plugin...`.
 
-use crate::common::{repo_root, strata, Moto};
+use crate::common::{copy_tree, repo_root, strata, Moto};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -321,4 +325,96 @@ fn switching_between_the_builtin_provider_and_the_plugin_shows_no_changes_either
         "{}",
         text(&destroyed)
     );
+}
+
+/// The plan summary: `Plan: …`, `No changes.` or, when only outputs change, what applying
+/// would do (its first line, which names the tool, cut at `to the`).
+fn plan_summary(printed: &str) -> String {
+    printed
+        .lines()
+        .find(|line| {
+            line.starts_with("Plan: ")
+                || line.starts_with("No changes.")
+                || line.starts_with("You can apply this plan to save these new output values")
+        })
+        .unwrap_or_else(|| panic!("no plan summary in:\n{printed}"))
+        .split(" to the ")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The security-group 4.6.1 examples runnable offline (`complete` calls the VPC module from
+/// the public registry, which these machines do not reach), each with an emulator override
+/// beside it, as the real modules' README has it: `strata init` installs the plugin from the
+/// peer's mirror, `validate` passes and `plan` counts what Terraform 1.15.5 counts.
+#[test]
+fn security_group_module_examples_plan_as_terraform_does() {
+    let peer = peer();
+    let moto = Moto::start();
+    let release = repo_root()
+        .join("../shared/real-modules/terraform-aws-security-group-4.6.1")
+        .canonicalize()
+        .expect("the real modules are in ../shared/real-modules (see its README)");
+    let temp = tempfile::tempdir().expect("a temporary directory");
+    let copy = temp.path().join("terraform-aws-security-group");
+    copy_tree(&release, &copy);
+    let provider =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/plugin/switch/main.tf"))
+            .expect("read the switch fixture");
+    let provider_block = &provider[provider.find("provider \"aws\"").expect("a provider block")
+        ..provider
+            .find("data \"aws_availability_zones\"")
+            .expect("a data source")];
+    let override_tf = provider_block.replace("ENDPOINT", &moto.endpoint);
+    let rc = temp.path().join("cli.tfrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n",
+            peer.join("providers").display()
+        ),
+    )
+    .expect("write the CLI configuration");
+    let expected = [
+        ("computed", "Plan: 10 to add, 0 to change, 0 to destroy."),
+        (
+            "disabled",
+            "You can apply this plan to save these new output values",
+        ),
+        ("dynamic", "Plan: 5 to add, 0 to change, 0 to destroy."),
+        ("http", "Plan: 24 to add, 0 to change, 0 to destroy."),
+        ("rules-only", "Plan: 4 to add, 0 to change, 0 to destroy."),
+    ];
+    for (example, counts) in expected {
+        let dir = copy.join("examples").join(example);
+        std::fs::write(dir.join("zz_override.tf"), &override_tf).expect("write the override");
+        let run = |program: &Path, args: &[&str]| {
+            let mut command = Command::new(program);
+            if program.ends_with("python3") {
+                command.arg(repo_root().join("scripts/terraform.py"));
+            }
+            let output = command
+                .args(args)
+                .current_dir(&dir)
+                .env("TF_CLI_CONFIG_FILE", &rc)
+                .env("CHECKPOINT_DISABLE", "1")
+                .env("TF_IN_AUTOMATION", "1")
+                .env_remove("STRATA_PROVIDER_aws")
+                .output()
+                .expect("run a tool");
+            let printed = text(&output);
+            assert!(output.status.success(), "{example}: {args:?}:\n{printed}");
+            printed
+        };
+        let ours = strata();
+        let theirs = peer.join("bin/python3");
+        run(&ours, &["init", "-no-color"]);
+        assert!(run(&ours, &["validate", "-no-color"]).contains("Success!"));
+        let our_plan = plan_summary(&run(&ours, &["plan", "-no-color"]));
+        run(&theirs, &["init", "-no-color"]);
+        let their_plan = plan_summary(&run(&theirs, &["plan", "-no-color"]));
+        assert_eq!(our_plan, their_plan, "{example}");
+        assert_eq!(our_plan, counts, "{example}");
+    }
 }
