@@ -850,7 +850,7 @@ pub async fn show(
                 limit,
                 whole_plan_command: format!("strata show {}", path.display()),
             };
-            let schemas = ui::Schemas::from_registry(&Registry::builtin());
+            let schemas = super::state_commands::rendering_schemas(context).await;
             print!("{}", ui::render_markdown(&file.plan, &schemas, &options));
             return Ok(0);
         }
@@ -879,7 +879,7 @@ pub async fn show(
                 ui::render_plan(
                     &file.plan,
                     context.style,
-                    &ui::Schemas::from_registry(&Registry::builtin())
+                    &super::state_commands::rendering_schemas(context).await
                 )
             );
         }
@@ -901,7 +901,10 @@ pub async fn show(
         println!("No state.");
         return Ok(0);
     }
-    print!("{}", super::state_commands::render_state(&state));
+    print!(
+        "{}",
+        super::state_commands::render_state(context, &state).await
+    );
     Ok(0)
 }
 

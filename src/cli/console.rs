@@ -26,14 +26,28 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
         workspace,
         ..RunOptions::default()
     };
-    let engine = match Engine::new(tree, Registry::builtin(), options, variables) {
+    // The plugins' schemas too: the state's instances of plugin resource types are read
+    // through them. No provider is configured or called.
+    let registry = match Registry::for_configuration(&tree, &context.dir).await {
+        Ok(registry) => registry,
+        Err(error) => {
+            tracing::warn!("provider schemas from the built-in providers only: {error}");
+            Registry::builtin()
+        }
+    };
+    let closer = registry.clone();
+    let engine = match Engine::new(tree, registry, options, variables) {
         Ok(engine) => engine,
         Err(diagnostics) => {
+            closer.close().await;
             context.print_diagnostics(&diagnostics, &sources);
             return Err(Reported.into());
         }
     };
-    let console = match engine.console(&state).await {
+    let console = engine.console(&state).await;
+    // The schemas are read: the plugin processes are not needed while the user types.
+    closer.close().await;
+    let console = match console {
         Ok(console) => console,
         Err(diagnostics) => {
             context.print_diagnostics(&diagnostics, &sources);

@@ -5,16 +5,41 @@ use super::args::{LockArgs, StateCommand, WorkspaceCommand};
 use super::commands::{current_workspace, take_lock};
 use super::{backend, Context};
 use crate::addrs::{ResourceInstance, Target};
+use crate::providers::Registry;
 use crate::state::{State, StateChange};
 use anyhow::{anyhow, bail};
 use std::io::Write;
 
-/// The state as `strata show` prints it, nested blocks drawn from the providers' schemas.
-pub fn render_state(state: &State) -> String {
-    crate::ui::render_state(
-        state,
-        &crate::ui::Schemas::from_registry(&crate::providers::Registry::builtin()),
-    )
+/// The state as `strata show` prints it, nested blocks drawn from the schemas of the
+/// providers serving the working directory's configuration ([`configuration_registry`]).
+pub async fn render_state(context: &Context, state: &State) -> String {
+    crate::ui::render_state(state, &rendering_schemas(context).await)
+}
+
+/// The providers of the configuration in the working directory, as a plan would use them: the
+/// built-in ones and the plugins `init` installed (each started once to read its schema). The
+/// built-in ones alone when the configuration does not load or a plugin cannot start (logged):
+/// reading commands still print what they can. The caller closes the registry.
+pub(super) async fn configuration_registry(context: &Context) -> Registry {
+    let mut sources = crate::diagnostics::SourceMap::new();
+    let Ok(tree) = crate::config::load::load_tree(&context.dir, &mut sources) else {
+        return Registry::builtin();
+    };
+    match Registry::for_configuration(&tree, &context.dir).await {
+        Ok(registry) => registry,
+        Err(error) => {
+            tracing::warn!("provider schemas from the built-in providers only: {error}");
+            Registry::builtin()
+        }
+    }
+}
+
+/// The rendering schemas of [`configuration_registry`] (whose plugins are stopped again).
+pub(super) async fn rendering_schemas(context: &Context) -> crate::ui::Schemas {
+    let registry = configuration_registry(context).await;
+    let schemas = crate::ui::Schemas::from_registry(&registry);
+    registry.close().await;
+    schemas
 }
 
 /// Takes the lock, loads the state, lets `edit` change it, writes it back and prints what
@@ -149,7 +174,7 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             };
             let mut single = State::new();
             single.resources.insert(address, object.clone());
-            print!("{}", render_state(&single));
+            print!("{}", render_state(context, &single).await);
             Ok(0)
         }
         StateCommand::Rm { lock, addresses } => {

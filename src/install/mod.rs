@@ -11,7 +11,8 @@
 //! - [`hash`]: the `h1:` and `zh:` package hashes; [`lockfile`]: `.terraform.lock.hcl`.
 //! - [`providers`]: the installer `init` runs (version selection, sources in Terraform's order,
 //!   the lock), [`package`]: one package verified and put in place; [`lock_mirror`]: the
-//!   `providers lock` and `providers mirror` commands.
+//!   `providers lock` and `providers mirror` commands; [`signature`]: the OpenPGP check of a
+//!   registry's signed `SHA256SUMS`.
 //! - [`modules`]: module installation into `.terraform/modules` (`init`, `get`) and the lookup
 //!   loading uses; [`module_source`] parses module source addresses, [`manifest`] is
 //!   `modules.json`, [`fetch`] fetches one module package ([`git`], [`archive`]), [`registry`]
@@ -38,6 +39,7 @@ pub mod package;
 pub mod providers;
 pub mod registry;
 pub mod requirements;
+pub mod signature;
 pub mod source;
 
 pub use cliconfig::{CliConfig, Secret};

@@ -23,23 +23,24 @@ const CHECKSUM_HELP: &str =
 const MAX_UNPACKED_BYTES: u64 = 4 << 30;
 
 /// How a package was checked, as `init` says it after "Installed ...".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verified {
     /// Nothing to check against (a filesystem mirror).
     Unauthenticated,
     /// A network mirror's hashes matched.
     Checksum,
-    /// The registry's SHA-256 and SHA256SUMS matched (its GPG signature is not checked).
-    RegistryChecksum,
+    /// The registry's SHA-256 and SHA256SUMS matched, and SHA256SUMS is signed by the key
+    /// (16 hex digits) of one of the registry's signing keys ([`super::signature`]).
+    Signed { key_id: String },
 }
 
 impl std::fmt::Display for Verified {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Verified::Unauthenticated => "unauthenticated",
-            Verified::Checksum => "verified checksum",
-            Verified::RegistryChecksum => "verified checksum; signature not checked",
-        })
+        match self {
+            Verified::Unauthenticated => f.write_str("unauthenticated"),
+            Verified::Checksum => f.write_str("verified checksum"),
+            Verified::Signed { key_id } => write!(f, "self-signed, key ID {key_id}"),
+        }
     }
 }
 
@@ -316,8 +317,17 @@ async fn verify(
             sha256,
             filename,
             shasums_url,
+            signature_url,
+            signing_keys,
         } => {
-            let listed = fetch_shasums(discovery, shasums_url, filename).await?;
+            let document = fetch_small(discovery, shasums_url, "checksum list").await?;
+            let signature =
+                fetch_small(discovery, signature_url, "checksum list signature").await?;
+            let key_id = super::signature::verify_detached(&document, &signature, signing_keys)
+                .map_err(|error| {
+                    format!("{error}; it was not installed (the registry at {shasums_url} must serve the provider's signed checksums)")
+                })?;
+            let listed = listed_hash(&document, filename)?;
             if listed != *sha256 {
                 return Err(format!(
                     "checksum list has unexpected SHA-256 hash {listed} (expected {sha256})"
@@ -329,38 +339,33 @@ async fn verify(
                     "archive has incorrect checksum {actual} (expected {sha256}); it was not installed"
                 ));
             }
-            Ok(Verified::RegistryChecksum)
+            Ok(Verified::Signed { key_id })
         }
     }
 }
 
-/// The hash `SHA256SUMS` lists for `filename`.
-async fn fetch_shasums(
-    discovery: &Discovery,
-    url: &url::Url,
-    filename: &str,
-) -> Result<String, String> {
+/// A small document of the registry (a checksum list, its signature), at most 1 MiB.
+async fn fetch_small(discovery: &Discovery, url: &url::Url, what: &str) -> Result<Vec<u8>, String> {
     let response = discovery
         .client()
         .get(url.clone())
         .send()
         .await
-        .map_err(|error| {
-            format!(
-                "failed to retrieve the checksum list {url}: {}",
-                describe(&error)
-            )
-        })?;
+        .map_err(|error| format!("failed to retrieve the {what} {url}: {}", describe(&error)))?;
     if !response.status().is_success() {
         return Err(format!(
-            "failed to retrieve the checksum list {url}: the server answered {}",
+            "failed to retrieve the {what} {url}: the server answered {}",
             response.status()
         ));
     }
-    let body = super::http::read_limited(response, 1024 * 1024)
+    super::http::read_limited(response, 1024 * 1024)
         .await
-        .map_err(|message| format!("{url}: {message}"))?;
-    let text = String::from_utf8_lossy(&body);
+        .map_err(|message| format!("{url}: {message}"))
+}
+
+/// The hash a `SHA256SUMS` document lists for `filename`.
+fn listed_hash(document: &[u8], filename: &str) -> Result<String, String> {
+    let text = String::from_utf8_lossy(document);
     text.lines()
         .filter_map(|line| line.split_once("  "))
         .find(|(_, name)| name.trim() == filename)

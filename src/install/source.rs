@@ -90,11 +90,14 @@ pub enum Verification {
     /// The archive must match one of these `h1:`/`zh:` hashes (a network mirror).
     Hashes(Vec<String>),
     /// The archive's SHA-256 must be `sha256`, and the registry's `SHA256SUMS` (at
-    /// `shasums_url`) must list that hash for `filename`.
+    /// `shasums_url`) must list that hash for `filename` and be signed (detached signature at
+    /// `signature_url`) by one of `signing_keys` (ASCII-armored OpenPGP public keys).
     Registry {
         sha256: String,
         filename: String,
         shasums_url: Url,
+        signature_url: Url,
+        signing_keys: Vec<String>,
     },
 }
 
@@ -422,8 +425,23 @@ async fn registry_package(
             sha256,
             filename: field("filename")?.to_string(),
             shasums_url: resolve("shasums_url")?,
+            signature_url: resolve("shasums_signature_url")?,
+            signing_keys: signing_keys(&document),
         },
     }))
+}
+
+/// The ASCII-armored keys of a download answer's `signing_keys.gpg_public_keys`.
+fn signing_keys(document: &serde_json::Value) -> Vec<String> {
+    document["signing_keys"]["gpg_public_keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|key| key["ascii_armor"].as_str())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

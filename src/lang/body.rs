@@ -72,6 +72,55 @@ fn attribute_as_blocks(
     }
 }
 
+/// Terraform's "attributes as blocks" rule (its `blocktoattr` package): an argument whose type
+/// is a list or set of objects (`route`, `ingress` of SDKv2 providers, which plugins report as
+/// attributes) may also be written as blocks, one per element, with every attribute of the
+/// object optional. Returns the schema with such arguments turned into nested block types that
+/// keep the attribute form, or `None` when it has none.
+fn object_collections_as_blocks(schema: &Block) -> Option<Block> {
+    let candidates: Vec<(&String, Nesting, &crate::value::ObjectType)> = schema
+        .attributes
+        .iter()
+        .filter(|(_, a)| a.optional || a.required)
+        .filter_map(|(name, a)| match &a.ty {
+            Type::List(element) => Some((name, Nesting::List, element)),
+            Type::Set(element) => Some((name, Nesting::Set, element)),
+            _ => None,
+        })
+        .filter_map(|(name, nesting, element)| match element.as_ref() {
+            Type::Object(object) => Some((name, nesting, object)),
+            _ => None,
+        })
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let mut fixed = schema.clone();
+    for (name, nesting, object) in candidates {
+        let mut block = Block::new();
+        for (attribute, ty) in &object.attributes {
+            block.attributes.insert(
+                attribute.clone(),
+                crate::providers::schema::Attribute::optional(ty.clone()),
+            );
+        }
+        fixed.attributes.remove(name);
+        fixed.blocks.insert(
+            name.clone(),
+            crate::providers::schema::NestedBlock {
+                nesting,
+                block,
+                min_items: 0,
+                max_items: 0,
+                force_new: false,
+                computed: false,
+                attribute_syntax: true,
+            },
+        );
+    }
+    Some(fixed)
+}
+
 fn error(summary: &str, detail: impl Into<String>, span: Option<Span>) -> Diagnostic {
     Diagnostic::error(summary)
         .with_detail(detail)
@@ -85,6 +134,14 @@ pub(crate) fn body_value(
     block_span: Option<Span>,
     errors: &mut Diagnostics,
 ) -> Value {
+    let fixed;
+    let schema = match object_collections_as_blocks(schema) {
+        Some(block) => {
+            fixed = block;
+            &fixed
+        }
+        None => schema,
+    };
     // In JSON, a nested block is written as an argument holding an object (or objects): only
     // the schema tells which, so they become blocks here.
     let expanded;

@@ -53,8 +53,9 @@ fn plan_block(
             && prior_value.is_some_and(empty_or_null)
             && !configured.is_unknown()
         {
-            // As the AWS provider (plugin SDK v2) has it, an empty collection and null are the
-            // same: neither shows as a change to the other.
+            // As the AWS provider (plugin SDK v2) has it, an empty collection or string and null
+            // are the same: neither shows as a change to the other (the real provider stores
+            // `""` for an optional string left out, as its state holds after a refresh).
             prior_value.cloned().unwrap_or(Value::Null)
         } else if !configured.is_null() {
             configured
@@ -189,10 +190,11 @@ fn plan_block(
     Value::Object(out)
 }
 
-/// Null, or a known empty list, set, map or object.
+/// Null, or a known empty string, list, set, map or object.
 fn empty_or_null(value: &Value) -> bool {
     match value.unmarked() {
         Value::Null => true,
+        Value::String(text) => text.is_empty(),
         Value::List(items) | Value::Tuple(items) | Value::Set(items) => items.is_empty(),
         Value::Map(items) | Value::Object(items) => items.is_empty(),
         _ => false,
@@ -226,6 +228,39 @@ mod tests {
                 Attribute::optional(Type::Bool).with_default(true),
             )
             .attr("tags", Attribute::optional(Type::map(Type::String)))
+    }
+
+    #[test]
+    fn an_empty_string_and_null_are_no_change_either_way() {
+        let schema = vpc_schema().attr("description", Attribute::optional(Type::String));
+        let base = [
+            ("id", Value::from("vpc-1")),
+            ("cidr_block", Value::from("10.0.0.0/16")),
+            ("enable_dns_support", Value::Bool(true)),
+            ("tags", Value::Null),
+        ];
+        for (prior, configured) in [
+            (Value::from(""), Value::Null),
+            (Value::Null, Value::from("")),
+        ] {
+            let prior = Value::object(base.clone().into_iter().chain([("description", prior)]));
+            let config = Value::object([
+                ("cidr_block", Value::from("10.0.0.0/16")),
+                ("description", configured),
+            ]);
+            let plan = default_plan(&schema, Some(&prior), &config);
+            assert_eq!(plan.planned, prior);
+        }
+        let config = Value::object([
+            ("cidr_block", Value::from("10.0.0.0/16")),
+            ("description", Value::from("web")),
+        ]);
+        let prior = Value::object(base.into_iter().chain([("description", Value::from(""))]));
+        let plan = default_plan(&schema, Some(&prior), &config);
+        assert_eq!(
+            plan.planned.get_attr("description"),
+            Some(&Value::from("web"))
+        );
     }
 
     #[test]

@@ -1082,14 +1082,20 @@ pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
         0 => String::new(),
         n => format!("{n} to import, "),
     };
-    out.push_str(&style.bold(&format!(
-        "Plan: {import}{add} to add, {change} to change, {destroy} to destroy."
-    )));
-    out.push('\n');
+    // As Terraform: no `Plan:` line when only outputs change, but what applying would do.
+    if !changes.is_empty() {
+        out.push_str(&style.bold(&format!(
+            "Plan: {import}{add} to add, {change} to change, {destroy} to destroy."
+        )));
+        out.push('\n');
+    }
     let output_lines = render_output_changes(&plan.output_changes, style);
     if !output_lines.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
         out.push_str(&output_lines);
+        if changes.is_empty() {
+            out.push_str("\nYou can apply this plan to save these new output values to the Strata\nstate, without changing any real infrastructure.\n");
+        }
     }
     out
 }

@@ -453,10 +453,89 @@ fn network_mirror_matches_terraform() {
         .exists());
 }
 
+/// A provider publisher's OpenPGP key, made by the real `gpg` in a GNUPGHOME of its own (its
+/// agent stopped when dropped).
+struct Signer {
+    home: PathBuf,
+    gpg: PathBuf,
+    key_id: String,
+    armored: String,
+}
+
+impl Signer {
+    fn new(home: &Path, name: &str) -> Signer {
+        std::fs::create_dir_all(home).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let mut signer = Signer {
+            home: home.to_path_buf(),
+            gpg: ensure_installed("ensure-gpg.sh"),
+            key_id: String::new(),
+            armored: String::new(),
+        };
+        let user = format!("{name} <{name}@example.com>");
+        signer.run(&["--quick-gen-key", &user, "rsa2048", "sign", "never"]);
+        let listed = signer.run(&["--with-colons", "--list-keys"]);
+        signer.key_id = listed
+            .lines()
+            .find(|line| line.starts_with("pub:"))
+            .and_then(|line| line.split(':').nth(4))
+            .expect("the key's ID")
+            .to_string();
+        signer.armored = signer.run(&["--armor", "--export"]);
+        signer
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.gpg)
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .env("GNUPGHOME", &self.home)
+            .output()
+            .expect("run gpg");
+        assert!(output.status.success(), "gpg {args:?}: {}", text(&output));
+        String::from_utf8_lossy(&output.stdout).to_string()
+    }
+
+    /// A binary detached signature of `file` at `signature`, as registries serve them.
+    fn sign(&self, file: &Path, signature: &Path) {
+        let (file, signature) = (file.display().to_string(), signature.display().to_string());
+        self.run(&["--yes", "--detach-sign", "--output", &signature, &file]);
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", &self.home)
+            .output();
+    }
+}
+
+/// How a version is published.
+#[derive(Clone, Copy, PartialEq)]
+enum Publish {
+    /// Signed by the registry's key.
+    Signed,
+    /// The archive replaced after its checksums were published and signed.
+    TamperedArchive,
+    /// SHA256SUMS changed after it was signed.
+    TamperedChecksums,
+    /// Signed by a key the registry does not list.
+    OtherKey,
+}
+
 /// A registry serving a small provider (`localhost:<port>/example/tiny`): what it lists, its
-/// downloads and SHA256SUMS.
+/// downloads, SHA256SUMS and their signatures by the publisher's key (which the download
+/// answers list in `signing_keys`).
 struct TinyRegistry {
     root: PathBuf,
+    signer: Signer,
+    stranger: Signer,
 }
 
 impl TinyRegistry {
@@ -467,30 +546,39 @@ impl TinyRegistry {
             r#"{"providers.v1": "/v1/providers/"}"#,
         )
         .unwrap();
+        let keys = root.parent().expect("a parent").join("gpg");
         TinyRegistry {
             root: root.to_path_buf(),
+            signer: Signer::new(&keys.join("publisher"), "publisher"),
+            stranger: Signer::new(&keys.join("stranger"), "stranger"),
         }
     }
 
-    /// Publishes `version`: its archive, SHA256SUMS and download document; `tamper` replaces
-    /// the archive after its checksums were published.
-    fn publish(&self, version: &str, tamper: bool) {
+    /// Publishes `version`: its archive, SHA256SUMS, signature and download document.
+    fn publish(&self, version: &str, how: Publish) {
         let files = self.root.join("files");
         std::fs::create_dir_all(&files).unwrap();
         let filename = format!("terraform-provider-tiny_{version}_linux_amd64.zip");
         let archive = files.join(&filename);
         write_provider_zip(&archive, version, "");
         let sha = sha256_hex(&archive);
-        std::fs::write(
-            files.join(format!("terraform-provider-tiny_{version}_SHA256SUMS")),
-            format!(
-                "{}  terraform-provider-tiny_{version}_darwin_arm64.zip\n{sha}  {filename}\n",
-                "1".repeat(64)
-            ),
-        )
-        .unwrap();
-        if tamper {
-            write_provider_zip(&archive, version, "echo tampered\n");
+        let sums = files.join(format!("terraform-provider-tiny_{version}_SHA256SUMS"));
+        let listing = format!(
+            "{}  terraform-provider-tiny_{version}_darwin_arm64.zip\n{sha}  {filename}\n",
+            "1".repeat(64)
+        );
+        std::fs::write(&sums, &listing).unwrap();
+        let signature = files.join(format!("terraform-provider-tiny_{version}_SHA256SUMS.sig"));
+        match how {
+            Publish::OtherKey => self.stranger.sign(&sums, &signature),
+            _ => self.signer.sign(&sums, &signature),
+        }
+        match how {
+            Publish::TamperedArchive => write_provider_zip(&archive, version, "echo tampered\n"),
+            Publish::TamperedChecksums => {
+                std::fs::write(&sums, listing.replace("darwin_arm64", "darwin_amd64")).unwrap()
+            }
+            _ => {}
         }
         let download = self.root.join(format!(
             "v1/providers/example/tiny/{version}/download/linux"
@@ -505,7 +593,10 @@ impl TinyRegistry {
             "shasums_url": format!("/files/terraform-provider-tiny_{version}_SHA256SUMS"),
             "shasums_signature_url": format!("/files/terraform-provider-tiny_{version}_SHA256SUMS.sig"),
             "shasum": sha,
-            "signing_keys": {"gpg_public_keys": []},
+            "signing_keys": {"gpg_public_keys": [
+                {"key_id": self.signer.key_id, "ascii_armor": self.signer.armored,
+                 "trust_signature": "", "source": "Example", "source_url": null}
+            ]},
         });
         std::fs::write(download.join("amd64"), document.to_string()).unwrap();
     }
@@ -545,9 +636,9 @@ fn registry_protocol_with_credentials_and_upgrade() {
     const TOKEN: &str = "sekrit-registry-token";
     let mut setup = Setup::new("");
     let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
-    registry.publish("1.0.0", false);
-    registry.publish("1.1.0", false);
-    registry.publish("1.2.0", true);
+    registry.publish("1.0.0", Publish::Signed);
+    registry.publish("1.1.0", Publish::Signed);
+    registry.publish("1.2.0", Publish::TamperedArchive);
     registry.list(&["1.0.0"]);
     let server = HttpsServer::start(&registry.root, setup.temp.path(), Some(TOKEN));
     let host = server.host();
@@ -563,7 +654,7 @@ fn registry_protocol_with_credentials_and_upgrade() {
         &setup.strata(&dir, &["init", "-backend=false"]),
         "strata init",
     );
-    assert!(printed.contains(&format!("- Finding {host}/example/tiny versions matching \">= 1.0.0\"...\n- Installing {host}/example/tiny v1.0.0...\n- Installed {host}/example/tiny v1.0.0 (verified checksum; signature not checked)\n")), "{printed}");
+    assert!(printed.contains(&format!("- Finding {host}/example/tiny versions matching \">= 1.0.0\"...\n- Installing {host}/example/tiny v1.0.0...\n- Installed {host}/example/tiny v1.0.0 (self-signed, key ID {})\n", registry.signer.key_id)), "{printed}");
     assert!(!printed.contains(TOKEN));
     let lock = lock_of(&dir);
     assert!(lock.contains(&format!("provider \"{host}/example/tiny\" {{\n  version     = \"1.0.0\"\n  constraints = \">= 1.0.0\"\n")), "{lock}");
@@ -635,6 +726,72 @@ fn registry_protocol_with_credentials_and_upgrade() {
     assert!(!printed.contains(TOKEN));
 }
 
+/// The registry's `SHA256SUMS` must be signed by a key its download answer lists, as Terraform
+/// checks it (keys made and signatures made by the real `gpg`): a good signature installs and
+/// `init` names the key as Terraform does; a checksum list altered after signing and one signed
+/// by a key the registry does not list are refused by both tools, with nothing installed.
+#[test]
+fn registry_signatures_are_checked_as_terraform_checks_them() {
+    let peer = peer();
+    let mut setup = Setup::new("");
+    let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
+    registry.publish("1.0.0", Publish::Signed);
+    registry.publish("2.0.0", Publish::TamperedChecksums);
+    registry.publish("3.0.0", Publish::OtherKey);
+    let server = HttpsServer::start(&registry.root, setup.temp.path(), None);
+    let host = server.host();
+    setup.set_env("SSL_CERT_FILE", &server.ca.display().to_string());
+    let cases = [
+        ("1.0.0", None),
+        ("2.0.0", Some("is invalid".to_string())),
+        (
+            "3.0.0",
+            Some(format!(
+                "authentication signature from unknown issuer (key ID {})",
+                registry.stranger.key_id
+            )),
+        ),
+    ];
+    for (version, refusal) in cases {
+        registry.list(&[version]);
+        let main_tf = format!(
+            "terraform {{\n  required_providers {{\n    tiny = {{ source = \"{host}/example/tiny\", version = \"{version}\" }}\n  }}\n}}\n"
+        );
+        let ours = setup.workdir(&format!("ours-{version}"), &main_tf);
+        let theirs = setup.workdir(&format!("theirs-{version}"), &main_tf);
+        let output = setup.strata(&ours, &["init", "-backend=false"]);
+        let their_output =
+            setup.terraform(&peer, &theirs, &["init", "-backend=false", "-no-color"]);
+        let installed = format!(".terraform/providers/{host}/example/tiny/{version}");
+        match refusal {
+            None => {
+                let line = format!(
+                    "- Installed {host}/example/tiny v{version} (self-signed, key ID {})",
+                    registry.signer.key_id
+                );
+                assert!(
+                    assert_ok(&output, "strata init").contains(&line),
+                    "{}",
+                    text(&output)
+                );
+                assert!(
+                    assert_ok(&their_output, "terraform init").contains(&line),
+                    "{}",
+                    text(&their_output)
+                );
+                assert!(ours.join(&installed).exists());
+            }
+            Some(reason) => {
+                assert!(!output.status.success(), "{}", text(&output));
+                assert!(text(&output).contains(reason.as_str()), "{}", text(&output));
+                assert!(!their_output.status.success(), "{}", text(&their_output));
+                assert!(!ours.join(&installed).exists());
+                assert!(!ours.join(".terraform.lock.hcl").exists());
+            }
+        }
+    }
+}
+
 /// `providers lock` writes the lock Terraform's `providers lock` writes; `providers mirror`
 /// makes a mirror Terraform installs from, with the same hashes.
 #[test]
@@ -694,7 +851,7 @@ fn providers_lock_and_mirror_match_terraform() {
 fn plugin_cache_is_filled_and_reused() {
     let mut setup = Setup::new("");
     let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
-    registry.publish("1.0.0", false);
+    registry.publish("1.0.0", Publish::Signed);
     registry.list(&["1.0.0"]);
     let server = HttpsServer::start(&registry.root, setup.temp.path(), None);
     let host = server.host();

@@ -234,6 +234,20 @@ fn schema_for(block_type: &str) -> Option<Block> {
                     },
                 ),
         ),
+        // A plugin's SDKv2 `ConfigModeAttr` argument: an attribute of type set of objects,
+        // which Terraform's `blocktoattr` rule lets the configuration write as blocks too.
+        "pluginsg" => Some(
+            Block::new()
+                .attr("name", Attribute::optional(Type::String))
+                .attr(
+                    "ingress",
+                    Attribute::optional_computed(Type::set(Type::Object(ObjectType::new([
+                        ("port".to_string(), Type::Number),
+                        ("description".to_string(), Type::String),
+                        ("cidrs".to_string(), Type::list(Type::String)),
+                    ])))),
+                ),
+        ),
         "strict" => Some(
             Block::new()
                 .attr("name", Attribute::optional(Type::String))

@@ -219,6 +219,50 @@ resource "stratatest_crash" "second" {
     assert_no_plugin_left(&dir);
 }
 
+/// A modern (non-legacy-SDK) provider whose plan does not keep the configuration, or whose
+/// apply changes a value it planned, is refused with Terraform's errors naming the provider;
+/// what the inconsistent apply made stays in the state.
+#[test]
+fn a_plugin_answer_inconsistent_with_the_plan_or_the_configuration_is_an_error() {
+    let dir = workdir("resource \"stratatest_thing\" \"a\" {\n  name = \"lie-in-plan\"\n}\n");
+    let plan = dir.run(&["plan", "-no-color"]);
+    let printed = text(&plan);
+    assert!(!plan.status.success(), "{printed}");
+    assert!(
+        printed.contains("Provider produced invalid plan"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("Provider \"{SOURCE}\" planned an invalid value for stratatest_thing: .name: planned value \"lied\" does not match config value \"lie-in-plan\"")),
+        "{printed}"
+    );
+
+    std::fs::write(
+        dir.work.join("main.tf"),
+        format!(
+            "{}resource \"stratatest_thing\" \"a\" {{\n  name = \"lie-after-apply\"\n}}\n",
+            header_of(&dir)
+        ),
+    )
+    .expect("rewrite main.tf");
+    let apply = dir.run(&["apply", "-auto-approve", "-no-color"]);
+    let printed = text(&apply);
+    assert!(!apply.status.success(), "{printed}");
+    assert!(
+        printed.contains("Provider produced inconsistent result after apply"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(".name: was \"lie-after-apply\", but now \"lied\""),
+        "{printed}"
+    );
+    assert_eq!(
+        instance(&state(&dir), "stratatest_thing")["attributes"]["name"],
+        "lied"
+    );
+    assert_no_plugin_left(&dir);
+}
+
 #[test]
 fn a_provider_neither_built_in_nor_installed_is_named_with_what_to_do() {
     let dir = Workdir::new(

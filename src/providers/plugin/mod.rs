@@ -17,6 +17,7 @@
 //! the plugin provider that implements [`super::Provider`].
 
 pub mod client;
+mod consistency;
 pub mod launch;
 mod objchange;
 pub mod proto;

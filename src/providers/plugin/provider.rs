@@ -7,9 +7,10 @@
 //! - Configure: `ValidateProviderConfig` (v5 `PrepareProviderConfig`, whose prepared
 //!   configuration is what gets configured), then `ConfigureProvider` with Terraform's version.
 //! - Plan: Terraform's proposed new object ([`super::objchange`]), then `PlanResourceChange`;
-//!   its `requires_replace` paths make the change a replacement. Terraform checks a plan against
-//!   the configuration only for providers that do not declare the legacy type system, and only
-//!   logs for those that do; Strata does the same as the legacy path (it trusts the plan).
+//!   its `requires_replace` paths make the change a replacement. The plan is checked against
+//!   the configuration and an applied object against its plan ([`super::consistency`]): for a
+//!   provider declaring the legacy type system (SDKv2) the problems are logged as warnings, for
+//!   any other they are errors naming the provider, as Terraform has it.
 //! - Import may return several objects (a resource and its parts): the one of the requested
 //!   type is taken, as Terraform does.
 //! - Diagnostics become [`ProviderError`]s (a list: the first error carries the others), with
@@ -21,7 +22,7 @@
 use super::client::{PluginClient, PluginError};
 use super::launch::LaunchSpec;
 use super::proto::{self, attribute_path::step::Selector, DynamicValue};
-use super::{objchange, schema};
+use super::{consistency, objchange, schema};
 use crate::providers::{
     ApplyRequest, ObjectState, PlanRequest, PlannedChange, Provider, ProviderError, ProviderSchema,
 };
@@ -130,6 +131,35 @@ impl PluginProvider {
             (Some(wire), Some(strata)) => Ok((wire, strata.block.value_type())),
             _ => Err(unsupported("resource type", type_name, &self.spec.provider)),
         }
+    }
+
+    /// Problems with an answer: warnings in the log for a legacy-SDK provider (which Terraform
+    /// tolerates), else one error naming the provider and every problem.
+    fn judge(
+        &self,
+        problems: Vec<String>,
+        legacy_type_system: bool,
+        summary: &str,
+        what: &str,
+    ) -> Result<(), ProviderError> {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let provider = &self.spec.provider;
+        if legacy_type_system {
+            tracing::warn!(
+                "Provider \"{provider}\" {what}, but we are tolerating it because it is using the legacy plugin SDK. The following problems may be the cause of any confusing errors from downstream operations:\n      - {}",
+                problems.join("\n      - ")
+            );
+            return Ok(());
+        }
+        Err(ProviderError::new(
+            summary,
+            format!(
+                "Provider \"{provider}\" {what}: {}.\n\nThis is a bug in the provider, which should be reported in the provider's own issue tracker.",
+                problems.join("; ")
+            ),
+        ))
     }
 
     fn data_source_type(&self, type_name: &str) -> Result<Type, ProviderError> {
@@ -319,6 +349,15 @@ impl Provider for PluginProvider {
             return Err(error);
         }
         let planned = decode(response.planned_state.as_ref(), &ty)?;
+        if let Some(strata) = self.schema.resources.get(request.type_name) {
+            let problems = consistency::plan_problems(&strata.block, &config, &planned);
+            self.judge(
+                problems,
+                response.legacy_type_system,
+                "Provider produced invalid plan",
+                &format!("planned an invalid value for {}", request.type_name),
+            )?;
+        }
         let planned = self.remark(
             request.type_name,
             planned.mark_paths(&prior_marks),
@@ -369,6 +408,21 @@ impl Provider for PluginProvider {
         }
         if new_state.is_null() {
             return Ok(None);
+        }
+        if !planned.is_null() {
+            self.judge(
+                consistency::apply_problems(&planned, &new_state),
+                response.legacy_type_system,
+                "Provider produced inconsistent result after apply",
+                &format!(
+                    "produced an unexpected new value for {} when applying changes",
+                    request.type_name
+                ),
+            )
+            // What the provider made is kept, as Terraform keeps it.
+            .map_err(|error| {
+                error.with_partial_state(new_state.clone().mark_paths(&planned_marks))
+            })?;
         }
         Ok(Some(ObjectState {
             value: self.remark(&request.type_name, new_state, &planned_marks),

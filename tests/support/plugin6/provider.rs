@@ -15,6 +15,8 @@
 //!   `planned:` followed by the prior private bytes. Apply: the planned state with an unknown
 //!   `id` set to `thing-N` (N counts from 1 per process), `private` = planned private + `|applied`;
 //!   a null planned state (delete) gives a null new state. Read echoes state and private.
+//!   A misbehaving provider on request: a `name` of `lie-in-plan` is planned as `lied`, and one
+//!   of `lie-after-apply` comes back from apply as `lied` (the consistency checks' tests).
 //!   Import of id X gives `{id = X, name = X}` (others null) with private `imported`.
 //!   UpgradeResourceState from version 0 renames the attribute `title` to `name`.
 //! - `stratatest_crash`: same attributes as `stratatest_thing`; ApplyResourceChange prints a Go
@@ -254,6 +256,9 @@ impl Provider {
                 false => get(&prior, "id").clone(),
             };
             set(&mut planned, "id", id);
+            if get(&planned, "name").as_str() == Some("lie-in-plan") {
+                set(&mut planned, "name", Value::from("lied"));
+            }
         }
         let mut planned_private = b"planned:".to_vec();
         planned_private.extend_from_slice(&request.prior_private);
@@ -282,6 +287,9 @@ impl Provider {
         if is_unknown(get(&state, "id")) {
             let id = self.next_id.fetch_add(1, Ordering::SeqCst) + 1;
             set(&mut state, "id", Value::from(format!("thing-{id}")));
+        }
+        if get(&state, "name").as_str() == Some("lie-after-apply") {
+            set(&mut state, "name", Value::from("lied"));
         }
         let mut private = request.planned_private;
         private.extend_from_slice(b"|applied");
