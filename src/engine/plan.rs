@@ -137,6 +137,9 @@ async fn visit_provider(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
     if matches!(run.phase, Phase::Plan) && run.options.refresh {
         refresh(run, provider_ref).await?;
     }
+    if matches!(run.phase, Phase::Plan) {
+        super::adopt::resolve(run, provider_ref).await?;
+    }
     Ok(())
 }
 

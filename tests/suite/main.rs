@@ -2,6 +2,8 @@
 //! Each area has its own module (and its data under `tests/fixtures/<area>/`).
 
 #[cfg(feature = "aws")]
+mod adopt;
+#[cfg(feature = "aws")]
 mod aws;
 #[cfg(feature = "aws")]
 mod aws_ec2;

@@ -1,0 +1,413 @@
+//! Finding again what an interrupted create made (issue 12): every create of a taggable type
+//! carries the engine's idempotency token in a tag ([`INTENT_TAG`]) set *by the create call
+//! itself* (`TagSpecifications`, `Tags`), so an object exists only with its tag.
+//!
+//! How each type is found ([`recovery`], the table in ARCHITECTURE.md):
+//! - EC2 objects ([`Recovery::Ec2Tag`]): one `DescribeTags` filtered by the tag's key and value;
+//! - objects with a unique name (IAM role, EKS cluster and node group, DB subnet group and
+//!   instance, [`Recovery::Named`]): read by the planned name when the create is refused, and
+//!   adopted only when they carry the tag with this token; one without is an error naming it;
+//! - objects that are their own key (route table association, security group rule, policy
+//!   attachment, [`Recovery::NaturalKey`]): a repeated create finds the same object.
+//!
+//! The tag never reaches state or plans (the provider leaves it out of `tags`/`tags_all`) and is
+//! removed once the engine has recorded the object ([`remove_intent_tag`]); a refresh removes
+//! one left behind by a run killed in between.
+
+use super::ec2::filter;
+use super::support::{attrs, get_str, string_map_of, Attrs, FailureExt, SdkResultExt};
+use super::{AwsContext, AwsProvider, Operation, OperationKind, ResourceType, REMOTE_TAGS};
+use crate::providers::schema::Block;
+use crate::providers::{FoundCreate, ObjectState, ProviderError};
+use crate::value::Value;
+
+/// The tag key that holds a create's idempotency token until the create is recorded.
+pub(crate) const INTENT_TAG: &str = "strata:intent";
+
+/// How objects of one resource type are found again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recovery {
+    /// An EC2 object, by its tag; the id starts with this prefix.
+    Ec2Tag(&'static str),
+    /// By the unique name the configuration gives, checked against the tag.
+    Named,
+    /// The object is its own key: creating it again finds it.
+    NaturalKey,
+}
+
+/// How `type_name`'s objects are found again.
+pub(crate) fn recovery(type_name: &str) -> Recovery {
+    match type_name {
+        "aws_vpc" => Recovery::Ec2Tag("vpc-"),
+        "aws_subnet" => Recovery::Ec2Tag("subnet-"),
+        "aws_internet_gateway" => Recovery::Ec2Tag("igw-"),
+        "aws_eip" => Recovery::Ec2Tag("eipalloc-"),
+        "aws_nat_gateway" => Recovery::Ec2Tag("nat-"),
+        "aws_route_table" => Recovery::Ec2Tag("rtb-"),
+        "aws_security_group" => Recovery::Ec2Tag("sg-"),
+        "aws_iam_role"
+        | "aws_eks_cluster"
+        | "aws_eks_node_group"
+        | "aws_db_subnet_group"
+        | "aws_db_instance" => Recovery::Named,
+        _ => Recovery::NaturalKey,
+    }
+}
+
+/// `planned` with the intent tag (holding `token`) added to `tags_all`: what the create sends.
+pub(crate) fn with_intent_tag(planned: &Value, token: &str) -> Value {
+    let mut out = planned.clone();
+    if let Value::Object(items) = &mut out {
+        let mut tags = match items.get("tags_all").map(Value::unmarked) {
+            Some(Value::Map(tags) | Value::Object(tags)) => tags.clone(),
+            _ => Default::default(),
+        };
+        tags.insert(INTENT_TAG.into(), Value::from(token));
+        items.insert("tags_all".into(), Value::Map(tags));
+    }
+    out
+}
+
+/// The ids of the EC2 objects (with `prefix`) that carry the intent tag with `token`.
+pub(crate) async fn ec2_ids_with_token(
+    aws: &AwsContext,
+    prefix: &str,
+    token: &str,
+) -> Result<Vec<String>, ProviderError> {
+    let out = aws
+        .ec2
+        .describe_tags()
+        .filters(filter("key", [INTENT_TAG.to_string()]))
+        .filters(filter("value", [token.to_string()]))
+        .send()
+        .await
+        .api()
+        .or_fail("looking for the object an interrupted create made")?;
+    let mut ids: Vec<String> = out
+        .tags()
+        .iter()
+        .filter_map(|t| t.resource_id())
+        .filter(|id| id.starts_with(prefix))
+        .map(str::to_string)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// What a read of a named object is given: `planned` with the id the name makes (`None` when
+/// the name is not known).
+pub(crate) fn named_lookup(type_name: &str, planned: &Value) -> Option<Value> {
+    let id = match type_name {
+        "aws_iam_role" | "aws_eks_cluster" | "aws_db_subnet_group" => get_str(planned, "name")?,
+        "aws_db_instance" => get_str(planned, "identifier")?,
+        "aws_eks_node_group" => format!(
+            "{}:{}",
+            get_str(planned, "cluster_name")?,
+            get_str(planned, "node_group_name")?
+        ),
+        _ => return None,
+    };
+    let mut out = planned.clone();
+    if let Value::Object(items) = &mut out {
+        items.insert("id".into(), Value::from(id.as_str()));
+    }
+    Some(out)
+}
+
+/// The name shown in messages about a named object.
+pub(crate) fn display_name(value: &Value) -> String {
+    ["identifier", "node_group_name", "name", "id"]
+        .iter()
+        .find_map(|name| get_str(value, name))
+        .unwrap_or_default()
+}
+
+/// Removes the intent tag from a recorded object (nothing when it carries none).
+pub(crate) async fn remove_intent_tag(
+    aws: &AwsContext,
+    type_name: &str,
+    value: &Value,
+) -> Result<(), ProviderError> {
+    let summary = format!("removing the tag `{INTENT_TAG}` from {type_name}");
+    let id = get_str(value, "id").unwrap_or_default();
+    let arn = get_str(value, "arn").unwrap_or_default();
+    match (recovery(type_name), type_name) {
+        (Recovery::Ec2Tag(_), _) => aws
+            .ec2
+            .delete_tags()
+            .resources(&id)
+            .tags(aws_sdk_ec2::types::Tag::builder().key(INTENT_TAG).build())
+            .send()
+            .await
+            .api()
+            .or_fail(&summary)
+            .map(|_| ()),
+        (_, "aws_iam_role") => aws
+            .iam
+            .untag_role()
+            .role_name(get_str(value, "name").unwrap_or(id))
+            .tag_keys(INTENT_TAG)
+            .send()
+            .await
+            .api()
+            .or_fail(&summary)
+            .map(|_| ()),
+        (_, "aws_eks_cluster" | "aws_eks_node_group") => aws
+            .eks
+            .untag_resource()
+            .resource_arn(arn)
+            .tag_keys(INTENT_TAG)
+            .send()
+            .await
+            .api()
+            .or_fail(&summary)
+            .map(|_| ()),
+        (_, "aws_db_subnet_group" | "aws_db_instance") => aws
+            .rds
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .tag_keys(INTENT_TAG)
+            .send()
+            .await
+            .api()
+            .or_fail(&summary)
+            .map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+/// Removes the intent tag from recorded objects a refresh found still carrying it (a run was
+/// killed between recording a create and removing the tag).
+pub(crate) async fn remove_left_tags(
+    aws: &AwsContext,
+    type_name: &str,
+    reads: &[Result<Option<Attrs>, ProviderError>],
+    current: &[Value],
+) {
+    for (read, value) in reads.iter().zip(current) {
+        let Ok(Some(read)) = read else { continue };
+        let tagged = read
+            .get(REMOTE_TAGS)
+            .is_some_and(|tags| string_map_of(tags).contains_key(INTENT_TAG));
+        if tagged {
+            let mut value = value.clone();
+            if let Value::Object(items) = &mut value {
+                for name in ["id", "arn", "name"] {
+                    if let Some(found) = read.get(name) {
+                        items.insert(name.into(), found.clone());
+                    }
+                }
+            }
+            if let Err(error) = remove_intent_tag(aws, type_name, &value).await {
+                tracing::warn!(%error, "could not remove a create's intent tag");
+            }
+        }
+    }
+}
+
+/// The error for an object that has the planned name but was not made by this create.
+pub(crate) fn not_ours(label: &str, name: &str, token: &str) -> ProviderError {
+    ProviderError::new(
+        format!("creating {label} ({name}): an object with this name already exists"),
+        format!(
+            "{label} `{name}` exists but was not made by this configuration's interrupted run (it lacks the tag `{INTENT_TAG}` = `{token}` such a run gives it), so Strata does not take it over. Import it to manage it here (`strata import <address> {name}`), or delete it or choose another name."
+        ),
+    )
+    .on_attribute(crate::value::AttrPath::attr(
+        if label.contains("Instance") && !label.contains("Subnet") {
+            "identifier"
+        } else {
+            "name"
+        },
+    ))
+}
+
+impl AwsProvider {
+    /// Sends a create; where the call may have made the object although it failed (a reset,
+    /// a timeout, a 5xx after the request was processed, or a name taken by the interrupted
+    /// run itself), finds it by its tag instead of failing or making a second one. An EC2
+    /// create that the SDK's retries sent twice leaves one object: the others are deleted.
+    pub(super) async fn create_or_find(
+        &self,
+        resource: &dyn ResourceType,
+        type_name: &str,
+        block: &Block,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Result<Attrs, ProviderError> {
+        let named = recovery(type_name) == Recovery::Named && resource.taggable();
+        if named {
+            // The name is checked first: an emulator (or an API) that lets a second create
+            // take an existing name must not make us adopt or overwrite someone else's object.
+            if let Some(existing) = self
+                .named_existing(resource, type_name, aws, operation)
+                .await
+            {
+                return existing;
+            }
+        }
+        let result = resource.create(aws, operation).await;
+        match (recovery(type_name), result) {
+            (Recovery::Ec2Tag(prefix), Ok(created)) => {
+                let id = created
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Ok(ids) = ec2_ids_with_token(aws, prefix, operation.token).await {
+                    for extra in ids.iter().filter(|extra| extra.as_str() != id) {
+                        self.delete_duplicate(resource, block, aws, extra, operation)
+                            .await;
+                    }
+                }
+                Ok(created)
+            }
+            (Recovery::Ec2Tag(prefix), Err(error)) => {
+                match ec2_ids_with_token(aws, prefix, operation.token).await {
+                    Ok(ids) if !ids.is_empty() => {
+                        (operation.progress)(&format!(
+                            "the create call failed ({error}) but made the object [id={}]",
+                            ids[0]
+                        ));
+                        Ok(attrs([("id", Value::from(ids[0].as_str()))]))
+                    }
+                    _ => Err(error),
+                }
+            }
+            (Recovery::Named, Err(error)) if named => self
+                .named_existing(resource, type_name, aws, operation)
+                .await
+                .unwrap_or(Err(error)),
+            (_, result) => result,
+        }
+    }
+
+    /// The object with the planned name, when there is one: adopted when it carries this
+    /// create's intent tag, a clear error when it lacks it.
+    async fn named_existing(
+        &self,
+        resource: &dyn ResourceType,
+        type_name: &str,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Option<Result<Attrs, ProviderError>> {
+        let lookup = named_lookup(type_name, operation.planned)?;
+        let Ok(Some(mut read)) = resource.read(aws, &lookup).await else {
+            return None;
+        };
+        let tags = read.get(REMOTE_TAGS).map(string_map_of).unwrap_or_default();
+        let name = display_name(&lookup);
+        if tags.get(INTENT_TAG).map(String::as_str) != Some(operation.token) {
+            return Some(Err(not_ours(resource.label(), &name, operation.token)));
+        }
+        (operation.progress)(&format!(
+            "Adopted the object an interrupted run created [id={name}]"
+        ));
+        read.remove(REMOTE_TAGS);
+        read.entry("id".into())
+            .or_insert_with(|| lookup.get_attr("id").cloned().unwrap_or(Value::Null));
+        Some(Ok(read))
+    }
+
+    /// Deletes an object that carries a create's intent tag but is not the one recorded (a
+    /// second copy from a create sent twice).
+    async fn delete_duplicate(
+        &self,
+        resource: &dyn ResourceType,
+        block: &Block,
+        aws: &AwsContext,
+        id: &str,
+        operation: &Operation<'_>,
+    ) {
+        let skeleton = Self::skeleton(block, &attrs([("id", Value::from(id))]));
+        let Ok(Some(read)) = resource.read(aws, &skeleton).await else {
+            return;
+        };
+        let value = self.finish_state(block, resource.taggable(), &skeleton, read);
+        let delete = Operation {
+            prior: Some(&value),
+            planned: &value,
+            timeout: operation.timeout,
+            token: operation.token,
+            progress: operation.progress,
+        };
+        (operation.progress)(&format!(
+            "deleting a second copy [id={id}] of the same create"
+        ));
+        if let Err(error) = resource.delete(aws, &delete).await {
+            tracing::warn!(%id, %error, "could not delete a duplicate object");
+        }
+    }
+
+    /// The object an interrupted create of `type_name` with `token` made (EC2 types; the
+    /// others are found when the create is sent again).
+    pub(super) async fn find_by_token(
+        &self,
+        type_name: &str,
+        token: &str,
+    ) -> Result<FoundCreate, ProviderError> {
+        let (resource, block) = self.resource(type_name)?;
+        let aws = self.context()?;
+        let Recovery::Ec2Tag(prefix) = recovery(type_name) else {
+            return Ok(FoundCreate::Unsupported);
+        };
+        let progress = crate::providers::no_progress();
+        let operation = Operation {
+            prior: None,
+            planned: &Value::Null,
+            timeout: resource.default_timeout(OperationKind::Delete),
+            token,
+            progress: &progress,
+        };
+        let mut found = None;
+        for id in ec2_ids_with_token(aws, prefix, token).await? {
+            if found.is_some() {
+                self.delete_duplicate(resource.as_ref(), block, aws, &id, &operation)
+                    .await;
+                continue;
+            }
+            let skeleton = Self::skeleton(block, &attrs([("id", Value::from(id.as_str()))]));
+            if let Some(read) = resource.read(aws, &skeleton).await? {
+                let value = self.finish_state(block, resource.taggable(), &skeleton, read);
+                found = Some(ObjectState::new(value));
+            }
+        }
+        Ok(found.map_or(FoundCreate::NotFound, FoundCreate::Found))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_a_way_back() {
+        assert_eq!(recovery("aws_vpc"), Recovery::Ec2Tag("vpc-"));
+        assert_eq!(recovery("aws_db_instance"), Recovery::Named);
+        assert_eq!(
+            recovery("aws_route_table_association"),
+            Recovery::NaturalKey
+        );
+    }
+
+    #[test]
+    fn the_tag_joins_tags_all() {
+        let planned = Value::object([(
+            "tags_all",
+            Value::Map([("Name".to_string(), Value::from("x"))].into()),
+        )]);
+        let tagged = with_intent_tag(&planned, "tok");
+        let tags = super::super::support::get_string_map(&tagged, "tags_all");
+        assert_eq!(tags.get(INTENT_TAG).map(String::as_str), Some("tok"));
+        assert_eq!(tags.get("Name").map(String::as_str), Some("x"));
+        let lookup = named_lookup(
+            "aws_eks_node_group",
+            &Value::object([
+                ("cluster_name", Value::from("c")),
+                ("node_group_name", Value::from("n")),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(get_str(&lookup, "id").as_deref(), Some("c:n"));
+    }
+}
