@@ -12,6 +12,8 @@ mod aws_eks;
 #[cfg(feature = "aws")]
 mod aws_schema;
 #[cfg(feature = "aws")]
+mod chaos;
+#[cfg(feature = "aws")]
 mod checkov;
 mod cli;
 mod common;
