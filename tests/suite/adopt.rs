@@ -11,12 +11,9 @@
 //! - once recorded (`forget_intent`), the tag is gone: nothing shows to another tool.
 //!
 //! The engine half (plan says "Adopted", the intent is dropped when nothing was made) is tested
-//! through the CLI below, and the whole under `kill -9` in `crash::chaos_*`.
+//! through the CLI in `chaos`, and the whole under `kill -9` there.
 
 use crate::aws::{list, map, n, obj, s, set, Aws};
-use crate::common::{strata, Moto};
-use std::path::Path;
-use std::process::{Command, Output};
 use strata::providers::{no_progress, ApplyRequest, FoundCreate, Provider, ProviderError};
 use strata::value::Value;
 

@@ -280,7 +280,7 @@ fn chaos_kill_9_during_apply_and_destroy_of_dev_local_backend() {
             // One or two kills in a row (the second may land in the recovery itself).
             let times = 1 + chaos.seeded.below(2);
             for _ in 0..times {
-                if chaos.counts.kills < kills || op == "destroy" {
+                if chaos.counts.kills < kills {
                     chaos.kill_during(op);
                 }
             }
