@@ -4,8 +4,9 @@
 //! - EC2 objects are found by the token's tag (`find_created`), and a token never sent finds
 //!   nothing (the engine drops that intent);
 //! - named objects (IAM role, EKS cluster and node group, DB subnet group and instance) are
-//!   adopted when the create is sent again with the same token, and an object that merely has
-//!   the name (another token) is refused with an error naming it;
+//!   found by listing them for the tag, and adopted when the create is sent again with the same
+//!   token; an object that merely has the name (another token) is refused with an error naming
+//!   it;
 //! - objects that are their own key (associations, rules, attachments) are found by creating
 //!   them again;
 //! - once recorded (`forget_intent`), the tag is gone: nothing shows to another tool.
@@ -90,9 +91,19 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
             assert_eq!(never, Ok(FoundCreate::NotFound), "{type_name}");
         }
         Way::Name => {
+            match aws.provider.find_created(type_name, &token).await {
+                Ok(FoundCreate::Found(found)) => {
+                    assert_eq!(id(&found.value), id(&made), "{type_name}");
+                    assert!(!has_intent_tag(&found.value), "{type_name}");
+                }
+                other => panic!("{type_name}: the object was not found: {other:?}"),
+            }
+            // Not found is no proof that nothing was made (IAM is eventually consistent): the
+            // intent stays, and the create sent again checks the name.
             assert_eq!(
-                aws.provider.find_created(type_name, &token).await,
-                Ok(FoundCreate::Unsupported)
+                aws.provider.find_created(type_name, "never-sent").await,
+                Ok(FoundCreate::Unsupported),
+                "{type_name}"
             );
             let again = create_with(aws, type_name, &config, &token)
                 .await

@@ -276,21 +276,24 @@ fn chaos_kill_9_during_apply_and_destroy_of_dev_local_backend() {
     chaos.finish("destroy");
     chaos.check_destroyed();
     while chaos.counts.kills < kills {
-        for op in ["apply", "destroy"] {
-            // One or two kills in a row (the second may land in the recovery itself).
-            let times = 1 + chaos.seeded.below(2);
-            for _ in 0..times {
-                if chaos.counts.kills < kills {
-                    chaos.kill_during(op);
-                }
-            }
-            chaos.finish(op);
-            if op == "apply" {
-                chaos.check_applied();
-            } else {
-                chaos.check_destroyed();
+        // One or two kills in a row (the second may land in the recovery itself).
+        for _ in 0..=chaos.seeded.below(2) {
+            if chaos.counts.kills < kills {
+                chaos.kill_during("apply");
             }
         }
+        // Now and then straight to destroy after a killed apply: what it made goes too.
+        if chaos.seeded.below(3) > 0 {
+            chaos.finish("apply");
+            chaos.check_applied();
+            for _ in 0..=chaos.seeded.below(2) {
+                if chaos.counts.kills < kills {
+                    chaos.kill_during("destroy");
+                }
+            }
+        }
+        chaos.finish("destroy");
+        chaos.check_destroyed();
     }
     eprintln!("chaos (seed {seed}): {:?}", chaos.counts);
     if let Ok(path) = std::env::var("STRATA_CHAOS_REPORT") {
@@ -370,6 +373,12 @@ fn a_pending_create_is_adopted_before_planning_or_dropped_when_nothing_was_made(
         text.contains(&format!(
             "aws_vpc.main: Adopted the object an interrupted run created [id={vpc}]"
         )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "aws_iam_role.app: Adopted the object an interrupted run created [id=adopt-app]"
+        ),
         "{text}"
     );
     let applied = ok(&env.run(&["apply", "-auto-approve"]), "apply");

@@ -95,6 +95,156 @@ pub(crate) async fn ec2_ids_with_token(
     Ok(ids)
 }
 
+/// What identifies the named object of `type_name` that carries the intent tag with `token`,
+/// found by listing the type's objects (IAM, EKS and RDS list calls take no tag filter): the
+/// attributes its read needs, `None` when none carries it.
+pub(crate) async fn named_with_token(
+    aws: &AwsContext,
+    type_name: &str,
+    token: &str,
+) -> Result<Option<Attrs>, ProviderError> {
+    let summary = "looking for the object an interrupted create made";
+    let ours =
+        |key: Option<&str>, value: Option<&str>| key == Some(INTENT_TAG) && value == Some(token);
+    let named = |name: &str| {
+        Some(attrs([
+            ("id", Value::from(name)),
+            ("name", Value::from(name)),
+        ]))
+    };
+    match type_name {
+        "aws_iam_role" => {
+            let mut marker = None;
+            loop {
+                let out = aws
+                    .iam
+                    .list_roles()
+                    .set_marker(marker)
+                    .send()
+                    .await
+                    .api()
+                    .or_fail(summary)?;
+                for role in out.roles() {
+                    let tags = aws
+                        .iam
+                        .list_role_tags()
+                        .role_name(role.role_name())
+                        .send()
+                        .await
+                        .api()
+                        .or_fail(summary)?;
+                    if tags
+                        .tags()
+                        .iter()
+                        .any(|t| ours(Some(t.key()), Some(t.value())))
+                    {
+                        return Ok(named(role.role_name()));
+                    }
+                }
+                marker = out.marker().map(str::to_string);
+                if !out.is_truncated() || marker.is_none() {
+                    return Ok(None);
+                }
+            }
+        }
+        "aws_eks_cluster" | "aws_eks_node_group" => {
+            let clusters = aws
+                .eks
+                .list_clusters()
+                .send()
+                .await
+                .api()
+                .or_fail(summary)?;
+            for cluster in clusters.clusters() {
+                if type_name == "aws_eks_cluster" {
+                    let out = aws
+                        .eks
+                        .describe_cluster()
+                        .name(cluster)
+                        .send()
+                        .await
+                        .api()
+                        .or_fail(summary)?;
+                    let tags = out.cluster().and_then(|c| c.tags());
+                    if tags.is_some_and(|t| t.get(INTENT_TAG).map(String::as_str) == Some(token)) {
+                        return Ok(named(cluster));
+                    }
+                    continue;
+                }
+                let groups = aws
+                    .eks
+                    .list_nodegroups()
+                    .cluster_name(cluster)
+                    .send()
+                    .await
+                    .api()
+                    .or_fail(summary)?;
+                for group in groups.nodegroups() {
+                    let out = aws
+                        .eks
+                        .describe_nodegroup()
+                        .cluster_name(cluster)
+                        .nodegroup_name(group)
+                        .send()
+                        .await
+                        .api()
+                        .or_fail(summary)?;
+                    let tags = out.nodegroup().and_then(|g| g.tags());
+                    if tags.is_some_and(|t| t.get(INTENT_TAG).map(String::as_str) == Some(token)) {
+                        return Ok(Some(attrs([(
+                            "id",
+                            Value::from(format!("{cluster}:{group}")),
+                        )])));
+                    }
+                }
+            }
+            Ok(None)
+        }
+        "aws_db_instance" => {
+            let out = aws
+                .rds
+                .describe_db_instances()
+                .send()
+                .await
+                .api()
+                .or_fail(summary)?;
+            Ok(out
+                .db_instances()
+                .iter()
+                .find(|i| i.tag_list().iter().any(|t| ours(t.key(), t.value())))
+                .and_then(|i| i.db_instance_identifier())
+                .map(|identifier| attrs([("identifier", Value::from(identifier))])))
+        }
+        "aws_db_subnet_group" => {
+            let out = aws
+                .rds
+                .describe_db_subnet_groups()
+                .send()
+                .await
+                .api()
+                .or_fail(summary)?;
+            for group in out.db_subnet_groups() {
+                let Some(arn) = group.db_subnet_group_arn() else {
+                    continue;
+                };
+                let tags = aws
+                    .rds
+                    .list_tags_for_resource()
+                    .resource_name(arn)
+                    .send()
+                    .await
+                    .api()
+                    .or_fail(summary)?;
+                if tags.tag_list().iter().any(|t| ours(t.key(), t.value())) {
+                    return Ok(group.db_subnet_group_name().and_then(named));
+                }
+            }
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// What a read of a named object is given: `planned` with the id the name makes (`None` when
 /// the name is not known).
 pub(crate) fn named_lookup(type_name: &str, planned: &Value) -> Option<Value> {
@@ -339,8 +489,35 @@ impl AwsProvider {
         }
     }
 
-    /// The object an interrupted create of `type_name` with `token` made (EC2 types; the
-    /// others are found when the create is sent again).
+    /// The named object an interrupted create made. Not finding it is no proof that nothing
+    /// was made (IAM is eventually consistent): the intent then stays, and the create, sent
+    /// again with the same token, checks the name.
+    async fn find_named(
+        &self,
+        resource: &dyn ResourceType,
+        block: &Block,
+        type_name: &str,
+        token: &str,
+    ) -> Result<FoundCreate, ProviderError> {
+        let aws = self.context()?;
+        let Some(seed) = named_with_token(aws, type_name, token).await? else {
+            return Ok(FoundCreate::Unsupported);
+        };
+        let skeleton = Self::skeleton(block, &seed);
+        Ok(match resource.read(aws, &skeleton).await? {
+            Some(read) => FoundCreate::Found(ObjectState::new(self.finish_state(
+                block,
+                resource.taggable(),
+                &skeleton,
+                read,
+            ))),
+            None => FoundCreate::Unsupported,
+        })
+    }
+
+    /// The object an interrupted create of `type_name` with `token` made: EC2 objects by
+    /// their tag, named ones by listing them; objects that are their own key are found when
+    /// the create is sent again.
     pub(super) async fn find_by_token(
         &self,
         type_name: &str,
@@ -348,8 +525,14 @@ impl AwsProvider {
     ) -> Result<FoundCreate, ProviderError> {
         let (resource, block) = self.resource(type_name)?;
         let aws = self.context()?;
-        let Recovery::Ec2Tag(prefix) = recovery(type_name) else {
-            return Ok(FoundCreate::Unsupported);
+        let prefix = match recovery(type_name) {
+            Recovery::Ec2Tag(prefix) => prefix,
+            Recovery::Named => {
+                return self
+                    .find_named(resource.as_ref(), block, type_name, token)
+                    .await
+            }
+            Recovery::NaturalKey => return Ok(FoundCreate::Unsupported),
         };
         let progress = crate::providers::no_progress();
         let operation = Operation {
