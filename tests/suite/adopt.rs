@@ -121,6 +121,20 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
             );
         }
         Way::Key => {
+            let found = aws.provider.find_created(type_name, &token).await;
+            if type_name == "aws_security_group_rule" {
+                assert_eq!(found, Ok(FoundCreate::Unsupported));
+            } else {
+                assert!(
+                    matches!(found, Ok(FoundCreate::Found(_))),
+                    "{type_name}: not found by its parent's mark: {found:?}"
+                );
+                assert_eq!(
+                    aws.provider.find_created(type_name, "never-sent").await,
+                    Ok(FoundCreate::NotFound),
+                    "{type_name}"
+                );
+            }
             let again = create_with(aws, type_name, &config, &token)
                 .await
                 .unwrap_or_else(|e| panic!("{type_name}: a second create failed: {e}"));
@@ -147,6 +161,11 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
                 "{type_name}: adopted again after the tag was removed"
             );
         }
+        Way::Key if type_name != "aws_security_group_rule" => assert_eq!(
+            aws.provider.find_created(type_name, &token).await,
+            Ok(FoundCreate::NotFound),
+            "{type_name}: the parent's mark outlived the record"
+        ),
         Way::Key => {}
     }
     made

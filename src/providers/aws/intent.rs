@@ -245,6 +245,200 @@ pub(crate) async fn named_with_token(
     }
 }
 
+/// The tag an object that is its own key leaves on its parent (the role of a policy
+/// attachment, the route table of an association) before it is created: its key is
+/// `strata:intent:<token>`, its value the object's import id, so an interrupted create is found
+/// by the token alone.
+fn parent_mark(type_name: &str, planned: &Value) -> Option<(String, String)> {
+    match type_name {
+        "aws_iam_role_policy_attachment" => {
+            let role = get_str(planned, "role")?;
+            Some((
+                role.clone(),
+                format!("{role}/{}", get_str(planned, "policy_arn")?),
+            ))
+        }
+        "aws_route_table_association" => {
+            let table = get_str(planned, "route_table_id")?;
+            let target =
+                get_str(planned, "subnet_id").or_else(|| get_str(planned, "gateway_id"))?;
+            Some((table.clone(), format!("{target}/{table}")))
+        }
+        _ => None,
+    }
+}
+
+fn parent_key(token: &str) -> String {
+    format!("{INTENT_TAG}:{token}")
+}
+
+/// Tags the parent of an object that is its own key before the object is created (see
+/// [`parent_mark`]). A failure leaves the object findable only by creating it again.
+pub(crate) async fn mark_parent(aws: &AwsContext, type_name: &str, planned: &Value, token: &str) {
+    let Some((parent, import_id)) = parent_mark(type_name, planned) else {
+        return;
+    };
+    let key = parent_key(token);
+    let result = if type_name == "aws_iam_role_policy_attachment" {
+        let tag = aws_sdk_iam::types::Tag::builder()
+            .key(&key)
+            .value(&import_id)
+            .build();
+        match tag {
+            Ok(tag) => aws
+                .iam
+                .tag_role()
+                .role_name(&parent)
+                .tags(tag)
+                .send()
+                .await
+                .api()
+                .map(|_| ()),
+            Err(_) => return,
+        }
+    } else {
+        let tag = aws_sdk_ec2::types::Tag::builder()
+            .key(&key)
+            .value(&import_id)
+            .build();
+        aws.ec2
+            .create_tags()
+            .resources(&parent)
+            .tags(tag)
+            .send()
+            .await
+            .api()
+            .map(|_| ())
+    };
+    if let Err(failure) = result {
+        tracing::warn!(%parent, message = %failure.message, "could not mark the parent of a create");
+    }
+}
+
+/// The import id an interrupted create of an object that is its own key left on its parent.
+async fn parent_marked(
+    aws: &AwsContext,
+    type_name: &str,
+    token: &str,
+) -> Result<Option<String>, ProviderError> {
+    let summary = "looking for the object an interrupted create made";
+    let key = parent_key(token);
+    if type_name == "aws_route_table_association" {
+        let out = aws
+            .ec2
+            .describe_tags()
+            .filters(filter("key", [key]))
+            .send()
+            .await
+            .api()
+            .or_fail(summary)?;
+        return Ok(out
+            .tags()
+            .iter()
+            .find_map(|t| t.value().map(str::to_string)));
+    }
+    let mut marker = None;
+    loop {
+        let out = aws
+            .iam
+            .list_roles()
+            .set_marker(marker)
+            .send()
+            .await
+            .api()
+            .or_fail(summary)?;
+        for role in out.roles() {
+            let tags = aws
+                .iam
+                .list_role_tags()
+                .role_name(role.role_name())
+                .send()
+                .await
+                .api()
+                .or_fail(summary)?;
+            if let Some(tag) = tags.tags().iter().find(|t| t.key() == key) {
+                return Ok(Some(tag.value().to_string()));
+            }
+        }
+        marker = out.marker().map(str::to_string);
+        if !out.is_truncated() || marker.is_none() {
+            return Ok(None);
+        }
+    }
+}
+
+/// Removes the marks a recorded object that is its own key left on its parent (every
+/// `strata:intent:*` tag there holding its import id).
+async fn unmark_parent(
+    aws: &AwsContext,
+    type_name: &str,
+    value: &Value,
+) -> Result<(), ProviderError> {
+    let Some((parent, import_id)) = parent_mark(type_name, value) else {
+        return Ok(());
+    };
+    let summary = format!("removing the marks of a create from {parent}");
+    let prefix = parent_key("");
+    if type_name == "aws_iam_role_policy_attachment" {
+        let tags = aws
+            .iam
+            .list_role_tags()
+            .role_name(&parent)
+            .send()
+            .await
+            .api()
+            .or_fail(&summary)?;
+        let keys: Vec<String> = tags
+            .tags()
+            .iter()
+            .filter(|t| t.key().starts_with(&prefix) && t.value() == import_id)
+            .map(|t| t.key().to_string())
+            .collect();
+        if !keys.is_empty() {
+            aws.iam
+                .untag_role()
+                .role_name(&parent)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .api()
+                .or_fail(&summary)?;
+        }
+        return Ok(());
+    }
+    let out = aws
+        .ec2
+        .describe_tags()
+        .filters(filter("resource-id", [parent.clone()]))
+        .send()
+        .await
+        .api()
+        .or_fail(&summary)?;
+    let keys: Vec<aws_sdk_ec2::types::Tag> = out
+        .tags()
+        .iter()
+        .filter(|t| {
+            t.key().is_some_and(|k| k.starts_with(&prefix)) && t.value() == Some(import_id.as_str())
+        })
+        .map(|t| {
+            aws_sdk_ec2::types::Tag::builder()
+                .set_key(t.key().map(str::to_string))
+                .build()
+        })
+        .collect();
+    if !keys.is_empty() {
+        aws.ec2
+            .delete_tags()
+            .resources(&parent)
+            .set_tags(Some(keys))
+            .send()
+            .await
+            .api()
+            .or_fail(&summary)?;
+    }
+    Ok(())
+}
+
 /// What a read of a named object is given: `planned` with the id the name makes (`None` when
 /// the name is not known).
 pub(crate) fn named_lookup(type_name: &str, planned: &Value) -> Option<Value> {
@@ -313,6 +507,7 @@ pub(crate) async fn remove_intent_tag(
             .api()
             .or_fail(&summary)
             .map(|_| ()),
+        (Recovery::NaturalKey, _) => unmark_parent(aws, type_name, value).await,
         (_, "aws_db_subnet_group" | "aws_db_instance") => aws
             .rds
             .remove_tags_from_resource()
@@ -396,6 +591,9 @@ impl AwsProvider {
             {
                 return existing;
             }
+        }
+        if recovery(type_name) == Recovery::NaturalKey {
+            mark_parent(aws, type_name, operation.planned, operation.token).await;
         }
         let result = resource.create(aws, operation).await;
         match (recovery(type_name), result) {
@@ -489,6 +687,38 @@ impl AwsProvider {
         }
     }
 
+    /// The object that is its own key an interrupted create made, by the mark it left on its
+    /// parent before the create was sent; no mark, no create.
+    async fn find_keyed(
+        &self,
+        resource: &dyn ResourceType,
+        block: &Block,
+        type_name: &str,
+        token: &str,
+    ) -> Result<FoundCreate, ProviderError> {
+        if !matches!(
+            type_name,
+            "aws_iam_role_policy_attachment" | "aws_route_table_association"
+        ) {
+            // A security group rule goes with its group; sent again, it is found.
+            return Ok(FoundCreate::Unsupported);
+        }
+        let aws = self.context()?;
+        let Some(import_id) = parent_marked(aws, type_name, token).await? else {
+            return Ok(FoundCreate::NotFound);
+        };
+        let skeleton = Self::skeleton(block, &resource.import_attrs(&import_id)?);
+        let found = match resource.read(aws, &skeleton).await? {
+            Some(read) => self.finish_state(block, false, &skeleton, read),
+            None => {
+                // The mark was left, the create never made it: the mark goes too.
+                let _ = unmark_parent(aws, type_name, &skeleton).await;
+                return Ok(FoundCreate::NotFound);
+            }
+        };
+        Ok(FoundCreate::Found(ObjectState::new(found)))
+    }
+
     /// The named object an interrupted create made. Not finding it is no proof that nothing
     /// was made (IAM is eventually consistent): the intent then stays, and the create, sent
     /// again with the same token, checks the name.
@@ -532,7 +762,11 @@ impl AwsProvider {
                     .find_named(resource.as_ref(), block, type_name, token)
                     .await
             }
-            Recovery::NaturalKey => return Ok(FoundCreate::Unsupported),
+            Recovery::NaturalKey => {
+                return self
+                    .find_keyed(resource.as_ref(), block, type_name, token)
+                    .await
+            }
         };
         let progress = crate::providers::no_progress();
         let operation = Operation {

@@ -345,7 +345,7 @@ impl AwsProvider {
                     Value::Null
                 };
                 let mut remote = self.ignore_tags().retain(&string_map_of(&remote));
-                remote.remove(intent::INTENT_TAG);
+                remote.retain(|key, _| !key.starts_with(intent::INTENT_TAG));
                 let (tags, tags_all) = read_tags(&self.default_tags(), &remote, &prior_tags);
                 read.insert("tags".into(), tags);
                 read.insert("tags_all".into(), tags_all);
@@ -855,7 +855,7 @@ impl Provider for AwsProvider {
 
     async fn forget_intent(&self, type_name: &str, value: &Value) -> Result<(), ProviderError> {
         let (resource, _) = self.resource(type_name)?;
-        if !resource.taggable() {
+        if !resource.taggable() && intent::recovery(type_name) != intent::Recovery::NaturalKey {
             return Ok(());
         }
         intent::remove_intent_tag(self.context()?, type_name, value).await
