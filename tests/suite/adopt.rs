@@ -7,8 +7,8 @@
 //!   found by listing them for the tag, and adopted when the create is sent again with the same
 //!   token; an object that merely has the name (another token) is refused with an error naming
 //!   it;
-//! - objects that are their own key (associations, rules, attachments) are found by creating
-//!   them again;
+//! - objects that are their own key are found by the mark their create left on the parent
+//!   (associations, attachments) and by creating them again (those and rules);
 //! - once recorded (`forget_intent`), the tag is gone: nothing shows to another tool.
 //!
 //! The engine half (plan says "Adopted", the intent is dropped when nothing was made) is tested
@@ -98,11 +98,9 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
                 }
                 other => panic!("{type_name}: the object was not found: {other:?}"),
             }
-            // Not found is no proof that nothing was made (IAM is eventually consistent): the
-            // intent stays, and the create sent again checks the name.
             assert_eq!(
                 aws.provider.find_created(type_name, "never-sent").await,
-                Ok(FoundCreate::Unsupported),
+                Ok(FoundCreate::NotFound),
                 "{type_name}"
             );
             let again = create_with(aws, type_name, &config, &token)

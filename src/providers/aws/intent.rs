@@ -7,12 +7,16 @@
 //! - objects with a unique name (IAM role, EKS cluster and node group, DB subnet group and
 //!   instance, [`Recovery::Named`]): read by the planned name when the create is refused, and
 //!   adopted only when they carry the tag with this token; one without is an error naming it;
-//! - objects that are their own key (route table association, security group rule, policy
-//!   attachment, [`Recovery::NaturalKey`]): a repeated create finds the same object.
+//! - objects that are their own key (route table association, policy attachment,
+//!   [`Recovery::NaturalKey`]): before the create, their parent (route table, role) gets a
+//!   `strata:intent:<token>` tag holding the object's import id ([`mark_parent`]); a repeated
+//!   create finds the same object (a security group rule: `InvalidPermission.Duplicate`).
 //!
-//! The tag never reaches state or plans (the provider leaves it out of `tags`/`tags_all`) and is
-//! removed once the engine has recorded the object ([`remove_intent_tag`]); a refresh removes
-//! one left behind by a run killed in between.
+//! The tags never reach state or plans (the provider leaves `strata:intent*` out of
+//! `tags`/`tags_all`) and are removed once the engine has recorded the object
+//! ([`remove_intent_tag`]); a refresh removes an object's own tag left behind by a run killed
+//! in between (a parent's mark left that way stays, hidden, until that object is recorded
+//! again).
 
 use super::ec2::filter;
 use super::support::{attrs, get_str, string_map_of, Attrs, FailureExt, SdkResultExt};
@@ -719,9 +723,8 @@ impl AwsProvider {
         Ok(FoundCreate::Found(ObjectState::new(found)))
     }
 
-    /// The named object an interrupted create made. Not finding it is no proof that nothing
-    /// was made (IAM is eventually consistent): the intent then stays, and the create, sent
-    /// again with the same token, checks the name.
+    /// The named object an interrupted create made, by listing the type's objects for the
+    /// intent's tag (none: the create made nothing, as for EC2 objects).
     async fn find_named(
         &self,
         resource: &dyn ResourceType,
@@ -731,7 +734,7 @@ impl AwsProvider {
     ) -> Result<FoundCreate, ProviderError> {
         let aws = self.context()?;
         let Some(seed) = named_with_token(aws, type_name, token).await? else {
-            return Ok(FoundCreate::Unsupported);
+            return Ok(FoundCreate::NotFound);
         };
         let skeleton = Self::skeleton(block, &seed);
         Ok(match resource.read(aws, &skeleton).await? {
@@ -741,7 +744,7 @@ impl AwsProvider {
                 &skeleton,
                 read,
             ))),
-            None => FoundCreate::Unsupported,
+            None => FoundCreate::NotFound,
         })
     }
 
