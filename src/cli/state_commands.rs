@@ -155,7 +155,7 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                 }
             }
             for address in state.pending_creates.keys() {
-                eprintln!("Note: the create of {address} was interrupted; the next apply adopts whatever the provider made (same client token).");
+                eprintln!("Note: the create of {address} was interrupted; the next plan or apply looks for what it made and adopts it (or drops the intent when nothing was made).");
             }
             for (address, objects) in &state.deposed {
                 for key in objects.keys() {

@@ -248,6 +248,8 @@ async fn finish(run: &Run, plan: &Plan) -> ApplyOutcome {
     if let Some(writer) = writer.as_mut() {
         if let Err(error) = writer.finish(&state).await {
             diagnostics.push(Diagnostic::error("Failed to save state").with_detail(format!("{error}. The changes made are recorded in the state journal next to the state file; the next run replays it.")));
+        } else {
+            super::adopt::forget_intents(&run, &plan, &state).await;
         }
     }
     ApplyOutcome {

@@ -14,6 +14,7 @@
 //! Architecture invariants: only the engine calls providers; the engine never prints (it
 //! reports [`Event`]s to the UI); provider calls never exceed `parallelism` at once.
 
+mod adopt;
 mod apply;
 mod checks;
 mod eval;

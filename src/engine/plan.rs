@@ -48,6 +48,7 @@ impl Walker for PlanWalker {
         if run.options.refresh {
             refresh(run, provider).await?;
         }
+        super::adopt::resolve(run, provider).await?;
         Ok(())
     }
 }

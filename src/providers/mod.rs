@@ -93,6 +93,18 @@ impl ObjectState {
     }
 }
 
+/// What became of a create an interrupted run started ([`Provider::find_created`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FoundCreate {
+    /// The object the create made: the engine adopts it into state.
+    Found(ObjectState),
+    /// The create made nothing: the engine drops its intent.
+    NotFound,
+    /// The provider cannot tell before the create is sent again: the intent stays, and the
+    /// create reuses its token (a client token, or a name checked against the tag).
+    Unsupported,
+}
+
 /// What the engine asks to create (`prior` is `None`), update, or delete (`planned` is `None`).
 #[derive(Clone)]
 pub struct ApplyRequest {
@@ -313,6 +325,22 @@ pub trait Provider: Send + Sync {
         self.import_resource(type_name, id)
             .await
             .map(ObjectState::new)
+    }
+
+    /// Finds the object a create with idempotency token `token` made, for a run that was
+    /// killed before recording it (see `engine::adopt`). The default cannot tell.
+    async fn find_created(
+        &self,
+        _type_name: &str,
+        _token: &str,
+    ) -> Result<FoundCreate, ProviderError> {
+        Ok(FoundCreate::Unsupported)
+    }
+
+    /// Called once a created (or adopted) object is recorded in state: the provider removes
+    /// what it marked the object with to find it again. The default does nothing.
+    async fn forget_intent(&self, _type_name: &str, _value: &Value) -> Result<(), ProviderError> {
+        Ok(())
     }
 
     /// Reads a data source.

@@ -2,6 +2,8 @@
 //! Each area has its own module (and its data under `tests/fixtures/<area>/`).
 
 #[cfg(feature = "aws")]
+mod adopt;
+#[cfg(feature = "aws")]
 mod aws;
 #[cfg(feature = "aws")]
 mod aws_ec2;
@@ -12,6 +14,8 @@ mod aws_schema;
 mod bad_input;
 #[cfg(feature = "aws")]
 mod aws_ssm;
+#[cfg(feature = "aws")]
+mod chaos;
 #[cfg(feature = "aws")]
 mod checkov;
 mod cli;

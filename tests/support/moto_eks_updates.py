@@ -27,6 +27,9 @@ defaults (`CONFIG_MAP`, `EXTENDED`) when they are not given; CreateNodegroup kee
 `updateConfig` and `nodeRepairConfig` (moto's handlers drop all of these, so they would never
 read back) and gives a node group created without a version its cluster's version (moto gives
 1.19), as AWS does.
+
+TagResource and UntagResource take node group ARNs too (moto's handle clusters only), as AWS
+does: the AWS provider removes its `strata:intent` tag from a node group once it is recorded.
 """
 
 from moto.core.responses import ActionResult
@@ -257,6 +260,36 @@ models.EKSBackend.update_nodegroup_version = update_nodegroup_version
 models.EKSBackend.associate_encryption_config = associate_encryption_config
 models.EKSBackend.describe_update = describe_update
 models.EKSBackend.create_nodegroup = create_nodegroup
+
+
+def _tagged(backend, arn, operation):
+    for cluster in backend.clusters.values():
+        if cluster.arn == arn:
+            return cluster
+        for group in cluster.nodegroups.values():
+            if group.arn == arn:
+                return group
+    raise ResourceNotFoundException(
+        clusterName=None,
+        nodegroupName=None,
+        fargateProfileName=None,
+        addonName=None,
+        message=f"An error occurred (NotFoundException) when calling the {operation} operation: Resource was not found",
+    )
+
+
+def tag_resource(self, resource_arn, tags):
+    _tagged(self, resource_arn, "TagResource").tags.update(tags)
+
+
+def untag_resource(self, resource_arn, tag_keys):
+    tagged = _tagged(self, resource_arn, "UntagResource")
+    for name in tag_keys if isinstance(tag_keys, list) else [tag_keys]:
+        tagged.tags.pop(name, None)
+
+
+models.EKSBackend.tag_resource = tag_resource
+models.EKSBackend.untag_resource = untag_resource
 
 
 def response_update_cluster_version(self):

@@ -23,6 +23,7 @@ mod ec2;
 mod eip;
 mod eks;
 mod iam;
+mod intent;
 mod internet_gateway;
 mod nat_gateway;
 mod rds;
@@ -35,7 +36,8 @@ mod vpc;
 
 use crate::providers::schema::{Block, Nesting, ProviderSchema, ResourceSchema};
 use crate::providers::{
-    default_plan, ApplyRequest, PlanRequest, PlannedChange, Progress, Provider, ProviderError,
+    default_plan, ApplyRequest, FoundCreate, PlanRequest, PlannedChange, Progress, Provider,
+    ProviderError,
 };
 use crate::value::{AttrPath, Value};
 use async_trait::async_trait;
@@ -349,7 +351,8 @@ impl AwsProvider {
                 } else {
                     Value::Null
                 };
-                let remote = self.ignore_tags().retain(&string_map_of(&remote));
+                let mut remote = self.ignore_tags().retain(&string_map_of(&remote));
+                remote.retain(|key, _| !key.starts_with(intent::INTENT_TAG));
                 let (tags, tags_all) = read_tags(&self.default_tags(), &remote, &prior_tags);
                 read.insert("tags".into(), tags);
                 read.insert("tags_all".into(), tags_all);
@@ -426,14 +429,28 @@ impl AwsProvider {
                 Ok(None)
             }
             (None, Some(planned)) => {
+                // The create carries its token in a tag, to be found again (`intent`).
+                let tagged = if resource.taggable() {
+                    intent::with_intent_tag(planned, &request.idempotency_token)
+                } else {
+                    planned.clone()
+                };
                 let operation = Operation {
                     prior: None,
-                    planned,
+                    planned: &tagged,
                     timeout: Self::timeout(resource.as_ref(), request, OperationKind::Create),
                     token: &request.idempotency_token,
                     progress: &request.progress,
                 };
-                let created = resource.create(aws, &operation).await?;
+                let created = self
+                    .create_or_find(
+                        resource.as_ref(),
+                        &request.type_name,
+                        block,
+                        aws,
+                        &operation,
+                    )
+                    .await?;
                 // The plan with the new id: still unknown where AWS has yet to say, so the read
                 // that follows fills those in.
                 let base = overlay(planned, created);
@@ -807,6 +824,7 @@ impl Provider for AwsProvider {
         let current: Vec<Value> = current.iter().map(|c| typed(block, c)).collect();
         let current = current.as_slice();
         let reads = resource.read_many(aws, current).await;
+        intent::remove_left_tags(aws, type_name, &reads, current).await;
         reads
             .into_iter()
             .zip(current)
@@ -832,6 +850,22 @@ impl Provider for AwsProvider {
                 format!("no {} with id `{id}` exists in the account and region the provider is configured for", resource.label()),
             )),
         }
+    }
+
+    async fn find_created(
+        &self,
+        type_name: &str,
+        token: &str,
+    ) -> Result<FoundCreate, ProviderError> {
+        self.find_by_token(type_name, token).await
+    }
+
+    async fn forget_intent(&self, type_name: &str, value: &Value) -> Result<(), ProviderError> {
+        let (resource, _) = self.resource(type_name)?;
+        if !resource.taggable() && intent::recovery(type_name) != intent::Recovery::NaturalKey {
+            return Ok(());
+        }
+        intent::remove_intent_tag(self.context()?, type_name, value).await
     }
 
     async fn read_data_source(

@@ -760,15 +760,20 @@ impl ResourceType for SecurityGroupRule {
         let planned = operation.planned;
         let group = get_str(planned, "security_group_id").unwrap_or_default();
         let direction = get_str(planned, "type").unwrap_or_else(|| "ingress".into());
-        change_rules(
+        let created = change_rules(
             aws,
             &group,
             &direction,
             true,
             vec![permission(planned, &group)],
         )
-        .await
-        .map_err(|failure| {
+        .await;
+        // A rule is its own key: the one an interrupted (or retried) create made is this one.
+        let created = match created {
+            Err(failure) if failure.code() == "InvalidPermission.Duplicate" => Ok(()),
+            other => other,
+        };
+        created.map_err(|failure| {
             let attribute = if failure.code() == "InvalidPermission.Duplicate" {
                 "from_port"
             } else {

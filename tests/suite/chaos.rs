@@ -1,0 +1,426 @@
+//! `kill -9` during applies and destroys of the dev environment on the moto emulator, with the
+//! local backend (issue 12): after each kill the next run finishes the job with no manual step,
+//! every object in the emulator is in state exactly once, every state file loads, the plan
+//! after a finished apply is `No changes.`, and a finished destroy leaves the emulator as it was.
+//!
+//! The kill points are seeded (`STRATA_CHAOS_SEED`), their number is `STRATA_CHAOS_KILLS` (12
+//! in the suite; `scripts/chaos.sh` runs 200 and writes the counts into RELIABILITY.md through
+//! `STRATA_CHAOS_REPORT`). Also here: the engine's half of adoption through the CLI (a pending
+//! intent adopted before planning, dropped when nothing was made, refused for a name without
+//! its tag).
+
+use crate::common::{copy_tree, ensure_installed, repo_root, strata, Moto};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+type Inventory = BTreeMap<String, BTreeSet<String>>;
+
+/// A small seeded generator (xorshift): the same seed gives the same kill points.
+struct Seeded(u64);
+
+impl Seeded {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound.max(1)
+    }
+}
+
+/// What the chaos run counts (the figures of RELIABILITY.md).
+#[derive(Default, Debug)]
+struct Counts {
+    kills: u64,
+    adoptions: u64,
+    dropped_intents: u64,
+    lock_takeovers: u64,
+    runs: u64,
+}
+
+struct Env {
+    moto: Moto,
+    python: PathBuf,
+    dir: PathBuf,
+    _temp: tempfile::TempDir,
+}
+
+impl Env {
+    /// The dev environment in a fresh directory, on the local backend, initialized.
+    fn dev(moto: Moto) -> Env {
+        let temp = tempfile::tempdir().unwrap();
+        copy_tree(
+            &repo_root().join("environments"),
+            &temp.path().join("environments"),
+        );
+        copy_tree(&repo_root().join("modules"), &temp.path().join("modules"));
+        let dir = temp.path().join("environments/dev");
+        std::fs::remove_file(dir.join("backend.tf")).unwrap();
+        let env = Env::at(moto, dir, temp);
+        ok(&env.run(&["init"]), "init");
+        env
+    }
+
+    fn at(moto: Moto, dir: PathBuf, temp: tempfile::TempDir) -> Env {
+        let venv = ensure_installed("ensure-moto.sh");
+        Env {
+            moto,
+            python: venv.join("bin/python"),
+            dir,
+            _temp: temp,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(strata());
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .env("TF_VAR_db_password", "correct-horse-battery")
+            .env("NO_COLOR", "1");
+        for (key, value) in self.moto.env() {
+            command.env(key, value);
+        }
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn aws(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.python)
+            .arg(repo_root().join("tests/support/aws_inventory.py"))
+            .arg(&self.moto.endpoint)
+            .args(args)
+            .output()
+            .unwrap();
+        ok(&output, "aws_inventory.py")
+    }
+
+    fn inventory(&self) -> Inventory {
+        serde_json::from_str(&self.aws(&["inventory"])).unwrap()
+    }
+
+    /// What the state file records, keyed as the inventory is; panics on an object recorded
+    /// twice or a create still pending.
+    fn recorded(&self) -> Inventory {
+        let listed = self.run(&["state", "list"]);
+        let text = ok(&listed, "state list: the state loads");
+        assert!(
+            !text.contains("was interrupted") && !stderr(&listed).contains("was interrupted"),
+            "a create is still pending after a finished run: {}",
+            stderr(&listed)
+        );
+        let mut out = Inventory::new();
+        let Ok(bytes) = std::fs::read(self.dir.join("terraform.tfstate")) else {
+            return out;
+        };
+        let state: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        for resource in state["resources"].as_array().into_iter().flatten() {
+            if resource["mode"] != "managed" {
+                continue;
+            }
+            let type_name = resource["type"].as_str().unwrap().to_string();
+            for instance in resource["instances"].as_array().into_iter().flatten() {
+                let a = &instance["attributes"];
+                let key = match type_name.as_str() {
+                    "aws_iam_role_policy_attachment" => format!(
+                        "{}|{}",
+                        a["role"].as_str().unwrap_or_default(),
+                        a["policy_arn"].as_str().unwrap_or_default()
+                    ),
+                    "aws_db_instance" => a["identifier"].as_str().unwrap_or_default().into(),
+                    _ => a["id"].as_str().unwrap_or_default().into(),
+                };
+                let fresh = out.entry(type_name.clone()).or_default().insert(key);
+                assert!(fresh, "{type_name}: one object recorded twice");
+            }
+        }
+        out
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+fn ok(output: &Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        stdout(output),
+        stderr(output)
+    );
+    stdout(output)
+}
+
+/// `now` minus what the emulator held at the start; empty types left out.
+fn minus(now: &Inventory, baseline: &Inventory) -> Inventory {
+    now.iter()
+        .map(|(t, keys)| {
+            let empty = BTreeSet::new();
+            let before = baseline.get(t).unwrap_or(&empty);
+            (t.clone(), keys.difference(before).cloned().collect())
+        })
+        .filter(|(_, keys): &(String, BTreeSet<String>)| !keys.is_empty())
+        .collect()
+}
+
+struct Chaos {
+    env: Env,
+    baseline: Inventory,
+    seeded: Seeded,
+    counts: Counts,
+    /// How long an uninterrupted apply and destroy took: kills fall within those spans.
+    spans: BTreeMap<&'static str, Duration>,
+}
+
+impl Chaos {
+    /// Runs `op` to the end, checks it succeeded and counts what it reports.
+    fn finish(&mut self, op: &'static str) -> String {
+        let started = Instant::now();
+        let output = self.env.run(&[op, "-auto-approve"]);
+        self.counts.runs += 1;
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(
+            output.status.success(),
+            "the {op} after a kill needed a person:\n{text}"
+        );
+        self.spans
+            .entry(op)
+            .or_insert_with(|| started.elapsed().max(Duration::from_millis(500)));
+        self.count(&text);
+        text
+    }
+
+    fn count(&mut self, text: &str) {
+        self.counts.adoptions += text.matches("Adopted the object").count() as u64;
+        self.counts.dropped_intents += text.matches("its intent is dropped").count() as u64;
+        self.counts.lock_takeovers += text.matches("Took over the state lock").count() as u64;
+    }
+
+    /// Starts `op` and kills it with SIGKILL at a seeded point of its usual span.
+    fn kill_during(&mut self, op: &'static str) {
+        let span = self.spans[op].as_millis() as u64;
+        let delay = Duration::from_millis(self.seeded.below(span));
+        let mut child = self
+            .env
+            .command(&[op, "-auto-approve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        self.counts.kills += 1;
+        self.counts.runs += 1;
+        self.count(&format!("{}{}", stdout(&output), stderr(&output)));
+    }
+
+    /// Everything the emulator holds beyond its start is in state exactly once.
+    fn check_recorded(&self, when: &str) {
+        let held = minus(&self.env.inventory(), &self.baseline);
+        let recorded = self.env.recorded();
+        assert_eq!(
+            held, recorded,
+            "{when}: the emulator (left) and the state (right) differ"
+        );
+    }
+
+    fn check_applied(&mut self) {
+        self.check_recorded("after apply");
+        let plan = self.env.run(&["plan", "-detailed-exitcode"]);
+        let text = format!("{}{}", stdout(&plan), stderr(&plan));
+        self.count(&text);
+        assert_eq!(plan.status.code(), Some(0), "plan after apply:\n{text}");
+        assert!(text.contains("No changes."), "{text}");
+    }
+
+    fn check_destroyed(&self) {
+        self.check_recorded("after destroy");
+        let held = minus(&self.env.inventory(), &self.baseline);
+        assert!(held.is_empty(), "destroy left objects behind: {held:?}");
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn chaos_kill_9_during_apply_and_destroy_of_dev_local_backend() {
+    let kills = env_number("STRATA_CHAOS_KILLS", 12);
+    let seed = env_number("STRATA_CHAOS_SEED", 12);
+    let env = Env::dev(Moto::start());
+    let baseline = env.inventory();
+    let mut chaos = Chaos {
+        env,
+        baseline,
+        seeded: Seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+        counts: Counts::default(),
+        spans: BTreeMap::new(),
+    };
+    // One uninterrupted round first: it must work, and it measures the spans kills fall in.
+    chaos.finish("apply");
+    chaos.check_applied();
+    chaos.finish("destroy");
+    chaos.check_destroyed();
+    while chaos.counts.kills < kills {
+        // One or two kills in a row (the second may land in the recovery itself).
+        for _ in 0..=chaos.seeded.below(2) {
+            if chaos.counts.kills < kills {
+                chaos.kill_during("apply");
+            }
+        }
+        // Now and then straight to destroy after a killed apply: what it made goes too.
+        if chaos.seeded.below(3) > 0 {
+            chaos.finish("apply");
+            chaos.check_applied();
+            for _ in 0..=chaos.seeded.below(2) {
+                if chaos.counts.kills < kills {
+                    chaos.kill_during("destroy");
+                }
+            }
+        }
+        chaos.finish("destroy");
+        chaos.check_destroyed();
+    }
+    eprintln!("chaos (seed {seed}): {:?}", chaos.counts);
+    if let Ok(path) = std::env::var("STRATA_CHAOS_REPORT") {
+        let c = &chaos.counts;
+        std::fs::write(
+            path,
+            format!(
+                "{{\"seed\": {seed}, \"kills\": {}, \"runs\": {}, \"adoptions\": {}, \"dropped_intents\": {}, \"lock_takeovers\": {}}}\n",
+                c.kills, c.runs, c.adoptions, c.dropped_intents, c.lock_takeovers
+            ),
+        )
+        .unwrap();
+    }
+}
+
+/// A configuration of one VPC and two roles, with its state written by hand.
+fn small(moto: Moto, pending: &[(&str, &str)]) -> Env {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().to_path_buf();
+    std::fs::write(
+        dir.join("main.tf"),
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.42.0.0/16"
+}
+
+resource "aws_iam_role" "app" {
+  name = "adopt-app"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+"#,
+    )
+    .unwrap();
+    let pending: serde_json::Map<String, serde_json::Value> = pending
+        .iter()
+        .map(|(a, t)| (a.to_string(), serde_json::Value::from(*t)))
+        .collect();
+    let state = serde_json::json!({
+        "version": 4, "terraform_version": "1.15.5", "serial": 3,
+        "lineage": "5a1e0c3e-0000-4000-8000-000000000012",
+        "outputs": {}, "resources": [], "strata_pending_creates": pending,
+    });
+    std::fs::write(
+        dir.join("terraform.tfstate"),
+        serde_json::to_string_pretty(&state).unwrap(),
+    )
+    .unwrap();
+    let env = Env::at(moto, dir, temp);
+    ok(&env.run(&["init"]), "init");
+    env
+}
+
+#[test]
+fn a_pending_create_is_adopted_before_planning_or_dropped_when_nothing_was_made() {
+    let env = small(
+        Moto::start(),
+        &[
+            ("aws_vpc.main", "tok-vpc"),
+            ("aws_iam_role.app", "tok-role"),
+        ],
+    );
+    // The killed run's objects, made with the intent's tag as its create calls made them.
+    let vpc = env
+        .aws(&["vpc", "10.42.0.0/16", "tok-vpc"])
+        .trim()
+        .to_string();
+    env.aws(&["role", "adopt-app", "tok-role"]);
+    let plan = env.run(&["plan"]);
+    let text = ok(&plan, "plan");
+    assert!(
+        text.contains(&format!(
+            "aws_vpc.main: Adopted the object an interrupted run created [id={vpc}]"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "aws_iam_role.app: Adopted the object an interrupted run created [id=adopt-app]"
+        ),
+        "{text}"
+    );
+    let applied = ok(&env.run(&["apply", "-auto-approve"]), "apply");
+    assert!(applied.contains("Adopted the object"), "{applied}");
+    let held = env.inventory();
+    let vpcs: Vec<&String> = held["aws_vpc"].iter().filter(|v| **v != vpc).collect();
+    assert!(
+        vpcs.len() == 1,
+        "only the default VPC besides ours: {vpcs:?}"
+    );
+    assert!(held["aws_iam_role"].contains("adopt-app"));
+    let recorded = env.recorded();
+    assert!(recorded["aws_vpc"].contains(&vpc), "{recorded:?}");
+    assert!(recorded["aws_iam_role"].contains("adopt-app"));
+    // Recorded: the tag is gone, and nothing is left to do.
+    assert_eq!(env.aws(&["tags", &vpc]).trim(), "{}");
+    let again = env.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+
+    // Nothing made: the intent is dropped and the instance created anew.
+    let env = small(Moto::start(), &[("aws_vpc.main", "tok-none")]);
+    let text = ok(&env.run(&["plan"]), "plan");
+    assert!(
+        text.contains("aws_vpc.main: An interrupted create made nothing; its intent is dropped"),
+        "{text}"
+    );
+    assert!(text.contains("Plan: 2 to add"), "{text}");
+}
+
+#[test]
+fn an_object_that_only_shares_the_name_is_never_adopted() {
+    let env = small(Moto::start(), &[("aws_iam_role.app", "tok-role")]);
+    env.aws(&["role", "adopt-app"]);
+    let output = env.run(&["apply", "-auto-approve"]);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(
+        text.contains(
+            "IAM Role `adopt-app` exists but was not made by this configuration's interrupted run"
+        ) && text.contains("strata import")
+            && text.contains("main.tf:"),
+        "{text}"
+    );
+    assert!(!env.recorded().contains_key("aws_iam_role"));
+}
