@@ -15,7 +15,7 @@
 //! marked the objects it created or adopted with (the AWS provider's `strata:intent` tag), so
 //! nothing of it shows to another tool.
 
-use super::plan::{mark_sensitive_attributes, resource_config};
+use super::eval::{mark_sensitive_attributes, resource_config};
 use super::provider_diagnostics::encode_private;
 use super::{parse_provider_address, Event, Run};
 use crate::addrs::{ResourceInstance, ResourceMode};

@@ -249,7 +249,7 @@ async fn finish(run: &Run, plan: &Plan) -> ApplyOutcome {
         if let Err(error) = writer.finish(&state).await {
             diagnostics.push(Diagnostic::error("Failed to save state").with_detail(format!("{error}. The changes made are recorded in the state journal next to the state file; the next run replays it.")));
         } else {
-            super::adopt::forget_intents(&run, &plan, &state).await;
+            super::adopt::forget_intents(run, plan, &state).await;
         }
     }
     ApplyOutcome {
@@ -745,7 +745,9 @@ async fn apply_instance(
     match result {
         Ok(Some(new_object)) => {
             let planned = &final_plan.planned.planned;
-            instance.applied(operation, planned, new_object, started).await
+            instance
+                .applied(operation, planned, new_object, started)
+                .await
         }
         Ok(None) => {
             let address = address.clone();

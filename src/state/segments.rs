@@ -13,9 +13,9 @@
 
 use super::backend::StateError;
 use super::journal::{replay_sealed, JournalHeader};
-use crate::encryption::Sealer;
 use super::store::{ObjectStore, Precondition};
 use super::{State, StateChange};
+use crate::encryption::Sealer;
 
 /// The journal's encoding of one batch: the header line, then one line per change, each line
 /// sealed on its own by `sealer` (as `journal` seals the lines of a local journal).
@@ -225,7 +225,12 @@ mod tests {
         };
         let mut journal = SegmentJournal::new("s.tfstate", &[]);
         journal
-            .append(&store, &header(3), &[put("a"), put("b")], &Sealer::default())
+            .append(
+                &store,
+                &header(3),
+                &[put("a"), put("b")],
+                &Sealer::default(),
+            )
             .await
             .unwrap();
         journal
@@ -237,9 +242,14 @@ mod tests {
             serial: 3,
             ..State::new()
         };
-        let replayed = replay_segments(&store, "s.tfstate.journal/", Some(stored.clone()), &Sealer::default())
-            .await
-            .unwrap();
+        let replayed = replay_segments(
+            &store,
+            "s.tfstate.journal/",
+            Some(stored.clone()),
+            &Sealer::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(replayed.keys.len(), 2);
         assert_eq!(names(&replayed.state.unwrap()), ["terraform_data.b"]);
 
@@ -249,20 +259,29 @@ mod tests {
             serial: 4,
             ..stored.clone()
         };
-        let replayed = replay_segments(&store, "s.tfstate.journal/", Some(compacted), &Sealer::default())
-            .await
-            .unwrap();
+        let replayed = replay_segments(
+            &store,
+            "s.tfstate.journal/",
+            Some(compacted),
+            &Sealer::default(),
+        )
+        .await
+        .unwrap();
         assert!(replayed.state.unwrap().resources.is_empty());
 
         // Another writer continuing from the same sequence number conflicts.
         let mut other = SegmentJournal::new("s.tfstate", &[]);
         assert!(matches!(
-            other.append(&store, &header(3), &[put("c")], &Sealer::default()).await,
+            other
+                .append(&store, &header(3), &[put("c")], &Sealer::default())
+                .await,
             Err(StateError::Conflict { .. })
         ));
         // A writer that starts after the existing segments continues their numbering.
         let mut next = SegmentJournal::new("s.tfstate", &replayed.keys);
-        next.append(&store, &header(3), &[put("c")], &Sealer::default()).await.unwrap();
+        next.append(&store, &header(3), &[put("c")], &Sealer::default())
+            .await
+            .unwrap();
         assert!(next.written[0].ends_with("00000000000000000002"));
 
         // Clearing deletes what this journal wrote.

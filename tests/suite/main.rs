@@ -11,9 +11,9 @@ mod aws_ec2;
 mod aws_eks;
 #[cfg(feature = "aws")]
 mod aws_schema;
-mod bad_input;
 #[cfg(feature = "aws")]
 mod aws_ssm;
+mod bad_input;
 #[cfg(feature = "aws")]
 mod chaos;
 #[cfg(feature = "aws")]
