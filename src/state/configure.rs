@@ -109,7 +109,7 @@ pub fn parse_backend_config_arg(
     })?;
     let parsed: hcl::Value = hcl::from_str(&text).map_err(|e| StateError::Format {
         file: path.display().to_string(),
-        message: format!("not a valid backend configuration file: {e}"),
+        message: format!("not a valid backend configuration file (write one setting per line, like `path = \"state/terraform.tfstate\"`): {e}"),
     })?;
     match from_hcl(parsed) {
         Value::Object(entries) => Ok(entries),

@@ -58,6 +58,7 @@ impl Env {
         let dir = temp.path().join("environments/dev");
         std::fs::remove_file(dir.join("backend.tf")).unwrap();
         let env = Env::at(moto, dir, temp);
+        crate::environments_e2e::seed_db_password(&env.moto, "dev");
         ok(&env.run(&["init"]), "init");
         env
     }
@@ -77,7 +78,6 @@ impl Env {
         command
             .args(args)
             .current_dir(&self.dir)
-            .env("TF_VAR_db_password", "correct-horse-battery")
             .env("NO_COLOR", "1");
         for (key, value) in self.moto.env() {
             command.env(key, value);

@@ -309,6 +309,7 @@ if len(sys.argv) > 2: boto3.client('s3', **kw).create_bucket(Bucket=sys.argv[2])
             .unwrap_or(seed);
         eprintln!("fault proxy seed {seed}");
         let moto = Moto::start();
+        crate::environments_e2e::seed_db_password(&moto, "dev");
         let rates = FaultRates {
             drop_first_token_use: retry_mode == Some("adaptive"),
             ..FaultRates::spread(0.2)
@@ -330,7 +331,6 @@ if len(sys.argv) > 2: boto3.client('s3', **kw).create_bucket(Bucket=sys.argv[2])
             }
             command
                 .env("AWS_ENDPOINT_URL", &proxy.endpoint)
-                .env("TF_VAR_db_password", "correct-horse-battery")
                 .env("NO_COLOR", "1");
             if let Some(mode) = retry_mode {
                 command.env("AWS_RETRY_MODE", mode);

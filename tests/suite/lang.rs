@@ -719,8 +719,8 @@ fn mutated_fixtures_never_panic() {
     );
 }
 
-/// Parsing and evaluating many resource-like blocks that refer to each other stays fast (the
-/// real benchmark runs in release mode; this bound only catches quadratic behaviour).
+/// Parsing and evaluating many resource-like blocks that refer to each other: every block
+/// evaluates, each to its own values (how fast is measured in BENCHMARKS.md, not here).
 #[test]
 fn ten_thousand_blocks() {
     let mut text = String::new();
@@ -736,9 +736,7 @@ fn ten_thousand_blocks() {
         plan_mode: true,
     };
     let schema = schema_for("thing").expect("schema");
-    let started = std::time::Instant::now();
     let body = hcl_edit::parser::parse_body(&text).expect("parse");
-    let parsed = started.elapsed();
     // The configuration loader hands out owned bodies; making them is not evaluation.
     let file = Arc::new(SourceFile::new("many.tf", text.clone()));
     let bodies: Vec<Body> = body
@@ -749,18 +747,21 @@ fn ten_thousand_blocks() {
             body: block.body.clone(),
         })
         .collect();
-    let evaluation_started = std::time::Instant::now();
-    let mut count = 0;
+    let mut names = Vec::new();
     for body in &bodies {
-        eval_body(body, &schema, &ctx).expect("evaluates");
-        count += 1;
+        let value = eval_body(body, &schema, &ctx).expect("evaluates");
+        let name = value
+            .get_attr("name")
+            .and_then(|v| v.as_str().map(str::to_string));
+        names.push(name.expect("a name"));
     }
-    let evaluated = evaluation_started.elapsed();
-    let total = parsed + evaluated;
-    eprintln!("10,000 blocks: parsed in {parsed:?}, evaluated in {evaluated:?}, total {total:?}");
-    assert_eq!(count, 10_000);
-    let limit = if cfg!(debug_assertions) { 30 } else { 3 };
-    assert!(total.as_secs_f64() < limit as f64, "took {total:?}");
+    assert_eq!(names.len(), 10_000);
+    for (i, name) in names.iter().enumerate() {
+        assert!(
+            name.ends_with(&format!("-{i}")),
+            "block {i} evaluated to name {name}"
+        );
+    }
 }
 
 /// Function-call plumbing through the function library (`calls/*.tf`, expected values inline
