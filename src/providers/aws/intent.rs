@@ -118,38 +118,9 @@ pub(crate) async fn named_with_token(
     };
     match type_name {
         "aws_iam_role" => {
-            let mut marker = None;
-            loop {
-                let out = aws
-                    .iam
-                    .list_roles()
-                    .set_marker(marker)
-                    .send()
-                    .await
-                    .api()
-                    .or_fail(summary)?;
-                for role in out.roles() {
-                    let tags = aws
-                        .iam
-                        .list_role_tags()
-                        .role_name(role.role_name())
-                        .send()
-                        .await
-                        .api()
-                        .or_fail(summary)?;
-                    if tags
-                        .tags()
-                        .iter()
-                        .any(|t| ours(Some(t.key()), Some(t.value())))
-                    {
-                        return Ok(named(role.role_name()));
-                    }
-                }
-                marker = out.marker().map(str::to_string);
-                if !out.is_truncated() || marker.is_none() {
-                    return Ok(None);
-                }
-            }
+            let found =
+                find_role_tag(aws, summary, |t| ours(Some(t.key()), Some(t.value()))).await?;
+            Ok(found.and_then(|(role, _)| named(&role)))
         }
         "aws_eks_cluster" | "aws_eks_node_group" => {
             let clusters = aws
@@ -341,6 +312,17 @@ async fn parent_marked(
             .iter()
             .find_map(|t| t.value().map(str::to_string)));
     }
+    let found = find_role_tag(aws, summary, |t| t.key() == key).await?;
+    Ok(found.map(|(_, value)| value))
+}
+
+/// The first IAM role with a tag `pick` chooses, and that tag's value. Roles are listed page by
+/// page and their tags read one call per role: paid only while an intent on a role is pending.
+async fn find_role_tag(
+    aws: &AwsContext,
+    summary: &str,
+    pick: impl Fn(&aws_sdk_iam::types::Tag) -> bool,
+) -> Result<Option<(String, String)>, ProviderError> {
     let mut marker = None;
     loop {
         let out = aws
@@ -360,8 +342,11 @@ async fn parent_marked(
                 .await
                 .api()
                 .or_fail(summary)?;
-            if let Some(tag) = tags.tags().iter().find(|t| t.key() == key) {
-                return Ok(Some(tag.value().to_string()));
+            if let Some(tag) = tags.tags().iter().find(|t| pick(t)) {
+                return Ok(Some((
+                    role.role_name().to_string(),
+                    tag.value().to_string(),
+                )));
             }
         }
         marker = out.marker().map(str::to_string);
