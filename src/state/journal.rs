@@ -97,6 +97,28 @@ pub(crate) fn replay_sealed(
     Ok(Some(state))
 }
 
+/// One journal line: `value` as JSON, sealed by `sealer` (a no-op without encryption), and
+/// the newline; the header and every change are written this way, locally and remotely.
+pub(crate) fn sealed_line(value: &impl Serialize, sealer: &Sealer) -> Result<Vec<u8>, StateError> {
+    let json = serde_json::to_vec(value)
+        .map_err(|e| StateError::Other(format!("cannot encode a journal line: {e}")))?;
+    let mut line = sealer.seal(&json)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// The lines of `changes`, one [`sealed_line`] each.
+pub(crate) fn sealed_lines(
+    changes: &[StateChange],
+    sealer: &Sealer,
+) -> Result<Vec<u8>, StateError> {
+    let mut lines = Vec::new();
+    for change in changes {
+        lines.extend(sealed_line(change, sealer)?);
+    }
+    Ok(lines)
+}
+
 /// An open journal file, appended to with a sync after every entry.
 pub(crate) struct Journal {
     path: PathBuf,
@@ -146,31 +168,19 @@ impl Journal {
             .set_len(0)
             .map_err(|e| StateError::io(&self.path, e))?;
         self.bytes = 0;
-        let line = serde_json::to_vec(header).map_err(|e| StateError::Other(e.to_string()))?;
-        let mut line = self.sealer.seal(&line)?;
-        line.push(b'\n');
+        let line = sealed_line(header, &self.sealer)?;
         self.write_line(&line)
     }
 
     /// Appends several changes with one write and one sync.
     pub fn append_all(&mut self, changes: &[StateChange]) -> Result<(), StateError> {
-        let mut lines = Vec::new();
-        for change in changes {
-            let line = serde_json::to_vec(change)
-                .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;
-            lines.extend(self.sealer.seal(&line)?);
-            lines.push(b'\n');
-        }
+        let lines = sealed_lines(changes, &self.sealer)?;
         self.write_line(&lines)
     }
 
     #[cfg(test)]
     pub fn append(&mut self, change: &StateChange) -> Result<(), StateError> {
-        let line = serde_json::to_vec(change)
-            .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;
-        let mut line = self.sealer.seal(&line)?;
-        line.push(b'\n');
-        self.write_line(&line)
+        self.append_all(std::slice::from_ref(change))
     }
 
     fn write_line(&mut self, line: &[u8]) -> Result<(), StateError> {

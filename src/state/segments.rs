@@ -12,27 +12,20 @@
 //! compaction left the serial unchanged.
 
 use super::backend::StateError;
-use super::journal::{replay_sealed, JournalHeader};
+use super::journal::{replay_sealed, sealed_line, sealed_lines, JournalHeader};
 use super::store::{ObjectStore, Precondition};
 use super::{State, StateChange};
 use crate::encryption::Sealer;
 
 /// The journal's encoding of one batch: the header line, then one line per change, each line
-/// sealed on its own by `sealer` (as `journal` seals the lines of a local journal).
+/// sealed on its own (`journal::sealed_line`, as a local journal's lines are).
 pub(crate) fn encode_batch(
     header: &JournalHeader,
     changes: &[StateChange],
     sealer: &Sealer,
 ) -> Result<Vec<u8>, StateError> {
-    let line = serde_json::to_vec(header).map_err(|e| StateError::Other(e.to_string()))?;
-    let mut bytes = sealer.seal(&line)?;
-    bytes.push(b'\n');
-    for change in changes {
-        let line = serde_json::to_vec(change)
-            .map_err(|e| StateError::Other(format!("cannot encode a state change: {e}")))?;
-        bytes.extend(sealer.seal(&line)?);
-        bytes.push(b'\n');
-    }
+    let mut bytes = sealed_line(header, sealer)?;
+    bytes.extend(sealed_lines(changes, sealer)?);
     Ok(bytes)
 }
 
