@@ -6,7 +6,7 @@ use crate::config::ModuleTree;
 use crate::encryption::{Encryption, Sealer};
 use crate::state::backend::Backend;
 use crate::value::{value_from_json, value_to_json, Value};
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ pub fn read_settings(dir: &Path) -> anyhow::Result<Option<BackendSettings>> {
             serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?,
         )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow!("reading {}: {e}", path.display())),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("reading {}", path.display()))),
     }
 }
 
@@ -57,7 +57,7 @@ pub fn configured_settings(
                 .map(|(k, v)| {
                     Ok((
                         k.clone(),
-                        value_to_json(v).map_err(|e| anyhow!("backend setting `{k}`: {e}"))?,
+                        value_to_json(v).with_context(|| format!("backend setting `{k}`"))?,
                     ))
                 })
                 .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
@@ -68,8 +68,7 @@ pub fn configured_settings(
         // One reader of `-backend-config` (`key=value`, or a file of HCL `key = value` lines),
         // shared with `state::configure`.
         for (key, value) in crate::state::parse_backend_config_arg(item, dir)? {
-            let json =
-                value_to_json(&value).map_err(|e| anyhow!("backend setting `{key}`: {e}"))?;
+            let json = value_to_json(&value).with_context(|| format!("backend setting `{key}`"))?;
             settings.insert(key, json);
         }
     }
@@ -178,7 +177,7 @@ pub fn encryption(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Resul
             return Err(report(context, &diagnostics, &merged.files));
         }
     }
-    let encryption = Encryption::new(merged.as_ref()).map_err(|e| anyhow!("{e}"))?;
+    let encryption = Encryption::new(merged.as_ref())?;
     crate::encryption::use_for_remote_state(&encryption);
     Ok(encryption)
 }

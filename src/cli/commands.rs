@@ -1,7 +1,13 @@
 //! The commands that read the configuration: init, validate, fmt, plan, apply, destroy, show,
 //! output, graph, import.
 
-use super::args::{LockArgs, PlanArgs, VarArgs};
+use super::args::{PlanArgs, VarArgs};
+use super::lock::StateLock;
+use super::settings::{
+    ApplySettings, FmtSettings, ImportSettings, InitSettings, OperationSettings, OutputSettings,
+    PlanSettings, ShowSettings,
+};
+use super::views::{self, show::ShowFormat};
 use super::{backend, Context, Reported};
 use crate::addrs::{ResourceInstance, Target};
 use crate::config::variables::{resolve_root_variables_with_warnings, VarSource};
@@ -11,18 +17,16 @@ use crate::engine::{Engine, RunOptions};
 use crate::plan::file::{config_fingerprint, PlanFile};
 use crate::plan::{Plan, PlanMode};
 use crate::providers::Registry;
-use crate::state::backend::{Backend, LockGuard, LockInfo};
+use crate::state::backend::Backend;
 use crate::state::format::{read_state, write_state};
 use crate::state::State;
-use crate::ui::{self, ProgressPrinter};
+use crate::ui;
 use crate::value::Value;
-use anyhow::{anyhow, bail};
+use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The state's instances decoded per the built-in providers' schemas, so that Terraform's
 /// encoding of dynamic attributes reads as values and is written back in the same form.
@@ -142,20 +146,16 @@ fn prompt_missing(tree: &ModuleTree, cli: &mut Vec<VarSource>) {
         if given_by_flag || given_by_env || in_files {
             continue;
         }
-        eprintln!("var.{name}");
+        let mut question = vec![format!("var.{name}")];
         if let Some(description) = &variable.description {
-            eprintln!("  {description}");
+            question.push(format!("  {description}"));
         }
-        eprint!("\n  Enter a value: ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        if std::io::stdin().read_line(&mut line).is_ok() {
+        if let Some(line) = views::ask_on_stderr(&question, "\n  Enter a value: ") {
             cli.push(VarSource::Flag(format!(
                 "{name}={}",
                 line.trim_end_matches(['\n', '\r'])
             )));
         }
-        eprintln!();
     }
 }
 
@@ -173,78 +173,8 @@ fn has_tfvars(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn parse_lock_timeout(lock: &LockArgs) -> anyhow::Result<Duration> {
-    if lock.lock_timeout == "0" {
-        return Ok(Duration::ZERO);
-    }
-    crate::engine::parse_duration(&lock.lock_timeout).ok_or_else(|| {
-        anyhow!(
-            "invalid -lock-timeout `{}`: use a duration such as 30s or 5m",
-            lock.lock_timeout
-        )
-    })
-}
-
-/// Takes the workspace's lock (unless `-lock=false`), telling the user while it waits.
-pub async fn take_lock(
-    context: &Context,
-    backend: &dyn Backend,
-    workspace: &str,
-    operation: &str,
-    lock: &LockArgs,
-) -> anyhow::Result<Option<LockGuard>> {
-    if !lock.lock {
-        return Ok(None);
-    }
-    let timeout = parse_lock_timeout(lock)?;
-    let style = context.style;
-    let on_wait = move |holder: &LockInfo| {
-        eprintln!(
-            "{}",
-            style.yellow(&format!(
-                "Acquiring state lock: held by {} ({}, since {}; lock ID {}). Waiting up to {}...",
-                holder.who,
-                holder.operation,
-                holder.created,
-                holder.id,
-                crate::ui::format_elapsed(timeout)
-            ))
-        );
-    };
-    match backend.lock(workspace, operation, timeout, &on_wait).await {
-        Ok(guard) => {
-            if let Some(dead) = guard.taken_over() {
-                eprintln!(
-                    "{}",
-                    style.yellow(&format!(
-                        "Took over the state lock left by {} ({}, since {}; lock ID {}): its process is gone.",
-                        dead.who, dead.operation, dead.created, dead.id
-                    ))
-                );
-            }
-            Ok(Some(guard))
-        }
-        Err(error) => {
-            eprintln!(
-                "{}",
-                context.style.red("Error: Error acquiring the state lock")
-            );
-            eprintln!("\n{error}\n\nStrata acquires a state lock to protect the state from being written by\nmultiple users at the same time. Wait for the other run to finish, retry with\n-lock-timeout=DURATION to wait for it, or, if the holder is gone, remove the lock\nwith `strata force-unlock ID`.");
-            Err(Reported.into())
-        }
-    }
-}
-
-async fn release(lock: Option<LockGuard>) {
-    if let Some(lock) = lock {
-        if let Err(error) = lock.release().await {
-            eprintln!("Error releasing the state lock: {error}");
-        }
-    }
-}
-
 pub async fn current_workspace(context: &Context) -> anyhow::Result<String> {
-    crate::state::workspace::current_workspace(&context.dir).map_err(|e| anyhow!("{e}"))
+    Ok(crate::state::workspace::current_workspace(&context.dir)?)
 }
 
 fn run_options(
@@ -256,12 +186,12 @@ fn run_options(
     let targets = args
         .targets
         .iter()
-        .map(|t| Target::parse(t).map_err(|e| anyhow!("Invalid target address: {e}")))
+        .map(|t| Target::parse(t).context("Invalid target address"))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let replace = args
         .replace
         .iter()
-        .map(|t| ResourceInstance::parse(t).map_err(|e| anyhow!("Invalid replace address: {e}")))
+        .map(|t| ResourceInstance::parse(t).context("Invalid replace address"))
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(RunOptions {
         workspace: workspace.to_string(),
@@ -281,9 +211,7 @@ fn run_options(
 /// The providers of one command: built in, or plugins `init` installed (started here to read
 /// their schemas, and kept for the whole command).
 async fn command_registry(context: &Context, tree: &ModuleTree) -> anyhow::Result<Registry> {
-    Registry::for_configuration(tree, &context.dir)
-        .await
-        .map_err(|error| anyhow!("{error}"))
+    Ok(Registry::for_configuration(tree, &context.dir).await?)
 }
 
 async fn engine(
@@ -295,15 +223,7 @@ async fn engine(
 ) -> anyhow::Result<Engine> {
     let registry = command_registry(context, &tree).await?;
     match Engine::new(tree, registry, options, variables) {
-        Ok(engine) if context.json => {
-            let lines = ui::JsonLines::new(Box::new(std::io::stdout()));
-            lines.version();
-            Ok(engine.with_events(Arc::new(lines)))
-        }
-        Ok(engine) => Ok(engine.with_events(Arc::new(ProgressPrinter::new(
-            context.style,
-            Box::new(std::io::stdout()),
-        )))),
+        Ok(engine) => Ok(engine.with_events(context.operation_view().events())),
         Err(diagnostics) => {
             context.print_diagnostics(&diagnostics, sources);
             Err(Reported.into())
@@ -324,108 +244,98 @@ fn handle_interrupts(cancelled: Arc<std::sync::atomic::AtomicBool>) -> tokio::ta
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             cancelled.store(true, Ordering::SeqCst);
-            eprintln!("\nInterrupt received.\nPlease wait for Strata to exit or data loss may occur.\nGracefully shutting down...");
+            views::operation::interrupt_received();
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nTwo interrupts received. Exiting immediately. Every operation that finished is recorded in the state journal.");
+                views::operation::second_interrupt();
                 std::process::exit(130);
             }
         }
     })
 }
 
-pub async fn init(
-    context: &Context,
-    backend_config: &[String],
-    migrate_state: bool,
-    reconfigure: bool,
-    configure_backend: bool,
-    provider_flags: &super::init_providers::ProviderFlags,
-) -> anyhow::Result<u8> {
+pub async fn init(context: &Context, settings: &InitSettings) -> anyhow::Result<u8> {
+    if settings.get_modules {
+        super::modules::install(context, settings.upgrade).await?;
+    }
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
-    if !configure_backend {
-        println!("{}", context.style.bold("Initializing provider plugins..."));
-        super::init_providers::init_providers(context, &tree, &mut sources, provider_flags).await?;
-        println!(
-            "\n{}",
-            context.style.green(&context.style.bold(
-                "Strata has been successfully initialized! (backend not configured: -backend=false)"
-            ))
+    let view = views::messages::InitView(context.style);
+    if !settings.configure_backend {
+        view.heading("Initializing provider plugins...");
+        super::init_providers::init_providers(context, &tree, &mut sources, &settings.providers)
+            .await?;
+        view.done(
+            "Strata has been successfully initialized! (backend not configured: -backend=false)",
         );
         return Ok(0);
     }
-    let settings = backend::configured_settings(&tree, backend_config, &context.dir)?;
-    // Without recorded settings, the directory used the local backend: it counts as the
-    // previous backend when it holds state.
-    let previous = match backend::read_settings(&context.dir)? {
-        Some(recorded) => Some(recorded),
-        None if local_state_exists(&context.dir) => Some(backend::BackendSettings {
-            backend_type: "local".into(),
-            settings: BTreeMap::new(),
-        }),
-        None => None,
-    };
-    println!("{}", context.style.bold("Initializing the backend..."));
-    if let Some(previous) = previous.as_ref().filter(|p| **p != settings) {
-        if migrate_state {
-            // Both sides with the configured state encryption (its fallbacks read either form).
-            let sealer = backend::encryption(context, Some(&tree))?.state;
-            let from = backend::open_settings_sealed(context, previous, sealer.clone()).await?;
-            let to = backend::open_settings_sealed(context, &settings, sealer).await?;
-            for workspace in from.workspaces().await.map_err(|e| anyhow!("{e}"))? {
-                if let Some(text) = from.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {
-                    if workspace != "default"
-                        && !to
-                            .workspaces()
-                            .await
-                            .map_err(|e| anyhow!("{e}"))?
-                            .contains(&workspace)
-                    {
-                        to.create_workspace(&workspace)
-                            .await
-                            .map_err(|e| anyhow!("{e}"))?;
-                    }
-                    to.push(&workspace, &text, false)
-                        .await
-                        .map_err(|e| anyhow!("migrating workspace {workspace}: {e}"))?;
-                    println!(
-                        "Copied the state of workspace \"{workspace}\" from \"{}\" to \"{}\".",
-                        previous.backend_type, settings.backend_type
-                    );
-                }
-            }
-        } else if !reconfigure {
+    let configured = backend::configured_settings(&tree, &settings.backend_config, &context.dir)?;
+    let previous = previous_backend(&context.dir)?;
+    view.heading("Initializing the backend...");
+    if let Some(previous) = previous.as_ref().filter(|p| **p != configured) {
+        if settings.migrate_state {
+            migrate_state(context, &tree, previous, &configured).await?;
+        } else if !settings.reconfigure {
             bail!("Backend configuration changed. Run `strata init -migrate-state` to copy existing state to the new backend, or `strata init -reconfigure` to use the new settings without copying.");
         }
     }
     // Check the backend answers before recording it.
-    let backend = backend::open_settings(context, &settings).await?;
-    backend.workspaces().await.map_err(|e| {
-        anyhow!(
-            "the {} backend is not reachable: {e}",
-            settings.backend_type
-        )
-    })?;
-    backend::write_settings(&context.dir, &settings)?;
-    println!(
-        "Successfully configured the backend \"{}\"!\n",
-        settings.backend_type
-    );
-    println!("{}", context.style.bold("Initializing provider plugins..."));
-    super::init_providers::init_providers(context, &tree, &mut sources, provider_flags).await?;
-    println!(
-        "\n{}",
-        context.style.green(
-            &context
-                .style
-                .bold("Strata has been successfully initialized!")
-        )
-    );
+    let backend = backend::open_settings(context, &configured).await?;
+    backend
+        .workspaces()
+        .await
+        .with_context(|| format!("the {} backend is not reachable", configured.backend_type))?;
+    backend::write_settings(&context.dir, &configured)?;
+    view.backend_configured(&configured.backend_type);
+    view.heading("Initializing provider plugins...");
+    super::init_providers::init_providers(context, &tree, &mut sources, &settings.providers)
+        .await?;
+    view.done("Strata has been successfully initialized!");
     Ok(0)
 }
 
-fn local_state_exists(dir: &Path) -> bool {
-    dir.join("terraform.tfstate").exists() || dir.join("terraform.tfstate.d").is_dir()
+/// The backend settings `init` recorded before. Without recorded settings, the directory used
+/// the local backend: it counts as the previous backend when it holds state.
+fn previous_backend(dir: &Path) -> anyhow::Result<Option<backend::BackendSettings>> {
+    Ok(match backend::read_settings(dir)? {
+        Some(recorded) => Some(recorded),
+        None if crate::state::local::holds_state(dir) => Some(backend::BackendSettings {
+            backend_type: "local".into(),
+            settings: BTreeMap::new(),
+        }),
+        None => None,
+    })
+}
+
+/// `init -migrate-state`: copies every workspace's state from the previous backend to the
+/// configured one, both sides with the configured state encryption (its fallbacks read either
+/// form).
+async fn migrate_state(
+    context: &Context,
+    tree: &ModuleTree,
+    previous: &backend::BackendSettings,
+    configured: &backend::BackendSettings,
+) -> anyhow::Result<()> {
+    let sealer = backend::encryption(context, Some(tree))?.state;
+    let from = backend::open_settings_sealed(context, previous, sealer.clone()).await?;
+    let to = backend::open_settings_sealed(context, configured, sealer).await?;
+    for workspace in from.workspaces().await? {
+        let Some(text) = from.pull(&workspace).await? else {
+            continue;
+        };
+        if workspace != "default" && !to.workspaces().await?.contains(&workspace) {
+            to.create_workspace(&workspace).await?;
+        }
+        to.push(&workspace, &text, false)
+            .await
+            .with_context(|| format!("migrating workspace {workspace}"))?;
+        views::messages::InitView(context.style).state_copied(
+            &workspace,
+            &previous.backend_type,
+            &configured.backend_type,
+        );
+    }
+    Ok(())
 }
 
 pub async fn validate(context: &Context, json: bool) -> anyhow::Result<u8> {
@@ -445,248 +355,198 @@ pub async fn validate(context: &Context, json: bool) -> anyhow::Result<u8> {
             }
         }
     };
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     if json {
-        let value = serde_json::json!({
-            "format_version": "1.0",
-            "valid": errors == 0,
-            "error_count": errors,
-            "warning_count": diagnostics.len() - errors,
-            "diagnostics": diagnostics,
-        });
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else if errors == 0 {
-        context.print_diagnostics(&diagnostics, &sources);
-        println!(
-            "{}",
-            context
-                .style
-                .green(&context.style.bold("Success! The configuration is valid."))
-        );
+        views::messages::validated_json(&diagnostics)?;
     } else {
         context.print_diagnostics(&diagnostics, &sources);
+        if !diagnostics.has_errors() {
+            views::messages::validated(context.style);
+        }
     }
-    Ok(if errors == 0 { 0 } else { 1 })
+    Ok(if diagnostics.has_errors() { 1 } else { 0 })
 }
 
-pub fn fmt(
-    context: &Context,
-    check: bool,
-    diff: bool,
-    recursive: bool,
-    list: bool,
-    write: bool,
-    paths: &[PathBuf],
-) -> anyhow::Result<u8> {
-    let paths: Vec<PathBuf> = if paths.is_empty() {
+pub fn fmt(context: &Context, settings: &FmtSettings) -> anyhow::Result<u8> {
+    let paths: Vec<PathBuf> = if settings.paths.is_empty() {
         vec![context.dir.clone()]
     } else {
-        paths.to_vec()
+        settings.paths.clone()
     };
-    let options = crate::fmt::FmtOptions {
-        check,
-        diff,
-        recursive,
-        list,
-        write: write && !check,
-    };
-    let report = crate::fmt::format_paths(&paths, options).map_err(|e| anyhow!("{e}"))?;
-    print!("{}", report.output);
-    for error in &report.errors {
-        eprintln!("{}", context.style.red(&format!("Error: {error}")));
-    }
+    let report = crate::fmt::format_paths(&paths, settings.options)?;
+    views::messages::formatted(context.style, &report.output, &report.errors);
     if !report.errors.is_empty() {
         // As terraform fmt: 2 when a file could not be parsed.
         return Ok(2);
     }
-    Ok(if check && !report.changed.is_empty() {
+    Ok(if settings.options.check && !report.changed.is_empty() {
         3
     } else {
         0
     })
 }
 
+/// What [`make_plan`] hands back: the plan and everything an apply of it needs.
+struct Planned {
+    engine: Engine,
+    sources: SourceMap,
+    backend: Box<dyn Backend>,
+    workspace: String,
+    /// Held from before the state was loaded until the command is done with it.
+    lock: StateLock,
+    outcome: crate::engine::PlanOutcome,
+    /// The state as loaded, before the refresh.
+    state: State,
+}
+
 /// Loads everything a plan needs and makes it.
 async fn make_plan(
     context: &Context,
-    args: &PlanArgs,
-    mode: PlanMode,
-    operation: &str,
-) -> anyhow::Result<(
-    Engine,
-    SourceMap,
-    Box<dyn Backend>,
-    String,
-    Option<LockGuard>,
-    crate::engine::PlanOutcome,
-    State,
-)> {
+    settings: &OperationSettings,
+    lock_operation: &str,
+) -> anyhow::Result<Planned> {
+    let args = &settings.args;
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     let variables = load_variables(context, &tree, &mut sources, &args.vars, args.input)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
-    let options = run_options(context, args, &workspace, mode)?;
+    let options = run_options(context, args, &workspace, settings.mode)?;
     let engine = engine(context, tree, &sources, options, variables).await?;
-    let lock = take_lock(context, backend.as_ref(), &workspace, operation, &args.lock).await?;
-    let state = match load_state(backend.as_ref(), &workspace).await {
-        Ok(state) => state,
-        Err(error) => {
-            release(lock).await;
-            bail!("{error}");
-        }
-    };
+    let lock = StateLock::take(
+        context,
+        backend.as_ref(),
+        &workspace,
+        lock_operation,
+        &args.lock,
+    )
+    .await?;
+    let state = load_state(backend.as_ref(), &workspace).await?;
     match engine.plan(&state).await {
         Ok(outcome) => {
             context.print_diagnostics(&outcome.warnings, &sources);
-            Ok((engine, sources, backend, workspace, lock, outcome, state))
+            Ok(Planned {
+                engine,
+                sources,
+                backend,
+                workspace,
+                lock,
+                outcome,
+                state,
+            })
         }
         Err(diagnostics) => {
-            release(lock).await;
             context.print_diagnostics(&diagnostics, &sources);
             Err(Reported.into())
         }
     }
 }
 
-pub async fn plan(
-    context: &Context,
-    args: &PlanArgs,
-    out: Option<&Path>,
-    destroy: bool,
-    detailed_exitcode: bool,
-    markdown: Option<(&Path, usize)>,
-) -> anyhow::Result<u8> {
-    let mode = if destroy {
-        PlanMode::Destroy
-    } else {
-        PlanMode::Normal
-    };
-    let (engine, _sources, _backend, _workspace, lock, outcome, _state) =
-        make_plan(context, args, mode, "OperationTypePlan").await?;
-    release(lock).await;
+pub async fn plan(context: &Context, settings: &PlanSettings) -> anyhow::Result<u8> {
+    let operation = &settings.operation;
+    let planned = make_plan(context, operation, operation.lock_operation(true)).await?;
+    planned.lock.release().await;
+    let engine = planned.engine;
     engine.registry.close().await;
-    let plan = &outcome.plan;
+    let plan = &planned.outcome.plan;
     let schemas = ui::Schemas::from_registry(&engine.registry);
-    if args.json {
-        ui::JsonLines::new(Box::new(std::io::stdout())).plan(plan);
-    } else {
-        print!("{}", ui::render_plan(plan, context.style, &schemas));
-    }
-    if let Some((path, limit)) = markdown {
+    let view = context.operation_view();
+    view.plan(plan, &schemas);
+    if let Some((path, limit)) = &settings.markdown {
         let options = ui::MarkdownOptions {
-            limit,
-            whole_plan_command: match out {
+            limit: *limit,
+            whole_plan_command: match &settings.out {
                 Some(out) => format!("strata show {}", out.display()),
                 None => "strata plan".to_string(),
             },
         };
         std::fs::write(path, ui::render_markdown(plan, &schemas, &options))
-            .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+            .with_context(|| format!("writing {}", path.display()))?;
     }
-    if let Some(path) = out {
-        let dirs = module_dirs(&engine.tree);
-        let file = PlanFile {
-            kind: PlanFile::KIND.to_string(),
-            plan: plan.clone(),
-            prior_state: write_state(&outcome.refreshed).map_err(|e| anyhow!("{e}"))?,
-            config_fingerprint: config_fingerprint(dirs.iter().map(PathBuf::as_path)),
-        };
-        let encryption = backend::encryption(context, Some(&engine.tree))?;
-        file.write_sealed(path, &encryption.plan)?;
-        if !args.json {
-            println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run the following command to apply:\n    strata apply \"{}\"", path.display(), path.display());
+    match &settings.out {
+        Some(path) => {
+            save_plan(
+                context,
+                &engine.tree,
+                plan,
+                &planned.outcome.refreshed,
+                path,
+            )?;
+            view.plan_saved(path);
         }
-    } else if !args.json && plan.has_changes() {
-        println!("\nNote: You didn't use the -out option to save this plan, so Strata can't\nguarantee to take exactly these actions if you run \"strata apply\" now.");
+        None => view.plan_not_saved(plan),
     }
-    Ok(if detailed_exitcode && plan.has_changes() {
+    Ok(if settings.detailed_exitcode && plan.has_changes() {
         2
     } else {
         0
     })
 }
 
+/// `plan -out=PATH`: the plan, the refreshed state and the configuration's fingerprint,
+/// sealed with the configured plan encryption.
+fn save_plan(
+    context: &Context,
+    tree: &ModuleTree,
+    plan: &Plan,
+    refreshed: &State,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let dirs = module_dirs(tree);
+    let file = PlanFile {
+        kind: PlanFile::KIND.to_string(),
+        plan: plan.clone(),
+        prior_state: write_state(refreshed)?,
+        config_fingerprint: config_fingerprint(dirs.iter().map(PathBuf::as_path)),
+    };
+    let encryption = backend::encryption(context, Some(tree))?;
+    file.write_sealed(path, &encryption.plan)?;
+    Ok(())
+}
+
+/// Asks whether to go ahead; only a terminal can answer.
 fn confirm(context: &Context, destroy: bool) -> anyhow::Result<bool> {
     if !context.interactive {
         bail!("Apply needs approval: run with -auto-approve in a non-interactive session, or apply a saved plan.");
     }
-    if destroy {
-        println!("\n{}\n  Strata will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.\n", context.style.bold("Do you really want to destroy all resources?"));
-    } else {
-        println!("\n{}\n  Strata will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n", context.style.bold("Do you want to perform these actions?"));
-    }
-    print!("  Enter a value: ");
-    std::io::stdout().flush()?;
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    println!();
-    Ok(line.trim() == "yes")
+    Ok(context.operation_view().confirm(context.style, destroy)?)
 }
 
-pub async fn apply(
-    context: &Context,
-    args: &PlanArgs,
-    auto_approve: bool,
-    destroy: bool,
-) -> anyhow::Result<u8> {
-    let mode = if destroy {
-        PlanMode::Destroy
-    } else {
-        PlanMode::Normal
-    };
-    let operation = if destroy {
-        "OperationTypeDestroy"
-    } else {
-        "OperationTypeApply"
-    };
-    if context.json && !auto_approve {
+/// `apply`, `destroy`, `refresh`: a saved plan, or a new plan applied once approved.
+pub async fn apply(context: &Context, settings: &ApplySettings) -> anyhow::Result<u8> {
+    if let Some(path) = &settings.plan_file {
+        return apply_saved(context, &settings.operation.args, path).await;
+    }
+    let operation = &settings.operation;
+    let destroy = operation.destroy();
+    if context.json && !settings.auto_approve {
         bail!("Plan approval needed: -json cannot ask for approval; add -auto-approve, or apply a saved plan.");
     }
-    let (engine, sources, backend, workspace, lock, outcome, state) =
-        make_plan(context, args, mode, operation).await?;
-    let plan = outcome.plan.clone();
-    if context.json {
-        ui::JsonLines::new(Box::new(std::io::stdout())).plan(&plan);
-    } else {
-        print!(
-            "{}",
-            ui::render_plan(
-                &plan,
-                context.style,
-                &ui::Schemas::from_registry(&engine.registry)
-            )
-        );
-    }
+    let planned = make_plan(context, operation, operation.lock_operation(false)).await?;
+    let plan = &planned.outcome.plan;
+    let view = context.operation_view();
+    view.plan(plan, &ui::Schemas::from_registry(&planned.engine.registry));
     if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly {
-        release(lock).await;
-        engine.registry.close().await;
+        planned.lock.release().await;
+        planned.engine.registry.close().await;
         return Ok(0);
     }
-    if !auto_approve && !confirm(context, destroy)? {
-        release(lock).await;
-        println!(
-            "{}",
-            if destroy {
-                "Destroy cancelled."
-            } else {
-                "Apply cancelled."
-            }
-        );
+    if !settings.auto_approve && !confirm(context, destroy)? {
+        planned.lock.release().await;
+        view.cancelled(destroy);
         return Ok(1);
     }
     let code = run_apply(
         context,
-        &engine,
-        &sources,
-        backend.as_ref(),
-        &workspace,
-        &plan,
-        outcome.refreshed,
-        &state,
+        &planned.engine,
+        &planned.sources,
+        planned.backend.as_ref(),
+        &planned.workspace,
+        plan,
+        planned.outcome.refreshed.clone(),
+        &planned.state,
     )
     .await;
-    release(lock).await;
+    planned.lock.release().await;
     code
 }
 
@@ -701,10 +561,7 @@ async fn run_apply(
     refreshed: State,
     base: &State,
 ) -> anyhow::Result<u8> {
-    let writer = backend
-        .writer(workspace, base)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let writer = backend.writer(workspace, base).await?;
     let interrupts = handle_interrupts(engine.cancelled.clone());
     let outcome = engine.apply(plan, refreshed, writer).await;
     interrupts.abort();
@@ -713,27 +570,17 @@ async fn run_apply(
     if outcome.diagnostics.has_errors() {
         return Ok(1);
     }
+    let view = context.operation_view();
     if engine.cancelled.load(Ordering::SeqCst) {
-        eprintln!("Apply interrupted: every operation that finished is saved in the state.");
+        view.interrupted();
         return Ok(1);
     }
-    if context.json {
-        let lines = ui::JsonLines::new(Box::new(std::io::stdout()));
-        lines.summary(plan, "apply");
-        if plan.mode != PlanMode::Destroy {
-            lines.outputs(&outcome.state.outputs);
-        }
-        return Ok(0);
-    }
-    println!("\n{}", ui::render_apply_summary(plan, context.style));
-    if !outcome.state.outputs.is_empty() && plan.mode != PlanMode::Destroy {
-        println!("\n{}\n", context.style.bold("Outputs:"));
-        print!("{}", ui::render_outputs(&outcome.state.outputs));
-    }
+    view.applied(plan, &outcome.state.outputs);
     Ok(0)
 }
 
-pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> anyhow::Result<u8> {
+/// `apply PLANFILE`: the saved plan, checked against the configuration and the state.
+async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> anyhow::Result<u8> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     let file = PlanFile::read_sealed(path, &backend::encryption(context, Some(&tree))?.plan)?;
@@ -770,7 +617,7 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
         file.plan.variables.clone(),
     )
     .await?;
-    let lock = take_lock(
+    let lock = StateLock::take(
         context,
         backend.as_ref(),
         &workspace,
@@ -778,41 +625,9 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
         &args.lock,
     )
     .await?;
-    let state = match load_state(backend.as_ref(), &workspace).await {
-        Ok(state) => state,
-        Err(error) => {
-            release(lock).await;
-            bail!("{error}");
-        }
-    };
-    let refreshed =
-        match read_state(&file.prior_state, &path.display().to_string()).map(with_schemas) {
-            Ok(refreshed) => refreshed,
-            Err(error) => {
-                release(lock).await;
-                bail!("{error}");
-            }
-        };
-    // A workspace with no state yet gets a new lineage on every load: a plan made against
-    // "nothing" still applies to "nothing".
-    let nothing_stored =
-        state.serial == 0 && state.resources.is_empty() && state.outputs.is_empty();
-    let state = if nothing_stored && file.plan.prior_serial == 0 {
-        refreshed.clone()
-    } else {
-        state
-    };
-    if state.lineage != file.plan.prior_lineage || state.serial != file.plan.prior_serial {
-        release(lock).await;
-        bail!(
-            "Saved plan `{}` is stale: the state changed since this plan was made (it was made against serial {} of lineage {}, the state is now at serial {} of lineage {}). Run `strata plan` again to make a new plan.",
-            path.display(),
-            file.plan.prior_serial,
-            file.plan.prior_lineage,
-            state.serial,
-            state.lineage
-        );
-    }
+    let state = load_state(backend.as_ref(), &workspace).await?;
+    let refreshed = read_state(&file.prior_state, &path.display().to_string()).map(with_schemas)?;
+    let state = check_not_stale(&file, path, state, &refreshed)?;
     let code = run_apply(
         context,
         &engine,
@@ -824,40 +639,70 @@ pub async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> any
         &state,
     )
     .await;
-    release(lock).await;
+    lock.release().await;
     code
 }
 
-/// How `show` prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ShowFormat {
-    Human,
-    Json,
-    /// A saved plan's Markdown summary within this many characters.
-    Markdown(usize),
+/// The state a saved plan applies to: the stored one, which must be the one the plan was made
+/// against. A workspace with no state yet gets a new lineage on every load: a plan made against
+/// "nothing" still applies to "nothing".
+fn check_not_stale(
+    file: &PlanFile,
+    path: &Path,
+    state: State,
+    refreshed: &State,
+) -> anyhow::Result<State> {
+    let nothing_stored =
+        state.serial == 0 && state.resources.is_empty() && state.outputs.is_empty();
+    let state = if nothing_stored && file.plan.prior_serial == 0 {
+        refreshed.clone()
+    } else {
+        state
+    };
+    if state.lineage != file.plan.prior_lineage || state.serial != file.plan.prior_serial {
+        bail!(
+            "Saved plan `{}` is stale: the state changed since this plan was made (it was made against serial {} of lineage {}, the state is now at serial {} of lineage {}). Run `strata plan` again to make a new plan.",
+            path.display(),
+            file.plan.prior_serial,
+            file.plan.prior_lineage,
+            state.serial,
+            state.lineage
+        );
+    }
+    Ok(state)
 }
 
-pub async fn show(
-    context: &Context,
-    format: ShowFormat,
-    path: Option<&Path>,
-) -> anyhow::Result<u8> {
-    let json = format == ShowFormat::Json;
-    if let Some(path) = path {
-        let file = PlanFile::read_sealed(path, &backend::encryption(context, None)?.plan)?;
-        if let ShowFormat::Markdown(limit) = format {
+pub async fn show(context: &Context, settings: &ShowSettings) -> anyhow::Result<u8> {
+    if let Some(path) = &settings.plan_file {
+        return show_plan(context, settings.format, path).await;
+    }
+    let backend = backend::open(context, None).await?;
+    let workspace = current_workspace(context).await?;
+    let state = load_state(backend.as_ref(), &workspace).await?;
+    if settings.format == ShowFormat::Json {
+        views::show::json(&crate::plan::json::state_json(&state))?;
+    } else {
+        let schemas = super::state_commands::rendering_schemas(context).await;
+        views::show::state(&state, &schemas);
+    }
+    Ok(0)
+}
+
+/// `show PLANFILE`.
+async fn show_plan(context: &Context, format: ShowFormat, path: &Path) -> anyhow::Result<u8> {
+    let file = PlanFile::read_sealed(path, &backend::encryption(context, None)?.plan)?;
+    match format {
+        ShowFormat::Markdown(limit) => {
             let options = ui::MarkdownOptions {
                 limit,
                 whole_plan_command: format!("strata show {}", path.display()),
             };
             let schemas = super::state_commands::rendering_schemas(context).await;
-            print!("{}", ui::render_markdown(&file.plan, &schemas, &options));
-            return Ok(0);
+            views::show::markdown(&file.plan, &schemas, &options);
         }
-        if json {
-            let prior = read_state(&file.prior_state, &path.display().to_string())
-                .map(with_schemas)
-                .map_err(|e| anyhow!("{e}"))?;
+        ShowFormat::Json => {
+            let prior =
+                read_state(&file.prior_state, &path.display().to_string()).map(with_schemas)?;
             // The configuration the plan was made from: a saved plan applies only while it is
             // unchanged (its fingerprint is checked), so the directory's is that one.
             let configuration = crate::config::load::load_tree(&context.dir, &mut SourceMap::new())
@@ -865,109 +710,32 @@ pub async fn show(
                     crate::plan::config_json::configuration_json(&tree, &Registry::builtin())
                 })
                 .unwrap_or_else(|_| serde_json::json!({ "root_module": {} }));
-            println!(
-                "{}",
-                serde_json::to_string(&crate::plan::json::plan_json(
-                    &file.plan,
-                    &prior,
-                    configuration
-                ))?
-            );
-        } else {
-            print!(
-                "{}",
-                ui::render_plan(
-                    &file.plan,
-                    context.style,
-                    &super::state_commands::rendering_schemas(context).await
-                )
-            );
+            views::show::json(&crate::plan::json::plan_json(
+                &file.plan,
+                &prior,
+                configuration,
+            ))?;
         }
-        return Ok(0);
+        ShowFormat::Human => {
+            let schemas = super::state_commands::rendering_schemas(context).await;
+            views::show::plan(&file.plan, context.style, &schemas);
+        }
     }
-    let backend = backend::open(context, None).await?;
-    let workspace = current_workspace(context).await?;
-    let state = load_state(backend.as_ref(), &workspace)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string(&crate::plan::json::state_json(&state))?
-        );
-        return Ok(0);
-    }
-    if state.resources.is_empty() && state.outputs.is_empty() {
-        println!("No state.");
-        return Ok(0);
-    }
-    print!(
-        "{}",
-        super::state_commands::render_state(context, &state).await
-    );
     Ok(0)
 }
 
-pub async fn output(
-    context: &Context,
-    json: bool,
-    raw: bool,
-    name: Option<&str>,
-) -> anyhow::Result<u8> {
+pub async fn output(context: &Context, settings: &OutputSettings) -> anyhow::Result<u8> {
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
-    let state = load_state(backend.as_ref(), &workspace)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    match name {
+    let state = load_state(backend.as_ref(), &workspace).await?;
+    match &settings.name {
         Some(name) => {
             let Some(output) = state.outputs.get(name) else {
                 bail!("Output \"{name}\" not found: the state has no output of that name. Apply first, or check `strata output` for the names.");
             };
-            let plain = output.value.clone().deep_unmark().0;
-            if raw {
-                match &plain {
-                    Value::String(s) => print!("{s}"),
-                    Value::Number(_) | Value::Bool(_) => print!("{}", ui::render_plain(&plain, 0)),
-                    _ => bail!("Unsupported value for raw output: the -raw option only supports strings, numbers and bools; use -json for \"{name}\"."),
-                }
-            } else if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &crate::value::value_to_json(&plain).map_err(|e| anyhow!("{e}"))?
-                    )?
-                );
-            } else {
-                // Naming an output prints it even when sensitive, as Terraform does.
-                println!("{}", ui::render_plain(&plain, 0));
-            }
+            views::output::one(settings.format, name, output)?;
         }
-        None if json => {
-            let mut map = serde_json::Map::new();
-            for (name, output) in &state.outputs {
-                let plain = output.value.clone().deep_unmark().0;
-                map.insert(
-                    name.clone(),
-                    serde_json::json!({
-                        "sensitive": output.sensitive,
-                        "type": crate::state::format::type_to_json(&plain.type_of()),
-                        "value": crate::value::value_to_json(&plain).map_err(|e| anyhow!("{e}"))?,
-                    }),
-                );
-            }
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::Value::Object(map))?
-            );
-        }
-        None => {
-            if state.outputs.is_empty() {
-                eprintln!("{}", context.style.yellow("Warning: No outputs found"));
-                return Ok(0);
-            }
-            print!("{}", ui::render_outputs(&state.outputs));
-        }
+        None => views::output::all(settings.format, context.style, &state.outputs)?,
     }
     Ok(0)
 }
@@ -977,7 +745,7 @@ pub async fn graph(context: &Context) -> anyhow::Result<u8> {
     let tree = load_config(context, &mut sources)?;
     match crate::graph::build(&tree) {
         Ok(graph) => {
-            print!("{}", graph.to_dot());
+            views::show::graph(&graph.to_dot());
             Ok(0)
         }
         Err(diagnostics) => {
@@ -987,17 +755,11 @@ pub async fn graph(context: &Context) -> anyhow::Result<u8> {
     }
 }
 
-pub async fn import(
-    context: &Context,
-    vars: &VarArgs,
-    lock: &LockArgs,
-    address: &str,
-    id: &str,
-) -> anyhow::Result<u8> {
-    let address = ResourceInstance::parse(address).map_err(|e| anyhow!("{e}"))?;
+pub async fn import(context: &Context, settings: &ImportSettings) -> anyhow::Result<u8> {
+    let address = ResourceInstance::parse(&settings.address)?;
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
-    let variables = load_variables(context, &tree, &mut sources, vars, true)?;
+    let variables = load_variables(context, &tree, &mut sources, &settings.vars, true)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
     let options = RunOptions {
@@ -1005,39 +767,61 @@ pub async fn import(
         ..RunOptions::default()
     };
     let engine = engine(context, tree, &sources, options, variables).await?;
-    let guard = take_lock(
+    let lock = StateLock::take(
         context,
         backend.as_ref(),
         &workspace,
         "OperationTypeImport",
-        lock,
+        &settings.lock,
     )
     .await?;
-    let result = async {
-        let state = load_state(backend.as_ref(), &workspace).await.map_err(|e| anyhow!("{e}"))?;
-        if state.resources.contains_key(&address) {
-            bail!("Resource already managed by Strata: {address} is already in the state. Remove it with `strata state rm {address}` first to import it again.");
-        }
-        println!("{}: Importing from ID \"{id}\"...", context.style.bold(&address.to_string()));
-        let object = match engine.import(&address, id).await {
-            Ok(object) => object,
-            Err(diagnostics) => {
-                context.print_diagnostics(&diagnostics, &sources);
-                return Err(Reported.into());
-            }
-        };
-        let mut writer = backend.writer(&workspace, &state).await.map_err(|e| anyhow!("{e}"))?;
-        let change = crate::state::StateChange::Put { address: address.clone(), object };
-        writer.record(&change).await.map_err(|e| anyhow!("{e}"))?;
-        let mut state = state;
-        state.apply_change(&change);
-        writer.finish(&state).await.map_err(|e| anyhow!("{e}"))?;
-        println!("{}: Import prepared!\n\n{}", context.style.bold(&address.to_string()), context.style.green(&context.style.bold("Import successful!")));
-        println!("\nThe resources that were imported are shown above. These resources are now in\nyour Strata state and will henceforth be managed by Strata.");
-        Ok(0)
-    }
+    let result = import_into_state(
+        context,
+        &engine,
+        &sources,
+        backend.as_ref(),
+        &workspace,
+        &address,
+        &settings.id,
+    )
     .await;
-    release(guard).await;
+    lock.release().await;
     engine.registry.close().await;
     result
+}
+
+/// Reads the object `id` names through the provider and records it at `address`.
+async fn import_into_state(
+    context: &Context,
+    engine: &Engine,
+    sources: &SourceMap,
+    backend: &dyn Backend,
+    workspace: &str,
+    address: &ResourceInstance,
+    id: &str,
+) -> anyhow::Result<u8> {
+    let state = load_state(backend, workspace).await?;
+    if state.resources.contains_key(address) {
+        bail!("Resource already managed by Strata: {address} is already in the state. Remove it with `strata state rm {address}` first to import it again.");
+    }
+    let view = views::messages::ImportView(context.style);
+    view.importing(address, id);
+    let object = match engine.import(address, id).await {
+        Ok(object) => object,
+        Err(diagnostics) => {
+            context.print_diagnostics(&diagnostics, sources);
+            return Err(Reported.into());
+        }
+    };
+    let mut writer = backend.writer(workspace, &state).await?;
+    let change = crate::state::StateChange::Put {
+        address: address.clone(),
+        object,
+    };
+    writer.record(&change).await?;
+    let mut state = state;
+    state.apply_change(&change);
+    writer.finish(&state).await?;
+    view.imported(address);
+    Ok(0)
 }

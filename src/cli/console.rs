@@ -10,7 +10,6 @@ use super::{backend, Context, Reported};
 use crate::diagnostics::SourceMap;
 use crate::engine::{Engine, RunOptions};
 use crate::providers::Registry;
-use anyhow::anyhow;
 use std::io::{BufRead, IsTerminal, Write};
 
 pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
@@ -19,9 +18,7 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
     let variables = load_variables(context, &tree, &mut sources, vars, false)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
-    let state = super::commands::load_state(backend.as_ref(), &workspace)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let state = super::commands::load_state(backend.as_ref(), &workspace).await?;
     let options = RunOptions {
         workspace,
         ..RunOptions::default()
@@ -60,7 +57,7 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
     let mut lines = stdin.lock().lines();
     loop {
         if interactive {
-            print!("> ");
+            super::views::out("> ");
             std::io::stdout().flush()?;
         }
         let Some(line) = lines.next() else { break };
@@ -73,7 +70,7 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
             break;
         }
         match console.eval(text) {
-            Ok(value) => println!("{}", crate::ui::render_plain(&value, 0)),
+            Ok(value) => super::views::out_line(&crate::ui::render_plain(&value, 0)),
             Err(diagnostics) => {
                 failed = true;
                 context.print_diagnostics(&diagnostics, &SourceMap::new());

@@ -9,7 +9,7 @@ use super::args::LockArgs;
 use super::Context;
 use crate::plan::file::PlanFile;
 use crate::ui::drift::{render_drift_lines, render_drift_markdown, DriftReport, EnvironmentDrift};
-use anyhow::anyhow;
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,9 +25,8 @@ pub struct DriftSettings {
 }
 
 pub async fn drift(context: &Context, settings: &DriftSettings) -> anyhow::Result<u8> {
-    let exe = std::env::current_exe().map_err(|e| anyhow!("cannot find the strata binary: {e}"))?;
-    let scratch =
-        tempfile::tempdir().map_err(|e| anyhow!("cannot make a temporary directory: {e}"))?;
+    let exe = std::env::current_exe().context("cannot find the strata binary")?;
+    let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
     let dirs = if settings.dirs.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -57,15 +56,14 @@ pub async fn drift(context: &Context, settings: &DriftSettings) -> anyhow::Resul
         }
     }
     let report = DriftReport::new(environments);
-    print!("{}", render_drift_lines(&report));
+    super::views::out(&render_drift_lines(&report));
     if let Some(path) = &settings.markdown {
         std::fs::write(path, render_drift_markdown(&report))
-            .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &settings.json {
         let text = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(report.exit_code())
 }
@@ -107,7 +105,7 @@ fn check(
     }
     // Warnings, and the wait for a lock another run holds, stay visible.
     if !stderr.is_empty() {
-        eprintln!("{shown}: {stderr}");
+        super::views::err_line(&format!("{shown}: {stderr}"));
     }
     match PlanFile::read(plan_path) {
         Ok(file) => EnvironmentDrift::from_drift(shown, file.plan.workspace, file.plan.drift),

@@ -18,6 +18,7 @@ use crate::install::{requirements, CliConfig, Discovery};
 use crate::providers::selection::Choice;
 use crate::providers::Registry;
 use anyhow::bail;
+use anyhow::Context as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -105,7 +106,7 @@ pub async fn init_providers(
             if let Event::Installed { provider, .. } | Event::FromCache { provider, .. } = &other {
                 fetched.insert(provider.clone());
             }
-            println!("{}", describe(&other));
+            super::views::out_line(&describe(&other));
         }
     };
     let outcome = match install(
@@ -151,7 +152,7 @@ pub async fn init_providers(
             _ if served_by_builtin.contains(addr)
                 || (addr.is_builtin() && requirements.contains_key(addr)) =>
             {
-                println!("- Using built-in provider {name} ({addr})");
+                super::views::out_line(&format!("- Using built-in provider {name} ({addr})"));
             }
             _ => {}
         }
@@ -161,7 +162,7 @@ pub async fn init_providers(
             selection.choice,
             Choice::Plugin(_) | Choice::Unavailable { .. }
         ) {
-            println!("{}", selection.describe());
+            super::views::out_line(&selection.describe());
         }
     }
     warn_incomplete_lock(
@@ -193,13 +194,13 @@ fn record_lock(
         return print_reported(context, &Diagnostics::from(diagnostic), sources);
     }
     let existed = context.dir.join(LOCK_FILE_NAME).exists();
-    after.write(&context.dir).map_err(|error| {
-        anyhow::anyhow!("Failed to write the dependency lock file {LOCK_FILE_NAME}: {error}")
-    })?;
+    after
+        .write(&context.dir)
+        .with_context(|| format!("Failed to write the dependency lock file {LOCK_FILE_NAME}"))?;
     if existed {
-        println!("\nStrata has made some changes to the provider dependency selections recorded\nin the {LOCK_FILE_NAME} file. Review those changes and commit them to your\nversion control system if they represent changes you intended to make.");
+        super::views::out_line(&format!("\nStrata has made some changes to the provider dependency selections recorded\nin the {LOCK_FILE_NAME} file. Review those changes and commit them to your\nversion control system if they represent changes you intended to make."));
     } else {
-        println!("\nStrata has created a lock file {LOCK_FILE_NAME} to record the provider\nselections it made above. Include this file in your version control repository\nso that Strata and Terraform can guarantee to make the same selections by default when\nyou run \"strata init\" or \"terraform init\" in the future.");
+        super::views::out_line(&format!("\nStrata has created a lock file {LOCK_FILE_NAME} to record the provider\nselections it made above. Include this file in your version control repository\nso that Strata and Terraform can guarantee to make the same selections by default when\nyou run \"strata init\" or \"terraform init\" in the future."));
     }
     Ok(())
 }

@@ -10,11 +10,15 @@ mod commands;
 mod console;
 mod drift;
 mod init_providers;
+mod lock;
 mod modules;
 mod providers;
 mod providers_install;
+mod settings;
 mod state_commands;
+pub mod views;
 
+use anyhow::Context as _;
 use args::{Cli, Command};
 use clap::Parser;
 use std::io::IsTerminal;
@@ -39,44 +43,19 @@ pub struct Context {
 }
 
 impl Context {
-    /// Prints diagnostics to standard error.
+    /// Prints diagnostics as this command shows them ([`views::diagnostics`]).
     pub fn print_diagnostics(&self, diagnostics: &Diagnostics, sources: &SourceMap) {
-        if diagnostics.is_empty() {
-            return;
-        }
-        if self.json {
-            let lines = crate::ui::JsonLines::new(Box::new(std::io::stdout()));
-            for diagnostic in diagnostics.iter() {
-                lines.diagnostic(diagnostic);
-            }
-            return;
-        }
-        if self.compact_warnings && !diagnostics.has_errors() {
-            let mut text = String::from("Warnings:\n\n");
-            for warning in diagnostics.iter() {
-                text.push_str(&format!("- {}\n", warning.summary));
-                if let Some(span) = &warning.span {
-                    text.push_str(&format!("  on {} line {}\n", span.file, span.start.line));
-                }
-            }
-            text.push_str("\nTo see the full warning notes, run Strata without -compact-warnings.");
-            eprintln!("{text}");
-            return;
-        }
-        let style = Style {
-            color: self.style.color && std::io::stderr().is_terminal(),
+        let view = views::diagnostics::DiagnosticsView {
+            style: self.style,
+            json: self.json,
+            compact_warnings: self.compact_warnings,
         };
-        // Concurrent evaluation finds errors in any order: print them by location.
-        let mut sorted = diagnostics.clone();
-        sorted.0.sort_by(|a, b| {
-            let key = |d: &crate::diagnostics::Diagnostic| {
-                d.span
-                    .as_ref()
-                    .map(|s| (s.file.to_string(), s.start.line, s.start.column))
-            };
-            key(a).cmp(&key(b))
-        });
-        eprintln!("{}", sorted.render(sources, style.color).trim_end());
+        view.show(diagnostics, sources);
+    }
+
+    /// How `plan`, `apply` and their kin show their results: `-json` or text.
+    pub fn operation_view(&self) -> views::operation::OperationView {
+        views::operation::OperationView::new(self.style, self.json)
     }
 }
 
@@ -102,15 +81,22 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("Error: cannot start the async runtime: {error}");
+            views::messages::error(
+                &anyhow::Error::new(error).context("cannot start the async runtime"),
+            );
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(async {
+        let result = run(cli).await;
+        lock::release_dropped().await;
+        result
+    });
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             if !error.is::<Reported>() {
-                eprintln!("Error: {error:#}");
+                views::messages::error(&error);
             }
             ExitCode::from(1)
         }
@@ -144,7 +130,9 @@ fn init_tracing() {
                     .try_init();
             }
             Err(error) => {
-                eprintln!("Warning: cannot write logs to {path}: {error}; logging to stderr");
+                views::messages::warning(&format!(
+                    "Warning: cannot write logs to {path}: {error}; logging to stderr"
+                ));
                 let _ = builder.with_writer(std::io::stderr).try_init();
             }
         },
@@ -158,9 +146,8 @@ fn init_tracing() {
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     let dir = match &cli.chdir {
         Some(dir) => {
-            std::env::set_current_dir(dir).map_err(|e| {
-                anyhow::anyhow!("cannot change to directory `{}`: {e}", dir.display())
-            })?;
+            std::env::set_current_dir(dir)
+                .with_context(|| format!("cannot change to directory `{}`", dir.display()))?;
             PathBuf::from(".")
         }
         None => PathBuf::from("."),
@@ -183,7 +170,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         json,
         compact_warnings,
     };
-    match cli.command {
+    dispatch(&context, cli.command).await
+}
+
+/// Resolves the command's flags into its settings and runs it.
+async fn dispatch(context: &Context, command: Command) -> anyhow::Result<u8> {
+    match command {
         Command::Init {
             backend_config,
             migrate_state,
@@ -195,26 +187,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             get,
             ..
         } => {
-            if get {
-                modules::install(&context, upgrade).await?;
-            }
-            let provider_flags = init_providers::ProviderFlags {
-                upgrade,
-                plugin_dirs: plugin_dir,
-                lockfile,
-            };
-            commands::init(
-                &context,
-                &backend_config,
+            let settings = settings::InitSettings {
+                backend_config,
                 migrate_state,
                 reconfigure,
-                backend,
-                &provider_flags,
-            )
-            .await
+                configure_backend: backend,
+                get_modules: get,
+                upgrade,
+                providers: init_providers::ProviderFlags {
+                    upgrade,
+                    plugin_dirs: plugin_dir,
+                    lockfile,
+                },
+            };
+            commands::init(context, &settings).await
         }
-        Command::Get { update } => modules::get(&context, update).await,
-        Command::Validate { json } => commands::validate(&context, json).await,
+        Command::Get { update } => modules::get(context, update).await,
+        Command::Validate { json } => commands::validate(context, json).await,
         Command::Fmt {
             check,
             diff,
@@ -222,7 +211,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             list,
             write,
             paths,
-        } => commands::fmt(&context, check, diff, recursive, list, write, &paths),
+        } => {
+            let options = crate::fmt::FmtOptions {
+                check,
+                diff,
+                recursive,
+                list,
+                write: write && !check,
+            };
+            commands::fmt(context, &settings::FmtSettings { options, paths })
+        }
         Command::Plan {
             args,
             out,
@@ -231,28 +229,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             markdown,
             markdown_limit,
         } => {
-            let markdown = markdown.map(|path| (path, markdown_limit));
-            commands::plan(
-                &context,
-                &args,
-                out.as_deref(),
-                destroy,
+            let settings = settings::PlanSettings {
+                operation: settings::OperationSettings::new(args, destroy),
+                out,
                 detailed_exitcode,
-                markdown.as_ref().map(|(p, l)| (p.as_path(), *l)),
-            )
-            .await
+                markdown: markdown.map(|path| (path, markdown_limit)),
+            };
+            commands::plan(context, &settings).await
         }
         Command::Apply {
             args,
             auto_approve,
             destroy,
             plan_file,
-        } => match plan_file {
-            Some(file) => commands::apply_saved(&context, &args, &file).await,
-            None => commands::apply(&context, &args, auto_approve, destroy).await,
-        },
+        } => {
+            let settings = settings::ApplySettings {
+                operation: settings::OperationSettings::new(args, destroy),
+                auto_approve,
+                plan_file,
+            };
+            commands::apply(context, &settings).await
+        }
         Command::Destroy { args, auto_approve } => {
-            commands::apply(&context, &args, auto_approve, true).await
+            let settings = settings::ApplySettings {
+                operation: settings::OperationSettings::new(args, true),
+                auto_approve,
+                plan_file: None,
+            };
+            commands::apply(context, &settings).await
+        }
+        Command::Refresh { mut args } => {
+            args.refresh_only = true;
+            let settings = settings::ApplySettings {
+                operation: settings::OperationSettings::new(args, false),
+                auto_approve: true,
+                plan_file: None,
+            };
+            commands::apply(context, &settings).await
         }
         Command::Show {
             json,
@@ -261,26 +274,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             path,
         } => {
             let format = match (json, markdown) {
-                (true, _) => commands::ShowFormat::Json,
-                (_, true) => commands::ShowFormat::Markdown(markdown_limit),
-                _ => commands::ShowFormat::Human,
+                (true, _) => views::show::ShowFormat::Json,
+                (_, true) => views::show::ShowFormat::Markdown(markdown_limit),
+                _ => views::show::ShowFormat::Human,
             };
-            commands::show(&context, format, path.as_deref()).await
+            let settings = settings::ShowSettings {
+                format,
+                plan_file: path,
+            };
+            commands::show(context, &settings).await
         }
         Command::Output { json, raw, name } => {
-            commands::output(&context, json, raw, name.as_deref()).await
+            // `-raw` is for one named output; every output prints as text or JSON.
+            let format = match (raw && name.is_some(), json) {
+                (true, _) => views::output::OutputFormat::Raw,
+                (_, true) => views::output::OutputFormat::Json,
+                _ => views::output::OutputFormat::Human,
+            };
+            commands::output(context, &settings::OutputSettings { format, name }).await
         }
-        Command::Graph { .. } => commands::graph(&context).await,
+        Command::Graph { .. } => commands::graph(context).await,
         Command::Taint {
             lock,
             allow_missing,
             address,
-        } => state_commands::taint(&context, lock, allow_missing, &address, true).await,
+        } => state_commands::taint(context, lock, allow_missing, &address, true).await,
         Command::Untaint {
             lock,
             allow_missing,
             address,
-        } => state_commands::taint(&context, lock, allow_missing, &address, false).await,
+        } => state_commands::taint(context, lock, allow_missing, &address, false).await,
         Command::Drift {
             workspaces,
             markdown,
@@ -295,34 +318,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 json: json_report,
                 lock,
             };
-            drift::drift(&context, &settings).await
+            drift::drift(context, &settings).await
         }
-        Command::Refresh { mut args } => {
-            args.refresh_only = true;
-            commands::apply(&context, &args, true, false).await
-        }
-        Command::Console { vars } => console::console(&context, &vars).await,
-        Command::Providers { command } => providers::providers(&context, command).await,
-        Command::State { command } => state_commands::state(&context, command).await,
-        Command::Workspace { command } => state_commands::workspace(&context, command).await,
+        Command::Console { vars } => console::console(context, &vars).await,
+        Command::Providers { command } => providers::providers(context, command).await,
+        Command::State { command } => state_commands::state(context, command).await,
+        Command::Workspace { command } => state_commands::workspace(context, command).await,
         Command::ForceUnlock { force, lock_id } => {
-            state_commands::force_unlock(&context, force, &lock_id).await
+            state_commands::force_unlock(context, force, &lock_id).await
         }
         Command::Import {
             vars,
             lock,
             address,
             id,
-        } => commands::import(&context, &vars, &lock, &address, &id).await,
+        } => {
+            let settings = settings::ImportSettings {
+                vars,
+                lock,
+                address,
+                id,
+            };
+            commands::import(context, &settings).await
+        }
         Command::Version { json } => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"strata_version": env!("CARGO_PKG_VERSION"), "platform": platform(), "terraform_compatible_version": crate::TERRAFORM_VERSION_COMPAT})
-                );
-            } else {
-                println!("Strata v{}\non {}", env!("CARGO_PKG_VERSION"), platform());
-            }
+            views::show::version(json, &platform());
             Ok(0)
         }
     }

@@ -18,18 +18,20 @@ impl InstallReport for Printer<'_> {
         } else {
             "Initializing modules..."
         };
-        println!("{}", self.context.style.bold(heading));
+        super::views::out_line(&self.context.style.bold(heading));
     }
 
     fn downloading(&mut self, key: &str, source: &str, version: Option<&str>) {
         match version {
-            Some(version) => println!("Downloading {source} {version} for {key}..."),
-            None => println!("Downloading {source} for {key}..."),
+            Some(version) => {
+                super::views::out_line(&format!("Downloading {source} {version} for {key}..."))
+            }
+            None => super::views::out_line(&format!("Downloading {source} for {key}...")),
         }
     }
 
     fn installed(&mut self, key: &str, dir: &str) {
-        println!("- {key} in {dir}");
+        super::views::out_line(&format!("- {key} in {dir}"));
     }
 }
 

@@ -31,9 +31,9 @@ pub async fn providers(context: &Context, command: Option<ProvidersCommand>) -> 
     let tree = load_config(context, &mut sources)?;
     match command {
         None => {
-            println!("\nProviders required by configuration:\n.");
+            super::views::out_line("\nProviders required by configuration:\n.");
             print_requirements(&tree, &Registry::builtin(), "");
-            println!();
+            super::views::out_line("");
             Ok(0)
         }
         Some(ProvidersCommand::Schema { json }) => {
@@ -59,7 +59,7 @@ pub async fn providers(context: &Context, command: Option<ProvidersCommand>) -> 
             }
             let document =
                 serde_json::json!({"format_version": "1.0", "provider_schemas": schemas});
-            println!("{}", serde_json::to_string(&document)?);
+            super::views::out_line(&serde_json::to_string(&document)?);
             Ok(0)
         }
         Some(ProvidersCommand::Lock {
@@ -129,7 +129,10 @@ fn print_requirements(tree: &ModuleTree, registry: &Registry, indent: &str) {
     let count = lines.len();
     for (index, (line, child)) in lines.into_iter().enumerate() {
         let last = index + 1 == count;
-        println!("{indent}{}{line}", if last { "└── " } else { "├── " });
+        super::views::out_line(&format!(
+            "{indent}{}{line}",
+            if last { "└── " } else { "├── " }
+        ));
         if let Some(child) = child {
             print_requirements(
                 child,

@@ -14,6 +14,7 @@ use crate::install::source::{Platform, Source};
 use crate::install::{CliConfig, Discovery};
 use crate::providers::Registry;
 use anyhow::bail;
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -142,7 +143,7 @@ pub async fn lock(
     };
     let discovery = discovery(config)?;
     let builtin = settings(context).builtin;
-    let mut report = |step: Step| println!("{}", describe(&step));
+    let mut report = |step: Step| super::views::out_line(&describe(&step));
     let updated = match lock_mirror::lock_platforms(
         &requirements,
         &lock,
@@ -162,13 +163,15 @@ pub async fn lock(
         }
     };
     if updated == lock {
-        println!("\nSuccess! Strata has validated the lock file and found no need for changes.");
+        super::views::out_line(
+            "\nSuccess! Strata has validated the lock file and found no need for changes.",
+        );
         return Ok(0);
     }
     updated
         .write(&context.dir)
-        .map_err(|error| anyhow::anyhow!("Failed to write the dependency lock file: {error}"))?;
-    println!("\nSuccess! Strata has updated the lock file.\n\nReview the changes in .terraform.lock.hcl and then commit to your\nversion control system to retain the new checksums.");
+        .context("Failed to write the dependency lock file")?;
+    super::views::out_line("\nSuccess! Strata has updated the lock file.\n\nReview the changes in .terraform.lock.hcl and then commit to your\nversion control system to retain the new checksums.");
     Ok(0)
 }
 
@@ -197,8 +200,8 @@ pub async fn mirror(
         );
         let one = Requirements::from([(provider.clone(), constraints.clone())]);
         let discovery = discovery(config.clone())?;
-        println!("- Mirroring {}...", provider.for_display());
-        let mut report = |step: Step| println!("  {}", describe(&step));
+        super::views::out_line(&format!("- Mirroring {}...", provider.for_display()));
+        let mut report = |step: Step| super::views::out_line(&format!("  {}", describe(&step)));
         if let Err(message) = lock_mirror::mirror(
             &one,
             &lock,

@@ -2,13 +2,13 @@
 //! `taint` and `untaint`.
 
 use super::args::{LockArgs, StateCommand, WorkspaceCommand};
-use super::commands::{current_workspace, take_lock};
-use super::{backend, Context};
+use super::commands::current_workspace;
+use super::lock::StateLock;
+use super::{backend, views, Context};
 use crate::addrs::{ResourceInstance, Target};
 use crate::providers::Registry;
 use crate::state::{State, StateChange};
-use anyhow::{anyhow, bail};
-use std::io::Write;
+use anyhow::{bail, Context as _};
 
 /// The state as `strata show` prints it, nested blocks drawn from the schemas of the
 /// providers serving the working directory's configuration ([`configuration_registry`]).
@@ -43,7 +43,7 @@ pub(super) async fn rendering_schemas(context: &Context) -> crate::ui::Schemas {
 }
 
 /// Takes the lock, loads the state, lets `edit` change it, writes it back and prints what
-/// `edit` reports; the lock is released whatever happens.
+/// `edit` reports; the lock is released whatever happens (on drop when a step fails).
 async fn edit_state(
     context: &Context,
     backend: &dyn crate::state::Backend,
@@ -51,22 +51,13 @@ async fn edit_state(
     lock: &LockArgs,
     edit: impl FnOnce(&mut State) -> anyhow::Result<String>,
 ) -> anyhow::Result<u8> {
-    let guard = take_lock(context, backend, workspace, "OperationTypeInvalid", lock).await?;
-    let result = async {
-        let mut state = backend.load(workspace).await.map_err(|e| anyhow!("{e}"))?;
-        let report = edit(&mut state)?;
-        backend
-            .write(workspace, &state)
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-        println!("{report}");
-        Ok(0)
-    }
-    .await;
-    if let Some(guard) = guard {
-        let _ = guard.release().await;
-    }
-    result
+    let lock = StateLock::take(context, backend, workspace, "OperationTypeInvalid", lock).await?;
+    let mut state = backend.load(workspace).await?;
+    let report = edit(&mut state)?;
+    backend.write(workspace, &state).await?;
+    lock.release().await;
+    views::out_line(&report);
+    Ok(0)
 }
 
 /// `strata taint ADDRESS` / `strata untaint ADDRESS`: marks an instance so the next plan
@@ -78,7 +69,7 @@ pub async fn taint(
     address: &str,
     tainted: bool,
 ) -> anyhow::Result<u8> {
-    let address = ResourceInstance::parse(address).map_err(|e| anyhow!("{e}"))?;
+    let address = ResourceInstance::parse(address)?;
     if address.resource.mode == crate::addrs::ResourceMode::Data {
         bail!("Invalid address: {address}: data sources cannot be tainted.");
     }
@@ -86,13 +77,12 @@ pub async fn taint(
     let workspace = current_workspace(context).await?;
     let exists = backend
         .load(&workspace)
-        .await
-        .map_err(|e| anyhow!("{e}"))?
+        .await?
         .resources
         .contains_key(&address);
     if !exists {
         if allow_missing {
-            eprintln!("Warning: No such resource instance: {address} is not in the state; nothing to do (-allow-missing).");
+            views::messages::warning(&format!("Warning: No such resource instance: {address} is not in the state; nothing to do (-allow-missing)."));
             return Ok(0);
         }
         bail!("No such resource instance: there is no resource instance in the state with the address {address}. If the resource configuration has just been added, run `strata apply` first to create the object.");
@@ -124,14 +114,10 @@ async fn create_workspace(
     backend: &dyn crate::state::Backend,
     name: &str,
 ) -> anyhow::Result<()> {
-    crate::state::workspace::new_workspace(backend, &context.dir, name)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    println!(
-        "{}",
-        context
-            .style
-            .green(&format!("Created and switched to workspace \"{name}\"!"))
+    crate::state::workspace::new_workspace(backend, &context.dir, name).await?;
+    views::messages::success(
+        context.style,
+        &format!("Created and switched to workspace \"{name}\"!"),
     );
     Ok(())
 }
@@ -141,47 +127,45 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
     let workspace = current_workspace(context).await?;
     match command {
         StateCommand::List { addresses } => {
-            let state = backend.load(&workspace).await.map_err(|e| anyhow!("{e}"))?;
+            let state = backend.load(&workspace).await?;
             let filters = addresses
                 .iter()
-                .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+                .map(|a| Target::parse(a))
+                .collect::<Result<Vec<_>, _>>()?;
             // An instance whose only object is deposed is still listed, as Terraform lists it.
             let addresses: std::collections::BTreeSet<&ResourceInstance> =
                 state.resources.keys().chain(state.deposed.keys()).collect();
             for address in addresses {
                 if filters.is_empty() || filters.iter().any(|f| f.contains(address)) {
-                    println!("{address}");
+                    views::out_line(&address.to_string());
                 }
             }
             for address in state.pending_creates.keys() {
-                eprintln!("Note: the create of {address} was interrupted; the next plan or apply looks for what it made and adopts it (or drops the intent when nothing was made).");
+                views::err_line(&format!("Note: the create of {address} was interrupted; the next plan or apply looks for what it made and adopts it (or drops the intent when nothing was made)."));
             }
             for (address, objects) in &state.deposed {
                 for key in objects.keys() {
-                    eprintln!("Note: {address} has a deposed object {key} (left by an unfinished create_before_destroy replacement); the next apply destroys it.");
+                    views::err_line(&format!("Note: {address} has a deposed object {key} (left by an unfinished create_before_destroy replacement); the next apply destroys it."));
                 }
             }
             Ok(0)
         }
         StateCommand::Show { address } => {
-            let address = ResourceInstance::parse(&address).map_err(|e| anyhow!("{e}"))?;
-            let state = super::commands::load_state(backend.as_ref(), &workspace)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
+            let address = ResourceInstance::parse(&address)?;
+            let state = super::commands::load_state(backend.as_ref(), &workspace).await?;
             let Some(object) = state.resources.get(&address) else {
                 bail!("No instance found for the given address: {address} is not in the state. `strata state list` shows what is.");
             };
             let mut single = State::new();
             single.resources.insert(address, object.clone());
-            print!("{}", render_state(context, &single).await);
+            views::out(&render_state(context, &single).await);
             Ok(0)
         }
         StateCommand::Rm { lock, addresses } => {
             let filters = addresses
                 .iter()
-                .map(|a| Target::parse(a).map_err(|e| anyhow!("{e}")))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+                .map(|a| Target::parse(a))
+                .collect::<Result<Vec<_>, _>>()?;
             edit_state(context, backend.as_ref(), &workspace, &lock, |state| {
                 // An instance goes with its deposed objects, as in Terraform.
                 let doomed: std::collections::BTreeSet<ResourceInstance> = state
@@ -215,8 +199,8 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             source,
             destination,
         } => {
-            let source = ResourceInstance::parse(&source).map_err(|e| anyhow!("{e}"))?;
-            let destination = ResourceInstance::parse(&destination).map_err(|e| anyhow!("{e}"))?;
+            let source = ResourceInstance::parse(&source)?;
+            let destination = ResourceInstance::parse(&destination)?;
             if source.resource.type_name != destination.resource.type_name {
                 bail!("Invalid state move request: cannot move {source} to {destination}: resource types don't match.");
             }
@@ -238,10 +222,10 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             .await
         }
         StateCommand::Pull => {
-            if let Some(text) = backend.pull(&workspace).await.map_err(|e| anyhow!("{e}"))? {
-                print!("{text}");
+            if let Some(text) = backend.pull(&workspace).await? {
+                views::out(&text);
                 if !text.ends_with('\n') {
-                    println!();
+                    views::out_line("");
                 }
             }
             Ok(0)
@@ -253,13 +237,10 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                 text
             } else {
                 std::fs::read_to_string(&path)
-                    .map_err(|e| anyhow!("reading {}: {e}", path.display()))?
+                    .with_context(|| format!("reading {}", path.display()))?
             };
-            let serial = backend
-                .push(&workspace, &text, force)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            println!("State pushed (serial {serial}).");
+            let serial = backend.push(&workspace, &text, force).await?;
+            views::out_line(&format!("State pushed (serial {serial})."));
             Ok(0)
         }
     }
@@ -271,52 +252,34 @@ pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::
     match command {
         WorkspaceCommand::List => {
             let current = current_workspace(context).await?;
-            for name in backend.workspaces().await.map_err(|e| anyhow!("{e}"))? {
+            for name in backend.workspaces().await? {
                 let marker = if name == current { "*" } else { " " };
-                println!("{marker} {name}");
+                views::out_line(&format!("{marker} {name}"));
             }
             Ok(0)
         }
         WorkspaceCommand::Show => {
-            println!("{}", current_workspace(context).await?);
+            views::out_line(&current_workspace(context).await?);
             Ok(0)
         }
         WorkspaceCommand::New { name } => {
             create_workspace(context, backend.as_ref(), &name).await?;
-            println!("\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"strata plan\" Strata will not see any existing state\nfor this configuration.");
+            views::out_line("\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"strata plan\" Strata will not see any existing state\nfor this configuration.");
             Ok(0)
         }
         WorkspaceCommand::Select { or_create, name } => {
-            let exists = backend
-                .workspaces()
-                .await
-                .map_err(|e| anyhow!("{e}"))?
-                .contains(&name);
+            let exists = backend.workspaces().await?.contains(&name);
             if or_create && !exists {
                 create_workspace(context, backend.as_ref(), &name).await?;
                 return Ok(0);
             }
-            ws::select_workspace(backend.as_ref(), &context.dir, &name)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            println!(
-                "{}",
-                context
-                    .style
-                    .green(&format!("Switched to workspace \"{name}\"."))
-            );
+            ws::select_workspace(backend.as_ref(), &context.dir, &name).await?;
+            views::messages::success(context.style, &format!("Switched to workspace \"{name}\"."));
             Ok(0)
         }
         WorkspaceCommand::Delete { force, name } => {
-            ws::delete_workspace(backend.as_ref(), &context.dir, &name, force)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            println!(
-                "{}",
-                context
-                    .style
-                    .green(&format!("Deleted workspace \"{name}\"!"))
-            );
+            ws::delete_workspace(backend.as_ref(), &context.dir, &name, force).await?;
+            views::messages::success(context.style, &format!("Deleted workspace \"{name}\"!"));
             Ok(0)
         }
     }
@@ -329,25 +292,16 @@ pub async fn force_unlock(context: &Context, force: bool, lock_id: &str) -> anyh
         if !context.interactive {
             bail!("force-unlock needs confirmation: run with -force in a non-interactive session.");
         }
-        println!("Do you really want to force-unlock?\n  Strata will remove the lock on the remote state.\n  This will allow local Strata commands to modify this state, even though it\n  may still be in use. Only 'yes' will be accepted to confirm.\n");
-        print!("  Enter a value: ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
+        let line = views::ask_on_stdout("Do you really want to force-unlock?\n  Strata will remove the lock on the remote state.\n  This will allow local Strata commands to modify this state, even though it\n  may still be in use. Only 'yes' will be accepted to confirm.\n", "  Enter a value: ")?;
         if line.trim() != "yes" {
-            println!("force-unlock cancelled.");
+            views::out_line("force-unlock cancelled.");
             return Ok(1);
         }
     }
-    backend
-        .force_unlock(&workspace, lock_id)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    println!(
-        "{}",
-        context
-            .style
-            .green("Strata state has been successfully unlocked!")
+    backend.force_unlock(&workspace, lock_id).await?;
+    views::messages::success(
+        context.style,
+        "Strata state has been successfully unlocked!",
     );
     Ok(0)
 }

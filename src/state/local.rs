@@ -389,3 +389,10 @@ impl JournalTarget for LocalTarget {
         }
     }
 }
+
+/// Whether `dir` holds local state in the default layout (`terraform.tfstate`, or a
+/// `terraform.tfstate.d` of workspaces): `init` counts such a directory as using the local
+/// backend before it records settings.
+pub fn holds_state(dir: &Path) -> bool {
+    dir.join("terraform.tfstate").exists() || dir.join("terraform.tfstate.d").is_dir()
+}

@@ -1,0 +1,142 @@
+//! The human-only messages of the commands that have no other form: `init`, `validate`,
+//! `fmt`, `import`, the `state` / `workspace` family, and the error a failed command ends with.
+
+use crate::addrs::ResourceInstance;
+use crate::diagnostics::Diagnostics;
+use crate::ui::Style;
+
+/// The error a command failed with, as the last thing it prints: its message, then each cause
+/// in its source chain that the message does not already say.
+pub fn error(error: &anyhow::Error) {
+    eprintln!("Error: {}", render_error(error));
+}
+
+/// [`error`]'s text. thiserror messages often quote their source (`"{path}: {source}"`); a
+/// cause already contained in what precedes it is not repeated.
+pub fn render_error(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.is_empty() {
+            text = cause;
+        } else if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+/// `init`'s progress.
+pub struct InitView(pub Style);
+
+impl InitView {
+    /// A step's heading (`Initializing the backend...`).
+    pub fn heading(&self, text: &str) {
+        println!("{}", self.0.bold(text));
+    }
+
+    pub fn state_copied(&self, workspace: &str, from: &str, to: &str) {
+        println!("Copied the state of workspace \"{workspace}\" from \"{from}\" to \"{to}\".");
+    }
+
+    pub fn backend_configured(&self, backend_type: &str) {
+        println!("Successfully configured the backend \"{backend_type}\"!\n");
+    }
+
+    /// The closing line.
+    pub fn done(&self, text: &str) {
+        println!("\n{}", self.0.green(&self.0.bold(text)));
+    }
+}
+
+/// `validate -json`: Terraform's validation document.
+pub fn validated_json(diagnostics: &Diagnostics) -> serde_json::Result<()> {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let value = serde_json::json!({
+        "format_version": "1.0",
+        "valid": errors == 0,
+        "error_count": errors,
+        "warning_count": diagnostics.len() - errors,
+        "diagnostics": diagnostics,
+    });
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
+
+/// `validate` found no error.
+pub fn validated(style: Style) {
+    println!(
+        "{}",
+        style.green(&style.bold("Success! The configuration is valid."))
+    );
+}
+
+/// `fmt`'s report: what it prints on standard output, and each file it could not format.
+pub fn formatted(style: Style, output: &str, errors: &[crate::fmt::FormatError]) {
+    print!("{output}");
+    for error in errors {
+        eprintln!("{}", style.red(&format!("Error: {error}")));
+    }
+}
+
+/// `import`'s progress.
+pub struct ImportView(pub Style);
+
+impl ImportView {
+    pub fn importing(&self, address: &ResourceInstance, id: &str) {
+        println!(
+            "{}: Importing from ID \"{id}\"...",
+            self.0.bold(&address.to_string())
+        );
+    }
+
+    pub fn imported(&self, address: &ResourceInstance) {
+        println!(
+            "{}: Import prepared!\n\n{}",
+            self.0.bold(&address.to_string()),
+            self.0.green(&self.0.bold("Import successful!"))
+        );
+        println!("\nThe resources that were imported are shown above. These resources are now in\nyour Strata state and will henceforth be managed by Strata.");
+    }
+}
+
+/// A success message in green (`workspace`, `force-unlock`).
+pub fn success(style: Style, text: &str) {
+    println!("{}", style.green(text));
+}
+
+/// A warning on standard error, in yellow where it is one line.
+pub fn warning(text: &str) {
+    eprintln!("{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct Quoting {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_the_message_quotes_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(Quoting {
+            path: "main.tf".into(),
+            source: io,
+        });
+        assert_eq!(render_error(&error), "main.tf: no such file");
+    }
+
+    #[test]
+    fn a_cause_the_message_does_not_say_is_added() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let error = anyhow::Error::new(io).context("writing plan.md");
+        assert_eq!(render_error(&error), "writing plan.md: permission denied");
+    }
+}
