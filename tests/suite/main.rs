@@ -1,5 +1,7 @@
 //! The integration test suite: one binary, so the crate and its dependencies link once.
 //! Each area has its own module (and its data under `tests/fixtures/<area>/`).
+// Tests and the test plugin print their own output (the handshake line, progress).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 #[cfg(feature = "aws")]
 mod adopt;
@@ -48,3 +50,4 @@ mod secrets;
 mod state;
 mod state_conformance;
 mod targeting;
+mod tidy;
