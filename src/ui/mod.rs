@@ -1,10 +1,12 @@
 //! Everything Strata prints: plans, apply progress, outputs, diagnostics, in colour on a terminal
-//! and plain otherwise. Rendering functions return strings; [`Printer`] decides where they go.
+//! and plain otherwise. Rendering functions return strings (or write lines to a stream they are
+//! given); the CLI's views (`cli::views`) decide where they go.
 //! Plans render as Terraform prints them, nested blocks as blocks: the caller passes the
 //! providers' schemas ([`Schemas`]).
 //!
-//! Architecture invariant: only this module (and the CLI's top level) writes to the terminal,
-//! and nothing here prints a sensitive value: they render as `(sensitive value)`.
+//! Architecture invariant: only this module and `cli::views` write to the terminal (clippy's
+//! `print_stdout`/`print_stderr` are denied elsewhere), and nothing here prints a sensitive
+//! value: they render as `(sensitive value)`.
 
 mod json_lines;
 mod markdown;
