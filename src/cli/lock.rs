@@ -71,7 +71,7 @@ impl Drop for StateLock {
     }
 }
 
-/// Releases every lock a command dropped without releasing; `cli::main` awaits it after the
+/// Releases every lock a command dropped without releasing; `cli::run` awaits it after the
 /// command, whatever it returned.
 pub async fn release_dropped() {
     let dropped = match DROPPED.lock() {

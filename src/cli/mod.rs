@@ -87,12 +87,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(async {
-        let result = run(cli).await;
-        lock::release_dropped().await;
-        result
-    });
-    match result {
+    match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             if !error.is::<Reported>() {
@@ -170,7 +165,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         json,
         compact_warnings,
     };
-    dispatch(&context, cli.command).await
+    let result = dispatch(&context, cli.command).await;
+    // Locks an error path dropped are released here, awaited, whatever the command returned.
+    lock::release_dropped().await;
+    result
 }
 
 /// Resolves the command's flags into its settings and runs it.

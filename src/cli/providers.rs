@@ -59,7 +59,7 @@ pub async fn providers(context: &Context, command: Option<ProvidersCommand>) -> 
             }
             let document =
                 serde_json::json!({"format_version": "1.0", "provider_schemas": schemas});
-            super::views::out_line(&serde_json::to_string(&document)?);
+            super::views::show::json(&document)?;
             Ok(0)
         }
         Some(ProvidersCommand::Lock {
