@@ -579,4 +579,41 @@ mod s3 {
         let work = s3_workdir(&moto, "queued", TEN_INSTANCES);
         ten_binary_applies(work.path(), &moto.env());
     }
+
+    /// A command that fails while it holds the lock (here the stored state does not parse)
+    /// leaves no lock object behind: the CLI's guard is released on that error path too, by
+    /// an awaited request before the process exits, not by a task the exit could cancel.
+    #[tokio::test]
+    async fn a_command_that_fails_holding_the_s3_lock_releases_it() {
+        let moto = Moto::start();
+        let client = bucket(&moto, "failing").await;
+        let work = s3_workdir(&moto, "failing", "resource \"terraform_data\" \"x\" {}\n");
+        client
+            .put_object()
+            .bucket("failing")
+            .key("app/terraform.tfstate")
+            .body(aws_sdk_s3::primitives::ByteStream::from(
+                b"not a state".to_vec(),
+            ))
+            .send()
+            .await
+            .unwrap();
+        let output = run(&moto, work.path(), None, &["plan", "-input=false"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "the plan read a broken state");
+        assert!(
+            !stderr.contains("Error acquiring the state lock"),
+            "the plan failed before taking the lock: {stderr}"
+        );
+        let lock = client
+            .get_object()
+            .bucket("failing")
+            .key("app/terraform.tfstate.tflock")
+            .send()
+            .await;
+        assert!(
+            lock.is_err(),
+            "the lock object outlived the failed plan: {stderr}"
+        );
+    }
 }
