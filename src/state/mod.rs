@@ -25,6 +25,7 @@ pub mod format;
 mod journal;
 pub mod local;
 mod lock;
+pub mod lock_records;
 #[cfg(feature = "aws")]
 pub mod s3;
 #[cfg(feature = "aws")]

@@ -34,6 +34,7 @@ use super::backend::{
 use super::format::{read_state, write_state, write_state_as};
 use super::journal::JournalHeader;
 use super::lock::{refusal, wait_in_queue, LockQueue};
+use super::lock_records::{self, LockRecord, ObjectLockRecord, Versioned};
 use super::s3_store::S3Objects;
 use super::segments::{delete_segments, replay_segments, segment_prefix, SegmentJournal};
 use super::store::{ObjectStore, Precondition};
@@ -476,98 +477,30 @@ impl S3Backend {
 
     // --- locking primitives ---
 
-    /// Writes the lock object: created only if absent (`expected` is `None`), else replaced only
-    /// if its ETag is still `expected`. `false` when the condition fails.
-    async fn put_lock_object(
-        &self,
-        key: &str,
-        info: &LockInfo,
-        expected: Option<String>,
-    ) -> Result<bool, StateError> {
-        let body = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
-        let condition = match expected {
-            Some(etag) => Precondition::IfMatch(etag),
-            None => Precondition::IfAbsent,
-        };
-        Ok(self.objects.put(key, &body, condition).await?.is_some())
+    /// The lock's records, in the order they are taken: the lock object (`use_lockfile`), then
+    /// the DynamoDB item (`dynamodb_table`). Taking, renewing and releasing them is
+    /// `state::lock_records`'s, once for both kinds.
+    fn lock_records(&self, workspace: &str) -> Vec<Box<dyn LockRecord + '_>> {
+        let mut records: Vec<Box<dyn LockRecord + '_>> = Vec::new();
+        if self.settings.use_lockfile {
+            records.push(Box::new(ObjectLockRecord::new(
+                &self.objects,
+                self.lock_key(workspace),
+            )));
+        }
+        if let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) {
+            records.push(Box::new(DynamoLockRecord {
+                backend: self,
+                client,
+                table,
+                lock_id: self.lock_id(workspace),
+            }));
+        }
+        records
     }
 
-    /// Writes the lock item: created only if absent (`expected` is `None`), else replaced only
-    /// if its `Info` is still `expected`. `false` when the condition fails.
-    async fn put_lock_item(
-        &self,
-        workspace: &str,
-        info: &LockInfo,
-        expected: Option<&str>,
-    ) -> Result<bool, StateError> {
-        let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) else {
-            return Ok(true);
-        };
-        let body = serde_json::to_string(info).map_err(|e| StateError::Other(e.to_string()))?;
-        let mut request = client
-            .put_item()
-            .table_name(table)
-            .item("LockID", AttributeValue::S(self.lock_id(workspace)))
-            .item("Info", AttributeValue::S(body));
-        request = match expected {
-            Some(old) => request
-                .condition_expression("Info = :old")
-                .expression_attribute_values(":old", AttributeValue::S(old.to_string())),
-            None => request.condition_expression("attribute_not_exists(LockID)"),
-        };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(self.dynamodb_failure("PutItem (lock)", error)),
-        }
-    }
-
-    /// Takes the lock object, or takes over an abandoned one. `None` if it is held.
-    async fn lock_object(
-        &self,
-        workspace: &str,
-        info: &LockInfo,
-    ) -> Result<Option<Option<LockInfo>>, StateError> {
-        let key = self.lock_key(workspace);
-        if self.put_lock_object(&key, info, None).await? {
-            return Ok(Some(None));
-        }
-        let Some((bytes, Some(etag))) = self.get_object(&key).await? else {
-            return Ok(None);
-        };
-        let holder = parse_holder(&bytes, &key);
-        if !is_abandoned(&holder) || !self.put_lock_object(&key, info, Some(etag)).await? {
-            return Ok(None);
-        }
-        Ok(Some(Some(holder)))
-    }
-
-    /// Takes the lock item, or takes over an abandoned one. `None` if it is held.
-    async fn lock_item(
-        &self,
-        workspace: &str,
-        info: &LockInfo,
-    ) -> Result<Option<Option<LockInfo>>, StateError> {
-        if self.put_lock_item(workspace, info, None).await? {
-            return Ok(Some(None));
-        }
-        let Some(raw) = self.raw_item(workspace).await? else {
-            return Ok(None);
-        };
-        let holder = parse_holder(raw.as_bytes(), &self.lock_id(workspace));
-        if !is_abandoned(&holder) || !self.put_lock_item(workspace, info, Some(&raw)).await? {
-            return Ok(None);
-        }
-        Ok(Some(Some(holder)))
-    }
-
-    /// Takes every configured lock, leased from now; `None` (having taken none) if one is held.
+    /// Takes every configured lock record, leased from now; `None` (having taken none) if one
+    /// is held.
     async fn try_lock(
         &self,
         workspace: &str,
@@ -575,25 +508,23 @@ impl S3Backend {
     ) -> Result<Option<Taken>, StateError> {
         let leased_at = tokio::time::Instant::now();
         let info = with_lease(info, self.lease);
-        let mut taken = None;
-        if self.settings.use_lockfile {
-            match self.lock_object(workspace, &info).await? {
-                Some(record) => taken = record,
-                None => return Ok(None),
-            }
-        }
-        match self.lock_item(workspace, &info).await? {
-            Some(record) => taken = taken.or(record),
-            None => {
-                if self.settings.use_lockfile {
-                    self.unlock(workspace, &info.id).await?;
+        let records = self.lock_records(workspace);
+        let mut taken_over = None;
+        for (index, record) in records.iter().enumerate() {
+            match lock_records::take(record.as_ref(), &info).await? {
+                Some(replaced) => taken_over = taken_over.or(replaced),
+                None => {
+                    // Held elsewhere: give back the records already taken.
+                    for taken in &records[..index] {
+                        lock_records::release(taken.as_ref(), &info.id).await?;
+                    }
+                    return Ok(None);
                 }
-                return Ok(None);
             }
         }
         super::lock::set_held(&info.id, true);
         Ok(Some(Taken {
-            taken_over: taken,
+            taken_over,
             leased_at,
         }))
     }
@@ -601,24 +532,8 @@ impl S3Backend {
     /// Extends the lease of the lock `info` holds; `false` if the lock is no longer ours.
     async fn renew(&self, workspace: &str, info: &LockInfo) -> Result<bool, StateError> {
         let fresh = with_lease(info, self.lease);
-        if self.settings.use_lockfile {
-            let key = self.lock_key(workspace);
-            let Some((bytes, Some(etag))) = self.get_object(&key).await? else {
-                return Ok(false);
-            };
-            if parse_holder(&bytes, &key).id != info.id
-                || !self.put_lock_object(&key, &fresh, Some(etag)).await?
-            {
-                return Ok(false);
-            }
-        }
-        if self.dynamodb.is_some() {
-            let Some(raw) = self.raw_item(workspace).await? else {
-                return Ok(false);
-            };
-            if parse_holder(raw.as_bytes(), &self.lock_id(workspace)).id != info.id
-                || !self.put_lock_item(workspace, &fresh, Some(&raw)).await?
-            {
+        for record in self.lock_records(workspace) {
+            if !lock_records::renew(record.as_ref(), info, &fresh).await? {
                 return Ok(false);
             }
         }
@@ -660,29 +575,17 @@ impl S3Backend {
         })
     }
 
-    async fn holder_object(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
-        Ok(self
-            .get_object(&self.lock_key(workspace))
-            .await?
-            .map(|(bytes, _)| parse_holder(&bytes, &self.lock_key(workspace))))
-    }
-
-    async fn holder_item(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
-        Ok(self
-            .raw_item(workspace)
-            .await?
-            .map(|raw| parse_holder(raw.as_bytes(), &self.lock_id(workspace))))
-    }
-
     /// The lock item's `Info` text, if the item exists.
-    async fn raw_item(&self, workspace: &str) -> Result<Option<String>, StateError> {
-        let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) else {
-            return Ok(None);
-        };
+    async fn raw_item(
+        &self,
+        client: &aws_sdk_dynamodb::Client,
+        table: &str,
+        lock_id: &str,
+    ) -> Result<Option<String>, StateError> {
         let output = client
             .get_item()
             .table_name(table)
-            .key("LockID", AttributeValue::S(self.lock_id(workspace)))
+            .key("LockID", AttributeValue::S(lock_id.to_string()))
             .consistent_read(true)
             .send()
             .await
@@ -695,38 +598,11 @@ impl S3Backend {
         }))
     }
 
-    /// Removes the locks whose ID is `id`; an error if a lock is held under another ID.
+    /// Removes the lock records whose ID is `id`; an error if one is held under another ID.
     async fn unlock(&self, workspace: &str, id: &str) -> Result<(), StateError> {
         let mut found = false;
-        if self.settings.use_lockfile {
-            if let Some(holder) = self.holder_object(workspace).await? {
-                if holder.id != id {
-                    return Err(StateError::Unlock(format!(
-                        "the lock ID is `{}`, not `{id}`",
-                        holder.id
-                    )));
-                }
-                self.objects.delete(&self.lock_key(workspace)).await?;
-                found = true;
-            }
-        }
-        if let (Some(client), Some(table)) = (&self.dynamodb, &self.settings.dynamodb_table) {
-            if let Some(holder) = self.holder_item(workspace).await? {
-                if holder.id != id {
-                    return Err(StateError::Unlock(format!(
-                        "the lock ID is `{}`, not `{id}`",
-                        holder.id
-                    )));
-                }
-                client
-                    .delete_item()
-                    .table_name(table)
-                    .key("LockID", AttributeValue::S(self.lock_id(workspace)))
-                    .send()
-                    .await
-                    .map_err(|e| self.dynamodb_failure("DeleteItem (lock)", e))?;
-                found = true;
-            }
+        for record in self.lock_records(workspace) {
+            found |= lock_records::release(record.as_ref(), id).await?;
         }
         super::lock::set_held(id, false);
         if found {
@@ -820,12 +696,12 @@ impl S3Backend {
     }
 
     async fn current_holder(&self, workspace: &str) -> Result<Option<LockInfo>, StateError> {
-        if self.settings.use_lockfile {
-            if let Some(holder) = self.holder_object(workspace).await? {
+        for record in self.lock_records(workspace) {
+            if let Some(holder) = lock_records::holder(record.as_ref()).await? {
                 return Ok(Some(holder));
             }
         }
-        self.holder_item(workspace).await
+        Ok(None)
     }
 }
 
@@ -863,12 +739,6 @@ impl LockQueue for S3Queue<'_> {
     }
 }
 
-/// Whether a lock record's holder will never release it: its lease ended, or it is a dead
-/// process on this host.
-fn is_abandoned(holder: &LockInfo) -> bool {
-    holder.lease_has_expired() || holder.holder_is_gone()
-}
-
 /// `info` with a lease that ends `lease` from now.
 fn with_lease(info: &LockInfo, lease: Duration) -> LockInfo {
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
@@ -887,21 +757,6 @@ fn lease_from_env() -> Duration {
         .and_then(|text| crate::lang::functions::parse_go_duration(&text))
         .filter(|lease| !lease.is_zero())
         .unwrap_or(DEFAULT_LEASE)
-}
-
-fn parse_holder(bytes: &[u8], path: &str) -> LockInfo {
-    serde_json::from_slice(bytes).unwrap_or_else(|_| LockInfo {
-        id: String::new(),
-        operation: "unknown".into(),
-        info: String::new(),
-        who: "an unknown holder".into(),
-        version: String::new(),
-        created: "an unknown time".into(),
-        path: path.to_string(),
-        pid: 0,
-        host: String::new(),
-        lease_expires: None,
-    })
 }
 
 /// Deletes a queue ticket when the wait ends, however it ends.
@@ -1187,6 +1042,77 @@ impl Backend for S3Backend {
 impl S3Backend {
     async fn delete_object(&self, key: &str) -> Result<(), StateError> {
         self.objects.delete(key).await
+    }
+}
+
+/// The DynamoDB lock item (`LockID`, `Info`) as a [`LockRecord`]: created with
+/// `attribute_not_exists(LockID)`, replaced with `Info = :old` (its version is its text).
+struct DynamoLockRecord<'a> {
+    backend: &'a S3Backend,
+    client: &'a aws_sdk_dynamodb::Client,
+    table: &'a str,
+    lock_id: String,
+}
+
+impl DynamoLockRecord<'_> {
+    async fn put(&self, info: &LockInfo, expected: Option<&str>) -> Result<bool, StateError> {
+        let body = serde_json::to_string(info).map_err(|e| StateError::Other(e.to_string()))?;
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(self.table)
+            .item("LockID", AttributeValue::S(self.lock_id.clone()))
+            .item("Info", AttributeValue::S(body));
+        request = match expected {
+            Some(old) => request
+                .condition_expression("Info = :old")
+                .expression_attribute_values(":old", AttributeValue::S(old.to_string())),
+            None => request.condition_expression("attribute_not_exists(LockID)"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(self.backend.dynamodb_failure("PutItem (lock)", error)),
+        }
+    }
+}
+
+#[async_trait]
+impl LockRecord for DynamoLockRecord<'_> {
+    async fn create(&self, info: &LockInfo) -> Result<bool, StateError> {
+        self.put(info, None).await
+    }
+
+    async fn read(&self) -> Result<Option<Versioned>, StateError> {
+        let raw = self
+            .backend
+            .raw_item(self.client, self.table, &self.lock_id)
+            .await?;
+        Ok(raw.map(|raw| Versioned {
+            holder: lock_records::parse_holder(raw.as_bytes(), &self.lock_id),
+            version: raw,
+        }))
+    }
+
+    async fn replace(&self, info: &LockInfo, version: &str) -> Result<bool, StateError> {
+        self.put(info, Some(version)).await
+    }
+
+    async fn delete(&self) -> Result<(), StateError> {
+        self.client
+            .delete_item()
+            .table_name(self.table)
+            .key("LockID", AttributeValue::S(self.lock_id.clone()))
+            .send()
+            .await
+            .map_err(|e| self.backend.dynamodb_failure("DeleteItem (lock)", e))?;
+        Ok(())
     }
 }
 
