@@ -27,6 +27,11 @@ pub fn out_line(text: &str) {
     println!("{text}");
 }
 
+/// Text to standard error, as is.
+pub fn err(text: &str) {
+    eprint!("{text}");
+}
+
 /// A line to standard error.
 pub fn err_line(text: &str) {
     eprintln!("{text}");
