@@ -129,6 +129,7 @@ pub async fn open(
                     recorded.backend_type
                 );
             }
+            check_block_unchanged(tree, &recorded)?;
             recorded
         }
         (Some(recorded), None) => recorded,
@@ -146,6 +147,29 @@ pub async fn open(
     };
     let encryption = encryption(context, tree)?;
     open_settings_sealed(context, &settings, encryption.state).await
+}
+
+/// Refuses, as Terraform does, a backend block whose settings differ from what `init` recorded
+/// (settings absent from the block came from `-backend-config` and are taken as recorded).
+/// Names the settings, never their values (they may be credentials).
+fn check_block_unchanged(tree: &ModuleTree, recorded: &BackendSettings) -> anyhow::Result<()> {
+    let Some(block) = &tree.module.terraform.backend else {
+        return Ok(());
+    };
+    let changed: Vec<String> = block
+        .settings
+        .iter()
+        .filter(|(name, value)| value_to_json(value).ok().as_ref() != recorded.settings.get(*name))
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "Backend initialization required, please run \"strata init\"\n\nReason: Backend configuration block has changed ({} in the backend block at {}, since `strata init` recorded it).\n\nChanges to backend configurations require reinitialization: run `strata init` with either the -reconfigure or -migrate-state flag to use the current configuration.",
+        changed.join(", "),
+        block.span
+    )
 }
 
 /// The encryption configured for this working directory: the root module's `encryption` block
