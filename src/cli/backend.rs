@@ -17,6 +17,10 @@ pub struct BackendSettings {
     #[serde(rename = "type")]
     pub backend_type: String,
     pub settings: BTreeMap<String, serde_json::Value>,
+    /// The settings the backend block itself held at `init` (without `-backend-config`): a
+    /// later run refuses a block that no longer matches them, as Terraform does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 pub fn settings_file(dir: &Path) -> PathBuf {
@@ -49,21 +53,15 @@ pub fn configured_settings(
     dir: &Path,
 ) -> anyhow::Result<BackendSettings> {
     let (backend_type, mut settings) = match &tree.module.terraform.backend {
-        Some(backend) => (
-            backend.backend_type.clone(),
-            backend
-                .settings
-                .iter()
-                .map(|(k, v)| {
-                    Ok((
-                        k.clone(),
-                        value_to_json(v).map_err(|e| anyhow!("backend setting `{k}`: {e}"))?,
-                    ))
-                })
-                .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
-        ),
+        Some(backend) => (backend.backend_type.clone(), block_settings(backend)?),
         None => ("local".to_string(), BTreeMap::new()),
     };
+    let block = tree
+        .module
+        .terraform
+        .backend
+        .is_some()
+        .then(|| settings.clone());
     for item in overrides {
         // One reader of `-backend-config` (`key=value`, or a file of HCL `key = value` lines),
         // shared with `state::configure`.
@@ -81,7 +79,24 @@ pub fn configured_settings(
     Ok(BackendSettings {
         backend_type,
         settings,
+        block,
     })
+}
+
+/// The settings written in a backend block, as JSON.
+fn block_settings(
+    backend: &crate::config::BackendConfig,
+) -> anyhow::Result<BTreeMap<String, serde_json::Value>> {
+    backend
+        .settings
+        .iter()
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                value_to_json(v).map_err(|e| anyhow!("backend setting `{k}`: {e}"))?,
+            ))
+        })
+        .collect()
 }
 
 /// Refuses what a backend cannot take before anything is opened: an unknown type, and for the
@@ -143,24 +158,28 @@ pub async fn open(
         (None, None) => BackendSettings {
             backend_type: "local".into(),
             settings: BTreeMap::new(),
+            block: None,
         },
     };
     let encryption = encryption(context, tree)?;
     open_settings_sealed(context, &settings, encryption.state).await
 }
 
-/// Refuses, as Terraform does, a backend block whose settings differ from what `init` recorded
-/// (settings absent from the block came from `-backend-config` and are taken as recorded).
-/// Names the settings, never their values (they may be credentials).
+/// Refuses, as Terraform does, a backend block whose settings differ from those it held when
+/// `init` ran (`-backend-config` values are not part of the comparison). Names the settings,
+/// never their values (they may be credentials).
 fn check_block_unchanged(tree: &ModuleTree, recorded: &BackendSettings) -> anyhow::Result<()> {
-    let Some(block) = &tree.module.terraform.backend else {
+    let (Some(block), Some(at_init)) = (&tree.module.terraform.backend, &recorded.block) else {
         return Ok(());
     };
-    let changed: Vec<String> = block
-        .settings
-        .iter()
-        .filter(|(name, value)| value_to_json(value).ok().as_ref() != recorded.settings.get(*name))
-        .map(|(name, _)| format!("`{name}`"))
+    let now = block_settings(block)?;
+    let changed: Vec<String> = now
+        .keys()
+        .chain(at_init.keys())
+        .filter(|name| now.get(*name) != at_init.get(*name))
+        .map(|name| format!("`{name}`"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     if changed.is_empty() {
         return Ok(());

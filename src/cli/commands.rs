@@ -362,11 +362,17 @@ pub async fn init(
         None if local_state_exists(&context.dir) => Some(backend::BackendSettings {
             backend_type: "local".into(),
             settings: BTreeMap::new(),
+            block: None,
         }),
         None => None,
     };
     println!("{}", context.style.bold("Initializing the backend..."));
-    if let Some(previous) = previous.as_ref().filter(|p| **p != settings) {
+    // What the block held at init is not a setting: a directory initialised before it was
+    // recorded is not a change.
+    let changed = |p: &&backend::BackendSettings| {
+        p.backend_type != settings.backend_type || p.settings != settings.settings
+    };
+    if let Some(previous) = previous.as_ref().filter(changed) {
         if migrate_state {
             // Both sides with the configured state encryption (its fallbacks read either form).
             let sealer = backend::encryption(context, Some(&tree))?.state;
