@@ -226,6 +226,25 @@ pub fn encryption(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Resul
     Ok(encryption)
 }
 
+/// The plan sealer of the working directory `dir` (its `encryption` block with `TF_ENCRYPTION`
+/// merged over it), for `drift`, which reads back the plan each environment's own `plan -out`
+/// sealed. That run checked the configuration already; nothing here is shared with this
+/// process's own encryption.
+pub fn plan_sealer_of(dir: &Path) -> anyhow::Result<Sealer> {
+    use crate::config::encryption as config;
+    let mut sources = crate::diagnostics::SourceMap::new();
+    let tree = crate::config::load::load_tree(dir, &mut sources).ok();
+    let file = tree.and_then(|t| t.module.terraform.encryption);
+    let env = match std::env::var(config::ENV_VAR) {
+        Ok(text) if !text.trim().is_empty() => config::decode_env(&text).ok(),
+        _ => None,
+    };
+    let merged = config::merge(file, env);
+    Ok(Encryption::new(merged.as_ref())
+        .map_err(|e| anyhow!("{e}"))?
+        .plan)
+}
+
 fn report(
     context: &Context,
     diagnostics: &crate::diagnostics::Diagnostics,

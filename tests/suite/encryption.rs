@@ -253,6 +253,16 @@ fn saved_plans_are_encrypted() {
         &std::fs::read(dir.join("terraform.tfstate")).unwrap(),
         "key_provider.pbkdf2.main",
     );
+    // `drift` reads back the refresh-only plan the environment's run saved: sealed too.
+    let drift = strata(dir, &["drift"], &[]);
+    let report = String::from_utf8_lossy(&drift.stdout);
+    assert_eq!(
+        drift.status.code(),
+        Some(0),
+        "{report}{}",
+        String::from_utf8_lossy(&drift.stderr)
+    );
+    assert!(report.contains("(default): no drift"), "{report}");
 }
 
 #[test]
