@@ -501,3 +501,42 @@ mod on_the_emulator {
         assert_eq!(output, PASSWORD);
     }
 }
+
+#[test]
+fn the_encryption_block_in_a_tf_json_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    write_config(dir, "", "");
+    let block = |keys: &str| {
+        serde_json::json!({"terraform": {"encryption": {
+            "key_provider": {"pbkdf2": {"main": {"passphrase": PASSPHRASE, "iterations": 200000}}},
+            "method": {"aes_gcm": {"main": {"keys": keys}}},
+            "state": {"method": "method.aes_gcm.main"},
+            "plan": {"method": "method.aes_gcm.main"},
+        }}})
+        .to_string()
+    };
+    std::fs::write(
+        dir.join("encryption.tf.json"),
+        block("key_provider.pbkdf2.main"),
+    )
+    .unwrap();
+    ok(&strata(dir, &["apply", "-auto-approve"], &[]), "apply");
+    let state = std::fs::read(dir.join("terraform.tfstate")).unwrap();
+    assert_encrypted(&state, "key_provider.pbkdf2.main");
+    ok(&strata(dir, &["plan", "-out=tfplan"], &[]), "plan -out");
+    assert_encrypted(
+        &std::fs::read(dir.join("tfplan")).unwrap(),
+        "key_provider.pbkdf2.main",
+    );
+    // A mistake in the JSON file is reported at its place in that file.
+    std::fs::write(
+        dir.join("encryption.tf.json"),
+        block("key_provider.pbkdf2.other"),
+    )
+    .unwrap();
+    let error = failed(&strata(dir, &["plan"], &[]), "an undeclared key provider");
+    assert!(error.contains("Undeclared key provider"), "{error}");
+    assert!(error.contains("encryption.tf.json:1:"), "{error}");
+    assert_eq!(std::fs::read(dir.join("terraform.tfstate")).unwrap(), state);
+}
