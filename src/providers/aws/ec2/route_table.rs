@@ -184,10 +184,37 @@ async fn create_route(
         };
     }
     if replace {
-        fill!(aws.ec2.replace_route())
-    } else {
-        fill!(aws.ec2.create_route())
+        return fill!(aws.ec2.replace_route());
     }
+    match fill!(aws.ec2.create_route()) {
+        Err(failure)
+            if failure.code() == "RouteAlreadyExists"
+                && route_already_made(aws, table_id, route).await =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Whether `table_id` holds `route` as planned: the same destination and the same target.
+/// A `CreateRoute` sent again after its first response was lost (a reset, a timeout) meets
+/// its own route (`RouteAlreadyExists`), which is then kept; a route to another target is not.
+async fn route_already_made(aws: &AwsContext, table_id: &str, route: &Value) -> bool {
+    let Some(wanted) = destination(route) else {
+        return false;
+    };
+    let Ok(tables) = describe_tables(aws, vec![table_id.to_string()]).await else {
+        return false;
+    };
+    tables.get(table_id).is_some_and(|table| {
+        user_routes(table).iter().any(|found| {
+            destination(found).as_ref() == Some(&wanted)
+                && TARGETS
+                    .iter()
+                    .all(|target| get_str(found, target) == get_str(route, target))
+        })
+    })
 }
 
 async fn delete_route(aws: &AwsContext, table_id: &str, route: &Value) -> Result<(), ApiFailure> {
