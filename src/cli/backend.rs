@@ -17,6 +17,10 @@ pub struct BackendSettings {
     #[serde(rename = "type")]
     pub backend_type: String,
     pub settings: BTreeMap<String, serde_json::Value>,
+    /// The settings the backend block itself held at `init` (without `-backend-config`): a
+    /// later run refuses a block that no longer matches them, as Terraform does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 pub fn settings_file(dir: &Path) -> PathBuf {
@@ -49,21 +53,15 @@ pub fn configured_settings(
     dir: &Path,
 ) -> anyhow::Result<BackendSettings> {
     let (backend_type, mut settings) = match &tree.module.terraform.backend {
-        Some(backend) => (
-            backend.backend_type.clone(),
-            backend
-                .settings
-                .iter()
-                .map(|(k, v)| {
-                    Ok((
-                        k.clone(),
-                        value_to_json(v).with_context(|| format!("backend setting `{k}`"))?,
-                    ))
-                })
-                .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
-        ),
+        Some(backend) => (backend.backend_type.clone(), block_settings(backend)?),
         None => ("local".to_string(), BTreeMap::new()),
     };
+    let block = tree
+        .module
+        .terraform
+        .backend
+        .is_some()
+        .then(|| settings.clone());
     for item in overrides {
         // One reader of `-backend-config` (`key=value`, or a file of HCL `key = value` lines),
         // shared with `state::configure`.
@@ -80,7 +78,24 @@ pub fn configured_settings(
     Ok(BackendSettings {
         backend_type,
         settings,
+        block,
     })
+}
+
+/// The settings written in a backend block, as JSON.
+fn block_settings(
+    backend: &crate::config::BackendConfig,
+) -> anyhow::Result<BTreeMap<String, serde_json::Value>> {
+    backend
+        .settings
+        .iter()
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                value_to_json(v).with_context(|| format!("backend setting `{k}`"))?,
+            ))
+        })
+        .collect()
 }
 
 /// Refuses what a backend cannot take before anything is opened: an unknown type, and for the
@@ -128,6 +143,7 @@ pub async fn open(
                     recorded.backend_type
                 );
             }
+            check_block_unchanged(tree, &recorded)?;
             recorded
         }
         (Some(recorded), None) => recorded,
@@ -141,10 +157,37 @@ pub async fn open(
         (None, None) => BackendSettings {
             backend_type: "local".into(),
             settings: BTreeMap::new(),
+            block: None,
         },
     };
     let encryption = encryption(context, tree)?;
     open_settings_sealed(context, &settings, encryption.state).await
+}
+
+/// Refuses, as Terraform does, a backend block whose settings differ from those it held when
+/// `init` ran (`-backend-config` values are not part of the comparison). Names the settings,
+/// never their values (they may be credentials).
+fn check_block_unchanged(tree: &ModuleTree, recorded: &BackendSettings) -> anyhow::Result<()> {
+    let (Some(block), Some(at_init)) = (&tree.module.terraform.backend, &recorded.block) else {
+        return Ok(());
+    };
+    let now = block_settings(block)?;
+    let changed: Vec<String> = now
+        .keys()
+        .chain(at_init.keys())
+        .filter(|name| now.get(*name) != at_init.get(*name))
+        .map(|name| format!("`{name}`"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "Backend initialization required, please run \"strata init\"\n\nReason: Backend configuration block has changed ({} in the backend block at {}, since `strata init` recorded it).\n\nChanges to backend configurations require reinitialization: run `strata init` with either the -reconfigure or -migrate-state flag to use the current configuration.",
+        changed.join(", "),
+        block.span
+    )
 }
 
 /// The encryption configured for this working directory: the root module's `encryption` block
@@ -180,6 +223,23 @@ pub fn encryption(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Resul
     let encryption = Encryption::new(merged.as_ref())?;
     crate::encryption::use_for_remote_state(&encryption);
     Ok(encryption)
+}
+
+/// The plan sealer of the working directory `dir` (its `encryption` block with `TF_ENCRYPTION`
+/// merged over it), for `drift`, which reads back the plan each environment's own `plan -out`
+/// sealed. That run checked the configuration already; nothing here is shared with this
+/// process's own encryption.
+pub fn plan_sealer_of(dir: &Path) -> anyhow::Result<Sealer> {
+    use crate::config::encryption as config;
+    let mut sources = crate::diagnostics::SourceMap::new();
+    let tree = crate::config::load::load_tree(dir, &mut sources).ok();
+    let file = tree.and_then(|t| t.module.terraform.encryption);
+    let env = match std::env::var(config::ENV_VAR) {
+        Ok(text) if !text.trim().is_empty() => config::decode_env(&text).ok(),
+        _ => None,
+    };
+    let merged = config::merge(file, env);
+    Ok(Encryption::new(merged.as_ref())?.plan)
 }
 
 fn report(

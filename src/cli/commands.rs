@@ -272,7 +272,12 @@ pub async fn init(context: &Context, settings: &InitSettings) -> anyhow::Result<
     let configured = backend::configured_settings(&tree, &settings.backend_config, &context.dir)?;
     let previous = previous_backend(&context.dir)?;
     view.heading("Initializing the backend...");
-    if let Some(previous) = previous.as_ref().filter(|p| **p != configured) {
+    // What the block held at init is not a setting: a directory initialised before it was
+    // recorded is not a change.
+    let changed = |p: &&backend::BackendSettings| {
+        p.backend_type != configured.backend_type || p.settings != configured.settings
+    };
+    if let Some(previous) = previous.as_ref().filter(changed) {
         if settings.migrate_state {
             migrate_state(context, &tree, previous, &configured).await?;
         } else if !settings.reconfigure {
@@ -302,6 +307,7 @@ fn previous_backend(dir: &Path) -> anyhow::Result<Option<backend::BackendSetting
         None if crate::state::local::holds_state(dir) => Some(backend::BackendSettings {
             backend_type: "local".into(),
             settings: BTreeMap::new(),
+            block: None,
         }),
         None => None,
     })

@@ -3,7 +3,8 @@
 //!
 //! Each check is `strata plan -refresh-only` run as its own process in the environment's
 //! directory (as `-chdir` would), so each uses its own backend, variables and lock exactly as a
-//! plan there would; the refresh-only plan is saved to a temporary file and read back.
+//! plan there would; the refresh-only plan is saved to a temporary file and read back (opened
+//! with the environment's plan encryption, when it has one).
 
 use super::args::LockArgs;
 use super::Context;
@@ -107,7 +108,10 @@ fn check(
     if !stderr.is_empty() {
         super::views::err_line(&format!("{shown}: {stderr}"));
     }
-    match PlanFile::read(plan_path) {
+    // Sealed with the environment's own plan encryption, if it has one.
+    let read = super::backend::plan_sealer_of(dir)
+        .and_then(|sealer| Ok(PlanFile::read_sealed(plan_path, &sealer)?));
+    match read {
         Ok(file) => EnvironmentDrift::from_drift(shown, file.plan.workspace, file.plan.drift),
         Err(error) => EnvironmentDrift::failed(shown, named, error.to_string()),
     }

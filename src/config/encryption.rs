@@ -60,6 +60,8 @@ pub struct KeyProviderBlock {
     pub settings: BTreeMap<String, Value>,
     /// Where each argument's value is written.
     pub spans: BTreeMap<String, Span>,
+    /// `chain = key_provider.TYPE.NAME`: the provider whose key stands in for the passphrase.
+    pub chain: Option<Reference>,
     pub span: Span,
 }
 
@@ -70,6 +72,7 @@ impl std::fmt::Debug for KeyProviderBlock {
             .field("kind", &self.kind)
             .field("name", &self.name)
             .field("settings", &self.settings.keys().collect::<Vec<_>>())
+            .field("chain", &self.chain)
             .finish()
     }
 }
@@ -206,6 +209,9 @@ pub fn merge(
             Some(existing) => {
                 existing.settings.extend(provider.settings);
                 existing.spans.extend(provider.spans);
+                if provider.chain.is_some() {
+                    existing.chain = provider.chain;
+                }
             }
             None => base.key_providers.push(provider),
         }
@@ -245,6 +251,7 @@ pub fn validate(config: &EncryptionConfig) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
     for provider in &config.key_providers {
         validate_key_provider(provider, &mut diagnostics);
+        validate_chain(config, provider, &mut diagnostics);
     }
     for method in &config.methods {
         validate_method(config, method, &mut diagnostics);
@@ -290,9 +297,15 @@ fn validate_key_provider(provider: &KeyProviderBlock, diagnostics: &mut Diagnost
     match provider.kind.as_str() {
         "pbkdf2" => {
             match string("passphrase") {
+                None if provider.chain.is_some() => {}
+                Some(_) if provider.chain.is_some() => error(
+                    "Passphrase and chain",
+                    format!("key_provider \"pbkdf2\" \"{}\" takes its passphrase from `passphrase` or from `chain`, not both: remove one.", provider.name),
+                    at("passphrase"),
+                ),
                 None => error(
                     "Missing passphrase",
-                    format!("key_provider \"pbkdf2\" \"{}\" needs `passphrase = \"...\"` (at least 16 characters); set it here or in TF_ENCRYPTION.", provider.name),
+                    format!("key_provider \"pbkdf2\" \"{}\" needs `passphrase = \"...\"` (at least 16 characters) or `chain = key_provider.TYPE.NAME`; set it here or in TF_ENCRYPTION.", provider.name),
                     provider.span.clone(),
                 ),
                 Some(p) if p.chars().count() < 16 => error(
@@ -326,9 +339,6 @@ fn validate_key_provider(provider: &KeyProviderBlock, diagnostics: &mut Diagnost
                     at("hash_function"),
                 );
             }
-            if provider.settings.contains_key("chain") {
-                error("Unsupported argument", "Strata does not implement chaining key providers (`chain`) yet: set `passphrase` instead.".into(), at("chain"));
-            }
         }
         "aws_kms" => {
             for key in ["kms_key_id", "key_spec"] {
@@ -360,6 +370,54 @@ fn validate_key_provider(provider: &KeyProviderBlock, diagnostics: &mut Diagnost
             provider.span.clone(),
         ),
     }
+}
+
+/// A `chain` names a declared key provider, only pbkdf2 takes one, and following chains never
+/// comes back to where it started.
+fn validate_chain(
+    config: &EncryptionConfig,
+    provider: &KeyProviderBlock,
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(chain) = &provider.chain else {
+        return;
+    };
+    let mut error = |summary: &str, detail: String| {
+        diagnostics.push(
+            Diagnostic::error(summary)
+                .with_detail(detail)
+                .with_span(chain.span.clone()),
+        );
+    };
+    if provider.kind != "pbkdf2" {
+        return error(
+            "Unsupported argument",
+            format!("Only a pbkdf2 key provider takes `chain`; remove it from key_provider \"{}\" \"{}\".", provider.kind, provider.name),
+        );
+    }
+    let find = |reference: &Reference| {
+        config
+            .key_providers
+            .iter()
+            .find(|p| reference.matches(&p.kind, &p.name))
+    };
+    let mut next = Some(chain);
+    for _ in 0..=config.key_providers.len() {
+        let Some(reference) = next else {
+            return;
+        };
+        let Some(found) = find(reference) else {
+            return error("Undeclared key provider", format!("There is no key_provider \"{}\" \"{}\" in the encryption block or TF_ENCRYPTION; declare it or fix the chain.", reference.kind, reference.name));
+        };
+        if found.kind == provider.kind && found.name == provider.name {
+            break;
+        }
+        next = found.chain.as_ref();
+    }
+    error(
+        "Key provider chain cycle",
+        format!("Following `chain` from key_provider \"{}\" \"{}\" comes back to it; end the chain at a provider with its own key.", provider.kind, provider.name),
+    );
 }
 
 fn validate_method(config: &EncryptionConfig, method: &MethodBlock, diagnostics: &mut Diagnostics) {
@@ -510,8 +568,13 @@ impl BodyDecoder<'_> {
         let labels = self.labels(block, 2, "key_provider \"TYPE\" \"NAME\" { ... }")?;
         let mut settings = BTreeMap::new();
         let mut spans = BTreeMap::new();
+        let mut chain = None;
         for structure in block.body.iter() {
             let (key, value, range) = match structure {
+                Structure::Attribute(attribute) if attribute.key.as_str() == "chain" => {
+                    chain = self.reference(&attribute.value, "key_provider");
+                    continue;
+                }
                 Structure::Attribute(attribute) => match literal_value(&attribute.value, self.file)
                 {
                     Ok(value) => (
@@ -541,6 +604,7 @@ impl BodyDecoder<'_> {
             name: labels[1].clone(),
             settings,
             spans,
+            chain,
             span: self.header(block),
         })
     }
@@ -771,7 +835,7 @@ fn json_body(body: &serde_json::Value, out: &mut String) -> Result<(), String> {
                 json_body(value, out)?;
                 out.push_str("}\n");
             }
-            serde_json::Value::String(s) if key == "keys" || key == "method" => {
+            serde_json::Value::String(s) if ["keys", "method", "chain"].contains(&key.as_str()) => {
                 let valid = s.split('.').count() == 3
                     && s.chars().all(|c| c.is_alphanumeric() || "._-".contains(c));
                 if !valid {

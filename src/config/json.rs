@@ -42,6 +42,14 @@ enum Kind {
     Import,
     Removed,
     Check,
+    /// `terraform { encryption { ... } }` (OpenTofu's state and plan encryption).
+    Encryption,
+    /// A `key_provider` or `method` of the encryption block.
+    EncryptionPart,
+    /// `state`, `plan`, a remote state's block, and their `fallback`s.
+    EncryptionTarget,
+    /// `remote_state_data_sources`.
+    RemoteStates,
     /// Every property an argument (backend settings, conditions).
     Arguments,
     /// A body whose schema belongs to a provider: arguments, and `dynamic` blocks.
@@ -80,6 +88,15 @@ fn field(kind: Kind, name: &str) -> Field {
         (Kind::Terraform, "backend" | "provider_meta") => Block(1, Kind::Arguments),
         (Kind::Terraform, "cloud") => Block(0, Kind::Arguments),
         (Kind::Terraform, "experiments") => Reference,
+        (Kind::Terraform, "encryption") => Block(0, Kind::Encryption),
+        (Kind::Encryption, "key_provider" | "method") => Block(2, Kind::EncryptionPart),
+        (Kind::Encryption, "state" | "plan") => Block(0, Kind::EncryptionTarget),
+        (Kind::Encryption, "remote_state_data_sources") => Block(0, Kind::RemoteStates),
+        (Kind::RemoteStates, "default") => Block(0, Kind::EncryptionTarget),
+        (Kind::RemoteStates, "remote_state_data_source") => Block(1, Kind::EncryptionTarget),
+        (Kind::EncryptionTarget, "method") => Reference,
+        (Kind::EncryptionTarget, "fallback") => Block(0, Kind::EncryptionTarget),
+        (Kind::EncryptionPart, "keys" | "chain") => Reference,
         (Kind::RequiredProviders, _) => Field::Requirement,
         (Kind::Variable, "type") => Reference,
         (Kind::Variable, "validation") => Block(0, Kind::Arguments),

@@ -306,13 +306,7 @@ impl Encryption {
         let Some(config) = config else {
             return Ok(Encryption::none());
         };
-        let mut providers: BTreeMap<(String, String), Arc<dyn KeyProvider>> = BTreeMap::new();
-        for block in &config.key_providers {
-            providers.insert(
-                (block.kind.clone(), block.name.clone()),
-                Arc::from(keys::build(block)?),
-            );
-        }
+        let providers = build_key_providers(config)?;
         let mut methods: BTreeMap<(String, String), Arc<Method>> = BTreeMap::new();
         for block in &config.methods {
             let method = match block.kind.as_str() {
@@ -424,6 +418,39 @@ impl Encryption {
 /// What `terraform_remote_state` reads with: set by the command from the configuration (the
 /// built-in provider sees only the data source's arguments).
 static REMOTE_STATE: std::sync::RwLock<Option<Encryption>> = std::sync::RwLock::new(None);
+
+/// Builds every key provider, each chained one after the provider it chains to (validation
+/// has refused unknown providers and cycles; a leftover cycle is an error here too).
+fn build_key_providers(config: &EncryptionConfig) -> Result<keys::Built, EncryptionError> {
+    let mut built = keys::Built::new();
+    let mut pending: Vec<_> = config.key_providers.iter().collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut still = Vec::new();
+        for block in pending {
+            let ready = block
+                .chain
+                .as_ref()
+                .is_none_or(|chain| built.contains_key(&(chain.kind.clone(), chain.name.clone())));
+            if ready {
+                let provider = keys::build(block, &built)?;
+                built.insert(
+                    (block.kind.clone(), block.name.clone()),
+                    Arc::from(provider),
+                );
+            } else {
+                still.push(block);
+            }
+        }
+        if still.len() == before {
+            return Err(EncryptionError::Config(
+                "the key providers' chains form a cycle or name an undeclared provider".into(),
+            ));
+        }
+        pending = still;
+    }
+    Ok(built)
+}
 
 /// Makes `encryption` the one `terraform_remote_state` reads with in this process.
 pub fn use_for_remote_state(encryption: &Encryption) {

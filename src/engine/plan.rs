@@ -88,6 +88,10 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
         let Some(resource) = schema.resources.get(type_name) else {
             continue;
         };
+        if object.schema_version > resource.version {
+            diagnostics.push(newer_provider_version(&instance));
+            continue;
+        }
         let (value, sensitive) = object.value.clone().deep_unmark();
         let upgraded = {
             let _permit = run.semaphore.acquire().await;
@@ -116,6 +120,16 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
         }
     }
     diagnostics.into_result(())
+}
+
+/// Terraform's error for an object a newer provider recorded (a `schema_version` above the
+/// provider's): its state cannot be downgraded. Terraform names the provider the type implies.
+fn newer_provider_version(instance: &ResourceInstance) -> Diagnostic {
+    let type_name = &instance.resource.type_name;
+    let implied_provider = type_name.split('_').next().unwrap_or(type_name);
+    Diagnostic::error("Resource instance managed by newer provider version").with_detail(format!(
+        "The current state of {instance} was created by a newer provider version than is currently selected. Upgrade the {implied_provider} provider to work with this state."
+    ))
 }
 
 /// Reads every managed instance this provider owns, one batch per resource type.

@@ -260,6 +260,7 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StateError> 
         .as_file()
         .sync_all()
         .map_err(|e| StateError::io(path, e))?;
+    super::lock::carry_state_file_lock(path, temporary.as_file())?;
     temporary
         .persist(path)
         .map_err(|e| StateError::io(path, e.error))?;

@@ -14,6 +14,14 @@
 //! POSIX (`fcntl`) lock on the state file itself while it runs, so a record is taken over only
 //! when that lock is free too.
 //!
+//! Terraform looks only at that `fcntl` lock (it never reads the record before locking), so the
+//! holder takes it too, as an open-file-description lock (`F_OFD_SETLK`, which conflicts with
+//! Terraform's and is not lost when another handle on the file is closed), before it creates
+//! the record: a Terraform started meanwhile waits or refuses, and a Strata started while
+//! Terraform runs does the same. The state file is replaced by renames, so the lock moves to
+//! each new file before it takes the name ([`carry_state_file_lock`]). Like Terraform, a lock
+//! taken where no state file exists yet leaves an empty one, which reads as no state.
+//!
 //! The queue: a waiting run creates a ticket file in `.terraform.tfstate.lock.queue/` named by
 //! its arrival time, and only the oldest live ticket may try to take the lock. A ticket whose
 //! process is gone (same host) or that has not been touched for [`TICKET_STALE`] (another host
@@ -24,7 +32,7 @@ use super::backend::{LockGuard, LockInfo, LockRelease, OnLockWait, StateError};
 use super::journal::remove_if_exists;
 use async_trait::async_trait;
 use fs4::fs_std::FileExt;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -43,6 +51,19 @@ pub(crate) fn held_by_this_process(id: &str) -> bool {
     HELD.lock()
         .map(|held| held.as_ref().is_some_and(|set| set.contains(id)))
         .unwrap_or(false)
+}
+
+/// The state files this process holds Terraform's kind of lock on (see the module
+/// documentation), by path.
+static STATE_FILE_LOCKS: Mutex<Option<HashMap<PathBuf, StateFileLock>>> = Mutex::new(None);
+
+/// Terraform's kind of lock on one state file.
+struct StateFileLock {
+    /// The handle whose open file description holds the lock.
+    file: File,
+    /// Whether taking the lock created the (empty) file: it is removed on release if still
+    /// empty, as Terraform does.
+    created: bool,
 }
 
 pub(crate) fn set_held(id: &str, held: bool) {
@@ -113,6 +134,16 @@ impl FileLock {
         let dir = self.lock_path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
         let taken_over = self.remove_if_abandoned()?;
+        // Terraform's lock first, as Terraform takes it: held by a Terraform (or a Strata) run.
+        // (A directory in the state file's place is left for the read to report.)
+        let state_file_lock = if self.state_path.is_dir() {
+            None
+        } else {
+            match lock_state_file(&self.state_path)? {
+                Some(lock) => Some(lock),
+                None => return Ok(None),
+            }
+        };
         let mut temporary = tempfile::Builder::new()
             .prefix(".strata-lock-")
             .tempfile_in(dir)
@@ -138,6 +169,9 @@ impl FileLock {
         match std::fs::hard_link(temporary.path(), &self.lock_path) {
             Ok(()) => {
                 set_held(&info.id, true);
+                if let Some(state_file_lock) = state_file_lock {
+                    hold_state_file_lock(&self.state_path, state_file_lock);
+                }
                 Ok(Some(Taken {
                     file: temporary.into_file(),
                     taken_over,
@@ -226,6 +260,7 @@ impl FileLock {
     fn guard(&self, info: LockInfo, taken: Taken) -> LockGuard {
         let release = FileLockRelease {
             lock_path: self.lock_path.clone(),
+            state_path: self.state_path.clone(),
             id: info.id.clone(),
             released: false,
             kernel_lock: Some(taken.file),
@@ -277,6 +312,89 @@ fn terraform_holds(state_path: &Path) -> bool {
         }
         Err(_) => true,
     }
+}
+
+/// Takes Terraform's kind of lock on the state file (creating it empty if absent, as Terraform
+/// does), or `None` when another run holds it.
+fn lock_state_file(state_path: &Path) -> Result<Option<StateFileLock>, StateError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let created = !state_path.exists();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(state_path)
+        .map_err(|e| StateError::io(state_path, e))?;
+    if try_lock_description(&file).map_err(|e| StateError::io(state_path, e))? {
+        return Ok(Some(StateFileLock { file, created }));
+    }
+    Ok(None)
+}
+
+/// An exclusive open-file-description lock on all of `file`, without waiting: `false` when a
+/// conflicting lock (Terraform's `fcntl` lock, or another run's) is held.
+fn try_lock_description(file: &File) -> std::io::Result<bool> {
+    use nix::fcntl::{fcntl, FcntlArg};
+    let whole_file = libc::flock {
+        l_type: libc::F_WRLCK as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    match fcntl(file, FcntlArg::F_OFD_SETLK(&whole_file)) {
+        Ok(_) => Ok(true),
+        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EACCES) => Ok(false),
+        Err(errno) => Err(std::io::Error::from(errno)),
+    }
+}
+
+fn hold_state_file_lock(state_path: &Path, lock: StateFileLock) {
+    if let Ok(mut guard) = STATE_FILE_LOCKS.lock() {
+        guard
+            .get_or_insert_with(HashMap::new)
+            .insert(state_path.to_path_buf(), lock);
+    }
+}
+
+/// Lets the lock on the state file go; a file the lock created and nothing wrote is removed
+/// first (while still locked, so no other run is using it).
+fn release_state_file_lock(state_path: &Path) {
+    let Ok(mut guard) = STATE_FILE_LOCKS.lock() else {
+        return;
+    };
+    let Some(lock) = guard.as_mut().and_then(|locks| locks.remove(state_path)) else {
+        return;
+    };
+    if lock.created && std::fs::metadata(state_path).is_ok_and(|m| m.len() == 0) {
+        let _ = std::fs::remove_file(state_path);
+    }
+    drop(lock);
+}
+
+/// Called with the file about to be renamed over `path`: when this process holds the lock on
+/// the state file at `path`, the new file is locked too (before it takes the name, so the name
+/// is never unlocked) and the lock on the old one is let go.
+pub(crate) fn carry_state_file_lock(path: &Path, replacement: &File) -> Result<(), StateError> {
+    let Ok(mut guard) = STATE_FILE_LOCKS.lock() else {
+        return Ok(());
+    };
+    let Some(held) = guard.as_mut().and_then(|locks| locks.get_mut(path)) else {
+        return Ok(());
+    };
+    let handle = replacement
+        .try_clone()
+        .map_err(|e| StateError::io(path, e))?;
+    if !try_lock_description(&handle).map_err(|e| StateError::io(path, e))? {
+        return Err(StateError::Other(format!(
+            "could not lock the new state file for {}",
+            path.display()
+        )));
+    }
+    held.file = handle;
+    Ok(())
 }
 
 /// The local lock as a [`LockQueue`]: one waiter's ticket in the queue directory.
@@ -388,6 +506,8 @@ pub(crate) fn refusal(holder: Option<LockInfo>) -> StateError {
 
 struct FileLockRelease {
     lock_path: PathBuf,
+    /// The state file whose Terraform-kind lock goes with the record.
+    state_path: PathBuf,
     id: String,
     released: bool,
     /// The lock file, open and kernel-locked while the lock is held.
@@ -411,8 +531,9 @@ impl FileLockRelease {
             Some(holder) if holder.id == self.id => remove_if_exists(&self.lock_path),
             _ => Ok(()),
         };
-        // Closing the file drops the kernel lock, after the record is gone.
+        // Closing the files drops the kernel locks, after the record is gone.
         self.kernel_lock = None;
+        release_state_file_lock(&self.state_path);
         removed
     }
 }

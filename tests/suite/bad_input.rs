@@ -6,8 +6,9 @@
 //! directory (laid over `_base/`, a small valid configuration with its applied state), a
 //! `command` file (the arguments, one per line; `# names: TEXT` lines list what the message
 //! must contain, at least the file at fault; `# env: KEY=VALUE` sets a variable; `# needs: aws`
-//! skips the case in builds without the S3 backend), and `message.snap`, the expected output as
-//! an insta snapshot. Every case must fail without a panic, and leave every file it started with
+//! skips the case in builds without the S3 backend; `# terraform: TEXT` runs Terraform 1.15.5 on
+//! the same files too, after its `init`, and checks it fails saying TEXT, where Strata claims
+//! Terraform's behaviour), and `message.snap`, the expected output as an insta snapshot. Every case must fail without a panic, and leave every file it started with
 //! byte-identical (no state written, no lock left behind).
 
 use crate::common::{copy_tree, fixtures, strata};
@@ -42,6 +43,8 @@ struct Case {
     env: Vec<(String, String)>,
     /// `# needs: aws`: the case needs the `aws` feature (the S3 backend).
     needs_aws: bool,
+    /// `# terraform: TEXT`: what Terraform says on the same files.
+    terraform_says: Vec<String>,
 }
 
 fn read_case(dir: &Path) -> Case {
@@ -51,6 +54,7 @@ fn read_case(dir: &Path) -> Case {
         names: Vec::new(),
         env: Vec::new(),
         needs_aws: false,
+        terraform_says: Vec::new(),
     };
     for line in text.lines().filter(|line| !line.is_empty()) {
         if let Some(name) = line.strip_prefix("# names: ") {
@@ -58,6 +62,8 @@ fn read_case(dir: &Path) -> Case {
         } else if let Some(pair) = line.strip_prefix("# env: ") {
             let (key, value) = pair.split_once('=').expect("`# env: KEY=VALUE`");
             case.env.push((key.to_string(), value.to_string()));
+        } else if let Some(text) = line.strip_prefix("# terraform: ") {
+            case.terraform_says.push(text.to_string());
         } else if line == "# needs: aws" {
             case.needs_aws = true;
         } else if !line.starts_with('#') {
@@ -76,18 +82,7 @@ fn check_case(case_dir: &Path) -> Result<(), String> {
     }
     let temp = tempfile::tempdir().unwrap();
     let work = temp.path().join("work");
-    copy_tree(&fixtures("bad-input").join("_base"), &work);
-    // A case may put a directory where `_base/` has a file (a state file that is a directory).
-    for entry in std::fs::read_dir(case_dir).unwrap().flatten() {
-        let over = work.join(entry.file_name());
-        if entry.path().is_dir() && over.is_file() {
-            std::fs::remove_file(over).unwrap();
-        }
-    }
-    copy_tree(case_dir, &work);
-    for own in ["command", "message.snap", "message.snap.new"] {
-        let _ = std::fs::remove_file(work.join(own));
-    }
+    lay_out(case_dir, &work);
     let before = snapshot_files(&work);
     let mut command = Command::new(strata());
     command
@@ -142,11 +137,60 @@ fn check_case(case_dir: &Path) -> Result<(), String> {
         }
         problems.push(format!("`{}` was written", path.display()));
     }
+    if !case.terraform_says.is_empty() {
+        problems.extend(terraform_problems(
+            case_dir,
+            &case,
+            &temp.path().join("terraform"),
+        ));
+    }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(format!("{name}: {}\n{shown}", problems.join("; ")))
     }
+}
+
+/// The working directory of a case: `_base/` with the case's files laid over it.
+fn lay_out(case_dir: &Path, work: &Path) {
+    copy_tree(&fixtures("bad-input").join("_base"), work);
+    // A case may put a directory where `_base/` has a file (a state file that is a directory).
+    for entry in std::fs::read_dir(case_dir).unwrap().flatten() {
+        let over = work.join(entry.file_name());
+        if entry.path().is_dir() && over.is_file() {
+            std::fs::remove_file(over).unwrap();
+        }
+    }
+    copy_tree(case_dir, work);
+    for own in ["command", "message.snap", "message.snap.new"] {
+        let _ = std::fs::remove_file(work.join(own));
+    }
+}
+
+/// Runs Terraform on the case's files (after `terraform init`) with the case's arguments: what
+/// differs from the case's `# terraform:` lines.
+fn terraform_problems(case_dir: &Path, case: &Case, work: &Path) -> Vec<String> {
+    lay_out(case_dir, work);
+    let init = crate::common::terraform(work, &["init", "-no-color", "-input=false"]);
+    let mut args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+    args.insert(1.min(args.len()), "-no-color");
+    let output = crate::common::terraform(work, &args);
+    let said = format!(
+        "{}{}{}",
+        String::from_utf8_lossy(&init.stderr),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut problems = Vec::new();
+    if output.status.success() {
+        problems.push(format!("Terraform succeeded where Strata failed:\n{said}"));
+    }
+    for expected in &case.terraform_says {
+        if !said.contains(expected.as_str()) {
+            problems.push(format!("Terraform does not say `{expected}`:\n{said}"));
+        }
+    }
+    problems
 }
 
 #[test]

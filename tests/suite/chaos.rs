@@ -1,13 +1,17 @@
-//! `kill -9` during applies and destroys of the dev environment on the moto emulator, with the
-//! local backend (issue 12): after each kill the next run finishes the job with no manual step,
-//! every object in the emulator is in state exactly once, every state file loads, the plan
-//! after a finished apply is `No changes.`, and a finished destroy leaves the emulator as it was.
+//! `kill -9` during applies and destroys of the dev environment on the moto emulator (issue
+//! 12), on the local backend and on the S3 backend: after each kill the next run finishes the
+//! job with no manual step, every object in the emulator is in state exactly once, every state
+//! file loads, the plan after a finished apply is `No changes.`, and a finished destroy leaves
+//! the emulator as it was. With S3, every run starts in a fresh working directory (a new copy of
+//! the configuration, `init` again), as a new CI runner would: nothing a killed run left on its
+//! machine helps the next one.
 //!
 //! The kill points are seeded (`STRATA_CHAOS_SEED`), their number is `STRATA_CHAOS_KILLS` (12
-//! in the suite; `scripts/chaos.sh` runs 200 and writes the counts into RELIABILITY.md through
-//! `STRATA_CHAOS_REPORT`). Also here: the engine's half of adoption through the CLI (a pending
-//! intent adopted before planning, dropped when nothing was made, refused for a name without
-//! its tag).
+//! for the local backend and 6 for S3 in the suite; `scripts/chaos.sh` runs 200 on each and
+//! writes the counts into RELIABILITY.md through `STRATA_CHAOS_REPORT`; `STRATA_CHAOS_BIN` runs
+//! another `strata` binary than the one cargo built, so a long run is not disturbed by a
+//! rebuild). Also here: the engine's half of adoption through the CLI (a pending intent adopted
+//! before planning, dropped when nothing was made, refused for a name without its tag).
 
 use crate::common::{copy_tree, ensure_installed, repo_root, strata, Moto};
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,28 +43,69 @@ struct Counts {
     runs: u64,
 }
 
+/// Where the dev environment keeps its state in a chaos run.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Backend {
+    /// `terraform.tfstate` in the working directory, which every run shares.
+    Local,
+    /// The environment's own `backend.tf` (S3, lock file), on a bucket in the emulator; every
+    /// run in a fresh working directory.
+    S3,
+}
+
+/// How long a run waits for a lock a killed run left (its S3 lease must end first).
+const LOCK_TIMEOUT: &str = "-lock-timeout=120s";
+
+/// The bucket the S3 chaos run keeps the state in.
+const STATE_BUCKET: &str = "strata-chaos-state";
+
 struct Env {
     moto: Moto,
     python: PathBuf,
     dir: PathBuf,
+    backend: Backend,
     _temp: tempfile::TempDir,
 }
 
 impl Env {
-    /// The dev environment in a fresh directory, on the local backend, initialized.
-    fn dev(moto: Moto) -> Env {
-        let temp = tempfile::tempdir().unwrap();
-        copy_tree(
-            &repo_root().join("environments"),
-            &temp.path().join("environments"),
-        );
-        copy_tree(&repo_root().join("modules"), &temp.path().join("modules"));
-        let dir = temp.path().join("environments/dev");
-        std::fs::remove_file(dir.join("backend.tf")).unwrap();
-        let env = Env::at(moto, dir, temp);
+    /// The dev environment in a fresh directory on `backend`, initialized, with its database
+    /// password seeded (and, for S3, the state bucket made).
+    fn dev(moto: Moto, backend: Backend) -> Env {
+        let (dir, temp) = clone_dev(backend);
+        let mut env = Env::at(moto, dir, temp);
+        env.backend = backend;
         crate::environments_e2e::seed_db_password(&env.moto, "dev");
-        ok(&env.run(&["init"]), "init");
+        if backend == Backend::S3 {
+            env.aws(&["bucket", STATE_BUCKET]);
+        }
+        env.init();
         env
+    }
+
+    /// Moves to a new copy of the configuration and initializes it, as a new CI runner would
+    /// (S3 only: the local backend's state lives in the working directory).
+    fn new_runner(&mut self) {
+        if self.backend == Backend::S3 {
+            let (dir, temp) = clone_dev(self.backend);
+            self.dir = dir;
+            self._temp = temp;
+            self.init();
+        }
+    }
+
+    fn init(&mut self) {
+        let endpoint = self.moto.endpoint.clone();
+        let args: Vec<String> = match self.backend {
+            Backend::Local => vec!["init".into()],
+            Backend::S3 => vec![
+                "init".into(),
+                format!("-backend-config=bucket={STATE_BUCKET}"),
+                format!("-backend-config=endpoint={endpoint}"),
+                "-backend-config=use_path_style=true".into(),
+            ],
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&self.run(&args), "init");
     }
 
     fn at(moto: Moto, dir: PathBuf, temp: tempfile::TempDir) -> Env {
@@ -69,18 +114,24 @@ impl Env {
             moto,
             python: venv.join("bin/python"),
             dir,
+            backend: Backend::Local,
             _temp: temp,
         }
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(strata());
+        let mut command = Command::new(chaos_strata());
         command
             .args(args)
             .current_dir(&self.dir)
             .env("NO_COLOR", "1");
         for (key, value) in self.moto.env() {
             command.env(key, value);
+        }
+        if self.backend == Backend::S3 {
+            // A killed run's S3 lock is taken over once its lease ends: a short one keeps the
+            // test quick (the runs wait for it with `-lock-timeout`).
+            command.env("STRATA_LOCK_LEASE", "6s");
         }
         command
     }
@@ -114,10 +165,12 @@ impl Env {
             stderr(&listed)
         );
         let mut out = Inventory::new();
-        let Ok(bytes) = std::fs::read(self.dir.join("terraform.tfstate")) else {
+        let pulled = self.run(&["state", "pull"]);
+        let bytes = ok(&pulled, "state pull: the state loads");
+        if bytes.trim().is_empty() {
             return out;
-        };
-        let state: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        }
+        let state: serde_json::Value = serde_json::from_str(&bytes).unwrap();
         for resource in state["resources"].as_array().into_iter().flatten() {
             if resource["mode"] != "managed" {
                 continue;
@@ -140,6 +193,29 @@ impl Env {
         }
         out
     }
+}
+
+/// A copy of the environments and modules in a new temporary directory: the dev environment's
+/// folder in it, and the directory to keep. The local backend's copy has no `backend.tf`.
+fn clone_dev(backend: Backend) -> (PathBuf, tempfile::TempDir) {
+    let temp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &repo_root().join("environments"),
+        &temp.path().join("environments"),
+    );
+    copy_tree(&repo_root().join("modules"), &temp.path().join("modules"));
+    let dir = temp.path().join("environments/dev");
+    if backend == Backend::Local {
+        std::fs::remove_file(dir.join("backend.tf")).unwrap();
+    }
+    (dir, temp)
+}
+
+/// The `strata` binary the chaos runs start: `STRATA_CHAOS_BIN`, else the one cargo built.
+fn chaos_strata() -> PathBuf {
+    std::env::var_os("STRATA_CHAOS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(strata)
 }
 
 fn stdout(output: &Output) -> String {
@@ -184,8 +260,9 @@ struct Chaos {
 impl Chaos {
     /// Runs `op` to the end, checks it succeeded and counts what it reports.
     fn finish(&mut self, op: &'static str) -> String {
+        self.env.new_runner();
         let started = Instant::now();
-        let output = self.env.run(&[op, "-auto-approve"]);
+        let output = self.env.run(&[op, "-auto-approve", LOCK_TIMEOUT]);
         self.counts.runs += 1;
         let text = format!("{}{}", stdout(&output), stderr(&output));
         assert!(
@@ -209,9 +286,10 @@ impl Chaos {
     fn kill_during(&mut self, op: &'static str) {
         let span = self.spans[op].as_millis() as u64;
         let delay = Duration::from_millis(self.seeded.below(span));
+        self.env.new_runner();
         let mut child = self
             .env
-            .command(&[op, "-auto-approve"])
+            .command(&[op, "-auto-approve", LOCK_TIMEOUT])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -236,7 +314,7 @@ impl Chaos {
 
     fn check_applied(&mut self) {
         self.check_recorded("after apply");
-        let plan = self.env.run(&["plan", "-detailed-exitcode"]);
+        let plan = self.env.run(&["plan", "-detailed-exitcode", LOCK_TIMEOUT]);
         let text = format!("{}{}", stdout(&plan), stderr(&plan));
         self.count(&text);
         assert_eq!(plan.status.code(), Some(0), "plan after apply:\n{text}");
@@ -259,9 +337,20 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[test]
 fn chaos_kill_9_during_apply_and_destroy_of_dev_local_backend() {
-    let kills = env_number("STRATA_CHAOS_KILLS", 12);
+    chaos_run(Backend::Local, 12);
+}
+
+#[test]
+fn chaos_kill_9_during_apply_and_destroy_of_dev_s3_backend_fresh_runner_each_time() {
+    chaos_run(Backend::S3, 6);
+}
+
+/// Rounds of killed and finished applies and destroys on `backend` until the kills reach
+/// `STRATA_CHAOS_KILLS` (else `default_kills`), checking after every finished run.
+fn chaos_run(backend: Backend, default_kills: u64) {
+    let kills = env_number("STRATA_CHAOS_KILLS", default_kills);
     let seed = env_number("STRATA_CHAOS_SEED", 12);
-    let env = Env::dev(Moto::start());
+    let env = Env::dev(Moto::start(), backend);
     let baseline = env.inventory();
     let mut chaos = Chaos {
         env,
@@ -276,36 +365,45 @@ fn chaos_kill_9_during_apply_and_destroy_of_dev_local_backend() {
     chaos.finish("destroy");
     chaos.check_destroyed();
     while chaos.counts.kills < kills {
-        // One or two kills in a row (the second may land in the recovery itself).
-        for _ in 0..=chaos.seeded.below(2) {
-            if chaos.counts.kills < kills {
-                chaos.kill_during("apply");
-            }
-        }
-        // Now and then straight to destroy after a killed apply: what it made goes too.
-        if chaos.seeded.below(3) > 0 {
-            chaos.finish("apply");
-            chaos.check_applied();
-            for _ in 0..=chaos.seeded.below(2) {
-                if chaos.counts.kills < kills {
-                    chaos.kill_during("destroy");
-                }
-            }
-        }
-        chaos.finish("destroy");
-        chaos.check_destroyed();
+        chaos.round(kills);
     }
-    eprintln!("chaos (seed {seed}): {:?}", chaos.counts);
+    eprintln!("chaos ({backend:?}, seed {seed}): {:?}", chaos.counts);
     if let Ok(path) = std::env::var("STRATA_CHAOS_REPORT") {
         let c = &chaos.counts;
+        let backend = format!("{backend:?}").to_lowercase();
         std::fs::write(
             path,
             format!(
-                "{{\"seed\": {seed}, \"kills\": {}, \"runs\": {}, \"adoptions\": {}, \"dropped_intents\": {}, \"lock_takeovers\": {}}}\n",
+                "{{\"backend\": \"{backend}\", \"seed\": {seed}, \"kills\": {}, \"runs\": {}, \"adoptions\": {}, \"dropped_intents\": {}, \"lock_takeovers\": {}}}\n",
                 c.kills, c.runs, c.adoptions, c.dropped_intents, c.lock_takeovers
             ),
         )
         .unwrap();
+    }
+}
+
+impl Chaos {
+    /// One round: one or two killed applies, then (mostly) a finished apply and one or two
+    /// killed destroys, then a finished destroy; no more than `kills` kills in all.
+    fn round(&mut self, kills: u64) {
+        // One or two kills in a row (the second may land in the recovery itself).
+        for _ in 0..=self.seeded.below(2) {
+            if self.counts.kills < kills {
+                self.kill_during("apply");
+            }
+        }
+        // Now and then straight to destroy after a killed apply: what it made goes too.
+        if self.seeded.below(3) > 0 {
+            self.finish("apply");
+            self.check_applied();
+            for _ in 0..=self.seeded.below(2) {
+                if self.counts.kills < kills {
+                    self.kill_during("destroy");
+                }
+            }
+        }
+        self.finish("destroy");
+        self.check_destroyed();
     }
 }
 

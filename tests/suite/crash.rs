@@ -320,3 +320,147 @@ fn sigkill_between_the_halves_of_a_create_before_destroy_keeps_both_objects() {
     );
     assert_eq!(recorded_ids(&work), remote);
 }
+
+/// Terraform 1.15.5 (as `common::terraform` runs it) as a command to start in the background.
+fn terraform_command(dir: &Path, args: &[&str]) -> Command {
+    let peer = crate::common::ensure_installed("ensure-terraform-peer.sh");
+    let mut command = Command::new(peer.join("bin/python3"));
+    command
+        .arg(crate::common::repo_root().join("scripts/terraform.py"))
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", peer.join("terraformrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1");
+    command
+}
+
+/// One `terraform_data` whose create waits (in a `local-exec`) until the test says go, having
+/// said it started: the run holding the lock stays in the middle of its apply for as long as
+/// the test needs.
+const HELD_APPLY: &str = r#"variable "round" {}
+
+resource "terraform_data" "held" {
+  triggers_replace = var.round
+  provisioner "local-exec" {
+    command = "touch started-${var.round}; while [ ! -e go-${var.round} ]; do sleep 0.1; done"
+  }
+}
+"#;
+
+fn wait_for(path: &Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn terraform_and_strata_each_wait_for_the_others_local_state_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    std::fs::write(work.join("main.tf"), HELD_APPLY).unwrap();
+    let strata_run = |args: &[&str]| {
+        Command::new(strata())
+            .args(args)
+            .current_dir(work)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let text = |output: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    };
+    assert!(strata_run(&["init"]).status.success());
+    let init = terraform_command(work, &["init", "-no-color"])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", text(&init));
+
+    // Strata holds the lock: Terraform refuses without a timeout, and waits with one.
+    let holder = Command::new(strata())
+        .args(["apply", "-auto-approve", "-var", "round=1"])
+        .current_dir(work)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&work.join("started-1"));
+    let refused = terraform_command(work, &["plan", "-no-color", "-var", "round=1"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("Error acquiring the state lock"),
+        "{}",
+        text(&refused)
+    );
+    let waiter = terraform_command(
+        work,
+        &[
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-lock-timeout=120s",
+            "-var",
+            "round=2",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::fs::write(work.join("go-1"), "").unwrap();
+    assert!(holder.wait_with_output().unwrap().status.success());
+    // Terraform's create runs only after Strata's apply let the lock go.
+    wait_for(&work.join("started-2"));
+    std::fs::write(work.join("go-2"), "").unwrap();
+    let waited = waiter.wait_with_output().unwrap();
+    assert!(waited.status.success(), "{}", text(&waited));
+
+    // Terraform holds the lock: Strata refuses without a timeout, and waits with one.
+    let holder = terraform_command(work, &["apply", "-auto-approve", "-var", "round=3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&work.join("started-3"));
+    let refused = strata_run(&["plan", "-var", "round=3"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("Error acquiring the state lock"),
+        "{}",
+        text(&refused)
+    );
+    let waiter = Command::new(strata())
+        .args([
+            "apply",
+            "-auto-approve",
+            "-lock-timeout=120s",
+            "-var",
+            "round=4",
+        ])
+        .current_dir(work)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::write(work.join("go-3"), "").unwrap();
+    assert!(holder.wait_with_output().unwrap().status.success());
+    wait_for(&work.join("started-4"));
+    std::fs::write(work.join("go-4"), "").unwrap();
+    let waited = waiter.wait_with_output().unwrap();
+    assert!(waited.status.success(), "{}", text(&waited));
+    // Each run saw the one before it: the last one replaced round 3's object with round 4's.
+    let listed = strata_run(&["state", "show", "terraform_data.held"]);
+    assert!(text(&listed).contains("\"4\""), "{}", text(&listed));
+}

@@ -253,6 +253,16 @@ fn saved_plans_are_encrypted() {
         &std::fs::read(dir.join("terraform.tfstate")).unwrap(),
         "key_provider.pbkdf2.main",
     );
+    // `drift` reads back the refresh-only plan the environment's run saved: sealed too.
+    let drift = strata(dir, &["drift"], &[]);
+    let report = String::from_utf8_lossy(&drift.stdout);
+    assert_eq!(
+        drift.status.code(),
+        Some(0),
+        "{report}{}",
+        String::from_utf8_lossy(&drift.stderr)
+    );
+    assert!(report.contains("(default): no drift"), "{report}");
 }
 
 #[test]
@@ -490,4 +500,114 @@ mod on_the_emulator {
         );
         assert_eq!(output, PASSWORD);
     }
+}
+
+#[test]
+fn the_encryption_block_in_a_tf_json_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    write_config(dir, "", "");
+    let block = |keys: &str| {
+        serde_json::json!({"terraform": {"encryption": {
+            "key_provider": {"pbkdf2": {"main": {"passphrase": PASSPHRASE, "iterations": 200000}}},
+            "method": {"aes_gcm": {"main": {"keys": keys}}},
+            "state": {"method": "method.aes_gcm.main"},
+            "plan": {"method": "method.aes_gcm.main"},
+        }}})
+        .to_string()
+    };
+    std::fs::write(
+        dir.join("encryption.tf.json"),
+        block("key_provider.pbkdf2.main"),
+    )
+    .unwrap();
+    ok(&strata(dir, &["apply", "-auto-approve"], &[]), "apply");
+    let state = std::fs::read(dir.join("terraform.tfstate")).unwrap();
+    assert_encrypted(&state, "key_provider.pbkdf2.main");
+    ok(&strata(dir, &["plan", "-out=tfplan"], &[]), "plan -out");
+    assert_encrypted(
+        &std::fs::read(dir.join("tfplan")).unwrap(),
+        "key_provider.pbkdf2.main",
+    );
+    // A mistake in the JSON file is reported at its place in that file.
+    std::fs::write(
+        dir.join("encryption.tf.json"),
+        block("key_provider.pbkdf2.other"),
+    )
+    .unwrap();
+    let error = failed(&strata(dir, &["plan"], &[]), "an undeclared key provider");
+    assert!(error.contains("Undeclared key provider"), "{error}");
+    assert!(error.contains("encryption.tf.json:1:"), "{error}");
+    assert_eq!(std::fs::read(dir.join("terraform.tfstate")).unwrap(), state);
+}
+
+/// Two pbkdf2 providers, the second taking the first's key as its passphrase (`chain`).
+fn chained_block(chain_of_base: &str) -> String {
+    format!(
+        r#"terraform {{
+  encryption {{
+    key_provider "pbkdf2" "base" {{
+      passphrase = "{PASSPHRASE}"
+      iterations = 200000
+      {chain_of_base}
+    }}
+    key_provider "pbkdf2" "derived" {{
+      chain      = key_provider.pbkdf2.base
+      iterations = 200000
+    }}
+    method "aes_gcm" "main" {{
+      keys = key_provider.pbkdf2.derived
+    }}
+    state {{
+      method = method.aes_gcm.main
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn a_chained_key_provider_takes_its_passphrase_from_another() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    write_config(dir, &chained_block(""), "");
+    ok(&strata(dir, &["apply", "-auto-approve"], &[]), "apply");
+    let state = std::fs::read(dir.join("terraform.tfstate")).unwrap();
+    let envelope = assert_encrypted(&state, "key_provider.pbkdf2.derived");
+    assert!(!String::from_utf8_lossy(&state).contains(PASSPHRASE));
+    assert!(envelope["meta"].get("key_provider.pbkdf2.base").is_none());
+    let again = strata(dir, &["plan", "-detailed-exitcode"], &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", failed_text(&again));
+
+    // The chained key comes from the first provider's passphrase: another one opens nothing.
+    let wrong = [(
+        "TF_ENCRYPTION".to_string(),
+        r#"{"key_provider": {"pbkdf2": {"base": {"passphrase": "not-the-right-passphrase"}}}}"#
+            .to_string(),
+    )];
+    let error = failed(
+        &strata(dir, &["plan"], &wrong),
+        "plan with a wrong base key",
+    );
+    assert!(error.contains("wrong key"), "{error}");
+    assert_eq!(std::fs::read(dir.join("terraform.tfstate")).unwrap(), state);
+
+    // A chain that comes back to where it started is refused where it is written.
+    write_config(
+        dir,
+        &chained_block("chain = key_provider.pbkdf2.derived"),
+        "",
+    );
+    let error = failed(&strata(dir, &["plan"], &[]), "a chain cycle");
+    assert!(error.contains("Key provider chain cycle"), "{error}");
+    assert!(error.contains("main.tf:"), "{error}");
+}
+
+fn failed_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }

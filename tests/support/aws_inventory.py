@@ -8,6 +8,7 @@
     python aws_inventory.py ENDPOINT vpc CIDR TOKEN      a VPC tagged strata:intent=TOKEN
     python aws_inventory.py ENDPOINT role NAME [TOKEN]   an IAM role, tagged when TOKEN is given
     python aws_inventory.py ENDPOINT tags ID             the tags of an EC2 object
+    python aws_inventory.py ENDPOINT bucket NAME         an S3 bucket (for the state)
 """
 
 import json
@@ -58,6 +59,8 @@ def main():
     elif command == "tags":
         found = client(endpoint, "ec2").describe_tags(Filters=[{"Name": "resource-id", "Values": [args[0]]}])["Tags"]
         print(json.dumps({t["Key"]: t["Value"] for t in found}))
+    elif command == "bucket":
+        client(endpoint, "s3").create_bucket(Bucket=args[0])
 
 
 if __name__ == "__main__":

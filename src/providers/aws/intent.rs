@@ -612,7 +612,7 @@ impl AwsProvider {
                 }
             }
             (Recovery::Named, Err(error)) if named => self
-                .named_existing(resource, type_name, aws, operation)
+                .named_existing_with_backoff(resource, type_name, aws, operation)
                 .await
                 .unwrap_or(Err(error)),
             (_, result) => result,
@@ -644,6 +644,33 @@ impl AwsProvider {
         read.entry("id".into())
             .or_insert_with(|| lookup.get_attr("id").cloned().unwrap_or(Value::Null));
         Some(Ok(read))
+    }
+
+    /// [`Self::named_existing`] after a failed create, asked again with growing pauses (0.25 s
+    /// doubling, four times) while nothing is found: the create may have made the object
+    /// although its response was lost, and the read that finds it may fail or lag behind the
+    /// create (IAM and RDS reads are eventually consistent). A create that made nothing is
+    /// reported a few seconds later than it failed.
+    async fn named_existing_with_backoff(
+        &self,
+        resource: &dyn ResourceType,
+        type_name: &str,
+        aws: &AwsContext,
+        operation: &Operation<'_>,
+    ) -> Option<Result<Attrs, ProviderError>> {
+        let mut pause = std::time::Duration::from_millis(250);
+        for _ in 0..4 {
+            if let Some(found) = self
+                .named_existing(resource, type_name, aws, operation)
+                .await
+            {
+                return Some(found);
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        self.named_existing(resource, type_name, aws, operation)
+            .await
     }
 
     /// Deletes an object that carries a create's intent tag but is not the one recorded (a

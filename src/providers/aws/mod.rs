@@ -2,10 +2,12 @@
 //! with the attribute names, defaults and replace/in-place rules of the Terraform AWS provider
 //! so that existing configurations plan the same.
 //!
-//! Layout: [`config`] reads the `provider "aws"` block and builds the SDK clients; each other
-//! module implements one service's resource family ([`vpc`], [`subnet`], [`internet_gateway`],
-//! [`eip`], [`nat_gateway`], [`route_table`], [`security_group`], [`iam`], [`eks`], [`rds`], [`ssm`]) and
-//! [`data`] the data sources without a family (including the local `aws_iam_policy_document`). [`support`] has what they share.
+//! Layout, as the Terraform AWS provider's `internal/service/<service>/`: [`config`] reads the
+//! `provider "aws"` block and builds the SDK clients; each other module is one service
+//! ([`ec2`], [`iam`], [`eks`], [`rds`], [`ssm`], [`sts`]) with one file per resource type or
+//! data source (`ec2/vpc.rs`, `eks/node_group.rs`, ...) and, in the service's `mod.rs`, what
+//! that service's types share. [`support`] has what all services share; [`intent`] finds a
+//! create again after an interruption.
 //!
 //! Every resource implements the small [`ResourceType`] trait: create (and wait), read (of one
 //! or, where the API allows, many at once), update in place, delete. This module turns those
@@ -18,21 +20,14 @@
 //! [`AwsProvider::apply_resource`] has the request's sensitive strings scrubbed out.
 
 mod config;
-mod data;
 mod ec2;
-mod eip;
 mod eks;
 mod iam;
 mod intent;
-mod internet_gateway;
-mod nat_gateway;
 mod rds;
-mod route_table;
-mod security_group;
 mod ssm;
-mod subnet;
+mod sts;
 mod support;
-mod vpc;
 
 use crate::providers::schema::{Block, Nesting, ProviderSchema, ResourceSchema};
 use crate::providers::{
@@ -212,27 +207,18 @@ impl Default for AwsProvider {
 impl AwsProvider {
     pub fn new() -> AwsProvider {
         let resources: BTreeMap<&'static str, Arc<dyn ResourceType>> = [
-            ("aws_vpc", Arc::new(vpc::Vpc) as Arc<dyn ResourceType>),
-            ("aws_subnet", Arc::new(subnet::Subnet)),
-            (
-                "aws_internet_gateway",
-                Arc::new(internet_gateway::InternetGateway),
-            ),
-            ("aws_eip", Arc::new(eip::Eip)),
-            ("aws_nat_gateway", Arc::new(nat_gateway::NatGateway)),
-            ("aws_route_table", Arc::new(route_table::RouteTable)),
+            ("aws_vpc", Arc::new(ec2::Vpc) as Arc<dyn ResourceType>),
+            ("aws_subnet", Arc::new(ec2::Subnet)),
+            ("aws_internet_gateway", Arc::new(ec2::InternetGateway)),
+            ("aws_eip", Arc::new(ec2::Eip)),
+            ("aws_nat_gateway", Arc::new(ec2::NatGateway)),
+            ("aws_route_table", Arc::new(ec2::RouteTable)),
             (
                 "aws_route_table_association",
-                Arc::new(route_table::RouteTableAssociation),
+                Arc::new(ec2::RouteTableAssociation),
             ),
-            (
-                "aws_security_group",
-                Arc::new(security_group::SecurityGroup),
-            ),
-            (
-                "aws_security_group_rule",
-                Arc::new(security_group::SecurityGroupRule),
-            ),
+            ("aws_security_group", Arc::new(ec2::SecurityGroup)),
+            ("aws_security_group_rule", Arc::new(ec2::SecurityGroupRule)),
             ("aws_iam_role", Arc::new(iam::Role)),
             (
                 "aws_iam_role_policy_attachment",
@@ -249,11 +235,11 @@ impl AwsProvider {
         let data_sources: BTreeMap<&'static str, Arc<dyn DataSourceType>> = [
             (
                 "aws_availability_zones",
-                Arc::new(data::AvailabilityZones) as Arc<dyn DataSourceType>,
+                Arc::new(ec2::AvailabilityZones) as Arc<dyn DataSourceType>,
             ),
-            ("aws_caller_identity", Arc::new(data::CallerIdentity)),
-            ("aws_iam_policy_document", Arc::new(data::IamPolicyDocument)),
-            ("aws_vpc", Arc::new(vpc::VpcData)),
+            ("aws_caller_identity", Arc::new(sts::CallerIdentity)),
+            ("aws_iam_policy_document", Arc::new(iam::IamPolicyDocument)),
+            ("aws_vpc", Arc::new(ec2::VpcData)),
             ("aws_ssm_parameter", Arc::new(ssm::ParameterData)),
             (
                 "aws_ssm_parameters_by_path",

@@ -1,6 +1,35 @@
-//! What the EC2 resources share: tags (on create through `TagSpecifications`, on update with
+//! EC2 and VPC networking: one module per resource type ([`vpc`], [`subnet`],
+//! [`internet_gateway`], [`eip`], [`nat_gateway`], [`route_table`], [`route_table_association`],
+//! [`security_group`], [`security_group_rule`]) and per data source ([`vpc_data`],
+//! [`availability_zones`]), as the Terraform AWS provider's `internal/service/ec2/`.
+//!
+//! This module has what they share: tags (on create through `TagSpecifications`, on update with
 //! CreateTags/DeleteTags), and batched describes (many ids in one call, falling back to one call
 //! per id when AWS rejects the batch because one of them is gone).
+
+mod availability_zones;
+mod eip;
+mod internet_gateway;
+mod nat_gateway;
+mod route_table;
+mod route_table_association;
+mod security_group;
+mod security_group_rule;
+mod subnet;
+mod vpc;
+mod vpc_data;
+
+pub(crate) use availability_zones::AvailabilityZones;
+pub(crate) use eip::Eip;
+pub(crate) use internet_gateway::InternetGateway;
+pub(crate) use nat_gateway::NatGateway;
+pub(crate) use route_table::RouteTable;
+pub(crate) use route_table_association::RouteTableAssociation;
+pub(crate) use security_group::SecurityGroup;
+pub(crate) use security_group_rule::SecurityGroupRule;
+pub(crate) use subnet::Subnet;
+pub(crate) use vpc::Vpc;
+pub(crate) use vpc_data::VpcData;
 
 use super::support::{
     retry_while, str_map, string_map_of, tag_changes, user_tags, ApiFailure, Attrs, FailureExt,

@@ -4,12 +4,12 @@
 //! new). Delete detaches first, retrying while the VPC still has public addresses mapped.
 //! Refresh is one DescribeInternetGateways for all.
 
-use super::ec2::{self, arn, describe_ids, remote_tags, tag_specification};
-use super::support::{
+use crate::providers::aws::ec2::{self, arn, describe_ids, remote_tags, tag_specification};
+use crate::providers::aws::support::{
     attrs, get_str, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
     SdkResultExt, DEPENDENCY_CODES,
 };
-use super::{AwsContext, Operation, ResourceType};
+use crate::providers::aws::{AwsContext, Operation, ResourceType};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};

@@ -7,12 +7,12 @@
 //! AssignPrivateNatGatewayAddress / UnassignPrivateNatGatewayAddress for a private one), as
 //! `internal/service/ec2/vpc_nat_gateway.go` of the Terraform AWS provider has it.
 
-use super::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
-use super::support::{
+use crate::providers::aws::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
+use crate::providers::aws::support::{
     attrs, client_token, get_i64, get_str, get_strings, non_empty, opt_str, str_set,
     timeouts_block, wait_for, with_tags, Attrs, Poll, SdkResultExt,
 };
-use super::{AwsContext, Operation, OperationKind, ResourceType};
+use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};
@@ -61,7 +61,7 @@ async fn change_secondary(
         "secondary_allocation_ids"
     };
     let summary = format!("changing {LABEL} ({id}) {attribute}");
-    let fail = |failure: super::support::ApiFailure| {
+    let fail = |failure: crate::providers::aws::support::ApiFailure| {
         failure
             .into_error(summary.clone())
             .on_attribute(AttrPath::attr(attribute))

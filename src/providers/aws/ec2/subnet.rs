@@ -8,14 +8,14 @@
 //! As the provider's CustomizeDiff, a change of `ipv6_cidr_block` replaces the subnet when
 //! `assign_ipv6_address_on_creation` was on.
 
-use super::ec2::{
+use crate::providers::aws::ec2::{
     self, arn, association_state, describe_ids, remote_tags, set_unknown, tag_specification,
 };
-use super::support::{
+use crate::providers::aws::support::{
     attrs, get_bool, get_i64, get_str, non_empty, opt_str, timeouts_block, wait_for, with_tags,
     Attrs, FailureExt, Poll, SdkResultExt,
 };
-use super::{AwsContext, Operation, OperationKind, ResourceType};
+use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};

@@ -12,12 +12,12 @@
 //! `customer_owned_ipv4_pool` is sent on create but, as in the Terraform provider, a later
 //! change to it is not applied.
 
-use super::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
-use super::support::{
+use crate::providers::aws::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
+use crate::providers::aws::support::{
     attrs, get_str, non_empty, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
     SdkResultExt,
 };
-use super::{AwsContext, Operation, OperationKind, ResourceType};
+use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};

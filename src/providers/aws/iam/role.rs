@@ -1,4 +1,4 @@
-//! `aws_iam_role` and `aws_iam_role_policy_attachment`.
+//! `aws_iam_role` (its attachment is [`super::role_policy_attachment`]).
 //!
 //! Policy documents compare as JSON, not as text: a document AWS gives back reformatted (or
 //! URL-encoded) that means the same keeps the configuration's text, and a plan whose document
@@ -11,22 +11,22 @@
 //! deprecated by the provider in favour of `aws_iam_role_policy` and
 //! `aws_iam_role_policy_attachment`).
 
-use super::support::{
+use crate::providers::aws::support::{
     attrs, get_bool, get_i64, get_str, opt_str, retry_while, rfc3339_seconds, str_map, unique_name,
     update_tags, user_tags, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
 };
-use super::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
+use crate::providers::aws::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub struct Role;
 
-const LABEL: &str = "IAM Role";
+pub(super) const LABEL: &str = "IAM Role";
 
 /// Decodes `%XX` escapes (IAM returns policy documents URL-encoded).
 fn percent_decode(text: &str) -> String {
@@ -179,7 +179,7 @@ impl ResourceType for Role {
         let name = get_str(planned, "name").unwrap_or_else(|| {
             unique_name(&get_str(planned, "name_prefix").unwrap_or_else(|| "terraform-".into()))
         });
-        let tags = super::support::get_string_map(planned, "tags_all");
+        let tags = crate::providers::aws::support::get_string_map(planned, "tags_all");
         aws.iam
             .create_role()
             .role_name(&name)
@@ -418,184 +418,6 @@ impl ResourceType for Role {
         match result {
             Err(failure) if failure.is_not_found() => Ok(()),
             other => other.or_fail(&summary),
-        }
-    }
-}
-
-/// `aws_iam_role_policy_attachment`: a managed policy attached to a role.
-pub struct RolePolicyAttachment;
-
-const ATTACHMENT_LABEL: &str = "IAM Role Policy Attachment";
-
-#[async_trait]
-impl ResourceType for RolePolicyAttachment {
-    fn label(&self) -> &'static str {
-        ATTACHMENT_LABEL
-    }
-
-    fn taggable(&self) -> bool {
-        false
-    }
-
-    fn schema(&self) -> Block {
-        Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("role", Attribute::required(Type::String).force_new())
-            .attr("policy_arn", Attribute::required(Type::String).force_new())
-    }
-
-    async fn create(
-        &self,
-        aws: &AwsContext,
-        operation: &Operation<'_>,
-    ) -> Result<Attrs, ProviderError> {
-        let role = get_str(operation.planned, "role").unwrap_or_default();
-        let policy = get_str(operation.planned, "policy_arn").unwrap_or_default();
-        aws.iam
-            .attach_role_policy()
-            .role_name(&role)
-            .policy_arn(&policy)
-            .send()
-            .await
-            .api()
-            .map_err(|failure| {
-                let attribute =
-                    if failure.message.contains(&policy) || failure.code() == "InvalidInput" {
-                        "policy_arn"
-                    } else {
-                        "role"
-                    };
-                failure
-                    .into_error(format!(
-                        "attaching IAM Policy ({policy}) to {LABEL} ({role})"
-                    ))
-                    .on_attribute(AttrPath::attr(attribute))
-            })?;
-        Ok(attrs([(
-            "id",
-            Value::String(unique_name(&format!("{role}-"))),
-        )]))
-    }
-
-    async fn read(
-        &self,
-        aws: &AwsContext,
-        current: &Value,
-    ) -> Result<Option<Attrs>, ProviderError> {
-        self.read_one_of_many(aws, current).await
-    }
-
-    /// One ListAttachedRolePolicies per role, however many attachments it has.
-    async fn read_many(
-        &self,
-        aws: &AwsContext,
-        current: &[Value],
-    ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let roles: BTreeSet<String> = current.iter().filter_map(|c| get_str(c, "role")).collect();
-        let mut attached: BTreeMap<String, Result<BTreeSet<String>, ProviderError>> =
-            BTreeMap::new();
-        for role in roles {
-            let mut policies = BTreeSet::new();
-            let mut marker: Option<String> = None;
-            let result = loop {
-                let out = aws
-                    .iam
-                    .list_attached_role_policies()
-                    .role_name(&role)
-                    .set_marker(marker.clone())
-                    .send()
-                    .await
-                    .api();
-                match out {
-                    Ok(out) => {
-                        policies.extend(
-                            out.attached_policies()
-                                .iter()
-                                .filter_map(|p| p.policy_arn().map(str::to_string)),
-                        );
-                        if out.is_truncated() {
-                            marker = out.marker().map(str::to_string);
-                            if marker.is_some() {
-                                continue;
-                            }
-                        }
-                        break Ok(policies);
-                    }
-                    Err(failure) if failure.is_not_found() => break Ok(BTreeSet::new()),
-                    Err(failure) => {
-                        break Err(
-                            failure.into_error(format!("reading {ATTACHMENT_LABEL}s of {role}"))
-                        )
-                    }
-                }
-            };
-            attached.insert(role, result);
-        }
-        current
-            .iter()
-            .map(|value| {
-                let role = get_str(value, "role").unwrap_or_default();
-                let policy = get_str(value, "policy_arn").unwrap_or_default();
-                match attached.get(&role) {
-                    Some(Ok(policies)) if policies.contains(&policy) => {
-                        let id = get_str(value, "id")
-                            .unwrap_or_else(|| unique_name(&format!("{role}-")));
-                        Ok(Some(attrs([
-                            ("id", Value::String(id)),
-                            ("role", Value::String(role)),
-                            ("policy_arn", Value::String(policy)),
-                        ])))
-                    }
-                    Some(Err(error)) => Err(error.clone()),
-                    _ => Ok(None),
-                }
-            })
-            .collect()
-    }
-
-    async fn update(
-        &self,
-        _aws: &AwsContext,
-        _operation: &Operation<'_>,
-    ) -> Result<Attrs, ProviderError> {
-        Ok(Attrs::new())
-    }
-
-    async fn delete(
-        &self,
-        aws: &AwsContext,
-        operation: &Operation<'_>,
-    ) -> Result<(), ProviderError> {
-        let role = get_str(operation.planned, "role").unwrap_or_default();
-        let policy = get_str(operation.planned, "policy_arn").unwrap_or_default();
-        match aws
-            .iam
-            .detach_role_policy()
-            .role_name(&role)
-            .policy_arn(&policy)
-            .send()
-            .await
-            .api()
-        {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.map(|_| ()).or_fail(&format!(
-                "detaching IAM Policy ({policy}) from {LABEL} ({role})"
-            )),
-        }
-    }
-
-    /// Import ids are `role-name/policy-arn`.
-    fn import_attrs(&self, id: &str) -> Result<Attrs, ProviderError> {
-        match id.split_once('/') {
-            Some((role, policy)) if !role.is_empty() && policy.starts_with("arn:") => Ok(attrs([
-                ("id", Value::Null),
-                ("role", Value::from(role)),
-                ("policy_arn", Value::from(policy)),
-            ])),
-            _ => Err(ProviderError::new(
-                "invalid import id for aws_iam_role_policy_attachment",
-                format!("`{id}`: expected ROLE_NAME/POLICY_ARN"),
-            )),
         }
     }
 }
