@@ -8,6 +8,7 @@
 
 mod json_lines;
 mod markdown;
+mod nested;
 mod plan;
 mod schemas;
 mod state;

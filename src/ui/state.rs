@@ -3,9 +3,10 @@
 //! the nested blocks the provider schema declares as `name { ... }` sections, and the root
 //! outputs last. Sensitive values print as `(sensitive value)`.
 
+use super::nested::render_nested_signed;
 use super::schemas::Schemas;
 use super::values::render_plain;
-use crate::providers::Block;
+use crate::providers::{Block, Nesting};
 use crate::state::State;
 use crate::value::Value;
 use std::fmt::Write as _;
@@ -56,7 +57,15 @@ fn render_body(value: &Value, block: Option<&Block>, indent: usize, out: &mut St
     let width = attributes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let pad = " ".repeat(indent);
     for (name, value) in &attributes {
-        let _ = writeln!(out, "{pad}{name:<width$} = {}", render_plain(value, indent));
+        let nested = block.and_then(|b| b.attributes.get(*name).filter(|a| a.nested));
+        // A nested attribute renders as in a plan with blank signs (Terraform's layout).
+        let text = match nested {
+            Some(attribute) => {
+                render_nested_signed(value, &attribute.ty, indent.saturating_sub(2), " ")
+            }
+            None => render_plain(value, indent),
+        };
+        let _ = writeln!(out, "{pad}{name:<width$} = {text}");
     }
     let Some(block) = block else {
         return;
@@ -65,14 +74,24 @@ fn render_body(value: &Value, block: Option<&Block>, indent: usize, out: &mut St
         let Some(value) = entries.get(name) else {
             continue;
         };
-        let items: Vec<&Value> = match value {
-            Value::List(items) | Value::Set(items) | Value::Tuple(items) => items.iter().collect(),
+        let items: Vec<(String, &Value)> = match value {
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+                items.iter().map(|item| (name.clone(), item)).collect()
+            }
+            // A map block's items are labelled by their keys: `listener "http" {`.
+            Value::Map(items) | Value::Object(items) if nested.nesting == Nesting::Map => items
+                .iter()
+                .map(|(key, item)| (format!("{name} {key:?}"), item))
+                .collect(),
             Value::Null => Vec::new(),
-            single => vec![single],
+            single => vec![(name.clone(), single)],
         };
-        for item in items {
-            out.push('\n');
-            let _ = writeln!(out, "{pad}{name} {{");
+        for (index, (title, item)) in items.into_iter().enumerate() {
+            // Terraform separates the blocks of a map by no blank line.
+            if index == 0 || nested.nesting != Nesting::Map {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{pad}{title} {{");
             render_body(item, Some(&nested.block), indent + 4, out);
             let _ = writeln!(out, "{pad}}}");
         }
