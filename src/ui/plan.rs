@@ -231,7 +231,7 @@ fn blank_to_null(value: Option<&Value>, modern: bool) -> Value {
 /// Whether a block uses types the legacy provider SDK could not express (dynamic, object or
 /// tuple attributes, collections of non-primitive collections): Terraform then takes its empty
 /// strings at their word.
-fn modern_schema(block: &Block) -> bool {
+pub(super) fn modern_schema(block: &Block) -> bool {
     fn dynamic(ty: &Type) -> bool {
         match ty {
             Type::Any => true,
