@@ -229,6 +229,13 @@ fn the_real_aws_plugin_plans_applies_imports_and_destroys_as_terraform_does() {
     );
     let policy = ["state", "show", "-no-color", "aws_iam_policy.flow"];
     assert_eq!(ours.strata_ok(&policy), ours.terraform_ok(&policy));
+    let json = |printed: String| -> serde_json::Value {
+        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("{e}: {printed}"))
+    };
+    assert_eq!(
+        json(ours.strata_ok(&["show", "-json"])),
+        json(ours.terraform_ok(&["show", "-json"]))
+    );
 
     // An object made outside, imported, then managed with no change.
     let url = queue_url(&moto, "strata-plugin-imported");
