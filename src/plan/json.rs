@@ -252,6 +252,11 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
             .as_ref()
             .map(split_value)
             .unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
+        // As Terraform: a wholly known value has an empty `after_unknown`.
+        let after_unknown = match &change.after {
+            Some(after) if after.is_wholly_known() => json!({}),
+            _ => after_unknown,
+        };
         let mut entry = json!({
             "address": change.address.to_string(),
             "mode": mode_str(change.address.resource.mode),

@@ -145,6 +145,32 @@ fn map_blocks_and_nested_attributes_plan_show_and_interoperate_as_terraform() {
     );
     assert_eq!(changes(&our_plan), changes(&their_plan));
     assert!(our_plan.contains("- listener \"https\" {"), "{our_plan}");
+
+    // The saved plans, shown as text and as JSON by each tool.
+    let save = ["plan", "-no-color", "-out", "plan.bin"];
+    ok(ours.strata(&save), "strata plan -out");
+    ok(theirs.terraform(&save), "terraform plan -out");
+    let show = ["show", "-no-color", "plan.bin"];
+    let our_shown = ok(ours.strata(&show), "strata show PLAN");
+    let their_shown = ok(theirs.terraform(&show), "terraform show PLAN");
+    assert_eq!(changes(&our_shown), changes(&their_shown));
+    let json = |printed: String| -> serde_json::Value {
+        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("{e}: {printed}"))
+    };
+    let show_json = ["show", "-json", "plan.bin"];
+    let our_json = json(ok(ours.strata(&show_json), "strata show -json PLAN"));
+    let their_json = json(ok(
+        theirs.terraform(&show_json),
+        "terraform show -json PLAN",
+    ));
+    for key in [
+        "configuration",
+        "resource_changes",
+        "planned_values",
+        "prior_state",
+    ] {
+        assert_eq!(our_json[key], their_json[key], "{key}");
+    }
     ok(
         ours.strata(&["apply", "-auto-approve", "-no-color"]),
         "strata apply v2",
