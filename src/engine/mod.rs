@@ -523,6 +523,9 @@ impl Run {
             crate::providers::Nesting::Single => timeouts,
             crate::providers::Nesting::List => Value::List(vec![timeouts]),
             crate::providers::Nesting::Set => Value::set(vec![timeouts]),
+            crate::providers::Nesting::Map => {
+                Value::Map(BTreeMap::from([("default".to_string(), timeouts)]))
+            }
         };
         if let Value::Object(attributes) = &mut value {
             attributes.insert("timeouts".into(), timeouts);

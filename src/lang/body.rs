@@ -17,6 +17,8 @@ use std::ops::Range;
 #[derive(Default)]
 struct Collection {
     items: Vec<(Value, Option<Range<usize>>)>,
+    /// A map block type's labels (`listener "http"`), one per item.
+    keys: Vec<String>,
     /// A `dynamic` block's `for_each` was unknown: the whole collection is.
     unknown: bool,
     sensitive: bool,
@@ -261,19 +263,26 @@ pub(crate) fn body_value(
                     errors.push(unsupported_block(type_name, schema, span()));
                     continue;
                 };
-                if !block.labels.is_empty() {
-                    errors.push(error(
-                        &format!("Extraneous label for {type_name}"),
-                        format!("No labels are expected for {type_name} blocks."),
-                        evaluator.span(&block.labels[0]),
-                    ));
-                }
+                let key = match nested.nesting {
+                    Nesting::Map => match map_block_key(evaluator, block, errors) {
+                        Some(key) => Some(key),
+                        None => continue,
+                    },
+                    _ => {
+                        if !block.labels.is_empty() {
+                            errors.push(error(
+                                &format!("Extraneous label for {type_name}"),
+                                format!("No labels are expected for {type_name} blocks."),
+                                evaluator.span(&block.labels[0]),
+                            ));
+                        }
+                        None
+                    }
+                };
                 let value = body_value(evaluator, &block.body, &nested.block, span(), errors);
-                collections
-                    .entry(type_name)
-                    .or_default()
-                    .items
-                    .push((value, range));
+                let collection = collections.entry(type_name).or_default();
+                collection.items.push((value, range));
+                collection.keys.extend(key);
             }
         }
     }
@@ -297,11 +306,7 @@ pub(crate) fn body_value(
         let collection = collections.remove(name.as_str()).unwrap_or_default();
         let value = if collection.unknown {
             let block_type = nested.block.value_type();
-            Value::Unknown(match nested.nesting {
-                Nesting::Single => block_type,
-                Nesting::List => Type::list(block_type),
-                Nesting::Set => Type::set(block_type),
-            })
+            Value::Unknown(nested.nesting.wrap(block_type))
         } else {
             let count = collection.items.len();
             if count < nested.min_items {
@@ -315,6 +320,9 @@ pub(crate) fn body_value(
                 ));
             }
             match nested.nesting {
+                Nesting::Map => {
+                    map_blocks(evaluator, name, collection.keys, collection.items, errors)
+                }
                 Nesting::Single => {
                     if let (Some((_, first_span)), Some((_, second_span))) =
                         (collection.items.first(), collection.items.get(1))
@@ -368,6 +376,64 @@ pub(crate) fn body_value(
         attributes.insert(name.clone(), value.mark_if(collection.sensitive));
     }
     Value::Object(attributes)
+}
+
+/// The one label of a block nested as a map (`listener "http" { }`), as HCL asks for it.
+fn map_block_key(
+    evaluator: &Evaluator<'_>,
+    block: &hcl_edit::structure::Block,
+    errors: &mut Diagnostics,
+) -> Option<String> {
+    let type_name = block.ident.as_str();
+    if let Some(extra) = block.labels.get(1) {
+        errors.push(error(
+            &format!("Extraneous label for {type_name}"),
+            format!("Only 1 labels (key) are expected for {type_name} blocks."),
+            evaluator.span(extra),
+        ));
+        return None;
+    }
+    let Some(label) = block.labels.first() else {
+        errors.push(error(
+            &format!("Missing key for {type_name}"),
+            format!("All {type_name} blocks must have 1 labels (key)."),
+            evaluator.span(&block.ident),
+        ));
+        return None;
+    };
+    Some(label.as_str().to_string())
+}
+
+/// The blocks of a map block type as a map of objects by label; a label used twice is an
+/// error at its second block.
+fn map_blocks(
+    evaluator: &Evaluator<'_>,
+    name: &str,
+    keys: Vec<String>,
+    items: Vec<(Value, Option<Range<usize>>)>,
+    errors: &mut Diagnostics,
+) -> Value {
+    let mut out: BTreeMap<String, (Value, Option<Range<usize>>)> = BTreeMap::new();
+    for (key, (value, range)) in keys.into_iter().zip(items) {
+        if let Some((_, first)) = out.get(&key) {
+            let first = evaluator.at(first.clone());
+            errors.push(error(
+                &format!("Duplicate {name} block"),
+                format!(
+                    "A {name} block with the key {key:?} was already defined at {}. The keys must be unique.",
+                    first.map(|s| s.to_string()).unwrap_or_default()
+                ),
+                evaluator.at(range.clone()),
+            ));
+            continue;
+        }
+        out.insert(key, (value, range));
+    }
+    Value::Map(
+        out.into_iter()
+            .map(|(key, (value, _))| (key, value))
+            .collect(),
+    )
 }
 
 fn unsupported_block(type_name: &str, schema: &Block, span: Option<Span>) -> Diagnostic {
@@ -535,8 +601,22 @@ fn dynamic_block<'b>(
             Value::object([("key", key), ("value", value)]).mark_if(sensitive),
         );
         let errors_before = errors.len();
+        let mut key = None;
         if let Some(labels_expr) = labels {
             match evaluator.eval(labels_expr) {
+                Ok(labels_value) if nested.nesting == Nesting::Map => {
+                    match labels_value.as_seq().and_then(|labels| match labels {
+                        [one] => one.as_str().map(str::to_string),
+                        _ => None,
+                    }) {
+                        Some(label) => key = Some(label),
+                        None => errors.push(error(
+                            "Invalid dynamic block labels",
+                            format!("A {type_name} block takes exactly one label (key): the labels must be a list of one string."),
+                            evaluator.span(labels_expr),
+                        )),
+                    }
+                }
                 Ok(labels_value)
                     if labels_value.as_seq().is_some_and(|items| !items.is_empty()) =>
                 {
@@ -558,11 +638,19 @@ fn dynamic_block<'b>(
             errors,
         );
         evaluator.unbind(1);
-        collections
-            .entry(type_key.as_str())
-            .or_default()
-            .items
-            .push((item, block_range.clone()));
+        if nested.nesting == Nesting::Map && key.is_none() {
+            if labels.is_none() {
+                errors.push(error(
+                    &format!("Missing key for {type_name}"),
+                    format!("All {type_name} blocks must have 1 labels (key): set `labels` in the dynamic block."),
+                    evaluator.at(block_range.clone()),
+                ));
+            }
+            break;
+        }
+        let collection = collections.entry(type_key.as_str()).or_default();
+        collection.items.push((item, block_range.clone()));
+        collection.keys.extend(key);
         // The same mistake would repeat for every element: report it once.
         if errors.len() > errors_before {
             break;

@@ -40,10 +40,13 @@ fn collect_providers(
             format!("{prefix}:{local}")
         }
     };
+    // The module's `required_providers` source first (a plugin's `strata/stratatest`).
     let full_name = |name: &str| {
-        registry
-            .get(name)
-            .map(|p| p.source.clone())
+        let required = tree.module.terraform.required_providers.get(name);
+        required
+            .and_then(|r| r.source.as_deref())
+            .map(crate::providers::selection::normalize_source)
+            .or_else(|| registry.get(name).map(|p| p.source.clone()))
             .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{name}"))
     };
     for provider in &tree.module.providers {
@@ -201,8 +204,9 @@ fn sorted(map: Map<String, Json>) -> Json {
     Json::Object(entries.into_iter().collect())
 }
 
-/// A body's arguments as expressions; nested blocks as lists of bodies (`dynamic` blocks are
-/// left out: their content exists only once expanded).
+/// A body's arguments as expressions; nested blocks as lists of bodies, and blocks with one
+/// label (nested as a map: `listener "http" { }`) as an object of bodies by label (`dynamic`
+/// blocks are left out: their content exists only once expanded).
 fn body_json(body: &crate::config::Body) -> Json {
     use hcl_edit::structure::Structure;
     let mut out = Map::new();
@@ -220,11 +224,22 @@ fn body_json(body: &crate::config::Body) -> Json {
                     file: body.file.clone(),
                     body: block.body.clone(),
                 };
+                let labelled = match block.labels.as_slice() {
+                    [label] if block.ident.as_str() != "provisioner" => Some(label.as_str()),
+                    _ => None,
+                };
                 let entry = out
                     .entry(block.ident.as_str().to_string())
-                    .or_insert_with(|| Json::Array(Vec::new()));
-                if let Json::Array(items) = entry {
-                    items.push(body_json(&nested));
+                    .or_insert_with(|| match labelled {
+                        Some(_) => Json::Object(Map::new()),
+                        None => Json::Array(Vec::new()),
+                    });
+                match (entry, labelled) {
+                    (Json::Array(items), None) => items.push(body_json(&nested)),
+                    (Json::Object(items), Some(label)) => {
+                        items.insert(label.to_string(), body_json(&nested));
+                    }
+                    _ => {}
                 }
             }
             Structure::Block(_) => {}

@@ -143,15 +143,23 @@ pub fn state_values(state: &State) -> Json {
         .resources
         .iter()
         .map(|(address, object)| {
-            (
-                address.module.clone(),
-                resource_entry(
-                    address,
-                    &object.provider,
-                    object.schema_version,
-                    &object.value,
-                ),
-            )
+            let mut entry = resource_entry(
+                address,
+                &object.provider,
+                object.schema_version,
+                &object.value,
+            );
+            // As Terraform: the recorded dependencies, when there are any.
+            if !object.dependencies.is_empty() {
+                let mut depends_on: Vec<String> = object
+                    .dependencies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                depends_on.sort();
+                entry["depends_on"] = json!(depends_on);
+            }
+            (address.module.clone(), entry)
         })
         .collect();
     let outputs: Map<String, Json> = state
@@ -167,7 +175,12 @@ pub fn state_values(state: &State) -> Json {
             )
         })
         .collect();
-    json!({ "outputs": outputs, "root_module": module_tree(entries) })
+    // Terraform leaves `outputs` out when there are none.
+    let mut values = json!({ "root_module": module_tree(entries) });
+    if !outputs.is_empty() {
+        values["outputs"] = Json::Object(outputs);
+    }
+    values
 }
 
 /// `strata show -json` of a state.
@@ -239,6 +252,11 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
             .as_ref()
             .map(split_value)
             .unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
+        // As Terraform: a wholly known value has an empty `after_unknown`.
+        let after_unknown = match &change.after {
+            Some(after) if after.is_wholly_known() => json!({}),
+            _ => after_unknown,
+        };
         let mut entry = json!({
             "address": change.address.to_string(),
             "mode": mode_str(change.address.resource.mode),

@@ -176,6 +176,29 @@ fn plan_block(
                     }
                 }
             }
+            Nesting::Map => match configured.as_entries() {
+                None => configured.clone(),
+                Some(entries) => {
+                    let planned = entries
+                        .iter()
+                        .map(|(key, item)| {
+                            path.push(PathStep::Key(key.clone()));
+                            let prior_item = prior_value.and_then(|p| p.get_attr(key));
+                            let v = plan_block(
+                                &nested.block,
+                                prior_item,
+                                item,
+                                replacing,
+                                path,
+                                requires_replace,
+                            );
+                            path.pop();
+                            (key.clone(), v)
+                        })
+                        .collect();
+                    Value::Map(planned)
+                }
+            },
         };
         if nested.force_new {
             if let Some(prior_value) = prior_value {

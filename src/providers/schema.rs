@@ -23,6 +23,11 @@ pub struct Attribute {
     pub default: Option<Value>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// A protocol-6 nested attribute (its type an object, or a list, set or map of objects,
+    /// declared attribute by attribute): plans render it as Terraform renders nested
+    /// attributes, not as a plain object value.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nested: bool,
 }
 
 impl Attribute {
@@ -36,6 +41,7 @@ impl Attribute {
             force_new: false,
             default: None,
             description: String::new(),
+            nested: false,
         }
     }
 
@@ -102,6 +108,31 @@ pub enum Nesting {
     List,
     /// Any number, unordered, seen as a set of objects (`ingress`).
     Set,
+    /// Any number, each with one label as its key (`listener "http" { ... }`), seen as a map
+    /// of objects (`listener["http"]`).
+    Map,
+}
+
+impl Nesting {
+    /// The type of a value of blocks nested this way, each of type `inner`.
+    pub fn wrap(self, inner: Type) -> Type {
+        match self {
+            Nesting::Single => inner,
+            Nesting::List => Type::list(inner),
+            Nesting::Set => Type::set(inner),
+            Nesting::Map => Type::map(inner),
+        }
+    }
+
+    /// The value when the configuration writes no block of this type.
+    pub fn empty(self) -> Value {
+        match self {
+            Nesting::Single => Value::Null,
+            Nesting::List => Value::List(Vec::new()),
+            Nesting::Set => Value::Set(Vec::new()),
+            Nesting::Map => Value::Map(BTreeMap::new()),
+        }
+    }
 }
 
 /// A nested block type (`vpc_config { ... }`).
@@ -189,12 +220,7 @@ impl Block {
             .map(|name| (name.clone(), Value::Null))
             .collect();
         for (name, nested) in &self.blocks {
-            let empty = match nested.nesting {
-                Nesting::Single => Value::Null,
-                Nesting::List => Value::List(Vec::new()),
-                Nesting::Set => Value::Set(Vec::new()),
-            };
-            attributes.insert(name.clone(), empty);
+            attributes.insert(name.clone(), nested.nesting.empty());
         }
         Value::Object(attributes)
     }
@@ -214,14 +240,7 @@ impl Block {
             .collect();
         for (name, nested) in &self.blocks {
             let inner = nested.block.value_type();
-            attributes.insert(
-                name.clone(),
-                match nested.nesting {
-                    Nesting::Single => inner,
-                    Nesting::List => Type::list(inner),
-                    Nesting::Set => Type::set(inner),
-                },
-            );
+            attributes.insert(name.clone(), nested.nesting.wrap(inner));
         }
         Type::Object(ObjectType {
             attributes,
@@ -262,6 +281,7 @@ impl Block {
                 Nesting::Single => "single",
                 Nesting::List => "list",
                 Nesting::Set => "set",
+                Nesting::Map => "map",
             };
             entry.insert("nesting_mode".into(), json!(mode));
             entry.insert("block".into(), nested.block.to_terraform_json());

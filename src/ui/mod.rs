@@ -10,6 +10,7 @@
 
 mod json_lines;
 mod markdown;
+mod nested;
 mod plan;
 mod schemas;
 mod state;

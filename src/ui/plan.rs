@@ -1,6 +1,7 @@
 //! The human-readable plan, as Terraform prints it: a legend, one block per changing instance
 //! with attribute-level diffs, the summary line and the output changes.
 
+use super::nested::{nested_update_lines, render_nested_signed};
 use super::schemas::Schemas;
 use super::values::{
     json_document, key_text, render_attribute_signed, render_value, render_value_signed,
@@ -178,7 +179,7 @@ pub fn render_change(change: &ResourceChange, style: Style, schema: Option<&Bloc
 }
 
 /// `# (3 unchanged attributes hidden)`.
-fn unchanged_note(count: usize, noun: &str) -> String {
+pub(super) fn unchanged_note(count: usize, noun: &str) -> String {
     let plural = if count == 1 { "" } else { "s" };
     format!("# ({count} unchanged {noun}{plural} hidden)")
 }
@@ -230,7 +231,7 @@ fn blank_to_null(value: Option<&Value>, modern: bool) -> Value {
 /// Whether a block uses types the legacy provider SDK could not express (dynamic, object or
 /// tuple attributes, collections of non-primitive collections): Terraform then takes its empty
 /// strings at their word.
-fn modern_schema(block: &Block) -> bool {
+pub(super) fn modern_schema(block: &Block) -> bool {
     fn dynamic(ty: &Type) -> bool {
         match ty {
             Type::Any => true,
@@ -362,15 +363,20 @@ impl BlockRenderer<'_> {
             let create = sign(style, Action::Create);
             let delete = sign(style, Action::Delete);
             let update = sign(style, Action::Update);
+            let nested = schema.attributes.get(*key).filter(|a| a.nested);
+            let signed = |value: &Value, sign: &str| match nested {
+                Some(attribute) => render_nested_signed(value, &attribute.ty, indent, sign),
+                None => render_attribute_signed(value, indent, sign),
+            };
             if mode == Mode::Create || (mode == Mode::Diff && b.is_null()) {
                 lines.push(format!(
                     "{pad}{create} {name} = {}{forces}",
-                    render_attribute_signed(a, indent, &create)
+                    signed(a, &create)
                 ));
             } else if mode == Mode::Delete || a.is_null() {
                 lines.push(format!(
                     "{pad}{delete} {name} = {} -> null{forces}",
-                    render_attribute_signed(b, indent, &delete)
+                    signed(b, &delete)
                 ));
             } else if same(b, a) {
                 if IMPORTANT_ATTRIBUTES.contains(&key.as_str()) {
@@ -383,6 +389,9 @@ impl BlockRenderer<'_> {
                 }
             } else if matches!(b, Value::Sensitive(_)) || matches!(a, Value::Sensitive(_)) {
                 lines.push(format!("{pad}{update} {name} = (sensitive value){forces}"));
+            } else if let Some(attribute) = nested.filter(|_| !a.is_unknown()) {
+                let ty = &attribute.ty;
+                nested_update_lines(b, a, ty, &name, indent, &forces, style, lines);
             } else {
                 update_lines(b, a, &name, path, indent, &forces, style, lines);
             }
@@ -461,7 +470,15 @@ impl BlockRenderer<'_> {
                     vec![v.clone()]
                 }
             };
+            // A map block's labels (`listener "http"`), aligned with its items.
+            let mut labels = (Vec::new(), Vec::new());
             let (before_items, after_items, indexed) = match nested.nesting {
+                Nesting::Map => {
+                    let (before_labels, before_items) = labelled(b);
+                    let (after_labels, after_items) = labelled(a);
+                    labels = (before_labels, after_labels);
+                    (before_items, after_items, false)
+                }
                 Nesting::Single => (single(b), single(a), false),
                 Nesting::List | Nesting::Set => (
                     b.as_seq()
@@ -477,6 +494,7 @@ impl BlockRenderer<'_> {
                 (Mode::Create, _) => (0..after_items.len()).map(|j| (None, Some(j))).collect(),
                 (Mode::Delete, _) => (0..before_items.len()).map(|i| (Some(i), None)).collect(),
                 (_, Nesting::Set) => pair_set(&before_items, &after_items),
+                (_, Nesting::Map) => pair_labels(&labels.0, &labels.1),
                 _ => pair_list(&before_items, &after_items),
             };
             for (i, j) in pairs {
@@ -493,10 +511,21 @@ impl BlockRenderer<'_> {
                     continue;
                 }
                 open_group(&mut started, !attributes.is_empty(), lines);
+                let label = match (i, j) {
+                    (_, Some(j)) => labels.1.get(j),
+                    (Some(i), None) => labels.0.get(i),
+                    (None, None) => None,
+                };
                 if indexed {
                     let index = j.or(i).unwrap_or(0);
                     path.push(PathStep::Index(i64::try_from(index).unwrap_or(i64::MAX)));
+                } else if let Some(label) = label {
+                    path.push(PathStep::Key(label.clone()));
                 }
+                let name = match label {
+                    Some(label) => format!("{name} {label:?}"),
+                    None => name.clone(),
+                };
                 let forces =
                     self.forces_note(block_forces || (mode == Mode::Diff && self.forces(path)));
                 let symbol = sign(style, action);
@@ -522,7 +551,7 @@ impl BlockRenderer<'_> {
                         lines.push(format!("{pad}  }}"));
                     }
                 }
-                if indexed {
+                if indexed || label.is_some() {
                     path.pop();
                 }
             }
@@ -538,7 +567,31 @@ impl BlockRenderer<'_> {
     }
 }
 
-fn sign(style: Style, action: Action) -> String {
+/// A map block's value as its labels and its items, in label order.
+fn labelled(value: &Value) -> (Vec<String>, Vec<Value>) {
+    value
+        .as_entries()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|(label, item)| (label.clone(), item.clone()))
+                .unzip()
+        })
+        .unwrap_or_default()
+}
+
+/// Before and after items of a map block paired by label, in label order.
+fn pair_labels(before: &[String], after: &[String]) -> Vec<(Option<usize>, Option<usize>)> {
+    let all: BTreeSet<&String> = before.iter().chain(after).collect();
+    all.into_iter()
+        .map(|label| {
+            let position = |labels: &[String]| labels.iter().position(|l| l == label);
+            (position(before), position(after))
+        })
+        .collect()
+}
+
+pub(super) fn sign(style: Style, action: Action) -> String {
     match action {
         Action::Create => style.green("+"),
         Action::Delete => style.red("-"),
@@ -638,7 +691,7 @@ fn diff_object(
 /// The lines of one attribute changed in place: a line diff of text, an element diff of
 /// collections, or `before -> after`.
 #[allow(clippy::too_many_arguments)]
-fn update_lines(
+pub(super) fn update_lines(
     b: &Value,
     a: &Value,
     name: &str,

@@ -78,6 +78,7 @@ fn as_rendered(block: &Block) -> Block {
             let ty = match nested.nesting {
                 Nesting::Set => Type::set(nested.block.value_type()),
                 Nesting::List | Nesting::Single => Type::list(nested.block.value_type()),
+                Nesting::Map => Type::map(nested.block.value_type()),
             };
             rendered
                 .attributes

@@ -74,6 +74,14 @@ pub(crate) fn shape(block: &Block, given: &Value) -> Value {
                     .collect(),
             ),
             (Nesting::Set, None) => Value::Set(Vec::new()),
+            (Nesting::Map, Some(v)) => Value::Map(
+                v.as_entries()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, i)| (k.clone(), shape(&nested.block, i)))
+                    .collect(),
+            ),
+            (Nesting::Map, None) => Value::Map(Default::default()),
         };
         out.insert(name.clone(), value);
     }

@@ -43,6 +43,7 @@ mod lang;
 mod lang_specsuite;
 mod modules_install;
 mod plugin_aws;
+mod plugin_nesting;
 mod plugin_provider;
 mod plugin_wire;
 mod provisioners;

@@ -221,6 +221,21 @@ fn the_real_aws_plugin_plans_applies_imports_and_destroys_as_terraform_does() {
     assert!(text(&replan).contains("No changes."), "{}", text(&replan));
     let our_addresses = state_list(&ours.strata_ok(&["state", "list"]));
     assert_eq!(our_addresses.len(), 14, "{our_addresses:?}");
+    // The legacy-SDK values (empty strings, JSON policies, maps) shown as Terraform shows them
+    // on the same state.
+    assert_eq!(
+        ours.strata_ok(&["show", "-no-color"]),
+        ours.terraform_ok(&["show", "-no-color"])
+    );
+    let policy = ["state", "show", "-no-color", "aws_iam_policy.flow"];
+    assert_eq!(ours.strata_ok(&policy), ours.terraform_ok(&policy));
+    let json = |printed: String| -> serde_json::Value {
+        serde_json::from_str(&printed).unwrap_or_else(|e| panic!("{e}: {printed}"))
+    };
+    assert_eq!(
+        json(ours.strata_ok(&["show", "-json"])),
+        json(ours.terraform_ok(&["show", "-json"]))
+    );
 
     // An object made outside, imported, then managed with no change.
     let url = queue_url(&moto, "strata-plugin-imported");

@@ -405,7 +405,7 @@ async fn protocol6_round_trip(auto_mtls: bool) {
     let pid = client.pid();
 
     let metadata = client.get_metadata().await.unwrap().expect("GetMetadata");
-    assert_eq!(metadata.resources.len(), 2);
+    assert_eq!(metadata.resources.len(), 3);
 
     let schema = client
         .get_provider_schema()

@@ -378,6 +378,7 @@ impl AwsProvider {
                 Nesting::Single => Value::Null,
                 Nesting::List => Value::List(Vec::new()),
                 Nesting::Set => Value::Set(Vec::new()),
+                Nesting::Map => Value::Map(BTreeMap::new()),
             };
             out.insert(name.clone(), empty);
         }
@@ -739,6 +740,7 @@ impl Provider for AwsProvider {
                             Nesting::Single => nested.block.value_type(),
                             Nesting::List => crate::value::Type::list(nested.block.value_type()),
                             Nesting::Set => crate::value::Type::set(nested.block.value_type()),
+                            Nesting::Map => crate::value::Type::map(nested.block.value_type()),
                         };
                         attributes.insert(name.clone(), Value::Unknown(ty));
                     }

@@ -66,6 +66,20 @@ fn check_plan(block: &Block, config: &Value, planned: &Value, at: &str, out: &mu
                     check_plan(&nested.block, c, p, &format!("{path}[{i}]"), out);
                 }
             }
+            Nesting::Map => {
+                let (Some(configured), Some(plan)) = (configured.as_entries(), plan.as_entries())
+                else {
+                    continue;
+                };
+                for (key, c) in configured {
+                    match plan.get(key) {
+                        Some(p) => {
+                            check_plan(&nested.block, c, p, &format!("{path}[{key:?}]"), out)
+                        }
+                        None => out.push(format!("{path}: block key {key:?} has vanished")),
+                    }
+                }
+            }
             Nesting::Set => {}
         }
     }

@@ -3,9 +3,8 @@
 //! protocol 6's nested attributes as attributes of the object (or collection of objects) type
 //! they denote.
 //!
-//! Two nesting modes have no Strata counterpart: a `group` block becomes a `single` one (the
-//! configuration writes both the same way), and a `map` block (not used by SDKv2 providers) is
-//! reported as unsupported, naming the block.
+//! One nesting mode has no Strata counterpart: a `group` block becomes a `single` one (the
+//! configuration writes both the same way).
 
 use super::proto::schema as wire;
 use super::proto::{GetProviderSchemaResponse, Schema};
@@ -82,12 +81,7 @@ fn convert_block(block: &wire::Block, place: &str) -> Result<Block, SchemaError>
             Ok(NestingMode::Single) | Ok(NestingMode::Group) => Nesting::Single,
             Ok(NestingMode::List) => Nesting::List,
             Ok(NestingMode::Set) => Nesting::Set,
-            Ok(NestingMode::Map) => {
-                return Err(SchemaError {
-                    place,
-                    message: "blocks nested as a map are not supported by Strata yet".into(),
-                })
-            }
+            Ok(NestingMode::Map) => Nesting::Map,
             _ => {
                 return Err(SchemaError {
                     place,
@@ -124,6 +118,7 @@ fn convert_attribute(attribute: &wire::Attribute, place: &str) -> Result<Attribu
     };
     out.sensitive = attribute.sensitive;
     out.description = attribute.description.clone();
+    out.nested = attribute.nested_type.is_some();
     Ok(out)
 }
 

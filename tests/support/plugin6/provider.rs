@@ -19,6 +19,13 @@
 //!   of `lie-after-apply` comes back from apply as `lied` (the consistency checks' tests).
 //!   Import of id X gives `{id = X, name = X}` (others null) with private `imported`.
 //!   UpgradeResourceState from version 0 renames the attribute `title` to `name`.
+//! - `stratatest_nest` (schema version 0): the nesting modes Terraform renders its own way: `id`
+//!   (string, computed), `name` (string, required), a `listener` block nested as a map
+//!   (`listener "KEY" { port = N, protocol = S }`, `port` number required, `protocol` string
+//!   optional) and protocol 6 nested attributes `endpoints` (list of `host` string required,
+//!   `weight` number optional), `members` (set of `name` string required, `role` string
+//!   optional) and `zones` (map of `cidr` string required, `public` bool optional), all
+//!   optional. It plans, applies and reads as `stratatest_thing` does.
 //! - `stratatest_crash`: same attributes as `stratatest_thing`; ApplyResourceChange prints a Go
 //!   style panic to stderr and exits the process with status 2 (a provider crashing mid-apply).
 //! - data source `stratatest_echo`: `input` (string, required), `output` (string, computed);
@@ -33,6 +40,7 @@ use strata::providers::plugin::proto::{self, diagnostic::Severity, schema, Dynam
 pub const THING: &str = "stratatest_thing";
 pub const CRASH: &str = "stratatest_crash";
 pub const ECHO: &str = "stratatest_echo";
+pub const NEST: &str = "stratatest_nest";
 
 /// The provider's state across calls of one process.
 #[derive(Default)]
@@ -58,6 +66,7 @@ pub fn schema() -> proto::GetProviderSchemaResponse {
     let resources = [THING, CRASH]
         .into_iter()
         .map(|name| (name.to_string(), versioned(1, thing_block())))
+        .chain([(NEST.to_string(), versioned(0, nest_block()))])
         .collect();
     proto::GetProviderSchemaResponse {
         provider: Some(versioned(0, provider)),
@@ -99,6 +108,56 @@ fn thing_block() -> schema::Block {
             settings,
         ],
         vec![rule],
+    )
+}
+
+/// `stratatest_nest`: a map-nested block and the three collection kinds of nested attribute.
+fn nest_block() -> schema::Block {
+    use schema::object::NestingMode;
+    let nested =
+        |name: &str, nesting: NestingMode, attributes: Vec<schema::Attribute>| schema::Attribute {
+            name: name.into(),
+            nested_type: Some(schema::Object {
+                attributes,
+                nesting: nesting as i32,
+                ..Default::default()
+            }),
+            optional: true,
+            ..Default::default()
+        };
+    let endpoints = vec![
+        attribute("host", "\"string\"", Flags::Required),
+        attribute("weight", "\"number\"", Flags::Optional),
+    ];
+    let members = vec![
+        attribute("name", "\"string\"", Flags::Required),
+        attribute("role", "\"string\"", Flags::Optional),
+    ];
+    let zones = vec![
+        attribute("cidr", "\"string\"", Flags::Required),
+        attribute("public", "\"bool\"", Flags::Optional),
+    ];
+    let listener = schema::NestedBlock {
+        type_name: "listener".into(),
+        block: Some(block(
+            vec![
+                attribute("port", "\"number\"", Flags::Required),
+                attribute("protocol", "\"string\"", Flags::Optional),
+            ],
+            vec![],
+        )),
+        nesting: schema::nested_block::NestingMode::Map as i32,
+        ..Default::default()
+    };
+    block(
+        vec![
+            attribute("id", "\"string\"", Flags::Computed),
+            attribute("name", "\"string\"", Flags::Required),
+            nested("endpoints", NestingMode::List, endpoints),
+            nested("members", NestingMode::Set, members),
+            nested("zones", NestingMode::Map, zones),
+        ],
+        vec![listener],
     )
 }
 
@@ -151,7 +210,7 @@ impl Provider {
         };
         proto::GetMetadataResponse {
             server_capabilities: Some(proto::ServerCapabilities::default()),
-            resources: names(&[THING, CRASH]),
+            resources: names(&[THING, CRASH, NEST]),
             data_sources: names(&[ECHO]),
             ..Default::default()
         }
