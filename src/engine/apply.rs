@@ -5,27 +5,41 @@ use super::eval::{
     apply_ignore_changes, check_condition, expand_resource, mark_sensitive_attributes,
     merge_config, recorded_object, resource_config, schema_for,
 };
-use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
+use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
-use super::walk::{walk, WalkPlan};
 use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Event, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::{ModulePath, Node};
+use crate::graph::deletions::{self, Deletion, Replacement};
+use crate::graph::{Graph, ModulePath, Node};
 use crate::plan::{Action, Plan, PlanMode, ResourceChange};
 use crate::providers::{ApplyRequest, PlanRequest, Progress};
 use crate::state::{InstanceObject, ObjectStatus, OutputValue, StateChange};
 use crate::value::{Type, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The apply walk's resource visits: each planned change of an instance made real.
 pub(super) struct ApplyWalker {
     plan: Arc<Plan>,
+    /// The plan's deletions, by instance and deposed key.
+    deletions: HashMap<(ResourceInstance, Option<String>), ResourceChange>,
+}
+
+impl ApplyWalker {
+    fn new(plan: Arc<Plan>) -> ApplyWalker {
+        let deletions = plan
+            .changes
+            .iter()
+            .filter(|c| deletion(c).is_some())
+            .map(|c| ((c.address.clone(), c.deposed.clone()), c.clone()))
+            .collect();
+        ApplyWalker { plan, deletions }
+    }
 }
 
 #[async_trait::async_trait]
@@ -38,15 +52,33 @@ impl Walker for ApplyWalker {
     ) -> Result<(), Diagnostics> {
         apply_resource_node(run, &self.plan, module, resource).await
     }
+
+    async fn visit_destroy(
+        &self,
+        run: &Arc<Run>,
+        instance: &ResourceInstance,
+        deposed: Option<&str>,
+    ) -> Result<(), Diagnostics> {
+        let key = (instance.clone(), deposed.map(str::to_string));
+        let Some(change) = self.deletions.get(&key) else {
+            return Ok(());
+        };
+        if destroy_instance(run, &self.plan, change).await {
+            Ok(())
+        } else {
+            // The errors are recorded; what depends on this deletion does not start.
+            Err(Diagnostics::new())
+        }
+    }
 }
 
 /// Applies `plan`.
 pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
     let plan = Arc::new(plan);
-    let walker = Arc::new(ApplyWalker { plan: plan.clone() });
+    let walker = Arc::new(ApplyWalker::new(plan.clone()));
     let destroy_mode = plan.mode == PlanMode::Destroy;
     // Deletions are ordered by the dependencies the state records before anything changes.
-    let changes_walk = ChangesWalk::new(&run, &plan);
+    let graph = apply_graph(&run, &plan);
     if destroy_mode {
         let diagnostics = configure_providers(&run, &*walker).await;
         run.error(diagnostics);
@@ -55,7 +87,12 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
         // What `moved` and `removed` blocks decided is recorded first: the walk below works on
         // the addresses the plan used.
         record_refactoring(&run, &plan).await;
-        changes_walk.walk(&run, walker).await;
+        match graph {
+            Ok(graph) => {
+                walk_graph(&run, graph, walker).await;
+            }
+            Err(diagnostics) => run.error(diagnostics),
+        }
     }
     // A destroy leaves no data sources behind either.
     if destroy_mode && plan.targets.is_empty() && !run.cancelled() && !run_failed(&run) {
@@ -75,6 +112,43 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
         record(&run, StateChange::Outputs { outputs }).await;
     }
     finish(&run, &plan).await
+}
+
+/// Whether a change deletes an object, and as which half of a replacement.
+fn deletion(change: &ResourceChange) -> Option<Option<Replacement>> {
+    match change.action {
+        Action::Delete => Some(None),
+        Action::DeleteThenCreate => Some(Some(Replacement::DestroyBeforeCreate)),
+        Action::CreateThenDelete => Some(Some(Replacement::CreateBeforeDestroy)),
+        _ => None,
+    }
+}
+
+/// The graph an apply walks: the configuration's (none for `destroy`) with a node per deletion,
+/// ordered by [`crate::graph::deletions::apply_steps`].
+fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
+    let deletions: Vec<Deletion> = plan
+        .changes
+        .iter()
+        .filter_map(|change| {
+            Some(Deletion {
+                instance: change.address.clone(),
+                deposed: change.deposed.clone(),
+                replacing: deletion(change)?,
+            })
+        })
+        .collect();
+    let prior = {
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        super::prior_objects(&run.registry, &state)
+    };
+    let base = if plan.mode == PlanMode::Destroy {
+        Graph::default()
+    } else {
+        (*run.graph).clone()
+    };
+    let steps = deletions::apply_steps(&run.graph, &deletions, &prior);
+    Ok(Arc::new(crate::graph::transforms::run_on(base, &steps)?))
 }
 
 fn run_failed(run: &Run) -> bool {
@@ -108,67 +182,6 @@ async fn record_refactoring(run: &Run, plan: &Plan) {
             let address = change.address.clone();
             record(run, StateChange::Remove { address }).await;
         }
-    }
-}
-
-/// The apply's walk: the configuration graph (none for `destroy`) with one more node per
-/// deletion.
-struct ChangesWalk {
-    walk_plan: WalkPlan,
-    config_count: usize,
-    deletions: Arc<Vec<ResourceChange>>,
-}
-
-impl ChangesWalk {
-    fn new(run: &Run, plan: &Plan) -> ChangesWalk {
-        let destroy_mode = plan.mode == PlanMode::Destroy;
-        let deletions: Vec<ResourceChange> = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c.action,
-                    Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
-                )
-            })
-            .cloned()
-            .collect();
-        let config_plan = if destroy_mode {
-            WalkPlan {
-                dependencies: Vec::new(),
-            }
-        } else {
-            config_walk_plan(run)
-        };
-        let config_count = config_plan.dependencies.len();
-        let walk_plan = add_deletions(run, config_plan, &deletions, destroy_mode);
-        ChangesWalk {
-            walk_plan,
-            config_count,
-            deletions: Arc::new(deletions),
-        }
-    }
-
-    async fn walk(self, run: &Arc<Run>, walker: Arc<ApplyWalker>) {
-        let ChangesWalk {
-            walk_plan,
-            config_count,
-            deletions,
-        } = self;
-        let walk_run = run.clone();
-        walk(&walk_plan, run.cancelled.clone(), move |i| {
-            let run = walk_run.clone();
-            let deletions = deletions.clone();
-            let walker = walker.clone();
-            async move {
-                if i < config_count {
-                    visit_node(run, &*walker, i).await
-                } else {
-                    destroy_instance(&run, &walker.plan, &deletions[i - config_count]).await
-                }
-            }
-        })
-        .await;
     }
 }
 
@@ -273,88 +286,6 @@ impl crate::state::StateWriter for NullWriter {
     ) -> Result<(), crate::state::StateError> {
         Ok(())
     }
-}
-
-/// Adds one node per deletion to the configuration's walk plan, ordered as Terraform orders
-/// them: dependents are destroyed before what they depend on; a plain replacement destroys
-/// before it creates; a create_before_destroy replacement destroys after its dependents moved on.
-fn add_deletions(
-    run: &Run,
-    mut plan: WalkPlan,
-    deletions: &[ResourceChange],
-    destroy_mode: bool,
-) -> WalkPlan {
-    let base = plan.dependencies.len();
-    plan.dependencies
-        .extend(deletions.iter().map(|_| Vec::new()));
-    let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let node_of = |address: &ResourceInstance| Node::Resource {
-        module: address.module.module_path(),
-        resource: address.resource.clone(),
-    };
-    // What each deleted instance depends on: recorded dependencies and configuration ones.
-    let depends: Vec<HashSet<(ModulePath, Resource)>> = deletions
-        .iter()
-        .map(|change| {
-            let mut set = HashSet::new();
-            if let Some(object) = state.resources.get(&change.address) {
-                for dep in &object.dependencies {
-                    set.insert((dep.module.module_path(), dep.resource.clone()));
-                }
-            }
-            for dep in resource_dependencies(&run.graph, &node_of(&change.address)) {
-                if let Node::Resource { module, resource } = dep {
-                    set.insert((module, resource));
-                }
-            }
-            set
-        })
-        .collect();
-    for (i, depends_on) in depends.iter().enumerate() {
-        for (j, b) in deletions.iter().enumerate() {
-            if i != j
-                && depends_on
-                    .contains(&(b.address.module.module_path(), b.address.resource.clone()))
-            {
-                // a depends on b: destroy a first.
-                plan.dependencies[base + j].push(base + i);
-            }
-        }
-    }
-    if destroy_mode {
-        return plan;
-    }
-    for (i, change) in deletions.iter().enumerate() {
-        let node = node_of(&change.address);
-        let Some(&config_index) = run.graph.index.get(&node) else {
-            // An orphan: configuration resources that depended on it change first.
-            for (address, object) in &state.resources {
-                if object.dependencies.iter().any(|d| {
-                    d.resource == change.address.resource && d.module == change.address.module
-                }) {
-                    if let Some(&dependent) = run.graph.index.get(&node_of(address)) {
-                        plan.dependencies[base + i].push(dependent.index());
-                    }
-                }
-            }
-            continue;
-        };
-        match change.action {
-            Action::DeleteThenCreate => plan.dependencies[config_index.index()].push(base + i),
-            Action::CreateThenDelete => {
-                plan.dependencies[base + i].push(config_index.index());
-                for other in run.graph.index.keys() {
-                    if matches!(other, Node::Resource { .. })
-                        && resource_dependencies(&run.graph, other).contains(&node)
-                    {
-                        plan.dependencies[base + i].push(run.graph.index[other].index());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    plan
 }
 
 /// Records one change durably, then applies it to the working state.

@@ -8,8 +8,9 @@
 //!
 //! An apply walk visits the same graph again with the plan in hand: each changing instance is
 //! re-evaluated (upstream values are now known), re-planned, checked against the plan, and
-//! applied; deletions are extra nodes ordered in reverse dependency order. Every operation is
-//! recorded through the [`StateWriter`] before the next node that depends on it starts.
+//! applied; deletions are nodes of their own, ordered by [`graph::deletions`] (dependents
+//! first). Every operation is recorded through the [`StateWriter`] before the next node that
+//! depends on it starts.
 //!
 //! Architecture invariants: only the engine calls providers; the engine never prints (it
 //! reports [`Event`]s to the UI); provider calls never exceed `parallelism` at once.
@@ -626,33 +627,57 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 /// The resources an instance's configuration depends on, directly or through locals, variables
 /// and module outputs: recorded in state as `dependencies`, and used to order deletions.
 fn resource_dependencies(graph: &Graph, node: &graph::Node) -> Vec<graph::Node> {
-    let Some(&start) = graph.index.get(node) else {
-        return Vec::new();
-    };
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![start];
-    let mut found = Vec::new();
-    while let Some(current) = stack.pop() {
-        for dep in graph
-            .graph
-            .neighbors_directed(current, petgraph::Direction::Incoming)
-        {
-            if !seen.insert(dep) {
-                continue;
-            }
-            match &graph.graph[dep] {
-                n @ graph::Node::Resource { resource, .. }
-                    if resource.mode == crate::addrs::ResourceMode::Managed =>
-                {
-                    found.push(n.clone());
-                }
-                graph::Node::Provider { .. } => {}
-                _ => stack.push(dep),
-            }
+    graph.resource_dependencies(node)
+}
+
+/// The prior state's objects, as the graph's deletion steps see them: current and deposed
+/// objects, and the instances with a pending create (an interrupted run's, which the refresh
+/// may adopt).
+fn prior_objects(registry: &Registry, state: &State) -> Vec<graph::deletions::PriorObject> {
+    let object = |instance: &ResourceInstance,
+                  deposed: Option<&String>,
+                  o: &crate::state::InstanceObject| {
+        graph::deletions::PriorObject {
+            instance: instance.clone(),
+            deposed: deposed.cloned(),
+            provider: parse_provider_address(registry, &o.provider),
+            dependencies: o.dependencies.clone(),
         }
+    };
+    let mut prior: Vec<_> = state
+        .resources
+        .iter()
+        .map(|(instance, o)| object(instance, None, o))
+        .collect();
+    for (instance, objects) in &state.deposed {
+        prior.extend(
+            objects
+                .iter()
+                .map(|(key, o)| object(instance, Some(key), o)),
+        );
     }
-    found.sort();
-    found
+    let pending = state
+        .pending_creates
+        .keys()
+        .filter(|instance| !state.resources.contains_key(*instance));
+    prior.extend(pending.map(|instance| {
+        graph::deletions::PriorObject {
+            instance: instance.clone(),
+            deposed: None,
+            // No configuration: the default configuration of its type's provider (as `adopt` sees it).
+            provider: instance
+                .resource
+                .type_name
+                .split('_')
+                .next()
+                .map(|name| ProviderRef {
+                    name: name.to_string(),
+                    alias: None,
+                }),
+            dependencies: Vec::new(),
+        }
+    }));
+    prior
 }
 
 /// The abs resources (per module instance) for dependency nodes.
@@ -714,7 +739,8 @@ impl Engine {
             }
         }
         for node in order.into_iter().filter(|n| needed.contains(n)) {
-            if !nodes::visit_node(run.clone(), &plan::PlanWalker, node.index()).await {
+            let node = &self.graph.graph[node];
+            if !nodes::visit_node(run.clone(), &plan::PlanWalker, node).await {
                 let diagnostics = run
                     .diagnostics
                     .lock()

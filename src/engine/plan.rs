@@ -1,5 +1,6 @@
 //! The plan walk ([`PlanWalker`]): every resource instance planned through its provider,
-//! orphans and deposed objects planned for deletion, the upgrade and refresh of what each
+//! orphans and deposed objects (the graph's orphan nodes, and the instances a resource's
+//! expansion no longer has) planned for deletion, the upgrade and refresh of what each
 //! provider owns, and the `destroy` plan.
 
 use super::eval::{
@@ -8,7 +9,7 @@ use super::eval::{
     validate_instance,
 };
 use super::moves::InstanceMove;
-use super::nodes::{configure_providers, walk_config, Walker};
+use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{self, decode_private, encode_private};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::Outcome;
@@ -16,12 +17,12 @@ use super::{dependency_addresses, resource_dependencies, Event, PlanOutcome, Run
 use crate::addrs::{InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target};
 use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::{self, ModulePath, Node};
+use crate::graph::{self, Graph, ModulePath, Node};
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::providers::{ObjectState, PlanRequest, ResourceSchema};
 use crate::state::{InstanceObject, ObjectStatus};
 use crate::value::{Type, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The plan walk's resource visits.
@@ -36,6 +37,34 @@ impl Walker for PlanWalker {
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
         plan_resource_node(run, module, resource).await
+    }
+
+    /// Plans the deletion of an object nothing configures (after its provider refreshed it:
+    /// one found gone has left the working state).
+    async fn visit_orphan(
+        &self,
+        run: &Arc<Run>,
+        instance: &ResourceInstance,
+        deposed: Option<&str>,
+    ) -> Result<(), Diagnostics> {
+        let change = {
+            let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+            match deposed {
+                Some(key) => state
+                    .deposed
+                    .get(instance)
+                    .and_then(|objects| objects.get(key))
+                    .map(|object| deposed_deletion(instance, key, object)),
+                None => state
+                    .resources
+                    .get(instance)
+                    .map(|object| orphan_deletion(run, instance, object)),
+            }
+        };
+        if let Some(change) = change {
+            push_change(run, change);
+        }
+        Ok(())
     }
 
     /// Brings what the provider owns to its current schema, then refreshes it.
@@ -58,8 +87,24 @@ pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     if run.options.mode == PlanMode::Destroy {
         return destroy_plan(run).await;
     }
-    let outcomes = walk_config(&run, Arc::new(PlanWalker)).await;
+    let graph = plan_graph(&run)?;
+    let outcomes = walk_graph(&run, graph, Arc::new(PlanWalker)).await;
     finish_plan(run, &outcomes).await
+}
+
+/// The graph a plan walks: the configuration's, with a node per orphan (what the prior state
+/// holds and nothing configures; none in a refresh-only plan).
+fn plan_graph(run: &Run) -> Result<Arc<Graph>, Diagnostics> {
+    if run.options.mode == PlanMode::RefreshOnly {
+        return Ok(run.graph.clone());
+    }
+    let prior = {
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        super::prior_objects(&run.registry, &state)
+    };
+    let steps = graph::deletions::plan_steps(&prior, &run.options.targets);
+    let graph = graph::transforms::run_on((*run.graph).clone(), &steps)?;
+    Ok(Arc::new(graph))
 }
 
 /// Hands every managed object this provider owns to the provider to bring up to its current
@@ -244,11 +289,20 @@ async fn plan_resource_node(
         schema,
     };
     let mut diagnostics = Diagnostics::new();
+    let mut expanded = HashMap::new();
     for info in &module_instances {
-        node.plan_module_instance(info, &mut diagnostics).await;
+        let keys = node.plan_module_instance(info, &mut diagnostics).await;
+        expanded.insert(info.instance.clone(), keys);
+    }
+    if resource.mode == ResourceMode::Managed {
+        node.plan_orphans(path, &expanded, &mut diagnostics);
     }
     diagnostics.into_result(())
 }
+
+/// The instance keys of a resource in one module instance, and how it repeats (`None` when
+/// its `count`/`for_each` failed).
+type ExpandedKeys = Option<(BTreeSet<InstanceKey>, Expansion)>;
 
 /// One resource being planned: its configuration, provider and schema.
 struct ResourcePlan<'a> {
@@ -275,15 +329,19 @@ enum Prepared {
 type PlanTask = tokio::task::JoinHandle<(ResourceInstance, Result<Value, Diagnostics>)>;
 
 impl ResourcePlan<'_> {
-    /// Plans the resource's instances in one module instance, then its orphans there, and
-    /// stores the values downstream expressions read.
-    async fn plan_module_instance(&self, info: &ModuleInstanceInfo, diagnostics: &mut Diagnostics) {
+    /// Plans the resource's instances in one module instance and stores the values downstream
+    /// expressions read; the keys it has there.
+    async fn plan_module_instance(
+        &self,
+        info: &ModuleInstanceInfo,
+        diagnostics: &mut Diagnostics,
+    ) -> ExpandedKeys {
         let (run, config) = (self.run, self.config);
         let (expansion, repetitions) = match expand_resource(run, config, info) {
             Ok(x) => x,
             Err(d) => {
                 diagnostics.extend(d);
-                return;
+                return None;
             }
         };
         let mut values = BTreeMap::new();
@@ -322,9 +380,6 @@ impl ResourcePlan<'_> {
                 Err(d) => diagnostics.extend(d),
             }
         }
-        if self.resource.mode == ResourceMode::Managed {
-            self.plan_orphans(&info.instance, &keys, expansion, diagnostics);
-        }
         run.store
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -337,6 +392,7 @@ impl ResourcePlan<'_> {
                     unknown: false,
                 },
             );
+        Some((keys, expansion))
     }
 
     /// Everything about one instance before its provider plans it: targeting, a declared
@@ -424,41 +480,53 @@ impl ResourcePlan<'_> {
         })
     }
 
-    /// Deletes the instances in state (in this module instance) whose key the configuration
-    /// no longer has.
+    /// Deletes the instances in state whose key the configuration no longer has, or whose
+    /// module instance is gone (the module call's `count`/`for_each` shrank).
     fn plan_orphans(
         &self,
-        module: &ModuleInstance,
-        keys: &BTreeSet<InstanceKey>,
-        expansion: Expansion,
+        path: &ModulePath,
+        expanded: &HashMap<ModuleInstance, ExpandedKeys>,
         diagnostics: &mut Diagnostics,
     ) {
         let run = self.run;
-        let orphans: Vec<(ResourceInstance, InstanceObject)> = run
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .resources
-            .iter()
-            .filter(|(a, _)| {
-                a.module == *module
-                    && a.resource == *self.resource
-                    && !keys.contains(&a.key)
-                    && run.targets_allow_orphan(a)
-            })
-            .map(|(a, o)| (a.clone(), o.clone()))
-            .collect();
-        for (address, object) in orphans {
+        let mut changes = Vec::new();
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let instances = state.resources.iter().filter(|(a, _)| {
+            a.resource == *self.resource
+                && a.module.module_path() == *path
+                && run.targets_allow_orphan(a)
+        });
+        for (address, object) in instances {
+            let expansion = match expanded.get(&address.module) {
+                // The module instance is gone.
+                None => {
+                    changes.push(orphan_deletion(run, address, object));
+                    continue;
+                }
+                // Its `count`/`for_each` failed: the plan fails.
+                Some(None) => continue,
+                Some(Some((keys, _))) if keys.contains(&address.key) => continue,
+                Some(Some((_, expansion))) => *expansion,
+            };
             let reason = match (&address.key, expansion) {
                 (InstanceKey::Int(_), Expansion::Count) => ActionReason::DeleteBecauseCountIndex,
                 (InstanceKey::Str(_), Expansion::ForEach) => ActionReason::DeleteBecauseEachKey,
                 _ => ActionReason::DeleteBecauseNoRepetitionKey,
             };
             if self.config.lifecycle.prevent_destroy {
-                diagnostics.push(prevent_destroy_error(&address, self.config));
+                diagnostics.push(prevent_destroy_error(address, self.config));
                 continue;
             }
-            let change = ResourceChange::removing(address, &object, Action::Delete, Some(reason));
+            let address = address.clone();
+            changes.push(ResourceChange::removing(
+                address,
+                object,
+                Action::Delete,
+                Some(reason),
+            ));
+        }
+        drop(state);
+        for change in changes {
             push_change(run, change);
         }
     }
@@ -753,55 +821,6 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
         return Err(diagnostics);
     }
     let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    // Orphans: instances of resources (or module instances) no longer in the configuration.
-    let store_has_module = |instance: &ModuleInstance| {
-        run.store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .instances_of(&instance.module_path())
-            .iter()
-            .any(|i| i.instance == *instance)
-    };
-    for (address, object) in &state.resources {
-        let node = Node::Resource {
-            module: address.module.module_path(),
-            resource: address.resource.clone(),
-        };
-        let configured = run.graph.index.contains_key(&node) && store_has_module(&address.module);
-        if configured {
-            continue;
-        }
-        if run.options.mode == PlanMode::RefreshOnly || !run.targets_allow_orphan(address) {
-            continue;
-        }
-        if address.resource.mode == ResourceMode::Data {
-            continue;
-        }
-        let forget = run
-            .refactoring
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .forget
-            .contains(address);
-        push_change(
-            &run,
-            ResourceChange::removing(
-                address.clone(),
-                object,
-                if forget {
-                    Action::Forget
-                } else {
-                    Action::Delete
-                },
-                (!forget).then_some(ActionReason::DeleteBecauseNoResourceConfig),
-            ),
-        );
-    }
-    if run.options.mode != PlanMode::RefreshOnly {
-        for change in deposed_deletions(&run, &state) {
-            push_change(&run, change);
-        }
-    }
     let mut changes = std::mem::take(&mut *run.changes.lock().unwrap_or_else(|e| e.into_inner()));
     let mut drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
     if run.options.mode == PlanMode::RefreshOnly {
@@ -1036,7 +1055,8 @@ fn annotate_refactoring(run: &Run, state: &crate::state::State, changes: &mut Ve
 }
 
 /// The destruction of every deposed object (left by a create_before_destroy replacement that
-/// did not finish) that the targets allow: they exist, nothing configures them, so they go.
+/// did not finish) that the targets allow: they exist, nothing configures them, so they go
+/// (`destroy`'s plan; a plan walk visits them as orphans).
 fn deposed_deletions(run: &Run, state: &crate::state::State) -> Vec<ResourceChange> {
     let mut changes = Vec::new();
     for (address, objects) in &state.deposed {
@@ -1044,13 +1064,46 @@ fn deposed_deletions(run: &Run, state: &crate::state::State) -> Vec<ResourceChan
             continue;
         }
         for (key, object) in objects {
-            changes.push(ResourceChange {
-                deposed: Some(key.clone()),
-                ..ResourceChange::removing(address.clone(), object, Action::Delete, None)
-            });
+            changes.push(deposed_deletion(address, key, object));
         }
     }
     changes
+}
+
+/// The destruction of one deposed object.
+fn deposed_deletion(
+    address: &ResourceInstance,
+    key: &str,
+    object: &InstanceObject,
+) -> ResourceChange {
+    ResourceChange {
+        deposed: Some(key.to_string()),
+        ..ResourceChange::removing(address.clone(), object, Action::Delete, None)
+    }
+}
+
+/// The deletion of an instance the configuration no longer has (whose resource, or module
+/// instance, is gone), or its forgetting when a `removed` block says not to destroy it.
+fn orphan_deletion(
+    run: &Run,
+    address: &ResourceInstance,
+    object: &InstanceObject,
+) -> ResourceChange {
+    let forget = run
+        .refactoring
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .forget
+        .contains(address);
+    let (action, reason) = if forget {
+        (Action::Forget, None)
+    } else {
+        (
+            Action::Delete,
+            Some(ActionReason::DeleteBecauseNoResourceConfig),
+        )
+    };
+    ResourceChange::removing(address.clone(), object, action, reason)
 }
 
 impl Run {
