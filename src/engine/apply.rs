@@ -5,10 +5,11 @@ use super::eval::{
     apply_ignore_changes, check_condition, expand_resource, mark_sensitive_attributes,
     merge_config, recorded_object, resource_config, schema_for,
 };
+use super::gates::Gates;
 use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
-use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Event, Run};
+use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Evaluation, Event, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -28,18 +29,66 @@ pub(super) struct ApplyWalker {
     plan: Arc<Plan>,
     /// The plan's deletions, by instance and deposed key.
     deletions: HashMap<(ResourceInstance, Option<String>), ResourceChange>,
+    /// The apply's graph: the resource nodes with an edge into a resource node are those whose
+    /// instances its instances pick one by one ([`crate::graph::instances`]).
+    graph: Arc<Graph>,
+    gates: Arc<Gates>,
+    /// The instance tasks each resource node started, until its `(applied)` node collects them.
+    started: std::sync::Mutex<HashMap<(ModulePath, Resource), Vec<InstanceTask>>>,
 }
 
 impl ApplyWalker {
-    fn new(plan: Arc<Plan>) -> ApplyWalker {
+    fn new(plan: Arc<Plan>, graph: Arc<Graph>) -> ApplyWalker {
         let deletions = plan
             .changes
             .iter()
             .filter(|c| deletion(c).is_some())
             .map(|c| ((c.address.clone(), c.deposed.clone()), c.clone()))
             .collect();
-        ApplyWalker { plan, deletions }
+        ApplyWalker {
+            plan,
+            deletions,
+            graph,
+            gates: Arc::new(Gates::default()),
+            started: std::sync::Mutex::new(HashMap::new()),
+        }
     }
+
+    /// The resources (in the same module) whose instances `resource`'s instances pick by their
+    /// own repetition.
+    fn picked_resources(&self, path: &ModulePath, resource: &Resource) -> Vec<Resource> {
+        let node = Node::Resource {
+            module: path.clone(),
+            resource: resource.clone(),
+        };
+        let Some(&index) = self.graph.index.get(&node) else {
+            return Vec::new();
+        };
+        self.graph
+            .graph
+            .neighbors_directed(index, petgraph::Direction::Incoming)
+            .filter_map(|i| match &self.graph.graph[i] {
+                Node::Resource { module, resource } if module == path => Some(resource.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn take_started(&self, key: Option<&(ModulePath, Resource)>) -> Vec<InstanceTask> {
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        match key {
+            Some(key) => started.remove(key).unwrap_or_default(),
+            None => std::mem::take(&mut *started)
+                .into_values()
+                .flatten()
+                .collect(),
+        }
+    }
+}
+
+impl ApplyWalker {
+    /// How this walk evaluates.
+    pub(super) const EVALUATION: Evaluation = Evaluation::APPLY;
 }
 
 #[async_trait::async_trait]
@@ -50,7 +99,17 @@ impl Walker for ApplyWalker {
         module: &ModulePath,
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
-        apply_resource_node(run, &self.plan, module, resource).await
+        start_resource_node(run, self, module, resource).await
+    }
+
+    async fn visit_resource_applied(
+        &self,
+        _run: &Arc<Run>,
+        module: &ModulePath,
+        resource: &Resource,
+    ) -> Result<(), Diagnostics> {
+        let key = (module.clone(), resource.clone());
+        collect_instances(self.take_started(Some(&key))).await
     }
 
     async fn visit_destroy(
@@ -75,10 +134,13 @@ impl Walker for ApplyWalker {
 /// Applies `plan`.
 pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
     let plan = Arc::new(plan);
-    let walker = Arc::new(ApplyWalker::new(plan.clone()));
     let destroy_mode = plan.mode == PlanMode::Destroy;
     // Deletions are ordered by the dependencies the state records before anything changes.
-    let graph = apply_graph(&run, &plan);
+    let graph = apply_graph(&run, &plan).unwrap_or_else(|diagnostics| {
+        run.error(diagnostics);
+        Arc::new(Graph::default())
+    });
+    let walker = Arc::new(ApplyWalker::new(plan.clone(), graph.clone()));
     if destroy_mode {
         let diagnostics = configure_providers(&run, &*walker).await;
         run.error(diagnostics);
@@ -87,11 +149,11 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
         // What `moved` and `removed` blocks decided is recorded first: the walk below works on
         // the addresses the plan used.
         record_refactoring(&run, &plan).await;
-        match graph {
-            Ok(graph) => {
-                walk_graph(&run, graph, walker).await;
-            }
-            Err(diagnostics) => run.error(diagnostics),
+        walk_graph(&run, graph, walker.clone()).await;
+        // Instances a cancelled walk started and no `(applied)` node collected finish (and are
+        // recorded) before the state is.
+        if let Err(diagnostics) = collect_instances(walker.take_started(None)).await {
+            run.error(diagnostics);
         }
     }
     // A destroy leaves no data sources behind either.
@@ -147,7 +209,7 @@ fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
     } else {
         (*run.graph).clone()
     };
-    let steps = deletions::apply_steps(&run.graph, &deletions, &prior);
+    let steps = deletions::apply_steps(&run.tree, &run.graph, &deletions, &prior);
     Ok(Arc::new(crate::graph::transforms::run_on(base, &steps)?))
 }
 
@@ -470,10 +532,24 @@ fn timeout_for(
     super::parse_duration(value.as_str()?)
 }
 
-/// Applies every changing instance of one resource node.
-async fn apply_resource_node(
+/// How one instance's task ended.
+enum InstanceOutcome {
+    /// Applied: its new value (`None` when the object is gone).
+    Applied(Option<Value>),
+    Failed(Diagnostics),
+    /// Not started: an instance it picks failed, or the run was cancelled.
+    Skipped,
+}
+
+type InstanceTask = tokio::task::JoinHandle<InstanceOutcome>;
+
+/// Starts every changing instance of one resource node. The node's values go into the store
+/// at once (an unchanged instance's recorded value, a changing one's unknown until it is
+/// applied); each changing instance becomes a task that waits for the instances it picks, then
+/// applies. The node's `(applied)` node collects the tasks ([`collect_instances`]).
+async fn start_resource_node(
     run: &Arc<Run>,
-    plan: &Arc<Plan>,
+    walker: &ApplyWalker,
     path: &ModulePath,
     resource: &Resource,
 ) -> Result<(), Diagnostics> {
@@ -481,29 +557,96 @@ async fn apply_resource_node(
         return Ok(());
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
-    let module_instances = run.module_instances(path);
-    let node = Node::Resource {
-        module: path.clone(),
-        resource: resource.clone(),
-    };
+    let context = Arc::new(ResourceApply {
+        plan: walker.plan.clone(),
+        config: config.clone(),
+        provider_ref,
+        schema,
+        picked: walker.picked_resources(path, resource),
+        gates: walker.gates.clone(),
+    });
+    let mut tasks = Vec::new();
+    let mut result = Ok(());
+    for info in &run.module_instances(path) {
+        match context.start_module_instance(run, info, resource) {
+            Ok(started) => tasks.extend(started),
+            Err(diagnostics) => {
+                result = Err(diagnostics);
+                break;
+            }
+        }
+    }
+    if let Err(mut diagnostics) = result {
+        // What started finishes before the node reports its failure.
+        if let Err(more) = collect_instances(tasks).await {
+            diagnostics.extend(more);
+        }
+        return Err(diagnostics);
+    }
+    let key = (path.clone(), resource.clone());
+    walker
+        .started
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, tasks);
+    Ok(())
+}
+
+/// Waits for instance tasks: every error; a failure without errors when one was skipped (what
+/// reads the resource as a whole does not run, as when the resource itself failed).
+async fn collect_instances(tasks: Vec<InstanceTask>) -> Result<(), Diagnostics> {
     let mut diagnostics = Diagnostics::new();
-    for info in &module_instances {
-        let (expansion, repetitions) = expand_resource(run, config, info)?;
+    let mut skipped = false;
+    for task in tasks {
+        match task.await {
+            Ok(InstanceOutcome::Applied(_)) => {}
+            Ok(InstanceOutcome::Failed(errors)) => diagnostics.extend(errors),
+            Ok(InstanceOutcome::Skipped) | Err(_) => skipped = true,
+        }
+    }
+    if skipped || diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(())
+}
+
+/// One resource node being applied: what its instance tasks share.
+struct ResourceApply {
+    plan: Arc<Plan>,
+    config: ResourceConfig,
+    provider_ref: crate::config::ProviderRef,
+    schema: crate::providers::ResourceSchema,
+    /// The resources whose instance each instance waits for: the one with its own key.
+    picked: Vec<Resource>,
+    gates: Arc<Gates>,
+}
+
+impl ResourceApply {
+    /// Expands the resource in one module instance, puts its values in the store, and starts
+    /// a task per changing instance.
+    fn start_module_instance(
+        self: &Arc<Self>,
+        run: &Arc<Run>,
+        info: &super::store::ModuleInstanceInfo,
+        resource: &Resource,
+    ) -> Result<Vec<InstanceTask>, Diagnostics> {
+        let (expansion, repetitions) = expand_resource(run, &self.config, info)?;
         let mut values = BTreeMap::new();
-        let mut tasks = Vec::new();
+        let mut changing = Vec::new();
         for repetition in repetitions {
             let address = ResourceInstance {
                 module: info.instance.clone(),
                 resource: resource.clone(),
                 key: repetition.key(),
             };
-            let change = plan.change_for(&address).cloned();
-            let current = recorded_object(run, &address, &schema);
-            let change = match change {
+            let current = recorded_object(run, &address, &self.schema);
+            match self.plan.change_for(&address) {
                 Some(change)
                     if change.action != Action::NoOp && change.action != Action::Delete =>
                 {
-                    change
+                    values.insert(address.key.clone(), Value::Unknown(Type::Any));
+                    self.gates.close(address.clone());
+                    changing.push((address, change.clone(), current, repetition));
                 }
                 _ => {
                     if let Some(current) = current {
@@ -513,74 +656,123 @@ async fn apply_resource_node(
                         // it holds its place, with no value yet, as in Terraform.
                         values.insert(address.key.clone(), Value::Unknown(Type::Any));
                     }
-                    continue;
                 }
-            };
-            if run.cancelled() {
-                continue;
-            }
-            let config_value =
-                match run.eval_resource_body(config, &schema.block, &info.instance, &repetition) {
-                    Ok(v) => v,
-                    Err(d) => {
-                        diagnostics.extend(d);
-                        continue;
-                    }
-                };
-            let dependencies = {
-                let store = run.store.read().unwrap_or_else(|e| e.into_inner());
-                dependency_addresses(&store, &resource_dependencies(&run.graph, &node))
-            };
-            let run = run.clone();
-            let provider_ref = provider_ref.clone();
-            let schema = schema.clone();
-            let config = config.clone();
-            let repetition = repetition.clone();
-            let plan = plan.clone();
-            tasks.push(tokio::spawn(async move {
-                let result = apply_instance(
-                    &run,
-                    &plan,
-                    &address,
-                    &config,
-                    &provider_ref,
-                    &schema,
-                    &change,
-                    current,
-                    config_value,
-                    dependencies,
-                    &repetition,
-                )
-                .await;
-                (address, result)
-            }));
-        }
-        for task in tasks {
-            let Ok((address, result)) = task.await else {
-                continue;
-            };
-            match result {
-                Ok(Some(value)) => {
-                    values.insert(address.key.clone(), value);
-                }
-                Ok(None) => {}
-                Err(d) => diagnostics.extend(d),
             }
         }
+        // In the store before any task starts: a task writes its own value there.
+        let values = ResourceValues {
+            expansion,
+            instances: values,
+            unknown: false,
+        };
         run.store
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .resources
-            .insert(
-                (info.instance.clone(), resource.clone()),
-                ResourceValues {
-                    expansion,
-                    instances: values,
-                    unknown: false,
-                },
-            );
+            .insert((info.instance.clone(), resource.clone()), values);
+        let tasks = changing
+            .into_iter()
+            .map(|(address, change, current, repetition)| {
+                let (context, run) = (self.clone(), run.clone());
+                tokio::spawn(async move {
+                    context
+                        .run_instance(&run, address, change, current, repetition)
+                        .await
+                })
+            })
+            .collect();
+        Ok(tasks)
     }
-    diagnostics.into_result(())
+
+    /// One instance's task: its outcome, its value in the store, its gate opened.
+    async fn run_instance(
+        &self,
+        run: &Arc<Run>,
+        address: ResourceInstance,
+        change: ResourceChange,
+        current: Option<InstanceObject>,
+        repetition: super::Repetition,
+    ) -> InstanceOutcome {
+        let outcome = self
+            .outcome(run, &address, &change, current, &repetition)
+            .await;
+        let value = match &outcome {
+            InstanceOutcome::Applied(value) => value.clone(),
+            _ => None,
+        };
+        set_instance_value(run, &address, value);
+        let applied = matches!(outcome, InstanceOutcome::Applied(_));
+        self.gates.open(&address, applied);
+        outcome
+    }
+
+    /// Waits for the instances this one picks, then evaluates and applies it.
+    async fn outcome(
+        &self,
+        run: &Arc<Run>,
+        address: &ResourceInstance,
+        change: &ResourceChange,
+        current: Option<InstanceObject>,
+        repetition: &super::Repetition,
+    ) -> InstanceOutcome {
+        for picked in &self.picked {
+            let picked = ResourceInstance {
+                module: address.module.clone(),
+                resource: picked.clone(),
+                key: address.key.clone(),
+            };
+            if !self.gates.wait(&picked).await {
+                return InstanceOutcome::Skipped;
+            }
+        }
+        if run.cancelled() {
+            return InstanceOutcome::Skipped;
+        }
+        let (config, schema) = (&self.config, &self.schema);
+        let config_value =
+            match run.eval_resource_body(config, &schema.block, &address.module, repetition) {
+                Ok(value) => value,
+                Err(diagnostics) => return InstanceOutcome::Failed(diagnostics),
+            };
+        let node = Node::Resource {
+            module: address.module.module_path(),
+            resource: address.resource.clone(),
+        };
+        let dependencies = {
+            let store = run.store.read().unwrap_or_else(|e| e.into_inner());
+            dependency_addresses(&store, &resource_dependencies(&run.graph, &node))
+        };
+        let result = apply_instance(
+            run,
+            &self.plan,
+            address,
+            config,
+            &self.provider_ref,
+            schema,
+            change,
+            current,
+            config_value,
+            dependencies,
+            repetition,
+        )
+        .await;
+        match result {
+            Ok(value) => InstanceOutcome::Applied(value),
+            Err(diagnostics) => InstanceOutcome::Failed(diagnostics),
+        }
+    }
+}
+
+/// An instance's value in the store, once it is applied (`None`: it has none).
+fn set_instance_value(run: &Run, address: &ResourceInstance, value: Option<Value>) {
+    let mut store = run.store.write().unwrap_or_else(|e| e.into_inner());
+    let key = (address.module.clone(), address.resource.clone());
+    if let Some(values) = store.resources.get_mut(&key) {
+        match value {
+            Some(value) => values.instances.insert(address.key.clone(), value),
+            None => values.instances.remove(&address.key),
+        };
+    }
 }
 
 /// Whether every known part of `planned` is the same in `final_value`.

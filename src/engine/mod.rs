@@ -19,11 +19,14 @@ mod adopt;
 mod apply;
 mod checks;
 mod eval;
+mod gates;
 pub mod moves;
 mod nodes;
 mod plan;
 mod provider_diagnostics;
 mod provision;
+#[cfg(test)]
+mod schedule_tests;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -214,7 +217,7 @@ impl Engine {
         self
     }
 
-    fn run(&self, prior: State, phase: Phase) -> Result<Arc<Run>, Diagnostics> {
+    fn run(&self, prior: State, evaluation: Evaluation) -> Result<Arc<Run>, Diagnostics> {
         let mut providers = HashMap::new();
         let mut diagnostics = Diagnostics::new();
         let mut wanted: Vec<ProviderRef> = self
@@ -281,7 +284,7 @@ impl Engine {
             semaphore: tokio::sync::Semaphore::new(self.options.parallelism.max(1)),
             events: self.events.clone(),
             cancelled: self.cancelled.clone(),
-            phase,
+            evaluation,
             writer: tokio::sync::Mutex::new(None),
             pending_records: crate::state::GroupCommit::default(),
             root_dir,
@@ -294,7 +297,7 @@ impl Engine {
     pub async fn plan(&self, state: &State) -> Result<PlanOutcome, Diagnostics> {
         let mut state = state.clone();
         let (refactoring, warnings) = moves::resolve(&self.tree, &mut state)?;
-        let run = self.run(state, Phase::Plan)?;
+        let run = self.run(state, plan::PlanWalker::EVALUATION)?;
         *run.refactoring.lock().unwrap_or_else(|e| e.into_inner()) = refactoring;
         let mut outcome = plan::plan(run).await?;
         outcome.warnings.extend(warnings);
@@ -309,7 +312,7 @@ impl Engine {
         refreshed: State,
         writer: Box<dyn StateWriter>,
     ) -> ApplyOutcome {
-        let run = match self.run(refreshed.clone(), Phase::Apply) {
+        let run = match self.run(refreshed.clone(), apply::ApplyWalker::EVALUATION) {
             Ok(run) => run,
             Err(diagnostics) => {
                 return ApplyOutcome {
@@ -327,7 +330,7 @@ impl Engine {
     /// state's values for resources and data sources, and no provider calls; the returned
     /// [`Console`] evaluates expressions in the root module.
     pub async fn console(&self, state: &State) -> Result<Console, Diagnostics> {
-        let run = self.run(state.clone(), Phase::Validate)?;
+        let run = self.run(state.clone(), validate::ValidateWalker::EVALUATION)?;
         let walker = validate::ValidateWalker { state_values: true };
         let diagnostics = validate::validate(run.clone(), walker).await;
         if diagnostics.has_errors() {
@@ -339,7 +342,7 @@ impl Engine {
     /// Checks the configuration without touching anything: every expression evaluated with
     /// unknown values for everything not yet known.
     pub async fn validate(&self) -> Diagnostics {
-        match self.run(State::new(), Phase::Validate) {
+        match self.run(State::new(), validate::ValidateWalker::EVALUATION) {
             Ok(run) => {
                 let walker = validate::ValidateWalker {
                     state_values: false,
@@ -375,13 +378,41 @@ impl Console {
     }
 }
 
-/// How a [`Run`] evaluates (what differs between the walks is their [`nodes::Walker`]'s):
-/// validation and the console allow unknowns everywhere and configure no provider, a plan
-/// does not allow them, an apply evaluates with the values it has made known.
-enum Phase {
-    Validate,
-    Plan,
-    Apply,
+/// How a walk evaluates, as its walker needs it (each walker has its own: `EVALUATION`), so
+/// evaluation reads what to do, never which walk it is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Evaluation {
+    /// Values may stay unknown until apply (a plan's, validation's); an apply evaluates with
+    /// what it has made known (`lang`'s `plan_mode`).
+    defers_unknowns: bool,
+    /// What cannot be known yet is unknown instead of an error: unknown `count`/`for_each`
+    /// (one placeholder instance), unset root variables, missing values, repetitions, and
+    /// conditions not checked (validation and the console).
+    partial: bool,
+    /// Provider configurations are sent to the providers (not by validation and the console,
+    /// which configure nothing).
+    configures_providers: bool,
+}
+
+impl Evaluation {
+    /// `validate` and `console`.
+    const PARTIAL: Evaluation = Evaluation {
+        defers_unknowns: true,
+        partial: true,
+        configures_providers: false,
+    };
+    /// A plan (and `import`'s provider configuration).
+    const PLAN: Evaluation = Evaluation {
+        defers_unknowns: true,
+        partial: false,
+        configures_providers: true,
+    };
+    /// An apply.
+    const APPLY: Evaluation = Evaluation {
+        defers_unknowns: false,
+        partial: false,
+        configures_providers: true,
+    };
 }
 
 /// The shared context of one walk.
@@ -403,7 +434,7 @@ struct Run {
     semaphore: tokio::sync::Semaphore,
     events: Arc<dyn Events>,
     cancelled: Arc<AtomicBool>,
-    phase: Phase,
+    evaluation: Evaluation,
     writer: tokio::sync::Mutex<Option<Box<dyn StateWriter>>>,
     /// Changes waiting for the writer (see `apply::record`).
     pending_records: crate::state::GroupCommit,
@@ -414,14 +445,6 @@ struct Run {
 }
 
 impl Run {
-    fn plan_mode(&self) -> bool {
-        !matches!(self.phase, Phase::Apply)
-    }
-
-    fn lenient(&self) -> bool {
-        matches!(self.phase, Phase::Validate)
-    }
-
     /// The instances of a module (from its expansion), as far as the walk has expanded it.
     fn module_instances(&self, path: &ModulePath) -> Vec<store::ModuleInstanceInfo> {
         self.store
@@ -467,7 +490,7 @@ impl Run {
             &EvalContext {
                 scope: &scope,
                 module_dir,
-                plan_mode: self.plan_mode(),
+                plan_mode: self.evaluation.defers_unknowns,
             },
         )
     }
@@ -489,7 +512,7 @@ impl Run {
             &EvalContext {
                 scope: &scope,
                 module_dir,
-                plan_mode: self.plan_mode(),
+                plan_mode: self.evaluation.defers_unknowns,
             },
         )
     }
@@ -543,13 +566,13 @@ impl Run {
             store: &self.store,
             module,
             repetition,
-            repetition_unknown: self.lenient(),
+            repetition_unknown: self.evaluation.partial,
             module_dir,
             root_dir: self.root_dir.clone(),
             cwd: PathBuf::from(self.options.cwd.to_string_lossy().as_ref()),
             workspace: &self.options.workspace,
             module_tree: tree,
-            lenient: self.lenient(),
+            lenient: self.evaluation.partial,
             self_value,
         }
     }
@@ -709,7 +732,7 @@ impl Engine {
         address: &ResourceInstance,
         id: &str,
     ) -> Result<crate::state::InstanceObject, Diagnostics> {
-        let run = self.run(State::new(), Phase::Plan)?;
+        let run = self.run(State::new(), plan::PlanWalker::EVALUATION)?;
         let path = address.module.module_path();
         let Some(config) = eval::resource_config(&self.tree, &path, &address.resource) else {
             return Err(Diagnostic::error("Configuration for import target does not exist")

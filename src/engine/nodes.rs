@@ -26,6 +26,17 @@ pub(super) trait Walker: Send + Sync {
         resource: &Resource,
     ) -> Result<(), Diagnostics>;
 
+    /// Visits the node that stands for all the instances of a resource applied (the apply
+    /// walk waits for the instances its resource node started).
+    async fn visit_resource_applied(
+        &self,
+        _run: &Arc<Run>,
+        _module: &ModulePath,
+        _resource: &Resource,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
     /// Visits an object of the prior state that nothing configures (the plan walk plans its
     /// deletion).
     async fn visit_orphan(
@@ -102,6 +113,9 @@ pub(super) async fn visit_node(run: Arc<Run>, walker: &dyn Walker, node: &Node) 
         Node::Local { module, name } => visit_local(&run, module, name),
         Node::Output { module, name } => visit_output(&run, module, name),
         Node::Resource { module, resource } => walker.visit_resource(&run, module, resource).await,
+        Node::ResourceApplied { module, resource } => {
+            walker.visit_resource_applied(&run, module, resource).await
+        }
         Node::Orphan { instance, deposed } => {
             walker
                 .visit_orphan(&run, instance, deposed.as_deref())
@@ -148,7 +162,7 @@ async fn visit_provider(
         )?,
         None => Value::Null,
     };
-    if run.lenient() {
+    if !run.evaluation.configures_providers {
         return Ok(());
     }
     if !config.is_wholly_known() {
@@ -220,7 +234,7 @@ fn visit_variable(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagno
     if path.is_empty() {
         let value = match run.variables.get(name) {
             Some(value) => value.clone(),
-            None if run.lenient() => Value::unknown(),
+            None if run.evaluation.partial => Value::unknown(),
             None => variable.default.clone().unwrap_or(Value::Null),
         };
         run.store

@@ -13,7 +13,7 @@ use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{self, decode_private, encode_private};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::Outcome;
-use super::{dependency_addresses, resource_dependencies, Event, PlanOutcome, Run};
+use super::{dependency_addresses, resource_dependencies, Evaluation, Event, PlanOutcome, Run};
 use crate::addrs::{InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target};
 use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -27,6 +27,11 @@ use std::sync::Arc;
 
 /// The plan walk's resource visits.
 pub(super) struct PlanWalker;
+
+impl PlanWalker {
+    /// How this walk evaluates.
+    pub(super) const EVALUATION: Evaluation = Evaluation::PLAN;
+}
 
 #[async_trait::async_trait]
 impl Walker for PlanWalker {
@@ -587,124 +592,152 @@ async fn plan_instance(
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(Value::unknown());
     };
-    let provider_address = run.provider_address(provider_ref);
-    let located = |error: crate::providers::ProviderError| -> Diagnostics {
-        provider_diagnostics::located(address, &error, Some(config))
+    let instance = InstancePlan {
+        run,
+        address,
+        config,
+        schema,
+        provider,
+        provider_address: run.provider_address(provider_ref),
     };
     let _permit = run.semaphore.acquire().await;
-    let Some(prior) = prior else {
-        let planned = provider
+    match prior {
+        None => instance.create(config_value).await,
+        Some(prior) => {
+            instance
+                .existing(prior, config_value, replace_triggered)
+                .await
+        }
+    }
+}
+
+/// One managed instance being planned through its provider.
+struct InstancePlan<'a> {
+    run: &'a Arc<Run>,
+    address: &'a ResourceInstance,
+    config: &'a ResourceConfig,
+    schema: &'a ResourceSchema,
+    provider: Arc<dyn crate::providers::Provider>,
+    provider_address: String,
+}
+
+impl InstancePlan<'_> {
+    /// The provider's plan from `prior` (its value and private data) to `config_value`, its
+    /// warnings recorded.
+    async fn ask(
+        &self,
+        prior: Option<(&Value, &[u8])>,
+        config_value: &Value,
+    ) -> Result<crate::providers::PlannedChange, Diagnostics> {
+        let planned = self
+            .provider
             .plan_resource(PlanRequest {
-                type_name: &address.resource.type_name,
-                prior: None,
-                config: &config_value,
-                prior_private: &[],
+                type_name: &self.address.resource.type_name,
+                prior: prior.map(|(value, _)| value),
+                config: config_value,
+                prior_private: prior.map(|(_, private)| private).unwrap_or_default(),
             })
             .await
-            .map_err(located)?;
-        warn(run, address, &planned.warnings, config);
-        push_change(
-            run,
-            ResourceChange {
-                private: encode_private(&planned.private),
-                ..ResourceChange::new(
-                    address.clone(),
-                    provider_address,
-                    Action::Create,
-                    (None, Some(planned.planned.clone())),
-                    schema.version,
-                )
-            },
-        );
-        return Ok(planned.planned);
-    };
-    let config_value = apply_ignore_changes(
-        &config.lifecycle.ignore_changes,
-        schema,
-        &prior.value,
-        config_value,
-    );
-    let prior_private = decode_private(prior.private.as_deref());
-    let planned = provider
-        .plan_resource(PlanRequest {
-            type_name: &address.resource.type_name,
-            prior: Some(&prior.value),
-            config: &config_value,
-            prior_private: &prior_private,
-        })
-        .await
-        .map_err(located)?;
-    warn(run, address, &planned.warnings, config);
-    let forced = run.options.replace.contains(address);
-    let tainted = prior.status == ObjectStatus::Tainted;
-    let (action, reason, after, requires_replace) =
-        if !planned.requires_replace.is_empty() || forced || tainted || replace_triggered {
-            let fresh = provider
-                .plan_resource(PlanRequest {
-                    type_name: &address.resource.type_name,
-                    prior: None,
-                    config: &config_value,
-                    prior_private: &[],
-                })
-                .await
-                .map_err(located)?;
-            let reason = if forced {
-                ActionReason::ReplaceByRequest
-            } else if tainted {
-                ActionReason::ReplaceBecauseTainted
-            } else if replace_triggered {
-                ActionReason::ReplaceByTriggers
-            } else {
-                ActionReason::ReplaceBecauseCannotUpdate
-            };
-            let action = if config.lifecycle.create_before_destroy {
-                Action::CreateThenDelete
-            } else {
-                Action::DeleteThenCreate
-            };
-            (
-                action,
-                Some(reason),
-                (fresh.planned, fresh.private),
-                planned.requires_replace,
-            )
-        } else if planned.planned.equals(&prior.value) == Some(true) {
-            (
-                Action::NoOp,
-                None,
-                (prior.value.clone(), planned.private),
-                Vec::new(),
-            )
+            .map_err(|error| {
+                provider_diagnostics::located(self.address, &error, Some(self.config))
+            })?;
+        warn(self.run, self.address, &planned.warnings, self.config);
+        Ok(planned)
+    }
+
+    /// An instance the state lacks: created.
+    async fn create(&self, config_value: Value) -> Result<Value, Diagnostics> {
+        let planned = self.ask(None, &config_value).await?;
+        let values = (None, Some(planned.planned.clone()));
+        self.push(Action::Create, values, &planned.private, None, Vec::new());
+        Ok(planned.planned)
+    }
+
+    /// An instance the state holds: no change, an update or a replacement.
+    async fn existing(
+        &self,
+        prior: InstanceObject,
+        config_value: Value,
+        replace_triggered: bool,
+    ) -> Result<Value, Diagnostics> {
+        let (config, schema) = (self.config, self.schema);
+        let ignore = &config.lifecycle.ignore_changes;
+        let config_value = apply_ignore_changes(ignore, schema, &prior.value, config_value);
+        let prior_private = decode_private(prior.private.as_deref());
+        let planned = self
+            .ask(Some((&prior.value, &prior_private)), &config_value)
+            .await?;
+        let reason = self.replacement_reason(&prior, &planned, replace_triggered);
+        let before = Some(prior.value.clone());
+        let Some(reason) = reason else {
+            if planned.planned.equals(&prior.value) == Some(true) {
+                return Ok(prior.value);
+            }
+            let values = (before, Some(planned.planned.clone()));
+            self.push(Action::Update, values, &planned.private, None, Vec::new());
+            return Ok(planned.planned);
+        };
+        // A replacement shows what a create would make.
+        let fresh = self.ask(None, &config_value).await?;
+        if config.lifecycle.prevent_destroy {
+            return Err(prevent_destroy_error(self.address, config).into());
+        }
+        let action = if config.lifecycle.create_before_destroy {
+            Action::CreateThenDelete
         } else {
-            (
-                Action::Update,
-                None,
-                (planned.planned, planned.private),
-                Vec::new(),
+            Action::DeleteThenCreate
+        };
+        let values = (before, Some(fresh.planned.clone()));
+        let forced_by = planned.requires_replace;
+        self.push(action, values, &fresh.private, Some(reason), forced_by);
+        Ok(fresh.planned)
+    }
+
+    /// Why the instance must be replaced, if it must: `-replace`, tainted, a
+    /// `replace_triggered_by` reference that changes, or an attribute the provider cannot update.
+    fn replacement_reason(
+        &self,
+        prior: &InstanceObject,
+        planned: &crate::providers::PlannedChange,
+        replace_triggered: bool,
+    ) -> Option<ActionReason> {
+        if self.run.options.replace.contains(self.address) {
+            Some(ActionReason::ReplaceByRequest)
+        } else if prior.status == ObjectStatus::Tainted {
+            Some(ActionReason::ReplaceBecauseTainted)
+        } else if replace_triggered {
+            Some(ActionReason::ReplaceByTriggers)
+        } else if !planned.requires_replace.is_empty() {
+            Some(ActionReason::ReplaceBecauseCannotUpdate)
+        } else {
+            None
+        }
+    }
+
+    /// Records the instance's change.
+    fn push(
+        &self,
+        action: Action,
+        values: (Option<Value>, Option<Value>),
+        private: &[u8],
+        reason: Option<ActionReason>,
+        requires_replace: Vec<crate::value::AttrPath>,
+    ) {
+        let (address, provider_address) = (self.address.clone(), self.provider_address.clone());
+        let change = ResourceChange {
+            requires_replace,
+            reason,
+            private: encode_private(private),
+            ..ResourceChange::new(
+                address,
+                provider_address,
+                action,
+                values,
+                self.schema.version,
             )
         };
-    let (after, after_private) = after;
-    if action.is_replace() && config.lifecycle.prevent_destroy {
-        return Err(prevent_destroy_error(address, config).into());
+        push_change(self.run, change);
     }
-    if action != Action::NoOp {
-        push_change(
-            run,
-            ResourceChange {
-                requires_replace,
-                reason,
-                private: encode_private(&after_private),
-                ..ResourceChange::new(
-                    address.clone(),
-                    provider_address,
-                    action,
-                    (Some(prior.value.clone()), Some(after.clone())),
-                    schema.version,
-                )
-            },
-        );
-    }
-    Ok(after)
 }
 
 /// Records the warnings a provider gave with an answer about one instance.
@@ -803,23 +836,9 @@ async fn read_data_instance(
     Ok(value)
 }
 
-/// After the walk: deletions for resources no longer configured, output changes, the plan.
+/// After the walk: the changes in order, the output changes, the plan and its warnings.
 async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome, Diagnostics> {
-    let diagnostics = run
-        .diagnostics
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if diagnostics.has_errors() || outcomes.iter().any(|o| *o != Outcome::Done) {
-        let mut diagnostics = diagnostics;
-        if !diagnostics.has_errors() {
-            diagnostics.push(
-                Diagnostic::error("Plan interrupted")
-                    .with_detail("The plan did not finish; nothing was changed."),
-            );
-        }
-        return Err(diagnostics);
-    }
+    let diagnostics = walk_diagnostics(&run, outcomes)?;
     let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut changes = std::mem::take(&mut *run.changes.lock().unwrap_or_else(|e| e.into_inner()));
     let mut drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
@@ -856,19 +875,8 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
             .collect(),
     };
     let mut warnings = diagnostics;
-    let forgotten: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Forget)
-        .map(|c| format!(" - {}", c.address))
-        .collect();
-    if !forgotten.is_empty() {
-        warnings.push(
-            Diagnostic::warning("Some objects will no longer be managed by Strata").with_detail(format!(
-                "If you apply this plan, Strata will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, Strata will no longer manage these objects. You will need to import them into Strata to manage them again.",
-                forgotten.join("\n")
-            )),
-        );
+    if let Some(warning) = forgotten_warning(&plan) {
+        warnings.push(warning);
     }
     if !run.options.targets.is_empty() {
         warnings.push(targeting_warning());
@@ -879,6 +887,43 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
         refreshed: state,
         warnings,
     })
+}
+
+/// The walk's diagnostics: its errors when it failed (or did not finish), else its warnings.
+fn walk_diagnostics(run: &Run, outcomes: &[Outcome]) -> Result<Diagnostics, Diagnostics> {
+    let mut diagnostics = run
+        .diagnostics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    if outcomes.iter().any(|o| *o != Outcome::Done) {
+        diagnostics.push(
+            Diagnostic::error("Plan interrupted")
+                .with_detail("The plan did not finish; nothing was changed."),
+        );
+        return Err(diagnostics);
+    }
+    Ok(diagnostics)
+}
+
+/// The warning for the objects a plan forgets (`removed` blocks with `destroy = false`).
+fn forgotten_warning(plan: &Plan) -> Option<Diagnostic> {
+    let forgotten: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Forget)
+        .map(|c| format!(" - {}", c.address))
+        .collect();
+    if forgotten.is_empty() {
+        return None;
+    }
+    Some(Diagnostic::warning("Some objects will no longer be managed by Strata").with_detail(format!(
+        "If you apply this plan, Strata will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, Strata will no longer manage these objects. You will need to import them into Strata to manage them again.",
+        forgotten.join("\n")
+    )))
 }
 
 /// The root `import` block that targets `address`, with the import ID evaluated: a plain

@@ -12,12 +12,13 @@
 //!   object of a resource the configuration no longer has after the configured resources that
 //!   depended on it have changed, and a plain replacement destroys before it creates;
 //!   [`CreateBeforeDestroyEdges`]: a `create_before_destroy` replacement destroys the old object
-//!   after the new one exists and the resources depending on it have moved on.
+//!   after the new one exists and the resources depending on it have moved on; last,
+//!   [`super::instances::AppliedNodes`] splits each resource node for instance-level scheduling.
 
 use super::transforms::Transform;
 use super::{Graph, ModulePath, Node};
 use crate::addrs::{AbsResource, Resource, ResourceInstance, ResourceMode, Target};
-use crate::config::ProviderRef;
+use crate::config::{ModuleTree, ProviderRef};
 use crate::diagnostics::Diagnostics;
 use petgraph::graph::NodeIndex;
 use std::collections::{HashMap, HashSet};
@@ -80,8 +81,11 @@ pub fn plan_steps<'a>(
 }
 
 /// The steps an apply adds to the configuration's graph (to an empty graph for `destroy`);
-/// `config` is the configuration's graph, for the dependencies between resources.
+/// `config` is the configuration's graph, for the dependencies between resources. The last
+/// one, [`super::instances::AppliedNodes`], lets an instance start as soon as the instances
+/// it reads are applied.
 pub fn apply_steps<'a>(
+    tree: &'a ModuleTree,
     config: &'a Graph,
     deletions: &'a [Deletion],
     prior: &'a [PriorObject],
@@ -94,6 +98,7 @@ pub fn apply_steps<'a>(
             prior,
         }),
         Box::new(CreateBeforeDestroyEdges { config, deletions }),
+        Box::new(super::instances::AppliedNodes { tree }),
     ]
 }
 
@@ -475,8 +480,9 @@ resource "fake_resource" "user" {
             deletion("fake_resource.c", None),
             deletion("fake_resource.gone", None),
         ];
+        let tree = ModuleTree::default();
         insta::assert_snapshot!(dot_after(
-            &apply_steps(&config, &deletions, &prior),
+            &apply_steps(&tree, &config, &deletions, &prior),
             Graph::default()
         ));
     }

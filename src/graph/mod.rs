@@ -13,6 +13,7 @@
 //! that does not exist is a diagnostic at the reference, with the closest existing name.
 
 pub mod deletions;
+pub mod instances;
 pub mod targets;
 pub mod transforms;
 
@@ -56,6 +57,13 @@ pub enum Node {
     Provider {
         provider: ProviderRef,
     },
+    /// All the instances of a resource applied (an apply's graph, added by
+    /// [`instances::AppliedNodes`]): what reads the resource as a whole waits for this node;
+    /// the resource node itself is done once its instances have started.
+    ResourceApplied {
+        module: ModulePath,
+        resource: Resource,
+    },
     /// An object of the prior state that no configuration has, whose deletion a plan plans
     /// (added by [`deletions::OrphanResourceInstances`]): an instance of a resource the
     /// configuration no longer declares, or a deposed object.
@@ -87,6 +95,9 @@ impl fmt::Display for Node {
             Node::Resource { module, resource } => write!(f, "{}{resource}", module_prefix(module)),
             Node::Output { module, name } => write!(f, "{}output.{name}", module_prefix(module)),
             Node::Provider { provider } => write!(f, "provider[\"{provider}\"]"),
+            Node::ResourceApplied { module, resource } => {
+                write!(f, "{}{resource} (applied)", module_prefix(module))
+            }
             Node::Orphan {
                 instance,
                 deposed: None,
@@ -142,6 +153,26 @@ impl Graph {
         }
     }
 
+    /// Moves the edges leaving `from` whose target `moved` selects so that they leave `to`
+    /// instead, each with its span.
+    fn move_outgoing(&mut self, from: NodeIndex, to: NodeIndex, moved: impl Fn(NodeIndex) -> bool) {
+        let targets: Vec<NodeIndex> = self
+            .graph
+            .neighbors_directed(from, petgraph::Direction::Outgoing)
+            .filter(|&target| moved(target))
+            .collect();
+        for target in targets {
+            let Some(edge) = self.graph.find_edge(from, target) else {
+                continue;
+            };
+            let span = self.graph.remove_edge(edge).and_then(|e| e.span);
+            self.edges.remove(&(from, target));
+            if to != target && self.edges.insert((to, target)) {
+                self.graph.add_edge(to, target, Edge { span });
+            }
+        }
+    }
+
     pub fn node(&self, i: NodeIndex) -> &Node {
         &self.graph[i]
     }
@@ -188,7 +219,10 @@ impl Graph {
                     {
                         found.push(n.clone());
                     }
-                    Node::Provider { .. } | Node::Orphan { .. } | Node::Destroy { .. } => {}
+                    Node::Provider { .. }
+                    | Node::ResourceApplied { .. }
+                    | Node::Orphan { .. }
+                    | Node::Destroy { .. } => {}
                     _ => stack.push(dep),
                 }
             }

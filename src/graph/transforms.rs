@@ -383,7 +383,10 @@ impl Transform for ModuleExpansionEdges<'_> {
                 Node::ModuleExpand { module } => {
                     Some((i, module[..module.len().saturating_sub(1)].to_vec()))
                 }
-                Node::Provider { .. } | Node::Orphan { .. } | Node::Destroy { .. } => None,
+                Node::Provider { .. }
+                | Node::ResourceApplied { .. }
+                | Node::Orphan { .. }
+                | Node::Destroy { .. } => None,
             })
             .collect();
         for (to, module) in nodes {
