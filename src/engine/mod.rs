@@ -218,6 +218,38 @@ impl Engine {
     }
 
     fn run(&self, prior: State, evaluation: Evaluation) -> Result<Arc<Run>, Diagnostics> {
+        let providers = self.providers_for(&prior)?;
+        let root_dir = PathBuf::from(".");
+        Ok(Arc::new(Run {
+            tree: self.tree.clone(),
+            graph: self.graph.clone(),
+            registry: self.registry.clone(),
+            options: self.options.clone(),
+            variables: self.variables.clone(),
+            providers,
+            configured: Mutex::new(HashMap::new()),
+            store: RwLock::new(Store::new()),
+            state: Mutex::new(prior),
+            changes: Mutex::new(Vec::new()),
+            drift: Mutex::new(Vec::new()),
+            diagnostics: Mutex::new(Diagnostics::new()),
+            semaphore: tokio::sync::Semaphore::new(self.options.parallelism.max(1)),
+            events: self.events.clone(),
+            cancelled: self.cancelled.clone(),
+            evaluation,
+            writer: tokio::sync::Mutex::new(None),
+            pending_records: crate::state::GroupCommit::default(),
+            root_dir,
+            refactoring: Mutex::new(moves::Refactoring::default()),
+        }))
+    }
+
+    /// An instance of every provider the graph and the prior state name; an unknown one is an
+    /// error at its configuration.
+    fn providers_for(
+        &self,
+        prior: &State,
+    ) -> Result<HashMap<ProviderRef, Arc<dyn Provider>>, Diagnostics> {
         let mut providers = HashMap::new();
         let mut diagnostics = Diagnostics::new();
         let mut wanted: Vec<ProviderRef> = self
@@ -264,32 +296,7 @@ impl Engine {
                 }
             }
         }
-        if diagnostics.has_errors() {
-            return Err(diagnostics);
-        }
-        let root_dir = PathBuf::from(".");
-        Ok(Arc::new(Run {
-            tree: self.tree.clone(),
-            graph: self.graph.clone(),
-            registry: self.registry.clone(),
-            options: self.options.clone(),
-            variables: self.variables.clone(),
-            providers,
-            configured: Mutex::new(HashMap::new()),
-            store: RwLock::new(Store::new()),
-            state: Mutex::new(prior),
-            changes: Mutex::new(Vec::new()),
-            drift: Mutex::new(Vec::new()),
-            diagnostics: Mutex::new(Diagnostics::new()),
-            semaphore: tokio::sync::Semaphore::new(self.options.parallelism.max(1)),
-            events: self.events.clone(),
-            cancelled: self.cancelled.clone(),
-            evaluation,
-            writer: tokio::sync::Mutex::new(None),
-            pending_records: crate::state::GroupCommit::default(),
-            root_dir,
-            refactoring: Mutex::new(moves::Refactoring::default()),
-        }))
+        diagnostics.into_result(providers)
     }
 
     /// Plans: applies the `moved` blocks to a copy of the state, then refreshes, evaluates
