@@ -1,5 +1,8 @@
 //! The apply walk: the plan's changes made real, in dependency order, with every operation
-//! recorded before anything that depends on it starts.
+//! recorded before anything that depends on it starts. The walk's graph is the configuration's
+//! with the deletions and the `(applied)` nodes added ([`crate::graph::deletions::apply_steps`]);
+//! a resource node starts a task per changing instance, which waits only for the instances it
+//! picks ([`super::gates`]), and the resource's `(applied)` node collects them.
 
 use super::eval::{
     apply_ignore_changes, check_condition, expand_resource, mark_sensitive_attributes,
