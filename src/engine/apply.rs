@@ -1,31 +1,97 @@
 //! The apply walk: the plan's changes made real, in dependency order, with every operation
-//! recorded before anything that depends on it starts.
+//! recorded before anything that depends on it starts. The walk's graph is the configuration's
+//! with the deletions and the `(applied)` nodes added ([`crate::graph::deletions::apply_steps`]);
+//! a resource node starts a task per changing instance, which waits only for the instances it
+//! picks ([`super::gates`]), and the resource's `(applied)` node collects them.
 
 use super::eval::{
     apply_ignore_changes, check_condition, expand_resource, mark_sensitive_attributes,
     merge_config, recorded_object, resource_config, schema_for,
 };
-use super::nodes::{config_walk_plan, configure_providers, visit_node, Walker};
+use super::gates::Gates;
+use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
-use super::walk::{walk, WalkPlan};
-use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Event, Run};
+use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Evaluation, Event, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::{ModulePath, Node};
+use crate::graph::deletions::{self, Deletion, Replacement};
+use crate::graph::{Graph, ModulePath, Node};
 use crate::plan::{Action, Plan, PlanMode, ResourceChange};
 use crate::providers::{ApplyRequest, PlanRequest, Progress};
 use crate::state::{InstanceObject, ObjectStatus, OutputValue, StateChange};
 use crate::value::{Type, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The apply walk's resource visits: each planned change of an instance made real.
 pub(super) struct ApplyWalker {
     plan: Arc<Plan>,
+    /// The plan's deletions, by instance and deposed key.
+    deletions: HashMap<(ResourceInstance, Option<String>), ResourceChange>,
+    /// The apply's graph: the resource nodes with an edge into a resource node are those whose
+    /// instances its instances pick one by one ([`crate::graph::instances`]).
+    graph: Arc<Graph>,
+    gates: Arc<Gates>,
+    /// The instance tasks each resource node started, until its `(applied)` node collects them.
+    started: std::sync::Mutex<HashMap<(ModulePath, Resource), Vec<InstanceTask>>>,
+}
+
+impl ApplyWalker {
+    fn new(plan: Arc<Plan>, graph: Arc<Graph>) -> ApplyWalker {
+        let deletions = plan
+            .changes
+            .iter()
+            .filter(|c| deletion(c).is_some())
+            .map(|c| ((c.address.clone(), c.deposed.clone()), c.clone()))
+            .collect();
+        ApplyWalker {
+            plan,
+            deletions,
+            graph,
+            gates: Arc::new(Gates::default()),
+            started: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The resources (in the same module) whose instances `resource`'s instances pick by their
+    /// own repetition.
+    fn picked_resources(&self, path: &ModulePath, resource: &Resource) -> Vec<Resource> {
+        let node = Node::Resource {
+            module: path.clone(),
+            resource: resource.clone(),
+        };
+        let Some(&index) = self.graph.index.get(&node) else {
+            return Vec::new();
+        };
+        self.graph
+            .graph
+            .neighbors_directed(index, petgraph::Direction::Incoming)
+            .filter_map(|i| match &self.graph.graph[i] {
+                Node::Resource { module, resource } if module == path => Some(resource.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn take_started(&self, key: Option<&(ModulePath, Resource)>) -> Vec<InstanceTask> {
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        match key {
+            Some(key) => started.remove(key).unwrap_or_default(),
+            None => std::mem::take(&mut *started)
+                .into_values()
+                .flatten()
+                .collect(),
+        }
+    }
+}
+
+impl ApplyWalker {
+    /// How this walk evaluates.
+    pub(super) const EVALUATION: Evaluation = Evaluation::APPLY;
 }
 
 #[async_trait::async_trait]
@@ -36,17 +102,48 @@ impl Walker for ApplyWalker {
         module: &ModulePath,
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
-        apply_resource_node(run, &self.plan, module, resource).await
+        start_resource_node(run, self, module, resource).await
+    }
+
+    async fn visit_resource_applied(
+        &self,
+        _run: &Arc<Run>,
+        module: &ModulePath,
+        resource: &Resource,
+    ) -> Result<(), Diagnostics> {
+        let key = (module.clone(), resource.clone());
+        collect_instances(self.take_started(Some(&key))).await
+    }
+
+    async fn visit_destroy(
+        &self,
+        run: &Arc<Run>,
+        instance: &ResourceInstance,
+        deposed: Option<&str>,
+    ) -> Result<(), Diagnostics> {
+        let key = (instance.clone(), deposed.map(str::to_string));
+        let Some(change) = self.deletions.get(&key) else {
+            return Ok(());
+        };
+        if destroy_instance(run, &self.plan, change).await {
+            Ok(())
+        } else {
+            // The errors are recorded; what depends on this deletion does not start.
+            Err(Diagnostics::new())
+        }
     }
 }
 
 /// Applies `plan`.
 pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
     let plan = Arc::new(plan);
-    let walker = Arc::new(ApplyWalker { plan: plan.clone() });
     let destroy_mode = plan.mode == PlanMode::Destroy;
     // Deletions are ordered by the dependencies the state records before anything changes.
-    let changes_walk = ChangesWalk::new(&run, &plan);
+    let graph = apply_graph(&run, &plan).unwrap_or_else(|diagnostics| {
+        run.error(diagnostics);
+        Arc::new(Graph::default())
+    });
+    let walker = Arc::new(ApplyWalker::new(plan.clone(), graph.clone()));
     if destroy_mode {
         let diagnostics = configure_providers(&run, &*walker).await;
         run.error(diagnostics);
@@ -55,7 +152,12 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
         // What `moved` and `removed` blocks decided is recorded first: the walk below works on
         // the addresses the plan used.
         record_refactoring(&run, &plan).await;
-        changes_walk.walk(&run, walker).await;
+        walk_graph(&run, graph, walker.clone()).await;
+        // Instances a cancelled walk started and no `(applied)` node collected finish (and are
+        // recorded) before the state is.
+        if let Err(diagnostics) = collect_instances(walker.take_started(None)).await {
+            run.error(diagnostics);
+        }
     }
     // A destroy leaves no data sources behind either.
     if destroy_mode && plan.targets.is_empty() && !run.cancelled() && !run_failed(&run) {
@@ -75,6 +177,43 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
         record(&run, StateChange::Outputs { outputs }).await;
     }
     finish(&run, &plan).await
+}
+
+/// Whether a change deletes an object, and as which half of a replacement.
+fn deletion(change: &ResourceChange) -> Option<Option<Replacement>> {
+    match change.action {
+        Action::Delete => Some(None),
+        Action::DeleteThenCreate => Some(Some(Replacement::DestroyBeforeCreate)),
+        Action::CreateThenDelete => Some(Some(Replacement::CreateBeforeDestroy)),
+        _ => None,
+    }
+}
+
+/// The graph an apply walks: the configuration's (none for `destroy`) with a node per deletion,
+/// ordered by [`crate::graph::deletions::apply_steps`].
+fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
+    let deletions: Vec<Deletion> = plan
+        .changes
+        .iter()
+        .filter_map(|change| {
+            Some(Deletion {
+                instance: change.address.clone(),
+                deposed: change.deposed.clone(),
+                replacing: deletion(change)?,
+            })
+        })
+        .collect();
+    let prior = {
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        super::prior_objects(&run.registry, &state)
+    };
+    let base = if plan.mode == PlanMode::Destroy {
+        Graph::default()
+    } else {
+        (*run.graph).clone()
+    };
+    let steps = deletions::apply_steps(&run.tree, &run.graph, &deletions, &prior);
+    Ok(Arc::new(crate::graph::transforms::run_on(base, &steps)?))
 }
 
 fn run_failed(run: &Run) -> bool {
@@ -108,67 +247,6 @@ async fn record_refactoring(run: &Run, plan: &Plan) {
             let address = change.address.clone();
             record(run, StateChange::Remove { address }).await;
         }
-    }
-}
-
-/// The apply's walk: the configuration graph (none for `destroy`) with one more node per
-/// deletion.
-struct ChangesWalk {
-    walk_plan: WalkPlan,
-    config_count: usize,
-    deletions: Arc<Vec<ResourceChange>>,
-}
-
-impl ChangesWalk {
-    fn new(run: &Run, plan: &Plan) -> ChangesWalk {
-        let destroy_mode = plan.mode == PlanMode::Destroy;
-        let deletions: Vec<ResourceChange> = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c.action,
-                    Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
-                )
-            })
-            .cloned()
-            .collect();
-        let config_plan = if destroy_mode {
-            WalkPlan {
-                dependencies: Vec::new(),
-            }
-        } else {
-            config_walk_plan(run)
-        };
-        let config_count = config_plan.dependencies.len();
-        let walk_plan = add_deletions(run, config_plan, &deletions, destroy_mode);
-        ChangesWalk {
-            walk_plan,
-            config_count,
-            deletions: Arc::new(deletions),
-        }
-    }
-
-    async fn walk(self, run: &Arc<Run>, walker: Arc<ApplyWalker>) {
-        let ChangesWalk {
-            walk_plan,
-            config_count,
-            deletions,
-        } = self;
-        let walk_run = run.clone();
-        walk(&walk_plan, run.cancelled.clone(), move |i| {
-            let run = walk_run.clone();
-            let deletions = deletions.clone();
-            let walker = walker.clone();
-            async move {
-                if i < config_count {
-                    visit_node(run, &*walker, i).await
-                } else {
-                    destroy_instance(&run, &walker.plan, &deletions[i - config_count]).await
-                }
-            }
-        })
-        .await;
     }
 }
 
@@ -273,88 +351,6 @@ impl crate::state::StateWriter for NullWriter {
     ) -> Result<(), crate::state::StateError> {
         Ok(())
     }
-}
-
-/// Adds one node per deletion to the configuration's walk plan, ordered as Terraform orders
-/// them: dependents are destroyed before what they depend on; a plain replacement destroys
-/// before it creates; a create_before_destroy replacement destroys after its dependents moved on.
-fn add_deletions(
-    run: &Run,
-    mut plan: WalkPlan,
-    deletions: &[ResourceChange],
-    destroy_mode: bool,
-) -> WalkPlan {
-    let base = plan.dependencies.len();
-    plan.dependencies
-        .extend(deletions.iter().map(|_| Vec::new()));
-    let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let node_of = |address: &ResourceInstance| Node::Resource {
-        module: address.module.module_path(),
-        resource: address.resource.clone(),
-    };
-    // What each deleted instance depends on: recorded dependencies and configuration ones.
-    let depends: Vec<HashSet<(ModulePath, Resource)>> = deletions
-        .iter()
-        .map(|change| {
-            let mut set = HashSet::new();
-            if let Some(object) = state.resources.get(&change.address) {
-                for dep in &object.dependencies {
-                    set.insert((dep.module.module_path(), dep.resource.clone()));
-                }
-            }
-            for dep in resource_dependencies(&run.graph, &node_of(&change.address)) {
-                if let Node::Resource { module, resource } = dep {
-                    set.insert((module, resource));
-                }
-            }
-            set
-        })
-        .collect();
-    for (i, depends_on) in depends.iter().enumerate() {
-        for (j, b) in deletions.iter().enumerate() {
-            if i != j
-                && depends_on
-                    .contains(&(b.address.module.module_path(), b.address.resource.clone()))
-            {
-                // a depends on b: destroy a first.
-                plan.dependencies[base + j].push(base + i);
-            }
-        }
-    }
-    if destroy_mode {
-        return plan;
-    }
-    for (i, change) in deletions.iter().enumerate() {
-        let node = node_of(&change.address);
-        let Some(&config_index) = run.graph.index.get(&node) else {
-            // An orphan: configuration resources that depended on it change first.
-            for (address, object) in &state.resources {
-                if object.dependencies.iter().any(|d| {
-                    d.resource == change.address.resource && d.module == change.address.module
-                }) {
-                    if let Some(&dependent) = run.graph.index.get(&node_of(address)) {
-                        plan.dependencies[base + i].push(dependent.index());
-                    }
-                }
-            }
-            continue;
-        };
-        match change.action {
-            Action::DeleteThenCreate => plan.dependencies[config_index.index()].push(base + i),
-            Action::CreateThenDelete => {
-                plan.dependencies[base + i].push(config_index.index());
-                for other in run.graph.index.keys() {
-                    if matches!(other, Node::Resource { .. })
-                        && resource_dependencies(&run.graph, other).contains(&node)
-                    {
-                        plan.dependencies[base + i].push(run.graph.index[other].index());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    plan
 }
 
 /// Records one change durably, then applies it to the working state.
@@ -539,10 +535,24 @@ fn timeout_for(
     super::parse_duration(value.as_str()?)
 }
 
-/// Applies every changing instance of one resource node.
-async fn apply_resource_node(
+/// How one instance's task ended.
+enum InstanceOutcome {
+    /// Applied: its new value (`None` when the object is gone).
+    Applied(Option<Value>),
+    Failed(Diagnostics),
+    /// Not started: an instance it picks failed, or the run was cancelled.
+    Skipped,
+}
+
+type InstanceTask = tokio::task::JoinHandle<InstanceOutcome>;
+
+/// Starts every changing instance of one resource node. The node's values go into the store
+/// at once (an unchanged instance's recorded value, a changing one's unknown until it is
+/// applied); each changing instance becomes a task that waits for the instances it picks, then
+/// applies. The node's `(applied)` node collects the tasks ([`collect_instances`]).
+async fn start_resource_node(
     run: &Arc<Run>,
-    plan: &Arc<Plan>,
+    walker: &ApplyWalker,
     path: &ModulePath,
     resource: &Resource,
 ) -> Result<(), Diagnostics> {
@@ -550,29 +560,96 @@ async fn apply_resource_node(
         return Ok(());
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
-    let module_instances = run.module_instances(path);
-    let node = Node::Resource {
-        module: path.clone(),
-        resource: resource.clone(),
-    };
+    let context = Arc::new(ResourceApply {
+        plan: walker.plan.clone(),
+        config: config.clone(),
+        provider_ref,
+        schema,
+        picked: walker.picked_resources(path, resource),
+        gates: walker.gates.clone(),
+    });
+    let mut tasks = Vec::new();
+    let mut result = Ok(());
+    for info in &run.module_instances(path) {
+        match context.start_module_instance(run, info, resource) {
+            Ok(started) => tasks.extend(started),
+            Err(diagnostics) => {
+                result = Err(diagnostics);
+                break;
+            }
+        }
+    }
+    if let Err(mut diagnostics) = result {
+        // What started finishes before the node reports its failure.
+        if let Err(more) = collect_instances(tasks).await {
+            diagnostics.extend(more);
+        }
+        return Err(diagnostics);
+    }
+    let key = (path.clone(), resource.clone());
+    walker
+        .started
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, tasks);
+    Ok(())
+}
+
+/// Waits for instance tasks: every error; a failure without errors when one was skipped (what
+/// reads the resource as a whole does not run, as when the resource itself failed).
+async fn collect_instances(tasks: Vec<InstanceTask>) -> Result<(), Diagnostics> {
     let mut diagnostics = Diagnostics::new();
-    for info in &module_instances {
-        let (expansion, repetitions) = expand_resource(run, config, info)?;
+    let mut skipped = false;
+    for task in tasks {
+        match task.await {
+            Ok(InstanceOutcome::Applied(_)) => {}
+            Ok(InstanceOutcome::Failed(errors)) => diagnostics.extend(errors),
+            Ok(InstanceOutcome::Skipped) | Err(_) => skipped = true,
+        }
+    }
+    if skipped || diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(())
+}
+
+/// One resource node being applied: what its instance tasks share.
+struct ResourceApply {
+    plan: Arc<Plan>,
+    config: ResourceConfig,
+    provider_ref: crate::config::ProviderRef,
+    schema: crate::providers::ResourceSchema,
+    /// The resources whose instance each instance waits for: the one with its own key.
+    picked: Vec<Resource>,
+    gates: Arc<Gates>,
+}
+
+impl ResourceApply {
+    /// Expands the resource in one module instance, puts its values in the store, and starts
+    /// a task per changing instance.
+    fn start_module_instance(
+        self: &Arc<Self>,
+        run: &Arc<Run>,
+        info: &super::store::ModuleInstanceInfo,
+        resource: &Resource,
+    ) -> Result<Vec<InstanceTask>, Diagnostics> {
+        let (expansion, repetitions) = expand_resource(run, &self.config, info)?;
         let mut values = BTreeMap::new();
-        let mut tasks = Vec::new();
+        let mut changing = Vec::new();
         for repetition in repetitions {
             let address = ResourceInstance {
                 module: info.instance.clone(),
                 resource: resource.clone(),
                 key: repetition.key(),
             };
-            let change = plan.change_for(&address).cloned();
-            let current = recorded_object(run, &address, &schema);
-            let change = match change {
+            let current = recorded_object(run, &address, &self.schema);
+            match self.plan.change_for(&address) {
                 Some(change)
                     if change.action != Action::NoOp && change.action != Action::Delete =>
                 {
-                    change
+                    values.insert(address.key.clone(), Value::Unknown(Type::Any));
+                    self.gates.close(address.clone());
+                    changing.push((address, change.clone(), current, repetition));
                 }
                 _ => {
                     if let Some(current) = current {
@@ -582,74 +659,123 @@ async fn apply_resource_node(
                         // it holds its place, with no value yet, as in Terraform.
                         values.insert(address.key.clone(), Value::Unknown(Type::Any));
                     }
-                    continue;
                 }
-            };
-            if run.cancelled() {
-                continue;
-            }
-            let config_value =
-                match run.eval_resource_body(config, &schema.block, &info.instance, &repetition) {
-                    Ok(v) => v,
-                    Err(d) => {
-                        diagnostics.extend(d);
-                        continue;
-                    }
-                };
-            let dependencies = {
-                let store = run.store.read().unwrap_or_else(|e| e.into_inner());
-                dependency_addresses(&store, &resource_dependencies(&run.graph, &node))
-            };
-            let run = run.clone();
-            let provider_ref = provider_ref.clone();
-            let schema = schema.clone();
-            let config = config.clone();
-            let repetition = repetition.clone();
-            let plan = plan.clone();
-            tasks.push(tokio::spawn(async move {
-                let result = apply_instance(
-                    &run,
-                    &plan,
-                    &address,
-                    &config,
-                    &provider_ref,
-                    &schema,
-                    &change,
-                    current,
-                    config_value,
-                    dependencies,
-                    &repetition,
-                )
-                .await;
-                (address, result)
-            }));
-        }
-        for task in tasks {
-            let Ok((address, result)) = task.await else {
-                continue;
-            };
-            match result {
-                Ok(Some(value)) => {
-                    values.insert(address.key.clone(), value);
-                }
-                Ok(None) => {}
-                Err(d) => diagnostics.extend(d),
             }
         }
+        // In the store before any task starts: a task writes its own value there.
+        let values = ResourceValues {
+            expansion,
+            instances: values,
+            unknown: false,
+        };
         run.store
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .resources
-            .insert(
-                (info.instance.clone(), resource.clone()),
-                ResourceValues {
-                    expansion,
-                    instances: values,
-                    unknown: false,
-                },
-            );
+            .insert((info.instance.clone(), resource.clone()), values);
+        let tasks = changing
+            .into_iter()
+            .map(|(address, change, current, repetition)| {
+                let (context, run) = (self.clone(), run.clone());
+                tokio::spawn(async move {
+                    context
+                        .run_instance(&run, address, change, current, repetition)
+                        .await
+                })
+            })
+            .collect();
+        Ok(tasks)
     }
-    diagnostics.into_result(())
+
+    /// One instance's task: its outcome, its value in the store, its gate opened.
+    async fn run_instance(
+        &self,
+        run: &Arc<Run>,
+        address: ResourceInstance,
+        change: ResourceChange,
+        current: Option<InstanceObject>,
+        repetition: super::Repetition,
+    ) -> InstanceOutcome {
+        let outcome = self
+            .outcome(run, &address, &change, current, &repetition)
+            .await;
+        let value = match &outcome {
+            InstanceOutcome::Applied(value) => value.clone(),
+            _ => None,
+        };
+        set_instance_value(run, &address, value);
+        let applied = matches!(outcome, InstanceOutcome::Applied(_));
+        self.gates.open(&address, applied);
+        outcome
+    }
+
+    /// Waits for the instances this one picks, then evaluates and applies it.
+    async fn outcome(
+        &self,
+        run: &Arc<Run>,
+        address: &ResourceInstance,
+        change: &ResourceChange,
+        current: Option<InstanceObject>,
+        repetition: &super::Repetition,
+    ) -> InstanceOutcome {
+        for picked in &self.picked {
+            let picked = ResourceInstance {
+                module: address.module.clone(),
+                resource: picked.clone(),
+                key: address.key.clone(),
+            };
+            if !self.gates.wait(&picked).await {
+                return InstanceOutcome::Skipped;
+            }
+        }
+        if run.cancelled() {
+            return InstanceOutcome::Skipped;
+        }
+        let (config, schema) = (&self.config, &self.schema);
+        let config_value =
+            match run.eval_resource_body(config, &schema.block, &address.module, repetition) {
+                Ok(value) => value,
+                Err(diagnostics) => return InstanceOutcome::Failed(diagnostics),
+            };
+        let node = Node::Resource {
+            module: address.module.module_path(),
+            resource: address.resource.clone(),
+        };
+        let dependencies = {
+            let store = run.store.read().unwrap_or_else(|e| e.into_inner());
+            dependency_addresses(&store, &resource_dependencies(&run.graph, &node))
+        };
+        let result = apply_instance(
+            run,
+            &self.plan,
+            address,
+            config,
+            &self.provider_ref,
+            schema,
+            change,
+            current,
+            config_value,
+            dependencies,
+            repetition,
+        )
+        .await;
+        match result {
+            Ok(value) => InstanceOutcome::Applied(value),
+            Err(diagnostics) => InstanceOutcome::Failed(diagnostics),
+        }
+    }
+}
+
+/// An instance's value in the store, once it is applied (`None`: it has none).
+fn set_instance_value(run: &Run, address: &ResourceInstance, value: Option<Value>) {
+    let mut store = run.store.write().unwrap_or_else(|e| e.into_inner());
+    let key = (address.module.clone(), address.resource.clone());
+    if let Some(values) = store.resources.get_mut(&key) {
+        match value {
+            Some(value) => values.instances.insert(address.key.clone(), value),
+            None => values.instances.remove(&address.key),
+        };
+    }
 }
 
 /// Whether every known part of `planned` is the same in `final_value`.

@@ -32,7 +32,7 @@ pub(super) fn expand(
     if let Some(expr) = count {
         let value = run.eval(expr, module, parent_repetition, None)?;
         if value.is_unknown() {
-            if run.lenient() {
+            if run.evaluation.partial {
                 return Ok((Expansion::Count, vec![Repetition::Count(0)]));
             }
             return Err(Diagnostic::error("Invalid count argument")
@@ -64,7 +64,7 @@ pub(super) fn expand(
     if let Some(expr) = for_each {
         let value = run.eval(expr, module, parent_repetition, None)?;
         if !value.is_wholly_known() && (value.is_unknown() || value.as_seq().is_some()) {
-            if run.lenient() {
+            if run.evaluation.partial {
                 return Ok((
                     Expansion::ForEach,
                     vec![Repetition::Each {
@@ -138,7 +138,7 @@ pub(super) fn check_condition(
     summary: &str,
 ) -> Result<(), Diagnostics> {
     let value = run.eval(&condition.condition, module, repetition, self_value.clone())?;
-    if !value.is_wholly_known() || run.lenient() {
+    if !value.is_wholly_known() || run.evaluation.partial {
         return Ok(());
     }
     match convert(value, &crate::value::Type::Bool)

@@ -8,8 +8,9 @@
 //!
 //! An apply walk visits the same graph again with the plan in hand: each changing instance is
 //! re-evaluated (upstream values are now known), re-planned, checked against the plan, and
-//! applied; deletions are extra nodes ordered in reverse dependency order. Every operation is
-//! recorded through the [`StateWriter`] before the next node that depends on it starts.
+//! applied; deletions are nodes of their own, ordered by [`graph::deletions`] (dependents
+//! first). Every operation is recorded through the [`StateWriter`] before the next node that
+//! depends on it starts.
 //!
 //! Architecture invariants: only the engine calls providers; the engine never prints (it
 //! reports [`Event`]s to the UI); provider calls never exceed `parallelism` at once.
@@ -18,11 +19,14 @@ mod adopt;
 mod apply;
 mod checks;
 mod eval;
+mod gates;
 pub mod moves;
 mod nodes;
 mod plan;
 mod provider_diagnostics;
 mod provision;
+#[cfg(test)]
+mod schedule_tests;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -213,7 +217,39 @@ impl Engine {
         self
     }
 
-    fn run(&self, prior: State, phase: Phase) -> Result<Arc<Run>, Diagnostics> {
+    fn run(&self, prior: State, evaluation: Evaluation) -> Result<Arc<Run>, Diagnostics> {
+        let providers = self.providers_for(&prior)?;
+        let root_dir = PathBuf::from(".");
+        Ok(Arc::new(Run {
+            tree: self.tree.clone(),
+            graph: self.graph.clone(),
+            registry: self.registry.clone(),
+            options: self.options.clone(),
+            variables: self.variables.clone(),
+            providers,
+            configured: Mutex::new(HashMap::new()),
+            store: RwLock::new(Store::new()),
+            state: Mutex::new(prior),
+            changes: Mutex::new(Vec::new()),
+            drift: Mutex::new(Vec::new()),
+            diagnostics: Mutex::new(Diagnostics::new()),
+            semaphore: tokio::sync::Semaphore::new(self.options.parallelism.max(1)),
+            events: self.events.clone(),
+            cancelled: self.cancelled.clone(),
+            evaluation,
+            writer: tokio::sync::Mutex::new(None),
+            pending_records: crate::state::GroupCommit::default(),
+            root_dir,
+            refactoring: Mutex::new(moves::Refactoring::default()),
+        }))
+    }
+
+    /// An instance of every provider the graph and the prior state name; an unknown one is an
+    /// error at its configuration.
+    fn providers_for(
+        &self,
+        prior: &State,
+    ) -> Result<HashMap<ProviderRef, Arc<dyn Provider>>, Diagnostics> {
         let mut providers = HashMap::new();
         let mut diagnostics = Diagnostics::new();
         let mut wanted: Vec<ProviderRef> = self
@@ -260,32 +296,7 @@ impl Engine {
                 }
             }
         }
-        if diagnostics.has_errors() {
-            return Err(diagnostics);
-        }
-        let root_dir = PathBuf::from(".");
-        Ok(Arc::new(Run {
-            tree: self.tree.clone(),
-            graph: self.graph.clone(),
-            registry: self.registry.clone(),
-            options: self.options.clone(),
-            variables: self.variables.clone(),
-            providers,
-            configured: Mutex::new(HashMap::new()),
-            store: RwLock::new(Store::new()),
-            state: Mutex::new(prior),
-            changes: Mutex::new(Vec::new()),
-            drift: Mutex::new(Vec::new()),
-            diagnostics: Mutex::new(Diagnostics::new()),
-            semaphore: tokio::sync::Semaphore::new(self.options.parallelism.max(1)),
-            events: self.events.clone(),
-            cancelled: self.cancelled.clone(),
-            phase,
-            writer: tokio::sync::Mutex::new(None),
-            pending_records: crate::state::GroupCommit::default(),
-            root_dir,
-            refactoring: Mutex::new(moves::Refactoring::default()),
-        }))
+        diagnostics.into_result(providers)
     }
 
     /// Plans: applies the `moved` blocks to a copy of the state, then refreshes, evaluates
@@ -293,7 +304,7 @@ impl Engine {
     pub async fn plan(&self, state: &State) -> Result<PlanOutcome, Diagnostics> {
         let mut state = state.clone();
         let (refactoring, warnings) = moves::resolve(&self.tree, &mut state)?;
-        let run = self.run(state, Phase::Plan)?;
+        let run = self.run(state, plan::PlanWalker::EVALUATION)?;
         *run.refactoring.lock().unwrap_or_else(|e| e.into_inner()) = refactoring;
         let mut outcome = plan::plan(run).await?;
         outcome.warnings.extend(warnings);
@@ -308,7 +319,7 @@ impl Engine {
         refreshed: State,
         writer: Box<dyn StateWriter>,
     ) -> ApplyOutcome {
-        let run = match self.run(refreshed.clone(), Phase::Apply) {
+        let run = match self.run(refreshed.clone(), apply::ApplyWalker::EVALUATION) {
             Ok(run) => run,
             Err(diagnostics) => {
                 return ApplyOutcome {
@@ -326,7 +337,7 @@ impl Engine {
     /// state's values for resources and data sources, and no provider calls; the returned
     /// [`Console`] evaluates expressions in the root module.
     pub async fn console(&self, state: &State) -> Result<Console, Diagnostics> {
-        let run = self.run(state.clone(), Phase::Validate)?;
+        let run = self.run(state.clone(), validate::ValidateWalker::EVALUATION)?;
         let walker = validate::ValidateWalker { state_values: true };
         let diagnostics = validate::validate(run.clone(), walker).await;
         if diagnostics.has_errors() {
@@ -338,7 +349,7 @@ impl Engine {
     /// Checks the configuration without touching anything: every expression evaluated with
     /// unknown values for everything not yet known.
     pub async fn validate(&self) -> Diagnostics {
-        match self.run(State::new(), Phase::Validate) {
+        match self.run(State::new(), validate::ValidateWalker::EVALUATION) {
             Ok(run) => {
                 let walker = validate::ValidateWalker {
                     state_values: false,
@@ -374,13 +385,41 @@ impl Console {
     }
 }
 
-/// How a [`Run`] evaluates (what differs between the walks is their [`nodes::Walker`]'s):
-/// validation and the console allow unknowns everywhere and configure no provider, a plan
-/// does not allow them, an apply evaluates with the values it has made known.
-enum Phase {
-    Validate,
-    Plan,
-    Apply,
+/// How a walk evaluates, as its walker needs it (each walker has its own: `EVALUATION`), so
+/// evaluation reads what to do, never which walk it is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Evaluation {
+    /// Values may stay unknown until apply (a plan's, validation's); an apply evaluates with
+    /// what it has made known (`lang`'s `plan_mode`).
+    defers_unknowns: bool,
+    /// What cannot be known yet is unknown instead of an error: unknown `count`/`for_each`
+    /// (one placeholder instance), unset root variables, missing values, repetitions, and
+    /// conditions not checked (validation and the console).
+    partial: bool,
+    /// Provider configurations are sent to the providers (not by validation and the console,
+    /// which configure nothing).
+    configures_providers: bool,
+}
+
+impl Evaluation {
+    /// `validate` and `console`.
+    const PARTIAL: Evaluation = Evaluation {
+        defers_unknowns: true,
+        partial: true,
+        configures_providers: false,
+    };
+    /// A plan (and `import`'s provider configuration).
+    const PLAN: Evaluation = Evaluation {
+        defers_unknowns: true,
+        partial: false,
+        configures_providers: true,
+    };
+    /// An apply.
+    const APPLY: Evaluation = Evaluation {
+        defers_unknowns: false,
+        partial: false,
+        configures_providers: true,
+    };
 }
 
 /// The shared context of one walk.
@@ -402,7 +441,7 @@ struct Run {
     semaphore: tokio::sync::Semaphore,
     events: Arc<dyn Events>,
     cancelled: Arc<AtomicBool>,
-    phase: Phase,
+    evaluation: Evaluation,
     writer: tokio::sync::Mutex<Option<Box<dyn StateWriter>>>,
     /// Changes waiting for the writer (see `apply::record`).
     pending_records: crate::state::GroupCommit,
@@ -413,14 +452,6 @@ struct Run {
 }
 
 impl Run {
-    fn plan_mode(&self) -> bool {
-        !matches!(self.phase, Phase::Apply)
-    }
-
-    fn lenient(&self) -> bool {
-        matches!(self.phase, Phase::Validate)
-    }
-
     /// The instances of a module (from its expansion), as far as the walk has expanded it.
     fn module_instances(&self, path: &ModulePath) -> Vec<store::ModuleInstanceInfo> {
         self.store
@@ -466,7 +497,7 @@ impl Run {
             &EvalContext {
                 scope: &scope,
                 module_dir,
-                plan_mode: self.plan_mode(),
+                plan_mode: self.evaluation.defers_unknowns,
             },
         )
     }
@@ -488,7 +519,7 @@ impl Run {
             &EvalContext {
                 scope: &scope,
                 module_dir,
-                plan_mode: self.plan_mode(),
+                plan_mode: self.evaluation.defers_unknowns,
             },
         )
     }
@@ -545,13 +576,13 @@ impl Run {
             store: &self.store,
             module,
             repetition,
-            repetition_unknown: self.lenient(),
+            repetition_unknown: self.evaluation.partial,
             module_dir,
             root_dir: self.root_dir.clone(),
             cwd: PathBuf::from(self.options.cwd.to_string_lossy().as_ref()),
             workspace: &self.options.workspace,
             module_tree: tree,
-            lenient: self.lenient(),
+            lenient: self.evaluation.partial,
             self_value,
         }
     }
@@ -629,33 +660,57 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 /// The resources an instance's configuration depends on, directly or through locals, variables
 /// and module outputs: recorded in state as `dependencies`, and used to order deletions.
 fn resource_dependencies(graph: &Graph, node: &graph::Node) -> Vec<graph::Node> {
-    let Some(&start) = graph.index.get(node) else {
-        return Vec::new();
-    };
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![start];
-    let mut found = Vec::new();
-    while let Some(current) = stack.pop() {
-        for dep in graph
-            .graph
-            .neighbors_directed(current, petgraph::Direction::Incoming)
-        {
-            if !seen.insert(dep) {
-                continue;
-            }
-            match &graph.graph[dep] {
-                n @ graph::Node::Resource { resource, .. }
-                    if resource.mode == crate::addrs::ResourceMode::Managed =>
-                {
-                    found.push(n.clone());
-                }
-                graph::Node::Provider { .. } => {}
-                _ => stack.push(dep),
-            }
+    graph.resource_dependencies(node)
+}
+
+/// The prior state's objects, as the graph's deletion steps see them: current and deposed
+/// objects, and the instances with a pending create (an interrupted run's, which the refresh
+/// may adopt).
+fn prior_objects(registry: &Registry, state: &State) -> Vec<graph::deletions::PriorObject> {
+    let object = |instance: &ResourceInstance,
+                  deposed: Option<&String>,
+                  o: &crate::state::InstanceObject| {
+        graph::deletions::PriorObject {
+            instance: instance.clone(),
+            deposed: deposed.cloned(),
+            provider: parse_provider_address(registry, &o.provider),
+            dependencies: o.dependencies.clone(),
         }
+    };
+    let mut prior: Vec<_> = state
+        .resources
+        .iter()
+        .map(|(instance, o)| object(instance, None, o))
+        .collect();
+    for (instance, objects) in &state.deposed {
+        prior.extend(
+            objects
+                .iter()
+                .map(|(key, o)| object(instance, Some(key), o)),
+        );
     }
-    found.sort();
-    found
+    let pending = state
+        .pending_creates
+        .keys()
+        .filter(|instance| !state.resources.contains_key(*instance));
+    prior.extend(pending.map(|instance| {
+        graph::deletions::PriorObject {
+            instance: instance.clone(),
+            deposed: None,
+            // No configuration: the default configuration of its type's provider (as `adopt` sees it).
+            provider: instance
+                .resource
+                .type_name
+                .split('_')
+                .next()
+                .map(|name| ProviderRef {
+                    name: name.to_string(),
+                    alias: None,
+                }),
+            dependencies: Vec::new(),
+        }
+    }));
+    prior
 }
 
 /// The abs resources (per module instance) for dependency nodes.
@@ -687,7 +742,7 @@ impl Engine {
         address: &ResourceInstance,
         id: &str,
     ) -> Result<crate::state::InstanceObject, Diagnostics> {
-        let run = self.run(State::new(), Phase::Plan)?;
+        let run = self.run(State::new(), plan::PlanWalker::EVALUATION)?;
         let path = address.module.module_path();
         let Some(config) = eval::resource_config(&self.tree, &path, &address.resource) else {
             return Err(Diagnostic::error("Configuration for import target does not exist")
@@ -717,7 +772,8 @@ impl Engine {
             }
         }
         for node in order.into_iter().filter(|n| needed.contains(n)) {
-            if !nodes::visit_node(run.clone(), &plan::PlanWalker, node.index()).await {
+            let node = &self.graph.graph[node];
+            if !nodes::visit_node(run.clone(), &plan::PlanWalker, node).await {
                 let diagnostics = run
                     .diagnostics
                     .lock()

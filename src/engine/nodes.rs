@@ -1,16 +1,16 @@
 //! The node visits every walk shares (OpenTofu's node types apart from the resource ones):
 //! provider configurations, module expansions, variables, locals and outputs. What a walk does
-//! at a resource node, and once a provider is configured, is its [`Walker`]'s: the plan walk's
-//! in `plan`, the apply walk's in `apply`.
+//! at a resource node, at an orphan or a deletion node, and once a provider is configured, is its
+//! [`Walker`]'s: the plan walk's in `plan`, the apply walk's in `apply`.
 
 use super::eval::{check_condition, expand};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition};
 use super::walk::{walk, Outcome, WalkPlan};
 use super::Run;
-use crate::addrs::{ModuleInstance, Resource};
+use crate::addrs::{ModuleInstance, Resource, ResourceInstance};
 use crate::config::ProviderRef;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::{ModulePath, Node};
+use crate::graph::{Graph, ModulePath, Node};
 use crate::value::{convert, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -26,6 +26,38 @@ pub(super) trait Walker: Send + Sync {
         resource: &Resource,
     ) -> Result<(), Diagnostics>;
 
+    /// Visits the node that stands for all the instances of a resource applied (the apply
+    /// walk waits for the instances its resource node started).
+    async fn visit_resource_applied(
+        &self,
+        _run: &Arc<Run>,
+        _module: &ModulePath,
+        _resource: &Resource,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// Visits an object of the prior state that nothing configures (the plan walk plans its
+    /// deletion).
+    async fn visit_orphan(
+        &self,
+        _run: &Arc<Run>,
+        _instance: &ResourceInstance,
+        _deposed: Option<&str>,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
+    /// Visits one deletion (the apply walk destroys the object).
+    async fn visit_destroy(
+        &self,
+        _run: &Arc<Run>,
+        _instance: &ResourceInstance,
+        _deposed: Option<&str>,
+    ) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+
     /// Called once a provider is configured (the plan walk upgrades and refreshes the objects
     /// it owns).
     async fn provider_configured(
@@ -37,9 +69,9 @@ pub(super) trait Walker: Send + Sync {
     }
 }
 
-/// The walk plan of the configuration graph: node `i` is graph node index `i`.
-pub(super) fn config_walk_plan(run: &Run) -> WalkPlan {
-    let graph = &run.graph.graph;
+/// The walk plan of a graph: node `i` is graph node index `i`.
+pub(super) fn walk_plan(graph: &Graph) -> WalkPlan {
+    let graph = &graph.graph;
     let mut dependencies = vec![Vec::new(); graph.node_count()];
     for edge in graph.edge_indices() {
         if let Some((from, to)) = graph.edge_endpoints(edge) {
@@ -51,26 +83,49 @@ pub(super) fn config_walk_plan(run: &Run) -> WalkPlan {
 
 /// Walks the configuration graph with `walker`; the outcome of every node.
 pub(super) async fn walk_config(run: &Arc<Run>, walker: Arc<dyn Walker>) -> Vec<Outcome> {
-    let walk_plan = config_walk_plan(run);
+    walk_graph(run, run.graph.clone(), walker).await
+}
+
+/// Walks `graph` (the configuration's, or one a plan or apply extended with the steps of
+/// [`crate::graph::deletions`]) with `walker`; the outcome of every node.
+pub(super) async fn walk_graph(
+    run: &Arc<Run>,
+    graph: Arc<Graph>,
+    walker: Arc<dyn Walker>,
+) -> Vec<Outcome> {
+    let walk_plan = walk_plan(&graph);
     let run = run.clone();
     walk(&walk_plan, run.cancelled.clone(), move |i| {
         let run = run.clone();
         let walker = walker.clone();
-        async move { visit_node(run, &*walker, i).await }
+        let node = graph.graph[petgraph::graph::NodeIndex::new(i)].clone();
+        async move { visit_node(run, &*walker, &node).await }
     })
     .await
 }
 
-/// Visits one configuration node; resource nodes are the walker's.
-pub(super) async fn visit_node(run: Arc<Run>, walker: &dyn Walker, index: usize) -> bool {
-    let node = run.graph.graph[petgraph::graph::NodeIndex::new(index)].clone();
-    let result = match &node {
+/// Visits one node; resource nodes, orphans and deletions are the walker's.
+pub(super) async fn visit_node(run: Arc<Run>, walker: &dyn Walker, node: &Node) -> bool {
+    let result = match node {
         Node::Provider { provider } => visit_provider(&run, walker, provider).await,
         Node::ModuleExpand { module } => visit_expand(&run, module),
         Node::Variable { module, name } => visit_variable(&run, module, name),
         Node::Local { module, name } => visit_local(&run, module, name),
         Node::Output { module, name } => visit_output(&run, module, name),
         Node::Resource { module, resource } => walker.visit_resource(&run, module, resource).await,
+        Node::ResourceApplied { module, resource } => {
+            walker.visit_resource_applied(&run, module, resource).await
+        }
+        Node::Orphan { instance, deposed } => {
+            walker
+                .visit_orphan(&run, instance, deposed.as_deref())
+                .await
+        }
+        Node::Destroy { instance, deposed } => {
+            walker
+                .visit_destroy(&run, instance, deposed.as_deref())
+                .await
+        }
     };
     match result {
         Ok(()) => true,
@@ -107,7 +162,7 @@ async fn visit_provider(
         )?,
         None => Value::Null,
     };
-    if run.lenient() {
+    if !run.evaluation.configures_providers {
         return Ok(());
     }
     if !config.is_wholly_known() {
@@ -179,7 +234,7 @@ fn visit_variable(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagno
     if path.is_empty() {
         let value = match run.variables.get(name) {
             Some(value) => value.clone(),
-            None if run.lenient() => Value::unknown(),
+            None if run.evaluation.partial => Value::unknown(),
             None => variable.default.clone().unwrap_or(Value::Null),
         };
         run.store
@@ -359,7 +414,7 @@ pub(super) async fn configure_providers(run: &Arc<Run>, walker: &dyn Walker) -> 
         if matches!(graph[node], Node::Resource { .. }) {
             continue;
         }
-        if !visit_node(run.clone(), walker, node.index()).await {
+        if !visit_node(run.clone(), walker, &graph[node]).await {
             diagnostics.extend(std::mem::take(
                 &mut *run.diagnostics.lock().unwrap_or_else(|e| e.into_inner()),
             ));

@@ -1,5 +1,6 @@
 //! The plan walk ([`PlanWalker`]): every resource instance planned through its provider,
-//! orphans and deposed objects planned for deletion, the upgrade and refresh of what each
+//! orphans and deposed objects (the graph's orphan nodes, and the instances a resource's
+//! expansion no longer has) planned for deletion, the upgrade and refresh of what each
 //! provider owns, and the `destroy` plan.
 
 use super::eval::{
@@ -8,24 +9,29 @@ use super::eval::{
     validate_instance,
 };
 use super::moves::InstanceMove;
-use super::nodes::{configure_providers, walk_config, Walker};
+use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{self, decode_private, encode_private};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::Outcome;
-use super::{dependency_addresses, resource_dependencies, Event, PlanOutcome, Run};
+use super::{dependency_addresses, resource_dependencies, Evaluation, Event, PlanOutcome, Run};
 use crate::addrs::{InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target};
 use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::graph::{self, ModulePath, Node};
+use crate::graph::{self, Graph, ModulePath, Node};
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
 use crate::providers::{ObjectState, PlanRequest, ResourceSchema};
 use crate::state::{InstanceObject, ObjectStatus};
 use crate::value::{Type, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The plan walk's resource visits.
 pub(super) struct PlanWalker;
+
+impl PlanWalker {
+    /// How this walk evaluates.
+    pub(super) const EVALUATION: Evaluation = Evaluation::PLAN;
+}
 
 #[async_trait::async_trait]
 impl Walker for PlanWalker {
@@ -36,6 +42,34 @@ impl Walker for PlanWalker {
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
         plan_resource_node(run, module, resource).await
+    }
+
+    /// Plans the deletion of an object nothing configures (after its provider refreshed it:
+    /// one found gone has left the working state).
+    async fn visit_orphan(
+        &self,
+        run: &Arc<Run>,
+        instance: &ResourceInstance,
+        deposed: Option<&str>,
+    ) -> Result<(), Diagnostics> {
+        let change = {
+            let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+            match deposed {
+                Some(key) => state
+                    .deposed
+                    .get(instance)
+                    .and_then(|objects| objects.get(key))
+                    .map(|object| deposed_deletion(instance, key, object)),
+                None => state
+                    .resources
+                    .get(instance)
+                    .map(|object| orphan_deletion(run, instance, object)),
+            }
+        };
+        if let Some(change) = change {
+            push_change(run, change);
+        }
+        Ok(())
     }
 
     /// Brings what the provider owns to its current schema, then refreshes it.
@@ -58,8 +92,24 @@ pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     if run.options.mode == PlanMode::Destroy {
         return destroy_plan(run).await;
     }
-    let outcomes = walk_config(&run, Arc::new(PlanWalker)).await;
+    let graph = plan_graph(&run)?;
+    let outcomes = walk_graph(&run, graph, Arc::new(PlanWalker)).await;
     finish_plan(run, &outcomes).await
+}
+
+/// The graph a plan walks: the configuration's, with a node per orphan (what the prior state
+/// holds and nothing configures; none in a refresh-only plan).
+fn plan_graph(run: &Run) -> Result<Arc<Graph>, Diagnostics> {
+    if run.options.mode == PlanMode::RefreshOnly {
+        return Ok(run.graph.clone());
+    }
+    let prior = {
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        super::prior_objects(&run.registry, &state)
+    };
+    let steps = graph::deletions::plan_steps(&prior, &run.options.targets);
+    let graph = graph::transforms::run_on((*run.graph).clone(), &steps)?;
+    Ok(Arc::new(graph))
 }
 
 /// Hands every managed object this provider owns to the provider to bring up to its current
@@ -258,11 +308,20 @@ async fn plan_resource_node(
         schema,
     };
     let mut diagnostics = Diagnostics::new();
+    let mut expanded = HashMap::new();
     for info in &module_instances {
-        node.plan_module_instance(info, &mut diagnostics).await;
+        let keys = node.plan_module_instance(info, &mut diagnostics).await;
+        expanded.insert(info.instance.clone(), keys);
+    }
+    if resource.mode == ResourceMode::Managed {
+        node.plan_orphans(path, &expanded, &mut diagnostics);
     }
     diagnostics.into_result(())
 }
+
+/// The instance keys of a resource in one module instance, and how it repeats (`None` when
+/// its `count`/`for_each` failed).
+type ExpandedKeys = Option<(BTreeSet<InstanceKey>, Expansion)>;
 
 /// One resource being planned: its configuration, provider and schema.
 struct ResourcePlan<'a> {
@@ -289,15 +348,19 @@ enum Prepared {
 type PlanTask = tokio::task::JoinHandle<(ResourceInstance, Result<Value, Diagnostics>)>;
 
 impl ResourcePlan<'_> {
-    /// Plans the resource's instances in one module instance, then its orphans there, and
-    /// stores the values downstream expressions read.
-    async fn plan_module_instance(&self, info: &ModuleInstanceInfo, diagnostics: &mut Diagnostics) {
+    /// Plans the resource's instances in one module instance and stores the values downstream
+    /// expressions read; the keys it has there.
+    async fn plan_module_instance(
+        &self,
+        info: &ModuleInstanceInfo,
+        diagnostics: &mut Diagnostics,
+    ) -> ExpandedKeys {
         let (run, config) = (self.run, self.config);
         let (expansion, repetitions) = match expand_resource(run, config, info) {
             Ok(x) => x,
             Err(d) => {
                 diagnostics.extend(d);
-                return;
+                return None;
             }
         };
         let mut values = BTreeMap::new();
@@ -336,9 +399,6 @@ impl ResourcePlan<'_> {
                 Err(d) => diagnostics.extend(d),
             }
         }
-        if self.resource.mode == ResourceMode::Managed {
-            self.plan_orphans(&info.instance, &keys, expansion, diagnostics);
-        }
         run.store
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -351,6 +411,7 @@ impl ResourcePlan<'_> {
                     unknown: false,
                 },
             );
+        Some((keys, expansion))
     }
 
     /// Everything about one instance before its provider plans it: targeting, a declared
@@ -438,41 +499,53 @@ impl ResourcePlan<'_> {
         })
     }
 
-    /// Deletes the instances in state (in this module instance) whose key the configuration
-    /// no longer has.
+    /// Deletes the instances in state whose key the configuration no longer has, or whose
+    /// module instance is gone (the module call's `count`/`for_each` shrank).
     fn plan_orphans(
         &self,
-        module: &ModuleInstance,
-        keys: &BTreeSet<InstanceKey>,
-        expansion: Expansion,
+        path: &ModulePath,
+        expanded: &HashMap<ModuleInstance, ExpandedKeys>,
         diagnostics: &mut Diagnostics,
     ) {
         let run = self.run;
-        let orphans: Vec<(ResourceInstance, InstanceObject)> = run
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .resources
-            .iter()
-            .filter(|(a, _)| {
-                a.module == *module
-                    && a.resource == *self.resource
-                    && !keys.contains(&a.key)
-                    && run.targets_allow_orphan(a)
-            })
-            .map(|(a, o)| (a.clone(), o.clone()))
-            .collect();
-        for (address, object) in orphans {
+        let mut changes = Vec::new();
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let instances = state.resources.iter().filter(|(a, _)| {
+            a.resource == *self.resource
+                && a.module.module_path() == *path
+                && run.targets_allow_orphan(a)
+        });
+        for (address, object) in instances {
+            let expansion = match expanded.get(&address.module) {
+                // The module instance is gone.
+                None => {
+                    changes.push(orphan_deletion(run, address, object));
+                    continue;
+                }
+                // Its `count`/`for_each` failed: the plan fails.
+                Some(None) => continue,
+                Some(Some((keys, _))) if keys.contains(&address.key) => continue,
+                Some(Some((_, expansion))) => *expansion,
+            };
             let reason = match (&address.key, expansion) {
                 (InstanceKey::Int(_), Expansion::Count) => ActionReason::DeleteBecauseCountIndex,
                 (InstanceKey::Str(_), Expansion::ForEach) => ActionReason::DeleteBecauseEachKey,
                 _ => ActionReason::DeleteBecauseNoRepetitionKey,
             };
             if self.config.lifecycle.prevent_destroy {
-                diagnostics.push(prevent_destroy_error(&address, self.config));
+                diagnostics.push(prevent_destroy_error(address, self.config));
                 continue;
             }
-            let change = ResourceChange::removing(address, &object, Action::Delete, Some(reason));
+            let address = address.clone();
+            changes.push(ResourceChange::removing(
+                address,
+                object,
+                Action::Delete,
+                Some(reason),
+            ));
+        }
+        drop(state);
+        for change in changes {
             push_change(run, change);
         }
     }
@@ -533,124 +606,152 @@ async fn plan_instance(
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(Value::unknown());
     };
-    let provider_address = run.provider_address(provider_ref);
-    let located = |error: crate::providers::ProviderError| -> Diagnostics {
-        provider_diagnostics::located(address, &error, Some(config))
+    let instance = InstancePlan {
+        run,
+        address,
+        config,
+        schema,
+        provider,
+        provider_address: run.provider_address(provider_ref),
     };
     let _permit = run.semaphore.acquire().await;
-    let Some(prior) = prior else {
-        let planned = provider
+    match prior {
+        None => instance.create(config_value).await,
+        Some(prior) => {
+            instance
+                .existing(prior, config_value, replace_triggered)
+                .await
+        }
+    }
+}
+
+/// One managed instance being planned through its provider.
+struct InstancePlan<'a> {
+    run: &'a Arc<Run>,
+    address: &'a ResourceInstance,
+    config: &'a ResourceConfig,
+    schema: &'a ResourceSchema,
+    provider: Arc<dyn crate::providers::Provider>,
+    provider_address: String,
+}
+
+impl InstancePlan<'_> {
+    /// The provider's plan from `prior` (its value and private data) to `config_value`, its
+    /// warnings recorded.
+    async fn ask(
+        &self,
+        prior: Option<(&Value, &[u8])>,
+        config_value: &Value,
+    ) -> Result<crate::providers::PlannedChange, Diagnostics> {
+        let planned = self
+            .provider
             .plan_resource(PlanRequest {
-                type_name: &address.resource.type_name,
-                prior: None,
-                config: &config_value,
-                prior_private: &[],
+                type_name: &self.address.resource.type_name,
+                prior: prior.map(|(value, _)| value),
+                config: config_value,
+                prior_private: prior.map(|(_, private)| private).unwrap_or_default(),
             })
             .await
-            .map_err(located)?;
-        warn(run, address, &planned.warnings, config);
-        push_change(
-            run,
-            ResourceChange {
-                private: encode_private(&planned.private),
-                ..ResourceChange::new(
-                    address.clone(),
-                    provider_address,
-                    Action::Create,
-                    (None, Some(planned.planned.clone())),
-                    schema.version,
-                )
-            },
-        );
-        return Ok(planned.planned);
-    };
-    let config_value = apply_ignore_changes(
-        &config.lifecycle.ignore_changes,
-        schema,
-        &prior.value,
-        config_value,
-    );
-    let prior_private = decode_private(prior.private.as_deref());
-    let planned = provider
-        .plan_resource(PlanRequest {
-            type_name: &address.resource.type_name,
-            prior: Some(&prior.value),
-            config: &config_value,
-            prior_private: &prior_private,
-        })
-        .await
-        .map_err(located)?;
-    warn(run, address, &planned.warnings, config);
-    let forced = run.options.replace.contains(address);
-    let tainted = prior.status == ObjectStatus::Tainted;
-    let (action, reason, after, requires_replace) =
-        if !planned.requires_replace.is_empty() || forced || tainted || replace_triggered {
-            let fresh = provider
-                .plan_resource(PlanRequest {
-                    type_name: &address.resource.type_name,
-                    prior: None,
-                    config: &config_value,
-                    prior_private: &[],
-                })
-                .await
-                .map_err(located)?;
-            let reason = if forced {
-                ActionReason::ReplaceByRequest
-            } else if tainted {
-                ActionReason::ReplaceBecauseTainted
-            } else if replace_triggered {
-                ActionReason::ReplaceByTriggers
-            } else {
-                ActionReason::ReplaceBecauseCannotUpdate
-            };
-            let action = if config.lifecycle.create_before_destroy {
-                Action::CreateThenDelete
-            } else {
-                Action::DeleteThenCreate
-            };
-            (
-                action,
-                Some(reason),
-                (fresh.planned, fresh.private),
-                planned.requires_replace,
-            )
-        } else if planned.planned.equals(&prior.value) == Some(true) {
-            (
-                Action::NoOp,
-                None,
-                (prior.value.clone(), planned.private),
-                Vec::new(),
-            )
+            .map_err(|error| {
+                provider_diagnostics::located(self.address, &error, Some(self.config))
+            })?;
+        warn(self.run, self.address, &planned.warnings, self.config);
+        Ok(planned)
+    }
+
+    /// An instance the state lacks: created.
+    async fn create(&self, config_value: Value) -> Result<Value, Diagnostics> {
+        let planned = self.ask(None, &config_value).await?;
+        let values = (None, Some(planned.planned.clone()));
+        self.push(Action::Create, values, &planned.private, None, Vec::new());
+        Ok(planned.planned)
+    }
+
+    /// An instance the state holds: no change, an update or a replacement.
+    async fn existing(
+        &self,
+        prior: InstanceObject,
+        config_value: Value,
+        replace_triggered: bool,
+    ) -> Result<Value, Diagnostics> {
+        let (config, schema) = (self.config, self.schema);
+        let ignore = &config.lifecycle.ignore_changes;
+        let config_value = apply_ignore_changes(ignore, schema, &prior.value, config_value);
+        let prior_private = decode_private(prior.private.as_deref());
+        let planned = self
+            .ask(Some((&prior.value, &prior_private)), &config_value)
+            .await?;
+        let reason = self.replacement_reason(&prior, &planned, replace_triggered);
+        let before = Some(prior.value.clone());
+        let Some(reason) = reason else {
+            if planned.planned.equals(&prior.value) == Some(true) {
+                return Ok(prior.value);
+            }
+            let values = (before, Some(planned.planned.clone()));
+            self.push(Action::Update, values, &planned.private, None, Vec::new());
+            return Ok(planned.planned);
+        };
+        // A replacement shows what a create would make.
+        let fresh = self.ask(None, &config_value).await?;
+        if config.lifecycle.prevent_destroy {
+            return Err(prevent_destroy_error(self.address, config).into());
+        }
+        let action = if config.lifecycle.create_before_destroy {
+            Action::CreateThenDelete
         } else {
-            (
-                Action::Update,
-                None,
-                (planned.planned, planned.private),
-                Vec::new(),
+            Action::DeleteThenCreate
+        };
+        let values = (before, Some(fresh.planned.clone()));
+        let forced_by = planned.requires_replace;
+        self.push(action, values, &fresh.private, Some(reason), forced_by);
+        Ok(fresh.planned)
+    }
+
+    /// Why the instance must be replaced, if it must: `-replace`, tainted, a
+    /// `replace_triggered_by` reference that changes, or an attribute the provider cannot update.
+    fn replacement_reason(
+        &self,
+        prior: &InstanceObject,
+        planned: &crate::providers::PlannedChange,
+        replace_triggered: bool,
+    ) -> Option<ActionReason> {
+        if self.run.options.replace.contains(self.address) {
+            Some(ActionReason::ReplaceByRequest)
+        } else if prior.status == ObjectStatus::Tainted {
+            Some(ActionReason::ReplaceBecauseTainted)
+        } else if replace_triggered {
+            Some(ActionReason::ReplaceByTriggers)
+        } else if !planned.requires_replace.is_empty() {
+            Some(ActionReason::ReplaceBecauseCannotUpdate)
+        } else {
+            None
+        }
+    }
+
+    /// Records the instance's change.
+    fn push(
+        &self,
+        action: Action,
+        values: (Option<Value>, Option<Value>),
+        private: &[u8],
+        reason: Option<ActionReason>,
+        requires_replace: Vec<crate::value::AttrPath>,
+    ) {
+        let (address, provider_address) = (self.address.clone(), self.provider_address.clone());
+        let change = ResourceChange {
+            requires_replace,
+            reason,
+            private: encode_private(private),
+            ..ResourceChange::new(
+                address,
+                provider_address,
+                action,
+                values,
+                self.schema.version,
             )
         };
-    let (after, after_private) = after;
-    if action.is_replace() && config.lifecycle.prevent_destroy {
-        return Err(prevent_destroy_error(address, config).into());
+        push_change(self.run, change);
     }
-    if action != Action::NoOp {
-        push_change(
-            run,
-            ResourceChange {
-                requires_replace,
-                reason,
-                private: encode_private(&after_private),
-                ..ResourceChange::new(
-                    address.clone(),
-                    provider_address,
-                    action,
-                    (Some(prior.value.clone()), Some(after.clone())),
-                    schema.version,
-                )
-            },
-        );
-    }
-    Ok(after)
 }
 
 /// Records the warnings a provider gave with an answer about one instance.
@@ -749,73 +850,10 @@ async fn read_data_instance(
     Ok(value)
 }
 
-/// After the walk: deletions for resources no longer configured, output changes, the plan.
+/// After the walk: the changes in order, the output changes, the plan and its warnings.
 async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome, Diagnostics> {
-    let diagnostics = run
-        .diagnostics
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    if diagnostics.has_errors() || outcomes.iter().any(|o| *o != Outcome::Done) {
-        let mut diagnostics = diagnostics;
-        if !diagnostics.has_errors() {
-            diagnostics.push(
-                Diagnostic::error("Plan interrupted")
-                    .with_detail("The plan did not finish; nothing was changed."),
-            );
-        }
-        return Err(diagnostics);
-    }
+    let diagnostics = walk_diagnostics(&run, outcomes)?;
     let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    // Orphans: instances of resources (or module instances) no longer in the configuration.
-    let store_has_module = |instance: &ModuleInstance| {
-        run.store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .instances_of(&instance.module_path())
-            .iter()
-            .any(|i| i.instance == *instance)
-    };
-    for (address, object) in &state.resources {
-        let node = Node::Resource {
-            module: address.module.module_path(),
-            resource: address.resource.clone(),
-        };
-        let configured = run.graph.index.contains_key(&node) && store_has_module(&address.module);
-        if configured {
-            continue;
-        }
-        if run.options.mode == PlanMode::RefreshOnly || !run.targets_allow_orphan(address) {
-            continue;
-        }
-        if address.resource.mode == ResourceMode::Data {
-            continue;
-        }
-        let forget = run
-            .refactoring
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .forget
-            .contains(address);
-        push_change(
-            &run,
-            ResourceChange::removing(
-                address.clone(),
-                object,
-                if forget {
-                    Action::Forget
-                } else {
-                    Action::Delete
-                },
-                (!forget).then_some(ActionReason::DeleteBecauseNoResourceConfig),
-            ),
-        );
-    }
-    if run.options.mode != PlanMode::RefreshOnly {
-        for change in deposed_deletions(&run, &state) {
-            push_change(&run, change);
-        }
-    }
     let mut changes = std::mem::take(&mut *run.changes.lock().unwrap_or_else(|e| e.into_inner()));
     let mut drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
     if run.options.mode == PlanMode::RefreshOnly {
@@ -851,19 +889,8 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
             .collect(),
     };
     let mut warnings = diagnostics;
-    let forgotten: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Forget)
-        .map(|c| format!(" - {}", c.address))
-        .collect();
-    if !forgotten.is_empty() {
-        warnings.push(
-            Diagnostic::warning("Some objects will no longer be managed by Strata").with_detail(format!(
-                "If you apply this plan, Strata will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, Strata will no longer manage these objects. You will need to import them into Strata to manage them again.",
-                forgotten.join("\n")
-            )),
-        );
+    if let Some(warning) = forgotten_warning(&plan) {
+        warnings.push(warning);
     }
     if !run.options.targets.is_empty() {
         warnings.push(targeting_warning());
@@ -874,6 +901,43 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
         refreshed: state,
         warnings,
     })
+}
+
+/// The walk's diagnostics: its errors when it failed (or did not finish), else its warnings.
+fn walk_diagnostics(run: &Run, outcomes: &[Outcome]) -> Result<Diagnostics, Diagnostics> {
+    let mut diagnostics = run
+        .diagnostics
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    if outcomes.iter().any(|o| *o != Outcome::Done) {
+        diagnostics.push(
+            Diagnostic::error("Plan interrupted")
+                .with_detail("The plan did not finish; nothing was changed."),
+        );
+        return Err(diagnostics);
+    }
+    Ok(diagnostics)
+}
+
+/// The warning for the objects a plan forgets (`removed` blocks with `destroy = false`).
+fn forgotten_warning(plan: &Plan) -> Option<Diagnostic> {
+    let forgotten: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Forget)
+        .map(|c| format!(" - {}", c.address))
+        .collect();
+    if forgotten.is_empty() {
+        return None;
+    }
+    Some(Diagnostic::warning("Some objects will no longer be managed by Strata").with_detail(format!(
+        "If you apply this plan, Strata will discard its tracking information for the following objects, but it will not delete them:\n{}\n\nAfter applying this plan, Strata will no longer manage these objects. You will need to import them into Strata to manage them again.",
+        forgotten.join("\n")
+    )))
 }
 
 /// The root `import` block that targets `address`, with the import ID evaluated: a plain
@@ -1050,7 +1114,8 @@ fn annotate_refactoring(run: &Run, state: &crate::state::State, changes: &mut Ve
 }
 
 /// The destruction of every deposed object (left by a create_before_destroy replacement that
-/// did not finish) that the targets allow: they exist, nothing configures them, so they go.
+/// did not finish) that the targets allow: they exist, nothing configures them, so they go
+/// (`destroy`'s plan; a plan walk visits them as orphans).
 fn deposed_deletions(run: &Run, state: &crate::state::State) -> Vec<ResourceChange> {
     let mut changes = Vec::new();
     for (address, objects) in &state.deposed {
@@ -1058,13 +1123,46 @@ fn deposed_deletions(run: &Run, state: &crate::state::State) -> Vec<ResourceChan
             continue;
         }
         for (key, object) in objects {
-            changes.push(ResourceChange {
-                deposed: Some(key.clone()),
-                ..ResourceChange::removing(address.clone(), object, Action::Delete, None)
-            });
+            changes.push(deposed_deletion(address, key, object));
         }
     }
     changes
+}
+
+/// The destruction of one deposed object.
+fn deposed_deletion(
+    address: &ResourceInstance,
+    key: &str,
+    object: &InstanceObject,
+) -> ResourceChange {
+    ResourceChange {
+        deposed: Some(key.to_string()),
+        ..ResourceChange::removing(address.clone(), object, Action::Delete, None)
+    }
+}
+
+/// The deletion of an instance the configuration no longer has (whose resource, or module
+/// instance, is gone), or its forgetting when a `removed` block says not to destroy it.
+fn orphan_deletion(
+    run: &Run,
+    address: &ResourceInstance,
+    object: &InstanceObject,
+) -> ResourceChange {
+    let forget = run
+        .refactoring
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .forget
+        .contains(address);
+    let (action, reason) = if forget {
+        (Action::Forget, None)
+    } else {
+        (
+            Action::Delete,
+            Some(ActionReason::DeleteBecauseNoResourceConfig),
+        )
+    };
+    ResourceChange::removing(address.clone(), object, action, reason)
 }
 
 impl Run {

@@ -477,7 +477,7 @@ fn eval_with_self(
         &EvalContext {
             scope: &scope,
             module_dir,
-            plan_mode: run.plan_mode(),
+            plan_mode: run.evaluation.defers_unknowns,
         },
     )
 }

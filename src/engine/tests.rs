@@ -13,7 +13,7 @@
 //!
 //! Independent operations run concurrently, so the recorded changes are listed per address;
 //! `check_order` checks the order across addresses that matters (an object is written after
-//! what it depends on, and removed before it).
+//! what it depends on, and removed before it; an orphan is removed after what used it changed).
 //!
 //! The fake provider's IDs are random: they appear as `fake-<n>`, numbered by first appearance.
 //! Cases do not write a `provider "fake"` block: the harness adds one naming the store.
@@ -233,6 +233,20 @@ fn check_order(prior: &State, after: &State, recorded: &[StateChange]) {
                 position("remove", y, false),
             ) {
                 assert!(ry < rx, "{x} is removed before {y}, which depends on it");
+            }
+            // An orphan (its resource is gone from the configuration) is removed after what
+            // depended on it has changed.
+            let resource_gone = !after
+                .resources
+                .keys()
+                .any(|a| a.module == x.module && a.resource == x.resource);
+            if let (true, true, Some(rx), Some(py)) = (
+                resource_gone,
+                depends(prior, y, x),
+                position("remove", x, false),
+                position("put", y, true),
+            ) {
+                assert!(py < rx, "{x} is removed before {y}, which used it, changes");
             }
         }
     }
@@ -469,7 +483,9 @@ cases!(
     failure_on_update,
     for_each_expansion,
     module_count,
+    module_count_shrinks,
     moved_block,
+    orphan_depended_on,
     precondition_fails,
     prevent_destroy,
     replace,

@@ -9,7 +9,7 @@ use super::eval::{
 };
 use super::nodes::{walk_config, Walker};
 use super::store::{Repetition, ResourceValues};
-use super::Run;
+use super::{Evaluation, Run};
 use crate::addrs::{Resource, ResourceInstance};
 use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::Diagnostics;
@@ -34,6 +34,11 @@ pub(super) async fn validate(run: Arc<Run>, walker: ValidateWalker) -> Diagnosti
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     diagnostics
+}
+
+impl ValidateWalker {
+    /// How this walk evaluates.
+    pub(super) const EVALUATION: Evaluation = Evaluation::PARTIAL;
 }
 
 #[async_trait::async_trait]

@@ -12,10 +12,12 @@
 //! prune the graph ([`targets::prune_to_targets`]) before it is walked. A reference to something
 //! that does not exist is a diagnostic at the reference, with the closest existing name.
 
+pub mod deletions;
+pub mod instances;
 pub mod targets;
 pub mod transforms;
 
-use crate::addrs::{Resource, ResourceMode};
+use crate::addrs::{Resource, ResourceInstance, ResourceMode};
 use crate::config::{Expr, ModuleTree, ProviderRef};
 use crate::diagnostics::{Diagnostic, Diagnostics, Span};
 use crate::lang::{self, Reference, Referenceable};
@@ -55,6 +57,26 @@ pub enum Node {
     Provider {
         provider: ProviderRef,
     },
+    /// All the instances of a resource applied (an apply's graph, added by
+    /// [`instances::AppliedNodes`]): what reads the resource as a whole waits for this node;
+    /// the resource node itself is done once its instances have started.
+    ResourceApplied {
+        module: ModulePath,
+        resource: Resource,
+    },
+    /// An object of the prior state that no configuration has, whose deletion a plan plans
+    /// (added by [`deletions::OrphanResourceInstances`]): an instance of a resource the
+    /// configuration no longer declares, or a deposed object.
+    Orphan {
+        instance: ResourceInstance,
+        deposed: Option<String>,
+    },
+    /// The deletion of one object during an apply (added by [`deletions::DestroyNodes`]): a
+    /// planned delete, or the old half of a replacement.
+    Destroy {
+        instance: ResourceInstance,
+        deposed: Option<String>,
+    },
 }
 
 fn module_prefix(module: &ModulePath) -> String {
@@ -73,6 +95,25 @@ impl fmt::Display for Node {
             Node::Resource { module, resource } => write!(f, "{}{resource}", module_prefix(module)),
             Node::Output { module, name } => write!(f, "{}output.{name}", module_prefix(module)),
             Node::Provider { provider } => write!(f, "provider[\"{provider}\"]"),
+            Node::ResourceApplied { module, resource } => {
+                write!(f, "{}{resource} (applied)", module_prefix(module))
+            }
+            Node::Orphan {
+                instance,
+                deposed: None,
+            } => write!(f, "{instance} (orphan)"),
+            Node::Orphan {
+                instance,
+                deposed: Some(key),
+            } => write!(f, "{instance} (deposed {key})"),
+            Node::Destroy {
+                instance,
+                deposed: None,
+            } => write!(f, "{instance} (destroy)"),
+            Node::Destroy {
+                instance,
+                deposed: Some(key),
+            } => write!(f, "{instance} (destroy deposed {key})"),
         }
     }
 }
@@ -112,6 +153,26 @@ impl Graph {
         }
     }
 
+    /// Moves the edges leaving `from` whose target `moved` selects so that they leave `to`
+    /// instead, each with its span.
+    fn move_outgoing(&mut self, from: NodeIndex, to: NodeIndex, moved: impl Fn(NodeIndex) -> bool) {
+        let targets: Vec<NodeIndex> = self
+            .graph
+            .neighbors_directed(from, petgraph::Direction::Outgoing)
+            .filter(|&target| moved(target))
+            .collect();
+        for target in targets {
+            let Some(edge) = self.graph.find_edge(from, target) else {
+                continue;
+            };
+            let span = self.graph.remove_edge(edge).and_then(|e| e.span);
+            self.edges.remove(&(from, target));
+            if to != target && self.edges.insert((to, target)) {
+                self.graph.add_edge(to, target, Edge { span });
+            }
+        }
+    }
+
     pub fn node(&self, i: NodeIndex) -> &Node {
         &self.graph[i]
     }
@@ -132,6 +193,42 @@ impl Graph {
             }
         }
         graph
+    }
+
+    /// The managed resources `node` depends on, directly or through locals, variables and
+    /// module outputs (not through other resources, nor providers): what the state records as
+    /// an instance's `dependencies`, and what orders deletions.
+    pub fn resource_dependencies(&self, node: &Node) -> Vec<Node> {
+        let Some(&start) = self.index.get(node) else {
+            return Vec::new();
+        };
+        let mut seen = HashSet::new();
+        let mut stack = vec![start];
+        let mut found = Vec::new();
+        while let Some(current) = stack.pop() {
+            for dep in self
+                .graph
+                .neighbors_directed(current, petgraph::Direction::Incoming)
+            {
+                if !seen.insert(dep) {
+                    continue;
+                }
+                match &self.graph[dep] {
+                    n @ Node::Resource { resource, .. }
+                        if resource.mode == ResourceMode::Managed =>
+                    {
+                        found.push(n.clone());
+                    }
+                    Node::Provider { .. }
+                    | Node::ResourceApplied { .. }
+                    | Node::Orphan { .. }
+                    | Node::Destroy { .. } => {}
+                    _ => stack.push(dep),
+                }
+            }
+        }
+        found.sort();
+        found
     }
 
     /// The graph in Graphviz DOT, nodes and edges sorted for a stable output.

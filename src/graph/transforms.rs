@@ -13,6 +13,9 @@
 //! 6. [`Targets`]: with `-target`, the graph pruned to the targets, what they need and the root
 //!    outputs that read only those ([`super::targets`]); every other output and local is gone.
 //!
+//! A plan and an apply add the steps of [`super::deletions`] to this graph: the orphans a plan
+//! plans the deletion of; the deletions an apply makes, and the edges that order them.
+//!
 //! Reference edges come before the structural ones on purpose: an edge is added once, and the
 //! first one keeps its span, so an edge that is also a reference points at that reference.
 
@@ -50,7 +53,12 @@ pub fn steps<'a>(
 
 /// Applies `steps` to an empty graph, stopping at the first step that reports errors.
 pub fn run(steps: &[Box<dyn Transform + '_>]) -> Result<Graph, Diagnostics> {
-    let mut graph = Graph::default();
+    run_on(Graph::default(), steps)
+}
+
+/// Applies `steps` to `graph` (a plan's or an apply's [`super::deletions`] steps on the
+/// configuration's graph), stopping at the first step that reports errors.
+pub fn run_on(mut graph: Graph, steps: &[Box<dyn Transform + '_>]) -> Result<Graph, Diagnostics> {
     for step in steps {
         tracing::trace!(step = step.name(), "graph transform");
         step.transform(&mut graph)?;
@@ -375,7 +383,10 @@ impl Transform for ModuleExpansionEdges<'_> {
                 Node::ModuleExpand { module } => {
                     Some((i, module[..module.len().saturating_sub(1)].to_vec()))
                 }
-                Node::Provider { .. } => None,
+                Node::Provider { .. }
+                | Node::ResourceApplied { .. }
+                | Node::Orphan { .. }
+                | Node::Destroy { .. } => None,
             })
             .collect();
         for (to, module) in nodes {

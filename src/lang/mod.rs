@@ -33,6 +33,7 @@ mod operators;
 mod refs;
 
 pub use operators::unify_loose;
+pub use refs::InstancePick;
 
 use crate::addrs::Resource;
 use crate::config::{Body, Expr};
@@ -163,6 +164,13 @@ pub fn references(expr: &Expr) -> Vec<Reference> {
     let mut collector = refs::TraversalCollector::new();
     collector.expr(&expr.expr);
     refs::to_references(&collector.traversals, &expr.file)
+}
+
+/// Every resource a body refers to (nested and `dynamic` blocks included), with the instance
+/// each reference picks by the referring instance's repetition (`aws_subnet.a[count.index]`,
+/// `aws_subnet.a[each.key]`); `None` for a reference that may read any instance.
+pub fn resource_picks(body: &Body) -> Vec<(Resource, Option<InstancePick>)> {
+    refs::resource_picks(&body.body)
 }
 
 /// Every reference a body makes, including inside nested and `dynamic` blocks (not counting

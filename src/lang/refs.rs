@@ -14,6 +14,14 @@ use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
 use std::ops::Range;
 
+/// How a reference picks one instance of a resource by the referring instance's own
+/// repetition: `aws_subnet.a[count.index]`, `aws_subnet.a[each.key]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstancePick {
+    CountIndex,
+    EachKey,
+}
+
 /// One static step of a traversal: an attribute name or a literal index.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum StaticStep<'a> {
@@ -27,6 +35,8 @@ pub(crate) enum StaticStep<'a> {
 pub(crate) struct StaticTraversal<'a> {
     pub root: &'a str,
     pub steps: Vec<StaticStep<'a>>,
+    /// The index that ends the static steps, when it is `[count.index]` or `[each.key]`.
+    pub pick: Option<InstancePick>,
     pub span: Option<Range<usize>>,
 }
 
@@ -179,6 +189,7 @@ impl<'a> TraversalCollector<'a> {
                     self.traversals.push(StaticTraversal {
                         root: name.as_str(),
                         steps: Vec::new(),
+                        pick: None,
                         span: expr.span(),
                     });
                 }
@@ -193,15 +204,20 @@ impl<'a> TraversalCollector<'a> {
                 match &traversal.expr {
                     Expression::Variable(name) if !self.is_bound(name.as_str()) => {
                         let mut steps = Vec::new();
+                        let mut pick = None;
                         for operator in &traversal.operators {
                             match static_step(operator.value()) {
                                 Some(step) => steps.push(step),
-                                None => break,
+                                None => {
+                                    pick = self.instance_pick(operator.value());
+                                    break;
+                                }
                             }
                         }
                         self.traversals.push(StaticTraversal {
                             root: name.as_str(),
                             steps,
+                            pick,
                             span: expr.span(),
                         });
                     }
@@ -304,6 +320,30 @@ impl<'a> TraversalCollector<'a> {
         }
     }
 
+    /// `[count.index]` or `[each.key]` (unless a `for` expression rebinds the name).
+    fn instance_pick(&self, operator: &TraversalOperator) -> Option<InstancePick> {
+        let TraversalOperator::Index(Expression::Traversal(index)) = operator else {
+            return None;
+        };
+        let Expression::Variable(root) = &index.expr else {
+            return None;
+        };
+        let [attr] = index.operators.as_slice() else {
+            return None;
+        };
+        let TraversalOperator::GetAttr(attr) = attr.value() else {
+            return None;
+        };
+        if self.is_bound(root.as_str()) {
+            return None;
+        }
+        match (root.as_str(), attr.as_str()) {
+            ("count", "index") => Some(InstancePick::CountIndex),
+            ("each", "key") => Some(InstancePick::EachKey),
+            _ => None,
+        }
+    }
+
     fn bind_opt(&mut self, name: Option<&'a str>) {
         if let Some(name) = name {
             self.bind(name);
@@ -363,6 +403,27 @@ pub(crate) fn to_references(
                 subject,
                 span: traversal.span.clone().map(|range| file.span(range)),
             })
+        })
+        .collect()
+}
+
+/// Every resource a body refers to, with how each reference picks its instance (`None`: it
+/// may read any instance, or all of them).
+pub(crate) fn resource_picks(body: &Body) -> Vec<(Resource, Option<InstancePick>)> {
+    let mut collector = TraversalCollector::new();
+    collector.body(body);
+    collector
+        .traversals
+        .iter()
+        .filter_map(|traversal| {
+            let attrs = traversal.leading_attrs();
+            let (subject, used) = root_reference(traversal.root, &attrs).ok()?;
+            let Referenceable::Resource(resource) = subject else {
+                return None;
+            };
+            // The pick must come right after the resource's name.
+            let pick = traversal.pick.filter(|_| traversal.steps.len() == used);
+            Some((resource, pick))
         })
         .collect()
 }

@@ -1,0 +1,9 @@
+variable "name" {}
+
+resource "fake_resource" "this" {
+  name = var.name
+}
+
+output "name" {
+  value = fake_resource.this.name
+}

@@ -1,0 +1,5 @@
+module "env" {
+  source = "./child"
+  count  = 3
+  name   = "env-${count.index}"
+}
