@@ -629,9 +629,36 @@ pub const DEPENDENCY_CODES: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 // Call counting
 
+/// What the clients' [`CallCounter`] saw: every AWS API operation (not attempts) started, and
+/// how many were under way at once, so that a test can tell a refresh whose calls overlap from
+/// one that makes them one after another.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    started: AtomicU64,
+    in_flight: AtomicU64,
+    most_in_flight: AtomicU64,
+}
+
+impl CallStats {
+    /// Operations started so far.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// The most operations under way at once since the last [`CallStats::reset_most_in_flight`].
+    pub fn most_in_flight(&self) -> u64 {
+        self.most_in_flight.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_most_in_flight(&self) {
+        self.most_in_flight
+            .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+}
+
 /// Counts every AWS API operation (not attempts) made through the clients it is installed on.
 #[derive(Clone, Debug, Default)]
-pub struct CallCounter(pub Arc<AtomicU64>);
+pub struct CallCounter(pub Arc<CallStats>);
 
 impl aws_sdk_ec2::config::Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -643,7 +670,20 @@ impl aws_sdk_ec2::config::Intercept for CallCounter {
         _context: &aws_sdk_ec2::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
         _config: &mut aws_sdk_ec2::config::ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.started.fetch_add(1, Ordering::Relaxed);
+        let now = self.0.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.0.most_in_flight.fetch_max(now, Ordering::Relaxed);
+        Ok(())
+    }
+
+    // Called once an operation is over, whether it succeeded or not.
+    fn read_after_execution(
+        &self,
+        _context: &aws_sdk_ec2::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _components: &aws_sdk_ec2::config::RuntimeComponents,
+        _config: &mut aws_sdk_ec2::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
         Ok(())
     }
 }
