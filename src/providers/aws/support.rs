@@ -297,6 +297,21 @@ pub fn tag_changes(prior: &Value, planned: &Value) -> (BTreeMap<String, String>,
     (set, remove)
 }
 
+/// What an update changes of `tags_all`: (tags to set, keys to remove).
+pub fn planned_tag_changes(
+    operation: &super::Operation<'_>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let prior = operation
+        .prior
+        .and_then(|p| p.get_attr("tags_all"))
+        .unwrap_or(&Value::Null);
+    let planned = operation
+        .planned
+        .get_attr("tags_all")
+        .unwrap_or(&Value::Null);
+    tag_changes(prior, planned)
+}
+
 /// Applies the plan's change of `tags_all` through a service's own calls: `untag` with the keys
 /// to remove, then `tag` with the tags to set (each only when there is something to do).
 pub async fn update_tags<Untag, UntagDone, TagCall, TagDone>(
@@ -311,15 +326,7 @@ where
     TagCall: FnOnce(BTreeMap<String, String>) -> TagDone,
     TagDone: Future<Output = Result<(), ApiFailure>>,
 {
-    let prior = operation
-        .prior
-        .and_then(|p| p.get_attr("tags_all"))
-        .unwrap_or(&Value::Null);
-    let planned = operation
-        .planned
-        .get_attr("tags_all")
-        .unwrap_or(&Value::Null);
-    let (set, remove) = tag_changes(prior, planned);
+    let (set, remove) = planned_tag_changes(operation);
     if !remove.is_empty() {
         untag(remove).await.or_fail(summary)?;
     }
@@ -584,6 +591,40 @@ where
             }
         }
     }
+}
+
+/// Waits until `describe` finds the object no more (a delete's wait), reporting the status
+/// `status` reads from it meanwhile, within the operation's timeout.
+pub async fn wait_until_gone<T, F, Fut>(
+    what: &str,
+    operation: &super::Operation<'_>,
+    mut describe: F,
+    status: impl Fn(&T) -> String,
+) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ApiFailure>>,
+{
+    wait_for(
+        what,
+        "deleted",
+        operation.timeout,
+        operation.progress,
+        || {
+            let described = describe();
+            let status = &status;
+            async move {
+                match described.await {
+                    Ok(None) => Ok(Poll::Done(())),
+                    Ok(Some(object)) => Ok(Poll::Pending(status(&object))),
+                    Err(failure) => {
+                        Err(failure.into_error(format!("waiting for {what} to be deleted")))
+                    }
+                }
+            }
+        },
+    )
+    .await
 }
 
 /// Runs `call` again while AWS answers with one of `codes` (an ENI or NAT gateway still holding
