@@ -1110,6 +1110,90 @@ async fn refreshing_many_resources_takes_one_call_per_type() {
     assert_eq!(aws.provider.api_calls() - before, 1);
 }
 
+/// What one refresh of `states` costs: the API calls, and the most of them under way at once.
+async fn refresh_cost(aws: &Aws, type_name: &str, states: &[Value]) -> (u64, u64) {
+    let before = aws.provider.api_calls();
+    aws.provider.reset_api_calls_at_once();
+    let results = aws.provider.read_resources(type_name, states).await;
+    for (result, state) in results.into_iter().zip(states) {
+        let read = result.unwrap().unwrap();
+        assert_eq!(read.equals(state), Some(true), "{type_name}");
+    }
+    (
+        aws.provider.api_calls() - before,
+        aws.provider.api_calls_at_once(),
+    )
+}
+
+/// Issue 16: a refresh of N objects costs about its slowest call chain, not the sum of N
+/// chains. The call count is what the batched describes and the per-object follow-ups add up
+/// to; the most calls under way at once shows whether the follow-ups of different objects
+/// overlap (a refresh that made them one after another would never have more than one
+/// object's worth in flight).
+#[tokio::test]
+async fn a_refresh_of_n_objects_overlaps_their_follow_up_calls() {
+    let aws = Aws::start(&[]).await;
+    let mut costs = Vec::new();
+    for n in [1usize, 5] {
+        let (mut vpcs, mut subnets, mut groups, mut roles) = (vec![], vec![], vec![], vec![]);
+        for i in 0..n {
+            let cidr = format!("10.{}.0.0/16", n * 10 + i);
+            let vpc = aws
+                .create(
+                    "aws_vpc",
+                    &aws.config("aws_vpc", vec![("cidr_block", s(&cidr))]),
+                )
+                .await;
+            let vpc_id = text(&vpc, "id");
+            let subnet = aws.config(
+                "aws_subnet",
+                vec![
+                    ("vpc_id", s(&vpc_id)),
+                    ("cidr_block", s(&cidr.replace(".0.0/16", ".1.0/24"))),
+                ],
+            );
+            subnets.push(aws.create("aws_subnet", &subnet).await);
+            let group = aws.config(
+                "aws_security_group",
+                vec![("name", s(&format!("g{n}-{i}"))), ("vpc_id", s(&vpc_id))],
+            );
+            groups.push(aws.create("aws_security_group", &group).await);
+            let role = aws.config(
+                "aws_iam_role",
+                vec![
+                    ("name", s(&format!("r{n}-{i}"))),
+                    ("assume_role_policy", s(EKS_TRUST)),
+                ],
+            );
+            roles.push(aws.create("aws_iam_role", &role).await);
+            vpcs.push(vpc);
+        }
+        let vpc = refresh_cost(&aws, "aws_vpc", &vpcs).await;
+        let subnet = refresh_cost(&aws, "aws_subnet", &subnets).await;
+        let group = refresh_cost(&aws, "aws_security_group", &groups).await;
+        let role = refresh_cost(&aws, "aws_iam_role", &roles).await;
+        eprintln!(
+            "N={n}: (calls, most at once) vpc {vpc:?} subnet {subnet:?} sg {group:?} role {role:?}"
+        );
+        // DescribeVpcs, then at once the three default-object describes and three
+        // DescribeVpcAttribute a VPC (the API takes one VPC and one attribute a call).
+        assert_eq!(vpc.0, 1 + 3 + 3 * n as u64);
+        // One DescribeSubnets, one DescribeSecurityGroups, whatever N.
+        assert_eq!((subnet.0, group.0), (1, 1));
+        // IAM has no batched read: one GetRole a role.
+        assert_eq!(role.0, n as u64);
+        costs.push((vpc, role));
+    }
+    let (vpc, role) = costs[1];
+    // Five VPCs' attribute calls overlap: more in flight than one VPC's three and the
+    // default-object describes; five roles are read at once, not one after another.
+    assert!(
+        vpc.1 > 3 + 3,
+        "VPC follow-ups ran one VPC at a time: {vpc:?}"
+    );
+    assert!(role.1 > 1, "roles were read one at a time: {role:?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sensitive values
 

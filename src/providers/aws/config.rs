@@ -10,7 +10,7 @@
 
 use super::support::{
     get_block, get_bool, get_i64, get_str, get_string_map, get_strings, list_block, CallCounter,
-    IgnoreTags, SdkResultExt,
+    CallStats, IgnoreTags, SdkResultExt,
 };
 use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::providers::ProviderError;
@@ -19,7 +19,6 @@ use aws_config::BehaviorVersion;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -359,7 +358,7 @@ fn retry_config(
 /// Builds the SDK clients from the provider block.
 pub async fn build_context(
     config: &Value,
-    calls: Arc<AtomicU64>,
+    calls: Arc<CallStats>,
 ) -> Result<AwsContext, ProviderError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = get_str(config, "region") {

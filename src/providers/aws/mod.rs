@@ -37,7 +37,6 @@ use crate::providers::{
 use crate::value::{AttrPath, Value};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use support::{planned_tags_all, read_tags, scrub_error, sensitive_strings, string_map_of, Attrs};
@@ -47,6 +46,11 @@ pub(crate) use config::AwsContext;
 /// The key under which a resource's read reports the tags AWS holds; the provider turns it into
 /// `tags` and `tags_all`.
 pub(crate) const REMOTE_TAGS: &str = "\u{0}remote_tags";
+
+/// How many objects of a type without a batched read are read at once: enough that a refresh of
+/// a few dozen takes the time of one, few enough not to be throttled (as the VPCs' attribute
+/// calls, `ec2::vpc`).
+const CONCURRENT_READS: usize = 16;
 
 /// What a create, update or delete is given.
 pub(crate) struct Operation<'a> {
@@ -140,17 +144,22 @@ pub(crate) trait ResourceType: Send + Sync {
     async fn read(&self, aws: &AwsContext, current: &Value)
         -> Result<Option<Attrs>, ProviderError>;
 
-    /// Reads many objects (overridden where one API call can describe many).
+    /// Reads many objects (overridden where one API call can describe many). Otherwise the
+    /// objects are read concurrently, [`CONCURRENT_READS`] at a time, so that a refresh of N
+    /// objects takes about as long as the slowest read rather than the sum of them.
     async fn read_many(
         &self,
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let mut results = Vec::with_capacity(current.len());
-        for value in current {
-            results.push(self.read(aws, value).await);
-        }
-        results
+        use futures_util::stream::{self, StreamExt};
+        // The reads are made first (they start when polled), so that the stream holds plain
+        // boxed futures rather than a closure over borrowed values.
+        let reads: Vec<_> = current.iter().map(|value| self.read(aws, value)).collect();
+        stream::iter(reads)
+            .buffered(CONCURRENT_READS)
+            .collect()
+            .await
     }
 
     /// `read` for the types whose `read_many` is the batched call: its one-element case.
@@ -195,7 +204,7 @@ pub struct AwsProvider {
     resources: BTreeMap<&'static str, Arc<dyn ResourceType>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DataSourceType>>,
     context: OnceLock<Arc<AwsContext>>,
-    calls: Arc<AtomicU64>,
+    calls: Arc<support::CallStats>,
 }
 
 impl Default for AwsProvider {
@@ -280,13 +289,23 @@ impl AwsProvider {
             resources,
             data_sources,
             context: OnceLock::new(),
-            calls: Arc::new(AtomicU64::new(0)),
+            calls: Arc::default(),
         }
     }
 
     /// How many AWS API operations this provider has made (retries of one operation count once).
     pub fn api_calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
+        self.calls.started()
+    }
+
+    /// The most AWS API operations under way at once since the last
+    /// [`AwsProvider::reset_api_calls_at_once`]: 1 when every call waited for the one before.
+    pub fn api_calls_at_once(&self) -> u64 {
+        self.calls.most_in_flight()
+    }
+
+    pub fn reset_api_calls_at_once(&self) {
+        self.calls.reset_most_in_flight();
     }
 
     fn context(&self) -> Result<&Arc<AwsContext>, ProviderError> {

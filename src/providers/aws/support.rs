@@ -297,6 +297,21 @@ pub fn tag_changes(prior: &Value, planned: &Value) -> (BTreeMap<String, String>,
     (set, remove)
 }
 
+/// What an update changes of `tags_all`: (tags to set, keys to remove).
+pub fn planned_tag_changes(
+    operation: &super::Operation<'_>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let prior = operation
+        .prior
+        .and_then(|p| p.get_attr("tags_all"))
+        .unwrap_or(&Value::Null);
+    let planned = operation
+        .planned
+        .get_attr("tags_all")
+        .unwrap_or(&Value::Null);
+    tag_changes(prior, planned)
+}
+
 /// Applies the plan's change of `tags_all` through a service's own calls: `untag` with the keys
 /// to remove, then `tag` with the tags to set (each only when there is something to do).
 pub async fn update_tags<Untag, UntagDone, TagCall, TagDone>(
@@ -311,15 +326,7 @@ where
     TagCall: FnOnce(BTreeMap<String, String>) -> TagDone,
     TagDone: Future<Output = Result<(), ApiFailure>>,
 {
-    let prior = operation
-        .prior
-        .and_then(|p| p.get_attr("tags_all"))
-        .unwrap_or(&Value::Null);
-    let planned = operation
-        .planned
-        .get_attr("tags_all")
-        .unwrap_or(&Value::Null);
-    let (set, remove) = tag_changes(prior, planned);
+    let (set, remove) = planned_tag_changes(operation);
     if !remove.is_empty() {
         untag(remove).await.or_fail(summary)?;
     }
@@ -586,6 +593,40 @@ where
     }
 }
 
+/// Waits until `describe` finds the object no more (a delete's wait), reporting the status
+/// `status` reads from it meanwhile, within the operation's timeout.
+pub async fn wait_until_gone<T, F, Fut>(
+    what: &str,
+    operation: &super::Operation<'_>,
+    mut describe: F,
+    status: impl Fn(&T) -> String,
+) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ApiFailure>>,
+{
+    wait_for(
+        what,
+        "deleted",
+        operation.timeout,
+        operation.progress,
+        || {
+            let described = describe();
+            let status = &status;
+            async move {
+                match described.await {
+                    Ok(None) => Ok(Poll::Done(())),
+                    Ok(Some(object)) => Ok(Poll::Pending(status(&object))),
+                    Err(failure) => {
+                        Err(failure.into_error(format!("waiting for {what} to be deleted")))
+                    }
+                }
+            }
+        },
+    )
+    .await
+}
+
 /// Runs `call` again while AWS answers with one of `codes` (an ENI or NAT gateway still holding
 /// on to what is being deleted), for at most `timeout`.
 pub async fn retry_while<T, F, Fut>(
@@ -629,9 +670,36 @@ pub const DEPENDENCY_CODES: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 // Call counting
 
+/// What the clients' [`CallCounter`] saw: every AWS API operation (not attempts) started, and
+/// how many were under way at once, so that a test can tell a refresh whose calls overlap from
+/// one that makes them one after another.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    started: AtomicU64,
+    in_flight: AtomicU64,
+    most_in_flight: AtomicU64,
+}
+
+impl CallStats {
+    /// Operations started so far.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// The most operations under way at once since the last [`CallStats::reset_most_in_flight`].
+    pub fn most_in_flight(&self) -> u64 {
+        self.most_in_flight.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_most_in_flight(&self) {
+        self.most_in_flight
+            .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+}
+
 /// Counts every AWS API operation (not attempts) made through the clients it is installed on.
 #[derive(Clone, Debug, Default)]
-pub struct CallCounter(pub Arc<AtomicU64>);
+pub struct CallCounter(pub Arc<CallStats>);
 
 impl aws_sdk_ec2::config::Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -643,7 +711,20 @@ impl aws_sdk_ec2::config::Intercept for CallCounter {
         _context: &aws_sdk_ec2::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
         _config: &mut aws_sdk_ec2::config::ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.started.fetch_add(1, Ordering::Relaxed);
+        let now = self.0.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.0.most_in_flight.fetch_max(now, Ordering::Relaxed);
+        Ok(())
+    }
+
+    // Called once an operation is over, whether it succeeded or not.
+    fn read_after_execution(
+        &self,
+        _context: &aws_sdk_ec2::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _components: &aws_sdk_ec2::config::RuntimeComponents,
+        _config: &mut aws_sdk_ec2::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -32,8 +32,8 @@ pub(crate) use vpc::Vpc;
 pub(crate) use vpc_data::VpcData;
 
 use super::support::{
-    retry_while, str_map, string_map_of, tag_changes, user_tags, ApiFailure, Attrs, FailureExt,
-    SdkResultExt, DEPENDENCY_CODES,
+    planned_tag_changes, retry_while, str_map, string_map_of, user_tags, ApiFailure, Attrs,
+    FailureExt, SdkResultExt, DEPENDENCY_CODES,
 };
 use super::{AwsContext, Operation, REMOTE_TAGS};
 use crate::providers::ProviderError;
@@ -81,15 +81,7 @@ pub async fn update_tags(
     operation: &Operation<'_>,
     label: &str,
 ) -> Result<(), ProviderError> {
-    let prior = operation
-        .prior
-        .and_then(|p| p.get_attr("tags_all"))
-        .unwrap_or(&Value::Null);
-    let planned = operation
-        .planned
-        .get_attr("tags_all")
-        .unwrap_or(&Value::Null);
-    let (set, remove) = tag_changes(prior, planned);
+    let (set, remove) = planned_tag_changes(operation);
     if !remove.is_empty() {
         let keys = remove
             .iter()

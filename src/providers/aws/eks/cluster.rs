@@ -24,7 +24,7 @@ use super::{computed_list_block, object_type, opt_bool, update_eks_tags, wait_up
 use crate::providers::aws::support::{
     attrs, client_token, get_block, get_blocks, get_bool, get_str, get_string_map, get_strings,
     list_block, non_empty, opt_str, rfc3339_seconds, str_map, str_set, timeouts_block, user_tags,
-    wait_for, with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt,
+    wait_for, wait_until_gone, with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
@@ -291,164 +291,7 @@ impl ResourceType for Cluster {
         else {
             return Ok(None);
         };
-        let vpc = cluster.resources_vpc_config();
-        let vpc_config = Value::List(vec![Value::object([
-            (
-                "subnet_ids",
-                str_set(vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default()),
-            ),
-            (
-                "security_group_ids",
-                str_set(
-                    vpc.map(|v| v.security_group_ids().to_vec())
-                        .unwrap_or_default(),
-                ),
-            ),
-            (
-                "endpoint_private_access",
-                Value::Bool(vpc.map(|v| v.endpoint_private_access()).unwrap_or(false)),
-            ),
-            (
-                "endpoint_public_access",
-                Value::Bool(vpc.map(|v| v.endpoint_public_access()).unwrap_or(true)),
-            ),
-            (
-                "public_access_cidrs",
-                str_set(
-                    vpc.map(|v| v.public_access_cidrs().to_vec())
-                        .unwrap_or_default(),
-                ),
-            ),
-            (
-                "cluster_security_group_id",
-                non_empty(vpc.and_then(|v| v.cluster_security_group_id())),
-            ),
-            ("vpc_id", non_empty(vpc.and_then(|v| v.vpc_id()))),
-        ])]);
-        let network = match cluster.kubernetes_network_config() {
-            Some(n) => Value::List(vec![Value::object([
-                ("service_ipv4_cidr", non_empty(n.service_ipv4_cidr())),
-                ("ip_family", opt_str(n.ip_family().map(|f| f.as_str()))),
-                ("service_ipv6_cidr", non_empty(n.service_ipv6_cidr())),
-            ])]),
-            None => Value::List(Vec::new()),
-        };
-        let access = match cluster.access_config() {
-            Some(a) => Value::List(vec![Value::object([
-                (
-                    "authentication_mode",
-                    opt_str(a.authentication_mode().map(|m| m.as_str())),
-                ),
-                (
-                    "bootstrap_cluster_creator_admin_permissions",
-                    current_bootstrap(current),
-                ),
-            ])]),
-            None => Value::List(Vec::new()),
-        };
-        // `resources` is deprecated in the API (EKS now encrypts everything) but still a
-        // required argument of the provider's `encryption_config`.
-        #[allow(deprecated)]
-        let encryption = Value::List(
-            cluster
-                .encryption_config()
-                .iter()
-                .map(|config| {
-                    Value::object([
-                        ("resources", str_set(config.resources().to_vec())),
-                        (
-                            "provider",
-                            Value::List(
-                                config
-                                    .provider()
-                                    .map(|p| Value::object([("key_arn", opt_str(p.key_arn()))]))
-                                    .into_iter()
-                                    .collect(),
-                            ),
-                        ),
-                    ])
-                })
-                .collect(),
-        );
-        let upgrade = Value::List(
-            cluster
-                .upgrade_policy()
-                .map(|policy| {
-                    Value::object([(
-                        "support_type",
-                        opt_str(policy.support_type().map(|t| t.as_str())),
-                    )])
-                })
-                .into_iter()
-                .collect(),
-        );
-        let zonal_shift = Value::List(
-            cluster
-                .zonal_shift_config()
-                .map(|config| Value::object([("enabled", opt_bool(config.enabled()))]))
-                .into_iter()
-                .collect(),
-        );
-        let enabled_logs: Vec<String> = cluster
-            .logging()
-            .map(|l| {
-                l.cluster_logging()
-                    .iter()
-                    .filter(|s| s.enabled() == Some(true))
-                    .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let tags = user_tags(cluster.tags().cloned().unwrap_or_default());
-        let certificate = cluster
-            .certificate_authority()
-            .map(|c| Value::List(vec![Value::object([("data", opt_str(c.data()))])]))
-            .unwrap_or(Value::List(Vec::new()));
-        let identity = cluster
-            .identity()
-            .and_then(|i| i.oidc())
-            .map(|o| {
-                Value::List(vec![Value::object([(
-                    "oidc",
-                    Value::List(vec![Value::object([("issuer", opt_str(o.issuer()))])]),
-                )])])
-            })
-            .unwrap_or(Value::List(Vec::new()));
-        Ok(Some(attrs([
-            ("id", opt_str(cluster.name())),
-            ("name", opt_str(cluster.name())),
-            ("arn", opt_str(cluster.arn())),
-            ("cluster_id", non_empty(cluster.id())),
-            ("role_arn", opt_str(cluster.role_arn())),
-            ("version", opt_str(cluster.version())),
-            ("endpoint", opt_str(cluster.endpoint())),
-            ("platform_version", opt_str(cluster.platform_version())),
-            ("status", opt_str(cluster.status().map(|s| s.as_str()))),
-            (
-                "created_at",
-                cluster
-                    .created_at()
-                    .map(rfc3339_seconds)
-                    .unwrap_or(Value::Null),
-            ),
-            (
-                "enabled_cluster_log_types",
-                if enabled_logs.is_empty() {
-                    Value::Null
-                } else {
-                    str_set(enabled_logs)
-                },
-            ),
-            ("certificate_authority", certificate),
-            ("identity", identity),
-            ("vpc_config", vpc_config),
-            ("kubernetes_network_config", network),
-            ("access_config", access),
-            ("encryption_config", encryption),
-            ("upgrade_policy", upgrade),
-            ("zonal_shift_config", zonal_shift),
-            (REMOTE_TAGS, str_map(&tags)),
-        ])))
+        Ok(Some(cluster_attrs(&cluster, current)))
     }
 
     /// Encryption cannot be switched off once on (as the provider's CustomizeDiff has it):
@@ -653,28 +496,223 @@ impl ResourceType for Cluster {
                 return Err(failure.into_error(format!("deleting {CLUSTER_LABEL} ({name})")))
             }
         }
-        wait_for(
+        wait_until_gone(
             &format!("{CLUSTER_LABEL} ({name})"),
-            "deleted",
-            operation.timeout,
-            operation.progress,
-            || async {
-                match describe_cluster(aws, &name).await {
-                    Ok(None) => Ok(Poll::Done(())),
-                    Ok(Some(cluster)) => Ok(Poll::Pending(
-                        cluster
-                            .status()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default(),
-                    )),
-                    Err(failure) => Err(failure.into_error(format!(
-                        "waiting for {CLUSTER_LABEL} ({name}) to be deleted"
-                    ))),
-                }
+            operation,
+            || describe_cluster(aws, &name),
+            |cluster| {
+                cluster
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default()
             },
         )
         .await
     }
+}
+
+/// The attributes of a read: one `flatten_*` per nested block, as the provider's
+/// `flatten*` helpers.
+fn cluster_attrs(cluster: &SdkCluster, current: &Value) -> Attrs {
+    attrs([
+        ("id", opt_str(cluster.name())),
+        ("name", opt_str(cluster.name())),
+        ("arn", opt_str(cluster.arn())),
+        ("cluster_id", non_empty(cluster.id())),
+        ("role_arn", opt_str(cluster.role_arn())),
+        ("version", opt_str(cluster.version())),
+        ("endpoint", opt_str(cluster.endpoint())),
+        ("platform_version", opt_str(cluster.platform_version())),
+        ("status", opt_str(cluster.status().map(|s| s.as_str()))),
+        (
+            "created_at",
+            cluster
+                .created_at()
+                .map(rfc3339_seconds)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "enabled_cluster_log_types",
+            flatten_enabled_log_types(cluster),
+        ),
+        (
+            "certificate_authority",
+            flatten_certificate_authority(cluster),
+        ),
+        ("identity", flatten_identity(cluster)),
+        ("vpc_config", flatten_vpc_config(cluster)),
+        ("kubernetes_network_config", flatten_network_config(cluster)),
+        ("access_config", flatten_access_config(cluster, current)),
+        ("encryption_config", flatten_encryption_config(cluster)),
+        ("upgrade_policy", flatten_upgrade_policy(cluster)),
+        ("zonal_shift_config", flatten_zonal_shift_config(cluster)),
+        (
+            REMOTE_TAGS,
+            str_map(&user_tags(cluster.tags().cloned().unwrap_or_default())),
+        ),
+    ])
+}
+
+/// `vpc_config`, from the cluster's `resourcesVpcConfig`.
+fn flatten_vpc_config(cluster: &SdkCluster) -> Value {
+    let vpc = cluster.resources_vpc_config();
+    Value::List(vec![Value::object([
+        (
+            "subnet_ids",
+            str_set(vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default()),
+        ),
+        (
+            "security_group_ids",
+            str_set(
+                vpc.map(|v| v.security_group_ids().to_vec())
+                    .unwrap_or_default(),
+            ),
+        ),
+        (
+            "endpoint_private_access",
+            Value::Bool(vpc.map(|v| v.endpoint_private_access()).unwrap_or(false)),
+        ),
+        (
+            "endpoint_public_access",
+            Value::Bool(vpc.map(|v| v.endpoint_public_access()).unwrap_or(true)),
+        ),
+        (
+            "public_access_cidrs",
+            str_set(
+                vpc.map(|v| v.public_access_cidrs().to_vec())
+                    .unwrap_or_default(),
+            ),
+        ),
+        (
+            "cluster_security_group_id",
+            non_empty(vpc.and_then(|v| v.cluster_security_group_id())),
+        ),
+        ("vpc_id", non_empty(vpc.and_then(|v| v.vpc_id()))),
+    ])])
+}
+
+/// `kubernetes_network_config`.
+fn flatten_network_config(cluster: &SdkCluster) -> Value {
+    match cluster.kubernetes_network_config() {
+        Some(n) => Value::List(vec![Value::object([
+            ("service_ipv4_cidr", non_empty(n.service_ipv4_cidr())),
+            ("ip_family", opt_str(n.ip_family().map(|f| f.as_str()))),
+            ("service_ipv6_cidr", non_empty(n.service_ipv6_cidr())),
+        ])]),
+        None => Value::List(Vec::new()),
+    }
+}
+
+/// `access_config`; the creator's admin permission is only known from the state.
+fn flatten_access_config(cluster: &SdkCluster, current: &Value) -> Value {
+    match cluster.access_config() {
+        Some(a) => Value::List(vec![Value::object([
+            (
+                "authentication_mode",
+                opt_str(a.authentication_mode().map(|m| m.as_str())),
+            ),
+            (
+                "bootstrap_cluster_creator_admin_permissions",
+                current_bootstrap(current),
+            ),
+        ])]),
+        None => Value::List(Vec::new()),
+    }
+}
+
+/// `encryption_config`. `resources` is deprecated in the API (EKS now encrypts everything) but
+/// still a required argument of the provider's `encryption_config`.
+#[allow(deprecated)]
+fn flatten_encryption_config(cluster: &SdkCluster) -> Value {
+    Value::List(
+        cluster
+            .encryption_config()
+            .iter()
+            .map(|config| {
+                Value::object([
+                    ("resources", str_set(config.resources().to_vec())),
+                    (
+                        "provider",
+                        Value::List(
+                            config
+                                .provider()
+                                .map(|p| Value::object([("key_arn", opt_str(p.key_arn()))]))
+                                .into_iter()
+                                .collect(),
+                        ),
+                    ),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// `upgrade_policy`.
+fn flatten_upgrade_policy(cluster: &SdkCluster) -> Value {
+    Value::List(
+        cluster
+            .upgrade_policy()
+            .map(|policy| {
+                Value::object([(
+                    "support_type",
+                    opt_str(policy.support_type().map(|t| t.as_str())),
+                )])
+            })
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// `zonal_shift_config`.
+fn flatten_zonal_shift_config(cluster: &SdkCluster) -> Value {
+    Value::List(
+        cluster
+            .zonal_shift_config()
+            .map(|config| Value::object([("enabled", opt_bool(config.enabled()))]))
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// `enabled_cluster_log_types`: null when none is on.
+fn flatten_enabled_log_types(cluster: &SdkCluster) -> Value {
+    let enabled_logs: Vec<String> = cluster
+        .logging()
+        .map(|l| {
+            l.cluster_logging()
+                .iter()
+                .filter(|s| s.enabled() == Some(true))
+                .flat_map(|s| s.types().iter().map(|t| t.as_str().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if enabled_logs.is_empty() {
+        Value::Null
+    } else {
+        str_set(enabled_logs)
+    }
+}
+
+/// `certificate_authority`.
+fn flatten_certificate_authority(cluster: &SdkCluster) -> Value {
+    cluster
+        .certificate_authority()
+        .map(|c| Value::List(vec![Value::object([("data", opt_str(c.data()))])]))
+        .unwrap_or(Value::List(Vec::new()))
+}
+
+/// `identity` (the OIDC issuer).
+fn flatten_identity(cluster: &SdkCluster) -> Value {
+    cluster
+        .identity()
+        .and_then(|i| i.oidc())
+        .map(|o| {
+            Value::List(vec![Value::object([(
+                "oidc",
+                Value::List(vec![Value::object([("issuer", opt_str(o.issuer()))])]),
+            )])])
+        })
+        .unwrap_or(Value::List(Vec::new()))
 }
 
 /// AWS does not report `bootstrap_cluster_creator_admin_permissions` back: keep what was set,

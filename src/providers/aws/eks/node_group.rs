@@ -7,7 +7,8 @@ use super::{computed_list_block, object_type, opt_bool, update_eks_tags, wait_up
 use crate::providers::aws::support::{
     attrs, client_token, get_block, get_blocks, get_bool, get_i64, get_str, get_string_map,
     get_strings, list_block, non_empty, opt_str, str_list, str_map, str_set, timeouts_block,
-    user_tags, wait_for, with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt,
+    user_tags, wait_for, wait_until_gone, with_tags, ApiFailure, Attrs, FailureExt, Poll,
+    SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
@@ -710,24 +711,15 @@ impl ResourceType for NodeGroup {
                 return Err(failure.into_error(format!("deleting {NODE_GROUP_LABEL} ({id})")))
             }
         }
-        wait_for(
+        wait_until_gone(
             &format!("{NODE_GROUP_LABEL} ({id})"),
-            "deleted",
-            operation.timeout,
-            operation.progress,
-            || async {
-                match describe_node_group(aws, cluster, name).await {
-                    Ok(None) => Ok(Poll::Done(())),
-                    Ok(Some(group)) => Ok(Poll::Pending(
-                        group
-                            .status()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default(),
-                    )),
-                    Err(failure) => Err(failure.into_error(format!(
-                        "waiting for {NODE_GROUP_LABEL} ({id}) to be deleted"
-                    ))),
-                }
+            operation,
+            || describe_node_group(aws, cluster, name),
+            |group| {
+                group
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default()
             },
         )
         .await

@@ -23,8 +23,8 @@
 use super::{rds_tags, tag_map, update_rds_tags};
 use crate::providers::aws::support::{
     attrs, get_bool, get_i64, get_str, get_string_map, get_strings, non_empty, opt_str, str_list,
-    str_map, str_set, timeouts_block, unique_name, wait_for, with_tags, ApiFailure, Attrs, Poll,
-    SdkResultExt,
+    str_map, str_set, timeouts_block, unique_name, wait_for, wait_until_gone, with_tags,
+    ApiFailure, Attrs, Poll, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
@@ -868,20 +868,11 @@ impl ResourceType for DbInstance {
                 });
             }
         }
-        wait_for(
+        wait_until_gone(
             &format!("{INSTANCE_LABEL} ({identifier})"),
-            "deleted",
-            operation.timeout,
-            operation.progress,
-            || async {
-                match describe_instance(aws, &identifier).await {
-                    Ok(None) => Ok(Poll::Done(())),
-                    Ok(Some(instance)) => Ok(Poll::Pending(status_of(&instance))),
-                    Err(failure) => Err(failure.into_error(format!(
-                        "waiting for {INSTANCE_LABEL} ({identifier}) to be deleted"
-                    ))),
-                }
-            },
+            operation,
+            || describe_instance(aws, &identifier),
+            status_of,
         )
         .await
     }

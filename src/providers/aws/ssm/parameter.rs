@@ -16,8 +16,8 @@
 
 use super::LABEL;
 use crate::providers::aws::support::{
-    attrs, get_str, get_string_map, non_empty, opt_str, scrub_error, str_map, tag_changes, Attrs,
-    FailureExt, SdkResultExt,
+    attrs, get_str, get_string_map, non_empty, opt_str, planned_tag_changes, scrub_error, str_map,
+    Attrs, FailureExt, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
@@ -345,12 +345,7 @@ impl ResourceType for Parameter {
             }
             put(request, &summary).await?;
         }
-        let prior = operation
-            .prior
-            .and_then(|p| p.get_attr("tags_all"))
-            .unwrap_or(&Value::Null);
-        let (set, remove) =
-            tag_changes(prior, planned.get_attr("tags_all").unwrap_or(&Value::Null));
+        let (set, remove) = planned_tag_changes(operation);
         if !remove.is_empty() {
             aws.ssm
                 .remove_tags_from_resource()
