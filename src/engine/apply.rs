@@ -42,6 +42,7 @@ impl Walker for ApplyWalker {
 
 /// Applies `plan`.
 pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
+    let _phase = crate::timings::phase("apply walk");
     let plan = Arc::new(plan);
     let walker = Arc::new(ApplyWalker { plan: plan.clone() });
     let destroy_mode = plan.mode == PlanMode::Destroy;

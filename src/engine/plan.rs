@@ -55,6 +55,7 @@ impl Walker for PlanWalker {
 
 /// Plans the whole configuration.
 pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
+    let _phase = crate::timings::phase("plan walk");
     if run.options.mode == PlanMode::Destroy {
         return destroy_plan(run).await;
     }
@@ -66,6 +67,7 @@ pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
 /// schema (as Terraform does before anything else reads the object): objects recorded under an
 /// older `schema_version`, and values decoded from the state file without a schema.
 async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagnostics> {
+    let _phase = crate::timings::phase("state upgrade");
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
@@ -73,11 +75,14 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
     let schema = provider.schema();
     let owned: Vec<(ResourceInstance, InstanceObject)> = {
         let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut same_type = BTreeMap::new();
         state
             .resources
             .iter()
             .filter(|(instance, object)| {
-                object.provider == address && instance.resource.mode == ResourceMode::Managed
+                object.provider == address
+                    && instance.resource.mode == ResourceMode::Managed
+                    && !at_current_schema(&state, &schema, &mut same_type, instance, object)
             })
             .map(|(instance, object)| (instance.clone(), object.clone()))
             .collect()
@@ -118,8 +123,39 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
     diagnostics.into_result(())
 }
 
+/// Whether an object needs no upgrade: recorded under its type's current schema version and
+/// decoded from the state file with the type of the provider's current schema (the built-in
+/// providers' schemas are attached when the state is loaded; a plugin's objects are decoded
+/// with no schema, or another one, so they are upgraded). `same_type` remembers, per resource
+/// type, whether the attached type is the provider's.
+fn at_current_schema(
+    state: &crate::state::State,
+    schema: &crate::providers::ProviderSchema,
+    same_type: &mut BTreeMap<String, bool>,
+    instance: &ResourceInstance,
+    object: &InstanceObject,
+) -> bool {
+    let type_name = &instance.resource.type_name;
+    let Some(resource) = schema.resources.get(type_name) else {
+        return false;
+    };
+    if object.schema_version != resource.version {
+        return false;
+    }
+    let Some(attached) = state.schemas() else {
+        return false;
+    };
+    if let Some(same) = same_type.get(type_name) {
+        return *same;
+    }
+    let same = attached.for_instance(instance, object) == Some(&resource.block.value_type());
+    same_type.insert(type_name.clone(), same);
+    same
+}
+
 /// Reads every managed instance this provider owns, one batch per resource type.
 async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagnostics> {
+    let _phase = crate::timings::phase("refresh");
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
@@ -240,6 +276,7 @@ async fn plan_resource_node(
         run,
         resource,
         config,
+        shared: Arc::new((config.clone(), schema.clone())),
         provider_ref,
         schema,
     };
@@ -255,6 +292,9 @@ struct ResourcePlan<'a> {
     run: &'a Arc<Run>,
     resource: &'a Resource,
     config: &'a ResourceConfig,
+    /// The configuration and schema again, shared by the instances' plan tasks (one copy per
+    /// resource, not per instance).
+    shared: Arc<(ResourceConfig, ResourceSchema)>,
     provider_ref: ProviderRef,
     schema: ResourceSchema,
 }
@@ -391,17 +431,17 @@ impl ResourcePlan<'_> {
     ) -> PlanTask {
         let run = self.run.clone();
         let provider_ref = self.provider_ref.clone();
-        let schema = self.schema.clone();
-        let config = self.config.clone();
+        let shared = self.shared.clone();
         tokio::spawn(async move {
+            let (config, schema) = &*shared;
             let result = match config.addr.mode {
                 ResourceMode::Managed => {
                     plan_instance(
                         &run,
                         &address,
-                        &config,
+                        config,
                         &provider_ref,
-                        &schema,
+                        schema,
                         prior,
                         config_value,
                         triggers,
@@ -412,9 +452,9 @@ impl ResourcePlan<'_> {
                     read_data_instance(
                         &run,
                         &address,
-                        &config,
+                        config,
                         &provider_ref,
-                        &schema,
+                        schema,
                         config_value,
                     )
                     .await
@@ -438,14 +478,8 @@ impl ResourcePlan<'_> {
             .state
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .resources
-            .iter()
-            .filter(|(a, _)| {
-                a.module == *module
-                    && a.resource == *self.resource
-                    && !keys.contains(&a.key)
-                    && run.targets_allow_orphan(a)
-            })
+            .instances_of(module, self.resource)
+            .filter(|(a, _)| !keys.contains(&a.key) && run.targets_allow_orphan(a))
             .map(|(a, o)| (a.clone(), o.clone()))
             .collect();
         for (address, object) in orphans {
@@ -752,7 +786,8 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
         }
         return Err(diagnostics);
     }
-    let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    // The walk is over: the refreshed state moves out of the run rather than being copied.
+    let state = std::mem::take(&mut *run.state.lock().unwrap_or_else(|e| e.into_inner()));
     // Orphans: instances of resources (or module instances) no longer in the configuration.
     let store_has_module = |instance: &ModuleInstance| {
         run.store

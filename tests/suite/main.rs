@@ -40,6 +40,7 @@ mod interop;
 mod lang;
 mod lang_specsuite;
 mod modules_install;
+mod perf;
 mod plugin_aws;
 mod plugin_provider;
 mod plugin_wire;
