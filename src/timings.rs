@@ -23,7 +23,8 @@ pub fn enabled() -> bool {
 
 fn started() -> Option<Instant> {
     *STARTED.get_or_init(|| {
-        let on = std::env::var("STRATA_TIMINGS").is_ok_and(|value| !value.is_empty() && value != "0");
+        let on =
+            std::env::var("STRATA_TIMINGS").is_ok_and(|value| !value.is_empty() && value != "0");
         on.then(Instant::now)
     })
 }
@@ -81,7 +82,11 @@ pub fn report() -> Option<String> {
         millis(started.elapsed())
     ));
     if let Some(peak) = peak_rss_kb() {
-        text.push_str(&format!("  {:<24} {:>9.1} MB\n", "peak RSS", peak as f64 / 1024.0));
+        text.push_str(&format!(
+            "  {:<24} {:>9.1} MB\n",
+            "peak RSS",
+            peak as f64 / 1024.0
+        ));
     }
     Some(text)
 }

@@ -87,40 +87,58 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
             .map(|(instance, object)| (instance.clone(), object.clone()))
             .collect()
     };
+    // All at once (bounded by `-parallelism`), not one call after another: a plugin answers
+    // each over its connection.
+    let upgrades = owned
+        .into_iter()
+        .map(|(instance, object)| upgrade_one(run, &provider, &schema, instance, object));
     let mut diagnostics = Diagnostics::new();
-    for (instance, object) in owned {
-        let type_name = &instance.resource.type_name;
-        let Some(resource) = schema.resources.get(type_name) else {
-            continue;
-        };
-        let (value, sensitive) = object.value.clone().deep_unmark();
-        let upgraded = {
-            let _permit = run.semaphore.acquire().await;
-            provider
-                .upgrade_resource_state(type_name, object.schema_version, &value)
-                .await
-        };
-        match upgraded {
-            Ok(upgraded) => {
-                let upgraded =
-                    mark_sensitive_attributes(&resource.block, upgraded).mark_paths(&sensitive);
-                let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(entry) = state.resources.get_mut(&instance) {
-                    entry.value = upgraded;
-                    entry.schema_version = resource.version;
-                }
+    for result in futures_util::future::join_all(upgrades).await {
+        diagnostics.extend(result);
+    }
+    diagnostics.into_result(())
+}
+
+/// Upgrades one object ([`upgrade_states`]); the errors, if it failed.
+async fn upgrade_one(
+    run: &Arc<Run>,
+    provider: &Arc<dyn crate::providers::Provider>,
+    schema: &crate::providers::ProviderSchema,
+    instance: ResourceInstance,
+    object: InstanceObject,
+) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    let type_name = &instance.resource.type_name;
+    let Some(resource) = schema.resources.get(type_name) else {
+        return diagnostics;
+    };
+    let (value, sensitive) = object.value.deep_unmark();
+    let upgraded = {
+        let _permit = run.semaphore.acquire().await;
+        provider
+            .upgrade_resource_state(type_name, object.schema_version, &value)
+            .await
+    };
+    match upgraded {
+        Ok(upgraded) => {
+            let upgraded =
+                mark_sensitive_attributes(&resource.block, upgraded).mark_paths(&sensitive);
+            let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(entry) = state.resources.get_mut(&instance) {
+                entry.value = upgraded;
+                entry.schema_version = resource.version;
             }
-            Err(error) => {
-                for one in error.all() {
-                    diagnostics.push(
-                        Diagnostic::error(format!("Failed to upgrade the state of {instance}"))
-                            .with_detail(one.to_string()),
-                    );
-                }
+        }
+        Err(error) => {
+            for one in error.all() {
+                diagnostics.push(
+                    Diagnostic::error(format!("Failed to upgrade the state of {instance}"))
+                        .with_detail(one.to_string()),
+                );
             }
         }
     }
-    diagnostics.into_result(())
+    diagnostics
 }
 
 /// Whether an object needs no upgrade: recorded under its type's current schema version and
@@ -449,15 +467,8 @@ impl ResourcePlan<'_> {
                     .await
                 }
                 ResourceMode::Data => {
-                    read_data_instance(
-                        &run,
-                        &address,
-                        config,
-                        &provider_ref,
-                        schema,
-                        config_value,
-                    )
-                    .await
+                    read_data_instance(&run, &address, config, &provider_ref, schema, config_value)
+                        .await
                 }
             };
             (address, result)

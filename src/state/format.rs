@@ -541,8 +541,7 @@ fn read_instance(
     if !matches!(attributes, Json::Object(_) | Json::Null) {
         return Err(format!("instance{key}: `attributes` is not an object"));
     }
-    let mut value =
-        value_from_json(attributes, None).map_err(|e| format!("instance{key}: {e}"))?;
+    let mut value = value_from_json(attributes, None).map_err(|e| format!("instance{key}: {e}"))?;
     let sensitive_paths = match instance.get("sensitive_attributes") {
         None | Some(Json::Null) => Vec::new(),
         Some(Json::Array(paths)) => paths

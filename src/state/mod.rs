@@ -154,7 +154,9 @@ impl State {
         };
         self.resources
             .range(first..)
-            .take_while(move |(address, _)| address.module == *module && address.resource == *resource)
+            .take_while(move |(address, _)| {
+                address.module == *module && address.resource == *resource
+            })
     }
 
     /// Applies one journal entry.
@@ -323,7 +325,11 @@ mod instances_of_tests {
             .collect();
         assert_eq!(
             found,
-            ["terraform_data.a", "terraform_data.a[0]", "terraform_data.a[\"k\"]"]
+            [
+                "terraform_data.a",
+                "terraform_data.a[0]",
+                "terraform_data.a[\"k\"]"
+            ]
         );
         let child = ResourceInstance::parse("module.m.terraform_data.a[0]").expect("an address");
         let found: Vec<String> = state

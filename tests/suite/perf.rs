@@ -3,7 +3,8 @@
 
 use crate::common::Workdir;
 
-const THREE_FAKES: &str = "resource \"fake_resource\" \"r\" {\n  count = 3\n  name  = \"r-${count.index}\"\n}\n";
+const THREE_FAKES: &str =
+    "resource \"fake_resource\" \"r\" {\n  count = 3\n  name  = \"r-${count.index}\"\n}\n";
 
 /// `STRATA_TIMINGS=1` adds the breakdown to stderr, one line per phase, and changes nothing on
 /// stdout; without it, stderr stays empty.
@@ -42,7 +43,9 @@ fn strata_timings_lists_the_phases_of_a_replan_on_stderr_only() {
         "peak RSS",
     ] {
         assert!(
-            stderr.lines().any(|line| line.trim_start().starts_with(phase)),
+            stderr
+                .lines()
+                .any(|line| line.trim_start().starts_with(phase)),
             "no `{phase}` line in:\n{stderr}"
         );
     }
