@@ -93,8 +93,9 @@ def scale_section(results, add):
     add("")
     add("Strata alone (`scripts/bench.sh --scale`): the fake provider at zero latency (its objects are")
     add("files, so a refresh reads one file per instance), each configuration validated, planned")
-    add("without state, applied on an empty state, planned with `-refresh=false` and re-planned; wall")
-    add("time (median), peak RSS (largest run). The 50,000-instance apply ran once.")
+    add("without state, applied on an empty state, planned with `-refresh=false` and re-planned: CPU")
+    add("time (user + system of the median run), then wall time (median) and peak RSS (largest run). The")
+    add("50,000-instance apply ran once.")
     add("")
     add("| configuration | " + " | ".join(label for _, label in SCALE_COMMANDS) + " |")
     add("|---|" + "---:|" * len(SCALE_COMMANDS))
@@ -102,16 +103,16 @@ def scale_section(results, add):
         cells = []
         for command, _ in SCALE_COMMANDS:
             wall, rss = results[f"scale.{name}.{command}"][:2]
-            cells.append(f"{seconds(wall)}, {megabytes(rss)}")
+            cells.append(f"{seconds(results[f'scale.{name}.{command}'][4])} ({seconds(wall)}, {megabytes(rss)})")
         add(f"| {label} | " + " | ".join(cells) + " |")
     add("")
-    add("Growth exponent *k* (time ∝ instances^*k*, fitted from 1,000 to 50,000 `fake_resource`; 1 is")
-    add("linear), and time(50k) / time(5k) (10 for linear growth):")
+    add("Growth exponent *k* (CPU time ∝ instances^*k*, fitted from 1,000 to 50,000 `fake_resource`; 1 is")
+    add("linear), and CPU(50k) / CPU(5k) (10 for linear growth):")
     add("")
-    add("| command | *k*, 1k → 50k | time(50k) / time(5k) |")
+    add("| command | *k*, 1k → 50k | CPU(50k) / CPU(5k) |")
     add("|---|---:|---:|")
     for command, label in SCALE_COMMANDS:
-        small, middle, large = (results[f"scale.fake{size}.{command}"][0] for size in (1000, 5000, 50000))
+        small, middle, large = (results[f"scale.fake{size}.{command}"][4] for size in (1000, 5000, 50000))
         add(f"| {label} | {exponent(small, large, 1000, 50000):.2f} | {float(large) / max(float(middle), 0.001):.1f} |")
     add("")
 
