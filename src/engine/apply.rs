@@ -19,13 +19,17 @@ use crate::providers::{ApplyRequest, PlanRequest, Progress};
 use crate::state::{InstanceObject, ObjectStatus, OutputValue, StateChange};
 use crate::value::{Type, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The apply walk's resource visits: each planned change of an instance made real.
 pub(super) struct ApplyWalker {
     plan: Arc<Plan>,
+    /// Each current instance's change: its index in `plan.changes` (the first one for the
+    /// address that is not a deposed object's), so that finding an instance's change costs
+    /// a lookup, not a scan of the whole plan.
+    changes: Arc<HashMap<ResourceInstance, usize>>,
 }
 
 #[async_trait::async_trait]
@@ -36,7 +40,7 @@ impl Walker for ApplyWalker {
         module: &ModulePath,
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
-        apply_resource_node(run, &self.plan, module, resource).await
+        apply_resource_node(run, &self.plan, &self.changes, module, resource).await
     }
 }
 
@@ -44,7 +48,10 @@ impl Walker for ApplyWalker {
 pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
     let _phase = crate::timings::phase("apply walk");
     let plan = Arc::new(plan);
-    let walker = Arc::new(ApplyWalker { plan: plan.clone() });
+    let walker = Arc::new(ApplyWalker {
+        plan: plan.clone(),
+        changes: Arc::new(current_changes(&plan)),
+    });
     let destroy_mode = plan.mode == PlanMode::Destroy;
     // Deletions are ordered by the dependencies the state records before anything changes.
     let changes_walk = ChangesWalk::new(&run, &plan);
@@ -76,6 +83,18 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
         record(&run, StateChange::Outputs { outputs }).await;
     }
     finish(&run, &plan).await
+}
+
+/// The index of each address's first change that is not a deposed object's (what
+/// `Plan::change_for` finds).
+fn current_changes(plan: &Plan) -> HashMap<ResourceInstance, usize> {
+    let mut index = HashMap::with_capacity(plan.changes.len());
+    for (i, change) in plan.changes.iter().enumerate() {
+        if change.deposed.is_none() {
+            index.entry(change.address.clone()).or_insert(i);
+        }
+    }
+    index
 }
 
 fn run_failed(run: &Run) -> bool {
@@ -544,6 +563,7 @@ fn timeout_for(
 async fn apply_resource_node(
     run: &Arc<Run>,
     plan: &Arc<Plan>,
+    changes: &HashMap<ResourceInstance, usize>,
     path: &ModulePath,
     resource: &Resource,
 ) -> Result<(), Diagnostics> {
@@ -567,7 +587,7 @@ async fn apply_resource_node(
                 resource: resource.clone(),
                 key: repetition.key(),
             };
-            let change = plan.change_for(&address).cloned();
+            let change = changes.get(&address).map(|&i| plan.changes[i].clone());
             let current = recorded_object(run, &address, &schema);
             let change = match change {
                 Some(change)
