@@ -571,6 +571,8 @@ async fn apply_resource_node(
         return Ok(());
     };
     let (provider_ref, schema) = schema_for(run, config, path)?;
+    // One copy of the configuration and the schema for all the resource's instance tasks.
+    let (shared_config, shared_schema) = (Arc::new(config.clone()), Arc::new(schema.clone()));
     let module_instances = run.module_instances(path);
     let node = Node::Resource {
         module: path.clone(),
@@ -623,8 +625,8 @@ async fn apply_resource_node(
             };
             let run = run.clone();
             let provider_ref = provider_ref.clone();
-            let schema = schema.clone();
-            let config = config.clone();
+            let schema = shared_schema.clone();
+            let config = shared_config.clone();
             let repetition = repetition.clone();
             let plan = plan.clone();
             tasks.push(tokio::spawn(async move {
