@@ -6,6 +6,10 @@ Usage: python3 benches/generate.py KIND SIZE DIRECTORY
   tree         SIZE `terraform_data` blocks, block i referring to block (i - 1) / 2
   fake-chains  `fake_resource` c0 ... c9, each with `count = SIZE` and 100 ms latency, instance i
                of cN naming instance i of cN-1 (SIZE chains of depth 10)
+  fake-count   one `fake_resource` block with `count = SIZE`, no latency (the fake provider's
+               objects are files: a refresh reads each one)
+  modules      SIZE calls of one local module (`./child`) holding a `terraform_data` block with
+               `count = 10` (SIZE x 10 instances)
 The same files run unchanged on Strata and on Terraform (`terraform_data` is built into both).
 """
 import os
@@ -48,6 +52,31 @@ def fake_chains(size, depth=10):
     return "\n".join(blocks)
 
 
+def fake_count(size):
+    return (
+        'resource "fake_resource" "r" {\n'
+        f"  count = {size}\n"
+        '  name  = "x-${count.index}"\n'
+        "}\n"
+    )
+
+
+def modules(size):
+    return "\n".join(
+        f'module "m{index}" {{\n  source = "./child"\n  index  = {index}\n}}\n'
+        for index in range(size)
+    )
+
+
+CHILD_MODULE = (
+    'variable "index" {\n  type = number\n}\n\n'
+    'resource "terraform_data" "r" {\n'
+    "  count = 10\n"
+    '  input = "m${var.index}-${count.index}"\n'
+    "}\n"
+)
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
@@ -57,12 +86,18 @@ def main():
         "chain": lambda n: linked(n, lambda i: i - 1),
         "tree": lambda n: linked(n, lambda i: (i - 1) // 2),
         "fake-chains": fake_chains,
+        "fake-count": fake_count,
+        "modules": modules,
     }
     if kind not in generators:
         sys.exit(f"unknown kind `{kind}`; expected one of {', '.join(generators)}")
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "main.tf"), "w") as file:
         file.write(generators[kind](size))
+    if kind == "modules":
+        os.makedirs(os.path.join(directory, "child"), exist_ok=True)
+        with open(os.path.join(directory, "child", "main.tf"), "w") as file:
+            file.write(CHILD_MODULE)
 
 
 if __name__ == "__main__":

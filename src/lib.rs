@@ -18,6 +18,8 @@
 //! state after every operation.
 //!
 //! The binary (`src/main.rs`, [`cli`]) only parses flags into settings and calls these modules.
+//! With `STRATA_TIMINGS=1`, [`timings`] records how long each of these steps took and the CLI
+//! prints the breakdown to stderr.
 
 pub mod addrs;
 pub mod cli;
@@ -33,6 +35,7 @@ pub mod plan;
 pub mod providers;
 pub mod provisioners;
 pub mod state;
+pub mod timings;
 pub mod ui;
 pub mod value;
 

@@ -37,6 +37,7 @@ pub(super) fn with_schemas(mut state: State) -> State {
 
 /// The resource schemas of every provider of `registry`, as the state encodes instances.
 pub(super) fn state_schemas(registry: &Registry) -> Arc<crate::state::StateSchemas> {
+    let _phase = crate::timings::phase("schema building (state)");
     let mut schemas = crate::state::StateSchemas::new();
     for name in registry.names() {
         if let Some(registered) = registry.get(name) {

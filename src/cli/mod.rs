@@ -87,7 +87,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    if let Some(report) = crate::timings::report() {
+        views::err(&report);
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             if !error.is::<Reported>() {

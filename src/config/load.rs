@@ -306,6 +306,7 @@ fn decode_parsed(
 
 /// Loads the root module in `root_dir` and every module it calls, recursively.
 pub fn load_tree(root_dir: &Path, sources: &mut SourceMap) -> Result<ModuleTree, Diagnostics> {
+    let _phase = crate::timings::phase("configuration loading");
     let mut diagnostics = Diagnostics::new();
     let mut stack = Vec::new();
     let installed = InstalledModules::open(root_dir);

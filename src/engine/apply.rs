@@ -32,12 +32,27 @@ pub(super) struct ApplyWalker {
     plan: Arc<Plan>,
     /// The plan's deletions, by instance and deposed key.
     deletions: HashMap<(ResourceInstance, Option<String>), ResourceChange>,
+    /// Each current instance's change: its index in `plan.changes` (what `Plan::change_for`
+    /// finds), so that finding an instance's change is a lookup, not a scan of the plan.
+    current: Arc<HashMap<ResourceInstance, usize>>,
     /// The apply's graph: the resource nodes with an edge into a resource node are those whose
     /// instances its instances pick one by one ([`crate::graph::instances`]).
     graph: Arc<Graph>,
     gates: Arc<Gates>,
     /// The instance tasks each resource node started, until its `(applied)` node collects them.
     started: std::sync::Mutex<HashMap<(ModulePath, Resource), Vec<InstanceTask>>>,
+}
+
+/// The index of each address's first change that is not a deposed object's (what
+/// `Plan::change_for` finds).
+fn current_changes(plan: &Plan) -> HashMap<ResourceInstance, usize> {
+    let mut index = HashMap::with_capacity(plan.changes.len());
+    for (i, change) in plan.changes.iter().enumerate() {
+        if change.deposed.is_none() {
+            index.entry(change.address.clone()).or_insert(i);
+        }
+    }
+    index
 }
 
 impl ApplyWalker {
@@ -49,6 +64,7 @@ impl ApplyWalker {
             .map(|c| ((c.address.clone(), c.deposed.clone()), c.clone()))
             .collect();
         ApplyWalker {
+            current: Arc::new(current_changes(&plan)),
             plan,
             deletions,
             graph,
@@ -136,6 +152,7 @@ impl Walker for ApplyWalker {
 
 /// Applies `plan`.
 pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
+    let _phase = crate::timings::phase("apply walk");
     let plan = Arc::new(plan);
     let destroy_mode = plan.mode == PlanMode::Destroy;
     // Deletions are ordered by the dependencies the state records before anything changes.
@@ -562,6 +579,7 @@ async fn start_resource_node(
     let (provider_ref, schema) = schema_for(run, config, path)?;
     let context = Arc::new(ResourceApply {
         plan: walker.plan.clone(),
+        current: walker.current.clone(),
         config: config.clone(),
         provider_ref,
         schema,
@@ -616,6 +634,8 @@ async fn collect_instances(tasks: Vec<InstanceTask>) -> Result<(), Diagnostics> 
 /// One resource node being applied: what its instance tasks share.
 struct ResourceApply {
     plan: Arc<Plan>,
+    /// [`ApplyWalker::current`].
+    current: Arc<HashMap<ResourceInstance, usize>>,
     config: ResourceConfig,
     provider_ref: crate::config::ProviderRef,
     schema: crate::providers::ResourceSchema,
@@ -643,7 +663,8 @@ impl ResourceApply {
                 key: repetition.key(),
             };
             let current = recorded_object(run, &address, &self.schema);
-            match self.plan.change_for(&address) {
+            let change = self.current.get(&address).map(|&i| &self.plan.changes[i]);
+            match change {
                 Some(change)
                     if change.action != Action::NoOp && change.action != Action::Delete =>
                 {

@@ -241,6 +241,7 @@ impl Engine {
             pending_records: crate::state::GroupCommit::default(),
             root_dir,
             refactoring: Mutex::new(moves::Refactoring::default()),
+            module_dirs: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -449,6 +450,9 @@ struct Run {
     /// What the `moved` and `removed` blocks mean for this plan (empty during apply: the
     /// plan's changes carry it).
     refactoring: Mutex<moves::Refactoring>,
+    /// [`Run::module_dir`]'s answers: canonicalizing takes a few system calls, and every
+    /// evaluation asks.
+    module_dirs: Mutex<HashMap<ModulePath, PathBuf>>,
 }
 
 impl Run {
@@ -472,12 +476,18 @@ impl Run {
     }
 
     fn module_dir(&self, path: &ModulePath) -> PathBuf {
+        let mut known = self.module_dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(dir) = known.get(path) {
+            return dir.clone();
+        }
         let dir = self
             .tree
             .descendant(path)
             .map(|t| t.module.dir.clone())
             .unwrap_or_default();
-        relative_to(&dir, &self.options.cwd)
+        let dir = relative_to(&dir, &self.options.cwd);
+        known.insert(path.clone(), dir.clone());
+        dir
     }
 
     /// Evaluates `expr` in a module instance.

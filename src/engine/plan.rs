@@ -89,6 +89,7 @@ impl Walker for PlanWalker {
 
 /// Plans the whole configuration.
 pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
+    let _phase = crate::timings::phase("plan walk");
     if run.options.mode == PlanMode::Destroy {
         return destroy_plan(run).await;
     }
@@ -116,6 +117,7 @@ fn plan_graph(run: &Run) -> Result<Arc<Graph>, Diagnostics> {
 /// schema (as Terraform does before anything else reads the object): objects recorded under an
 /// older `schema_version`, and values decoded from the state file without a schema.
 async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagnostics> {
+    let _phase = crate::timings::phase("state upgrade");
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
@@ -123,51 +125,26 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
     let schema = provider.schema();
     let owned: Vec<(ResourceInstance, InstanceObject)> = {
         let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut same_type = BTreeMap::new();
         state
             .resources
             .iter()
             .filter(|(instance, object)| {
-                object.provider == address && instance.resource.mode == ResourceMode::Managed
+                object.provider == address
+                    && instance.resource.mode == ResourceMode::Managed
+                    && !at_current_schema(&state, &schema, &mut same_type, instance, object)
             })
             .map(|(instance, object)| (instance.clone(), object.clone()))
             .collect()
     };
+    // All at once (bounded by `-parallelism`), not one call after another: a plugin answers
+    // each over its connection.
+    let upgrades = owned
+        .into_iter()
+        .map(|(instance, object)| upgrade_one(run, &provider, &schema, instance, object));
     let mut diagnostics = Diagnostics::new();
-    for (instance, object) in owned {
-        let type_name = &instance.resource.type_name;
-        let Some(resource) = schema.resources.get(type_name) else {
-            continue;
-        };
-        if object.schema_version > resource.version {
-            diagnostics.push(newer_provider_version(&instance));
-            continue;
-        }
-        let (value, sensitive) = object.value.clone().deep_unmark();
-        let upgraded = {
-            let _permit = run.semaphore.acquire().await;
-            provider
-                .upgrade_resource_state(type_name, object.schema_version, &value)
-                .await
-        };
-        match upgraded {
-            Ok(upgraded) => {
-                let upgraded =
-                    mark_sensitive_attributes(&resource.block, upgraded).mark_paths(&sensitive);
-                let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(entry) = state.resources.get_mut(&instance) {
-                    entry.value = upgraded;
-                    entry.schema_version = resource.version;
-                }
-            }
-            Err(error) => {
-                for one in error.all() {
-                    diagnostics.push(
-                        Diagnostic::error(format!("Failed to upgrade the state of {instance}"))
-                            .with_detail(one.to_string()),
-                    );
-                }
-            }
-        }
+    for result in futures_util::future::join_all(upgrades).await {
+        diagnostics.extend(result);
     }
     diagnostics.into_result(())
 }
@@ -182,8 +159,85 @@ fn newer_provider_version(instance: &ResourceInstance) -> Diagnostic {
     ))
 }
 
+/// Upgrades one object ([`upgrade_states`]); the errors, if it failed.
+async fn upgrade_one(
+    run: &Arc<Run>,
+    provider: &Arc<dyn crate::providers::Provider>,
+    schema: &crate::providers::ProviderSchema,
+    instance: ResourceInstance,
+    object: InstanceObject,
+) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    let type_name = &instance.resource.type_name;
+    let Some(resource) = schema.resources.get(type_name) else {
+        return diagnostics;
+    };
+    if object.schema_version > resource.version {
+        diagnostics.push(newer_provider_version(&instance));
+        return diagnostics;
+    }
+    let (value, sensitive) = object.value.deep_unmark();
+    let upgraded = {
+        let _permit = run.semaphore.acquire().await;
+        provider
+            .upgrade_resource_state(type_name, object.schema_version, &value)
+            .await
+    };
+    match upgraded {
+        Ok(upgraded) => {
+            let upgraded =
+                mark_sensitive_attributes(&resource.block, upgraded).mark_paths(&sensitive);
+            let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(entry) = state.resources.get_mut(&instance) {
+                entry.value = upgraded;
+                entry.schema_version = resource.version;
+            }
+        }
+        Err(error) => {
+            for one in error.all() {
+                diagnostics.push(
+                    Diagnostic::error(format!("Failed to upgrade the state of {instance}"))
+                        .with_detail(one.to_string()),
+                );
+            }
+        }
+    }
+    diagnostics
+}
+
+/// Whether an object needs no upgrade: recorded under its type's current schema version and
+/// decoded from the state file with the type of the provider's current schema (the built-in
+/// providers' schemas are attached when the state is loaded; a plugin's objects are decoded
+/// with no schema, or another one, so they are upgraded). `same_type` remembers, per resource
+/// type, whether the attached type is the provider's.
+fn at_current_schema(
+    state: &crate::state::State,
+    schema: &crate::providers::ProviderSchema,
+    same_type: &mut BTreeMap<String, bool>,
+    instance: &ResourceInstance,
+    object: &InstanceObject,
+) -> bool {
+    let type_name = &instance.resource.type_name;
+    let Some(resource) = schema.resources.get(type_name) else {
+        return false;
+    };
+    if object.schema_version != resource.version {
+        return false;
+    }
+    let Some(attached) = state.schemas() else {
+        return false;
+    };
+    if let Some(same) = same_type.get(type_name) {
+        return *same;
+    }
+    let same = attached.for_instance(instance, object) == Some(&resource.block.value_type());
+    same_type.insert(type_name.clone(), same);
+    same
+}
+
 /// Reads every managed instance this provider owns, one batch per resource type.
 async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagnostics> {
+    let _phase = crate::timings::phase("refresh");
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
@@ -304,6 +358,7 @@ async fn plan_resource_node(
         run,
         resource,
         config,
+        shared: Arc::new((config.clone(), schema.clone())),
         provider_ref,
         schema,
     };
@@ -328,6 +383,9 @@ struct ResourcePlan<'a> {
     run: &'a Arc<Run>,
     resource: &'a Resource,
     config: &'a ResourceConfig,
+    /// The configuration and schema again, shared by the instances' plan tasks (one copy per
+    /// resource, not per instance).
+    shared: Arc<(ResourceConfig, ResourceSchema)>,
     provider_ref: ProviderRef,
     schema: ResourceSchema,
 }
@@ -466,17 +524,17 @@ impl ResourcePlan<'_> {
     ) -> PlanTask {
         let run = self.run.clone();
         let provider_ref = self.provider_ref.clone();
-        let schema = self.schema.clone();
-        let config = self.config.clone();
+        let shared = self.shared.clone();
         tokio::spawn(async move {
+            let (config, schema) = &*shared;
             let result = match config.addr.mode {
                 ResourceMode::Managed => {
                     plan_instance(
                         &run,
                         &address,
-                        &config,
+                        config,
                         &provider_ref,
-                        &schema,
+                        schema,
                         prior,
                         config_value,
                         triggers,
@@ -484,15 +542,8 @@ impl ResourcePlan<'_> {
                     .await
                 }
                 ResourceMode::Data => {
-                    read_data_instance(
-                        &run,
-                        &address,
-                        &config,
-                        &provider_ref,
-                        &schema,
-                        config_value,
-                    )
-                    .await
+                    read_data_instance(&run, &address, config, &provider_ref, schema, config_value)
+                        .await
                 }
             };
             (address, result)
@@ -853,7 +904,8 @@ async fn read_data_instance(
 /// After the walk: the changes in order, the output changes, the plan and its warnings.
 async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome, Diagnostics> {
     let diagnostics = walk_diagnostics(&run, outcomes)?;
-    let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    // The walk is over: the refreshed state moves out of the run rather than being copied.
+    let state = std::mem::take(&mut *run.state.lock().unwrap_or_else(|e| e.into_inner()));
     let mut changes = std::mem::take(&mut *run.changes.lock().unwrap_or_else(|e| e.into_inner()));
     let mut drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
     if run.options.mode == PlanMode::RefreshOnly {

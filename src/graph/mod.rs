@@ -266,6 +266,7 @@ pub fn build_targeted(
     targets: &[crate::addrs::Target],
     mode: targets::TargetMode,
 ) -> Result<Graph, Diagnostics> {
+    let _phase = crate::timings::phase("graph construction");
     transforms::run(&transforms::steps(tree, targets, mode))
 }
 

@@ -71,6 +71,7 @@ impl PlanFile {
 
     /// Writes the file sealed by `sealer` (plan encryption).
     pub fn write_sealed(&self, path: &Path, sealer: &Sealer) -> Result<(), PlanFileError> {
+        let _phase = crate::timings::phase("plan writing");
         let error = |e: &dyn std::fmt::Display| PlanFileError::Write {
             path: path.display().to_string(),
             message: e.to_string(),

@@ -230,6 +230,7 @@ impl Registry {
         tree: &ModuleTree,
         dir: &Path,
     ) -> Result<Registry, super::ProviderError> {
+        let _phase = crate::timings::phase("provider registry");
         let mut registry = Registry::builtin();
         for selection in choose(tree, dir) {
             if let Choice::Plugin(plugin) = selection.choice {

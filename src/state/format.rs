@@ -30,6 +30,7 @@ pub const STATE_VERSION: u64 = 4;
 
 /// Parses a version-4 state file. `source` names the file in error messages.
 pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
+    let _phase = crate::timings::phase("state decoding (JSON)");
     let fail = |message: String| StateError::Format {
         file: source.to_string(),
         message: format!("{message}\n{DAMAGED_STATE_HINT}"),
@@ -176,6 +177,7 @@ pub fn write_state_as(
     serial: u64,
     terraform_version: &str,
 ) -> Result<String, StateError> {
+    let _phase = crate::timings::phase("state encoding");
     let mut root = Map::new();
     root.insert("version".into(), json!(STATE_VERSION));
     root.insert("terraform_version".into(), json!(terraform_version));
@@ -535,12 +537,11 @@ fn read_instance(
             "instance{key} uses the legacy `attributes_flat` form; run `terraform apply` with Terraform 0.12 or later once to upgrade it"
         ));
     }
-    let attributes = instance.get("attributes").cloned().unwrap_or(Json::Null);
+    let attributes = instance.get("attributes").unwrap_or(&Json::Null);
     if !matches!(attributes, Json::Object(_) | Json::Null) {
         return Err(format!("instance{key}: `attributes` is not an object"));
     }
-    let mut value =
-        value_from_json(&attributes, None).map_err(|e| format!("instance{key}: {e}"))?;
+    let mut value = value_from_json(attributes, None).map_err(|e| format!("instance{key}: {e}"))?;
     let sensitive_paths = match instance.get("sensitive_attributes") {
         None | Some(Json::Null) => Vec::new(),
         Some(Json::Array(paths)) => paths

@@ -141,6 +141,25 @@ impl State {
         self.resources.is_empty() && self.outputs.is_empty() && self.deposed.is_empty()
     }
 
+    /// The recorded instances of `resource` in `module`: one range of the ordered map (the
+    /// address orders by module, then resource, then key), not a scan of the whole state.
+    pub fn instances_of<'a>(
+        &'a self,
+        module: &'a crate::addrs::ModuleInstance,
+        resource: &'a crate::addrs::Resource,
+    ) -> impl Iterator<Item = (&'a ResourceInstance, &'a InstanceObject)> + 'a {
+        let first = ResourceInstance {
+            module: module.clone(),
+            resource: resource.clone(),
+            key: crate::addrs::InstanceKey::None,
+        };
+        self.resources
+            .range(first..)
+            .take_while(move |(address, _)| {
+                address.module == *module && address.resource == *resource
+            })
+    }
+
     /// Applies one journal entry.
     pub fn apply_change(&mut self, change: &StateChange) {
         match change {
@@ -268,3 +287,56 @@ pub use local::LocalBackend;
 pub use schemas::StateSchemas;
 pub use workspace::{current_workspace, DEFAULT_WORKSPACE};
 pub use writer::GroupCommit;
+
+#[cfg(test)]
+mod instances_of_tests {
+    use super::*;
+
+    /// The range holds exactly one resource's instances in one module: not a neighbour whose
+    /// name extends it, nor the same resource in a child module or another module instance.
+    #[test]
+    fn instances_of_is_one_resource_in_one_module() {
+        let mut state = State::new();
+        for address in [
+            "terraform_data.a",
+            "terraform_data.a[0]",
+            "terraform_data.a[\"k\"]",
+            "terraform_data.ab[0]",
+            "terraform_data.b",
+            "module.m.terraform_data.a[0]",
+            "module.m[1].terraform_data.a[0]",
+            "data.terraform_data.a",
+        ] {
+            let address = ResourceInstance::parse(address).expect("an address");
+            let object = InstanceObject {
+                value: crate::value::Value::Null,
+                provider: "provider[\"terraform.io/builtin/terraform\"]".to_string(),
+                schema_version: 0,
+                dependencies: Vec::new(),
+                create_before_destroy: false,
+                status: ObjectStatus::Ready,
+                private: None,
+            };
+            state.resources.insert(address, object);
+        }
+        let wanted = ResourceInstance::parse("terraform_data.a[0]").expect("an address");
+        let found: Vec<String> = state
+            .instances_of(&wanted.module, &wanted.resource)
+            .map(|(address, _)| address.to_string())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "terraform_data.a",
+                "terraform_data.a[0]",
+                "terraform_data.a[\"k\"]"
+            ]
+        );
+        let child = ResourceInstance::parse("module.m.terraform_data.a[0]").expect("an address");
+        let found: Vec<String> = state
+            .instances_of(&child.module, &child.resource)
+            .map(|(address, _)| address.to_string())
+            .collect();
+        assert_eq!(found, ["module.m.terraform_data.a[0]"]);
+    }
+}

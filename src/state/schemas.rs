@@ -70,7 +70,12 @@ impl StateSchemas {
             .get(&(source.to_string(), mode, type_name.to_string()))
     }
 
-    fn for_instance(&self, address: &ResourceInstance, object: &InstanceObject) -> Option<&Type> {
+    /// The type `object`'s values were decoded with, if this state knows its resource type.
+    pub(crate) fn for_instance(
+        &self,
+        address: &ResourceInstance,
+        object: &InstanceObject,
+    ) -> Option<&Type> {
         self.object_type(
             &object.provider,
             address.resource.mode,
@@ -137,6 +142,7 @@ impl State {
     /// keeps `schemas` so that writing this state encodes those instances per their schema.
     /// Attaching again (or a state whose values are already decoded) changes nothing.
     pub fn attach_schemas(&mut self, schemas: Arc<StateSchemas>) {
+        let _phase = crate::timings::phase("state decoding (schemas)");
         if self.schemas.0.is_some() {
             return;
         }

@@ -178,6 +178,7 @@ pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
 /// A local state file's bytes, `None` when it does not exist; what cannot be read (a
 /// directory) is reported with what to do (`format::unreadable_state`).
 pub fn read_state_file(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
+    let _phase = crate::timings::phase("state file reading");
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

@@ -102,6 +102,7 @@ impl StateWriter for JournaledWriter {
     }
 
     async fn finish(&mut self, state: &State) -> Result<(), StateError> {
+        let _phase = crate::timings::phase("state writing (final)");
         let (serial, size) = self.target.store(state).await?;
         self.target.clear(None).await?;
         self.state = State {

@@ -1074,6 +1074,7 @@ fn schema_of<'s>(schemas: &'s Schemas, change: &ResourceChange) -> Option<&'s Bl
 
 /// The whole plan as `strata plan` prints it; `schemas` tell nested blocks from attributes.
 pub fn render_plan(plan: &Plan, style: Style, schemas: &Schemas) -> String {
+    let _phase = crate::timings::phase("rendering");
     let mut out = String::new();
     if !plan.drift.is_empty() && (plan.mode == PlanMode::RefreshOnly || plan.has_resource_changes())
     {

@@ -29,6 +29,7 @@ impl Schemas {
     /// The schemas of every provider of a registry. Type names are prefixed by their provider's
     /// name, so one map serves all providers.
     pub fn from_registry(registry: &Registry) -> Schemas {
+        let _phase = crate::timings::phase("schema building (ui)");
         let mut schemas = Schemas::none();
         for name in registry.names() {
             let Some(registered) = registry.get(name) else {

@@ -42,6 +42,7 @@ mod interop;
 mod lang;
 mod lang_specsuite;
 mod modules_install;
+mod perf;
 mod plugin_aws;
 mod plugin_nesting;
 mod plugin_provider;
