@@ -47,6 +47,24 @@ pub(super) fn state_schemas(registry: &Registry) -> Arc<crate::state::StateSchem
     Arc::new(schemas)
 }
 
+/// The state's instances decoded per the schemas of the providers this command runs (a
+/// plugin's, where it serves a provider instead of the built-in one), so that what is written
+/// back is what that provider's schema holds.
+pub(super) fn with_registry_schemas(mut state: State, registry: &Registry) -> State {
+    state.attach_schemas(state_schemas(registry));
+    state
+}
+
+/// A workspace's state with the schemas of the command's providers attached.
+async fn load_state_for(
+    backend: &dyn Backend,
+    workspace: &str,
+    registry: &Registry,
+) -> Result<State, crate::state::StateError> {
+    let state = backend.load(workspace).await?;
+    Ok(with_registry_schemas(state, registry))
+}
+
 /// A workspace's state with the built-in providers' schemas attached ([`with_schemas`]).
 pub(super) async fn load_state(
     backend: &dyn Backend,
@@ -427,7 +445,7 @@ async fn make_plan(
         &args.lock,
     )
     .await?;
-    let state = load_state(backend.as_ref(), &workspace).await?;
+    let state = load_state_for(backend.as_ref(), &workspace, &engine.registry).await?;
     match engine.plan(&state).await {
         Ok(outcome) => {
             context.print_diagnostics(&outcome.warnings, &sources);
@@ -632,8 +650,9 @@ async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> anyhow:
         &args.lock,
     )
     .await?;
-    let state = load_state(backend.as_ref(), &workspace).await?;
-    let refreshed = read_state(&file.prior_state, &path.display().to_string()).map(with_schemas)?;
+    let state = load_state_for(backend.as_ref(), &workspace, &engine.registry).await?;
+    let refreshed = read_state(&file.prior_state, &path.display().to_string())
+        .map(|state| with_registry_schemas(state, &engine.registry))?;
     let state = check_not_stale(&file, path, state, &refreshed)?;
     let code = run_apply(
         context,
@@ -685,11 +704,16 @@ pub async fn show(context: &Context, settings: &ShowSettings) -> anyhow::Result<
     }
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
-    let state = load_state(backend.as_ref(), &workspace).await?;
+    // Decoded and shown per the schemas of the providers the configuration runs (a plugin's
+    // where one serves a provider), as Terraform shows the state.
+    let registry = super::state_commands::configuration_registry(context).await;
+    let state = load_state_for(backend.as_ref(), &workspace, &registry).await;
+    let schemas = ui::Schemas::from_registry(&registry);
+    registry.close().await;
+    let state = state?;
     if settings.format == ShowFormat::Json {
         views::show::json(&crate::plan::json::state_json(&state))?;
     } else {
-        let schemas = super::state_commands::rendering_schemas(context).await;
         views::show::state(&state, &schemas);
     }
     Ok(0)
@@ -807,7 +831,7 @@ async fn import_into_state(
     address: &ResourceInstance,
     id: &str,
 ) -> anyhow::Result<u8> {
-    let state = load_state(backend, workspace).await?;
+    let state = load_state_for(backend, workspace, &engine.registry).await?;
     if state.resources.contains_key(address) {
         bail!("Resource already managed by Strata: {address} is already in the state. Remove it with `strata state rm {address}` first to import it again.");
     }

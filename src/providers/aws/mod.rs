@@ -99,6 +99,12 @@ pub(crate) trait ResourceType: Send + Sync {
 
     fn schema(&self) -> Block;
 
+    /// The version of the stored form (`schema_version` in state): the real provider's, so a
+    /// state either one wrote is at the other's current version.
+    fn schema_version(&self) -> u64 {
+        0
+    }
+
     /// Whether it has `tags` and `tags_all`.
     fn taggable(&self) -> bool {
         true
@@ -265,7 +271,7 @@ impl AwsProvider {
                     (
                         name.to_string(),
                         ResourceSchema {
-                            version: 0,
+                            version: resource.schema_version(),
                             block: resource.schema(),
                         },
                     )

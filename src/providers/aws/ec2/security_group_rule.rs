@@ -44,6 +44,10 @@ impl ResourceType for SecurityGroupRule {
         RULE_LABEL
     }
 
+    fn schema_version(&self) -> u64 {
+        2
+    }
+
     fn taggable(&self) -> bool {
         false
     }

@@ -252,6 +252,10 @@ impl ResourceType for Subnet {
         LABEL
     }
 
+    fn schema_version(&self) -> u64 {
+        1
+    }
+
     fn schema(&self) -> Block {
         let mut block = Block::new()
             .attr("id", Attribute::computed(Type::String))

@@ -546,6 +546,10 @@ impl ResourceType for Vpc {
         LABEL
     }
 
+    fn schema_version(&self) -> u64 {
+        1
+    }
+
     fn schema(&self) -> Block {
         vpc_block()
     }

@@ -313,6 +313,10 @@ impl ResourceType for DbInstance {
         INSTANCE_LABEL
     }
 
+    fn schema_version(&self) -> u64 {
+        1
+    }
+
     fn schema(&self) -> Block {
         let block = Block::new()
             .attr("id", Attribute::computed(Type::String))
