@@ -145,8 +145,9 @@ impl Discovery {
     }
 
     /// Looks up the host's credentials off the async runtime (the credentials helper may run),
-    /// so that [`Discovery::authorized`] finds them cached.
-    async fn ask_credentials(&self, host: &str) -> Result<(), DiscoveryError> {
+    /// so that [`Discovery::authorized`] finds them cached: call it before `authorized` for a
+    /// host that was not discovered (a network mirror's).
+    pub async fn ask_credentials(&self, host: &str) -> Result<(), DiscoveryError> {
         let config = self.config.clone();
         let name = host.to_string();
         let answer = tokio::task::spawn_blocking(move || config.credentials_for(&name).map(drop))

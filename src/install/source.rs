@@ -218,6 +218,10 @@ pub fn mirror_packages(
 /// GETs a JSON document with the host's token; `Ok(None)` for 404.
 async fn get_json(discovery: &Discovery, url: &Url) -> Result<Option<serde_json::Value>, String> {
     let host = host_of(url);
+    discovery
+        .ask_credentials(&host)
+        .await
+        .map_err(|error| error.to_string())?;
     let request = discovery
         .client()
         .get(url.clone())
