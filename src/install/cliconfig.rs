@@ -4,7 +4,9 @@
 //! order, merged by Terraform's rules (`cliconfig.Config.Merge`): the first `plugin_cache_dir`
 //! wins, later `credentials` and `host` blocks replace earlier ones of the same host,
 //! `provider_installation` blocks add up and more than one is an error; `TF_PLUGIN_CACHE_DIR`
-//! overrides the files, `TF_TOKEN_<host>` overrides a `credentials` block.
+//! overrides the files, `TF_TOKEN_<host>` overrides a `credentials` block, and a
+//! `credentials_helper` (at most one) answers for hosts neither names
+//! ([`super::credentials_helper`]).
 //!
 //! The files are HCL (version 1 in Terraform, a superset of what is used here): they are parsed
 //! with hcl-edit after the one HCL 1 form HCL 2 lacks, a quoted argument name
@@ -13,6 +15,7 @@
 //! ignores them. Tokens are kept in [`Secret`]s, which never print.
 
 use super::addr::{normalize_host, ProviderAddr, ProviderPattern};
+use super::credentials_helper::{self, Helper, HelperError};
 use crate::config::literal::literal_value;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
 use crate::value::{value_to_json, Value};
@@ -22,7 +25,7 @@ use hcl_edit::Span as _;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A credential: it can be sent, never shown (its `Debug` is redacted and it has no `Display`).
 #[derive(Clone, PartialEq, Eq)]
@@ -63,8 +66,21 @@ pub struct CliConfig {
     credentials: BTreeMap<String, Secret>,
     /// `TF_TOKEN_<host>` variables, by normalised host name (they take precedence).
     env_tokens: BTreeMap<String, Secret>,
+    /// `credentials_helper "<name>" { args = [...] }` blocks by name (more than one is an error).
+    credentials_helpers: BTreeMap<String, HelperBlock>,
+    /// The helper program the one `credentials_helper` block names, when it was found.
+    helper: Option<Helper>,
+    /// The helper's answers so far, by normalised host name (it runs once per host and command).
+    helper_answers: Arc<Mutex<BTreeMap<String, Option<Secret>>>>,
     /// The files read, in order.
     pub files: Vec<PathBuf>,
+}
+
+/// A `credentials_helper` block as written.
+#[derive(Clone, Debug, Default)]
+pub(super) struct HelperBlock {
+    pub(super) args: Vec<String>,
+    pub(super) span: Option<Span>,
 }
 
 /// The `provider_installation` block.
@@ -184,17 +200,56 @@ impl CliConfig {
         config.files = files;
         config.env_tokens = tokens_from_env(environment);
         config.validate(&mut diagnostics);
+        config.helper = config.find_helper(home);
         (config, diagnostics)
     }
 
+    /// The program of the `credentials_helper` block, looked up in the plugin directories;
+    /// Terraform ignores a helper it cannot find (saying so in its log), and so do we.
+    fn find_helper(&self, home: Option<&Path>) -> Option<Helper> {
+        let (name, block) = self.credentials_helpers.iter().next()?;
+        let dirs = home
+            .map(credentials_helper::plugin_dirs)
+            .unwrap_or_default();
+        match credentials_helper::find(&dirs, name) {
+            Some(program) => Some(Helper {
+                program,
+                args: block.args.clone(),
+            }),
+            None => {
+                tracing::warn!(
+                    helper = %name,
+                    dirs = ?dirs,
+                    "unable to find the credentials helper terraform-credentials-{name}; ignoring it"
+                );
+                None
+            }
+        }
+    }
+
     /// The token for `host` (any spelling of it): `TF_TOKEN_<host>` first, then a
-    /// `credentials` block, as Terraform's credentials source looks them up.
-    pub fn credentials_for(&self, host: &str) -> Option<Secret> {
-        let host = normalize_host(host).ok()?;
-        self.env_tokens
-            .get(&host)
-            .or_else(|| self.credentials.get(&host))
-            .cloned()
+    /// `credentials` block, then the credentials helper (run once per host), as Terraform's
+    /// credentials source looks them up. This may run a program: call it off the async runtime.
+    pub fn credentials_for(&self, host: &str) -> Result<Option<Secret>, HelperError> {
+        let Ok(host) = normalize_host(host) else {
+            return Ok(None);
+        };
+        if let Some(token) = self.env_tokens.get(&host).or(self.credentials.get(&host)) {
+            return Ok(Some(token.clone()));
+        }
+        let Some(helper) = &self.helper else {
+            return Ok(None);
+        };
+        let mut answers = self
+            .helper_answers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(answer) = answers.get(&host) {
+            return Ok(answer.clone());
+        }
+        let answer = helper.get(&host)?;
+        answers.insert(host, answer.clone());
+        Ok(answer)
     }
 
     /// Terraform's `Merge`: `self` is the earlier configuration, `later` the one merged in.
@@ -205,6 +260,7 @@ impl CliConfig {
         self.disable_checkpoint |= later.disable_checkpoint;
         self.hosts.extend(later.hosts);
         self.credentials.extend(later.credentials);
+        self.credentials_helpers.extend(later.credentials_helpers);
         self.files.extend(later.files);
         // Terraform keeps every block and rejects more than one in `Validate`; so do we.
         self.installation_blocks.extend(later.installation_blocks);
@@ -220,6 +276,14 @@ impl CliConfig {
                     .with_detail("No more than one provider_installation block may be specified across the CLI configuration files.")
                     .with_span_opt(second.span)
                     .with_help("Merge the blocks into one."),
+            );
+        }
+        if let Some(second) = self.credentials_helpers.values().nth(1) {
+            diagnostics.push(
+                Diagnostic::error("More than one credentials_helper block")
+                    .with_detail("No more than one credentials_helper block may be specified across the CLI configuration files.")
+                    .with_span_opt(second.span.clone())
+                    .with_help("Keep the one credentials_helper block whose program you want to run."),
             );
         }
         if let Some(dir) = &self.plugin_cache_dir {
@@ -424,8 +488,9 @@ impl Decoder<'_> {
             match structure {
                 Structure::Attribute(attribute) => match attribute.key.as_str() {
                     "plugin_cache_dir" => {
-                        config.plugin_cache_dir =
-                            self.string(attribute).map(|d| PathBuf::from(expand_env(&d)));
+                        config.plugin_cache_dir = self
+                            .string(attribute)
+                            .map(|d| PathBuf::from(expand_env(&d)));
                     }
                     "disable_checkpoint" => config.disable_checkpoint = self.bool(attribute),
                     "plugin_cache_may_break_dependency_lock_file" => {
@@ -448,11 +513,11 @@ impl Decoder<'_> {
                             config.hosts.insert(host, services);
                         }
                     }
-                    "credentials_helper" => self.diagnostics.push(
-                        Diagnostic::warning("Credentials helpers are not supported")
-                            .with_detail("Strata does not run credentials helper programs yet; use a credentials block or a TF_TOKEN_<host> variable.")
-                            .with_span_opt(self.span(block.ident.span())),
-                    ),
+                    "credentials_helper" => {
+                        if let Some((name, helper)) = self.credentials_helper(block) {
+                            config.credentials_helpers.insert(name, helper);
+                        }
+                    }
                     _ => {}
                 },
             }
@@ -503,6 +568,44 @@ impl Decoder<'_> {
                 None
             }
         }
+    }
+
+    /// `credentials_helper "NAME" { args = ["..."] }`.
+    fn credentials_helper(&mut self, block: &Block) -> Option<(String, HelperBlock)> {
+        let [label] = block.labels.as_slice() else {
+            self.error(
+                "Invalid CLI configuration block",
+                "A credentials_helper block needs exactly one label, the helper's name: `credentials_helper \"vault\" { args = [] }` runs terraform-credentials-vault.".into(),
+                block.ident.span(),
+            );
+            return None;
+        };
+        let mut args = Vec::new();
+        if let Some(attribute) = block.body.attributes().find(|a| a.key.as_str() == "args") {
+            let value = self.literal(&attribute.value)?;
+            let strings: Option<Vec<String>> = value
+                .as_seq()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or(None);
+            match strings {
+                Some(strings) => args = strings,
+                None => {
+                    self.error(
+                        "Invalid CLI configuration value",
+                        "`args` must be a list of strings.".into(),
+                        attribute.value.span(),
+                    );
+                    return None;
+                }
+            }
+        }
+        let span = self.span(block.ident.span());
+        Some((label.as_str().to_string(), HelperBlock { args, span }))
     }
 
     fn host(
@@ -730,6 +833,11 @@ impl CliConfig {
         self.credentials.insert(host, token);
     }
 
+    pub(super) fn insert_credentials_helper(&mut self, name: String, args: Vec<String>) {
+        let block = HelperBlock { args, span: None };
+        self.credentials_helpers.insert(name, block);
+    }
+
     pub(super) fn push_installation(&mut self, installation: ProviderInstallation) {
         self.installation_blocks.push(installation);
     }
@@ -829,17 +937,22 @@ host "example.com" {
             Some(&PathBuf::from("/dev/thing"))
         );
         assert_eq!(
-            config.credentials_for("app.terraform.io").unwrap().expose(),
+            config
+                .credentials_for("app.terraform.io")
+                .unwrap()
+                .unwrap()
+                .expose(),
             "from-file"
         );
         assert_eq!(
             config
                 .credentials_for("registry.example-host.com")
                 .unwrap()
+                .unwrap()
                 .expose(),
             "from-env"
         );
-        assert!(config.credentials_for("example.com").is_none());
+        assert!(config.credentials_for("example.com").unwrap().is_none());
         assert!(config.hosts.contains_key("example.com"));
         assert!(
             !format!("{config:?}").contains("from-file"),
@@ -872,12 +985,17 @@ host "example.com" {
         );
         let config = config.unwrap();
         assert_eq!(
-            config.credentials_for("example.com").unwrap().expose(),
+            config
+                .credentials_for("example.com")
+                .unwrap()
+                .unwrap()
+                .expose(),
             "env"
         );
         assert_eq!(
             config
                 .credentials_for("other.example.com")
+                .unwrap()
                 .unwrap()
                 .expose(),
             "json"
@@ -901,8 +1019,8 @@ host "example.com" {
             &[("TF_CLI_CONFIG_FILE", "$HOME/custom.rc")],
         );
         let config = config.unwrap();
-        assert!(config.credentials_for("a.example.com").is_some());
-        assert!(config.credentials_for("b.example.com").is_none());
+        assert!(config.credentials_for("a.example.com").unwrap().is_some());
+        assert!(config.credentials_for("b.example.com").unwrap().is_none());
         assert_eq!(config.files, [home.path().join("custom.rc")]);
     }
 
@@ -916,6 +1034,9 @@ host "example.com" {
             ("disable_checkpoint = \"yes\"\n", "Invalid CLI configuration value", 1, 22),
             ("provider_installation {\n  direct {}\n}\nprovider_installation {\n  direct {}\n}\n", "More than one provider_installation block", 4, 1),
             ("a = [\n", "Invalid CLI configuration syntax", 1, 6),
+            ("credentials_helper \"a\" {}\ncredentials_helper \"b\" {}\n", "More than one credentials_helper block", 2, 1),
+            ("credentials_helper \"a\" {\n  args = \"x\"\n}\n", "Invalid CLI configuration value", 2, 10),
+            ("credentials_helper {}\n", "Invalid CLI configuration block", 1, 1),
         ];
         for (text, summary, line, column) in cases {
             let (config, _home) = load(&[(".terraformrc", text)], &[]);
@@ -941,6 +1062,41 @@ host "example.com" {
         assert!(config.files.is_empty());
         let (config, _home) = load(&[], &[("TF_PLUGIN_CACHE_DIR", "/nonexistent/cache")]);
         assert!(config.is_err());
+    }
+
+    #[test]
+    fn credentials_helper_blocks_are_read_and_the_program_found() {
+        let (config, home) = load(
+            &[
+                (
+                    ".terraformrc",
+                    "credentials_helper \"test\" {\n  args = [\"--a\", \"b\"]\n}\n",
+                ),
+                (".terraform.d/plugins/terraform-credentials-test", ""),
+            ],
+            &[],
+        );
+        let config = config.unwrap();
+        assert_eq!(
+            config.helper,
+            Some(Helper {
+                program: home
+                    .path()
+                    .join(".terraform.d/plugins/terraform-credentials-test"),
+                args: vec!["--a".into(), "b".into()],
+            })
+        );
+        let (config, _home) = load(
+            &[(
+                ".terraform.d/helper.tfrc.json",
+                r#"{"credentials_helper": {"missing": {"args": []}}}"#,
+            )],
+            &[],
+        );
+        let config = config.unwrap();
+        assert!(config.credentials_helpers.contains_key("missing"));
+        assert_eq!(config.helper, None, "a helper not found is ignored");
+        assert!(config.credentials_for("example.com").unwrap().is_none());
     }
 
     #[test]

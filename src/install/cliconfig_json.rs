@@ -63,6 +63,24 @@ pub(super) fn decode(name: &Arc<str>, text: &str, diagnostics: &mut Diagnostics)
                     }
                 }
             }
+            ("credentials_helper", Json::Object(helpers)) => {
+                for (name, block) in helpers {
+                    let args = match block.get("args") {
+                        None => Some(Vec::new()),
+                        Some(Json::Array(items)) => items
+                            .iter()
+                            .map(|v| v.as_str().map(str::to_string))
+                            .collect(),
+                        Some(_) => None,
+                    };
+                    match args {
+                        Some(args) => config.insert_credentials_helper(name.clone(), args),
+                        None => problem(format!(
+                            "the credentials_helper {name} has an \"args\" that is not a list of strings."
+                        )),
+                    }
+                }
+            }
             ("host", Json::Object(hosts)) => {
                 for (host, block) in hosts {
                     let services = block.get("services").and_then(Json::as_object);
@@ -85,9 +103,11 @@ pub(super) fn decode(name: &Arc<str>, text: &str, diagnostics: &mut Diagnostics)
                     }
                 }
             }
-            ("plugin_cache_dir" | "disable_checkpoint" | "credentials" | "host", _) => {
-                problem(format!("\"{key}\" has the wrong type."))
-            }
+            (
+                "plugin_cache_dir" | "disable_checkpoint" | "credentials" | "credentials_helper"
+                | "host",
+                _,
+            ) => problem(format!("\"{key}\" has the wrong type.")),
             _ => {}
         }
     }

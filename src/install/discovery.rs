@@ -2,7 +2,8 @@
 //! which services a host offers (`providers.v1`, `modules.v1`, ...) and where; relative URLs are
 //! resolved against the discovery document's URL and always end in `/`, as Terraform's `disco`
 //! package makes them. The CLI configuration's `host` blocks answer instead of the network; a
-//! token for the host (`credentials` block, `TF_TOKEN_<host>`) is sent as `Authorization: Bearer`.
+//! token for the host (`credentials` block, `TF_TOKEN_<host>`, else the credentials helper, asked
+//! once per host when the host is first discovered) is sent as `Authorization: Bearer`.
 //! Answers are cached for the life of the [`Discovery`] value (one command).
 
 use super::addr::normalize_host;
@@ -26,6 +27,11 @@ pub enum DiscoveryError {
     InvalidHost { host: String, message: String },
     #[error("failed to request the discovery document {url}: {message}")]
     Request { url: String, message: String },
+    #[error("failed to get credentials for {host}: {error}")]
+    Credentials {
+        host: String,
+        error: super::credentials_helper::HelperError,
+    },
     #[error("the discovery document {url} is invalid: {message}")]
     Document { url: String, message: String },
     #[error("host {host} gives an invalid URL for the service {service}: {message}")]
@@ -111,8 +117,12 @@ impl Discovery {
         host: &str,
     ) -> reqwest::RequestBuilder {
         match self.config.credentials_for(host) {
-            Some(token) => request.bearer_auth(token.expose()),
-            None => request,
+            Ok(Some(token)) => request.bearer_auth(token.expose()),
+            Ok(None) => request,
+            Err(error) => {
+                tracing::warn!(%error, "sending the request without credentials");
+                request
+            }
         }
     }
 
@@ -126,9 +136,27 @@ impl Discovery {
         if let Some(answer) = cache.get(&host) {
             return answer.clone();
         }
-        let answer = self.discover_uncached(&host).await.map(Arc::new);
+        let answer = match self.ask_credentials(&host).await {
+            Ok(()) => self.discover_uncached(&host).await.map(Arc::new),
+            Err(error) => Err(error),
+        };
         cache.insert(host, answer.clone());
         answer
+    }
+
+    /// Looks up the host's credentials off the async runtime (the credentials helper may run),
+    /// so that [`Discovery::authorized`] finds them cached: call it before `authorized` for a
+    /// host that was not discovered (a network mirror's).
+    pub async fn ask_credentials(&self, host: &str) -> Result<(), DiscoveryError> {
+        let config = self.config.clone();
+        let name = host.to_string();
+        let answer = tokio::task::spawn_blocking(move || config.credentials_for(&name).map(drop))
+            .await
+            .unwrap_or(Ok(()));
+        answer.map_err(|error| DiscoveryError::Credentials {
+            host: host.to_string(),
+            error,
+        })
     }
 
     async fn discover_uncached(&self, host: &str) -> Result<Services, DiscoveryError> {

@@ -25,6 +25,7 @@ pub mod addr;
 pub mod archive;
 pub mod cliconfig;
 mod cliconfig_json;
+pub mod credentials_helper;
 pub mod discovery;
 pub mod fetch;
 pub mod git;

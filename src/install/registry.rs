@@ -54,7 +54,7 @@ async fn get(
         404 => Err(RegistryError::NotFound),
         200..=299 => Ok(response),
         401 | 403 => Err(RegistryError::Request(format!(
-            "GET {url}: the registry refused the request ({}); check the credentials for {host} in the CLI configuration or TF_TOKEN_* variables",
+            "GET {url}: the registry refused the request ({}); check the credentials for {host} (credentials block or credentials_helper in the CLI configuration, TF_TOKEN_* variables)",
             response.status()
         ))),
         _ => Err(RegistryError::Request(format!("GET {url}: {}", response.status()))),

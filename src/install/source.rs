@@ -218,6 +218,10 @@ pub fn mirror_packages(
 /// GETs a JSON document with the host's token; `Ok(None)` for 404.
 async fn get_json(discovery: &Discovery, url: &Url) -> Result<Option<serde_json::Value>, String> {
     let host = host_of(url);
+    discovery
+        .ask_credentials(&host)
+        .await
+        .map_err(|error| error.to_string())?;
     let request = discovery
         .client()
         .get(url.clone())
@@ -232,7 +236,7 @@ async fn get_json(discovery: &Discovery, url: &Url) -> Result<Option<serde_json:
         reqwest::StatusCode::NOT_FOUND => return Ok(None),
         reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => {
             return Err(format!(
-                "{url}: the server answered {} (set a token for {host} with a credentials block in the CLI configuration or TF_TOKEN_{})",
+                "{url}: the server answered {} (set a token for {host} with a credentials block or a credentials_helper in the CLI configuration, or TF_TOKEN_{})",
                 response.status(),
                 host.replace('-', "__").replace('.', "_")
             ))

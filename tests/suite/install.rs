@@ -935,3 +935,149 @@ fn dev_overrides_skip_installation() {
     );
     assert!(!dir.join(".terraform.lock.hcl").exists());
 }
+
+/// A credentials helper (`terraform-credentials-test`, a shell script in `~/.terraform.d/plugins`
+/// that logs how it was called): `<program> [args...] get <host>`.
+fn write_credentials_helper(home: &Path, log: &Path, token: &str) -> PathBuf {
+    let dir = home.join(".terraform.d/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = dir.join("terraform-credentials-test");
+    let script = format!(
+        r#"#!/bin/sh
+echo "$*" >> '{log}'
+mode="$2"
+[ "$3" = get ] || {{ echo "unexpected command $3" >&2; exit 2; }}
+case "$mode" in
+  good) case "$4" in localhost:*) echo '{{"token": "{token}"}}' ;; *) echo '{{}}' ;; esac ;;
+  fail) echo "the vault is sealed" >&2; exit 1 ;;
+  silent) exit 1 ;;
+  *) echo 'token={token}' ;;
+esac
+"#,
+        log = log.display()
+    );
+    std::fs::write(&program, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    program
+}
+
+fn helper_config(mode: &str) -> String {
+    format!("credentials_helper \"test\" {{\n  args = [\"--mode\", \"{mode}\"]\n}}\n")
+}
+
+/// `credentials_helper`: both tools find the helper in the plugin directory, call it the same
+/// way for the registry host and install with its token (the same lock); a `credentials` block
+/// and `TF_TOKEN_<host>` win over it; a helper that fails or prints garbage stops both tools, and
+/// Strata's error names the helper without showing what it printed.
+#[test]
+fn credentials_helper_answers_as_in_terraform() {
+    const TOKEN: &str = "helper-issued-token";
+    let peer = peer();
+    let mut setup = Setup::new(&helper_config("good"));
+    let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
+    registry.publish("1.0.0", Publish::Signed);
+    registry.list(&["1.0.0"]);
+    let server = HttpsServer::start(&registry.root, setup.temp.path(), Some(TOKEN));
+    let host = server.host();
+    setup.set_env("SSL_CERT_FILE", &server.ca.display().to_string());
+    let log = setup.temp.path().join("helper.log");
+    let program = write_credentials_helper(&setup.temp.path().join("home"), &log, TOKEN);
+    let calls = || std::fs::read_to_string(&log).unwrap_or_default();
+    let main_tf = format!(
+        "terraform {{\n  required_providers {{\n    tiny = {{ source = \"{host}/example/tiny\", version = \"1.0.0\" }}\n  }}\n}}\n"
+    );
+
+    // (Not `init_both`: Terraform also locks the `zh:` hashes of a signed SHA256SUMS from a
+    // registry, which Strata does not yet; the `h1:` hash must agree.)
+    let ours = setup.workdir("strata", &main_tf);
+    let theirs = setup.workdir("terraform", &main_tf);
+    let printed = assert_ok(
+        &setup.strata(&ours, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert!(!printed.contains(TOKEN), "{printed}");
+    let theirs_printed = assert_ok(
+        &setup.terraform(&peer, &theirs, &["init", "-backend=false", "-no-color"]),
+        "terraform init",
+    );
+    let installed = format!("- Installed {host}/example/tiny v1.0.0");
+    assert!(printed.contains(&installed) && theirs_printed.contains(&installed));
+    let h1 = |dir: &Path| {
+        lock_of(dir)
+            .lines()
+            .find(|line| line.contains("\"h1:"))
+            .map(str::to_string)
+    };
+    assert!(h1(&ours).is_some());
+    assert_eq!(h1(&ours), h1(&theirs));
+    let expected = format!("--mode good get {host}\n");
+    assert_eq!(calls(), expected.repeat(2), "one call per tool and host");
+    let api_requests: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("/v1/") || path.starts_with("/.well-known/"))
+        .collect();
+    assert!(!api_requests.is_empty());
+    for (path, authorization) in api_requests {
+        assert_eq!(authorization, Some(format!("Bearer {TOKEN}")), "{path}");
+    }
+
+    // An explicit credentials block, or TF_TOKEN_<host>, is used without asking the helper.
+    std::fs::remove_file(&log).unwrap();
+    setup.rewrite_config(&format!(
+        "{}credentials \"{host}\" {{\n  token = \"{TOKEN}\"\n}}\n",
+        helper_config("fail")
+    ));
+    let dir = setup.workdir("block", &main_tf);
+    assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    setup.rewrite_config(&helper_config("fail"));
+    setup.set_env(&format!("TF_TOKEN_{host}"), TOKEN);
+    let dir = setup.workdir("env", &main_tf);
+    assert_ok(
+        &setup.strata(&dir, &["init", "-backend=false"]),
+        "strata init",
+    );
+    assert_eq!(calls(), "", "the helper was not asked");
+    setup.env.retain(|(name, _)| !name.starts_with("TF_TOKEN_"));
+
+    // A helper that fails, fails silently or prints something other than JSON stops both tools.
+    let program = program.display().to_string();
+    let cases = [
+        (
+            "fail",
+            format!("error in the credentials helper {program}: the vault is sealed"),
+        ),
+        (
+            "silent",
+            format!("error in the credentials helper {program}, but it produced no error message"),
+        ),
+        (
+            "garbage",
+            format!("malformed output from the credentials helper {program}"),
+        ),
+    ];
+    for (mode, message) in cases {
+        setup.rewrite_config(&helper_config(mode));
+        let ours = setup.workdir(&format!("ours-{mode}"), &main_tf);
+        let theirs = setup.workdir(&format!("theirs-{mode}"), &main_tf);
+        let output = setup.strata(&ours, &["init", "-backend=false"]);
+        let printed = text(&output);
+        assert!(!output.status.success(), "{printed}");
+        assert!(printed.contains(&message), "{mode}: {printed}");
+        assert!(!printed.contains(TOKEN), "{printed}");
+        assert!(!ours.join(".terraform.lock.hcl").exists());
+        let output = setup.terraform(&peer, &theirs, &["init", "-backend=false"]);
+        assert!(
+            !output.status.success(),
+            "terraform with {mode}: {}",
+            text(&output)
+        );
+    }
+}
