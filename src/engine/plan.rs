@@ -144,11 +144,9 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
     };
     // All at once (bounded by `-parallelism`), not one call after another: a plugin answers
     // each over its connection.
-    let upgrades = owned
-        .into_iter()
-        .map(|(instance, object, flatmap)| {
-            upgrade_one(run, &provider, &schema, instance, object, flatmap)
-        });
+    let upgrades = owned.into_iter().map(|(instance, object, flatmap)| {
+        upgrade_one(run, &provider, &schema, instance, object, flatmap)
+    });
     let mut diagnostics = Diagnostics::new();
     for result in futures_util::future::join_all(upgrades).await {
         diagnostics.extend(result);

@@ -626,9 +626,7 @@ fn read_instance(
 
 /// The pre-0.12 `attributes_flat` of an instance that has no `attributes` (`None` when it has
 /// them): every value a string, as Terraform 0.11 wrote them.
-fn read_flatmap(
-    instance: &Map<String, Json>,
-) -> Result<Option<BTreeMap<String, String>>, String> {
+fn read_flatmap(instance: &Map<String, Json>) -> Result<Option<BTreeMap<String, String>>, String> {
     let Some(flat) = instance.get("attributes_flat").filter(|f| !f.is_null()) else {
         return Ok(None);
     };
