@@ -255,7 +255,7 @@ pub trait Provider: Send + Sync {
     ) -> Result<Value, ProviderError> {
         Err(ProviderError::new(
             format!("the recorded state of this {type_name} is in the pre-0.12 `attributes_flat` form, which Strata's built-in provider cannot upgrade"),
-            "use the provider plugin for this provider, or run `terraform apply` with Terraform 0.12 or later once to upgrade the state",
+            "run `terraform apply` with Terraform 0.12 or later once to upgrade the state, or, where the provider has a plugin, have Strata use it (`STRATA_PROVIDER_<name>=plugin`)",
         ))
     }
 
