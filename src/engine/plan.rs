@@ -123,25 +123,30 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
     };
     let address = run.provider_address(provider_ref);
     let schema = provider.schema();
-    let owned: Vec<(ResourceInstance, InstanceObject)> = {
+    let owned: Vec<(ResourceInstance, InstanceObject, Option<Flatmap>)> = {
         let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut same_type = BTreeMap::new();
         state
             .resources
             .iter()
-            .filter(|(instance, object)| {
+            .map(|(instance, object)| {
+                let flatmap = state.extras.get(instance).and_then(|e| e.flatmap.clone());
+                (instance, object, flatmap)
+            })
+            .filter(|(instance, object, flatmap)| {
                 object.provider == address
                     && instance.resource.mode == ResourceMode::Managed
-                    && !at_current_schema(&state, &schema, &mut same_type, instance, object)
+                    && (flatmap.is_some()
+                        || !at_current_schema(&state, &schema, &mut same_type, instance, object))
             })
-            .map(|(instance, object)| (instance.clone(), object.clone()))
+            .map(|(instance, object, flatmap)| (instance.clone(), object.clone(), flatmap))
             .collect()
     };
     // All at once (bounded by `-parallelism`), not one call after another: a plugin answers
     // each over its connection.
-    let upgrades = owned
-        .into_iter()
-        .map(|(instance, object)| upgrade_one(run, &provider, &schema, instance, object));
+    let upgrades = owned.into_iter().map(|(instance, object, flatmap)| {
+        upgrade_one(run, &provider, &schema, instance, object, flatmap)
+    });
     let mut diagnostics = Diagnostics::new();
     for result in futures_util::future::join_all(upgrades).await {
         diagnostics.extend(result);
@@ -159,13 +164,18 @@ fn newer_provider_version(instance: &ResourceInstance) -> Diagnostic {
     ))
 }
 
-/// Upgrades one object ([`upgrade_states`]); the errors, if it failed.
+/// A pre-0.12 object's `attributes_flat` ([`crate::state::InstanceExtras::flatmap`]).
+type Flatmap = BTreeMap<String, String>;
+
+/// Upgrades one object ([`upgrade_states`]), from its flatmap when it was recorded as one; the
+/// errors, if it failed.
 async fn upgrade_one(
     run: &Arc<Run>,
     provider: &Arc<dyn crate::providers::Provider>,
     schema: &crate::providers::ProviderSchema,
     instance: ResourceInstance,
     object: InstanceObject,
+    flatmap: Option<Flatmap>,
 ) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
     let type_name = &instance.resource.type_name;
@@ -179,9 +189,18 @@ async fn upgrade_one(
     let (value, sensitive) = object.value.deep_unmark();
     let upgraded = {
         let _permit = run.semaphore.acquire().await;
-        provider
-            .upgrade_resource_state(type_name, object.schema_version, &value)
-            .await
+        match &flatmap {
+            Some(flatmap) => {
+                provider
+                    .upgrade_flatmap_state(type_name, object.schema_version, flatmap)
+                    .await
+            }
+            None => {
+                provider
+                    .upgrade_resource_state(type_name, object.schema_version, &value)
+                    .await
+            }
+        }
     };
     match upgraded {
         Ok(upgraded) => {
@@ -191,6 +210,9 @@ async fn upgrade_one(
             if let Some(entry) = state.resources.get_mut(&instance) {
                 entry.value = upgraded;
                 entry.schema_version = resource.version;
+            }
+            if let Some(extra) = state.extras.get_mut(&instance) {
+                extra.flatmap = None;
             }
         }
         Err(error) => {

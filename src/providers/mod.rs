@@ -244,6 +244,21 @@ pub trait Provider: Send + Sync {
         Ok(prior.clone())
     }
 
+    /// Brings an object recorded by Terraform 0.11 as a flatmap (`attributes_flat`: `"tags.%" =
+    /// "1"`, `"tags.Name" = "x"`) up to the current schema, as a value. The default (the
+    /// built-in providers, which never wrote one) refuses it, naming the resource type.
+    async fn upgrade_flatmap_state(
+        &self,
+        type_name: &str,
+        _version: u64,
+        _flatmap: &BTreeMap<String, String>,
+    ) -> Result<Value, ProviderError> {
+        Err(ProviderError::new(
+            format!("the recorded state of this {type_name} is in the pre-0.12 `attributes_flat` form, which Strata's built-in provider cannot upgrade"),
+            "run `terraform apply` with Terraform 0.12 or later once to upgrade the state, or, where the provider has a plugin, have Strata use it (`STRATA_PROVIDER_<name>=plugin`)",
+        ))
+    }
+
     /// Plans a change. The default derives the plan from the schema ([`default_plan`]).
     async fn plan_resource(
         &self,

@@ -8,9 +8,11 @@
 //! writes them.
 //!
 //! What the model does not keep: `check_results` (transient; written as `null` as Terraform
-//! writes it after a run) and the pre-0.12 `attributes_flat` form (rejected with a clear error
-//! rather than silently dropped, since dropping it would forget real infrastructure). A provider's `private` data and resource identities are carried in
-//! [`State::extras`] until the instance changes.
+//! writes it after a run). A pre-0.12 `attributes_flat` instance (Terraform 0.11's flatmap) is
+//! read with a null value and its flatmap kept in [`State::extras`], for the provider's
+//! UpgradeResourceState to turn into attributes (a deposed one is rejected with what to do).
+//! A provider's `private` data and resource identities are carried in [`State::extras`] until
+//! the instance changes.
 //! Output types are not stored in the model: they are written as the value's own type.
 
 use super::StateSchemas;
@@ -316,13 +318,19 @@ fn write_resource(
                 &resource.resource.type_name,
             )
         });
-        let (attributes_json, sensitive_paths) = attributes_to_json(object, object_type, &address)?;
-        instance.insert("attributes".into(), attributes_json);
-        instance.insert(
-            "sensitive_attributes".into(),
-            Json::Array(sensitive_paths.iter().map(path_to_json).collect()),
-        );
         let extra = extras.get(&address).filter(|_| deposed.is_none());
+        if let Some(flatmap) = extra.and_then(|e| e.flatmap.as_ref()) {
+            instance.insert("attributes_flat".into(), json!(flatmap));
+            instance.insert("sensitive_attributes".into(), json!([]));
+        } else {
+            let (attributes_json, sensitive_paths) =
+                attributes_to_json(object, object_type, &address)?;
+            instance.insert("attributes".into(), attributes_json);
+            instance.insert(
+                "sensitive_attributes".into(),
+                Json::Array(sensitive_paths.iter().map(path_to_json).collect()),
+            );
+        }
         instance.insert(
             "identity_schema_version".into(),
             json!(extra.map_or(0, |e| e.identity_schema_version)),
@@ -500,6 +508,11 @@ fn read_resource(
             read_instance(instance, &provider).map_err(|m| format!("{resource}: {m}"))?;
         let address = resource.instance(key);
         if let Some(deposed_key) = instance.get("deposed").and_then(Json::as_str) {
+            if extra.flatmap.is_some() {
+                return Err(format!(
+                    "deposed object {address} `{deposed_key}` uses the legacy `attributes_flat` form; run `terraform apply` with Terraform 0.12 or later once to upgrade it"
+                ));
+            }
             let objects: &mut BTreeMap<String, InstanceObject> =
                 deposed.entry(address.clone()).or_default();
             if objects.insert(deposed_key.to_string(), object).is_some() {
@@ -532,11 +545,7 @@ fn read_instance(
         Some(Json::String(s)) => InstanceKey::Str(s.clone()),
         Some(other) => return Err(format!("invalid index_key {other}")),
     };
-    if instance.contains_key("attributes_flat") && !instance.contains_key("attributes") {
-        return Err(format!(
-            "instance{key} uses the legacy `attributes_flat` form; run `terraform apply` with Terraform 0.12 or later once to upgrade it"
-        ));
-    }
+    let flatmap = read_flatmap(instance).map_err(|m| format!("instance{key}: {m}"))?;
     let attributes = instance.get("attributes").unwrap_or(&Json::Null);
     if !matches!(attributes, Json::Object(_) | Json::Null) {
         return Err(format!("instance{key}: `attributes` is not an object"));
@@ -598,6 +607,7 @@ fn read_instance(
             .get("identity_schema_version")
             .and_then(Json::as_u64)
             .unwrap_or(0),
+        flatmap,
     };
     Ok((
         key,
@@ -612,6 +622,27 @@ fn read_instance(
         },
         extras,
     ))
+}
+
+/// The pre-0.12 `attributes_flat` of an instance that has no `attributes` (`None` when it has
+/// them): every value a string, as Terraform 0.11 wrote them.
+fn read_flatmap(instance: &Map<String, Json>) -> Result<Option<BTreeMap<String, String>>, String> {
+    let Some(flat) = instance.get("attributes_flat").filter(|f| !f.is_null()) else {
+        return Ok(None);
+    };
+    if instance.get("attributes").is_some_and(|a| !a.is_null()) {
+        return Ok(None);
+    }
+    let flat = flat
+        .as_object()
+        .ok_or("`attributes_flat` is not an object")?;
+    flat.iter()
+        .map(|(key, value)| match value {
+            Json::String(text) => Ok((key.clone(), text.clone())),
+            _ => Err(format!("`attributes_flat.{key}` is not a string")),
+        })
+        .collect::<Result<BTreeMap<_, _>, _>>()
+        .map(Some)
 }
 
 /// Whether an object is the JSON encoding of a dynamically typed value (`{"value": ..,

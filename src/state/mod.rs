@@ -78,6 +78,11 @@ pub struct InstanceObject {
 pub struct InstanceExtras {
     pub identity: Option<serde_json::Value>,
     pub identity_schema_version: u64,
+    /// The pre-0.12 `attributes_flat` of an instance (Terraform 0.11's flatmap, `"tags.%" =
+    /// "1"`), kept until the provider upgrades it (the instance's value is null until then) and
+    /// written back as read if it never is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flatmap: Option<BTreeMap<String, String>>,
 }
 
 /// A root module output value.

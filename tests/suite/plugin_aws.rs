@@ -433,3 +433,161 @@ fn security_group_module_examples_plan_as_terraform_does() {
         assert_eq!(our_plan, counts, "{example}");
     }
 }
+
+/// Terraform 0.11's flatmap of a state object (`attributes_flat`): maps as `tags.%` and
+/// `tags.team`, lists and sets as `ingress.#` and `ingress.0.from_port`, scalars as strings,
+/// nulls left out.
+fn flatmap(
+    prefix: &str,
+    value: &serde_json::Value,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    use serde_json::Value as Json;
+    let key = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match value {
+        Json::Null => {}
+        Json::String(s) => {
+            out.insert(prefix.to_string(), Json::String(s.clone()));
+        }
+        Json::Number(_) | Json::Bool(_) => {
+            out.insert(prefix.to_string(), Json::String(value.to_string()));
+        }
+        Json::Array(items) => {
+            out.insert(key("#"), Json::String(items.len().to_string()));
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    // A nested block: its attributes under the index, no `%`.
+                    Json::Object(fields) => {
+                        for (name, field) in fields {
+                            flatmap(&format!("{}.{name}", key(&i.to_string())), field, out);
+                        }
+                    }
+                    _ => flatmap(&key(&i.to_string()), item, out),
+                }
+            }
+        }
+        Json::Object(fields) => {
+            if !prefix.is_empty() {
+                out.insert(key("%"), Json::String(fields.len().to_string()));
+            }
+            for (name, field) in fields {
+                flatmap(&key(name), field, out);
+            }
+        }
+    }
+}
+
+/// Issue 10: a state whose objects Terraform 0.11 recorded as flatmaps (`attributes_flat`,
+/// schema version 0) is handed to the plugin's UpgradeResourceState as `raw_state.flatmap`:
+/// Strata plans what Terraform 1.15.5 plans on the same state (`No changes.`), and writes the
+/// upgraded objects back as `attributes`, which Terraform then plans with no changes.
+#[test]
+fn a_terraform_0_11_flatmap_state_is_upgraded_through_the_plugin_as_terraform_does() {
+    let peer = peer();
+    let moto = Moto::start();
+    let main_tf =
+        include_str!("../fixtures/plugin/flatmap/main.tf").replace("ENDPOINT", &moto.endpoint);
+    let dir = Dir::new(&peer, &main_tf);
+    dir.terraform_ok(&["init", "-no-color"]);
+    dir.strata_ok(&["apply", "-auto-approve", "-no-color"]);
+    let state_path = dir.path().join("terraform.tfstate");
+    let read_state = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&state_path).expect("read the state"))
+            .expect("the state is JSON")
+    };
+    let applied = read_state();
+
+    // The same objects as Terraform 0.11 would have recorded them.
+    let mut flat = applied.clone();
+    let mut count = 0;
+    for resource in flat["resources"].as_array_mut().expect("resources") {
+        for instance in resource["instances"].as_array_mut().expect("instances") {
+            let instance = instance.as_object_mut().expect("an instance");
+            let attributes = instance.remove("attributes").expect("attributes");
+            let mut map = serde_json::Map::new();
+            flatmap("", &attributes, &mut map);
+            instance.remove("sensitive_attributes");
+            instance.insert("schema_version".into(), 0.into());
+            instance.insert("attributes_flat".into(), map.into());
+            count += 1;
+        }
+    }
+    assert_eq!(count, 4);
+    let flat_text = serde_json::to_string_pretty(&flat).expect("encode the state");
+    assert!(flat_text.contains("\"tags.%\": \"2\""), "{flat_text}");
+    assert!(
+        flat_text.contains("\"ingress.0.cidr_blocks.#\": \"2\""),
+        "{flat_text}"
+    );
+    std::fs::write(&state_path, &flat_text).expect("write the flatmap state");
+
+    let plan = ["plan", "-no-color", "-detailed-exitcode"];
+    let theirs = dir.terraform(&plan);
+    let ours = dir.strata(&plan);
+    assert_eq!(ours.status.code(), Some(0), "Strata:\n{}", text(&ours));
+    assert_eq!(
+        theirs.status.code(),
+        Some(0),
+        "Terraform:\n{}",
+        text(&theirs)
+    );
+    assert_eq!(plan_summary(&text(&ours)), plan_summary(&text(&theirs)));
+    assert!(text(&ours).contains("No changes."), "{}", text(&ours));
+
+    // Refreshed into the state (a plain `apply` with no changes writes nothing), the state
+    // holds the upgraded objects as `attributes`.
+    dir.strata_ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let upgraded = read_state();
+    for (resource, before) in upgraded["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .zip(applied["resources"].as_array().expect("resources"))
+    {
+        let instance = &resource["instances"][0];
+        assert!(instance.get("attributes_flat").is_none(), "{instance}");
+        let attributes = &instance["attributes"];
+        let original = &before["instances"][0]["attributes"];
+        assert_eq!(attributes["id"], original["id"], "{}", resource["type"]);
+        assert_eq!(
+            instance["schema_version"], before["instances"][0]["schema_version"],
+            "{}",
+            resource["type"]
+        );
+    }
+    let queue = upgraded["resources"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["type"] == "aws_sqs_queue"))
+        .expect("the queue");
+    assert_eq!(
+        queue["instances"][0]["attributes"]["message_retention_seconds"],
+        3600
+    );
+    assert_eq!(
+        queue["instances"][0]["attributes"]["tags"]["team"],
+        "platform"
+    );
+    let group = upgraded["resources"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["type"] == "aws_security_group"))
+        .expect("the security group");
+    assert_eq!(
+        group["instances"][0]["attributes"]["ingress"][0]["cidr_blocks"],
+        serde_json::json!(["10.0.0.0/8", "192.168.0.0/16"])
+    );
+    let replan = dir.terraform(&plan);
+    assert_eq!(
+        replan.status.code(),
+        Some(0),
+        "Terraform:\n{}",
+        text(&replan)
+    );
+
+    dir.strata_ok(&["destroy", "-auto-approve", "-no-color"]);
+}

@@ -1476,3 +1476,63 @@ pub(crate) mod s3 {
             .unwrap();
     }
 }
+
+/// A Terraform 0.11 flatmap state (`attributes_flat`).
+const FLATMAP_STATE: &str = r#"{
+  "version": 4,
+  "terraform_version": "0.12.31",
+  "serial": 3,
+  "lineage": "0f4b5c1e-7d2a-4c55-9a3e-1b2c3d4e5f60",
+  "outputs": {},
+  "resources": [
+    {
+      "mode": "managed",
+      "type": "terraform_data",
+      "name": "old",
+      "provider": "provider[\"terraform.io/builtin/terraform\"]",
+      "instances": [
+        {
+          "schema_version": 0,
+          "attributes_flat": {
+            "id": "legacy",
+            "input": "a"
+          }
+        }
+      ]
+    }
+  ]
+}
+"#;
+
+/// Issue 10: an instance recorded as a pre-0.12 flatmap is read (its flatmap kept for the
+/// provider's state upgrade, the value null until then) and written back as read; the built-in
+/// provider, which cannot upgrade one, refuses it naming the instance and saying what to do.
+#[test]
+fn a_flatmap_instance_is_kept_until_upgraded_and_refused_by_the_builtin_provider() {
+    let state = read_state(FLATMAP_STATE, "terraform.tfstate").expect("a flatmap state reads");
+    let address = address("terraform_data.old");
+    assert_eq!(state.resources[&address].value, Value::Null);
+    let flatmap = state.extras[&address]
+        .flatmap
+        .as_ref()
+        .expect("the flatmap is kept");
+    assert_eq!(flatmap.get("input").map(String::as_str), Some("a"));
+    let written = write_state(&state).expect("write");
+    let reread = read_state(&written, "terraform.tfstate").expect("read again");
+    assert_eq!(reread.extras, state.extras);
+    assert!(written.contains("\"attributes_flat\": {"), "{written}");
+    assert!(!written.contains("\"attributes\":"), "{written}");
+
+    let dir = common::Workdir::new("resource \"terraform_data\" \"old\" {\n  input = \"a\"\n}\n");
+    std::fs::write(dir.work.join("terraform.tfstate"), FLATMAP_STATE).expect("write the state");
+    let output = dir.run(&["plan", "-no-color"]);
+    let printed = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{printed}");
+    assert!(
+        printed.contains("Failed to upgrade the state of terraform_data.old"),
+        "{printed}"
+    );
+    assert!(printed.contains("attributes_flat"), "{printed}");
+    assert!(printed.contains("Terraform 0.12 or later"), "{printed}");
+}

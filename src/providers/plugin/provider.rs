@@ -28,6 +28,7 @@ use crate::providers::{
 };
 use crate::value::{msgpack, AttrPath, PathStep, Type, Value};
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{RwLock, RwLockReadGuard};
 
@@ -131,6 +132,29 @@ impl PluginProvider {
             (Some(wire), Some(strata)) => Ok((wire, strata.block.value_type())),
             _ => Err(unsupported("resource type", type_name, &self.spec.provider)),
         }
+    }
+
+    /// UpgradeResourceState with a raw state (JSON or flatmap): the object under the current
+    /// schema.
+    async fn upgrade(
+        &self,
+        type_name: &str,
+        version: u64,
+        raw_state: proto::RawState,
+    ) -> Result<Value, ProviderError> {
+        let (_, ty) = self.resource(type_name)?;
+        let request = proto::UpgradeResourceStateRequest {
+            type_name: type_name.to_string(),
+            version: i64::try_from(version).unwrap_or(i64::MAX),
+            raw_state: Some(raw_state),
+        };
+        let client = self.client().await?;
+        let response = client
+            .upgrade_resource_state(request)
+            .await
+            .map_err(plugin_error)?;
+        check(&response.diagnostics)?;
+        decode(response.upgraded_state.as_ref(), &ty)
     }
 
     /// Problems with an answer: warnings in the log for a legacy-SDK provider (which Terraform
@@ -296,28 +320,30 @@ impl Provider for PluginProvider {
         version: u64,
         prior: &Value,
     ) -> Result<Value, ProviderError> {
-        let (_, ty) = self.resource(type_name)?;
         let json = crate::value::value_to_json(prior).map_err(|error| {
             ProviderError::new(
                 format!("the recorded state of a {type_name} cannot be sent to the provider"),
                 error.to_string(),
             )
         })?;
-        let request = proto::UpgradeResourceStateRequest {
-            type_name: type_name.to_string(),
-            version: i64::try_from(version).unwrap_or(i64::MAX),
-            raw_state: Some(proto::RawState {
-                json: serde_json::to_vec(&json).unwrap_or_default(),
-                ..Default::default()
-            }),
+        let raw_state = proto::RawState {
+            json: serde_json::to_vec(&json).unwrap_or_default(),
+            ..Default::default()
         };
-        let client = self.client().await?;
-        let response = client
-            .upgrade_resource_state(request)
-            .await
-            .map_err(plugin_error)?;
-        check(&response.diagnostics)?;
-        decode(response.upgraded_state.as_ref(), &ty)
+        self.upgrade(type_name, version, raw_state).await
+    }
+
+    async fn upgrade_flatmap_state(
+        &self,
+        type_name: &str,
+        version: u64,
+        flatmap: &BTreeMap<String, String>,
+    ) -> Result<Value, ProviderError> {
+        let raw_state = proto::RawState {
+            flatmap: flatmap.clone(),
+            ..Default::default()
+        };
+        self.upgrade(type_name, version, raw_state).await
     }
 
     async fn plan_resource(
