@@ -218,7 +218,10 @@ pub fn encryption(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Resul
         let mut sources = crate::diagnostics::SourceMap::new();
         let cli = argv_var_sources();
         let env = super::commands::env_vars();
-        let inputs = crate::encryption::statics::VariableInputs { cli: &cli, env: &env };
+        let inputs = crate::encryption::statics::VariableInputs {
+            cli: &cli,
+            env: &env,
+        };
         let diagnostics =
             crate::encryption::statics::evaluate(merged, &tree.module, &inputs, &mut sources);
         if diagnostics.has_errors() {
@@ -258,10 +261,16 @@ pub fn plan_sealer_of(dir: &Path) -> anyhow::Result<Sealer> {
     let mut merged = config::merge(file, env);
     if let (Some(merged), Some(tree)) = (&mut merged, &tree) {
         let env = super::commands::env_vars();
-        let inputs = crate::encryption::statics::VariableInputs { cli: &[], env: &env };
+        let inputs = crate::encryption::statics::VariableInputs {
+            cli: &[],
+            env: &env,
+        };
         let diagnostics =
             crate::encryption::statics::evaluate(merged, &tree.module, &inputs, &mut sources);
-        let error = diagnostics.iter().find(|d| d.is_error()).map(|d| d.to_string());
+        let error = diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| d.to_string());
         if let Some(error) = error {
             anyhow::bail!("the encryption block of {}: {error}", dir.display());
         }

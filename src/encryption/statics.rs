@@ -166,7 +166,9 @@ impl StaticScope<'_> {
         };
         if !lock(&self.evaluating).insert(name.to_string()) {
             return Err(Diagnostic::error("Cycle in locals")
-                .with_detail(format!("local.{name} refers to itself, directly or through other locals."))
+                .with_detail(format!(
+                    "local.{name} refers to itself, directly or through other locals."
+                ))
                 .with_span_opt(span.cloned()));
         }
         let context = EvalContext {
@@ -177,9 +179,13 @@ impl StaticScope<'_> {
         let result = crate::lang::eval_expr(&local.expr, &context);
         lock(&self.evaluating).remove(name);
         let value = result.map_err(|errors| {
-            errors.0.into_iter().find(Diagnostic::is_error).unwrap_or_else(|| {
-                Diagnostic::error("Invalid local value").with_span(local.span.clone())
-            })
+            errors
+                .0
+                .into_iter()
+                .find(Diagnostic::is_error)
+                .unwrap_or_else(|| {
+                    Diagnostic::error("Invalid local value").with_span(local.span.clone())
+                })
         })?;
         lock(&self.cache).insert(name.to_string(), value.clone());
         Ok(value)
@@ -187,7 +193,9 @@ impl StaticScope<'_> {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The error for a reference to something known only once resources exist.

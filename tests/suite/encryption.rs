@@ -680,7 +680,16 @@ fn the_passphrase_from_an_input_variable() {
     std::fs::remove_file(dir.join("terraform.tfvars")).unwrap();
 
     // A wrong value is the wrong-key error, the state untouched; no value is a missing variable.
-    let wrong = strata(dir, &["plan", "-var", "passphrase=not-the-right-passphrase", "-var=unrelated=x"], &[]);
+    let wrong = strata(
+        dir,
+        &[
+            "plan",
+            "-var",
+            "passphrase=not-the-right-passphrase",
+            "-var=unrelated=x",
+        ],
+        &[],
+    );
     let error = failed(&wrong, "a wrong passphrase");
     assert!(error.contains("cannot decrypt the state in `"), "{error}");
     assert!(!error.contains("not-the-right-passphrase"), "{error}");
@@ -690,7 +699,10 @@ fn the_passphrase_from_an_input_variable() {
 
     for output in &outputs {
         let text = failed_text(output);
-        assert!(!text.contains(PASSPHRASE), "the passphrase in output:\n{text}");
+        assert!(
+            !text.contains(PASSPHRASE),
+            "the passphrase in output:\n{text}"
+        );
     }
 }
 
@@ -735,7 +747,10 @@ fn a_resource_in_the_encryption_block_is_a_static_only_error() {
     // Through a local: the error is where the local refers to the resource.
     let extra = "locals {\n  passphrase = terraform_data.db.id\n}\n";
     write_config(dir, &block_over("local.passphrase", extra), "");
-    let error = failed(&strata(dir, &["state", "list"], &[]), "a local over a resource");
+    let error = failed(
+        &strata(dir, &["state", "list"], &[]),
+        "a local over a resource",
+    );
     assert!(error.contains("Static value required"), "{error}");
     assert!(error.contains("main.tf:16:16"), "{error}");
     assert!(!dir.join("terraform.tfstate").exists());
