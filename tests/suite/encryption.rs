@@ -755,3 +755,44 @@ fn a_resource_in_the_encryption_block_is_a_static_only_error() {
     assert!(error.contains("main.tf:16:16"), "{error}");
     assert!(!dir.join("terraform.tfstate").exists());
 }
+
+#[test]
+fn saved_plans_and_init_migrate_state_see_the_variable() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let variables = "variable \"passphrase\" {\n  sensitive = true\n}\n";
+    let block = block_over("var.passphrase", variables).replace(
+        "    state {",
+        "    plan {\n      method = method.aes_gcm.main\n    }\n    state {",
+    );
+    write_config(dir, &block, "");
+    let env = var_env("passphrase", PASSPHRASE);
+    ok(&strata(dir, &["apply", "-auto-approve"], &env), "apply");
+    let flag = format!("passphrase={PASSPHRASE}");
+    ok(
+        &strata(
+            dir,
+            &["plan", "-refresh=false", "-out=saved.tfplan", "-var", &flag],
+            &[],
+        ),
+        "plan -out with -var",
+    );
+    let plan = std::fs::read(dir.join("saved.tfplan")).unwrap();
+    assert_encrypted(&plan, "key_provider.pbkdf2.main");
+    let shown = strata(dir, &["show", "saved.tfplan"], &env);
+    assert!(ok(&shown, "show the saved plan").contains("No changes."));
+
+    std::fs::write(
+        dir.join("backend.tf"),
+        "terraform {\n  backend \"local\" {\n    path = \"moved.tfstate\"\n  }\n}\n",
+    )
+    .unwrap();
+    ok(
+        &strata(dir, &["init", "-migrate-state"], &env),
+        "init -migrate-state",
+    );
+    let moved = std::fs::read(dir.join("moved.tfstate")).unwrap();
+    assert_encrypted(&moved, "key_provider.pbkdf2.main");
+    let listed = strata(dir, &["state", "list"], &env);
+    assert_eq!(ok(&listed, "state list"), "terraform_data.db\n");
+}
