@@ -213,7 +213,25 @@ pub fn encryption(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Resul
         },
         _ => None,
     };
-    let merged = config::merge(file, env);
+    let mut merged = config::merge(file, env);
+    if let (Some(merged), Some(tree)) = (&mut merged, tree) {
+        let mut sources = crate::diagnostics::SourceMap::new();
+        let cli = argv_var_sources();
+        let env = super::commands::env_vars();
+        let inputs = crate::encryption::statics::VariableInputs {
+            cli: &cli,
+            env: &env,
+        };
+        let diagnostics =
+            crate::encryption::statics::evaluate(merged, &tree.module, &inputs, &mut sources);
+        if diagnostics.has_errors() {
+            for file in &merged.files {
+                sources.add(file.clone());
+            }
+            context.print_diagnostics(&diagnostics, &sources);
+            return Err(super::Reported.into());
+        }
+    }
     if let Some(merged) = &merged {
         let diagnostics = config::validate(merged);
         if diagnostics.has_errors() {
@@ -233,13 +251,55 @@ pub fn plan_sealer_of(dir: &Path) -> anyhow::Result<Sealer> {
     use crate::config::encryption as config;
     let mut sources = crate::diagnostics::SourceMap::new();
     let tree = crate::config::load::load_tree(dir, &mut sources).ok();
-    let file = tree.and_then(|t| t.module.terraform.encryption);
+    let file = tree
+        .as_ref()
+        .and_then(|t| t.module.terraform.encryption.clone());
     let env = match std::env::var(config::ENV_VAR) {
         Ok(text) if !text.trim().is_empty() => config::decode_env(&text).ok(),
         _ => None,
     };
-    let merged = config::merge(file, env);
+    let mut merged = config::merge(file, env);
+    if let (Some(merged), Some(tree)) = (&mut merged, &tree) {
+        let env = super::commands::env_vars();
+        let inputs = crate::encryption::statics::VariableInputs {
+            cli: &[],
+            env: &env,
+        };
+        let diagnostics =
+            crate::encryption::statics::evaluate(merged, &tree.module, &inputs, &mut sources);
+        let error = diagnostics
+            .iter()
+            .find(|d| d.is_error())
+            .map(|d| d.to_string());
+        if let Some(error) = error {
+            anyhow::bail!("the encryption block of {}: {error}", dir.display());
+        }
+    }
     Ok(Encryption::new(merged.as_ref())?.plan)
+}
+
+/// The `-var` and `-var-file` options of this command line, in order (commands without them
+/// have none): the encryption block is evaluated with them before the command reads state.
+fn argv_var_sources() -> Vec<crate::config::variables::VarSource> {
+    use crate::config::variables::VarSource;
+    let argv = super::args::process_args();
+    let mut out = Vec::new();
+    let mut words = argv.iter();
+    while let Some(word) = words.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_string())),
+            None => (word.as_str(), None),
+        };
+        let make: fn(String) -> VarSource = match flag {
+            "--var" => VarSource::Flag,
+            "--var-file" => |path| VarSource::File(path.into()),
+            _ => continue,
+        };
+        if let Some(value) = inline.or_else(|| words.next().cloned()) {
+            out.push(make(value));
+        }
+    }
+    out
 }
 
 fn report(

@@ -87,7 +87,7 @@ pub fn load_config(context: &Context, sources: &mut SourceMap) -> anyhow::Result
     }
 }
 
-fn env_vars() -> Vec<(String, String)> {
+pub(super) fn env_vars() -> Vec<(String, String)> {
     std::env::vars()
         .filter(|(k, _)| k.starts_with("TF_VAR_") || k.starts_with("STRATA_VAR_"))
         .collect()

@@ -60,6 +60,9 @@ pub struct KeyProviderBlock {
     pub settings: BTreeMap<String, Value>,
     /// Where each argument's value is written.
     pub spans: BTreeMap<String, Span>,
+    /// Arguments written over input variables or locals (`passphrase = var.passphrase`), not
+    /// yet in `settings`: `crate::encryption::statics` evaluates them before [`validate`].
+    pub exprs: BTreeMap<String, super::Expr>,
     /// `chain = key_provider.TYPE.NAME`: the provider whose key stands in for the passphrase.
     pub chain: Option<Reference>,
     pub span: Span,
@@ -207,7 +210,14 @@ pub fn merge(
             .find(|p| p.kind == provider.kind && p.name == provider.name)
         {
             Some(existing) => {
+                for key in provider.settings.keys() {
+                    existing.exprs.remove(key);
+                }
+                for key in provider.exprs.keys() {
+                    existing.settings.remove(key);
+                }
                 existing.settings.extend(provider.settings);
+                existing.exprs.extend(provider.exprs);
                 existing.spans.extend(provider.spans);
                 if provider.chain.is_some() {
                     existing.chain = provider.chain;
@@ -568,11 +578,22 @@ impl BodyDecoder<'_> {
         let labels = self.labels(block, 2, "key_provider \"TYPE\" \"NAME\" { ... }")?;
         let mut settings = BTreeMap::new();
         let mut spans = BTreeMap::new();
+        let mut exprs = BTreeMap::new();
         let mut chain = None;
         for structure in block.body.iter() {
             let (key, value, range) = match structure {
                 Structure::Attribute(attribute) if attribute.key.as_str() == "chain" => {
                     chain = self.reference(&attribute.value, "key_provider");
+                    continue;
+                }
+                Structure::Attribute(attribute) if self.refers(&attribute.value) => {
+                    let key = attribute.key.as_str().to_string();
+                    spans.insert(key.clone(), self.span(attribute.value.span()));
+                    let expr = super::Expr {
+                        file: self.file.clone(),
+                        expr: attribute.value.clone(),
+                    };
+                    exprs.insert(key, expr);
                     continue;
                 }
                 Structure::Attribute(attribute) => match literal_value(&attribute.value, self.file)
@@ -604,9 +625,20 @@ impl BodyDecoder<'_> {
             name: labels[1].clone(),
             settings,
             spans,
+            exprs,
             chain,
             span: self.header(block),
         })
+    }
+
+    /// Whether `expression` refers to anything (`var.x`, `local.y`, a resource): such an
+    /// argument is evaluated later, against the root module's variables and locals.
+    fn refers(&self, expression: &Expression) -> bool {
+        let expr = super::Expr {
+            file: self.file.clone(),
+            expr: expression.clone(),
+        };
+        !crate::lang::references(&expr).is_empty()
     }
 
     fn literal_object(&mut self, body: &Body) -> Value {

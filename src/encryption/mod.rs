@@ -13,6 +13,7 @@ mod envelope;
 mod keys;
 #[cfg(feature = "aws")]
 mod kms;
+pub mod statics;
 
 use crate::config::encryption::{EncryptionConfig, TargetBlock};
 use aes_gcm::aead::consts::U12;

@@ -611,3 +611,188 @@ fn failed_text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// An `encryption` block whose PBKDF2 passphrase is the expression `passphrase`, and `extra`
+/// (variables, locals) after it.
+fn block_over(passphrase: &str, extra: &str) -> String {
+    format!(
+        r#"terraform {{
+  encryption {{
+    key_provider "pbkdf2" "main" {{
+      passphrase = {passphrase}
+      iterations = 200000
+    }}
+    method "aes_gcm" "main" {{
+      keys = key_provider.pbkdf2.main
+    }}
+    state {{
+      method = method.aes_gcm.main
+    }}
+  }}
+}}
+{extra}"#
+    )
+}
+
+fn var_env(name: &str, value: &str) -> Vec<(String, String)> {
+    vec![(format!("TF_VAR_{name}"), value.to_string())]
+}
+
+#[test]
+fn the_passphrase_from_an_input_variable() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let variables = "variable \"passphrase\" {\n  type      = string\n  sensitive = true\n}\n\nvariable \"unrelated\" {}\n";
+    write_config(dir, &block_over("var.passphrase", variables), "");
+    let mut outputs = Vec::new();
+    let flag = format!("passphrase={PASSPHRASE}");
+    let apply = strata(
+        dir,
+        &["apply", "-auto-approve", "-var", &flag, "-var=unrelated=x"],
+        &[],
+    );
+    ok(&apply, "apply with -var");
+    outputs.push(apply);
+    let state = std::fs::read(dir.join("terraform.tfstate")).unwrap();
+    assert_encrypted(&state, "key_provider.pbkdf2.main");
+
+    // TF_VAR_: the same key, for commands that take no -var (and `unrelated` is not asked for).
+    let env = var_env("passphrase", PASSPHRASE);
+    let listed = strata(dir, &["state", "list"], &env);
+    assert_eq!(ok(&listed, "state list"), "terraform_data.db\n");
+    outputs.push(listed);
+    let plan = strata(dir, &["plan", "-var=unrelated=x"], &env);
+    assert!(ok(&plan, "plan").contains("No changes."));
+    outputs.push(plan);
+
+    // terraform.tfvars.
+    std::fs::write(
+        dir.join("terraform.tfvars"),
+        format!("passphrase = \"{PASSPHRASE}\"\n"),
+    )
+    .unwrap();
+    let output = strata(dir, &["output", "-raw", "password"], &[]);
+    assert_eq!(ok(&output, "output"), PASSWORD);
+    outputs.push(output);
+    let shown = strata(dir, &["show", "-json"], &[]);
+    assert!(ok(&shown, "show").contains("terraform_data.db"));
+    outputs.push(shown);
+    std::fs::remove_file(dir.join("terraform.tfvars")).unwrap();
+
+    // A wrong value is the wrong-key error, the state untouched; no value is a missing variable.
+    let wrong = strata(
+        dir,
+        &[
+            "plan",
+            "-var",
+            "passphrase=not-the-right-passphrase",
+            "-var=unrelated=x",
+        ],
+        &[],
+    );
+    let error = failed(&wrong, "a wrong passphrase");
+    assert!(error.contains("cannot decrypt the state in `"), "{error}");
+    assert!(!error.contains("not-the-right-passphrase"), "{error}");
+    let error = failed(&strata(dir, &["state", "list"], &[]), "no passphrase");
+    assert!(error.contains("passphrase"), "{error}");
+    assert_eq!(std::fs::read(dir.join("terraform.tfstate")).unwrap(), state);
+
+    for output in &outputs {
+        let text = failed_text(output);
+        assert!(
+            !text.contains(PASSPHRASE),
+            "the passphrase in output:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_passphrase_from_a_local_over_a_variable() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let (head, tail) = PASSPHRASE.split_at(9);
+    let extra = format!(
+        "variable \"head\" {{\n  default = \"{head}\"\n}}\n\nlocals {{\n  passphrase = \"${{var.head}}{tail}\"\n}}\n"
+    );
+    write_config(dir, &block_over("local.passphrase", &extra), "");
+    ok(&strata(dir, &["apply", "-auto-approve"], &[]), "apply");
+    let state = std::fs::read(dir.join("terraform.tfstate")).unwrap();
+    assert_encrypted(&state, "key_provider.pbkdf2.main");
+    // The local evaluated to PASSPHRASE: the literal in TF_ENCRYPTION opens the state too.
+    let literal = [(
+        "TF_ENCRYPTION".to_string(),
+        format!("key_provider \"pbkdf2\" \"main\" {{\n  passphrase = \"{PASSPHRASE}\"\n}}\n"),
+    )];
+    let listed = strata(dir, &["state", "list"], &literal);
+    assert_eq!(ok(&listed, "state list"), "terraform_data.db\n");
+    // Another value of the variable behind the local is the wrong key.
+    let error = failed(
+        &strata(dir, &["state", "list"], &var_env("head", "something-else")),
+        "a wrong variable behind the local",
+    );
+    assert!(error.contains("cannot decrypt the state in `"), "{error}");
+    assert_eq!(std::fs::read(dir.join("terraform.tfstate")).unwrap(), state);
+}
+
+#[test]
+fn a_resource_in_the_encryption_block_is_a_static_only_error() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    write_config(dir, &block_over("terraform_data.db.output", ""), "");
+    let error = failed(&strata(dir, &["plan"], &[]), "a resource reference");
+    assert!(error.contains("Static value required"), "{error}");
+    assert!(error.contains("main.tf:4:20"), "{error}");
+    assert!(error.contains("not a resource or data source"), "{error}");
+
+    // Through a local: the error is where the local refers to the resource.
+    let extra = "locals {\n  passphrase = terraform_data.db.id\n}\n";
+    write_config(dir, &block_over("local.passphrase", extra), "");
+    let error = failed(
+        &strata(dir, &["state", "list"], &[]),
+        "a local over a resource",
+    );
+    assert!(error.contains("Static value required"), "{error}");
+    assert!(error.contains("main.tf:16:16"), "{error}");
+    assert!(!dir.join("terraform.tfstate").exists());
+}
+
+#[test]
+fn saved_plans_and_init_migrate_state_see_the_variable() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let variables = "variable \"passphrase\" {\n  sensitive = true\n}\n";
+    let block = block_over("var.passphrase", variables).replace(
+        "    state {",
+        "    plan {\n      method = method.aes_gcm.main\n    }\n    state {",
+    );
+    write_config(dir, &block, "");
+    let env = var_env("passphrase", PASSPHRASE);
+    ok(&strata(dir, &["apply", "-auto-approve"], &env), "apply");
+    let flag = format!("passphrase={PASSPHRASE}");
+    ok(
+        &strata(
+            dir,
+            &["plan", "-refresh=false", "-out=saved.tfplan", "-var", &flag],
+            &[],
+        ),
+        "plan -out with -var",
+    );
+    let plan = std::fs::read(dir.join("saved.tfplan")).unwrap();
+    assert_encrypted(&plan, "key_provider.pbkdf2.main");
+    let shown = strata(dir, &["show", "saved.tfplan"], &env);
+    assert!(ok(&shown, "show the saved plan").contains("No changes."));
+
+    std::fs::write(
+        dir.join("backend.tf"),
+        "terraform {\n  backend \"local\" {\n    path = \"moved.tfstate\"\n  }\n}\n",
+    )
+    .unwrap();
+    ok(
+        &strata(dir, &["init", "-migrate-state"], &env),
+        "init -migrate-state",
+    );
+    let moved = std::fs::read(dir.join("moved.tfstate")).unwrap();
+    assert_encrypted(&moved, "key_provider.pbkdf2.main");
+    let listed = strata(dir, &["state", "list"], &env);
+    assert_eq!(ok(&listed, "state list"), "terraform_data.db\n");
+}
