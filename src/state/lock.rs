@@ -109,20 +109,10 @@ impl FileLock {
     /// another tool) still counts as held, by an unknown holder.
     pub fn holder(&self) -> Result<Option<LockInfo>, StateError> {
         match std::fs::read(&self.lock_path) {
-            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                LockInfo {
-                    id: String::new(),
-                    operation: "unknown".into(),
-                    info: String::new(),
-                    who: "an unknown holder".into(),
-                    version: String::new(),
-                    created: "an unknown time".into(),
-                    path: self.lock_path.display().to_string(),
-                    pid: 0,
-                    host: String::new(),
-                    lease_expires: None,
-                }
-            }))),
+            Ok(bytes) => Ok(Some(super::lock_records::parse_holder(
+                &bytes,
+                &self.lock_path.display().to_string(),
+            ))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StateError::io(&self.lock_path, e)),
         }
