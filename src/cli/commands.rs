@@ -28,11 +28,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// The state's instances decoded per the built-in providers' schemas, so that Terraform's
-/// encoding of dynamic attributes reads as values and is written back in the same form.
-pub(super) fn with_schemas(mut state: State) -> State {
-    state.attach_schemas(state_schemas(&Registry::builtin()));
-    state
+/// The state's instances decoded per the built-in providers' schemas ([`with_registry_schemas`]
+/// for commands that know no configuration's providers).
+pub(super) fn with_schemas(state: State) -> State {
+    with_registry_schemas(state, &Registry::builtin())
 }
 
 /// The resource schemas of every provider of `registry`, as the state encodes instances.
@@ -48,8 +47,9 @@ pub(super) fn state_schemas(registry: &Registry) -> Arc<crate::state::StateSchem
 }
 
 /// The state's instances decoded per the schemas of the providers this command runs (a
-/// plugin's, where it serves a provider instead of the built-in one), so that what is written
-/// back is what that provider's schema holds.
+/// plugin's, where it serves a provider instead of the built-in one), so that Terraform's
+/// encoding of dynamic attributes reads as values and what is written back is what that
+/// provider's schema holds.
 pub(super) fn with_registry_schemas(mut state: State, registry: &Registry) -> State {
     state.attach_schemas(state_schemas(registry));
     state
@@ -70,7 +70,7 @@ pub(super) async fn load_state(
     backend: &dyn Backend,
     workspace: &str,
 ) -> Result<State, crate::state::StateError> {
-    backend.load(workspace).await.map(with_schemas)
+    load_state_for(backend, workspace, &Registry::builtin()).await
 }
 
 /// Loads the module tree, printing diagnostics on failure.
