@@ -32,8 +32,8 @@ pub(super) struct ApplyWalker {
     plan: Arc<Plan>,
     /// The plan's deletions, by instance and deposed key.
     deletions: HashMap<(ResourceInstance, Option<String>), ResourceChange>,
-    /// Each current instance's change: its index in `plan.changes` (what `Plan::change_for`
-    /// finds), so that finding an instance's change is a lookup, not a scan of the plan.
+    /// Each current instance's change: its index in `plan.changes`
+    /// ([`Plan::current_change_indexes`]).
     current: Arc<HashMap<ResourceInstance, usize>>,
     /// The apply's graph: the resource nodes with an edge into a resource node are those whose
     /// instances its instances pick one by one ([`crate::graph::instances`]).
@@ -41,18 +41,6 @@ pub(super) struct ApplyWalker {
     gates: Arc<Gates>,
     /// The instance tasks each resource node started, until its `(applied)` node collects them.
     started: std::sync::Mutex<HashMap<(ModulePath, Resource), Vec<InstanceTask>>>,
-}
-
-/// The index of each address's first change that is not a deposed object's (what
-/// `Plan::change_for` finds).
-fn current_changes(plan: &Plan) -> HashMap<ResourceInstance, usize> {
-    let mut index = HashMap::with_capacity(plan.changes.len());
-    for (i, change) in plan.changes.iter().enumerate() {
-        if change.deposed.is_none() {
-            index.entry(change.address.clone()).or_insert(i);
-        }
-    }
-    index
 }
 
 impl ApplyWalker {
@@ -64,7 +52,7 @@ impl ApplyWalker {
             .map(|c| ((c.address.clone(), c.deposed.clone()), c.clone()))
             .collect();
         ApplyWalker {
-            current: Arc::new(current_changes(&plan)),
+            current: Arc::new(plan.current_change_indexes()),
             plan,
             deletions,
             graph,

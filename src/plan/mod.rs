@@ -286,4 +286,17 @@ impl Plan {
             .iter()
             .find(|c| &c.address == address && c.deposed.is_none())
     }
+
+    /// [`Plan::change_for`] of every address at once: the index in `changes` of each
+    /// instance's current change, so that a walk over many instances looks each up instead of
+    /// scanning the plan per instance.
+    pub fn current_change_indexes(&self) -> std::collections::HashMap<ResourceInstance, usize> {
+        let mut index = std::collections::HashMap::with_capacity(self.changes.len());
+        for (i, change) in self.changes.iter().enumerate() {
+            if change.deposed.is_none() {
+                index.entry(change.address.clone()).or_insert(i);
+            }
+        }
+        index
+    }
 }
