@@ -114,8 +114,9 @@ pub struct LockArgs {
     pub lock_timeout: String,
 }
 
+/// The flags every planning command shares (`plan`, `apply`, `destroy`, `refresh`).
 #[derive(Args, Debug, Clone)]
-pub struct PlanArgs {
+pub struct OperationArgs {
     #[command(flatten)]
     pub vars: VarArgs,
     #[command(flatten)]
@@ -146,41 +147,12 @@ pub struct PlanArgs {
     pub compact_warnings: bool,
 }
 
+/// The commands. A command whose flags are more than one or two has them in a struct of its
+/// own here, which [`super::settings`] resolves into the command's settings.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Prepare a working directory: backend settings (and state migration between backends).
-    Init {
-        /// Backend setting `key=value`, or a file of them.
-        #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE", action = ArgAction::Append)]
-        backend_config: Vec<String>,
-        /// Copy existing state to the newly configured backend.
-        #[arg(long = "migrate-state")]
-        migrate_state: bool,
-        /// Forget the previous backend settings without migrating.
-        #[arg(long)]
-        reconfigure: bool,
-        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
-        input: bool,
-        /// Configure the backend (`-backend=false` checks the configuration and providers only).
-        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
-        backend: bool,
-        /// Reinstall every module and select the newest provider versions the constraints
-        /// allow, ignoring the versions the lock file selected.
-        #[arg(long)]
-        upgrade: bool,
-        /// Install the modules the configuration calls (`-get=false` skips it).
-        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
-        get: bool,
-        /// `readonly`: check `.terraform.lock.hcl` against the selections, never write it.
-        #[arg(long, value_name = "MODE")]
-        lockfile: Option<String>,
-        /// Install providers only from this directory (a filesystem mirror; repeatable),
-        /// instead of the CLI configuration's installation methods.
-        #[arg(long = "plugin-dir", value_name = "DIR", action = ArgAction::Append)]
-        plugin_dir: Vec<PathBuf>,
-        #[command(flatten)]
-        lock: LockArgs,
-    },
+    Init(InitArgs),
     /// Install the modules the configuration calls into .terraform/modules.
     Get {
         /// Reinstall every module (the newest versions the constraints allow).
@@ -193,85 +165,17 @@ pub enum Command {
         json: bool,
     },
     /// Rewrite configuration files in the canonical layout.
-    Fmt {
-        /// Exit with status 3 when a file is not formatted, and change nothing.
-        #[arg(long)]
-        check: bool,
-        /// Print the differences.
-        #[arg(long)]
-        diff: bool,
-        /// Also process subdirectories.
-        #[arg(long)]
-        recursive: bool,
-        /// List the files whose formatting differs.
-        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
-        list: bool,
-        /// Write the result back to the files.
-        #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
-        write: bool,
-        paths: Vec<PathBuf>,
-    },
+    Fmt(FmtArgs),
     /// Show what apply would change.
-    Plan {
-        #[command(flatten)]
-        args: PlanArgs,
-        /// Save the plan to a file, for `strata apply FILE`.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Plan to destroy everything.
-        #[arg(long)]
-        destroy: bool,
-        /// Exit 0 with no changes, 1 on error, 2 with changes.
-        #[arg(long = "detailed-exitcode")]
-        detailed_exitcode: bool,
-        /// Also write a Markdown summary (for pull-request comments) to FILE.
-        #[arg(long = "markdown", value_name = "FILE")]
-        markdown: Option<PathBuf>,
-        /// The most characters the Markdown summary may have (GitHub's comment limit).
-        #[arg(long = "markdown-limit", value_name = "N", default_value_t = crate::ui::DEFAULT_MARKDOWN_LIMIT)]
-        markdown_limit: usize,
-    },
+    Plan(PlanArgs),
     /// Make the changes: plan and apply, or apply a saved plan.
-    Apply {
-        #[command(flatten)]
-        args: PlanArgs,
-        /// Skip the approval prompt.
-        #[arg(long = "auto-approve")]
-        auto_approve: bool,
-        /// Destroy everything (as `strata destroy`).
-        #[arg(long)]
-        destroy: bool,
-        /// A plan saved with `plan -out`.
-        plan_file: Option<PathBuf>,
-    },
+    Apply(ApplyArgs),
     /// Destroy everything this configuration manages.
-    Destroy {
-        #[command(flatten)]
-        args: PlanArgs,
-        #[arg(long = "auto-approve")]
-        auto_approve: bool,
-    },
+    Destroy(DestroyArgs),
     /// Show the state, or a saved plan.
-    Show {
-        #[arg(long)]
-        json: bool,
-        /// A saved plan's Markdown summary (for pull-request comments).
-        #[arg(long, conflicts_with = "json", requires = "path")]
-        markdown: bool,
-        /// The most characters the Markdown summary may have (GitHub's comment limit).
-        #[arg(long = "markdown-limit", value_name = "N", default_value_t = crate::ui::DEFAULT_MARKDOWN_LIMIT)]
-        markdown_limit: usize,
-        path: Option<PathBuf>,
-    },
+    Show(ShowArgs),
     /// Show root module outputs.
-    Output {
-        #[arg(long)]
-        json: bool,
-        /// Print a string output as it is, without quotes.
-        #[arg(long)]
-        raw: bool,
-        name: Option<String>,
-    },
+    Output(OutputArgs),
     /// Print the dependency graph in Graphviz DOT.
     Graph {
         #[arg(long = "type", default_value = "plan")]
@@ -298,44 +202,14 @@ pub enum Command {
         command: WorkspaceCommand,
     },
     /// Mark an instance so the next plan replaces it.
-    Taint {
-        #[command(flatten)]
-        lock: LockArgs,
-        /// Succeed (with a warning) when the instance is not in the state.
-        #[arg(long = "allow-missing")]
-        allow_missing: bool,
-        address: String,
-    },
+    Taint(TaintArgs),
     /// Take the taint mark off an instance.
-    Untaint {
-        #[command(flatten)]
-        lock: LockArgs,
-        #[arg(long = "allow-missing")]
-        allow_missing: bool,
-        address: String,
-    },
+    Untaint(TaintArgs),
     /// Check environments for changes made outside of Strata: a refresh-only plan in each
     /// directory (and each `-workspace`), one report. Exit 0 in sync, 2 drifted, 1 on error.
-    Drift {
-        /// Check this workspace in every directory (repeatable; default: each one's current).
-        #[arg(long = "workspace", value_name = "NAME", action = ArgAction::Append)]
-        workspaces: Vec<String>,
-        /// Write the report as Markdown to FILE.
-        #[arg(long = "markdown", value_name = "FILE")]
-        markdown: Option<PathBuf>,
-        /// Write the report as JSON to FILE.
-        #[arg(long = "json-report", value_name = "FILE")]
-        json_report: Option<PathBuf>,
-        #[command(flatten)]
-        lock: LockArgs,
-        /// The environments' directories (default: the working directory).
-        dirs: Vec<PathBuf>,
-    },
+    Drift(DriftArgs),
     /// Update the state from the real objects (as `apply -refresh-only -auto-approve`).
-    Refresh {
-        #[command(flatten)]
-        args: PlanArgs,
-    },
+    Refresh(OperationArgs),
     /// Remove a stuck state lock.
     #[command(name = "force-unlock")]
     ForceUnlock {
@@ -344,19 +218,193 @@ pub enum Command {
         lock_id: String,
     },
     /// Bring an existing object under management.
-    Import {
-        #[command(flatten)]
-        vars: VarArgs,
-        #[command(flatten)]
-        lock: LockArgs,
-        address: String,
-        id: String,
-    },
+    Import(ImportArgs),
     /// Print the version.
     Version {
         #[arg(long)]
         json: bool,
     },
+}
+
+impl Command {
+    /// The planning flags of `plan`, `apply`, `destroy` and `refresh` (`-json`,
+    /// `-compact-warnings` decide how the whole command prints).
+    pub fn operation(&self) -> Option<&OperationArgs> {
+        match self {
+            Command::Plan(args) => Some(&args.operation),
+            Command::Apply(args) => Some(&args.operation),
+            Command::Destroy(args) => Some(&args.operation),
+            Command::Refresh(args) => Some(args),
+            _ => None,
+        }
+    }
+}
+
+/// `strata init`'s flags.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Backend setting `key=value`, or a file of them.
+    #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE", action = ArgAction::Append)]
+    pub backend_config: Vec<String>,
+    /// Copy existing state to the newly configured backend.
+    #[arg(long = "migrate-state")]
+    pub migrate_state: bool,
+    /// Forget the previous backend settings without migrating.
+    #[arg(long)]
+    pub reconfigure: bool,
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub input: bool,
+    /// Configure the backend (`-backend=false` checks the configuration and providers only).
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub backend: bool,
+    /// Reinstall every module and select the newest provider versions the constraints
+    /// allow, ignoring the versions the lock file selected.
+    #[arg(long)]
+    pub upgrade: bool,
+    /// Install the modules the configuration calls (`-get=false` skips it).
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub get: bool,
+    /// `readonly`: check `.terraform.lock.hcl` against the selections, never write it.
+    #[arg(long, value_name = "MODE")]
+    pub lockfile: Option<String>,
+    /// Install providers only from this directory (a filesystem mirror; repeatable),
+    /// instead of the CLI configuration's installation methods.
+    #[arg(long = "plugin-dir", value_name = "DIR", action = ArgAction::Append)]
+    pub plugin_dir: Vec<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// `strata fmt`'s flags.
+#[derive(Args, Debug)]
+pub struct FmtArgs {
+    /// Exit with status 3 when a file is not formatted, and change nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Print the differences.
+    #[arg(long)]
+    pub diff: bool,
+    /// Also process subdirectories.
+    #[arg(long)]
+    pub recursive: bool,
+    /// List the files whose formatting differs.
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub list: bool,
+    /// Write the result back to the files.
+    #[arg(long, value_parser = parse_bool, num_args = 0..=1, require_equals = true, default_value = "true", default_missing_value = "true")]
+    pub write: bool,
+    pub paths: Vec<PathBuf>,
+}
+
+/// `strata plan`'s flags.
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub operation: OperationArgs,
+    /// Save the plan to a file, for `strata apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Plan to destroy everything.
+    #[arg(long)]
+    pub destroy: bool,
+    /// Exit 0 with no changes, 1 on error, 2 with changes.
+    #[arg(long = "detailed-exitcode")]
+    pub detailed_exitcode: bool,
+    /// Also write a Markdown summary (for pull-request comments) to FILE.
+    #[arg(long = "markdown", value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// The most characters the Markdown summary may have (GitHub's comment limit).
+    #[arg(long = "markdown-limit", value_name = "N", default_value_t = crate::ui::DEFAULT_MARKDOWN_LIMIT)]
+    pub markdown_limit: usize,
+}
+
+/// `strata apply`'s flags.
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub operation: OperationArgs,
+    /// Skip the approval prompt.
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+    /// Destroy everything (as `strata destroy`).
+    #[arg(long)]
+    pub destroy: bool,
+    /// A plan saved with `plan -out`.
+    pub plan_file: Option<PathBuf>,
+}
+
+/// `strata destroy`'s flags.
+#[derive(Args, Debug)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub operation: OperationArgs,
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+}
+
+/// `strata show`'s flags.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// A saved plan's Markdown summary (for pull-request comments).
+    #[arg(long, conflicts_with = "json", requires = "path")]
+    pub markdown: bool,
+    /// The most characters the Markdown summary may have (GitHub's comment limit).
+    #[arg(long = "markdown-limit", value_name = "N", default_value_t = crate::ui::DEFAULT_MARKDOWN_LIMIT)]
+    pub markdown_limit: usize,
+    pub path: Option<PathBuf>,
+}
+
+/// `strata output`'s flags.
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Print a string output as it is, without quotes.
+    #[arg(long)]
+    pub raw: bool,
+    pub name: Option<String>,
+}
+
+/// `strata taint`'s and `strata untaint`'s flags.
+#[derive(Args, Debug)]
+pub struct TaintArgs {
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Succeed (with a warning) when the instance is not in the state.
+    #[arg(long = "allow-missing")]
+    pub allow_missing: bool,
+    pub address: String,
+}
+
+/// `strata drift`'s flags.
+#[derive(Args, Debug)]
+pub struct DriftArgs {
+    /// Check this workspace in every directory (repeatable; default: each one's current).
+    #[arg(long = "workspace", value_name = "NAME", action = ArgAction::Append)]
+    pub workspaces: Vec<String>,
+    /// Write the report as Markdown to FILE.
+    #[arg(long = "markdown", value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Write the report as JSON to FILE.
+    #[arg(long = "json-report", value_name = "FILE")]
+    pub json_report: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// The environments' directories (default: the working directory).
+    pub dirs: Vec<PathBuf>,
+}
+
+/// `strata import`'s flags.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    pub address: String,
+    pub id: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -516,11 +564,11 @@ mod tests {
         .unwrap();
         assert!(cli.no_color);
         match cli.command {
-            Command::Plan { args, out, .. } => {
-                assert_eq!(args.vars.vars, vec!["a=1"]);
-                assert!(!args.refresh);
-                assert_eq!(args.targets, vec!["aws_vpc.main"]);
-                assert_eq!(out, Some(PathBuf::from("p.plan")));
+            Command::Plan(plan) => {
+                assert_eq!(plan.operation.vars.vars, vec!["a=1"]);
+                assert!(!plan.operation.refresh);
+                assert_eq!(plan.operation.targets, vec!["aws_vpc.main"]);
+                assert_eq!(plan.out, Some(PathBuf::from("p.plan")));
             }
             other => panic!("parsed as {other:?}"),
         }

@@ -1,7 +1,7 @@
 //! The commands that read the configuration: init, validate, fmt, plan, apply, destroy, show,
 //! output, graph, import.
 
-use super::args::{PlanArgs, VarArgs};
+use super::args::{OperationArgs, VarArgs};
 use super::lock::StateLock;
 use super::settings::{
     ApplySettings, FmtSettings, ImportSettings, InitSettings, OperationSettings, OutputSettings,
@@ -198,7 +198,7 @@ pub async fn current_workspace(context: &Context) -> anyhow::Result<String> {
 
 fn run_options(
     context: &Context,
-    args: &PlanArgs,
+    args: &OperationArgs,
     workspace: &str,
     mode: PlanMode,
 ) -> anyhow::Result<RunOptions> {
@@ -605,7 +605,7 @@ async fn run_apply(
 }
 
 /// `apply PLANFILE`: the saved plan, checked against the configuration and the state.
-async fn apply_saved(context: &Context, args: &PlanArgs, path: &Path) -> anyhow::Result<u8> {
+async fn apply_saved(context: &Context, args: &OperationArgs, path: &Path) -> anyhow::Result<u8> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
     let file = PlanFile::read_sealed(path, &backend::encryption(context, Some(&tree))?.plan)?;

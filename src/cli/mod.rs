@@ -25,6 +25,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use settings::ApplySettings;
+
 use crate::diagnostics::{Diagnostics, SourceMap};
 use crate::ui::Style;
 
@@ -153,13 +155,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     let color =
         !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    let (json, compact_warnings) = match &cli.command {
-        Command::Plan { args, .. }
-        | Command::Apply { args, .. }
-        | Command::Destroy { args, .. }
-        | Command::Refresh { args } => (args.json, args.compact_warnings),
-        _ => (false, false),
-    };
+    let (json, compact_warnings) = cli
+        .command
+        .operation()
+        .map_or((false, false), |args| (args.json, args.compact_warnings));
     let context = Context {
         dir,
         style: Style {
@@ -175,153 +174,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     result
 }
 
-/// Resolves the command's flags into its settings and runs it.
+/// Resolves the command's flags into its settings ([`settings`]) and runs it: one line per
+/// command.
 async fn dispatch(context: &Context, command: Command) -> anyhow::Result<u8> {
     match command {
-        Command::Init {
-            backend_config,
-            migrate_state,
-            reconfigure,
-            backend,
-            upgrade,
-            lockfile,
-            plugin_dir,
-            get,
-            ..
-        } => {
-            let settings = settings::InitSettings {
-                backend_config,
-                migrate_state,
-                reconfigure,
-                configure_backend: backend,
-                get_modules: get,
-                upgrade,
-                providers: init_providers::ProviderFlags {
-                    upgrade,
-                    plugin_dirs: plugin_dir,
-                    lockfile,
-                },
-            };
-            commands::init(context, &settings).await
-        }
+        Command::Init(args) => commands::init(context, &args.into()).await,
         Command::Get { update } => modules::get(context, update).await,
         Command::Validate { json } => commands::validate(context, json).await,
-        Command::Fmt {
-            check,
-            diff,
-            recursive,
-            list,
-            write,
-            paths,
-        } => {
-            let options = crate::fmt::FmtOptions {
-                check,
-                diff,
-                recursive,
-                list,
-                write: write && !check,
-            };
-            commands::fmt(context, &settings::FmtSettings { options, paths })
-        }
-        Command::Plan {
-            args,
-            out,
-            destroy,
-            detailed_exitcode,
-            markdown,
-            markdown_limit,
-        } => {
-            let settings = settings::PlanSettings {
-                operation: settings::OperationSettings::new(args, destroy),
-                out,
-                detailed_exitcode,
-                markdown: markdown.map(|path| (path, markdown_limit)),
-            };
-            commands::plan(context, &settings).await
-        }
-        Command::Apply {
-            args,
-            auto_approve,
-            destroy,
-            plan_file,
-        } => {
-            let settings = settings::ApplySettings {
-                operation: settings::OperationSettings::new(args, destroy),
-                auto_approve,
-                plan_file,
-            };
-            commands::apply(context, &settings).await
-        }
-        Command::Destroy { args, auto_approve } => {
-            let settings = settings::ApplySettings {
-                operation: settings::OperationSettings::new(args, true),
-                auto_approve,
-                plan_file: None,
-            };
-            commands::apply(context, &settings).await
-        }
-        Command::Refresh { mut args } => {
-            args.refresh_only = true;
-            let settings = settings::ApplySettings {
-                operation: settings::OperationSettings::new(args, false),
-                auto_approve: true,
-                plan_file: None,
-            };
-            commands::apply(context, &settings).await
-        }
-        Command::Show {
-            json,
-            markdown,
-            markdown_limit,
-            path,
-        } => {
-            let format = match (json, markdown) {
-                (true, _) => views::show::ShowFormat::Json,
-                (_, true) => views::show::ShowFormat::Markdown(markdown_limit),
-                _ => views::show::ShowFormat::Human,
-            };
-            let settings = settings::ShowSettings {
-                format,
-                plan_file: path,
-            };
-            commands::show(context, &settings).await
-        }
-        Command::Output { json, raw, name } => {
-            // `-raw` is for one named output; every output prints as text or JSON.
-            let format = match (raw && name.is_some(), json) {
-                (true, _) => views::output::OutputFormat::Raw,
-                (_, true) => views::output::OutputFormat::Json,
-                _ => views::output::OutputFormat::Human,
-            };
-            commands::output(context, &settings::OutputSettings { format, name }).await
-        }
+        Command::Fmt(args) => commands::fmt(context, &args.into()),
+        Command::Plan(args) => commands::plan(context, &args.into()).await,
+        Command::Apply(args) => commands::apply(context, &args.into()).await,
+        Command::Destroy(args) => commands::apply(context, &args.into()).await,
+        Command::Refresh(args) => commands::apply(context, &ApplySettings::refresh(args)).await,
+        Command::Show(args) => commands::show(context, &args.into()).await,
+        Command::Output(args) => commands::output(context, &args.into()).await,
         Command::Graph { .. } => commands::graph(context).await,
-        Command::Taint {
-            lock,
-            allow_missing,
-            address,
-        } => state_commands::taint(context, lock, allow_missing, &address, true).await,
-        Command::Untaint {
-            lock,
-            allow_missing,
-            address,
-        } => state_commands::taint(context, lock, allow_missing, &address, false).await,
-        Command::Drift {
-            workspaces,
-            markdown,
-            json_report,
-            lock,
-            dirs,
-        } => {
-            let settings = drift::DriftSettings {
-                dirs,
-                workspaces,
-                markdown,
-                json: json_report,
-                lock,
-            };
-            drift::drift(context, &settings).await
-        }
+        Command::Taint(args) => state_commands::taint(context, &args, true).await,
+        Command::Untaint(args) => state_commands::taint(context, &args, false).await,
+        Command::Drift(args) => drift::drift(context, &args.into()).await,
         Command::Console { vars } => console::console(context, &vars).await,
         Command::Providers { command } => providers::providers(context, command).await,
         Command::State { command } => state_commands::state(context, command).await,
@@ -329,20 +199,7 @@ async fn dispatch(context: &Context, command: Command) -> anyhow::Result<u8> {
         Command::ForceUnlock { force, lock_id } => {
             state_commands::force_unlock(context, force, &lock_id).await
         }
-        Command::Import {
-            vars,
-            lock,
-            address,
-            id,
-        } => {
-            let settings = settings::ImportSettings {
-                vars,
-                lock,
-                address,
-                id,
-            };
-            commands::import(context, &settings).await
-        }
+        Command::Import(args) => commands::import(context, &args.into()).await,
         Command::Version { json } => {
             views::show::version(json, &platform());
             Ok(0)

@@ -1,8 +1,12 @@
 //! What each command was asked to do, resolved from its flags before any work starts (as uv's
-//! settings structs are): one value per command family, built by [`super::run`] from the
-//! parsed [`super::args::Command`].
+//! settings structs are): one value per command family, resolved from its flags
+//! ([`super::args`]) by a `From` impl here, so [`super::dispatch`] holds one line per command.
 
-use super::args::{LockArgs, PlanArgs, VarArgs};
+use super::args::{
+    ApplyArgs, DestroyArgs, DriftArgs, FmtArgs, ImportArgs, InitArgs, LockArgs, OperationArgs,
+    OutputArgs, PlanArgs, ShowArgs, VarArgs,
+};
+use super::drift::DriftSettings;
 use super::init_providers::ProviderFlags;
 use super::views::output::OutputFormat;
 use super::views::show::ShowFormat;
@@ -44,15 +48,15 @@ pub struct ApplySettings {
     pub plan_file: Option<PathBuf>,
 }
 
-/// What every planning command shares: the flags of [`PlanArgs`] and the plan's mode.
+/// What every planning command shares: the flags of [`OperationArgs`] and the plan's mode.
 pub struct OperationSettings {
-    pub args: PlanArgs,
+    pub args: OperationArgs,
     /// Normal, destroy, or refresh-only (`-refresh-only` wins).
     pub mode: PlanMode,
 }
 
 impl OperationSettings {
-    pub fn new(args: PlanArgs, destroy: bool) -> OperationSettings {
+    pub fn new(args: OperationArgs, destroy: bool) -> OperationSettings {
         let mode = if args.refresh_only {
             PlanMode::RefreshOnly
         } else if destroy {
@@ -104,4 +108,133 @@ pub struct ImportSettings {
     pub lock: LockArgs,
     pub address: String,
     pub id: String,
+}
+
+impl From<InitArgs> for InitSettings {
+    fn from(args: InitArgs) -> InitSettings {
+        InitSettings {
+            backend_config: args.backend_config,
+            migrate_state: args.migrate_state,
+            reconfigure: args.reconfigure,
+            configure_backend: args.backend,
+            get_modules: args.get,
+            upgrade: args.upgrade,
+            providers: ProviderFlags {
+                upgrade: args.upgrade,
+                plugin_dirs: args.plugin_dir,
+                lockfile: args.lockfile,
+            },
+        }
+    }
+}
+
+impl From<FmtArgs> for FmtSettings {
+    fn from(args: FmtArgs) -> FmtSettings {
+        let options = crate::fmt::FmtOptions {
+            check: args.check,
+            diff: args.diff,
+            recursive: args.recursive,
+            list: args.list,
+            write: args.write && !args.check,
+        };
+        FmtSettings {
+            options,
+            paths: args.paths,
+        }
+    }
+}
+
+impl From<PlanArgs> for PlanSettings {
+    fn from(args: PlanArgs) -> PlanSettings {
+        PlanSettings {
+            operation: OperationSettings::new(args.operation, args.destroy),
+            out: args.out,
+            detailed_exitcode: args.detailed_exitcode,
+            markdown: args.markdown.map(|path| (path, args.markdown_limit)),
+        }
+    }
+}
+
+impl From<ApplyArgs> for ApplySettings {
+    fn from(args: ApplyArgs) -> ApplySettings {
+        ApplySettings {
+            operation: OperationSettings::new(args.operation, args.destroy),
+            auto_approve: args.auto_approve,
+            plan_file: args.plan_file,
+        }
+    }
+}
+
+impl From<DestroyArgs> for ApplySettings {
+    fn from(args: DestroyArgs) -> ApplySettings {
+        ApplySettings {
+            operation: OperationSettings::new(args.operation, true),
+            auto_approve: args.auto_approve,
+            plan_file: None,
+        }
+    }
+}
+
+impl ApplySettings {
+    /// `strata refresh`: `apply -refresh-only -auto-approve`.
+    pub fn refresh(mut args: OperationArgs) -> ApplySettings {
+        args.refresh_only = true;
+        ApplySettings {
+            operation: OperationSettings::new(args, false),
+            auto_approve: true,
+            plan_file: None,
+        }
+    }
+}
+
+impl From<ShowArgs> for ShowSettings {
+    fn from(args: ShowArgs) -> ShowSettings {
+        let format = match (args.json, args.markdown) {
+            (true, _) => ShowFormat::Json,
+            (_, true) => ShowFormat::Markdown(args.markdown_limit),
+            _ => ShowFormat::Human,
+        };
+        ShowSettings {
+            format,
+            plan_file: args.path,
+        }
+    }
+}
+
+impl From<OutputArgs> for OutputSettings {
+    fn from(args: OutputArgs) -> OutputSettings {
+        // `-raw` is for one named output; every output prints as text or JSON.
+        let format = match (args.raw && args.name.is_some(), args.json) {
+            (true, _) => OutputFormat::Raw,
+            (_, true) => OutputFormat::Json,
+            _ => OutputFormat::Human,
+        };
+        OutputSettings {
+            format,
+            name: args.name,
+        }
+    }
+}
+
+impl From<ImportArgs> for ImportSettings {
+    fn from(args: ImportArgs) -> ImportSettings {
+        ImportSettings {
+            vars: args.vars,
+            lock: args.lock,
+            address: args.address,
+            id: args.id,
+        }
+    }
+}
+
+impl From<DriftArgs> for DriftSettings {
+    fn from(args: DriftArgs) -> DriftSettings {
+        DriftSettings {
+            dirs: args.dirs,
+            workspaces: args.workspaces,
+            markdown: args.markdown,
+            json: args.json_report,
+            lock: args.lock,
+        }
+    }
 }

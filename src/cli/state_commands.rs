@@ -1,7 +1,7 @@
 //! The commands that work on the state alone: `state …`, `workspace …`, `force-unlock`,
 //! `taint` and `untaint`.
 
-use super::args::{LockArgs, StateCommand, WorkspaceCommand};
+use super::args::{LockArgs, StateCommand, TaintArgs, WorkspaceCommand};
 use super::commands::current_workspace;
 use super::lock::StateLock;
 use super::{backend, views, Context};
@@ -64,12 +64,10 @@ async fn edit_state(
 /// replaces it (or takes the mark off). `-allow-missing` makes a missing instance a no-op.
 pub async fn taint(
     context: &Context,
-    lock: LockArgs,
-    allow_missing: bool,
-    address: &str,
+    args: &TaintArgs,
     tainted: bool,
 ) -> anyhow::Result<u8> {
-    let address = ResourceInstance::parse(address)?;
+    let address = ResourceInstance::parse(&args.address)?;
     if address.resource.mode == crate::addrs::ResourceMode::Data {
         bail!("Invalid address: {address}: data sources cannot be tainted.");
     }
@@ -81,13 +79,13 @@ pub async fn taint(
         .resources
         .contains_key(&address);
     if !exists {
-        if allow_missing {
+        if args.allow_missing {
             views::messages::warning(&format!("Warning: No such resource instance: {address} is not in the state; nothing to do (-allow-missing)."));
             return Ok(0);
         }
         bail!("No such resource instance: there is no resource instance in the state with the address {address}. If the resource configuration has just been added, run `strata apply` first to create the object.");
     }
-    edit_state(context, backend.as_ref(), &workspace, &lock, |state| {
+    edit_state(context, backend.as_ref(), &workspace, &args.lock, |state| {
         let Some(object) = state.resources.get_mut(&address) else {
             bail!("No such resource instance: {address} left the state meanwhile.");
         };
