@@ -1,7 +1,8 @@
 //! The command line, as clap sees it, and the step that lets Terraform's single-dash flags
 //! (`-var=x`, `-auto-approve`) through clap.
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use crate::config::variables::VarSource;
+use clap::{ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Rewrites `-flag` and `-flag=value` as `--flag...`, so users can type flags as they do for
@@ -83,6 +84,45 @@ pub struct Cli {
     pub no_color: bool,
     #[command(subcommand)]
     pub command: Command,
+    /// The command's `-var` and `-var-file` options in command-line order (filled by [`parse`]).
+    #[arg(skip)]
+    pub var_sources: Vec<VarSource>,
+}
+
+/// Parses the command line. Terraform applies `-var` and `-var-file` in the order given, and
+/// clap keeps each list's own order only: their positions come from the matches.
+pub fn parse(args: Vec<String>) -> Result<Cli, clap::Error> {
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.var_sources = var_sources(&matches);
+    Ok(cli)
+}
+
+/// The `-var` (`vars`) and `-var-file` (`var_files`) values of the innermost command's
+/// matches, in command-line order.
+fn var_sources(matches: &ArgMatches) -> Vec<VarSource> {
+    let mut matches = matches;
+    while let Some((_, inner)) = matches.subcommand() {
+        matches = inner;
+    }
+    // `indices_of` is only for ids the command has: `ids` lists those given.
+    let given = |id: &str| matches.ids().any(|given| given.as_str() == id);
+    let mut sources: Vec<(usize, VarSource)> = Vec::new();
+    if given("vars") {
+        let values = matches.get_many::<String>("vars").into_iter().flatten();
+        let indices = matches.indices_of("vars").into_iter().flatten();
+        sources.extend(indices.zip(values.map(|v| VarSource::Flag(v.clone()))));
+    }
+    if given("var_files") {
+        let values = matches
+            .get_many::<PathBuf>("var_files")
+            .into_iter()
+            .flatten();
+        let indices = matches.indices_of("var_files").into_iter().flatten();
+        sources.extend(indices.zip(values.map(|v| VarSource::File(v.clone()))));
+    }
+    sources.sort_by_key(|(index, _)| *index);
+    sources.into_iter().map(|(_, source)| source).collect()
 }
 
 /// A boolean flag that also takes `=true`/`=false` (`-refresh=false`).
@@ -517,6 +557,23 @@ mod env_args_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn var_and_var_file_keep_their_command_line_order() {
+        let words = "strata plan -var-file=a.tfvars -var x=1 -var-file b.tfvars -var=y=2";
+        let cli = parse(normalize(words.split(' ').map(String::from))).unwrap();
+        assert_eq!(
+            cli.var_sources,
+            vec![
+                VarSource::File("a.tfvars".into()),
+                VarSource::Flag("x=1".into()),
+                VarSource::File("b.tfvars".into()),
+                VarSource::Flag("y=2".into()),
+            ]
+        );
+        let cli = parse(normalize(["strata", "graph"].map(String::from))).unwrap();
+        assert!(cli.var_sources.is_empty());
+    }
 
     #[test]
     fn single_dash_flags_become_long() {

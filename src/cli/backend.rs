@@ -2,7 +2,10 @@
 //! by `strata init -backend-config=...` and remembered in `.terraform/strata-backend.json`.
 
 use super::Context;
+use crate::config::encryption::EncryptionConfig;
+use crate::config::variables::VarSource;
 use crate::config::ModuleTree;
+use crate::diagnostics::{Diagnostics, SourceMap};
 use crate::encryption::{Encryption, Sealer};
 use crate::state::backend::Backend;
 use crate::value::{value_from_json, value_to_json, Value};
@@ -191,128 +194,91 @@ fn check_block_unchanged(tree: &ModuleTree, recorded: &BackendSettings) -> anyho
 }
 
 /// The encryption configured for this working directory: the root module's `encryption` block
-/// with `TF_ENCRYPTION` merged over it, checked. Without a loaded configuration (`state`
-/// commands, `output`, `show`) the root module is loaded quietly for its block. Also made the
-/// one `terraform_remote_state` reads with.
+/// with `TF_ENCRYPTION` merged over it, checked ([`encryption_config`], with this command line's
+/// `-var`/`-var-file`). Without a loaded configuration (`state` commands, `output`, `show`) the
+/// root module is loaded quietly for its block. Also made the one `terraform_remote_state`
+/// reads with.
 pub fn encryption(context: &Context, tree: Option<&ModuleTree>) -> anyhow::Result<Encryption> {
-    use crate::config::encryption as config;
     let loaded;
     let tree = match tree {
         Some(tree) => Some(tree),
         None => {
-            let mut sources = crate::diagnostics::SourceMap::new();
-            loaded = crate::config::load::load_tree(&context.dir, &mut sources).ok();
+            loaded = load_quietly(&context.dir);
             loaded.as_ref()
         }
     };
-    let file = tree.and_then(|t| t.module.terraform.encryption.clone());
-    let env = match std::env::var(config::ENV_VAR) {
-        Ok(text) if !text.trim().is_empty() => match config::decode_env(&text) {
-            Ok(decoded) => Some(decoded),
-            Err(diagnostics) => return Err(report(context, &diagnostics, &[])),
-        },
-        _ => None,
-    };
-    let mut merged = config::merge(file, env);
-    if let (Some(merged), Some(tree)) = (&mut merged, tree) {
-        let mut sources = crate::diagnostics::SourceMap::new();
-        let cli = argv_var_sources();
-        let env = super::commands::env_vars();
-        let inputs = crate::encryption::statics::VariableInputs {
-            cli: &cli,
-            env: &env,
-        };
-        let diagnostics =
-            crate::encryption::statics::evaluate(merged, &tree.module, &inputs, &mut sources);
-        if diagnostics.has_errors() {
-            for file in &merged.files {
-                sources.add(file.clone());
-            }
+    let mut sources = crate::diagnostics::SourceMap::new();
+    let config = match encryption_config(tree, &context.var_sources, &mut sources) {
+        Ok(config) => config,
+        Err(diagnostics) => {
             context.print_diagnostics(&diagnostics, &sources);
             return Err(super::Reported.into());
         }
-    }
-    if let Some(merged) = &merged {
-        let diagnostics = config::validate(merged);
-        if diagnostics.has_errors() {
-            return Err(report(context, &diagnostics, &merged.files));
-        }
-    }
-    let encryption = Encryption::new(merged.as_ref())?;
+    };
+    let encryption = Encryption::new(config.as_ref())?;
     crate::encryption::use_for_remote_state(&encryption);
     Ok(encryption)
 }
 
-/// The plan sealer of the working directory `dir` (its `encryption` block with `TF_ENCRYPTION`
-/// merged over it), for `drift`, which reads back the plan each environment's own `plan -out`
-/// sealed. That run checked the configuration already; nothing here is shared with this
-/// process's own encryption.
+/// The plan sealer of the working directory `dir` ([`encryption_config`], without `-var`s),
+/// for `drift`, which reads back the plan each environment's own `plan -out` sealed. That run
+/// checked the configuration already; nothing here is shared with this process's own
+/// encryption.
 pub fn plan_sealer_of(dir: &Path) -> anyhow::Result<Sealer> {
-    use crate::config::encryption as config;
+    let tree = load_quietly(dir);
     let mut sources = crate::diagnostics::SourceMap::new();
-    let tree = crate::config::load::load_tree(dir, &mut sources).ok();
-    let file = tree
-        .as_ref()
-        .and_then(|t| t.module.terraform.encryption.clone());
+    match encryption_config(tree.as_ref(), &[], &mut sources) {
+        Ok(config) => Ok(Encryption::new(config.as_ref())?.plan),
+        Err(diagnostics) => {
+            let error = diagnostics.iter().find(|d| d.is_error());
+            let error = error.map(|d| d.to_string()).unwrap_or_default();
+            bail!("the encryption block of {}: {error}", dir.display())
+        }
+    }
+}
+
+/// A directory's configuration, or `None` when it does not load (its errors are the
+/// command's own to report, not the encryption's).
+fn load_quietly(dir: &Path) -> Option<ModuleTree> {
+    let mut sources = crate::diagnostics::SourceMap::new();
+    crate::config::load::load_tree(dir, &mut sources).ok()
+}
+
+/// The encryption configuration: `tree`'s `encryption` block with `TF_ENCRYPTION` merged over
+/// it, its key providers' static expressions evaluated with `cli` and the `TF_VAR_`
+/// environment, checked; `None` when neither configures encryption. Errors are diagnostics
+/// whose files are in `sources`.
+fn encryption_config(
+    tree: Option<&ModuleTree>,
+    cli: &[VarSource],
+    sources: &mut SourceMap,
+) -> Result<Option<EncryptionConfig>, Diagnostics> {
+    use crate::config::encryption as config;
+    let file = tree.and_then(|t| t.module.terraform.encryption.clone());
     let env = match std::env::var(config::ENV_VAR) {
-        Ok(text) if !text.trim().is_empty() => config::decode_env(&text).ok(),
+        Ok(text) if !text.trim().is_empty() => Some(config::decode_env(&text)?),
         _ => None,
     };
-    let mut merged = config::merge(file, env);
-    if let (Some(merged), Some(tree)) = (&mut merged, &tree) {
+    let Some(mut merged) = config::merge(file, env) else {
+        return Ok(None);
+    };
+    let mut diagnostics = Diagnostics::new();
+    if let Some(tree) = tree {
         let env = super::commands::env_vars();
-        let inputs = crate::encryption::statics::VariableInputs {
-            cli: &[],
-            env: &env,
-        };
-        let diagnostics =
-            crate::encryption::statics::evaluate(merged, &tree.module, &inputs, &mut sources);
-        let error = diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(|d| d.to_string());
-        if let Some(error) = error {
-            anyhow::bail!("the encryption block of {}: {error}", dir.display());
+        let inputs = crate::encryption::statics::VariableInputs { cli, env: &env };
+        diagnostics =
+            crate::encryption::statics::evaluate(&mut merged, &tree.module, &inputs, sources);
+    }
+    if !diagnostics.has_errors() {
+        diagnostics = config::validate(&merged);
+    }
+    if diagnostics.has_errors() {
+        for file in &merged.files {
+            sources.add(file.clone());
         }
+        return Err(diagnostics);
     }
-    Ok(Encryption::new(merged.as_ref())?.plan)
-}
-
-/// The `-var` and `-var-file` options of this command line, in order (commands without them
-/// have none): the encryption block is evaluated with them before the command reads state.
-fn argv_var_sources() -> Vec<crate::config::variables::VarSource> {
-    use crate::config::variables::VarSource;
-    let argv = super::args::process_args();
-    let mut out = Vec::new();
-    let mut words = argv.iter();
-    while let Some(word) = words.next() {
-        let (flag, inline) = match word.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_string())),
-            None => (word.as_str(), None),
-        };
-        let make: fn(String) -> VarSource = match flag {
-            "--var" => VarSource::Flag,
-            "--var-file" => |path| VarSource::File(path.into()),
-            _ => continue,
-        };
-        if let Some(value) = inline.or_else(|| words.next().cloned()) {
-            out.push(make(value));
-        }
-    }
-    out
-}
-
-fn report(
-    context: &Context,
-    diagnostics: &crate::diagnostics::Diagnostics,
-    files: &[std::sync::Arc<crate::diagnostics::SourceFile>],
-) -> anyhow::Error {
-    let mut sources = crate::diagnostics::SourceMap::new();
-    for file in files {
-        sources.add(file.clone());
-    }
-    context.print_diagnostics(diagnostics, &sources);
-    super::Reported.into()
+    Ok(Some(merged))
 }
 
 /// The backend described by `settings`: `state::configure` is the one place that turns

@@ -1,7 +1,7 @@
 //! The commands that read the configuration: init, validate, fmt, plan, apply, destroy, show,
 //! output, graph, import.
 
-use super::args::{OperationArgs, VarArgs};
+use super::args::OperationArgs;
 use super::lock::StateLock;
 use super::settings::{
     ApplySettings, FmtSettings, ImportSettings, InitSettings, OperationSettings, OutputSettings,
@@ -99,35 +99,10 @@ pub fn load_variables(
     context: &Context,
     tree: &ModuleTree,
     sources: &mut SourceMap,
-    vars: &VarArgs,
     input: bool,
 ) -> anyhow::Result<BTreeMap<String, Value>> {
-    let mut cli: Vec<VarSource> = Vec::new();
-    // Terraform applies -var and -var-file in command-line order; clap keeps each list's order,
-    // and recovering the interleaving needs the raw argv.
-    let argv: Vec<String> = super::args::process_args();
-    let mut files = vars.var_files.iter();
-    let mut flags = vars.vars.iter();
-    let mut iter = argv.iter().peekable();
-    while let Some(arg) = iter.next() {
-        if arg == "--var-file" || arg.starts_with("--var-file=") {
-            if arg == "--var-file" {
-                iter.next();
-            }
-            if let Some(file) = files.next() {
-                cli.push(VarSource::File(file.clone()));
-            }
-        } else if arg == "--var" || arg.starts_with("--var=") {
-            if arg == "--var" {
-                iter.next();
-            }
-            if let Some(flag) = flags.next() {
-                cli.push(VarSource::Flag(flag.clone()));
-            }
-        }
-    }
-    cli.extend(files.map(|f| VarSource::File(f.clone())));
-    cli.extend(flags.map(|f| VarSource::Flag(f.clone())));
+    // -var and -var-file in command-line order (Terraform applies them so).
+    let mut cli = context.var_sources.clone();
     if input && context.interactive {
         prompt_missing(tree, &mut cli);
     }
@@ -432,7 +407,7 @@ async fn make_plan(
     let args = &settings.args;
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
-    let variables = load_variables(context, &tree, &mut sources, &args.vars, args.input)?;
+    let variables = load_variables(context, &tree, &mut sources, args.input)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
     let options = run_options(context, args, &workspace, settings.mode)?;
@@ -790,7 +765,7 @@ pub async fn import(context: &Context, settings: &ImportSettings) -> anyhow::Res
     let address = ResourceInstance::parse(&settings.address)?;
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
-    let variables = load_variables(context, &tree, &mut sources, &settings.vars, true)?;
+    let variables = load_variables(context, &tree, &mut sources, true)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
     let options = RunOptions {

@@ -4,18 +4,18 @@
 //! call. `exit` (or end of input) leaves; with piped input an invalid expression makes the exit
 //! status 1.
 
-use super::args::VarArgs;
 use super::commands::{current_workspace, load_config, load_variables};
+use super::views::console::ConsoleView;
 use super::{backend, Context, Reported};
 use crate::diagnostics::SourceMap;
 use crate::engine::{Engine, RunOptions};
 use crate::providers::Registry;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
-pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
+pub async fn console(context: &Context) -> anyhow::Result<u8> {
     let mut sources = SourceMap::new();
     let tree = load_config(context, &mut sources)?;
-    let variables = load_variables(context, &tree, &mut sources, vars, false)?;
+    let variables = load_variables(context, &tree, &mut sources, false)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
     let state = super::commands::load_state(backend.as_ref(), &workspace).await?;
@@ -57,8 +57,7 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
     let mut lines = stdin.lock().lines();
     loop {
         if interactive {
-            super::views::out("> ");
-            std::io::stdout().flush()?;
+            ConsoleView.prompt()?;
         }
         let Some(line) = lines.next() else { break };
         let line = line?;
@@ -70,7 +69,7 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
             break;
         }
         match console.eval(text) {
-            Ok(value) => super::views::out_line(&crate::ui::render_plain(&value, 0)),
+            Ok(value) => ConsoleView.value(&value),
             Err(diagnostics) => {
                 failed = true;
                 context.print_diagnostics(&diagnostics, &SourceMap::new());

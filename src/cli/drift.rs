@@ -7,9 +7,10 @@
 //! with the environment's plan encryption, when it has one).
 
 use super::args::LockArgs;
+use super::views::drift::DriftView;
 use super::Context;
 use crate::plan::file::PlanFile;
-use crate::ui::drift::{render_drift_lines, render_drift_markdown, DriftReport, EnvironmentDrift};
+use crate::ui::drift::{render_drift_markdown, DriftReport, EnvironmentDrift};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,7 +58,7 @@ pub async fn drift(context: &Context, settings: &DriftSettings) -> anyhow::Resul
         }
     }
     let report = DriftReport::new(environments);
-    super::views::out(&render_drift_lines(&report));
+    DriftView.report(&report);
     if let Some(path) = &settings.markdown {
         std::fs::write(path, render_drift_markdown(&report))
             .with_context(|| format!("writing {}", path.display()))?;
@@ -106,7 +107,7 @@ fn check(
     }
     // Warnings, and the wait for a lock another run holds, stay visible.
     if !stderr.is_empty() {
-        super::views::err_line(&format!("{shown}: {stderr}"));
+        DriftView.check_said(&shown, &stderr);
     }
     // Sealed with the environment's own plan encryption, if it has one.
     let read = super::backend::plan_sealer_of(dir)

@@ -7,6 +7,7 @@
 //! "plugin") is not called here yet: this prints what was installed, and the built-ins as
 //! before.
 
+use super::views::messages::InitView;
 use super::{Context, Reported};
 use crate::config::ModuleTree;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceMap};
@@ -90,6 +91,7 @@ pub async fn init_providers(
         builtin: builtin.values().cloned().collect(),
         home: std::env::var_os("HOME").map(PathBuf::from),
     };
+    let view = InitView(context.style);
     let mut served_by_builtin = BTreeSet::new();
     let mut fetched = BTreeSet::new();
     let mut overridden = Vec::new();
@@ -106,7 +108,7 @@ pub async fn init_providers(
             if let Event::Installed { provider, .. } | Event::FromCache { provider, .. } = &other {
                 fetched.insert(provider.clone());
             }
-            super::views::out_line(&describe(&other));
+            view.provider_event(&other);
         }
     };
     let outcome = match install(
@@ -152,7 +154,7 @@ pub async fn init_providers(
             _ if served_by_builtin.contains(addr)
                 || (addr.is_builtin() && requirements.contains_key(addr)) =>
             {
-                super::views::out_line(&format!("- Using built-in provider {name} ({addr})"));
+                view.builtin_used(name, addr);
             }
             _ => {}
         }
@@ -162,7 +164,7 @@ pub async fn init_providers(
             selection.choice,
             Choice::Plugin(_) | Choice::Unavailable { .. }
         ) {
-            super::views::out_line(&selection.describe());
+            view.selection(selection);
         }
     }
     warn_incomplete_lock(
@@ -197,11 +199,7 @@ fn record_lock(
     after
         .write(&context.dir)
         .with_context(|| format!("Failed to write the dependency lock file {LOCK_FILE_NAME}"))?;
-    if existed {
-        super::views::out_line(&format!("\nStrata has made some changes to the provider dependency selections recorded\nin the {LOCK_FILE_NAME} file. Review those changes and commit them to your\nversion control system if they represent changes you intended to make."));
-    } else {
-        super::views::out_line(&format!("\nStrata has created a lock file {LOCK_FILE_NAME} to record the provider\nselections it made above. Include this file in your version control repository\nso that Strata and Terraform can guarantee to make the same selections by default when\nyou run \"strata init\" or \"terraform init\" in the future."));
-    }
+    InitView(context.style).lock_file_written(existed);
     Ok(())
 }
 
@@ -228,52 +226,6 @@ fn warn_incomplete_lock(
         incomplete.join("\n")
     ));
     context.print_diagnostics(&warning.into(), sources);
-}
-
-/// One progress line, worded as Terraform's `init` words it.
-fn describe(event: &Event) -> String {
-    match event {
-        Event::Reusing { provider } => format!(
-            "- Reusing previous version of {} from the dependency lock file",
-            provider.for_display()
-        ),
-        Event::Finding {
-            provider,
-            constraints: Some(constraints),
-        } => format!(
-            "- Finding {} versions matching \"{constraints}\"...",
-            provider.for_display()
-        ),
-        Event::Finding {
-            provider,
-            constraints: None,
-        } => format!("- Finding latest version of {}...", provider.for_display()),
-        Event::AlreadyInstalled { provider, version } => format!(
-            "- Using previously-installed {} v{version}",
-            provider.for_display()
-        ),
-        Event::FromCache { provider, version } => format!(
-            "- Using {} v{version} from the shared cache directory",
-            provider.for_display()
-        ),
-        Event::Installing { provider, version } => {
-            format!("- Installing {} v{version}...", provider.for_display())
-        }
-        Event::Installed {
-            provider,
-            version,
-            verified,
-        } => format!(
-            "- Installed {} v{version} ({verified})",
-            provider.for_display()
-        ),
-        Event::BuiltIn { provider } => format!("- Using built-in provider {provider}"),
-        Event::DevOverride { provider, dir } => format!(
-            "- Using {} from the development override {}",
-            provider.for_display(),
-            dir.display()
-        ),
-    }
 }
 
 /// Prints the diagnostics, then returns the marker that they were printed.

@@ -114,6 +114,7 @@ mod tests {
             interactive: false,
             json: false,
             compact_warnings: false,
+            var_sources: Vec::new(),
         }
     }
 

@@ -20,13 +20,13 @@ pub mod views;
 
 use anyhow::Context as _;
 use args::{Cli, Command};
-use clap::Parser;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use settings::ApplySettings;
 
+use crate::config::variables::VarSource;
 use crate::diagnostics::{Diagnostics, SourceMap};
 use crate::ui::Style;
 
@@ -42,6 +42,8 @@ pub struct Context {
     pub json: bool,
     /// `-compact-warnings`: a warning is one line (its summary and place).
     pub compact_warnings: bool,
+    /// `-var` and `-var-file`, in command-line order.
+    pub var_sources: Vec<VarSource>,
 }
 
 impl Context {
@@ -69,7 +71,7 @@ pub struct Reported;
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
     let args = args::process_args();
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match args::parse(args) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -91,7 +93,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(run(cli));
     if let Some(report) = crate::timings::report() {
-        views::err(&report);
+        views::messages::timings(&report);
     }
     match result {
         Ok(code) => ExitCode::from(code),
@@ -167,6 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         interactive: std::io::stdin().is_terminal(),
         json,
         compact_warnings,
+        var_sources: cli.var_sources,
     };
     let result = dispatch(&context, cli.command).await;
     // Locks an error path dropped are released here, awaited, whatever the command returned.
@@ -192,7 +195,7 @@ async fn dispatch(context: &Context, command: Command) -> anyhow::Result<u8> {
         Command::Taint(args) => state_commands::taint(context, &args, true).await,
         Command::Untaint(args) => state_commands::taint(context, &args, false).await,
         Command::Drift(args) => drift::drift(context, &args.into()).await,
-        Command::Console { vars } => console::console(context, &vars).await,
+        Command::Console { .. } => console::console(context).await,
         Command::Providers { command } => providers::providers(context, command).await,
         Command::State { command } => state_commands::state(context, command).await,
         Command::Workspace { command } => state_commands::workspace(context, command).await,

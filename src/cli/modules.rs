@@ -1,44 +1,38 @@
 //! `strata get` and the module step of `strata init`: install the modules the configuration
 //! calls (see `install::modules`), printing what Terraform prints while it does.
 
+use super::views::messages::InitView;
 use super::{Context, Reported};
 use crate::diagnostics::SourceMap;
 use crate::install::modules::InstallReport;
 
-/// Prints the installer's progress as Terraform does.
-struct Printer<'c> {
-    context: &'c Context,
+/// Hands the installer's progress to `init`'s view.
+struct Printer {
+    view: InitView,
     upgrade: bool,
 }
 
-impl InstallReport for Printer<'_> {
+impl InstallReport for Printer {
     fn begin(&mut self) {
-        let heading = if self.upgrade {
-            "Upgrading modules..."
-        } else {
-            "Initializing modules..."
-        };
-        super::views::out_line(&self.context.style.bold(heading));
+        self.view.modules_heading(self.upgrade);
     }
 
     fn downloading(&mut self, key: &str, source: &str, version: Option<&str>) {
-        match version {
-            Some(version) => {
-                super::views::out_line(&format!("Downloading {source} {version} for {key}..."))
-            }
-            None => super::views::out_line(&format!("Downloading {source} for {key}...")),
-        }
+        self.view.module_downloading(key, source, version);
     }
 
     fn installed(&mut self, key: &str, dir: &str) {
-        super::views::out_line(&format!("- {key} in {dir}"));
+        self.view.module_installed(key, dir);
     }
 }
 
 /// Installs the modules (`upgrade`: every one again, at the newest allowed version).
 pub async fn install(context: &Context, upgrade: bool) -> anyhow::Result<()> {
     let mut sources = SourceMap::new();
-    let mut printer = Printer { context, upgrade };
+    let mut printer = Printer {
+        view: InitView(context.style),
+        upgrade,
+    };
     match crate::install::modules::install(&context.dir, upgrade, &mut sources, &mut printer).await
     {
         Ok(warnings) => {

@@ -4,6 +4,7 @@
 
 use super::args::ProvidersCommand;
 use super::commands::load_config;
+use super::views::providers::{ModuleRequirements, ProvidersView};
 use super::Context;
 use crate::config::ModuleTree;
 use crate::diagnostics::SourceMap;
@@ -31,9 +32,7 @@ pub async fn providers(context: &Context, command: Option<ProvidersCommand>) -> 
     let tree = load_config(context, &mut sources)?;
     match command {
         None => {
-            super::views::out_line("\nProviders required by configuration:\n.");
-            print_requirements(&tree, &Registry::builtin(), "");
-            super::views::out_line("");
+            ProvidersView.requirements(&requirements(&tree, &Registry::builtin()));
             Ok(0)
         }
         Some(ProvidersCommand::Schema { json }) => {
@@ -59,7 +58,7 @@ pub async fn providers(context: &Context, command: Option<ProvidersCommand>) -> 
             }
             let document =
                 serde_json::json!({"format_version": "1.0", "provider_schemas": schemas});
-            super::views::show::json(&document)?;
+            ProvidersView.schemas_json(&document)?;
             Ok(0)
         }
         Some(ProvidersCommand::Lock {
@@ -89,11 +88,11 @@ pub async fn providers(context: &Context, command: Option<ProvidersCommand>) -> 
     }
 }
 
-/// One module's requirements (`provider[source] constraint`), then its child modules, as a tree.
-fn print_requirements(tree: &ModuleTree, registry: &Registry, indent: &str) {
-    let mut requirements: BTreeMap<String, Option<String>> = BTreeMap::new();
+/// One module's requirements (`provider[source] constraint`), then its child modules'.
+fn requirements(tree: &ModuleTree, registry: &Registry) -> ModuleRequirements {
+    let mut providers: BTreeMap<String, Option<String>> = BTreeMap::new();
     for (name, requirement) in &tree.module.terraform.required_providers {
-        requirements.insert(
+        providers.insert(
             source_address(registry, name, requirement.source.as_deref()),
             requirement.version.clone(),
         );
@@ -106,40 +105,18 @@ fn print_requirements(tree: &ModuleTree, registry: &Registry, indent: &str) {
         .chain(tree.module.resources.values().map(|r| &r.provider.name));
     for name in used {
         if !tree.module.terraform.required_providers.contains_key(name) {
-            requirements
+            providers
                 .entry(source_address(registry, name, None))
                 .or_insert(None);
         }
     }
-    let mut lines: Vec<(String, Option<&ModuleTree>)> = requirements
-        .into_iter()
-        .map(|(source, version)| {
-            let line = match version {
-                Some(version) => format!("provider[{source}] {version}"),
-                None => format!("provider[{source}]"),
-            };
-            (line, None)
-        })
-        .collect();
-    lines.extend(
-        tree.children
+    ModuleRequirements {
+        providers: providers.into_iter().collect(),
+        children: tree
+            .children
             .iter()
-            .map(|(name, child)| (format!("module.{name}"), Some(child))),
-    );
-    let count = lines.len();
-    for (index, (line, child)) in lines.into_iter().enumerate() {
-        let last = index + 1 == count;
-        super::views::out_line(&format!(
-            "{indent}{}{line}",
-            if last { "└── " } else { "├── " }
-        ));
-        if let Some(child) = child {
-            print_requirements(
-                child,
-                registry,
-                &format!("{indent}{}", if last { "    " } else { "│   " }),
-            );
-        }
+            .map(|(name, child)| (name.clone(), requirements(child, registry)))
+            .collect(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! same names, over [`crate::install::lock_mirror`].
 
 use super::init_providers::{builtin_addresses, load_cli_config, print_reported};
+use super::views::providers::ProvidersView;
 use super::Context;
 use crate::config::ModuleTree;
 use crate::diagnostics::{Diagnostic, SourceMap};
@@ -91,32 +92,6 @@ fn settings(context: &Context) -> Settings {
     }
 }
 
-fn describe(step: &Step) -> String {
-    match step {
-        Step::Fetching {
-            provider,
-            version,
-            platform,
-        } => format!(
-            "- Fetching {} {version} for {platform}...",
-            provider.for_display()
-        ),
-        Step::Retrieved {
-            provider,
-            version,
-            platform,
-            verified,
-        } => format!(
-            "- Retrieved {} {version} for {platform} ({verified})",
-            provider.for_display()
-        ),
-        Step::BuiltIn { provider } => format!(
-            "- Skipped {}: Strata has it built in and no source offers a package",
-            provider.for_display()
-        ),
-    }
-}
-
 fn discovery(config: CliConfig) -> anyhow::Result<Discovery> {
     let client = crate::install::http::client().map_err(anyhow::Error::msg)?;
     Ok(Discovery::new(client, Arc::new(config)))
@@ -143,7 +118,7 @@ pub async fn lock(
     };
     let discovery = discovery(config)?;
     let builtin = settings(context).builtin;
-    let mut report = |step: Step| super::views::out_line(&describe(&step));
+    let mut report = |step: Step| ProvidersView.step("", &step);
     let updated = match lock_mirror::lock_platforms(
         &requirements,
         &lock,
@@ -163,15 +138,13 @@ pub async fn lock(
         }
     };
     if updated == lock {
-        super::views::out_line(
-            "\nSuccess! Strata has validated the lock file and found no need for changes.",
-        );
+        ProvidersView.locked(false);
         return Ok(0);
     }
     updated
         .write(&context.dir)
         .context("Failed to write the dependency lock file")?;
-    super::views::out_line("\nSuccess! Strata has updated the lock file.\n\nReview the changes in .terraform.lock.hcl and then commit to your\nversion control system to retain the new checksums.");
+    ProvidersView.locked(true);
     Ok(0)
 }
 
@@ -200,8 +173,8 @@ pub async fn mirror(
         );
         let one = Requirements::from([(provider.clone(), constraints.clone())]);
         let discovery = discovery(config.clone())?;
-        super::views::out_line(&format!("- Mirroring {}...", provider.for_display()));
-        let mut report = |step: Step| super::views::out_line(&format!("  {}", describe(&step)));
+        ProvidersView.mirroring(provider);
+        let mut report = |step: Step| ProvidersView.step("  ", &step);
         if let Err(message) = lock_mirror::mirror(
             &one,
             &lock,

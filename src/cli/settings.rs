@@ -4,7 +4,7 @@
 
 use super::args::{
     ApplyArgs, DestroyArgs, DriftArgs, FmtArgs, ImportArgs, InitArgs, LockArgs, OperationArgs,
-    OutputArgs, PlanArgs, ShowArgs, VarArgs,
+    OutputArgs, PlanArgs, ShowArgs,
 };
 use super::drift::DriftSettings;
 use super::init_providers::ProviderFlags;
@@ -104,7 +104,6 @@ pub struct OutputSettings {
 
 /// `strata import ADDRESS ID`.
 pub struct ImportSettings {
-    pub vars: VarArgs,
     pub lock: LockArgs,
     pub address: String,
     pub id: String,
@@ -219,7 +218,6 @@ impl From<OutputArgs> for OutputSettings {
 impl From<ImportArgs> for ImportSettings {
     fn from(args: ImportArgs) -> ImportSettings {
         ImportSettings {
-            vars: args.vars,
             lock: args.lock,
             address: args.address,
             id: args.id,

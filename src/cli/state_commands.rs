@@ -4,7 +4,8 @@
 use super::args::{LockArgs, StateCommand, TaintArgs, WorkspaceCommand};
 use super::commands::current_workspace;
 use super::lock::StateLock;
-use super::{backend, views, Context};
+use super::views::state::{StateEdit, StateView, WorkspaceView};
+use super::{backend, Context};
 use crate::addrs::{ResourceInstance, Target};
 use crate::providers::Registry;
 use crate::state::{State, StateChange};
@@ -42,31 +43,27 @@ pub(super) async fn rendering_schemas(context: &Context) -> crate::ui::Schemas {
     schemas
 }
 
-/// Takes the lock, loads the state, lets `edit` change it, writes it back and prints what
-/// `edit` reports; the lock is released whatever happens (on drop when a step fails).
+/// Takes the lock, loads the state, lets `edit` change it, writes it back and shows what
+/// `edit` did; the lock is released whatever happens (on drop when a step fails).
 async fn edit_state(
     context: &Context,
     backend: &dyn crate::state::Backend,
     workspace: &str,
     lock: &LockArgs,
-    edit: impl FnOnce(&mut State) -> anyhow::Result<String>,
+    edit: impl FnOnce(&mut State) -> anyhow::Result<StateEdit>,
 ) -> anyhow::Result<u8> {
     let lock = StateLock::take(context, backend, workspace, "OperationTypeInvalid", lock).await?;
     let mut state = backend.load(workspace).await?;
-    let report = edit(&mut state)?;
+    let done = edit(&mut state)?;
     backend.write(workspace, &state).await?;
     lock.release().await;
-    views::out_line(&report);
+    StateView.edited(&done);
     Ok(0)
 }
 
 /// `strata taint ADDRESS` / `strata untaint ADDRESS`: marks an instance so the next plan
 /// replaces it (or takes the mark off). `-allow-missing` makes a missing instance a no-op.
-pub async fn taint(
-    context: &Context,
-    args: &TaintArgs,
-    tainted: bool,
-) -> anyhow::Result<u8> {
+pub async fn taint(context: &Context, args: &TaintArgs, tainted: bool) -> anyhow::Result<u8> {
     let address = ResourceInstance::parse(&args.address)?;
     if address.resource.mode == crate::addrs::ResourceMode::Data {
         bail!("Invalid address: {address}: data sources cannot be tainted.");
@@ -80,7 +77,7 @@ pub async fn taint(
         .contains_key(&address);
     if !exists {
         if args.allow_missing {
-            views::messages::warning(&format!("Warning: No such resource instance: {address} is not in the state; nothing to do (-allow-missing)."));
+            StateView.nothing_to_taint(&address);
             return Ok(0);
         }
         bail!("No such resource instance: there is no resource instance in the state with the address {address}. If the resource configuration has just been added, run `strata apply` first to create the object.");
@@ -98,9 +95,9 @@ pub async fn taint(
             crate::state::ObjectStatus::Ready
         };
         Ok(if tainted {
-            format!("Resource instance {address} has been marked as tainted.")
+            StateEdit::Tainted(address.clone())
         } else {
-            format!("Resource instance {address} has been successfully untainted.")
+            StateEdit::Untainted(address.clone())
         })
     })
     .await
@@ -113,10 +110,7 @@ async fn create_workspace(
     name: &str,
 ) -> anyhow::Result<()> {
     crate::state::workspace::new_workspace(backend, &context.dir, name).await?;
-    views::messages::success(
-        context.style,
-        &format!("Created and switched to workspace \"{name}\"!"),
-    );
+    WorkspaceView(context.style).created(name);
     Ok(())
 }
 
@@ -133,17 +127,15 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             // An instance whose only object is deposed is still listed, as Terraform lists it.
             let addresses: std::collections::BTreeSet<&ResourceInstance> =
                 state.resources.keys().chain(state.deposed.keys()).collect();
-            for address in addresses {
-                if filters.is_empty() || filters.iter().any(|f| f.contains(address)) {
-                    views::out_line(&address.to_string());
-                }
-            }
+            StateView.listed(addresses.into_iter().filter(|address| {
+                filters.is_empty() || filters.iter().any(|f| f.contains(address))
+            }));
             for address in state.pending_creates.keys() {
-                views::err_line(&format!("Note: the create of {address} was interrupted; the next plan or apply looks for what it made and adopts it (or drops the intent when nothing was made)."));
+                StateView.pending_create(address);
             }
             for (address, objects) in &state.deposed {
                 for key in objects.keys() {
-                    views::err_line(&format!("Note: {address} has a deposed object {key} (left by an unfinished create_before_destroy replacement); the next apply destroys it."));
+                    StateView.deposed(address, key);
                 }
             }
             Ok(0)
@@ -156,7 +148,7 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
             };
             let mut single = State::new();
             single.resources.insert(address, object.clone());
-            views::out(&render_state(context, &single).await);
+            StateView.instance(&render_state(context, &single).await);
             Ok(0)
         }
         StateCommand::Rm { lock, addresses } => {
@@ -176,19 +168,13 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                 if doomed.is_empty() {
                     bail!("Invalid target address: no matching objects found in the state.");
                 }
-                let mut report = String::new();
                 for address in &doomed {
                     state.apply_change(&StateChange::Remove {
                         address: address.clone(),
                     });
                     state.deposed.remove(address);
-                    report.push_str(&format!("Removed {address}\n"));
                 }
-                report.push_str(&format!(
-                    "Successfully removed {} resource instance(s).",
-                    doomed.len()
-                ));
-                Ok(report)
+                Ok(StateEdit::Removed(doomed.into_iter().collect()))
             })
             .await
         }
@@ -213,18 +199,16 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                     from: source.clone(),
                     to: destination.clone(),
                 });
-                Ok(format!(
-                    "Move \"{source}\" to \"{destination}\"\nSuccessfully moved 1 object(s)."
-                ))
+                Ok(StateEdit::Moved {
+                    from: source.clone(),
+                    to: destination.clone(),
+                })
             })
             .await
         }
         StateCommand::Pull => {
             if let Some(text) = backend.pull(&workspace).await? {
-                views::out(&text);
-                if !text.ends_with('\n') {
-                    views::out_line("");
-                }
+                StateView.pulled(&text);
             }
             Ok(0)
         }
@@ -238,7 +222,7 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
                     .with_context(|| format!("reading {}", path.display()))?
             };
             let serial = backend.push(&workspace, &text, force).await?;
-            views::out_line(&format!("State pushed (serial {serial})."));
+            StateView.pushed(serial);
             Ok(0)
         }
     }
@@ -247,22 +231,20 @@ pub async fn state(context: &Context, command: StateCommand) -> anyhow::Result<u
 pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::Result<u8> {
     use crate::state::workspace as ws;
     let backend = backend::open(context, None).await?;
+    let view = WorkspaceView(context.style);
     match command {
         WorkspaceCommand::List => {
             let current = current_workspace(context).await?;
-            for name in backend.workspaces().await? {
-                let marker = if name == current { "*" } else { " " };
-                views::out_line(&format!("{marker} {name}"));
-            }
+            view.listed(&backend.workspaces().await?, &current);
             Ok(0)
         }
         WorkspaceCommand::Show => {
-            views::out_line(&current_workspace(context).await?);
+            view.current(&current_workspace(context).await?);
             Ok(0)
         }
         WorkspaceCommand::New { name } => {
             create_workspace(context, backend.as_ref(), &name).await?;
-            views::out_line("\nYou're now on a new, empty workspace. Workspaces isolate their state,\nso if you run \"strata plan\" Strata will not see any existing state\nfor this configuration.");
+            view.new_is_empty();
             Ok(0)
         }
         WorkspaceCommand::Select { or_create, name } => {
@@ -272,12 +254,12 @@ pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::
                 return Ok(0);
             }
             ws::select_workspace(backend.as_ref(), &context.dir, &name).await?;
-            views::messages::success(context.style, &format!("Switched to workspace \"{name}\"."));
+            view.switched(&name);
             Ok(0)
         }
         WorkspaceCommand::Delete { force, name } => {
             ws::delete_workspace(backend.as_ref(), &context.dir, &name, force).await?;
-            views::messages::success(context.style, &format!("Deleted workspace \"{name}\"!"));
+            view.deleted(&name);
             Ok(0)
         }
     }
@@ -286,20 +268,17 @@ pub async fn workspace(context: &Context, command: WorkspaceCommand) -> anyhow::
 pub async fn force_unlock(context: &Context, force: bool, lock_id: &str) -> anyhow::Result<u8> {
     let backend = backend::open(context, None).await?;
     let workspace = current_workspace(context).await?;
+    let view = WorkspaceView(context.style);
     if !force {
         if !context.interactive {
             bail!("force-unlock needs confirmation: run with -force in a non-interactive session.");
         }
-        let line = views::ask_on_stdout("Do you really want to force-unlock?\n  Strata will remove the lock on the remote state.\n  This will allow local Strata commands to modify this state, even though it\n  may still be in use. Only 'yes' will be accepted to confirm.\n", "  Enter a value: ")?;
-        if line.trim() != "yes" {
-            views::out_line("force-unlock cancelled.");
+        if !view.confirm_force_unlock()? {
+            view.force_unlock_cancelled();
             return Ok(1);
         }
     }
     backend.force_unlock(&workspace, lock_id).await?;
-    views::messages::success(
-        context.style,
-        "Strata state has been successfully unlocked!",
-    );
+    view.unlocked();
     Ok(0)
 }

@@ -1,8 +1,13 @@
-//! The human-only messages of the commands that have no other form: `init`, `validate`,
+//! The human-only messages of the commands that have no other form: `init` (and `get`'s
+//! modules), `validate`,
 //! `fmt`, `import`, the `state` / `workspace` family, and the error a failed command ends with.
 
 use crate::addrs::ResourceInstance;
 use crate::diagnostics::Diagnostics;
+use crate::install::addr::ProviderAddr;
+use crate::install::lockfile::LOCK_FILE_NAME;
+use crate::install::providers::Event;
+use crate::providers::selection::Selection;
 use crate::ui::Style;
 
 /// The error a command failed with, as the last thing it prints: its message, then each cause
@@ -47,6 +52,97 @@ impl InitView {
     /// The closing line.
     pub fn done(&self, text: &str) {
         println!("\n{}", self.0.green(&self.0.bold(text)));
+    }
+
+    /// The module step begins (`init`, `get`; `-upgrade` / `-update`: every one again).
+    pub fn modules_heading(&self, upgrade: bool) {
+        let heading = if upgrade {
+            "Upgrading modules..."
+        } else {
+            "Initializing modules..."
+        };
+        self.heading(heading);
+    }
+
+    pub fn module_downloading(&self, key: &str, source: &str, version: Option<&str>) {
+        match version {
+            Some(version) => println!("Downloading {source} {version} for {key}..."),
+            None => println!("Downloading {source} for {key}..."),
+        }
+    }
+
+    pub fn module_installed(&self, key: &str, dir: &str) {
+        println!("- {key} in {dir}");
+    }
+
+    /// A step of the provider installation.
+    pub fn provider_event(&self, event: &Event) {
+        println!("{}", describe_provider_event(event));
+    }
+
+    /// A built-in provider serves `name` (no plugin was installed for it).
+    pub fn builtin_used(&self, name: &str, address: &ProviderAddr) {
+        println!("- Using built-in provider {name} ({address})");
+    }
+
+    /// Which provider (plugin, or none available) the commands will run for a name.
+    pub fn selection(&self, selection: &Selection) {
+        println!("{}", selection.describe());
+    }
+
+    /// The lock file was written: `existed` when it was there before (changed), else created.
+    pub fn lock_file_written(&self, existed: bool) {
+        if existed {
+            println!("\nStrata has made some changes to the provider dependency selections recorded\nin the {LOCK_FILE_NAME} file. Review those changes and commit them to your\nversion control system if they represent changes you intended to make.");
+        } else {
+            println!("\nStrata has created a lock file {LOCK_FILE_NAME} to record the provider\nselections it made above. Include this file in your version control repository\nso that Strata and Terraform can guarantee to make the same selections by default when\nyou run \"strata init\" or \"terraform init\" in the future.");
+        }
+    }
+}
+
+/// One progress line, worded as Terraform's `init` words it.
+fn describe_provider_event(event: &Event) -> String {
+    match event {
+        Event::Reusing { provider } => format!(
+            "- Reusing previous version of {} from the dependency lock file",
+            provider.for_display()
+        ),
+        Event::Finding {
+            provider,
+            constraints: Some(constraints),
+        } => format!(
+            "- Finding {} versions matching \"{constraints}\"...",
+            provider.for_display()
+        ),
+        Event::Finding {
+            provider,
+            constraints: None,
+        } => format!("- Finding latest version of {}...", provider.for_display()),
+        Event::AlreadyInstalled { provider, version } => format!(
+            "- Using previously-installed {} v{version}",
+            provider.for_display()
+        ),
+        Event::FromCache { provider, version } => format!(
+            "- Using {} v{version} from the shared cache directory",
+            provider.for_display()
+        ),
+        Event::Installing { provider, version } => {
+            format!("- Installing {} v{version}...", provider.for_display())
+        }
+        Event::Installed {
+            provider,
+            version,
+            verified,
+        } => format!(
+            "- Installed {} v{version} ({verified})",
+            provider.for_display()
+        ),
+        Event::BuiltIn { provider } => format!("- Using built-in provider {provider}"),
+        Event::DevOverride { provider, dir } => format!(
+            "- Using {} from the development override {}",
+            provider.for_display(),
+            dir.display()
+        ),
     }
 }
 
@@ -101,9 +197,9 @@ impl ImportView {
     }
 }
 
-/// A success message in green (`workspace`, `force-unlock`).
-pub fn success(style: Style, text: &str) {
-    println!("{}", style.green(text));
+/// `STRATA_TIMINGS=1`'s report, at the end of the command.
+pub fn timings(report: &str) {
+    eprint!("{report}");
 }
 
 /// A warning on standard error, in yellow where it is one line.

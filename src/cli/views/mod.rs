@@ -8,34 +8,18 @@
 //! (`Cargo.toml`'s `[lints]`, allowed only here).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod console;
 pub mod diagnostics;
+pub mod drift;
 pub mod lock;
 pub mod messages;
 pub mod operation;
 pub mod output;
+pub mod providers;
 pub mod show;
+pub mod state;
 
 use std::io::Write;
-
-/// Text to standard output, as is.
-pub fn out(text: &str) {
-    print!("{text}");
-}
-
-/// A line to standard output.
-pub fn out_line(text: &str) {
-    println!("{text}");
-}
-
-/// Text to standard error, as is.
-pub fn err(text: &str) {
-    eprint!("{text}");
-}
-
-/// A line to standard error.
-pub fn err_line(text: &str) {
-    eprintln!("{text}");
-}
 
 /// A question on standard error (after `lines`), answered by one line of standard input;
 /// `None` when standard input cannot be read.
@@ -52,7 +36,7 @@ pub fn ask_on_stderr(lines: &[String], prompt: &str) -> Option<String> {
 }
 
 /// A question on standard output, answered by one line of standard input.
-pub fn ask_on_stdout(question: &str, prompt: &str) -> std::io::Result<String> {
+fn ask_on_stdout(question: &str, prompt: &str) -> std::io::Result<String> {
     println!("{question}");
     print!("{prompt}");
     std::io::stdout().flush()?;
