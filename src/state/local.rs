@@ -343,7 +343,7 @@ impl Backend for LocalBackend {
     }
 
     async fn force_unlock(&self, workspace: &str, id: &str) -> Result<(), StateError> {
-        self.file_lock(workspace).force_unlock(id)
+        self.file_lock(workspace).force_unlock(id).await
     }
 }
 

@@ -22,6 +22,12 @@
 //! each new file before it takes the name ([`carry_state_file_lock`]). Like Terraform, a lock
 //! taken where no state file exists yet leaves an empty one, which reads as no state.
 //!
+//! The record is a storage client's lock record like S3's ([`LocalLockRecord`] implements
+//! [`LockRecord`]: create, read with a version, replace at that version, delete), so taking,
+//! taking over and releasing are [`lock_records`]'s, written once for every backend; what is
+//! local is the version (the record file's identity) and how a dead holder is told
+//! ([`LockRecord::is_abandoned`]: the kernel locks above, not a lease).
+//!
 //! The queue: a waiting run creates a ticket file in `.terraform.tfstate.lock.queue/` named by
 //! its arrival time, and only the oldest live ticket may try to take the lock. A ticket whose
 //! process is gone (same host) or that has not been touched for [`TICKET_STALE`] (another host
@@ -30,6 +36,7 @@
 
 use super::backend::{LockGuard, LockInfo, LockRelease, OnLockWait, StateError};
 use super::journal::remove_if_exists;
+use super::lock_records::{self, LockRecord, Versioned};
 use async_trait::async_trait;
 use fs4::fs_std::FileExt;
 use std::collections::{HashMap, HashSet};
@@ -105,109 +112,34 @@ impl FileLock {
         }
     }
 
+    /// The lock's record ([`LocalLockRecord`]).
+    fn record(&self) -> LocalLockRecord<'_> {
+        LocalLockRecord {
+            lock: self,
+            created: Mutex::new(None),
+        }
+    }
+
     /// The current holder, if the lock is held. A lock file that cannot be parsed (written by
     /// another tool) still counts as held, by an unknown holder.
     pub fn holder(&self) -> Result<Option<LockInfo>, StateError> {
-        match std::fs::read(&self.lock_path) {
-            Ok(bytes) => Ok(Some(super::lock_records::parse_holder(
-                &bytes,
-                &self.lock_path.display().to_string(),
-            ))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StateError::io(&self.lock_path, e)),
-        }
+        Ok(self.record().read_now()?.map(|current| current.holder))
     }
 
-    /// Creates the lock file holding `info`, kernel-locked; `None` if the lock is held. A record
-    /// whose holder is dead is taken over first (and returned, for the message).
-    fn try_create(&self, info: &LockInfo) -> Result<Option<Taken>, StateError> {
-        let dir = self.lock_path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
-        let taken_over = self.remove_if_abandoned()?;
-        // Terraform's lock first, as Terraform takes it: held by a Terraform (or a Strata) run.
-        // (A directory in the state file's place is left for the read to report.)
-        let state_file_lock = if self.state_path.is_dir() {
-            None
-        } else {
-            match lock_state_file(&self.state_path)? {
-                Some(lock) => Some(lock),
-                None => return Ok(None),
-            }
-        };
-        let mut temporary = tempfile::Builder::new()
-            .prefix(".strata-lock-")
-            .tempfile_in(dir)
-            .map_err(|e| StateError::io(dir, e))?;
-        let text = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
-        std::io::Write::write_all(&mut temporary, &text)
-            .map_err(|e| StateError::io(temporary.path(), e))?;
-        temporary
-            .as_file()
-            .sync_all()
-            .map_err(|e| StateError::io(temporary.path(), e))?;
-        // Locked before it has the lock's name, so no one ever sees the record unlocked.
-        if !temporary
-            .as_file()
-            .try_lock_exclusive()
-            .map_err(|e| StateError::io(temporary.path(), e))?
-        {
-            return Err(StateError::Other(format!(
-                "could not lock the new lock file {}",
-                temporary.path().display()
-            )));
-        }
-        match std::fs::hard_link(temporary.path(), &self.lock_path) {
-            Ok(()) => {
-                set_held(&info.id, true);
-                if let Some(state_file_lock) = state_file_lock {
-                    hold_state_file_lock(&self.state_path, state_file_lock);
-                }
-                Ok(Some(Taken {
-                    file: temporary.into_file(),
-                    taken_over,
-                }))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
-            Err(e) => Err(StateError::io(&self.lock_path, e)),
-        }
-    }
-
-    /// Removes a lock record whose holder is dead: no process holds its kernel lock, nor
-    /// Terraform's lock on the state file. Returns the record removed.
-    fn remove_if_abandoned(&self) -> Result<Option<LockInfo>, StateError> {
-        let record = match File::open(&self.lock_path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StateError::io(&self.lock_path, e)),
-        };
-        // Holding the record's kernel lock makes this waiter the only one that may remove it.
-        if !record
-            .try_lock_exclusive()
-            .map_err(|e| StateError::io(&self.lock_path, e))?
-            || terraform_holds(&self.state_path)
-        {
+    /// Takes the record for `info` ([`lock_records::take`]: created, or taken over from a dead
+    /// holder, which is returned for the message); `None` if the lock is held.
+    async fn try_take(&self, info: &LockInfo) -> Result<Option<Taken>, StateError> {
+        let record = self.record();
+        let Some(taken_over) = lock_records::take(&record, info).await? else {
             return Ok(None);
-        }
-        let same_record = match (record.metadata(), std::fs::metadata(&self.lock_path)) {
-            (Ok(locked), Ok(named)) => locked.ino() == named.ino() && locked.dev() == named.dev(),
-            _ => false,
         };
-        if !same_record {
-            // Released and re-taken while we looked: not abandoned.
-            return Ok(None);
-        }
-        let holder = self.holder()?;
-        if holder.as_ref().is_some_and(|h| {
-            h.pid != 0
-                && h.host == super::backend::this_host()
-                && super::backend::process_is_alive(h.pid)
-        }) {
-            // A live process on this host wrote it without a kernel lock (an older Strata):
-            // leave it to that process.
-            return Ok(None);
-        }
-        remove_if_exists(&self.lock_path)?;
-        Ok(holder)
+        let Some(file) = record.take_created() else {
+            return Err(StateError::Other(
+                "the state lock was taken but its file handle was lost".into(),
+            ));
+        };
+        set_held(&info.id, true);
+        Ok(Some(Taken { file, taken_over }))
     }
 
     /// Takes the lock (see the module documentation for the queue).
@@ -218,7 +150,7 @@ impl FileLock {
         on_wait: OnLockWait<'_>,
     ) -> Result<LockGuard, StateError> {
         if timeout.is_zero() {
-            if let Some(taken) = self.try_create(&info)? {
+            if let Some(taken) = self.try_take(&info).await? {
                 return Ok(self.guard(info, taken));
             }
             return Err(self.refusal(None)?);
@@ -259,21 +191,15 @@ impl FileLock {
     }
 
     /// Removes the lock if its ID is `id`.
-    pub fn force_unlock(&self, id: &str) -> Result<(), StateError> {
-        match self.holder()? {
-            None => Err(StateError::Unlock(format!(
+    pub async fn force_unlock(&self, id: &str) -> Result<(), StateError> {
+        if !lock_records::release(&self.record(), id).await? {
+            return Err(StateError::Unlock(format!(
                 "the state is not locked (no {})",
                 self.lock_path.display()
-            ))),
-            Some(holder) if holder.id != id => Err(StateError::Unlock(format!(
-                "the lock ID is `{}`, not `{id}`",
-                holder.id
-            ))),
-            Some(_) => {
-                set_held(id, false);
-                remove_if_exists(&self.lock_path)
-            }
+            )));
         }
+        set_held(id, false);
+        Ok(())
     }
 }
 
@@ -282,6 +208,169 @@ impl FileLock {
 struct Taken {
     file: File,
     taken_over: Option<LockInfo>,
+}
+
+/// The local lock's record, Terraform's `.NAME.lock.info` file, as a [`LockRecord`]: created
+/// kernel-locked (with Terraform's lock on the state file taken first), read with the file's
+/// identity as its version, replaced only when it is still that file, deleted. Taking, taking
+/// over and releasing are `lock_records`'s, as for S3's records; what is local is how a dead
+/// holder is told from a live one ([`LockRecord::is_abandoned`]: the kernel locks, not a lease).
+pub(crate) struct LocalLockRecord<'a> {
+    lock: &'a FileLock,
+    /// The record this value created: open and kernel-locked, for the guard to hold.
+    created: Mutex<Option<File>>,
+}
+
+impl LocalLockRecord<'_> {
+    /// The record as it is now ([`LockRecord::read`], for the release on drop, which cannot
+    /// wait).
+    fn read_now(&self) -> Result<Option<Versioned>, StateError> {
+        let path = &self.lock.lock_path;
+        let read = File::open(path).and_then(|mut file| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes)?;
+            Ok((bytes, file.metadata()?))
+        });
+        match read {
+            Ok((bytes, metadata)) => Ok(Some(Versioned {
+                holder: super::lock_records::parse_holder(&bytes, &path.display().to_string()),
+                version: file_version(&metadata),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StateError::io(path, e)),
+        }
+    }
+
+    /// The open, kernel-locked file of the record [`LockRecord::create`] made, if it made one.
+    fn take_created(&self) -> Option<File> {
+        self.created
+            .lock()
+            .ok()
+            .and_then(|mut created| created.take())
+    }
+
+    /// Writes `info` to a new file beside the lock, kernel-locked before it has the lock's name
+    /// (so no one ever sees the record unlocked).
+    fn locked_temporary(&self, info: &LockInfo) -> Result<tempfile::NamedTempFile, StateError> {
+        let dir = self.lock.lock_path.parent().unwrap_or(Path::new("."));
+        let mut temporary = tempfile::Builder::new()
+            .prefix(".strata-lock-")
+            .tempfile_in(dir)
+            .map_err(|e| StateError::io(dir, e))?;
+        let text = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
+        std::io::Write::write_all(&mut temporary, &text)
+            .map_err(|e| StateError::io(temporary.path(), e))?;
+        temporary
+            .as_file()
+            .sync_all()
+            .map_err(|e| StateError::io(temporary.path(), e))?;
+        if !temporary
+            .as_file()
+            .try_lock_exclusive()
+            .map_err(|e| StateError::io(temporary.path(), e))?
+        {
+            return Err(StateError::Other(format!(
+                "could not lock the new lock file {}",
+                temporary.path().display()
+            )));
+        }
+        Ok(temporary)
+    }
+
+    /// The record file open and kernel-locked by this process, if it exists, no one else holds
+    /// its kernel lock, and it is still the file `version` names.
+    fn lock_record_at(&self, version: &str) -> Result<Option<File>, StateError> {
+        let path = &self.lock.lock_path;
+        let record = match File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StateError::io(path, e)),
+        };
+        if !record
+            .try_lock_exclusive()
+            .map_err(|e| StateError::io(path, e))?
+        {
+            return Ok(None);
+        }
+        // Released and re-taken while we looked: another record.
+        let same = [record.metadata(), std::fs::metadata(path)]
+            .iter()
+            .all(|m| m.as_ref().is_ok_and(|m| file_version(m) == version));
+        Ok(same.then_some(record))
+    }
+}
+
+/// A record file's identity, its version: a new record is a new file.
+fn file_version(metadata: &std::fs::Metadata) -> String {
+    format!("{}:{}", metadata.dev(), metadata.ino())
+}
+
+#[async_trait]
+impl LockRecord for LocalLockRecord<'_> {
+    async fn create(&self, info: &LockInfo) -> Result<bool, StateError> {
+        let dir = self.lock.lock_path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| StateError::io(dir, e))?;
+        let state_path = &self.lock.state_path;
+        // Terraform's lock first, as Terraform takes it: held by a Terraform (or a Strata) run.
+        // (A directory in the state file's place is left for the read to report.)
+        if !state_path.is_dir() {
+            match lock_state_file(state_path)? {
+                Some(lock) => hold_state_file_lock(state_path, lock),
+                None => return Ok(false),
+            }
+        }
+        let created = self.locked_temporary(info).and_then(|temporary| {
+            match std::fs::hard_link(temporary.path(), &self.lock.lock_path) {
+                Ok(()) => Ok(Some(temporary.into_file())),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+                Err(e) => Err(StateError::io(&self.lock.lock_path, e)),
+            }
+        });
+        match created {
+            Ok(Some(file)) => {
+                if let Ok(mut slot) = self.created.lock() {
+                    *slot = Some(file);
+                }
+                Ok(true)
+            }
+            other => {
+                release_state_file_lock(state_path);
+                other.map(|_| false)
+            }
+        }
+    }
+
+    async fn read(&self) -> Result<Option<Versioned>, StateError> {
+        self.read_now()
+    }
+
+    /// Removes the record at `version` (holding its kernel lock, so only one waiter does) and
+    /// creates this one.
+    async fn replace(&self, info: &LockInfo, version: &str) -> Result<bool, StateError> {
+        let Some(_old) = self.lock_record_at(version)? else {
+            return Ok(false);
+        };
+        remove_if_exists(&self.lock.lock_path)?;
+        self.create(info).await
+    }
+
+    async fn delete(&self) -> Result<(), StateError> {
+        remove_if_exists(&self.lock.lock_path)
+    }
+
+    /// A holder is dead when no process holds the record's kernel lock nor Terraform's lock on
+    /// the state file, and it is no live process on this host (an older Strata wrote records
+    /// without the kernel lock: that one is left to its process).
+    async fn is_abandoned(&self, current: &Versioned) -> Result<bool, StateError> {
+        let Some(_record) = self.lock_record_at(&current.version)? else {
+            return Ok(false);
+        };
+        let holder = &current.holder;
+        let live_here = holder.pid != 0
+            && holder.host == super::backend::this_host()
+            && super::backend::process_is_alive(holder.pid);
+        Ok(!terraform_holds(&self.lock.state_path) && !live_here)
+    }
 }
 
 /// Whether another process holds a POSIX (`fcntl`) lock on the state file, as a running
@@ -401,7 +490,7 @@ impl LockQueue for LocalQueue<'_> {
         self.ticket.is_first()
     }
     async fn try_acquire(&self, info: &LockInfo) -> Result<bool, StateError> {
-        let Some(taken) = self.lock.try_create(info)? else {
+        let Some(taken) = self.lock.try_take(info).await? else {
             return Ok(false);
         };
         if let Ok(mut slot) = self.taken.lock() {

@@ -2,11 +2,13 @@
 //! level of one record): a [`LockRecord`] is created only if absent, read with the version it is
 //! at, replaced only if still at that version, and deleted. [`ObjectLockRecord`] keeps one as an
 //! object of any [`ObjectStore`] (conditional puts: S3's lock object, and the next object-store
-//! backend's for free); `state::s3` keeps the other kind, the DynamoDB lock item.
+//! backend's for free); `state::s3` keeps the DynamoDB lock item, and `state::lock` the local
+//! backend's lock file (`LocalLockRecord`, which tells a dead holder by the kernel locks).
 //!
 //! Taking, taking over, renewing a lease and releasing are written once, here, over a record
-//! ([`take`], [`renew`], [`release`], [`holder`]); a backend that keeps several records for one
-//! lock (S3 with `use_lockfile` and `dynamodb_table`) applies them to each in turn.
+//! ([`take`], [`renew`], [`release`], [`holder`]) for every backend; a backend that keeps several
+//! records for one lock (S3 with `use_lockfile` and `dynamodb_table`) applies them to each in
+//! turn.
 
 use super::backend::{LockInfo, StateError};
 use super::store::{ObjectStore, Precondition};
@@ -31,9 +33,16 @@ pub trait LockRecord: Send + Sync {
     async fn replace(&self, info: &LockInfo, version: &str) -> Result<bool, StateError>;
     /// Deletes the record; deleting a missing record succeeds.
     async fn delete(&self) -> Result<(), StateError>;
+    /// Whether `current`'s holder will never release it, so it may be taken over: by default
+    /// [`is_abandoned`] (its lease ended, or its process on this host is gone); the local
+    /// lock file asks the kernel locks instead (`state::lock::LocalLockRecord`).
+    async fn is_abandoned(&self, current: &Versioned) -> Result<bool, StateError> {
+        Ok(is_abandoned(&current.holder))
+    }
 }
 
-/// Takes `record` for `info`, or takes over an abandoned holder's ([`is_abandoned`]): `None`
+/// Takes `record` for `info`, or takes over an abandoned holder's
+/// ([`LockRecord::is_abandoned`]): `None`
 /// when it is held, `Some(None)` when it was free, `Some(Some(old))` when `old` was taken over.
 /// A take-over replaces the record at the version read, so two waiters never both win.
 pub async fn take(
@@ -46,7 +55,7 @@ pub async fn take(
     let Some(current) = record.read().await? else {
         return Ok(None);
     };
-    if !is_abandoned(&current.holder) || !record.replace(info, &current.version).await? {
+    if !record.is_abandoned(&current).await? || !record.replace(info, &current.version).await? {
         return Ok(None);
     }
     Ok(Some(Some(current.holder)))
