@@ -140,11 +140,7 @@ fn prompt_missing(tree: &ModuleTree, cli: &mut Vec<VarSource>) {
         if given_by_flag || given_by_env || in_files {
             continue;
         }
-        let mut question = vec![format!("var.{name}")];
-        if let Some(description) = &variable.description {
-            question.push(format!("  {description}"));
-        }
-        if let Some(line) = views::ask_on_stderr(&question, "\n  Enter a value: ") {
+        if let Some(line) = views::messages::ask_variable(name, variable.description.as_deref()) {
             cli.push(VarSource::Flag(format!(
                 "{name}={}",
                 line.trim_end_matches(['\n', '\r'])

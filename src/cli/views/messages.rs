@@ -197,6 +197,16 @@ impl ImportView {
     }
 }
 
+/// The question for a required root variable no source sets (on a terminal): its value as
+/// typed, `None` when standard input cannot be read.
+pub fn ask_variable(name: &str, description: Option<&str>) -> Option<String> {
+    let mut question = vec![format!("var.{name}")];
+    if let Some(description) = description {
+        question.push(format!("  {description}"));
+    }
+    super::ask_on_stderr(&question, "\n  Enter a value: ")
+}
+
 /// `STRATA_TIMINGS=1`'s report, at the end of the command.
 pub fn timings(report: &str) {
     eprint!("{report}");

@@ -23,7 +23,7 @@ use std::io::Write;
 
 /// A question on standard error (after `lines`), answered by one line of standard input;
 /// `None` when standard input cannot be read.
-pub fn ask_on_stderr(lines: &[String], prompt: &str) -> Option<String> {
+fn ask_on_stderr(lines: &[String], prompt: &str) -> Option<String> {
     for line in lines {
         eprintln!("{line}");
     }
