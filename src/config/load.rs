@@ -13,7 +13,7 @@ use super::{
     Removed, ResourceConfig, Variable,
 };
 use crate::addrs::{Resource, ResourceMode};
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
 use crate::install::modules::InstalledModules;
 use crate::value::{convert, AttrPath, PathStep, Value};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
@@ -49,20 +49,6 @@ const RESERVED_VARIABLE_NAMES: &[&str] = &[
     "source",
     "version",
 ];
-
-/// The closest of `candidates` to `given`, when it is close enough to be a likely typo (the
-/// rule Terraform uses: an edit distance under 3).
-pub fn did_you_mean<'a>(
-    given: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::levenshtein(given, candidate), candidate))
-        .filter(|(distance, _)| *distance < 3)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
 
 /// How a path is shown in diagnostics: relative to the current directory when it is inside it.
 pub fn display_path(path: &Path) -> String {
@@ -508,16 +494,13 @@ impl Decoder<'_> {
                         );
                         continue;
                     }
-                    let mut diagnostic = Diagnostic::error("Unsupported argument")
+                    let diagnostic = Diagnostic::error("Unsupported argument")
                         .with_detail(format!(
                             "An argument named \"{name}\" is not expected in {}.",
                             shape.what
                         ))
-                        .with_span_opt(self.span(attribute.key.span()));
-                    if let Some(suggestion) = did_you_mean(name, shape.attributes.iter().copied()) {
-                        diagnostic =
-                            diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
-                    }
+                        .with_span_opt(self.span(attribute.key.span()))
+                        .with_suggestion(did_you_mean(name, shape.attributes.iter().copied()));
                     self.diagnostics.push(diagnostic);
                 }
                 Structure::Block(block) => {
@@ -533,16 +516,13 @@ impl Decoder<'_> {
                         );
                         continue;
                     }
-                    let mut diagnostic = Diagnostic::error("Unsupported block type")
+                    let diagnostic = Diagnostic::error("Unsupported block type")
                         .with_detail(format!(
                             "Blocks of type \"{name}\" are not expected in {}.",
                             shape.what
                         ))
-                        .with_span_opt(self.span(block.ident.span()));
-                    if let Some(suggestion) = did_you_mean(name, shape.blocks.iter().copied()) {
-                        diagnostic =
-                            diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
-                    }
+                        .with_span_opt(self.span(block.ident.span()))
+                        .with_suggestion(did_you_mean(name, shape.blocks.iter().copied()));
                     self.diagnostics.push(diagnostic);
                 }
             }
@@ -699,17 +679,12 @@ impl Decoder<'_> {
                     "removed" => self.removed_block(module, block),
                     "check" => self.check_block(module, block),
                     other => {
-                        let mut diagnostic = Diagnostic::error("Unsupported block type")
+                        let diagnostic = Diagnostic::error("Unsupported block type")
                             .with_detail(format!(
                                 "Blocks of type \"{other}\" are not expected here."
                             ))
-                            .with_span_opt(self.span(block.ident.span()));
-                        if let Some(suggestion) =
-                            did_you_mean(other, TOP_LEVEL_BLOCKS.iter().copied())
-                        {
-                            diagnostic =
-                                diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
-                        }
+                            .with_span_opt(self.span(block.ident.span()))
+                            .with_suggestion(did_you_mean(other, TOP_LEVEL_BLOCKS.iter().copied()));
                         self.diagnostics.push(diagnostic);
                     }
                 },
@@ -846,16 +821,12 @@ impl Decoder<'_> {
                                 }
                             }
                             other => {
-                                let mut diagnostic = Diagnostic::error("Invalid required_providers object")
+                                let diagnostic = Diagnostic::error("Invalid required_providers object")
                                     .with_detail(format!(
                                         "Unexpected attribute \"{other}\": a provider requirement has only source, version and configuration_aliases."
                                     ))
-                                    .with_span_opt(self.span(key.span()));
-                                if let Some(suggestion) =
-                                    did_you_mean(other, ["source", "version", "configuration_aliases"])
-                                {
-                                    diagnostic = diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
-                                }
+                                    .with_span_opt(self.span(key.span()))
+                                    .with_suggestion(did_you_mean(other, ["source", "version", "configuration_aliases"]));
                                 self.diagnostics.push(diagnostic);
                             }
                         }

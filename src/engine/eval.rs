@@ -6,7 +6,7 @@ use super::store::{Expansion, ModuleInstanceInfo, Repetition};
 use super::{provider_diagnostics, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::{IgnoreChanges, ModuleTree, ProviderRef, ResourceConfig};
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
 use crate::graph::{self, ModulePath};
 use crate::providers::ResourceSchema;
 use crate::value::{convert, Value};
@@ -199,9 +199,9 @@ pub(super) fn schema_for(
                 ))
                 .with_span(config.span.clone());
             if let Some(best) =
-                graph::closest(&config.addr.type_name, table.keys().map(String::as_str))
+                did_you_mean(&config.addr.type_name, table.keys().map(String::as_str))
             {
-                diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
+                diagnostic = diagnostic.with_suggestion(Some(best));
             } else if !run
                 .registry
                 .get(&provider_ref.name)

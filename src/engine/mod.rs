@@ -37,7 +37,7 @@ pub use store::{Expansion, Repetition};
 
 use crate::addrs::{AbsResource, ModuleInstance, ResourceInstance, Target};
 use crate::config::{Expr, ModuleTree, ProviderRef};
-use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::graph::{self, Graph, ModulePath};
 use crate::lang::{self, EvalContext};
 use crate::plan::{Action, Plan, PlanMode};
@@ -287,9 +287,8 @@ impl Engine {
                         "Strata has these providers built in: {}.",
                         names.join(", ")
                     ));
-                    if let Some(best) = graph::closest(&provider.name, names.iter().copied()) {
-                        diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
-                    }
+                    diagnostic = diagnostic
+                        .with_suggestion(did_you_mean(&provider.name, names.iter().copied()));
                     if let Some(span) = provider_span(&self.tree, &provider) {
                         diagnostic = diagnostic.with_span(span);
                     }

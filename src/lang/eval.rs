@@ -10,7 +10,7 @@
 use super::operators;
 use super::refs::root_reference;
 use super::EvalContext;
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
 use crate::value::{convert, Number, Type, Value};
 use hcl_edit::expr::{Expression, ForExpr, Object, ObjectKey, Traversal, TraversalOperator};
 use hcl_edit::template::{Directive, Element, Strip, Template};
@@ -490,11 +490,9 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Unsupported attribute")
                         .with_detail(format!("This object does not have an attribute named \"{name}\"."))
                         .with_span_opt(self.at(range.clone()));
-                    let close = suggest(name, entries.keys().map(String::as_str));
+                    let close = did_you_mean(name, entries.keys().map(String::as_str));
                     // The names of a sensitive object are as secret as its values.
-                    if let Some(close) = close.filter(|_| !sensitive) {
-                        diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
-                    }
+                    diagnostic = diagnostic.with_suggestion(close.filter(|_| !sensitive));
                     return Err(diagnostic.into());
                 }
             }
@@ -605,10 +603,8 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Invalid index")
                         .with_detail(NOT_FOUND)
                         .with_span_opt(self.at(range.clone()));
-                    let close = suggest(&name, entries.keys().map(String::as_str));
-                    if let Some(close) = close.filter(|_| !sensitive) {
-                        diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
-                    }
+                    let close = did_you_mean(&name, entries.keys().map(String::as_str));
+                    diagnostic = diagnostic.with_suggestion(close.filter(|_| !sensitive));
                     return Err(diagnostic.into());
                 }
                 let projected = project(value, |v| {
@@ -1111,18 +1107,6 @@ fn element_type(ty: &Type) -> Type {
     }
 }
 
-/// The candidate closest to `name`, if one is close enough to be a likely typo.
-pub(crate) fn suggest<'c>(
-    name: &str,
-    candidates: impl Iterator<Item = &'c str>,
-) -> Option<&'c str> {
-    candidates
-        .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
-        .filter(|(distance, _)| *distance < 3)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1138,13 +1122,6 @@ mod tests {
     fn normalizes_to_nfc() {
         assert_eq!(nfc("an\u{303}os"), "años");
         assert!(matches!(nfc("plain"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn suggests_close_names_only() {
-        let names = ["name", "size", "tags"];
-        assert_eq!(suggest("nmae", names.iter().copied()), Some("name"));
-        assert_eq!(suggest("completely_different", names.iter().copied()), None);
     }
 }
 

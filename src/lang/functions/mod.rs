@@ -46,6 +46,7 @@ mod time;
 mod types;
 mod yaml;
 
+use crate::diagnostics::did_you_mean;
 use crate::value::{convert, Number, Type, Value};
 use bigdecimal::{BigDecimal, ToPrimitive};
 use std::collections::BTreeMap;
@@ -184,14 +185,13 @@ fn conversion_message(message: &str) -> String {
 }
 
 fn unknown_function(name: &str) -> FunctionError {
-    let suggestion = TABLE
+    let mut names: Vec<&str> = TABLE
         .keys()
         .copied()
         .chain(EVALUATOR_FUNCTIONS.iter().copied())
-        .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
-        .filter(|(distance, _)| *distance < 3)
-        .min()
-        .map(|(_, candidate)| candidate.to_string());
+        .collect();
+    names.sort_unstable();
+    let suggestion = did_you_mean(name, names).map(str::to_string);
     FunctionError::UnknownFunction {
         name: name.to_string(),
         suggestion,
