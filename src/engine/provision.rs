@@ -92,9 +92,7 @@ pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, depo
         return true;
     };
     let tainted = run
-        .state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .state()
         .resources
         .get(address)
         .is_some_and(|o| o.status == ObjectStatus::Tainted);
