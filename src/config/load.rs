@@ -6,6 +6,7 @@
 //! file are collected, so one run reports all of them.
 
 use super::literal::literal_value;
+use super::shape::Shape;
 use super::type_constraint::{is_legacy_quoted, parse_type_constraint};
 use super::{
     BackendConfig, Body, Check, Condition, Expr, IgnoreChanges, Import, Lifecycle, Local, Module,
@@ -417,13 +418,6 @@ struct Decoder<'a> {
     diagnostics: &'a mut Diagnostics,
 }
 
-/// The arguments and nested blocks a structural block accepts.
-struct Shape<'s> {
-    what: &'s str,
-    attributes: &'s [&'s str],
-    blocks: &'s [&'s str],
-}
-
 impl Decoder<'_> {
     fn span(&self, range: Option<std::ops::Range<usize>>) -> Option<Span> {
         range.map(|range| self.file.span(range))
@@ -479,54 +473,7 @@ impl Decoder<'_> {
 
     /// Reports arguments and blocks the shape does not have, with a suggestion.
     fn check_shape(&mut self, body: &hcl_edit::structure::Body, shape: &Shape<'_>) {
-        for structure in body.iter() {
-            match structure {
-                Structure::Attribute(attribute) => {
-                    let name = attribute.key.as_str();
-                    if shape.attributes.contains(&name) {
-                        continue;
-                    }
-                    if shape.blocks.contains(&name) {
-                        self.error(
-                            "Unsupported argument",
-                            format!("\"{name}\" is a block in {}, not an argument: write `{name} {{ ... }}`.", shape.what),
-                            attribute.key.span(),
-                        );
-                        continue;
-                    }
-                    let diagnostic = Diagnostic::error("Unsupported argument")
-                        .with_detail(format!(
-                            "An argument named \"{name}\" is not expected in {}.",
-                            shape.what
-                        ))
-                        .with_span_opt(self.span(attribute.key.span()))
-                        .with_suggestion(did_you_mean(name, shape.attributes.iter().copied()));
-                    self.diagnostics.push(diagnostic);
-                }
-                Structure::Block(block) => {
-                    let name = block.ident.as_str();
-                    if shape.blocks.contains(&name) {
-                        continue;
-                    }
-                    if shape.attributes.contains(&name) {
-                        self.error(
-                            "Unsupported block type",
-                            format!("\"{name}\" is an argument in {}, not a block: write `{name} = ...`.", shape.what),
-                            block.ident.span(),
-                        );
-                        continue;
-                    }
-                    let diagnostic = Diagnostic::error("Unsupported block type")
-                        .with_detail(format!(
-                            "Blocks of type \"{name}\" are not expected in {}.",
-                            shape.what
-                        ))
-                        .with_span_opt(self.span(block.ident.span()))
-                        .with_suggestion(did_you_mean(name, shape.blocks.iter().copied()));
-                    self.diagnostics.push(diagnostic);
-                }
-            }
-        }
+        shape.check(&self.file, body, self.diagnostics);
     }
 
     /// Checks a block's labels: `names` says what each is called ("type", "name").

@@ -15,6 +15,7 @@ pub mod literal;
 pub mod load;
 pub mod merge;
 pub mod provisioner;
+mod shape;
 pub mod type_constraint;
 pub mod variables;
 pub mod version;
