@@ -205,6 +205,27 @@ pub struct ResourceConfig {
     pub span: Span,
 }
 
+impl ResourceConfig {
+    /// The expressions of the meta-arguments and conditions (`count`, `for_each`,
+    /// `depends_on`, `replace_triggered_by`, `timeouts`, pre- and postconditions): what they
+    /// refer to, they read whole, not per instance.
+    pub fn meta_expressions(&self) -> impl Iterator<Item = &Expr> {
+        let conditions = self
+            .lifecycle
+            .preconditions
+            .iter()
+            .chain(&self.lifecycle.postconditions)
+            .flat_map(|c| [&c.condition, &c.error_message]);
+        self.count
+            .iter()
+            .chain(self.for_each.iter())
+            .chain(self.depends_on.iter())
+            .chain(self.lifecycle.replace_triggered_by.iter())
+            .chain(self.timeouts.values())
+            .chain(conditions)
+    }
+}
+
 /// An `output` block.
 #[derive(Clone, Debug)]
 pub struct Output {
