@@ -529,31 +529,30 @@ pub(crate) fn refine(known: &Type, target: &Type) -> Type {
             Type::List(k) | Type::Set(k) | Type::Map(k),
             Type::List(e) | Type::Set(e) | Type::Map(e),
         ) => rebuild(target, refine(k, e)),
-        (Type::Tuple(items), Type::List(e) | Type::Set(e)) => {
-            let element = items
-                .iter()
-                .try_fold(Type::Any, |acc, item| unify(&acc, item));
-            rebuild(
-                target,
-                element
-                    .map(|k| refine(&k, e))
-                    .unwrap_or_else(|| (**e).clone()),
-            )
-        }
+        (Type::Tuple(items), Type::List(e) | Type::Set(e)) => refine_elements(items, target, e),
         (Type::Object(object), Type::Map(e)) => {
-            let element = object
-                .attributes
-                .values()
-                .try_fold(Type::Any, |acc, item| unify(&acc, item));
-            rebuild(
-                target,
-                element
-                    .map(|k| refine(&k, e))
-                    .unwrap_or_else(|| (**e).clone()),
-            )
+            refine_elements(object.attributes.values(), target, e)
         }
         _ => target.clone(),
     }
+}
+
+/// The collection `target` of element type `element`, refined by the types of a tuple's
+/// elements or an object's attributes (`items`) unified.
+fn refine_elements<'t>(
+    items: impl IntoIterator<Item = &'t Type>,
+    target: &Type,
+    element: &Type,
+) -> Type {
+    let known = items
+        .into_iter()
+        .try_fold(Type::Any, |acc, item| unify(&acc, item));
+    rebuild(
+        target,
+        known
+            .map(|k| refine(&k, element))
+            .unwrap_or_else(|| element.clone()),
+    )
 }
 
 fn rebuild(collection: &Type, element: Type) -> Type {
