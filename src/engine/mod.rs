@@ -561,18 +561,29 @@ impl Run {
         repetition: &Repetition,
         self_value: Option<Value>,
     ) -> Result<Value, Diagnostics> {
+        self.in_context(module, repetition, self_value, |context| {
+            lang::eval_expr(expr, context)
+        })
+    }
+
+    /// Runs `evaluate` in the evaluation context of a module instance, a repetition of a
+    /// resource in it, and `self` (for provisioners and connections).
+    fn in_context<T>(
+        &self,
+        module: &ModuleInstance,
+        repetition: &Repetition,
+        self_value: Option<Value>,
+        evaluate: impl FnOnce(&EvalContext) -> T,
+    ) -> T {
         let path = module.module_path();
         let tree = self.tree.descendant(&path).unwrap_or(&self.tree);
         let module_dir = self.module_dir(&path);
         let scope = self.scope(module, repetition, tree, module_dir.clone(), self_value);
-        lang::eval_expr(
-            expr,
-            &EvalContext {
-                scope: &scope,
-                module_dir,
-                plan_mode: self.evaluation.defers_unknowns,
-            },
-        )
+        evaluate(&EvalContext {
+            scope: &scope,
+            module_dir,
+            plan_mode: self.evaluation.defers_unknowns,
+        })
     }
 
     fn eval_body(
@@ -582,19 +593,9 @@ impl Run {
         module: &ModuleInstance,
         repetition: &Repetition,
     ) -> Result<Value, Diagnostics> {
-        let path = module.module_path();
-        let tree = self.tree.descendant(&path).unwrap_or(&self.tree);
-        let module_dir = self.module_dir(&path);
-        let scope = self.scope(module, repetition, tree, module_dir.clone(), None);
-        lang::eval_body(
-            body,
-            schema,
-            &EvalContext {
-                scope: &scope,
-                module_dir,
-                plan_mode: self.evaluation.defers_unknowns,
-            },
-        )
+        self.in_context(module, repetition, None, |context| {
+            lang::eval_body(body, schema, context)
+        })
     }
 
     /// A resource's configuration value: its body against the schema, and, when the schema has
