@@ -15,6 +15,7 @@ pub mod literal;
 pub mod load;
 pub mod merge;
 pub mod provisioner;
+mod shape;
 pub mod type_constraint;
 pub mod variables;
 pub mod version;
@@ -202,6 +203,27 @@ pub struct ResourceConfig {
     pub body: Body,
     /// The block header (`resource "aws_vpc" "main"`).
     pub span: Span,
+}
+
+impl ResourceConfig {
+    /// The expressions of the meta-arguments and conditions (`count`, `for_each`,
+    /// `depends_on`, `replace_triggered_by`, `timeouts`, pre- and postconditions): what they
+    /// refer to, they read whole, not per instance.
+    pub fn meta_expressions(&self) -> impl Iterator<Item = &Expr> {
+        let conditions = self
+            .lifecycle
+            .preconditions
+            .iter()
+            .chain(&self.lifecycle.postconditions)
+            .flat_map(|c| [&c.condition, &c.error_message]);
+        self.count
+            .iter()
+            .chain(self.for_each.iter())
+            .chain(self.depends_on.iter())
+            .chain(self.lifecycle.replace_triggered_by.iter())
+            .chain(self.timeouts.values())
+            .chain(conditions)
+    }
 }
 
 /// An `output` block.

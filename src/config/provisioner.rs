@@ -8,12 +8,12 @@
 //! built-in provisioner's schema ([`crate::provisioners::schema`]), so a typo is a load error
 //! with its place rather than a failure in the middle of an apply.
 
-use super::load::did_you_mean;
+use super::shape::Shape;
 use super::Body;
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
 use crate::lang::{self, Referenceable};
 use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Structure};
+use hcl_edit::structure::Block;
 use hcl_edit::Span as _;
 use std::sync::Arc;
 
@@ -334,7 +334,7 @@ impl Decoder<'_> {
             return;
         }
         let known = crate::provisioners::TYPES;
-        let mut diagnostic = Diagnostic::error("Unknown provisioner type")
+        let diagnostic = Diagnostic::error("Unknown provisioner type")
             .with_detail(format!(
                 "There is no provisioner named \"{type_name}\". The provisioners are {}.",
                 known
@@ -343,10 +343,8 @@ impl Decoder<'_> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
-            .with_span_opt(span);
-        if let Some(best) = did_you_mean(type_name, known.iter().copied()) {
-            diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
-        }
+            .with_span_opt(span)
+            .with_suggestion(did_you_mean(type_name, known.iter().copied()));
         self.diagnostics.push(diagnostic);
     }
 
@@ -383,34 +381,12 @@ impl Decoder<'_> {
     }
 
     fn check_arguments(&mut self, body: &hcl_edit::structure::Body, names: &[&str], what: &str) {
-        for structure in body.iter() {
-            match structure {
-                Structure::Attribute(attribute) => {
-                    let name = attribute.key.as_str();
-                    if names.contains(&name) {
-                        continue;
-                    }
-                    let mut diagnostic = Diagnostic::error("Unsupported argument")
-                        .with_detail(format!(
-                            "An argument named \"{name}\" is not expected in {what}."
-                        ))
-                        .with_span_opt(self.span(attribute.key.span()));
-                    if let Some(best) = did_you_mean(name, names.iter().copied()) {
-                        diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
-                    }
-                    self.diagnostics.push(diagnostic);
-                }
-                Structure::Block(block) => {
-                    let name = block.ident.as_str();
-                    let span = self.span(block.ident.span());
-                    self.error(
-                        "Unsupported block type",
-                        format!("Blocks of type \"{name}\" are not expected in {what}."),
-                        span,
-                    );
-                }
-            }
-        }
+        let shape = Shape {
+            what,
+            attributes: names,
+            blocks: &[],
+        };
+        shape.check(self.file, body, self.diagnostics);
     }
 
     /// Terraform's `onlySelfRefs`: the arguments of a destroy-time provisioner and of its

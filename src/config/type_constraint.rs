@@ -3,7 +3,7 @@
 
 use super::literal::literal_value;
 use super::Expr;
-use crate::diagnostics::{Diagnostic, SourceFile};
+use crate::diagnostics::{did_you_mean, Diagnostic, SourceFile};
 use crate::value::{convert, ObjectType, Type, Value};
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::Span as _;
@@ -63,14 +63,11 @@ impl TypeParser<'_> {
                     "Keyword \"optional\" is valid only as a modifier for object type attributes.",
                 )),
                 other => {
-                    let mut error = self.invalid(
+                    let error = self.invalid(
                         expr,
                         format!("The keyword \"{other}\" is not a valid type specification."),
                     );
-                    if let Some(suggestion) = super::load::did_you_mean(other, KEYWORDS.iter().copied()) {
-                        error = error.with_help(format!("Did you mean \"{suggestion}\"?"));
-                    }
-                    Err(error)
+                    Err(error.with_suggestion(did_you_mean(other, KEYWORDS.iter().copied())))
                 }
             },
             Expression::FuncCall(call) => {
@@ -137,12 +134,9 @@ impl TypeParser<'_> {
                     )),
                     "optional" => Err(self.invalid(expr, "optional() may not be nested.")),
                     other => {
-                        let mut error =
+                        let error =
                             self.invalid(expr, format!("Keyword \"{other}\" is not a valid type constructor."));
-                        if let Some(suggestion) = super::load::did_you_mean(other, KEYWORDS.iter().copied()) {
-                            error = error.with_help(format!("Did you mean \"{suggestion}\"?"));
-                        }
-                        Err(error)
+                        Err(error.with_suggestion(did_you_mean(other, KEYWORDS.iter().copied())))
                     }
                 }
             }

@@ -14,7 +14,7 @@
 use super::literal::literal_value;
 use super::load::{display_path, parse_file};
 use super::{Module, Variable};
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceFile, SourceMap, Span};
 use crate::lang::{EvalContext, Referenceable, Scope};
 use crate::value::{convert, value_from_json, Type, Value};
 use hcl_edit::structure::Structure;
@@ -282,19 +282,17 @@ fn undeclared(
     let detail = format!(
         "A value for a variable named \"{name}\" was given in {given_in}, but the root module does not declare a variable of that name. To use this value, add a \"variable\" block to the configuration."
     );
-    let mut diagnostic = if is_error {
+    if is_error {
         Diagnostic::error(summary)
     } else {
         Diagnostic::warning(summary)
     }
     .with_detail(detail)
-    .with_span_opt(span);
-    if let Some(suggestion) =
-        super::load::did_you_mean(name, module.variables.keys().map(String::as_str))
-    {
-        diagnostic = diagnostic.with_help(format!("Did you mean \"{suggestion}\"?"));
-    }
-    diagnostic
+    .with_span_opt(span)
+    .with_suggestion(did_you_mean(
+        name,
+        module.variables.keys().map(String::as_str),
+    ))
 }
 
 fn read_var_file(module: &Module, path: &Path, sources: &mut SourceMap, gathered: &mut Gathered) {

@@ -7,8 +7,10 @@
 
 mod render;
 mod source;
+mod suggest;
 
 pub use source::{Origin, Pos, SourceFile, SourceMap, Span};
+pub use suggest::did_you_mean;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -75,6 +77,14 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
+    }
+
+    /// Adds `Did you mean "name"?` as the help when there is a suggestion ([`did_you_mean`]).
+    pub fn with_suggestion(self, suggestion: Option<&str>) -> Diagnostic {
+        match suggestion {
+            Some(name) => self.with_help(format!("Did you mean \"{name}\"?")),
+            None => self,
+        }
     }
 
     pub fn is_error(&self) -> bool {

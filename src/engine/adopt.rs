@@ -17,7 +17,7 @@
 
 use super::eval::{mark_sensitive_attributes, resource_config};
 use super::provider_diagnostics::encode_private;
-use super::{parse_provider_address, Event, Run};
+use super::{parse_provider_address, Event, Run, RunContext};
 use crate::addrs::{ResourceInstance, ResourceMode};
 use crate::config::ProviderRef;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -37,7 +37,7 @@ pub(super) async fn resolve(run: &Arc<Run>, provider_ref: &ProviderRef) -> Resul
         return Ok(());
     };
     let pending: Vec<(ResourceInstance, String)> = {
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = run.state();
         state
             .pending_creates
             .iter()
@@ -58,7 +58,7 @@ pub(super) async fn resolve(run: &Arc<Run>, provider_ref: &ProviderRef) -> Resul
                 adopt(run, provider_ref, provider.as_ref(), &address, object)
             }
             Ok(FoundCreate::NotFound) => {
-                let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+                let mut state = run.state();
                 state.pending_creates.remove(&address);
                 run.events.event(Event::Message {
                     address: address.clone(),
@@ -81,7 +81,7 @@ pub(super) async fn resolve(run: &Arc<Run>, provider_ref: &ProviderRef) -> Resul
 
 /// The provider configuration that manages `address`: its configuration's, or the default
 /// one of its type's provider when the configuration no longer has it.
-fn owner(run: &Run, address: &ResourceInstance) -> ProviderRef {
+fn owner(run: &RunContext, address: &ResourceInstance) -> ProviderRef {
     let path = address.module.module_path();
     match resource_config(&run.tree, &path, &address.resource) {
         Some(config) => crate::graph::resolve_provider(&run.tree, &path, &config.provider),
@@ -130,13 +130,11 @@ fn adopt(
         private: encode_private(&found.private),
     };
     {
-        let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = run.state();
         state.pending_creates.remove(address);
         state.resources.insert(address.clone(), object);
     }
-    run.refactoring
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    run.refactoring()
         .imported
         .insert(address.clone(), id.clone());
     run.events.event(Event::Message {
@@ -148,7 +146,7 @@ fn adopt(
 /// After an apply saved `state`: removes the marks of every object the plan created or
 /// imported (adopted ones are planned as imports). Best effort: a mark left behind is removed
 /// by the next refresh.
-pub(super) async fn forget_intents(run: &Run, plan: &Plan, state: &State) {
+pub(super) async fn forget_intents(run: &RunContext, plan: &Plan, state: &State) {
     for change in &plan.changes {
         let created = matches!(
             change.action,

@@ -12,7 +12,9 @@ use super::gates::Gates;
 use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
-use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Evaluation, Event, Run};
+use super::{
+    dependency_addresses, locked, resource_dependencies, ApplyOutcome, Evaluation, Event, Run,
+};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -82,7 +84,7 @@ impl ApplyWalker {
     }
 
     fn take_started(&self, key: Option<&(ModulePath, Resource)>) -> Vec<InstanceTask> {
-        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        let mut started = locked(&self.started);
         match key {
             Some(key) => started.remove(key).unwrap_or_default(),
             None => std::mem::take(&mut *started)
@@ -172,12 +174,7 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
     if plan.mode == PlanMode::RefreshOnly
         || run.cancelled()
         || !outputs.is_empty()
-        || !run
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .outputs
-            .is_empty()
+        || !run.state().outputs.is_empty()
     {
         record(&run, StateChange::Outputs { outputs }).await;
     }
@@ -209,7 +206,7 @@ fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
         })
         .collect();
     let prior = {
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = run.state();
         super::prior_objects(&run.registry, &state)
     };
     let base = if plan.mode == PlanMode::Destroy {
@@ -222,10 +219,7 @@ fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
 }
 
 fn run_failed(run: &Run) -> bool {
-    run.diagnostics
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .has_errors()
+    run.diagnostics().has_errors()
 }
 
 /// Records the moves, imports and forgotten instances the plan carries.
@@ -236,13 +230,7 @@ async fn record_refactoring(run: &Run, plan: &Plan) {
             record(run, StateChange::Move { from, to }).await;
         }
         if change.importing.is_some() {
-            let object = run
-                .state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .resources
-                .get(&change.address)
-                .cloned();
+            let object = run.state().resources.get(&change.address).cloned();
             if let Some(object) = object {
                 let address = change.address.clone();
                 record(run, StateChange::Put { address, object }).await;
@@ -257,9 +245,7 @@ async fn record_refactoring(run: &Run, plan: &Plan) {
 
 async fn remove_data_sources(run: &Run) {
     let data: Vec<ResourceInstance> = run
-        .state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .state()
         .resources
         .keys()
         .filter(|a| a.resource.mode == ResourceMode::Data)
@@ -277,13 +263,8 @@ fn final_outputs(run: &Run, plan: &Plan) -> BTreeMap<String, OutputValue> {
     if plan.mode == PlanMode::Destroy && plan.targets.is_empty() {
         return BTreeMap::new();
     }
-    let store = run.store.read().unwrap_or_else(|e| e.into_inner());
-    let recorded = run
-        .state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .outputs
-        .clone();
+    let store = run.store();
+    let recorded = run.state().outputs.clone();
     run.tree
         .module
         .outputs
@@ -315,12 +296,8 @@ fn final_outputs(run: &Run, plan: &Plan) -> BTreeMap<String, OutputValue> {
 /// The outcome: the `check` blocks evaluated with the final values, the warning of a targeted
 /// apply, and the state written in full.
 async fn finish(run: &Run, plan: &Plan) -> ApplyOutcome {
-    let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut diagnostics = run
-        .diagnostics
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let state = run.state().clone();
+    let mut diagnostics = run.diagnostics().clone();
     if plan.mode != PlanMode::Destroy && !diagnostics.has_errors() {
         diagnostics.extend(super::checks::evaluate(run).await);
     }
@@ -384,7 +361,7 @@ pub(super) async fn record(run: &Run, change: StateChange) {
             );
         }
     }
-    let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut state = run.state();
     for change in &batch {
         state.apply_change(change);
     }
@@ -469,7 +446,7 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
         return false;
     }
     let prior_private = {
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = run.state();
         let object = match &deposed {
             Some(key) => state
                 .deposed
@@ -593,11 +570,7 @@ async fn start_resource_node(
         return Err(diagnostics);
     }
     let key = (path.clone(), resource.clone());
-    walker
-        .started
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, tasks);
+    locked(&walker.started).insert(key, tasks);
     Ok(())
 }
 
@@ -677,9 +650,7 @@ impl ResourceApply {
             instances: values,
             unknown: false,
         };
-        run.store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
+        run.store_mut()
             .resources
             .insert((info.instance.clone(), resource.clone()), values);
         let tasks = changing
@@ -751,7 +722,7 @@ impl ResourceApply {
             resource: address.resource.clone(),
         };
         let dependencies = {
-            let store = run.store.read().unwrap_or_else(|e| e.into_inner());
+            let store = run.store();
             dependency_addresses(&store, &resource_dependencies(&run.graph, &node))
         };
         let result = apply_instance(
@@ -777,7 +748,7 @@ impl ResourceApply {
 
 /// An instance's value in the store, once it is applied (`None`: it has none).
 fn set_instance_value(run: &Run, address: &ResourceInstance, value: Option<Value>) {
-    let mut store = run.store.write().unwrap_or_else(|e| e.into_inner());
+    let mut store = run.store_mut();
     let key = (address.module.clone(), address.resource.clone());
     if let Some(values) = store.resources.get_mut(&key) {
         match value {
@@ -1017,13 +988,7 @@ impl InstanceApply<'_> {
         if operation != Action::Create {
             return (deposed_key, token(plan, address, action));
         }
-        let pending = run
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pending_creates
-            .get(address)
-            .cloned();
+        let pending = run.state().pending_creates.get(address).cloned();
         let token = pending.unwrap_or_else(|| token(plan, address, action));
         record(
             run,

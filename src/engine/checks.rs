@@ -21,11 +21,7 @@ pub(super) async fn evaluate(run: &Run) -> Diagnostics {
         if module.checks.is_empty() {
             continue;
         }
-        let instances = run
-            .store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .instances_of(&path);
+        let instances = run.store().instances_of(&path);
         for check in &module.checks {
             for info in &instances {
                 if let Some(data) = &check.data {
@@ -105,17 +101,13 @@ async fn read_scoped_data(
                 )
             })?
     };
-    run.store
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .resources
-        .insert(
-            (instance.clone(), data.addr.clone()),
-            ResourceValues {
-                expansion: Expansion::Single,
-                instances: BTreeMap::from([(InstanceKey::None, value)]),
-                unknown: false,
-            },
-        );
+    run.store_mut().resources.insert(
+        (instance.clone(), data.addr.clone()),
+        ResourceValues {
+            expansion: Expansion::Single,
+            instances: BTreeMap::from([(InstanceKey::None, value)]),
+            unknown: false,
+        },
+    );
     Ok(true)
 }

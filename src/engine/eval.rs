@@ -3,10 +3,10 @@
 //! `ignore_changes`, and data source results.
 
 use super::store::{Expansion, ModuleInstanceInfo, Repetition};
-use super::{provider_diagnostics, Run};
+use super::{provider_diagnostics, Run, RunContext};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::{IgnoreChanges, ModuleTree, ProviderRef, ResourceConfig};
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
 use crate::graph::{self, ModulePath};
 use crate::providers::ResourceSchema;
 use crate::value::{convert, Value};
@@ -166,7 +166,7 @@ pub(super) fn check_condition(
 
 /// The schema of a resource or data source, or a located error.
 pub(super) fn schema_for(
-    run: &Run,
+    run: &RunContext,
     config: &ResourceConfig,
     path: &ModulePath,
 ) -> Result<(ProviderRef, ResourceSchema), Diagnostics> {
@@ -199,9 +199,9 @@ pub(super) fn schema_for(
                 ))
                 .with_span(config.span.clone());
             if let Some(best) =
-                graph::closest(&config.addr.type_name, table.keys().map(String::as_str))
+                did_you_mean(&config.addr.type_name, table.keys().map(String::as_str))
             {
-                diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
+                diagnostic = diagnostic.with_suggestion(Some(best));
             } else if !run
                 .registry
                 .get(&provider_ref.name)
@@ -226,7 +226,11 @@ pub(super) fn resource_config<'a>(
 }
 
 /// Puts the schema's sensitive marks on a value read from a provider.
-pub(super) fn mark_schema_sensitive(run: &Run, address: &ResourceInstance, value: Value) -> Value {
+pub(super) fn mark_schema_sensitive(
+    run: &RunContext,
+    address: &ResourceInstance,
+    value: Value,
+) -> Value {
     let Some(config) = resource_config(&run.tree, &address.module.module_path(), &address.resource)
     else {
         return value;
@@ -365,7 +369,7 @@ pub(super) fn recorded_object(
     address: &ResourceInstance,
     schema: &ResourceSchema,
 ) -> Option<crate::state::InstanceObject> {
-    let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+    let state = run.state();
     let mut object = state.resources.get(address)?.clone();
     object.value = typed(&schema.block, object.value);
     Some(object)

@@ -50,7 +50,7 @@ impl Gates {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ResourceInstance, watch::Sender<Gate>>> {
-        self.gates.lock().unwrap_or_else(|e| e.into_inner())
+        super::locked(&self.gates)
     }
 }
 

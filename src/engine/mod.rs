@@ -37,7 +37,7 @@ pub use store::{Expansion, Repetition};
 
 use crate::addrs::{AbsResource, ModuleInstance, ResourceInstance, Target};
 use crate::config::{Expr, ModuleTree, ProviderRef};
-use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::graph::{self, Graph, ModulePath};
 use crate::lang::{self, EvalContext};
 use crate::plan::{Action, Plan, PlanMode};
@@ -47,7 +47,7 @@ use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use store::{InstanceScope, Store};
 
@@ -218,31 +218,20 @@ impl Engine {
     }
 
     fn run(&self, prior: State, evaluation: Evaluation) -> Result<Arc<Run>, Diagnostics> {
-        let providers = self.providers_for(&prior)?;
-        let root_dir = PathBuf::from(".");
-        Ok(Arc::new(Run {
+        let context = RunContext {
+            providers: self.providers_for(&prior)?,
             tree: self.tree.clone(),
             graph: self.graph.clone(),
             registry: self.registry.clone(),
             options: self.options.clone(),
             variables: self.variables.clone(),
-            providers,
-            configured: Mutex::new(HashMap::new()),
-            store: RwLock::new(Store::new()),
-            state: Mutex::new(prior),
-            changes: Mutex::new(Vec::new()),
-            drift: Mutex::new(Vec::new()),
-            diagnostics: Mutex::new(Diagnostics::new()),
             semaphore: tokio::sync::Semaphore::new(self.options.parallelism.max(1)),
             events: self.events.clone(),
             cancelled: self.cancelled.clone(),
             evaluation,
-            writer: tokio::sync::Mutex::new(None),
-            pending_records: crate::state::GroupCommit::default(),
-            root_dir,
-            refactoring: Mutex::new(moves::Refactoring::default()),
-            module_dirs: Mutex::new(HashMap::new()),
-        }))
+            root_dir: PathBuf::from("."),
+        };
+        Ok(Arc::new(Run::new(context, prior)))
     }
 
     /// An instance of every provider the graph and the prior state name; an unknown one is an
@@ -287,9 +276,8 @@ impl Engine {
                         "Strata has these providers built in: {}.",
                         names.join(", ")
                     ));
-                    if let Some(best) = graph::closest(&provider.name, names.iter().copied()) {
-                        diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
-                    }
+                    diagnostic = diagnostic
+                        .with_suggestion(did_you_mean(&provider.name, names.iter().copied()));
                     if let Some(span) = provider_span(&self.tree, &provider) {
                         diagnostic = diagnostic.with_span(span);
                     }
@@ -306,7 +294,7 @@ impl Engine {
         let mut state = state.clone();
         let (refactoring, warnings) = moves::resolve(&self.tree, &mut state)?;
         let run = self.run(state, plan::PlanWalker::EVALUATION)?;
-        *run.refactoring.lock().unwrap_or_else(|e| e.into_inner()) = refactoring;
+        *run.refactoring() = refactoring;
         let mut outcome = plan::plan(run).await?;
         outcome.warnings.extend(warnings);
         Ok(outcome)
@@ -423,30 +411,55 @@ impl Evaluation {
     };
 }
 
-/// The shared context of one walk.
-struct Run {
+/// What one walk reads and never changes: the configuration and its graph, the providers and
+/// the options, and how the walk evaluates. What only reads takes a `&RunContext`.
+struct RunContext {
     tree: Arc<ModuleTree>,
     graph: Arc<Graph>,
     registry: Registry,
     options: RunOptions,
     variables: BTreeMap<String, Value>,
     providers: HashMap<ProviderRef, Arc<dyn Provider>>,
+    /// Bounds the provider calls at once (`-parallelism`).
+    semaphore: tokio::sync::Semaphore,
+    events: Arc<dyn Events>,
+    cancelled: Arc<AtomicBool>,
+    evaluation: Evaluation,
+    root_dir: PathBuf,
+}
+
+impl RunContext {
+    fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// The state address of a provider configuration.
+    fn provider_address(&self, provider: &ProviderRef) -> String {
+        provider_address(&self.registry, provider)
+    }
+
+    fn provider(&self, provider: &ProviderRef) -> Option<Arc<dyn Provider>> {
+        self.providers.get(provider).cloned()
+    }
+}
+
+/// One walk: its [`RunContext`] (read through `Deref`: `run.tree`, `run.options`) and what the
+/// walk changes, each behind its own lock, reached through the small accessors below
+/// (`run.state()`, `run.store()`, `run.store_mut()`, `run.refactoring()`).
+struct Run {
+    context: RunContext,
     /// Providers whose configuration succeeded.
     configured: Mutex<HashMap<ProviderRef, bool>>,
+    /// What the walk has evaluated so far, which the evaluator reads through a `Scope`.
     store: RwLock<Store>,
     /// The working state: refreshed during plan, updated by every operation during apply.
     state: Mutex<State>,
     changes: Mutex<Vec<crate::plan::ResourceChange>>,
     drift: Mutex<Vec<crate::plan::ResourceChange>>,
     diagnostics: Mutex<Diagnostics>,
-    semaphore: tokio::sync::Semaphore,
-    events: Arc<dyn Events>,
-    cancelled: Arc<AtomicBool>,
-    evaluation: Evaluation,
     writer: tokio::sync::Mutex<Option<Box<dyn StateWriter>>>,
     /// Changes waiting for the writer (see `apply::record`).
     pending_records: crate::state::GroupCommit,
-    root_dir: PathBuf,
     /// What the `moved` and `removed` blocks mean for this plan (empty during apply: the
     /// plan's changes carry it).
     refactoring: Mutex<moves::Refactoring>,
@@ -455,28 +468,78 @@ struct Run {
     module_dirs: Mutex<HashMap<ModulePath, PathBuf>>,
 }
 
+impl std::ops::Deref for Run {
+    type Target = RunContext;
+
+    fn deref(&self) -> &RunContext {
+        &self.context
+    }
+}
+
+/// A lock's value; a walk task that panicked while holding it left nothing half-written
+/// that matters more than reporting what the others did.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`locked`] for reading a `RwLock`.
+fn read_locked<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Run {
-    /// The instances of a module (from its expansion), as far as the walk has expanded it.
-    fn module_instances(&self, path: &ModulePath) -> Vec<store::ModuleInstanceInfo> {
-        self.store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .instances_of(path)
+    /// A walk over `prior`, with nothing evaluated, planned or recorded yet.
+    fn new(context: RunContext, prior: State) -> Run {
+        Run {
+            context,
+            configured: Mutex::new(HashMap::new()),
+            store: RwLock::new(Store::new()),
+            state: Mutex::new(prior),
+            changes: Mutex::new(Vec::new()),
+            drift: Mutex::new(Vec::new()),
+            diagnostics: Mutex::new(Diagnostics::new()),
+            writer: tokio::sync::Mutex::new(None),
+            pending_records: crate::state::GroupCommit::default(),
+            refactoring: Mutex::new(moves::Refactoring::default()),
+            module_dirs: Mutex::new(HashMap::new()),
+        }
     }
 
-    fn cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
+    /// The working state.
+    fn state(&self) -> MutexGuard<'_, State> {
+        locked(&self.state)
+    }
+
+    /// What the `moved`, `removed` and `import` blocks (and adopted creates) mean for this plan.
+    fn refactoring(&self) -> MutexGuard<'_, moves::Refactoring> {
+        locked(&self.refactoring)
+    }
+
+    /// The values evaluated so far.
+    fn store(&self) -> RwLockReadGuard<'_, Store> {
+        read_locked(&self.store)
+    }
+
+    fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The errors and warnings reported so far.
+    fn diagnostics(&self) -> MutexGuard<'_, Diagnostics> {
+        locked(&self.diagnostics)
+    }
+
+    /// The instances of a module (from its expansion), as far as the walk has expanded it.
+    fn module_instances(&self, path: &ModulePath) -> Vec<store::ModuleInstanceInfo> {
+        self.store().instances_of(path)
     }
 
     fn error(&self, diagnostics: Diagnostics) {
-        self.diagnostics
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(diagnostics);
+        self.diagnostics().extend(diagnostics);
     }
 
     fn module_dir(&self, path: &ModulePath) -> PathBuf {
-        let mut known = self.module_dirs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut known = locked(&self.module_dirs);
         if let Some(dir) = known.get(path) {
             return dir.clone();
         }
@@ -498,18 +561,29 @@ impl Run {
         repetition: &Repetition,
         self_value: Option<Value>,
     ) -> Result<Value, Diagnostics> {
+        self.in_context(module, repetition, self_value, |context| {
+            lang::eval_expr(expr, context)
+        })
+    }
+
+    /// Runs `evaluate` in the evaluation context of a module instance, a repetition of a
+    /// resource in it, and `self` (for provisioners and connections).
+    fn in_context<T>(
+        &self,
+        module: &ModuleInstance,
+        repetition: &Repetition,
+        self_value: Option<Value>,
+        evaluate: impl FnOnce(&EvalContext) -> T,
+    ) -> T {
         let path = module.module_path();
         let tree = self.tree.descendant(&path).unwrap_or(&self.tree);
         let module_dir = self.module_dir(&path);
         let scope = self.scope(module, repetition, tree, module_dir.clone(), self_value);
-        lang::eval_expr(
-            expr,
-            &EvalContext {
-                scope: &scope,
-                module_dir,
-                plan_mode: self.evaluation.defers_unknowns,
-            },
-        )
+        evaluate(&EvalContext {
+            scope: &scope,
+            module_dir,
+            plan_mode: self.evaluation.defers_unknowns,
+        })
     }
 
     fn eval_body(
@@ -519,19 +593,9 @@ impl Run {
         module: &ModuleInstance,
         repetition: &Repetition,
     ) -> Result<Value, Diagnostics> {
-        let path = module.module_path();
-        let tree = self.tree.descendant(&path).unwrap_or(&self.tree);
-        let module_dir = self.module_dir(&path);
-        let scope = self.scope(module, repetition, tree, module_dir.clone(), None);
-        lang::eval_body(
-            body,
-            schema,
-            &EvalContext {
-                scope: &scope,
-                module_dir,
-                plan_mode: self.evaluation.defers_unknowns,
-            },
-        )
+        self.in_context(module, repetition, None, |context| {
+            lang::eval_body(body, schema, context)
+        })
     }
 
     /// A resource's configuration value: its body against the schema, and, when the schema has
@@ -595,15 +659,6 @@ impl Run {
             lenient: self.evaluation.partial,
             self_value,
         }
-    }
-
-    /// The state address of a provider configuration.
-    fn provider_address(&self, provider: &ProviderRef) -> String {
-        provider_address(&self.registry, provider)
-    }
-
-    fn provider(&self, provider: &ProviderRef) -> Option<Arc<dyn Provider>> {
-        self.providers.get(provider).cloned()
     }
 }
 
@@ -784,12 +839,7 @@ impl Engine {
         for node in order.into_iter().filter(|n| needed.contains(n)) {
             let node = &self.graph.graph[node];
             if !nodes::visit_node(run.clone(), &plan::PlanWalker, node).await {
-                let diagnostics = run
-                    .diagnostics
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
-                return Err(diagnostics);
+                return Err(run.diagnostics().clone());
             }
         }
         let Some(provider) = run.provider(&provider_ref) else {

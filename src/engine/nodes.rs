@@ -6,7 +6,7 @@
 use super::eval::{check_condition, expand};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition};
 use super::walk::{walk, Outcome, WalkPlan};
-use super::Run;
+use super::{locked, Run};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance};
 use crate::config::ProviderRef;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -181,10 +181,7 @@ async fn visit_provider(
                 .into(),
         );
     }
-    run.configured
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(provider_ref.clone(), true);
+    locked(&run.configured).insert(provider_ref.clone(), true);
     walker.provider_configured(run, provider_ref).await
 }
 
@@ -218,7 +215,7 @@ fn visit_expand(run: &Run, path: &ModulePath) -> Result<(), Diagnostics> {
             });
         }
     }
-    let mut store = run.store.write().unwrap_or_else(|e| e.into_inner());
+    let mut store = run.store_mut();
     store.module_instances.insert(path.clone(), instances);
     store.module_expansion.insert(path.clone(), expansion);
     Ok(())
@@ -237,9 +234,7 @@ fn visit_variable(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagno
             None if run.evaluation.partial => Value::unknown(),
             None => variable.default.clone().unwrap_or(Value::Null),
         };
-        run.store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
+        run.store_mut()
             .variables
             .insert((ModuleInstance::root(), name.to_string()), value);
         return Ok(());
@@ -307,9 +302,7 @@ fn visit_variable(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagno
             None => value,
         };
         let value = value.mark_if(variable.sensitive);
-        run.store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
+        run.store_mut()
             .variables
             .insert((info.instance.clone(), name.to_string()), value);
     }
@@ -329,9 +322,7 @@ fn visit_local(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagnosti
     for info in instances {
         match run.eval(&local.expr, &info.instance, &Repetition::None, None) {
             Ok(value) => {
-                run.store
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
+                run.store_mut()
                     .locals
                     .insert((info.instance.clone(), name.to_string()), value);
             }
@@ -375,9 +366,7 @@ fn visit_output(run: &Run, path: &ModulePath, name: &str) -> Result<(), Diagnost
                     continue;
                 }
                 let value = value.mark_if(output.sensitive);
-                run.store
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
+                run.store_mut()
                     .outputs
                     .insert((info.instance.clone(), name.to_string()), value);
             }
@@ -415,9 +404,7 @@ pub(super) async fn configure_providers(run: &Arc<Run>, walker: &dyn Walker) -> 
             continue;
         }
         if !visit_node(run.clone(), walker, &graph[node]).await {
-            diagnostics.extend(std::mem::take(
-                &mut *run.diagnostics.lock().unwrap_or_else(|e| e.into_inner()),
-            ));
+            diagnostics.extend(std::mem::take(&mut *run.diagnostics()));
         }
     }
     let in_graph: HashSet<ProviderRef> = graph

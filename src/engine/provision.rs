@@ -22,7 +22,7 @@ use crate::addrs::{InstanceKey, ResourceInstance};
 use crate::config::provisioner::{OnFailure, Provisioner, Provisioning, When};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::lang::{self, EvalContext};
+use crate::lang;
 use crate::plan::{Action, ResourceChange};
 use crate::provisioners::{self, Output, ProvisionError};
 use crate::state::{InstanceObject, ObjectStatus, StateChange};
@@ -92,9 +92,7 @@ pub(super) async fn before_destroy(run: &Arc<Run>, change: &ResourceChange, depo
         return true;
     };
     let tainted = run
-        .state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .state()
         .resources
         .get(address)
         .is_some_and(|o| o.status == ObjectStatus::Tainted);
@@ -460,25 +458,11 @@ fn eval_with_self(
     repetition: &Repetition,
     self_value: &Value,
 ) -> Result<Value, Diagnostics> {
-    let module = &address.module;
-    let path = module.module_path();
-    let tree = run.tree.descendant(&path).unwrap_or(&run.tree);
-    let module_dir = run.module_dir(&path);
-    let scope = run.scope(
-        module,
+    run.in_context(
+        &address.module,
         repetition,
-        tree,
-        module_dir.clone(),
         Some(self_value.clone()),
-    );
-    lang::eval_body(
-        body,
-        schema,
-        &EvalContext {
-            scope: &scope,
-            module_dir,
-            plan_mode: run.evaluation.defers_unknowns,
-        },
+        |context| lang::eval_body(body, schema, context),
     )
 }
 

@@ -134,7 +134,7 @@ pub struct InstanceScope<'a> {
 
 impl Scope for InstanceScope<'_> {
     fn resolve(&self, subject: &Referenceable, span: Option<&Span>) -> Result<Value, Diagnostic> {
-        let store = self.store.read().unwrap_or_else(|e| e.into_inner());
+        let store = super::read_locked(self.store);
         let missing = |what: String| -> Result<Value, Diagnostic> {
             if self.lenient {
                 Ok(Value::unknown())

@@ -28,11 +28,7 @@ pub(super) struct ValidateWalker {
 /// Validates (or, for the console, evaluates) the configuration; every diagnostic.
 pub(super) async fn validate(run: Arc<Run>, walker: ValidateWalker) -> Diagnostics {
     walk_config(&run, Arc::new(walker)).await;
-    let diagnostics = run
-        .diagnostics
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let diagnostics = run.diagnostics().clone();
     diagnostics
 }
 
@@ -84,9 +80,7 @@ impl Walker for ValidateWalker {
                 // Validation does not know how many instances there will be.
                 unknown: config.count.is_some() || config.for_each.is_some(),
             };
-            run.store
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
+            run.store_mut()
                 .resources
                 .insert((info.instance.clone(), resource.clone()), values);
         }

@@ -29,34 +29,12 @@ where
     Fut: Future<Output = bool> + Send + 'static,
 {
     let count = plan.dependencies.len();
-    let mut dependents = vec![Vec::new(); count];
-    let mut waiting = vec![0usize; count];
-    for (node, deps) in plan.dependencies.iter().enumerate() {
-        for &dep in deps {
-            if dep != node {
-                dependents[dep].push(node);
-                waiting[node] += 1;
-            }
-        }
-    }
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; count];
-    let mut ready: VecDeque<usize> = (0..count).filter(|&i| waiting[i] == 0).collect();
+    let mut progress = Progress::new(plan);
     let mut running = JoinSet::new();
-    let mut finished = 0;
     loop {
-        while let Some(node) = ready.pop_front() {
+        while let Some(node) = progress.ready.pop_front() {
             if cancelled.load(Ordering::SeqCst) {
-                outcomes[node] = Some(Outcome::Skipped);
-                finished += 1;
-                release(
-                    node,
-                    false,
-                    &dependents,
-                    &mut waiting,
-                    &mut outcomes,
-                    &mut ready,
-                    &mut finished,
-                );
+                progress.finish(node, Outcome::Skipped);
                 continue;
             }
             // A node that has nothing to wait for (a variable, a local, validation of a
@@ -67,41 +45,17 @@ where
             let mut future = Box::pin(visit(node));
             let mut context = std::task::Context::from_waker(std::task::Waker::noop());
             match future.as_mut().poll(&mut context) {
-                std::task::Poll::Ready(ok) => {
-                    outcomes[node] = Some(if ok { Outcome::Done } else { Outcome::Failed });
-                    finished += 1;
-                    release(
-                        node,
-                        ok,
-                        &dependents,
-                        &mut waiting,
-                        &mut outcomes,
-                        &mut ready,
-                        &mut finished,
-                    );
-                }
+                std::task::Poll::Ready(ok) => progress.finish(node, Outcome::of(ok)),
                 std::task::Poll::Pending => {
                     running.spawn(async move { (node, future.await) });
                 }
             }
         }
-        if finished == count {
+        if progress.finished == count {
             break;
         }
         match running.join_next().await {
-            Some(Ok((node, ok))) => {
-                outcomes[node] = Some(if ok { Outcome::Done } else { Outcome::Failed });
-                finished += 1;
-                release(
-                    node,
-                    ok,
-                    &dependents,
-                    &mut waiting,
-                    &mut outcomes,
-                    &mut ready,
-                    &mut finished,
-                );
-            }
+            Some(Ok((node, ok))) => progress.finish(node, Outcome::of(ok)),
             Some(Err(join_error)) => {
                 // A visit panicked: that is a bug, but the rest of the walk must still end cleanly
                 // so state is saved. The node cannot be identified from a JoinError, so stop here.
@@ -111,36 +65,77 @@ where
             None => break,
         }
     }
-    outcomes
+    progress
+        .outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Skipped))
         .collect()
 }
 
-fn release(
-    node: usize,
-    ok: bool,
-    dependents: &[Vec<usize>],
-    waiting: &mut [usize],
-    outcomes: &mut [Option<Outcome>],
-    ready: &mut VecDeque<usize>,
-    finished: &mut usize,
-) {
-    let mut stack = vec![(node, ok)];
-    while let Some((current, ok)) = stack.pop() {
-        for &next in &dependents[current] {
-            if outcomes[next].is_some() {
-                continue;
+impl Outcome {
+    fn of(ok: bool) -> Outcome {
+        if ok {
+            Outcome::Done
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+/// Where a walk stands: what each node still waits for, how the finished ones ended, and which
+/// may start.
+struct Progress {
+    dependents: Vec<Vec<usize>>,
+    waiting: Vec<usize>,
+    outcomes: Vec<Option<Outcome>>,
+    ready: VecDeque<usize>,
+    finished: usize,
+}
+
+impl Progress {
+    fn new(plan: &WalkPlan) -> Progress {
+        let count = plan.dependencies.len();
+        let mut dependents = vec![Vec::new(); count];
+        let mut waiting = vec![0usize; count];
+        for (node, deps) in plan.dependencies.iter().enumerate() {
+            for &dep in deps {
+                if dep != node {
+                    dependents[dep].push(node);
+                    waiting[node] += 1;
+                }
             }
-            if !ok {
-                outcomes[next] = Some(Outcome::Skipped);
-                *finished += 1;
-                stack.push((next, false));
-                continue;
-            }
-            waiting[next] -= 1;
-            if waiting[next] == 0 {
-                ready.push_back(next);
+        }
+        Progress {
+            ready: (0..count).filter(|&i| waiting[i] == 0).collect(),
+            dependents,
+            waiting,
+            outcomes: vec![None; count],
+            finished: 0,
+        }
+    }
+
+    /// Records how `node` ended. Its dependents start once nothing else holds them back; when
+    /// it did not succeed, they (and theirs) are skipped.
+    fn finish(&mut self, node: usize, outcome: Outcome) {
+        let ok = outcome == Outcome::Done;
+        self.outcomes[node] = Some(outcome);
+        self.finished += 1;
+        let mut stack = vec![(node, ok)];
+        while let Some((current, ok)) = stack.pop() {
+            for &next in &self.dependents[current] {
+                if self.outcomes[next].is_some() {
+                    continue;
+                }
+                if !ok {
+                    self.outcomes[next] = Some(Outcome::Skipped);
+                    self.finished += 1;
+                    stack.push((next, false));
+                    continue;
+                }
+                self.waiting[next] -= 1;
+                if self.waiting[next] == 0 {
+                    self.ready.push_back(next);
+                }
             }
         }
     }

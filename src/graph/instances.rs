@@ -107,21 +107,9 @@ pub fn picks_one_instance(
 
 /// Whether a resource's meta-arguments or conditions name `dependency` (they read it whole).
 fn meta_refers_to(config: &ResourceConfig, dependency: &Resource) -> bool {
-    let conditions = config
-        .lifecycle
-        .preconditions
-        .iter()
-        .chain(&config.lifecycle.postconditions)
-        .flat_map(|c| [&c.condition, &c.error_message]);
-    let meta = config
-        .count
-        .iter()
-        .chain(config.for_each.iter())
-        .chain(config.depends_on.iter())
-        .chain(config.lifecycle.replace_triggered_by.iter())
-        .chain(config.timeouts.values())
-        .chain(conditions);
-    meta.flat_map(lang::references)
+    config
+        .meta_expressions()
+        .flat_map(lang::references)
         .any(|r| r.subject == Referenceable::Resource(dependency.clone()))
 }
 

@@ -19,7 +19,7 @@ pub mod transforms;
 
 use crate::addrs::{Resource, ResourceInstance, ResourceMode};
 use crate::config::{Expr, ModuleTree, ProviderRef};
-use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::lang::{self, Reference, Referenceable};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -313,16 +313,13 @@ fn reference_target(
 ) -> Option<Vec<Node>> {
     let module = &tree.module;
     let undeclared = |kind: &str, what: &str, name: &str, candidates: Vec<&str>| {
-        let mut diagnostic = Diagnostic::error(format!("Reference to undeclared {kind}"))
+        Diagnostic::error(format!("Reference to undeclared {kind}"))
             .with_detail(format!(
                 "{what} \"{name}\" has not been declared in {}.",
                 module_description(path)
             ))
-            .with_span_opt(reference.span.clone());
-        if let Some(best) = closest(name, candidates) {
-            diagnostic = diagnostic.with_help(format!("Did you mean \"{best}\"?"));
-        }
-        diagnostic
+            .with_span_opt(reference.span.clone())
+            .with_suggestion(did_you_mean(name, candidates))
     };
     match &reference.subject {
         Referenceable::Variable(name) => {
@@ -420,16 +417,6 @@ fn module_description(path: &ModulePath) -> String {
     } else {
         format!("module.{}", path.join(".module."))
     }
-}
-
-/// The candidate closest to `name`, if any is close enough to be a likely typo.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.to_string())
 }
 
 fn check_cycles(graph: &Graph) -> Result<(), Diagnostics> {

@@ -243,21 +243,10 @@ fn module_references<'a>(
             module: path.clone(),
             resource: resource.clone(),
         };
-        let conditions = config
-            .lifecycle
-            .preconditions
-            .iter()
-            .chain(&config.lifecycle.postconditions)
-            .flat_map(|c| [&c.condition, &c.error_message]);
-        let meta = config
-            .count
-            .iter()
-            .chain(config.for_each.iter())
-            .chain(config.depends_on.iter())
-            .chain(config.lifecycle.replace_triggered_by.iter())
-            .chain(config.timeouts.values())
-            .chain(conditions);
-        found.push(here(node.clone(), expr_references(meta)));
+        found.push(here(
+            node.clone(),
+            expr_references(config.meta_expressions()),
+        ));
         let bodies = std::iter::once(&config.body).chain(config.provisioning.bodies());
         found.push(NodeReferences {
             except: Some(node.clone()),

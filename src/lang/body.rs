@@ -3,8 +3,8 @@
 //! schema's nesting says, `dynamic` blocks expanded (nested ones too). Every error of the body
 //! is reported, not only the first.
 
-use super::eval::{suggest, Evaluator};
-use crate::diagnostics::{Diagnostic, Diagnostics, Span};
+use super::eval::Evaluator;
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
 use crate::providers::schema::{Block, Nesting};
 use crate::value::{convert, Type, Value};
 use hcl_edit::expr::Expression;
@@ -203,12 +203,10 @@ pub(crate) fn body_value(
                             format!("An argument named \"{name}\" is not expected here."),
                             key_span(),
                         );
-                        match suggest(name, schema.attributes.keys().map(String::as_str)) {
-                            Some(close) => {
-                                diagnostic.with_help(format!("Did you mean \"{close}\"?"))
-                            }
-                            None => diagnostic,
-                        }
+                        diagnostic.with_suggestion(did_you_mean(
+                            name,
+                            schema.attributes.keys().map(String::as_str),
+                        ))
                     };
                     errors.push(diagnostic);
                     continue;
@@ -449,10 +447,10 @@ fn unsupported_block(type_name: &str, schema: &Block, span: Option<Span>) -> Dia
         format!("Blocks of type \"{type_name}\" are not expected here."),
         span,
     );
-    match suggest(type_name, schema.blocks.keys().map(String::as_str)) {
-        Some(close) => diagnostic.with_help(format!("Did you mean \"{close}\"?")),
-        None => diagnostic,
-    }
+    diagnostic.with_suggestion(did_you_mean(
+        type_name,
+        schema.blocks.keys().map(String::as_str),
+    ))
 }
 
 /// Expands `dynamic "NAME" { for_each = ..., iterator = it, content { ... } }` into blocks of

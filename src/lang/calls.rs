@@ -95,12 +95,9 @@ impl Evaluator<'_> {
     ) -> Diagnostics {
         let detail = error.to_string();
         let diagnostic = match &error {
-            FunctionError::UnknownFunction { suggestion, .. } => {
-                let diagnostic = Diagnostic::error("Call to unknown function").with_detail(detail);
-                match suggestion {
-                    Some(close) => diagnostic.with_help(format!("Did you mean \"{close}\"?")),
-                    None => diagnostic,
-                }
+            // The detail already ends with Terraform's "Did you mean …?".
+            FunctionError::UnknownFunction { .. } => {
+                Diagnostic::error("Call to unknown function").with_detail(detail)
             }
             FunctionError::Arity {
                 expected, given, ..

@@ -10,7 +10,7 @@
 use super::operators;
 use super::refs::root_reference;
 use super::EvalContext;
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile, Span};
+use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceFile, Span};
 use crate::value::{convert, Number, Type, Value};
 use hcl_edit::expr::{Expression, ForExpr, Object, ObjectKey, Traversal, TraversalOperator};
 use hcl_edit::template::{Directive, Element, Strip, Template};
@@ -490,11 +490,9 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Unsupported attribute")
                         .with_detail(format!("This object does not have an attribute named \"{name}\"."))
                         .with_span_opt(self.at(range.clone()));
-                    let close = suggest(name, entries.keys().map(String::as_str));
+                    let close = did_you_mean(name, entries.keys().map(String::as_str));
                     // The names of a sensitive object are as secret as its values.
-                    if let Some(close) = close.filter(|_| !sensitive) {
-                        diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
-                    }
+                    diagnostic = diagnostic.with_suggestion(close.filter(|_| !sensitive));
                     return Err(diagnostic.into());
                 }
             }
@@ -605,10 +603,8 @@ impl<'a> Evaluator<'a> {
                     let mut diagnostic = Diagnostic::error("Invalid index")
                         .with_detail(NOT_FOUND)
                         .with_span_opt(self.at(range.clone()));
-                    let close = suggest(&name, entries.keys().map(String::as_str));
-                    if let Some(close) = close.filter(|_| !sensitive) {
-                        diagnostic = diagnostic.with_help(format!("Did you mean \"{close}\"?"));
-                    }
+                    let close = did_you_mean(&name, entries.keys().map(String::as_str));
+                    diagnostic = diagnostic.with_suggestion(close.filter(|_| !sensitive));
                     return Err(diagnostic.into());
                 }
                 let projected = project(value, |v| {
@@ -696,32 +692,16 @@ impl<'a> Evaluator<'a> {
                 }
                 Element::Directive(directive) => match directive.as_ref() {
                     Directive::If(if_directive) => {
-                        let condition_expr = &if_directive.if_expr.cond_expr;
-                        let condition = self.eval(condition_expr)?;
-                        let (condition, sensitive) = condition.unmark();
+                        let (condition, sensitive) = self.eval_as(
+                            &if_directive.if_expr.cond_expr,
+                            &Type::Bool,
+                            ("Invalid template if directive", "The condition value is null. Conditions must either be true or false."),
+                            ("Incorrect condition type", "The condition expression must be of type bool."),
+                        )?;
                         out.sensitive |= sensitive;
-                        let condition = match condition {
-                            Value::Unknown(_) => {
-                                out.unknown = true;
-                                continue;
-                            }
-                            Value::Null => {
-                                return Err(self.error(
-                                    "Invalid template if directive",
-                                    "The condition value is null. Conditions must either be true or false.",
-                                    self.span(condition_expr),
-                                ))
-                            }
-                            other => match convert(other, &Type::Bool) {
-                                Ok(Value::Bool(b)) => b,
-                                _ => {
-                                    return Err(self.error(
-                                        "Incorrect condition type",
-                                        "The condition expression must be of type bool.",
-                                        self.span(condition_expr),
-                                    ))
-                                }
-                            },
+                        let Some(Value::Bool(condition)) = condition else {
+                            out.unknown = true;
+                            continue;
                         };
                         let endif_strip = if_directive.endif_expr.strip.strip_start();
                         if condition {
@@ -938,61 +918,72 @@ impl<'a> Evaluator<'a> {
         Ok(result.mark_if(sensitive))
     }
 
+    /// The value of `expr` (a condition, a key) converted to the primitive type `ty`, and
+    /// whether it was sensitive; `None` while unknown. A null is the error `null` (summary,
+    /// detail), a value that does not convert the error `wrong`.
+    fn eval_as(
+        &mut self,
+        expr: &Expression,
+        ty: &Type,
+        null: (&str, &str),
+        wrong: (&str, &str),
+    ) -> EvalResult<(Option<Value>, bool)> {
+        let (value, sensitive) = self.eval(expr)?.unmark();
+        let converted = match value {
+            Value::Unknown(_) => None,
+            Value::Null => return Err(self.error(null.0, null.1, self.span(expr))),
+            other => match convert(other, ty) {
+                Ok(converted) => Some(converted),
+                Err(_) => return Err(self.error(wrong.0, wrong.1, self.span(expr))),
+            },
+        };
+        Ok((converted, sensitive))
+    }
+
     fn for_element(&mut self, for_expr: &ForExpr) -> EvalResult<ForStep> {
         let mut sensitive = false;
         if let Some(cond) = &for_expr.cond {
-            let value = self.eval(&cond.expr)?;
-            let (value, marked) = value.unmark();
+            let (value, marked) = self.eval_as(
+                &cond.expr,
+                &Type::Bool,
+                (
+                    "Condition is null",
+                    "The value of the 'if' clause must not be null.",
+                ),
+                (
+                    "Invalid 'for' condition",
+                    "The 'if' clause value is invalid: a bool is required.",
+                ),
+            )?;
             sensitive |= marked;
             match value {
-                Value::Unknown(_) => return Ok(ForStep::Unknown),
-                Value::Null => {
-                    return Err(self.error(
-                        "Condition is null",
-                        "The value of the 'if' clause must not be null.",
-                        self.span(&cond.expr),
-                    ))
-                }
-                other => match convert(other, &Type::Bool) {
-                    Ok(Value::Bool(true)) => {}
-                    Ok(Value::Bool(false)) => return Ok(ForStep::Skip),
-                    _ => {
-                        return Err(self.error(
-                            "Invalid 'for' condition",
-                            "The 'if' clause value is invalid: a bool is required.",
-                            self.span(&cond.expr),
-                        ))
-                    }
-                },
+                None => return Ok(ForStep::Unknown),
+                Some(Value::Bool(false)) => return Ok(ForStep::Skip),
+                Some(_) => {}
             }
         }
-        let key =
-            match &for_expr.key_expr {
-                None => None,
-                Some(key_expr) => {
-                    let key = self.eval(key_expr)?;
-                    let (key, marked) = key.unmark();
-                    sensitive |= marked;
-                    match key {
-                        Value::Unknown(_) => return Ok(ForStep::Unknown),
-                        Value::Null => {
-                            return Err(self.error(
-                                "Invalid object key",
-                                "Key expression in 'for' expression must not produce a null value.",
-                                self.span(key_expr),
-                            ))
-                        }
-                        other => match convert(other, &Type::String) {
-                            Ok(Value::String(name)) => Some((name, key_expr.span())),
-                            _ => return Err(self.error(
-                                "Invalid object key",
-                                "The key expression produced an invalid result: string required.",
-                                self.span(key_expr),
-                            )),
-                        },
-                    }
+        let key = match &for_expr.key_expr {
+            None => None,
+            Some(key_expr) => {
+                let (key, marked) = self.eval_as(
+                    key_expr,
+                    &Type::String,
+                    (
+                        "Invalid object key",
+                        "Key expression in 'for' expression must not produce a null value.",
+                    ),
+                    (
+                        "Invalid object key",
+                        "The key expression produced an invalid result: string required.",
+                    ),
+                )?;
+                sensitive |= marked;
+                match key {
+                    Some(Value::String(name)) => Some((name, key_expr.span())),
+                    _ => return Ok(ForStep::Unknown),
                 }
-            };
+            }
+        };
         let value = self.eval(&for_expr.value_expr)?;
         Ok(ForStep::Element {
             key,
@@ -1111,18 +1102,6 @@ fn element_type(ty: &Type) -> Type {
     }
 }
 
-/// The candidate closest to `name`, if one is close enough to be a likely typo.
-pub(crate) fn suggest<'c>(
-    name: &str,
-    candidates: impl Iterator<Item = &'c str>,
-) -> Option<&'c str> {
-    candidates
-        .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
-        .filter(|(distance, _)| *distance < 3)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1138,13 +1117,6 @@ mod tests {
     fn normalizes_to_nfc() {
         assert_eq!(nfc("an\u{303}os"), "años");
         assert!(matches!(nfc("plain"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn suggests_close_names_only() {
-        let names = ["name", "size", "tags"];
-        assert_eq!(suggest("nmae", names.iter().copied()), Some("name"));
-        assert_eq!(suggest("completely_different", names.iter().copied()), None);
     }
 }
 

@@ -7,6 +7,7 @@
 
 use super::{Reference, Referenceable};
 use crate::addrs::Resource;
+use crate::diagnostics::did_you_mean;
 use crate::value::{Number, Value};
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Body, Structure};
@@ -109,13 +110,19 @@ pub(crate) fn root_reference(
         },
         "path" => match first {
             Some(name @ ("module" | "root" | "cwd")) => Ok((Referenceable::Path(name.to_string()), 1)),
-            other => Err((
-                "Invalid \"path\" attribute".to_string(),
-                format!(
-                    "The \"path\" object does not have an attribute named \"{}\". The supported attributes are path.module, path.root and path.cwd.",
-                    other.unwrap_or_default()
-                ),
-            )),
+            other => {
+                let other = other.unwrap_or_default();
+                // Terraform's wording: the suggestion ends the detail.
+                let suggestion = did_you_mean(other, ["cwd", "module", "root"])
+                    .map(|name| format!(" Did you mean \"{name}\"?"))
+                    .unwrap_or_default();
+                Err((
+                    "Invalid \"path\" attribute".to_string(),
+                    format!(
+                        "The \"path\" object does not have an attribute named \"{other}\". The supported attributes are path.module, path.root and path.cwd.{suggestion}"
+                    ),
+                ))
+            }
         },
         "terraform" => match first {
             Some("workspace") => Ok((Referenceable::TerraformWorkspace, 1)),

@@ -766,13 +766,6 @@ pub(super) fn update_lines(
 /// `indent`: changed object entries and array elements signed, unchanged ones counted. Array
 /// elements pair up by their longest common subsequence, objects between them as updates.
 fn structural_diff(before: &Value, after: &Value, indent: usize, style: Style) -> String {
-    let child = " ".repeat(indent + 4);
-    let note_pad = " ".repeat(indent + 6);
-    let (create, delete, update) = (
-        sign(style, Action::Create),
-        sign(style, Action::Delete),
-        sign(style, Action::Update),
-    );
     match (before.unmarked(), after.unmarked()) {
         (Value::Object(old), Value::Object(new)) => {
             let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
@@ -781,65 +774,17 @@ fn structural_diff(before: &Value, after: &Value, indent: usize, style: Style) -
                 .map(|k| key_text(k, false).len())
                 .max()
                 .unwrap_or(0);
-            let mut out = String::from("{\n");
-            let mut hidden = 0;
-            for key in keys {
-                let name = format!("{:<width$}", key_text(key, false));
-                match (old.get(key), new.get(key)) {
-                    (Some(x), Some(y)) if same(x, y) => hidden += 1,
-                    (Some(x), Some(y)) => out.push_str(&format!(
-                        "{child}{update} {name} = {}\n",
-                        structural_diff(x, y, indent + 4, style)
-                    )),
-                    (None, Some(y)) => out.push_str(&format!(
-                        "{child}{create} {name} = {}\n",
-                        render_value_signed(y, indent + 4, &create)
-                    )),
-                    (Some(x), None) => out.push_str(&format!(
-                        "{child}{delete} {name} = {} -> null\n",
-                        render_value_signed(x, indent + 4, &delete)
-                    )),
-                    (None, None) => {}
-                }
-            }
-            if hidden > 0 {
-                out.push_str(&format!(
-                    "{note_pad}{}\n",
-                    style.dim(&unchanged_note(hidden, "attribute"))
-                ));
-            }
-            out.push_str(&format!("{}}}", " ".repeat(indent + 2)));
-            out
+            let entries = keys.into_iter().map(|key| {
+                let label = format!("{:<width$} = ", key_text(key, false));
+                (label, old.get(key), new.get(key))
+            });
+            json_diff_entries(entries, false, indent, style)
         }
         (Value::Tuple(old) | Value::List(old), Value::Tuple(new) | Value::List(new)) => {
-            let mut out = String::from("[\n");
-            let mut hidden = 0;
-            for pair in pair_lcs(old, new) {
-                match pair {
-                    (Some(i), Some(j)) if same(&old[i], &new[j]) => hidden += 1,
-                    (Some(i), Some(j)) => out.push_str(&format!(
-                        "{child}{update} {},\n",
-                        structural_diff(&old[i], &new[j], indent + 4, style)
-                    )),
-                    (None, Some(j)) => out.push_str(&format!(
-                        "{child}{create} {},\n",
-                        render_value_signed(&new[j], indent + 4, &create)
-                    )),
-                    (Some(i), None) => out.push_str(&format!(
-                        "{child}{delete} {},\n",
-                        render_value_signed(&old[i], indent + 4, &delete)
-                    )),
-                    (None, None) => {}
-                }
-            }
-            if hidden > 0 {
-                out.push_str(&format!(
-                    "{note_pad}{}\n",
-                    style.dim(&unchanged_note(hidden, "element"))
-                ));
-            }
-            out.push_str(&format!("{}]", " ".repeat(indent + 2)));
-            out
+            let entries = pair_lcs(old, new)
+                .into_iter()
+                .map(|(i, j)| (String::new(), i.map(|i| &old[i]), j.map(|j| &new[j])));
+            json_diff_entries(entries, true, indent, style)
         }
         _ => format!(
             "{} -> {}",
@@ -847,6 +792,58 @@ fn structural_diff(before: &Value, after: &Value, indent: usize, style: Style) -
             render_value(after, indent)
         ),
     }
+}
+
+/// A structural diff of an object (`{`, entries `name = value`) or, with `array`, an array
+/// (`[`, elements `value,`): the changed entries signed, the unchanged ones counted in a note,
+/// then the closing bracket. Each entry is its label (`name = `, or nothing) and its values
+/// before and after.
+fn json_diff_entries<'v>(
+    entries: impl Iterator<Item = (String, Option<&'v Value>, Option<&'v Value>)>,
+    array: bool,
+    indent: usize,
+    style: Style,
+) -> String {
+    let child = " ".repeat(indent + 4);
+    let (create, delete, update) = (
+        sign(style, Action::Create),
+        sign(style, Action::Delete),
+        sign(style, Action::Update),
+    );
+    let (open, close, what, end, gone) = if array {
+        ('[', ']', "element", ",", ",")
+    } else {
+        ('{', '}', "attribute", "", " -> null")
+    };
+    let mut out = format!("{open}\n");
+    let mut hidden = 0;
+    for (label, old, new) in entries {
+        match (old, new) {
+            (Some(x), Some(y)) if same(x, y) => hidden += 1,
+            (Some(x), Some(y)) => out.push_str(&format!(
+                "{child}{update} {label}{}{end}\n",
+                structural_diff(x, y, indent + 4, style)
+            )),
+            (None, Some(y)) => out.push_str(&format!(
+                "{child}{create} {label}{}{end}\n",
+                render_value_signed(y, indent + 4, &create)
+            )),
+            (Some(x), None) => out.push_str(&format!(
+                "{child}{delete} {label}{}{gone}\n",
+                render_value_signed(x, indent + 4, &delete)
+            )),
+            (None, None) => {}
+        }
+    }
+    if hidden > 0 {
+        out.push_str(&format!(
+            "{}{}\n",
+            " ".repeat(indent + 6),
+            style.dim(&unchanged_note(hidden, what))
+        ));
+    }
+    out.push_str(&format!("{}{close}", " ".repeat(indent + 2)));
+    out
 }
 
 /// Pairs two sequences as Terraform pairs the elements of a list: elements of their longest
@@ -1619,6 +1616,21 @@ mod tests {
         assert_eq!(
             pair_set(&list(&["a", "b"]), &list(&["b", "c"])),
             vec![(Some(0), None), (Some(1), Some(0)), (None, Some(1))]
+        );
+    }
+
+    #[test]
+    fn json_objects_and_arrays_diff_entry_by_entry() {
+        let json = |text: &str| {
+            let json: serde_json::Value = serde_json::from_str(text).expect("JSON");
+            crate::value::value_from_json(&json, None).expect("a value")
+        };
+        let before = json(r#"{"a":1,"b":[1,2,3],"c":"x","d":{"e":1,"g":2}}"#);
+        let after = json(r#"{"a":1,"b":[1,3,4],"d":{"e":2,"g":2},"f":true}"#);
+        let text = structural_diff(&before, &after, 2, Style { color: false });
+        assert_eq!(
+            text,
+            "{\n      ~ b = [\n          - 2,\n          + 4,\n            # (2 unchanged elements hidden)\n        ]\n      - c = \"x\" -> null\n      ~ d = {\n          ~ e = 1 -> 2\n            # (1 unchanged attribute hidden)\n        }\n      + f = true\n        # (1 unchanged attribute hidden)\n    }"
         );
     }
 

@@ -51,5 +51,6 @@ mod provisioners;
 mod secrets;
 mod state;
 mod state_conformance;
+mod suggestions;
 mod targeting;
 mod tidy;

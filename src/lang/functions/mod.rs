@@ -46,6 +46,7 @@ mod time;
 mod types;
 mod yaml;
 
+use crate::diagnostics::did_you_mean;
 use crate::value::{convert, Number, Type, Value};
 use bigdecimal::{BigDecimal, ToPrimitive};
 use std::collections::BTreeMap;
@@ -184,14 +185,13 @@ fn conversion_message(message: &str) -> String {
 }
 
 fn unknown_function(name: &str) -> FunctionError {
-    let suggestion = TABLE
+    let mut names: Vec<&str> = TABLE
         .keys()
         .copied()
         .chain(EVALUATOR_FUNCTIONS.iter().copied())
-        .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
-        .filter(|(distance, _)| *distance < 3)
-        .min()
-        .map(|(_, candidate)| candidate.to_string());
+        .collect();
+    names.sort_unstable();
+    let suggestion = did_you_mean(name, names).map(str::to_string);
     FunctionError::UnknownFunction {
         name: name.to_string(),
         suggestion,
@@ -529,31 +529,30 @@ pub(crate) fn refine(known: &Type, target: &Type) -> Type {
             Type::List(k) | Type::Set(k) | Type::Map(k),
             Type::List(e) | Type::Set(e) | Type::Map(e),
         ) => rebuild(target, refine(k, e)),
-        (Type::Tuple(items), Type::List(e) | Type::Set(e)) => {
-            let element = items
-                .iter()
-                .try_fold(Type::Any, |acc, item| unify(&acc, item));
-            rebuild(
-                target,
-                element
-                    .map(|k| refine(&k, e))
-                    .unwrap_or_else(|| (**e).clone()),
-            )
-        }
+        (Type::Tuple(items), Type::List(e) | Type::Set(e)) => refine_elements(items, target, e),
         (Type::Object(object), Type::Map(e)) => {
-            let element = object
-                .attributes
-                .values()
-                .try_fold(Type::Any, |acc, item| unify(&acc, item));
-            rebuild(
-                target,
-                element
-                    .map(|k| refine(&k, e))
-                    .unwrap_or_else(|| (**e).clone()),
-            )
+            refine_elements(object.attributes.values(), target, e)
         }
         _ => target.clone(),
     }
+}
+
+/// The collection `target` of element type `element`, refined by the types of a tuple's
+/// elements or an object's attributes (`items`) unified.
+fn refine_elements<'t>(
+    items: impl IntoIterator<Item = &'t Type>,
+    target: &Type,
+    element: &Type,
+) -> Type {
+    let known = items
+        .into_iter()
+        .try_fold(Type::Any, |acc, item| unify(&acc, item));
+    rebuild(
+        target,
+        known
+            .map(|k| refine(&k, element))
+            .unwrap_or_else(|| element.clone()),
+    )
 }
 
 fn rebuild(collection: &Type, element: Type) -> Type {
