@@ -12,7 +12,9 @@ use super::gates::Gates;
 use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
-use super::{dependency_addresses, resource_dependencies, ApplyOutcome, Evaluation, Event, Run};
+use super::{
+    dependency_addresses, resource_dependencies, ApplyOutcome, Evaluation, Event, ObjectId, Run,
+};
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::ResourceConfig;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -402,8 +404,13 @@ fn token(plan: &Plan, address: &ResourceInstance, action: Action) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Runs a provider operation, reporting progress every ten seconds.
-async fn with_progress<F, T>(run: &Run, address: &ResourceInstance, action: Action, future: F) -> T
+/// Runs a provider operation, reporting progress every ten seconds (naming the object by `id`).
+async fn with_progress<F, T>(
+    run: &Run,
+    address: &ResourceInstance,
+    (action, id): (Action, Option<ObjectId>),
+    future: F,
+) -> T
 where
     F: std::future::Future<Output = T>,
 {
@@ -416,7 +423,7 @@ where
     loop {
         tokio::select! {
             result = &mut future => return result,
-            _ = ticker.tick() => run.events.event(Event::StillApplying { address: address.clone(), action, elapsed: started.elapsed() }),
+            _ = ticker.tick() => run.events.event(Event::StillApplying { address: address.clone(), action, elapsed: started.elapsed(), id: id.clone() }),
         }
     }
 }
@@ -430,13 +437,6 @@ fn progress_for(run: &Arc<Run>, address: &ResourceInstance) -> Progress {
             message: message.to_string(),
         });
     })
-}
-
-fn id_of(value: &Value) -> Option<String> {
-    value
-        .get_attr("id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
 }
 
 /// Deletes one instance (a plain delete, or the old half of a replacement).
@@ -458,10 +458,12 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
         (None, Action::CreateThenDelete) => Some(deposed_key(plan, address)),
         _ => None,
     };
+    let id = ObjectId::of_or_name(&before);
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: Action::Delete,
         deposed: deposed.clone(),
+        id: id.clone(),
     });
     let started = Instant::now();
     let _permit = run.semaphore.acquire().await;
@@ -490,7 +492,7 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
         prior_private,
         planned_private: Vec::new(),
     };
-    let result = with_progress(run, address, Action::Delete, provider.apply(request)).await;
+    let result = with_progress(run, address, (Action::Delete, id), provider.apply(request)).await;
     match result {
         Ok(_) => {
             // A deposed object (one planned as such, or the old half of this run's
@@ -1044,10 +1046,16 @@ impl InstanceApply<'_> {
         idempotency_token: String,
     ) -> Result<Option<crate::providers::ObjectState>, crate::providers::ProviderError> {
         let (run, address, operation) = (self.run, self.address, final_plan.operation);
+        // A create (also a replacement's) has no prior object to name.
+        let id = match operation {
+            Action::Create => None,
+            _ => final_plan.prior.as_ref().and_then(ObjectId::of_or_name),
+        };
         run.events.event(Event::ApplyStarting {
             address: address.clone(),
             action: operation,
             deposed: None,
+            id: id.clone(),
         });
         let timeout = timeout_for(
             run,
@@ -1072,7 +1080,7 @@ impl InstanceApply<'_> {
             planned_private: final_plan.planned.private.clone(),
         };
         tracing::debug!(%address, ?operation, "provider apply starts");
-        let result = with_progress(run, address, operation, provider.apply(request)).await;
+        let result = with_progress(run, address, (operation, id), provider.apply(request)).await;
         tracing::debug!(
             %address,
             ?operation,
@@ -1111,7 +1119,7 @@ impl InstanceApply<'_> {
             address: address.clone(),
             action: operation,
             elapsed: started.elapsed(),
-            id: id_of(&new_value),
+            id: ObjectId::of(&new_value),
         });
         let mut postcondition_errors = Diagnostics::new();
         for condition in &self.config.lifecycle.postconditions {
