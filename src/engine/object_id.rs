@@ -78,10 +78,7 @@ mod tests {
                 .into_iter()
                 .collect(),
         );
-        let with_id = object(&[
-            ("id", Value::string("vpc-1")),
-            ("name", Value::string("n")),
-        ]);
+        let with_id = object(&[("id", Value::string("vpc-1")), ("name", Value::string("n"))]);
         let named = object(&[("name", Value::string("role"))]);
         let tagged = object(&[("tags", tags.clone())]);
         let null_id = object(&[("id", Value::Null), ("name", Value::string("n"))]);

@@ -73,7 +73,7 @@ fn text(output: &Output) -> String {
 
 /// The progress lines of each address that concern provisioning, in order, with ids and times
 /// normalised. Strata's own `Creation failed` / `Destruction failed` lines (Terraform prints
-/// none) are left out, and so is the `[id=...]` Terraform adds to `Destroying...`.
+/// none) are left out.
 fn provisioning_lines(output: &Output) -> BTreeMap<String, Vec<String>> {
     let uuid =
         regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
@@ -90,9 +90,6 @@ fn provisioning_lines(output: &Output) -> BTreeMap<String, Vec<String>> {
             let line = uuid.replace_all(line, "<id>");
             let line = elapsed.replace_all(&line, "after <t>");
             let line = script.replace_all(&line, "/tmp/terraform_<n>.sh");
-            // Terraform names the object it starts destroying; Strata does not (yet), in every
-            // destroy, provisioners or not.
-            let line = line.replace(": Destroying... [id=<id>]", ": Destroying...");
             lines
                 .entry(captures[1].to_string())
                 .or_default()

@@ -1,0 +1,147 @@
+//! The apply progress lines against Terraform 1.15.5: the same configuration of
+//! `terraform_data` resources (built into both tools, so nothing is downloaded) created, updated
+//! in place, replaced (destroy first, and create_before_destroy with its deposed object) and
+//! destroyed by both, comparing every progress line per address, in order, with ids, deposed
+//! keys and times normalised: `Destroying... [id=…]`, `Modifying... [id=…]`,
+//! `Creation complete after 0s [id=…]`, `Destruction complete after 0s`.
+
+use crate::common::{strata, terraform};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const MAIN_TF: &str = r#"
+variable "input" {
+  type    = string
+  default = "one"
+}
+
+resource "terraform_data" "updated" {
+  input = var.input
+}
+
+resource "terraform_data" "replaced" {
+  input            = "fixed"
+  triggers_replace = var.input
+}
+
+resource "terraform_data" "created_first" {
+  input            = "fixed"
+  triggers_replace = var.input
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"#;
+
+fn strata_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(strata())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("TF_WORKSPACE")
+        .env_remove("STRATA_WORKSPACE")
+        .output()
+        .expect("run strata")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Every apply progress line per address, in order: ids, deposed keys and times normalised.
+fn progress_lines(output: &Output) -> BTreeMap<String, Vec<String>> {
+    let uuid =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let deposed = regex::Regex::new(r"\(deposed object [0-9a-f]+\)").unwrap();
+    let after = regex::Regex::new(r"after \d+s").unwrap();
+    let elapsed = regex::Regex::new(r"\d\dm\d\ds elapsed").unwrap();
+    let progress = regex::Regex::new(
+        r"^(\S+?)(?: \(deposed object \S+\))?: (?:Creating|Modifying|Destroying|Still \w+|Creation complete|Modifications complete|Destruction complete)",
+    )
+    .unwrap();
+    let mut lines: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        if let Some(captures) = progress.captures(line) {
+            let line = uuid.replace_all(line, "<id>");
+            let line = deposed.replace_all(&line, "(deposed object <key>)");
+            let line = after.replace_all(&line, "after <t>");
+            let line = elapsed.replace_all(&line, "<t> elapsed");
+            lines
+                .entry(captures[1].to_string())
+                .or_default()
+                .push(line.to_string());
+        }
+    }
+    lines
+}
+
+/// Runs one command with both tools and compares their progress lines.
+fn assert_same_progress(tf_dir: &Path, strata_dir: &Path, args: &[&str]) -> String {
+    let terraform = terraform(tf_dir, args);
+    let strata = strata_in(strata_dir, args);
+    assert!(terraform.status.success(), "{}", text(&terraform));
+    assert!(strata.status.success(), "{}", text(&strata));
+    pretty_assertions::assert_eq!(
+        progress_lines(&terraform),
+        progress_lines(&strata),
+        "{args:?}: progress lines differ (left: terraform, right: strata)\n-- strata --\n{}",
+        text(&strata)
+    );
+    text(&strata)
+}
+
+#[test]
+fn apply_progress_lines_are_terraforms() {
+    let temp = tempfile::tempdir().unwrap();
+    let (tf_dir, strata_dir) = (temp.path().join("terraform"), temp.path().join("strata"));
+    for dir in [&tf_dir, &strata_dir] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("main.tf"), MAIN_TF).unwrap();
+    }
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
+    assert!(init.status.success(), "{}", text(&init));
+
+    let created = assert_same_progress(
+        &tf_dir,
+        &strata_dir,
+        &["apply", "-auto-approve", "-no-color"],
+    );
+    assert!(
+        created.contains("terraform_data.updated: Creating...\n"),
+        "{created}"
+    );
+    let changed = assert_same_progress(
+        &tf_dir,
+        &strata_dir,
+        &["apply", "-auto-approve", "-no-color", "-var", "input=two"],
+    );
+    for expected in [
+        "terraform_data.updated: Modifying... [id=",
+        "terraform_data.replaced: Destroying... [id=",
+    ] {
+        assert!(changed.contains(expected), "{changed}");
+    }
+    assert!(
+        regex::Regex::new(
+            r"terraform_data\.created_first \(deposed object [0-9a-f]+\): Destroying\.\.\. \[id="
+        )
+        .unwrap()
+        .is_match(&changed),
+        "{changed}"
+    );
+    let destroyed = assert_same_progress(
+        &tf_dir,
+        &strata_dir,
+        &["destroy", "-auto-approve", "-no-color", "-var", "input=two"],
+    );
+    assert!(
+        destroyed.contains("terraform_data.updated: Destruction complete after "),
+        "{destroyed}"
+    );
+}
