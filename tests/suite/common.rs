@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests: paths, and the AWS API emulator.
+//! Helpers shared by the integration tests: paths, the AWS API emulator, Terraform, and an SSH
+//! server (`sshd`).
 
 #![allow(dead_code)]
+
+pub mod sshd;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -6,10 +6,11 @@
 //! run against an OpenSSH server the test starts on a loopback port
 //! (`scripts/ensure-sshd.sh` installs Debian's openssh-server when it is missing).
 
-use crate::common::{free_port, repo_root, strata};
+use crate::common::sshd::{current_user, Sshd};
+use crate::common::{repo_root, strata};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The peer tools' folder (`.peer`), installed on first use.
@@ -368,89 +369,6 @@ resource "terraform_data" "x" {
     let messages = provision_messages(&apply.strata);
     assert_eq!(messages.len(), 7, "{messages:#?}");
     pretty_assertions::assert_eq!(provision_messages(&apply.terraform), messages);
-}
-
-/// An OpenSSH server on a loopback port, with its own configuration, host key and
-/// authorized_keys in a temporary directory; stopped when dropped.
-struct Sshd {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Sshd {
-    fn start() -> Sshd {
-        let ensure = Command::new("bash")
-            .arg(repo_root().join("scripts/ensure-sshd.sh"))
-            .output()
-            .expect("run scripts/ensure-sshd.sh");
-        assert!(
-            ensure.status.success(),
-            "ensure-sshd.sh failed: {}",
-            String::from_utf8_lossy(&ensure.stderr)
-        );
-        let sshd = String::from_utf8_lossy(&ensure.stdout).trim().to_string();
-        let dir = tempfile::tempdir().unwrap();
-        for (name, kind) in [
-            ("host_ed25519", "ed25519"),
-            ("id_ed25519", "ed25519"),
-            ("id_rsa", "rsa"),
-        ] {
-            let status = Command::new("ssh-keygen")
-                .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
-                .arg(dir.path().join(name))
-                .status()
-                .expect("run ssh-keygen");
-            assert!(status.success());
-        }
-        let authorized: String = ["id_ed25519.pub", "id_rsa.pub"]
-            .iter()
-            .map(|name| std::fs::read_to_string(dir.path().join(name)).unwrap())
-            .collect();
-        std::fs::write(dir.path().join("authorized_keys"), authorized).unwrap();
-        let port = free_port();
-        let config = format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_ed25519\nPidFile {d}/sshd.pid\n\
-             AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n\
-             PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-             PermitRootLogin prohibit-password\nLogLevel ERROR\n",
-            d = dir.path().display()
-        );
-        std::fs::write(dir.path().join("sshd_config"), config).unwrap();
-        let child = Command::new(&sshd)
-            .args(["-D", "-e", "-f"])
-            .arg(dir.path().join("sshd_config"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("sshd.log")).unwrap())
-            .spawn()
-            .expect("start sshd");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "sshd did not start: {}",
-                std::fs::read_to_string(dir.path().join("sshd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Sshd { child, dir, port }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn current_user() -> String {
-    let output = Command::new("id").arg("-un").output().expect("run id -un");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 /// The SSH configuration: `remote` is where the remote side writes (the same machine).
