@@ -5,10 +5,10 @@
 //! keys and times normalised: `Destroying... [id=…]`, `Modifying... [id=…]`,
 //! `Creation complete after 0s [id=…]`, `Destruction complete after 0s`.
 
-use crate::common::{strata, terraform};
+use crate::common::{strata_in, terraform, text};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const MAIN_TF: &str = r#"
 variable "input" {
@@ -34,25 +34,6 @@ resource "terraform_data" "created_first" {
   }
 }
 "#;
-
-fn strata_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(strata())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("TF_WORKSPACE")
-        .env_remove("STRATA_WORKSPACE")
-        .output()
-        .expect("run strata")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// Every apply progress line per address, in order: ids, deposed keys and times normalised.
 fn progress_lines(output: &Output) -> BTreeMap<String, Vec<String>> {

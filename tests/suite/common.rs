@@ -76,6 +76,27 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
+/// What a command printed: its standard output, then its standard error.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `strata ARGS` in `dir`, without colour and with no workspace chosen by the environment.
+pub fn strata_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(strata())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("TF_WORKSPACE")
+        .env_remove("STRATA_WORKSPACE")
+        .output()
+        .expect("run strata")
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");

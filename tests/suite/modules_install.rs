@@ -6,7 +6,7 @@
 //! byte for byte the same, and each tool must work in a directory the other initialised.
 
 use super::common::sshd::{current_user, Sshd};
-use super::common::{copy_tree, repo_root, strata};
+use super::common::{copy_tree, repo_root, strata, text};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -27,14 +27,6 @@ fn peer() -> &'static Path {
         );
         PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
     })
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// One tool's run in `dir`, with the CLI configuration and environment of `env`.

@@ -7,7 +7,7 @@
 //! (`scripts/ensure-sshd.sh` installs Debian's openssh-server when it is missing).
 
 use crate::common::sshd::{current_user, Sshd};
-use crate::common::{repo_root, strata};
+use crate::common::{repo_root, strata, strata_in, text};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -40,17 +40,6 @@ fn terraform(peer: &Path, dir: &Path, args: &[&str]) -> Output {
         .expect("run terraform")
 }
 
-fn strata_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(strata())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("TF_WORKSPACE")
-        .env_remove("STRATA_WORKSPACE")
-        .output()
-        .expect("run strata")
-}
-
 /// Both tools' results of one step.
 struct Step {
     terraform: Output,
@@ -62,14 +51,6 @@ fn both(peer: &Path, tf_dir: &Path, strata_dir: &Path, args: &[&str]) -> Step {
         terraform: terraform(peer, tf_dir, args),
         strata: strata_in(strata_dir, args),
     }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// The progress lines of each address that concern provisioning, in order, with ids and times
