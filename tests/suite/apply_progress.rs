@@ -3,7 +3,9 @@
 //! in place, replaced (destroy first, and create_before_destroy with its deposed object) and
 //! destroyed by both, comparing every progress line per address, in order, with ids, deposed
 //! keys and times normalised: `Destroying... [id=…]`, `Modifying... [id=…]`,
-//! `Creation complete after 0s [id=…]`, `Destruction complete after 0s`.
+//! `Creation complete after 0s [id=…]`, `Destruction complete after 0s`, and the `Still
+//! creating... [00m10s elapsed]` / `Still destroying... [id=…, 00m10s elapsed]` lines while a
+//! provisioner runs (Terraform counts a provisioner's time as its resource's operation's).
 
 use crate::common::{strata_in, terraform, text};
 use std::collections::BTreeMap;
@@ -123,6 +125,55 @@ fn apply_progress_lines_are_terraforms() {
     );
     assert!(
         destroyed.contains("terraform_data.updated: Destruction complete after "),
+        "{destroyed}"
+    );
+}
+
+const SLOW_PROVISIONERS_TF: &str = r#"
+resource "terraform_data" "slow" {
+  input = "slow"
+
+  provisioner "local-exec" {
+    command = "sleep 12"
+  }
+
+  provisioner "local-exec" {
+    when    = destroy
+    command = "sleep 12"
+  }
+}
+"#;
+
+#[test]
+fn still_lines_while_provisioners_run_are_terraforms() {
+    let temp = tempfile::tempdir().unwrap();
+    let (tf_dir, strata_dir) = (temp.path().join("terraform"), temp.path().join("strata"));
+    for dir in [&tf_dir, &strata_dir] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("main.tf"), SLOW_PROVISIONERS_TF).unwrap();
+    }
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let created = assert_same_progress(
+        &tf_dir,
+        &strata_dir,
+        &["apply", "-auto-approve", "-no-color"],
+    );
+    assert!(
+        created.contains("terraform_data.slow: Still creating... [00m"),
+        "{created}"
+    );
+    let destroyed = assert_same_progress(
+        &tf_dir,
+        &strata_dir,
+        &["destroy", "-auto-approve", "-no-color"],
+    );
+    assert!(
+        regex::Regex::new(
+            r"terraform_data\.slow: Still destroying\.\.\. \[id=[0-9a-f-]{36}, 00m\d\ds elapsed\]"
+        )
+        .unwrap()
+        .is_match(&destroyed),
         "{destroyed}"
     );
 }
