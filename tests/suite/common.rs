@@ -220,6 +220,7 @@ pub fn terraform(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .env("TF_CLI_CONFIG_FILE", peer.join("terraformrc"))
         .env("CHECKPOINT_DISABLE", "1")
         .env("TF_IN_AUTOMATION", "1")
+        .env_remove("TF_WORKSPACE")
         .output()
         .expect("run Terraform")
 }

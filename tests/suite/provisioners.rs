@@ -7,38 +7,11 @@
 //! (`scripts/ensure-sshd.sh` installs Debian's openssh-server when it is missing).
 
 use crate::common::sshd::{current_user, Sshd};
-use crate::common::{repo_root, strata, strata_in, text};
+use crate::common::{strata, strata_in, terraform, text};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// The peer tools' folder (`.peer`), installed on first use.
-fn peer() -> PathBuf {
-    let output = Command::new("bash")
-        .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
-        .output()
-        .expect("run scripts/ensure-terraform-peer.sh");
-    assert!(
-        output.status.success(),
-        "ensure-terraform-peer.sh failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
-}
-
-fn terraform(peer: &Path, dir: &Path, args: &[&str]) -> Output {
-    Command::new(peer.join("bin/python3"))
-        .arg(repo_root().join("scripts/terraform.py"))
-        .args(args)
-        .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", peer.join("terraformrc"))
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .env_remove("TF_WORKSPACE")
-        .output()
-        .expect("run terraform")
-}
 
 /// Both tools' results of one step.
 struct Step {
@@ -46,9 +19,9 @@ struct Step {
     strata: Output,
 }
 
-fn both(peer: &Path, tf_dir: &Path, strata_dir: &Path, args: &[&str]) -> Step {
+fn both(tf_dir: &Path, strata_dir: &Path, args: &[&str]) -> Step {
     Step {
-        terraform: terraform(peer, tf_dir, args),
+        terraform: terraform(tf_dir, args),
         strata: strata_in(strata_dir, args),
     }
 }
@@ -236,14 +209,12 @@ resource "terraform_data" "after" {
 /// sensitive command: the same lines, files, exit codes and taints as Terraform.
 #[test]
 fn local_exec_behaves_as_terraforms() {
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let (tf_dir, strata_dir) = twin_dirs(temp.path(), LOCAL_EXEC);
-    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
 
     let apply = both(
-        &peer,
         &tf_dir,
         &strata_dir,
         &["apply", "-auto-approve", "-no-color"],
@@ -272,7 +243,7 @@ fn local_exec_behaves_as_terraforms() {
         );
     }
 
-    let plan = both(&peer, &tf_dir, &strata_dir, &["plan", "-no-color"]);
+    let plan = both(&tf_dir, &strata_dir, &["plan", "-no-color"]);
     for output in [&plan.terraform, &plan.strata] {
         assert!(
             text(output).contains("# terraform_data.fails is tainted, so must be replaced"),
@@ -282,7 +253,6 @@ fn local_exec_behaves_as_terraforms() {
     }
 
     let destroy = both(
-        &peer,
         &tf_dir,
         &strata_dir,
         &["destroy", "-auto-approve", "-no-color"],
@@ -322,7 +292,6 @@ fn provision_messages(output: &Output) -> Vec<String> {
 /// `apply -json` reports provisioners with Terraform's message types and wording.
 #[test]
 fn machine_readable_provisioner_messages_are_terraforms() {
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let (tf_dir, strata_dir) = twin_dirs(
         temp.path(),
@@ -339,14 +308,9 @@ resource "terraform_data" "x" {
 }
 "#,
     );
-    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
-    let apply = both(
-        &peer,
-        &tf_dir,
-        &strata_dir,
-        &["apply", "-auto-approve", "-json"],
-    );
+    let apply = both(&tf_dir, &strata_dir, &["apply", "-auto-approve", "-json"]);
     let messages = provision_messages(&apply.strata);
     assert_eq!(messages.len(), 7, "{messages:#?}");
     pretty_assertions::assert_eq!(provision_messages(&apply.terraform), messages);
@@ -453,7 +417,6 @@ fn tree_of(dir: &Path) -> BTreeMap<String, String> {
 #[test]
 fn file_and_remote_exec_over_ssh_behave_as_terraforms() {
     let sshd = Sshd::start();
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let mut remotes = Vec::new();
     let mut dirs = Vec::new();
@@ -477,14 +440,9 @@ fn file_and_remote_exec_over_ssh_behave_as_terraforms() {
         remotes.push(remote);
         dirs.push(dir);
     }
-    let init = terraform(&peer, &dirs[0], &["init", "-no-color"]);
+    let init = terraform(&dirs[0], &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
-    let apply = both(
-        &peer,
-        &dirs[0],
-        &dirs[1],
-        &["apply", "-auto-approve", "-no-color"],
-    );
+    let apply = both(&dirs[0], &dirs[1], &["apply", "-auto-approve", "-no-color"]);
     let strata_text = text(&apply.strata);
     assert_same_progress(&apply, "ssh apply");
     assert_eq!(apply.strata.status.code(), Some(1), "{strata_text}");
@@ -657,7 +615,6 @@ fn provisioner_arguments_are_checked_when_planning() {
 /// written) in the configuration, exactly as Terraform does.
 #[test]
 fn show_json_lists_provisioners_as_terraform_does() {
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let (tf_dir, strata_dir) = twin_dirs(
         temp.path(),
@@ -683,17 +640,12 @@ resource "terraform_data" "x" {
 }
 "#,
     );
-    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
-    let plan = both(&peer, &tf_dir, &strata_dir, &["plan", "-out=saved.plan"]);
+    let plan = both(&tf_dir, &strata_dir, &["plan", "-out=saved.plan"]);
     assert!(plan.terraform.status.success(), "{}", text(&plan.terraform));
     assert!(plan.strata.status.success(), "{}", text(&plan.strata));
-    let show = both(
-        &peer,
-        &tf_dir,
-        &strata_dir,
-        &["show", "-json", "saved.plan"],
-    );
+    let show = both(&tf_dir, &strata_dir, &["show", "-json", "saved.plan"]);
     let resources = |output: &Output| -> serde_json::Value {
         let json: serde_json::Value = serde_json::from_slice(&output.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", text(output)));
