@@ -177,3 +177,62 @@ fn still_lines_while_provisioners_run_are_terraforms() {
         "{destroyed}"
     );
 }
+
+/// The `apply_start` and `apply_complete` messages of `apply -json` (message, `id_key`,
+/// `id_value`), normalised and sorted (concurrent operations print in any order).
+fn json_progress(output: &Output) -> Vec<String> {
+    let uuid =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let deposed = regex::Regex::new(r"\(deposed object [0-9a-f]+\)").unwrap();
+    let after = regex::Regex::new(r"after \d+s").unwrap();
+    let mut messages: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            matches!(
+                message["type"].as_str(),
+                Some("apply_start" | "apply_complete")
+            )
+        })
+        .map(|message| {
+            let line = format!(
+                "{} {} {}",
+                message["@message"], message["hook"]["id_key"], message["hook"]["id_value"]
+            );
+            let line = uuid.replace_all(&line, "<id>");
+            let line = deposed.replace_all(&line, "(deposed object <key>)");
+            after.replace_all(&line, "after <t>").to_string()
+        })
+        .collect();
+    messages.sort();
+    messages
+}
+
+#[test]
+fn machine_readable_apply_progress_names_objects_as_terraform_does() {
+    let temp = tempfile::tempdir().unwrap();
+    let (tf_dir, strata_dir) = (temp.path().join("terraform"), temp.path().join("strata"));
+    for dir in [&tf_dir, &strata_dir] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("main.tf"), MAIN_TF).unwrap();
+    }
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
+    assert!(init.status.success(), "{}", text(&init));
+    assert_same_progress(
+        &tf_dir,
+        &strata_dir,
+        &["apply", "-auto-approve", "-no-color"],
+    );
+    let args = ["apply", "-auto-approve", "-json", "-var", "input=two"];
+    let terraform = terraform(&tf_dir, &args);
+    let strata = strata_in(&strata_dir, &args);
+    assert!(terraform.status.success(), "{}", text(&terraform));
+    let messages = json_progress(&strata);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Modifying... [id=<id>]") && m.contains("\"id\" \"<id>\"")),
+        "{messages:#?}"
+    );
+    pretty_assertions::assert_eq!(json_progress(&terraform), messages);
+}
