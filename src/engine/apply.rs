@@ -13,7 +13,8 @@ use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{decode_private, encode_private, located};
 use super::store::ResourceValues;
 use super::{
-    dependency_addresses, locked, resource_dependencies, ApplyOutcome, Evaluation, Event, Run,
+    dependency_addresses, locked, resource_dependencies, ApplyOutcome, Evaluation, Event, ObjectId,
+    Run,
 };
 use crate::addrs::{ModuleInstance, Resource, ResourceInstance, ResourceMode};
 use crate::config::ResourceConfig;
@@ -379,21 +380,41 @@ fn token(plan: &Plan, address: &ResourceInstance, action: Action) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Runs a provider operation, reporting progress every ten seconds.
-async fn with_progress<F, T>(run: &Run, address: &ResourceInstance, action: Action, future: F) -> T
+/// An operation under way, as its progress lines name it: the action, the object, and when it
+/// began (Terraform counts the provisioners' time as the operation's).
+struct Running {
+    action: Action,
+    id: Option<ObjectId>,
+    started: Instant,
+}
+
+/// Runs a step of an operation (the provider's call, or its provisioners), reporting progress
+/// every ten seconds since the operation began.
+async fn with_progress<F, T>(
+    run: &Run,
+    address: &ResourceInstance,
+    running: &Running,
+    future: F,
+) -> T
 where
     F: std::future::Future<Output = T>,
 {
-    let started = Instant::now();
     tokio::pin!(future);
+    let period = Duration::from_secs(10);
+    let ticks_so_far = (running.started.elapsed().as_secs() / 10) as u32;
     let mut ticker = tokio::time::interval_at(
-        tokio::time::Instant::now() + Duration::from_secs(10),
-        Duration::from_secs(10),
+        tokio::time::Instant::from_std(running.started) + period * (ticks_so_far + 1),
+        period,
     );
     loop {
         tokio::select! {
             result = &mut future => return result,
-            _ = ticker.tick() => run.events.event(Event::StillApplying { address: address.clone(), action, elapsed: started.elapsed() }),
+            _ = ticker.tick() => run.events.event(Event::StillApplying {
+                address: address.clone(),
+                action: running.action,
+                elapsed: running.started.elapsed(),
+                id: running.id.clone(),
+            }),
         }
     }
 }
@@ -407,13 +428,6 @@ fn progress_for(run: &Arc<Run>, address: &ResourceInstance) -> Progress {
             message: message.to_string(),
         });
     })
-}
-
-fn id_of(value: &Value) -> Option<String> {
-    value
-        .get_attr("id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
 }
 
 /// Deletes one instance (a plain delete, or the old half of a replacement).
@@ -435,14 +449,24 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
         (None, Action::CreateThenDelete) => Some(deposed_key(plan, address)),
         _ => None,
     };
+    let id = ObjectId::of_or_name(&before);
     run.events.event(Event::ApplyStarting {
         address: address.clone(),
         action: Action::Delete,
         deposed: deposed.clone(),
+        id: id.clone(),
     });
-    let started = Instant::now();
+    let running = Running {
+        action: Action::Delete,
+        id,
+        started: Instant::now(),
+    };
     let _permit = run.semaphore.acquire().await;
-    if run.cancelled() || !super::provision::before_destroy(run, change, deposed.is_some()).await {
+    if run.cancelled() {
+        return false;
+    }
+    let provisioned = super::provision::before_destroy(run, change, deposed.is_some());
+    if !with_progress(run, address, &running, provisioned).await {
         return false;
     }
     let prior_private = {
@@ -467,7 +491,7 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
         prior_private,
         planned_private: Vec::new(),
     };
-    let result = with_progress(run, address, Action::Delete, provider.apply(request)).await;
+    let result = with_progress(run, address, &running, provider.apply(request)).await;
     match result {
         Ok(_) => {
             // A deposed object (one planned as such, or the old half of this run's
@@ -486,7 +510,7 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
             run.events.event(Event::ApplyDone {
                 address: address.clone(),
                 action: Action::Delete,
-                elapsed: started.elapsed(),
+                elapsed: running.started.elapsed(),
                 id: None,
             });
             true
@@ -842,18 +866,24 @@ async fn apply_instance(
         }
         return Ok(current.map(|c| c.value));
     }
-    let started = Instant::now();
     let operation = final_plan.operation;
+    let running = Running {
+        action: operation,
+        // A create (also a replacement's) has no prior object to name.
+        id: match operation {
+            Action::Create => None,
+            _ => final_plan.prior.as_ref().and_then(ObjectId::of_or_name),
+        },
+        started: Instant::now(),
+    };
     let result = instance
-        .call_provider(&*provider, &final_plan, idempotency_token)
+        .call_provider(&*provider, &final_plan, idempotency_token, &running)
         .await;
     drop(permit);
     match result {
         Ok(Some(new_object)) => {
             let planned = &final_plan.planned.planned;
-            instance
-                .applied(operation, planned, new_object, started)
-                .await
+            instance.applied(planned, new_object, &running).await
         }
         Ok(None) => {
             let address = address.clone();
@@ -1007,12 +1037,14 @@ impl InstanceApply<'_> {
         provider: &dyn crate::providers::Provider,
         final_plan: &FinalPlan,
         idempotency_token: String,
+        running: &Running,
     ) -> Result<Option<crate::providers::ObjectState>, crate::providers::ProviderError> {
         let (run, address, operation) = (self.run, self.address, final_plan.operation);
         run.events.event(Event::ApplyStarting {
             address: address.clone(),
             action: operation,
             deposed: None,
+            id: running.id.clone(),
         });
         let timeout = timeout_for(
             run,
@@ -1037,7 +1069,7 @@ impl InstanceApply<'_> {
             planned_private: final_plan.planned.private.clone(),
         };
         tracing::debug!(%address, ?operation, "provider apply starts");
-        let result = with_progress(run, address, operation, provider.apply(request)).await;
+        let result = with_progress(run, address, running, provider.apply(request)).await;
         tracing::debug!(
             %address,
             ?operation,
@@ -1052,12 +1084,11 @@ impl InstanceApply<'_> {
     /// and checks the postconditions.
     async fn applied(
         &self,
-        operation: Action,
         planned: &Value,
         new_object: crate::providers::ObjectState,
-        started: Instant,
+        running: &Running,
     ) -> Result<Option<Value>, Diagnostics> {
-        let (run, address) = (self.run, self.address);
+        let (run, address, operation) = (self.run, self.address, running.action);
         let new_value = remark(self.schema, planned, new_object.value);
         let object = self.object(new_value.clone(), ObjectStatus::Ready, &new_object.private);
         record(
@@ -1069,14 +1100,15 @@ impl InstanceApply<'_> {
         )
         .await;
         if operation == Action::Create {
-            super::provision::after_create(run, address, self.config, object, self.repetition)
-                .await?;
+            let provisioned =
+                super::provision::after_create(run, address, self.config, object, self.repetition);
+            with_progress(run, address, running, provisioned).await?;
         }
         run.events.event(Event::ApplyDone {
             address: address.clone(),
             action: operation,
-            elapsed: started.elapsed(),
-            id: id_of(&new_value),
+            elapsed: running.started.elapsed(),
+            id: ObjectId::of(&new_value),
         });
         let mut postcondition_errors = Diagnostics::new();
         for condition in &self.config.lifecycle.postconditions {

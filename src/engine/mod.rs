@@ -22,6 +22,7 @@ mod eval;
 mod gates;
 pub mod moves;
 mod nodes;
+mod object_id;
 mod plan;
 mod provider_diagnostics;
 mod provision;
@@ -33,6 +34,7 @@ mod tests;
 mod validate;
 pub mod walk;
 
+pub use object_id::ObjectId;
 pub use store::{Expansion, Repetition};
 
 use crate::addrs::{AbsResource, ModuleInstance, ResourceInstance, Target};
@@ -101,12 +103,16 @@ pub enum Event {
         /// The key of the deposed object being destroyed (the old half of a
         /// create_before_destroy replacement, or one a failed run left).
         deposed: Option<String>,
+        /// What names the prior object (`[id=vpc-1]`); none for a create.
+        id: Option<ObjectId>,
     },
     /// Every ten seconds while an operation runs.
     StillApplying {
         address: ResourceInstance,
         action: Action,
         elapsed: Duration,
+        /// What names the prior object, as when the operation started.
+        id: Option<ObjectId>,
     },
     /// A provider's progress message.
     Message {
@@ -117,7 +123,8 @@ pub enum Event {
         address: ResourceInstance,
         action: Action,
         elapsed: Duration,
-        id: Option<String>,
+        /// What names the new object; none after a destroy.
+        id: Option<ObjectId>,
     },
     ApplyFailed {
         address: ResourceInstance,

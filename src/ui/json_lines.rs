@@ -10,7 +10,7 @@
 
 use crate::addrs::{InstanceKey, ResourceInstance};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::engine::{Event, Events};
+use crate::engine::{Event, Events, ObjectId};
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::state::OutputValue;
 use serde_json::{json, Map, Value as Json};
@@ -195,15 +195,21 @@ impl Events for JsonLines {
                 address,
                 action,
                 deposed,
+                id,
             } => {
                 let mut hook = hook_for(&address);
                 hook.insert("action".into(), json!(verb(action)));
                 if let Some(key) = deposed {
                     hook.insert("deposed".into(), json!(key));
                 }
+                insert_id(&mut hook, id.as_ref());
                 (
                     "apply_start",
-                    format!("{address}: {}", super::verbs(action).0),
+                    format!(
+                        "{address}: {}{}",
+                        super::verbs(action).0,
+                        super::id_suffix(id.as_ref())
+                    ),
                     hook,
                 )
             }
@@ -211,6 +217,7 @@ impl Events for JsonLines {
                 address,
                 action,
                 elapsed,
+                ..
             } => {
                 let mut hook = hook_for(&address);
                 hook.insert("action".into(), json!(verb(action)));
@@ -237,10 +244,7 @@ impl Events for JsonLines {
             } => {
                 let mut hook = hook_for(&address);
                 hook.insert("action".into(), json!(verb(action)));
-                if let Some(id) = &id {
-                    hook.insert("id_key".into(), json!("id"));
-                    hook.insert("id_value".into(), json!(id));
-                }
+                insert_id(&mut hook, id.as_ref());
                 hook.insert("elapsed_seconds".into(), json!(seconds(elapsed)));
                 (
                     "apply_complete",
@@ -248,7 +252,7 @@ impl Events for JsonLines {
                         "{address}: {} after {}s{}",
                         super::verbs(action).2,
                         seconds(elapsed),
-                        id.map(|id| format!(" [id={id}]")).unwrap_or_default()
+                        super::id_suffix(id.as_ref())
                     ),
                     hook,
                 )
@@ -311,6 +315,14 @@ impl Events for JsonLines {
 
 fn seconds(elapsed: Duration) -> u64 {
     elapsed.as_secs()
+}
+
+/// `id_key` and `id_value`, when something names the object.
+fn insert_id(hook: &mut Map<String, Json>, id: Option<&ObjectId>) {
+    if let Some(id) = id {
+        hook.insert("id_key".into(), json!(id.key));
+        hook.insert("id_value".into(), json!(id.value));
+    }
 }
 
 fn hook_for(address: &ResourceInstance) -> Map<String, Json> {

@@ -24,7 +24,7 @@ pub use schemas::Schemas;
 pub use state::render_state;
 pub use values::{render_plain, render_value};
 
-use crate::engine::{Event, Events};
+use crate::engine::{Event, Events, ObjectId};
 use crate::plan::Action;
 use std::io::Write;
 use std::sync::Mutex;
@@ -123,6 +123,34 @@ fn provision_output(prefix: &str, output: &str) -> String {
     lines.join("\n").trim().to_string()
 }
 
+/// ` [id=vpc-1]` after a progress line, when something names the object.
+fn id_suffix(id: Option<&ObjectId>) -> String {
+    id.map(|id| format!(" [{id}]")).unwrap_or_default()
+}
+
+/// The bracket of a `Still creating...` line as Terraform prints it: `[id=vpc-1, 00m10s
+/// elapsed]`, a value longer than 80 characters shortened in its middle.
+fn still_suffix(id: Option<&ObjectId>, elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs();
+    let named = match id {
+        Some(ObjectId { key, value }) => format!("{key}={}, ", shorten_middle(value)),
+        None => String::new(),
+    };
+    format!("[{named}{:02}m{:02}s elapsed]", seconds / 60, seconds % 60)
+}
+
+/// A value of more than 80 characters as its first 39, `...` and its last 38 (Terraform's
+/// `truncateId` with its limit of 80).
+fn shorten_middle(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() <= 80 {
+        return value.to_string();
+    }
+    let head: String = chars[..39].iter().collect();
+    let tail: String = chars[chars.len() - 38..].iter().collect();
+    format!("{head}...{tail}")
+}
+
 /// `1m20s`, as Terraform prints elapsed times.
 pub fn format_elapsed(elapsed: Duration) -> String {
     let seconds = elapsed.as_secs();
@@ -157,23 +185,26 @@ impl Events for ProgressPrinter {
                 address,
                 action,
                 deposed,
+                id,
             } => format!(
-                "{}: {}",
+                "{}: {}{}",
                 self.style.bold(&match deposed {
                     Some(key) => format!("{address} (deposed object {key})"),
                     None => address.to_string(),
                 }),
-                verbs(action).0
+                verbs(action).0,
+                id_suffix(id.as_ref())
             ),
             Event::StillApplying {
                 address,
                 action,
                 elapsed,
+                id,
             } => format!(
-                "{}: {} [{} elapsed]",
+                "{}: {} {}",
                 self.style.bold(&address.to_string()),
                 verbs(action).1,
-                format_elapsed(elapsed)
+                still_suffix(id.as_ref(), elapsed)
             ),
             Event::Message { address, message } => {
                 format!("{}: {message}", self.style.bold(&address.to_string()))
@@ -188,7 +219,7 @@ impl Events for ProgressPrinter {
                 self.style.bold(&address.to_string()),
                 verbs(action).2,
                 format_elapsed(elapsed),
-                id.map(|id| format!(" [id={id}]")).unwrap_or_default()
+                id_suffix(id.as_ref())
             ),
             Event::ApplyFailed { address, action } => {
                 let failure = match action {
@@ -223,5 +254,38 @@ impl Events for ProgressPrinter {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn still_lines_name_the_object_and_count_minutes_as_terraform_does() {
+        let id = ObjectId {
+            key: "id".into(),
+            value: "vpc-1".into(),
+        };
+        assert_eq!(
+            still_suffix(Some(&id), Duration::from_secs(10)),
+            "[id=vpc-1, 00m10s elapsed]"
+        );
+        assert_eq!(
+            still_suffix(None, Duration::from_secs(130)),
+            "[02m10s elapsed]"
+        );
+        let long = ObjectId {
+            key: "name".into(),
+            value: format!("{}{}", "a".repeat(50), "b".repeat(50)),
+        };
+        assert_eq!(
+            still_suffix(Some(&long), Duration::from_secs(70)),
+            format!(
+                "[name={}...{}, 01m10s elapsed]",
+                "a".repeat(39),
+                "b".repeat(38)
+            )
+        );
     }
 }

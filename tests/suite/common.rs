@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests: paths, and the AWS API emulator.
+//! Helpers shared by the integration tests: paths, the AWS API emulator, Terraform, and an SSH
+//! server (`sshd`).
 
 #![allow(dead_code)]
+
+pub mod sshd;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -71,6 +74,27 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target).expect("copy a file");
         }
     }
+}
+
+/// What a command printed: its standard output, then its standard error.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `strata ARGS` in `dir`, without colour and with no workspace chosen by the environment.
+pub fn strata_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(strata())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("TF_WORKSPACE")
+        .env_remove("STRATA_WORKSPACE")
+        .output()
+        .expect("run strata")
 }
 
 /// A free TCP port on loopback.
@@ -196,6 +220,7 @@ pub fn terraform(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .env("TF_CLI_CONFIG_FILE", peer.join("terraformrc"))
         .env("CHECKPOINT_DISABLE", "1")
         .env("TF_IN_AUTOMATION", "1")
+        .env_remove("TF_WORKSPACE")
         .output()
         .expect("run Terraform")
 }

@@ -193,7 +193,7 @@ fn long_operations_report_that_they_are_still_running() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
     assert!(
-        stdout.contains("fake_resource.slow: Still creating... [10s elapsed]"),
+        stdout.contains("fake_resource.slow: Still creating... [00m10s elapsed]"),
         "{stdout}"
     );
     assert!(

@@ -8,7 +8,7 @@
 //! `terraform_data` inputs of every type, across `count`, `for_each` and a module, with
 //! sensitive values and `triggers_replace`.
 
-use crate::common;
+use crate::common::{self, text};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -70,14 +70,6 @@ impl Dir {
         let text = std::fs::read_to_string(self.path.join("terraform.tfstate")).expect("state");
         serde_json::from_str(&text).expect("state JSON")
     }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// Runs and asserts the exit code, showing everything printed when it differs.

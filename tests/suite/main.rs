@@ -5,6 +5,7 @@
 
 #[cfg(feature = "aws")]
 mod adopt;
+mod apply_progress;
 #[cfg(feature = "aws")]
 mod aws;
 #[cfg(feature = "aws")]

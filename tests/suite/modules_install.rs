@@ -5,7 +5,8 @@
 //! `scripts/ensure-terraform-peer.sh`) installs the same configurations: `modules.json` must be
 //! byte for byte the same, and each tool must work in a directory the other initialised.
 
-use super::common::{copy_tree, repo_root, strata};
+use super::common::sshd::{current_user, Sshd};
+use super::common::{copy_tree, repo_root, strata, text};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -26,14 +27,6 @@ fn peer() -> &'static Path {
         );
         PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
     })
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// One tool's run in `dir`, with the CLI configuration and environment of `env`.
@@ -570,87 +563,12 @@ fn a_registry_module_installs_by_constraint_upgrades_and_matches_terraform() {
     assert!(stale.contains("Run `strata init`"), "{stale}");
 }
 
-/// An OpenSSH server on a free loopback port, with its own host key, accepting one client key
-/// for the current user; stopped when dropped.
-struct Sshd {
-    _server: Server,
-    port: u16,
-    client_key: PathBuf,
-}
-
-impl Sshd {
-    fn start(dir: &Path) -> Sshd {
-        let output = Command::new("bash")
-            .arg(repo_root().join("scripts/ensure-sshd.sh"))
-            .output()
-            .expect("run scripts/ensure-sshd.sh");
-        assert!(output.status.success(), "ensure-sshd.sh: {}", text(&output));
-        let sshd = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        std::fs::create_dir_all(dir).unwrap();
-        let host_key = dir.join("host_key");
-        let client_key = dir.join("client_key");
-        for key in [&host_key, &client_key] {
-            let made = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-                .arg(key)
-                .output()
-                .expect("run ssh-keygen");
-            assert!(made.status.success(), "ssh-keygen: {}", text(&made));
-        }
-        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
-        let port = super::common::free_port();
-        let config = dir.join("sshd_config");
-        std::fs::write(
-            &config,
-            format!(
-                "ListenAddress 127.0.0.1\nPort {port}\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n",
-                host_key.display(),
-                dir.join("authorized_keys").display(),
-                dir.join("sshd.pid").display()
-            ),
-        )
-        .unwrap();
-        let server = Server(
-            Command::new(sshd)
-                .args(["-D", "-e", "-f"])
-                .arg(&config)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start sshd"),
-        );
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "sshd did not start listening"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        Sshd {
-            _server: server,
-            port,
-            client_key,
-        }
-    }
-
-    /// `GIT_SSH_COMMAND` for this server: the test key, no host key prompts or records.
-    fn ssh_command(&self) -> String {
-        format!(
-            "ssh -i {} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR",
-            self.client_key.display()
-        )
-    }
-}
-
 #[test]
 fn a_git_module_installs_over_ssh_as_terraform_installs_it() {
     let temp = tempfile::tempdir().unwrap();
     let (repo, _) = app_package(temp.path());
-    let sshd = Sshd::start(&temp.path().join("sshd"));
-    let user = String::from_utf8_lossy(&Command::new("id").arg("-un").output().unwrap().stdout)
-        .trim()
-        .to_string();
+    let sshd = Sshd::start();
+    let user = current_user();
     let main_tf = format!(
         "module \"app\" {{\n  source = \"git::ssh://{user}@127.0.0.1:{}{}//modules/app?ref=v1.0.0\"\n  name   = \"ssh\"\n}}\n",
         sshd.port,

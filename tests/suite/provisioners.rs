@@ -6,49 +6,12 @@
 //! run against an OpenSSH server the test starts on a loopback port
 //! (`scripts/ensure-sshd.sh` installs Debian's openssh-server when it is missing).
 
-use crate::common::{free_port, repo_root, strata};
+use crate::common::sshd::{current_user, Sshd};
+use crate::common::{strata, strata_in, terraform, text};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// The peer tools' folder (`.peer`), installed on first use.
-fn peer() -> PathBuf {
-    let output = Command::new("bash")
-        .arg(repo_root().join("scripts/ensure-terraform-peer.sh"))
-        .output()
-        .expect("run scripts/ensure-terraform-peer.sh");
-    assert!(
-        output.status.success(),
-        "ensure-terraform-peer.sh failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
-}
-
-fn terraform(peer: &Path, dir: &Path, args: &[&str]) -> Output {
-    Command::new(peer.join("bin/python3"))
-        .arg(repo_root().join("scripts/terraform.py"))
-        .args(args)
-        .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", peer.join("terraformrc"))
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("TF_IN_AUTOMATION", "1")
-        .env_remove("TF_WORKSPACE")
-        .output()
-        .expect("run terraform")
-}
-
-fn strata_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(strata())
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("TF_WORKSPACE")
-        .env_remove("STRATA_WORKSPACE")
-        .output()
-        .expect("run strata")
-}
 
 /// Both tools' results of one step.
 struct Step {
@@ -56,24 +19,16 @@ struct Step {
     strata: Output,
 }
 
-fn both(peer: &Path, tf_dir: &Path, strata_dir: &Path, args: &[&str]) -> Step {
+fn both(tf_dir: &Path, strata_dir: &Path, args: &[&str]) -> Step {
     Step {
-        terraform: terraform(peer, tf_dir, args),
+        terraform: terraform(tf_dir, args),
         strata: strata_in(strata_dir, args),
     }
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// The progress lines of each address that concern provisioning, in order, with ids and times
 /// normalised. Strata's own `Creation failed` / `Destruction failed` lines (Terraform prints
-/// none) are left out, and so is the `[id=...]` Terraform adds to `Destroying...`.
+/// none) are left out.
 fn provisioning_lines(output: &Output) -> BTreeMap<String, Vec<String>> {
     let uuid =
         regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
@@ -90,9 +45,6 @@ fn provisioning_lines(output: &Output) -> BTreeMap<String, Vec<String>> {
             let line = uuid.replace_all(line, "<id>");
             let line = elapsed.replace_all(&line, "after <t>");
             let line = script.replace_all(&line, "/tmp/terraform_<n>.sh");
-            // Terraform names the object it starts destroying; Strata does not (yet), in every
-            // destroy, provisioners or not.
-            let line = line.replace(": Destroying... [id=<id>]", ": Destroying...");
             lines
                 .entry(captures[1].to_string())
                 .or_default()
@@ -257,14 +209,12 @@ resource "terraform_data" "after" {
 /// sensitive command: the same lines, files, exit codes and taints as Terraform.
 #[test]
 fn local_exec_behaves_as_terraforms() {
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let (tf_dir, strata_dir) = twin_dirs(temp.path(), LOCAL_EXEC);
-    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
 
     let apply = both(
-        &peer,
         &tf_dir,
         &strata_dir,
         &["apply", "-auto-approve", "-no-color"],
@@ -293,7 +243,7 @@ fn local_exec_behaves_as_terraforms() {
         );
     }
 
-    let plan = both(&peer, &tf_dir, &strata_dir, &["plan", "-no-color"]);
+    let plan = both(&tf_dir, &strata_dir, &["plan", "-no-color"]);
     for output in [&plan.terraform, &plan.strata] {
         assert!(
             text(output).contains("# terraform_data.fails is tainted, so must be replaced"),
@@ -303,7 +253,6 @@ fn local_exec_behaves_as_terraforms() {
     }
 
     let destroy = both(
-        &peer,
         &tf_dir,
         &strata_dir,
         &["destroy", "-auto-approve", "-no-color"],
@@ -343,7 +292,6 @@ fn provision_messages(output: &Output) -> Vec<String> {
 /// `apply -json` reports provisioners with Terraform's message types and wording.
 #[test]
 fn machine_readable_provisioner_messages_are_terraforms() {
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let (tf_dir, strata_dir) = twin_dirs(
         temp.path(),
@@ -360,100 +308,12 @@ resource "terraform_data" "x" {
 }
 "#,
     );
-    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
-    let apply = both(
-        &peer,
-        &tf_dir,
-        &strata_dir,
-        &["apply", "-auto-approve", "-json"],
-    );
+    let apply = both(&tf_dir, &strata_dir, &["apply", "-auto-approve", "-json"]);
     let messages = provision_messages(&apply.strata);
     assert_eq!(messages.len(), 7, "{messages:#?}");
     pretty_assertions::assert_eq!(provision_messages(&apply.terraform), messages);
-}
-
-/// An OpenSSH server on a loopback port, with its own configuration, host key and
-/// authorized_keys in a temporary directory; stopped when dropped.
-struct Sshd {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Sshd {
-    fn start() -> Sshd {
-        let ensure = Command::new("bash")
-            .arg(repo_root().join("scripts/ensure-sshd.sh"))
-            .output()
-            .expect("run scripts/ensure-sshd.sh");
-        assert!(
-            ensure.status.success(),
-            "ensure-sshd.sh failed: {}",
-            String::from_utf8_lossy(&ensure.stderr)
-        );
-        let sshd = String::from_utf8_lossy(&ensure.stdout).trim().to_string();
-        let dir = tempfile::tempdir().unwrap();
-        for (name, kind) in [
-            ("host_ed25519", "ed25519"),
-            ("id_ed25519", "ed25519"),
-            ("id_rsa", "rsa"),
-        ] {
-            let status = Command::new("ssh-keygen")
-                .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
-                .arg(dir.path().join(name))
-                .status()
-                .expect("run ssh-keygen");
-            assert!(status.success());
-        }
-        let authorized: String = ["id_ed25519.pub", "id_rsa.pub"]
-            .iter()
-            .map(|name| std::fs::read_to_string(dir.path().join(name)).unwrap())
-            .collect();
-        std::fs::write(dir.path().join("authorized_keys"), authorized).unwrap();
-        let port = free_port();
-        let config = format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_ed25519\nPidFile {d}/sshd.pid\n\
-             AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n\
-             PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-             PermitRootLogin prohibit-password\nLogLevel ERROR\n",
-            d = dir.path().display()
-        );
-        std::fs::write(dir.path().join("sshd_config"), config).unwrap();
-        let child = Command::new(&sshd)
-            .args(["-D", "-e", "-f"])
-            .arg(dir.path().join("sshd_config"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("sshd.log")).unwrap())
-            .spawn()
-            .expect("start sshd");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "sshd did not start: {}",
-                std::fs::read_to_string(dir.path().join("sshd.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Sshd { child, dir, port }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn current_user() -> String {
-    let output = Command::new("id").arg("-un").output().expect("run id -un");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 /// The SSH configuration: `remote` is where the remote side writes (the same machine).
@@ -557,7 +417,6 @@ fn tree_of(dir: &Path) -> BTreeMap<String, String> {
 #[test]
 fn file_and_remote_exec_over_ssh_behave_as_terraforms() {
     let sshd = Sshd::start();
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let mut remotes = Vec::new();
     let mut dirs = Vec::new();
@@ -581,14 +440,9 @@ fn file_and_remote_exec_over_ssh_behave_as_terraforms() {
         remotes.push(remote);
         dirs.push(dir);
     }
-    let init = terraform(&peer, &dirs[0], &["init", "-no-color"]);
+    let init = terraform(&dirs[0], &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
-    let apply = both(
-        &peer,
-        &dirs[0],
-        &dirs[1],
-        &["apply", "-auto-approve", "-no-color"],
-    );
+    let apply = both(&dirs[0], &dirs[1], &["apply", "-auto-approve", "-no-color"]);
     let strata_text = text(&apply.strata);
     assert_same_progress(&apply, "ssh apply");
     assert_eq!(apply.strata.status.code(), Some(1), "{strata_text}");
@@ -761,7 +615,6 @@ fn provisioner_arguments_are_checked_when_planning() {
 /// written) in the configuration, exactly as Terraform does.
 #[test]
 fn show_json_lists_provisioners_as_terraform_does() {
-    let peer = peer();
     let temp = tempfile::tempdir().unwrap();
     let (tf_dir, strata_dir) = twin_dirs(
         temp.path(),
@@ -787,17 +640,12 @@ resource "terraform_data" "x" {
 }
 "#,
     );
-    let init = terraform(&peer, &tf_dir, &["init", "-no-color"]);
+    let init = terraform(&tf_dir, &["init", "-no-color"]);
     assert!(init.status.success(), "{}", text(&init));
-    let plan = both(&peer, &tf_dir, &strata_dir, &["plan", "-out=saved.plan"]);
+    let plan = both(&tf_dir, &strata_dir, &["plan", "-out=saved.plan"]);
     assert!(plan.terraform.status.success(), "{}", text(&plan.terraform));
     assert!(plan.strata.status.success(), "{}", text(&plan.strata));
-    let show = both(
-        &peer,
-        &tf_dir,
-        &strata_dir,
-        &["show", "-json", "saved.plan"],
-    );
+    let show = both(&tf_dir, &strata_dir, &["show", "-json", "saved.plan"]);
     let resources = |output: &Output| -> serde_json::Value {
         let json: serde_json::Value = serde_json::from_slice(&output.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", text(output)));

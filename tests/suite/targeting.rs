@@ -3,7 +3,7 @@
 //! saved plan), the warnings, and the outputs recorded after applying that plan.
 //! The configurations are under `tests/fixtures/targeting/`.
 
-use crate::common::{copy_tree, fixtures, strata, terraform};
+use crate::common::{copy_tree, fixtures, strata, terraform, text};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,14 +28,6 @@ fn strata_in(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .expect("run strata")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn run_ok(tool: Tool, dir: &Path, args: &[&str]) -> String {
