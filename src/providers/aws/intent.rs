@@ -19,11 +19,13 @@
 //! again).
 
 use super::ec2::filter;
-use super::support::{attrs, get_str, string_map_of, Attrs, FailureExt, SdkResultExt};
+use super::support::{ask, attrs, get_str, named_ids, string_map_of, Attrs, FailureExt};
+use super::tags::Tagged;
 use super::{AwsContext, AwsProvider, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::Block;
 use crate::providers::{FoundCreate, ObjectState, ProviderError};
 use crate::value::Value;
+use std::collections::BTreeMap;
 
 /// The tag key that holds a create's idempotency token until the create is recorded.
 pub(crate) const INTENT_TAG: &str = "strata:intent";
@@ -78,15 +80,15 @@ pub(crate) async fn ec2_ids_with_token(
     prefix: &str,
     token: &str,
 ) -> Result<Vec<String>, ProviderError> {
-    let out = aws
-        .ec2
-        .describe_tags()
-        .filters(filter("key", [INTENT_TAG.to_string()]))
-        .filters(filter("value", [token.to_string()]))
-        .send()
-        .await
-        .api()
-        .or_fail("looking for the object an interrupted create made")?;
+    let out = ask(
+        aws.ec2
+            .describe_tags()
+            .filters(filter("key", [INTENT_TAG.to_string()]))
+            .filters(filter("value", [token.to_string()]))
+            .send(),
+        "looking for the object an interrupted create made",
+    )
+    .await?;
     let mut ids: Vec<String> = out
         .tags()
         .iter()
@@ -110,12 +112,7 @@ pub(crate) async fn named_with_token(
     let summary = "looking for the object an interrupted create made";
     let ours =
         |key: Option<&str>, value: Option<&str>| key == Some(INTENT_TAG) && value == Some(token);
-    let named = |name: &str| {
-        Some(attrs([
-            ("id", Value::from(name)),
-            ("name", Value::from(name)),
-        ]))
-    };
+    let named = |name: &str| Some(named_ids(name));
     match type_name {
         "aws_iam_role" => {
             let found =
@@ -123,47 +120,31 @@ pub(crate) async fn named_with_token(
             Ok(found.and_then(|(role, _)| named(&role)))
         }
         "aws_eks_cluster" | "aws_eks_node_group" => {
-            let clusters = aws
-                .eks
-                .list_clusters()
-                .send()
-                .await
-                .api()
-                .or_fail(summary)?;
+            let clusters = ask(aws.eks.list_clusters().send(), summary).await?;
             for cluster in clusters.clusters() {
                 if type_name == "aws_eks_cluster" {
-                    let out = aws
-                        .eks
-                        .describe_cluster()
-                        .name(cluster)
-                        .send()
-                        .await
-                        .api()
-                        .or_fail(summary)?;
+                    let out = ask(aws.eks.describe_cluster().name(cluster).send(), summary).await?;
                     let tags = out.cluster().and_then(|c| c.tags());
                     if tags.is_some_and(|t| t.get(INTENT_TAG).map(String::as_str) == Some(token)) {
                         return Ok(named(cluster));
                     }
                     continue;
                 }
-                let groups = aws
-                    .eks
-                    .list_nodegroups()
-                    .cluster_name(cluster)
-                    .send()
-                    .await
-                    .api()
-                    .or_fail(summary)?;
+                let groups = ask(
+                    aws.eks.list_nodegroups().cluster_name(cluster).send(),
+                    summary,
+                )
+                .await?;
                 for group in groups.nodegroups() {
-                    let out = aws
-                        .eks
-                        .describe_nodegroup()
-                        .cluster_name(cluster)
-                        .nodegroup_name(group)
-                        .send()
-                        .await
-                        .api()
-                        .or_fail(summary)?;
+                    let out = ask(
+                        aws.eks
+                            .describe_nodegroup()
+                            .cluster_name(cluster)
+                            .nodegroup_name(group)
+                            .send(),
+                        summary,
+                    )
+                    .await?;
                     let tags = out.nodegroup().and_then(|g| g.tags());
                     if tags.is_some_and(|t| t.get(INTENT_TAG).map(String::as_str) == Some(token)) {
                         return Ok(Some(attrs([(
@@ -176,13 +157,7 @@ pub(crate) async fn named_with_token(
             Ok(None)
         }
         "aws_db_instance" => {
-            let out = aws
-                .rds
-                .describe_db_instances()
-                .send()
-                .await
-                .api()
-                .or_fail(summary)?;
+            let out = ask(aws.rds.describe_db_instances().send(), summary).await?;
             Ok(out
                 .db_instances()
                 .iter()
@@ -191,25 +166,16 @@ pub(crate) async fn named_with_token(
                 .map(|identifier| attrs([("identifier", Value::from(identifier))])))
         }
         "aws_db_subnet_group" => {
-            let out = aws
-                .rds
-                .describe_db_subnet_groups()
-                .send()
-                .await
-                .api()
-                .or_fail(summary)?;
+            let out = ask(aws.rds.describe_db_subnet_groups().send(), summary).await?;
             for group in out.db_subnet_groups() {
                 let Some(arn) = group.db_subnet_group_arn() else {
                     continue;
                 };
-                let tags = aws
-                    .rds
-                    .list_tags_for_resource()
-                    .resource_name(arn)
-                    .send()
-                    .await
-                    .api()
-                    .or_fail(summary)?;
+                let tags = ask(
+                    aws.rds.list_tags_for_resource().resource_name(arn).send(),
+                    summary,
+                )
+                .await?;
                 if tags.tag_list().iter().any(|t| ours(t.key(), t.value())) {
                     return Ok(group.db_subnet_group_name().and_then(named));
                 }
@@ -247,44 +213,24 @@ fn parent_key(token: &str) -> String {
     format!("{INTENT_TAG}:{token}")
 }
 
+/// The parent [`parent_mark`] names, as its service tags it: a policy attachment's role, a route
+/// table association's route table.
+fn parent_tagged<'a>(type_name: &str, parent: &'a str) -> Tagged<'a> {
+    if type_name == "aws_iam_role_policy_attachment" {
+        Tagged::IamRole(parent)
+    } else {
+        Tagged::Ec2(parent)
+    }
+}
+
 /// Tags the parent of an object that is its own key before the object is created (see
 /// [`parent_mark`]). A failure leaves the object findable only by creating it again.
 pub(crate) async fn mark_parent(aws: &AwsContext, type_name: &str, planned: &Value, token: &str) {
     let Some((parent, import_id)) = parent_mark(type_name, planned) else {
         return;
     };
-    let key = parent_key(token);
-    let result = if type_name == "aws_iam_role_policy_attachment" {
-        let tag = aws_sdk_iam::types::Tag::builder()
-            .key(&key)
-            .value(&import_id)
-            .build();
-        match tag {
-            Ok(tag) => aws
-                .iam
-                .tag_role()
-                .role_name(&parent)
-                .tags(tag)
-                .send()
-                .await
-                .api()
-                .map(|_| ()),
-            Err(_) => return,
-        }
-    } else {
-        let tag = aws_sdk_ec2::types::Tag::builder()
-            .key(&key)
-            .value(&import_id)
-            .build();
-        aws.ec2
-            .create_tags()
-            .resources(&parent)
-            .tags(tag)
-            .send()
-            .await
-            .api()
-            .map(|_| ())
-    };
+    let mark = BTreeMap::from([(parent_key(token), import_id)]);
+    let result = parent_tagged(type_name, &parent).tag(aws, &mark).await;
     if let Err(failure) = result {
         tracing::warn!(%parent, message = %failure.message, "could not mark the parent of a create");
     }
@@ -299,14 +245,11 @@ async fn parent_marked(
     let summary = "looking for the object an interrupted create made";
     let key = parent_key(token);
     if type_name == "aws_route_table_association" {
-        let out = aws
-            .ec2
-            .describe_tags()
-            .filters(filter("key", [key]))
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
+        let out = ask(
+            aws.ec2.describe_tags().filters(filter("key", [key])).send(),
+            summary,
+        )
+        .await?;
         return Ok(out
             .tags()
             .iter()
@@ -325,23 +268,13 @@ async fn find_role_tag(
 ) -> Result<Option<(String, String)>, ProviderError> {
     let mut marker = None;
     loop {
-        let out = aws
-            .iam
-            .list_roles()
-            .set_marker(marker)
-            .send()
-            .await
-            .api()
-            .or_fail(summary)?;
+        let out = ask(aws.iam.list_roles().set_marker(marker).send(), summary).await?;
         for role in out.roles() {
-            let tags = aws
-                .iam
-                .list_role_tags()
-                .role_name(role.role_name())
-                .send()
-                .await
-                .api()
-                .or_fail(summary)?;
+            let tags = ask(
+                aws.iam.list_role_tags().role_name(role.role_name()).send(),
+                summary,
+            )
+            .await?;
             if let Some(tag) = tags.tags().iter().find(|t| pick(t)) {
                 return Ok(Some((
                     role.role_name().to_string(),
@@ -369,63 +302,49 @@ async fn unmark_parent(
     let summary = format!("removing the marks of a create from {parent}");
     let prefix = parent_key("");
     if type_name == "aws_iam_role_policy_attachment" {
-        let tags = aws
-            .iam
-            .list_role_tags()
-            .role_name(&parent)
-            .send()
-            .await
-            .api()
-            .or_fail(&summary)?;
+        let tags = ask(aws.iam.list_role_tags().role_name(&parent).send(), &summary).await?;
         let keys: Vec<String> = tags
             .tags()
             .iter()
             .filter(|t| t.key().starts_with(&prefix) && t.value() == import_id)
             .map(|t| t.key().to_string())
             .collect();
-        if !keys.is_empty() {
-            aws.iam
-                .untag_role()
-                .role_name(&parent)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
-        }
-        return Ok(());
+        return untag_parent(aws, type_name, &parent, keys, &summary).await;
     }
-    let out = aws
-        .ec2
-        .describe_tags()
-        .filters(filter("resource-id", [parent.clone()]))
-        .send()
-        .await
-        .api()
-        .or_fail(&summary)?;
-    let keys: Vec<aws_sdk_ec2::types::Tag> = out
+    let out = ask(
+        aws.ec2
+            .describe_tags()
+            .filters(filter("resource-id", [parent.clone()]))
+            .send(),
+        &summary,
+    )
+    .await?;
+    let keys: Vec<String> = out
         .tags()
         .iter()
         .filter(|t| {
             t.key().is_some_and(|k| k.starts_with(&prefix)) && t.value() == Some(import_id.as_str())
         })
-        .map(|t| {
-            aws_sdk_ec2::types::Tag::builder()
-                .set_key(t.key().map(str::to_string))
-                .build()
-        })
+        .filter_map(|t| t.key().map(str::to_string))
         .collect();
-    if !keys.is_empty() {
-        aws.ec2
-            .delete_tags()
-            .resources(&parent)
-            .set_tags(Some(keys))
-            .send()
-            .await
-            .api()
-            .or_fail(&summary)?;
+    untag_parent(aws, type_name, &parent, keys, &summary).await
+}
+
+/// Removes the marks `keys` from a parent (nothing when there are none).
+async fn untag_parent(
+    aws: &AwsContext,
+    type_name: &str,
+    parent: &str,
+    keys: Vec<String>,
+    summary: &str,
+) -> Result<(), ProviderError> {
+    if keys.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    parent_tagged(type_name, parent)
+        .untag(aws, keys)
+        .await
+        .or_fail(summary)
 }
 
 /// What a read of a named object is given: `planned` with the id the name makes (`None` when
@@ -465,50 +384,19 @@ pub(crate) async fn remove_intent_tag(
     let summary = format!("removing the tag `{INTENT_TAG}` from {type_name}");
     let id = get_str(value, "id").unwrap_or_default();
     let arn = get_str(value, "arn").unwrap_or_default();
-    match (recovery(type_name), type_name) {
-        (Recovery::Ec2Tag(_), _) => aws
-            .ec2
-            .delete_tags()
-            .resources(&id)
-            .tags(aws_sdk_ec2::types::Tag::builder().key(INTENT_TAG).build())
-            .send()
-            .await
-            .api()
-            .or_fail(&summary)
-            .map(|_| ()),
-        (_, "aws_iam_role") => aws
-            .iam
-            .untag_role()
-            .role_name(get_str(value, "name").unwrap_or(id))
-            .tag_keys(INTENT_TAG)
-            .send()
-            .await
-            .api()
-            .or_fail(&summary)
-            .map(|_| ()),
-        (_, "aws_eks_cluster" | "aws_eks_node_group") => aws
-            .eks
-            .untag_resource()
-            .resource_arn(arn)
-            .tag_keys(INTENT_TAG)
-            .send()
-            .await
-            .api()
-            .or_fail(&summary)
-            .map(|_| ()),
-        (Recovery::NaturalKey, _) => unmark_parent(aws, type_name, value).await,
-        (_, "aws_db_subnet_group" | "aws_db_instance") => aws
-            .rds
-            .remove_tags_from_resource()
-            .resource_name(arn)
-            .tag_keys(INTENT_TAG)
-            .send()
-            .await
-            .api()
-            .or_fail(&summary)
-            .map(|_| ()),
-        _ => Ok(()),
-    }
+    let name = get_str(value, "name").unwrap_or_else(|| id.clone());
+    let object = match (recovery(type_name), type_name) {
+        (Recovery::Ec2Tag(_), _) => Tagged::Ec2(&id),
+        (_, "aws_iam_role") => Tagged::IamRole(&name),
+        (_, "aws_eks_cluster" | "aws_eks_node_group") => Tagged::Eks(&arn),
+        (Recovery::NaturalKey, _) => return unmark_parent(aws, type_name, value).await,
+        (_, "aws_db_subnet_group" | "aws_db_instance") => Tagged::Rds(&arn),
+        _ => return Ok(()),
+    };
+    object
+        .untag(aws, vec![INTENT_TAG.to_string()])
+        .await
+        .or_fail(&summary)
 }
 
 /// Removes the intent tag from recorded objects a refresh found still carrying it (a run was

@@ -6,8 +6,8 @@
 //! `provider "aws"` block and builds the SDK clients; each other module is one service
 //! ([`ec2`], [`iam`], [`eks`], [`rds`], [`ssm`], [`sts`]) with one file per resource type or
 //! data source (`ec2/vpc.rs`, `eks/node_group.rs`, ...) and, in the service's `mod.rs`, what
-//! that service's types share. [`support`] has what all services share; [`intent`] finds a
-//! create again after an interruption.
+//! that service's types share. [`support`] has what all services share, [`tags`] how each
+//! service tags its objects; [`intent`] finds a create again after an interruption.
 //!
 //! Every resource implements the small [`ResourceType`] trait: create (and wait), read (of one
 //! or, where the API allows, many at once), update in place, delete. This module turns those
@@ -28,6 +28,7 @@ mod rds;
 mod ssm;
 mod sts;
 mod support;
+mod tags;
 
 use crate::providers::schema::{Block, Nesting, ProviderSchema, ResourceSchema};
 use crate::providers::{
@@ -80,6 +81,33 @@ impl Operation<'_> {
             .or(Some(self.planned))
             .and_then(|v| support::get_str(v, "id"))
             .unwrap_or_default()
+    }
+
+    /// [`support::wait_for`] within the operation's timeout, reporting through its progress.
+    pub async fn wait_for<T, F, Fut>(
+        &self,
+        what: &str,
+        target: &str,
+        poll: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<support::Poll<T>, ProviderError>>,
+    {
+        support::wait_for(what, target, self.timeout, self.progress, poll).await
+    }
+
+    /// [`support::retry_while`] within the operation's timeout, reporting through its progress.
+    pub async fn retry_while<T, F, Fut>(
+        &self,
+        codes: &[&str],
+        call: F,
+    ) -> Result<T, support::ApiFailure>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, support::ApiFailure>>,
+    {
+        support::retry_while(codes, self.timeout, self.progress, call).await
     }
 }
 

@@ -1,11 +1,11 @@
 //! STS: the `aws_caller_identity` data source, as
 //! `internal/service/sts/caller_identity_data_source.go` of the Terraform AWS provider.
 
-use super::support::{attrs, Attrs, FailureExt, SdkResultExt};
+use super::support::{ask, attrs, computed_strings, Attrs};
 use super::{AwsContext, DataSourceType};
-use crate::providers::schema::{Attribute, Block};
+use crate::providers::schema::Block;
 use crate::providers::ProviderError;
-use crate::value::{Type, Value};
+use crate::value::Value;
 use async_trait::async_trait;
 
 /// `aws_caller_identity`: who the provider's credentials are.
@@ -14,21 +14,15 @@ pub struct CallerIdentity;
 #[async_trait]
 impl DataSourceType for CallerIdentity {
     fn schema(&self) -> Block {
-        Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("account_id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("user_id", Attribute::computed(Type::String))
+        computed_strings(&["id", "account_id", "arn", "user_id"])
     }
 
     async fn read(&self, aws: &AwsContext, _config: &Value) -> Result<Attrs, ProviderError> {
-        let out = aws
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .api()
-            .or_fail("reading STS Caller Identity")?;
+        let out = ask(
+            aws.sts.get_caller_identity().send(),
+            "reading STS Caller Identity",
+        )
+        .await?;
         let account = out.account().unwrap_or_default();
         Ok(attrs([
             ("id", Value::from(account)),

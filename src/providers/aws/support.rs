@@ -140,6 +140,13 @@ pub fn attrs<const N: usize>(items: [(&str, Value); N]) -> Attrs {
 // ---------------------------------------------------------------------------------------------
 // Schemas
 
+/// A block that starts with attributes only AWS sets, all strings (`id`, `arn`, `owner_id`, ...:
+/// the provider's `Computed: true` strings).
+pub fn computed_strings(names: &[&str]) -> Block {
+    let computed = |block: Block, name: &&str| block.attr(name, Attribute::computed(Type::String));
+    names.iter().fold(Block::new(), computed)
+}
+
 /// `tags` (optional) and `tags_all` (computed: `tags` merged over the provider's `default_tags`).
 pub fn with_tags(block: Block) -> Block {
     block
@@ -148,6 +155,15 @@ pub fn with_tags(block: Block) -> Block {
             "tags_all",
             Attribute::optional_computed(Type::map(Type::String)),
         )
+}
+
+/// A name the configuration gives whole (`name`) or as the prefix of a unique one
+/// (`name_prefix`), as the provider's `create.Name` attributes: either replaces the object.
+pub fn with_name_and_prefix(block: Block, name: &str) -> Block {
+    let attribute = || Attribute::optional_computed(Type::String).force_new();
+    block
+        .attr(name, attribute())
+        .attr(&format!("{name}_prefix"), attribute())
 }
 
 /// The `timeouts` block with the given operations (`create`, `update`, `delete`, ...).
@@ -312,30 +328,6 @@ pub fn planned_tag_changes(
     tag_changes(prior, planned)
 }
 
-/// Applies the plan's change of `tags_all` through a service's own calls: `untag` with the keys
-/// to remove, then `tag` with the tags to set (each only when there is something to do).
-pub async fn update_tags<Untag, UntagDone, TagCall, TagDone>(
-    operation: &super::Operation<'_>,
-    summary: &str,
-    untag: Untag,
-    tag: TagCall,
-) -> Result<(), ProviderError>
-where
-    Untag: FnOnce(Vec<String>) -> UntagDone,
-    UntagDone: Future<Output = Result<(), ApiFailure>>,
-    TagCall: FnOnce(BTreeMap<String, String>) -> TagDone,
-    TagDone: Future<Output = Result<(), ApiFailure>>,
-{
-    let (set, remove) = planned_tag_changes(operation);
-    if !remove.is_empty() {
-        untag(remove).await.or_fail(summary)?;
-    }
-    if !set.is_empty() {
-        tag(set).await.or_fail(summary)?;
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Errors
 
@@ -448,6 +440,53 @@ where
 {
     fn api(self) -> Result<T, ApiFailure> {
         self.map_err(api_failure)
+    }
+}
+
+/// Awaits an SDK call whose answer is not needed (`call` is the builder's `send()`).
+pub async fn done<T, E, R>(
+    call: impl Future<Output = Result<T, aws_sdk_ec2::error::SdkError<E, R>>>,
+) -> Result<(), ApiFailure>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    call.await.api().map(|_| ())
+}
+
+/// Awaits an SDK call (`call` is the builder's `send()`) and gives its answer, or the user-facing
+/// error `summary` names.
+pub async fn ask<T, E, R>(
+    call: impl Future<Output = Result<T, aws_sdk_ec2::error::SdkError<E, R>>>,
+    summary: &str,
+) -> Result<T, ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    call.await.api().or_fail(summary)
+}
+
+/// Answers of calls about an object that may be gone.
+pub trait NotFoundExt<T> {
+    /// The answer, or `None` where AWS says the object does not exist (a finder, as the
+    /// provider's `tfresource.NotFound` checks).
+    fn found(self) -> Result<Option<T>, ApiFailure>;
+    /// A delete's answer: deleting what is already gone is done.
+    fn gone_ok(self) -> Result<(), ApiFailure>;
+}
+
+impl<T> NotFoundExt<T> for Result<T, ApiFailure> {
+    fn found(self) -> Result<Option<T>, ApiFailure> {
+        match self {
+            Ok(answer) => Ok(Some(answer)),
+            Err(failure) if failure.is_not_found() => Ok(None),
+            Err(failure) => Err(failure),
+        }
+    }
+
+    fn gone_ok(self) -> Result<(), ApiFailure> {
+        self.found().map(|_| ())
     }
 }
 
@@ -738,6 +777,28 @@ pub fn client_token(token: &str) -> String {
         let digest = sha2::Sha256::digest(token.as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The name a create gives (see [`with_name_and_prefix`]): the configured `name`, or a unique
+/// one after `{name}_prefix` (by default `terraform-`).
+pub fn name_or_unique(planned: &Value, name: &str) -> String {
+    get_str(planned, name).unwrap_or_else(|| {
+        let prefix = get_str(planned, &format!("{name}_prefix"));
+        unique_name(prefix.as_deref().unwrap_or("terraform-"))
+    })
+}
+
+/// The name of an object whose `id` is its name (an IAM role, an EKS cluster, a DB subnet
+/// group, an SSM parameter): the id, or the name when the id is not known yet.
+pub fn name_of(current: &Value) -> String {
+    get_str(current, "id")
+        .or_else(|| get_str(current, "name"))
+        .unwrap_or_default()
+}
+
+/// What a create of an object whose `id` is its name returns.
+pub fn named_ids(name: &str) -> Attrs {
+    attrs([("id", Value::from(name)), ("name", Value::from(name))])
 }
 
 /// A name like Terraform's generated ones: `terraform-` and a unique suffix.

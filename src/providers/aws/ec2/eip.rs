@@ -12,10 +12,12 @@
 //! `customer_owned_ipv4_pool` is sent on create but, as in the Terraform provider, a later
 //! change to it is not applied.
 
-use crate::providers::aws::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
+use crate::providers::aws::ec2::{
+    self, describe_ids, set_unknown, tag_specification, with_remote_tags,
+};
 use crate::providers::aws::support::{
-    attrs, get_str, non_empty, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
-    SdkResultExt,
+    attrs, computed_strings, done, get_str, non_empty, opt_str, timeouts_block, with_tags, Attrs,
+    FailureExt, NotFoundExt, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -55,34 +57,29 @@ async fn associate(
     } else {
         "network_interface"
     };
-    retry_while(
-        &["InvalidAllocationID.NotFound"],
-        operation.timeout,
-        operation.progress,
-        || async {
-            aws.ec2
-                .associate_address()
-                .allocation_id(id)
-                .set_instance_id(instance.clone())
-                .set_network_interface_id(network_interface.clone())
-                .set_private_ip_address(private_ip.clone())
-                .send()
-                .await
-                .api()
-                .map(|_| ())
-        },
-    )
-    .await
-    .map_err(|failure| {
-        let pointed = failure.code().starts_with("InvalidInstanceID")
-            || failure.code().starts_with("InvalidNetworkInterfaceID");
-        let error = failure.into_error(format!("associating {LABEL} ({id}) with {target}"));
-        if pointed {
-            error.on_attribute(AttrPath::attr(attribute))
-        } else {
-            error
-        }
-    })
+    operation
+        .retry_while(&["InvalidAllocationID.NotFound"], || {
+            done(
+                aws.ec2
+                    .associate_address()
+                    .allocation_id(id)
+                    .set_instance_id(instance.clone())
+                    .set_network_interface_id(network_interface.clone())
+                    .set_private_ip_address(private_ip.clone())
+                    .send(),
+            )
+        })
+        .await
+        .map_err(|failure| {
+            let pointed = failure.code().starts_with("InvalidInstanceID")
+                || failure.code().starts_with("InvalidNetworkInterfaceID");
+            let error = failure.into_error(format!("associating {LABEL} ({id}) with {target}"));
+            if pointed {
+                error.on_attribute(AttrPath::attr(attribute))
+            } else {
+                error
+            }
+        })
 }
 
 /// Ends an association; one already gone is fine.
@@ -91,20 +88,12 @@ async fn disassociate(
     id: &str,
     association_id: &str,
 ) -> Result<(), ProviderError> {
-    match aws
+    let call = aws
         .ec2
         .disassociate_address()
-        .association_id(association_id)
-        .send()
-        .await
-        .api()
-    {
-        Ok(_) => Ok(()),
-        Err(failure) if failure.is_not_found() => Ok(()),
-        Err(failure) => Err(failure.into_error(format!(
-            "disassociating {LABEL} ({id}) association {association_id}"
-        ))),
-    }
+        .association_id(association_id);
+    let summary = format!("disassociating {LABEL} ({id}) association {association_id}");
+    done(call.send()).await.gone_ok().or_fail(&summary)
 }
 
 /// The prior association id, when there is one.
@@ -122,48 +111,49 @@ impl ResourceType for Eip {
     }
 
     fn schema(&self) -> Block {
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("allocation_id", Attribute::computed(Type::String))
-            .attr("association_id", Attribute::computed(Type::String))
-            .attr(
-                "domain",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("address", Attribute::optional(Type::String).force_new())
-            .attr(
-                "public_ipv4_pool",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "ipam_pool_id",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "network_border_group",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "customer_owned_ipv4_pool",
-                Attribute::optional(Type::String),
-            )
-            .attr("instance", Attribute::optional_computed(Type::String))
-            .attr(
-                "network_interface",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "associate_with_private_ip",
-                Attribute::optional(Type::String),
-            )
-            .attr("public_ip", Attribute::computed(Type::String))
-            .attr("public_dns", Attribute::computed(Type::String))
-            .attr("private_ip", Attribute::computed(Type::String))
-            .attr("private_dns", Attribute::computed(Type::String))
-            .attr("carrier_ip", Attribute::computed(Type::String))
-            .attr("customer_owned_ip", Attribute::computed(Type::String))
-            .attr("ptr_record", Attribute::computed(Type::String));
+        let block = computed_strings(&[
+            "id",
+            "arn",
+            "allocation_id",
+            "association_id",
+            "public_ip",
+            "public_dns",
+            "private_ip",
+            "private_dns",
+            "carrier_ip",
+            "customer_owned_ip",
+            "ptr_record",
+        ])
+        .attr(
+            "domain",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("address", Attribute::optional(Type::String).force_new())
+        .attr(
+            "public_ipv4_pool",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "ipam_pool_id",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "network_border_group",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "customer_owned_ipv4_pool",
+            Attribute::optional(Type::String),
+        )
+        .attr("instance", Attribute::optional_computed(Type::String))
+        .attr(
+            "network_interface",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "associate_with_private_ip",
+            Attribute::optional(Type::String),
+        );
         timeouts_block(with_tags(block), &["read", "update", "delete"])
     }
 
@@ -329,9 +319,7 @@ impl ResourceType for Eip {
                 {
                     read.insert("ipam_pool_id".into(), Value::from(pool));
                 }
-                let (key, tags) = remote_tags(address.tags());
-                read.insert(key, tags);
-                read
+                with_remote_tags(read, address.tags())
             },
         )
         .await
@@ -385,14 +373,8 @@ impl ResourceType for Eip {
         if let Some(association_id) = prior_association(operation) {
             disassociate(aws, &id, &association_id).await?;
         }
-        ec2::delete_retrying(operation, LABEL, || async {
-            aws.ec2
-                .release_address()
-                .allocation_id(&id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
+        ec2::delete_retrying(operation, LABEL, || {
+            done(aws.ec2.release_address().allocation_id(&id).send())
         })
         .await
     }

@@ -4,9 +4,9 @@
 //! new). Delete detaches first, retrying while the VPC still has public addresses mapped.
 //! Refresh is one DescribeInternetGateways for all.
 
-use crate::providers::aws::ec2::{self, arn, describe_ids, remote_tags, tag_specification};
+use crate::providers::aws::ec2::{self, arn, describe_ids, tag_specification, with_remote_tags};
 use crate::providers::aws::support::{
-    attrs, get_str, opt_str, retry_while, timeouts_block, with_tags, Attrs, FailureExt,
+    attrs, computed_strings, done, get_str, opt_str, timeouts_block, with_tags, Attrs, FailureExt,
     SdkResultExt, DEPENDENCY_CODES,
 };
 use crate::providers::aws::{AwsContext, Operation, ResourceType};
@@ -28,22 +28,17 @@ async fn attach(
     id: &str,
     vpc_id: &str,
 ) -> Result<(), ProviderError> {
-    let result = retry_while(
-        &["InvalidInternetGatewayID.NotFound"],
-        operation.timeout,
-        operation.progress,
-        || async {
-            aws.ec2
-                .attach_internet_gateway()
-                .internet_gateway_id(id)
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
-        },
-    )
-    .await;
+    let result = operation
+        .retry_while(&["InvalidInternetGatewayID.NotFound"], || {
+            done(
+                aws.ec2
+                    .attach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc_id)
+                    .send(),
+            )
+        })
+        .await;
     match result {
         // The SDK retried an attach whose response was lost: AWS made the attachment.
         Err(failure)
@@ -83,22 +78,17 @@ async fn detach(
     id: &str,
     vpc_id: &str,
 ) -> Result<(), ProviderError> {
-    let result = retry_while(
-        DEPENDENCY_CODES,
-        operation.timeout,
-        operation.progress,
-        || async {
-            aws.ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(id)
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
-        },
-    )
-    .await;
+    let result = operation
+        .retry_while(DEPENDENCY_CODES, || {
+            done(
+                aws.ec2
+                    .detach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc_id)
+                    .send(),
+            )
+        })
+        .await;
     match result {
         Err(failure) if failure.is_not_found() || failure.code() == "Gateway.NotAttached" => Ok(()),
         other => other.or_fail(&format!("detaching {LABEL} ({id}) from VPC {vpc_id}")),
@@ -112,11 +102,8 @@ impl ResourceType for InternetGateway {
     }
 
     fn schema(&self) -> Block {
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::optional_computed(Type::String))
-            .attr("owner_id", Attribute::computed(Type::String));
+        let block = computed_strings(&["id", "arn", "owner_id"])
+            .attr("vpc_id", Attribute::optional_computed(Type::String));
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
 
@@ -187,15 +174,13 @@ impl ResourceType for InternetGateway {
                     .iter()
                     .find(|a| a.state().map(|s| s.as_str()) != Some("detached"))
                     .and_then(|a| a.vpc_id());
-                let mut read = attrs([
+                let read = attrs([
                     ("id", Value::from(id)),
                     ("arn", arn(aws, gateway.owner_id(), "internet-gateway", id)),
                     ("vpc_id", opt_str(vpc_id)),
                     ("owner_id", opt_str(gateway.owner_id())),
                 ]);
-                let (key, tags) = remote_tags(gateway.tags());
-                read.insert(key, tags);
-                read
+                with_remote_tags(read, gateway.tags())
             },
         )
         .await
@@ -228,14 +213,13 @@ impl ResourceType for InternetGateway {
         if let Some(vpc_id) = get_str(operation.planned, "vpc_id") {
             detach(aws, operation, &id, &vpc_id).await?;
         }
-        ec2::delete_retrying(operation, LABEL, || async {
-            aws.ec2
-                .delete_internet_gateway()
-                .internet_gateway_id(&id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
+        ec2::delete_retrying(operation, LABEL, || {
+            done(
+                aws.ec2
+                    .delete_internet_gateway()
+                    .internet_gateway_id(&id)
+                    .send(),
+            )
         })
         .await
     }

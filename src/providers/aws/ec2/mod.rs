@@ -4,7 +4,7 @@
 //! [`availability_zones`]), as the Terraform AWS provider's `internal/service/ec2/`.
 //!
 //! This module has what they share: tags (on create through `TagSpecifications`, on update with
-//! CreateTags/DeleteTags), and batched describes (many ids in one call, falling back to one call
+//! CreateTags/DeleteTags through [`super::tags`]), and batched describes (many ids in one call, falling back to one call
 //! per id when AWS rejects the batch because one of them is gone).
 
 mod availability_zones;
@@ -32,9 +32,9 @@ pub(crate) use vpc::Vpc;
 pub(crate) use vpc_data::VpcData;
 
 use super::support::{
-    planned_tag_changes, retry_while, str_map, string_map_of, user_tags, ApiFailure, Attrs,
-    FailureExt, SdkResultExt, DEPENDENCY_CODES,
+    str_map, string_map_of, ApiFailure, Attrs, FailureExt, NotFoundExt, DEPENDENCY_CODES,
 };
+use super::tags::{self, ec2_tags, user_tags_of, Tagged};
 use super::{AwsContext, Operation, REMOTE_TAGS};
 use crate::providers::ProviderError;
 use crate::value::Value;
@@ -53,25 +53,15 @@ pub fn tag_specification(
     }
     Some(vec![TagSpecification::builder()
         .resource_type(resource_type)
-        .set_tags(Some(sdk_tags(&tags)))
+        .set_tags(Some(ec2_tags(&tags)))
         .build()])
 }
 
-pub fn sdk_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-/// The remote-tags entry of a read.
-pub fn remote_tags(tags: &[Tag]) -> (String, Value) {
-    let map = user_tags(tags.iter().filter_map(|t| {
-        Some((
-            t.key()?.to_string(),
-            t.value().unwrap_or_default().to_string(),
-        ))
-    }));
-    (REMOTE_TAGS.to_string(), str_map(&map))
+/// A read with the tags AWS holds (under [`REMOTE_TAGS`]).
+pub fn with_remote_tags(mut read: Attrs, tags: &[Tag]) -> Attrs {
+    let map = user_tags_of(tags.iter().map(|t| (t.key(), t.value())));
+    read.insert(REMOTE_TAGS.to_string(), str_map(&map));
+    read
 }
 
 /// Applies a change of `tags_all` to an EC2 object.
@@ -81,32 +71,8 @@ pub async fn update_tags(
     operation: &Operation<'_>,
     label: &str,
 ) -> Result<(), ProviderError> {
-    let (set, remove) = planned_tag_changes(operation);
-    if !remove.is_empty() {
-        let keys = remove
-            .iter()
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        aws.ec2
-            .delete_tags()
-            .resources(id)
-            .set_tags(Some(keys))
-            .send()
-            .await
-            .api()
-            .or_fail(&format!("removing tags from {label} ({id})"))?;
-    }
-    if !set.is_empty() {
-        aws.ec2
-            .create_tags()
-            .resources(id)
-            .set_tags(Some(sdk_tags(&set)))
-            .send()
-            .await
-            .api()
-            .or_fail(&format!("tagging {label} ({id})"))?;
-    }
-    Ok(())
+    let summary = format!("updating tags of {label} ({id})");
+    tags::update_tags(aws, Tagged::Ec2(id), operation, &summary).await
 }
 
 pub fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
@@ -116,8 +82,9 @@ pub fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
         .build()
 }
 
-/// Describes the objects with `ids` in one call (`describe` gets the ids), keyed by id. When the
-/// batch fails because an id does not exist, asks for each id alone and leaves out the missing.
+/// Describes the objects with `ids` in one call (`describe` gets the ids), keyed by id; empty ids
+/// (states without one) are left out. When the batch fails because an id does not exist, asks
+/// for each id alone and leaves out the missing.
 pub async fn describe_by_ids<T, F, Fut>(
     ids: Vec<String>,
     describe: F,
@@ -127,28 +94,24 @@ where
     F: Fn(Vec<String>) -> Fut,
     Fut: Future<Output = Result<Vec<T>, ApiFailure>>,
 {
+    let ids: Vec<String> = ids.into_iter().filter(|id| !id.is_empty()).collect();
     let mut found = BTreeMap::new();
     if ids.is_empty() {
         return Ok(found);
     }
+    let mut keep = |items: Vec<T>| {
+        found.extend(
+            items
+                .into_iter()
+                .filter_map(|item| Some((id_of(&item)?, item))),
+        );
+    };
     match describe(ids.clone()).await {
-        Ok(items) => {
-            for item in items {
-                if let Some(id) = id_of(&item) {
-                    found.insert(id, item);
-                }
-            }
-        }
+        Ok(items) => keep(items),
         Err(failure) if failure.is_not_found() && ids.len() > 1 => {
             for id in ids {
                 match describe(vec![id]).await {
-                    Ok(items) => {
-                        for item in items {
-                            if let Some(id) = id_of(&item) {
-                                found.insert(id, item);
-                            }
-                        }
-                    }
+                    Ok(items) => keep(items),
                     Err(failure) if failure.is_not_found() => {}
                     Err(failure) => return Err(failure),
                 }
@@ -253,17 +216,10 @@ where
     Fut: Future<Output = Result<(), ApiFailure>>,
 {
     let id = operation.id();
-    let result = retry_while(
-        DEPENDENCY_CODES,
-        operation.timeout,
-        operation.progress,
-        call,
-    )
-    .await;
-    match result {
-        Err(failure) if failure.is_not_found() => Ok(()),
-        other => other.or_fail(&format!("deleting {label} ({id})")),
-    }
+    let result = operation.retry_while(DEPENDENCY_CODES, call).await;
+    result
+        .gone_ok()
+        .or_fail(&format!("deleting {label} ({id})"))
 }
 
 /// The batched read of a resource type: one `describe` call for every current state with an
@@ -279,11 +235,7 @@ where
     F: Fn(Vec<String>) -> Fut,
     Fut: Future<Output = Result<Vec<T>, ApiFailure>>,
 {
-    let ids = ids_of(current)
-        .into_iter()
-        .filter(|id| !id.is_empty())
-        .collect();
-    let described = describe_by_ids(ids, describe, id_of).await;
+    let described = describe_by_ids(ids_of(current), describe, id_of).await;
     batch_results(current, described, &format!("reading {label}"), to_attrs)
 }
 

@@ -7,10 +7,12 @@
 //! AssignPrivateNatGatewayAddress / UnassignPrivateNatGatewayAddress for a private one), as
 //! `internal/service/ec2/vpc_nat_gateway.go` of the Terraform AWS provider has it.
 
-use crate::providers::aws::ec2::{self, describe_ids, remote_tags, set_unknown, tag_specification};
+use crate::providers::aws::ec2::{
+    self, describe_ids, set_unknown, tag_specification, with_remote_tags,
+};
 use crate::providers::aws::support::{
-    attrs, client_token, get_i64, get_str, get_strings, non_empty, opt_str, str_set,
-    timeouts_block, wait_for, with_tags, Attrs, Poll, SdkResultExt,
+    attrs, client_token, computed_strings, get_i64, get_str, get_strings, non_empty, opt_str,
+    str_set, timeouts_block, with_tags, Attrs, FailureExt, NotFoundExt, Poll, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -27,18 +29,10 @@ pub struct NatGateway;
 const LABEL: &str = "EC2 NAT Gateway";
 
 async fn describe_one(aws: &AwsContext, id: &str) -> Result<Option<SdkNatGateway>, ProviderError> {
-    let out = aws
-        .ec2
-        .describe_nat_gateways()
-        .nat_gateway_ids(id)
-        .send()
-        .await
-        .api();
-    match out {
-        Ok(out) => Ok(out.nat_gateways().first().cloned()),
-        Err(failure) if failure.is_not_found() => Ok(None),
-        Err(failure) => Err(failure.into_error(format!("reading {LABEL} ({id})"))),
-    }
+    let call = aws.ec2.describe_nat_gateways().nat_gateway_ids(id);
+    let out = call.send().await.api().found();
+    let out = out.or_fail(&format!("reading {LABEL} ({id})"))?;
+    Ok(out.and_then(|out| out.nat_gateways().first().cloned()))
 }
 
 fn non_empty_list(items: Vec<String>) -> Option<Vec<String>> {
@@ -126,33 +120,32 @@ async fn change_secondary(
             address.allocation_id().map(str::to_string)
         }
     };
-    wait_for(
-        &format!("{LABEL} ({id}) {attribute}"),
-        "changed",
-        operation.timeout,
-        operation.progress,
-        || async {
-            let gateway = describe_one(aws, id).await?;
-            let addresses = gateway
-                .as_ref()
-                .map(|g| g.nat_gateway_addresses())
-                .unwrap_or_default();
-            let settled = |wanted: &String| {
-                addresses.iter().any(|a| {
-                    key(a).as_ref() == Some(wanted)
-                        && a.status().map(|s| s.as_str()) == Some("succeeded")
+    operation
+        .wait_for(
+            &format!("{LABEL} ({id}) {attribute}"),
+            "changed",
+            || async {
+                let gateway = describe_one(aws, id).await?;
+                let addresses = gateway
+                    .as_ref()
+                    .map(|g| g.nat_gateway_addresses())
+                    .unwrap_or_default();
+                let settled = |wanted: &String| {
+                    addresses.iter().any(|a| {
+                        key(a).as_ref() == Some(wanted)
+                            && a.status().map(|s| s.as_str()) == Some("succeeded")
+                    })
+                };
+                let gone =
+                    |unwanted: &String| addresses.iter().all(|a| key(a).as_ref() != Some(unwanted));
+                Ok(if add.iter().all(settled) && remove.iter().all(gone) {
+                    Poll::Done(())
+                } else {
+                    Poll::Pending("associating".into())
                 })
-            };
-            let gone =
-                |unwanted: &String| addresses.iter().all(|a| key(a).as_ref() != Some(unwanted));
-            Ok(if add.iter().all(settled) && remove.iter().all(gone) {
-                Poll::Done(())
-            } else {
-                Poll::Pending("associating".into())
-            })
-        },
-    )
-    .await
+            },
+        )
+        .await
 }
 
 fn state_of(gateway: &SdkNatGateway) -> String {
@@ -169,38 +162,35 @@ impl ResourceType for NatGateway {
     }
 
     fn schema(&self) -> Block {
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr(
-                "allocation_id",
-                Attribute::optional(Type::String).force_new(),
-            )
-            .attr("subnet_id", Attribute::required(Type::String).force_new())
-            .attr(
-                "connectivity_type",
-                Attribute::optional(Type::String)
-                    .with_default("public")
-                    .force_new(),
-            )
-            .attr(
-                "private_ip",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "secondary_allocation_ids",
-                Attribute::optional(Type::set(Type::String)),
-            )
-            .attr(
-                "secondary_private_ip_address_count",
-                Attribute::optional_computed(Type::Number).force_new(),
-            )
-            .attr(
-                "secondary_private_ip_addresses",
-                Attribute::optional_computed(Type::set(Type::String)),
-            )
-            .attr("association_id", Attribute::computed(Type::String))
-            .attr("network_interface_id", Attribute::computed(Type::String))
-            .attr("public_ip", Attribute::computed(Type::String));
+        let block =
+            computed_strings(&["id", "association_id", "network_interface_id", "public_ip"])
+                .attr(
+                    "allocation_id",
+                    Attribute::optional(Type::String).force_new(),
+                )
+                .attr("subnet_id", Attribute::required(Type::String).force_new())
+                .attr(
+                    "connectivity_type",
+                    Attribute::optional(Type::String)
+                        .with_default("public")
+                        .force_new(),
+                )
+                .attr(
+                    "private_ip",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "secondary_allocation_ids",
+                    Attribute::optional(Type::set(Type::String)),
+                )
+                .attr(
+                    "secondary_private_ip_address_count",
+                    Attribute::optional_computed(Type::Number).force_new(),
+                )
+                .attr(
+                    "secondary_private_ip_addresses",
+                    Attribute::optional_computed(Type::set(Type::String)),
+                );
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
 
@@ -270,12 +260,8 @@ impl ResourceType for NatGateway {
         created: &Value,
     ) -> Result<(), ProviderError> {
         let id = get_str(created, "id").unwrap_or_default();
-        wait_for(
-            &format!("{LABEL} ({id})"),
-            "available",
-            operation.timeout,
-            operation.progress,
-            || async {
+        operation
+            .wait_for(&format!("{LABEL} ({id})"), "available", || async {
                 match describe_one(aws, &id).await? {
                     None => Ok(Poll::Pending("not yet visible".into())),
                     Some(gateway) => match state_of(&gateway).as_str() {
@@ -292,9 +278,8 @@ impl ResourceType for NatGateway {
                         other => Ok(Poll::Pending(other.to_string())),
                     },
                 }
-            },
-        )
-        .await
+            })
+            .await
     }
 
     async fn read(
@@ -339,7 +324,7 @@ impl ResourceType for NatGateway {
                     .collect();
                 let secondary_ips: Vec<&str> =
                     secondary.iter().filter_map(|a| a.private_ip()).collect();
-                let mut read = attrs([
+                let read = attrs([
                     ("id", opt_str(gateway.nat_gateway_id())),
                     (
                         "allocation_id",
@@ -373,9 +358,7 @@ impl ResourceType for NatGateway {
                     ),
                     ("secondary_private_ip_addresses", str_set(secondary_ips)),
                 ]);
-                let (key, tags) = remote_tags(gateway.tags());
-                read.insert(key, tags);
-                read
+                with_remote_tags(read, gateway.tags())
             },
         )
         .await
@@ -490,12 +473,8 @@ impl ResourceType for NatGateway {
             Err(failure) if failure.is_not_found() => return Ok(()),
             Err(failure) => return Err(failure.into_error(format!("deleting {LABEL} ({id})"))),
         }
-        wait_for(
-            &format!("{LABEL} ({id})"),
-            "deleted",
-            operation.timeout,
-            operation.progress,
-            || async {
+        operation
+            .wait_for(&format!("{LABEL} ({id})"), "deleted", || async {
                 match describe_one(aws, &id).await? {
                     None => Ok(Poll::Done(())),
                     Some(gateway) => match state_of(&gateway).as_str() {
@@ -503,8 +482,7 @@ impl ResourceType for NatGateway {
                         other => Ok(Poll::Pending(other.to_string())),
                     },
                 }
-            },
-        )
-        .await
+            })
+            .await
     }
 }

@@ -9,11 +9,13 @@
 //! associations is one DescribeRouteTables each.
 
 use crate::providers::aws::ec2::{
-    self, arn, batch_results, describe_by_ids, describe_ids, ids_of, remote_tags, tag_specification,
+    self, arn, batch_results, describe_by_ids, describe_ids, ids_of, tag_specification,
+    with_remote_tags,
 };
 use crate::providers::aws::support::{
-    attrs, client_token, computed_set_block, get_blocks, get_str, get_strings, non_empty, opt_str,
-    str_set, timeouts_block, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
+    attrs, client_token, computed_set_block, computed_strings, done, get_blocks, get_str,
+    get_strings, non_empty, opt_str, str_set, timeouts_block, with_tags, ApiFailure, Attrs,
+    FailureExt, NotFoundExt, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -33,23 +35,17 @@ async fn set_propagation(
     enable: bool,
 ) -> Result<(), ProviderError> {
     let result = if enable {
-        aws.ec2
+        let call = aws
+            .ec2
             .enable_vgw_route_propagation()
-            .route_table_id(table_id)
-            .gateway_id(gateway)
-            .send()
-            .await
-            .api()
-            .map(|_| ())
+            .route_table_id(table_id);
+        done(call.gateway_id(gateway).send()).await
     } else {
-        aws.ec2
+        let call = aws
+            .ec2
             .disable_vgw_route_propagation()
-            .route_table_id(table_id)
-            .gateway_id(gateway)
-            .send()
-            .await
-            .api()
-            .map(|_| ())
+            .route_table_id(table_id);
+        done(call.gateway_id(gateway).send()).await
     };
     let verb = if enable { "enabling" } else { "disabling" };
     result.or_fail_on(
@@ -228,10 +224,7 @@ async fn delete_route(aws: &AwsContext, table_id: &str, route: &Value) -> Result
         .send()
         .await
         .api();
-    match result {
-        Err(failure) if failure.is_not_found() => Ok(()),
-        other => other.map(|_| ()),
-    }
+    result.gone_ok()
 }
 
 fn route_error(failure: ApiFailure, table_id: &str, route: &Value) -> ProviderError {
@@ -256,7 +249,7 @@ async fn describe_tables(
     ids: Vec<String>,
 ) -> Result<BTreeMap<String, SdkRouteTable>, ApiFailure> {
     describe_by_ids(
-        ids.into_iter().filter(|id| !id.is_empty()).collect(),
+        ids,
         describe_ids!(
             aws,
             describe_route_tables,
@@ -275,15 +268,12 @@ impl ResourceType for RouteTable {
     }
 
     fn schema(&self) -> Block {
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
+        let block = computed_strings(&["id", "arn", "owner_id"])
             .attr("vpc_id", Attribute::required(Type::String).force_new())
             .attr(
                 "propagating_vgws",
                 Attribute::optional_computed(Type::set(Type::String)),
             )
-            .attr("owner_id", Attribute::computed(Type::String))
             .nested("route", computed_set_block(route_block()));
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
@@ -357,7 +347,7 @@ impl ResourceType for RouteTable {
             &format!("reading {LABEL}"),
             |table, _| {
                 let id = table.route_table_id().unwrap_or_default();
-                let mut read = attrs([
+                let read = attrs([
                     ("id", Value::from(id)),
                     ("arn", arn(aws, table.owner_id(), "route-table", id)),
                     ("vpc_id", opt_str(table.vpc_id())),
@@ -373,9 +363,7 @@ impl ResourceType for RouteTable {
                         ),
                     ),
                 ]);
-                let (key, tags) = remote_tags(table.tags());
-                read.insert(key, tags);
-                read
+                with_remote_tags(read, table.tags())
             },
         )
     }
@@ -436,14 +424,8 @@ impl ResourceType for RouteTable {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        ec2::delete_retrying(operation, LABEL, || async {
-            aws.ec2
-                .delete_route_table()
-                .route_table_id(&id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
+        ec2::delete_retrying(operation, LABEL, || {
+            done(aws.ec2.delete_route_table().route_table_id(&id).send())
         })
         .await
     }

@@ -5,7 +5,8 @@
 
 use crate::providers::aws::ec2::{filter, ids_of};
 use crate::providers::aws::support::{
-    attrs, get_str, non_empty, opt_str, timeouts_block, Attrs, FailureExt, SdkResultExt,
+    attrs, done, get_str, non_empty, opt_str, timeouts_block, Attrs, FailureExt, NotFoundExt,
+    SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -211,19 +212,9 @@ impl ResourceType for RouteTableAssociation {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        match aws
-            .ec2
-            .disassociate_route_table()
-            .association_id(&id)
-            .send()
-            .await
-            .api()
-        {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other
-                .map(|_| ())
-                .or_fail(&format!("deleting {ASSOCIATION_LABEL} ({id})")),
-        }
+        let call = aws.ec2.disassociate_route_table().association_id(&id);
+        let summary = format!("deleting {ASSOCIATION_LABEL} ({id})");
+        done(call.send()).await.gone_ok().or_fail(&summary)
     }
 
     /// Import ids are `subnet-id/route-table-id` (or `gateway-id/route-table-id`).

@@ -10,11 +10,13 @@
 //! rules) is one DescribeSecurityGroups.
 
 use crate::providers::aws::ec2::{
-    self, arn, batch_results, describe_by_ids, describe_ids, ids_of, remote_tags, tag_specification,
+    self, arn, batch_results, describe_by_ids, describe_ids, ids_of, tag_specification,
+    with_remote_tags,
 };
 use crate::providers::aws::support::{
-    attrs, computed_set_block, get_bool, get_i64, get_str, get_strings, opt_str, str_list, str_set,
-    timeouts_block, unique_name, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
+    attrs, computed_set_block, computed_strings, done, get_bool, get_i64, get_str, get_strings,
+    name_or_unique, opt_str, str_list, str_set, timeouts_block, with_name_and_prefix, with_tags,
+    ApiFailure, Attrs, FailureExt, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -335,43 +337,27 @@ pub(super) async fn change_rules(
     if permissions.is_empty() {
         return Ok(());
     }
+    let permissions = Some(permissions);
     let result = match (direction, authorize) {
-        ("ingress", true) => aws
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .api()
-            .map(|_| ()),
-        ("ingress", false) => aws
-            .ec2
-            .revoke_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .api()
-            .map(|_| ()),
-        (_, true) => aws
-            .ec2
-            .authorize_security_group_egress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .api()
-            .map(|_| ()),
-        (_, false) => aws
-            .ec2
-            .revoke_security_group_egress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(permissions))
-            .send()
-            .await
-            .api()
-            .map(|_| ()),
+        ("ingress", true) => {
+            let call = aws
+                .ec2
+                .authorize_security_group_ingress()
+                .group_id(group_id);
+            done(call.set_ip_permissions(permissions).send()).await
+        }
+        ("ingress", false) => {
+            let call = aws.ec2.revoke_security_group_ingress().group_id(group_id);
+            done(call.set_ip_permissions(permissions).send()).await
+        }
+        (_, true) => {
+            let call = aws.ec2.authorize_security_group_egress().group_id(group_id);
+            done(call.set_ip_permissions(permissions).send()).await
+        }
+        (_, false) => {
+            let call = aws.ec2.revoke_security_group_egress().group_id(group_id);
+            done(call.set_ip_permissions(permissions).send()).await
+        }
     };
     match result {
         // Revoking what is already gone is done.
@@ -398,7 +384,7 @@ pub(super) async fn describe_groups(
     ids: Vec<String>,
 ) -> Result<BTreeMap<String, SdkSecurityGroup>, ApiFailure> {
     describe_by_ids(
-        ids.into_iter().filter(|id| !id.is_empty()).collect(),
+        ids,
         describe_ids!(
             aws,
             describe_security_groups,
@@ -421,17 +407,7 @@ impl ResourceType for SecurityGroup {
     }
 
     fn schema(&self) -> Block {
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr(
-                "name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "name_prefix",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
+        let block = computed_strings(&["id", "arn", "owner_id"])
             .attr(
                 "description",
                 Attribute::optional(Type::String)
@@ -446,9 +422,9 @@ impl ResourceType for SecurityGroup {
                 "revoke_rules_on_delete",
                 Attribute::optional(Type::Bool).with_default(false),
             )
-            .attr("owner_id", Attribute::computed(Type::String))
             .nested("ingress", computed_set_block(rule_block()))
             .nested("egress", computed_set_block(rule_block()));
+        let block = with_name_and_prefix(block, "name");
         timeouts_block(with_tags(block), &["create", "delete"])
     }
 
@@ -465,9 +441,7 @@ impl ResourceType for SecurityGroup {
         operation: &Operation<'_>,
     ) -> Result<Attrs, ProviderError> {
         let planned = operation.planned;
-        let name = get_str(planned, "name").unwrap_or_else(|| {
-            unique_name(&get_str(planned, "name_prefix").unwrap_or_else(|| "terraform-".into()))
-        });
+        let name = name_or_unique(planned, "name");
         let out = aws
             .ec2
             .create_security_group()
@@ -573,7 +547,7 @@ impl ResourceType for SecurityGroup {
                     &prior_egress,
                     id,
                 );
-                let mut read = attrs([
+                let read = attrs([
                     ("id", Value::from(id)),
                     ("arn", arn(aws, group.owner_id(), "security-group", id)),
                     ("name", opt_str(group.group_name())),
@@ -583,9 +557,7 @@ impl ResourceType for SecurityGroup {
                     ("ingress", Value::set(ingress)),
                     ("egress", Value::set(egress)),
                 ]);
-                let (key, tags) = remote_tags(group.tags());
-                read.insert(key, tags);
-                read
+                with_remote_tags(read, group.tags())
             },
         )
     }
@@ -653,14 +625,8 @@ impl ResourceType for SecurityGroup {
                 }
             }
         }
-        ec2::delete_retrying(operation, LABEL, || async {
-            aws.ec2
-                .delete_security_group()
-                .group_id(&id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
+        ec2::delete_retrying(operation, LABEL, || {
+            done(aws.ec2.delete_security_group().group_id(&id).send())
         })
         .await
     }

@@ -6,7 +6,8 @@ use super::security_group::{
     change_rules, describe_groups, permission, permission_atoms, rule_atoms, Atom,
 };
 use crate::providers::aws::support::{
-    attrs, get_str, opt_str, str_list, timeouts_block, Attrs, FailureExt, SdkResultExt,
+    ask, attrs, computed_strings, get_str, opt_str, str_list, timeouts_block, Attrs, FailureExt,
+    NotFoundExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -53,9 +54,7 @@ impl ResourceType for SecurityGroupRule {
     }
 
     fn schema(&self) -> Block {
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("security_group_rule_id", Attribute::computed(Type::String))
+        let block = computed_strings(&["id", "security_group_rule_id"])
             .attr("type", Attribute::required(Type::String).force_new())
             .attr(
                 "security_group_id",
@@ -232,23 +231,25 @@ impl ResourceType for SecurityGroupRule {
         let permissions = vec![permission(planned, &group)];
         let summary = format!("updating the description of {RULE_LABEL} in {group}");
         if get_str(planned, "type").as_deref() == Some("egress") {
-            aws.ec2
-                .update_security_group_rule_descriptions_egress()
-                .group_id(&group)
-                .set_ip_permissions(Some(permissions))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
+            ask(
+                aws.ec2
+                    .update_security_group_rule_descriptions_egress()
+                    .group_id(&group)
+                    .set_ip_permissions(Some(permissions))
+                    .send(),
+                &summary,
+            )
+            .await?;
         } else {
-            aws.ec2
-                .update_security_group_rule_descriptions_ingress()
-                .group_id(&group)
-                .set_ip_permissions(Some(permissions))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
+            ask(
+                aws.ec2
+                    .update_security_group_rule_descriptions_ingress()
+                    .group_id(&group)
+                    .set_ip_permissions(Some(permissions))
+                    .send(),
+                &summary,
+            )
+            .await?;
         }
         Ok(Attrs::new())
     }
@@ -261,18 +262,11 @@ impl ResourceType for SecurityGroupRule {
         let prior = operation.planned;
         let group = get_str(prior, "security_group_id").unwrap_or_default();
         let direction = get_str(prior, "type").unwrap_or_else(|| "ingress".into());
-        match change_rules(
-            aws,
-            &group,
-            &direction,
-            false,
-            vec![permission(prior, &group)],
-        )
-        .await
-        {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {RULE_LABEL} from {group}")),
-        }
+        let permissions = vec![permission(prior, &group)];
+        let result = change_rules(aws, &group, &direction, false, permissions).await;
+        result
+            .gone_ok()
+            .or_fail(&format!("deleting {RULE_LABEL} from {group}"))
     }
 
     /// Import ids as Terraform has them: `sg-id_ingress_tcp_443_443_10.0.0.0/16[_source...]`,

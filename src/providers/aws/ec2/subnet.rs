@@ -9,11 +9,11 @@
 //! `assign_ipv6_address_on_creation` was on.
 
 use crate::providers::aws::ec2::{
-    self, arn, association_state, describe_ids, remote_tags, set_unknown, tag_specification,
+    self, arn, association_state, describe_ids, set_unknown, tag_specification, with_remote_tags,
 };
 use crate::providers::aws::support::{
-    attrs, get_bool, get_i64, get_str, non_empty, opt_str, timeouts_block, wait_for, with_tags,
-    Attrs, FailureExt, Poll, SdkResultExt,
+    attrs, computed_strings, done, get_bool, get_i64, get_str, non_empty, opt_str, timeouts_block,
+    with_tags, Attrs, FailureExt, NotFoundExt, Poll, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -101,11 +101,9 @@ fn ipv6_block(subnet: &SdkSubnet) -> Option<(String, String)> {
 }
 
 async fn describe_subnet(aws: &AwsContext, id: &str) -> Result<Option<SdkSubnet>, ProviderError> {
-    match aws.ec2.describe_subnets().subnet_ids(id).send().await.api() {
-        Ok(out) => Ok(out.subnets().first().cloned()),
-        Err(failure) if failure.is_not_found() => Ok(None),
-        Err(failure) => Err(failure.into_error(format!("reading {LABEL} ({id})"))),
-    }
+    let out = aws.ec2.describe_subnets().subnet_ids(id).send().await.api();
+    let out = out.found().or_fail(&format!("reading {LABEL} ({id})"))?;
+    Ok(out.and_then(|out| out.subnets().first().cloned()))
 }
 
 /// Waits until the subnet's IPv6 association `association_id` is in `target` (`associated`,
@@ -117,30 +115,29 @@ async fn wait_ipv6_association(
     association_id: &str,
     target: &str,
 ) -> Result<(), ProviderError> {
-    wait_for(
-        &format!("{LABEL} ({id}) IPv6 CIDR block ({association_id})"),
-        target,
-        operation.timeout,
-        operation.progress,
-        || async {
-            let subnet = describe_subnet(aws, id).await?;
-            let state = subnet
-                .as_ref()
-                .into_iter()
-                .flat_map(|s| s.ipv6_cidr_block_association_set())
-                .find(|a| a.association_id() == Some(association_id))
-                .and_then(|a| a.ipv6_cidr_block_state())
-                .and_then(|s| s.state())
-                .map(|s| association_state(s.as_str()).to_string())
-                .unwrap_or_else(|| "disassociated".to_string());
-            Ok(if state == target {
-                Poll::Done(())
-            } else {
-                Poll::Pending(state)
-            })
-        },
-    )
-    .await
+    operation
+        .wait_for(
+            &format!("{LABEL} ({id}) IPv6 CIDR block ({association_id})"),
+            target,
+            || async {
+                let subnet = describe_subnet(aws, id).await?;
+                let state = subnet
+                    .as_ref()
+                    .into_iter()
+                    .flat_map(|s| s.ipv6_cidr_block_association_set())
+                    .find(|a| a.association_id() == Some(association_id))
+                    .and_then(|a| a.ipv6_cidr_block_state())
+                    .and_then(|s| s.state())
+                    .map(|s| association_state(s.as_str()).to_string())
+                    .unwrap_or_else(|| "disassociated".to_string());
+                Ok(if state == target {
+                    Poll::Done(())
+                } else {
+                    Poll::Pending(state)
+                })
+            },
+        )
+        .await
 }
 
 /// Swaps the subnet's IPv6 block: the old association ends, then `cidr_block` (if any) is
@@ -257,70 +254,64 @@ impl ResourceType for Subnet {
     }
 
     fn schema(&self) -> Block {
-        let mut block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("vpc_id", Attribute::required(Type::String).force_new())
-            .attr(
-                "cidr_block",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "availability_zone",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "availability_zone_id",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "ipv6_native",
-                Attribute::optional(Type::Bool)
-                    .with_default(false)
-                    .force_new(),
-            )
-            .attr(
-                "ipv6_cidr_block",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "ipv6_cidr_block_association_id",
-                Attribute::computed(Type::String),
-            )
-            .attr(
-                "ipv4_ipam_pool_id",
-                Attribute::optional(Type::String).force_new(),
-            )
-            .attr(
-                "ipv4_netmask_length",
-                Attribute::optional(Type::Number).force_new(),
-            )
-            .attr(
-                "ipv6_ipam_pool_id",
-                Attribute::optional(Type::String).force_new(),
-            )
-            .attr(
-                "ipv6_netmask_length",
-                Attribute::optional(Type::Number).force_new(),
-            )
-            .attr("outpost_arn", Attribute::optional(Type::String).force_new())
-            .attr(
-                "customer_owned_ipv4_pool",
-                Attribute::optional(Type::String),
-            )
-            .attr(
-                "map_customer_owned_ip_on_launch",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr(
-                "enable_lni_at_device_index",
-                Attribute::optional(Type::Number),
-            )
-            .attr(
-                "private_dns_hostname_type_on_launch",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr("owner_id", Attribute::computed(Type::String));
+        let mut block =
+            computed_strings(&["id", "arn", "ipv6_cidr_block_association_id", "owner_id"])
+                .attr("vpc_id", Attribute::required(Type::String).force_new())
+                .attr(
+                    "cidr_block",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "availability_zone",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "availability_zone_id",
+                    Attribute::optional_computed(Type::String).force_new(),
+                )
+                .attr(
+                    "ipv6_native",
+                    Attribute::optional(Type::Bool)
+                        .with_default(false)
+                        .force_new(),
+                )
+                .attr(
+                    "ipv6_cidr_block",
+                    Attribute::optional_computed(Type::String),
+                )
+                .attr(
+                    "ipv4_ipam_pool_id",
+                    Attribute::optional(Type::String).force_new(),
+                )
+                .attr(
+                    "ipv4_netmask_length",
+                    Attribute::optional(Type::Number).force_new(),
+                )
+                .attr(
+                    "ipv6_ipam_pool_id",
+                    Attribute::optional(Type::String).force_new(),
+                )
+                .attr(
+                    "ipv6_netmask_length",
+                    Attribute::optional(Type::Number).force_new(),
+                )
+                .attr("outpost_arn", Attribute::optional(Type::String).force_new())
+                .attr(
+                    "customer_owned_ipv4_pool",
+                    Attribute::optional(Type::String),
+                )
+                .attr(
+                    "map_customer_owned_ip_on_launch",
+                    Attribute::optional(Type::Bool).with_default(false),
+                )
+                .attr(
+                    "enable_lni_at_device_index",
+                    Attribute::optional(Type::Number),
+                )
+                .attr(
+                    "private_dns_hostname_type_on_launch",
+                    Attribute::optional_computed(Type::String),
+                );
         for name in FLAGS {
             block = block.attr(name, Attribute::optional(Type::Bool).with_default(false));
         }
@@ -424,12 +415,8 @@ impl ResourceType for Subnet {
     ) -> Result<(), ProviderError> {
         let id = get_str(created, "id").unwrap_or_default();
         let planned = operation.planned;
-        let subnet = wait_for(
-            LABEL,
-            "available",
-            operation.timeout,
-            operation.progress,
-            || async {
+        let subnet = operation
+            .wait_for(LABEL, "available", || async {
                 let subnet = describe_subnet(aws, &id).await?;
                 let state = subnet
                     .as_ref()
@@ -440,9 +427,8 @@ impl ResourceType for Subnet {
                     (Some(other), _) => Poll::Pending(other.to_string()),
                     (None, _) => Poll::Pending("not yet visible".into()),
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         let wanted = |name: &str| get_bool(planned, name).unwrap_or(false);
         // IPv6 assignment and DNS64 go off before the IPv6 block changes, on after it.
         for name in ["assign_ipv6_address_on_creation", "enable_dns64"] {
@@ -581,9 +567,7 @@ impl ResourceType for Subnet {
                 for name in FLAGS {
                     read.insert(name.to_string(), Value::Bool(flag_of(subnet, name)));
                 }
-                let (key, tags) = remote_tags(subnet.tags());
-                read.insert(key, tags);
-                read
+                with_remote_tags(read, subnet.tags())
             },
         )
         .await
@@ -657,14 +641,8 @@ impl ResourceType for Subnet {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        ec2::delete_retrying(operation, LABEL, || async {
-            aws.ec2
-                .delete_subnet()
-                .subnet_id(&id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
+        ec2::delete_retrying(operation, LABEL, || {
+            done(aws.ec2.delete_subnet().subnet_id(&id).send())
         })
         .await
     }

@@ -16,12 +16,12 @@
 //! time), so a refresh takes about as long for a dozen VPCs as for one.
 
 use crate::providers::aws::ec2::{
-    self, arn, batch_results, describe_by_ids, describe_ids, filter, ids_of, remote_tags,
-    set_unknown, tag_specification,
+    self, arn, batch_results, describe_by_ids, describe_ids, filter, ids_of, set_unknown,
+    tag_specification, with_remote_tags,
 };
 use crate::providers::aws::support::{
-    attrs, get_bool, get_i64, get_str, non_empty, opt_str, wait_for, with_tags, ApiFailure, Attrs,
-    FailureExt, Poll, SdkResultExt,
+    ask, attrs, computed_strings, done, get_bool, get_i64, get_str, non_empty, opt_str, with_tags,
+    ApiFailure, Attrs, FailureExt, Poll, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -52,63 +52,61 @@ const FLAGS: [&str; 3] = [
 ];
 
 fn vpc_block() -> Block {
-    let block = Block::new()
-        .attr("id", Attribute::computed(Type::String))
-        .attr("arn", Attribute::computed(Type::String))
-        .attr(
-            "cidr_block",
-            Attribute::optional_computed(Type::String).force_new(),
-        )
-        .attr(
-            "instance_tenancy",
-            Attribute::optional(Type::String)
-                .with_default("default")
-                .force_new(),
-        )
-        .attr(
-            "enable_dns_support",
-            Attribute::optional(Type::Bool).with_default(true),
-        )
-        .attr(
-            "enable_dns_hostnames",
-            Attribute::optional_computed(Type::Bool),
-        )
-        .attr(
-            "enable_network_address_usage_metrics",
-            Attribute::optional_computed(Type::Bool),
-        )
-        .attr(
-            "assign_generated_ipv6_cidr_block",
-            Attribute::optional(Type::Bool).with_default(false),
-        )
-        .attr(
-            "ipv4_ipam_pool_id",
-            Attribute::optional(Type::String).force_new(),
-        )
-        .attr(
-            "ipv4_netmask_length",
-            Attribute::optional(Type::Number).force_new(),
-        )
-        .attr(
-            "ipv6_cidr_block",
-            Attribute::optional_computed(Type::String),
-        )
-        .attr(
-            "ipv6_cidr_block_network_border_group",
-            Attribute::optional_computed(Type::String),
-        )
-        .attr("ipv6_ipam_pool_id", Attribute::optional(Type::String))
-        .attr("ipv6_netmask_length", Attribute::optional(Type::Number))
-        .attr("ipv6_association_id", Attribute::computed(Type::String))
-        .attr("main_route_table_id", Attribute::computed(Type::String))
-        .attr("default_route_table_id", Attribute::computed(Type::String))
-        .attr(
-            "default_security_group_id",
-            Attribute::computed(Type::String),
-        )
-        .attr("default_network_acl_id", Attribute::computed(Type::String))
-        .attr("dhcp_options_id", Attribute::computed(Type::String))
-        .attr("owner_id", Attribute::computed(Type::String));
+    let block = computed_strings(&[
+        "id",
+        "arn",
+        "ipv6_association_id",
+        "main_route_table_id",
+        "default_route_table_id",
+        "default_security_group_id",
+        "default_network_acl_id",
+        "dhcp_options_id",
+        "owner_id",
+    ])
+    .attr(
+        "cidr_block",
+        Attribute::optional_computed(Type::String).force_new(),
+    )
+    .attr(
+        "instance_tenancy",
+        Attribute::optional(Type::String)
+            .with_default("default")
+            .force_new(),
+    )
+    .attr(
+        "enable_dns_support",
+        Attribute::optional(Type::Bool).with_default(true),
+    )
+    .attr(
+        "enable_dns_hostnames",
+        Attribute::optional_computed(Type::Bool),
+    )
+    .attr(
+        "enable_network_address_usage_metrics",
+        Attribute::optional_computed(Type::Bool),
+    )
+    .attr(
+        "assign_generated_ipv6_cidr_block",
+        Attribute::optional(Type::Bool).with_default(false),
+    )
+    .attr(
+        "ipv4_ipam_pool_id",
+        Attribute::optional(Type::String).force_new(),
+    )
+    .attr(
+        "ipv4_netmask_length",
+        Attribute::optional(Type::Number).force_new(),
+    )
+    .attr(
+        "ipv6_cidr_block",
+        Attribute::optional_computed(Type::String),
+    )
+    .attr(
+        "ipv6_cidr_block_network_border_group",
+        Attribute::optional_computed(Type::String),
+    )
+    .attr("ipv6_ipam_pool_id", Attribute::optional(Type::String))
+    .attr("ipv6_netmask_length", Attribute::optional(Type::Number));
     with_tags(block)
 }
 
@@ -207,14 +205,11 @@ async fn ipv6_association_state(
     id: &str,
     association_id: &str,
 ) -> Result<Option<String>, ProviderError> {
-    let out = aws
-        .ec2
-        .describe_vpcs()
-        .vpc_ids(id)
-        .send()
-        .await
-        .api()
-        .or_fail(&format!("reading {LABEL} ({id}) IPv6 CIDR blocks"))?;
+    let out = ask(
+        aws.ec2.describe_vpcs().vpc_ids(id).send(),
+        &format!("reading {LABEL} ({id}) IPv6 CIDR blocks"),
+    )
+    .await?;
     Ok(out
         .vpcs()
         .first()
@@ -240,23 +235,22 @@ async fn wait_ipv6_association(
     } else {
         "associated"
     };
-    wait_for(
-        &format!("{LABEL} ({id}) IPv6 CIDR block ({association_id})"),
-        target,
-        operation.timeout,
-        operation.progress,
-        || async {
-            let state = ipv6_association_state(aws, id, association_id).await?;
-            Ok(match (state.as_deref(), want_gone) {
-                (Some("associated"), false) | (None | Some("disassociated"), true) => {
-                    Poll::Done(())
-                }
-                (Some(other), _) => Poll::Pending(other.to_string()),
-                (None, false) => Poll::Pending("not yet visible".into()),
-            })
-        },
-    )
-    .await
+    operation
+        .wait_for(
+            &format!("{LABEL} ({id}) IPv6 CIDR block ({association_id})"),
+            target,
+            || async {
+                let state = ipv6_association_state(aws, id, association_id).await?;
+                Ok(match (state.as_deref(), want_gone) {
+                    (Some("associated"), false) | (None | Some("disassociated"), true) => {
+                        Poll::Done(())
+                    }
+                    (Some(other), _) => Poll::Pending(other.to_string()),
+                    (None, false) => Poll::Pending("not yet visible".into()),
+                })
+            },
+        )
+        .await
 }
 
 /// What an IPv6 block is to be associated from.
@@ -456,7 +450,6 @@ pub(super) async fn describe_vpcs(
     aws: &AwsContext,
     ids: Vec<String>,
 ) -> Result<BTreeMap<String, VpcFacts>, ApiFailure> {
-    let ids: Vec<String> = ids.into_iter().filter(|id| !id.is_empty()).collect();
     let found = describe_by_ids(
         ids,
         describe_ids!(aws, describe_vpcs, set_vpc_ids, vpcs),
@@ -508,9 +501,7 @@ pub(super) fn vpc_attrs(
         ("owner_id", opt_str(vpc.owner_id())),
     ]);
     read.extend(ipv6_attrs(ipv6_association(vpc, known_association)));
-    let (key, tags) = remote_tags(vpc.tags());
-    read.insert(key, tags);
-    read
+    with_remote_tags(read, vpc.tags())
 }
 
 /// The IPv6 block the plan asks for.
@@ -653,12 +644,8 @@ impl ResourceType for Vpc {
         created: &Value,
     ) -> Result<(), ProviderError> {
         let id = get_str(created, "id").unwrap_or_default();
-        let vpc = wait_for(
-            LABEL,
-            "available",
-            operation.timeout,
-            operation.progress,
-            || async {
+        let vpc = operation
+            .wait_for(LABEL, "available", || async {
                 let out = aws.ec2.describe_vpcs().vpc_ids(&id).send().await.api();
                 match out {
                     Ok(out) => {
@@ -678,9 +665,8 @@ impl ResourceType for Vpc {
                     }
                     Err(failure) => Err(failure.into_error(format!("waiting for {LABEL} ({id})"))),
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
         if let Some(association_id) = vpc
             .ipv6_cidr_block_association_set()
             .first()
@@ -802,14 +788,8 @@ impl ResourceType for Vpc {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let id = operation.id();
-        ec2::delete_retrying(operation, LABEL, || async {
-            aws.ec2
-                .delete_vpc()
-                .vpc_id(&id)
-                .send()
-                .await
-                .api()
-                .map(|_| ())
+        ec2::delete_retrying(operation, LABEL, || {
+            done(aws.ec2.delete_vpc().vpc_id(&id).send())
         })
         .await
     }

@@ -5,8 +5,8 @@
 use super::vpc::{describe_vpcs, vpc_attrs};
 use crate::providers::aws::ec2::filter;
 use crate::providers::aws::support::{
-    get_blocks, get_bool, get_str, get_string_map, get_strings, non_empty, opt_str, timeouts_block,
-    Attrs, FailureExt, SdkResultExt,
+    computed_strings, get_blocks, get_bool, get_str, get_string_map, get_strings, non_empty,
+    opt_str, timeouts_block, Attrs, FailureExt, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, DataSourceType};
 use crate::providers::schema::{Attribute, Block, Nesting};
@@ -25,42 +25,43 @@ impl DataSourceType for VpcData {
             ("cidr_block".to_string(), Type::String),
             ("state".to_string(), Type::String),
         ]));
-        let block = Block::new()
-            .attr("id", Attribute::optional_computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("cidr_block", Attribute::optional_computed(Type::String))
-            .attr(
-                "cidr_block_associations",
-                Attribute::computed(Type::list(association)),
-            )
-            .attr("default", Attribute::optional_computed(Type::Bool))
-            .attr("state", Attribute::optional_computed(Type::String))
-            .attr(
-                "dhcp_options_id",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "tags",
-                Attribute::optional_computed(Type::map(Type::String)),
-            )
-            .attr("enable_dns_support", Attribute::computed(Type::Bool))
-            .attr("enable_dns_hostnames", Attribute::computed(Type::Bool))
-            .attr(
-                "enable_network_address_usage_metrics",
-                Attribute::computed(Type::Bool),
-            )
-            .attr("instance_tenancy", Attribute::computed(Type::String))
-            .attr("ipv6_association_id", Attribute::computed(Type::String))
-            .attr("ipv6_cidr_block", Attribute::computed(Type::String))
-            .attr("main_route_table_id", Attribute::computed(Type::String))
-            .attr("owner_id", Attribute::computed(Type::String))
-            .block(
-                "filter",
-                Nesting::Set,
-                Block::new()
-                    .attr("name", Attribute::required(Type::String))
-                    .attr("values", Attribute::required(Type::set(Type::String))),
-            );
+        let block = computed_strings(&[
+            "arn",
+            "instance_tenancy",
+            "ipv6_association_id",
+            "ipv6_cidr_block",
+            "main_route_table_id",
+            "owner_id",
+        ])
+        .attr("id", Attribute::optional_computed(Type::String))
+        .attr("cidr_block", Attribute::optional_computed(Type::String))
+        .attr(
+            "cidr_block_associations",
+            Attribute::computed(Type::list(association)),
+        )
+        .attr("default", Attribute::optional_computed(Type::Bool))
+        .attr("state", Attribute::optional_computed(Type::String))
+        .attr(
+            "dhcp_options_id",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "tags",
+            Attribute::optional_computed(Type::map(Type::String)),
+        )
+        .attr("enable_dns_support", Attribute::computed(Type::Bool))
+        .attr("enable_dns_hostnames", Attribute::computed(Type::Bool))
+        .attr(
+            "enable_network_address_usage_metrics",
+            Attribute::computed(Type::Bool),
+        )
+        .block(
+            "filter",
+            Nesting::Set,
+            Block::new()
+                .attr("name", Attribute::required(Type::String))
+                .attr("values", Attribute::required(Type::set(Type::String))),
+        );
         timeouts_block(block, &["read"])
     }
 

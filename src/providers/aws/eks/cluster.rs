@@ -20,12 +20,14 @@
 //! `remote_network_config` and `kubernetes_network_config.elastic_load_balancing` (EKS Auto
 //! Mode, Outposts and hybrid nodes).
 
-use super::{computed_list_block, object_type, opt_bool, update_eks_tags, wait_update};
+use super::{computed_list_block, object_type, opt_bool, wait_update};
 use crate::providers::aws::support::{
-    attrs, client_token, get_block, get_blocks, get_bool, get_str, get_string_map, get_strings,
-    list_block, non_empty, opt_str, rfc3339_seconds, str_map, str_set, timeouts_block, user_tags,
-    wait_for, wait_until_gone, with_tags, ApiFailure, Attrs, FailureExt, Poll, SdkResultExt,
+    attrs, client_token, computed_strings, get_block, get_blocks, get_bool, get_str,
+    get_string_map, get_strings, list_block, name_of, non_empty, opt_str, rfc3339_seconds, str_map,
+    str_set, timeouts_block, user_tags, wait_until_gone, with_tags, ApiFailure, Attrs, FailureExt,
+    NotFoundExt, Poll, SdkResultExt,
 };
+use crate::providers::aws::tags::{update_tags, Tagged};
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
@@ -67,11 +69,8 @@ fn logging(enabled: &[String]) -> Logging {
 }
 
 async fn describe_cluster(aws: &AwsContext, name: &str) -> Result<Option<SdkCluster>, ApiFailure> {
-    match aws.eks.describe_cluster().name(name).send().await.api() {
-        Ok(out) => Ok(out.cluster),
-        Err(failure) if failure.is_not_found() => Ok(None),
-        Err(failure) => Err(failure),
-    }
+    let out = aws.eks.describe_cluster().name(name).send().await.api();
+    Ok(out.found()?.and_then(|out| out.cluster))
 }
 
 #[async_trait]
@@ -83,7 +82,7 @@ impl ResourceType for Cluster {
     fn schema(&self) -> Block {
         // Subnets and security groups change in place (UpdateClusterConfig), one kind of
         // change per call, as EKS allows since 2023 and the provider does since 5.x.
-        let vpc_config = Block::new()
+        let vpc_config = computed_strings(&["cluster_security_group_id", "vpc_id"])
             .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
             .attr(
                 "security_group_ids",
@@ -100,12 +99,7 @@ impl ResourceType for Cluster {
             .attr(
                 "public_access_cidrs",
                 Attribute::optional_computed(Type::set(Type::String)),
-            )
-            .attr(
-                "cluster_security_group_id",
-                Attribute::computed(Type::String),
-            )
-            .attr("vpc_id", Attribute::computed(Type::String));
+            );
         let network = Block::new()
             .attr(
                 "service_ipv4_cidr",
@@ -140,44 +134,45 @@ impl ResourceType for Cluster {
         let upgrade_policy =
             Block::new().attr("support_type", Attribute::optional_computed(Type::String));
         let zonal_shift = Block::new().attr("enabled", Attribute::optional(Type::Bool));
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("cluster_id", Attribute::computed(Type::String))
-            .attr("name", Attribute::required(Type::String).force_new())
-            .attr("role_arn", Attribute::required(Type::String).force_new())
-            .attr("version", Attribute::optional_computed(Type::String))
-            .attr(
-                "enabled_cluster_log_types",
-                Attribute::optional(Type::set(Type::String)),
-            )
-            .attr(
-                "bootstrap_self_managed_addons",
-                Attribute::optional(Type::Bool)
-                    .with_default(true)
-                    .force_new(),
-            )
-            .attr("endpoint", Attribute::computed(Type::String))
-            .attr("platform_version", Attribute::computed(Type::String))
-            .attr("status", Attribute::computed(Type::String))
-            .attr("created_at", Attribute::computed(Type::String))
-            .attr(
-                "certificate_authority",
-                Attribute::computed(Type::list(object_type(&[("data", Type::String)]))),
-            )
-            .attr(
-                "identity",
-                Attribute::computed(Type::list(object_type(&[(
-                    "oidc",
-                    Type::list(object_type(&[("issuer", Type::String)])),
-                )]))),
-            )
-            .nested("vpc_config", list_block(vpc_config, 1, 1))
-            .nested("kubernetes_network_config", computed_list_block(network, 1))
-            .nested("access_config", computed_list_block(access, 1))
-            .nested("encryption_config", list_block(encryption, 0, 1))
-            .nested("upgrade_policy", computed_list_block(upgrade_policy, 1))
-            .nested("zonal_shift_config", list_block(zonal_shift, 0, 1));
+        let block = computed_strings(&[
+            "id",
+            "arn",
+            "cluster_id",
+            "endpoint",
+            "platform_version",
+            "status",
+            "created_at",
+        ])
+        .attr("name", Attribute::required(Type::String).force_new())
+        .attr("role_arn", Attribute::required(Type::String).force_new())
+        .attr("version", Attribute::optional_computed(Type::String))
+        .attr(
+            "enabled_cluster_log_types",
+            Attribute::optional(Type::set(Type::String)),
+        )
+        .attr(
+            "bootstrap_self_managed_addons",
+            Attribute::optional(Type::Bool)
+                .with_default(true)
+                .force_new(),
+        )
+        .attr(
+            "certificate_authority",
+            Attribute::computed(Type::list(object_type(&[("data", Type::String)]))),
+        )
+        .attr(
+            "identity",
+            Attribute::computed(Type::list(object_type(&[(
+                "oidc",
+                Type::list(object_type(&[("issuer", Type::String)])),
+            )]))),
+        )
+        .nested("vpc_config", list_block(vpc_config, 1, 1))
+        .nested("kubernetes_network_config", computed_list_block(network, 1))
+        .nested("access_config", computed_list_block(access, 1))
+        .nested("encryption_config", list_block(encryption, 0, 1))
+        .nested("upgrade_policy", computed_list_block(upgrade_policy, 1))
+        .nested("zonal_shift_config", list_block(zonal_shift, 0, 1));
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
 
@@ -282,9 +277,7 @@ impl ResourceType for Cluster {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let name = get_str(current, "id")
-            .or_else(|| get_str(current, "name"))
-            .unwrap_or_default();
+        let name = name_of(current);
         let Some(cluster) = describe_cluster(aws, &name)
             .await
             .or_fail(&format!("reading {CLUSTER_LABEL} ({name})"))?
@@ -479,7 +472,7 @@ impl ResourceType for Cluster {
             update_cluster_config(aws, operation, &name, request, "zonal_shift_config").await?;
         }
         let arn = get_str(prior, "arn").unwrap_or_default();
-        update_eks_tags(aws, &arn, operation, &summary).await?;
+        update_tags(aws, Tagged::Eks(&arn), operation, &summary).await?;
         Ok(Attrs::new())
     }
 
@@ -807,12 +800,8 @@ async fn wait_cluster(
     name: &str,
     target: &str,
 ) -> Result<(), ProviderError> {
-    wait_for(
-        &format!("{CLUSTER_LABEL} ({name})"),
-        target,
-        operation.timeout,
-        operation.progress,
-        || async {
+    operation
+        .wait_for(&format!("{CLUSTER_LABEL} ({name})"), target, || async {
             match describe_cluster(aws, name).await {
                 Ok(Some(cluster)) => {
                     let status = cluster
@@ -835,9 +824,8 @@ async fn wait_cluster(
                     Err(failure.into_error(format!("waiting for {CLUSTER_LABEL} ({name})")))
                 }
             }
-        },
-    )
-    .await
+        })
+        .await
 }
 
 #[cfg(test)]

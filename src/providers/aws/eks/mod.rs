@@ -5,8 +5,7 @@
 //! reporting the status while waiting. Creates carry the engine's idempotency token as
 //! `clientRequestToken`.
 //!
-//! This module has what the two share: the schema helpers, the tag updater and the wait for an
-//! update.
+//! This module has what the two share: the schema helpers and the wait for an update.
 
 mod cluster;
 mod node_group;
@@ -14,7 +13,7 @@ mod node_group;
 pub(crate) use cluster::Cluster;
 pub(crate) use node_group::NodeGroup;
 
-use crate::providers::aws::support::{list_block, update_tags, wait_for, Poll, SdkResultExt};
+use crate::providers::aws::support::{list_block, Poll, SdkResultExt};
 use crate::providers::aws::{AwsContext, Operation};
 use crate::providers::schema::{Block, NestedBlock};
 use crate::providers::ProviderError;
@@ -33,39 +32,6 @@ pub(super) fn computed_list_block(block: Block, max_items: usize) -> NestedBlock
     }
 }
 
-pub(super) async fn update_eks_tags(
-    aws: &AwsContext,
-    arn: &str,
-    operation: &Operation<'_>,
-    summary: &str,
-) -> Result<(), ProviderError> {
-    update_tags(
-        operation,
-        summary,
-        |keys| async move {
-            aws.eks
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .api()
-                .map(|_| ())
-        },
-        |tags| async move {
-            aws.eks
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(tags.into_iter().collect()))
-                .send()
-                .await
-                .api()
-                .map(|_| ())
-        },
-    )
-    .await
-}
-
 /// Waits for an update (`UpdateClusterConfig`, `UpdateNodegroupConfig`, ...) to finish.
 pub(super) async fn wait_update(
     aws: &AwsContext,
@@ -78,12 +44,8 @@ pub(super) async fn wait_update(
     let Some(update_id) = update_id else {
         return Ok(());
     };
-    wait_for(
-        what,
-        "Successful",
-        operation.timeout,
-        operation.progress,
-        || async {
+    operation
+        .wait_for(what, "Successful", || async {
             let out = aws
                 .eks
                 .describe_update()
@@ -128,9 +90,8 @@ pub(super) async fn wait_update(
                 }
                 other => Ok(Poll::Pending(other.to_string())),
             }
-        },
-    )
-    .await
+        })
+        .await
 }
 
 pub(super) fn opt_bool(value: Option<bool>) -> Value {

@@ -3,13 +3,14 @@
 //! `node_repair_config` (UpdateNodegroupConfig), `version`/`release_version`/`launch_template`
 //! version (UpdateNodegroupVersion) and tags change in place. Everything else replaces.
 
-use super::{computed_list_block, object_type, opt_bool, update_eks_tags, wait_update};
+use super::{computed_list_block, object_type, opt_bool, wait_update};
 use crate::providers::aws::support::{
-    attrs, client_token, get_block, get_blocks, get_bool, get_i64, get_str, get_string_map,
-    get_strings, list_block, non_empty, opt_str, str_list, str_map, str_set, timeouts_block,
-    user_tags, wait_for, wait_until_gone, with_tags, ApiFailure, Attrs, FailureExt, Poll,
-    SdkResultExt,
+    attrs, client_token, computed_strings, get_block, get_blocks, get_bool, get_i64, get_str,
+    get_string_map, get_strings, list_block, name_or_unique, non_empty, opt_str, str_list, str_map,
+    str_set, timeouts_block, user_tags, wait_until_gone, with_name_and_prefix, with_tags,
+    ApiFailure, Attrs, FailureExt, NotFoundExt, Poll, SdkResultExt,
 };
+use crate::providers::aws::tags::{update_tags, Tagged};
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::providers::ProviderError;
@@ -37,19 +38,9 @@ async fn describe_node_group(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Nodegroup>, ApiFailure> {
-    match aws
-        .eks
-        .describe_nodegroup()
-        .cluster_name(cluster)
-        .nodegroup_name(name)
-        .send()
-        .await
-        .api()
-    {
-        Ok(out) => Ok(out.nodegroup),
-        Err(failure) if failure.is_not_found() => Ok(None),
-        Err(failure) => Err(failure),
-    }
+    let call = aws.eks.describe_nodegroup().cluster_name(cluster);
+    let out = call.nodegroup_name(name).send().await.api().found()?;
+    Ok(out.and_then(|out| out.nodegroup))
 }
 
 async fn wait_node_group(
@@ -58,51 +49,52 @@ async fn wait_node_group(
     cluster: &str,
     name: &str,
 ) -> Result<(), ProviderError> {
-    wait_for(
-        &format!("{NODE_GROUP_LABEL} ({cluster}:{name})"),
-        "ACTIVE",
-        operation.timeout,
-        operation.progress,
-        || async {
-            match describe_node_group(aws, cluster, name).await {
-                Ok(Some(group)) => {
-                    let status = group
-                        .status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default();
-                    match status.as_str() {
-                        "ACTIVE" => Ok(Poll::Done(())),
-                        "CREATE_FAILED" | "DEGRADED" | "DELETE_FAILED" => {
-                            let issues: Vec<String> = group
-                                .health()
-                                .map(|h| {
-                                    h.issues()
-                                        .iter()
-                                        .map(|i| {
-                                            format!(
-                                                "{}: {}",
-                                                i.code().map(|c| c.as_str()).unwrap_or_default(),
-                                                i.message().unwrap_or_default()
-                                            )
-                                        })
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            Err(ProviderError::new(
-                                format!("{NODE_GROUP_LABEL} ({cluster}:{name}) is {status}"),
-                                issues.join("; "),
-                            ))
+    operation
+        .wait_for(
+            &format!("{NODE_GROUP_LABEL} ({cluster}:{name})"),
+            "ACTIVE",
+            || async {
+                match describe_node_group(aws, cluster, name).await {
+                    Ok(Some(group)) => {
+                        let status = group
+                            .status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default();
+                        match status.as_str() {
+                            "ACTIVE" => Ok(Poll::Done(())),
+                            "CREATE_FAILED" | "DEGRADED" | "DELETE_FAILED" => {
+                                let issues: Vec<String> = group
+                                    .health()
+                                    .map(|h| {
+                                        h.issues()
+                                            .iter()
+                                            .map(|i| {
+                                                format!(
+                                                    "{}: {}",
+                                                    i.code()
+                                                        .map(|c| c.as_str())
+                                                        .unwrap_or_default(),
+                                                    i.message().unwrap_or_default()
+                                                )
+                                            })
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                Err(ProviderError::new(
+                                    format!("{NODE_GROUP_LABEL} ({cluster}:{name}) is {status}"),
+                                    issues.join("; "),
+                                ))
+                            }
+                            other => Ok(Poll::Pending(other.to_string())),
                         }
-                        other => Ok(Poll::Pending(other.to_string())),
                     }
+                    Ok(None) => Ok(Poll::Pending("not yet visible".into())),
+                    Err(failure) => Err(failure
+                        .into_error(format!("waiting for {NODE_GROUP_LABEL} ({cluster}:{name})"))),
                 }
-                Ok(None) => Ok(Poll::Pending("not yet visible".into())),
-                Err(failure) => Err(failure
-                    .into_error(format!("waiting for {NODE_GROUP_LABEL} ({cluster}:{name})"))),
-            }
-        },
-    )
-    .await
+            },
+        )
+        .await
 }
 
 /// Waits for a node group update to be `Successful`, then for the group to be `ACTIVE`.
@@ -208,21 +200,10 @@ impl ResourceType for NodeGroup {
                 Attribute::optional_computed(Type::String).force_new(),
             )
             .attr("version", Attribute::required(Type::String));
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("status", Attribute::computed(Type::String))
+        let block = computed_strings(&["id", "arn", "status"])
             .attr(
                 "cluster_name",
                 Attribute::required(Type::String).force_new(),
-            )
-            .attr(
-                "node_group_name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "node_group_name_prefix",
-                Attribute::optional_computed(Type::String).force_new(),
             )
             .attr(
                 "node_role_arn",
@@ -300,6 +281,7 @@ impl ResourceType for NodeGroup {
                     }
                 },
             );
+        let block = with_name_and_prefix(block, "node_group_name");
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
 
@@ -314,11 +296,7 @@ impl ResourceType for NodeGroup {
     ) -> Result<Attrs, ProviderError> {
         let planned = operation.planned;
         let cluster = get_str(planned, "cluster_name").unwrap_or_default();
-        let name = get_str(planned, "node_group_name").unwrap_or_else(|| {
-            crate::providers::aws::support::unique_name(
-                &get_str(planned, "node_group_name_prefix").unwrap_or_else(|| "terraform-".into()),
-            )
-        });
+        let name = name_or_unique(planned, "node_group_name");
         let remote = get_block(planned, "remote_access").map(|r| {
             RemoteAccessConfig::builder()
                 .set_ec2_ssh_key(get_str(r, "ec2_ssh_key"))
@@ -685,7 +663,7 @@ impl ResourceType for NodeGroup {
             finish_node_group_update(aws, operation, cluster, name, "config", out.update()).await?;
         }
         let arn = get_str(prior, "arn").unwrap_or_default();
-        update_eks_tags(aws, &arn, operation, &summary).await?;
+        update_tags(aws, Tagged::Eks(&arn), operation, &summary).await?;
         Ok(Attrs::new())
     }
 

@@ -2,7 +2,9 @@
 //! `internal/service/iam/policy_document_data_source.go` of the Terraform AWS provider: computed
 //! locally, with no API call.
 
-use crate::providers::aws::support::{attrs, get_blocks, get_str, get_strings, Attrs};
+use crate::providers::aws::support::{
+    attrs, computed_strings, get_blocks, get_str, get_strings, Attrs,
+};
 use crate::providers::aws::{AwsContext, DataSourceType};
 use crate::providers::schema::{Attribute, Block, Nesting};
 use crate::providers::ProviderError;
@@ -126,10 +128,7 @@ impl DataSourceType for IamPolicyDocument {
             .block("principals", Nesting::Set, principal_block())
             .block("not_principals", Nesting::Set, principal_block())
             .block("condition", Nesting::Set, condition);
-        Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("json", Attribute::computed(Type::String))
-            .attr("minified_json", Attribute::computed(Type::String))
+        computed_strings(&["id", "json", "minified_json"])
             .attr("policy_id", Attribute::optional(Type::String))
             .attr("version", Attribute::optional(Type::String))
             .attr(

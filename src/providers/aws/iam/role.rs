@@ -12,16 +12,16 @@
 //! `aws_iam_role_policy_attachment`).
 
 use crate::providers::aws::support::{
-    attrs, get_bool, get_i64, get_str, opt_str, retry_while, rfc3339_seconds, str_map, unique_name,
-    update_tags, user_tags, with_tags, ApiFailure, Attrs, FailureExt, SdkResultExt,
+    ask, attrs, computed_strings, done, get_bool, get_i64, get_str, name_of, name_or_unique,
+    named_ids, opt_str, retry_while, rfc3339_seconds, str_map, user_tags, with_name_and_prefix,
+    with_tags, ApiFailure, Attrs, FailureExt, NotFoundExt, SdkResultExt,
 };
+use crate::providers::aws::tags::{iam_tags, update_tags, Tagged};
 use crate::providers::aws::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};
 use async_trait::async_trait;
-use aws_sdk_iam::types::Tag;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub struct Role;
@@ -92,21 +92,12 @@ fn normalize_policy(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect()
-}
-
 async fn get_role(
     aws: &AwsContext,
     name: &str,
 ) -> Result<Option<aws_sdk_iam::types::Role>, ApiFailure> {
-    match aws.iam.get_role().role_name(name).send().await.api() {
-        Ok(out) => Ok(out.role),
-        Err(failure) if failure.is_not_found() => Ok(None),
-        Err(failure) => Err(failure),
-    }
+    let out = aws.iam.get_role().role_name(name).send().await.api();
+    Ok(out.found()?.and_then(|out| out.role))
 }
 
 #[async_trait]
@@ -116,38 +107,25 @@ impl ResourceType for Role {
     }
 
     fn schema(&self) -> Block {
-        with_tags(
-            Block::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr("unique_id", Attribute::computed(Type::String))
-                .attr("create_date", Attribute::computed(Type::String))
-                .attr(
-                    "name",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr(
-                    "name_prefix",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr(
-                    "path",
-                    Attribute::optional(Type::String)
-                        .with_default("/")
-                        .force_new(),
-                )
-                .attr("assume_role_policy", Attribute::required(Type::String))
-                .attr("description", Attribute::optional(Type::String))
-                .attr(
-                    "max_session_duration",
-                    Attribute::optional(Type::Number).with_default(3600),
-                )
-                .attr("permissions_boundary", Attribute::optional(Type::String))
-                .attr(
-                    "force_detach_policies",
-                    Attribute::optional(Type::Bool).with_default(false),
-                ),
-        )
+        let block = computed_strings(&["id", "arn", "unique_id", "create_date"])
+            .attr(
+                "path",
+                Attribute::optional(Type::String)
+                    .with_default("/")
+                    .force_new(),
+            )
+            .attr("assume_role_policy", Attribute::required(Type::String))
+            .attr("description", Attribute::optional(Type::String))
+            .attr(
+                "max_session_duration",
+                Attribute::optional(Type::Number).with_default(3600),
+            )
+            .attr("permissions_boundary", Attribute::optional(Type::String))
+            .attr(
+                "force_detach_policies",
+                Attribute::optional(Type::Bool).with_default(false),
+            );
+        with_tags(with_name_and_prefix(block, "name"))
     }
 
     fn adjust_plan(
@@ -176,9 +154,7 @@ impl ResourceType for Role {
         operation: &Operation<'_>,
     ) -> Result<Attrs, ProviderError> {
         let planned = operation.planned;
-        let name = get_str(planned, "name").unwrap_or_else(|| {
-            unique_name(&get_str(planned, "name_prefix").unwrap_or_else(|| "terraform-".into()))
-        });
+        let name = name_or_unique(planned, "name");
         let tags = crate::providers::aws::support::get_string_map(planned, "tags_all");
         aws.iam
             .create_role()
@@ -206,10 +182,7 @@ impl ResourceType for Role {
                     None => error,
                 }
             })?;
-        Ok(attrs([
-            ("id", Value::from(name.as_str())),
-            ("name", Value::from(name.as_str())),
-        ]))
+        Ok(named_ids(&name))
     }
 
     async fn read(
@@ -217,9 +190,7 @@ impl ResourceType for Role {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let name = get_str(current, "id")
-            .or_else(|| get_str(current, "name"))
-            .unwrap_or_default();
+        let name = name_of(current);
         let Some(role) = get_role(aws, &name)
             .await
             .or_fail(&format!("reading {LABEL} ({name})"))?
@@ -296,23 +267,14 @@ impl ResourceType for Role {
         }
         if operation.changed("permissions_boundary") {
             match get_str(planned, "permissions_boundary") {
-                Some(boundary) => aws
-                    .iam
-                    .put_role_permissions_boundary()
-                    .role_name(&name)
-                    .permissions_boundary(boundary)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ()),
-                None => aws
-                    .iam
-                    .delete_role_permissions_boundary()
-                    .role_name(&name)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ()),
+                Some(boundary) => {
+                    let call = aws.iam.put_role_permissions_boundary().role_name(&name);
+                    done(call.permissions_boundary(boundary).send()).await
+                }
+                None => {
+                    let call = aws.iam.delete_role_permissions_boundary().role_name(&name);
+                    done(call.send()).await
+                }
             }
             .or_fail_on(
                 &summary,
@@ -320,35 +282,7 @@ impl ResourceType for Role {
                 "permissions_boundary",
             )?;
         }
-        update_tags(
-            operation,
-            &summary,
-            |keys| async {
-                aws.iam
-                    .untag_role()
-                    .role_name(&name)
-                    .set_tag_keys(Some(keys))
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-            |tags| {
-                let tags = iam_tags(&tags);
-                let name = &name;
-                async move {
-                    aws.iam
-                        .tag_role()
-                        .role_name(name)
-                        .set_tags(Some(tags))
-                        .send()
-                        .await
-                        .api()
-                        .map(|_| ())
-                }
-            },
-        )
-        .await?;
+        update_tags(aws, Tagged::IamRole(&name), operation, &summary).await?;
         Ok(Attrs::new())
     }
 
@@ -360,43 +294,42 @@ impl ResourceType for Role {
         let name = operation.id();
         let summary = format!("deleting {LABEL} ({name})");
         if get_bool(operation.planned, "force_detach_policies") == Some(true) {
-            let attached = aws
-                .iam
-                .list_attached_role_policies()
-                .role_name(&name)
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
+            let attached = ask(
+                aws.iam
+                    .list_attached_role_policies()
+                    .role_name(&name)
+                    .send(),
+                &summary,
+            )
+            .await?;
             for policy in attached.attached_policies() {
                 if let Some(arn) = policy.policy_arn() {
-                    aws.iam
-                        .detach_role_policy()
-                        .role_name(&name)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .api()
-                        .or_fail(&summary)?;
+                    ask(
+                        aws.iam
+                            .detach_role_policy()
+                            .role_name(&name)
+                            .policy_arn(arn)
+                            .send(),
+                        &summary,
+                    )
+                    .await?;
                 }
             }
-            let inline = aws
-                .iam
-                .list_role_policies()
-                .role_name(&name)
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
+            let inline = ask(
+                aws.iam.list_role_policies().role_name(&name).send(),
+                &summary,
+            )
+            .await?;
             for policy in inline.policy_names() {
-                aws.iam
-                    .delete_role_policy()
-                    .role_name(&name)
-                    .policy_name(policy)
-                    .send()
-                    .await
-                    .api()
-                    .or_fail(&summary)?;
+                ask(
+                    aws.iam
+                        .delete_role_policy()
+                        .role_name(&name)
+                        .policy_name(policy)
+                        .send(),
+                    &summary,
+                )
+                .await?;
             }
         }
         // IAM is eventually consistent: a detach just made may not be seen yet.
@@ -404,21 +337,10 @@ impl ResourceType for Role {
             &["DeleteConflict"],
             Duration::from_secs(30).min(operation.timeout),
             operation.progress,
-            || async {
-                aws.iam
-                    .delete_role()
-                    .role_name(&name)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
+            || done(aws.iam.delete_role().role_name(&name).send()),
         )
         .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&summary),
-        }
+        result.gone_ok().or_fail(&summary)
     }
 }
 

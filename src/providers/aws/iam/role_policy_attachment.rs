@@ -4,7 +4,7 @@
 
 use super::role::LABEL;
 use crate::providers::aws::support::{
-    attrs, get_str, unique_name, Attrs, FailureExt, SdkResultExt,
+    attrs, done, get_str, unique_name, Attrs, FailureExt, NotFoundExt, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, ResourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -159,20 +159,10 @@ impl ResourceType for RolePolicyAttachment {
     ) -> Result<(), ProviderError> {
         let role = get_str(operation.planned, "role").unwrap_or_default();
         let policy = get_str(operation.planned, "policy_arn").unwrap_or_default();
-        match aws
-            .iam
-            .detach_role_policy()
-            .role_name(&role)
-            .policy_arn(&policy)
-            .send()
-            .await
-            .api()
-        {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.map(|_| ()).or_fail(&format!(
-                "detaching IAM Policy ({policy}) from {LABEL} ({role})"
-            )),
-        }
+        let call = aws.iam.detach_role_policy().role_name(&role);
+        let summary = format!("detaching IAM Policy ({policy}) from {LABEL} ({role})");
+        let result = done(call.policy_arn(&policy).send()).await;
+        result.gone_ok().or_fail(&summary)
     }
 
     /// Import ids are `role-name/policy-arn`.

@@ -20,12 +20,14 @@
 //! `engine_lifecycle_support`, `latest_restorable_time` (AWS moves it every few minutes, so it
 //! would make every refresh differ) and `security_group_names` (EC2-Classic, retired).
 
-use super::{rds_tags, tag_map, update_rds_tags};
+use super::tag_map;
 use crate::providers::aws::support::{
-    attrs, get_bool, get_i64, get_str, get_string_map, get_strings, non_empty, opt_str, str_list,
-    str_map, str_set, timeouts_block, unique_name, wait_for, wait_until_gone, with_tags,
-    ApiFailure, Attrs, Poll, SdkResultExt,
+    attrs, computed_strings, get_bool, get_i64, get_str, get_string_map, get_strings,
+    name_or_unique, non_empty, opt_str, str_list, str_map, str_set, timeouts_block,
+    wait_until_gone, with_name_and_prefix, with_tags, ApiFailure, Attrs, NotFoundExt, Poll,
+    SdkResultExt,
 };
+use crate::providers::aws::tags::{rds_tags, update_tags, Tagged};
 use crate::providers::aws::{AwsContext, Operation, OperationKind, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
@@ -78,18 +80,12 @@ async fn describe_instance(
     aws: &AwsContext,
     identifier: &str,
 ) -> Result<Option<SdkDbInstance>, ApiFailure> {
-    match aws
+    let call = aws
         .rds
         .describe_db_instances()
-        .db_instance_identifier(identifier)
-        .send()
-        .await
-        .api()
-    {
-        Ok(out) => Ok(out.db_instances().first().cloned()),
-        Err(failure) if failure.is_not_found() => Ok(None),
-        Err(failure) => Err(failure),
-    }
+        .db_instance_identifier(identifier);
+    let out = call.send().await.api().found()?;
+    Ok(out.and_then(|out| out.db_instances().first().cloned()))
 }
 
 fn status_of(instance: &SdkDbInstance) -> String {
@@ -104,13 +100,12 @@ async fn wait_available(
     operation: &Operation<'_>,
     identifier: &str,
 ) -> Result<(), ProviderError> {
-    wait_for(
-        &format!("{INSTANCE_LABEL} ({identifier})"),
-        "available",
-        operation.timeout,
-        operation.progress,
-        || async {
-            match describe_instance(aws, identifier).await {
+    operation
+        .wait_for(
+            &format!("{INSTANCE_LABEL} ({identifier})"),
+            "available",
+            || async {
+                match describe_instance(aws, identifier).await {
                 Ok(Some(instance)) => match status_of(&instance).as_str() {
                     "available" | "storage-optimization" => Ok(Poll::Done(())),
                     failed @ ("failed"
@@ -128,9 +123,9 @@ async fn wait_available(
                     Err(failure.into_error(format!("waiting for {INSTANCE_LABEL} ({identifier})")))
                 }
             }
-        },
-    )
-    .await
+            },
+        )
+        .await
 }
 
 fn instance_attrs(instance: &SdkDbInstance) -> Attrs {
@@ -318,174 +313,168 @@ impl ResourceType for DbInstance {
     }
 
     fn schema(&self) -> Block {
-        let block = Block::new()
-            .attr("id", Attribute::computed(Type::String))
-            .attr("resource_id", Attribute::computed(Type::String))
-            .attr("arn", Attribute::computed(Type::String))
-            .attr(
-                "identifier",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "identifier_prefix",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "engine",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("engine_version", Attribute::optional_computed(Type::String))
-            .attr("engine_version_actual", Attribute::computed(Type::String))
-            .attr("instance_class", Attribute::required(Type::String))
-            .attr(
-                "allocated_storage",
-                Attribute::optional_computed(Type::Number),
-            )
-            .attr("max_allocated_storage", Attribute::optional(Type::Number))
-            .attr("storage_type", Attribute::optional_computed(Type::String))
-            .attr(
-                "storage_encrypted",
-                Attribute::optional(Type::Bool)
-                    .with_default(false)
-                    .force_new(),
-            )
-            .attr(
-                "kms_key_id",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("iops", Attribute::optional_computed(Type::Number))
-            .attr(
-                "storage_throughput",
-                Attribute::optional_computed(Type::Number),
-            )
-            .attr(
-                "username",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr("password", Attribute::optional(Type::String).sensitive())
-            .attr(
-                "db_name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "db_subnet_group_name",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "vpc_security_group_ids",
-                Attribute::optional_computed(Type::set(Type::String)),
-            )
-            .attr("multi_az", Attribute::optional_computed(Type::Bool))
-            .attr(
-                "availability_zone",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "backup_retention_period",
-                Attribute::optional_computed(Type::Number),
-            )
-            .attr("backup_window", Attribute::optional_computed(Type::String))
-            .attr(
-                "maintenance_window",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "deletion_protection",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr(
-                "skip_final_snapshot",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr(
-                "final_snapshot_identifier",
-                Attribute::optional(Type::String),
-            )
-            .attr(
-                "delete_automated_backups",
-                Attribute::optional(Type::Bool).with_default(true),
-            )
-            .attr(
-                "apply_immediately",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr(
-                "publicly_accessible",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr("port", Attribute::optional_computed(Type::Number))
-            .attr(
-                "parameter_group_name",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "option_group_name",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "auto_minor_version_upgrade",
-                Attribute::optional(Type::Bool).with_default(true),
-            )
-            .attr(
-                "allow_major_version_upgrade",
-                Attribute::optional(Type::Bool),
-            )
-            .attr(
-                "copy_tags_to_snapshot",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr(
-                "performance_insights_enabled",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr(
-                "monitoring_interval",
-                Attribute::optional(Type::Number).with_default(0),
-            )
-            .attr(
-                "iam_database_authentication_enabled",
-                Attribute::optional(Type::Bool).with_default(false),
-            )
-            .attr("license_model", Attribute::optional_computed(Type::String))
-            .attr(
-                "ca_cert_identifier",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr("network_type", Attribute::optional_computed(Type::String))
-            .attr(
-                "character_set_name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "nchar_character_set_name",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "timezone",
-                Attribute::optional_computed(Type::String).force_new(),
-            )
-            .attr(
-                "enabled_cloudwatch_logs_exports",
-                Attribute::optional(Type::set(Type::String)),
-            )
-            .attr(
-                "monitoring_role_arn",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "performance_insights_kms_key_id",
-                Attribute::optional_computed(Type::String),
-            )
-            .attr(
-                "performance_insights_retention_period",
-                Attribute::optional_computed(Type::Number),
-            )
-            .attr("customer_owned_ip_enabled", Attribute::optional(Type::Bool))
-            .attr("replicas", Attribute::computed(Type::list(Type::String)))
-            .attr("address", Attribute::computed(Type::String))
-            .attr("endpoint", Attribute::computed(Type::String))
-            .attr("hosted_zone_id", Attribute::computed(Type::String))
-            .attr("status", Attribute::computed(Type::String));
+        let block = computed_strings(&[
+            "id",
+            "resource_id",
+            "arn",
+            "engine_version_actual",
+            "address",
+            "endpoint",
+            "hosted_zone_id",
+            "status",
+        ])
+        .attr(
+            "engine",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("engine_version", Attribute::optional_computed(Type::String))
+        .attr("instance_class", Attribute::required(Type::String))
+        .attr(
+            "allocated_storage",
+            Attribute::optional_computed(Type::Number),
+        )
+        .attr("max_allocated_storage", Attribute::optional(Type::Number))
+        .attr("storage_type", Attribute::optional_computed(Type::String))
+        .attr(
+            "storage_encrypted",
+            Attribute::optional(Type::Bool)
+                .with_default(false)
+                .force_new(),
+        )
+        .attr(
+            "kms_key_id",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("iops", Attribute::optional_computed(Type::Number))
+        .attr(
+            "storage_throughput",
+            Attribute::optional_computed(Type::Number),
+        )
+        .attr(
+            "username",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr("password", Attribute::optional(Type::String).sensitive())
+        .attr(
+            "db_name",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "db_subnet_group_name",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "vpc_security_group_ids",
+            Attribute::optional_computed(Type::set(Type::String)),
+        )
+        .attr("multi_az", Attribute::optional_computed(Type::Bool))
+        .attr(
+            "availability_zone",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "backup_retention_period",
+            Attribute::optional_computed(Type::Number),
+        )
+        .attr("backup_window", Attribute::optional_computed(Type::String))
+        .attr(
+            "maintenance_window",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "deletion_protection",
+            Attribute::optional(Type::Bool).with_default(false),
+        )
+        .attr(
+            "skip_final_snapshot",
+            Attribute::optional(Type::Bool).with_default(false),
+        )
+        .attr(
+            "final_snapshot_identifier",
+            Attribute::optional(Type::String),
+        )
+        .attr(
+            "delete_automated_backups",
+            Attribute::optional(Type::Bool).with_default(true),
+        )
+        .attr(
+            "apply_immediately",
+            Attribute::optional(Type::Bool).with_default(false),
+        )
+        .attr(
+            "publicly_accessible",
+            Attribute::optional(Type::Bool).with_default(false),
+        )
+        .attr("port", Attribute::optional_computed(Type::Number))
+        .attr(
+            "parameter_group_name",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "option_group_name",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "auto_minor_version_upgrade",
+            Attribute::optional(Type::Bool).with_default(true),
+        )
+        .attr(
+            "allow_major_version_upgrade",
+            Attribute::optional(Type::Bool),
+        )
+        .attr(
+            "copy_tags_to_snapshot",
+            Attribute::optional(Type::Bool).with_default(false),
+        )
+        .attr(
+            "performance_insights_enabled",
+            Attribute::optional(Type::Bool).with_default(false),
+        )
+        .attr(
+            "monitoring_interval",
+            Attribute::optional(Type::Number).with_default(0),
+        )
+        .attr(
+            "iam_database_authentication_enabled",
+            Attribute::optional(Type::Bool).with_default(false),
+        )
+        .attr("license_model", Attribute::optional_computed(Type::String))
+        .attr(
+            "ca_cert_identifier",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr("network_type", Attribute::optional_computed(Type::String))
+        .attr(
+            "character_set_name",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "nchar_character_set_name",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "timezone",
+            Attribute::optional_computed(Type::String).force_new(),
+        )
+        .attr(
+            "enabled_cloudwatch_logs_exports",
+            Attribute::optional(Type::set(Type::String)),
+        )
+        .attr(
+            "monitoring_role_arn",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "performance_insights_kms_key_id",
+            Attribute::optional_computed(Type::String),
+        )
+        .attr(
+            "performance_insights_retention_period",
+            Attribute::optional_computed(Type::Number),
+        )
+        .attr("customer_owned_ip_enabled", Attribute::optional(Type::Bool))
+        .attr("replicas", Attribute::computed(Type::list(Type::String)));
+        let block = with_name_and_prefix(block, "identifier");
         timeouts_block(with_tags(block), &["create", "update", "delete"])
     }
 
@@ -519,11 +508,7 @@ impl ResourceType for DbInstance {
         operation: &Operation<'_>,
     ) -> Result<Attrs, ProviderError> {
         let planned = operation.planned;
-        let identifier = get_str(planned, "identifier").unwrap_or_else(|| {
-            unique_name(
-                &get_str(planned, "identifier_prefix").unwrap_or_else(|| "terraform-".into()),
-            )
-        });
+        let identifier = name_or_unique(planned, "identifier");
         let int = |name: &str| get_i64(planned, name).and_then(|n| i32::try_from(n).ok());
         let security_groups = get_strings(planned, "vpc_security_group_ids");
         let tags = get_string_map(planned, "tags_all");
@@ -821,7 +806,7 @@ impl ResourceType for DbInstance {
             .prior
             .and_then(|p| get_str(p, "arn"))
             .unwrap_or_default();
-        update_rds_tags(aws, &arn, operation, &summary).await?;
+        update_tags(aws, Tagged::Rds(&arn), operation, &summary).await?;
         Ok(Attrs::new())
     }
 

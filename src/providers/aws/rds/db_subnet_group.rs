@@ -1,11 +1,13 @@
 //! `aws_db_subnet_group`, as `internal/service/rds/subnet_group.go` of the Terraform AWS
 //! provider: its `id` is its name.
 
-use super::{rds_tags, tag_map, update_rds_tags};
+use super::tag_map;
 use crate::providers::aws::support::{
-    attrs, get_str, get_string_map, get_strings, opt_str, retry_while, str_map, str_set,
-    unique_name, with_tags, Attrs, FailureExt, SdkResultExt, DEPENDENCY_CODES,
+    ask, attrs, computed_strings, done, get_str, get_string_map, get_strings, name_of,
+    name_or_unique, named_ids, opt_str, str_map, str_set, with_name_and_prefix, with_tags, Attrs,
+    FailureExt, NotFoundExt, SdkResultExt, DEPENDENCY_CODES,
 };
+use crate::providers::aws::tags::{rds_tags, update_tags, Tagged};
 use crate::providers::aws::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
@@ -25,29 +27,17 @@ impl ResourceType for DbSubnetGroup {
     }
 
     fn schema(&self) -> Block {
-        with_tags(
-            Block::new()
-                .attr("id", Attribute::computed(Type::String))
-                .attr("arn", Attribute::computed(Type::String))
-                .attr(
-                    "name",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr(
-                    "name_prefix",
-                    Attribute::optional_computed(Type::String).force_new(),
-                )
-                .attr(
-                    "description",
-                    Attribute::optional(Type::String).with_default("Managed by Terraform"),
-                )
-                .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
-                .attr(
-                    "supported_network_types",
-                    Attribute::computed(Type::set(Type::String)),
-                )
-                .attr("vpc_id", Attribute::computed(Type::String)),
-        )
+        let block = computed_strings(&["id", "arn", "vpc_id"])
+            .attr(
+                "description",
+                Attribute::optional(Type::String).with_default("Managed by Terraform"),
+            )
+            .attr("subnet_ids", Attribute::required(Type::set(Type::String)))
+            .attr(
+                "supported_network_types",
+                Attribute::computed(Type::set(Type::String)),
+            );
+        with_tags(with_name_and_prefix(block, "name"))
     }
 
     async fn create(
@@ -56,9 +46,7 @@ impl ResourceType for DbSubnetGroup {
         operation: &Operation<'_>,
     ) -> Result<Attrs, ProviderError> {
         let planned = operation.planned;
-        let name = get_str(planned, "name").unwrap_or_else(|| {
-            unique_name(&get_str(planned, "name_prefix").unwrap_or_else(|| "terraform-".into()))
-        });
+        let name = name_or_unique(planned, "name");
         let tags = get_string_map(planned, "tags_all");
         aws.rds
             .create_db_subnet_group()
@@ -81,10 +69,7 @@ impl ResourceType for DbSubnetGroup {
                     .into_error(format!("creating {SUBNET_GROUP_LABEL} ({name})"))
                     .on_attribute(AttrPath::attr(attribute))
             })?;
-        Ok(attrs([
-            ("id", Value::from(name.as_str())),
-            ("name", Value::from(name.as_str())),
-        ]))
+        Ok(named_ids(&name))
     }
 
     async fn read(
@@ -92,9 +77,7 @@ impl ResourceType for DbSubnetGroup {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let name = get_str(current, "id")
-            .or_else(|| get_str(current, "name"))
-            .unwrap_or_default();
+        let name = name_of(current);
         let summary = format!("reading {SUBNET_GROUP_LABEL} ({name})");
         let out = match aws
             .rds
@@ -115,14 +98,11 @@ impl ResourceType for DbSubnetGroup {
         let tags = if arn.is_empty() {
             BTreeMap::new()
         } else {
-            let listed = aws
-                .rds
-                .list_tags_for_resource()
-                .resource_name(&arn)
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
+            let listed = ask(
+                aws.rds.list_tags_for_resource().resource_name(&arn).send(),
+                &summary,
+            )
+            .await?;
             tag_map(listed.tag_list())
         };
         let network_types = group.supported_network_types().to_vec();
@@ -178,7 +158,7 @@ impl ResourceType for DbSubnetGroup {
             .prior
             .and_then(|p| get_str(p, "arn"))
             .unwrap_or_default();
-        update_rds_tags(aws, &arn, operation, &summary).await?;
+        update_tags(aws, Tagged::Rds(&arn), operation, &summary).await?;
         Ok(Attrs::new())
     }
 
@@ -188,24 +168,18 @@ impl ResourceType for DbSubnetGroup {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let name = operation.id();
-        let result = retry_while(
-            DEPENDENCY_CODES,
-            operation.timeout,
-            operation.progress,
-            || async {
-                aws.rds
-                    .delete_db_subnet_group()
-                    .db_subnet_group_name(&name)
-                    .send()
-                    .await
-                    .api()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        match result {
-            Err(failure) if failure.is_not_found() => Ok(()),
-            other => other.or_fail(&format!("deleting {SUBNET_GROUP_LABEL} ({name})")),
-        }
+        let result = operation
+            .retry_while(DEPENDENCY_CODES, || {
+                done(
+                    aws.rds
+                        .delete_db_subnet_group()
+                        .db_subnet_group_name(&name)
+                        .send(),
+                )
+            })
+            .await;
+        result
+            .gone_ok()
+            .or_fail(&format!("deleting {SUBNET_GROUP_LABEL} ({name})"))
     }
 }

@@ -4,7 +4,7 @@
 
 use super::LABEL;
 use crate::providers::aws::support::{
-    attrs, get_bool, get_str, opt_str, str_list, Attrs, FailureExt, SdkResultExt,
+    ask, attrs, computed_strings, get_bool, get_str, opt_str, str_list, Attrs, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, DataSourceType};
 use crate::providers::schema::{Attribute, Block};
@@ -18,15 +18,12 @@ pub struct ParameterData;
 #[async_trait]
 impl DataSourceType for ParameterData {
     fn schema(&self) -> Block {
-        Block::new()
-            .attr("id", Attribute::computed(Type::String))
+        computed_strings(&["id", "arn", "type"])
             .attr("name", Attribute::required(Type::String))
             .attr(
                 "with_decryption",
                 Attribute::optional(Type::Bool).with_default(true),
             )
-            .attr("arn", Attribute::computed(Type::String))
-            .attr("type", Attribute::computed(Type::String))
             .attr("value", Attribute::computed(Type::String).sensitive())
             .attr("version", Attribute::computed(Type::Number))
     }
@@ -102,17 +99,17 @@ impl DataSourceType for ParametersByPath {
         let mut parameters = Vec::new();
         let mut next_token = None;
         loop {
-            let out = aws
-                .ssm
-                .get_parameters_by_path()
-                .path(&path)
-                .recursive(get_bool(config, "recursive").unwrap_or(false))
-                .with_decryption(get_bool(config, "with_decryption").unwrap_or(true))
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
+            let out = ask(
+                aws.ssm
+                    .get_parameters_by_path()
+                    .path(&path)
+                    .recursive(get_bool(config, "recursive").unwrap_or(false))
+                    .with_decryption(get_bool(config, "with_decryption").unwrap_or(true))
+                    .set_next_token(next_token.take())
+                    .send(),
+                &summary,
+            )
+            .await?;
             parameters.extend(out.parameters().iter().cloned());
             match out.next_token() {
                 Some(token) if !token.is_empty() => next_token = Some(token.to_string()),

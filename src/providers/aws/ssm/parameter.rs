@@ -16,9 +16,10 @@
 
 use super::LABEL;
 use crate::providers::aws::support::{
-    attrs, get_str, get_string_map, non_empty, opt_str, planned_tag_changes, scrub_error, str_map,
-    Attrs, FailureExt, SdkResultExt,
+    ask, attrs, done, get_str, get_string_map, name_of, named_ids, non_empty, opt_str, scrub_error,
+    str_map, Attrs, FailureExt, NotFoundExt, SdkResultExt,
 };
+use crate::providers::aws::tags::{ssm_tags, update_tags, Tagged};
 use crate::providers::aws::{AwsContext, Operation, ResourceType, REMOTE_TAGS};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
@@ -26,7 +27,7 @@ use crate::value::{AttrPath, Type, Value};
 use async_trait::async_trait;
 use aws_sdk_ssm::operation::put_parameter::builders::PutParameterFluentBuilder;
 use aws_sdk_ssm::types::{
-    ParameterStringFilter, ParameterTier, ParameterType, ResourceTypeForTagging, Tag,
+    ParameterStringFilter, ParameterTier, ParameterType, ResourceTypeForTagging,
 };
 use std::collections::BTreeMap;
 
@@ -47,12 +48,6 @@ const WRITTEN: &[&str] = &[
 
 /// `aws_ssm_parameter`.
 pub struct Parameter;
-
-fn ssm_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect()
-}
 
 /// Whether `name` differs between the prior and the planned state.
 fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
@@ -240,12 +235,12 @@ impl ResourceType for Parameter {
             .set_tags(tags_in_put.then(|| ssm_tags(&tags)));
         put(request, &summary).await?;
         if !tags_in_put && !tags.is_empty() {
-            add_tags(aws, &name, &tags, &summary).await?;
+            Tagged::SsmParameter(&name)
+                .tag(aws, &tags)
+                .await
+                .or_fail(&summary)?;
         }
-        Ok(attrs([
-            ("id", Value::from(name.as_str())),
-            ("name", Value::from(name.as_str())),
-        ]))
+        Ok(named_ids(&name))
     }
 
     async fn read(
@@ -253,9 +248,7 @@ impl ResourceType for Parameter {
         aws: &AwsContext,
         current: &Value,
     ) -> Result<Option<Attrs>, ProviderError> {
-        let name = get_str(current, "id")
-            .or_else(|| get_str(current, "name"))
-            .unwrap_or_default();
+        let name = name_of(current);
         let summary = format!("reading {LABEL} ({name})");
         let found = aws
             .ssm
@@ -291,15 +284,15 @@ impl ResourceType for Parameter {
         let Some(detail) = described.parameters().first() else {
             return Ok(None);
         };
-        let listed = aws
-            .ssm
-            .list_tags_for_resource()
-            .resource_type(ResourceTypeForTagging::Parameter)
-            .resource_id(&name)
-            .send()
-            .await
-            .api()
-            .or_fail(&summary)?;
+        let listed = ask(
+            aws.ssm
+                .list_tags_for_resource()
+                .resource_type(ResourceTypeForTagging::Parameter)
+                .resource_id(&name)
+                .send(),
+            &summary,
+        )
+        .await?;
         let tags: BTreeMap<String, String> = listed
             .tag_list()
             .iter()
@@ -345,21 +338,7 @@ impl ResourceType for Parameter {
             }
             put(request, &summary).await?;
         }
-        let (set, remove) = planned_tag_changes(operation);
-        if !remove.is_empty() {
-            aws.ssm
-                .remove_tags_from_resource()
-                .resource_type(ResourceTypeForTagging::Parameter)
-                .resource_id(&name)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .api()
-                .or_fail(&summary)?;
-        }
-        if !set.is_empty() {
-            add_tags(aws, &name, &set, &summary).await?;
-        }
+        update_tags(aws, Tagged::SsmParameter(&name), operation, &summary).await?;
         Ok(Attrs::new())
     }
 
@@ -369,30 +348,11 @@ impl ResourceType for Parameter {
         operation: &Operation<'_>,
     ) -> Result<(), ProviderError> {
         let name = operation.id();
-        match aws.ssm.delete_parameter().name(&name).send().await.api() {
-            Ok(_) => Ok(()),
-            Err(failure) if failure.is_not_found() => Ok(()),
-            Err(failure) => Err(failure.into_error(format!("deleting {LABEL} ({name})"))),
-        }
+        let result = done(aws.ssm.delete_parameter().name(&name).send()).await;
+        result
+            .gone_ok()
+            .or_fail(&format!("deleting {LABEL} ({name})"))
     }
-}
-
-async fn add_tags(
-    aws: &AwsContext,
-    name: &str,
-    tags: &BTreeMap<String, String>,
-    summary: &str,
-) -> Result<(), ProviderError> {
-    aws.ssm
-        .add_tags_to_resource()
-        .resource_type(ResourceTypeForTagging::Parameter)
-        .resource_id(name)
-        .set_tags(Some(ssm_tags(tags)))
-        .send()
-        .await
-        .api()
-        .map(|_| ())
-        .or_fail(summary)
 }
 
 #[cfg(test)]
