@@ -14,7 +14,8 @@
 #   - Strata with the same plugin (`STRATA_PROVIDER_aws=plugin`) on Terraform's copy and state.
 # Every plan must exit 0 under -detailed-exitcode (`No changes.`), or the script fails.
 # Prints a Markdown table: median wall and CPU (user + system of the tool and the plugin it
-# starts; not the emulator's) with min–max, and Terraform's median over each column's.
+# starts; not the emulator's) with min–max, the requests the emulator served per run (median;
+# from its request log), and Terraform's medians over each tool's.
 # Usage: scripts/bench-cluster.sh [STRATA_BINARY] (default: target/release/strata, built if
 # missing; it must have the `aws` feature, the default)
 set -euo pipefail
@@ -107,23 +108,25 @@ cp -r "$work/terraform" "$work/plugin"
 cd "$work/plugin/environments/dev"
 AWS_ENDPOINT_URL=$terraform_endpoint quiet "$strata" init -no-color -input=false
 
-# One re-plan under /usr/bin/time: appends "wall cpu" to the file named first.
+# One re-plan under /usr/bin/time: appends "wall cpu calls" to the file named first, calls being
+# the requests the emulator whose log is named second logged meanwhile (one line each).
 measure() {
-  local out=$1 code=0
-  shift
+  local out=$1 log=$2 code=0 before
+  shift 2
+  before=$(wc -l <"$log")
   /usr/bin/time -o "$work/time" -f '%e %U %S' "$@" >"$work/last.log" 2>&1 || code=$?
   if [ $code -ne 0 ]; then
     cat "$work/last.log" >&2
     echo "failed or not \`No changes.\` (exit $code): $*" >&2
     exit 1
   fi
-  awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$work/time" >>"$out"
+  awk -v calls=$(($(wc -l <"$log") - before)) '{ printf "%s %.2f %d\n", $1, $2 + $3, calls }' "$work/time" >>"$out"
 }
 plan=(plan -no-color -input=false -detailed-exitcode)
 for _ in $(seq 1 "$runs"); do
-  (cd "$work/strata/environments/dev" && measure "$work/times.builtin" "$strata" "${plan[@]}")
-  (cd "$work/plugin/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint STRATA_PROVIDER_aws=plugin measure "$work/times.plugin" "$strata" "${plan[@]}")
-  (cd "$work/terraform/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint measure "$work/times.terraform" "${terraform[@]}" "${plan[@]}")
+  (cd "$work/strata/environments/dev" && measure "$work/times.builtin" "$work/moto-strata.log" "$strata" "${plan[@]}")
+  (cd "$work/plugin/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint STRATA_PROVIDER_aws=plugin measure "$work/times.plugin" "$work/moto-terraform.log" "$strata" "${plan[@]}")
+  (cd "$work/terraform/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint measure "$work/times.terraform" "$work/moto-terraform.log" "${terraform[@]}" "${plan[@]}")
 done
 
 # "median (min–max)" of column $1 (1 wall, 2 CPU) of a file of measures.
@@ -132,8 +135,9 @@ median() { sort -n -k"$1" "$2" | awk -v k="$1" '{a[NR]=$k} END {print a[int((NR+
 ratio() { awk -v t="$(median "$1" "$work/times.terraform")" -v s="$(median "$1" "$2")" 'BEGIN { printf "%.1f×", t / s }'; }
 echo "Re-plan (\`No changes.\`) of environments/dev, $count resources, $runs runs each:"
 echo
-echo "| tool | wall, median (min–max) | CPU, median (min–max) | Terraform's wall / this | Terraform's CPU / this |"
-echo "|---|---:|---:|---:|---:|"
-echo "| Strata, built-in provider | $(summary 1 "$work/times.builtin") | $(summary 2 "$work/times.builtin") | $(ratio 1 "$work/times.builtin") | $(ratio 2 "$work/times.builtin") |"
-echo "| Strata, plugin (\`STRATA_PROVIDER_aws=plugin\`) | $(summary 1 "$work/times.plugin") | $(summary 2 "$work/times.plugin") | $(ratio 1 "$work/times.plugin") | $(ratio 2 "$work/times.plugin") |"
-echo "| Terraform 1.15.5, plugin | $(summary 1 "$work/times.terraform") | $(summary 2 "$work/times.terraform") | | |"
+row() { echo "| $1 | $(summary 1 "$2") | $(summary 2 "$2") | $(median 3 "$2") | ${3:-$(ratio 1 "$2") | $(ratio 2 "$2")} |"; }
+echo "| tool | wall, median (min–max) | CPU, median (min–max) | API calls | Terraform's wall / this | Terraform's CPU / this |"
+echo "|---|---:|---:|---:|---:|---:|"
+row "Strata, built-in provider" "$work/times.builtin"
+row "Strata, plugin (\`STRATA_PROVIDER_aws=plugin\`)" "$work/times.plugin"
+row "Terraform 1.15.5, plugin" "$work/times.terraform" " | "
