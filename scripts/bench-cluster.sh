@@ -14,8 +14,8 @@
 #   - Strata with the same plugin (`STRATA_PROVIDER_aws=plugin`) on Terraform's copy and state.
 # Every plan must exit 0 under -detailed-exitcode (`No changes.`), or the script fails.
 # Prints a Markdown table: median wall and CPU (user + system of the tool and the plugin it
-# starts; not the emulator's) with min–max, the requests the emulator served per run (median;
-# from its request log), and Terraform's medians over each tool's.
+# starts) with min–max, the emulator's CPU during the run and the requests it served (median;
+# from /proc and its request log), and Terraform's medians over each tool's.
 # Usage: scripts/bench-cluster.sh [STRATA_BINARY] (default: target/release/strata, built if
 # missing; it must have the `aws` feature, the default)
 set -euo pipefail
@@ -108,36 +108,41 @@ cp -r "$work/terraform" "$work/plugin"
 cd "$work/plugin/environments/dev"
 AWS_ENDPOINT_URL=$terraform_endpoint quiet "$strata" init -no-color -input=false
 
-# One re-plan under /usr/bin/time: appends "wall cpu calls" to the file named first, calls being
-# the requests the emulator whose log is named second logged meanwhile (one line each).
+# The CPU time (user + system, clock ticks) process $1 has used so far.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# One re-plan under /usr/bin/time: appends "wall cpu calls emulator-cpu" to the file named first,
+# calls being the requests the emulator (log named second, process id third) logged meanwhile
+# (one line each) and emulator-cpu the CPU time that emulator used meanwhile.
 measure() {
-  local out=$1 log=$2 code=0 before
-  shift 2
-  before=$(wc -l <"$log")
+  local out=$1 log=$2 pid=$3 code=0 calls ticks_before
+  shift 3
+  calls=$(wc -l <"$log") ticks_before=$(ticks "$pid")
   /usr/bin/time -o "$work/time" -f '%e %U %S' "$@" >"$work/last.log" 2>&1 || code=$?
   if [ $code -ne 0 ]; then
     cat "$work/last.log" >&2
     echo "failed or not \`No changes.\` (exit $code): $*" >&2
     exit 1
   fi
-  awk -v calls=$(($(wc -l <"$log") - before)) '{ printf "%s %.2f %d\n", $1, $2 + $3, calls }' "$work/time" >>"$out"
+  calls=$(($(wc -l <"$log") - calls))
+  awk -v calls=$calls -v emulator=$(($(ticks "$pid") - ticks_before)) -v hz="$(getconf CLK_TCK)" \
+    '{ printf "%s %.2f %d %.2f\n", $1, $2 + $3, calls, emulator / hz }' "$work/time" >>"$out"
 }
 plan=(plan -no-color -input=false -detailed-exitcode)
 for _ in $(seq 1 "$runs"); do
-  (cd "$work/strata/environments/dev" && measure "$work/times.builtin" "$work/moto-strata.log" "$strata" "${plan[@]}")
-  (cd "$work/plugin/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint STRATA_PROVIDER_aws=plugin measure "$work/times.plugin" "$work/moto-terraform.log" "$strata" "${plan[@]}")
-  (cd "$work/terraform/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint measure "$work/times.terraform" "$work/moto-terraform.log" "${terraform[@]}" "${plan[@]}")
+  (cd "$work/strata/environments/dev" && measure "$work/times.builtin" "$work/moto-strata.log" "$moto_pid" "$strata" "${plan[@]}")
+  (cd "$work/plugin/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint STRATA_PROVIDER_aws=plugin measure "$work/times.plugin" "$work/moto-terraform.log" "$terraform_moto" "$strata" "${plan[@]}")
+  (cd "$work/terraform/environments/dev" && AWS_ENDPOINT_URL=$terraform_endpoint measure "$work/times.terraform" "$work/moto-terraform.log" "$terraform_moto" "${terraform[@]}" "${plan[@]}")
 done
 
-# "median (min–max)" of column $1 (1 wall, 2 CPU) of a file of measures.
+# "median (min–max)" of column $1 (1 wall, 2 CPU, 4 emulator CPU) of a file of measures.
 summary() { sort -n -k"$1" "$2" | awk -v k="$1" '{a[NR]=$k} END {printf "%.2f s (%.2f–%.2f)", a[int((NR+1)/2)], a[1], a[NR]}'; }
 median() { sort -n -k"$1" "$2" | awk -v k="$1" '{a[NR]=$k} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v t="$(median "$1" "$work/times.terraform")" -v s="$(median "$1" "$2")" 'BEGIN { printf "%.1f×", t / s }'; }
-echo "Re-plan (\`No changes.\`) of environments/dev, $count resources, $runs runs each:"
+echo "Re-plan (\`No changes.\`) of environments/dev, $count resources, $runs runs each; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end:"
 echo
-row() { echo "| $1 | $(summary 1 "$2") | $(summary 2 "$2") | $(median 3 "$2") | ${3:-$(ratio 1 "$2") | $(ratio 2 "$2")} |"; }
-echo "| tool | wall, median (min–max) | CPU, median (min–max) | API calls | Terraform's wall / this | Terraform's CPU / this |"
-echo "|---|---:|---:|---:|---:|---:|"
+row() { echo "| $1 | $(summary 1 "$2") | $(summary 2 "$2") | $(summary 4 "$2") | $(median 3 "$2") | ${3:-$(ratio 1 "$2") | $(ratio 2 "$2")} |"; }
+echo "| tool | wall, median (min–max) | CPU | emulator's CPU meanwhile | API calls | Terraform's wall / this | Terraform's CPU / this |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 row "Strata, built-in provider" "$work/times.builtin"
 row "Strata, plugin (\`STRATA_PROVIDER_aws=plugin\`)" "$work/times.plugin"
 row "Terraform 1.15.5, plugin" "$work/times.terraform" " | "
