@@ -17,7 +17,8 @@
 # starts) with min–max, the emulator's CPU during the run and the requests it served (median;
 # from /proc and its request log), and Terraform's medians over each tool's.
 # Usage: scripts/bench-cluster.sh [STRATA_BINARY] (default: target/release/strata, built if
-# missing; it must have the `aws` feature, the default)
+# missing; it must have the `aws` feature, the default). With BENCH_LOGS=DIR, the emulators'
+# request logs and the raw measures are copied there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
@@ -146,3 +147,6 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 row "Strata, built-in provider" "$work/times.builtin"
 row "Strata, plugin (\`STRATA_PROVIDER_aws=plugin\`)" "$work/times.plugin"
 row "Terraform 1.15.5, plugin" "$work/times.terraform" " | "
+if [ -n "${BENCH_LOGS:-}" ]; then
+  mkdir -p "$BENCH_LOGS" && cp "$work"/moto-*.log "$work"/times.* "$BENCH_LOGS/"
+fi
