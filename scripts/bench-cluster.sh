@@ -111,20 +111,22 @@ AWS_ENDPOINT_URL=$terraform_endpoint quiet "$strata" init -no-color -input=false
 
 # The CPU time (user + system, clock ticks) process $1 has used so far.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# The requests emulator log $1 holds.
+requests() { grep -cE 'HTTP/1\.1[^ ]* [0-9]{3} ' "$1" || true; }
 # One re-plan under /usr/bin/time: appends "wall cpu calls emulator-cpu" to the file named first,
 # calls being the requests the emulator (log named second, process id third) logged meanwhile
-# (one line each) and emulator-cpu the CPU time that emulator used meanwhile.
+# (one `"METHOD /path HTTP/1.1" status` line each) and emulator-cpu the CPU time it used meanwhile.
 measure() {
   local out=$1 log=$2 pid=$3 code=0 calls ticks_before
   shift 3
-  calls=$(wc -l <"$log") ticks_before=$(ticks "$pid")
+  calls=$(requests "$log") ticks_before=$(ticks "$pid")
   /usr/bin/time -o "$work/time" -f '%e %U %S' "$@" >"$work/last.log" 2>&1 || code=$?
   if [ $code -ne 0 ]; then
     cat "$work/last.log" >&2
     echo "failed or not \`No changes.\` (exit $code): $*" >&2
     exit 1
   fi
-  calls=$(($(wc -l <"$log") - calls))
+  calls=$(($(requests "$log") - calls))
   awk -v calls=$calls -v emulator=$(($(ticks "$pid") - ticks_before)) -v hz="$(getconf CLK_TCK)" \
     '{ printf "%s %.2f %d %.2f\n", $1, $2 + $3, calls, emulator / hz }' "$work/time" >>"$out"
 }
