@@ -64,7 +64,10 @@ SCALE_COMMANDS = [
 
 # Sections written by hand (or by other scripts) that a rewrite keeps from the existing file:
 # a heading prefix each. The scale section is kept only when this run did not measure it.
-KEPT = ("## Provider plugin", "## Found and fixed", "## Scale")
+KEPT = ("## Provider plugin", "## Cluster re-plan", "## Found and fixed", "## Scale")
+# Rows of the Targets table measured by other scripts (scripts/bench-cluster.sh), kept likewise:
+# a row prefix each.
+KEPT_TARGET_ROWS = ("| issue 16: cluster re-plan",)
 
 
 def kept_sections(path):
@@ -81,6 +84,14 @@ def kept_sections(path):
             if current:
                 sections[current].append(line)
     return {prefix: "\n".join(lines).rstrip("\n").split("\n") for prefix, lines in sections.items()}
+
+
+def kept_target_rows(path):
+    """The rows of the existing file's Targets table that this script does not measure."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as file:
+        return [line for line in file.read().split("\n") if line.startswith(KEPT_TARGET_ROWS)]
 
 
 def exponent(small, large, small_size, large_size):
@@ -229,10 +240,11 @@ def main():
     add("Terraform records every transitive dependency of each instance (hence the chain's size, quadratic")
     add("in its length); Strata records the direct ones.")
     add("")
-    for line in kept.get("## Provider plugin", []):
-        add(line)
-    if kept.get("## Provider plugin"):
-        add("")
+    for heading in ("## Provider plugin", "## Cluster re-plan"):
+        for line in kept.get(heading, []):
+            add(line)
+        if kept.get(heading):
+            add("")
     scale_measured = "scale.fake50000.replan" in results
     if scale_measured:
         scale_section(results, add)
@@ -260,6 +272,8 @@ def main():
         met = float(wall) < 0.5
         add(f"| issue 3: `validate` (parse and evaluate) of 10,000 `terraform_data` blocks, {description}, well under 1 s (read as < 0.5 s) | {seconds(wall)}, {megabytes(rss)} (Terraform: {seconds(terraform_wall)}, {megabytes(terraform_rss)}) | {'yes' if met else '**no**'} |")
     add(replan_targets(results, scale_measured))
+    for row in kept_target_rows(arguments.output):
+        add(row)
     add("")
     wall, rss = timing("count10000.apply.strata", True)
     add(f"Creating the state for the first target (apply of the 10,000 instances with Strata) took {wall}, peak RSS {rss}.")

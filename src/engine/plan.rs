@@ -87,6 +87,95 @@ impl Walker for PlanWalker {
     }
 }
 
+/// A provider's refresh under way beside the walk: whether it succeeded, once it is over.
+type Refreshing = futures_util::future::Shared<futures_util::future::BoxFuture<'static, bool>>;
+
+/// The plan walk of `plan`: [`PlanWalker`]'s, except that a provider's refresh runs beside the
+/// walk instead of holding up its provider node, so that data sources (which read what is there
+/// now, not the refreshed state) are read while the managed objects are refreshed, as Terraform
+/// does (issue 16: the cluster's two data sources waited for the whole refresh, one more round
+/// trip). Managed resources and orphans wait for their provider's refresh (and the import blocks
+/// it resolves after it); a failed refresh is reported once, by its task.
+struct OverlappingPlanWalker {
+    refreshes: std::sync::Mutex<HashMap<ProviderRef, Refreshing>>,
+}
+
+impl OverlappingPlanWalker {
+    /// Waits for the refresh of `provider` (`None`: every refresh started), which must have
+    /// succeeded for the caller to go on.
+    async fn refreshed(&self, provider: Option<&ProviderRef>) -> Result<(), Diagnostics> {
+        let waiting: Vec<Refreshing> = {
+            let refreshes = self.refreshes.lock().unwrap_or_else(|e| e.into_inner());
+            match provider {
+                Some(provider) => refreshes.get(provider).cloned().into_iter().collect(),
+                None => refreshes.values().cloned().collect(),
+            }
+        };
+        for refresh in waiting {
+            if !refresh.await {
+                // Its diagnostics are the run's already.
+                return Err(Diagnostics::new());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Walker for OverlappingPlanWalker {
+    async fn visit_resource(
+        &self,
+        run: &Arc<Run>,
+        module: &ModulePath,
+        resource: &Resource,
+    ) -> Result<(), Diagnostics> {
+        if resource.mode == ResourceMode::Managed {
+            let provider = resource_config(&run.tree, module, resource)
+                .map(|config| graph::resolve_provider(&run.tree, module, &config.provider));
+            self.refreshed(provider.as_ref()).await?;
+        }
+        plan_resource_node(run, module, resource).await
+    }
+
+    async fn visit_orphan(
+        &self,
+        run: &Arc<Run>,
+        instance: &ResourceInstance,
+        deposed: Option<&str>,
+    ) -> Result<(), Diagnostics> {
+        self.refreshed(None).await?;
+        PlanWalker.visit_orphan(run, instance, deposed).await
+    }
+
+    async fn provider_configured(
+        &self,
+        run: &Arc<Run>,
+        provider: &ProviderRef,
+    ) -> Result<(), Diagnostics> {
+        if !run.options.refresh {
+            return PlanWalker.provider_configured(run, provider).await;
+        }
+        upgrade_states(run, provider).await?;
+        let (run, provider_ref) = (run.clone(), provider.clone());
+        let task = tokio::spawn(async move {
+            let result = match refresh(&run, &provider_ref).await {
+                Ok(()) => super::adopt::resolve(&run, &provider_ref).await,
+                Err(diagnostics) => Err(diagnostics),
+            };
+            result.map_err(|diagnostics| run.error(diagnostics)).is_ok()
+        });
+        let refreshing =
+            futures_util::FutureExt::shared(futures_util::FutureExt::boxed(async move {
+                task.await.unwrap_or(false)
+            }));
+        self.refreshes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(provider.clone(), refreshing);
+        Ok(())
+    }
+}
+
 /// Plans the whole configuration.
 pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     let _phase = crate::timings::phase("plan walk");
@@ -94,7 +183,12 @@ pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
         return destroy_plan(run).await;
     }
     let graph = plan_graph(&run)?;
-    let outcomes = walk_graph(&run, graph, Arc::new(PlanWalker)).await;
+    let walker = Arc::new(OverlappingPlanWalker {
+        refreshes: Default::default(),
+    });
+    let outcomes = walk_graph(&run, graph, walker.clone()).await;
+    // Refreshes no node waited for (a provider whose resources all failed) end before the plan.
+    let _ = walker.refreshed(None).await;
     finish_plan(run, &outcomes).await
 }
 

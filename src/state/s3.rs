@@ -36,7 +36,9 @@ use super::journal::JournalHeader;
 use super::lock::{refusal, wait_in_queue, LockQueue};
 use super::lock_records::{self, LockRecord, ObjectLockRecord, Versioned};
 use super::s3_store::S3Objects;
-use super::segments::{delete_segments, replay_segments, segment_prefix, SegmentJournal};
+use super::segments::{
+    delete_segments, list_segments, replay_listed, segment_prefix, SegmentJournal,
+};
 use super::store::{ObjectStore, Precondition};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::writer::{JournalTarget, JournaledWriter};
@@ -432,11 +434,15 @@ impl S3Backend {
         &self,
         workspace: &str,
     ) -> Result<(Option<(State, u64)>, Vec<String>), StateError> {
-        let stored = self.get_state(workspace).await?;
+        let prefix = self.journal_prefix(workspace);
+        let (stored, keys) = tokio::try_join!(
+            self.get_state(workspace),
+            list_segments(&self.objects, &prefix)
+        )?;
         let size = stored.as_ref().map_or(0, |(_, _, size)| *size);
-        let replayed = replay_segments(
+        let replayed = replay_listed(
             &self.objects,
-            &self.journal_prefix(workspace),
+            keys,
             stored.map(|(state, _, _)| state),
             &self.sealer,
         )

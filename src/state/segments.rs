@@ -4,7 +4,7 @@
 //! a whole journal in `journal`'s format: a header (lineage, and the serial of the stored state
 //! it builds on) and one line per change.
 //!
-//! Replaying segments ([`replay_segments`]): in key order, onto the stored state, skipping
+//! Replaying segments ([`list_segments`], then [`replay_listed`]): in key order, onto the stored state, skipping
 //! segments whose header serial is below the stored state's (they were written before a
 //! compaction that absorbed them and were left behind by a crash while being deleted).
 //! Replaying a suffix of a journal onto a state that already holds all of it changes nothing
@@ -39,7 +39,7 @@ fn segment_number(prefix: &str, key: &str) -> Option<u64> {
     key.strip_prefix(prefix)?.parse().ok()
 }
 
-/// What [`replay_segments`] found.
+/// What [`replay_listed`] found.
 pub(crate) struct Replayed {
     /// The stored state with the segments replayed (`None`: nothing stored, no segment).
     pub state: Option<State>,
@@ -47,13 +47,13 @@ pub(crate) struct Replayed {
     pub keys: Vec<String>,
 }
 
-/// Replays the journal segments under `prefix` onto `stored` (see the module documentation).
-pub(crate) async fn replay_segments(
+/// The keys of the journal segments under `prefix`, oldest first: what
+/// [`replay_listed`] replays. Listing needs no stored state, so a reader can list while it
+/// reads the state (one round trip instead of two).
+pub(crate) async fn list_segments(
     store: &dyn ObjectStore,
     prefix: &str,
-    stored: Option<State>,
-    sealer: &Sealer,
-) -> Result<Replayed, StateError> {
+) -> Result<Vec<String>, StateError> {
     let mut keys: Vec<(u64, String)> = store
         .list(prefix)
         .await?
@@ -61,9 +61,20 @@ pub(crate) async fn replay_segments(
         .filter_map(|key| segment_number(prefix, &key).map(|n| (n, key)))
         .collect();
     keys.sort();
+    Ok(keys.into_iter().map(|(_, key)| key).collect())
+}
+
+/// Replays the segments `keys` ([`list_segments`]) onto `stored` (see the module
+/// documentation).
+pub(crate) async fn replay_listed(
+    store: &dyn ObjectStore,
+    keys: Vec<String>,
+    stored: Option<State>,
+    sealer: &Sealer,
+) -> Result<Replayed, StateError> {
     let floor = stored.as_ref().map(|s| s.serial);
     let mut state = stored;
-    for (_, key) in &keys {
+    for key in &keys {
         let Some(object) = store.get(key).await? else {
             continue;
         };
@@ -82,10 +93,7 @@ pub(crate) async fn replay_segments(
             state = Some(replayed);
         }
     }
-    Ok(Replayed {
-        state,
-        keys: keys.into_iter().map(|(_, key)| key).collect(),
-    })
+    Ok(Replayed { state, keys })
 }
 
 /// Deletes journal segments after the state absorbed them: all at once when the stored serial
@@ -182,6 +190,17 @@ mod tests {
     use crate::state::store::LocalFiles;
     use crate::state::{InstanceObject, ObjectStatus};
     use crate::value::Value;
+
+    /// Lists and replays, as a reader of the state does.
+    async fn replay_segments(
+        store: &dyn ObjectStore,
+        prefix: &str,
+        stored: Option<State>,
+        sealer: &Sealer,
+    ) -> Result<Replayed, StateError> {
+        let keys = list_segments(store, prefix).await?;
+        replay_listed(store, keys, stored, sealer).await
+    }
 
     fn put(name: &str) -> StateChange {
         StateChange::Put {

@@ -1136,6 +1136,7 @@ async fn a_refresh_of_n_objects_overlaps_their_follow_up_calls() {
     let mut costs = Vec::new();
     for n in [1usize, 5] {
         let (mut vpcs, mut subnets, mut groups, mut roles) = (vec![], vec![], vec![], vec![]);
+        let mut attachments = vec![];
         for i in 0..n {
             let cidr = format!("10.{}.0.0/16", n * 10 + i);
             let vpc = aws
@@ -1166,32 +1167,61 @@ async fn a_refresh_of_n_objects_overlaps_their_follow_up_calls() {
                 ],
             );
             roles.push(aws.create("aws_iam_role", &role).await);
+            let attachment = aws.config(
+                "aws_iam_role_policy_attachment",
+                vec![
+                    ("role", s(&format!("r{n}-{i}"))),
+                    (
+                        "policy_arn",
+                        s("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"),
+                    ),
+                ],
+            );
+            attachments.push(
+                aws.create("aws_iam_role_policy_attachment", &attachment)
+                    .await,
+            );
             vpcs.push(vpc);
         }
         let vpc = refresh_cost(&aws, "aws_vpc", &vpcs).await;
         let subnet = refresh_cost(&aws, "aws_subnet", &subnets).await;
         let group = refresh_cost(&aws, "aws_security_group", &groups).await;
         let role = refresh_cost(&aws, "aws_iam_role", &roles).await;
+        let attached = refresh_cost(&aws, "aws_iam_role_policy_attachment", &attachments).await;
         eprintln!(
-            "N={n}: (calls, most at once) vpc {vpc:?} subnet {subnet:?} sg {group:?} role {role:?}"
+            "N={n}: (calls, most at once) vpc {vpc:?} subnet {subnet:?} sg {group:?} role {role:?} attachment {attached:?}"
         );
         // DescribeVpcs, then at once the three default-object describes and three
         // DescribeVpcAttribute a VPC (the API takes one VPC and one attribute a call).
         assert_eq!(vpc.0, 1 + 3 + 3 * n as u64);
         // One DescribeSubnets, one DescribeSecurityGroups, whatever N.
         assert_eq!((subnet.0, group.0), (1, 1));
-        // IAM has no batched read: one GetRole a role.
-        assert_eq!(role.0, n as u64);
-        costs.push((vpc, role));
+        // IAM has no batched read: one GetRole a role, one ListAttachedRolePolicies a role
+        // for its attachments.
+        assert_eq!((role.0, attached.0), (n as u64, n as u64));
+        costs.push((vpc, role, attached));
     }
-    let (vpc, role) = costs[1];
+    // One VPC: its six follow-ups (three describes of its default objects, three attributes)
+    // all under way at once, not the describes one after another.
+    assert_eq!(
+        costs[0].0 .1,
+        3 + 3,
+        "one VPC's follow-ups: {:?}",
+        costs[0].0
+    );
+    let (vpc, role, attached) = costs[1];
     // Five VPCs' attribute calls overlap: more in flight than one VPC's three and the
-    // default-object describes; five roles are read at once, not one after another.
+    // default-object describes; five roles, and their attachments, are read at once, not one
+    // after another.
     assert!(
         vpc.1 > 3 + 3,
         "VPC follow-ups ran one VPC at a time: {vpc:?}"
     );
     assert!(role.1 > 1, "roles were read one at a time: {role:?}");
+    assert!(
+        attached.1 > 1,
+        "roles' attachments were listed one role at a time: {attached:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

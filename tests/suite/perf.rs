@@ -50,3 +50,29 @@ fn strata_timings_lists_the_phases_of_a_replan_on_stderr_only() {
         );
     }
 }
+
+/// A provider's refresh runs beside the plan walk (issue 16): its data sources are read without
+/// waiting for it, so a refresh that fails leaves them read; its error is reported once and the
+/// resource it could not read is not planned.
+#[test]
+fn a_failed_refresh_is_reported_once_and_its_data_sources_are_read_meanwhile() {
+    let dir = Workdir::new(
+        "resource \"fake_resource\" \"r\" {\n  name = \"r\"\n  fail = \"read\"\n}\n\ndata \"fake_data\" \"d\" {\n  name = \"d\"\n}\n",
+    );
+    let applied = dir.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(applied.status.success(), "{applied:?}");
+    let planned = dir.run(&["plan", "-no-color"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&planned.stdout),
+        String::from_utf8_lossy(&planned.stderr)
+    );
+    assert_eq!(planned.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text.matches("Failed to refresh fake_resource.r").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("data.fake_data.d: Reading..."), "{text}");
+    assert!(!text.contains("No changes."), "{text}");
+}

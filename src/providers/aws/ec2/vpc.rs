@@ -385,7 +385,8 @@ fn ipv6_attrs(association: Option<&VpcIpv6CidrBlockAssociation>) -> Attrs {
 }
 
 /// The default objects every VPC has, looked up for many VPCs at once: (main route table,
-/// default security group, default network ACL) by VPC id.
+/// default security group, default network ACL) by VPC id. The three describes are independent
+/// and sent together, so they cost one round trip after DescribeVpcs rather than three.
 async fn default_objects(
     aws: &AwsContext,
     vpc_ids: &[String],
@@ -394,40 +395,45 @@ async fn default_objects(
     if vpc_ids.is_empty() {
         return Ok(out);
     }
-    let tables = aws
-        .ec2
-        .describe_route_tables()
-        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-        .filters(filter("association.main", ["true".to_string()]))
-        .send()
-        .await
-        .api()?;
+    let (tables, groups, acls) = tokio::try_join!(
+        async {
+            aws.ec2
+                .describe_route_tables()
+                .filters(filter("vpc-id", vpc_ids.iter().cloned()))
+                .filters(filter("association.main", ["true".to_string()]))
+                .send()
+                .await
+                .api()
+        },
+        async {
+            aws.ec2
+                .describe_security_groups()
+                .filters(filter("vpc-id", vpc_ids.iter().cloned()))
+                .filters(filter("group-name", ["default".to_string()]))
+                .send()
+                .await
+                .api()
+        },
+        async {
+            aws.ec2
+                .describe_network_acls()
+                .filters(filter("vpc-id", vpc_ids.iter().cloned()))
+                .filters(filter("default", ["true".to_string()]))
+                .send()
+                .await
+                .api()
+        },
+    )?;
     for table in tables.route_tables() {
         if let (Some(vpc), Some(id)) = (table.vpc_id(), table.route_table_id()) {
             out.entry(vpc.to_string()).or_default()[0] = Some(id.to_string());
         }
     }
-    let groups = aws
-        .ec2
-        .describe_security_groups()
-        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-        .filters(filter("group-name", ["default".to_string()]))
-        .send()
-        .await
-        .api()?;
     for group in groups.security_groups() {
         if let (Some(vpc), Some(id)) = (group.vpc_id(), group.group_id()) {
             out.entry(vpc.to_string()).or_default()[1] = Some(id.to_string());
         }
     }
-    let acls = aws
-        .ec2
-        .describe_network_acls()
-        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-        .filters(filter("default", ["true".to_string()]))
-        .send()
-        .await
-        .api()?;
     for acl in acls.network_acls() {
         if let (Some(vpc), Some(id)) = (acl.vpc_id(), acl.network_acl_id()) {
             out.entry(vpc.to_string()).or_default()[2] = Some(id.to_string());

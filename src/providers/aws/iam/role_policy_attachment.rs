@@ -76,52 +76,19 @@ impl ResourceType for RolePolicyAttachment {
         self.read_one_of_many(aws, current).await
     }
 
-    /// One ListAttachedRolePolicies per role, however many attachments it has.
+    /// One ListAttachedRolePolicies per role, however many attachments it has; the roles'
+    /// lists are asked for at once.
     async fn read_many(
         &self,
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
         let roles: BTreeSet<String> = current.iter().filter_map(|c| get_str(c, "role")).collect();
-        let mut attached: BTreeMap<String, Result<BTreeSet<String>, ProviderError>> =
-            BTreeMap::new();
-        for role in roles {
-            let mut policies = BTreeSet::new();
-            let mut marker: Option<String> = None;
-            let result = loop {
-                let out = aws
-                    .iam
-                    .list_attached_role_policies()
-                    .role_name(&role)
-                    .set_marker(marker.clone())
-                    .send()
-                    .await
-                    .api();
-                match out {
-                    Ok(out) => {
-                        policies.extend(
-                            out.attached_policies()
-                                .iter()
-                                .filter_map(|p| p.policy_arn().map(str::to_string)),
-                        );
-                        if out.is_truncated() {
-                            marker = out.marker().map(str::to_string);
-                            if marker.is_some() {
-                                continue;
-                            }
-                        }
-                        break Ok(policies);
-                    }
-                    Err(failure) if failure.is_not_found() => break Ok(BTreeSet::new()),
-                    Err(failure) => {
-                        break Err(
-                            failure.into_error(format!("reading {ATTACHMENT_LABEL}s of {role}"))
-                        )
-                    }
-                }
-            };
-            attached.insert(role, result);
-        }
+        let lists =
+            futures_util::future::join_all(roles.iter().map(|role| attached_policies(aws, role)))
+                .await;
+        let attached: BTreeMap<String, Result<BTreeSet<String>, ProviderError>> =
+            roles.into_iter().zip(lists).collect();
         current
             .iter()
             .map(|value| {
@@ -177,6 +144,46 @@ impl ResourceType for RolePolicyAttachment {
                 "invalid import id for aws_iam_role_policy_attachment",
                 format!("`{id}`: expected ROLE_NAME/POLICY_ARN"),
             )),
+        }
+    }
+}
+
+/// The ARNs of the managed policies attached to `role` (none for a role that is gone), every
+/// page of ListAttachedRolePolicies.
+async fn attached_policies(
+    aws: &AwsContext,
+    role: &str,
+) -> Result<BTreeSet<String>, ProviderError> {
+    let mut policies = BTreeSet::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .api();
+        match out {
+            Ok(out) => {
+                policies.extend(
+                    out.attached_policies()
+                        .iter()
+                        .filter_map(|p| p.policy_arn().map(str::to_string)),
+                );
+                if out.is_truncated() {
+                    marker = out.marker().map(str::to_string);
+                    if marker.is_some() {
+                        continue;
+                    }
+                }
+                return Ok(policies);
+            }
+            Err(failure) if failure.is_not_found() => return Ok(BTreeSet::new()),
+            Err(failure) => {
+                return Err(failure.into_error(format!("reading {ATTACHMENT_LABEL}s of {role}")))
+            }
         }
     }
 }
