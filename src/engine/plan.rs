@@ -26,11 +26,63 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The plan walk's resource visits.
-pub(super) struct PlanWalker;
+#[derive(Default)]
+pub(super) struct PlanWalker {
+    /// Where the prior state records each resource's instances, for the orphan scan of each
+    /// resource node (empty for walks that start from no state).
+    recorded: RecordedModules,
+}
 
 impl PlanWalker {
     /// How this walk evaluates.
     pub(super) const EVALUATION: Evaluation = Evaluation::PLAN;
+
+    /// The walker of a plan from `state`.
+    fn for_state(state: &crate::state::State) -> PlanWalker {
+        PlanWalker {
+            recorded: RecordedModules::of(state),
+        }
+    }
+}
+
+/// The module instances in which a state records instances of each resource (module path and
+/// resource → module instances), built in one pass over the state, so that each resource node
+/// finds its orphans in ranges of the state rather than by filtering all of it (which made a
+/// plan quadratic in the number of module calls). Pending creates count as recorded: a
+/// provider may adopt them into the state during the walk.
+#[derive(Default)]
+struct RecordedModules(HashMap<(ModulePath, Resource), BTreeSet<ModuleInstance>>);
+
+impl RecordedModules {
+    fn of(state: &crate::state::State) -> RecordedModules {
+        let mut index: HashMap<(ModulePath, Resource), BTreeSet<ModuleInstance>> = HashMap::new();
+        let mut previous: Option<&ResourceInstance> = None;
+        for address in state.resources.keys().chain(state.pending_creates.keys()) {
+            // The state is ordered by module instance, then resource: most addresses repeat
+            // the previous one's pair.
+            let repeated = previous.is_some_and(|previous| {
+                previous.module == address.module && previous.resource == address.resource
+            });
+            previous = Some(address);
+            if repeated {
+                continue;
+            }
+            index
+                .entry((address.module.module_path(), address.resource.clone()))
+                .or_default()
+                .insert(address.module.clone());
+        }
+        RecordedModules(index)
+    }
+
+    /// The module instances of `path` that record instances of `resource`.
+    fn of_resource(
+        &self,
+        path: &ModulePath,
+        resource: &Resource,
+    ) -> Option<&BTreeSet<ModuleInstance>> {
+        self.0.get(&(path.clone(), resource.clone()))
+    }
 }
 
 #[async_trait::async_trait]
@@ -41,7 +93,7 @@ impl Walker for PlanWalker {
         module: &ModulePath,
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
-        plan_resource_node(run, module, resource).await
+        plan_resource_node(run, module, resource, &self.recorded).await
     }
 
     /// Plans the deletion of an object nothing configures (after its provider refreshed it:
@@ -94,7 +146,11 @@ pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
         return destroy_plan(run).await;
     }
     let graph = plan_graph(&run)?;
-    let outcomes = walk_graph(&run, graph, Arc::new(PlanWalker)).await;
+    let walker = {
+        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        PlanWalker::for_state(&state)
+    };
+    let outcomes = walk_graph(&run, graph, Arc::new(walker)).await;
     finish_plan(run, &outcomes).await
 }
 
@@ -369,6 +425,7 @@ async fn plan_resource_node(
     run: &Arc<Run>,
     path: &ModulePath,
     resource: &Resource,
+    recorded: &RecordedModules,
 ) -> Result<(), Diagnostics> {
     let Some(config) = resource_config(&run.tree, path, resource) else {
         return Ok(());
@@ -391,7 +448,8 @@ async fn plan_resource_node(
         expanded.insert(info.instance.clone(), keys);
     }
     if resource.mode == ResourceMode::Managed {
-        node.plan_orphans(path, &expanded, &mut diagnostics);
+        let recorded = recorded.of_resource(path, resource);
+        node.plan_orphans(recorded, &expanded, &mut diagnostics);
     }
     diagnostics.into_result(())
 }
@@ -574,20 +632,25 @@ impl ResourcePlan<'_> {
 
     /// Deletes the instances in state whose key the configuration no longer has, or whose
     /// module instance is gone (the module call's `count`/`for_each` shrank).
+    /// `recorded`: the module instances where the prior state has instances of the resource.
     fn plan_orphans(
         &self,
-        path: &ModulePath,
+        recorded: Option<&BTreeSet<ModuleInstance>>,
         expanded: &HashMap<ModuleInstance, ExpandedKeys>,
         diagnostics: &mut Diagnostics,
     ) {
         let run = self.run;
         let mut changes = Vec::new();
         let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-        let instances = state.resources.iter().filter(|(a, _)| {
-            a.resource == *self.resource
-                && a.module.module_path() == *path
-                && run.targets_allow_orphan(a)
-        });
+        let modules: BTreeSet<&ModuleInstance> = recorded
+            .into_iter()
+            .flatten()
+            .chain(expanded.keys())
+            .collect();
+        let instances = modules
+            .into_iter()
+            .flat_map(|module| state.instances_of(module, self.resource))
+            .filter(|(a, _)| run.targets_allow_orphan(a));
         for (address, object) in instances {
             let expansion = match expanded.get(&address.module) {
                 // The module instance is gone.
@@ -1322,7 +1385,7 @@ fn output_changes(run: &Run, state: &crate::state::State) -> BTreeMap<String, Ou
 /// `strata destroy`'s plan: every managed instance in state, deleted.
 async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     // Configure providers (refreshing what they own) so deletions can run.
-    let diagnostics = configure_providers(&run, &PlanWalker).await;
+    let diagnostics = configure_providers(&run, &PlanWalker::default()).await;
     diagnostics.into_result(())?;
     let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut errors = Diagnostics::new();
