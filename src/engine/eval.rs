@@ -253,8 +253,12 @@ pub(super) fn mark_sensitive_attributes(block: &crate::providers::Block, value: 
 /// A value read from a state file (which carries no types: lists come back as tuples, maps as
 /// objects) converted to its schema's types, marks kept; unchanged if it does not convert.
 pub(super) fn typed(block: &crate::providers::Block, value: Value) -> Value {
+    let ty = block.value_type();
+    if crate::value::conforms(&value, &ty) {
+        return value;
+    }
     let (plain, paths) = value.clone().deep_unmark();
-    match convert(plain, &block.value_type()) {
+    match convert(plain, &ty) {
         Ok(converted) => converted.mark_paths(&paths),
         Err(_) => value,
     }

@@ -382,7 +382,11 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                 Ok(Some(new_object)) => {
                     // The prior object's marks too (what the configuration marked when it
                     // was made), as Terraform keeps them across a refresh.
-                    let (_, prior_marks) = object.value.clone().deep_unmark();
+                    let prior_marks = if object.value.contains_sensitive() {
+                        object.value.clone().deep_unmark().1
+                    } else {
+                        Vec::new()
+                    };
                     let new_value = mark_schema_sensitive(run, &address, new_object.value)
                         .mark_paths(&prior_marks);
                     if new_value.equals(&object.value) != Some(true) {
