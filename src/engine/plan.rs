@@ -319,35 +319,16 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
-    let address = run.provider_address(provider_ref);
-    let mut by_type: BTreeMap<String, Vec<(ResourceInstance, InstanceObject)>> = BTreeMap::new();
-    {
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-        for (instance, object) in &state.resources {
-            if object.provider == address && instance.resource.mode == ResourceMode::Managed {
-                let node = Node::Resource {
-                    module: instance.module.module_path(),
-                    resource: instance.resource.clone(),
-                };
-                // With `-target`, what the graph no longer holds is not read.
-                if !run.graph.index.contains_key(&node) && !run.targets_allow_orphan(instance) {
-                    continue;
-                }
-                by_type
-                    .entry(instance.resource.type_name.clone())
-                    .or_default()
-                    .push((instance.clone(), object.clone()));
-            }
-        }
-    }
-    let mut diagnostics = Diagnostics::new();
     let mut reads = Vec::new();
-    for (type_name, instances) in by_type {
+    for (type_name, instances) in refresh_batches(run, &run.provider_address(provider_ref)) {
         let provider = provider.clone();
         let run = run.clone();
         reads.push(tokio::spawn(async move {
             let _permit = run.semaphore.acquire().await;
-            for (address, object) in &instances {
+            let schema = provider.schema();
+            let mut addresses = Vec::with_capacity(instances.len());
+            let mut objects = Vec::with_capacity(instances.len());
+            for (address, mut object) in instances {
                 run.events.event(Event::Refreshing {
                     address: address.clone(),
                     id: object
@@ -356,72 +337,127 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                         .and_then(Value::as_str)
                         .map(str::to_string),
                 });
+                if let Some(resource) = schema.resources.get(&type_name) {
+                    object.value = typed(&resource.block, object.value);
+                }
+                addresses.push(address);
+                objects.push(object);
             }
-            let schema = provider.schema();
-            let objects: Vec<ObjectState> = instances
-                .iter()
-                .map(|(_, o)| ObjectState {
-                    value: match schema.resources.get(&type_name) {
-                        Some(resource) => typed(&resource.block, o.value.clone()),
-                        None => o.value.clone(),
-                    },
-                    private: decode_private(o.private.as_deref()),
-                })
-                .collect();
             let results = provider.refresh_resources(&type_name, &objects).await;
-            (instances, results)
+            (addresses, results)
         }));
     }
+    let mut diagnostics = Diagnostics::new();
     for read in reads {
-        let Ok((instances, results)) = read.await else {
+        let Ok((addresses, results)) = read.await else {
             continue;
         };
         let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-        for ((address, object), result) in instances.into_iter().zip(results) {
-            match result {
-                Ok(Some(new_object)) => {
-                    // The prior object's marks too (what the configuration marked when it
-                    // was made), as Terraform keeps them across a refresh.
-                    let prior_marks = if object.value.contains_sensitive() {
-                        object.value.clone().deep_unmark().1
-                    } else {
-                        Vec::new()
-                    };
-                    let new_value = mark_schema_sensitive(run, &address, new_object.value)
-                        .mark_paths(&prior_marks);
-                    if new_value.equals(&object.value) != Some(true) {
-                        run.drift.lock().unwrap_or_else(|e| e.into_inner()).push(
-                            ResourceChange::changing(
-                                address.clone(),
-                                &object,
-                                Action::Update,
-                                new_value.clone(),
-                            ),
-                        );
-                    }
-                    if let Some(entry) = state.resources.get_mut(&address) {
-                        entry.value = new_value;
-                        entry.private = encode_private(&new_object.private);
-                    }
-                }
-                Ok(None) => {
-                    run.drift.lock().unwrap_or_else(|e| e.into_inner()).push(
-                        ResourceChange::removing(address.clone(), &object, Action::Delete, None),
-                    );
-                    state.resources.remove(&address);
-                }
-                Err(error) => {
-                    for one in error.all() {
-                        diagnostics.push(
-                            Diagnostic::error(format!("Failed to refresh {address}"))
-                                .with_detail(one.to_string()),
-                        );
-                    }
-                }
-            }
+        for (address, result) in addresses.into_iter().zip(results) {
+            record_refreshed(run, &mut state, address, result, &mut diagnostics);
         }
     }
     diagnostics.into_result(())
+}
+
+/// The managed instances `provider` (a state file's provider address) owns, by resource type,
+/// as the provider reads them: each a copy of its recorded value and private data (the
+/// recorded object stays in the state until its read comes back).
+fn refresh_batches(
+    run: &Run,
+    provider: &str,
+) -> BTreeMap<String, Vec<(ResourceInstance, ObjectState)>> {
+    let mut by_type: BTreeMap<String, Vec<(ResourceInstance, ObjectState)>> = BTreeMap::new();
+    let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+    for (instance, object) in &state.resources {
+        if object.provider == provider && instance.resource.mode == ResourceMode::Managed {
+            let node = Node::Resource {
+                module: instance.module.module_path(),
+                resource: instance.resource.clone(),
+            };
+            // With `-target`, what the graph no longer holds is not read.
+            if !run.graph.index.contains_key(&node) && !run.targets_allow_orphan(instance) {
+                continue;
+            }
+            by_type
+                .entry(instance.resource.type_name.clone())
+                .or_default()
+                .push((
+                    instance.clone(),
+                    ObjectState {
+                        value: object.value.clone(),
+                        private: decode_private(object.private.as_deref()),
+                    },
+                ));
+        }
+    }
+    by_type
+}
+
+/// Records one instance's read in the working state (and its drift): the new value, its removal
+/// when the provider found it gone, or the error.
+fn record_refreshed(
+    run: &Run,
+    state: &mut crate::state::State,
+    address: ResourceInstance,
+    result: Result<Option<ObjectState>, crate::providers::ProviderError>,
+    diagnostics: &mut Diagnostics,
+) {
+    let found = match result {
+        Ok(found) => found,
+        Err(error) => {
+            for one in error.all() {
+                diagnostics.push(
+                    Diagnostic::error(format!("Failed to refresh {address}"))
+                        .with_detail(one.to_string()),
+                );
+            }
+            return;
+        }
+    };
+    let Some(object) = state.resources.get(&address) else {
+        return;
+    };
+    match found {
+        Some(new_object) => {
+            // The prior object's marks too (what the configuration marked when it was
+            // made), as Terraform keeps them across a refresh.
+            let prior_marks = if object.value.contains_sensitive() {
+                object.value.clone().deep_unmark().1
+            } else {
+                Vec::new()
+            };
+            let new_value =
+                mark_schema_sensitive(run, &address, new_object.value).mark_paths(&prior_marks);
+            if new_value.equals(&object.value) != Some(true) {
+                run.drift
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(ResourceChange::changing(
+                        address.clone(),
+                        object,
+                        Action::Update,
+                        new_value.clone(),
+                    ));
+            }
+            if let Some(entry) = state.resources.get_mut(&address) {
+                entry.value = new_value;
+                entry.private = encode_private(&new_object.private);
+            }
+        }
+        None => {
+            run.drift
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ResourceChange::removing(
+                    address.clone(),
+                    object,
+                    Action::Delete,
+                    None,
+                ));
+            state.resources.remove(&address);
+        }
+    }
 }
 
 /// Plans every instance of one resource (or reads one data source) in every module instance.
