@@ -5,8 +5,8 @@
 
 use super::eval::{
     apply_ignore_changes, evaluate_instance, expand, expand_resource, mark_schema_sensitive,
-    mark_sensitive_attributes, merge_config, recorded_object, resource_config, schema_for, typed,
-    validate_instance,
+    mark_sensitive_attributes, merge_config, recorded_object_as, resource_config, schema_for,
+    typed, validate_instance,
 };
 use super::moves::InstanceMove;
 use super::nodes::{configure_providers, walk_graph, Walker};
@@ -326,6 +326,10 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
         reads.push(tokio::spawn(async move {
             let _permit = run.semaphore.acquire().await;
             let schema = provider.schema();
+            let value_type = schema
+                .resources
+                .get(&type_name)
+                .map(|resource| resource.block.value_type());
             let mut addresses = Vec::with_capacity(instances.len());
             let mut objects = Vec::with_capacity(instances.len());
             for (address, mut object) in instances {
@@ -337,8 +341,8 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                         .and_then(Value::as_str)
                         .map(str::to_string),
                 });
-                if let Some(resource) = schema.resources.get(&type_name) {
-                    object.value = typed(&resource.block, object.value);
+                if let Some(value_type) = &value_type {
+                    object.value = typed(value_type, object.value);
                 }
                 addresses.push(address);
                 objects.push(object);
@@ -478,6 +482,7 @@ async fn plan_resource_node(
         resource,
         config,
         shared: Arc::new((config.clone(), schema.clone())),
+        value_type: schema.block.value_type(),
         provider_ref,
         schema,
     };
@@ -506,6 +511,8 @@ struct ResourcePlan<'a> {
     /// The configuration and schema again, shared by the instances' plan tasks (one copy per
     /// resource, not per instance).
     shared: Arc<(ResourceConfig, ResourceSchema)>,
+    /// The schema's object type, which every recorded object is converted to.
+    value_type: Type,
     provider_ref: ProviderRef,
     schema: ResourceSchema,
 }
@@ -605,7 +612,7 @@ impl ResourcePlan<'_> {
         if !run.targets_select_instance(address) {
             // Another instance of a resource targeted by instance: not planned; expressions
             // read what the state holds (unknown where it holds nothing, as in Terraform).
-            let prior = recorded_object(run, address, schema).map(|object| object.value);
+            let prior = recorded_object_as(run, address, &self.value_type).map(|o| o.value);
             return Prepared::Settled(prior.unwrap_or(Value::Unknown(Type::Any)));
         }
         let provider_ref = &self.provider_ref;
@@ -613,7 +620,7 @@ impl ResourcePlan<'_> {
             diagnostics.extend(d);
             return Prepared::Failed;
         }
-        let prior = recorded_object(run, address, schema);
+        let prior = recorded_object_as(run, address, &self.value_type);
         let Some(config_value) =
             evaluate_instance(run, config, schema, address, repetition, diagnostics)
         else {
