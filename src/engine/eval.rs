@@ -9,7 +9,7 @@ use crate::config::{IgnoreChanges, ModuleTree, ProviderRef, ResourceConfig};
 use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
 use crate::graph::{self, ModulePath};
 use crate::providers::ResourceSchema;
-use crate::value::{convert, Value};
+use crate::value::{convert, Type, Value};
 
 /// A resource's `count`/`for_each` evaluated in one instance of its module.
 pub(super) fn expand_resource(
@@ -256,9 +256,12 @@ pub(super) fn mark_sensitive_attributes(block: &crate::providers::Block, value: 
 
 /// A value read from a state file (which carries no types: lists come back as tuples, maps as
 /// objects) converted to its schema's types, marks kept; unchanged if it does not convert.
-pub(super) fn typed(block: &crate::providers::Block, value: Value) -> Value {
+pub(super) fn typed(ty: &Type, value: Value) -> Value {
+    if crate::value::conforms(&value, ty) {
+        return value;
+    }
     let (plain, paths) = value.clone().deep_unmark();
-    match convert(plain, &block.value_type()) {
+    match convert(plain, ty) {
         Ok(converted) => converted.mark_paths(&paths),
         Err(_) => value,
     }
@@ -369,8 +372,18 @@ pub(super) fn recorded_object(
     address: &ResourceInstance,
     schema: &ResourceSchema,
 ) -> Option<crate::state::InstanceObject> {
+    recorded_object_as(run, address, &schema.block.value_type())
+}
+
+/// [`recorded_object`] with its schema's object type (`Block::value_type`) computed by the
+/// caller, once per resource rather than once per instance.
+pub(super) fn recorded_object_as(
+    run: &Run,
+    address: &ResourceInstance,
+    ty: &Type,
+) -> Option<crate::state::InstanceObject> {
     let state = run.state();
     let mut object = state.resources.get(address)?.clone();
-    object.value = typed(&schema.block, object.value);
+    object.value = typed(ty, object.value);
     Some(object)
 }

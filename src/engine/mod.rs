@@ -845,7 +845,7 @@ impl Engine {
         }
         for node in order.into_iter().filter(|n| needed.contains(n)) {
             let node = &self.graph.graph[node];
-            if !nodes::visit_node(run.clone(), &plan::PlanWalker, node).await {
+            if !nodes::visit_node(run.clone(), &plan::PlanWalker::default(), node).await {
                 return Err(run.diagnostics().clone());
             }
         }

@@ -53,6 +53,10 @@ pub fn resolve(
     let mut warnings = Diagnostics::new();
     let modules = tree.modules();
     for (path, module) in &modules {
+        // Finding a module's instances scans the state: only for modules with `moved` blocks.
+        if module.moved.is_empty() {
+            continue;
+        }
         // The module's instances, as the state knows them (the root has one).
         let instances: Vec<ModuleInstance> = if path.is_empty() {
             vec![ModuleInstance::root()]

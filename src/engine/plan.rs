@@ -5,15 +5,17 @@
 
 use super::eval::{
     apply_ignore_changes, evaluate_instance, expand, expand_resource, mark_schema_sensitive,
-    mark_sensitive_attributes, merge_config, recorded_object, resource_config, schema_for, typed,
-    validate_instance,
+    mark_sensitive_attributes, merge_config, recorded_object_as, resource_config, schema_for,
+    typed, validate_instance,
 };
 use super::moves::InstanceMove;
 use super::nodes::{configure_providers, walk_graph, Walker};
 use super::provider_diagnostics::{self, decode_private, encode_private};
 use super::store::{Expansion, ModuleInstanceInfo, Repetition, ResourceValues};
 use super::walk::Outcome;
-use super::{dependency_addresses, resource_dependencies, Evaluation, Event, PlanOutcome, Run};
+use super::{
+    dependency_addresses, locked, resource_dependencies, Evaluation, Event, PlanOutcome, Run,
+};
 use crate::addrs::{InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target};
 use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -26,11 +28,63 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// The plan walk's resource visits.
-pub(super) struct PlanWalker;
+#[derive(Default)]
+pub(super) struct PlanWalker {
+    /// Where the prior state records each resource's instances, for the orphan scan of each
+    /// resource node (empty for walks that start from no state).
+    recorded: RecordedModules,
+}
 
 impl PlanWalker {
     /// How this walk evaluates.
     pub(super) const EVALUATION: Evaluation = Evaluation::PLAN;
+
+    /// The walker of a plan from `state`.
+    fn for_state(state: &crate::state::State) -> PlanWalker {
+        PlanWalker {
+            recorded: RecordedModules::of(state),
+        }
+    }
+}
+
+/// The module instances in which a state records instances of each resource (module path and
+/// resource → module instances), built in one pass over the state, so that each resource node
+/// finds its orphans in ranges of the state rather than by filtering all of it (which made a
+/// plan quadratic in the number of module calls). Pending creates count as recorded: a
+/// provider may adopt them into the state during the walk.
+#[derive(Default)]
+struct RecordedModules(HashMap<(ModulePath, Resource), BTreeSet<ModuleInstance>>);
+
+impl RecordedModules {
+    fn of(state: &crate::state::State) -> RecordedModules {
+        let mut index: HashMap<(ModulePath, Resource), BTreeSet<ModuleInstance>> = HashMap::new();
+        let mut previous: Option<&ResourceInstance> = None;
+        for address in state.resources.keys().chain(state.pending_creates.keys()) {
+            // The state is ordered by module instance, then resource: most addresses repeat
+            // the previous one's pair.
+            let repeated = previous.is_some_and(|previous| {
+                previous.module == address.module && previous.resource == address.resource
+            });
+            previous = Some(address);
+            if repeated {
+                continue;
+            }
+            index
+                .entry((address.module.module_path(), address.resource.clone()))
+                .or_default()
+                .insert(address.module.clone());
+        }
+        RecordedModules(index)
+    }
+
+    /// The module instances of `path` that record instances of `resource`.
+    fn of_resource(
+        &self,
+        path: &ModulePath,
+        resource: &Resource,
+    ) -> Option<&BTreeSet<ModuleInstance>> {
+        self.0.get(&(path.clone(), resource.clone()))
+    }
 }
 
 #[async_trait::async_trait]
@@ -41,7 +95,7 @@ impl Walker for PlanWalker {
         module: &ModulePath,
         resource: &Resource,
     ) -> Result<(), Diagnostics> {
-        plan_resource_node(run, module, resource).await
+        plan_resource_node(run, module, resource, &self.recorded).await
     }
 
     /// Plans the deletion of an object nothing configures (after its provider refreshed it:
@@ -53,7 +107,7 @@ impl Walker for PlanWalker {
         deposed: Option<&str>,
     ) -> Result<(), Diagnostics> {
         let change = {
-            let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+            let state = run.state();
             match deposed {
                 Some(key) => state
                     .deposed
@@ -97,6 +151,8 @@ type Refreshing = futures_util::future::Shared<futures_util::future::BoxFuture<'
 /// trip). Managed resources and orphans wait for their provider's refresh (and the import blocks
 /// it resolves after it); a failed refresh is reported once, by its task.
 struct OverlappingPlanWalker {
+    /// The walk this one overlaps refreshes with.
+    plan: PlanWalker,
     refreshes: std::sync::Mutex<HashMap<ProviderRef, Refreshing>>,
 }
 
@@ -134,7 +190,7 @@ impl Walker for OverlappingPlanWalker {
                 .map(|config| graph::resolve_provider(&run.tree, module, &config.provider));
             self.refreshed(provider.as_ref()).await?;
         }
-        plan_resource_node(run, module, resource).await
+        plan_resource_node(run, module, resource, &self.plan.recorded).await
     }
 
     async fn visit_orphan(
@@ -144,7 +200,7 @@ impl Walker for OverlappingPlanWalker {
         deposed: Option<&str>,
     ) -> Result<(), Diagnostics> {
         self.refreshed(None).await?;
-        PlanWalker.visit_orphan(run, instance, deposed).await
+        self.plan.visit_orphan(run, instance, deposed).await
     }
 
     async fn provider_configured(
@@ -153,7 +209,7 @@ impl Walker for OverlappingPlanWalker {
         provider: &ProviderRef,
     ) -> Result<(), Diagnostics> {
         if !run.options.refresh {
-            return PlanWalker.provider_configured(run, provider).await;
+            return self.plan.provider_configured(run, provider).await;
         }
         upgrade_states(run, provider).await?;
         let (run, provider_ref) = (run.clone(), provider.clone());
@@ -184,6 +240,7 @@ pub(super) async fn plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     }
     let graph = plan_graph(&run)?;
     let walker = Arc::new(OverlappingPlanWalker {
+        plan: PlanWalker::for_state(&run.state()),
         refreshes: Default::default(),
     });
     let outcomes = walk_graph(&run, graph, walker.clone()).await;
@@ -199,7 +256,7 @@ fn plan_graph(run: &Run) -> Result<Arc<Graph>, Diagnostics> {
         return Ok(run.graph.clone());
     }
     let prior = {
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = run.state();
         super::prior_objects(&run.registry, &state)
     };
     let steps = graph::deletions::plan_steps(&prior, &run.options.targets);
@@ -218,7 +275,7 @@ async fn upgrade_states(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<()
     let address = run.provider_address(provider_ref);
     let schema = provider.schema();
     let owned: Vec<(ResourceInstance, InstanceObject, Option<Flatmap>)> = {
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = run.state();
         let mut same_type = BTreeMap::new();
         state
             .resources
@@ -300,7 +357,7 @@ async fn upgrade_one(
         Ok(upgraded) => {
             let upgraded =
                 mark_sensitive_attributes(&resource.block, upgraded).mark_paths(&sensitive);
-            let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = run.state();
             if let Some(entry) = state.resources.get_mut(&instance) {
                 entry.value = upgraded;
                 entry.schema_version = resource.version;
@@ -357,35 +414,20 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
-    let address = run.provider_address(provider_ref);
-    let mut by_type: BTreeMap<String, Vec<(ResourceInstance, InstanceObject)>> = BTreeMap::new();
-    {
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-        for (instance, object) in &state.resources {
-            if object.provider == address && instance.resource.mode == ResourceMode::Managed {
-                let node = Node::Resource {
-                    module: instance.module.module_path(),
-                    resource: instance.resource.clone(),
-                };
-                // With `-target`, what the graph no longer holds is not read.
-                if !run.graph.index.contains_key(&node) && !run.targets_allow_orphan(instance) {
-                    continue;
-                }
-                by_type
-                    .entry(instance.resource.type_name.clone())
-                    .or_default()
-                    .push((instance.clone(), object.clone()));
-            }
-        }
-    }
-    let mut diagnostics = Diagnostics::new();
     let mut reads = Vec::new();
-    for (type_name, instances) in by_type {
+    for (type_name, instances) in refresh_batches(run, &run.provider_address(provider_ref)) {
         let provider = provider.clone();
         let run = run.clone();
         reads.push(tokio::spawn(async move {
             let _permit = run.semaphore.acquire().await;
-            for (address, object) in &instances {
+            let schema = provider.schema();
+            let value_type = schema
+                .resources
+                .get(&type_name)
+                .map(|resource| resource.block.value_type());
+            let mut addresses = Vec::with_capacity(instances.len());
+            let mut objects = Vec::with_capacity(instances.len());
+            for (address, mut object) in instances {
                 run.events.event(Event::Refreshing {
                     address: address.clone(),
                     id: object
@@ -394,68 +436,127 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                         .and_then(Value::as_str)
                         .map(str::to_string),
                 });
+                if let Some(value_type) = &value_type {
+                    object.value = typed(value_type, object.value);
+                }
+                addresses.push(address);
+                objects.push(object);
             }
-            let schema = provider.schema();
-            let objects: Vec<ObjectState> = instances
-                .iter()
-                .map(|(_, o)| ObjectState {
-                    value: match schema.resources.get(&type_name) {
-                        Some(resource) => typed(&resource.block, o.value.clone()),
-                        None => o.value.clone(),
-                    },
-                    private: decode_private(o.private.as_deref()),
-                })
-                .collect();
             let results = provider.refresh_resources(&type_name, &objects).await;
-            (instances, results)
+            (addresses, results)
         }));
     }
+    let mut diagnostics = Diagnostics::new();
     for read in reads {
-        let Ok((instances, results)) = read.await else {
+        let Ok((addresses, results)) = read.await else {
             continue;
         };
-        let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-        for ((address, object), result) in instances.into_iter().zip(results) {
-            match result {
-                Ok(Some(new_object)) => {
-                    // The prior object's marks too (what the configuration marked when it
-                    // was made), as Terraform keeps them across a refresh.
-                    let (_, prior_marks) = object.value.clone().deep_unmark();
-                    let new_value = mark_schema_sensitive(run, &address, new_object.value)
-                        .mark_paths(&prior_marks);
-                    if new_value.equals(&object.value) != Some(true) {
-                        run.drift.lock().unwrap_or_else(|e| e.into_inner()).push(
-                            ResourceChange::changing(
-                                address.clone(),
-                                &object,
-                                Action::Update,
-                                new_value.clone(),
-                            ),
-                        );
-                    }
-                    if let Some(entry) = state.resources.get_mut(&address) {
-                        entry.value = new_value;
-                        entry.private = encode_private(&new_object.private);
-                    }
-                }
-                Ok(None) => {
-                    run.drift.lock().unwrap_or_else(|e| e.into_inner()).push(
-                        ResourceChange::removing(address.clone(), &object, Action::Delete, None),
-                    );
-                    state.resources.remove(&address);
-                }
-                Err(error) => {
-                    for one in error.all() {
-                        diagnostics.push(
-                            Diagnostic::error(format!("Failed to refresh {address}"))
-                                .with_detail(one.to_string()),
-                        );
-                    }
-                }
-            }
+        let mut state = run.state();
+        for (address, result) in addresses.into_iter().zip(results) {
+            record_refreshed(run, &mut state, address, result, &mut diagnostics);
         }
     }
     diagnostics.into_result(())
+}
+
+/// The managed instances `provider` (a state file's provider address) owns, by resource type,
+/// as the provider reads them: each a copy of its recorded value and private data (the
+/// recorded object stays in the state until its read comes back).
+fn refresh_batches(
+    run: &Run,
+    provider: &str,
+) -> BTreeMap<String, Vec<(ResourceInstance, ObjectState)>> {
+    let mut by_type: BTreeMap<String, Vec<(ResourceInstance, ObjectState)>> = BTreeMap::new();
+    let state = run.state();
+    for (instance, object) in &state.resources {
+        if object.provider == provider && instance.resource.mode == ResourceMode::Managed {
+            let node = Node::Resource {
+                module: instance.module.module_path(),
+                resource: instance.resource.clone(),
+            };
+            // With `-target`, what the graph no longer holds is not read.
+            if !run.graph.index.contains_key(&node) && !run.targets_allow_orphan(instance) {
+                continue;
+            }
+            by_type
+                .entry(instance.resource.type_name.clone())
+                .or_default()
+                .push((
+                    instance.clone(),
+                    ObjectState {
+                        value: object.value.clone(),
+                        private: decode_private(object.private.as_deref()),
+                    },
+                ));
+        }
+    }
+    by_type
+}
+
+/// Records one instance's read in the working state (and its drift): the new value, its removal
+/// when the provider found it gone, or the error.
+fn record_refreshed(
+    run: &Run,
+    state: &mut crate::state::State,
+    address: ResourceInstance,
+    result: Result<Option<ObjectState>, crate::providers::ProviderError>,
+    diagnostics: &mut Diagnostics,
+) {
+    let found = match result {
+        Ok(found) => found,
+        Err(error) => {
+            for one in error.all() {
+                diagnostics.push(
+                    Diagnostic::error(format!("Failed to refresh {address}"))
+                        .with_detail(one.to_string()),
+                );
+            }
+            return;
+        }
+    };
+    let Some(object) = state.resources.get(&address) else {
+        return;
+    };
+    match found {
+        Some(new_object) => {
+            // The prior object's marks too (what the configuration marked when it was
+            // made), as Terraform keeps them across a refresh.
+            let prior_marks = if object.value.contains_sensitive() {
+                object.value.clone().deep_unmark().1
+            } else {
+                Vec::new()
+            };
+            let new_value =
+                mark_schema_sensitive(run, &address, new_object.value).mark_paths(&prior_marks);
+            if new_value.equals(&object.value) != Some(true) {
+                run.drift
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(ResourceChange::changing(
+                        address.clone(),
+                        object,
+                        Action::Update,
+                        new_value.clone(),
+                    ));
+            }
+            if let Some(entry) = state.resources.get_mut(&address) {
+                entry.value = new_value;
+                entry.private = encode_private(&new_object.private);
+            }
+        }
+        None => {
+            run.drift
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ResourceChange::removing(
+                    address.clone(),
+                    object,
+                    Action::Delete,
+                    None,
+                ));
+            state.resources.remove(&address);
+        }
+    }
 }
 
 /// Plans every instance of one resource (or reads one data source) in every module instance.
@@ -463,6 +564,7 @@ async fn plan_resource_node(
     run: &Arc<Run>,
     path: &ModulePath,
     resource: &Resource,
+    recorded: &RecordedModules,
 ) -> Result<(), Diagnostics> {
     let Some(config) = resource_config(&run.tree, path, resource) else {
         return Ok(());
@@ -475,6 +577,7 @@ async fn plan_resource_node(
         resource,
         config,
         shared: Arc::new((config.clone(), schema.clone())),
+        value_type: schema.block.value_type(),
         provider_ref,
         schema,
     };
@@ -485,7 +588,8 @@ async fn plan_resource_node(
         expanded.insert(info.instance.clone(), keys);
     }
     if resource.mode == ResourceMode::Managed {
-        node.plan_orphans(path, &expanded, &mut diagnostics);
+        let recorded = recorded.of_resource(path, resource);
+        node.plan_orphans(recorded, &expanded, &mut diagnostics);
     }
     diagnostics.into_result(())
 }
@@ -502,6 +606,8 @@ struct ResourcePlan<'a> {
     /// The configuration and schema again, shared by the instances' plan tasks (one copy per
     /// resource, not per instance).
     shared: Arc<(ResourceConfig, ResourceSchema)>,
+    /// The schema's object type, which every recorded object is converted to.
+    value_type: Type,
     provider_ref: ProviderRef,
     schema: ResourceSchema,
 }
@@ -601,7 +707,7 @@ impl ResourcePlan<'_> {
         if !run.targets_select_instance(address) {
             // Another instance of a resource targeted by instance: not planned; expressions
             // read what the state holds (unknown where it holds nothing, as in Terraform).
-            let prior = recorded_object(run, address, schema).map(|object| object.value);
+            let prior = recorded_object_as(run, address, &self.value_type).map(|o| o.value);
             return Prepared::Settled(prior.unwrap_or(Value::Unknown(Type::Any)));
         }
         let provider_ref = &self.provider_ref;
@@ -609,7 +715,7 @@ impl ResourcePlan<'_> {
             diagnostics.extend(d);
             return Prepared::Failed;
         }
-        let prior = recorded_object(run, address, schema);
+        let prior = recorded_object_as(run, address, &self.value_type);
         let Some(config_value) =
             evaluate_instance(run, config, schema, address, repetition, diagnostics)
         else {
@@ -668,20 +774,25 @@ impl ResourcePlan<'_> {
 
     /// Deletes the instances in state whose key the configuration no longer has, or whose
     /// module instance is gone (the module call's `count`/`for_each` shrank).
+    /// `recorded`: the module instances where the prior state has instances of the resource.
     fn plan_orphans(
         &self,
-        path: &ModulePath,
+        recorded: Option<&BTreeSet<ModuleInstance>>,
         expanded: &HashMap<ModuleInstance, ExpandedKeys>,
         diagnostics: &mut Diagnostics,
     ) {
         let run = self.run;
         let mut changes = Vec::new();
-        let state = run.state.lock().unwrap_or_else(|e| e.into_inner());
-        let instances = state.resources.iter().filter(|(a, _)| {
-            a.resource == *self.resource
-                && a.module.module_path() == *path
-                && run.targets_allow_orphan(a)
-        });
+        let state = run.state();
+        let modules: BTreeSet<&ModuleInstance> = recorded
+            .into_iter()
+            .flatten()
+            .chain(expanded.keys())
+            .collect();
+        let instances = modules
+            .into_iter()
+            .flat_map(|module| state.instances_of(module, self.resource))
+            .filter(|(a, _)| run.targets_allow_orphan(a));
         for (address, object) in instances {
             let expansion = match expanded.get(&address.module) {
                 // The module instance is gone.
@@ -741,7 +852,7 @@ fn replace_triggered(
     if config.lifecycle.replace_triggered_by.is_empty() {
         return false;
     }
-    let changes = run.changes.lock().unwrap_or_else(|e| e.into_inner());
+    let changes = locked(&run.changes);
     config.lifecycle.replace_triggered_by.iter().any(|expr| {
         crate::lang::references(expr)
             .iter()
@@ -950,7 +1061,7 @@ async fn read_data_instance(
         return Ok(Value::unknown());
     };
     let depends_on_changes = !config.depends_on.is_empty() && {
-        let changes = run.changes.lock().unwrap_or_else(|e| e.into_inner());
+        let changes = locked(&run.changes);
         config.depends_on.iter().any(|expr| {
             crate::lang::references(expr)
                 .iter()
@@ -1021,9 +1132,9 @@ async fn read_data_instance(
 async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome, Diagnostics> {
     let diagnostics = walk_diagnostics(&run, outcomes)?;
     // The walk is over: the refreshed state moves out of the run rather than being copied.
-    let state = std::mem::take(&mut *run.state.lock().unwrap_or_else(|e| e.into_inner()));
-    let mut changes = std::mem::take(&mut *run.changes.lock().unwrap_or_else(|e| e.into_inner()));
-    let mut drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
+    let state = std::mem::take(&mut *run.state());
+    let mut changes = std::mem::take(&mut *locked(&run.changes));
+    let mut drift = std::mem::take(&mut *locked(&run.drift));
     if run.options.mode == PlanMode::RefreshOnly {
         changes.clear();
     }
@@ -1227,7 +1338,7 @@ async fn import_if_declared(
         status: ObjectStatus::Ready,
         private: encode_private(&imported.private),
     };
-    let mut state = run.state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut state = run.state();
     state.resources.insert(address.clone(), object);
     run.refactoring
         .lock()
@@ -1241,7 +1352,7 @@ async fn import_if_declared(
 /// ID), and adds a no-op change for one that otherwise stays as it is, so the plan shows (and
 /// the apply records) the move or import. A chain of moves shows its first address.
 fn annotate_refactoring(run: &Run, state: &crate::state::State, changes: &mut Vec<ResourceChange>) {
-    let refactoring = run.refactoring.lock().unwrap_or_else(|e| e.into_inner());
+    let refactoring = run.refactoring();
     let mut origin: BTreeMap<ResourceInstance, ResourceInstance> = BTreeMap::new();
     for InstanceMove { from, to } in &refactoring.moves {
         let first = origin.remove(from).unwrap_or_else(|| from.clone());
@@ -1416,9 +1527,9 @@ fn output_changes(run: &Run, state: &crate::state::State) -> BTreeMap<String, Ou
 /// `strata destroy`'s plan: every managed instance in state, deleted.
 async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
     // Configure providers (refreshing what they own) so deletions can run.
-    let diagnostics = configure_providers(&run, &PlanWalker).await;
+    let diagnostics = configure_providers(&run, &PlanWalker::default()).await;
     diagnostics.into_result(())?;
-    let state = run.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let state = run.state().clone();
     let mut errors = Diagnostics::new();
     let mut changes = Vec::new();
     for (address, object) in &state.resources {
@@ -1461,7 +1572,7 @@ async fn destroy_plan(run: Arc<Run>) -> Result<PlanOutcome, Diagnostics> {
             )
         })
         .collect();
-    let drift = std::mem::take(&mut *run.drift.lock().unwrap_or_else(|e| e.into_inner()));
+    let drift = std::mem::take(&mut *locked(&run.drift));
     Ok(PlanOutcome {
         plan: Plan {
             format_version: Plan::FORMAT_VERSION,

@@ -142,15 +142,15 @@ pub(super) fn check(
 ) {
     let mut diagnostics = self_by_name(config);
     let provisioning = &config.provisioning;
-    let connection_schema = provisioners::connection_schema();
     let connections = provisioning.connection.iter().chain(
         provisioning
             .provisioners
             .iter()
             .filter_map(|p| p.connection.as_ref()),
     );
+    // Built per connection block: most resources have none, and this runs per instance.
     let bodies: Vec<(&crate::config::Body, crate::providers::Block)> = connections
-        .map(|c| (&c.body, connection_schema.clone()))
+        .map(|c| (&c.body, provisioners::connection_schema()))
         .collect();
     for (body, schema) in bodies {
         let evaluated = eval_with_self(run, body, &schema, address, repetition, &Value::unknown());

@@ -388,13 +388,17 @@ fn attributes_to_json(
 
 /// A value as read from a state file without its schema, unmarked, and the paths of its
 /// sensitive values as the file wrote them (without the steps into dynamic values' wrappers).
-pub(super) fn decode_raw_paths(raw: &Value) -> (Value, Vec<AttrPath>) {
+/// A value without marks is not copied.
+pub(super) fn decode_raw_paths(raw: &Value) -> (std::borrow::Cow<'_, Value>, Vec<AttrPath>) {
+    if !raw.contains_sensitive() {
+        return (std::borrow::Cow::Borrowed(raw), Vec::new());
+    }
     let (plain, paths) = raw.clone().deep_unmark();
     let paths = paths
         .iter()
         .map(|path| to_terraform_path(&plain, &path.0))
         .collect();
-    (plain, paths)
+    (std::borrow::Cow::Owned(plain), paths)
 }
 
 /// Terraform writes a dynamic value's wrapper as `{"value": .., "type": ..}`, value first

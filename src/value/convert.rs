@@ -158,6 +158,51 @@ fn convert_at(value: Value, ty: &Type, path: &mut Vec<PathStep>) -> Result<Value
     }
 }
 
+/// Whether [`convert`] would hand `value` back unchanged: it holds no sensitive mark and already
+/// has exactly the shape of `ty` (objects with exactly its attributes, sets already in order, no
+/// element type left to infer). Lets a caller skip rebuilding a value that is already typed,
+/// such as one decoded from a state file with its schema.
+pub fn conforms(value: &Value, ty: &Type) -> bool {
+    let all = |items: &[Value], element: &Type| items.iter().all(|item| conforms(item, element));
+    match (value, ty) {
+        (Value::Sensitive(_), _) => false,
+        (Value::Null, _) => true,
+        (Value::Unknown(given), _) => given == ty,
+        (_, Type::Any) => true,
+        (Value::Bool(_), Type::Bool)
+        | (Value::Number(_), Type::Number)
+        | (Value::String(_), Type::String) => true,
+        (_, Type::List(element) | Type::Set(element) | Type::Map(element))
+            if **element == Type::Any =>
+        {
+            false
+        }
+        (Value::List(items), Type::List(element)) => all(items, element),
+        (Value::Set(items), Type::Set(element)) => {
+            all(items, element)
+                && items
+                    .windows(2)
+                    .all(|pair| super::set_order(&pair[0], &pair[1]) == std::cmp::Ordering::Less)
+        }
+        (Value::Map(items), Type::Map(element)) => {
+            items.values().all(|item| conforms(item, element))
+        }
+        (Value::Tuple(items), Type::Tuple(types)) => {
+            items.len() == types.len()
+                && items.iter().zip(types).all(|(item, ty)| conforms(item, ty))
+        }
+        (Value::Object(items), Type::Object(object_type)) => {
+            object_type.optional.is_empty()
+                && items.len() == object_type.attributes.len()
+                && items
+                    .iter()
+                    .zip(&object_type.attributes)
+                    .all(|((name, item), (attribute, ty))| name == attribute && conforms(item, ty))
+        }
+        _ => false,
+    }
+}
+
 fn convert_elements(
     items: Vec<Value>,
     element: &Type,

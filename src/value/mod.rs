@@ -19,7 +19,7 @@ mod number;
 mod path;
 mod types;
 
-pub use convert::{convert, ConversionError};
+pub use convert::{conforms, convert, ConversionError};
 pub use json::{
     value_from_cty_json, value_from_json, value_to_cty_json, value_to_json, JsonValueError,
 };

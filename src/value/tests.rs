@@ -58,6 +58,72 @@ fn converts_like_terraform() {
     assert_eq!(err.to_string(), "attribute \"a\" is required");
 }
 
+/// `conforms` says yes only where `convert` hands the value back unchanged, and says it for an
+/// already-typed object (what a state decoded with its schema holds).
+#[test]
+fn conforms_only_where_convert_is_the_identity() {
+    let object_type = Type::Object(ObjectType::new([
+        ("id".to_string(), Type::String),
+        ("n".to_string(), Type::Number),
+        ("tags".to_string(), Type::map(Type::String)),
+        ("ports".to_string(), Type::set(Type::Number)),
+        ("rules".to_string(), Type::list(Type::Any)),
+        ("extra".to_string(), Type::Any),
+    ]));
+    let typed = |n: Value, ports: Vec<Value>| {
+        Value::object([
+            ("id", Value::from("x")),
+            ("n", n),
+            (
+                "tags",
+                Value::Map([("a".to_string(), Value::from("b"))].into()),
+            ),
+            ("ports", Value::Set(ports)),
+            ("rules", Value::Null),
+            (
+                "extra",
+                Value::Tuple(vec![Value::from(1), Value::from("a")]),
+            ),
+        ])
+    };
+    let cases = [
+        (
+            typed(Value::from(1), vec![Value::from(1), Value::from(2)]),
+            true,
+        ),
+        (Value::Unknown(object_type.clone()), true),
+        (Value::Null, true),
+        // A string where a number goes, a set out of order, a mark, a missing attribute,
+        // an element type to infer, an unknown of another type: converted, or not known to
+        // come back unchanged.
+        (typed(Value::from("1"), vec![]), false),
+        (
+            typed(Value::from(1), vec![Value::from(2), Value::from(1)]),
+            false,
+        ),
+        (typed(Value::from(1).mark_sensitive(), vec![]), false),
+        (Value::object([("id", Value::from("x"))]), false),
+        (
+            Value::object([
+                ("id", Value::from("x")),
+                ("n", Value::from(1)),
+                ("tags", Value::Null),
+                ("ports", Value::Null),
+                ("rules", Value::List(vec![Value::from(1)])),
+                ("extra", Value::Null),
+            ]),
+            false,
+        ),
+        (Value::Unknown(Type::Any), false),
+    ];
+    for (value, expected) in cases {
+        assert_eq!(conforms(&value, &object_type), expected, "{value:?}");
+        if expected {
+            assert_eq!(convert(value.clone(), &object_type).as_ref(), Ok(&value));
+        }
+    }
+}
+
 #[test]
 fn unknown_equality_is_unknown() {
     assert_eq!(Value::unknown().equals(&Value::from(1)), None);
