@@ -49,6 +49,7 @@ mod plugin_provider;
 mod plugin_wire;
 mod provisioners;
 mod secrets;
+mod show_plan_json;
 mod state;
 mod state_conformance;
 mod targeting;
