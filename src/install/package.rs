@@ -380,9 +380,7 @@ fn signed_hashes(document: &[u8]) -> Vec<String> {
         let fields: Vec<&str> = line.split_whitespace().collect();
         match fields.as_slice() {
             [] => continue,
-            [hash, _, ..]
-                if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
-            {
+            [hash, _, ..] if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 hashes.push(format!("zh:{}", hash.to_ascii_lowercase()));
             }
             _ => return Vec::new(),
@@ -637,11 +635,17 @@ mod tests {
         );
         assert_eq!(
             signed_hashes(sums.as_bytes()),
-            vec![format!("zh:{}", "a1".repeat(32)), format!("zh:{}", "0b".repeat(32))]
+            vec![
+                format!("zh:{}", "a1".repeat(32)),
+                format!("zh:{}", "0b".repeat(32))
+            ]
         );
         // Anything that is not a checksum list vouches for nothing.
         assert!(signed_hashes(b"not a checksum list\n").is_empty());
-        assert!(signed_hashes(format!("{}  x.zip\nshort  y.zip\n", "0".repeat(64)).as_bytes()).is_empty());
+        assert!(
+            signed_hashes(format!("{}  x.zip\nshort  y.zip\n", "0".repeat(64)).as_bytes())
+                .is_empty()
+        );
     }
 
     #[test]

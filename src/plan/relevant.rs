@@ -28,9 +28,11 @@ impl Container {
 
     /// The configuration of this module (`module_calls.<name>.module` from the root).
     fn config<'a>(&self, configuration: &'a Json) -> &'a Json {
-        self.calls.iter().fold(&configuration["root_module"], |module, call| {
-            &module["module_calls"][call]["module"]
-        })
+        self.calls
+            .iter()
+            .fold(&configuration["root_module"], |module, call| {
+                &module["module_calls"][call]["module"]
+            })
     }
 
     /// `prefix` + `text`, as Terraform writes an address inside this module.
@@ -129,11 +131,15 @@ fn follow(
         [("local" | "count" | "each" | "path" | "terraform" | "self", _), ..] => Vec::new(),
         [("data", _), (type_name, _), (name, key), rest @ ..] => {
             let resource = format!("data.{type_name}.{name}");
-            in_here(resource_attribute(container, config, &resource, key, rest, found))
+            in_here(resource_attribute(
+                container, config, &resource, key, rest, found,
+            ))
         }
         [(type_name, _), (name, key), rest @ ..] => {
             let resource = format!("{type_name}.{name}");
-            in_here(resource_attribute(container, config, &resource, key, rest, found))
+            in_here(resource_attribute(
+                container, config, &resource, key, rest, found,
+            ))
         }
         _ => Vec::new(),
     }
@@ -155,8 +161,15 @@ fn resource_attribute(
     else {
         return Vec::new();
     };
-    let attribute: Vec<String> = rest.first().map(|(a, _)| a.to_string()).into_iter().collect();
-    found.insert((container.qualify(&format!("{resource}{key}")), attribute.clone()));
+    let attribute: Vec<String> = rest
+        .first()
+        .map(|(a, _)| a.to_string())
+        .into_iter()
+        .collect();
+    found.insert((
+        container.qualify(&format!("{resource}{key}")),
+        attribute.clone(),
+    ));
     match attribute.first() {
         Some(name) => references_in(&resource_config["expressions"][name]),
         None => references_in(&resource_config["expressions"]),

@@ -45,6 +45,7 @@ mod modules_install;
 mod perf;
 mod plugin_aws;
 mod plugin_nesting;
+mod plugin_noop_apply;
 mod plugin_provider;
 mod plugin_wire;
 mod provisioners;

@@ -28,7 +28,11 @@ fn run(tool: &str, dir: &Path, args: &[&str]) -> String {
             .expect("run strata"),
         _ => terraform(dir, args),
     };
-    assert!(output.status.success(), "{tool} {args:?}:\n{}", text(&output));
+    assert!(
+        output.status.success(),
+        "{tool} {args:?}:\n{}",
+        text(&output)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
