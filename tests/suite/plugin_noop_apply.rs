@@ -3,7 +3,8 @@
 //! (`stratatest_thing` v0 called `name` `title`), which the provider upgrades. Both tools apply
 //! the same configuration to the same state, and must write the same state: the upgraded
 //! attributes and schema version, the serial moved on by one, the lineage kept; a second apply
-//! that finds nothing new leaves the serial where it is.
+//! that finds nothing new leaves the serial where it is. Drift found by the refresh is written
+//! the same way (checked on Strata alone with the built-in fake provider).
 
 use crate::plugin_nesting::{ok, Dir};
 use serde_json::Value as Json;
@@ -23,8 +24,7 @@ resource "stratatest_thing" "a" {
 "#;
 
 fn state_of(dir: &Dir) -> Json {
-    let text = std::fs::read_to_string(dir.work().join("terraform.tfstate")).expect("a state");
-    serde_json::from_str(&text).expect("state JSON")
+    read_state(&dir.work())
 }
 
 fn write_state(dir: &Dir, state: &Json) {
@@ -96,4 +96,46 @@ fn an_apply_with_no_changes_writes_the_upgraded_state_as_terraform_does() {
     );
     assert_eq!(essentials(&state_of(&ours)), essentials(&our_state));
     assert_eq!(essentials(&state_of(&theirs)), essentials(&their_state));
+}
+
+/// Drift in a computed attribute (the built-in fake provider's `computed`, changed in its store
+/// behind Strata's back) plans no change, and the apply writes what the refresh read, as
+/// Terraform writes a refreshed state; with nothing new, the next apply writes nothing.
+#[test]
+fn an_apply_with_no_changes_writes_what_the_refresh_found() {
+    let dir = crate::common::Workdir::new(
+        "resource \"fake_resource\" \"web\" {\n  name  = \"web\"\n  value = \"v1\"\n}\n",
+    );
+    let applied = dir.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(applied.status.success(), "{applied:?}");
+    let before = read_state(&dir.work);
+    let object_file = std::fs::read_dir(&dir.store)
+        .expect("the fake store")
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "json"))
+        .expect("the fake object");
+    let mut object: Json =
+        serde_json::from_str(&std::fs::read_to_string(&object_file).unwrap()).unwrap();
+    object["computed"] = Json::String("changed-outside".into());
+    std::fs::write(&object_file, object.to_string()).unwrap();
+
+    let applied = dir.run(&["apply", "-auto-approve", "-no-color"]);
+    let printed = String::from_utf8_lossy(&applied.stdout).to_string();
+    assert!(applied.status.success(), "{applied:?}");
+    assert!(printed.contains("No changes."), "{printed}");
+    let after = read_state(&dir.work);
+    let attributes = &after["resources"][0]["instances"][0]["attributes"];
+    assert_eq!(attributes["computed"], "changed-outside", "{after:#}");
+    assert_eq!(after["serial"], before["serial"].as_u64().unwrap() + 1);
+    assert_eq!(after["lineage"], before["lineage"]);
+
+    let again = dir.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(again.status.success(), "{again:?}");
+    assert_eq!(read_state(&dir.work), after);
+}
+
+fn read_state(dir: &std::path::Path) -> Json {
+    let text = std::fs::read_to_string(dir.join("terraform.tfstate")).expect("a state");
+    serde_json::from_str(&text).expect("state JSON")
 }
