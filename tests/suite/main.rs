@@ -44,6 +44,7 @@ mod lang_specsuite;
 mod modules_install;
 mod perf;
 mod plugin_aws;
+mod plugin_identity;
 mod plugin_nesting;
 mod plugin_noop_apply;
 mod plugin_provider;
