@@ -32,6 +32,13 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
             Registry::builtin()
         }
     };
+    // The declared types of the root variables, for typed nulls (`ui::static_type`).
+    let variable_types = tree
+        .module
+        .variables
+        .iter()
+        .map(|(name, variable)| (name.clone(), variable.ty.clone()))
+        .collect();
     let closer = registry.clone();
     let engine = match Engine::new(tree, registry, options, variables) {
         Ok(engine) => engine,
@@ -70,7 +77,12 @@ pub async fn console(context: &Context, vars: &VarArgs) -> anyhow::Result<u8> {
             break;
         }
         match console.eval(text) {
-            Ok(value) => super::views::out_line(&crate::ui::render_plain(&value, 0)),
+            Ok(value) => {
+                let ty = hcl_edit::parser::parse_expr(text)
+                    .map(|expr| crate::ui::static_type(&expr, &variable_types))
+                    .unwrap_or(crate::value::Type::Any);
+                super::views::out_line(&crate::ui::render_console(&value, &ty))
+            }
             Err(diagnostics) => {
                 failed = true;
                 context.print_diagnostics(&diagnostics, &SourceMap::new());

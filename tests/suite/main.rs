@@ -24,6 +24,7 @@ mod cli;
 mod common;
 mod config;
 mod config_peer;
+mod console_terraform;
 mod crash;
 mod drift;
 mod encryption;
