@@ -4,18 +4,28 @@
 //! of several lines is a heredoc.
 //!
 //! Strata's nulls carry no type, so the type of a null comes from [`static_type`]: what the
-//! expression's form tells (a variable's declared type and the attributes, keys and elements
-//! taken from it, the conversion functions, conditionals, object and tuple constructors);
-//! anything else (locals, resource attributes, function results) is `dynamic`, printed `null`.
+//! expression's form tells (a variable's declared type or a resource's schema, and the
+//! attributes, keys and elements taken from it, the conversion functions, conditionals, object
+//! and tuple constructors); anything else (locals, module outputs, function results) is
+//! `dynamic`, printed `null`.
 
 use crate::value::{ObjectType, Type, Value};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use std::collections::BTreeMap;
 
-/// The static type of `expr`, given the root module's variables' declared types (`None`: no
-/// type constraint); [`Type::Any`] where the form does not tell.
-pub fn static_type(expr: &Expression, variables: &BTreeMap<String, Option<Type>>) -> Type {
-    let of = |e: &Expression| static_type(e, variables);
+/// What the root module declares that gives an expression its type.
+#[derive(Clone, Debug, Default)]
+pub struct Declared {
+    /// Each variable's declared type (`None`: no type constraint).
+    pub variables: BTreeMap<String, Option<Type>>,
+    /// Each resource's object type from its schema (`aws_vpc.main`, `data.aws_ami.x`), and
+    /// whether it has `count` or `for_each` (so a reference picks an instance first).
+    pub resources: BTreeMap<String, (Type, bool)>,
+}
+
+/// The static type of `expr` in the root module; [`Type::Any`] where the form does not tell.
+pub fn static_type(expr: &Expression, declared: &Declared) -> Type {
+    let of = |e: &Expression| static_type(e, declared);
     match expr {
         Expression::Parenthesis(inner) => of(inner.inner()),
         Expression::Conditional(conditional) => {
@@ -62,19 +72,48 @@ pub fn static_type(expr: &Expression, variables: &BTreeMap<String, Option<Type>>
             let Expression::Variable(root) = &traversal.expr else {
                 return Type::Any;
             };
-            let mut operators = traversal.operators.iter().map(|o| o.value());
-            let declared = match (root.as_str(), operators.next()) {
+            let mut operators = traversal.operators.iter().map(|o| o.value()).peekable();
+            let found = match (root.as_str(), operators.next()) {
                 ("var", Some(TraversalOperator::GetAttr(name))) => {
-                    variables.get(name.as_str()).cloned().flatten()
+                    declared.variables.get(name.as_str()).cloned().flatten()
+                }
+                ("data", Some(TraversalOperator::GetAttr(type_name))) => match operators.next() {
+                    Some(TraversalOperator::GetAttr(name)) => {
+                        let key = format!("data.{}.{}", type_name.as_str(), name.as_str());
+                        resource_type(declared, &key, &mut operators)
+                    }
+                    _ => None,
+                },
+                ("local" | "module" | "path" | "terraform" | "count" | "each" | "self", _) => None,
+                (type_name, Some(TraversalOperator::GetAttr(name))) => {
+                    let key = format!("{type_name}.{}", name.as_str());
+                    resource_type(declared, &key, &mut operators)
                 }
                 _ => None,
             };
-            operators.fold(declared.unwrap_or(Type::Any), |ty, operator| {
+            operators.fold(found.unwrap_or(Type::Any), |ty, operator| {
                 step(&ty, operator)
             })
         }
         _ => Type::Any,
     }
+}
+
+/// A resource's object type; the instance key of a repeated one is taken from `operators`
+/// (without it, the expression is the whole collection of instances: `dynamic` here).
+fn resource_type<'a>(
+    declared: &Declared,
+    key: &str,
+    operators: &mut std::iter::Peekable<impl Iterator<Item = &'a TraversalOperator>>,
+) -> Option<Type> {
+    let (ty, repeated) = declared.resources.get(key)?;
+    if *repeated {
+        match operators.next() {
+            Some(TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_)) => {}
+            _ => return None,
+        }
+    }
+    Some(ty.clone())
 }
 
 /// The type of what `operator` takes from a value of type `ty`.
@@ -286,11 +325,23 @@ mod tests {
     use super::*;
 
     fn typed(text: &str, variables: &[(&str, Type)]) -> Type {
-        let variables = variables
-            .iter()
-            .map(|(name, ty)| (name.to_string(), Some(ty.clone())))
-            .collect();
-        static_type(&hcl_edit::parser::parse_expr(text).unwrap(), &variables)
+        let declared = Declared {
+            variables: variables
+                .iter()
+                .map(|(name, ty)| (name.to_string(), Some(ty.clone())))
+                .collect(),
+            resources: BTreeMap::from([(
+                "x_thing.a".to_string(),
+                (
+                    Type::Object(ObjectType::new([(
+                        "tags".to_string(),
+                        Type::Map(Box::new(Type::String)),
+                    )])),
+                    true,
+                ),
+            )]),
+        };
+        static_type(&hcl_edit::parser::parse_expr(text).unwrap(), &declared)
     }
 
     #[test]
@@ -309,5 +360,13 @@ mod tests {
             "tolist(null) /* of dynamic */"
         );
         assert_eq!(render_console(&Value::Null, &typed("local.x", &[])), "null");
+        assert_eq!(
+            render_console(&Value::Null, &typed("x_thing.a[0].tags", &[])),
+            "tomap(null) /* of string */"
+        );
+        assert_eq!(
+            render_console(&Value::Null, &typed("x_thing.a.tags", &[])),
+            "null"
+        );
     }
 }

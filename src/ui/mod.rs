@@ -18,7 +18,7 @@ mod state;
 mod values;
 
 pub mod drift;
-pub use console::{render_console, static_type};
+pub use console::{render_console, static_type, Declared};
 pub use json_lines::JsonLines;
 pub use markdown::{render_markdown, MarkdownOptions, DEFAULT_MARKDOWN_LIMIT};
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};

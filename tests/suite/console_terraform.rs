@@ -81,3 +81,45 @@ fn console_prints_values_and_typed_nulls_as_terraform_does() {
     }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// A resource's attributes take their types from its schema: the test provider's
+/// `stratatest_thing` (a null map, a null nested object, an empty list, the whole object),
+/// applied by Terraform, printed by both tools from the same state. (An instance of a counted
+/// resource is not compared: Strata's console shows it as `(known after apply)`.)
+#[test]
+fn console_prints_resource_attributes_with_their_schema_types_as_terraform_does() {
+    use crate::plugin_nesting::{ok, Dir};
+    let peer = crate::common::ensure_installed("ensure-terraform-peer.sh");
+    let dir = Dir::new(&peer, "v1.tf");
+    std::fs::write(
+        dir.work().join("main.tf"),
+        "terraform {\n  required_providers {\n    stratatest = { source = \"strata/stratatest\" }\n  }\n}\n\nresource \"stratatest_thing\" \"a\" {\n  name = \"a\"\n}\n\nresource \"stratatest_thing\" \"b\" {\n  name = \"b\"\n  tags = { team = \"core\" }\n}\n",
+    )
+    .unwrap();
+    ok(dir.terraform(&["init", "-no-color"]), "terraform init");
+    ok(
+        dir.terraform(&["apply", "-auto-approve", "-no-color"]),
+        "terraform apply",
+    );
+    let expressions = [
+        "stratatest_thing.a.tags",
+        "stratatest_thing.a.settings",
+        "stratatest_thing.a.rule",
+        "stratatest_thing.a",
+        "stratatest_thing.b.tags",
+    ];
+    let mut differences = Vec::new();
+    for expression in expressions {
+        let ours = strata_console(&dir.work(), expression);
+        let input = dir.work().join("console-input.txt");
+        std::fs::write(&input, format!("{expression}\n")).unwrap();
+        let output = dir.terraform_with_input(&["console", "-no-color"], &input);
+        let theirs = String::from_utf8_lossy(&output.stdout).into_owned();
+        if ours != theirs {
+            differences.push(format!(
+                "{expression}\n  strata:    {ours:?}\n  terraform: {theirs:?}"
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

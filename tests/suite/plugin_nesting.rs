@@ -64,6 +64,20 @@ impl Dir {
             .expect("run terraform")
     }
 
+    /// `terraform ARGS` with standard input read from `input` (`console`).
+    pub(crate) fn terraform_with_input(&self, args: &[&str], input: &Path) -> Output {
+        Command::new(self.peer.join("bin/python3"))
+            .arg(repo_root().join("scripts/terraform.py"))
+            .args(args)
+            .current_dir(self.work())
+            .stdin(std::fs::File::open(input).expect("the input"))
+            .env("TF_CLI_CONFIG_FILE", self.temp.path().join("cli.tfrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .output()
+            .expect("run terraform")
+    }
+
     pub(crate) fn strata(&self, args: &[&str]) -> Output {
         Command::new(strata())
             .args(args)
