@@ -521,12 +521,16 @@ pub async fn apply(context: &Context, settings: &ApplySettings) -> anyhow::Resul
     let plan = &planned.outcome.plan;
     let view = context.operation_view();
     view.plan(plan, &ui::Schemas::from_registry(&planned.engine.registry));
-    if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly {
+    // With nothing to change, the state is still written when the plan's refresh changed it
+    // (an upgraded schema version, drift), as Terraform writes it; with no approval asked.
+    let refreshed_differs = planned.outcome.refreshed != planned.state;
+    if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly && !refreshed_differs {
         planned.lock.release().await;
         planned.engine.registry.close().await;
         return Ok(0);
     }
-    if !settings.auto_approve && !confirm(context, destroy)? {
+    let asks = plan.has_changes() || plan.mode == PlanMode::RefreshOnly;
+    if asks && !settings.auto_approve && !confirm(context, destroy)? {
         planned.lock.release().await;
         view.cancelled(destroy);
         return Ok(1);

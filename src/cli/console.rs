@@ -32,6 +32,7 @@ pub async fn console(context: &Context) -> anyhow::Result<u8> {
             Registry::builtin()
         }
     };
+    let declared = declared_types(&tree, &registry);
     let closer = registry.clone();
     let engine = match Engine::new(tree, registry, options, variables) {
         Ok(engine) => engine,
@@ -69,7 +70,12 @@ pub async fn console(context: &Context) -> anyhow::Result<u8> {
             break;
         }
         match console.eval(text) {
-            Ok(value) => ConsoleView.value(&value),
+            Ok(value) => {
+                let ty = hcl_edit::parser::parse_expr(text)
+                    .map(|expr| crate::ui::static_type(&expr, &declared))
+                    .unwrap_or(crate::value::Type::Any);
+                ConsoleView.value(&value, &ty)
+            }
             Err(diagnostics) => {
                 failed = true;
                 context.print_diagnostics(&diagnostics, &SourceMap::new());
@@ -77,4 +83,35 @@ pub async fn console(context: &Context) -> anyhow::Result<u8> {
         }
     }
     Ok(if failed && !interactive { 1 } else { 0 })
+}
+
+/// The root variables' declared types and the root resources' schema types, for typed nulls
+/// (`ui::static_type`).
+fn declared_types(tree: &crate::config::ModuleTree, registry: &Registry) -> crate::ui::Declared {
+    let variables = tree
+        .module
+        .variables
+        .iter()
+        .map(|(name, variable)| (name.clone(), variable.ty.clone()))
+        .collect();
+    let mut resources = std::collections::BTreeMap::new();
+    for (address, resource) in &tree.module.resources {
+        let Some(registered) = registry.get(&resource.provider.name) else {
+            continue;
+        };
+        let schema = (registered.factory)().schema();
+        let schemas = match address.mode {
+            crate::addrs::ResourceMode::Managed => &schema.resources,
+            crate::addrs::ResourceMode::Data => &schema.data_sources,
+        };
+        if let Some(resource_schema) = schemas.get(&address.type_name) {
+            let repeated = resource.count.is_some() || resource.for_each.is_some();
+            let ty = resource_schema.block.value_type();
+            resources.insert(address.to_string(), (ty, repeated));
+        }
+    }
+    crate::ui::Declared {
+        variables,
+        resources,
+    }
 }

@@ -1,7 +1,8 @@
 //! `providers lock` and `providers mirror`, as Terraform's commands of those names:
 //! - **lock** fetches each provider's package for every requested platform (from its origin
 //!   registry, or the `-fs-mirror`/`-net-mirror` given), checks it like `init` does, and adds
-//!   each package's `h1:` hash to the lock, so the lock serves teams on other platforms;
+//!   each package's `h1:` hash to the lock (with the `zh:` hashes of a registry's signed
+//!   `SHA256SUMS`), so the lock serves teams on other platforms;
 //! - **mirror** copies each provider's archive for every requested platform into a directory
 //!   laid out both as a packed filesystem mirror and as a network mirror (`index.json`,
 //!   `<version>.json` with each archive's `h1:` hash).
@@ -111,14 +112,15 @@ pub async fn lock_platforms(
             });
             let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
             let target = scratch.path().join("package");
-            let verified =
+            let checked =
                 package::fetch(source, discovery, provider, &version, platform, &target).await?;
             hashes.insert(super::hash::h1_dir(&target)?);
+            hashes.extend(checked.signed_hashes);
             report(Step::Retrieved {
                 provider: provider.clone(),
                 version: version.clone(),
                 platform: platform.clone(),
-                verified,
+                verified: checked.verified,
             });
         }
         updated.providers.insert(

@@ -4,7 +4,9 @@
 //! Every check happens before the package is in place, so nothing unverified is ever run:
 //! a registry archive's SHA-256 against the `shasum` the registry gave and its `SHA256SUMS`,
 //! a network mirror's archive against the mirror's hashes, and any package against the hashes
-//! the lock file recorded for that version.
+//! the lock file recorded for that version. A package whose registry `SHA256SUMS` carried a
+//! verified signature vouches for every package that document lists: their `zh:` hashes go
+//! into the lock with the installed package's `h1:`, as Terraform records them.
 
 use super::addr::ProviderAddr;
 use super::discovery::Discovery;
@@ -44,6 +46,24 @@ impl std::fmt::Display for Verified {
     }
 }
 
+/// What the source's checks established about a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub verified: Verified,
+    /// The `zh:` hash of every package a signed `SHA256SUMS` lists (all platforms), which
+    /// Terraform trusts and locks once the signature verified; empty for any other source.
+    pub signed_hashes: Vec<String>,
+}
+
+impl Checked {
+    fn unsigned(verified: Verified) -> Checked {
+        Checked {
+            verified,
+            signed_hashes: Vec::new(),
+        }
+    }
+}
+
 /// One package to put in place.
 pub struct Request<'a> {
     pub provider: &'a ProviderAddr,
@@ -58,20 +78,22 @@ pub struct Request<'a> {
     pub prior_hashes: &'a BTreeSet<String>,
 }
 
-/// Puts the package in place (or finds it there) and returns its `h1:` hash.
+/// Puts the package in place (or finds it there) and returns the hashes the lock gains: the
+/// installed package's `h1:`, and, when it was fetched with a signed `SHA256SUMS`, the `zh:`
+/// of every package that lists (Terraform's installer does the same).
 pub async fn ensure(
     request: &Request<'_>,
     source: &Source,
     discovery: &Discovery,
     report: &mut (dyn FnMut(Event) + Send),
-) -> Result<String, String> {
+) -> Result<BTreeSet<String>, String> {
     let provider = request.provider.clone();
     let version = request.version.to_string();
     if has_executable(request.target, request.provider) && !request.prior_hashes.is_empty() {
         if let Ok(hash) = h1_dir(request.target) {
             if request.prior_hashes.contains(&hash) {
                 report(Event::AlreadyInstalled { provider, version });
-                return Ok(hash);
+                return Ok(BTreeSet::from([hash]));
             }
         }
     }
@@ -81,7 +103,7 @@ pub async fn ensure(
             if matches || request.cache_may_break_lock {
                 report(Event::FromCache { provider, version });
                 link_dir(cache, request.target)?;
-                return h1_dir(request.target);
+                return Ok(BTreeSet::from([h1_dir(request.target)?]));
             }
         }
     }
@@ -98,7 +120,7 @@ pub async fn ensure(
         version: version.clone(),
     });
     let install_to = request.cache.as_deref().unwrap_or(request.target);
-    let verified = install_package(request, &package, install_to, discovery).await?;
+    let checked = install_package(request, &package, install_to, discovery).await?;
     if let Some(cache) = &request.cache {
         link_dir(cache, request.target)?;
     }
@@ -108,13 +130,14 @@ pub async fn ensure(
             request.provider.provider_type
         ));
     }
-    let hash = h1_dir(request.target)?;
+    let mut hashes = BTreeSet::from([h1_dir(request.target)?]);
+    hashes.extend(checked.signed_hashes);
     report(Event::Installed {
         provider,
         version,
-        verified,
+        verified: checked.verified,
     });
-    Ok(hash)
+    Ok(hashes)
 }
 
 /// Fetches and verifies `version`'s package for `platform` from `source` into `target`, with no
@@ -126,7 +149,7 @@ pub async fn fetch(
     version: &str,
     platform: &Platform,
     target: &Path,
-) -> Result<Verified, String> {
+) -> Result<Checked, String> {
     let package = find(source, discovery, provider, version, platform).await?;
     let no_hashes = BTreeSet::new();
     let request = Request {
@@ -163,15 +186,15 @@ pub async fn fetch_archive(
             Ok(Verified::Unauthenticated)
         }
         Location::Zip(path) => {
-            let verified = verify(&package.verification, path, discovery).await?;
+            let checked = verify(&package.verification, path, discovery).await?;
             copy(path)?;
-            Ok(verified)
+            Ok(checked.verified)
         }
         Location::Http(url) => {
             let download = download(discovery, url).await?;
-            let verified = verify(&package.verification, download.path(), discovery).await?;
+            let checked = verify(&package.verification, download.path(), discovery).await?;
             copy(download.path())?;
-            Ok(verified)
+            Ok(checked.verified)
         }
     }
 }
@@ -232,25 +255,25 @@ async fn install_package(
     package: &Package,
     install_to: &Path,
     discovery: &Discovery,
-) -> Result<Verified, String> {
+) -> Result<Checked, String> {
     match &package.location {
         Location::Dir(dir) => {
             check_prior_dir(request, dir)?;
             link_dir(dir, install_to)?;
-            Ok(Verified::Unauthenticated)
+            Ok(Checked::unsigned(Verified::Unauthenticated))
         }
         Location::Zip(archive) => {
-            let verified = verify(&package.verification, archive, discovery).await?;
+            let checked = verify(&package.verification, archive, discovery).await?;
             check_prior_zip(request, archive)?;
             extract(archive, install_to)?;
-            Ok(verified)
+            Ok(checked)
         }
         Location::Http(url) => {
             let download = download(discovery, url).await?;
-            let verified = verify(&package.verification, download.path(), discovery).await?;
+            let checked = verify(&package.verification, download.path(), discovery).await?;
             check_prior_zip(request, download.path())?;
             extract(download.path(), install_to)?;
-            Ok(verified)
+            Ok(checked)
         }
     }
 }
@@ -299,13 +322,13 @@ async fn verify(
     verification: &Verification,
     archive: &Path,
     discovery: &Discovery,
-) -> Result<Verified, String> {
+) -> Result<Checked, String> {
     match verification {
-        Verification::None => Ok(Verified::Unauthenticated),
+        Verification::None => Ok(Checked::unsigned(Verified::Unauthenticated)),
         Verification::Hashes(hashes) => {
             let zh = format!("zh:{}", sha256_file(archive)?);
             if hashes.contains(&zh) || hashes.contains(&h1_zip(archive)?) {
-                Ok(Verified::Checksum)
+                Ok(Checked::unsigned(Verified::Checksum))
             } else {
                 Err(format!(
                     "the downloaded archive matches none of the checksums the network mirror lists for it ({}); it was not installed",
@@ -339,9 +362,31 @@ async fn verify(
                     "archive has incorrect checksum {actual} (expected {sha256}); it was not installed"
                 ));
             }
-            Ok(Verified::Signed { key_id })
+            Ok(Checked {
+                verified: Verified::Signed { key_id },
+                signed_hashes: signed_hashes(&document),
+            })
         }
     }
+}
+
+/// The `zh:` hash of every entry of a signed `SHA256SUMS` document, or none when any line is
+/// not `<64 hex digits> <name>` (then it is not a checksum list, as Terraform's
+/// `signatureAuthentication.AcceptableHashes` decides).
+fn signed_hashes(document: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(document);
+    let mut hashes = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [] => continue,
+            [hash, _, ..] if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                hashes.push(format!("zh:{}", hash.to_ascii_lowercase()));
+            }
+            _ => return Vec::new(),
+        }
+    }
+    hashes
 }
 
 /// A small document of the registry (a checksum list, its signature), at most 1 MiB.
@@ -579,6 +624,28 @@ mod tests {
         let error = extract(&evil, &dir.path().join("evil-out/x")).unwrap_err();
         assert!(error.contains("outside the package"), "{error}");
         assert!(!dir.path().join("escaped").exists());
+    }
+
+    #[test]
+    fn a_signed_checksum_list_vouches_for_every_listed_package() {
+        let sums = format!(
+            "{}  terraform-provider-x_1.0.0_darwin_arm64.zip\n{}  terraform-provider-x_1.0.0_linux_amd64.zip\n",
+            "A1".repeat(32),
+            "0b".repeat(32)
+        );
+        assert_eq!(
+            signed_hashes(sums.as_bytes()),
+            vec![
+                format!("zh:{}", "a1".repeat(32)),
+                format!("zh:{}", "0b".repeat(32))
+            ]
+        );
+        // Anything that is not a checksum list vouches for nothing.
+        assert!(signed_hashes(b"not a checksum list\n").is_empty());
+        assert!(
+            signed_hashes(format!("{}  x.zip\nshort  y.zip\n", "0".repeat(64)).as_bytes())
+                .is_empty()
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //!    (a symbolic link to an unpacked mirror directory, an extracted archive otherwise), through
 //!    the plugin cache when one is configured, verified before anything of it is run: against
 //!    the lock file's hashes, a network mirror's hashes, a registry's SHA-256 and SHA256SUMS;
-//! 4. the lock gets the version, the canonical constraints and the hashes.
+//! 4. the lock gets the version, the canonical constraints and the hashes (the installed
+//!    package's `h1:`, and the `zh:` of every package a signed `SHA256SUMS` lists).
 //!
 //! Providers Strata has built in are installed only from a method configured explicitly (a
 //! filesystem or network mirror, `-plugin-dir`) or when the lock file names them; when none
@@ -296,7 +297,7 @@ async fn install_one(
         prior_hashes: &prior,
     };
     let target = request.target.to_path_buf();
-    let installed_hash = package::ensure(&request, &method.source, discovery, report)
+    let new_hashes = package::ensure(&request, &method.source, discovery, report)
         .await
         .map_err(|message| {
             Diagnostic::error("Failed to install provider").with_detail(format!(
@@ -305,7 +306,7 @@ async fn install_one(
             ))
         })?;
     let mut hashes = prior.clone();
-    hashes.insert(installed_hash);
+    hashes.extend(new_hashes);
     Ok(Some((
         Installed {
             version: version.clone(),

@@ -268,14 +268,35 @@ fn expr_json(expr: &Expr) -> Json {
             .as_ref()
             .and_then(|span| expr.file.text.get(span.start.byte..span.end.byte))
             .map(|t| t.split_whitespace().collect::<String>());
-        let subject = subject_text(&reference.subject);
-        for name in text.into_iter().chain(subject) {
+        let mut subject = subject_text(&reference.subject);
+        let instance = text
+            .as_deref()
+            .zip(subject.as_deref())
+            .and_then(|(text, subject)| instance_text(text, subject));
+        // Terraform names a module call instance's output by the instance, not the call.
+        if instance.is_some() && matches!(reference.subject, Referenceable::ModuleCall(_)) {
+            subject = None;
+        }
+        for name in text.into_iter().chain(instance).chain(subject) {
             if !names.contains(&name) {
                 names.push(name);
             }
         }
     }
     json!({ "references": names })
+}
+
+/// The instance a reference picks (`aws_subnet.a[0]` of `aws_subnet.a[0].id`), which Terraform
+/// lists between the whole reference and the resource or module call.
+fn instance_text(text: &str, subject: &str) -> Option<String> {
+    let rest = text.strip_prefix(subject)?.strip_prefix('[')?;
+    let key = &rest[..rest.find(']')?];
+    // Only a literal key makes the instance part of the traversal (`a[count.index]` is a
+    // reference to `a` and one to `count.index`).
+    let literal = (!key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()))
+        || (key.len() >= 2 && key.starts_with('"') && key.ends_with('"'));
+    let instance = format!("{subject}[{key}]");
+    (literal && instance != text).then_some(instance)
 }
 
 /// The reference's root as Terraform lists it (`aws_vpc.main`, `var.x`, `module.m`).

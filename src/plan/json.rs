@@ -5,7 +5,7 @@
 use super::{Action, ActionReason, Plan};
 use crate::addrs::{InstanceKey, ModuleInstance, ResourceInstance, ResourceMode};
 use crate::state::State;
-use crate::value::Value;
+use crate::value::{Type, Value};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 
@@ -13,7 +13,16 @@ use std::collections::BTreeMap;
 /// Terraform splits them (`after`, `after_unknown`, `after_sensitive`).
 pub fn split_value(value: &Value) -> (Json, Json, Json) {
     match value {
-        Value::Unknown(_) => (Json::Null, Json::Bool(true), Json::Bool(false)),
+        // As Terraform's `SensitiveAsBool`: nothing is known of an unknown collection's
+        // elements, so its sensitivity is an empty one of its shape.
+        Value::Unknown(ty) => {
+            let sensitive = match ty {
+                Type::Object(_) | Type::Map(_) => json!({}),
+                Type::List(_) | Type::Set(_) | Type::Tuple(_) => json!([]),
+                _ => Json::Bool(false),
+            };
+            (Json::Null, Json::Bool(true), sensitive)
+        }
         Value::Sensitive(inner) => {
             let (plain, unknown, _) = split_value(inner);
             (plain, unknown, Json::Bool(true))
@@ -62,6 +71,29 @@ pub fn split_value(value: &Value) -> (Json, Json, Json) {
     }
 }
 
+/// A value as JSON with its unknown parts left out, as Terraform's `omitUnknowns` does: an
+/// unknown attribute or map element is dropped, an unknown sequence element becomes `null`
+/// (element order is how `after_unknown` lines up with it), a wholly unknown value is `None`.
+pub fn known_json(value: &Value) -> Option<Json> {
+    match value {
+        Value::Unknown(_) => None,
+        Value::Sensitive(inner) => known_json(inner),
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => Some(Json::Array(
+            items
+                .iter()
+                .map(|item| known_json(item).unwrap_or(Json::Null))
+                .collect(),
+        )),
+        Value::Map(items) | Value::Object(items) => Some(Json::Object(
+            items
+                .iter()
+                .filter_map(|(key, item)| Some((key.clone(), known_json(item)?)))
+                .collect(),
+        )),
+        other => Some(crate::value::value_to_json(other).unwrap_or(Json::Null)),
+    }
+}
+
 fn provider_name(provider: &str) -> String {
     provider
         .strip_prefix("provider[\"")
@@ -84,7 +116,8 @@ fn resource_entry(
     schema_version: u64,
     value: &Value,
 ) -> Json {
-    let (values, _, sensitive) = split_value(value);
+    let (_, _, sensitive) = split_value(value);
+    let values = known_json(value).unwrap_or(Json::Null);
     let mut entry = json!({
         "address": address.to_string(),
         "mode": mode_str(address.resource.mode),
@@ -125,7 +158,11 @@ fn module_tree(entries: Vec<(ModuleInstance, Json)>) -> Json {
         implied.dedup();
         let mut children = children;
         children.extend(implied.iter().map(|m| build(m, by_module)));
-        let mut object = json!({ "resources": resources });
+        // As Terraform (`omitempty`): no `resources` key for a module without any.
+        let mut object = json!({});
+        if !resources.is_empty() {
+            object["resources"] = Json::Array(resources);
+        }
         if !module.is_root() {
             object["address"] = Json::String(module.to_string());
         }
@@ -202,7 +239,8 @@ fn reason_text(reason: &ActionReason) -> &'static str {
         ActionReason::DeleteBecauseNoRepetitionKey => "delete_because_no_module",
         ActionReason::DeleteBecauseCountIndex => "delete_because_count_index",
         ActionReason::DeleteBecauseEachKey => "delete_because_each_key",
-        ActionReason::DeleteBecauseDestroyMode => "delete_because_no_resource_config",
+        // Terraform gives a destroy plan's deletions no reason (see `plan_json`).
+        ActionReason::DeleteBecauseDestroyMode => "",
     }
 }
 
@@ -223,7 +261,7 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
         })
         .collect();
     let mut resource_changes = Vec::new();
-    for change in &plan.changes {
+    for change in &with_no_ops(plan, prior) {
         match (&change.after, change.action) {
             // A deposed object's destruction leaves the instance's current object as it is.
             (_, Action::Delete) if change.deposed.is_none() => {
@@ -247,16 +285,17 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
             Json::Bool(false),
             Json::Bool(false),
         ));
-        let (after, after_unknown, after_sensitive) = change
+        let (_, after_unknown, after_sensitive) = change
             .after
             .as_ref()
             .map(split_value)
             .unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
-        // As Terraform: a wholly known value has an empty `after_unknown`.
+        // As Terraform: a wholly known (or absent) value has an empty `after_unknown`.
         let after_unknown = match &change.after {
-            Some(after) if after.is_wholly_known() => json!({}),
-            _ => after_unknown,
+            Some(after) if !after.is_wholly_known() => after_unknown,
+            _ => json!({}),
         };
+        let after = change.after.as_ref().map_or(Some(Json::Null), known_json);
         let mut entry = json!({
             "address": change.address.to_string(),
             "mode": mode_str(change.address.resource.mode),
@@ -266,12 +305,14 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
             "change": {
                 "actions": change.action.json_actions(),
                 "before": before,
-                "after": after,
                 "after_unknown": after_unknown,
                 "before_sensitive": before_sensitive,
                 "after_sensitive": after_sensitive,
             },
         });
+        if let Some(after) = after {
+            entry["change"]["after"] = after;
+        }
         if !change.address.module.is_root() {
             entry["module_address"] = Json::String(change.address.module.to_string());
         }
@@ -297,8 +338,10 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
                     .collect(),
             );
         }
-        if let Some(reason) = &change.reason {
-            entry["action_reason"] = Json::String(reason_text(reason).into());
+        if let Some(reason) = change.reason.as_ref().map(reason_text) {
+            if !reason.is_empty() {
+                entry["action_reason"] = Json::String(reason.into());
+            }
         }
         if let Some(key) = &change.deposed {
             entry["deposed"] = Json::String(key.clone());
@@ -320,66 +363,148 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
             )
         })
         .collect();
-    let mut planned_outputs = Map::new();
-    let mut output_changes = Map::new();
-    for (name, change) in &plan.output_changes {
-        let after_value = change.after.clone().map(|v| v.mark_if(change.sensitive));
-        let before_value = change.before.clone().map(|v| v.mark_if(change.sensitive));
-        let (after, after_unknown, after_sensitive) = after_value
-            .as_ref()
-            .map(split_value)
-            .unwrap_or((Json::Null, Json::Bool(false), Json::Bool(false)));
-        let (before, _, before_sensitive) = before_value.as_ref().map(split_value).unwrap_or((
-            Json::Null,
-            Json::Bool(false),
-            Json::Bool(false),
-        ));
-        if change.after.is_some() && after_unknown != Json::Bool(true) {
-            planned_outputs.insert(
-                name.clone(),
-                json!({ "sensitive": change.sensitive, "value": after.clone() }),
-            );
-        }
-        output_changes.insert(
-            name.clone(),
-            json!({
-                "change": null,
-                "actions": change.action.json_actions(),
-                "before": before,
-                "after": after,
-                "after_unknown": after_unknown,
-                "before_sensitive": before_sensitive,
-                "after_sensitive": after_sensitive,
-            }),
-        );
-        if let Some(Json::Object(entry)) = output_changes.get_mut(name) {
-            entry.remove("change");
-        }
-    }
+    let (planned_outputs, output_changes) = output_changes_json(plan);
     let mut planned_values = json!({ "root_module": module_tree(planned_entries) });
     if !planned_outputs.is_empty() {
         planned_values["outputs"] = Json::Object(planned_outputs);
     }
-    let mut out = json!({
-        "format_version": "1.2",
-        "terraform_version": crate::TERRAFORM_VERSION_COMPAT,
-        "planned_values": planned_values,
-        "resource_changes": resource_changes,
-        "output_changes": output_changes,
-        "prior_state": state_json(prior),
-        "configuration": configuration,
-        "relevant_attributes": [],
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "applyable": plan.has_changes(),
-        "complete": plan.targets.is_empty(),
-        "errored": false,
+    let mut out = Map::new();
+    out.insert("format_version".into(), json!("1.2"));
+    out.insert(
+        "terraform_version".into(),
+        json!(crate::TERRAFORM_VERSION_COMPAT),
+    );
+    out.insert("planned_values".into(), planned_values);
+    // Terraform leaves each of these out when it is empty (`omitempty`).
+    if !resource_changes.is_empty() {
+        out.insert("resource_changes".into(), Json::Array(resource_changes));
+    }
+    if !output_changes.is_empty() {
+        out.insert("output_changes".into(), Json::Object(output_changes));
+    }
+    if let Some(prior_state) = prior_state_json(plan, prior) {
+        out.insert("prior_state".into(), prior_state);
+    }
+    let relevant = super::relevant::relevant_attributes(plan, &configuration);
+    out.insert("configuration".into(), configuration);
+    if !relevant.is_empty() {
+        out.insert("relevant_attributes".into(), Json::Array(relevant));
+    }
+    out.insert(
+        "timestamp".into(),
+        json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    );
+    out.insert("applyable".into(), json!(plan.has_changes()));
+    out.insert("complete".into(), json!(plan.targets.is_empty()));
+    out.insert("errored".into(), json!(false));
+    Json::Object(out)
+}
+
+/// The plan's changes with a no-op for every managed instance of the prior state that does not
+/// change, as Terraform lists them in `resource_changes` (a saved plan keeps only changes). A
+/// targeted plan or a refresh-only one lists none: Terraform plans nothing for the instances
+/// outside the targets, and nothing at all in refresh-only mode.
+fn with_no_ops(plan: &Plan, prior: &State) -> Vec<super::ResourceChange> {
+    let mut changes = plan.changes.clone();
+    if plan.mode != super::PlanMode::Normal || !plan.targets.is_empty() {
+        return changes;
+    }
+    let changed: std::collections::BTreeSet<&ResourceInstance> = plan
+        .changes
+        .iter()
+        .filter(|c| c.deposed.is_none())
+        .map(|c| &c.address)
+        .collect();
+    let no_ops: Vec<super::ResourceChange> = prior
+        .resources
+        .iter()
+        .filter(|(address, _)| address.resource.mode == ResourceMode::Managed)
+        .filter(|(address, _)| !changed.contains(address))
+        .map(|(address, object)| {
+            super::ResourceChange::changing(
+                address.clone(),
+                object,
+                Action::NoOp,
+                object.value.clone(),
+            )
+        })
+        .collect();
+    changes.extend(no_ops);
+    changes.sort_by(|a, b| {
+        (&a.address, a.deposed.is_some(), &a.deposed).cmp(&(
+            &b.address,
+            b.deposed.is_some(),
+            &b.deposed,
+        ))
     });
-    if let Json::Object(map) = &mut out {
-        if let Some(Json::Array(changes)) = map.get("resource_changes") {
-            if changes.is_empty() {
-                map.remove("resource_changes");
+    changes
+}
+
+/// `planned_values.outputs` and `output_changes`, as Terraform writes them: the sensitivity is
+/// the output's alone (`before_sensitive` = `after_sensitive`), unknown parts are left out of
+/// `after`, and a planned output has its `value` and `type` only when wholly known.
+fn output_changes_json(plan: &Plan) -> (Map<String, Json>, Map<String, Json>) {
+    let mut planned_outputs = Map::new();
+    let mut output_changes = Map::new();
+    for (name, change) in &plan.output_changes {
+        let sensitive = Json::Bool(change.sensitive);
+        let known_after = change.after.as_ref().filter(|v| v.is_wholly_known());
+        if change.action != Action::Delete {
+            let mut planned = json!({ "sensitive": change.sensitive });
+            if let Some(after) = known_after {
+                planned["type"] = after.type_of().to_cty_json();
+                planned["value"] = known_json(after).unwrap_or(Json::Null);
+            }
+            planned_outputs.insert(name.clone(), planned);
+        }
+        let mut entry = json!({
+            "actions": change.action.json_actions(),
+            "before": change.before.as_ref().and_then(known_json).unwrap_or(Json::Null),
+            "after_unknown": match (&change.after, known_after) {
+                (Some(after), None) => split_value(after).1,
+                _ => Json::Bool(false),
+            },
+            "before_sensitive": sensitive,
+            "after_sensitive": sensitive,
+        });
+        match &change.after {
+            None => entry["after"] = Json::Null,
+            Some(after) => {
+                if let Some(known) = known_json(after) {
+                    entry["after"] = known;
+                }
+            }
+        }
+        output_changes.insert(name.clone(), entry);
+    }
+    (planned_outputs, output_changes)
+}
+
+/// `prior_state`: the refreshed state, whose root outputs Terraform's plan has already updated
+/// to every wholly known planned value (a null one removes the output); left out when that
+/// state has no resources and no outputs.
+fn prior_state_json(plan: &Plan, prior: &State) -> Option<Json> {
+    let mut state = prior.clone();
+    if plan.mode != super::PlanMode::Destroy {
+        for (name, change) in &plan.output_changes {
+            let Some(after) = change.after.as_ref().filter(|v| v.is_wholly_known()) else {
+                continue;
+            };
+            match after.unmarked() {
+                Value::Null => {
+                    state.outputs.remove(name);
+                }
+                value => {
+                    state.outputs.insert(
+                        name.clone(),
+                        crate::state::OutputValue {
+                            value: value.clone(),
+                            sensitive: change.sensitive,
+                        },
+                    );
+                }
             }
         }
     }
-    out
+    (!state.resources.is_empty() || !state.outputs.is_empty()).then(|| state_json(&state))
 }

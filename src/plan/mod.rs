@@ -8,6 +8,7 @@
 pub mod config_json;
 pub mod file;
 pub mod json;
+pub mod relevant;
 
 use crate::addrs::ResourceInstance;
 use crate::value::{AttrPath, Value};

@@ -170,8 +170,16 @@ impl State {
         match change {
             StateChange::Put { address, object } => {
                 self.pending_creates.remove(address);
-                self.resources.insert(address.clone(), object.clone());
-                self.extras.remove(address);
+                let updated = self.resources.insert(address.clone(), object.clone());
+                // The same object, updated in place (a replacement removes or deposes the old
+                // one first): its identity stays, as a provider never changes an object's
+                // identity; a pre-0.12 flatmap is superseded by the new attributes.
+                match (updated, self.extras.get_mut(address)) {
+                    (Some(_), Some(extra)) if extra.identity.is_some() => extra.flatmap = None,
+                    _ => {
+                        self.extras.remove(address);
+                    }
+                }
             }
             StateChange::Remove { address } => {
                 self.pending_creates.remove(address);

@@ -30,6 +30,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateSchemas {
     types: BTreeMap<(String, ResourceMode, String), Type>,
+    /// Each type's current schema version, where known ([`StateSchemas::insert_provider`]).
+    versions: BTreeMap<(String, ResourceMode, String), u64>,
 }
 
 impl StateSchemas {
@@ -46,6 +48,8 @@ impl StateSchemas {
         for (mode, types) in kinds {
             for (type_name, resource) in types {
                 self.insert(source, mode, type_name, &resource.block);
+                let key = (source.to_string(), mode, type_name.to_string());
+                self.versions.insert(key, resource.version);
             }
         }
     }
@@ -70,17 +74,26 @@ impl StateSchemas {
             .get(&(source.to_string(), mode, type_name.to_string()))
     }
 
-    /// The type `object`'s values were decoded with, if this state knows its resource type.
+    /// The type `object`'s values are decoded with, if this state knows its resource type and
+    /// the object was recorded under that schema's version. An object an older version of the
+    /// provider recorded stays as the file has it: the provider's `UpgradeResourceState` must
+    /// receive it so (as Terraform sends the raw JSON), not reshaped to the current schema.
     pub(crate) fn for_instance(
         &self,
         address: &ResourceInstance,
         object: &InstanceObject,
     ) -> Option<&Type> {
-        self.object_type(
-            &object.provider,
+        let source = provider_source(&object.provider)?;
+        let key = (
+            source.to_string(),
             address.resource.mode,
-            &address.resource.type_name,
-        )
+            address.resource.type_name.clone(),
+        );
+        let older = self
+            .versions
+            .get(&key)
+            .is_some_and(|current| object.schema_version < *current);
+        self.types.get(&key).filter(|_| !older)
     }
 }
 

@@ -8,6 +8,7 @@
 //! `print_stdout`/`print_stderr` are denied elsewhere), and nothing here prints a sensitive
 //! value: they render as `(sensitive value)`.
 
+mod console;
 mod json_lines;
 mod markdown;
 mod nested;
@@ -17,6 +18,7 @@ mod state;
 mod values;
 
 pub mod drift;
+pub use console::{render_console, static_type, Declared};
 pub use json_lines::JsonLines;
 pub use markdown::{render_markdown, MarkdownOptions, DEFAULT_MARKDOWN_LIMIT};
 pub use plan::{render_apply_summary, render_outputs, render_plan, PlanStyle};

@@ -461,7 +461,11 @@ output "child_name" {
     let a = &root["resources"][0];
     assert_eq!(
         a["expressions"]["name"]["references"],
-        serde_json::json!(["fake_resource.b[0].id", "fake_resource.b"])
+        serde_json::json!([
+            "fake_resource.b[0].id",
+            "fake_resource.b[0]",
+            "fake_resource.b"
+        ])
     );
     assert_eq!(a["expressions"]["rule"][0]["port"]["constant_value"], 22);
     assert_eq!(a["provider_config_key"], "fake");

@@ -564,8 +564,9 @@ impl TinyRegistry {
         let sha = sha256_hex(&archive);
         let sums = files.join(format!("terraform-provider-tiny_{version}_SHA256SUMS"));
         let listing = format!(
-            "{}  terraform-provider-tiny_{version}_darwin_arm64.zip\n{sha}  {filename}\n",
-            "1".repeat(64)
+            "{}  terraform-provider-tiny_{version}_darwin_arm64.zip\n{sha}  {filename}\n{}  terraform-provider-tiny_{version}_windows_amd64.zip\n",
+            "1".repeat(64),
+            "f2".repeat(32)
         );
         std::fs::write(&sums, &listing).unwrap();
         let signature = files.join(format!("terraform-provider-tiny_{version}_SHA256SUMS.sig"));
@@ -792,6 +793,88 @@ fn registry_signatures_are_checked_as_terraform_checks_them() {
     }
 }
 
+/// A registry install whose `SHA256SUMS` signature verified locks, as Terraform does, the
+/// installed package's `h1:` and a `zh:` for every package the signed list names (three
+/// platforms here): both tools write the same lock byte for byte, from `init` and from
+/// `providers lock`; a later `init` with that lock accepts the package; a lock whose hashes
+/// for this platform were tampered with is refused by both, with nothing installed.
+#[test]
+fn registry_lock_records_the_signed_checksums_as_terraform_does() {
+    let peer = peer();
+    let mut setup = Setup::new("");
+    let registry = TinyRegistry::new(&setup.temp.path().join("registry"));
+    registry.publish("1.0.0", Publish::Signed);
+    registry.list(&["1.0.0"]);
+    let server = HttpsServer::start(&registry.root, setup.temp.path(), None);
+    let host = server.host();
+    setup.set_env("SSL_CERT_FILE", &server.ca.display().to_string());
+    let main_tf = format!(
+        "terraform {{\n  required_providers {{\n    tiny = {{ source = \"{host}/example/tiny\", version = \"1.0.0\" }}\n  }}\n}}\n"
+    );
+    let (ours, _, _) = init_both(&setup, &peer, &main_tf);
+    let lock = lock_of(&ours);
+    let archive = registry
+        .root
+        .join("files/terraform-provider-tiny_1.0.0_linux_amd64.zip");
+    let linux_zh = format!("\"zh:{}\"", sha256_hex(&archive));
+    for hash in [
+        linux_zh.clone(),
+        format!("\"zh:{}\"", "1".repeat(64)),
+        format!("\"zh:{}\"", "f2".repeat(32)),
+    ] {
+        assert!(lock.contains(&hash), "{hash} missing from\n{lock}");
+    }
+    assert_eq!(lock.matches("\"h1:").count(), 1, "{lock}");
+
+    // A fresh directory with that lock installs the package and keeps the lock as it was.
+    let again = setup.workdir("again", &main_tf);
+    std::fs::write(again.join(".terraform.lock.hcl"), &lock).unwrap();
+    assert_ok(
+        &setup.strata(&again, &["init", "-backend=false"]),
+        "strata init with the lock",
+    );
+    assert_eq!(lock_of(&again), lock);
+
+    // `providers lock` from the registry: the same lock as Terraform's.
+    let args = ["providers", "lock", "-platform=linux_amd64"];
+    let ours_locked = setup.workdir("lock-strata", &main_tf);
+    let theirs_locked = setup.workdir("lock-terraform", &main_tf);
+    assert_ok(&setup.strata(&ours_locked, &args), "strata providers lock");
+    assert_ok(
+        &setup.terraform(&peer, &theirs_locked, &args),
+        "terraform providers lock",
+    );
+    assert_eq!(lock_of(&ours_locked), lock_of(&theirs_locked));
+    assert_eq!(lock_of(&ours_locked), lock);
+
+    // This platform's zh: altered and its h1: removed: nothing vouches for the package.
+    let tampered_lock: String = lock
+        .replace(&linux_zh, &format!("\"zh:{}\"", "0".repeat(64)))
+        .lines()
+        .filter(|line| !line.contains("\"h1:"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    for tool in ["strata", "terraform"] {
+        let dir = setup.workdir(&format!("tampered-{tool}"), &main_tf);
+        std::fs::write(dir.join(".terraform.lock.hcl"), &tampered_lock).unwrap();
+        let output = match tool {
+            "strata" => setup.strata(&dir, &["init", "-backend=false"]),
+            _ => setup.terraform(&peer, &dir, &["init", "-backend=false", "-no-color"]),
+        };
+        let printed = text(&output);
+        assert!(!output.status.success(), "{tool}: {printed}");
+        let words = printed.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words.contains("doesn't match any of the checksums previously recorded in the dependency lock file"),
+            "{tool}: {printed}"
+        );
+        assert!(!dir
+            .join(format!(".terraform/providers/{host}/example/tiny/1.0.0"))
+            .exists());
+        assert_eq!(lock_of(&dir), tampered_lock, "{tool} changed the lock");
+    }
+}
+
 /// `providers lock` writes the lock Terraform's `providers lock` writes; `providers mirror`
 /// makes a mirror Terraform installs from, with the same hashes.
 #[test]
@@ -991,8 +1074,6 @@ fn credentials_helper_answers_as_in_terraform() {
         "terraform {{\n  required_providers {{\n    tiny = {{ source = \"{host}/example/tiny\", version = \"1.0.0\" }}\n  }}\n}}\n"
     );
 
-    // (Not `init_both`: Terraform also locks the `zh:` hashes of a signed SHA256SUMS from a
-    // registry, which Strata does not yet; the `h1:` hash must agree.)
     let ours = setup.workdir("strata", &main_tf);
     let theirs = setup.workdir("terraform", &main_tf);
     let printed = assert_ok(
@@ -1006,14 +1087,7 @@ fn credentials_helper_answers_as_in_terraform() {
     );
     let installed = format!("- Installed {host}/example/tiny v1.0.0");
     assert!(printed.contains(&installed) && theirs_printed.contains(&installed));
-    let h1 = |dir: &Path| {
-        lock_of(dir)
-            .lines()
-            .find(|line| line.contains("\"h1:"))
-            .map(str::to_string)
-    };
-    assert!(h1(&ours).is_some());
-    assert_eq!(h1(&ours), h1(&theirs));
+    assert_eq!(lock_of(&ours), lock_of(&theirs), "the lock files differ");
     let expected = format!("--mode good get {host}\n");
     assert_eq!(calls(), expected.repeat(2), "one call per tool and host");
     let api_requests: Vec<_> = server

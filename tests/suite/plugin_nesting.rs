@@ -13,13 +13,13 @@ const V2: &str = "v2.tf";
 
 /// A working directory whose CLI configuration installs the test provider from a filesystem
 /// mirror beside it (both tools' `init` read it).
-struct Dir {
+pub(crate) struct Dir {
     temp: tempfile::TempDir,
     peer: PathBuf,
 }
 
 impl Dir {
-    fn new(peer: &Path, fixture: &str) -> Dir {
+    pub(crate) fn new(peer: &Path, fixture: &str) -> Dir {
         let temp = tempfile::tempdir().expect("a temporary directory");
         let mirror = temp.path().join("mirror");
         let installed = mirror.join("registry.terraform.io/strata/stratatest/0.1.0/linux_amd64");
@@ -43,7 +43,7 @@ impl Dir {
         dir
     }
 
-    fn work(&self) -> PathBuf {
+    pub(crate) fn work(&self) -> PathBuf {
         self.temp.path().join("work")
     }
 
@@ -52,7 +52,7 @@ impl Dir {
         std::fs::write(self.work().join("main.tf"), text).expect("write main.tf");
     }
 
-    fn terraform(&self, args: &[&str]) -> Output {
+    pub(crate) fn terraform(&self, args: &[&str]) -> Output {
         Command::new(self.peer.join("bin/python3"))
             .arg(repo_root().join("scripts/terraform.py"))
             .args(args)
@@ -64,7 +64,21 @@ impl Dir {
             .expect("run terraform")
     }
 
-    fn strata(&self, args: &[&str]) -> Output {
+    /// `terraform ARGS` with standard input read from `input` (`console`).
+    pub(crate) fn terraform_with_input(&self, args: &[&str], input: &Path) -> Output {
+        Command::new(self.peer.join("bin/python3"))
+            .arg(repo_root().join("scripts/terraform.py"))
+            .args(args)
+            .current_dir(self.work())
+            .stdin(std::fs::File::open(input).expect("the input"))
+            .env("TF_CLI_CONFIG_FILE", self.temp.path().join("cli.tfrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .output()
+            .expect("run terraform")
+    }
+
+    pub(crate) fn strata(&self, args: &[&str]) -> Output {
         Command::new(strata())
             .args(args)
             .current_dir(self.work())
@@ -81,7 +95,7 @@ fn text(output: &Output) -> String {
     )
 }
 
-fn ok(output: Output, what: &str) -> String {
+pub(crate) fn ok(output: Output, what: &str) -> String {
     let printed = text(&output);
     assert!(output.status.success(), "{what}:\n{printed}");
     printed

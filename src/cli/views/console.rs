@@ -1,7 +1,7 @@
 //! What `strata console` prints: its prompt on a terminal and each expression's value (errors
 //! are diagnostics).
 
-use crate::value::Value;
+use crate::value::{Type, Value};
 use std::io::Write;
 
 pub struct ConsoleView;
@@ -13,7 +13,8 @@ impl ConsoleView {
         std::io::stdout().flush()
     }
 
-    pub fn value(&self, value: &Value) {
-        println!("{}", crate::ui::render_plain(value, 0));
+    /// A value as Terraform's console shows one of type `ty` (a typed null with its type).
+    pub fn value(&self, value: &Value, ty: &Type) {
+        println!("{}", crate::ui::render_console(value, ty));
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! - Plan: an attribute the configuration sets must be planned as set; a non-computed attribute
 //!   left out must be planned null (nested blocks checked element by element where they are
-//!   lists or single; set elements are not matched up).
+//!   lists, maps or single; a set of blocks only by its count, since set elements have no
+//!   identity to correlate them by, as in Terraform).
 //! - Apply: every value known in the plan must come back unchanged (unknown ones may become
-//!   anything; a set holding unknowns is not compared).
+//!   anything); set elements are matched up as Terraform's `assertSetValuesCompatible` does:
+//!   every planned element must be compatible with some actual element, and then every actual
+//!   element with some planned one.
 //!
 //! A provider that declares the legacy type system (SDKv2) gets away with violations: the
 //! caller logs them as warnings, as Terraform does; any other provider's violations are errors.
@@ -80,7 +83,18 @@ fn check_plan(block: &Block, config: &Value, planned: &Value, at: &str, out: &mu
                     }
                 }
             }
-            Nesting::Set => {}
+            Nesting::Set => {
+                let (Some(configured), Some(plan)) = (configured.as_seq(), plan.as_seq()) else {
+                    continue;
+                };
+                if configured.len() != plan.len() && !nested.computed {
+                    out.push(format!(
+                        "{path}: block count in plan ({}) disagrees with count in config ({})",
+                        plan.len(),
+                        configured.len()
+                    ));
+                }
+            }
         }
     }
 }
@@ -115,7 +129,7 @@ fn check_applied(planned: &Value, actual: &Value, at: &str, out: &mut Vec<String
                 check_applied(p, a, &format!("{at}[{i}]"), out);
             }
         }
-        (Value::Set(p), _) if !p.iter().all(Value::is_wholly_known) => {}
+        (Value::Set(p), Value::Set(a)) => check_set(p, a, at, out),
         _ if planned.equals(actual) == Some(true) => {}
         _ => out.push(format!(
             "{}: was {}, but now {}",
@@ -123,6 +137,40 @@ fn check_applied(planned: &Value, actual: &Value, at: &str, out: &mut Vec<String
             shown(planned),
             shown(actual)
         )),
+    }
+}
+
+/// Terraform's `assertSetValuesCompatible`: each planned element must be compatible with
+/// some actual one (reported first, and alone when any is not), then each actual element with
+/// some planned one.
+fn check_set(planned: &[Value], actual: &[Value], at: &str, out: &mut Vec<String>) {
+    let matches = |p: &Value, a: &Value| {
+        let mut problems = Vec::new();
+        check_applied(p, a, at, &mut problems);
+        problems.is_empty()
+    };
+    let at = if at.is_empty() { "root object" } else { at };
+    let unmatched_planned: Vec<&Value> = planned
+        .iter()
+        .filter(|p| !actual.iter().any(|a| matches(p, a)))
+        .collect();
+    for element in &unmatched_planned {
+        out.push(format!(
+            "{at}: planned set element {} does not correlate with any element in actual",
+            shown(element)
+        ));
+    }
+    if !unmatched_planned.is_empty() {
+        return;
+    }
+    for element in actual
+        .iter()
+        .filter(|a| !planned.iter().any(|p| matches(p, a)))
+    {
+        out.push(format!(
+            "{at}: actual set element {} does not correlate with any element in plan",
+            shown(element)
+        ));
     }
 }
 
@@ -178,6 +226,37 @@ mod tests {
                 ".note: planned value \"x\" for a non-computed attribute".to_string(),
             ]
         );
+    }
+
+    #[test]
+    fn set_elements_are_matched_up_whatever_their_order_and_unknowns() {
+        let rule = |port: i64, id: Value| Value::object([("port", Value::from(port)), ("id", id)]);
+        let unknown = || Value::Unknown(Type::String);
+        let planned = Value::set(vec![rule(80, unknown()), rule(443, Value::from("r-2"))]);
+        let applied = Value::set(vec![
+            rule(443, Value::from("r-2")),
+            rule(80, Value::from("r-1")),
+        ]);
+        assert!(apply_problems(&planned, &applied).is_empty());
+        let lost = Value::set(vec![
+            rule(443, Value::from("r-2")),
+            rule(8080, Value::from("r-1")),
+        ]);
+        let problems = apply_problems(&planned, &lost);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("root object: planned set element"),
+            "{problems:?}"
+        );
+        let extra = Value::set(vec![
+            rule(80, Value::from("r-1")),
+            rule(443, Value::from("r-2")),
+            rule(22, Value::from("r-3")),
+        ]);
+        let problems = apply_problems(&planned, &extra);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("actual set element"), "{problems:?}");
+        assert!(problems[0].contains("22"), "{problems:?}");
     }
 
     #[test]

@@ -359,6 +359,41 @@ pub struct ResourceIdentityData {
     pub identity_data: Option<DynamicValue>,
 }
 
+/// `GetResourceIdentitySchemas.Response` (Terraform 1.12+): each managed resource type's
+/// identity schema. Strata does not call it yet; the test provider serves it, so that
+/// Terraform accepts the identities a state records for its objects.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetResourceIdentitySchemasResponse {
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub identity_schemas: BTreeMap<String, ResourceIdentitySchema>,
+    #[prost(message, repeated, tag = "2")]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A resource type's identity schema: versioned, apart from its state schema.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ResourceIdentitySchema {
+    #[prost(int64, tag = "1")]
+    pub version: i64,
+    #[prost(message, repeated, tag = "2")]
+    pub identity_attributes: Vec<IdentityAttribute>,
+}
+
+/// One attribute of an identity (its type as cty JSON, like a schema attribute's).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct IdentityAttribute {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub r#type: Vec<u8>,
+    #[prost(bool, tag = "3")]
+    pub required_for_import: bool,
+    #[prost(bool, tag = "4")]
+    pub optional_for_import: bool,
+    #[prost(string, tag = "5")]
+    pub description: String,
+}
+
 /// An empty message (requests without fields; go-plugin's `plugin.Empty`).
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
 pub struct Empty {}
@@ -742,11 +777,12 @@ pub enum Rpc {
     MoveResourceState,
     ReadDataSource,
     StopProvider,
+    GetResourceIdentitySchemas,
 }
 
 impl Rpc {
     /// Every call, for servers that dispatch on the method path.
-    pub const ALL: [Rpc; 14] = [
+    pub const ALL: [Rpc; 15] = [
         Rpc::GetMetadata,
         Rpc::GetProviderSchema,
         Rpc::ValidateProviderConfig,
@@ -761,6 +797,7 @@ impl Rpc {
         Rpc::MoveResourceState,
         Rpc::ReadDataSource,
         Rpc::StopProvider,
+        Rpc::GetResourceIdentitySchemas,
     ];
 
     /// The method name in protocol `version` (5 or 6).
@@ -787,6 +824,7 @@ impl Rpc {
             Rpc::ReadDataSource => "ReadDataSource",
             Rpc::StopProvider if v5 => "Stop",
             Rpc::StopProvider => "StopProvider",
+            Rpc::GetResourceIdentitySchemas => "GetResourceIdentitySchemas",
         }
     }
 

@@ -271,6 +271,9 @@ async fn route(
             })
             .await
         }
+        Rpc::GetResourceIdentitySchemas => {
+            unary(request, |_: proto::Empty| Ok(provider::identity_schemas())).await
+        }
         Rpc::MoveResourceState => {
             Status::unimplemented("stratatest does not move resource state").into_http()
         }

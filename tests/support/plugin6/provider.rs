@@ -31,6 +31,9 @@
 //! - data source `stratatest_echo`: `input` (string, required), `output` (string, computed);
 //!   ReadDataSource sets `output = "echo: <input>"`.
 //! - StopProvider answers no error; GetMetadata lists the types above.
+//! - resource identity (Terraform 1.12+): `stratatest_thing` has the identity schema version 0
+//!   `{id = string}` (GetResourceIdentitySchemas); ReadResource echoes the current identity,
+//!   Plan plans the prior one, Apply answers `{id = <the object's id>}` for an object.
 
 use rmpv::Value;
 use std::collections::BTreeMap;
@@ -74,6 +77,24 @@ pub fn schema() -> proto::GetProviderSchemaResponse {
         data_source_schemas: BTreeMap::from([(ECHO.to_string(), versioned(0, echo))]),
         server_capabilities: Some(proto::ServerCapabilities::default()),
         ..Default::default()
+    }
+}
+
+/// The identity schemas (only `stratatest_thing` has one).
+pub fn identity_schemas() -> proto::GetResourceIdentitySchemasResponse {
+    let id = proto::IdentityAttribute {
+        name: "id".into(),
+        r#type: b"\"string\"".to_vec(),
+        required_for_import: true,
+        ..Default::default()
+    };
+    let thing = proto::ResourceIdentitySchema {
+        version: 0,
+        identity_attributes: vec![id],
+    };
+    proto::GetResourceIdentitySchemasResponse {
+        identity_schemas: BTreeMap::from([(THING.to_string(), thing)]),
+        diagnostics: Vec::new(),
     }
 }
 
@@ -294,6 +315,7 @@ impl Provider {
         proto::ReadResourceResponse {
             new_state: request.current_state,
             private: request.private,
+            new_identity: request.current_identity,
             ..Default::default()
         }
     }
@@ -325,6 +347,7 @@ impl Provider {
             planned_state: Some(encode(&planned)),
             requires_replace,
             planned_private,
+            planned_identity: request.prior_identity,
             ..Default::default()
         }
     }
@@ -352,9 +375,13 @@ impl Provider {
         }
         let mut private = request.planned_private;
         private.extend_from_slice(b"|applied");
+        let new_identity = (request.type_name == THING).then(|| proto::ResourceIdentityData {
+            identity_data: Some(encode(&object(&[("id", get(&state, "id").clone())]))),
+        });
         proto::ApplyResourceChangeResponse {
             new_state: Some(encode(&state)),
             private,
+            new_identity,
             ..Default::default()
         }
     }
