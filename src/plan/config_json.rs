@@ -12,33 +12,46 @@ use crate::config::{Expr, Module, ModuleTree};
 use crate::lang::{self, Referenceable};
 use crate::providers::Registry;
 use serde_json::{json, Map, Value as Json};
+use std::collections::HashMap;
 
 /// The `configuration` object.
 pub fn configuration_json(tree: &ModuleTree, registry: &Registry) -> Json {
     let mut providers = Map::new();
-    collect_providers(tree, "", registry, &mut providers);
+    let mut keys = ProviderKeys::new();
+    collect_providers(
+        tree,
+        "",
+        &Inherited::new(),
+        registry,
+        &mut providers,
+        &mut keys,
+    );
     json!({
         "provider_config": providers,
-        "root_module": module_json(tree, registry),
+        "root_module": module_json(tree, "", registry, &keys),
     })
 }
+
+/// The `provider_config` key each module's provider reference (`aws`, `aws.west`) resolves to,
+/// by module address (`""` for the root): Terraform's `jsonconfig` points a resource whose
+/// provider its module inherits (implicitly by name, or passed through the call's `providers`
+/// map) at the ancestor's entry, and writes no entry of the module's own for it.
+type ProviderKeys = HashMap<(String, String), String>;
+
+/// A module's provider references as resolved for its children: reference → (key, full name).
+type Inherited = HashMap<String, (String, String)>;
 
 fn collect_providers(
     tree: &ModuleTree,
     prefix: &str,
+    inherited: &Inherited,
     registry: &Registry,
     out: &mut Map<String, Json>,
+    keys: &mut ProviderKeys,
 ) {
-    let key = |name: &str, alias: &Option<String>| {
-        let local = match alias {
-            Some(alias) => format!("{name}.{alias}"),
-            None => name.to_string(),
-        };
-        if prefix.is_empty() {
-            local
-        } else {
-            format!("{prefix}:{local}")
-        }
+    let key = |local: &str| match prefix {
+        "" => local.to_string(),
+        _ => format!("{prefix}:{local}"),
     };
     // The module's `required_providers` source first (a plugin's `strata/stratatest`).
     let full_name = |name: &str| {
@@ -49,6 +62,7 @@ fn collect_providers(
             .or_else(|| registry.get(name).map(|p| p.source.clone()))
             .unwrap_or_else(|| format!("registry.terraform.io/hashicorp/{name}"))
     };
+    let mut here = Inherited::new();
     for provider in &tree.module.providers {
         let mut entry = Map::new();
         entry.insert("name".into(), json!(provider.name));
@@ -60,13 +74,49 @@ fn collect_providers(
             entry.insert("module_address".into(), json!(prefix));
         }
         entry.insert("expressions".into(), body_json(&provider.body));
-        out.insert(key(&provider.name, &provider.alias), Json::Object(entry));
+        let local = match &provider.alias {
+            Some(alias) => format!("{}.{alias}", provider.name),
+            None => provider.name.clone(),
+        };
+        out.insert(key(&local), Json::Object(entry));
+        here.insert(local.clone(), (key(&local), full_name(&provider.name)));
     }
-    for resource in tree.module.resources.values() {
-        let k = key(&resource.provider.name, &resource.provider.alias);
-        out.entry(k).or_insert_with(|| {
-            json!({"name": resource.provider.name, "full_name": full_name(&resource.provider.name)})
-        });
+    // Providers the module uses or requires without configuring them: the ancestor's entry
+    // where one of the same provider is inherited, else an entry of this module's own.
+    let implied = (tree
+        .module
+        .resources
+        .values()
+        .map(|r| (r.provider.to_string(), &r.provider.name)))
+    .chain(
+        tree.module
+            .terraform
+            .required_providers
+            .keys()
+            .map(|name| (name.clone(), name)),
+    );
+    for (local, name) in implied {
+        if here.contains_key(&local) {
+            continue;
+        }
+        let full = full_name(name);
+        let resolved = match inherited.get(&local) {
+            Some((parent_key, parent_full)) if *parent_full == full => parent_key.clone(),
+            _ => {
+                let mut entry = Map::new();
+                entry.insert("name".into(), json!(name));
+                entry.insert("full_name".into(), json!(full));
+                if !prefix.is_empty() {
+                    entry.insert("module_address".into(), json!(prefix));
+                }
+                out.insert(key(&local), Json::Object(entry));
+                key(&local)
+            }
+        };
+        here.insert(local, (resolved, full));
+    }
+    for (local, (resolved, _)) in &here {
+        keys.insert((prefix.to_string(), local.clone()), resolved.clone());
     }
     for (name, child) in &tree.children {
         let child_prefix = if prefix.is_empty() {
@@ -74,11 +124,25 @@ fn collect_providers(
         } else {
             format!("{prefix}.module.{name}")
         };
-        collect_providers(child, &child_prefix, registry, out);
+        // Default configurations pass down by name; the call's `providers` map passes others.
+        let mut passed: Inherited = (here.iter())
+            .filter(|(local, _)| !local.contains('.'))
+            .map(|(local, resolved)| (local.clone(), resolved.clone()))
+            .collect();
+        if let Some(call) = tree.module.module_calls.get(name) {
+            for (in_child, in_parent) in &call.providers {
+                let resolved = here
+                    .get(&in_parent.to_string())
+                    .cloned()
+                    .unwrap_or_else(|| (key(&in_parent.to_string()), full_name(&in_parent.name)));
+                passed.insert(in_child.clone(), resolved);
+            }
+        }
+        collect_providers(child, &child_prefix, &passed, registry, out, keys);
     }
 }
 
-fn module_json(tree: &ModuleTree, registry: &Registry) -> Json {
+fn module_json(tree: &ModuleTree, prefix: &str, registry: &Registry, keys: &ProviderKeys) -> Json {
     let module: &Module = &tree.module;
     let mut out = Map::new();
     let mut resources = Vec::new();
@@ -94,9 +158,11 @@ fn module_json(tree: &ModuleTree, registry: &Registry) -> Json {
         );
         entry.insert("type".into(), json!(address.type_name));
         entry.insert("name".into(), json!(address.name));
+        let local = resource.provider.to_string();
+        let config_key = (keys.get(&(prefix.to_string(), local.clone()))).cloned();
         entry.insert(
             "provider_config_key".into(),
-            json!(resource.provider.to_string()),
+            json!(config_key.unwrap_or(local)),
         );
         let provisioners: Vec<Json> = resource
             .provisioning
@@ -145,7 +211,9 @@ fn module_json(tree: &ModuleTree, registry: &Registry) -> Json {
             .iter()
             .map(|(name, expr)| (name.clone(), expr_json(expr)))
             .collect();
-        entry.insert("expressions".into(), Json::Object(inputs));
+        if !inputs.is_empty() {
+            entry.insert("expressions".into(), Json::Object(inputs));
+        }
         if let Some(count) = &call.count {
             entry.insert("count_expression".into(), expr_json(count));
         }
@@ -153,7 +221,14 @@ fn module_json(tree: &ModuleTree, registry: &Registry) -> Json {
             entry.insert("for_each_expression".into(), expr_json(for_each));
         }
         if let Some(child) = tree.children.get(name) {
-            entry.insert("module".into(), module_json(child, registry));
+            let child_prefix = match prefix {
+                "" => format!("module.{name}"),
+                _ => format!("{prefix}.module.{name}"),
+            };
+            entry.insert(
+                "module".into(),
+                module_json(child, &child_prefix, registry, keys),
+            );
         }
         calls.insert(name.clone(), Json::Object(entry));
     }

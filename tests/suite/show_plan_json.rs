@@ -107,3 +107,40 @@ fn show_json_of_saved_plans_matches_terraform_key_for_key() {
         }
     }
 }
+
+/// Where a module's resources point (`provider_config_key`) and which `provider_config` entries
+/// exist when modules inherit a provider, as Terraform's `jsonconfig` resolves them: each case
+/// of `tests/fixtures/show-json-modules/` (a root, a module `m` and its module `n`, all using
+/// `terraform_data`'s provider without configuring it) planned by both tools, the whole
+/// documents compared.
+#[test]
+fn show_json_of_modules_resolves_inherited_providers_as_terraform_does() {
+    let temp = tempfile::tempdir().expect("a temporary directory");
+    let mut cases: Vec<_> = std::fs::read_dir(fixtures("show-json-modules"))
+        .expect("the fixtures")
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 3, "{cases:?}");
+    for case in cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let mut documents = Vec::new();
+        for tool in ["strata", "terraform"] {
+            let dir = temp.path().join(format!("{name}-{tool}"));
+            crate::common::copy_tree(&case, &dir);
+            run(tool, &dir, &["init", "-no-color"]);
+            run(tool, &dir, &["plan", "-no-color", "-out=plan.bin"]);
+            let shown = run(tool, &dir, &["show", "-json", "plan.bin"]);
+            let document: Json = serde_json::from_str(&shown)
+                .unwrap_or_else(|e| panic!("{tool} {name}: {e}: {shown}"));
+            documents.push(normalized(document));
+        }
+        assert!(
+            documents[0] == documents[1],
+            "case {name}: Strata's show -json differs from Terraform's:\nstrata: {:#}\nterraform: {:#}",
+            documents[0]["configuration"],
+            documents[1]["configuration"]
+        );
+    }
+}
