@@ -61,8 +61,12 @@ async fn load_state_for(
     workspace: &str,
     registry: &Registry,
 ) -> Result<State, crate::state::StateError> {
-    let state = backend.load(workspace).await?;
-    Ok(with_registry_schemas(state, registry))
+    // Read with the schemas: the file's JSON is decoded per schema in one pass.
+    let schemas = state_schemas(registry);
+    let load = backend.load(workspace);
+    let mut state = crate::state::schemas::reading_with(Arc::clone(&schemas), load).await?;
+    state.attach_schemas(schemas);
+    Ok(state)
 }
 
 /// A workspace's state with the built-in providers' schemas attached ([`with_schemas`]).

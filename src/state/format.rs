@@ -21,7 +21,7 @@ use crate::addrs::{
     AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
 };
 use crate::value::{
-    value_from_json, value_to_cty_json, value_to_json, AttrPath, PathStep, Type, Value,
+    value_from_cty_json, value_from_json, value_to_cty_json, value_to_json, AttrPath, PathStep, Type, Value,
 };
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
@@ -89,11 +89,17 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
     let mut resources = BTreeMap::new();
     let mut extras = BTreeMap::new();
     let mut deposed = BTreeMap::new();
+    let schemas = super::schemas::schemas_for_reading();
     match root.get("resources") {
         None | Some(Json::Null) => {}
         Some(Json::Array(items)) => {
             for (position, item) in items.iter().enumerate() {
-                read_resource(item, &mut resources, &mut extras, &mut deposed)
+                let into = Instances {
+                    resources: &mut resources,
+                    extras: &mut extras,
+                    deposed: &mut deposed,
+                };
+                read_resource(item, into, schemas.as_deref())
                     .map_err(|m| fail(format!("resources[{position}]: {m}")))?;
             }
         }
@@ -120,7 +126,7 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         pending_creates,
         extras,
         deposed,
-        schemas: Default::default(),
+        schemas: super::schemas::AttachedSchemas::read_with(schemas),
     })
 }
 
@@ -461,12 +467,25 @@ fn read_output(entry: &Json) -> Result<OutputValue, String> {
     })
 }
 
+/// Where [`read_resource`] puts the instances it reads.
+struct Instances<'a> {
+    resources: &'a mut BTreeMap<ResourceInstance, InstanceObject>,
+    extras: &'a mut BTreeMap<ResourceInstance, InstanceExtras>,
+    deposed: &'a mut BTreeMap<ResourceInstance, BTreeMap<String, InstanceObject>>,
+}
+
+/// Reads one entry of `resources`; with `schemas`, its instances' attributes are decoded per
+/// their resource type's schema where it is known ([`super::schemas::reading_with`]).
 fn read_resource(
     item: &Json,
-    resources: &mut BTreeMap<ResourceInstance, InstanceObject>,
-    extras: &mut BTreeMap<ResourceInstance, InstanceExtras>,
-    deposed: &mut BTreeMap<ResourceInstance, BTreeMap<String, InstanceObject>>,
+    into: Instances<'_>,
+    schemas: Option<&StateSchemas>,
 ) -> Result<(), String> {
+    let Instances {
+        resources,
+        extras,
+        deposed,
+    } = into;
     let item = item.as_object().ok_or("not an object")?;
     let required = |key: &str| -> Result<String, String> {
         optional_str(item, key)?.ok_or_else(|| format!("missing `{key}`"))
@@ -508,8 +527,14 @@ fn read_resource(
         Some(_) => return Err(format!("{resource}: `instances` is not a list")),
     };
     for instance in instances {
+        let typed = |schema_version| {
+            schemas.and_then(|schemas| {
+                let names = &resource.resource;
+                schemas.for_recorded(&provider, names.mode, &names.type_name, schema_version)
+            })
+        };
         let (key, object, extra) =
-            read_instance(instance, &provider).map_err(|m| format!("{resource}: {m}"))?;
+            read_instance(instance, &provider, typed).map_err(|m| format!("{resource}: {m}"))?;
         let address = resource.instance(key);
         if let Some(deposed_key) = instance.get("deposed").and_then(Json::as_str) {
             if extra.flatmap.is_some() {
@@ -536,9 +561,12 @@ fn read_resource(
     Ok(())
 }
 
-fn read_instance(
+/// Reads one instance. `typed` gives the object type its attributes are decoded with, from its
+/// schema version, when the state is read with schemas: `None` keeps them as the file has them.
+fn read_instance<'t>(
     instance: &Json,
     provider: &str,
+    typed: impl Fn(u64) -> Option<&'t Type>,
 ) -> Result<(InstanceKey, InstanceObject, InstanceExtras), String> {
     let instance = instance.as_object().ok_or("an instance is not an object")?;
     let key = match instance.get("index_key") {
@@ -554,7 +582,10 @@ fn read_instance(
     if !matches!(attributes, Json::Object(_) | Json::Null) {
         return Err(format!("instance{key}: `attributes` is not an object"));
     }
-    let mut value = value_from_json(attributes, None).map_err(|e| format!("instance{key}: {e}"))?;
+    let schema_version = instance
+        .get("schema_version")
+        .and_then(Json::as_u64)
+        .unwrap_or(0);
     let sensitive_paths = match instance.get("sensitive_attributes") {
         None | Some(Json::Null) => Vec::new(),
         Some(Json::Array(paths)) => paths
@@ -568,18 +599,8 @@ fn read_instance(
             ))
         }
     };
-    let sensitive_paths: Vec<AttrPath> = sensitive_paths
-        .iter()
-        .map(|path| {
-            let mut model_path = Vec::with_capacity(path.0.len());
-            to_model_path(&mut value, &path.0, &mut model_path);
-            AttrPath(model_path)
-        })
-        .collect();
-    let schema_version = instance
-        .get("schema_version")
-        .and_then(Json::as_u64)
-        .unwrap_or(0);
+    let value = read_attributes(attributes, &sensitive_paths, typed(schema_version))
+        .map_err(|e| format!("instance{key}: {e}"))?;
     let status = match instance.get("status").and_then(Json::as_str) {
         None | Some("") => ObjectStatus::Ready,
         Some("tainted") => ObjectStatus::Tainted,
@@ -616,7 +637,7 @@ fn read_instance(
     Ok((
         key,
         InstanceObject {
-            value: value.mark_paths(&sensitive_paths),
+            value,
             provider: provider.to_string(),
             schema_version,
             dependencies,
@@ -626,6 +647,35 @@ fn read_instance(
         },
         extras,
     ))
+}
+
+/// An instance's attributes and their sensitive marks (`paths` as the file has them, over
+/// values). With the resource type's object type, decoded straight from the JSON per the type;
+/// without one, or when the JSON does not match it, read without a type (the model's JSON-shaped
+/// value, marks moved into dynamic wrappers), then decoded per the type as
+/// [`State::attach_schemas`] does.
+fn read_attributes(
+    attributes: &Json,
+    paths: &[AttrPath],
+    ty: Option<&Type>,
+) -> Result<Value, crate::value::JsonValueError> {
+    if let Some(typed) = ty.and_then(|ty| value_from_cty_json(attributes, ty).ok()) {
+        return Ok(typed.mark_paths(paths));
+    }
+    let mut value = value_from_json(attributes, None)?;
+    let model_paths: Vec<AttrPath> = paths
+        .iter()
+        .map(|path| {
+            let mut model_path = Vec::with_capacity(path.0.len());
+            to_model_path(&mut value, &path.0, &mut model_path);
+            AttrPath(model_path)
+        })
+        .collect();
+    let raw = value.mark_paths(&model_paths);
+    Ok(match ty {
+        Some(ty) => super::schemas::decode_object(&raw, ty),
+        None => raw,
+    })
 }
 
 /// The pre-0.12 `attributes_flat` of an instance that has no `attributes` (`None` when it has

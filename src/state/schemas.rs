@@ -11,6 +11,11 @@
 //! for byte. Schemas are plain data ([`StateSchemas`], built from any provider's
 //! [`ProviderSchema`]): this module knows no provider.
 //!
+//! A command that knows the schemas before it loads the state reads the file with them
+//! ([`reading_with`]): each instance's attributes are then decoded from the parsed JSON straight
+//! into the model's form, and the state comes back with the schemas attached, as if
+//! [`State::attach_schemas`] had run, without building the schema-less values first.
+//!
 //! Older Strata versions wrote dynamic attributes bare; such an attribute is taken as it is when
 //! it is not a wrapper, and is written in Terraform's form from then on.
 
@@ -83,18 +88,49 @@ impl StateSchemas {
         address: &ResourceInstance,
         object: &InstanceObject,
     ) -> Option<&Type> {
-        let source = provider_source(&object.provider)?;
-        let key = (
-            source.to_string(),
+        self.for_recorded(
+            &object.provider,
             address.resource.mode,
-            address.resource.type_name.clone(),
-        );
+            &address.resource.type_name,
+            object.schema_version,
+        )
+    }
+
+    /// [`StateSchemas::for_instance`] from what a state file records of the instance: its
+    /// provider address, its resource's mode and type, and its schema version.
+    pub(super) fn for_recorded(
+        &self,
+        provider: &str,
+        mode: ResourceMode,
+        type_name: &str,
+        schema_version: u64,
+    ) -> Option<&Type> {
+        let source = provider_source(provider)?;
+        let key = (source.to_string(), mode, type_name.to_string());
         let older = self
             .versions
             .get(&key)
-            .is_some_and(|current| object.schema_version < *current);
+            .is_some_and(|current| schema_version < *current);
         self.types.get(&key).filter(|_| !older)
     }
+}
+
+tokio::task_local! {
+    /// The schemas a state read inside [`reading_with`] is decoded with.
+    static READING_WITH: Arc<StateSchemas>;
+}
+
+/// Runs `load` (a backend's load of a workspace's state) so that every state file it reads is
+/// decoded with `schemas` in the same pass that parses it (see the module documentation). A
+/// state read elsewhere (another task, or no state file) comes back without schemas, as
+/// before, and [`State::attach_schemas`] decodes it.
+pub async fn reading_with<F: std::future::Future>(schemas: Arc<StateSchemas>, load: F) -> F::Output {
+    READING_WITH.scope(schemas, load).await
+}
+
+/// The schemas of the enclosing [`reading_with`], if any.
+pub(super) fn schemas_for_reading() -> Option<Arc<StateSchemas>> {
+    READING_WITH.try_with(Arc::clone).ok()
 }
 
 /// The source address inside a state file's provider address: `registry.terraform.io/hashicorp/aws`
@@ -142,7 +178,7 @@ fn decode_lenient(json: &Json, raw: &Value, ty: &Type) -> Value {
 
 /// A raw instance value (as read from a file, sensitive marks at the file's paths) in the
 /// model's form per `ty`, the marks kept where the file put them.
-fn decode_object(raw: &Value, ty: &Type) -> Value {
+pub(super) fn decode_object(raw: &Value, ty: &Type) -> Value {
     let (plain, terraform_paths) = decode_raw_paths(raw);
     let Ok(json) = value_to_json(&plain) else {
         return raw.clone();
@@ -184,6 +220,13 @@ impl State {
 /// the same content are equal whether or not schemas are attached.
 #[derive(Clone, Debug, Default)]
 pub struct AttachedSchemas(Option<Arc<StateSchemas>>);
+
+impl AttachedSchemas {
+    /// Schemas a state was read with ([`reading_with`]).
+    pub(super) fn read_with(schemas: Option<Arc<StateSchemas>>) -> AttachedSchemas {
+        AttachedSchemas(schemas)
+    }
+}
 
 impl PartialEq for AttachedSchemas {
     fn eq(&self, _other: &AttachedSchemas) -> bool {
