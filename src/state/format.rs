@@ -21,7 +21,8 @@ use crate::addrs::{
     AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
 };
 use crate::value::{
-    value_from_cty_json, value_from_json, value_to_cty_json, value_to_json, AttrPath, PathStep, Type, Value,
+    value_from_cty_json, value_from_json, value_to_cty_json, value_to_json, AttrPath, PathStep,
+    Type, Value,
 };
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;

@@ -124,7 +124,10 @@ tokio::task_local! {
 /// decoded with `schemas` in the same pass that parses it (see the module documentation). A
 /// state read elsewhere (another task, or no state file) comes back without schemas, as
 /// before, and [`State::attach_schemas`] decodes it.
-pub async fn reading_with<F: std::future::Future>(schemas: Arc<StateSchemas>, load: F) -> F::Output {
+pub async fn reading_with<F: std::future::Future>(
+    schemas: Arc<StateSchemas>,
+    load: F,
+) -> F::Output {
     READING_WITH.scope(schemas, load).await
 }
 

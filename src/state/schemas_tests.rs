@@ -255,9 +255,18 @@ async fn reading_with_schemas_is_reading_then_attaching() {
         expected.attach_schemas(Arc::clone(&schemas));
         let state = read_with_schemas(&text, Arc::clone(&schemas)).await;
         assert!(state.schemas().is_some());
-        assert_eq!(format!("{:?}", state.resources), format!("{:?}", expected.resources));
-        assert_eq!(write_state(&state).unwrap(), write_state(&expected).unwrap());
+        assert_eq!(
+            format!("{:?}", state.resources),
+            format!("{:?}", expected.resources)
+        );
+        assert_eq!(
+            write_state(&state).unwrap(),
+            write_state(&expected).unwrap()
+        );
     }
     // Read outside `reading_with`: no schemas attached.
-    assert!(read_state(&state_text(bare), "t").unwrap().schemas().is_none());
+    assert!(read_state(&state_text(bare), "t")
+        .unwrap()
+        .schemas()
+        .is_none());
 }
