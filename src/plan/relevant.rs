@@ -2,9 +2,8 @@
 //! resource attributes that contribute, directly or through module outputs, module variables
 //! and other resources' arguments, to any resource instance or root output the plan changes.
 //! Read from the plan's `configuration` (the references each expression makes, as
-//! `show -json` lists them), so a reference through a `local` value is not followed (the
-//! configuration representation holds no locals); an attribute is named by its first step
-//! (`tags`, not `tags["Name"]`).
+//! `show -json` lists them) and its `locals` (the same for each module's local values, which
+//! that representation leaves out), so a reference through a local value is followed.
 
 use super::{Action, Plan};
 use serde_json::{json, Value as Json};
@@ -45,7 +44,8 @@ impl Container {
 }
 
 /// The attributes, sorted by resource and path (Terraform's own order is not stable).
-pub fn relevant_attributes(plan: &Plan, configuration: &Json) -> Vec<Json> {
+/// `locals` is [`super::config_json::locals_json`] of the same configuration.
+pub fn relevant_attributes(plan: &Plan, configuration: &Json, locals: &Json) -> Vec<Json> {
     let mut pending: Vec<(Container, String)> = Vec::new();
     for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         let address = &change.address;
@@ -78,7 +78,11 @@ pub fn relevant_attributes(plan: &Plan, configuration: &Json) -> Vec<Json> {
         if !visited.insert((container.clone(), reference.clone())) {
             continue;
         }
-        pending.extend(follow(&container, &reference, configuration, &mut found));
+        let trees = Trees {
+            configuration,
+            locals,
+        };
+        pending.extend(follow(&container, &reference, trees, &mut found));
     }
     found
         .into_iter()
@@ -86,14 +90,22 @@ pub fn relevant_attributes(plan: &Plan, configuration: &Json) -> Vec<Json> {
         .collect()
 }
 
+/// The two representations a reference is looked up in.
+#[derive(Clone, Copy)]
+struct Trees<'a> {
+    configuration: &'a Json,
+    locals: &'a Json,
+}
+
 /// What `reference` (made in `container`) refers to in turn; a resource attribute is recorded
 /// in `found`.
 fn follow(
     container: &Container,
     reference: &str,
-    configuration: &Json,
+    trees: Trees,
     found: &mut BTreeSet<(String, Vec<String>)>,
 ) -> Vec<(Container, String)> {
+    let configuration = trees.configuration;
     let steps = split_steps(reference);
     let config = container.config(configuration);
     let in_here = |refs: Vec<String>| refs.into_iter().map(|r| (container.clone(), r)).collect();
@@ -127,6 +139,9 @@ fn follow(
                 None => references_in(outputs),
             };
             refs.into_iter().map(|r| (child.clone(), r)).collect()
+        }
+        [("local", _), (name, _), ..] => {
+            in_here(references_in(&container.config(trees.locals)["locals"][*name]))
         }
         [("local" | "count" | "each" | "path" | "terraform" | "self", _), ..] => Vec::new(),
         [("data", _), (type_name, _), (name, key), rest @ ..] => {
