@@ -85,17 +85,71 @@ pub async fn console(context: &Context) -> anyhow::Result<u8> {
     Ok(if failed && !interactive { 1 } else { 0 })
 }
 
-/// The root variables' declared types and the root resources' schema types, for typed nulls
-/// (`ui::static_type`).
+/// The root module's declared and derived types, for typed nulls (`ui::static_type`).
 fn declared_types(tree: &crate::config::ModuleTree, registry: &Registry) -> crate::ui::Declared {
-    let variables = tree
-        .module
-        .variables
-        .iter()
-        .map(|(name, variable)| (name.clone(), variable.ty.clone()))
+    declared_in(tree, registry, &std::collections::BTreeMap::new())
+}
+
+/// A module's variables' declared types (an untyped one has the type of what its call passes,
+/// `arguments`), its resources' schema types, and its local values' and module outputs' types,
+/// derived from their expressions until no more is learnt (one may refer to another).
+fn declared_in(
+    tree: &crate::config::ModuleTree,
+    registry: &Registry,
+    arguments: &std::collections::BTreeMap<String, crate::value::Type>,
+) -> crate::ui::Declared {
+    let module = &tree.module;
+    let variables = (module.variables.iter())
+        .map(|(name, variable)| {
+            let ty = variable.ty.clone().or_else(|| arguments.get(name).cloned());
+            (name.clone(), ty)
+        })
         .collect();
+    let mut declared = crate::ui::Declared {
+        variables,
+        resources: resource_types(module, registry),
+        ..Default::default()
+    };
+    for _ in 0..=module.locals.len() + module.module_calls.len() {
+        let locals = (module.locals.iter())
+            .map(|(name, local)| {
+                let ty = crate::ui::static_type(&local.expr.expr, &declared);
+                (name.clone(), ty)
+            })
+            .collect();
+        let modules = (tree.children.iter())
+            .filter_map(|(name, child)| {
+                let call = module.module_calls.get(name)?;
+                let passed = (call.inputs.iter())
+                    .map(|(input, expr)| {
+                        (input.clone(), crate::ui::static_type(&expr.expr, &declared))
+                    })
+                    .collect();
+                let inner = declared_in(child, registry, &passed);
+                let outputs = (child.module.outputs.iter())
+                    .map(|(output, o)| (output.clone(), crate::ui::static_type(&o.expr.expr, &inner)))
+                    .collect::<std::collections::BTreeMap<_, _>>();
+                let ty = crate::value::Type::Object(crate::value::ObjectType::new(outputs));
+                let repeated = call.count.is_some() || call.for_each.is_some();
+                Some((name.clone(), (ty, repeated)))
+            })
+            .collect();
+        if locals == declared.locals && modules == declared.modules {
+            break;
+        }
+        declared.locals = locals;
+        declared.modules = modules;
+    }
+    declared
+}
+
+/// Each resource's object type from its provider's schema, and whether it is repeated.
+fn resource_types(
+    module: &crate::config::Module,
+    registry: &Registry,
+) -> std::collections::BTreeMap<String, (crate::value::Type, bool)> {
     let mut resources = std::collections::BTreeMap::new();
-    for (address, resource) in &tree.module.resources {
+    for (address, resource) in &module.resources {
         let Some(registered) = registry.get(&resource.provider.name) else {
             continue;
         };
@@ -110,8 +164,5 @@ fn declared_types(tree: &crate::config::ModuleTree, registry: &Registry) -> crat
             resources.insert(address.to_string(), (ty, repeated));
         }
     }
-    crate::ui::Declared {
-        variables,
-        resources,
-    }
+    resources
 }
