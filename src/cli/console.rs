@@ -127,7 +127,9 @@ fn declared_in(
                     .collect();
                 let inner = declared_in(child, registry, &passed);
                 let outputs = (child.module.outputs.iter())
-                    .map(|(output, o)| (output.clone(), crate::ui::static_type(&o.expr.expr, &inner)))
+                    .map(|(output, o)| {
+                        (output.clone(), crate::ui::static_type(&o.expr.expr, &inner))
+                    })
                     .collect::<std::collections::BTreeMap<_, _>>();
                 let ty = crate::value::Type::Object(crate::value::ObjectType::new(outputs));
                 let repeated = call.count.is_some() || call.for_each.is_some();

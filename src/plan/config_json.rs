@@ -420,7 +420,10 @@ fn unwound(text: &str, base: &str) -> Vec<String> {
         }
         ends.push(i.min(rest.len()));
     }
-    let mut out: Vec<String> = ends.iter().map(|&end| format!("{base}{}", &rest[..end])).collect();
+    let mut out: Vec<String> = ends
+        .iter()
+        .map(|&end| format!("{base}{}", &rest[..end]))
+        .collect();
     out.reverse();
     if out.is_empty() {
         out.push(text.to_string());

@@ -117,7 +117,10 @@ fn function_type(name: &str, args: &[&Expression], declared: &Declared) -> Type 
         "tolist" => Type::List(Box::new(element_type(&of(0)))),
         "toset" => Type::Set(Box::new(element_type(&of(0)))),
         "tomap" => Type::Map(Box::new(element_type(&of(0)))),
-        "try" => (0..args.len()).map(of).find(|t| *t != Type::Any).unwrap_or(Type::Any),
+        "try" => (0..args.len())
+            .map(of)
+            .find(|t| *t != Type::Any)
+            .unwrap_or(Type::Any),
         "one" | "element" => element_type(&of(0)),
         "lookup" => match (of(0), args.get(1)) {
             (Type::Map(element), _) => *element,
@@ -400,7 +403,8 @@ mod tests {
             )]),
             ..Declared::default()
         };
-        let typed = |text: &str| static_type(&hcl_edit::parser::parse_expr(text).unwrap(), &declared);
+        let typed =
+            |text: &str| static_type(&hcl_edit::parser::parse_expr(text).unwrap(), &declared);
         assert_eq!(typed("local.s"), Type::String);
         assert_eq!(typed("module.m[0].n"), Type::Number);
         assert_eq!(typed("module.m.n"), Type::Any);
@@ -425,7 +429,10 @@ mod tests {
         );
         assert_eq!(render_console(&Value::Null, &typed("local.x", &[])), "null");
         assert_eq!(
-            render_console(&Value::Null, &typed("lookup(var.o, \"b\")", &[("o", object)])),
+            render_console(
+                &Value::Null,
+                &typed("lookup(var.o, \"b\")", &[("o", object)])
+            ),
             "tolist(null) /* of number */"
         );
         assert_eq!(
