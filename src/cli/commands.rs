@@ -715,15 +715,22 @@ async fn show_plan(context: &Context, format: ShowFormat, path: &Path) -> anyhow
                 read_state(&file.prior_state, &path.display().to_string()).map(with_schemas)?;
             // The configuration the plan was made from: a saved plan applies only while it is
             // unchanged (its fingerprint is checked), so the directory's is that one.
-            let configuration = crate::config::load::load_tree(&context.dir, &mut SourceMap::new())
+            let tree = crate::config::load::load_tree(&context.dir, &mut SourceMap::new()).ok();
+            let configuration = tree
+                .as_ref()
                 .map(|tree| {
-                    crate::plan::config_json::configuration_json(&tree, &Registry::builtin())
+                    crate::plan::config_json::configuration_json(tree, &Registry::builtin())
                 })
-                .unwrap_or_else(|_| serde_json::json!({ "root_module": {} }));
+                .unwrap_or_else(|| serde_json::json!({ "root_module": {} }));
+            let locals = tree
+                .as_ref()
+                .map(crate::plan::config_json::locals_json)
+                .unwrap_or_else(|| serde_json::json!({ "root_module": {} }));
             views::show::json(&crate::plan::json::plan_json(
                 &file.plan,
                 &prior,
                 configuration,
+                &locals,
             ))?;
         }
         ShowFormat::Human => {

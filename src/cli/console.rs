@@ -10,6 +10,8 @@ use super::{backend, Context, Reported};
 use crate::diagnostics::SourceMap;
 use crate::engine::{Engine, RunOptions};
 use crate::providers::Registry;
+use crate::value::Type;
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal};
 
 pub async fn console(context: &Context) -> anyhow::Result<u8> {
@@ -73,7 +75,7 @@ pub async fn console(context: &Context) -> anyhow::Result<u8> {
             Ok(value) => {
                 let ty = hcl_edit::parser::parse_expr(text)
                     .map(|expr| crate::ui::static_type(&expr, &declared))
-                    .unwrap_or(crate::value::Type::Any);
+                    .unwrap_or(Type::Any);
                 ConsoleView.value(&value, &ty)
             }
             Err(diagnostics) => {
@@ -85,17 +87,94 @@ pub async fn console(context: &Context) -> anyhow::Result<u8> {
     Ok(if failed && !interactive { 1 } else { 0 })
 }
 
-/// The root variables' declared types and the root resources' schema types, for typed nulls
-/// (`ui::static_type`).
+/// The root module's declared and derived types, for typed nulls (`ui::static_type`).
 fn declared_types(tree: &crate::config::ModuleTree, registry: &Registry) -> crate::ui::Declared {
-    let variables = tree
-        .module
-        .variables
-        .iter()
-        .map(|(name, variable)| (name.clone(), variable.ty.clone()))
+    declared_in(tree, registry, &BTreeMap::new())
+}
+
+/// A module's variables' declared types (an untyped one has the type of what its call passes,
+/// `arguments`), its resources' schema types, and its local values' and module outputs' types,
+/// derived from their expressions until no more is learnt (one may refer to another).
+fn declared_in(
+    tree: &crate::config::ModuleTree,
+    registry: &Registry,
+    arguments: &BTreeMap<String, Type>,
+) -> crate::ui::Declared {
+    let module = &tree.module;
+    let variables = (module.variables.iter())
+        .map(|(name, variable)| {
+            let ty = variable.ty.clone().or_else(|| arguments.get(name).cloned());
+            (name.clone(), ty)
+        })
         .collect();
-    let mut resources = std::collections::BTreeMap::new();
-    for (address, resource) in &tree.module.resources {
+    let mut declared = crate::ui::Declared {
+        variables,
+        resources: resource_types(module, registry),
+        ..Default::default()
+    };
+    let mut calls = Calls::new();
+    for _ in 0..=module.locals.len() + module.module_calls.len() {
+        let locals = (module.locals.iter())
+            .map(|(name, local)| {
+                let ty = crate::ui::static_type(&local.expr.expr, &declared);
+                (name.clone(), ty)
+            })
+            .collect();
+        let modules = module_types(tree, registry, &declared, &mut calls);
+        if locals == declared.locals && modules == declared.modules {
+            break;
+        }
+        declared.locals = locals;
+        declared.modules = modules;
+    }
+    declared
+}
+
+/// Each module call's last argument types and the output types they gave.
+type Calls = BTreeMap<String, (BTreeMap<String, Type>, (Type, bool))>;
+
+/// Each module call's object of output types (from the child's own declarations and the types
+/// of what `declared` says the call passes), and whether it is repeated. A child is analysed
+/// again only when what its call passes has a new type (`calls`).
+fn module_types(
+    tree: &crate::config::ModuleTree,
+    registry: &Registry,
+    declared: &crate::ui::Declared,
+    calls: &mut Calls,
+) -> BTreeMap<String, (Type, bool)> {
+    let mut out = BTreeMap::new();
+    for (name, child) in &tree.children {
+        let Some(call) = tree.module.module_calls.get(name) else {
+            continue;
+        };
+        let passed: BTreeMap<String, Type> = (call.inputs.iter())
+            .map(|(input, expr)| (input.clone(), crate::ui::static_type(&expr.expr, declared)))
+            .collect();
+        if let Some((before, found)) = calls.get(name) {
+            if *before == passed {
+                out.insert(name.clone(), found.clone());
+                continue;
+            }
+        }
+        let inner = declared_in(child, registry, &passed);
+        let outputs: BTreeMap<String, Type> = (child.module.outputs.iter())
+            .map(|(output, o)| (output.clone(), crate::ui::static_type(&o.expr.expr, &inner)))
+            .collect();
+        let ty = Type::Object(crate::value::ObjectType::new(outputs));
+        let found = (ty, call.count.is_some() || call.for_each.is_some());
+        calls.insert(name.clone(), (passed, found.clone()));
+        out.insert(name.clone(), found);
+    }
+    out
+}
+
+/// Each resource's object type from its provider's schema, and whether it is repeated.
+fn resource_types(
+    module: &crate::config::Module,
+    registry: &Registry,
+) -> BTreeMap<String, (Type, bool)> {
+    let mut resources = BTreeMap::new();
+    for (address, resource) in &module.resources {
         let Some(registered) = registry.get(&resource.provider.name) else {
             continue;
         };
@@ -110,8 +189,5 @@ fn declared_types(tree: &crate::config::ModuleTree, registry: &Registry) -> crat
             resources.insert(address.to_string(), (ty, repeated));
         }
     }
-    crate::ui::Declared {
-        variables,
-        resources,
-    }
+    resources
 }

@@ -32,6 +32,23 @@ pub fn configuration_json(tree: &ModuleTree, registry: &Registry) -> Json {
     })
 }
 
+/// Each module's `locals`, as `{"root_module": {"locals": {name: expression}, "module_calls":
+/// {call: {"module": ...}}}}` (the shape of [`configuration_json`], whose representation, like
+/// Terraform's, holds no locals): the expressions' `references`, for `relevant_attributes` to
+/// follow a reference through a local value as Terraform's analysis does.
+pub fn locals_json(tree: &ModuleTree) -> Json {
+    fn module(tree: &ModuleTree) -> Json {
+        let locals: Map<String, Json> = (tree.module.locals.iter())
+            .map(|(name, local)| (name.clone(), expr_json(&local.expr)))
+            .collect();
+        let calls: Map<String, Json> = (tree.children.iter())
+            .map(|(name, child)| (name.clone(), json!({ "module": module(child) })))
+            .collect();
+        json!({ "locals": locals, "module_calls": calls })
+    }
+    json!({ "root_module": module(tree) })
+}
+
 /// The `provider_config` key each module's provider reference (`aws`, `aws.west`) resolves to,
 /// by module address (`""` for the root): Terraform's `jsonconfig` points a resource whose
 /// provider its module inherits (implicitly by name, or passed through the call's `providers`
@@ -352,13 +369,66 @@ fn expr_json(expr: &Expr) -> Json {
         if instance.is_some() && matches!(reference.subject, Referenceable::ModuleCall(_)) {
             subject = None;
         }
-        for name in text.into_iter().chain(instance).chain(subject) {
+        // Terraform lists the whole traversal, then each shorter one down to the instance or
+        // the resource (`a.b.tags["k"]`, `a.b.tags`, `a.b`).
+        let unwound = text
+            .as_deref()
+            .zip(instance.as_deref().or(subject.as_deref()))
+            .map(|(text, base)| unwound(text, base))
+            .unwrap_or_else(|| text.into_iter().collect());
+        for name in unwound.into_iter().chain(instance).chain(subject) {
             if !names.contains(&name) {
                 names.push(name);
             }
         }
     }
     json!({ "references": names })
+}
+
+/// `text` and each shorter traversal of it down to (not including) `base`: `a.b.c["k"]` over
+/// `a.b` gives `a.b.c["k"]`, `a.b.c`. A text not made of `.name` and `[key]` steps after `base`
+/// is given alone.
+fn unwound(text: &str, base: &str) -> Vec<String> {
+    let Some(rest) = text.strip_prefix(base) else {
+        return vec![text.to_string()];
+    };
+    let bytes = rest.as_bytes();
+    let mut ends = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'.' => {
+                i += 1;
+                while i < bytes.len() && !matches!(bytes[i], b'.' | b'[') {
+                    i += 1;
+                }
+            }
+            b'[' => {
+                let mut quoted = false;
+                i += 1;
+                while i < bytes.len() && (quoted || bytes[i] != b']') {
+                    match bytes[i] {
+                        b'\\' if quoted => i += 1,
+                        b'"' => quoted = !quoted,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => return vec![text.to_string()],
+        }
+        ends.push(i.min(rest.len()));
+    }
+    let mut out: Vec<String> = ends
+        .iter()
+        .map(|&end| format!("{base}{}", &rest[..end]))
+        .collect();
+    out.reverse();
+    if out.is_empty() {
+        out.push(text.to_string());
+    }
+    out
 }
 
 /// The instance a reference picks (`aws_subnet.a[0]` of `aws_subnet.a[0].id`), which Terraform

@@ -246,8 +246,8 @@ fn reason_text(reason: &ActionReason) -> &'static str {
 
 /// The plan in Terraform's JSON plan format (as `terraform show -json PLANFILE` writes it).
 /// `configuration` is [`super::config_json::configuration_json`] of the configuration the plan
-/// was made from.
-pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
+/// was made from, `locals` its [`super::config_json::locals_json`].
+pub fn plan_json(plan: &Plan, prior: &State, configuration: Json, locals: &Json) -> Json {
     // Planned values: every instance as it will be after apply.
     let mut planned: BTreeMap<ResourceInstance, (String, u64, Value)> = prior
         .resources
@@ -385,7 +385,7 @@ pub fn plan_json(plan: &Plan, prior: &State, configuration: Json) -> Json {
     if let Some(prior_state) = prior_state_json(plan, prior) {
         out.insert("prior_state".into(), prior_state);
     }
-    let relevant = super::relevant::relevant_attributes(plan, &configuration);
+    let relevant = super::relevant::relevant_attributes(plan, &configuration, locals);
     out.insert("configuration".into(), configuration);
     if !relevant.is_empty() {
         out.insert("relevant_attributes".into(), Json::Array(relevant));

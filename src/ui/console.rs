@@ -4,9 +4,10 @@
 //! of several lines is a heredoc.
 //!
 //! Strata's nulls carry no type, so the type of a null comes from [`static_type`]: what the
-//! expression's form tells (a variable's declared type or a resource's schema, and the
-//! attributes, keys and elements taken from it, the conversion functions, conditionals, object
-//! and tuple constructors); anything else (locals, module outputs, function results) is
+//! expression's form tells (a variable's declared type, a resource's schema, a local value's or
+//! a module output's own expression, and the attributes, keys and elements taken from them, the
+//! conversion functions and the functions that pass a value through (`try`, `lookup`,
+//! `element`, `one`, `merge`), conditionals, object and tuple constructors); anything else is
 //! `dynamic`, printed `null`.
 
 use crate::value::{ObjectType, Type, Value};
@@ -21,6 +22,10 @@ pub struct Declared {
     /// Each resource's object type from its schema (`aws_vpc.main`, `data.aws_ami.x`), and
     /// whether it has `count` or `for_each` (so a reference picks an instance first).
     pub resources: BTreeMap<String, (Type, bool)>,
+    /// Each local value's type (the static type of its expression).
+    pub locals: BTreeMap<String, Type>,
+    /// Each module call's object of output types, and whether it has `count` or `for_each`.
+    pub modules: BTreeMap<String, (Type, bool)>,
 }
 
 /// The static type of `expr` in the root module; [`Type::Any`] where the form does not tell.
@@ -57,16 +62,8 @@ pub fn static_type(expr: &Expression, declared: &Declared) -> Type {
             Type::Object(ObjectType::new(attributes))
         }
         Expression::FuncCall(call) if call.name.namespace.is_empty() => {
-            let argument = || call.args.iter().next().map(of).unwrap_or(Type::Any);
-            match call.name.name.as_str() {
-                "tostring" => Type::String,
-                "tonumber" => Type::Number,
-                "tobool" => Type::Bool,
-                "tolist" => Type::List(Box::new(element_type(&argument()))),
-                "toset" => Type::Set(Box::new(element_type(&argument()))),
-                "tomap" => Type::Map(Box::new(element_type(&argument()))),
-                _ => Type::Any,
-            }
+            let args: Vec<&Expression> = call.args.iter().collect();
+            function_type(call.name.name.as_str(), &args, declared)
         }
         Expression::Traversal(traversal) => {
             let Expression::Variable(root) = &traversal.expr else {
@@ -80,14 +77,20 @@ pub fn static_type(expr: &Expression, declared: &Declared) -> Type {
                 ("data", Some(TraversalOperator::GetAttr(type_name))) => match operators.next() {
                     Some(TraversalOperator::GetAttr(name)) => {
                         let key = format!("data.{}.{}", type_name.as_str(), name.as_str());
-                        resource_type(declared, &key, &mut operators)
+                        repeated_type(declared.resources.get(&key), &mut operators)
                     }
                     _ => None,
                 },
+                ("local", Some(TraversalOperator::GetAttr(name))) => {
+                    declared.locals.get(name.as_str()).cloned()
+                }
+                ("module", Some(TraversalOperator::GetAttr(name))) => {
+                    repeated_type(declared.modules.get(name.as_str()), &mut operators)
+                }
                 ("local" | "module" | "path" | "terraform" | "count" | "each" | "self", _) => None,
                 (type_name, Some(TraversalOperator::GetAttr(name))) => {
                     let key = format!("{type_name}.{}", name.as_str());
-                    resource_type(declared, &key, &mut operators)
+                    repeated_type(declared.resources.get(&key), &mut operators)
                 }
                 _ => None,
             };
@@ -99,14 +102,56 @@ pub fn static_type(expr: &Expression, declared: &Declared) -> Type {
     }
 }
 
-/// A resource's object type; the instance key of a repeated one is taken from `operators`
-/// (without it, the expression is the whole collection of instances: `dynamic` here).
-fn resource_type<'a>(
-    declared: &Declared,
-    key: &str,
+/// The result type of built-in function `name` called with `args`: the conversion functions,
+/// and those that pass (part of) an argument through as Terraform types them.
+fn function_type(name: &str, args: &[&Expression], declared: &Declared) -> Type {
+    let of = |index: usize| {
+        args.get(index)
+            .map(|e| static_type(e, declared))
+            .unwrap_or(Type::Any)
+    };
+    match name {
+        "tostring" => Type::String,
+        "tonumber" => Type::Number,
+        "tobool" | "can" => Type::Bool,
+        "tolist" => Type::List(Box::new(element_type(&of(0)))),
+        "toset" => Type::Set(Box::new(element_type(&of(0)))),
+        "tomap" => Type::Map(Box::new(element_type(&of(0)))),
+        "try" => (0..args.len())
+            .map(of)
+            .find(|t| *t != Type::Any)
+            .unwrap_or(Type::Any),
+        "one" | "element" => element_type(&of(0)),
+        "lookup" => match (of(0), args.get(1)) {
+            (Type::Map(element), _) => *element,
+            (Type::Object(object), Some(Expression::String(key))) => (object.attributes)
+                .get(key.value().as_str())
+                .cloned()
+                .unwrap_or(Type::Any),
+            _ => Type::Any,
+        },
+        "merge" => {
+            let mut attributes = BTreeMap::new();
+            for index in 0..args.len() {
+                match of(index) {
+                    Type::Object(object) => attributes.extend(object.attributes),
+                    _ => return Type::Any,
+                }
+            }
+            Type::Object(ObjectType::new(attributes))
+        }
+        _ => Type::Any,
+    }
+}
+
+/// A resource's or module call's object type; the instance key of a repeated one is taken from
+/// `operators` (without it, the expression is the whole collection of instances: `dynamic`
+/// here).
+fn repeated_type<'a>(
+    found: Option<&(Type, bool)>,
     operators: &mut std::iter::Peekable<impl Iterator<Item = &'a TraversalOperator>>,
 ) -> Option<Type> {
-    let (ty, repeated) = declared.resources.get(key)?;
+    let (ty, repeated) = found?;
     if *repeated {
         match operators.next() {
             Some(TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_)) => {}
@@ -340,15 +385,38 @@ mod tests {
                     true,
                 ),
             )]),
+            ..Declared::default()
         };
         static_type(&hcl_edit::parser::parse_expr(text).unwrap(), &declared)
     }
 
     #[test]
+    fn locals_and_module_outputs_have_the_types_found_for_them() {
+        let declared = Declared {
+            locals: BTreeMap::from([("s".to_string(), Type::String)]),
+            modules: BTreeMap::from([(
+                "m".to_string(),
+                (
+                    Type::Object(ObjectType::new([("n".to_string(), Type::Number)])),
+                    true,
+                ),
+            )]),
+            ..Declared::default()
+        };
+        let typed =
+            |text: &str| static_type(&hcl_edit::parser::parse_expr(text).unwrap(), &declared);
+        assert_eq!(typed("local.s"), Type::String);
+        assert_eq!(typed("module.m[0].n"), Type::Number);
+        assert_eq!(typed("module.m.n"), Type::Any);
+    }
+
+    #[test]
     fn a_null_is_printed_with_the_type_the_expression_gives_it() {
         let map = Type::Map(Box::new(Type::String));
+        let list = Type::List(Box::new(Type::Number));
+        let object = Type::Object(ObjectType::new([("b".to_string(), list)]));
         assert_eq!(
-            render_console(&Value::Null, &typed("var.m", &[("m", map)])),
+            render_console(&Value::Null, &typed("var.m", &[("m", map.clone())])),
             "tomap(null) /* of string */"
         );
         assert_eq!(
@@ -360,6 +428,17 @@ mod tests {
             "tolist(null) /* of dynamic */"
         );
         assert_eq!(render_console(&Value::Null, &typed("local.x", &[])), "null");
+        assert_eq!(
+            render_console(
+                &Value::Null,
+                &typed("lookup(var.o, \"b\")", &[("o", object)])
+            ),
+            "tolist(null) /* of number */"
+        );
+        assert_eq!(
+            render_console(&Value::Null, &typed("try(one([var.m]), {})", &[("m", map)])),
+            "tomap(null) /* of string */"
+        );
         assert_eq!(
             render_console(&Value::Null, &typed("x_thing.a[0].tags", &[])),
             "tomap(null) /* of string */"

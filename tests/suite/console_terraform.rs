@@ -1,8 +1,10 @@
 //! `console` prints what Terraform 1.15.5's console prints (`common::terraform`): each line of
 //! `tests/fixtures/console/expressions.txt` is evaluated by both tools, each in its own run,
-//! against `tests/fixtures/console/main.tf` (variables of every kind of type, null and not,
-//! sensitive), and the outputs must be equal: typed nulls (`tomap(null) /* of string */`,
-//! `tostring(null)`), the conversion functions around collections, quoted keys, heredocs.
+//! against `tests/fixtures/console/` (variables of every kind of type, null and not, sensitive;
+//! local values and a module `child` passing them on), and the outputs must be equal: typed
+//! nulls (`tomap(null) /* of string */`, `tostring(null)`) from variables, locals, module
+//! outputs and function results, the conversion functions around collections, quoted keys,
+//! heredocs.
 
 use crate::common::{fixtures, strata, terraform};
 use std::io::Write;
@@ -60,7 +62,7 @@ fn terraform_with_input(dir: &Path, input: &Path) -> std::process::Output {
 fn console_prints_values_and_typed_nulls_as_terraform_does() {
     let temp = tempfile::tempdir().expect("a temporary directory");
     let dir = temp.path();
-    std::fs::copy(fixtures("console").join("main.tf"), dir.join("main.tf")).unwrap();
+    crate::common::copy_tree(&fixtures("console"), dir);
     let init = terraform(dir, &["init", "-no-color"]);
     assert!(init.status.success(), "{init:?}");
     let table = std::fs::read_to_string(fixtures("console").join("expressions.txt")).unwrap();
