@@ -92,9 +92,31 @@ pub(crate) fn replay_sealed(
         let line = sealer.open(source, line)?;
         let change: StateChange = serde_json::from_slice(&line)
             .map_err(|e| fail(format!("line {number}: invalid journal entry: {e}")))?;
-        state.apply_change(&change);
+        state.apply_change(&typed_change(change, &state));
     }
     Ok(Some(state))
+}
+
+/// A replayed `Put` decoded per its schema when the state it lands on was read with schemas
+/// (`schemas::reading_with`): that state's objects are typed already and
+/// [`State::attach_schemas`] will not run again, so the journal's object (read without a type)
+/// is decoded here, as attaching the schemas would have.
+fn typed_change(change: StateChange, state: &State) -> StateChange {
+    match (change, state.schemas()) {
+        (
+            StateChange::Put {
+                address,
+                mut object,
+            },
+            Some(schemas),
+        ) => {
+            if let Some(ty) = schemas.for_instance(&address, &object) {
+                object.value = super::schemas::decode_object(&object.value, ty);
+            }
+            StateChange::Put { address, object }
+        }
+        (change, _) => change,
+    }
 }
 
 /// One journal line: `value` as JSON, sealed by `sealer` (a no-op without encryption), and
