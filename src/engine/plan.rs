@@ -161,7 +161,7 @@ impl OverlappingPlanWalker {
     /// succeeded for the caller to go on.
     async fn refreshed(&self, provider: Option<&ProviderRef>) -> Result<(), Diagnostics> {
         let waiting: Vec<Refreshing> = {
-            let refreshes = self.refreshes.lock().unwrap_or_else(|e| e.into_inner());
+            let refreshes = locked(&self.refreshes);
             match provider {
                 Some(provider) => refreshes.get(provider).cloned().into_iter().collect(),
                 None => refreshes.values().cloned().collect(),
@@ -224,10 +224,7 @@ impl Walker for OverlappingPlanWalker {
             futures_util::FutureExt::shared(futures_util::FutureExt::boxed(async move {
                 task.await.unwrap_or(false)
             }));
-        self.refreshes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(provider.clone(), refreshing);
+        locked(&self.refreshes).insert(provider.clone(), refreshing);
         Ok(())
     }
 }
@@ -529,15 +526,12 @@ fn record_refreshed(
             let new_value =
                 mark_schema_sensitive(run, &address, new_object.value).mark_paths(&prior_marks);
             if new_value.equals(&object.value) != Some(true) {
-                run.drift
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(ResourceChange::changing(
-                        address.clone(),
-                        object,
-                        Action::Update,
-                        new_value.clone(),
-                    ));
+                locked(&run.drift).push(ResourceChange::changing(
+                    address.clone(),
+                    object,
+                    Action::Update,
+                    new_value.clone(),
+                ));
             }
             if let Some(entry) = state.resources.get_mut(&address) {
                 entry.value = new_value;
@@ -545,15 +539,12 @@ fn record_refreshed(
             }
         }
         None => {
-            run.drift
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(ResourceChange::removing(
-                    address.clone(),
-                    object,
-                    Action::Delete,
-                    None,
-                ));
+            locked(&run.drift).push(ResourceChange::removing(
+                address.clone(),
+                object,
+                Action::Delete,
+                None,
+            ));
             state.resources.remove(&address);
         }
     }
@@ -830,10 +821,7 @@ impl ResourcePlan<'_> {
 }
 
 fn push_change(run: &Run, change: ResourceChange) {
-    run.changes
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(change);
+    locked(&run.changes).push(change);
 }
 
 fn prevent_destroy_error(address: &ResourceInstance, config: &ResourceConfig) -> Diagnostic {
@@ -1109,22 +1097,18 @@ async fn read_data_instance(
             ),
         )
     };
-    run.state
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .resources
-        .insert(
-            address.clone(),
-            InstanceObject {
-                value: value.clone(),
-                provider: run.provider_address(provider_ref),
-                schema_version: schema.version,
-                dependencies,
-                create_before_destroy: false,
-                status: ObjectStatus::Ready,
-                private: None,
-            },
-        );
+    run.state().resources.insert(
+        address.clone(),
+        InstanceObject {
+            value: value.clone(),
+            provider: run.provider_address(provider_ref),
+            schema_version: schema.version,
+            dependencies,
+            create_before_destroy: false,
+            status: ObjectStatus::Ready,
+            private: None,
+        },
+    );
     Ok(value)
 }
 
@@ -1184,11 +1168,7 @@ async fn finish_plan(run: Arc<Run>, outcomes: &[Outcome]) -> Result<PlanOutcome,
 
 /// The walk's diagnostics: its errors when it failed (or did not finish), else its warnings.
 fn walk_diagnostics(run: &Run, outcomes: &[Outcome]) -> Result<Diagnostics, Diagnostics> {
-    let mut diagnostics = run
-        .diagnostics
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let mut diagnostics = run.diagnostics().clone();
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
