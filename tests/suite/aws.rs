@@ -1191,9 +1191,10 @@ async fn a_refresh_of_n_objects_overlaps_their_follow_up_calls() {
         eprintln!(
             "N={n}: (calls, most at once) vpc {vpc:?} subnet {subnet:?} sg {group:?} role {role:?} attachment {attached:?}"
         );
-        // DescribeVpcs, then at once the three default-object describes and three
-        // DescribeVpcAttribute a VPC (the API takes one VPC and one attribute a call).
-        assert_eq!(vpc.0, 1 + 3 + 3 * n as u64);
+        // DescribeVpcs, the main route tables' describe and three DescribeVpcAttribute a VPC
+        // (the API takes one VPC and one attribute a call); the default security group and
+        // network ACL, which cannot change while a VPC exists, are the state's.
+        assert_eq!(vpc.0, 1 + 1 + 3 * n as u64);
         // One DescribeSubnets, one DescribeSecurityGroups, whatever N.
         assert_eq!((subnet.0, group.0), (1, 1));
         // IAM has no batched read: one GetRole a role, one ListAttachedRolePolicies a role
@@ -1201,20 +1202,20 @@ async fn a_refresh_of_n_objects_overlaps_their_follow_up_calls() {
         assert_eq!((role.0, attached.0), (n as u64, n as u64));
         costs.push((vpc, role, attached));
     }
-    // One VPC: its six follow-ups (three describes of its default objects, three attributes)
-    // all under way at once, not the describes one after another.
+    // One VPC: DescribeVpcs and its follow-ups (the main route table, three attributes) all
+    // under way at once: the state has the VPC's id, so they need not wait for DescribeVpcs.
     assert_eq!(
         costs[0].0 .1,
-        3 + 3,
-        "one VPC's follow-ups: {:?}",
+        1 + 1 + 3,
+        "one VPC's calls: {:?}",
         costs[0].0
     );
     let (vpc, role, attached) = costs[1];
-    // Five VPCs' attribute calls overlap: more in flight than one VPC's three and the
-    // default-object describes; five roles, and their attachments, are read at once, not one
+    // Five VPCs' attribute calls overlap: more in flight than one VPC's three, DescribeVpcs
+    // and the main route tables' describe; five roles, and their attachments, are read at once, not one
     // after another.
     assert!(
-        vpc.1 > 3 + 3,
+        vpc.1 > 1 + 1 + 3,
         "VPC follow-ups ran one VPC at a time: {vpc:?}"
     );
     assert!(role.1 > 1, "roles were read one at a time: {role:?}");
@@ -1222,6 +1223,48 @@ async fn a_refresh_of_n_objects_overlaps_their_follow_up_calls() {
         attached.1 > 1,
         "roles' attachments were listed one role at a time: {attached:?}"
     );
+}
+
+/// A DB subnet group's tags are listed by its ARN (its describe has none), which a refresh has
+/// from the state: the describe and the listing go out together, one round trip.
+#[tokio::test]
+async fn a_db_subnet_group_refresh_lists_its_tags_beside_the_describe() {
+    let aws = Aws::start(&[("Environment", "test")]).await;
+    let vpc = aws
+        .create(
+            "aws_vpc",
+            &aws.config("aws_vpc", vec![("cidr_block", s("10.70.0.0/16"))]),
+        )
+        .await;
+    let mut subnets = Vec::new();
+    for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let config = aws.config(
+            "aws_subnet",
+            vec![
+                ("vpc_id", s(&text(&vpc, "id"))),
+                ("cidr_block", s(&format!("10.70.{i}.0/24"))),
+                ("availability_zone", s(zone)),
+            ],
+        );
+        subnets.push(text(&aws.create("aws_subnet", &config).await, "id"));
+    }
+    let subnets: Vec<&str> = subnets.iter().map(String::as_str).collect();
+    let config = aws.config(
+        "aws_db_subnet_group",
+        vec![
+            ("name", s("tagged-db")),
+            ("subnet_ids", set(&subnets)),
+            ("tags", map(&[("Team", "data")])),
+        ],
+    );
+    let group = aws.create("aws_db_subnet_group", &config).await;
+    assert_eq!(
+        attr(&group, "tags_all"),
+        &map(&[("Environment", "test"), ("Team", "data")])
+    );
+    // `refresh_cost` also checks the read equals the state, tags included.
+    let (calls, at_once) = refresh_cost(&aws, "aws_db_subnet_group", &[group]).await;
+    assert_eq!((calls, at_once), (2, 2));
 }
 
 // ---------------------------------------------------------------------------------------------

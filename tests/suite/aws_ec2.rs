@@ -5,7 +5,7 @@
 
 use crate::aws::{attr, map, s, text, Aws};
 use strata::providers::Provider;
-use strata::value::Value;
+use strata::value::{AttrPath, Value};
 
 /// An instance (moto starts it at once) and a network interface in `subnet_id`, made with
 /// the SDK: the provider has no resource for either.
@@ -348,8 +348,55 @@ async fn refreshing_vpcs_asks_for_their_attributes_all_at_once() {
     for (result, state) in results.into_iter().zip(&vpcs) {
         assert_eq!(result.unwrap().unwrap().equals(state), Some(true));
     }
-    // DescribeVpcs, the three default-object describes, and three DescribeVpcAttribute a VPC.
+    // DescribeVpcs, the main route tables' describe, and three DescribeVpcAttribute a VPC; the
+    // default security groups and network ACLs are the ones the state records.
+    assert_eq!(aws.provider.api_calls() - before, 1 + 1 + 3 * 3);
+
+    // A state that does not record them (written before they were read, or by hand) has them
+    // looked up, for all the VPCs in one describe each, and read back as AWS has them.
+    let unrecorded: Vec<Value> = vpcs
+        .iter()
+        .map(|vpc| {
+            let mut vpc = vpc.clone();
+            for name in ["default_security_group_id", "default_network_acl_id"] {
+                vpc.set_at_path(&AttrPath::attr(name).0, Value::Null);
+            }
+            vpc
+        })
+        .collect();
+    let before = aws.provider.api_calls();
+    let results = aws.provider.read_resources("aws_vpc", &unrecorded).await;
+    for (result, state) in results.into_iter().zip(&vpcs) {
+        let read = result.unwrap().unwrap();
+        for name in ["default_security_group_id", "default_network_acl_id"] {
+            assert_eq!(attr(&read, name), attr(state, name), "{name}");
+            assert!(!text(&read, name).is_empty(), "{name}");
+        }
+    }
     assert_eq!(aws.provider.api_calls() - before, 1 + 3 + 3 * 3);
+}
+
+/// A VPC deleted since the state was written reads as gone, and the others as they are, although
+/// their follow-up calls went out before DescribeVpcs said which exist.
+#[tokio::test]
+async fn refreshing_vpcs_one_of_which_is_gone() {
+    let aws = Aws::start(&[]).await;
+    let mut vpcs = Vec::new();
+    for i in 0..2 {
+        let config = aws.config(
+            "aws_vpc",
+            vec![("cidr_block", s(&format!("10.{}.0.0/16", 20 + i)))],
+        );
+        vpcs.push(aws.create("aws_vpc", &config).await);
+    }
+    aws.apply("aws_vpc", Some(vpcs[0].clone()), None, Value::Null)
+        .await
+        .unwrap();
+    let results = aws.provider.read_resources("aws_vpc", &vpcs).await;
+    let mut results = results.into_iter();
+    assert_eq!(results.next().unwrap().unwrap(), None);
+    let kept = results.next().unwrap().unwrap().unwrap();
+    assert_eq!(kept.equals(&vpcs[1]), Some(true));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@
 //! `ipv6_cidr_block_network_border_group`) changes in place by disassociating the old block
 //! and associating the new one.
 //!
-//! A refresh of N VPCs makes one DescribeVpcs, one DescribeRouteTables, one
-//! DescribeSecurityGroups and one DescribeNetworkAcls for all of them, plus three
-//! DescribeVpcAttribute per VPC (the DNS and usage-metrics flags are only available that way,
-//! one VPC and one attribute a call). Those per-VPC calls run concurrently (sixteen VPCs at a
-//! time), so a refresh takes about as long for a dozen VPCs as for one.
+//! A refresh of N VPCs makes one DescribeVpcs and one DescribeRouteTables (the main route
+//! tables) for all of them, plus three DescribeVpcAttribute per VPC (the DNS and usage-metrics
+//! flags are only available that way, one VPC and one attribute a call), all sent at once
+//! since the state has the ids; the per-VPC calls run concurrently (sixteen VPCs at a time), so
+//! a refresh takes about as long for a dozen VPCs as for one. The default security group and
+//! network ACL cannot change while a VPC exists: they are looked up (one DescribeSecurityGroups
+//! and one DescribeNetworkAcls) only for VPCs whose state does not record them yet.
 
 use crate::providers::aws::ec2::{
     self, arn, batch_results, describe_by_ids, describe_ids, filter, ids_of, set_unknown,
@@ -384,27 +386,41 @@ fn ipv6_attrs(association: Option<&VpcIpv6CidrBlockAssociation>) -> Attrs {
     read
 }
 
-/// The default objects every VPC has, looked up for many VPCs at once: (main route table,
-/// default security group, default network ACL) by VPC id. The three describes are independent
-/// and sent together, so they cost one round trip after DescribeVpcs rather than three.
-async fn default_objects(
+/// The main route table of each VPC in `vpc_ids` (one DescribeRouteTables for all), by VPC id.
+/// It can change (ReplaceRouteTableAssociation on the main association), so every read asks.
+async fn main_route_tables(
     aws: &AwsContext,
     vpc_ids: &[String],
-) -> Result<BTreeMap<String, [Option<String>; 3]>, ApiFailure> {
-    let mut out: BTreeMap<String, [Option<String>; 3]> = BTreeMap::new();
+) -> Result<BTreeMap<String, String>, ApiFailure> {
+    if vpc_ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let tables = aws
+        .ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
+        .filters(filter("association.main", ["true".to_string()]))
+        .send()
+        .await
+        .api()?;
+    Ok(tables
+        .route_tables()
+        .iter()
+        .filter_map(|t| Some((t.vpc_id()?.to_string(), t.route_table_id()?.to_string())))
+        .collect())
+}
+
+/// The default security group and default network ACL of each VPC in `vpc_ids` (one
+/// DescribeSecurityGroups and one DescribeNetworkAcls for all, sent together), by VPC id.
+async fn default_groups_and_acls(
+    aws: &AwsContext,
+    vpc_ids: &[String],
+) -> Result<BTreeMap<String, [Option<String>; 2]>, ApiFailure> {
+    let mut out: BTreeMap<String, [Option<String>; 2]> = BTreeMap::new();
     if vpc_ids.is_empty() {
         return Ok(out);
     }
-    let (tables, groups, acls) = tokio::try_join!(
-        async {
-            aws.ec2
-                .describe_route_tables()
-                .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-                .filters(filter("association.main", ["true".to_string()]))
-                .send()
-                .await
-                .api()
-        },
+    let (groups, acls) = tokio::try_join!(
         async {
             aws.ec2
                 .describe_security_groups()
@@ -424,22 +440,112 @@ async fn default_objects(
                 .api()
         },
     )?;
-    for table in tables.route_tables() {
-        if let (Some(vpc), Some(id)) = (table.vpc_id(), table.route_table_id()) {
-            out.entry(vpc.to_string()).or_default()[0] = Some(id.to_string());
-        }
-    }
     for group in groups.security_groups() {
         if let (Some(vpc), Some(id)) = (group.vpc_id(), group.group_id()) {
-            out.entry(vpc.to_string()).or_default()[1] = Some(id.to_string());
+            out.entry(vpc.to_string()).or_default()[0] = Some(id.to_string());
         }
     }
     for acl in acls.network_acls() {
         if let (Some(vpc), Some(id)) = (acl.vpc_id(), acl.network_acl_id()) {
-            out.entry(vpc.to_string()).or_default()[2] = Some(id.to_string());
+            out.entry(vpc.to_string()).or_default()[1] = Some(id.to_string());
         }
     }
     Ok(out)
+}
+
+/// The default objects every VPC has, looked up for many VPCs at once: (main route table,
+/// default security group, default network ACL) by VPC id. The three describes are independent
+/// and sent together, so they cost one round trip after DescribeVpcs rather than three.
+async fn default_objects(
+    aws: &AwsContext,
+    vpc_ids: &[String],
+) -> Result<BTreeMap<String, [Option<String>; 3]>, ApiFailure> {
+    let (mains, others) = tokio::try_join!(
+        main_route_tables(aws, vpc_ids),
+        default_groups_and_acls(aws, vpc_ids)
+    )?;
+    Ok(join_defaults(vpc_ids, mains, others))
+}
+
+/// (main route table, default security group, default network ACL) of each VPC in `vpc_ids`.
+fn join_defaults(
+    vpc_ids: &[String],
+    mut mains: BTreeMap<String, String>,
+    mut others: BTreeMap<String, [Option<String>; 2]>,
+) -> BTreeMap<String, [Option<String>; 3]> {
+    vpc_ids
+        .iter()
+        .map(|id| {
+            let [group, acl] = others.remove(id).unwrap_or_default();
+            (id.clone(), [mains.remove(id), group, acl])
+        })
+        .collect()
+}
+
+/// The default security group and network ACL the state records for each VPC that has both.
+/// AWS creates them with the VPC and lets no one delete or replace them, so while the VPC
+/// exists they are the ones recorded: a refresh need not look them up again.
+fn recorded_defaults(current: &[Value]) -> BTreeMap<String, [Option<String>; 2]> {
+    current
+        .iter()
+        .filter_map(|value| {
+            let id = get_str(value, "id").filter(|id| !id.is_empty())?;
+            let group = get_str(value, "default_security_group_id").filter(|g| !g.is_empty())?;
+            let acl = get_str(value, "default_network_acl_id").filter(|a| !a.is_empty())?;
+            Some((id, [Some(group), Some(acl)]))
+        })
+        .collect()
+}
+
+/// A refresh's read of the VPCs in `current`. Their ids are the state's, so DescribeVpcs, the
+/// flags and the main route tables go out at once instead of the follow-ups waiting for
+/// DescribeVpcs; the default security group and network ACL come from the state where it has
+/// them ([`recorded_defaults`]) and are looked up, in the same wave, for the VPCs where it has
+/// not. Facts about a VPC that turns out to be gone are dropped with it.
+async fn refresh_vpcs(
+    aws: &AwsContext,
+    current: &[Value],
+) -> Result<BTreeMap<String, VpcFacts>, ApiFailure> {
+    let ids: Vec<String> = ids_of(current)
+        .into_iter()
+        .filter(|id| !id.is_empty())
+        .collect();
+    let mut recorded = recorded_defaults(current);
+    let unrecorded: Vec<String> = ids
+        .iter()
+        .filter(|id| !recorded.contains_key(*id))
+        .cloned()
+        .collect();
+    let (found, flags, mains, looked_up) = tokio::join!(
+        describe_by_ids(
+            ids.clone(),
+            describe_ids!(aws, describe_vpcs, set_vpc_ids, vpcs),
+            |vpc| vpc.vpc_id().map(str::to_string),
+        ),
+        vpc_flags(aws, &ids),
+        main_route_tables(aws, &ids),
+        default_groups_and_acls(aws, &unrecorded),
+    );
+    let found = found?;
+    let found_ids: Vec<String> = found.keys().cloned().collect();
+    // A VPC deleted since the last run fails its DescribeVpcAttribute: ask again for the rest.
+    let mut flags = match flags {
+        Err(failure) if failure.is_not_found() => vpc_flags(aws, &found_ids).await?,
+        flags => flags?,
+    };
+    recorded.extend(looked_up?);
+    let mut defaults = join_defaults(&found_ids, mains?, recorded);
+    Ok(found
+        .into_iter()
+        .map(|(id, vpc)| {
+            let facts = VpcFacts {
+                vpc,
+                flags: flags.remove(&id).unwrap_or_default(),
+                defaults: defaults.remove(&id).unwrap_or_default(),
+            };
+            (id, facts)
+        })
+        .collect())
 }
 
 /// What AWS tells of one VPC across the calls a read makes.
@@ -706,7 +812,7 @@ impl ResourceType for Vpc {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let described = describe_vpcs(aws, ids_of(current)).await;
+        let described = refresh_vpcs(aws, current).await;
         batch_results(
             current,
             described,

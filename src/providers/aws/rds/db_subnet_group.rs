@@ -79,14 +79,27 @@ impl ResourceType for DbSubnetGroup {
     ) -> Result<Option<Attrs>, ProviderError> {
         let name = name_of(current);
         let summary = format!("reading {SUBNET_GROUP_LABEL} ({name})");
-        let out = match aws
-            .rds
-            .describe_db_subnet_groups()
-            .db_subnet_group_name(&name)
-            .send()
-            .await
-            .api()
-        {
+        // DescribeDBSubnetGroups has no tags: they are listed by ARN. A refresh knows the ARN
+        // from the state, so both calls go out together; the early answer is kept only when
+        // the group found has that ARN.
+        let recorded_arn = get_str(current, "arn").filter(|arn| !arn.is_empty());
+        let list_tags = |arn: String| {
+            let rds = aws.rds.clone();
+            async move { rds.list_tags_for_resource().resource_name(arn).send().await }
+        };
+        let (described, early_tags) = tokio::join!(
+            aws.rds
+                .describe_db_subnet_groups()
+                .db_subnet_group_name(&name)
+                .send(),
+            async {
+                match recorded_arn.clone() {
+                    Some(arn) => Some(list_tags(arn).await),
+                    None => None,
+                }
+            }
+        );
+        let out = match described.api() {
             Ok(out) => out,
             Err(failure) if failure.is_not_found() => return Ok(None),
             Err(failure) => return Err(failure.into_error(summary)),
@@ -95,15 +108,12 @@ impl ResourceType for DbSubnetGroup {
             return Ok(None);
         };
         let arn = group.db_subnet_group_arn().unwrap_or_default().to_string();
-        let tags = if arn.is_empty() {
-            BTreeMap::new()
-        } else {
-            let listed = ask(
-                aws.rds.list_tags_for_resource().resource_name(&arn).send(),
-                &summary,
-            )
-            .await?;
-            tag_map(listed.tag_list())
+        let tags = match early_tags {
+            _ if arn.is_empty() => BTreeMap::new(),
+            Some(Ok(listed)) if recorded_arn.as_deref() == Some(arn.as_str()) => {
+                tag_map(listed.tag_list())
+            }
+            _ => tag_map(ask(list_tags(arn.clone()), &summary).await?.tag_list()),
         };
         let network_types = group.supported_network_types().to_vec();
         Ok(Some(attrs([
