@@ -33,6 +33,12 @@ pub trait LockRecord: Send + Sync {
     async fn replace(&self, info: &LockInfo, version: &str) -> Result<bool, StateError>;
     /// Deletes the record; deleting a missing record succeeds.
     async fn delete(&self) -> Result<(), StateError>;
+    /// Deletes the record in one request if it is still the version this process last wrote
+    /// for lock `id`: `Some(true)` when deleted, `Some(false)` when it is not that version,
+    /// `None` when the record cannot tell (nothing remembered, or no conditional delete).
+    async fn delete_own(&self, _id: &str) -> Result<Option<bool>, StateError> {
+        Ok(None)
+    }
     /// Whether `current`'s holder will never release it, so it may be taken over: by default
     /// [`is_abandoned`] (its lease ended, or its process on this host is gone); the local
     /// lock file asks the kernel locks instead (`state::lock::LocalLockRecord`).
@@ -75,8 +81,13 @@ pub async fn renew(
 }
 
 /// Deletes the record if lock `id` holds it: `false` when there is none, an error when another
-/// lock holds it.
+/// lock holds it. The record as this process last wrote it goes in one conditional delete
+/// ([`LockRecord::delete_own`]); anything else (taken over, gone, a record that cannot tell) is
+/// read first, and the answer is the same as without that shortcut.
 pub async fn release(record: &dyn LockRecord, id: &str) -> Result<bool, StateError> {
+    if record.delete_own(id).await? == Some(true) {
+        return Ok(true);
+    }
     let Some(current) = record.read().await? else {
         return Ok(false);
     };
@@ -118,6 +129,17 @@ pub fn parse_holder(bytes: &[u8], path: &str) -> LockInfo {
     })
 }
 
+/// The object lock records this process wrote, by location: the lock's ID and the ETag of the
+/// version written, so that their holder releases them with one conditional delete. Process-wide
+/// because a backend makes its record values afresh for each operation on a lock.
+static WRITTEN: std::sync::Mutex<std::collections::BTreeMap<String, (String, String)>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+fn written() -> std::sync::MutexGuard<'static, std::collections::BTreeMap<String, (String, String)>>
+{
+    WRITTEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A lock record kept as the object `key` of a storage client, written with conditional puts
 /// (`If-None-Match: *` to create, `If-Match: <etag>` to replace).
 pub struct ObjectLockRecord<'a> {
@@ -132,7 +154,15 @@ impl<'a> ObjectLockRecord<'a> {
 
     async fn put(&self, info: &LockInfo, condition: Precondition) -> Result<bool, StateError> {
         let body = serde_json::to_vec(info).map_err(|e| StateError::Other(e.to_string()))?;
-        Ok(self.store.put(&self.key, &body, condition).await?.is_some())
+        let Some(etag) = self.store.put(&self.key, &body, condition).await? else {
+            return Ok(false);
+        };
+        written().insert(self.location(), (info.id.clone(), etag));
+        Ok(true)
+    }
+
+    fn location(&self) -> String {
+        self.store.location(&self.key)
     }
 }
 
@@ -155,7 +185,21 @@ impl LockRecord for ObjectLockRecord<'_> {
     }
 
     async fn delete(&self) -> Result<(), StateError> {
+        written().remove(&self.location());
         self.store.delete(&self.key).await
+    }
+
+    async fn delete_own(&self, id: &str) -> Result<Option<bool>, StateError> {
+        let location = self.location();
+        let etag = match written().get(&location) {
+            Some((holder, etag)) if holder == id => etag.clone(),
+            _ => return Ok(None),
+        };
+        let deleted = self.store.delete_if_match(&self.key, &etag).await?;
+        if deleted == Some(true) {
+            written().remove(&location);
+        }
+        Ok(deleted)
     }
 }
 

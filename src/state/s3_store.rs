@@ -1,6 +1,7 @@
 //! The S3 storage client: [`ObjectStore`] over one bucket, with S3's conditional writes
-//! (`If-None-Match: *`, `If-Match: <etag>`; both supported by AWS since 2024 and by moto) and
-//! optional server-side encryption. The S3 backend (`state::s3`) keeps its state, journal
+//! (`If-None-Match: *`, `If-Match: <etag>`; both supported by AWS since 2024 and by moto),
+//! conditional deletes (`If-Match: <etag>`; AWS since 2025-09, and moto) and optional
+//! server-side encryption. The S3 backend (`state::s3`) keeps its state, journal
 //! segments, lock object and queue tickets through it.
 
 use super::backend::StateError;
@@ -120,6 +121,23 @@ impl ObjectStore for S3Objects {
             .await
             .map_err(|e| self.failure("DeleteObject", key, e))?;
         Ok(())
+    }
+
+    /// `DeleteObject` with `If-Match` (AWS since 2025-09, and moto): 412 when the object is
+    /// another version, 404 when it is gone. A store that answers anything else to the header
+    /// (an S3-compatible server without conditional deletes) is asked no further: `None`.
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<Option<bool>, StateError> {
+        let request = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_match(etag);
+        match request.send().await {
+            Ok(_) => Ok(Some(true)),
+            Err(error) if matches!(http_status(&error), Some(412) | Some(404)) => Ok(Some(false)),
+            Err(_) => Ok(None),
+        }
     }
 
     async fn delete_many(&self, keys: &[String]) -> Result<(), StateError> {

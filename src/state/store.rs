@@ -59,6 +59,12 @@ pub trait ObjectStore: Send + Sync {
     ) -> Result<Option<String>, StateError>;
     /// Deletes the object; deleting a missing key succeeds.
     async fn delete(&self, key: &str) -> Result<(), StateError>;
+    /// Deletes the object only if its ETag is still `etag`, in one request: `Some(true)` when
+    /// deleted, `Some(false)` when the object is another version or gone, `None` when the store
+    /// cannot make the delete conditional (the caller then reads and deletes).
+    async fn delete_if_match(&self, _key: &str, _etag: &str) -> Result<Option<bool>, StateError> {
+        Ok(None)
+    }
     /// Deletes several objects (one request where the store allows it).
     async fn delete_many(&self, keys: &[String]) -> Result<(), StateError> {
         for key in keys {

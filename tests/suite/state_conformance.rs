@@ -108,6 +108,22 @@ async fn store_conformance(store: Arc<dyn ObjectStore>) {
     }
     assert_eq!(winners, 1, "exactly one conditional create wins");
 
+    // A conditional delete removes only the version it names (a store may offer none).
+    let version = store
+        .put("cond/key", b"1", Precondition::None)
+        .await
+        .unwrap()
+        .unwrap();
+    if let Some(deleted) = store.delete_if_match("cond/key", "\"stale\"").await.unwrap() {
+        assert!(!deleted, "a conditional delete of another version deletes nothing");
+        assert!(store.get("cond/key").await.unwrap().is_some());
+        let deleted = store.delete_if_match("cond/key", &version).await.unwrap();
+        assert_eq!(deleted, Some(true));
+        assert_eq!(store.get("cond/key").await.unwrap(), None);
+        let gone = store.delete_if_match("cond/key", &version).await.unwrap();
+        assert_eq!(gone, Some(false), "nothing to delete");
+    }
+
     store.delete("dir/a").await.unwrap();
     store.delete("dir/a").await.unwrap();
     assert_eq!(store.get("dir/a").await.unwrap(), None);
@@ -296,8 +312,12 @@ mod s3 {
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::Path;
     use std::process::{Command, Stdio};
+    use std::sync::atomic::Ordering;
+    use strata::state::backend::LockInfo;
+    use strata::state::lock_records::{holder, release, take, LockRecord, ObjectLockRecord};
     use strata::state::s3::{S3Backend, S3Settings};
     use strata::state::s3_store::S3Objects;
+    use strata::state::store::Stored;
 
     async fn client(moto: &Moto) -> aws_sdk_s3::Client {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -343,6 +363,74 @@ mod s3 {
         let moto = Moto::start();
         let client = bucket(&moto, "objects").await;
         store_conformance(Arc::new(S3Objects::new(client, "objects", false))).await;
+    }
+
+    /// S3Objects, counting the reads and deletes it is asked for.
+    struct Counted {
+        inner: S3Objects,
+        reads: std::sync::atomic::AtomicUsize,
+        deletes: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectStore for Counted {
+        fn location(&self, key: &str) -> String {
+            self.inner.location(key)
+        }
+        async fn get(&self, key: &str) -> Result<Option<Stored>, StateError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            self.inner.get(key).await
+        }
+        async fn put(
+            &self,
+            key: &str,
+            bytes: &[u8],
+            condition: Precondition,
+        ) -> Result<Option<String>, StateError> {
+            self.inner.put(key, bytes, condition).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), StateError> {
+            self.deletes.fetch_add(1, Ordering::SeqCst);
+            self.inner.delete(key).await
+        }
+        async fn delete_if_match(&self, key: &str, etag: &str) -> Result<Option<bool>, StateError> {
+            self.deletes.fetch_add(1, Ordering::SeqCst);
+            self.inner.delete_if_match(key, etag).await
+        }
+        async fn list(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+            self.inner.list(prefix).await
+        }
+    }
+
+    /// Issue 16: the holder of an S3 lock object releases it with one conditional delete, not
+    /// a read and a delete; a holder whose lock was taken over meanwhile deletes nothing and is
+    /// told who holds it, as before.
+    #[tokio::test]
+    async fn an_s3_lock_is_released_with_one_conditional_delete() {
+        let moto = Moto::start();
+        let store = Counted {
+            inner: S3Objects::new(bucket(&moto, "locks").await, "locks", false),
+            reads: Default::default(),
+            deletes: Default::default(),
+        };
+        let record = ObjectLockRecord::new(&store, "app.tflock".into());
+        let first = LockInfo::new("plan", "app");
+        assert_eq!(take(&record, &first).await.unwrap(), Some(None));
+        assert!(release(&record, &first.id).await.unwrap());
+        let asked = (store.reads.load(Ordering::SeqCst), store.deletes.load(Ordering::SeqCst));
+        assert_eq!(asked, (0, 1), "(reads, deletes) of a release");
+        assert_eq!(holder(&record).await.unwrap(), None);
+
+        // Another run replaces the record (a take-over) behind the holder's back.
+        assert_eq!(take(&record, &first).await.unwrap(), Some(None));
+        let version = record.read().await.unwrap().unwrap().version;
+        let second = LockInfo::new("apply", "app");
+        let body = serde_json::to_vec(&second).unwrap();
+        let replaced = store.inner.put("app.tflock", &body, Precondition::IfMatch(version));
+        assert!(replaced.await.unwrap().is_some());
+        let error = release(&record, &first.id).await.unwrap_err();
+        assert!(error.to_string().contains(&second.id), "{error}");
+        assert_eq!(holder(&record).await.unwrap().unwrap().id, second.id);
     }
 
     #[tokio::test]

@@ -428,6 +428,22 @@ pub async fn build_context(
     }
     let endpoints = endpoints(config);
     let counter = CallCounter(calls);
+    let sts = {
+        let mut builder =
+            aws_sdk_sts::config::Builder::from(&sdk_config).interceptor(counter.clone());
+        if let Some(url) = endpoints.get("sts") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(builder.build())
+    };
+    // The credentials check goes out first, on a task of its own, while the other clients are
+    // built (their endpoint rules and settings are a few milliseconds of CPU).
+    let validate = get_bool(config, "skip_credentials_validation") != Some(true);
+    let want_account = get_bool(config, "skip_requesting_account_id") != Some(true);
+    let identity = (validate || want_account).then(|| {
+        let sts = sts.clone();
+        tokio::spawn(async move { sts.get_caller_identity().send().await.api() })
+    });
     let ec2 = {
         let mut builder =
             aws_sdk_ec2::config::Builder::from(&sdk_config).interceptor(counter.clone());
@@ -460,14 +476,6 @@ pub async fn build_context(
         }
         aws_sdk_rds::Client::from_conf(builder.build())
     };
-    let sts = {
-        let mut builder =
-            aws_sdk_sts::config::Builder::from(&sdk_config).interceptor(counter.clone());
-        if let Some(url) = endpoints.get("sts") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_sts::Client::from_conf(builder.build())
-    };
     let ssm = {
         let mut builder =
             aws_sdk_ssm::config::Builder::from(&sdk_config).interceptor(counter.clone());
@@ -497,10 +505,13 @@ pub async fn build_context(
         default_tags,
         ignore_tags,
     };
-    let validate = get_bool(config, "skip_credentials_validation") != Some(true);
-    let want_account = get_bool(config, "skip_requesting_account_id") != Some(true);
-    if validate || want_account {
-        let identity = context.sts.get_caller_identity().send().await.api();
+    if let Some(identity) = identity {
+        let identity = identity.await.map_err(|error| {
+            ProviderError::new(
+                "validating the aws provider's credentials failed",
+                format!("the GetCallerIdentity task ended: {error}"),
+            )
+        })?;
         let identity = match identity {
             Ok(identity) => identity,
             Err(failure) if validate => {
