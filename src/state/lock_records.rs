@@ -137,7 +137,9 @@ static WRITTEN: std::sync::Mutex<std::collections::BTreeMap<String, (String, Str
 
 fn written() -> std::sync::MutexGuard<'static, std::collections::BTreeMap<String, (String, String)>>
 {
-    WRITTEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    WRITTEN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A lock record kept as the object `key` of a storage client, written with conditional puts

@@ -114,8 +114,15 @@ async fn store_conformance(store: Arc<dyn ObjectStore>) {
         .await
         .unwrap()
         .unwrap();
-    if let Some(deleted) = store.delete_if_match("cond/key", "\"stale\"").await.unwrap() {
-        assert!(!deleted, "a conditional delete of another version deletes nothing");
+    if let Some(deleted) = store
+        .delete_if_match("cond/key", "\"stale\"")
+        .await
+        .unwrap()
+    {
+        assert!(
+            !deleted,
+            "a conditional delete of another version deletes nothing"
+        );
         assert!(store.get("cond/key").await.unwrap().is_some());
         let deleted = store.delete_if_match("cond/key", &version).await.unwrap();
         assert_eq!(deleted, Some(true));
@@ -417,7 +424,10 @@ mod s3 {
         let first = LockInfo::new("plan", "app");
         assert_eq!(take(&record, &first).await.unwrap(), Some(None));
         assert!(release(&record, &first.id).await.unwrap());
-        let asked = (store.reads.load(Ordering::SeqCst), store.deletes.load(Ordering::SeqCst));
+        let asked = (
+            store.reads.load(Ordering::SeqCst),
+            store.deletes.load(Ordering::SeqCst),
+        );
         assert_eq!(asked, (0, 1), "(reads, deletes) of a release");
         assert_eq!(holder(&record).await.unwrap(), None);
 
@@ -426,7 +436,9 @@ mod s3 {
         let version = record.read().await.unwrap().unwrap().version;
         let second = LockInfo::new("apply", "app");
         let body = serde_json::to_vec(&second).unwrap();
-        let replaced = store.inner.put("app.tflock", &body, Precondition::IfMatch(version));
+        let replaced = store
+            .inner
+            .put("app.tflock", &body, Precondition::IfMatch(version));
         assert!(replaced.await.unwrap().is_some());
         let error = release(&record, &first.id).await.unwrap_err();
         assert!(error.to_string().contains(&second.id), "{error}");
