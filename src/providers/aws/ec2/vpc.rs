@@ -529,23 +529,13 @@ async fn refresh_vpcs(
     let found = found?;
     let found_ids: Vec<String> = found.keys().cloned().collect();
     // A VPC deleted since the last run fails its DescribeVpcAttribute: ask again for the rest.
-    let mut flags = match flags {
+    let flags = match flags {
         Err(failure) if failure.is_not_found() => vpc_flags(aws, &found_ids).await?,
         flags => flags?,
     };
     recorded.extend(looked_up?);
-    let mut defaults = join_defaults(&found_ids, mains?, recorded);
-    Ok(found
-        .into_iter()
-        .map(|(id, vpc)| {
-            let facts = VpcFacts {
-                vpc,
-                flags: flags.remove(&id).unwrap_or_default(),
-                defaults: defaults.remove(&id).unwrap_or_default(),
-            };
-            (id, facts)
-        })
-        .collect())
+    let defaults = join_defaults(&found_ids, mains?, recorded);
+    Ok(gather_facts(found, flags, defaults))
 }
 
 /// What AWS tells of one VPC across the calls a read makes.
@@ -570,8 +560,16 @@ pub(super) async fn describe_vpcs(
     .await?;
     let vpc_ids: Vec<String> = found.keys().cloned().collect();
     let (defaults, flags) = tokio::join!(default_objects(aws, &vpc_ids), vpc_flags(aws, &vpc_ids));
-    let (mut defaults, mut flags) = (defaults?, flags?);
-    Ok(found
+    Ok(gather_facts(found, flags?, defaults?))
+}
+
+/// Each found VPC with its flags and default objects.
+fn gather_facts(
+    found: BTreeMap<String, SdkVpc>,
+    mut flags: BTreeMap<String, [Option<bool>; 3]>,
+    mut defaults: BTreeMap<String, [Option<String>; 3]>,
+) -> BTreeMap<String, VpcFacts> {
+    found
         .into_iter()
         .map(|(id, vpc)| {
             let facts = VpcFacts {
@@ -581,7 +579,7 @@ pub(super) async fn describe_vpcs(
             };
             (id, facts)
         })
-        .collect())
+        .collect()
 }
 
 /// The attributes of a read (the resource's; the data source takes what it has of them).
