@@ -165,7 +165,31 @@ pub fn format_elapsed(elapsed: Duration) -> String {
 
 impl Events for ProgressPrinter {
     fn event(&self, event: Event) {
-        let line = match event {
+        self.events(vec![event]);
+    }
+
+    /// The lines of `events`, written with one flush (a refresh announces every object of a
+    /// type at once: one write per line was a system call per instance).
+    fn events(&self, events: Vec<Event>) {
+        // One write: standard output is line-buffered, and writes each line on its own.
+        let mut text = String::new();
+        for line in events.into_iter().filter_map(|event| self.line(event)) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        if text.is_empty() {
+            return;
+        }
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+impl ProgressPrinter {
+    /// The line `event` prints, if any.
+    fn line(&self, event: Event) -> Option<String> {
+        Some(match event {
             Event::Refreshing { address, id } => match id {
                 Some(id) => format!(
                     "{}: Refreshing state... [id={id}]",
@@ -251,11 +275,8 @@ impl Events for ProgressPrinter {
                 &self.style.bold(&format!("{address} ({provisioner}):")),
                 &output,
             ),
-            Event::ProvisionDone { .. } => return,
-        };
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+            Event::ProvisionDone { .. } => return None,
+        })
     }
 }
 
