@@ -394,15 +394,18 @@ struct Planned {
     /// Held from before the state was loaded until the command is done with it.
     lock: StateLock,
     outcome: crate::engine::PlanOutcome,
-    /// The state as loaded, before the refresh.
-    state: State,
+    /// The state as loaded, before the refresh, when the command asked to keep it (an apply
+    /// writes on top of it); a plan hands it to the engine without a copy.
+    state: Option<State>,
 }
 
-/// Loads everything a plan needs and makes it.
+/// Loads everything a plan needs and makes it; `keep_loaded`: keep a copy of the state as
+/// loaded ([`Planned::state`]).
 async fn make_plan(
     context: &Context,
     settings: &OperationSettings,
     lock_operation: &str,
+    keep_loaded: bool,
 ) -> anyhow::Result<Planned> {
     let args = &settings.args;
     let mut sources = SourceMap::new();
@@ -421,7 +424,8 @@ async fn make_plan(
     )
     .await?;
     let state = load_state_for(backend.as_ref(), &workspace, &engine.registry).await?;
-    match engine.plan(&state).await {
+    let loaded = keep_loaded.then(|| state.clone());
+    match engine.plan(state).await {
         Ok(outcome) => {
             context.print_diagnostics(&outcome.warnings, &sources);
             Ok(Planned {
@@ -431,7 +435,7 @@ async fn make_plan(
                 workspace,
                 lock,
                 outcome,
-                state,
+                state: loaded,
             })
         }
         Err(diagnostics) => {
@@ -443,7 +447,7 @@ async fn make_plan(
 
 pub async fn plan(context: &Context, settings: &PlanSettings) -> anyhow::Result<u8> {
     let operation = &settings.operation;
-    let planned = make_plan(context, operation, operation.lock_operation(true)).await?;
+    let planned = make_plan(context, operation, operation.lock_operation(true), false).await?;
     planned.lock.release().await;
     let engine = planned.engine;
     engine.registry.close().await;
@@ -521,13 +525,14 @@ pub async fn apply(context: &Context, settings: &ApplySettings) -> anyhow::Resul
     if context.json && !settings.auto_approve {
         bail!("Plan approval needed: -json cannot ask for approval; add -auto-approve, or apply a saved plan.");
     }
-    let planned = make_plan(context, operation, operation.lock_operation(false)).await?;
+    let planned = make_plan(context, operation, operation.lock_operation(false), true).await?;
+    let loaded = planned.state.as_ref().context("the state as loaded")?;
     let plan = &planned.outcome.plan;
     let view = context.operation_view();
     view.plan(plan, &ui::Schemas::from_registry(&planned.engine.registry));
     // With nothing to change, the state is still written when the plan's refresh changed it
     // (an upgraded schema version, drift), as Terraform writes it; with no approval asked.
-    let refreshed_differs = planned.outcome.refreshed != planned.state;
+    let refreshed_differs = planned.outcome.refreshed != *loaded;
     if !plan.has_changes() && plan.mode != PlanMode::RefreshOnly && !refreshed_differs {
         planned.lock.release().await;
         planned.engine.registry.close().await;
@@ -547,7 +552,7 @@ pub async fn apply(context: &Context, settings: &ApplySettings) -> anyhow::Resul
         &planned.workspace,
         plan,
         planned.outcome.refreshed.clone(),
-        &planned.state,
+        loaded,
     )
     .await;
     planned.lock.release().await;

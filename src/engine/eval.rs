@@ -357,7 +357,12 @@ pub(super) async fn validate_instance(
         return Diagnostics::new();
     };
     let type_name = &address.resource.type_name;
-    let (unmarked, _) = config_value.clone().deep_unmark();
+    // Providers see values without marks; most configurations have none to take off.
+    let unmarked = if config_value.contains_sensitive() {
+        std::borrow::Cow::Owned(config_value.clone().deep_unmark().0)
+    } else {
+        std::borrow::Cow::Borrowed(config_value)
+    };
     let found = match address.resource.mode {
         ResourceMode::Managed => provider.validate_resource(type_name, &unmarked).await,
         ResourceMode::Data => provider.validate_data_source(type_name, &unmarked).await,

@@ -153,6 +153,14 @@ pub enum Event {
 /// Receives [`Event`]s.
 pub trait Events: Send + Sync {
     fn event(&self, event: Event);
+
+    /// Several events that happen together (a refresh announces a type's objects at once), in
+    /// order; a printer may write them in one go.
+    fn events(&self, events: Vec<Event>) {
+        for event in events {
+            self.event(event);
+        }
+    }
 }
 
 /// Drops every event.
@@ -295,10 +303,10 @@ impl Engine {
         diagnostics.into_result(providers)
     }
 
-    /// Plans: applies the `moved` blocks to a copy of the state, then refreshes, evaluates
-    /// and diffs. Nothing outside is changed.
-    pub async fn plan(&self, state: &State) -> Result<PlanOutcome, Diagnostics> {
-        let mut state = state.clone();
+    /// Plans from `state` (the prior state, which becomes the run's working state: a caller
+    /// that needs the state as loaded keeps a copy of its own): applies the `moved` blocks,
+    /// then refreshes, evaluates and diffs. Nothing outside is changed.
+    pub async fn plan(&self, mut state: State) -> Result<PlanOutcome, Diagnostics> {
         let (refactoring, warnings) = moves::resolve(&self.tree, &mut state)?;
         let run = self.run(state, plan::PlanWalker::EVALUATION)?;
         *run.refactoring() = refactoring;

@@ -424,8 +424,9 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                 .map(|resource| resource.block.value_type());
             let mut addresses = Vec::with_capacity(instances.len());
             let mut objects = Vec::with_capacity(instances.len());
+            let mut events = Vec::with_capacity(instances.len());
             for (address, mut object) in instances {
-                run.events.event(Event::Refreshing {
+                events.push(Event::Refreshing {
                     address: address.clone(),
                     id: object
                         .value
@@ -439,6 +440,7 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
                 addresses.push(address);
                 objects.push(object);
             }
+            run.events.events(events);
             let results = provider.refresh_resources(&type_name, &objects).await;
             (addresses, results)
         }));
@@ -948,12 +950,11 @@ impl InstancePlan<'_> {
             .ask(Some((&prior.value, &prior_private)), &config_value)
             .await?;
         let reason = self.replacement_reason(&prior, &planned, replace_triggered);
-        let before = Some(prior.value.clone());
         let Some(reason) = reason else {
             if planned.planned.equals(&prior.value) == Some(true) {
                 return Ok(prior.value);
             }
-            let values = (before, Some(planned.planned.clone()));
+            let values = (Some(prior.value), Some(planned.planned.clone()));
             self.push(Action::Update, values, &planned.private, None, Vec::new());
             return Ok(planned.planned);
         };
@@ -967,7 +968,7 @@ impl InstancePlan<'_> {
         } else {
             Action::DeleteThenCreate
         };
-        let values = (before, Some(fresh.planned.clone()));
+        let values = (Some(prior.value), Some(fresh.planned.clone()));
         let forced_by = planned.requires_replace;
         self.push(action, values, &fresh.private, Some(reason), forced_by);
         Ok(fresh.planned)

@@ -137,7 +137,7 @@ async fn an_instance_starts_once_the_instance_it_reads_is_applied() {
     let engine = Engine::new(tree, registry, options, BTreeMap::new())
         .expect("a graph")
         .with_events(watch.clone());
-    let planned = engine.plan(&State::new()).await.expect("a plan");
+    let planned = engine.plan(State::new()).await.expect("a plan");
     let creates = planned.plan.changes.iter();
     assert_eq!(creates.filter(|c| c.action == Action::Create).count(), 4);
     let applying = engine.apply(&planned.plan, planned.refreshed, Box::new(KeepNothing));

@@ -341,7 +341,7 @@ async fn plan_and_apply(
     engine: &Engine,
     prior: &State,
 ) -> (Plan, Diagnostics, super::ApplyOutcome) {
-    let outcome = engine.plan(prior).await.expect("a plan");
+    let outcome = engine.plan(prior.clone()).await.expect("a plan");
     let writer = RecordingWriter::default();
     let applied = engine
         .apply(&outcome.plan, outcome.refreshed, Box::new(writer))
@@ -383,7 +383,7 @@ async fn run_case(case: &str) {
     }
     let engine = engine_for(&folder, &work.path().join("main"), &store, &options);
     let mut redactor = Redactor::default();
-    let outcome = engine.plan(&prior).await;
+    let outcome = engine.plan(prior.clone()).await;
     let (plan, warnings, refreshed) = match outcome {
         Ok(outcome) => (outcome.plan, outcome.warnings, outcome.refreshed),
         Err(errors) => {
@@ -431,7 +431,7 @@ async fn run_case(case: &str) {
         &CaseOptions::default(),
     );
     let after = through_file(&applied.state);
-    let again = match plain.plan(&after).await {
+    let again = match plain.plan(after).await {
         Ok(again) => {
             let pending = again.plan.changes.iter().filter(|c| c.is_change()).count();
             format!("a plan after the apply: {pending} changes\n")

@@ -165,7 +165,31 @@ pub fn format_elapsed(elapsed: Duration) -> String {
 
 impl Events for ProgressPrinter {
     fn event(&self, event: Event) {
-        let line = match event {
+        self.events(vec![event]);
+    }
+
+    /// The lines of `events`, written with one flush (a refresh announces every object of a
+    /// type at once: one write per line was a system call per instance).
+    fn events(&self, events: Vec<Event>) {
+        // One write: standard output is line-buffered, and writes each line on its own.
+        let mut text = String::new();
+        for line in events.into_iter().filter_map(|event| self.line(event)) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        if text.is_empty() {
+            return;
+        }
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+impl ProgressPrinter {
+    /// The line `event` prints, if any.
+    fn line(&self, event: Event) -> Option<String> {
+        Some(match event {
             Event::Refreshing { address, id } => match id {
                 Some(id) => format!(
                     "{}: Refreshing state... [id={id}]",
@@ -251,17 +275,60 @@ impl Events for ProgressPrinter {
                 &self.style.bold(&format!("{address} ({provisioner}):")),
                 &output,
             ),
-            Event::ProvisionDone { .. } => return,
-        };
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+            Event::ProvisionDone { .. } => return None,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::addrs::ResourceInstance;
+    use std::sync::Arc;
+
+    /// A writer that keeps what it is given and counts the writes that reach it.
+    #[derive(Clone, Default)]
+    struct Recording(Arc<Mutex<(Vec<u8>, usize)>>);
+
+    impl Write for Recording {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut recorded = self.0.lock().unwrap();
+            recorded.0.extend_from_slice(bytes);
+            recorded.1 += 1;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_batch_of_refresh_lines_is_written_in_order_in_one_write() {
+        let out = Recording::default();
+        let printer = ProgressPrinter::new(Style { color: false }, Box::new(out.clone()));
+        let refreshing = |address: &str, id: Option<&str>| Event::Refreshing {
+            address: ResourceInstance::parse(address).unwrap(),
+            id: id.map(str::to_string),
+        };
+        printer.events(vec![
+            refreshing("terraform_data.r[0]", Some("a")),
+            refreshing("terraform_data.r[1]", None),
+            Event::ProvisionDone {
+                address: ResourceInstance::parse("terraform_data.r[1]").unwrap(),
+                provisioner: "local-exec".into(),
+                failed: false,
+            },
+        ]);
+        printer.event(refreshing("terraform_data.r[2]", Some("c")));
+        let (text, writes) = out.0.lock().unwrap().clone();
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "terraform_data.r[0]: Refreshing state... [id=a]\n\
+             terraform_data.r[1]: Refreshing state...\n\
+             terraform_data.r[2]: Refreshing state... [id=c]\n"
+        );
+        assert_eq!(writes, 2, "one write per batch, one per single event");
+    }
 
     #[test]
     fn still_lines_name_the_object_and_count_minutes_as_terraform_does() {
