@@ -722,9 +722,7 @@ pub(super) fn read_instance<'t, 'j>(
     let create_before_destroy = field("create_before_destroy")
         .and_then(Json::as_bool)
         .unwrap_or(false);
-    let private = field("private")
-        .and_then(Json::as_str)
-        .map(str::to_string);
+    let private = field("private").and_then(Json::as_str).map(str::to_string);
     let extras = InstanceExtras {
         identity: field("identity")
             .filter(|identity| !identity.is_null())

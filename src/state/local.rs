@@ -139,7 +139,9 @@ impl LocalBackend {
         workspace: &str,
         schemas: Option<Arc<StateSchemas>>,
     ) -> Result<(Option<State>, bool), StateError> {
-        let stored = self.read_stored(workspace, schemas)?.map(|(state, _)| state);
+        let stored = self
+            .read_stored(workspace, schemas)?
+            .map(|(state, _)| state);
         let journal_path = self.journal_file(workspace);
         let Some(bytes) = read_file(&journal_path)? else {
             return Ok((stored, false));

@@ -66,7 +66,9 @@ impl<'de> Visitor<'de> for KeySeed {
 
 /// A number from its text, null when it is not one (as `value_from_json` has it).
 fn number(text: &str) -> Value {
-    Number::parse(text).map(Value::Number).unwrap_or(Value::Null)
+    Number::parse(text)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// The first key of a map: `Err(text)` when the map is serde_json's form of a number.
@@ -253,8 +255,8 @@ impl<'de> Visitor<'de> for Typed<'_> {
         let mut entries = BTreeMap::new();
         match self.0 {
             Type::Any => match key {
-                Some(first) => return self.dynamic(map, first),
-                None => return Err(self.required()),
+                Some(first) => self.dynamic(map, first),
+                None => Err(self.required()),
             },
             Type::Map(element) => {
                 while let Some(name) = key {
@@ -262,15 +264,13 @@ impl<'de> Visitor<'de> for Typed<'_> {
                     entries.insert(name.into_owned(), item);
                     key = map.next_key_seed(KeySeed)?;
                 }
-                return Ok(Value::Map(entries));
+                Ok(Value::Map(entries))
             }
             Type::Object(object) => {
                 while let Some(name) = key {
                     let Some((name, attribute_type)) = object.attributes.get_key_value(&*name)
                     else {
-                        return Err(de::Error::custom(format!(
-                            "{name}: unsupported attribute"
-                        )));
+                        return Err(de::Error::custom(format!("{name}: unsupported attribute")));
                     };
                     let item = map.next_value_seed(CtyJsonSeed(attribute_type))?;
                     entries.insert(name.clone(), item);
@@ -308,7 +308,10 @@ mod tests {
     fn typed_decoding_is_value_from_cty_json() {
         let object = r#"["object",{"id":"string","n":"number","ok":"bool","tags":["map","string"],"list":["list","number"],"set":["set","string"],"pair":["tuple",["string","number"]],"any":"dynamic"}]"#;
         let cases = [
-            (object, r#"{"id":"a","n":1.50,"ok":true,"tags":{"k":"v"},"list":[3,1],"set":["b","a","b"],"pair":["x",2],"any":{"value":{"a":[1,"b"]},"type":["object",{"a":["tuple",["number","string"]]}]}}"#),
+            (
+                object,
+                r#"{"id":"a","n":1.50,"ok":true,"tags":{"k":"v"},"list":[3,1],"set":["b","a","b"],"pair":["x",2],"any":{"value":{"a":[1,"b"]},"type":["object",{"a":["tuple",["number","string"]]}]}}"#,
+            ),
             (object, r#"{"id":7,"n":"12","ok":"true"}"#),
             (object, r#"{"id":"a","extra":1}"#),
             (object, r#"{"pair":["x"]}"#),
