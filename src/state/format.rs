@@ -646,11 +646,15 @@ pub(super) fn file_instance(
     if read.extras != InstanceExtras::default() {
         into.extras.insert(address.clone(), read.extras);
     }
-    if into.resources.contains_key(&address) {
-        return Err(format!("instance {address} appears twice"));
+    match into.resources.entry(address) {
+        std::collections::btree_map::Entry::Occupied(entry) => {
+            Err(format!("instance {} appears twice", entry.key()))
+        }
+        std::collections::btree_map::Entry::Vacant(entry) => {
+            entry.insert(read.object);
+            Ok(())
+        }
     }
-    into.resources.insert(address, read.object);
-    Ok(())
 }
 
 /// Reads one instance: `field` gives its fields by name (all but `attributes`, which come as
