@@ -61,10 +61,12 @@ async fn load_state_for(
     workspace: &str,
     registry: &Registry,
 ) -> Result<State, crate::state::StateError> {
-    // Read with the schemas: the file's JSON is decoded per schema in one pass.
+    // Read with the schemas: the file's text is decoded per schema in one pass.
     let schemas = state_schemas(registry);
-    let load = backend.load(workspace);
-    let mut state = crate::state::schemas::reading_with(Arc::clone(&schemas), load).await?;
+    let mut state = backend
+        .load_with_schemas(workspace, Some(Arc::clone(&schemas)))
+        .await?;
+    // A workspace without a state file comes back empty, without them.
     state.attach_schemas(schemas);
     Ok(state)
 }

@@ -33,6 +33,28 @@ pub struct Envelope {
     pub encryption_version: String,
 }
 
+/// The `encryption_version` of a JSON object. A state's `resources` (which no envelope has)
+/// ends the probe as "not an envelope" without reading the rest of the state.
+struct Probe;
+
+impl<'de> serde::de::Visitor<'de> for Probe {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an encrypted payload")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut version = None;
+        while let Some(key) = map.next_key_seed(crate::value::KeySeed)? {
+            match key.as_ref() {
+                "resources" => return Err(serde::de::Error::custom("a state, not an envelope")),
+                "encryption_version" => version = map.next_value()?,
+                _ => map.next_value::<serde::de::IgnoredAny>().map(drop)?,
+            }
+        }
+        Ok(version)
+    }
+}
+
 /// The serial and lineage of a state, when `bytes` is one.
 #[derive(Deserialize)]
 struct Passthrough {
@@ -43,12 +65,10 @@ struct Passthrough {
 impl Envelope {
     /// Parses `bytes` as an envelope; `None` when they are not one (plaintext).
     pub fn parse(bytes: &[u8]) -> Option<Result<Envelope, String>> {
-        #[derive(Deserialize)]
-        struct Probe {
-            encryption_version: Option<String>,
-        }
-        let probe: Probe = serde_json::from_slice(bytes).ok()?;
-        probe.encryption_version.filter(|v| !v.is_empty())?;
+        let mut probe = serde_json::Deserializer::from_slice(bytes);
+        let version = serde::Deserializer::deserialize_map(&mut probe, Probe).ok()?;
+        probe.end().ok()?;
+        version.filter(|v| !v.is_empty())?;
         Some(serde_json::from_slice(bytes).map_err(|e| e.to_string()))
     }
 

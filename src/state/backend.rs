@@ -19,9 +19,10 @@
 //! the stored state's leaves the serial as it is; any other write stores `stored serial + 1`. A
 //! write whose lineage differs from the stored state's is refused.
 
-use super::{State, StateChange};
+use super::{State, StateChange, StateSchemas};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Who holds a lock, for the message a waiting run prints. The JSON keys are Terraform's
@@ -311,7 +312,17 @@ pub trait Backend: Send + Sync {
     async fn delete_workspace(&self, workspace: &str, force: bool) -> Result<(), StateError>;
     /// The workspace's state (replaying any journal an interrupted run left); a fresh empty
     /// state when it has none.
-    async fn load(&self, workspace: &str) -> Result<State, StateError>;
+    async fn load(&self, workspace: &str) -> Result<State, StateError> {
+        self.load_with_schemas(workspace, None).await
+    }
+    /// [`Backend::load`], the stored state decoded with `schemas` as it is read
+    /// ([`super::format::read_state_with`]): its instances typed per their resource types'
+    /// schemas and the schemas attached. Without schemas, as the file has them.
+    async fn load_with_schemas(
+        &self,
+        workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
+    ) -> Result<State, StateError>;
     /// Writes a whole state (serial rule above). Returns the serial stored.
     async fn write(&self, workspace: &str, state: &State) -> Result<u64, StateError>;
     /// A writer for an apply that starts from `base` (as loaded; its lineage must match the

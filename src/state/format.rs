@@ -27,22 +27,66 @@ use crate::value::{
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeMap;
 use std::io;
+use std::sync::Arc;
 
 /// The only state format version this module reads and writes.
 pub const STATE_VERSION: u64 = 4;
 
 /// Parses a version-4 state file. `source` names the file in error messages.
 pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
+    read_state_with(text, source, None)
+}
+
+/// [`read_state`] with the schemas of the resource types its instances may have: each
+/// instance whose type `schemas` knows is decoded per its schema as it is read, and the state
+/// comes back with the schemas attached (as if [`State::attach_schemas`] had run).
+///
+/// The layout Terraform and Strata write is decoded straight from the text
+/// ([`super::stream`]); anything else (fields in another order, an attribute that does not
+/// match its schema, a damaged file) is read through a JSON tree, which says what is wrong.
+pub fn read_state_with(
+    text: &str,
+    source: &str,
+    schemas: Option<Arc<StateSchemas>>,
+) -> Result<State, StateError> {
+    read_document(text, source, schemas, true)
+}
+
+/// [`read_state_with`] without the one-pass reader: what it is checked against.
+#[cfg(test)]
+pub(super) fn read_state_through_tree(
+    text: &str,
+    source: &str,
+    schemas: Option<Arc<StateSchemas>>,
+) -> Result<State, StateError> {
+    read_document(text, source, schemas, false)
+}
+
+fn read_document(
+    text: &str,
+    source: &str,
+    schemas: Option<Arc<StateSchemas>>,
+    one_pass: bool,
+) -> Result<State, StateError> {
     let _phase = crate::timings::phase("state decoding (JSON)");
     let fail = |message: String| StateError::Format {
         file: source.to_string(),
         message: format!("{message}\n{DAMAGED_STATE_HINT}"),
     };
-    let document: Json =
-        serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
-    let root = document
-        .as_object()
-        .ok_or_else(|| fail("the top level is not a JSON object".into()))?;
+    let streamed = one_pass
+        .then(|| super::stream::read(text, schemas.as_deref()))
+        .flatten();
+    let (root, streamed) = match streamed {
+        Some(streamed) => (streamed.root, Some(streamed.instances)),
+        None => {
+            let document: Json =
+                serde_json::from_str(text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
+            let Json::Object(root) = document else {
+                return Err(fail("the top level is not a JSON object".into()));
+            };
+            (root, None)
+        }
+    };
     match root.get("version").and_then(Json::as_u64) {
         Some(STATE_VERSION) => {}
         Some(other) => {
@@ -66,10 +110,10 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
             .as_u64()
             .ok_or_else(|| fail("`serial` is not a non-negative integer".into()))?,
     };
-    let lineage = optional_str(root, "lineage")
+    let lineage = optional_str(&root, "lineage")
         .map_err(&fail)?
         .unwrap_or_default();
-    let terraform_version = optional_str(root, "terraform_version")
+    let terraform_version = optional_str(&root, "terraform_version")
         .map_err(&fail)?
         .unwrap_or_default();
     check_terraform_version(&terraform_version, source)?;
@@ -87,25 +131,10 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         Some(_) => return Err(fail("`outputs` is not an object".into())),
     }
 
-    let mut resources = BTreeMap::new();
-    let mut extras = BTreeMap::new();
-    let mut deposed = BTreeMap::new();
-    let schemas = super::schemas::schemas_for_reading();
-    match root.get("resources") {
-        None | Some(Json::Null) => {}
-        Some(Json::Array(items)) => {
-            for (position, item) in items.iter().enumerate() {
-                let into = Instances {
-                    resources: &mut resources,
-                    extras: &mut extras,
-                    deposed: &mut deposed,
-                };
-                read_resource(item, into, schemas.as_deref())
-                    .map_err(|m| fail(format!("resources[{position}]: {m}")))?;
-            }
-        }
-        Some(_) => return Err(fail("`resources` is not a list".into())),
-    }
+    let instances = match streamed {
+        Some(instances) => instances,
+        None => read_resources(&root, schemas.as_deref()).map_err(fail)?,
+    };
 
     let mut pending_creates = BTreeMap::new();
     if let Some(Json::Object(entries)) = root.get("strata_pending_creates") {
@@ -123,12 +152,31 @@ pub fn read_state(text: &str, source: &str) -> Result<State, StateError> {
         lineage,
         terraform_version,
         outputs,
-        resources,
+        resources: instances.resources,
         pending_creates,
-        extras,
-        deposed,
+        extras: instances.extras,
+        deposed: instances.deposed,
         schemas: super::schemas::AttachedSchemas::read_with(schemas),
     })
+}
+
+/// The instances of a state file's `resources` read from its JSON tree.
+fn read_resources(
+    root: &Map<String, Json>,
+    schemas: Option<&StateSchemas>,
+) -> Result<Instances, String> {
+    let mut instances = Instances::default();
+    match root.get("resources") {
+        None | Some(Json::Null) => {}
+        Some(Json::Array(items)) => {
+            for (position, item) in items.iter().enumerate() {
+                read_resource(item, &mut instances, schemas)
+                    .map_err(|m| format!("resources[{position}]: {m}"))?;
+            }
+        }
+        Some(_) => return Err("`resources` is not a list".into()),
+    }
+    Ok(instances)
 }
 
 /// What to do about a state file that cannot be read: Strata changed nothing.
@@ -468,30 +516,78 @@ fn read_output(entry: &Json) -> Result<OutputValue, String> {
     })
 }
 
-/// Where [`read_resource`] puts the instances it reads.
-struct Instances<'a> {
-    resources: &'a mut BTreeMap<ResourceInstance, InstanceObject>,
-    extras: &'a mut BTreeMap<ResourceInstance, InstanceExtras>,
-    deposed: &'a mut BTreeMap<ResourceInstance, BTreeMap<String, InstanceObject>>,
+/// The instances a state file records, as [`State`] keeps them.
+#[derive(Default)]
+pub(super) struct Instances {
+    pub resources: BTreeMap<ResourceInstance, InstanceObject>,
+    pub extras: BTreeMap<ResourceInstance, InstanceExtras>,
+    pub deposed: BTreeMap<ResourceInstance, BTreeMap<String, InstanceObject>>,
+}
+
+/// One instance object as read, before it is filed under its resource's address.
+pub(super) struct ReadInstance {
+    pub key: InstanceKey,
+    pub object: InstanceObject,
+    pub extras: InstanceExtras,
+    /// The deposed key of a deposed object.
+    pub deposed: Option<String>,
+}
+
+/// An instance's `attributes` as read: a JSON tree, or already a value (read from the text by
+/// [`super::stream`]: per the resource type's schema, or without a type where none is known).
+pub(super) enum Attributes<'a> {
+    Json(&'a Json),
+    Typed(Value),
+    Untyped(Value),
 }
 
 /// Reads one entry of `resources`; with `schemas`, its instances' attributes are decoded per
-/// their resource type's schema where it is known ([`super::schemas::reading_with`]).
+/// their resource type's schema where it is known.
 fn read_resource(
     item: &Json,
-    into: Instances<'_>,
+    into: &mut Instances,
     schemas: Option<&StateSchemas>,
 ) -> Result<(), String> {
-    let Instances {
-        resources,
-        extras,
-        deposed,
-    } = into;
     let item = item.as_object().ok_or("not an object")?;
-    let required = |key: &str| -> Result<String, String> {
-        optional_str(item, key)?.ok_or_else(|| format!("missing `{key}`"))
+    let (resource, provider) = read_resource_header(|key| item.get(key))?;
+    let instances = match item.get("instances") {
+        None | Some(Json::Null) => return Ok(()),
+        Some(Json::Array(instances)) => instances,
+        Some(_) => return Err(format!("{resource}: `instances` is not a list")),
     };
-    let module = match optional_str(item, "module")? {
+    for instance in instances {
+        let typed = |schema_version| {
+            schemas.and_then(|schemas| {
+                let names = &resource.resource;
+                schemas.for_recorded(&provider, names.mode, &names.type_name, schema_version)
+            })
+        };
+        let instance = instance
+            .as_object()
+            .ok_or_else(|| format!("{resource}: an instance is not an object"))?;
+        let attributes = Attributes::Json(instance.get("attributes").unwrap_or(&Json::Null));
+        let read = read_instance(|key| instance.get(key), attributes, &provider, typed)
+            .map_err(|m| format!("{resource}: {m}"))?;
+        file_instance(&resource, read, into)?;
+    }
+    Ok(())
+}
+
+/// A resource's address and provider address from its fields (`field` gives each by name).
+pub(super) fn read_resource_header<'j>(
+    field: impl Fn(&str) -> Option<&'j Json>,
+) -> Result<(AbsResource, String), String> {
+    let string = |key: &str| -> Result<Option<String>, String> {
+        match field(key) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(format!("`{key}` is not a string")),
+        }
+    };
+    let required = |key: &str| -> Result<String, String> {
+        string(key)?.ok_or_else(|| format!("missing `{key}`"))
+    };
+    let module = match string("module")? {
         None => ModuleInstance::root(),
         Some(text) if text.is_empty() => ModuleInstance::root(),
         Some(text) => match Target::parse(&text) {
@@ -522,55 +618,56 @@ fn read_resource(
             "{resource}: `provider` is `{provider}`, not a provider configuration address like `provider[\"registry.terraform.io/hashicorp/aws\"]`"
         ));
     }
-    let instances = match item.get("instances") {
-        None | Some(Json::Null) => return Ok(()),
-        Some(Json::Array(instances)) => instances,
-        Some(_) => return Err(format!("{resource}: `instances` is not a list")),
-    };
-    for instance in instances {
-        let typed = |schema_version| {
-            schemas.and_then(|schemas| {
-                let names = &resource.resource;
-                schemas.for_recorded(&provider, names.mode, &names.type_name, schema_version)
-            })
-        };
-        let (key, object, extra) =
-            read_instance(instance, &provider, typed).map_err(|m| format!("{resource}: {m}"))?;
-        let address = resource.instance(key);
-        if let Some(deposed_key) = instance.get("deposed").and_then(Json::as_str) {
-            if extra.flatmap.is_some() {
-                return Err(format!(
-                    "deposed object {address} `{deposed_key}` uses the legacy `attributes_flat` form; run `terraform apply` with Terraform 0.12 or later once to upgrade it"
-                ));
-            }
-            let objects: &mut BTreeMap<String, InstanceObject> =
-                deposed.entry(address.clone()).or_default();
-            if objects.insert(deposed_key.to_string(), object).is_some() {
-                return Err(format!(
-                    "deposed object {address} `{deposed_key}` appears twice"
-                ));
-            }
-            continue;
-        }
-        if extra != InstanceExtras::default() {
-            extras.insert(address.clone(), extra);
-        }
-        if resources.insert(address.clone(), object).is_some() {
-            return Err(format!("instance {address} appears twice"));
-        }
-    }
-    Ok(())
+    Ok((resource, provider))
 }
 
-/// Reads one instance. `typed` gives the object type its attributes are decoded with, from its
-/// schema version, when the state is read with schemas: `None` keeps them as the file has them.
-fn read_instance<'t>(
-    instance: &Json,
+/// Files an instance object read from `resource`'s entry: current or deposed, each only once.
+pub(super) fn file_instance(
+    resource: &AbsResource,
+    read: ReadInstance,
+    into: &mut Instances,
+) -> Result<(), String> {
+    let address = resource.instance(read.key);
+    if let Some(deposed_key) = read.deposed {
+        if read.extras.flatmap.is_some() {
+            return Err(format!(
+                "deposed object {address} `{deposed_key}` uses the legacy `attributes_flat` form; run `terraform apply` with Terraform 0.12 or later once to upgrade it"
+            ));
+        }
+        let objects = into.deposed.entry(address.clone()).or_default();
+        if objects.contains_key(&deposed_key) {
+            return Err(format!(
+                "deposed object {address} `{deposed_key}` appears twice"
+            ));
+        }
+        objects.insert(deposed_key, read.object);
+        return Ok(());
+    }
+    if read.extras != InstanceExtras::default() {
+        into.extras.insert(address.clone(), read.extras);
+    }
+    match into.resources.entry(address) {
+        std::collections::btree_map::Entry::Occupied(entry) => {
+            Err(format!("instance {} appears twice", entry.key()))
+        }
+        std::collections::btree_map::Entry::Vacant(entry) => {
+            entry.insert(read.object);
+            Ok(())
+        }
+    }
+}
+
+/// Reads one instance: `field` gives its fields by name (all but `attributes`, which come as
+/// `attributes`). `typed` gives the object type JSON attributes are decoded with, from the
+/// instance's schema version, when the state is read with schemas: `None` keeps them as the
+/// file has them.
+pub(super) fn read_instance<'t, 'j>(
+    field: impl Fn(&str) -> Option<&'j Json>,
+    attributes: Attributes<'_>,
     provider: &str,
     typed: impl Fn(u64) -> Option<&'t Type>,
-) -> Result<(InstanceKey, InstanceObject, InstanceExtras), String> {
-    let instance = instance.as_object().ok_or("an instance is not an object")?;
-    let key = match instance.get("index_key") {
+) -> Result<ReadInstance, String> {
+    let key = match field("index_key") {
         None | Some(Json::Null) => InstanceKey::None,
         Some(Json::Number(n)) => {
             InstanceKey::Int(n.as_i64().ok_or_else(|| format!("invalid index_key {n}"))?)
@@ -578,16 +675,22 @@ fn read_instance<'t>(
         Some(Json::String(s)) => InstanceKey::Str(s.clone()),
         Some(other) => return Err(format!("invalid index_key {other}")),
     };
-    let flatmap = read_flatmap(instance).map_err(|m| format!("instance{key}: {m}"))?;
-    let attributes = instance.get("attributes").unwrap_or(&Json::Null);
-    if !matches!(attributes, Json::Object(_) | Json::Null) {
+    let has_attributes = match &attributes {
+        Attributes::Json(json) => !json.is_null(),
+        Attributes::Typed(value) | Attributes::Untyped(value) => !value.is_null(),
+    };
+    let flatmap = read_flatmap(field("attributes_flat"), has_attributes)
+        .map_err(|m| format!("instance{key}: {m}"))?;
+    let is_object = match &attributes {
+        Attributes::Json(json) => matches!(json, Json::Object(_) | Json::Null),
+        Attributes::Typed(_) => true,
+        Attributes::Untyped(value) => matches!(value, Value::Object(_) | Value::Null),
+    };
+    if !is_object {
         return Err(format!("instance{key}: `attributes` is not an object"));
     }
-    let schema_version = instance
-        .get("schema_version")
-        .and_then(Json::as_u64)
-        .unwrap_or(0);
-    let sensitive_paths = match instance.get("sensitive_attributes") {
+    let schema_version = field("schema_version").and_then(Json::as_u64).unwrap_or(0);
+    let sensitive_paths = match field("sensitive_attributes") {
         None | Some(Json::Null) => Vec::new(),
         Some(Json::Array(paths)) => paths
             .iter()
@@ -600,15 +703,19 @@ fn read_instance<'t>(
             ))
         }
     };
-    let value = read_attributes(attributes, &sensitive_paths, typed(schema_version))
-        .map_err(|e| format!("instance{key}: {e}"))?;
-    let status = match instance.get("status").and_then(Json::as_str) {
+    let value = match attributes {
+        Attributes::Json(json) => read_attributes(json, &sensitive_paths, typed(schema_version))
+            .map_err(|e| format!("instance{key}: {e}"))?,
+        Attributes::Typed(value) => value.mark_paths(&sensitive_paths),
+        Attributes::Untyped(value) => untyped_attributes(value, &sensitive_paths),
+    };
+    let status = match field("status").and_then(Json::as_str) {
         None | Some("") => ObjectStatus::Ready,
         Some("tainted") => ObjectStatus::Tainted,
         Some(other) => return Err(format!("instance{key}: unknown status `{other}`")),
     };
     let mut dependencies = Vec::new();
-    if let Some(list) = instance.get("dependencies").and_then(Json::as_array) {
+    if let Some(list) = field("dependencies").and_then(Json::as_array) {
         for dependency in list {
             let text = dependency.as_str().ok_or("a dependency is not a string")?;
             let parsed = ResourceInstance::parse(text)
@@ -616,28 +723,23 @@ fn read_instance<'t>(
             dependencies.push(parsed.abs_resource());
         }
     }
-    let create_before_destroy = instance
-        .get("create_before_destroy")
+    let create_before_destroy = field("create_before_destroy")
         .and_then(Json::as_bool)
         .unwrap_or(false);
-    let private = instance
-        .get("private")
-        .and_then(Json::as_str)
-        .map(str::to_string);
+    let private = field("private").and_then(Json::as_str).map(str::to_string);
     let extras = InstanceExtras {
-        identity: instance
-            .get("identity")
+        identity: field("identity")
             .filter(|identity| !identity.is_null())
             .cloned(),
-        identity_schema_version: instance
-            .get("identity_schema_version")
+        identity_schema_version: field("identity_schema_version")
             .and_then(Json::as_u64)
             .unwrap_or(0),
         flatmap,
     };
-    Ok((
+    let deposed = field("deposed").and_then(Json::as_str).map(str::to_string);
+    Ok(ReadInstance {
         key,
-        InstanceObject {
+        object: InstanceObject {
             value,
             provider: provider.to_string(),
             schema_version,
@@ -647,7 +749,8 @@ fn read_instance<'t>(
             private,
         },
         extras,
-    ))
+        deposed,
+    })
 }
 
 /// An instance's attributes and their sensitive marks (`paths` as the file has them, over
@@ -663,7 +766,19 @@ fn read_attributes(
     if let Some(typed) = ty.and_then(|ty| value_from_cty_json(attributes, ty).ok()) {
         return Ok(typed.mark_paths(paths));
     }
-    let mut value = value_from_json(attributes, None)?;
+    let raw = untyped_attributes(value_from_json(attributes, None)?, paths);
+    Ok(match ty {
+        Some(ty) => super::schemas::decode_object(&raw, ty),
+        None => raw,
+    })
+}
+
+/// Attributes read without a type, with their sensitive marks (`paths` as the file has them):
+/// the marks moved into dynamic values' wrappers, an object indexed by key turned into a map.
+fn untyped_attributes(mut value: Value, paths: &[AttrPath]) -> Value {
+    if paths.is_empty() {
+        return value;
+    }
     let model_paths: Vec<AttrPath> = paths
         .iter()
         .map(|path| {
@@ -672,20 +787,19 @@ fn read_attributes(
             AttrPath(model_path)
         })
         .collect();
-    let raw = value.mark_paths(&model_paths);
-    Ok(match ty {
-        Some(ty) => super::schemas::decode_object(&raw, ty),
-        None => raw,
-    })
+    value.mark_paths(&model_paths)
 }
 
 /// The pre-0.12 `attributes_flat` of an instance that has no `attributes` (`None` when it has
 /// them): every value a string, as Terraform 0.11 wrote them.
-fn read_flatmap(instance: &Map<String, Json>) -> Result<Option<BTreeMap<String, String>>, String> {
-    let Some(flat) = instance.get("attributes_flat").filter(|f| !f.is_null()) else {
+fn read_flatmap(
+    flat: Option<&Json>,
+    has_attributes: bool,
+) -> Result<Option<BTreeMap<String, String>>, String> {
+    let Some(flat) = flat.filter(|f| !f.is_null()) else {
         return Ok(None);
     };
-    if instance.get("attributes").is_some_and(|a| !a.is_null()) {
+    if has_attributes {
         return Ok(None);
     }
     let flat = flat

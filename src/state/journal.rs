@@ -98,7 +98,7 @@ pub(crate) fn replay_sealed(
 }
 
 /// A replayed `Put` decoded per its schema when the state it lands on was read with schemas
-/// (`schemas::reading_with`): that state's objects are typed already and
+/// (`format::read_state_with`): that state's objects are typed already and
 /// [`State::attach_schemas`] will not run again, so the journal's object (read without a type)
 /// is decoded here, as attaching the schemas would have.
 fn typed_change(change: StateChange, state: &State) -> StateChange {

@@ -14,16 +14,17 @@
 use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
 };
-use super::format::{read_state, write_state_as};
+use super::format::{read_state, read_state_with, write_state_as};
 use super::journal::{remove_if_exists, replay_sealed, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
 use super::store::{read_file, read_state_file, write_file};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::writer::{JournalTarget, JournaledWriter};
-use super::{State, StateChange};
+use super::{State, StateChange, StateSchemas};
 use crate::encryption::Sealer;
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// State files under a working directory.
@@ -113,8 +114,13 @@ impl LocalBackend {
                 .is_some_and(Path::is_dir)
     }
 
-    /// The stored state file, parsed, with its size; `None` when absent or empty.
-    fn read_stored(&self, workspace: &str) -> Result<Option<(State, u64)>, StateError> {
+    /// The stored state file, parsed (with `schemas`, if any), with its size; `None` when
+    /// absent or empty.
+    fn read_stored(
+        &self,
+        workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
+    ) -> Result<Option<(State, u64)>, StateError> {
         let path = self.state_file(workspace);
         let Some(bytes) = read_state_file(&path)? else {
             return Ok(None);
@@ -123,13 +129,19 @@ impl LocalBackend {
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let state = read_state(&text, &path.display().to_string())?;
+        let state = read_state_with(&text, &path.display().to_string(), schemas)?;
         Ok(Some((state, bytes.len() as u64)))
     }
 
     /// The stored state with any leftover journal replayed onto it, and whether there was one.
-    fn read_current(&self, workspace: &str) -> Result<(Option<State>, bool), StateError> {
-        let stored = self.read_stored(workspace)?.map(|(state, _)| state);
+    fn read_current(
+        &self,
+        workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
+    ) -> Result<(Option<State>, bool), StateError> {
+        let stored = self
+            .read_stored(workspace, schemas)?
+            .map(|(state, _)| state);
         let journal_path = self.journal_file(workspace);
         let Some(bytes) = read_file(&journal_path)? else {
             return Ok((stored, false));
@@ -151,9 +163,14 @@ impl LocalBackend {
         })
     }
 
-    /// Loads, and folds a leftover journal into the state file when that is safe.
-    fn load_sync(&self, workspace: &str) -> Result<State, StateError> {
-        let (mut state, had_journal) = self.read_current(workspace)?;
+    /// Loads (with `schemas`, if any), and folds a leftover journal into the state file when
+    /// that is safe.
+    fn load_sync(
+        &self,
+        workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
+    ) -> Result<State, StateError> {
+        let (mut state, had_journal) = self.read_current(workspace, schemas)?;
         if had_journal && self.may_settle(workspace)? {
             if let Some(state) = &mut state {
                 state.serial = self.store(workspace, state, None)?.0;
@@ -246,7 +263,7 @@ impl Backend for LocalBackend {
         let guard = self
             .lock(workspace, "workspace delete", Duration::ZERO, &|_| {})
             .await?;
-        let (state, _) = self.read_current(workspace)?;
+        let (state, _) = self.read_current(workspace, None)?;
         let count = state.as_ref().map_or(0, |s| s.resources.len());
         if count > 0 && !force {
             return Err(StateError::WorkspaceNotEmpty {
@@ -260,8 +277,12 @@ impl Backend for LocalBackend {
         std::fs::remove_dir_all(dir).map_err(|e| StateError::io(dir, e))
     }
 
-    async fn load(&self, workspace: &str) -> Result<State, StateError> {
-        self.load_sync(workspace)
+    async fn load_with_schemas(
+        &self,
+        workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
+    ) -> Result<State, StateError> {
+        self.load_sync(workspace, schemas)
     }
 
     async fn write(&self, workspace: &str, state: &State) -> Result<u64, StateError> {
@@ -274,7 +295,7 @@ impl Backend for LocalBackend {
         workspace: &str,
         base: &State,
     ) -> Result<Box<dyn StateWriter>, StateError> {
-        let (stored, had_journal) = self.read_current(workspace)?;
+        let (stored, had_journal) = self.read_current(workspace, None)?;
         if had_journal {
             if let Some(stored) = &stored {
                 self.store(workspace, stored, None)?;
@@ -304,7 +325,7 @@ impl Backend for LocalBackend {
     }
 
     async fn pull(&self, workspace: &str) -> Result<Option<String>, StateError> {
-        let (state, had_journal) = self.read_current(workspace)?;
+        let (state, had_journal) = self.read_current(workspace, None)?;
         if !had_journal {
             let path = self.state_file(workspace);
             return match read_state_file(&path)? {

@@ -35,6 +35,7 @@ pub mod schemas;
 #[cfg_attr(not(feature = "aws"), allow(dead_code))]
 mod segments;
 pub mod store;
+mod stream;
 pub mod workspace;
 mod writer;
 

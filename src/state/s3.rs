@@ -31,7 +31,7 @@
 use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, LockRelease, OnLockWait, StateError, StateWriter,
 };
-use super::format::{read_state, write_state, write_state_as};
+use super::format::{read_state, read_state_with, write_state, write_state_as};
 use super::journal::JournalHeader;
 use super::lock::{refusal, wait_in_queue, LockQueue};
 use super::lock_records::{self, LockRecord, ObjectLockRecord, Versioned};
@@ -42,7 +42,7 @@ use super::segments::{
 use super::store::{ObjectStore, Precondition};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
 use super::writer::{JournalTarget, JournaledWriter};
-use super::{State, StateChange};
+use super::{State, StateChange, StateSchemas};
 use crate::encryption::Sealer;
 use crate::value::Value;
 use async_trait::async_trait;
@@ -331,10 +331,11 @@ impl S3Backend {
             .map(|stored| (stored.bytes, Some(stored.etag))))
     }
 
-    /// The stored state with its ETag and size.
+    /// The stored state (decoded with `schemas`, if any) with its ETag and size.
     async fn get_state(
         &self,
         workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
     ) -> Result<Option<(State, Option<String>, u64)>, StateError> {
         let key = self.state_key(workspace);
         let Some((bytes, etag)) = self.get_object(&key).await? else {
@@ -343,9 +344,10 @@ impl S3Backend {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        let state = read_state(
+        let state = read_state_with(
             &self.open_bytes(workspace, &bytes)?,
             &self.location(workspace),
+            schemas,
         )?;
         Ok(Some((state, etag, bytes.len() as u64)))
     }
@@ -364,7 +366,7 @@ impl S3Backend {
                 "{location}: this run's state lock lease ended and another run took the lock over; stopping before writing the state (the objects this run made are in its journal, {}*)", self.journal_prefix(workspace)
             )));
         }
-        let stored = self.get_state(workspace).await?;
+        let stored = self.get_state(workspace, None).await?;
         let Some(serial) = next_serial(
             &location,
             stored.as_ref().map(|(s, _, _)| s),
@@ -433,10 +435,11 @@ impl S3Backend {
     async fn read_current(
         &self,
         workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
     ) -> Result<(Option<(State, u64)>, Vec<String>), StateError> {
         let prefix = self.journal_prefix(workspace);
         let (stored, keys) = tokio::try_join!(
-            self.get_state(workspace),
+            self.get_state(workspace, schemas),
             list_segments(&self.objects, &prefix)
         )?;
         let size = stored.as_ref().map_or(0, |(_, _, size)| *size);
@@ -883,7 +886,7 @@ impl Backend for S3Backend {
         }
         validate_workspace_name(workspace)?;
         let key = self.state_key(workspace);
-        let Some((state, _, _)) = self.get_state(workspace).await? else {
+        let Some((state, _, _)) = self.get_state(workspace, None).await? else {
             if self.get_object(&key).await?.is_none() {
                 return Err(StateError::WorkspaceNotFound(workspace.to_string()));
             }
@@ -915,8 +918,12 @@ impl Backend for S3Backend {
         guard.release().await
     }
 
-    async fn load(&self, workspace: &str) -> Result<State, StateError> {
-        let (state, segments) = self.read_current(workspace).await?;
+    async fn load_with_schemas(
+        &self,
+        workspace: &str,
+        schemas: Option<Arc<StateSchemas>>,
+    ) -> Result<State, StateError> {
+        let (state, segments) = self.read_current(workspace, schemas).await?;
         let mut state = state.map(|(state, _)| state);
         if !segments.is_empty() {
             self.settle(workspace, state.as_mut(), &segments).await?;
@@ -933,7 +940,7 @@ impl Backend for S3Backend {
         workspace: &str,
         base: &State,
     ) -> Result<Box<dyn StateWriter>, StateError> {
-        let (mut stored, segments) = self.read_current(workspace).await?;
+        let (mut stored, segments) = self.read_current(workspace, None).await?;
         if !segments.is_empty() {
             self.absorb(workspace, stored.as_mut().map(|(s, _)| s), &segments)
                 .await?;
@@ -962,7 +969,7 @@ impl Backend for S3Backend {
     }
 
     async fn pull(&self, workspace: &str) -> Result<Option<String>, StateError> {
-        let (state, segments) = self.read_current(workspace).await?;
+        let (state, segments) = self.read_current(workspace, None).await?;
         if !segments.is_empty() {
             return state.map(|(state, _)| write_state(&state)).transpose();
         }

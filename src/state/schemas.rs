@@ -12,9 +12,10 @@
 //! [`ProviderSchema`]): this module knows no provider.
 //!
 //! A command that knows the schemas before it loads the state reads the file with them
-//! ([`reading_with`]): each instance's attributes are then decoded from the parsed JSON straight
-//! into the model's form, and the state comes back with the schemas attached, as if
-//! [`State::attach_schemas`] had run, without building the schema-less values first.
+//! ([`super::backend::Backend::load_with_schemas`], [`super::format::read_state_with`]): each
+//! instance's attributes are then decoded from the file's text straight into the model's form,
+//! and the state comes back with the schemas attached, as if [`State::attach_schemas`] had run,
+//! without building the schema-less values first.
 //!
 //! Older Strata versions wrote dynamic attributes bare; such an attribute is taken as it is when
 //! it is not a wrapper, and is written in Terraform's form from then on.
@@ -115,27 +116,6 @@ impl StateSchemas {
     }
 }
 
-tokio::task_local! {
-    /// The schemas a state read inside [`reading_with`] is decoded with.
-    static READING_WITH: Arc<StateSchemas>;
-}
-
-/// Runs `load` (a backend's load of a workspace's state) so that every state file it reads is
-/// decoded with `schemas` in the same pass that parses it (see the module documentation). A
-/// state read elsewhere (another task, or no state file) comes back without schemas, as
-/// before, and [`State::attach_schemas`] decodes it.
-pub async fn reading_with<F: std::future::Future>(
-    schemas: Arc<StateSchemas>,
-    load: F,
-) -> F::Output {
-    READING_WITH.scope(schemas, load).await
-}
-
-/// The schemas of the enclosing [`reading_with`], if any.
-pub(super) fn schemas_for_reading() -> Option<Arc<StateSchemas>> {
-    READING_WITH.try_with(Arc::clone).ok()
-}
-
 /// The source address inside a state file's provider address: `registry.terraform.io/hashicorp/aws`
 /// in `module.a.provider["registry.terraform.io/hashicorp/aws"].west`.
 fn provider_source(provider: &str) -> Option<&str> {
@@ -225,7 +205,7 @@ impl State {
 pub struct AttachedSchemas(Option<Arc<StateSchemas>>);
 
 impl AttachedSchemas {
-    /// Schemas a state was read with ([`reading_with`]).
+    /// Schemas a state was read with ([`super::format::read_state_with`]).
     pub(super) fn read_with(schemas: Option<Arc<StateSchemas>>) -> AttachedSchemas {
         AttachedSchemas(schemas)
     }

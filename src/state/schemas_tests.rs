@@ -196,17 +196,17 @@ fn attributes_encode_and_decode_per_block() {
     assert_eq!(decode_attributes(&block, &json).unwrap(), value);
 }
 
-/// A state read with schemas ([`reading_with`]) in one pass.
-async fn read_with_schemas(text: &str, schemas: Arc<StateSchemas>) -> State {
-    reading_with(schemas, async { read_state(text, "t").unwrap() }).await
+/// A state read with schemas ([`crate::state::format::read_state_with`]) in one pass.
+fn read_with_schemas(text: &str, schemas: Arc<StateSchemas>) -> State {
+    crate::state::format::read_state_with(text, "t", Some(schemas)).unwrap()
 }
 
 /// Reading with the schemas gives what reading without them and attaching them gives, marks
 /// included, and writes the same bytes: for Terraform's encoding, an older Strata's bare
 /// dynamic values (decoded attribute by attribute), a sensitive map key, and an object recorded
 /// under an older schema version (left as the file has it).
-#[tokio::test]
-async fn reading_with_schemas_is_reading_then_attaching() {
+#[test]
+fn reading_with_schemas_is_reading_then_attaching() {
     let bare = r#"        {
           "schema_version": 0,
           "attributes": {
@@ -253,7 +253,7 @@ async fn reading_with_schemas_is_reading_then_attaching() {
         let text = state_text(instance);
         let mut expected = read_state(&text, "t").unwrap();
         expected.attach_schemas(Arc::clone(&schemas));
-        let state = read_with_schemas(&text, Arc::clone(&schemas)).await;
+        let state = read_with_schemas(&text, Arc::clone(&schemas));
         assert!(state.schemas().is_some());
         assert_eq!(
             format!("{:?}", state.resources),
@@ -264,7 +264,7 @@ async fn reading_with_schemas_is_reading_then_attaching() {
             write_state(&expected).unwrap()
         );
     }
-    // Read outside `reading_with`: no schemas attached.
+    // Read without schemas: none attached.
     assert!(read_state(&state_text(bare), "t")
         .unwrap()
         .schemas()
@@ -295,10 +295,7 @@ fn a_journal_replayed_onto_a_state_read_with_schemas_is_decoded_too() {
 
     let mut expected = replay("j", &journal, Some(untyped)).unwrap().unwrap();
     expected.attach_schemas(schemas());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let typed = runtime.block_on(read_with_schemas(&text, schemas()));
+    let typed = read_with_schemas(&text, schemas());
     let replayed = replay("j", &journal, Some(typed)).unwrap().unwrap();
     assert_eq!(replayed.resources, expected.resources);
     assert_eq!(

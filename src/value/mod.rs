@@ -14,6 +14,7 @@
 
 mod convert;
 mod json;
+mod json_stream;
 pub mod msgpack;
 mod number;
 mod path;
@@ -23,6 +24,8 @@ pub use convert::{conforms, convert, ConversionError};
 pub use json::{
     value_from_cty_json, value_from_json, value_to_cty_json, value_to_json, JsonValueError,
 };
+pub(crate) use json_stream::KeySeed;
+pub use json_stream::{CtyJsonSeed, UntypedJsonSeed};
 pub use number::Number;
 pub use path::{AttrPath, PathStep};
 pub use types::{ObjectType, Type};
