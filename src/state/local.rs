@@ -15,7 +15,7 @@ use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
 };
 use super::format::{read_state, write_state_as};
-use super::journal::{remove_if_exists, replay_sealed, Journal, JournalHeader};
+use super::journal::{off_the_runtime, remove_if_exists, replay_sealed, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
 use super::store::{read_file, read_state_file, write_file};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
@@ -357,7 +357,7 @@ struct LocalTarget {
 #[async_trait]
 impl JournalTarget for LocalTarget {
     async fn store(&mut self, state: &State) -> Result<(u64, u64), StateError> {
-        self.backend.store(&self.workspace, state, None)
+        off_the_runtime(|| self.backend.store(&self.workspace, state, None))
     }
 
     async fn append(
@@ -365,28 +365,30 @@ impl JournalTarget for LocalTarget {
         header: &JournalHeader,
         changes: &[StateChange],
     ) -> Result<u64, StateError> {
-        let journal = match &mut self.journal {
-            Some(journal) => journal,
-            None => self.journal.insert(Journal::create_sealed(
-                &self.backend.journal_file(&self.workspace),
-                header,
-                self.backend.sealer.clone(),
-            )?),
-        };
-        let before = journal.len();
-        journal.append_all(changes)?;
-        Ok(journal.len() - before)
+        off_the_runtime(|| {
+            let journal = match &mut self.journal {
+                Some(journal) => journal,
+                None => self.journal.insert(Journal::create_sealed(
+                    &self.backend.journal_file(&self.workspace),
+                    header,
+                    self.backend.sealer.clone(),
+                )?),
+            };
+            let before = journal.len();
+            journal.append_all(changes)?;
+            Ok(journal.len() - before)
+        })
     }
 
     async fn clear(&mut self, next: Option<&JournalHeader>) -> Result<(), StateError> {
-        match (next, &mut self.journal) {
+        off_the_runtime(|| match (next, &mut self.journal) {
             (Some(header), Some(journal)) => journal.reset(header),
             (None, journal) => match journal.take() {
                 Some(journal) => journal.remove(),
                 None => Ok(()),
             },
             (Some(_), None) => Ok(()),
-        }
+        })
     }
 }
 
