@@ -170,16 +170,43 @@ impl LocalBackend {
         state: &State,
         push_force: Option<bool>,
     ) -> Result<(u64, u64), StateError> {
+        let (serial, size, _) = self.store_over(workspace, state, push_force, None)?;
+        Ok((serial, size))
+    }
+
+    /// [`LocalBackend::store`], and what was written. With `ours` (the file as this process
+    /// last wrote it, changed since: a journal compaction, [`LocalTarget`]), a file still
+    /// holding those bytes is not decoded again for the serial rule: `state` goes at the next
+    /// serial. Decoding the whole stored state at every compaction was a fifth of the CPU of
+    /// a 20,000-instance apply.
+    fn store_over(
+        &self,
+        workspace: &str,
+        state: &State,
+        push_force: Option<bool>,
+        ours: Option<&Written>,
+    ) -> Result<(u64, u64, Option<Written>), StateError> {
         let path = self.state_file(workspace);
         let previous = read_file(&path)?.filter(|bytes| !bytes.iter().all(u8::is_ascii_whitespace));
         let location = path.display().to_string();
-        let stored = match &previous {
-            Some(bytes) => Some(read_state(&self.open_bytes(&path, bytes)?, &location)?),
-            None => None,
+        let unchanged_since_ours = match (&previous, ours) {
+            (Some(bytes), Some(ours)) => Written::digest(bytes) == ours.digest,
+            _ => false,
         };
-        let Some(serial) = next_serial(&location, stored.as_ref(), state, push_force)? else {
-            let size = previous.as_ref().map_or(0, |b| b.len() as u64);
-            return Ok((stored.map_or(state.serial, |s| s.serial), size));
+        let serial = match ours {
+            Some(ours) if unchanged_since_ours => ours.serial + 1,
+            _ => {
+                let stored = match &previous {
+                    Some(bytes) => Some(read_state(&self.open_bytes(&path, bytes)?, &location)?),
+                    None => None,
+                };
+                let Some(serial) = next_serial(&location, stored.as_ref(), state, push_force)?
+                else {
+                    let size = previous.as_ref().map_or(0, |b| b.len() as u64);
+                    return Ok((stored.map_or(state.serial, |s| s.serial), size, None));
+                };
+                serial
+            }
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
         let sealed = self.sealer.seal(text.as_bytes())?;
@@ -187,7 +214,11 @@ impl LocalBackend {
             write_file(&Self::backup_file(&path), &previous)?;
         }
         write_file(&path, &sealed)?;
-        Ok((serial, sealed.len() as u64))
+        let written = Written {
+            digest: Written::digest(&sealed),
+            serial,
+        };
+        Ok((serial, sealed.len() as u64, Some(written)))
     }
 }
 
@@ -295,6 +326,8 @@ impl Backend for LocalBackend {
             backend: self.clone(),
             workspace: workspace.to_string(),
             journal: None,
+            written: None,
+            appended: false,
         };
         Ok(Box::new(JournaledWriter::new(
             Box::new(target),
@@ -347,17 +380,39 @@ impl Backend for LocalBackend {
     }
 }
 
+/// A state file as this process wrote it: the SHA-256 of its bytes and the serial they hold.
+struct Written {
+    digest: [u8; 32],
+    serial: u64,
+}
+
+impl Written {
+    fn digest(bytes: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(bytes).into()
+    }
+}
+
 /// The local backend's [`JournalTarget`]: the journal file beside the state file.
 struct LocalTarget {
     backend: LocalBackend,
     workspace: String,
     journal: Option<Journal>,
+    /// The state file this target wrote last ([`LocalBackend::store_over`]).
+    written: Option<Written>,
+    /// Whether changes were appended since then.
+    appended: bool,
 }
 
 #[async_trait]
 impl JournalTarget for LocalTarget {
     async fn store(&mut self, state: &State) -> Result<(u64, u64), StateError> {
-        off_the_runtime(|| self.backend.store(&self.workspace, state, None))
+        let ours = self.written.as_ref().filter(|_| self.appended);
+        let (serial, size, written) =
+            off_the_runtime(|| self.backend.store_over(&self.workspace, state, None, ours))?;
+        self.written = written;
+        self.appended = false;
+        Ok((serial, size))
     }
 
     async fn append(
@@ -365,7 +420,7 @@ impl JournalTarget for LocalTarget {
         header: &JournalHeader,
         changes: &[StateChange],
     ) -> Result<u64, StateError> {
-        off_the_runtime(|| {
+        let added = off_the_runtime(|| -> Result<u64, StateError> {
             let journal = match &mut self.journal {
                 Some(journal) => journal,
                 None => self.journal.insert(Journal::create_sealed(
@@ -377,7 +432,9 @@ impl JournalTarget for LocalTarget {
             let before = journal.len();
             journal.append_all(changes)?;
             Ok(journal.len() - before)
-        })
+        })?;
+        self.appended = true;
+        Ok(added)
     }
 
     async fn clear(&mut self, next: Option<&JournalHeader>) -> Result<(), StateError> {
