@@ -306,11 +306,13 @@ fn final_outputs(run: &Run, plan: &Plan) -> BTreeMap<String, OutputValue> {
 /// The outcome: the `check` blocks evaluated with the final values, the warning of a targeted
 /// apply, and the state written in full.
 async fn finish(run: &Run, plan: &Plan) -> ApplyOutcome {
-    let state = run.state().clone();
     let mut diagnostics = run.diagnostics().clone();
     if plan.mode != PlanMode::Destroy && !diagnostics.has_errors() {
         diagnostics.extend(super::checks::evaluate(run).await);
     }
+    // Taken, not copied: the walk is over, and writing the whole state is the apply's peak of
+    // memory.
+    let state = std::mem::take(&mut *run.state());
     if !plan.targets.is_empty() && !diagnostics.has_errors() {
         diagnostics.push(Diagnostic::warning("Applied changes may be incomplete").with_detail("The plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    strata plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when Strata specifically suggests to use it as part of an error message."));
     }

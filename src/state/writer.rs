@@ -118,12 +118,18 @@ impl StateWriter for JournaledWriter {
 
     async fn finish(&mut self, state: &State) -> Result<(), StateError> {
         let _phase = crate::timings::phase("state writing (final)");
-        let (serial, size) = self.target.store(state).await?;
-        self.target.clear(None).await?;
+        // `state` holds everything the copy kept for compactions does: the copy is freed
+        // before the whole state is encoded (an apply's peak of memory), and made again from
+        // `state` afterwards, or should the write fail.
+        let serial = self.state.serial;
+        self.state = State::new();
+        let stored = self.target.store(state).await;
         self.state = State {
-            serial,
+            serial: stored.as_ref().map_or(serial, |(serial, _)| *serial),
             ..state.clone()
         };
+        let (serial, size) = stored?;
+        self.target.clear(None).await?;
         self.threshold = compaction_threshold(size);
         self.journal_bytes = 0;
         self.written = Some(serial);
