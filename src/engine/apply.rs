@@ -30,6 +30,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How many instances per `-parallelism` slot may be evaluated, planned and journaled ahead of
+/// their provider call ([`ResourceApply::lookahead`]).
+const LOOKAHEAD: usize = 2;
+
 /// The apply walk's resource visits: each planned change of an instance made real.
 pub(super) struct ApplyWalker {
     plan: Arc<Plan>,
@@ -42,12 +46,15 @@ pub(super) struct ApplyWalker {
     /// instances its instances pick one by one ([`crate::graph::instances`]).
     graph: Arc<Graph>,
     gates: Arc<Gates>,
+    /// Bounds the instances between their turn to be evaluated and their provider call
+    /// ([`ResourceApply::lookahead`]).
+    lookahead: Arc<tokio::sync::Semaphore>,
     /// The instance tasks each resource node started, until its `(applied)` node collects them.
     started: std::sync::Mutex<HashMap<(ModulePath, Resource), Vec<InstanceTask>>>,
 }
 
 impl ApplyWalker {
-    fn new(plan: Arc<Plan>, graph: Arc<Graph>) -> ApplyWalker {
+    fn new(plan: Arc<Plan>, graph: Arc<Graph>, parallelism: usize) -> ApplyWalker {
         let deletions = plan
             .changes
             .iter()
@@ -60,6 +67,7 @@ impl ApplyWalker {
             deletions,
             graph,
             gates: Arc::new(Gates::default()),
+            lookahead: Arc::new(tokio::sync::Semaphore::new(LOOKAHEAD * parallelism.max(1))),
             started: std::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -151,7 +159,8 @@ pub(super) async fn apply(run: Arc<Run>, plan: Plan) -> ApplyOutcome {
         run.error(diagnostics);
         Arc::new(Graph::default())
     });
-    let walker = Arc::new(ApplyWalker::new(plan.clone(), graph.clone()));
+    let parallelism = run.options.parallelism;
+    let walker = Arc::new(ApplyWalker::new(plan.clone(), graph.clone(), parallelism));
     if destroy_mode {
         let diagnostics = configure_providers(&run, &*walker).await;
         run.error(diagnostics);
@@ -297,11 +306,13 @@ fn final_outputs(run: &Run, plan: &Plan) -> BTreeMap<String, OutputValue> {
 /// The outcome: the `check` blocks evaluated with the final values, the warning of a targeted
 /// apply, and the state written in full.
 async fn finish(run: &Run, plan: &Plan) -> ApplyOutcome {
-    let state = run.state().clone();
     let mut diagnostics = run.diagnostics().clone();
     if plan.mode != PlanMode::Destroy && !diagnostics.has_errors() {
         diagnostics.extend(super::checks::evaluate(run).await);
     }
+    // Taken, not copied: the walk is over, and writing the whole state is the apply's peak of
+    // memory.
+    let state = std::mem::take(&mut *run.state());
     if !plan.targets.is_empty() && !diagnostics.has_errors() {
         diagnostics.push(Diagnostic::warning("Applied changes may be incomplete").with_detail("The plan was created with the -target option in effect, so some changes requested in the configuration may have been ignored and the output values may not be fully updated. Run the following command to verify that no other changes are pending:\n    strata plan\n\nNote that the -target option is not suitable for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes, or when Strata specifically suggests to use it as part of an error message."));
     }
@@ -574,6 +585,7 @@ async fn start_resource_node(
         schema,
         picked: walker.picked_resources(path, resource),
         gates: walker.gates.clone(),
+        lookahead: walker.lookahead.clone(),
     });
     let mut tasks = Vec::new();
     let mut result = Ok(());
@@ -627,6 +639,13 @@ struct ResourceApply {
     /// The resources whose instance each instance waits for: the one with its own key.
     picked: Vec<Resource>,
     gates: Arc<Gates>,
+    /// Permits to go ahead of the provider call: an instance takes one before it is evaluated
+    /// and gives it back once its provider call has its `-parallelism` slot. The slots are
+    /// handed out in arrival order, so without this bound every ready instance was evaluated,
+    /// planned and journaled before the first was applied, each holding its apply's state
+    /// meanwhile (some kilobytes each: at 10,000 creates, over 100 MB before the first
+    /// provider call).
+    lookahead: Arc<tokio::sync::Semaphore>,
 }
 
 impl ResourceApply {
@@ -648,14 +667,15 @@ impl ResourceApply {
                 key: repetition.key(),
             };
             let current = recorded_object(run, &address, &self.schema);
-            let change = self.current.get(&address).map(|&i| &self.plan.changes[i]);
-            match change {
-                Some(change)
-                    if change.action != Action::NoOp && change.action != Action::Delete =>
+            // The change's index, not a copy: the plan outlives the tasks.
+            let change = self.current.get(&address).copied();
+            match change.map(|index| (index, &self.plan.changes[index])) {
+                Some((index, planned))
+                    if planned.action != Action::NoOp && planned.action != Action::Delete =>
                 {
                     values.insert(address.key.clone(), Value::Unknown(Type::Any));
                     self.gates.close(address.clone());
-                    changing.push((address, change.clone(), current, repetition));
+                    changing.push((address, index, current, repetition));
                 }
                 _ => {
                     if let Some(current) = current {
@@ -696,12 +716,13 @@ impl ResourceApply {
         &self,
         run: &Arc<Run>,
         address: ResourceInstance,
-        change: ResourceChange,
+        change: usize,
         current: Option<InstanceObject>,
         repetition: super::Repetition,
     ) -> InstanceOutcome {
+        let change = &self.plan.changes[change];
         let outcome = self
-            .outcome(run, &address, &change, current, &repetition)
+            .outcome(run, &address, change, current, &repetition)
             .await;
         let value = match &outcome {
             InstanceOutcome::Applied(value) => value.clone(),
@@ -735,6 +756,12 @@ impl ResourceApply {
         if run.cancelled() {
             return InstanceOutcome::Skipped;
         }
+        let Ok(lookahead) = self.lookahead.acquire().await else {
+            return InstanceOutcome::Skipped;
+        };
+        if run.cancelled() {
+            return InstanceOutcome::Skipped;
+        }
         let (config, schema) = (&self.config, &self.schema);
         let config_value =
             match run.eval_resource_body(config, &schema.block, &address.module, repetition) {
@@ -749,20 +776,20 @@ impl ResourceApply {
             let store = run.store();
             dependency_addresses(&store, &resource_dependencies(&run.graph, &node))
         };
-        let result = apply_instance(
+        let instance = InstanceApply {
             run,
-            &self.plan,
+            plan: &self.plan,
             address,
             config,
-            &self.provider_ref,
+            provider_ref: &self.provider_ref,
             schema,
             change,
-            current,
-            config_value,
             dependencies,
             repetition,
-        )
-        .await;
+        };
+        // Boxed: the apply's state (some kilobytes) exists only while it runs, not in every
+        // task waiting for its turn.
+        let result = Box::pin(instance.apply(current, config_value, lookahead)).await;
         match result {
             Ok(value) => InstanceOutcome::Applied(value),
             Err(diagnostics) => InstanceOutcome::Failed(diagnostics),
@@ -820,86 +847,84 @@ struct FinalPlan {
     planned: crate::providers::PlannedChange,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn apply_instance(
-    run: &Arc<Run>,
-    plan: &Plan,
-    address: &ResourceInstance,
-    config: &ResourceConfig,
-    provider_ref: &crate::config::ProviderRef,
-    schema: &crate::providers::ResourceSchema,
-    change: &ResourceChange,
-    current: Option<InstanceObject>,
-    config_value: Value,
-    dependencies: Vec<crate::addrs::AbsResource>,
-    repetition: &super::Repetition,
-) -> Result<Option<Value>, Diagnostics> {
-    let Some(provider) = run.provider(provider_ref) else {
-        return Ok(None);
-    };
-    let instance = InstanceApply {
-        run,
-        plan,
-        address,
-        config,
-        provider_ref,
-        schema,
-        change,
-        dependencies,
-        repetition,
-    };
-    if config.addr.mode == ResourceMode::Data {
-        return instance.read_data(&*provider, &config_value).await;
-    }
-    let Some(final_plan) = instance
-        .final_plan(&*provider, current.as_ref(), config_value)
-        .await?
-    else {
-        // Interrupted while waiting for a turn: this operation never starts.
-        return Ok(current.map(|c| c.value));
-    };
-    let (deposed_key, idempotency_token) = instance.record_intent(final_plan.operation).await;
-    let permit = run.semaphore.acquire().await;
-    if run.cancelled() {
-        if final_plan.operation == Action::Create {
-            abandon_create(run, address, deposed_key.as_deref()).await;
-        }
-        return Ok(current.map(|c| c.value));
-    }
-    let operation = final_plan.operation;
-    let running = Running {
-        action: operation,
-        // A create (also a replacement's) has no prior object to name.
-        id: match operation {
-            Action::Create => None,
-            _ => final_plan.prior.as_ref().and_then(ObjectId::of_or_name),
-        },
-        started: Instant::now(),
-    };
-    let result = instance
-        .call_provider(&*provider, &final_plan, idempotency_token, &running)
-        .await;
-    drop(permit);
-    match result {
-        Ok(Some(new_object)) => {
-            let planned = &final_plan.planned.planned;
-            instance.applied(planned, new_object, &running).await
-        }
-        Ok(None) => {
-            let address = address.clone();
-            record(run, StateChange::Remove { address }).await;
-            Ok(None)
-        }
-        Err(error) => {
-            instance
-                .failed(&final_plan, deposed_key.as_deref(), &error)
-                .await;
-            Err(located(address, &error, Some(config)))
-        }
-    }
-}
-
 impl InstanceApply<'_> {
+    /// Applies the instance's change: its final plan, its intent recorded, the provider's
+    /// call, and what it made recorded. `lookahead` ([`ResourceApply::lookahead`]) is given
+    /// back once the provider call has its slot.
+    async fn apply(
+        &self,
+        current: Option<InstanceObject>,
+        config_value: Value,
+        lookahead: tokio::sync::SemaphorePermit<'_>,
+    ) -> Result<Option<Value>, Diagnostics> {
+        let (run, config) = (self.run, self.config);
+        let Some(provider) = run.provider(self.provider_ref) else {
+            return Ok(None);
+        };
+        if config.addr.mode == ResourceMode::Data {
+            drop(lookahead);
+            return self.read_data(&*provider, &config_value).await;
+        }
+        self.apply_managed(&*provider, current, config_value, lookahead)
+            .await
+    }
+
+    async fn apply_managed(
+        &self,
+        provider: &dyn crate::providers::Provider,
+        current: Option<InstanceObject>,
+        config_value: Value,
+        lookahead: tokio::sync::SemaphorePermit<'_>,
+    ) -> Result<Option<Value>, Diagnostics> {
+        let (run, address, config) = (self.run, self.address, self.config);
+        let Some(final_plan) = self
+            .final_plan(provider, current.as_ref(), config_value)
+            .await?
+        else {
+            // Interrupted while waiting for a turn: this operation never starts.
+            return Ok(current.map(|c| c.value));
+        };
+        let (deposed_key, idempotency_token) = self.record_intent(final_plan.operation).await;
+        let permit = run.semaphore.acquire().await;
+        drop(lookahead);
+        if run.cancelled() {
+            if final_plan.operation == Action::Create {
+                abandon_create(run, address, deposed_key.as_deref()).await;
+            }
+            return Ok(current.map(|c| c.value));
+        }
+        let operation = final_plan.operation;
+        let running = Running {
+            action: operation,
+            // A create (also a replacement's) has no prior object to name.
+            id: match operation {
+                Action::Create => None,
+                _ => final_plan.prior.as_ref().and_then(ObjectId::of_or_name),
+            },
+            started: Instant::now(),
+        };
+        let result = self
+            .call_provider(provider, &final_plan, idempotency_token, &running)
+            .await;
+        drop(permit);
+        match result {
+            Ok(Some(new_object)) => {
+                let planned = &final_plan.planned.planned;
+                self.applied(planned, new_object, &running).await
+            }
+            Ok(None) => {
+                let address = address.clone();
+                record(run, StateChange::Remove { address }).await;
+                Ok(None)
+            }
+            Err(error) => {
+                self.failed(&final_plan, deposed_key.as_deref(), &error)
+                    .await;
+                Err(located(address, &error, Some(config)))
+            }
+        }
+    }
+
     /// The object the state records for this instance.
     fn object(&self, value: Value, status: ObjectStatus, private: &[u8]) -> InstanceObject {
         InstanceObject {

@@ -4,7 +4,9 @@
 //! `STRATA_FAKE_STORE` environment variable, else `.fake-store` in the working directory) with
 //! one JSON file per object, so objects outlive a process and a test can look at, change
 //! (drift) or delete them behind Strata's back. Resources can be told to take time
-//! (`latency_ms`), to fail (`fail = "create"`), or to outlast their `timeouts`.
+//! (`latency_ms`: each create, update or delete takes that long in all, writing the store
+//! included; the object appears when it ends), to fail (`fail = "create"`), or to outlast
+//! their `timeouts`.
 //!
 //! Resource `fake_resource`: `name`, `value`, `replace_on` (forces replacement), `secret`
 //! (sensitive), `tags`, `latency_ms`, `fail`, nested `rule` blocks; computed `id` and `computed`.
@@ -107,7 +109,8 @@ impl FakeProvider {
             .unwrap_or_default()
     }
 
-    fn write_object(&self, id: &str, value: &Value) -> Result<(), ProviderError> {
+    /// Writes an object beside its place ([`Staged::publish`] moves it there).
+    fn stage_object(&self, id: &str, value: &Value) -> Result<Staged, ProviderError> {
         let (plain, _) = value.clone().deep_unmark();
         let json = value_to_json(&plain)
             .map_err(|e| ProviderError::new("writing fake object", e.to_string()))?;
@@ -117,8 +120,7 @@ impl FakeProvider {
         let path = self.object_path(id);
         let temporary = path.with_extension("json.tmp");
         std::fs::write(&temporary, text).map_err(io_error)?;
-        std::fs::rename(&temporary, &path).map_err(io_error)?;
-        Ok(())
+        Ok(Staged { temporary, path })
     }
 
     fn read_object(&self, id: &str) -> Result<Option<Value>, ProviderError> {
@@ -140,6 +142,19 @@ fn default_store() -> PathBuf {
     std::env::var_os("STRATA_FAKE_STORE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(".fake-store"))
+}
+
+/// An object written beside its place: it exists for Strata (a read, `.fake-store/*.json`)
+/// once published.
+struct Staged {
+    temporary: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    fn publish(self) -> Result<(), ProviderError> {
+        std::fs::rename(&self.temporary, &self.path).map_err(io_error)
+    }
 }
 
 fn io_error(e: std::io::Error) -> ProviderError {
@@ -211,8 +226,12 @@ impl Provider for FakeProvider {
                 ));
             }
         }
-        tokio::time::sleep(latency).await;
+        // The call takes `latency` in all, the store's work included (as a remote call's time
+        // includes the server's work): the object is written during it and appears (one
+        // rename) when it ends.
+        let deadline = tokio::time::Instant::now() + latency;
         if fails_on(&settings, operation) {
+            tokio::time::sleep_until(deadline).await;
             return Err(ProviderError::new(
                 format!("fake_resource {operation} failed"),
                 "the resource was told to fail (`fail` argument)",
@@ -220,6 +239,7 @@ impl Provider for FakeProvider {
         }
         match operation {
             "delete" => {
+                tokio::time::sleep_until(deadline).await;
                 if let Some(id) = request
                     .prior
                     .as_ref()
@@ -266,7 +286,9 @@ impl Provider for FakeProvider {
                     std::fs::write(self.token_path(&request.idempotency_token), &id)
                         .map_err(io_error)?;
                 }
-                self.write_object(&id, &state)?;
+                let staged = self.stage_object(&id, &state)?;
+                tokio::time::sleep_until(deadline).await;
+                staged.publish()?;
                 Ok(Some(state))
             }
         }

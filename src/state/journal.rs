@@ -141,6 +141,22 @@ pub(crate) fn sealed_lines(
     Ok(lines)
 }
 
+/// Runs blocking file work (a synced append, a full state write) without holding up the
+/// runtime's other tasks: on the multi-threaded runtime the worker first hands its queue to
+/// another thread (`block_in_place`). Without it, a task the writer had just woken (the next
+/// holder of a released `-parallelism` slot sits in the worker's unstealable LIFO slot) waited
+/// for the `fsync`, and provider slots sat idle. Elsewhere (a test's current-thread runtime,
+/// no runtime) the work runs in place.
+pub(crate) fn off_the_runtime<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 /// An open journal file, appended to with a sync after every entry.
 pub(crate) struct Journal {
     path: PathBuf,

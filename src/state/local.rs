@@ -15,7 +15,7 @@ use super::backend::{
     next_serial, Backend, LockGuard, LockInfo, OnLockWait, StateError, StateWriter,
 };
 use super::format::{read_state, read_state_with, write_state_as};
-use super::journal::{remove_if_exists, replay_sealed, Journal, JournalHeader};
+use super::journal::{off_the_runtime, remove_if_exists, replay_sealed, Journal, JournalHeader};
 use super::lock::{held_by_this_process, FileLock};
 use super::store::{read_file, read_state_file, write_file};
 use super::workspace::{validate_workspace_name, DEFAULT_WORKSPACE};
@@ -187,16 +187,43 @@ impl LocalBackend {
         state: &State,
         push_force: Option<bool>,
     ) -> Result<(u64, u64), StateError> {
+        let (serial, size, _) = self.store_over(workspace, state, push_force, None)?;
+        Ok((serial, size))
+    }
+
+    /// [`LocalBackend::store`], and what was written. With `ours` (the file as this process
+    /// last wrote it, changed since: a journal compaction, [`LocalTarget`]), a file still
+    /// holding those bytes is not decoded again for the serial rule: `state` goes at the next
+    /// serial. Decoding the whole stored state at every compaction was a fifth of the CPU of
+    /// a 20,000-instance apply.
+    fn store_over(
+        &self,
+        workspace: &str,
+        state: &State,
+        push_force: Option<bool>,
+        ours: Option<&Written>,
+    ) -> Result<(u64, u64, Option<Written>), StateError> {
         let path = self.state_file(workspace);
         let previous = read_file(&path)?.filter(|bytes| !bytes.iter().all(u8::is_ascii_whitespace));
         let location = path.display().to_string();
-        let stored = match &previous {
-            Some(bytes) => Some(read_state(&self.open_bytes(&path, bytes)?, &location)?),
-            None => None,
+        let unchanged_since_ours = match (&previous, ours) {
+            (Some(bytes), Some(ours)) => Written::digest(bytes) == ours.digest,
+            _ => false,
         };
-        let Some(serial) = next_serial(&location, stored.as_ref(), state, push_force)? else {
-            let size = previous.as_ref().map_or(0, |b| b.len() as u64);
-            return Ok((stored.map_or(state.serial, |s| s.serial), size));
+        let serial = match ours {
+            Some(ours) if unchanged_since_ours => ours.serial + 1,
+            _ => {
+                let stored = match &previous {
+                    Some(bytes) => Some(read_state(&self.open_bytes(&path, bytes)?, &location)?),
+                    None => None,
+                };
+                let Some(serial) = next_serial(&location, stored.as_ref(), state, push_force)?
+                else {
+                    let size = previous.as_ref().map_or(0, |b| b.len() as u64);
+                    return Ok((stored.map_or(state.serial, |s| s.serial), size, None));
+                };
+                serial
+            }
         };
         let text = write_state_as(state, serial, crate::TERRAFORM_VERSION_COMPAT)?;
         let sealed = self.sealer.seal(text.as_bytes())?;
@@ -204,7 +231,11 @@ impl LocalBackend {
             write_file(&Self::backup_file(&path), &previous)?;
         }
         write_file(&path, &sealed)?;
-        Ok((serial, sealed.len() as u64))
+        let written = Written {
+            digest: Written::digest(&sealed),
+            serial,
+        };
+        Ok((serial, sealed.len() as u64, Some(written)))
     }
 }
 
@@ -316,6 +347,8 @@ impl Backend for LocalBackend {
             backend: self.clone(),
             workspace: workspace.to_string(),
             journal: None,
+            written: None,
+            appended: false,
         };
         Ok(Box::new(JournaledWriter::new(
             Box::new(target),
@@ -368,17 +401,39 @@ impl Backend for LocalBackend {
     }
 }
 
+/// A state file as this process wrote it: the SHA-256 of its bytes and the serial they hold.
+struct Written {
+    digest: [u8; 32],
+    serial: u64,
+}
+
+impl Written {
+    fn digest(bytes: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(bytes).into()
+    }
+}
+
 /// The local backend's [`JournalTarget`]: the journal file beside the state file.
 struct LocalTarget {
     backend: LocalBackend,
     workspace: String,
     journal: Option<Journal>,
+    /// The state file this target wrote last ([`LocalBackend::store_over`]).
+    written: Option<Written>,
+    /// Whether changes were appended since then.
+    appended: bool,
 }
 
 #[async_trait]
 impl JournalTarget for LocalTarget {
     async fn store(&mut self, state: &State) -> Result<(u64, u64), StateError> {
-        self.backend.store(&self.workspace, state, None)
+        let ours = self.written.as_ref().filter(|_| self.appended);
+        let (serial, size, written) =
+            off_the_runtime(|| self.backend.store_over(&self.workspace, state, None, ours))?;
+        self.written = written;
+        self.appended = false;
+        Ok((serial, size))
     }
 
     async fn append(
@@ -386,28 +441,32 @@ impl JournalTarget for LocalTarget {
         header: &JournalHeader,
         changes: &[StateChange],
     ) -> Result<u64, StateError> {
-        let journal = match &mut self.journal {
-            Some(journal) => journal,
-            None => self.journal.insert(Journal::create_sealed(
-                &self.backend.journal_file(&self.workspace),
-                header,
-                self.backend.sealer.clone(),
-            )?),
-        };
-        let before = journal.len();
-        journal.append_all(changes)?;
-        Ok(journal.len() - before)
+        let added = off_the_runtime(|| -> Result<u64, StateError> {
+            let journal = match &mut self.journal {
+                Some(journal) => journal,
+                None => self.journal.insert(Journal::create_sealed(
+                    &self.backend.journal_file(&self.workspace),
+                    header,
+                    self.backend.sealer.clone(),
+                )?),
+            };
+            let before = journal.len();
+            journal.append_all(changes)?;
+            Ok(journal.len() - before)
+        })?;
+        self.appended = true;
+        Ok(added)
     }
 
     async fn clear(&mut self, next: Option<&JournalHeader>) -> Result<(), StateError> {
-        match (next, &mut self.journal) {
+        off_the_runtime(|| match (next, &mut self.journal) {
             (Some(header), Some(journal)) => journal.reset(header),
             (None, journal) => match journal.take() {
                 Some(journal) => journal.remove(),
                 None => Ok(()),
             },
             (Some(_), None) => Ok(()),
-        }
+        })
     }
 }
 

@@ -14,8 +14,8 @@
 //! Durability: during an apply, every resource operation is appended to a journal
 //! ([`StateWriter::record`]) and synced before the next one starts, so the cost per operation is
 //! independent of the state's size (Terraform rewrites the whole file each time). The full state
-//! is written once at the end (and whenever the journal outgrows it); loading replays a journal
-//! left by an interrupted run.
+//! is written once at the end (and whenever the journal outgrows it four times over); loading
+//! replays a journal left by an interrupted run.
 //!
 //! Architecture invariant: only this module reads or writes state files and lock files.
 

@@ -4,7 +4,8 @@
 //! The writer applies each batch of changes to its copy of the state, hands the batch to the
 //! backend's journal in one durable step (a group commit: operations that finish together
 //! share one sync or one upload), and rewrites the full state, emptying the journal, whenever
-//! the journal has grown past the state's size (so recording is O(1) per operation, amortised).
+//! the journal has grown past [`JOURNAL_PER_STATE`] times the state's size (so recording is
+//! O(1) per operation, amortised).
 //! `finish` writes the full state and removes the journal.
 //!
 //! What "the journal" is differs per backend, behind [`JournalTarget`]: the local backend
@@ -19,6 +20,14 @@ use async_trait::async_trait;
 /// The journal never triggers a compaction below this size, so that small states are not
 /// rewritten after every few operations.
 pub(crate) const MIN_COMPACTION_BYTES: u64 = 256 * 1024;
+
+/// How many times the state's size the journal may grow to before the full state is written
+/// again. Each rewrite encodes the whole state (and the local backend reads the stored one),
+/// so an apply that creates N instances pays for a series of states growing geometrically, and
+/// the larger the ratio, the faster they grow and the smaller their sum: at 1 (the journal as
+/// large as the state) a 20,000-instance apply rewrote its state 8 times before the final write
+/// (BENCHMARKS.md, "Found and fixed"). A replay after a crash reads at most that much journal.
+pub(crate) const JOURNAL_PER_STATE: u64 = 4;
 
 /// Where a backend keeps the full state and the journal of one workspace.
 #[async_trait]
@@ -37,6 +46,11 @@ pub(crate) trait JournalTarget: Send {
     async fn clear(&mut self, next: Option<&JournalHeader>) -> Result<(), StateError>;
 }
 
+/// The journal size at which a state of `state_bytes` is rewritten.
+fn compaction_threshold(state_bytes: u64) -> u64 {
+    (state_bytes * JOURNAL_PER_STATE).max(MIN_COMPACTION_BYTES)
+}
+
 /// Records an apply's changes through a backend's [`JournalTarget`].
 pub(crate) struct JournaledWriter {
     target: Box<dyn JournalTarget>,
@@ -44,7 +58,8 @@ pub(crate) struct JournaledWriter {
     state: State,
     /// Journal bytes since the last full write.
     journal_bytes: u64,
-    /// The journal size at which the full state is rewritten: the state's size.
+    /// The journal size at which the full state is rewritten: [`JOURNAL_PER_STATE`] times the
+    /// state's size.
     threshold: u64,
     /// The serial of the last full write.
     written: Option<u64>,
@@ -57,7 +72,7 @@ impl JournaledWriter {
             target,
             state: base,
             journal_bytes: 0,
-            threshold: state_bytes.max(MIN_COMPACTION_BYTES),
+            threshold: compaction_threshold(state_bytes),
             written: None,
         }
     }
@@ -73,7 +88,7 @@ impl JournaledWriter {
         let (serial, size) = self.target.store(&self.state).await?;
         self.state.serial = serial;
         self.written = Some(serial);
-        self.threshold = size.max(MIN_COMPACTION_BYTES);
+        self.threshold = compaction_threshold(size);
         self.journal_bytes = 0;
         let header = self.header();
         self.target.clear(Some(&header)).await
@@ -103,13 +118,19 @@ impl StateWriter for JournaledWriter {
 
     async fn finish(&mut self, state: &State) -> Result<(), StateError> {
         let _phase = crate::timings::phase("state writing (final)");
-        let (serial, size) = self.target.store(state).await?;
-        self.target.clear(None).await?;
+        // `state` holds everything the copy kept for compactions does: the copy is freed
+        // before the whole state is encoded (an apply's peak of memory), and made again from
+        // `state` afterwards, or should the write fail.
+        let serial = self.state.serial;
+        self.state = State::new();
+        let stored = self.target.store(state).await;
         self.state = State {
-            serial,
+            serial: stored.as_ref().map_or(serial, |(serial, _)| *serial),
             ..state.clone()
         };
-        self.threshold = size.max(MIN_COMPACTION_BYTES);
+        let (serial, size) = stored?;
+        self.target.clear(None).await?;
+        self.threshold = compaction_threshold(size);
         self.journal_bytes = 0;
         self.written = Some(serial);
         Ok(())

@@ -404,6 +404,58 @@ async fn journal_is_compacted_when_it_outgrows_the_state() {
     );
 }
 
+/// Records changes (4 KB each, five instances rewritten) until the state file changes: a
+/// compaction wrote it, or recording failed.
+async fn record_until_rewritten(
+    writer: &mut Box<dyn strata::state::StateWriter>,
+    state_file: &std::path::Path,
+    round: &mut usize,
+) -> Result<(), StateError> {
+    let before = std::fs::read(state_file).ok();
+    let payload = "p".repeat(4000);
+    loop {
+        *round += 1;
+        writer
+            .record(&put(*round % 5, &format!("{round}{payload}")))
+            .await?;
+        if std::fs::read(state_file).ok() != before {
+            return Ok(());
+        }
+        assert!(*round < 2000, "the journal was never compacted");
+    }
+}
+
+/// A compaction does not decode the state file it wrote itself again, but one replaced behind
+/// its back (another lineage here) is still checked, and refused, as any write is.
+#[tokio::test]
+async fn a_compaction_checks_a_state_file_replaced_behind_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path());
+    let base = backend.load("default").await.unwrap();
+    let mut writer = backend.writer("default", &base).await.unwrap();
+    let state_file = dir.path().join("terraform.tfstate");
+    let mut round = 0;
+    record_until_rewritten(&mut writer, &state_file, &mut round)
+        .await
+        .unwrap();
+    let compacted = read_state(&std::fs::read_to_string(&state_file).unwrap(), "s").unwrap();
+    assert_eq!(compacted.resources.len(), 5);
+    let mut other = State::new();
+    other
+        .resources
+        .insert(address("terraform_data.b"), object("b", "1"));
+    std::fs::write(&state_file, write_state(&other).unwrap()).unwrap();
+    let error = record_until_rewritten(&mut writer, &state_file, &mut round)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StateError::LineageMismatch { .. }),
+        "{error}"
+    );
+    let kept = read_state(&std::fs::read_to_string(&state_file).unwrap(), "s").unwrap();
+    assert_eq!(kept.lineage, other.lineage, "the other state file stays");
+}
+
 #[tokio::test]
 async fn recording_does_not_rewrite_the_state() {
     let dir = tempfile::tempdir().unwrap();
