@@ -59,8 +59,14 @@ fn every_state_fixture_reads_as_through_a_json_tree() {
         let text = fixture(name);
         let canonical = !matches!(name, "bad-instance.tfstate" | "truncated.tfstate");
         for schemas in [None, Some(builtin_schemas())] {
+            // That fixture's AWS objects carry a hand-picked few attributes (a subnet with an
+            // `ingress`, a database without most of its own): the built-in AWS provider's
+            // schemas (with the `aws` feature) do not fit them, so the reader falls back to the
+            // tree, as for any attribute that does not fit its schema.
+            let fits =
+                !(name == "terraform-aws.tfstate" && schemas.is_some() && cfg!(feature = "aws"));
             let streamed = agree(name, &text, schemas);
-            assert_eq!(streamed, canonical, "{name}: one pass taken");
+            assert_eq!(streamed, canonical && fits, "{name}: one pass taken");
         }
     }
 }
