@@ -14,7 +14,7 @@
 //! A provider that declares the legacy type system (SDKv2) gets away with violations: the
 //! caller logs them as warnings, as Terraform does; any other provider's violations are errors.
 
-use crate::providers::schema::{Block, Nesting};
+use crate::providers::schema::{Block, NestedBlock, Nesting};
 use crate::value::Value;
 
 /// Problems of a planned object against the configuration.
@@ -57,12 +57,7 @@ fn check_plan(block: &Block, config: &Value, planned: &Value, at: &str, out: &mu
                 let (Some(configured), Some(plan)) = (configured.as_seq(), plan.as_seq()) else {
                     continue;
                 };
-                if configured.len() != plan.len() && !nested.computed {
-                    out.push(format!(
-                        "{path}: block count in plan ({}) disagrees with count in config ({})",
-                        plan.len(),
-                        configured.len()
-                    ));
+                if block_count_disagrees(nested, configured, plan, &path, out) {
                     continue;
                 }
                 for (i, (c, p)) in configured.iter().zip(plan).enumerate() {
@@ -87,16 +82,30 @@ fn check_plan(block: &Block, config: &Value, planned: &Value, at: &str, out: &mu
                 let (Some(configured), Some(plan)) = (configured.as_seq(), plan.as_seq()) else {
                     continue;
                 };
-                if configured.len() != plan.len() && !nested.computed {
-                    out.push(format!(
-                        "{path}: block count in plan ({}) disagrees with count in config ({})",
-                        plan.len(),
-                        configured.len()
-                    ));
-                }
+                block_count_disagrees(nested, configured, plan, &path, out);
             }
         }
     }
+}
+
+/// Terraform's block-count check for list and set blocks: a non-computed block must keep as
+/// many elements in the plan as the configuration has; the problem goes to `out`.
+fn block_count_disagrees(
+    nested: &NestedBlock,
+    configured: &[Value],
+    plan: &[Value],
+    path: &str,
+    out: &mut Vec<String>,
+) -> bool {
+    let disagrees = configured.len() != plan.len() && !nested.computed;
+    if disagrees {
+        out.push(format!(
+            "{path}: block count in plan ({}) disagrees with count in config ({})",
+            plan.len(),
+            configured.len()
+        ));
+    }
+    disagrees
 }
 
 /// Problems of an applied object against its plan.
