@@ -212,6 +212,7 @@ fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
                 instance: change.address.clone(),
                 deposed: change.deposed.clone(),
                 replacing: deletion(change)?,
+                provider: super::parse_provider_address(&run.registry, &change.provider),
             })
         })
         .collect();

@@ -43,6 +43,8 @@ pub struct Deletion {
     pub deposed: Option<String>,
     /// Set when the deletion is the old half of a replacement.
     pub replacing: Option<Replacement>,
+    /// The provider configuration that deletes it (from the plan's provider address).
+    pub provider: Option<ProviderRef>,
 }
 
 /// Which way a replacement goes.
@@ -141,7 +143,9 @@ impl Transform for OrphanResourceInstances<'_> {
     }
 }
 
-/// A node per deletion.
+/// A node per deletion, after its provider's node when the graph has one (an apply's; a
+/// `destroy` configures every provider before its walk): no provider deletes anything before
+/// it is configured.
 pub struct DestroyNodes<'a> {
     pub deletions: &'a [Deletion],
 }
@@ -153,7 +157,13 @@ impl Transform for DestroyNodes<'_> {
 
     fn transform(&self, graph: &mut Graph) -> Result<(), Diagnostics> {
         for deletion in self.deletions {
-            graph.add(deletion.node());
+            let node = graph.add(deletion.node());
+            if let Some(provider) = &deletion.provider {
+                let provider = Node::Provider {
+                    provider: provider.clone(),
+                };
+                graph.edge(&provider, node, None);
+            }
         }
         Ok(())
     }
@@ -383,6 +393,10 @@ resource "fake_resource" "user" {
             instance: instance(address),
             deposed: None,
             replacing,
+            provider: Some(ProviderRef {
+                name: "fake".into(),
+                alias: None,
+            }),
         }
     }
 
@@ -468,6 +482,37 @@ resource "fake_resource" "user" {
             }),
         ];
         insta::assert_snapshot!(dot_after(&steps, config.clone()));
+    }
+
+    /// The chaos test's failure: a replaced leaf's destroy (nothing depends on it, it depends
+    /// on nothing being deleted) started before its provider was configured.
+    #[test]
+    fn an_apply_deletes_nothing_before_the_provider_is_configured() {
+        let config = config_graph();
+        let prior = prior_state();
+        let deletions = [
+            deletion("fake_resource.c", Some(Replacement::DestroyBeforeCreate)),
+            deletion("fake_resource.gone", None),
+        ];
+        let tree = ModuleTree::default();
+        let mut graph = config.clone();
+        for step in apply_steps(&tree, &config, &deletions, &prior) {
+            step.transform(&mut graph).expect("the step");
+        }
+        let provider = graph.index[&Node::Provider {
+            provider: ProviderRef {
+                name: "fake".into(),
+                alias: None,
+            },
+        }];
+        for deletion in &deletions {
+            let destroy = graph.index[&deletion.node()];
+            assert!(
+                petgraph::algo::has_path_connecting(&graph.graph, provider, destroy, None),
+                "{} does not wait for its provider",
+                deletion.node()
+            );
+        }
     }
 
     #[test]
