@@ -77,6 +77,33 @@ impl ResourceValues {
     }
 }
 
+impl ResourceValues {
+    /// The instance `key` selects, as indexing [`ResourceValues::value`] would give it: a whole
+    /// number when counted (the tuple's position is the key when the keys are exactly 0..n), a
+    /// string with `for_each`; `None` for anything else (the caller indexes the whole value).
+    pub fn element(&self, key: &Value) -> Option<Value> {
+        if self.unknown {
+            return None;
+        }
+        match (self.expansion, key) {
+            (Expansion::Count, Value::Number(n)) if n.is_integer() => {
+                let last = i64::try_from(self.instances.len()).ok()? - 1;
+                let first = self.instances.keys().next();
+                let consecutive = first == Some(&InstanceKey::Int(0))
+                    && self.instances.keys().next_back() == Some(&InstanceKey::Int(last));
+                if !consecutive {
+                    return None;
+                }
+                self.instances.get(&InstanceKey::Int(n.to_i64()?)).cloned()
+            }
+            (Expansion::ForEach, Value::String(name)) => {
+                self.instances.get(&InstanceKey::Str(name.clone())).cloned()
+            }
+            _ => None,
+        }
+    }
+}
+
 /// One instance of a module, and how it was repeated.
 #[derive(Clone, Debug)]
 pub struct ModuleInstanceInfo {
@@ -133,6 +160,17 @@ pub struct InstanceScope<'a> {
 }
 
 impl Scope for InstanceScope<'_> {
+    fn resolve_element(&self, subject: &Referenceable, key: &Value) -> Option<Value> {
+        let Referenceable::Resource(resource) = subject else {
+            return None;
+        };
+        let store = super::read_locked(self.store);
+        store
+            .resources
+            .get(&(self.module.clone(), resource.clone()))?
+            .element(key)
+    }
+
     fn resolve(&self, subject: &Referenceable, span: Option<&Span>) -> Result<Value, Diagnostic> {
         let store = super::read_locked(self.store);
         let missing = |what: String| -> Result<Value, Diagnostic> {
@@ -236,5 +274,82 @@ impl Scope for InstanceScope<'_> {
                     .with_span_opt(span.cloned())),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(expansion: Expansion, keys: &[InstanceKey]) -> ResourceValues {
+        ResourceValues {
+            expansion,
+            instances: keys
+                .iter()
+                .map(|k| (k.clone(), Value::from(format!("instance {k}").as_str())))
+                .collect(),
+            unknown: false,
+        }
+    }
+
+    /// What indexing the whole value gives, when it gives an element.
+    fn indexed(values: &ResourceValues, key: &Value) -> Option<Value> {
+        let whole = values.value();
+        match key {
+            Value::Number(n) => {
+                let at = usize::try_from(n.to_i64()?).ok()?;
+                whole.as_seq()?.get(at).cloned()
+            }
+            Value::String(name) => whole.as_entries()?.get(name).cloned(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn an_element_is_what_indexing_the_whole_value_gives_or_none() {
+        let ints = |range: std::ops::Range<i64>| range.map(InstanceKey::Int).collect::<Vec<_>>();
+        let cases = [
+            values(Expansion::Count, &ints(0..5)),
+            // An apply's store may lack instances: positions no longer match keys.
+            values(Expansion::Count, &ints(1..5)),
+            values(
+                Expansion::Count,
+                &[InstanceKey::Int(0), InstanceKey::Int(2)],
+            ),
+            values(Expansion::Count, &[]),
+            values(
+                Expansion::ForEach,
+                &[InstanceKey::Str("a".into()), InstanceKey::Str("b".into())],
+            ),
+            values(Expansion::Single, &[InstanceKey::None]),
+        ];
+        let keys = [
+            Value::from(0),
+            Value::from(2),
+            Value::from(4),
+            Value::from(7),
+            Value::from(-1),
+            Value::Number(crate::value::Number::parse("1.5").expect("a number")),
+            Value::from("a"),
+            Value::from("c"),
+            Value::from("1"),
+            Value::unknown(),
+        ];
+        let mut answered = 0;
+        for values in &cases {
+            for key in &keys {
+                if let Some(element) = values.element(key) {
+                    answered += 1;
+                    assert_eq!(Some(element), indexed(values, key), "{values:?} [{key:?}]");
+                }
+            }
+        }
+        // Counted from 0: keys 0, 2 and 4; for_each: "a".
+        assert_eq!(answered, 4);
+        let unknown = ResourceValues {
+            unknown: true,
+            ..values(Expansion::Count, &ints(0..3))
+        };
+        assert_eq!(unknown.element(&Value::from(0)), None);
     }
 }

@@ -358,6 +358,19 @@ impl<'a> Evaluator<'a> {
                 whole_span,
             ));
         };
+        // One instance of a counted or `for_each` resource: only that instance's value is
+        // copied, not every instance's (a reference per instance was quadratic in the count).
+        if let Some(element) = Self::element_key(operators.get(used), keys.get(used))
+            .and_then(|key| ctx.scope.resolve_element(&subject, &key))
+        {
+            return self
+                .apply(
+                    Cow::Owned(element),
+                    &operators[used + 1..],
+                    &keys[used + 1..],
+                )
+                .map(Cow::into_owned);
+        }
         let value = match ctx.scope.resolve(&subject, whole_span.as_ref()) {
             Ok(value) => value,
             Err(diagnostic) => {
@@ -367,6 +380,20 @@ impl<'a> Evaluator<'a> {
         };
         self.apply(Cow::Owned(value), &operators[used..], &keys[used..])
             .map(Cow::into_owned)
+    }
+
+    /// The key of a traversal step that indexes (`[expr]`, `.0`), once evaluated.
+    fn element_key(
+        operator: Option<&Decorated<TraversalOperator>>,
+        key: Option<&Option<Value>>,
+    ) -> Option<Value> {
+        match operator?.value() {
+            TraversalOperator::Index(_) => key?.clone(),
+            TraversalOperator::LegacyIndex(position) => {
+                Some(Value::Number(Number::from(**position)))
+            }
+            _ => None,
+        }
     }
 
     /// Applies traversal steps to a value.

@@ -82,6 +82,14 @@ pub trait Scope: Sync {
     /// The value of `subject`. Errors (an undeclared variable, a resource not in the
     /// configuration) are diagnostics located at `span`, with a suggestion where one is close.
     fn resolve(&self, subject: &Referenceable, span: Option<&Span>) -> Result<Value, Diagnostic>;
+
+    /// The element `key` selects of `subject`'s value (`aws_subnet.private[count.index]`), when
+    /// the scope can give it without building the whole value; `None` when it cannot (the
+    /// evaluator then resolves the whole value and indexes it, which also words the errors).
+    /// A scope that answers must answer exactly what indexing the whole value gives.
+    fn resolve_element(&self, _subject: &Referenceable, _key: &Value) -> Option<Value> {
+        None
+    }
 }
 
 /// Everything an evaluation needs besides the expression.
