@@ -4,7 +4,9 @@
 //! network interfaces) are made with the SDK directly.
 
 use crate::aws::{attr, map, s, text, Aws};
-use std::collections::BTreeMap;
+use crate::common::{strata, Moto};
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
 use strata::providers::Provider;
 use strata::value::{AttrPath, Value};
 
@@ -533,6 +535,91 @@ async fn a_refresh_of_a_vpc_its_route_tables_and_associations_describes_the_tabl
         .await;
     assert!(reads[0].as_ref().unwrap().is_some());
     assert_eq!(aws.provider.api_calls() - before, 1);
+}
+
+/// The SDK invocations of `operation` in a `STRATA_LOG=debug` log (each call logs several
+/// lines, all with its `sdk_invocation_id`).
+fn invocations_of(log: &str, operation: &str) -> BTreeSet<String> {
+    let mut plain = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            plain.push(c);
+        }
+    }
+    let method = format!("rpc.method=\"{operation}\"");
+    plain
+        .lines()
+        .filter(|line| line.contains(&method))
+        .filter_map(|line| line.split("sdk_invocation_id=").nth(1))
+        .filter_map(|rest| rest.split([' ', '}']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Through the binary: the engine announces a plan's refresh to the provider, so a re-plan of a
+/// VPC, a route table and its association describes the route tables once, and still shows no
+/// changes.
+#[test]
+fn a_replan_of_a_vpc_its_route_table_and_association_describes_the_tables_once() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.43.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.43.1.0/24"
+}
+
+resource "aws_route_table" "a" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_route_table_association" "a" {
+  subnet_id      = aws_subnet.a.id
+  route_table_id = aws_route_table.a.id
+}
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(strata())
+            .args(args)
+            .current_dir(dir.path())
+            .envs(moto.env())
+            .env("NO_COLOR", "1")
+            .env("STRATA_LOG", "debug")
+            .output()
+            .expect("run strata");
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        (output.status.code(), stdout, stderr)
+    };
+    for args in [&["init"][..], &["apply", "-auto-approve"]] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
+    }
+    let (code, stdout, log) = run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(code, Some(0), "{stdout}\n{log}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    // Before the refresh was announced: three (the VPC's main route table, the table, the
+    // association).
+    assert_eq!(
+        invocations_of(&log, "DescribeRouteTables").len(),
+        1,
+        "{log}"
+    );
+    assert_eq!(invocations_of(&log, "DescribeVpcs").len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
