@@ -412,7 +412,17 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
         return Ok(());
     };
     let mut reads = Vec::new();
-    for (type_name, instances) in refresh_batches(run, &run.provider_address(provider_ref)) {
+    let batches = refresh_batches(run, &run.provider_address(provider_ref));
+    provider.refresh_starting(
+        &batches
+            .iter()
+            .map(|(type_name, objects)| {
+                let values = objects.iter().map(|(_, object)| &object.value).collect();
+                (type_name.as_str(), values)
+            })
+            .collect(),
+    );
+    for (type_name, instances) in batches {
         let provider = provider.clone();
         let run = run.clone();
         reads.push(tokio::spawn(async move {
@@ -455,6 +465,7 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
             record_refreshed(run, &mut state, address, result, &mut diagnostics);
         }
     }
+    provider.refresh_finished();
     diagnostics.into_result(())
 }
 

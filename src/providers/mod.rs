@@ -332,6 +332,16 @@ pub trait Provider: Send + Sync {
             .collect()
     }
 
+    /// A refresh is about to read `objects` (the recorded values each resource type's read will
+    /// get, by type): until [`Provider::refresh_finished`], those reads may share the answer to
+    /// a question several of them ask (the AWS provider's VPCs, route tables and route table
+    /// associations all read one DescribeRouteTables). The default shares nothing.
+    fn refresh_starting(&self, _objects: &BTreeMap<&str, Vec<&Value>>) {}
+
+    /// The refresh [`Provider::refresh_starting`] announced is over: nothing it shared may serve
+    /// a later call (an apply changes what it described).
+    fn refresh_finished(&self) {}
+
     /// Imports an existing object by its id.
     async fn import_resource(&self, type_name: &str, id: &str) -> Result<Value, ProviderError>;
 

@@ -4,6 +4,9 @@
 //! network interfaces) are made with the SDK directly.
 
 use crate::aws::{attr, map, s, text, Aws};
+use crate::common::{strata, Moto};
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
 use strata::providers::Provider;
 use strata::value::{AttrPath, Value};
 
@@ -397,6 +400,226 @@ async fn refreshing_vpcs_one_of_which_is_gone() {
     assert_eq!(results.next().unwrap().unwrap(), None);
     let kept = results.next().unwrap().unwrap().unwrap();
     assert_eq!(kept.equals(&vpcs[1]), Some(true));
+}
+
+/// Reads `vpcs`, `tables` and `associations` at once inside one announced refresh, as the
+/// engine's refresh wave does, and ends it; their results and the API calls they made.
+async fn refresh_vpc_tables_associations(
+    aws: &Aws,
+    vpcs: &[Value],
+    tables: &[Value],
+    associations: &[Value],
+) -> ([Vec<Option<Value>>; 3], u64) {
+    let objects: BTreeMap<&str, Vec<&Value>> = [
+        ("aws_vpc", vpcs),
+        ("aws_route_table", tables),
+        ("aws_route_table_association", associations),
+    ]
+    .into_iter()
+    .map(|(type_name, values)| (type_name, values.iter().collect()))
+    .collect();
+    let before = aws.provider.api_calls();
+    aws.provider.refresh_starting(&objects);
+    let (vpcs, tables, associations) = tokio::join!(
+        aws.provider.read_resources("aws_vpc", vpcs),
+        aws.provider.read_resources("aws_route_table", tables),
+        aws.provider
+            .read_resources("aws_route_table_association", associations),
+    );
+    aws.provider.refresh_finished();
+    let calls = aws.provider.api_calls() - before;
+    let unwrap = |reads: Vec<Result<Option<Value>, _>>| -> Vec<Option<Value>> {
+        reads.into_iter().map(|read| read.unwrap()).collect()
+    };
+    ([unwrap(vpcs), unwrap(tables), unwrap(associations)], calls)
+}
+
+/// Within one refresh, the VPC's main route table, the route tables and their associations are
+/// read from one DescribeRouteTables of the VPC's tables (issue 16), with the same results as
+/// each type's own describe; what that list does not hold (a table or association gone) is still
+/// asked for and found gone, and after the refresh every read asks again.
+#[tokio::test]
+async fn a_refresh_of_a_vpc_its_route_tables_and_associations_describes_the_tables_once() {
+    let aws = Aws::start(&[]).await;
+    let vpc = aws
+        .create(
+            "aws_vpc",
+            &aws.config("aws_vpc", vec![("cidr_block", s("10.40.0.0/16"))]),
+        )
+        .await;
+    let vpc_id = text(&vpc, "id");
+    let (mut tables, mut associations) = (Vec::new(), Vec::new());
+    for i in 0..2 {
+        let subnet = aws
+            .create(
+                "aws_subnet",
+                &aws.config(
+                    "aws_subnet",
+                    vec![
+                        ("vpc_id", s(&vpc_id)),
+                        ("cidr_block", s(&format!("10.40.{i}.0/24"))),
+                    ],
+                ),
+            )
+            .await;
+        let table = aws
+            .create(
+                "aws_route_table",
+                &aws.config("aws_route_table", vec![("vpc_id", s(&vpc_id))]),
+            )
+            .await;
+        let association = aws.config(
+            "aws_route_table_association",
+            vec![
+                ("subnet_id", s(&text(&subnet, "id"))),
+                ("route_table_id", s(&text(&table, "id"))),
+            ],
+        );
+        associations.push(
+            aws.create("aws_route_table_association", &association)
+                .await,
+        );
+        tables.push(table);
+    }
+    let vpcs = vec![vpc];
+
+    // Each type on its own: DescribeVpcs, the main route table's describe and three
+    // DescribeVpcAttribute for the VPC; one DescribeRouteTables for the tables, one for the
+    // associations.
+    let before = aws.provider.api_calls();
+    let alone = [
+        aws.provider.read_resources("aws_vpc", &vpcs).await,
+        aws.provider
+            .read_resources("aws_route_table", &tables)
+            .await,
+        aws.provider
+            .read_resources("aws_route_table_association", &associations)
+            .await,
+    ]
+    .map(|reads| -> Vec<Option<Value>> { reads.into_iter().map(|r| r.unwrap()).collect() });
+    assert_eq!(aws.provider.api_calls() - before, 5 + 1 + 1);
+
+    // In one refresh: the three DescribeRouteTables are one.
+    let (shared, calls) =
+        refresh_vpc_tables_associations(&aws, &vpcs, &tables, &associations).await;
+    assert_eq!(calls, 4 + 1);
+    for (type_reads, alone_reads) in shared.iter().zip(&alone) {
+        for (read, read_alone) in type_reads.iter().zip(alone_reads) {
+            let (read, read_alone) = (read.as_ref().unwrap(), read_alone.as_ref().unwrap());
+            assert_eq!(read.equals(read_alone), Some(true), "{read:?}");
+        }
+    }
+    assert_eq!(
+        text(shared[0][0].as_ref().unwrap(), "main_route_table_id"),
+        text(&vpcs[0], "main_route_table_id")
+    );
+
+    // A table and the other table's association deleted since: the shared list does not hold
+    // them, so each is asked for once more (by id), and both read as gone.
+    aws.delete("aws_route_table_association", &associations[1])
+        .await;
+    aws.delete("aws_route_table_association", &associations[0])
+        .await;
+    aws.delete("aws_route_table", &tables[0]).await;
+    let (shared, calls) =
+        refresh_vpc_tables_associations(&aws, &vpcs, &tables, &associations).await;
+    assert_eq!(calls, 4 + 1 + 1 + 1);
+    assert_eq!(shared[1], vec![None, alone[1][1].clone()]);
+    assert_eq!(shared[2], vec![None, None]);
+
+    // The refresh is over: a read asks AWS itself.
+    let before = aws.provider.api_calls();
+    let reads = aws
+        .provider
+        .read_resources("aws_route_table", &tables[1..])
+        .await;
+    assert!(reads[0].as_ref().unwrap().is_some());
+    assert_eq!(aws.provider.api_calls() - before, 1);
+}
+
+/// The SDK invocations of `operation` in a `STRATA_LOG=debug` log (each call logs several
+/// lines, all with its `sdk_invocation_id`).
+fn invocations_of(log: &str, operation: &str) -> BTreeSet<String> {
+    let mut plain = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            plain.push(c);
+        }
+    }
+    let method = format!("rpc.method=\"{operation}\"");
+    plain
+        .lines()
+        .filter(|line| line.contains(&method))
+        .filter_map(|line| line.split("sdk_invocation_id=").nth(1))
+        .filter_map(|rest| rest.split([' ', '}']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Through the binary: the engine announces a plan's refresh to the provider, so a re-plan of a
+/// VPC, a route table and its association describes the route tables once, and still shows no
+/// changes.
+#[test]
+fn a_replan_of_a_vpc_its_route_table_and_association_describes_the_tables_once() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.43.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.43.1.0/24"
+}
+
+resource "aws_route_table" "a" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_route_table_association" "a" {
+  subnet_id      = aws_subnet.a.id
+  route_table_id = aws_route_table.a.id
+}
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(strata())
+            .args(args)
+            .current_dir(dir.path())
+            .envs(moto.env())
+            .env("NO_COLOR", "1")
+            .env("STRATA_LOG", "debug")
+            .output()
+            .expect("run strata");
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        (output.status.code(), stdout, stderr)
+    };
+    for args in [&["init"][..], &["apply", "-auto-approve"]] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
+    }
+    let (code, stdout, log) = run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(code, Some(0), "{stdout}\n{log}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    // Before the refresh was announced: three (the VPC's main route table, the table, the
+    // association).
+    assert_eq!(
+        invocations_of(&log, "DescribeRouteTables").len(),
+        1,
+        "{log}"
+    );
+    assert_eq!(invocations_of(&log, "DescribeVpcs").len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -302,6 +302,8 @@ pub struct AwsContext {
     pub account_id: String,
     pub default_tags: BTreeMap<String, String>,
     pub ignore_tags: IgnoreTags,
+    /// The answers the reads of the refresh under way share.
+    pub refresh: super::refresh::RefreshScope,
 }
 
 /// Terraform's default for `max_retries`.
@@ -504,6 +506,7 @@ pub async fn build_context(
         account_id: String::new(),
         default_tags,
         ignore_tags,
+        refresh: Default::default(),
     };
     if let Some(identity) = identity {
         let identity = identity.await.map_err(|error| {

@@ -25,6 +25,7 @@ mod eks;
 mod iam;
 mod intent;
 mod rds;
+mod refresh;
 mod ssm;
 mod sts;
 mod support;
@@ -737,6 +738,18 @@ impl Provider for AwsProvider {
         // A provider value serves one configuration: a second configure keeps the first.
         let _ = self.context.set(Arc::new(context));
         Ok(())
+    }
+
+    fn refresh_starting(&self, objects: &BTreeMap<&str, Vec<&Value>>) {
+        if let Ok(aws) = self.context() {
+            aws.refresh.start(objects);
+        }
+    }
+
+    fn refresh_finished(&self) {
+        if let Ok(aws) = self.context() {
+            aws.refresh.finish();
+        }
     }
 
     async fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<ProviderError> {

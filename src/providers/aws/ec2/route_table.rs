@@ -10,7 +10,7 @@
 
 use crate::providers::aws::ec2::{
     self, arn, batch_results, describe_by_ids, describe_ids, ids_of, tag_specification,
-    with_remote_tags,
+    with_remote_tags, RouteTablesOfVpcs,
 };
 use crate::providers::aws::support::{
     attrs, client_token, computed_set_block, computed_strings, done, get_blocks, get_str,
@@ -261,6 +261,34 @@ async fn describe_tables(
     .await
 }
 
+/// The tables with `ids` from the refresh's list of its VPCs' tables; the ones it does not hold
+/// (gone, since a table cannot leave its VPC) are asked for by id, so that AWS says they are.
+async fn tables_in_refresh(
+    aws: &AwsContext,
+    shared: &RouteTablesOfVpcs,
+    ids: Vec<String>,
+) -> Result<BTreeMap<String, SdkRouteTable>, ApiFailure> {
+    let mut found: BTreeMap<String, SdkRouteTable> = shared
+        .tables(aws)
+        .await?
+        .iter()
+        .filter_map(|table| {
+            let id = table.route_table_id()?;
+            ids.iter()
+                .any(|wanted| wanted == id)
+                .then(|| (id.to_string(), table.clone()))
+        })
+        .collect();
+    let missing: Vec<String> = ids
+        .into_iter()
+        .filter(|id| !found.contains_key(id))
+        .collect();
+    if missing.iter().any(|id| !id.is_empty()) {
+        found.extend(describe_tables(aws, missing).await?);
+    }
+    Ok(found)
+}
+
 #[async_trait]
 impl ResourceType for RouteTable {
     fn label(&self) -> &'static str {
@@ -340,7 +368,15 @@ impl ResourceType for RouteTable {
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let described = describe_tables(aws, ids_of(current)).await;
+        let shared = aws.refresh.route_tables();
+        let vpc_ids = current
+            .iter()
+            .map(|c| c.get_attr("vpc_id").and_then(Value::as_str));
+        let shared = shared.filter(|s| !current.is_empty() && s.covers(vpc_ids));
+        let described = match shared {
+            Some(shared) => tables_in_refresh(aws, &shared, ids_of(current)).await,
+            None => describe_tables(aws, ids_of(current)).await,
+        };
         batch_results(
             current,
             described,

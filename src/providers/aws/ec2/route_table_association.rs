@@ -5,14 +5,15 @@
 
 use crate::providers::aws::ec2::{filter, ids_of};
 use crate::providers::aws::support::{
-    attrs, done, get_str, non_empty, opt_str, timeouts_block, Attrs, FailureExt, NotFoundExt,
-    SdkResultExt,
+    attrs, done, get_str, non_empty, opt_str, timeouts_block, ApiFailure, Attrs, FailureExt,
+    NotFoundExt, SdkResultExt,
 };
 use crate::providers::aws::{AwsContext, Operation, ResourceType};
 use crate::providers::schema::{Attribute, Block};
 use crate::providers::ProviderError;
 use crate::value::{AttrPath, Type, Value};
 use async_trait::async_trait;
+use aws_sdk_ec2::types::RouteTable as SdkRouteTable;
 
 /// `aws_route_table_association`: a subnet's (or gateway's) link to a route table.
 pub struct RouteTableAssociation;
@@ -35,6 +36,96 @@ async fn existing_association(aws: &AwsContext, table: &str, target: &str) -> Op
         .find(|a| a.subnet_id() == Some(target) || a.gateway_id() == Some(target))
         .and_then(|a| a.route_table_association_id())
         .map(str::to_string)
+}
+
+/// The route tables that hold the associations in `current`: one DescribeRouteTables filtered
+/// by their ids, or, when some have none (an import), by their tables' ids.
+async fn describe_associated(
+    aws: &AwsContext,
+    current: &[Value],
+) -> Result<Vec<SdkRouteTable>, ApiFailure> {
+    if current.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids_of(current)
+        .into_iter()
+        .filter(|id| !id.is_empty())
+        .collect();
+    let mut request = aws.ec2.describe_route_tables();
+    if ids.len() == current.len() {
+        request = request.filters(filter("association.route-table-association-id", ids));
+    } else {
+        let tables: Vec<String> = current
+            .iter()
+            .filter_map(|c| get_str(c, "route_table_id"))
+            .collect();
+        request = request.filters(filter("route-table-id", tables));
+    }
+    request
+        .send()
+        .await
+        .api()
+        .map(|out| out.route_tables.unwrap_or_default())
+}
+
+/// Reads the associations in `current` with a describe of their own.
+async fn read_described(
+    aws: &AwsContext,
+    current: &[Value],
+) -> Vec<Result<Option<Attrs>, ProviderError>> {
+    match describe_associated(aws, current).await {
+        Ok(tables) => find_associations(&tables, current)
+            .into_iter()
+            .map(Ok)
+            .collect(),
+        Err(failure) => {
+            let summary = format!("reading {ASSOCIATION_LABEL}");
+            current
+                .iter()
+                .map(|_| Err(failure.clone().into_error(&summary)))
+                .collect()
+        }
+    }
+}
+
+/// Each association of `current` as `tables` hold it (by its id, or by its table and subnet or
+/// gateway when it has none), `None` where they do not.
+fn find_associations(tables: &[SdkRouteTable], current: &[Value]) -> Vec<Option<Attrs>> {
+    let associations: Vec<_> = tables
+        .iter()
+        .flat_map(|t| t.associations().iter())
+        .filter(|a| {
+            a.association_state()
+                .and_then(|s| s.state())
+                .map(|s| s.as_str())
+                != Some("disassociated")
+        })
+        .collect();
+    current
+        .iter()
+        .map(|value| {
+            let id = get_str(value, "id");
+            let subnet = get_str(value, "subnet_id");
+            let gateway = get_str(value, "gateway_id");
+            let table = get_str(value, "route_table_id");
+            let found = associations.iter().find(|a| match &id {
+                Some(id) => a.route_table_association_id() == Some(id.as_str()),
+                None => {
+                    a.route_table_id() == table.as_deref()
+                        && (subnet.is_some() && a.subnet_id() == subnet.as_deref()
+                            || gateway.is_some() && a.gateway_id() == gateway.as_deref())
+                }
+            });
+            found.map(|a| {
+                attrs([
+                    ("id", opt_str(a.route_table_association_id())),
+                    ("subnet_id", non_empty(a.subnet_id())),
+                    ("gateway_id", non_empty(a.gateway_id())),
+                    ("route_table_id", opt_str(a.route_table_id())),
+                ])
+            })
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -105,78 +196,33 @@ impl ResourceType for RouteTableAssociation {
     }
 
     /// One DescribeRouteTables filtered by all the association ids (an import, which knows only
-    /// the subnet and table, filters by those).
+    /// the subnet and table, filters by those). In a refresh that shares its VPCs' route tables,
+    /// that list answers for the associations it holds, and only the others are asked for.
     async fn read_many(
         &self,
         aws: &AwsContext,
         current: &[Value],
     ) -> Vec<Result<Option<Attrs>, ProviderError>> {
-        let ids: Vec<String> = ids_of(current)
+        let shared = match aws.refresh.route_tables() {
+            Some(shared) if !current.is_empty() => shared,
+            _ => return read_described(aws, current).await,
+        };
+        let Ok(tables) = shared.tables(aws).await else {
+            return read_described(aws, current).await;
+        };
+        let found = find_associations(tables, current);
+        let missing: Vec<Value> = current
+            .iter()
+            .zip(&found)
+            .filter(|(_, found)| found.is_none())
+            .map(|(value, _)| value.clone())
+            .collect();
+        let mut asked = read_described(aws, &missing).await.into_iter();
+        found
             .into_iter()
-            .filter(|id| !id.is_empty())
-            .collect();
-        let mut request = aws.ec2.describe_route_tables();
-        if ids.len() == current.len() {
-            request = request.filters(filter("association.route-table-association-id", ids));
-        } else {
-            let tables: Vec<String> = current
-                .iter()
-                .filter_map(|c| get_str(c, "route_table_id"))
-                .collect();
-            request = request.filters(filter("route-table-id", tables));
-        }
-        let described = if current.is_empty() {
-            Ok(Vec::new())
-        } else {
-            request
-                .send()
-                .await
-                .api()
-                .map(|out| out.route_tables.unwrap_or_default())
-        };
-        let summary = format!("reading {ASSOCIATION_LABEL}");
-        let tables = match described {
-            Ok(tables) => tables,
-            Err(failure) => {
-                return current
-                    .iter()
-                    .map(|_| Err(failure.clone().into_error(&summary)))
-                    .collect()
-            }
-        };
-        let associations: Vec<_> = tables
-            .iter()
-            .flat_map(|t| t.associations().iter())
-            .filter(|a| {
-                a.association_state()
-                    .and_then(|s| s.state())
-                    .map(|s| s.as_str())
-                    != Some("disassociated")
-            })
-            .collect();
-        current
-            .iter()
-            .map(|value| {
-                let id = get_str(value, "id");
-                let subnet = get_str(value, "subnet_id");
-                let gateway = get_str(value, "gateway_id");
-                let table = get_str(value, "route_table_id");
-                let found = associations.iter().find(|a| match &id {
-                    Some(id) => a.route_table_association_id() == Some(id.as_str()),
-                    None => {
-                        a.route_table_id() == table.as_deref()
-                            && (subnet.is_some() && a.subnet_id() == subnet.as_deref()
-                                || gateway.is_some() && a.gateway_id() == gateway.as_deref())
-                    }
-                });
-                Ok(found.map(|a| {
-                    attrs([
-                        ("id", opt_str(a.route_table_association_id())),
-                        ("subnet_id", non_empty(a.subnet_id())),
-                        ("gateway_id", non_empty(a.gateway_id())),
-                        ("route_table_id", opt_str(a.route_table_id())),
-                    ])
-                }))
+            .map(|found| match found {
+                Some(read) => Ok(Some(read)),
+                None => asked.next().unwrap_or(Ok(None)),
             })
             .collect()
     }

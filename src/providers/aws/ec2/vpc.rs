@@ -387,13 +387,30 @@ fn ipv6_attrs(association: Option<&VpcIpv6CidrBlockAssociation>) -> Attrs {
 }
 
 /// The main route table of each VPC in `vpc_ids` (one DescribeRouteTables for all), by VPC id.
-/// It can change (ReplaceRouteTableAssociation on the main association), so every read asks.
+/// It can change (ReplaceRouteTableAssociation on the main association), so every read asks
+/// (in a refresh that shares its VPCs' route tables, that list answers: [`RouteTablesOfVpcs`]).
+///
+/// [`RouteTablesOfVpcs`]: super::RouteTablesOfVpcs
 async fn main_route_tables(
     aws: &AwsContext,
     vpc_ids: &[String],
 ) -> Result<BTreeMap<String, String>, ApiFailure> {
     if vpc_ids.is_empty() {
         return Ok(BTreeMap::new());
+    }
+    let shared = aws.refresh.route_tables();
+    if let Some(shared) = shared.filter(|s| s.covers(vpc_ids.iter().map(|id| Some(id.as_str())))) {
+        // The refresh's list of its VPCs' tables holds every table of these VPCs.
+        let tables = shared.tables(aws).await?;
+        return Ok(tables
+            .iter()
+            .filter(|t| {
+                t.vpc_id()
+                    .is_some_and(|vpc| vpc_ids.iter().any(|id| id == vpc))
+            })
+            .filter(|t| t.associations().iter().any(|a| a.main() == Some(true)))
+            .filter_map(|t| Some((t.vpc_id()?.to_string(), t.route_table_id()?.to_string())))
+            .collect());
     }
     let tables = aws
         .ec2
