@@ -175,16 +175,60 @@ fn mark_secret(mut value: Value) -> Value {
 
 /// Waits until `deadline` to within the system timer's precision, not tokio's: its timer wheel
 /// ticks in whole milliseconds, so a call of 100 ms took 101–103 ms (median 101.4 ms in the
-/// chain benchmark), which the benchmarks' ideal schedule would count as the engine's. The last
-/// two milliseconds are a blocking thread's sleep; a dropped call leaves at most that behind.
+/// chain benchmark), which the benchmarks' ideal schedule would count as the engine's. One
+/// thread ([`sleeper`]) wakes every waiter at its deadline.
 async fn wait_until(deadline: tokio::time::Instant) {
-    const TICKS: Duration = Duration::from_millis(2);
-    if let Some(coarse) = deadline.checked_sub(TICKS) {
-        tokio::time::sleep_until(coarse).await;
+    if deadline <= tokio::time::Instant::now() {
+        return;
     }
-    let rest = deadline.saturating_duration_since(tokio::time::Instant::now());
-    if !rest.is_zero() {
-        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    let (done, woken) = tokio::sync::oneshot::channel();
+    match sleeper().send((deadline.into_std(), done)) {
+        Ok(()) => {
+            let _ = woken.await;
+        }
+        Err(_) => tokio::time::sleep_until(deadline).await,
+    }
+}
+
+type Waiter = (std::time::Instant, tokio::sync::oneshot::Sender<()>);
+
+/// The thread behind [`wait_until`], started on first use.
+fn sleeper() -> &'static std::sync::mpsc::Sender<Waiter> {
+    static SLEEPER: OnceLock<std::sync::mpsc::Sender<Waiter>> = OnceLock::new();
+    SLEEPER.get_or_init(|| {
+        let (requests, waiters) = std::sync::mpsc::channel();
+        std::thread::spawn(move || wake_waiters(&waiters));
+        requests
+    })
+}
+
+/// Keeps the waiters by deadline and sleeps (`recv_timeout`: tens of microseconds late at most
+/// on Linux) until the next is due or another arrives.
+fn wake_waiters(arrivals: &std::sync::mpsc::Receiver<Waiter>) {
+    let mut due = std::collections::BTreeMap::new();
+    let mut arrived = 0_u64;
+    loop {
+        let now = std::time::Instant::now();
+        while let Some(entry) = due.first_entry() {
+            let &(deadline, _) = entry.key();
+            if deadline > now {
+                break;
+            }
+            // A waiter that went away (its call was dropped) is simply not told.
+            let waiter: tokio::sync::oneshot::Sender<()> = entry.remove();
+            let _ = waiter.send(());
+        }
+        let next = match due.keys().next() {
+            Some(&(deadline, _)) => arrivals.recv_timeout(deadline - now).ok(),
+            None => match arrivals.recv() {
+                Ok(waiter) => Some(waiter),
+                Err(_) => return,
+            },
+        };
+        if let Some((deadline, waiter)) = next {
+            arrived += 1;
+            due.insert((deadline, arrived), waiter);
+        }
     }
 }
 
@@ -354,5 +398,36 @@ impl Provider for FakeProvider {
             ("name", Value::from(name)),
             ("value", Value::String(format!("data-{name}"))),
         ]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wait_until;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    /// The fake's latency is a floor: no wait ends before its deadline, waits given out of
+    /// order each end at their own, and a wait given up does not hold up the others.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waits_end_at_their_deadlines_never_before() {
+        let start = Instant::now();
+        let given_up = start + Duration::from_millis(500);
+        tokio::select! {
+            () = wait_until(given_up) => panic!("a wait of 500 ms ended within 5 ms"),
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+        let waits = [40_u64, 10, 30, 20].map(|ms| {
+            let deadline = start + Duration::from_millis(ms);
+            tokio::spawn(async move {
+                wait_until(deadline).await;
+                (deadline, Instant::now())
+            })
+        });
+        for wait in waits {
+            let (deadline, ended) = wait.await.expect("the wait's task");
+            assert!(ended >= deadline, "ended {:?} early", deadline - ended);
+        }
+        assert!(Instant::now() < given_up, "the given-up wait held the others");
     }
 }
