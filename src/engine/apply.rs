@@ -220,10 +220,13 @@ fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
         let state = run.state();
         super::prior_objects(&run.registry, &state)
     };
+    // A `destroy` configures every provider before its walk; an apply's deletions wait for
+    // their provider's node.
     let base = if plan.mode == PlanMode::Destroy {
         Graph::default()
     } else {
-        (*run.graph).clone()
+        let providers = deletions.iter().filter_map(|d| d.provider.clone());
+        super::graph_with_providers(run, providers)?
     };
     let steps = deletions::apply_steps(&run.tree, &run.graph, &deletions, &prior);
     Ok(Arc::new(crate::graph::transforms::run_on(base, &steps)?))

@@ -743,6 +743,36 @@ fn resource_dependencies(graph: &Graph, node: &graph::Node) -> Vec<graph::Node> 
     graph.resource_dependencies(node)
 }
 
+/// The configuration's graph for a walk that refreshes or deletes objects of `providers`, with a
+/// node for each of them: one `-target` pruned away (a targeted orphan's) is put back with what
+/// its configuration needs, one the configuration never mentions gets a node of its own. No
+/// provider is called before its node configures it.
+fn graph_with_providers(
+    run: &RunContext,
+    providers: impl IntoIterator<Item = ProviderRef>,
+) -> Result<Graph, Diagnostics> {
+    let mut missing: Vec<ProviderRef> = providers
+        .into_iter()
+        .filter(|provider| {
+            let node = graph::Node::Provider {
+                provider: provider.clone(),
+            };
+            !run.graph.index.contains_key(&node)
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok((*run.graph).clone());
+    }
+    missing.sort();
+    missing.dedup();
+    let full = if run.options.targets.is_empty() {
+        run.graph.clone()
+    } else {
+        Arc::new(graph::build(&run.tree)?)
+    };
+    Ok(graph::targets::with_providers(&run.graph, &full, &missing))
+}
+
 /// The prior state's objects, as the graph's deletion steps see them: current and deposed
 /// objects, and the instances with a pending create (an interrupted run's, which the refresh
 /// may adopt).

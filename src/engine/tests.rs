@@ -494,5 +494,6 @@ cases!(
     replace_create_before_destroy_fails,
     tainted_from_state,
     targeting_instance,
+    targeting_orphan,
     update,
 );
