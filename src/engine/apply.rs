@@ -450,13 +450,21 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
     let Some(before) = change.before.clone() else {
         return true;
     };
-    let Some(provider_ref) = super::parse_provider_address(&run.registry, &change.provider) else {
-        return false;
-    };
-    let Some(provider) = run.provider(&provider_ref) else {
-        return false;
-    };
     let address = &change.address;
+    let provider = super::parse_provider_address(&run.registry, &change.provider)
+        .and_then(|provider_ref| run.provider(&provider_ref));
+    let Some(provider) = provider else {
+        // Never a silent skip: the object stays, and the run says why.
+        run.error(
+            Diagnostic::error(format!(
+                "{address}: the provider {} that deletes it is not available",
+                change.provider
+            ))
+            .with_detail("The object stays in the state. Add the provider to the configuration's required_providers and run the command again.")
+            .into(),
+        );
+        return false;
+    };
     let timeout = resource_config(&run.tree, &address.module.module_path(), &address.resource)
         .and_then(|c| timeout_for(run, c, "delete", &address.module));
     let deposed = match (&change.deposed, change.action) {

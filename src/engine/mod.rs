@@ -266,7 +266,9 @@ impl Engine {
                 _ => None,
             })
             .collect();
-        for object in prior.resources.values() {
+        // Deposed objects too: a deletion needs its provider, however the configuration changed.
+        let deposed = prior.deposed.values().flat_map(|objects| objects.values());
+        for object in prior.resources.values().chain(deposed) {
             if let Some(provider) = parse_provider_address(&self.registry, &object.provider) {
                 wanted.push(provider);
             }

@@ -478,6 +478,7 @@ cases!(
     data_sources,
     delete_orphan_resource,
     deposed_from_state,
+    deposed_of_a_provider_nothing_configures,
     destroy,
     failure_mid_apply,
     failure_on_update,
