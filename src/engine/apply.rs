@@ -451,16 +451,19 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
         return true;
     };
     let address = &change.address;
-    let provider = super::parse_provider_address(&run.registry, &change.provider)
-        .and_then(|provider_ref| run.provider(&provider_ref));
-    let Some(provider) = provider else {
-        // Never a silent skip: the object stays, and the run says why.
+    let provider_ref = super::parse_provider_address(&run.registry, &change.provider);
+    let provider = provider_ref.as_ref().and_then(|p| run.provider(p));
+    let configured = provider_ref.as_ref().is_some_and(|p| run.is_configured(p));
+    let (Some(provider), true) = (provider, configured) else {
+        // Never a silent skip, nor a call to a provider that is not configured (a `destroy`
+        // configures every provider before its walk, and goes on when one fails): the object
+        // stays, and the run says why.
         run.error(
             Diagnostic::error(format!(
-                "{address}: the provider {} that deletes it is not available",
+                "{address}: not deleted: the provider {} that deletes it is not available or could not be configured",
                 change.provider
             ))
-            .with_detail("The object stays in the state. Add the provider to the configuration's required_providers and run the command again.")
+            .with_detail("The object stays in the state. Correct the provider's configuration (its error is reported above) and run the command again.")
             .into(),
         );
         return false;

@@ -527,6 +527,15 @@ impl Run {
         locked(&self.state)
     }
 
+    /// Whether `provider`'s configuration succeeded in this walk: nothing else may be asked of
+    /// it before.
+    fn is_configured(&self, provider: &ProviderRef) -> bool {
+        locked(&self.configured)
+            .get(provider)
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// What the `moved`, `removed` and `import` blocks (and adopted creates) mean for this plan.
     fn refactoring(&self) -> MutexGuard<'_, moves::Refactoring> {
         locked(&self.refactoring)

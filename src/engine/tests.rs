@@ -450,6 +450,75 @@ fn snapshot(folder: &Path, name: &str, text: String) {
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
+/// A `destroy` whose provider cannot be configured when the apply starts (its plan configured
+/// it: a credential gone, a file removed) calls nothing on it: the object stays in the state
+/// and in the store, with an error naming the cause, not the provider's own "not configured".
+#[tokio::test]
+async fn a_destroy_whose_provider_cannot_be_configured_deletes_nothing() {
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let store = work.path().join("store");
+    let config = work.path().join("case");
+    std::fs::create_dir_all(&config).expect("a case folder");
+    let main = "resource \"fake_resource\" \"a\" {\n  name = \"a\"\n}\n";
+    std::fs::write(config.join("main.tf"), main).expect("main.tf");
+    let created = engine_for(
+        &config,
+        &work.path().join("create"),
+        &store,
+        &CaseOptions::default(),
+    );
+    let (_, _, applied) = plan_and_apply(&created, &State::new()).await;
+    assert!(
+        !applied.diagnostics.has_errors(),
+        "{:?}",
+        applied.diagnostics
+    );
+    let destroy = CaseOptions {
+        destroy: true,
+        ..CaseOptions::default()
+    };
+    let planner = engine_for(&config, &work.path().join("plan"), &store, &destroy);
+    let planned = planner
+        .plan(applied.state.clone())
+        .await
+        .expect("a destroy plan");
+    assert_eq!(planned.plan.changes.len(), 1);
+    // The same configuration, its provider block failing now.
+    let broken = work.path().join("broken");
+    std::fs::create_dir_all(&broken).expect("a config directory");
+    std::fs::write(broken.join("main.tf"), main).expect("main.tf");
+    let provider = "provider \"fake\" {\n  store = file(\"no-such-file\")\n}\n";
+    std::fs::write(broken.join("provider.tf"), provider).expect("provider.tf");
+    let tree = load_tree(&broken, &mut SourceMap::new()).expect("a valid configuration");
+    let options = RunOptions {
+        mode: PlanMode::Destroy,
+        cwd: broken,
+        ..RunOptions::default()
+    };
+    let engine = Engine::new(tree, Registry::builtin(), options, BTreeMap::new()).expect("a graph");
+    let writer = Box::new(RecordingWriter::default());
+    let outcome = engine.apply(&planned.plan, planned.refreshed, writer).await;
+    let mut errors = String::new();
+    show_diagnostics(&mut errors, &outcome.diagnostics);
+    assert!(
+        errors.contains("fake_resource.a: not deleted") && !errors.contains("not configured ("),
+        "{errors}"
+    );
+    assert!(outcome
+        .state
+        .resources
+        .keys()
+        .any(|a| a.to_string() == "fake_resource.a"));
+    let objects = std::fs::read_dir(&store)
+        .expect("the store")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .count();
+    assert_eq!(objects, 1, "the object is still there");
+}
+
 macro_rules! cases {
     ($($case:ident),* $(,)?) => {
         $(
