@@ -519,6 +519,71 @@ async fn a_destroy_whose_provider_cannot_be_configured_deletes_nothing() {
     assert_eq!(objects, 1, "the object is still there");
 }
 
+/// A check's scoped data source is read only through a provider the walk configured: with
+/// `-target`, a provider the pruning left out (here one the state still names) is not asked;
+/// its check, which the targeted run does not reach, is not evaluated.
+#[tokio::test]
+async fn a_check_never_reads_through_a_provider_the_walk_did_not_configure() {
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let store = work.path().join("store");
+    let dir = work.path().join("config");
+    std::fs::create_dir_all(&dir).expect("a config directory");
+    let config = format!(
+        r#"provider "fake" {{
+  store = {store:?}
+}}
+provider "fake" {{
+  alias = "other"
+  store = {store:?}
+}}
+resource "fake_resource" "a" {{
+  name = "a"
+}}
+resource "fake_resource" "b" {{
+  provider = fake.other
+  name     = "b"
+}}
+check "other" {{
+  data "fake_data" "d" {{
+    provider = fake.other
+    name     = "d"
+  }}
+  assert {{
+    condition     = data.fake_data.d.value == "data-d"
+    error_message = "the data source reads"
+  }}
+}}
+"#
+    );
+    std::fs::write(dir.join("main.tf"), config).expect("main.tf");
+    let engine = |targets: Vec<Target>| {
+        let tree = load_tree(&dir, &mut SourceMap::new()).expect("a valid configuration");
+        let options = RunOptions {
+            targets,
+            cwd: dir.clone(),
+            ..RunOptions::default()
+        };
+        Engine::new(tree, Registry::builtin(), options, BTreeMap::new()).expect("a graph")
+    };
+    let (_, warnings, applied) = plan_and_apply(&engine(Vec::new()), &State::new()).await;
+    assert!(
+        !applied.diagnostics.has_errors(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert!(
+        !warnings.has_errors() && warnings.is_empty(),
+        "{warnings:?}"
+    );
+    let targeted = engine(vec![Target::parse("fake_resource.a").expect("a target")]);
+    let (_, warnings, applied) = plan_and_apply(&targeted, &applied.state).await;
+    let mut text = String::new();
+    show_diagnostics(&mut text, &warnings);
+    show_diagnostics(&mut text, &applied.diagnostics);
+    assert!(!text.contains("not configured"), "{text}");
+    assert!(!applied.diagnostics.has_errors(), "{text}");
+}
+
 macro_rules! cases {
     ($($case:ident),* $(,)?) => {
         $(
