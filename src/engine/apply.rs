@@ -225,7 +225,7 @@ fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
     let base = if plan.mode == PlanMode::Destroy {
         Graph::default()
     } else {
-        let providers = deletions.iter().filter_map(|d| d.provider.clone());
+        let providers = deletions.iter().filter_map(|d| d.provider.as_ref());
         super::graph_with_providers(run, providers)?
     };
     let steps = deletions::apply_steps(&run.tree, &run.graph, &deletions, &prior);

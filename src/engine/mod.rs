@@ -758,24 +758,25 @@ fn resource_dependencies(graph: &Graph, node: &graph::Node) -> Vec<graph::Node> 
 /// node for each of them: one `-target` pruned away (a targeted orphan's) is put back with what
 /// its configuration needs, one the configuration never mentions gets a node of its own. No
 /// provider is called before its node configures it.
-fn graph_with_providers(
+fn graph_with_providers<'a>(
     run: &RunContext,
-    providers: impl IntoIterator<Item = ProviderRef>,
+    providers: impl IntoIterator<Item = &'a ProviderRef>,
 ) -> Result<Graph, Diagnostics> {
-    let mut missing: Vec<ProviderRef> = providers
+    // One per object in the state: the few distinct ones first.
+    let distinct: std::collections::BTreeSet<&ProviderRef> = providers.into_iter().collect();
+    let missing: Vec<ProviderRef> = distinct
         .into_iter()
         .filter(|provider| {
             let node = graph::Node::Provider {
-                provider: provider.clone(),
+                provider: (*provider).clone(),
             };
             !run.graph.index.contains_key(&node)
         })
+        .cloned()
         .collect();
     if missing.is_empty() {
         return Ok((*run.graph).clone());
     }
-    missing.sort();
-    missing.dedup();
     let full = if run.options.targets.is_empty() {
         run.graph.clone()
     } else {

@@ -259,7 +259,7 @@ fn plan_graph(run: &Run) -> Result<Arc<Graph>, Diagnostics> {
     let providers = prior
         .iter()
         .filter(|object| run.targets_allow_orphan(&object.instance))
-        .filter_map(|object| object.provider.clone());
+        .filter_map(|object| object.provider.as_ref());
     let base = super::graph_with_providers(run, providers)?;
     let steps = graph::deletions::plan_steps(&prior, &run.options.targets);
     let graph = graph::transforms::run_on(base, &steps)?;
