@@ -146,7 +146,7 @@ fn adopt(
 /// After an apply saved `state`: removes the marks of every object the plan created or
 /// imported (adopted ones are planned as imports). Best effort: a mark left behind is removed
 /// by the next refresh.
-pub(super) async fn forget_intents(run: &RunContext, plan: &Plan, state: &State) {
+pub(super) async fn forget_intents(run: &Run, plan: &Plan, state: &State) {
     for change in &plan.changes {
         let created = matches!(
             change.action,
@@ -160,7 +160,10 @@ pub(super) async fn forget_intents(run: &RunContext, plan: &Plan, state: &State)
         let Some(object) = state.resources.get(&change.address) else {
             continue;
         };
+        // Only a provider this walk configured (one whose node a failed walk never reached
+        // is left alone: the next refresh removes the mark).
         let provider = parse_provider_address(&run.registry, &object.provider)
+            .filter(|provider_ref| run.is_configured(provider_ref))
             .and_then(|provider_ref| run.provider(&provider_ref));
         let Some(provider) = provider else {
             continue;

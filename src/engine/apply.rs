@@ -220,10 +220,13 @@ fn apply_graph(run: &Run, plan: &Plan) -> Result<Arc<Graph>, Diagnostics> {
         let state = run.state();
         super::prior_objects(&run.registry, &state)
     };
+    // A `destroy` configures every provider before its walk; an apply's deletions wait for
+    // their provider's node.
     let base = if plan.mode == PlanMode::Destroy {
         Graph::default()
     } else {
-        (*run.graph).clone()
+        let providers = deletions.iter().filter_map(|d| d.provider.as_ref());
+        super::graph_with_providers(run, providers)?
     };
     let steps = deletions::apply_steps(&run.tree, &run.graph, &deletions, &prior);
     Ok(Arc::new(crate::graph::transforms::run_on(base, &steps)?))
@@ -447,13 +450,24 @@ async fn destroy_instance(run: &Arc<Run>, plan: &Plan, change: &ResourceChange) 
     let Some(before) = change.before.clone() else {
         return true;
     };
-    let Some(provider_ref) = super::parse_provider_address(&run.registry, &change.provider) else {
-        return false;
-    };
-    let Some(provider) = run.provider(&provider_ref) else {
-        return false;
-    };
     let address = &change.address;
+    let provider_ref = super::parse_provider_address(&run.registry, &change.provider);
+    let provider = provider_ref.as_ref().and_then(|p| run.provider(p));
+    let configured = provider_ref.as_ref().is_some_and(|p| run.is_configured(p));
+    let (Some(provider), true) = (provider, configured) else {
+        // Never a silent skip, nor a call to a provider that is not configured (a `destroy`
+        // configures every provider before its walk, and goes on when one fails): the object
+        // stays, and the run says why.
+        run.error(
+            Diagnostic::error(format!(
+                "{address}: not deleted: the provider {} that deletes it is not available or could not be configured",
+                change.provider
+            ))
+            .with_detail("The object stays in the state. Correct the provider's configuration (its error is reported above) and run the command again.")
+            .into(),
+        );
+        return false;
+    };
     let timeout = resource_config(&run.tree, &address.module.module_path(), &address.resource)
         .and_then(|c| timeout_for(run, c, "delete", &address.module));
     let deposed = match (&change.deposed, change.action) {

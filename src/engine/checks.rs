@@ -68,7 +68,7 @@ fn as_warnings(check: &str, diagnostics: Diagnostics) -> Diagnostics {
 }
 
 /// Reads a check's scoped data source into the walk's store; `Ok(false)` when its
-/// configuration is not known yet.
+/// configuration is not known yet, or its provider was not configured in this walk.
 async fn read_scoped_data(
     run: &Run,
     data: &ResourceConfig,
@@ -88,6 +88,11 @@ async fn read_scoped_data(
         .with_span(data.span.clone())
         .into());
     };
+    if !run.is_configured(&provider_ref) {
+        // A provider this walk never configured (`-target` left it out): the targeted run does
+        // not reach this check, which is not evaluated.
+        return Ok(false);
+    }
     let value = {
         let _permit = run.semaphore.acquire().await;
         provider

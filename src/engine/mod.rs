@@ -266,7 +266,9 @@ impl Engine {
                 _ => None,
             })
             .collect();
-        for object in prior.resources.values() {
+        // Deposed objects too: a deletion needs its provider, however the configuration changed.
+        let deposed = prior.deposed.values().flat_map(|objects| objects.values());
+        for object in prior.resources.values().chain(deposed) {
             if let Some(provider) = parse_provider_address(&self.registry, &object.provider) {
                 wanted.push(provider);
             }
@@ -525,6 +527,15 @@ impl Run {
         locked(&self.state)
     }
 
+    /// Whether `provider`'s configuration succeeded in this walk: nothing else may be asked of
+    /// it before.
+    fn is_configured(&self, provider: &ProviderRef) -> bool {
+        locked(&self.configured)
+            .get(provider)
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// What the `moved`, `removed` and `import` blocks (and adopted creates) mean for this plan.
     fn refactoring(&self) -> MutexGuard<'_, moves::Refactoring> {
         locked(&self.refactoring)
@@ -741,6 +752,37 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
 /// and module outputs: recorded in state as `dependencies`, and used to order deletions.
 fn resource_dependencies(graph: &Graph, node: &graph::Node) -> Vec<graph::Node> {
     graph.resource_dependencies(node)
+}
+
+/// The configuration's graph for a walk that refreshes or deletes objects of `providers`, with a
+/// node for each of them: one `-target` pruned away (a targeted orphan's) is put back with what
+/// its configuration needs, one the configuration never mentions gets a node of its own. No
+/// provider is called before its node configures it.
+fn graph_with_providers<'a>(
+    run: &RunContext,
+    providers: impl IntoIterator<Item = &'a ProviderRef>,
+) -> Result<Graph, Diagnostics> {
+    // One per object in the state: the few distinct ones first.
+    let distinct: std::collections::BTreeSet<&ProviderRef> = providers.into_iter().collect();
+    let missing: Vec<ProviderRef> = distinct
+        .into_iter()
+        .filter(|provider| {
+            let node = graph::Node::Provider {
+                provider: (*provider).clone(),
+            };
+            !run.graph.index.contains_key(&node)
+        })
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok((*run.graph).clone());
+    }
+    let full = if run.options.targets.is_empty() {
+        run.graph.clone()
+    } else {
+        Arc::new(graph::build(&run.tree)?)
+    };
+    Ok(graph::targets::with_providers(&run.graph, &full, &missing))
 }
 
 /// The prior state's objects, as the graph's deletion steps see them: current and deposed

@@ -256,8 +256,13 @@ fn plan_graph(run: &Run) -> Result<Arc<Graph>, Diagnostics> {
         let state = run.state();
         super::prior_objects(&run.registry, &state)
     };
+    let providers = prior
+        .iter()
+        .filter(|object| run.targets_allow_orphan(&object.instance))
+        .filter_map(|object| object.provider.as_ref());
+    let base = super::graph_with_providers(run, providers)?;
     let steps = graph::deletions::plan_steps(&prior, &run.options.targets);
-    let graph = graph::transforms::run_on((*run.graph).clone(), &steps)?;
+    let graph = graph::transforms::run_on(base, &steps)?;
     Ok(Arc::new(graph))
 }
 

@@ -450,6 +450,140 @@ fn snapshot(folder: &Path, name: &str, text: String) {
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
+/// A `destroy` whose provider cannot be configured when the apply starts (its plan configured
+/// it: a credential gone, a file removed) calls nothing on it: the object stays in the state
+/// and in the store, with an error naming the cause, not the provider's own "not configured".
+#[tokio::test]
+async fn a_destroy_whose_provider_cannot_be_configured_deletes_nothing() {
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let store = work.path().join("store");
+    let config = work.path().join("case");
+    std::fs::create_dir_all(&config).expect("a case folder");
+    let main = "resource \"fake_resource\" \"a\" {\n  name = \"a\"\n}\n";
+    std::fs::write(config.join("main.tf"), main).expect("main.tf");
+    let created = engine_for(
+        &config,
+        &work.path().join("create"),
+        &store,
+        &CaseOptions::default(),
+    );
+    let (_, _, applied) = plan_and_apply(&created, &State::new()).await;
+    assert!(
+        !applied.diagnostics.has_errors(),
+        "{:?}",
+        applied.diagnostics
+    );
+    let destroy = CaseOptions {
+        destroy: true,
+        ..CaseOptions::default()
+    };
+    let planner = engine_for(&config, &work.path().join("plan"), &store, &destroy);
+    let planned = planner
+        .plan(applied.state.clone())
+        .await
+        .expect("a destroy plan");
+    assert_eq!(planned.plan.changes.len(), 1);
+    // The same configuration, its provider block failing now.
+    let broken = work.path().join("broken");
+    std::fs::create_dir_all(&broken).expect("a config directory");
+    std::fs::write(broken.join("main.tf"), main).expect("main.tf");
+    let provider = "provider \"fake\" {\n  store = file(\"no-such-file\")\n}\n";
+    std::fs::write(broken.join("provider.tf"), provider).expect("provider.tf");
+    let tree = load_tree(&broken, &mut SourceMap::new()).expect("a valid configuration");
+    let options = RunOptions {
+        mode: PlanMode::Destroy,
+        cwd: broken,
+        ..RunOptions::default()
+    };
+    let engine = Engine::new(tree, Registry::builtin(), options, BTreeMap::new()).expect("a graph");
+    let writer = Box::new(RecordingWriter::default());
+    let outcome = engine.apply(&planned.plan, planned.refreshed, writer).await;
+    let mut errors = String::new();
+    show_diagnostics(&mut errors, &outcome.diagnostics);
+    assert!(
+        errors.contains("fake_resource.a: not deleted") && !errors.contains("not configured ("),
+        "{errors}"
+    );
+    assert!(outcome
+        .state
+        .resources
+        .keys()
+        .any(|a| a.to_string() == "fake_resource.a"));
+    let objects = std::fs::read_dir(&store)
+        .expect("the store")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .count();
+    assert_eq!(objects, 1, "the object is still there");
+}
+
+/// A check's scoped data source is read only through a provider the walk configured: with
+/// `-target`, a provider the pruning left out (here one the state still names) is not asked;
+/// its check, which the targeted run does not reach, is not evaluated.
+#[tokio::test]
+async fn a_check_never_reads_through_a_provider_the_walk_did_not_configure() {
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let store = work.path().join("store");
+    let dir = work.path().join("config");
+    std::fs::create_dir_all(&dir).expect("a config directory");
+    let config = format!(
+        r#"provider "fake" {{
+  store = {store:?}
+}}
+provider "fake" {{
+  alias = "other"
+  store = {store:?}
+}}
+resource "fake_resource" "a" {{
+  name = "a"
+}}
+resource "fake_resource" "b" {{
+  provider = fake.other
+  name     = "b"
+}}
+check "other" {{
+  data "fake_data" "d" {{
+    provider = fake.other
+    name     = "d"
+  }}
+  assert {{
+    condition     = data.fake_data.d.value == "data-d"
+    error_message = "the data source reads"
+  }}
+}}
+"#
+    );
+    std::fs::write(dir.join("main.tf"), config).expect("main.tf");
+    let engine = |targets: Vec<Target>| {
+        let tree = load_tree(&dir, &mut SourceMap::new()).expect("a valid configuration");
+        let options = RunOptions {
+            targets,
+            cwd: dir.clone(),
+            ..RunOptions::default()
+        };
+        Engine::new(tree, Registry::builtin(), options, BTreeMap::new()).expect("a graph")
+    };
+    let (_, warnings, applied) = plan_and_apply(&engine(Vec::new()), &State::new()).await;
+    assert!(
+        !applied.diagnostics.has_errors(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert!(
+        !warnings.has_errors() && warnings.is_empty(),
+        "{warnings:?}"
+    );
+    let targeted = engine(vec![Target::parse("fake_resource.a").expect("a target")]);
+    let (_, warnings, applied) = plan_and_apply(&targeted, &applied.state).await;
+    let mut text = String::new();
+    show_diagnostics(&mut text, &warnings);
+    show_diagnostics(&mut text, &applied.diagnostics);
+    assert!(!text.contains("not configured"), "{text}");
+    assert!(!applied.diagnostics.has_errors(), "{text}");
+}
+
 macro_rules! cases {
     ($($case:ident),* $(,)?) => {
         $(
@@ -478,6 +612,7 @@ cases!(
     data_sources,
     delete_orphan_resource,
     deposed_from_state,
+    deposed_of_a_provider_nothing_configures,
     destroy,
     failure_mid_apply,
     failure_on_update,
@@ -494,5 +629,6 @@ cases!(
     replace_create_before_destroy_fails,
     tainted_from_state,
     targeting_instance,
+    targeting_orphan,
     update,
 );

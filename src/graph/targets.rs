@@ -59,6 +59,35 @@ pub fn prune_to_targets(graph: &Graph, targets: &[Target], mode: TargetMode) -> 
     graph.induced(&keep)
 }
 
+/// `pruned` (a graph [`prune_to_targets`] made from `full`, or `full` itself) with a node for
+/// each of `providers`: put back from `full` with everything its configuration needs, or, for a
+/// provider the configuration never mentions, a node of its own (configured with an empty
+/// configuration, as [`super::transforms::ProviderEdges`] adds one). A target may name an object
+/// nothing configures any longer (an orphan, or an instance of a removed module): its provider,
+/// which no targeted resource kept, refreshes and deletes it, and must be configured first.
+pub fn with_providers(
+    pruned: &Graph,
+    full: &Graph,
+    providers: &[crate::config::ProviderRef],
+) -> Graph {
+    let nodes: Vec<Node> = providers
+        .iter()
+        .map(|provider| Node::Provider {
+            provider: provider.clone(),
+        })
+        .collect();
+    let starts = nodes
+        .iter()
+        .filter_map(|node| full.index.get(node).copied());
+    let mut keep = closure(full, starts, Direction::Incoming);
+    keep.extend(pruned.index.keys().filter_map(|node| full.index.get(node)));
+    let mut graph = full.induced(&keep);
+    for node in nodes {
+        graph.add(node);
+    }
+    graph
+}
+
 /// Targets, their dependencies, and the root outputs that depend only on those.
 fn plan_selection(graph: &Graph, targeted: &[NodeIndex]) -> HashSet<NodeIndex> {
     let mut keep = closure(graph, targeted.iter().copied(), Direction::Incoming);
@@ -198,6 +227,54 @@ output "subnet" {
             &["module.vpc.terraform_data.subnet"],
             TargetMode::Destroy
         ));
+    }
+
+    /// A targeted orphan's provider, which no targeted resource kept, comes back with what its
+    /// configuration reads; a provider the configuration never mentions gets a bare node.
+    #[test]
+    fn a_targeted_orphans_provider_comes_back_with_what_its_configuration_needs() {
+        let graph = graph_of(&[(
+            "main.tf",
+            r#"
+variable "region" {
+  default = "eu-west-1"
+}
+provider "aws" {
+  region = var.region
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "terraform_data" "kept" {
+  input = "x"
+}
+"#,
+        )]);
+        let target = Target::parse("aws_subnet.gone").expect("a target");
+        let pruned = prune_to_targets(&graph, &[target], TargetMode::Plan);
+        let reference = |name: &str| crate::config::ProviderRef {
+            name: name.into(),
+            alias: None,
+        };
+        let provider = |name: &str| Node::Provider {
+            provider: reference(name),
+        };
+        assert!(!pruned.index.contains_key(&provider("aws")));
+        let widened = with_providers(&pruned, &graph, &[reference("aws"), reference("fake")]);
+        let aws = widened.index[&provider("aws")];
+        let region = widened
+            .index
+            .iter()
+            .find(|(node, _)| matches!(node, Node::Variable { name, .. } if name == "region"))
+            .map(|(_, &index)| index)
+            .expect("the provider's variable is back");
+        assert!(widened.graph.contains_edge(region, aws));
+        assert!(widened.index.contains_key(&provider("fake")));
+        // Nothing else: no resource comes back with the provider.
+        assert!(!widened
+            .index
+            .keys()
+            .any(|node| matches!(node, Node::Resource { .. })));
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct FakeProvider {
     schema: Arc<ProviderSchema>,
     store: OnceLock<PathBuf>,
     default_latency: OnceLock<Duration>,
+    /// Set by [`Provider::configure`]: every call on objects before it is refused, as the AWS
+    /// provider refuses it, so that an engine test catches a call made too early.
+    configured: std::sync::atomic::AtomicBool,
 }
 
 impl Default for FakeProvider {
@@ -84,7 +87,19 @@ impl FakeProvider {
             schema: Arc::new(schema),
             store: OnceLock::new(),
             default_latency: OnceLock::new(),
+            configured: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Refuses a call on objects before [`Provider::configure`] (the engine's contract).
+    fn configured(&self, call: &str) -> Result<(), ProviderError> {
+        if self.configured.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        Err(ProviderError::new(
+            format!("the fake provider is not configured ({call})"),
+            "the engine must call `configure` before using it",
+        ))
     }
 
     fn store(&self) -> PathBuf {
@@ -255,10 +270,13 @@ impl Provider for FakeProvider {
                 .default_latency
                 .set(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
         }
+        self.configured
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
     async fn apply_resource(&self, request: ApplyRequest) -> Result<Option<Value>, ProviderError> {
+        self.configured("apply")?;
         if request.type_name != "fake_resource" {
             return Err(ProviderError::new(
                 format!("unsupported resource type `{}`", request.type_name),
@@ -358,6 +376,7 @@ impl Provider for FakeProvider {
         type_name: &str,
         current: &Value,
     ) -> Result<Option<Value>, ProviderError> {
+        self.configured("read")?;
         if fails_on(current, "read") {
             return Err(ProviderError::new(
                 format!("{type_name} read failed"),
@@ -371,6 +390,7 @@ impl Provider for FakeProvider {
     }
 
     async fn import_resource(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        self.configured("import")?;
         self.read_object(id)?.ok_or_else(|| {
             ProviderError::new(
                 "cannot import non-existent remote object".to_string(),
@@ -384,6 +404,7 @@ impl Provider for FakeProvider {
         type_name: &str,
         config: &Value,
     ) -> Result<Value, ProviderError> {
+        self.configured("read data source")?;
         if type_name != "fake_data" {
             return Err(ProviderError::new(
                 format!("unsupported data source `{type_name}`"),

@@ -1,7 +1,8 @@
 //! `kill -9` during applies and destroys of the dev environment on the moto emulator (issue
 //! 12), on the local backend and on the S3 backend: after each kill the next run finishes the
 //! job with no manual step, every object in the emulator is in state exactly once, every state
-//! file loads, the plan after a finished apply is `No changes.`, and a finished destroy leaves
+//! file loads, no object carries a create's `strata:intent` tag after a finished apply, the
+//! plan after a finished apply is `No changes.`, and a finished destroy leaves
 //! the emulator as it was. With S3, every run starts in a fresh working directory (a new copy of
 //! the configuration, `init` again), as a new CI runner would: nothing a killed run left on its
 //! machine helps the next one.
@@ -255,6 +256,8 @@ struct Chaos {
     counts: Counts,
     /// How long an uninterrupted apply and destroy took: kills fall within those spans.
     spans: BTreeMap<&'static str, Duration>,
+    /// The output of the last finished run, for a failed check to show.
+    last: String,
 }
 
 impl Chaos {
@@ -273,6 +276,7 @@ impl Chaos {
             .entry(op)
             .or_insert_with(|| started.elapsed().max(Duration::from_millis(500)));
         self.count(&text);
+        self.last = text.clone();
         text
     }
 
@@ -314,9 +318,20 @@ impl Chaos {
 
     fn check_applied(&mut self) {
         self.check_recorded("after apply");
+        // Nothing of a create's intent shows to another tool once the apply is finished: the
+        // tags of what it created or adopted are removed, and its refresh removed those a
+        // killed run left on what it had recorded.
+        let tagged = self.env.aws(&["intent-tagged"]);
         let plan = self.env.run(&["plan", "-detailed-exitcode", LOCK_TIMEOUT]);
         let text = format!("{}{}", stdout(&plan), stderr(&plan));
         self.count(&text);
+        let after_plan = self.env.aws(&["intent-tagged"]);
+        assert_eq!(
+            (tagged.trim(), after_plan.trim()),
+            ("[]", "[]"),
+            "after apply (left: before the plan, right: after it): objects still carry a create's intent tag; the apply said:\n{}\nthe plan said:\n{text}",
+            self.last
+        );
         assert_eq!(plan.status.code(), Some(0), "plan after apply:\n{text}");
         assert!(text.contains("No changes."), "{text}");
     }
@@ -358,6 +373,7 @@ fn chaos_run(backend: Backend, default_kills: u64) {
         seeded: Seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
         counts: Counts::default(),
         spans: BTreeMap::new(),
+        last: String::new(),
     };
     // One uninterrupted round first: it must work, and it measures the spans kills fall in.
     chaos.finish("apply");

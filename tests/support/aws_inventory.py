@@ -9,6 +9,8 @@
     python aws_inventory.py ENDPOINT role NAME [TOKEN]   an IAM role, tagged when TOKEN is given
     python aws_inventory.py ENDPOINT tags ID             the tags of an EC2 object
     python aws_inventory.py ENDPOINT bucket NAME         an S3 bucket (for the state)
+    python aws_inventory.py ENDPOINT intent-tagged       the EC2 objects and IAM roles that still
+        carry a create's `strata:intent` tag (JSON list of ids and role names)
 """
 
 import json
@@ -24,6 +26,10 @@ def client(endpoint, service):
 
 
 def inventory(endpoint):
+    print(json.dumps(held(endpoint)))
+
+
+def held(endpoint):
     ec2, iam, eks, rds = (client(endpoint, s) for s in ("ec2", "iam", "eks", "rds"))
     tables = ec2.describe_route_tables()["RouteTables"]
     out = {
@@ -42,7 +48,7 @@ def inventory(endpoint):
         "aws_db_subnet_group": [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]],
         "aws_db_instance": [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]],
     }
-    print(json.dumps({k: sorted(v) for k, v in out.items()}))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def main():
@@ -59,6 +65,17 @@ def main():
     elif command == "tags":
         found = client(endpoint, "ec2").describe_tags(Filters=[{"Name": "resource-id", "Values": [args[0]]}])["Tags"]
         print(json.dumps({t["Key"]: t["Value"] for t in found}))
+    elif command == "intent-tagged":
+        ec2, iam = client(endpoint, "ec2"), client(endpoint, "iam")
+        found = ec2.describe_tags(Filters=[{"Name": "key", "Values": ["strata:intent"]}])["Tags"]
+        # The emulator keeps the tags of deleted objects: only those it still holds count.
+        existing = {key for keys in held(endpoint).values() for key in keys}
+        tagged = [t["ResourceId"] for t in found if t["ResourceId"] in existing]
+        for role in iam.list_roles()["Roles"]:
+            tags = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
+            if any(t["Key"] == "strata:intent" for t in tags):
+                tagged.append(role["RoleName"])
+        print(json.dumps(sorted(tagged)))
     elif command == "bucket":
         client(endpoint, "s3").create_bucket(Bucket=args[0])
 

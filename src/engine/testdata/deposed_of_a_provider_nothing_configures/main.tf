@@ -1,0 +1,3 @@
+resource "fake_resource" "db" {
+  name = "db"
+}
