@@ -449,6 +449,9 @@ mod tests {
             let (deadline, ended) = wait.await.expect("the wait's task");
             assert!(ended >= deadline, "ended {:?} early", deadline - ended);
         }
-        assert!(Instant::now() < given_up, "the given-up wait held the others");
+        assert!(
+            Instant::now() < given_up,
+            "the given-up wait held the others"
+        );
     }
 }
