@@ -14,6 +14,7 @@
 
 use super::schema::{Attribute, Block, Nesting, ProviderSchema, ResourceSchema};
 use super::{ApplyRequest, Provider, ProviderError};
+use crate::state::off_the_runtime;
 use crate::value::{value_from_json, value_to_json, Type, Value};
 use async_trait::async_trait;
 use std::path::PathBuf;
@@ -323,7 +324,7 @@ impl Provider for FakeProvider {
                     .and_then(|p| p.get_attr("id"))
                     .and_then(Value::as_str)
                 {
-                    match std::fs::remove_file(self.object_path(id)) {
+                    match off_the_runtime(|| std::fs::remove_file(self.object_path(id))) {
                         Ok(()) => {}
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                         Err(e) => return Err(io_error(e)),
@@ -358,14 +359,18 @@ impl Provider for FakeProvider {
                     attrs.insert("computed".into(), Value::String(format!("computed-{id}")));
                 }
                 let state = mark_secret(state.deep_unmark().0);
-                if operation == "create" {
-                    std::fs::create_dir_all(self.store().join("tokens")).map_err(io_error)?;
-                    std::fs::write(self.token_path(&request.idempotency_token), &id)
-                        .map_err(io_error)?;
-                }
-                let staged = self.stage_object(&id, &state)?;
+                // The store is the remote system: its file work (slow on a file system that
+                // has just deleted thousands of files) must not hold up the engine's tasks.
+                let staged = off_the_runtime(|| {
+                    if operation == "create" {
+                        std::fs::create_dir_all(self.store().join("tokens")).map_err(io_error)?;
+                        std::fs::write(self.token_path(&request.idempotency_token), &id)
+                            .map_err(io_error)?;
+                    }
+                    self.stage_object(&id, &state)
+                })?;
                 wait_until(deadline).await;
-                staged.publish()?;
+                off_the_runtime(|| staged.publish())?;
                 Ok(Some(state))
             }
         }

@@ -23,6 +23,7 @@ pub mod backend;
 pub mod configure;
 pub mod format;
 mod journal;
+pub(crate) use journal::off_the_runtime;
 pub mod local;
 mod lock;
 pub mod lock_records;
