@@ -23,7 +23,8 @@
 //!   apply quadratic, so the apply's journal lives in the bucket itself, beside the state: each
 //!   group of changes recorded together is one small object `<state key>.journal/<seq>`,
 //!   written with `If-None-Match: *` (see `state::segments`), and the full state is uploaded by
-//!   `finish` and whenever the journal outgrows the state (amortised linear), after which the
+//!   `finish` and whenever the journal grows to 4 times the state (`JOURNAL_PER_STATE`; amortised
+//!   linear), after which the
 //!   segments are deleted. After a crash (a CI runner thrown away), the next run on any machine
 //!   replays the segments before planning, pending creates included, and uploads the result.
 //! - Every object byte goes through [`S3Objects`] (`state::s3_store`).
