@@ -159,16 +159,93 @@ pub struct InstanceScope<'a> {
     pub self_value: Option<Value>,
 }
 
+impl InstanceScope<'_> {
+    /// The instances of module call `name` made from this module instance, when expanded.
+    fn module_call<'s>(&self, store: &'s Store, name: &str) -> Option<ModuleCallValues<'s>> {
+        let mut path = self.module.module_path();
+        path.push(name.to_string());
+        let outputs = self
+            .module_tree
+            .children
+            .get(name)
+            .map(|child| child.module.outputs.keys().cloned().collect())
+            .unwrap_or_default();
+        let expansion = store
+            .module_expansion
+            .get(&path)
+            .copied()
+            .unwrap_or(Expansion::Single);
+        let mine = store
+            .module_instances
+            .get(&path)?
+            .iter()
+            .filter(|i| i.instance.parent().as_ref() == Some(self.module))
+            .collect();
+        Some(ModuleCallValues {
+            store,
+            outputs,
+            expansion,
+            mine,
+        })
+    }
+}
+
+/// What a reference to a module call reads: its instances from one module instance and their
+/// outputs.
+struct ModuleCallValues<'s> {
+    store: &'s Store,
+    outputs: Vec<String>,
+    expansion: Expansion,
+    mine: Vec<&'s ModuleInstanceInfo>,
+}
+
+impl ModuleCallValues<'_> {
+    /// One module instance's object of outputs (unknown where not evaluated yet).
+    fn object_of(&self, instance: &ModuleInstance) -> Value {
+        Value::Object(
+            self.outputs
+                .iter()
+                .map(|o| {
+                    let v = self
+                        .store
+                        .outputs
+                        .get(&(instance.clone(), o.clone()))
+                        .cloned()
+                        .unwrap_or_else(Value::unknown);
+                    (o.clone(), v)
+                })
+                .collect(),
+        )
+    }
+
+    /// The instance `key` selects, as indexing the whole value would give it (see
+    /// [`ResourceValues::element`]): a position with `count`, a key with `for_each`.
+    fn element(&self, key: &Value) -> Option<Value> {
+        let instance =
+            match (self.expansion, key) {
+                (Expansion::Count, Value::Number(n)) if n.is_integer() => {
+                    self.mine.get(usize::try_from(n.to_i64()?).ok()?)?
+                }
+                (Expansion::ForEach, Value::String(name)) => self.mine.iter().rev().find(
+                    |i| matches!(&i.repetition, Repetition::Each { key, .. } if key == name),
+                )?,
+                _ => return None,
+            };
+        Some(self.object_of(&instance.instance))
+    }
+}
+
 impl Scope for InstanceScope<'_> {
     fn resolve_element(&self, subject: &Referenceable, key: &Value) -> Option<Value> {
-        let Referenceable::Resource(resource) = subject else {
-            return None;
-        };
         let store = super::read_locked(self.store);
-        store
-            .resources
-            .get(&(self.module.clone(), resource.clone()))?
-            .element(key)
+        match subject {
+            Referenceable::Resource(resource) => store
+                .resources
+                .get(&(self.module.clone(), resource.clone()))?
+                .element(key),
+            Referenceable::ModuleCall(name) => self.module_call(&store, name)?.element(key),
+            _ => None,
+        }
     }
 
     fn resolve(&self, subject: &Referenceable, span: Option<&Span>) -> Result<Value, Diagnostic> {
@@ -195,40 +272,17 @@ impl Scope for InstanceScope<'_> {
                 None => Ok(Value::unknown()),
             },
             Referenceable::ModuleCall(name) => {
-                let mut path = self.module.module_path();
-                path.push(name.clone());
-                let outputs: Vec<String> = self
-                    .module_tree
-                    .children
-                    .get(name)
-                    .map(|child| child.module.outputs.keys().cloned().collect())
-                    .unwrap_or_default();
-                let expansion = store.module_expansion.get(&path).copied().unwrap_or(Expansion::Single);
-                let Some(instances) = store.module_instances.get(&path) else {
+                let Some(call) = self.module_call(&store, name) else {
                     return Ok(Value::unknown());
                 };
-                let object_of = |instance: &ModuleInstance| {
-                    Value::Object(
-                        outputs
-                            .iter()
-                            .map(|o| {
-                                let v = store.outputs.get(&(instance.clone(), o.clone())).cloned().unwrap_or_else(Value::unknown);
-                                (o.clone(), v)
-                            })
-                            .collect(),
-                    )
-                };
-                let mine: Vec<&ModuleInstanceInfo> = instances
-                    .iter()
-                    .filter(|i| i.instance.parent().as_ref() == Some(self.module))
-                    .collect();
-                Ok(match expansion {
-                    Expansion::Single => mine.first().map(|i| object_of(&i.instance)).unwrap_or(Value::Null),
-                    Expansion::Count => Value::Tuple(mine.iter().map(|i| object_of(&i.instance)).collect()),
+                Ok(match call.expansion {
+                    Expansion::Single => call.mine.first().map(|i| call.object_of(&i.instance)).unwrap_or(Value::Null),
+                    Expansion::Count => Value::Tuple(call.mine.iter().map(|i| call.object_of(&i.instance)).collect()),
                     Expansion::ForEach => Value::Object(
-                        mine.iter()
+                        call.mine
+                            .iter()
                             .filter_map(|i| match &i.repetition {
-                                Repetition::Each { key, .. } => Some((key.clone(), object_of(&i.instance))),
+                                Repetition::Each { key, .. } => Some((key.clone(), call.object_of(&i.instance))),
                                 _ => None,
                             })
                             .collect(),

@@ -617,6 +617,7 @@ cases!(
     failure_mid_apply,
     failure_on_update,
     for_each_expansion,
+    instance_references,
     module_count,
     module_count_shrinks,
     moved_block,
