@@ -201,6 +201,7 @@ fn run_options(
             mode
         },
         cwd: std::env::current_dir().unwrap_or_else(|_| context.dir.clone()),
+        read_only: false,
     })
 }
 
@@ -401,13 +402,13 @@ struct Planned {
     state: Option<State>,
 }
 
-/// Loads everything a plan needs and makes it; `keep_loaded`: keep a copy of the state as
-/// loaded ([`Planned::state`]).
+/// Loads everything a plan needs and makes it. `planning_only` (`strata plan`): the plan changes
+/// nothing outside ([`RunOptions::read_only`]); otherwise (an apply) a copy of the state as
+/// loaded is kept ([`Planned::state`]).
 async fn make_plan(
     context: &Context,
     settings: &OperationSettings,
-    lock_operation: &str,
-    keep_loaded: bool,
+    planning_only: bool,
 ) -> anyhow::Result<Planned> {
     let args = &settings.args;
     let mut sources = SourceMap::new();
@@ -415,18 +416,19 @@ async fn make_plan(
     let variables = load_variables(context, &tree, &mut sources, args.input)?;
     let backend = backend::open(context, Some(&tree)).await?;
     let workspace = current_workspace(context).await?;
-    let options = run_options(context, args, &workspace, settings.mode)?;
+    let mut options = run_options(context, args, &workspace, settings.mode)?;
+    options.read_only = planning_only;
     let engine = engine(context, tree, &sources, options, variables).await?;
     let lock = StateLock::take(
         context,
         backend.as_ref(),
         &workspace,
-        lock_operation,
+        settings.lock_operation(planning_only),
         &args.lock,
     )
     .await?;
     let state = load_state_for(backend.as_ref(), &workspace, &engine.registry).await?;
-    let loaded = keep_loaded.then(|| state.clone());
+    let loaded = (!planning_only).then(|| state.clone());
     match engine.plan(state).await {
         Ok(outcome) => {
             context.print_diagnostics(&outcome.warnings, &sources);
@@ -449,7 +451,7 @@ async fn make_plan(
 
 pub async fn plan(context: &Context, settings: &PlanSettings) -> anyhow::Result<u8> {
     let operation = &settings.operation;
-    let planned = make_plan(context, operation, operation.lock_operation(true), false).await?;
+    let planned = make_plan(context, operation, true).await?;
     planned.lock.release().await;
     let engine = planned.engine;
     engine.registry.close().await;
@@ -527,7 +529,7 @@ pub async fn apply(context: &Context, settings: &ApplySettings) -> anyhow::Resul
     if context.json && !settings.auto_approve {
         bail!("Plan approval needed: -json cannot ask for approval; add -auto-approve, or apply a saved plan.");
     }
-    let planned = make_plan(context, operation, operation.lock_operation(false), true).await?;
+    let planned = make_plan(context, operation, false).await?;
     let loaded = planned.state.as_ref().context("the state as loaded")?;
     let plan = &planned.outcome.plan;
     let view = context.operation_view();

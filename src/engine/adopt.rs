@@ -11,6 +11,11 @@
 //! - the provider cannot tell before creating again (a client token, or a unique name checked
 //!   against the intent's tag): the intent stays and the create reuses its token.
 //!
+//! The intent keeps what the create asked for (`PendingCreate::planned`), and the provider
+//! finishes a found object on it: what a read cannot see (an RDS instance's
+//! `skip_final_snapshot`, a password) is recorded as the create would have recorded it, so even
+//! a `destroy` as the next command deletes it as configured.
+//!
 //! Once an apply has saved the state, [`forget_intents`] asks the provider to remove what it
 //! marked the objects it created or adopted with (the AWS provider's `strata:intent` tag), so
 //! nothing of it shows to another tool.
@@ -23,7 +28,7 @@ use crate::config::ProviderRef;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::plan::{Action, Plan};
 use crate::providers::{FoundCreate, ObjectState, Provider};
-use crate::state::{InstanceObject, ObjectStatus, State};
+use crate::state::{InstanceObject, ObjectStatus, PendingCreate, State};
 use std::sync::Arc;
 
 /// The message printed for an adopted object (the chaos test counts it).
@@ -36,21 +41,22 @@ pub(super) async fn resolve(run: &Arc<Run>, provider_ref: &ProviderRef) -> Resul
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
-    let pending: Vec<(ResourceInstance, String)> = {
+    let pending: Vec<(ResourceInstance, PendingCreate)> = {
         let state = run.state();
         state
             .pending_creates
             .iter()
             .filter(|(address, _)| owner(run, address) == *provider_ref)
-            .map(|(address, token)| (address.clone(), token.clone()))
+            .map(|(address, create)| (address.clone(), create.clone()))
             .collect()
     };
     let mut diagnostics = Diagnostics::new();
-    for (address, token) in pending {
+    for (address, create) in pending {
         let found = {
             let _permit = run.semaphore.acquire().await;
+            let type_name = &address.resource.type_name;
             provider
-                .find_created(&address.resource.type_name, &token)
+                .find_created(type_name, &create.token, &create.planned)
                 .await
         };
         match found {
@@ -145,7 +151,7 @@ fn adopt(
 
 /// After an apply saved `state`: removes the marks of every object the plan created or
 /// imported (adopted ones are planned as imports). Best effort: a mark left behind is removed
-/// by the next refresh.
+/// by the next apply's refresh (a plan's changes nothing).
 pub(super) async fn forget_intents(run: &Run, plan: &Plan, state: &State) {
     for change in &plan.changes {
         let created = matches!(

@@ -899,7 +899,7 @@ impl InstanceApply<'_> {
             // Interrupted while waiting for a turn: this operation never starts.
             return Ok(current.map(|c| c.value));
         };
-        let (deposed_key, idempotency_token) = self.record_intent(final_plan.operation).await;
+        let (deposed_key, idempotency_token) = self.record_intent(&final_plan).await;
         let permit = run.semaphore.acquire().await;
         drop(lookahead);
         if run.cancelled() {
@@ -1047,7 +1047,8 @@ impl InstanceApply<'_> {
     /// the old one is gone; a create is recorded as intended with its client token, and a
     /// create interrupted earlier reuses that token, so the provider hands back what it made.
     /// Returns the deposed key and the operation's token.
-    async fn record_intent(&self, operation: Action) -> (Option<String>, String) {
+    async fn record_intent(&self, final_plan: &FinalPlan) -> (Option<String>, String) {
+        let operation = final_plan.operation;
         let (run, address, action) = (self.run, self.address, self.change.action);
         let plan = self.plan;
         let deposed_key = (action == Action::CreateThenDelete).then(|| deposed_key(plan, address));
@@ -1059,12 +1060,13 @@ impl InstanceApply<'_> {
             return (deposed_key, token(plan, address, action));
         }
         let pending = run.state().pending_creates.get(address).cloned();
-        let token = pending.unwrap_or_else(|| token(plan, address, action));
+        let token = pending.map_or_else(|| token(plan, address, action), |p| p.token);
         record(
             run,
             StateChange::CreateStarted {
                 address: address.clone(),
                 token: token.clone(),
+                planned: final_plan.planned.planned.clone().without_unknowns(),
             },
         )
         .await;

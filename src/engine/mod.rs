@@ -66,6 +66,10 @@ pub struct RunOptions {
     pub mode: PlanMode,
     /// The working directory, for `path.cwd` and relative paths.
     pub cwd: PathBuf,
+    /// The command only plans (`strata plan`): no provider call may change anything outside,
+    /// not even tidying what a killed run left (the AWS provider's intent tags, which the next
+    /// `apply`'s refresh removes).
+    pub read_only: bool,
 }
 
 impl Default for RunOptions {
@@ -78,6 +82,7 @@ impl Default for RunOptions {
             replace: Vec::new(),
             mode: PlanMode::Normal,
             cwd: PathBuf::from("."),
+            read_only: false,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::config::{ProviderRef, ResourceConfig};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::graph::{self, Graph, ModulePath, Node};
 use crate::plan::{Action, ActionReason, OutputChange, Plan, PlanMode, ResourceChange};
-use crate::providers::{ObjectState, PlanRequest, ResourceSchema};
+use crate::providers::{ObjectState, PlanRequest, RefreshWave, ResourceSchema};
 use crate::state::{InstanceObject, ObjectStatus};
 use crate::value::{Type, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -418,15 +418,16 @@ async fn refresh(run: &Arc<Run>, provider_ref: &ProviderRef) -> Result<(), Diagn
     };
     let mut reads = Vec::new();
     let batches = refresh_batches(run, &run.provider_address(provider_ref));
-    provider.refresh_starting(
-        &batches
+    provider.refresh_starting(&RefreshWave {
+        objects: batches
             .iter()
             .map(|(type_name, objects)| {
                 let values = objects.iter().map(|(_, object)| &object.value).collect();
                 (type_name.as_str(), values)
             })
             .collect(),
-    );
+        read_only: run.options.read_only,
+    });
     for (type_name, instances) in batches {
         let provider = provider.clone();
         let run = run.clone();

@@ -213,6 +213,16 @@ impl ProviderError {
 /// value-level methods (`apply_resource`, `read_resource(s)`, `import_resource`) and inherit the
 /// object-level defaults, which pass private data through unchanged; a plugin implements the
 /// object-level methods.
+/// One refresh's reads, announced to their provider ([`Provider::refresh_starting`]).
+#[derive(Debug, Default)]
+pub struct RefreshWave<'a> {
+    /// The recorded values each resource type's read will get, by type.
+    pub objects: BTreeMap<&'a str, Vec<&'a Value>>,
+    /// The run only plans (`strata plan`): the reads change nothing outside, not even what a
+    /// read would otherwise tidy (the AWS provider's intent tags a killed run left).
+    pub read_only: bool,
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// What the provider declares. Cheap: called often.
@@ -332,11 +342,11 @@ pub trait Provider: Send + Sync {
             .collect()
     }
 
-    /// A refresh is about to read `objects` (the recorded values each resource type's read will
-    /// get, by type): until [`Provider::refresh_finished`], those reads may share the answer to
-    /// a question several of them ask (the AWS provider's VPCs, route tables and route table
-    /// associations all read one DescribeRouteTables). The default shares nothing.
-    fn refresh_starting(&self, _objects: &BTreeMap<&str, Vec<&Value>>) {}
+    /// A refresh is about to read `wave.objects`: until [`Provider::refresh_finished`], those
+    /// reads may share the answer to a question several of them ask (the AWS provider's VPCs,
+    /// route tables and route table associations all read one DescribeRouteTables), and in a
+    /// read-only wave they must change nothing. The default shares nothing.
+    fn refresh_starting(&self, _wave: &RefreshWave<'_>) {}
 
     /// The refresh [`Provider::refresh_starting`] announced is over: nothing it shared may serve
     /// a later call (an apply changes what it described).
@@ -353,11 +363,15 @@ pub trait Provider: Send + Sync {
     }
 
     /// Finds the object a create with idempotency token `token` made, for a run that was
-    /// killed before recording it (see `engine::adopt`). The default cannot tell.
+    /// killed before recording it (see `engine::adopt`). `planned` is what that create asked
+    /// for (its planned value, unknowns null; null when not recorded): the found object takes
+    /// from it what a read cannot see (write-only settings), as a created one would have. The
+    /// default cannot tell.
     async fn find_created(
         &self,
         _type_name: &str,
         _token: &str,
+        _planned: &Value,
     ) -> Result<FoundCreate, ProviderError> {
         Ok(FoundCreate::Unsupported)
     }

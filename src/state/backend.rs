@@ -377,9 +377,13 @@ pub(crate) fn next_serial(
             new: new.lineage.clone(),
         });
     }
+    // Deposed objects and pending creates are content too: a run that only destroyed a
+    // deposed object, or only resolved an interrupted create, must be written.
     let same_content = stored.lineage == new.lineage
         && stored.outputs == new.outputs
-        && stored.resources == new.resources;
+        && stored.resources == new.resources
+        && stored.deposed == new.deposed
+        && stored.pending_creates == new.pending_creates;
     if push_force == Some(false)
         && (new.serial < stored.serial || (new.serial == stored.serial && !same_content))
     {
@@ -396,4 +400,62 @@ pub(crate) fn next_serial(
         Some(_) => new.serial.max(stored.serial + 1),
         None => stored.serial + 1,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addrs::ResourceInstance;
+    use crate::state::PendingCreate;
+
+    fn stored() -> State {
+        State {
+            serial: 7,
+            lineage: "l".into(),
+            ..State::new()
+        }
+    }
+
+    #[test]
+    fn a_state_is_written_when_anything_recorded_changed_and_only_then() {
+        let same = stored();
+        assert_eq!(
+            next_serial("s", Some(&stored()), &same, None).unwrap(),
+            None
+        );
+        let address = ResourceInstance::parse("aws_vpc.main").unwrap();
+        // The stored state had a pending create the run resolved (or a deposed object it
+        // destroyed): the resources are the same, the state is not.
+        let mut with_pending = stored();
+        let pending = PendingCreate {
+            token: "t".into(),
+            planned: crate::value::Value::Null,
+        };
+        with_pending
+            .pending_creates
+            .insert(address.clone(), pending);
+        assert_eq!(
+            next_serial("s", Some(&with_pending), &same, None).unwrap(),
+            Some(8)
+        );
+        let mut with_deposed = stored();
+        let object = crate::state::InstanceObject {
+            value: crate::value::Value::Null,
+            provider: "provider[\"registry.terraform.io/hashicorp/aws\"]".into(),
+            schema_version: 0,
+            dependencies: Vec::new(),
+            create_before_destroy: true,
+            status: crate::state::ObjectStatus::Ready,
+            private: None,
+        };
+        with_deposed
+            .deposed
+            .entry(address)
+            .or_default()
+            .insert("00000001".into(), object);
+        assert_eq!(
+            next_serial("s", Some(&with_deposed), &same, None).unwrap(),
+            Some(8)
+        );
+    }
 }

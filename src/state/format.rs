@@ -16,7 +16,9 @@
 //! Output types are not stored in the model: they are written as the value's own type.
 
 use super::StateSchemas;
-use super::{InstanceExtras, InstanceObject, ObjectStatus, OutputValue, State, StateError};
+use super::{
+    InstanceExtras, InstanceObject, ObjectStatus, OutputValue, PendingCreate, State, StateError,
+};
 use crate::addrs::{
     AbsResource, InstanceKey, ModuleInstance, Resource, ResourceInstance, ResourceMode, Target,
 };
@@ -136,17 +138,7 @@ fn read_document(
         None => read_resources(&root, schemas.as_deref()).map_err(fail)?,
     };
 
-    let mut pending_creates = BTreeMap::new();
-    if let Some(Json::Object(entries)) = root.get("strata_pending_creates") {
-        for (address, token) in entries {
-            let parsed = crate::addrs::ResourceInstance::parse(address)
-                .map_err(|e| fail(format!("`strata_pending_creates`: {e}")))?;
-            let token = token
-                .as_str()
-                .ok_or_else(|| fail("`strata_pending_creates` values must be strings".into()))?;
-            pending_creates.insert(parsed, token.to_string());
-        }
-    }
+    let pending_creates = read_pending_creates(&root).map_err(fail)?;
     Ok(State {
         serial,
         lineage,
@@ -274,15 +266,7 @@ pub fn write_state_as(
     }
     root.insert("resources".into(), Json::Array(resources));
     root.insert("check_results".into(), Json::Null);
-    if !state.pending_creates.is_empty() {
-        // Terraform ignores keys it does not know; Strata reads this back after a crash.
-        let pending: Map<String, Json> = state
-            .pending_creates
-            .iter()
-            .map(|(address, token)| (address.to_string(), json!(token)))
-            .collect();
-        root.insert("strata_pending_creates".into(), Json::Object(pending));
-    }
+    write_pending_creates(&state.pending_creates, &mut root)?;
 
     let mut text = to_go_json(&Json::Object(root))
         .map_err(|e| StateError::Other(format!("cannot encode state: {e}")))?;
@@ -479,6 +463,66 @@ fn order_dynamic_wrappers(json: &mut Json) {
         Json::Array(items) => items.iter_mut().for_each(order_dynamic_wrappers),
         _ => {}
     }
+}
+
+/// `strata_pending_creates` (address → token) and `strata_pending_planned` (address → the
+/// planned value, unknowns as null) of a state with creates pending; Terraform ignores keys it
+/// does not know, and Strata reads them back after a crash.
+fn write_pending_creates(
+    pending: &BTreeMap<ResourceInstance, PendingCreate>,
+    root: &mut Map<String, Json>,
+) -> Result<(), StateError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut tokens = Map::new();
+    let mut planned = Map::new();
+    for (address, create) in pending {
+        let what = format!("the planned value of {address}'s pending create");
+        tokens.insert(address.to_string(), json!(create.token));
+        let value = create.planned.clone().without_unknowns();
+        if !value.is_null() {
+            planned.insert(address.to_string(), to_json(&value, &what)?);
+        }
+    }
+    root.insert("strata_pending_creates".into(), Json::Object(tokens));
+    if !planned.is_empty() {
+        root.insert("strata_pending_planned".into(), Json::Object(planned));
+    }
+    Ok(())
+}
+
+/// The pending creates [`write_pending_creates`] wrote (a state without planned values, from
+/// before they were kept, reads with null ones).
+fn read_pending_creates(
+    root: &Map<String, Json>,
+) -> Result<BTreeMap<ResourceInstance, PendingCreate>, String> {
+    let mut pending = BTreeMap::new();
+    let Some(Json::Object(entries)) = root.get("strata_pending_creates") else {
+        return Ok(pending);
+    };
+    let planned = match root.get("strata_pending_planned") {
+        Some(Json::Object(planned)) => Some(planned),
+        _ => None,
+    };
+    for (address, token) in entries {
+        let parsed = ResourceInstance::parse(address)
+            .map_err(|e| format!("`strata_pending_creates`: {e}"))?;
+        let token = token
+            .as_str()
+            .ok_or("`strata_pending_creates` values must be strings")?;
+        let planned = match planned.and_then(|planned| planned.get(address)) {
+            Some(json) => value_from_json(json, None)
+                .map_err(|e| format!("`strata_pending_planned` of {address}: {e}"))?,
+            None => Value::Null,
+        };
+        let create = PendingCreate {
+            token: token.to_string(),
+            planned,
+        };
+        pending.insert(parsed, create);
+    }
+    Ok(pending)
 }
 
 fn to_json(value: &Value, what: &str) -> Result<Json, StateError> {

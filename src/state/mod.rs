@@ -107,11 +107,12 @@ pub struct State {
     /// Every resource instance, sorted by address.
     pub resources: BTreeMap<ResourceInstance, InstanceObject>,
     /// Creates that were started but whose outcome was never recorded (the run was killed
-    /// while the provider worked): address → the operation's client token. The next create of
-    /// that address reuses the token, so the provider returns the object it made instead of
-    /// making a second one. Written to state files as `strata_pending_creates`.
+    /// while the provider worked), by address. The next create of that address reuses the
+    /// token, so the provider returns the object it made instead of making a second one.
+    /// Written to state files as `strata_pending_creates` (the tokens) and
+    /// `strata_pending_planned` (what each create asked for).
     #[serde(default)]
-    pub pending_creates: BTreeMap<ResourceInstance, String>,
+    pub pending_creates: BTreeMap<ResourceInstance, PendingCreate>,
     /// Per-instance data read from a state file that the model does not use (see
     /// [`InstanceExtras`]); dropped when the instance changes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -188,8 +189,16 @@ impl State {
                 self.resources.remove(address);
                 self.extras.remove(address);
             }
-            StateChange::CreateStarted { address, token } => {
-                self.pending_creates.insert(address.clone(), token.clone());
+            StateChange::CreateStarted {
+                address,
+                token,
+                planned,
+            } => {
+                let pending = PendingCreate {
+                    token: token.clone(),
+                    planned: planned.clone(),
+                };
+                self.pending_creates.insert(address.clone(), pending);
             }
             StateChange::CreateAbandoned { address } => {
                 self.pending_creates.remove(address);
@@ -219,8 +228,8 @@ impl State {
                 if let Some(extra) = self.extras.remove(from) {
                     self.extras.insert(to.clone(), extra);
                 }
-                if let Some(token) = self.pending_creates.remove(from) {
-                    self.pending_creates.insert(to.clone(), token);
+                if let Some(pending) = self.pending_creates.remove(from) {
+                    self.pending_creates.insert(to.clone(), pending);
                 }
             }
             StateChange::RestoreDeposed { address, key } => {
@@ -249,6 +258,18 @@ impl Default for State {
     }
 }
 
+/// A create sent to a provider whose outcome no run recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingCreate {
+    /// The operation's client token, reused by the next create of the address.
+    pub token: String,
+    /// What the create asked for: its planned value with unknowns as null (null when a state
+    /// written before it was kept has none). An adopted object takes from it what the provider
+    /// cannot read back from the object (an RDS instance's `skip_final_snapshot`, a password).
+    #[serde(default)]
+    pub planned: Value,
+}
+
 /// One change to a state: what the journal records after each operation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -265,10 +286,14 @@ pub enum StateChange {
         outputs: BTreeMap<String, OutputValue>,
     },
     /// A create is about to be sent to the provider with this client token (the intent,
-    /// recorded first so that a crash during the call cannot lose the object it makes).
+    /// recorded first so that a crash during the call cannot lose the object it makes) and
+    /// this planned value ([`PendingCreate::planned`]).
     CreateStarted {
         address: ResourceInstance,
         token: String,
+        /// Null in a journal written before it was recorded.
+        #[serde(default)]
+        planned: Value,
     },
     /// A started create failed without making anything.
     CreateAbandoned { address: ResourceInstance },

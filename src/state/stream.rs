@@ -41,13 +41,14 @@ pub(super) fn read(text: &str, schemas: Option<&StateSchemas>) -> Option<Streame
 }
 
 /// The top-level fields the state reader looks at, besides `resources`.
-const ROOT_FIELDS: [&str; 6] = [
+const ROOT_FIELDS: [&str; 7] = [
     "version",
     "serial",
     "lineage",
     "terraform_version",
     "outputs",
     "strata_pending_creates",
+    "strata_pending_planned",
 ];
 
 struct DocumentVisitor<'s> {

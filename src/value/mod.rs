@@ -34,10 +34,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A value of the Terraform language.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", content = "v", rename_all = "snake_case")]
 pub enum Value {
     /// `null`. Terraform's nulls are typed; ours carry no type, which every conversion accepts.
+    #[default]
     Null,
     /// A value not known until apply, of the given type ([`Type::Any`] when that is unknown too).
     Unknown(Type),
@@ -165,6 +166,27 @@ impl Value {
             }
             Value::Map(items) | Value::Object(items) => items.values().all(Value::is_wholly_known),
             _ => true,
+        }
+    }
+
+    /// This value with every unknown inside it replaced by null (marks kept).
+    pub fn without_unknowns(self) -> Value {
+        let each = |items: Vec<Value>| items.into_iter().map(Value::without_unknowns).collect();
+        let each_entry = |items: BTreeMap<String, Value>| {
+            items
+                .into_iter()
+                .map(|(k, v)| (k, v.without_unknowns()))
+                .collect()
+        };
+        match self {
+            Value::Unknown(_) => Value::Null,
+            Value::Sensitive(inner) => inner.without_unknowns().mark_sensitive(),
+            Value::List(items) => Value::List(each(items)),
+            Value::Tuple(items) => Value::Tuple(each(items)),
+            Value::Set(items) => Value::set(each(items)),
+            Value::Map(items) => Value::Map(each_entry(items)),
+            Value::Object(items) => Value::Object(each_entry(items)),
+            other => other,
         }
     }
 

@@ -15,7 +15,9 @@
 //! through the CLI in `chaos`, and the whole under `kill -9` there.
 
 use crate::aws::{list, map, n, obj, s, set, Aws};
-use strata::providers::{no_progress, ApplyRequest, FoundCreate, Provider, ProviderError};
+use strata::providers::{
+    no_progress, ApplyRequest, FoundCreate, Provider, ProviderError, RefreshWave,
+};
 use strata::value::Value;
 
 /// How a type's interrupted create is found (mirrors the provider's table).
@@ -80,26 +82,40 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
     );
     match way {
         Way::Tag => {
-            match aws.provider.find_created(type_name, &token).await {
+            match aws.provider.find_created(type_name, &token, &config).await {
                 Ok(FoundCreate::Found(found)) => {
                     assert_eq!(id(&found.value), id(&made), "{type_name}");
                     assert!(!has_intent_tag(&found.value), "{type_name}");
                 }
                 other => panic!("{type_name}: the object was not found: {other:?}"),
             }
-            let never = aws.provider.find_created(type_name, "never-sent").await;
+            let never = aws
+                .provider
+                .find_created(type_name, "never-sent", &Value::Null)
+                .await;
             assert_eq!(never, Ok(FoundCreate::NotFound), "{type_name}");
         }
         Way::Name => {
-            match aws.provider.find_created(type_name, &token).await {
+            match aws.provider.find_created(type_name, &token, &config).await {
                 Ok(FoundCreate::Found(found)) => {
                     assert_eq!(id(&found.value), id(&made), "{type_name}");
                     assert!(!has_intent_tag(&found.value), "{type_name}");
+                    // What a read cannot see comes from what the create asked for.
+                    for name in ["skip_final_snapshot", "password"] {
+                        let unmarked = |v: &Value| v.clone().deep_unmark().0;
+                        assert_eq!(
+                            found.value.get_attr(name).map(unmarked),
+                            config.get_attr(name).map(unmarked),
+                            "{type_name}.{name}"
+                        );
+                    }
                 }
                 other => panic!("{type_name}: the object was not found: {other:?}"),
             }
             assert_eq!(
-                aws.provider.find_created(type_name, "never-sent").await,
+                aws.provider
+                    .find_created(type_name, "never-sent", &Value::Null)
+                    .await,
                 Ok(FoundCreate::NotFound),
                 "{type_name}"
             );
@@ -119,7 +135,7 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
             );
         }
         Way::Key => {
-            let found = aws.provider.find_created(type_name, &token).await;
+            let found = aws.provider.find_created(type_name, &token, &config).await;
             if type_name == "aws_security_group_rule" {
                 assert_eq!(found, Ok(FoundCreate::Unsupported));
             } else {
@@ -128,7 +144,9 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
                     "{type_name}: not found by its parent's mark: {found:?}"
                 );
                 assert_eq!(
-                    aws.provider.find_created(type_name, "never-sent").await,
+                    aws.provider
+                        .find_created(type_name, "never-sent", &Value::Null)
+                        .await,
                     Ok(FoundCreate::NotFound),
                     "{type_name}"
                 );
@@ -148,7 +166,7 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
         .unwrap_or_else(|e| panic!("{type_name}: removing the tag: {e}"));
     match way {
         Way::Tag => assert_eq!(
-            aws.provider.find_created(type_name, &token).await,
+            aws.provider.find_created(type_name, &token, &config).await,
             Ok(FoundCreate::NotFound),
             "{type_name}: the tag outlived the record"
         ),
@@ -160,7 +178,7 @@ async fn check(aws: &Aws, type_name: &str, way: Way, config: Vec<(&str, Value)>)
             );
         }
         Way::Key if type_name != "aws_security_group_rule" => assert_eq!(
-            aws.provider.find_created(type_name, &token).await,
+            aws.provider.find_created(type_name, &token, &config).await,
             Ok(FoundCreate::NotFound),
             "{type_name}: the parent's mark outlived the record"
         ),
@@ -343,4 +361,56 @@ async fn every_aws_type_finds_what_an_interrupted_create_made() {
         ],
     )
     .await;
+}
+
+/// A plan changes nothing outside: an object recorded by a run killed before it removed the
+/// create's intent tag keeps the tag through a read-only refresh (`strata plan`) and loses it in
+/// one that may write (an apply's).
+#[tokio::test]
+async fn only_a_refresh_that_may_write_removes_a_left_intent_tag() {
+    let aws = Aws::start(&[]).await;
+    let config = aws.config("aws_vpc", vec![("cidr_block", s("10.7.0.0/16"))]);
+    let token = "left-by-a-killed-run";
+    let recorded = create_with(&aws, "aws_vpc", &config, token).await.unwrap();
+    let refresh = |read_only: bool| {
+        let (aws, recorded) = (&aws, recorded.clone());
+        async move {
+            let mut wave = RefreshWave {
+                read_only,
+                ..RefreshWave::default()
+            };
+            wave.objects.insert("aws_vpc", vec![&recorded]);
+            let before = aws.provider.api_calls();
+            aws.provider.refresh_starting(&wave);
+            let read = aws
+                .provider
+                .read_resources("aws_vpc", std::slice::from_ref(&recorded))
+                .await;
+            aws.provider.refresh_finished();
+            let read = read
+                .into_iter()
+                .next()
+                .unwrap()
+                .unwrap()
+                .expect("the VPC exists");
+            assert!(!has_intent_tag(&read), "the tag shows: {read:?}");
+            aws.provider.api_calls() - before
+        }
+    };
+    let found = || aws.provider.find_created("aws_vpc", token, &Value::Null);
+
+    let plan_calls = refresh(true).await;
+    assert!(
+        matches!(found().await, Ok(FoundCreate::Found(_))),
+        "a read-only refresh removed the tag"
+    );
+    let apply_calls = refresh(false).await;
+    assert_eq!(
+        found().await,
+        Ok(FoundCreate::NotFound),
+        "the tag outlived an apply's refresh"
+    );
+    // The apply's refresh made one more call than the plan's: the DeleteTags.
+    assert_eq!(apply_calls, plan_calls + 1, "{plan_calls} {apply_calls}");
+    assert_eq!(refresh(false).await, plan_calls, "nothing left to remove");
 }

@@ -7,7 +7,7 @@ use crate::aws::{attr, map, s, text, Aws};
 use crate::common::{strata, Moto};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
-use strata::providers::Provider;
+use strata::providers::{Provider, RefreshWave};
 use strata::value::{AttrPath, Value};
 
 /// An instance (moto starts it at once) and a network interface in `subnet_id`, made with
@@ -419,7 +419,10 @@ async fn refresh_vpc_tables_associations(
     .map(|(type_name, values)| (type_name, values.iter().collect()))
     .collect();
     let before = aws.provider.api_calls();
-    aws.provider.refresh_starting(&objects);
+    aws.provider.refresh_starting(&RefreshWave {
+        objects,
+        read_only: false,
+    });
     let (vpcs, tables, associations) = tokio::join!(
         aws.provider.read_resources("aws_vpc", vpcs),
         aws.provider.read_resources("aws_route_table", tables),

@@ -425,10 +425,12 @@ impl Chaos {
 
 /// A configuration of one VPC and two roles, with its state written by hand.
 fn small(moto: Moto, pending: &[(&str, &str)]) -> Env {
-    let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().to_path_buf();
-    std::fs::write(
-        dir.join("main.tf"),
+    let pending: serde_json::Map<String, serde_json::Value> = pending
+        .iter()
+        .map(|(a, t)| (a.to_string(), serde_json::Value::from(*t)))
+        .collect();
+    written(
+        moto,
         r#"provider "aws" {
   region = "us-east-1"
 }
@@ -445,17 +447,24 @@ resource "aws_iam_role" "app" {
   })
 }
 "#,
+        serde_json::json!({ "strata_pending_creates": pending }),
     )
-    .unwrap();
-    let pending: serde_json::Map<String, serde_json::Value> = pending
-        .iter()
-        .map(|(a, t)| (a.to_string(), serde_json::Value::from(*t)))
-        .collect();
-    let state = serde_json::json!({
+}
+
+/// A working directory of `main_tf` and an empty state with `extra` (pending creates) in it,
+/// initialised.
+fn written(moto: Moto, main_tf: &str, extra: serde_json::Value) -> Env {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().to_path_buf();
+    std::fs::write(dir.join("main.tf"), main_tf).unwrap();
+    let mut state = serde_json::json!({
         "version": 4, "terraform_version": "1.15.5", "serial": 3,
         "lineage": "5a1e0c3e-0000-4000-8000-000000000012",
-        "outputs": {}, "resources": [], "strata_pending_creates": pending,
+        "outputs": {}, "resources": [],
     });
+    if let (Some(state), serde_json::Value::Object(extra)) = (state.as_object_mut(), extra) {
+        state.extend(extra);
+    }
     std::fs::write(
         dir.join("terraform.tfstate"),
         serde_json::to_string_pretty(&state).unwrap(),
@@ -537,4 +546,48 @@ fn an_object_that_only_shares_the_name_is_never_adopted() {
         "{text}"
     );
     assert!(!env.recorded().contains_key("aws_iam_role"));
+}
+
+/// A killed apply's RDS instance, adopted by a `destroy` run next: the intent kept what the
+/// create asked for, so the adopted object has `skip_final_snapshot = true` (no read can see
+/// it) and the destroy deletes it without asking for a final snapshot.
+#[test]
+fn a_destroy_right_after_a_killed_create_deletes_the_adopted_database_as_configured() {
+    let planned = serde_json::json!({
+        "identifier": "adopt-db", "engine": "postgres", "instance_class": "db.t3.micro",
+        "allocated_storage": 20, "username": "app", "password": "adopt-secret-pw-1",
+        "skip_final_snapshot": true, "id": null, "arn": null,
+    });
+    let env = written(
+        Moto::start(),
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_db_instance" "db" {
+  identifier          = "adopt-db"
+  engine              = "postgres"
+  instance_class      = "db.t3.micro"
+  allocated_storage   = 20
+  username            = "app"
+  password            = "adopt-secret-pw-1"
+  skip_final_snapshot = true
+}
+"#,
+        serde_json::json!({
+            "strata_pending_creates": { "aws_db_instance.db": "tok-db" },
+            "strata_pending_planned": { "aws_db_instance.db": planned },
+        }),
+    );
+    env.aws(&["db", "adopt-db", "tok-db"]);
+    let destroyed = env.run(&["destroy", "-auto-approve"]);
+    let text = ok(&destroyed, "destroy");
+    assert!(
+        text.contains("aws_db_instance.db: Adopted the object an interrupted run created")
+            && text.contains("Destroy complete! Resources: 1 destroyed."),
+        "{text}"
+    );
+    assert!(!text.contains("adopt-secret-pw-1"), "{text}");
+    assert_eq!(env.inventory()["aws_db_instance"], BTreeSet::new());
+    assert_eq!(env.recorded().get("aws_db_instance"), None);
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 use strata::addrs::ResourceInstance;
 use strata::state::store::{LocalFiles, ObjectStore, Precondition};
 use strata::state::{
-    Backend, InstanceObject, LocalBackend, ObjectStatus, State, StateChange, StateError,
+    Backend, InstanceObject, LocalBackend, ObjectStatus, PendingCreate, State, StateChange,
+    StateError,
 };
 use strata::value::Value;
 
@@ -35,6 +36,11 @@ fn put(name: &str) -> StateChange {
             private: None,
         },
     }
+}
+
+/// What the interrupted create of `terraform_data.c` asked for (its unknown `id` as null).
+fn planned_c() -> Value {
+    Value::object([("input", Value::string("c")), ("id", Value::Null)])
 }
 
 /// What every storage client does (see `state::store`).
@@ -168,6 +174,7 @@ async fn backend_conformance(first: Arc<dyn Backend>, next_run: Arc<dyn Backend>
             StateChange::CreateStarted {
                 address: address("terraform_data.b"),
                 token: "token-b".into(),
+                planned: Value::Null,
             },
             put("terraform_data.b"),
         ])
@@ -177,6 +184,7 @@ async fn backend_conformance(first: Arc<dyn Backend>, next_run: Arc<dyn Backend>
         .record(&StateChange::CreateStarted {
             address: address("terraform_data.c"),
             token: "token-c".into(),
+            planned: planned_c(),
         })
         .await
         .unwrap();
@@ -187,12 +195,12 @@ async fn backend_conformance(first: Arc<dyn Backend>, next_run: Arc<dyn Backend>
         .resources
         .contains_key(&address("terraform_data.b")));
     assert_eq!(
-        recovered
-            .pending_creates
-            .get(&address("terraform_data.c"))
-            .map(String::as_str),
-        Some("token-c"),
-        "the pending create survives on the next run"
+        recovered.pending_creates.get(&address("terraform_data.c")),
+        Some(&PendingCreate {
+            token: "token-c".into(),
+            planned: planned_c(),
+        }),
+        "the pending create survives on the next run, with what it asked for"
     );
     assert_eq!(recovered.serial, 2, "the replay was stored once");
     assert_eq!(next_run.load("default").await.unwrap(), recovered);

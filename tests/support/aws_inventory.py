@@ -7,6 +7,8 @@
         main route table and default security group) are left out.
     python aws_inventory.py ENDPOINT vpc CIDR TOKEN      a VPC tagged strata:intent=TOKEN
     python aws_inventory.py ENDPOINT role NAME [TOKEN]   an IAM role, tagged when TOKEN is given
+    python aws_inventory.py ENDPOINT db IDENTIFIER TOKEN a PostgreSQL DB instance tagged
+        strata:intent=TOKEN
     python aws_inventory.py ENDPOINT tags ID             the tags of an EC2 object
     python aws_inventory.py ENDPOINT bucket NAME         an S3 bucket (for the state)
     python aws_inventory.py ENDPOINT intent-tagged       the EC2 objects and IAM roles that still
@@ -62,6 +64,10 @@ def main():
     elif command == "role":
         tags = [{"Key": "strata:intent", "Value": args[1]}] if len(args) > 1 else []
         client(endpoint, "iam").create_role(RoleName=args[0], AssumeRolePolicyDocument=ASSUME, Tags=tags)
+    elif command == "db":
+        client(endpoint, "rds").create_db_instance(
+            DBInstanceIdentifier=args[0], Engine="postgres", DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+            MasterUsername="app", MasterUserPassword="made-by-a-killed-run", Tags=[{"Key": "strata:intent", "Value": args[1]}])
     elif command == "tags":
         found = client(endpoint, "ec2").describe_tags(Filters=[{"Name": "resource-id", "Values": [args[0]]}])["Tags"]
         print(json.dumps({t["Key"]: t["Value"] for t in found}))

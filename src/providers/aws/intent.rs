@@ -14,9 +14,12 @@
 //!
 //! The tags never reach state or plans (the provider leaves `strata:intent*` out of
 //! `tags`/`tags_all`) and are removed once the engine has recorded the object
-//! ([`remove_intent_tag`]); a refresh removes an object's own tag left behind by a run killed
-//! in between (a parent's mark left that way stays, hidden, until that object is recorded
-//! again).
+//! ([`remove_intent_tag`]); a refresh that may write (an apply's, not a plan's: see
+//! [`super::refresh`]) removes an object's own tag left behind by a run killed in between (a
+//! parent's mark left that way stays, hidden, until that object is recorded again).
+//!
+//! A found object is finished on what its create asked for (the intent's planned value), so
+//! what no read can see is what the create would have recorded.
 
 use super::ec2::filter;
 use super::support::{ask, attrs, get_str, named_ids, string_map_of, Attrs, FailureExt};
@@ -599,6 +602,7 @@ impl AwsProvider {
         block: &Block,
         type_name: &str,
         token: &str,
+        planned: &Value,
     ) -> Result<FoundCreate, ProviderError> {
         if !matches!(
             type_name,
@@ -611,7 +615,7 @@ impl AwsProvider {
         let Some(import_id) = parent_marked(aws, type_name, token).await? else {
             return Ok(FoundCreate::NotFound);
         };
-        let skeleton = Self::skeleton(block, &resource.import_attrs(&import_id)?);
+        let skeleton = Self::planned_skeleton(block, planned, &resource.import_attrs(&import_id)?);
         let found = match resource.read(aws, &skeleton).await? {
             Some(read) => self.finish_state(block, false, &skeleton, read),
             None => {
@@ -631,12 +635,13 @@ impl AwsProvider {
         block: &Block,
         type_name: &str,
         token: &str,
+        planned: &Value,
     ) -> Result<FoundCreate, ProviderError> {
         let aws = self.context()?;
         let Some(seed) = named_with_token(aws, type_name, token).await? else {
             return Ok(FoundCreate::NotFound);
         };
-        let skeleton = Self::skeleton(block, &seed);
+        let skeleton = Self::planned_skeleton(block, planned, &seed);
         Ok(match resource.read(aws, &skeleton).await? {
             Some(read) => FoundCreate::Found(ObjectState::new(self.finish_state(
                 block,
@@ -655,6 +660,7 @@ impl AwsProvider {
         &self,
         type_name: &str,
         token: &str,
+        planned: &Value,
     ) -> Result<FoundCreate, ProviderError> {
         let (resource, block) = self.resource(type_name)?;
         let aws = self.context()?;
@@ -662,12 +668,12 @@ impl AwsProvider {
             Recovery::Ec2Tag(prefix) => prefix,
             Recovery::Named => {
                 return self
-                    .find_named(resource.as_ref(), block, type_name, token)
+                    .find_named(resource.as_ref(), block, type_name, token, planned)
                     .await
             }
             Recovery::NaturalKey => {
                 return self
-                    .find_keyed(resource.as_ref(), block, type_name, token)
+                    .find_keyed(resource.as_ref(), block, type_name, token, planned)
                     .await
             }
         };
@@ -686,7 +692,8 @@ impl AwsProvider {
                     .await;
                 continue;
             }
-            let skeleton = Self::skeleton(block, &attrs([("id", Value::from(id.as_str()))]));
+            let seed = attrs([("id", Value::from(id.as_str()))]);
+            let skeleton = Self::planned_skeleton(block, planned, &seed);
             if let Some(read) = resource.read(aws, &skeleton).await? {
                 let value = self.finish_state(block, resource.taggable(), &skeleton, read);
                 found = Some(ObjectState::new(value));

@@ -34,7 +34,7 @@ mod tags;
 use crate::providers::schema::{Block, Nesting, ProviderSchema, ResourceSchema};
 use crate::providers::{
     default_plan, ApplyRequest, FoundCreate, PlanRequest, PlannedChange, Progress, Provider,
-    ProviderError,
+    ProviderError, RefreshWave,
 };
 use crate::value::{AttrPath, Value};
 use async_trait::async_trait;
@@ -406,7 +406,7 @@ impl AwsProvider {
                 Some(value) => reconcile(&prior, value),
                 None => prior,
             };
-            let value = without_unknowns(value);
+            let value = value.without_unknowns();
             let sensitive = block.attributes.get(name).is_some_and(|a| a.sensitive);
             let value = if sensitive && !value.is_null() {
                 value.mark_sensitive()
@@ -416,6 +416,24 @@ impl AwsProvider {
             out.insert(name.clone(), value);
         }
         Value::Object(out)
+    }
+
+    /// [`Self::skeleton`] with the known values of `planned` (what a create asked for) over the
+    /// defaults and `attrs` over both: the base a found object is finished on, so it keeps
+    /// what a read cannot see, as the object the create would have recorded.
+    fn planned_skeleton(block: &Block, planned: &Value, attrs: &Attrs) -> Value {
+        let mut out = Self::skeleton(block, attrs);
+        let (Value::Object(out_items), Value::Object(planned)) = (&mut out, typed(block, planned))
+        else {
+            return out;
+        };
+        for (name, value) in planned {
+            let value = value.without_unknowns();
+            if out_items.contains_key(&name) && !attrs.contains_key(&name) && !value.is_null() {
+                out_items.insert(name, value);
+            }
+        }
+        out
     }
 
     /// An object with every attribute of `block` null or its default, and `attrs` over them.
@@ -586,30 +604,6 @@ fn overlay(value: &Value, attrs: Attrs) -> Value {
     out
 }
 
-/// `value` with every unknown replaced by null.
-fn without_unknowns(value: Value) -> Value {
-    match value {
-        Value::Unknown(_) => Value::Null,
-        Value::Sensitive(inner) => without_unknowns(*inner).mark_sensitive(),
-        Value::List(items) => Value::List(items.into_iter().map(without_unknowns).collect()),
-        Value::Tuple(items) => Value::Tuple(items.into_iter().map(without_unknowns).collect()),
-        Value::Set(items) => Value::set(items.into_iter().map(without_unknowns).collect()),
-        Value::Map(items) => Value::Map(
-            items
-                .into_iter()
-                .map(|(k, v)| (k, without_unknowns(v)))
-                .collect(),
-        ),
-        Value::Object(items) => Value::Object(
-            items
-                .into_iter()
-                .map(|(k, v)| (k, without_unknowns(v)))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
 /// `planned` with unknowns where `prior` has null put back to null.
 fn keep_prior_nulls(planned: Value, prior: &Value) -> Value {
     match (planned, prior.unmarked()) {
@@ -740,9 +734,9 @@ impl Provider for AwsProvider {
         Ok(())
     }
 
-    fn refresh_starting(&self, objects: &BTreeMap<&str, Vec<&Value>>) {
+    fn refresh_starting(&self, wave: &RefreshWave<'_>) {
         if let Ok(aws) = self.context() {
-            aws.refresh.start(objects);
+            aws.refresh.start(wave);
         }
     }
 
@@ -878,7 +872,9 @@ impl Provider for AwsProvider {
         let current: Vec<Value> = current.iter().map(|c| typed(block, c)).collect();
         let current = current.as_slice();
         let reads = resource.read_many(aws, current).await;
-        intent::remove_left_tags(aws, type_name, &reads, current).await;
+        if !aws.refresh.read_only() {
+            intent::remove_left_tags(aws, type_name, &reads, current).await;
+        }
         reads
             .into_iter()
             .zip(current)
@@ -910,8 +906,9 @@ impl Provider for AwsProvider {
         &self,
         type_name: &str,
         token: &str,
+        planned: &Value,
     ) -> Result<FoundCreate, ProviderError> {
-        self.find_by_token(type_name, token).await
+        self.find_by_token(type_name, token, planned).await
     }
 
     async fn forget_intent(&self, type_name: &str, value: &Value) -> Result<(), ProviderError> {
@@ -951,7 +948,7 @@ impl Provider for AwsProvider {
                 .cloned()
                 .or_else(|| base.get_attr(name).cloned())
                 .unwrap_or(Value::Null);
-            out.insert(name.clone(), without_unknowns(value));
+            out.insert(name.clone(), value.without_unknowns());
         }
         Ok(Value::Object(out))
     }
