@@ -15,11 +15,11 @@ use super::support::{
 use crate::providers::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::providers::ProviderError;
 use crate::value::{Type, Value};
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Services whose endpoint the `endpoints` block can set: every service name the Terraform AWS
@@ -291,12 +291,12 @@ pub fn provider_block() -> Block {
 
 /// The configured provider: SDK clients and settings every resource needs.
 pub struct AwsContext {
-    pub ec2: aws_sdk_ec2::Client,
-    pub eks: aws_sdk_eks::Client,
-    pub iam: aws_sdk_iam::Client,
-    pub rds: aws_sdk_rds::Client,
+    pub ec2: LazyClient<aws_sdk_ec2::Client>,
+    pub eks: LazyClient<aws_sdk_eks::Client>,
+    pub iam: LazyClient<aws_sdk_iam::Client>,
+    pub rds: LazyClient<aws_sdk_rds::Client>,
     pub sts: aws_sdk_sts::Client,
-    pub ssm: aws_sdk_ssm::Client,
+    pub ssm: LazyClient<aws_sdk_ssm::Client>,
     pub region: String,
     /// The account the credentials are for (empty with `skip_requesting_account_id`).
     pub account_id: String,
@@ -304,6 +304,53 @@ pub struct AwsContext {
     pub ignore_tags: IgnoreTags,
     /// The answers the reads of the refresh under way share.
     pub refresh: super::refresh::RefreshScope,
+}
+
+/// What a service's client is built from when first used.
+struct LazySetup {
+    sdk_config: SdkConfig,
+    endpoint: Option<String>,
+    counter: CallCounter,
+}
+
+impl LazySetup {
+    /// A client `build` makes from this setup at its first use.
+    fn client<C: Send + Sync + 'static>(
+        self,
+        build: fn(&SdkConfig, &LazySetup) -> C,
+    ) -> LazyClient<C> {
+        LazyClient {
+            client: OnceLock::new(),
+            build: Box::new(move || build(&self.sdk_config, &self)),
+        }
+    }
+}
+
+/// A [`LazyClient`] of the SDK crate `$sdk` on `$setup` (a [`LazySetup`]).
+macro_rules! lazy_client {
+    ($setup:expr, $sdk:ident) => {
+        $setup.client(|conf: &SdkConfig, setup: &LazySetup| {
+            let mut builder = $sdk::config::Builder::from(conf).interceptor(setup.counter.clone());
+            if let Some(url) = &setup.endpoint {
+                // (An unset one keeps the shared configuration's, AWS_ENDPOINT_URL.)
+                builder.set_endpoint_url(Some(url.clone()));
+            }
+            $sdk::Client::from_conf(builder.build())
+        })
+    };
+}
+
+/// An AWS service client built at its first use (it dereferences to the client).
+pub struct LazyClient<C> {
+    client: OnceLock<C>,
+    build: Box<dyn Fn() -> C + Send + Sync>,
+}
+
+impl<C> std::ops::Deref for LazyClient<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        self.client.get_or_init(|| (self.build)())
+    }
 }
 
 /// Terraform's default for `max_retries`.
@@ -438,54 +485,27 @@ pub async fn build_context(
         }
         aws_sdk_sts::Client::from_conf(builder.build())
     };
-    // The credentials check goes out first, on a task of its own, while the other clients are
-    // built (their endpoint rules and settings are a few milliseconds of CPU).
+    // The credentials check goes out first, on a task of its own.
     let validate = get_bool(config, "skip_credentials_validation") != Some(true);
     let want_account = get_bool(config, "skip_requesting_account_id") != Some(true);
     let identity = (validate || want_account).then(|| {
         let sts = sts.clone();
         tokio::spawn(async move { sts.get_caller_identity().send().await.api() })
     });
-    let ec2 = {
-        let mut builder =
-            aws_sdk_ec2::config::Builder::from(&sdk_config).interceptor(counter.clone());
-        if let Some(url) = endpoints.get("ec2") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_ec2::Client::from_conf(builder.build())
+    // The other clients are built at their first call (their endpoint rules and settings are
+    // a millisecond or two of CPU each, in the SDK crates built without optimisation): a
+    // refresh's first reads build them on the worker threads in parallel, and a run that needs
+    // no EKS never builds that client.
+    let lazy = |service: &'static str| LazySetup {
+        sdk_config: sdk_config.clone(),
+        endpoint: endpoints.get(service).cloned(),
+        counter: counter.clone(),
     };
-    let eks = {
-        let mut builder =
-            aws_sdk_eks::config::Builder::from(&sdk_config).interceptor(counter.clone());
-        if let Some(url) = endpoints.get("eks") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_eks::Client::from_conf(builder.build())
-    };
-    let iam = {
-        let mut builder =
-            aws_sdk_iam::config::Builder::from(&sdk_config).interceptor(counter.clone());
-        if let Some(url) = endpoints.get("iam") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_iam::Client::from_conf(builder.build())
-    };
-    let rds = {
-        let mut builder =
-            aws_sdk_rds::config::Builder::from(&sdk_config).interceptor(counter.clone());
-        if let Some(url) = endpoints.get("rds") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_rds::Client::from_conf(builder.build())
-    };
-    let ssm = {
-        let mut builder =
-            aws_sdk_ssm::config::Builder::from(&sdk_config).interceptor(counter.clone());
-        if let Some(url) = endpoints.get("ssm") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_ssm::Client::from_conf(builder.build())
-    };
+    let ec2 = lazy_client!(lazy("ec2"), aws_sdk_ec2);
+    let eks = lazy_client!(lazy("eks"), aws_sdk_eks);
+    let iam = lazy_client!(lazy("iam"), aws_sdk_iam);
+    let rds = lazy_client!(lazy("rds"), aws_sdk_rds);
+    let ssm = lazy_client!(lazy("ssm"), aws_sdk_ssm);
     let default_tags = get_block(config, "default_tags")
         .map(|block| get_string_map(block, "tags"))
         .unwrap_or_default();
