@@ -419,15 +419,22 @@ async fn make_plan(
     let mut options = run_options(context, args, &workspace, settings.mode)?;
     options.read_only = planning_only;
     let engine = engine(context, tree, &sources, options, variables).await?;
-    let lock = StateLock::take(
-        context,
-        backend.as_ref(),
-        &workspace,
-        settings.lock_operation(planning_only),
-        &args.lock,
-    )
-    .await?;
-    let state = load_state_for(backend.as_ref(), &workspace, &engine.registry).await?;
+    // The providers that need nothing from the state are configured meanwhile (polled second:
+    // the lock's request goes out first).
+    let fetch = async {
+        let lock = StateLock::take(
+            context,
+            backend.as_ref(),
+            &workspace,
+            settings.lock_operation(planning_only),
+            &args.lock,
+        )
+        .await?;
+        let state = load_state_for(backend.as_ref(), &workspace, &engine.registry).await?;
+        anyhow::Ok((lock, state))
+    };
+    let (fetched, ()) = tokio::join!(fetch, engine.configure_early());
+    let (lock, state) = fetched?;
     let loaded = (!planning_only).then(|| state.clone());
     match engine.plan(state).await {
         Ok(outcome) => {

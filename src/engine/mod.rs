@@ -18,6 +18,9 @@
 mod adopt;
 mod apply;
 mod checks;
+mod early;
+#[cfg(test)]
+mod early_tests;
 mod eval;
 mod gates;
 pub mod moves;
@@ -201,6 +204,9 @@ pub struct Engine {
     pub events: Arc<dyn Events>,
     /// Set (by Ctrl-C) to start nothing new.
     pub cancelled: Arc<AtomicBool>,
+    /// Providers configured while the state was fetched, for the next run
+    /// ([`Engine::configure_early`]).
+    early: Mutex<early::EarlyProviders>,
 }
 
 impl Engine {
@@ -229,6 +235,7 @@ impl Engine {
             variables,
             events: Arc::new(NoEvents),
             cancelled: Arc::new(AtomicBool::new(false)),
+            early: Mutex::new(early::EarlyProviders::new()),
         })
     }
 
@@ -238,8 +245,18 @@ impl Engine {
     }
 
     fn run(&self, prior: State, evaluation: Evaluation) -> Result<Arc<Run>, Diagnostics> {
+        let mut providers = self.providers_for(&prior)?;
+        // The providers configured early serve this run (the first after them) only.
+        let mut early_configs = HashMap::new();
+        for (provider, early) in std::mem::take(&mut *locked(&self.early)) {
+            if let Some(slot) = providers.get_mut(&provider) {
+                *slot = early.instance;
+                early_configs.insert(provider, early.config);
+            }
+        }
         let context = RunContext {
-            providers: self.providers_for(&prior)?,
+            providers: RwLock::new(providers),
+            early_configs,
             tree: self.tree.clone(),
             graph: self.graph.clone(),
             registry: self.registry.clone(),
@@ -441,7 +458,11 @@ struct RunContext {
     registry: Registry,
     options: RunOptions,
     variables: BTreeMap<String, Value>,
-    providers: HashMap<ProviderRef, Arc<dyn Provider>>,
+    /// The instance serving each provider configuration (one configured early may be
+    /// replaced: [`RunContext::replace_provider`]).
+    providers: RwLock<HashMap<ProviderRef, Arc<dyn Provider>>>,
+    /// The configurations the early instances among them were given (`engine::early`).
+    early_configs: HashMap<ProviderRef, Value>,
     /// Bounds the provider calls at once (`-parallelism`).
     semaphore: tokio::sync::Semaphore,
     events: Arc<dyn Events>,
@@ -461,7 +482,28 @@ impl RunContext {
     }
 
     fn provider(&self, provider: &ProviderRef) -> Option<Arc<dyn Provider>> {
-        self.providers.get(provider).cloned()
+        read_locked(&self.providers).get(provider).cloned()
+    }
+
+    /// Every provider configuration this run has an instance for.
+    fn provider_refs(&self) -> Vec<ProviderRef> {
+        read_locked(&self.providers).keys().cloned().collect()
+    }
+
+    /// The configuration `provider`'s instance was given before the run, if it was.
+    fn early_config(&self, provider: &ProviderRef) -> Option<Value> {
+        self.early_configs.get(provider).cloned()
+    }
+
+    /// A fresh instance in place of `provider`'s (one configured early with another
+    /// configuration than the run's), returned.
+    fn replace_provider(&self, provider: &ProviderRef) -> Option<Arc<dyn Provider>> {
+        let fresh = self
+            .registry
+            .instance(&provider.name, provider.alias.as_deref())?;
+        let mut providers = self.providers.write().unwrap_or_else(|e| e.into_inner());
+        providers.insert(provider.clone(), fresh.clone());
+        Some(fresh)
     }
 }
 

@@ -146,6 +146,50 @@ async fn visit_provider(
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
+    let (block, config) = provider_config(run, provider_ref)?;
+    if !run.evaluation.configures_providers {
+        return Ok(());
+    }
+    let span = || block.map(|b| b.span.clone());
+    if !config.is_wholly_known() {
+        return Err(Diagnostic::error(format!("Invalid provider configuration for \"{provider_ref}\""))
+            .with_detail("The provider configuration depends on values that cannot be determined until apply. Provider arguments may only refer to variables, locals and data sources that are known during plan.")
+            .with_span_opt(span())
+            .into());
+    }
+    // Configured early with this very configuration (`engine::early`): nothing to send.
+    let early = run.early_config(provider_ref);
+    if early.as_ref() != Some(&config) {
+        let provider = match early {
+            // Configured early with another (an impure function): a fresh instance.
+            Some(_) => {
+                tracing::debug!(provider = %provider_ref, "provider configured again: its configuration changed since it was configured early");
+                run.replace_provider(provider_ref).unwrap_or(provider)
+            }
+            None => provider,
+        };
+        if let Err(error) = provider.configure(&config).await {
+            return Err(Diagnostic::error(format!(
+                "Failed to configure provider \"{provider_ref}\""
+            ))
+            .with_detail(error.to_string())
+            .with_span_opt(span())
+            .into());
+        }
+    }
+    locked(&run.configured).insert(provider_ref.clone(), true);
+    walker.provider_configured(run, provider_ref).await
+}
+
+/// A root provider's configuration block (none: the provider is configured with null) and
+/// its value, evaluated against the provider's schema.
+pub(super) fn provider_config<'r>(
+    run: &'r Run,
+    provider_ref: &ProviderRef,
+) -> Result<(Option<&'r crate::config::ProviderConfig>, Value), Diagnostics> {
+    let Some(provider) = run.provider(provider_ref) else {
+        return Ok((None, Value::Null));
+    };
     let schema = provider.schema();
     let block = run
         .tree
@@ -162,27 +206,7 @@ async fn visit_provider(
         )?,
         None => Value::Null,
     };
-    if !run.evaluation.configures_providers {
-        return Ok(());
-    }
-    if !config.is_wholly_known() {
-        let span = block.map(|b| b.span.clone());
-        return Err(Diagnostic::error(format!("Invalid provider configuration for \"{provider_ref}\""))
-            .with_detail("The provider configuration depends on values that cannot be determined until apply. Provider arguments may only refer to variables, locals and data sources that are known during plan.")
-            .with_span_opt(span)
-            .into());
-    }
-    if let Err(error) = provider.configure(&config).await {
-        let span = block.map(|b| b.span.clone());
-        return Err(
-            Diagnostic::error(format!("Failed to configure provider \"{provider_ref}\""))
-                .with_detail(error.to_string())
-                .with_span_opt(span)
-                .into(),
-        );
-    }
-    locked(&run.configured).insert(provider_ref.clone(), true);
-    walker.provider_configured(run, provider_ref).await
+    Ok((block, config))
 }
 
 fn visit_expand(run: &Run, path: &ModulePath) -> Result<(), Diagnostics> {
@@ -415,10 +439,9 @@ pub(super) async fn configure_providers(run: &Arc<Run>, walker: &dyn Walker) -> 
         })
         .collect();
     let extra: Vec<ProviderRef> = run
-        .providers
-        .keys()
-        .filter(|p| !in_graph.contains(*p))
-        .cloned()
+        .provider_refs()
+        .into_iter()
+        .filter(|p| !in_graph.contains(p))
         .collect();
     for provider in extra {
         if let Err(d) = visit_provider(run, walker, &provider).await {

@@ -625,6 +625,61 @@ resource "aws_route_table_association" "a" {
     assert_eq!(invocations_of(&log, "DescribeVpcs").len(), 1);
 }
 
+/// Through the binary: a provider whose configuration reads only variables and locals is
+/// configured while the lock and the state are fetched (`engine::early`), and only then: one
+/// GetCallerIdentity per re-plan. (A configuration the run evaluates differently gets a fresh
+/// instance: `engine::early_tests`; `uuid()` and `timestamp()` are unknown in a plan, so no
+/// provider configuration can use them.)
+#[test]
+fn a_provider_that_needs_nothing_from_the_state_is_configured_while_it_is_read() {
+    let moto = Moto::start();
+    let cases = [
+        "region = var.region",
+        "region = var.region\n  ignore_tags {\n    keys = [local.ignored]\n  }",
+    ];
+    for settings in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let main = format!(
+            "variable \"region\" {{\n  default = \"us-east-1\"\n}}\n\nlocals {{\n  ignored = \"Owner\"\n}}\n\nprovider \"aws\" {{\n  {settings}\n}}\n\nresource \"aws_vpc\" \"main\" {{\n  cidr_block = \"10.44.0.0/16\"\n}}\n"
+        );
+        std::fs::write(dir.path().join("main.tf"), main).unwrap();
+        let run = |args: &[&str]| {
+            let output = Command::new(strata())
+                .args(args)
+                .current_dir(dir.path())
+                .envs(moto.env())
+                .env("NO_COLOR", "1")
+                .env("STRATA_LOG", "debug")
+                .output()
+                .expect("run strata");
+            let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+            let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+            (output.status.code(), stdout, stderr)
+        };
+        for args in [&["init"][..], &["apply", "-auto-approve"]] {
+            let (code, stdout, stderr) = run(args);
+            assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
+        }
+        let (code, stdout, log) = run(&["plan", "-detailed-exitcode"]);
+        assert_eq!(code, Some(0), "{settings}\n{stdout}\n{log}");
+        assert!(stdout.contains("No changes."), "{stdout}");
+        assert!(
+            log.contains("provider configured while the state is read"),
+            "{settings}\n{log}"
+        );
+        assert!(
+            !log.contains("provider configured again"),
+            "{settings}\n{log}"
+        );
+        assert_eq!(
+            invocations_of(&log, "GetCallerIdentity").len(),
+            1,
+            "{settings}\n{log}"
+        );
+        assert_eq!(invocations_of(&log, "DescribeVpcs").len(), 1, "{log}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // aws_subnet
 
