@@ -562,6 +562,29 @@ fn invocations_of(log: &str, operation: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// `init` and `apply` in `dir` (both must succeed), then `plan -detailed-exitcode` with the
+/// debug log: its exit code, stdout and the log (stderr).
+fn applied_then_replanned(moto: &Moto, dir: &std::path::Path) -> (Option<i32>, String, String) {
+    let run = |args: &[&str]| {
+        let output = Command::new(strata())
+            .args(args)
+            .current_dir(dir)
+            .envs(moto.env())
+            .env("NO_COLOR", "1")
+            .env("STRATA_LOG", "debug")
+            .output()
+            .expect("run strata");
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        (output.status.code(), stdout, stderr)
+    };
+    for args in [&["init"][..], &["apply", "-auto-approve"]] {
+        let (code, stdout, stderr) = run(args);
+        assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
+    }
+    run(&["plan", "-detailed-exitcode"])
+}
+
 /// Through the binary: the engine announces a plan's refresh to the provider, so a re-plan of a
 /// VPC, a route table and its association describes the route tables once, and still shows no
 /// changes.
@@ -595,24 +618,7 @@ resource "aws_route_table_association" "a" {
 "#,
     )
     .unwrap();
-    let run = |args: &[&str]| {
-        let output = Command::new(strata())
-            .args(args)
-            .current_dir(dir.path())
-            .envs(moto.env())
-            .env("NO_COLOR", "1")
-            .env("STRATA_LOG", "debug")
-            .output()
-            .expect("run strata");
-        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-        (output.status.code(), stdout, stderr)
-    };
-    for args in [&["init"][..], &["apply", "-auto-approve"]] {
-        let (code, stdout, stderr) = run(args);
-        assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
-    }
-    let (code, stdout, log) = run(&["plan", "-detailed-exitcode"]);
+    let (code, stdout, log) = applied_then_replanned(&moto, dir.path());
     assert_eq!(code, Some(0), "{stdout}\n{log}");
     assert!(stdout.contains("No changes."), "{stdout}");
     // Before the refresh was announced: three (the VPC's main route table, the table, the
@@ -643,24 +649,7 @@ fn a_provider_that_needs_nothing_from_the_state_is_configured_while_it_is_read()
             "variable \"region\" {{\n  default = \"us-east-1\"\n}}\n\nlocals {{\n  ignored = \"Owner\"\n}}\n\nprovider \"aws\" {{\n  {settings}\n}}\n\nresource \"aws_vpc\" \"main\" {{\n  cidr_block = \"10.44.0.0/16\"\n}}\n"
         );
         std::fs::write(dir.path().join("main.tf"), main).unwrap();
-        let run = |args: &[&str]| {
-            let output = Command::new(strata())
-                .args(args)
-                .current_dir(dir.path())
-                .envs(moto.env())
-                .env("NO_COLOR", "1")
-                .env("STRATA_LOG", "debug")
-                .output()
-                .expect("run strata");
-            let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-            let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-            (output.status.code(), stdout, stderr)
-        };
-        for args in [&["init"][..], &["apply", "-auto-approve"]] {
-            let (code, stdout, stderr) = run(args);
-            assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
-        }
-        let (code, stdout, log) = run(&["plan", "-detailed-exitcode"]);
+        let (code, stdout, log) = applied_then_replanned(&moto, dir.path());
         assert_eq!(code, Some(0), "{settings}\n{stdout}\n{log}");
         assert!(stdout.contains("No changes."), "{stdout}");
         assert!(
