@@ -58,9 +58,10 @@ impl Engine {
         }
         let mut early = EarlyProviders::new();
         for provider in candidates {
-            let (Some(instance), Ok((_, config))) =
-                (run.provider(&provider), provider_config(&run, &provider))
-            else {
+            let Some(instance) = run.provider(&provider) else {
+                continue;
+            };
+            let Ok((_, config)) = provider_config(&run, instance.as_ref(), &provider) else {
                 continue;
             };
             if config.is_wholly_known() && instance.configure(&config).await.is_ok() {

@@ -245,15 +245,14 @@ impl Engine {
     }
 
     fn run(&self, prior: State, evaluation: Evaluation) -> Result<Arc<Run>, Diagnostics> {
-        let mut providers = self.providers_for(&prior)?;
         // The providers configured early serve this run (the first after them) only.
-        let mut early_configs = HashMap::new();
-        for (provider, early) in std::mem::take(&mut *locked(&self.early)) {
-            if let Some(slot) = providers.get_mut(&provider) {
-                *slot = early.instance;
-                early_configs.insert(provider, early.config);
-            }
-        }
+        let early = std::mem::take(&mut *locked(&self.early));
+        let providers = self.providers_for(&prior, &early)?;
+        let early_configs = early
+            .into_iter()
+            .filter(|(provider, _)| providers.contains_key(provider))
+            .map(|(provider, early)| (provider, early.config))
+            .collect();
         let context = RunContext {
             providers: RwLock::new(providers),
             early_configs,
@@ -271,11 +270,12 @@ impl Engine {
         Ok(Arc::new(Run::new(context, prior)))
     }
 
-    /// An instance of every provider the graph and the prior state name; an unknown one is an
-    /// error at its configuration.
+    /// An instance of every provider the graph and the prior state name (the one `early`
+    /// configured, where there is one); an unknown one is an error at its configuration.
     fn providers_for(
         &self,
         prior: &State,
+        early: &early::EarlyProviders,
     ) -> Result<HashMap<ProviderRef, Arc<dyn Provider>>, Diagnostics> {
         let mut providers = HashMap::new();
         let mut diagnostics = Diagnostics::new();
@@ -298,10 +298,11 @@ impl Engine {
         wanted.sort();
         wanted.dedup();
         for provider in wanted {
-            match self
-                .registry
-                .instance(&provider.name, provider.alias.as_deref())
-            {
+            let configured = early.get(&provider).map(|e| e.instance.clone());
+            match configured.or_else(|| {
+                self.registry
+                    .instance(&provider.name, provider.alias.as_deref())
+            }) {
                 Some(instance) => {
                     providers.insert(provider.clone(), instance);
                 }
@@ -491,8 +492,8 @@ impl RunContext {
     }
 
     /// The configuration `provider`'s instance was given before the run, if it was.
-    fn early_config(&self, provider: &ProviderRef) -> Option<Value> {
-        self.early_configs.get(provider).cloned()
+    fn early_config(&self, provider: &ProviderRef) -> Option<&Value> {
+        self.early_configs.get(provider)
     }
 
     /// A fresh instance in place of `provider`'s (one configured early with another

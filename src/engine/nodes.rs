@@ -146,7 +146,7 @@ async fn visit_provider(
     let Some(provider) = run.provider(provider_ref) else {
         return Ok(());
     };
-    let (block, config) = provider_config(run, provider_ref)?;
+    let (block, config) = provider_config(run, provider.as_ref(), provider_ref)?;
     if !run.evaluation.configures_providers {
         return Ok(());
     }
@@ -159,7 +159,7 @@ async fn visit_provider(
     }
     // Configured early with this very configuration (`engine::early`): nothing to send.
     let early = run.early_config(provider_ref);
-    if early.as_ref() != Some(&config) {
+    if early != Some(&config) {
         let provider = match early {
             // Configured early with another (an impure function): a fresh instance.
             Some(_) => {
@@ -182,14 +182,12 @@ async fn visit_provider(
 }
 
 /// A root provider's configuration block (none: the provider is configured with null) and
-/// its value, evaluated against the provider's schema.
+/// its value, evaluated against `provider`'s schema.
 pub(super) fn provider_config<'r>(
     run: &'r Run,
+    provider: &dyn crate::providers::Provider,
     provider_ref: &ProviderRef,
 ) -> Result<(Option<&'r crate::config::ProviderConfig>, Value), Diagnostics> {
-    let Some(provider) = run.provider(provider_ref) else {
-        return Ok((None, Value::Null));
-    };
     let schema = provider.schema();
     let block = run
         .tree

@@ -201,6 +201,16 @@ impl ProviderError {
     }
 }
 
+/// One refresh's reads, announced to their provider ([`Provider::refresh_starting`]).
+#[derive(Debug, Default)]
+pub struct RefreshWave<'a> {
+    /// The recorded values each resource type's read will get, by type.
+    pub objects: BTreeMap<&'a str, Vec<&'a Value>>,
+    /// The run only plans (`strata plan`): the reads change nothing outside, not even what a
+    /// read would otherwise tidy (the AWS provider's intent tags a killed run left).
+    pub read_only: bool,
+}
+
 /// A provider: the resource types and data sources of one system.
 ///
 /// One value of a type implementing this trait serves one `provider` configuration block (one
@@ -213,16 +223,6 @@ impl ProviderError {
 /// value-level methods (`apply_resource`, `read_resource(s)`, `import_resource`) and inherit the
 /// object-level defaults, which pass private data through unchanged; a plugin implements the
 /// object-level methods.
-/// One refresh's reads, announced to their provider ([`Provider::refresh_starting`]).
-#[derive(Debug, Default)]
-pub struct RefreshWave<'a> {
-    /// The recorded values each resource type's read will get, by type.
-    pub objects: BTreeMap<&'a str, Vec<&'a Value>>,
-    /// The run only plans (`strata plan`): the reads change nothing outside, not even what a
-    /// read would otherwise tidy (the AWS provider's intent tags a killed run left).
-    pub read_only: bool,
-}
-
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// What the provider declares. Cheap: called often.

@@ -315,13 +315,10 @@ struct LazySetup {
 
 impl LazySetup {
     /// A client `build` makes from this setup at its first use.
-    fn client<C: Send + Sync + 'static>(
-        self,
-        build: fn(&SdkConfig, &LazySetup) -> C,
-    ) -> LazyClient<C> {
+    fn client<C: Send + Sync + 'static>(self, build: fn(&LazySetup) -> C) -> LazyClient<C> {
         LazyClient {
             client: OnceLock::new(),
-            build: Box::new(move || build(&self.sdk_config, &self)),
+            build: Box::new(move || build(&self)),
         }
     }
 }
@@ -329,8 +326,9 @@ impl LazySetup {
 /// A [`LazyClient`] of the SDK crate `$sdk` on `$setup` (a [`LazySetup`]).
 macro_rules! lazy_client {
     ($setup:expr, $sdk:ident) => {
-        $setup.client(|conf: &SdkConfig, setup: &LazySetup| {
-            let mut builder = $sdk::config::Builder::from(conf).interceptor(setup.counter.clone());
+        $setup.client(|setup: &LazySetup| {
+            let mut builder =
+                $sdk::config::Builder::from(&setup.sdk_config).interceptor(setup.counter.clone());
             if let Some(url) = &setup.endpoint {
                 // (An unset one keeps the shared configuration's, AWS_ENDPOINT_URL.)
                 builder.set_endpoint_url(Some(url.clone()));

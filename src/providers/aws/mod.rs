@@ -427,8 +427,8 @@ impl AwsProvider {
         else {
             return out;
         };
+        // `planned` has no unknowns: the engine recorded it with nulls in their place.
         for (name, value) in planned {
-            let value = value.without_unknowns();
             if out_items.contains_key(&name) && !attrs.contains_key(&name) && !value.is_null() {
                 out_items.insert(name, value);
             }
