@@ -250,3 +250,68 @@ fn a_saved_strata_plan_on_a_terraform_state_shows_and_applies_it_as_terraform_wo
     );
     expect_no_changes(&dir, "terraform", &["-var", "generation=2"]);
 }
+
+/// The plan summary line (`Plan: …` or `No changes.`) of a `plan` output.
+fn summary(output: &Output) -> String {
+    let text = text(output);
+    text.lines()
+        .find(|line| line.starts_with("Plan: ") || line.starts_with("No changes."))
+        .unwrap_or_else(|| panic!("no plan summary in:\n{text}"))
+        .to_string()
+}
+
+/// What a run killed during a create leaves in a state Strata writes (`strata_pending_creates`,
+/// `strata_pending_planned`, the instance not yet recorded) is a state Terraform reads: both
+/// tools plan the same create on it, and after Terraform's apply (which drops the two keys it
+/// does not know) Strata plans no changes.
+#[test]
+fn a_state_with_a_pending_create_reads_in_terraform_and_back() {
+    let dir = Dir::new();
+    strata_apply(&dir, &[]);
+    let mut state = dir.state();
+    let resources = state["resources"].as_array_mut().unwrap();
+    let counted = resources
+        .iter_mut()
+        .find(|r| r["type"] == "terraform_data" && r["name"] == "counted")
+        .unwrap();
+    let instances = counted["instances"].as_array_mut().unwrap();
+    let interrupted = instances.pop().unwrap();
+    assert_eq!(interrupted["index_key"], 1);
+    let root = state.as_object_mut().unwrap();
+    root.insert(
+        "strata_pending_creates".into(),
+        serde_json::json!({ "terraform_data.counted[1]": "killed-run-token" }),
+    );
+    root.insert(
+        "strata_pending_planned".into(),
+        serde_json::json!({ "terraform_data.counted[1]": interrupted["attributes"] }),
+    );
+    let path = dir.path.join("terraform.tfstate");
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
+    let before = std::fs::read(&path).unwrap();
+
+    expect(dir.terraform(&["init", "-no-color"]), 0, "terraform init");
+    let plan = ["plan", "-detailed-exitcode", "-no-color", "-lock=false"];
+    let terraform = expect(dir.terraform(&plan), 2, "terraform plan");
+    let strata = expect(dir.strata(&plan), 2, "strata plan");
+    assert_eq!(summary(&strata), summary(&terraform));
+    assert_eq!(
+        summary(&terraform),
+        "Plan: 1 to add, 0 to change, 0 to destroy."
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "a plan wrote the state"
+    );
+
+    expect(
+        dir.terraform(&["apply", "-auto-approve", "-no-color"]),
+        0,
+        "terraform apply",
+    );
+    let written = dir.state();
+    assert!(written.get("strata_pending_creates").is_none(), "{written}");
+    assert!(written.get("strata_pending_planned").is_none(), "{written}");
+    expect_no_changes(&dir, "strata", &[]);
+}
